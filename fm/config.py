@@ -1,0 +1,57 @@
+"""Settings shared by the web app and the CLI: environment variables with defaults.
+
+``FM_DATABASE_URL``  SQLAlchemy URL of the database. Default: the embedded SQLite
+                     file ``<instance>/fm.sqlite3``. PostgreSQL + PostGIS:
+                     ``postgresql+psycopg://user:password@host:5432/dbname``.
+``FM_INSTANCE_PATH`` folder for local state (the SQLite file). Default: ``./instance``.
+``FM_SECRET_KEY``    key that signs the web session cookie. Default: a random key
+                     made once and kept in ``<instance>/secret_key``.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass, field
+from pathlib import Path
+
+SQLITE_FILENAME = "fm.sqlite3"
+
+
+def _instance_path() -> Path:
+    return Path(os.environ.get("FM_INSTANCE_PATH", "instance")).resolve()
+
+
+def _default_database_url() -> str:
+    return f"sqlite:///{_instance_path() / SQLITE_FILENAME}"
+
+
+@dataclass(frozen=True)
+class Config:
+    """Resolved settings; ``Config.from_env()`` reads them, tests build one directly."""
+
+    database_url: str = field(default_factory=_default_database_url)
+    instance_path: Path = field(default_factory=_instance_path)
+    secret_key: str | None = None
+
+    @classmethod
+    def from_env(cls, **overrides: object) -> "Config":
+        """Settings from the environment; keyword ``overrides`` that are not None win."""
+        values: dict[str, object] = {}
+        if url := os.environ.get("FM_DATABASE_URL"):
+            values["database_url"] = url
+        if key := os.environ.get("FM_SECRET_KEY"):
+            values["secret_key"] = key
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        return cls(**values)  # type: ignore[arg-type]
+
+    def resolved_secret_key(self) -> str:
+        """The configured key, or the one kept in the instance folder (made on first use)."""
+        if self.secret_key:
+            return self.secret_key
+        path = self.instance_path / "secret_key"
+        if not path.exists():
+            self.instance_path.mkdir(parents=True, exist_ok=True)
+            path.write_text(secrets.token_hex(32))
+            path.chmod(0o600)
+        return path.read_text().strip()

@@ -1,0 +1,123 @@
+"""Schema migrations with Alembic: upgrade, the current-revision check, and the autogenerate filter.
+
+The migrations live in the top-level ``migrations/`` folder and serve SQLite and
+PostGIS alike. ``fm db upgrade`` is :func:`upgrade`; every other command first runs
+:func:`check_current` so that a database whose schema is behind says so in one line.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+from alembic import command
+from alembic.autogenerate import compare_metadata
+from alembic.config import Config as AlembicConfig
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+
+from fm.errors import DatabaseError
+from fm.resources import resource_path
+
+# Tables that belong to PostGIS, or to SQLite's R*Tree indexes, not to fm's models.
+FOREIGN_TABLES = {"spatial_ref_sys", "geometry_columns", "geography_columns"}
+
+
+def alembic_config(connection: sa.Connection | None = None) -> AlembicConfig:
+    """Alembic configuration pointing at ``migrations/``, optionally bound to ``connection``."""
+    config = AlembicConfig()
+    config.set_main_option("script_location", str(resource_path("migrations")))
+    if connection is not None:
+        config.attributes["connection"] = connection
+    return config
+
+
+def head_revision() -> str:
+    """The revision the code expects."""
+    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
+    assert head is not None, "migrations/ has no revision"
+    return head
+
+
+def current_revision(connection: sa.Connection) -> str | None:
+    """The revision the database is at, or None when it has no fm schema."""
+    return MigrationContext.configure(connection).get_current_revision()
+
+
+def upgrade(connection: sa.Connection, revision: str = "head") -> None:
+    """Bring the schema to ``revision``, creating the PostGIS extension first when needed."""
+    if connection.dialect.name == "postgresql":
+        ensure_postgis(connection, create=True)
+    command.upgrade(alembic_config(connection), revision)
+    connection.commit()
+
+
+def downgrade(connection: sa.Connection, revision: str) -> None:
+    """Take the schema back to ``revision`` (``base`` drops every fm table)."""
+    command.downgrade(alembic_config(connection), revision)
+    connection.commit()
+
+
+def ensure_postgis(connection: sa.Connection, *, create: bool) -> None:
+    """Raise DatabaseError unless PostGIS is installed in the database (creating it if allowed)."""
+    installed = connection.execute(sa.text("SELECT 1 FROM pg_extension WHERE extname = 'postgis'")).scalar()
+    if installed:
+        return
+    database = connection.engine.url.database
+    available = connection.execute(
+        sa.text("SELECT 1 FROM pg_available_extensions WHERE name = 'postgis'")
+    ).scalar()
+    if not available:
+        raise DatabaseError(f"PostGIS is not available on this PostgreSQL server (database {database!r}): "
+                            "install postgresql-15-postgis-3 on the server, then run `fm db upgrade`")
+    if not create:
+        raise DatabaseError(f"the database {database!r} has no PostGIS extension: run `fm db upgrade` "
+                            "(or CREATE EXTENSION postgis; as a superuser)")
+    try:
+        with connection.begin_nested():
+            connection.execute(sa.text("CREATE EXTENSION postgis"))
+    except sa.exc.DBAPIError as exc:
+        raise DatabaseError(f"cannot create the PostGIS extension in {database!r} "
+                            f"({str(exc.orig).splitlines()[0]}): run CREATE EXTENSION postgis; "
+                            "as a superuser, then `fm db upgrade`") from None
+    connection.commit()
+
+
+def check_current(connection: sa.Connection) -> None:
+    """Raise DatabaseError unless the database has PostGIS (if PostgreSQL) and the head schema."""
+    if connection.dialect.name == "postgresql":
+        ensure_postgis(connection, create=False)
+    current, head = current_revision(connection), head_revision()
+    if current == head:
+        return
+    if current is None:
+        raise DatabaseError("the database has no fm schema yet: run `fm db upgrade`")
+    known = {rev.revision for rev in ScriptDirectory.from_config(alembic_config()).walk_revisions()}
+    if current not in known:
+        raise DatabaseError(f"the database schema is at revision {current}, which this fm does not know "
+                            "(it was made by a newer fm): upgrade fm")
+    raise DatabaseError(f"the database schema is at revision {current}, fm needs {head}: run `fm db upgrade`")
+
+
+def schema_differences(connection: sa.Connection) -> list[Any]:
+    """What autogenerate would change to make the database match the models (empty when in step)."""
+    from fm.model import metadata
+
+    context = MigrationContext.configure(
+        connection,
+        opts={"include_object": include_filter(connection.dialect.name), "compare_type": True},
+    )
+    return compare_metadata(context, metadata)
+
+
+def include_filter(dialect: str):
+    """Autogenerate filter: skip PostGIS's and R*Tree tables, and GiST indexes outside PostgreSQL."""
+
+    def include(obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any) -> bool:
+        if type_ == "table" and name is not None:
+            return name not in FOREIGN_TABLES and not name.startswith("rtree_")
+        if type_ == "index" and not reflected and dialect != "postgresql":
+            return obj.dialect_options["postgresql"].get("using") != "gist"
+        return True
+
+    return include

@@ -1,0 +1,15 @@
+"""The ORM tables, and nothing else: logic lives in plain functions over frames."""
+
+from fm.model.assets import Asset, FacilityUsage, Inspection, RiskScore, WorkOrder
+from fm.model.base import Base
+from fm.model.land import LandParcel, ParcelUse
+from fm.model.plans import IndividualPlan, PlanAsset, PlanBudgetItem, PlanWork
+from fm.model.reference import AssetCategory, District
+
+metadata = Base.metadata
+
+__all__ = [
+    "Asset", "AssetCategory", "Base", "District", "FacilityUsage", "IndividualPlan", "Inspection",
+    "LandParcel", "ParcelUse", "PlanAsset", "PlanBudgetItem", "PlanWork", "RiskScore", "WorkOrder",
+    "metadata",
+]

@@ -1,0 +1,149 @@
+"""The asset register and what happens to each asset: inspections, work orders, usage, risk."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from shapely import Geometry as ShapelyGeometry
+from sqlalchemy.orm import Mapped, mapped_column
+
+from fm.db.types import Geometry
+from fm.model.base import Base, Timestamped, Yen, not_negative, one_of, positive
+
+ASSET_STATUSES = ("in_service", "closed", "disposed")
+INSPECTION_METHODS = ("close_visual", "visual", "non_destructive", "drone", "cctv", "other")
+WORK_KINDS = ("preventive", "reactive", "renewal")
+WORK_CAUSES = ("sudden_failure", "inspection_finding", "planned", "disaster", "complaint", "other")
+WORK_STATUSES = ("planned", "in_progress", "completed", "cancelled")
+
+
+class Asset(Timestamped, Base):
+    """One public facility or piece of infrastructure, with what depreciation and risk need."""
+
+    __tablename__ = "assets"
+    __table_args__ = (
+        one_of("status", ASSET_STATUSES),
+        *not_negative("acquisition_cost", "replacement_cost", "annual_users"),
+        *positive("floor_area_m2", "deck_area_m2", "length_m", "diameter_mm", "useful_life_years"),
+        sa.CheckConstraint("year_built BETWEEN 1600 AND 2200", name="year_built_range"),
+        sa.CheckConstraint("status <> 'closed' OR closed_on IS NOT NULL", name="closed_has_date"),
+        sa.CheckConstraint("status <> 'disposed' OR disposed_on IS NOT NULL", name="disposed_has_date"),
+        sa.CheckConstraint("disposed_on IS NULL OR acquisition_date IS NULL OR disposed_on >= acquisition_date",
+                           name="disposed_after_acquired"),
+        sa.Index("ix_assets_geom", "geom", postgresql_using="gist").ddl_if(dialect="postgresql"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(sa.String(40), unique=True, comment="the city's asset number")
+    name: Mapped[str] = mapped_column(sa.String(200), comment="Japanese name")
+    category: Mapped[str] = mapped_column(sa.ForeignKey("asset_categories.code"), index=True)
+    district_id: Mapped[int | None] = mapped_column(sa.ForeignKey("districts.id"), index=True)
+    geom: Mapped[ShapelyGeometry | None] = mapped_column(Geometry("GEOMETRY"))
+    year_built: Mapped[int | None] = mapped_column(sa.Integer)
+    structure: Mapped[str | None] = mapped_column(sa.String(60), comment="structure or material: RC, S, PC, VU …")
+    floor_area_m2: Mapped[float | None] = mapped_column(sa.Float, comment="buildings: total floor area")
+    deck_area_m2: Mapped[float | None] = mapped_column(sa.Float, comment="bridges: deck area")
+    length_m: Mapped[float | None] = mapped_column(sa.Float, comment="roads, bridges, tunnels, rivers, pipes")
+    diameter_mm: Mapped[float | None] = mapped_column(sa.Float, comment="sewer pipes")
+    acquisition_date: Mapped[date | None] = mapped_column(sa.Date)
+    acquisition_cost: Mapped[int | None] = mapped_column(Yen, comment="yen")
+    useful_life_years: Mapped[int | None] = mapped_column(sa.Integer, comment="overrides the category default")
+    replacement_cost: Mapped[int | None] = mapped_column(Yen, comment="yen")
+    annual_users: Mapped[int | None] = mapped_column(sa.Integer, comment="users a year, or vehicles a year")
+    is_evacuation_shelter: Mapped[bool] = mapped_column(sa.Boolean, server_default=sa.false())
+    on_emergency_road: Mapped[bool] = mapped_column(sa.Boolean, server_default=sa.false(),
+                                                    comment="on or part of an emergency transport road")
+    needs_individual_plan: Mapped[bool] = mapped_column(sa.Boolean, server_default=sa.false(),
+                                                        comment="must be covered by a 個別施設計画")
+    status: Mapped[str] = mapped_column(sa.String(16), server_default="in_service")
+    closed_on: Mapped[date | None] = mapped_column(sa.Date)
+    disposed_on: Mapped[date | None] = mapped_column(sa.Date)
+    notes: Mapped[str | None] = mapped_column(sa.Text)
+
+
+class Inspection(Base):
+    """One inspection: soundness class I–IV (road structures) or a 1–5 condition score (the rest)."""
+
+    __tablename__ = "inspections"
+    __table_args__ = (
+        one_of("method", INSPECTION_METHODS),
+        sa.CheckConstraint("soundness BETWEEN 1 AND 4", name="soundness_range"),
+        sa.CheckConstraint("condition_score BETWEEN 1 AND 5", name="condition_score_range"),
+        sa.CheckConstraint("(soundness IS NULL) <> (condition_score IS NULL)", name="one_condition_measure"),
+        sa.CheckConstraint("next_due_on IS NULL OR next_due_on >= inspected_on", name="next_due_after"),
+        sa.Index("ix_inspections_asset_id_inspected_on", "asset_id", "inspected_on"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    asset_id: Mapped[int] = mapped_column(sa.ForeignKey("assets.id", ondelete="CASCADE"))
+    inspected_on: Mapped[date] = mapped_column(sa.Date)
+    inspector: Mapped[str | None] = mapped_column(sa.String(100))
+    method: Mapped[str | None] = mapped_column(sa.String(20))
+    soundness: Mapped[int | None] = mapped_column(sa.SmallInteger, comment="1–4 for classes Ⅰ–Ⅳ")
+    condition_score: Mapped[int | None] = mapped_column(sa.SmallInteger, comment="1 (good) – 5 (failed)")
+    findings: Mapped[str | None] = mapped_column(sa.Text)
+    next_due_on: Mapped[date | None] = mapped_column(sa.Date)
+
+
+class WorkOrder(Timestamped, Base):
+    """A repair or renewal, planned or done; ``cause`` tells a reactive repair after a sudden failure."""
+
+    __tablename__ = "work_orders"
+    __table_args__ = (
+        one_of("kind", WORK_KINDS),
+        one_of("cause", WORK_CAUSES),
+        one_of("status", WORK_STATUSES),
+        *not_negative("planned_cost", "actual_cost"),
+        sa.CheckConstraint("status <> 'completed' OR completed_on IS NOT NULL", name="completed_has_date"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(sa.String(40), unique=True, comment="work order number")
+    asset_id: Mapped[int] = mapped_column(sa.ForeignKey("assets.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(sa.String(16))
+    cause: Mapped[str | None] = mapped_column(sa.String(24))
+    description: Mapped[str | None] = mapped_column(sa.Text)
+    planned_on: Mapped[date | None] = mapped_column(sa.Date)
+    completed_on: Mapped[date | None] = mapped_column(sa.Date)
+    planned_cost: Mapped[int | None] = mapped_column(Yen, comment="yen")
+    actual_cost: Mapped[int | None] = mapped_column(Yen, comment="yen")
+    status: Mapped[str] = mapped_column(sa.String(16), server_default="planned")
+
+
+class FacilityUsage(Base):
+    """Users and operating cost of one facility in one fiscal year."""
+
+    __tablename__ = "facility_usage"
+    __table_args__ = (
+        sa.UniqueConstraint("asset_id", "fiscal_year"),
+        *not_negative("users", "operating_cost"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    asset_id: Mapped[int] = mapped_column(sa.ForeignKey("assets.id", ondelete="CASCADE"))
+    fiscal_year: Mapped[int] = mapped_column(sa.Integer)
+    users: Mapped[int | None] = mapped_column(sa.Integer)
+    operating_cost: Mapped[int | None] = mapped_column(Yen, comment="yen")
+
+
+class RiskScore(Base):
+    """A risk score of one asset as computed on one day, with the components that explain it."""
+
+    __tablename__ = "risk_scores"
+    __table_args__ = (
+        sa.UniqueConstraint("asset_id", "computed_on"),
+        sa.CheckConstraint("probability BETWEEN 0 AND 1", name="probability_range"),
+        *not_negative("consequence", "score"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    asset_id: Mapped[int] = mapped_column(sa.ForeignKey("assets.id", ondelete="CASCADE"))
+    computed_on: Mapped[date] = mapped_column(sa.Date)
+    probability: Mapped[float] = mapped_column(sa.Float, comment="probability of failure within the horizon")
+    consequence: Mapped[float] = mapped_column(sa.Float)
+    score: Mapped[float] = mapped_column(sa.Float)
+    risk_class: Mapped[str | None] = mapped_column(sa.String(16))
+    components: Mapped[dict[str, Any]] = mapped_column(sa.JSON, comment="what made the score")
+    computed_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), server_default=sa.func.now())

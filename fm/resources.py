@@ -1,0 +1,19 @@
+"""Where the top-level ``migrations/`` and ``templates/`` folders are, installed or not.
+
+A wheel carries them inside the package (``fm/_resources``, see pyproject.toml);
+an editable install or a source checkout finds them beside the package.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+_PACKAGE = Path(__file__).resolve().parent
+
+
+def resource_path(name: str) -> Path:
+    """Return the folder ``name`` (``"migrations"`` or ``"templates"``)."""
+    for candidate in (_PACKAGE / "_resources" / name, _PACKAGE.parent / name):
+        if candidate.is_dir():
+            return candidate
+    raise FileNotFoundError(f"fm is installed without its {name}/ folder")

@@ -1,0 +1,98 @@
+"""A throwaway PostgreSQL + PostGIS server in a temporary directory, for the test run.
+
+PostgreSQL refuses to run as root, so when the tests run as root (as CI does) the
+cluster directory is handed to the ``postgres`` system user and every server
+command runs through ``runuser``. The server listens on 127.0.0.1 on a free port
+with trust authentication; nothing outside the temporary directory is touched.
+"""
+
+from __future__ import annotations
+
+import os
+import pwd
+import shutil
+import socket
+import subprocess
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+PG_BINDIRS = ("/usr/lib/postgresql/15/bin", "/usr/lib/postgresql/16/bin", "/usr/lib/postgresql/17/bin")
+
+
+class ServerUnavailable(RuntimeError):
+    """The PostgreSQL server could not be started; the message says why."""
+
+
+def _bindir() -> Path:
+    for candidate in PG_BINDIRS:
+        if (Path(candidate) / "initdb").exists():
+            return Path(candidate)
+    found = shutil.which("pg_ctl")
+    if found:
+        return Path(found).resolve().parent
+    raise ServerUnavailable(
+        "PostgreSQL server binaries not found: install postgresql-15 and postgresql-15-postgis-3"
+    )
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@dataclass
+class PgServer:
+    """A running server; ``url(dbname)`` gives a SQLAlchemy URL for one of its databases."""
+
+    directory: Path
+    port: int
+    bindir: Path
+    as_user: list[str] = field(default_factory=list)
+
+    def url(self, dbname: str = "postgres") -> str:
+        return f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/{dbname}"
+
+    def stop(self) -> None:
+        subprocess.run(
+            [*self.as_user, str(self.bindir / "pg_ctl"), "-D", str(self.directory / "data"),
+             "-m", "immediate", "-w", "stop"],
+            capture_output=True, check=False,
+        )
+        shutil.rmtree(self.directory, ignore_errors=True)
+
+
+def start() -> PgServer:
+    """Initialise and start a cluster; raise ServerUnavailable with the reason on failure."""
+    bindir = _bindir()
+    if not list(Path(bindir).parent.glob("lib/postgis*.so")):
+        raise ServerUnavailable(f"PostGIS is not installed for {bindir.parent}: apt-get install postgresql-15-postgis-3")
+    directory = Path(tempfile.mkdtemp(prefix="fm-pg-"))
+    as_user: list[str] = []
+    if os.geteuid() == 0:
+        try:
+            pg = pwd.getpwnam("postgres")
+        except KeyError as exc:
+            raise ServerUnavailable("running as root and there is no 'postgres' user to run the server") from exc
+        os.chown(directory, pg.pw_uid, pg.pw_gid)
+        as_user = ["runuser", "-u", "postgres", "--"]
+    port = _free_port()
+    server = PgServer(directory, port, bindir, as_user)
+    data, log = directory / "data", directory / "server.log"
+    steps = [
+        [str(bindir / "initdb"), "-D", str(data), "-U", "postgres", "-A", "trust", "-E", "UTF8",
+         "--locale=C.UTF-8", "--no-sync"],
+        [str(bindir / "pg_ctl"), "-D", str(data), "-l", str(log), "-w", "-t", "60", "-o",
+         f"-p {port} -k {directory} -c listen_addresses=127.0.0.1 -F -c full_page_writes=off",
+         "start"],
+    ]
+    for step in steps:
+        done = subprocess.run([*as_user, *step], capture_output=True, text=True, check=False)
+        if done.returncode != 0:
+            detail = (done.stderr or done.stdout).strip()
+            if log.exists():
+                detail += "\n" + log.read_text(errors="replace")[-2000:]
+            server.stop()
+            raise ServerUnavailable(f"{Path(step[0]).name} failed: {detail}")
+    return server
