@@ -45,6 +45,11 @@ class Config:
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)  # type: ignore[arg-type]
 
+    def prepare_instance(self) -> None:
+        """Create the instance folder when the database is the default SQLite file inside it."""
+        if self.database_url == f"sqlite:///{self.instance_path / SQLITE_FILENAME}":
+            self.instance_path.mkdir(parents=True, exist_ok=True)
+
     def resolved_secret_key(self) -> str:
         """The configured key, or the one kept in the instance folder (made on first use)."""
         if self.secret_key:

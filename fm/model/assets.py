@@ -146,4 +146,4 @@ class RiskScore(Base):
     score: Mapped[float] = mapped_column(sa.Float)
     risk_class: Mapped[str | None] = mapped_column(sa.String(16))
     components: Mapped[dict[str, Any]] = mapped_column(sa.JSON, comment="what made the score")
-    computed_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), server_default=sa.func.now())
+    computed_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), server_default=sa.func.current_timestamp())

@@ -1,0 +1,1 @@
+"""Moving records between the database, frames and files."""

@@ -1,0 +1,81 @@
+"""Database ↔ frames: the queries that load records into (Geo)DataFrames for the domain functions.
+
+Geometries come back as shapely objects on both backends (see :mod:`fm.db.types`);
+frames with geometry are GeoDataFrames in EPSG:4326.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import geopandas as gpd
+import pandas as pd
+import sqlalchemy as sa
+from shapely import box
+from sqlalchemy.orm import Session
+
+from fm.db.sqlite import rtree_name
+from fm.model import Asset, AssetCategory, District
+
+CRS = "EPSG:4326"
+
+ASSET_COLUMNS = ("id", "code", "name", "category", "district_id", "status", "geom")
+
+
+def read_categories(session: Session) -> pd.DataFrame:
+    """Every asset category, in display order."""
+    table = AssetCategory.__table__
+    return _frame(session, sa.select(table).order_by(table.c.sort_order, table.c.code))
+
+
+def read_districts(session: Session) -> gpd.GeoDataFrame:
+    """Every district with its polygon, ordered by id."""
+    table = District.__table__
+    return _geoframe(_frame(session, sa.select(table).order_by(table.c.id)))
+
+
+def read_assets(
+    session: Session,
+    *,
+    columns: Sequence[str] = ASSET_COLUMNS,
+    bbox: tuple[float, float, float, float] | None = None,
+) -> gpd.GeoDataFrame | pd.DataFrame:
+    """Assets with the given columns; with ``bbox`` (lon/lat), only those whose geometry intersects it.
+
+    The window query uses the spatial index of the backend (GiST on PostGIS, the
+    R*Tree on SQLite) to find candidates, then keeps the exact intersections.
+    """
+    unknown = set(columns) - set(Asset.__table__.columns.keys())
+    if unknown:
+        raise ValueError(f"read_assets: unknown asset columns {sorted(unknown)}")
+    wanted = list(dict.fromkeys(["id", *columns, *(["geom"] if bbox else [])]))
+    query = sa.select(*(Asset.__table__.c[name] for name in wanted)).order_by(Asset.id)
+    if bbox is not None:
+        query = query.where(_window(session, bbox))
+    frame = _frame(session, query)
+    if bbox is not None:
+        frame = frame[gpd.GeoSeries(frame["geom"], crs=CRS).intersects(box(*bbox))]
+        frame = frame[["id", *[c for c in columns if c != "id"]]]
+    return _geoframe(frame) if "geom" in frame.columns else frame.reset_index(drop=True)
+
+
+def _window(session: Session, bbox: tuple[float, float, float, float]) -> sa.ColumnElement[bool]:
+    minx, miny, maxx, maxy = bbox
+    if session.get_bind().dialect.name == "postgresql":
+        envelope = sa.func.ST_MakeEnvelope(minx, miny, maxx, maxy, 4326)
+        return Asset.geom.op("&&")(envelope)
+    rtree = sa.table(rtree_name("assets", "geom"), sa.column("id"), sa.column("minx"), sa.column("maxx"),
+                     sa.column("miny"), sa.column("maxy"))
+    candidates = sa.select(rtree.c.id).where(
+        rtree.c.maxx >= minx, rtree.c.minx <= maxx, rtree.c.maxy >= miny, rtree.c.miny <= maxy
+    )
+    return Asset.id.in_(candidates)
+
+
+def _frame(session: Session, query: sa.Select) -> pd.DataFrame:
+    result = session.execute(query)
+    return pd.DataFrame(result.all(), columns=list(result.keys()))
+
+
+def _geoframe(frame: pd.DataFrame) -> gpd.GeoDataFrame:
+    return gpd.GeoDataFrame(frame, geometry="geom", crs=CRS).reset_index(drop=True)

@@ -1,0 +1,31 @@
+"""The Flask application factory: web pages and the JSON API over fm.service."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from fm import __version__
+from fm.config import Config
+from fm.db import Database
+from fm.resources import resource_path
+
+
+def create_app(config: Config | None = None) -> Flask:
+    """Build the app for ``config`` (default: from the environment).
+
+    The database is opened lazily: building the app never touches it, so a broken
+    database shows as an error page that says what to do, not a crash at start.
+    """
+    config = config or Config.from_env()
+    app = Flask(__name__, template_folder=str(resource_path("templates")), static_folder="static")
+    app.config.update(SECRET_KEY=config.resolved_secret_key(), FM=config)
+    app.extensions["fm.database"] = Database(config.database_url)
+    app.jinja_env.globals["fm_version"] = __version__
+
+    from fm.web import api, errors, i18n, views
+
+    i18n.init_app(app)
+    errors.init_app(app)
+    app.register_blueprint(views.blueprint)
+    app.register_blueprint(api.blueprint, url_prefix="/api")
+    return app

@@ -1,0 +1,43 @@
+"""One error shape: JSON ``{"error": {"status", "message"}}`` under /api, an error page elsewhere."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from flask import Flask, Response, render_template, request
+from werkzeug.exceptions import HTTPException
+
+from fm.errors import DatabaseError, FmError, ValidationError
+from fm.web.api import json_response
+from fm.web.context import database
+
+
+def error_response(status: int, message: str) -> Response | tuple[str, int]:
+    """The error in the form the client asked for: JSON for the API, HTML for pages."""
+    if request.path.startswith("/api/"):
+        return json_response({"error": {"status": status, "message": message}}, status)
+    return render_template("error.html", status=status, message=message), status
+
+
+def init_app(app: Flask) -> None:
+    """Register the handlers on ``app``."""
+
+    @app.errorhandler(HTTPException)
+    def http_error(exc: HTTPException):
+        return error_response(exc.code or 500, exc.description or exc.name)
+
+    @app.errorhandler(ValidationError)
+    def invalid(exc: ValidationError):
+        return error_response(400, str(exc))
+
+    @app.errorhandler(FmError)
+    def unavailable(exc: FmError):
+        return error_response(503, str(exc))
+
+    @app.errorhandler(sa.exc.DBAPIError)
+    def database_failure(exc: sa.exc.DBAPIError):
+        # Most database failures are a database not set up: say which, and what to run.
+        try:
+            database().check()
+        except DatabaseError as reason:
+            return error_response(503, str(reason))
+        raise exc

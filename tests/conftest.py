@@ -1,0 +1,126 @@
+"""Fixtures: one test body runs on SQLite and on a real PostGIS that the test run starts itself.
+
+``db_url`` is parametrized over both backends and gives a fresh database at the
+current schema; ``empty_db_url`` gives one with no fm schema. PostGIS comes from
+a throwaway server (tests/pgserver.py), or from ``FM_TEST_POSTGRES_URL`` (a
+superuser URL of a server you run). When no PostGIS can be had, its tests skip,
+except under ``CI=true``, where they fail.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+from collections.abc import Iterator
+
+import pytest
+import sqlalchemy as sa
+
+import pgserver
+from fm.config import Config
+from fm.db import Database, migrate
+
+BACKENDS = ("sqlite", "postgis")
+_names = itertools.count()
+
+
+def _need_postgis(reason: str) -> None:
+    if os.environ.get("CI", "").lower() == "true":
+        pytest.fail(f"PostGIS is required under CI=true: {reason}", pytrace=False)
+    pytest.skip(f"no PostGIS: {reason}")
+
+
+@pytest.fixture(scope="session")
+def postgres_admin_url() -> Iterator[str]:
+    """A superuser URL on a PostgreSQL server with PostGIS available."""
+    if url := os.environ.get("FM_TEST_POSTGRES_URL"):
+        yield url
+        return
+    try:
+        server = pgserver.start()
+    except pgserver.ServerUnavailable as exc:
+        _need_postgis(str(exc))
+    yield server.url()
+    server.stop()
+
+
+def _admin(url: str) -> sa.Engine:
+    return sa.create_engine(url, isolation_level="AUTOCOMMIT")
+
+
+def create_database(admin_url: str, *, template: str | None = None, postgis: bool = True) -> str:
+    """Create a new database on the server and return its URL."""
+    name = f"fm_test_{os.getpid()}_{next(_names)}"
+    engine = _admin(admin_url)
+    with engine.connect() as connection:
+        connection.execute(sa.text(f"CREATE DATABASE {name}" + (f" TEMPLATE {template}" if template else "")))
+    engine.dispose()
+    url = sa.make_url(admin_url).set(database=name).render_as_string(hide_password=False)
+    if postgis and not template:
+        engine = _admin(url)
+        with engine.connect() as connection:
+            connection.execute(sa.text("CREATE EXTENSION postgis"))
+        engine.dispose()
+    return url
+
+
+@pytest.fixture(scope="session")
+def postgis_template(postgres_admin_url: str) -> str:
+    """Name of a database at the current schema, copied for each test."""
+    url = create_database(postgres_admin_url)
+    database = Database(url)
+    with database.connect() as connection:
+        migrate.upgrade(connection)
+    database.dispose()
+    return sa.make_url(url).database
+
+
+@pytest.fixture(params=BACKENDS, ids=BACKENDS)
+def backend(request: pytest.FixtureRequest) -> str:
+    if request.param == "postgis":
+        request.applymarker(pytest.mark.postgis)
+    return request.param
+
+
+@pytest.fixture
+def db_url(backend: str, tmp_path, request: pytest.FixtureRequest) -> str:
+    """URL of a fresh database at the current schema."""
+    if backend == "sqlite":
+        url = f"sqlite:///{tmp_path / 'fm.sqlite3'}"
+        database = Database(url)
+        with database.connect() as connection:
+            migrate.upgrade(connection)
+        database.dispose()
+        return url
+    admin = request.getfixturevalue("postgres_admin_url")
+    return create_database(admin, template=request.getfixturevalue("postgis_template"))
+
+
+@pytest.fixture
+def empty_db_url(backend: str, tmp_path, request: pytest.FixtureRequest) -> str:
+    """URL of a fresh database with no fm schema (PostGIS installed on PostgreSQL)."""
+    if backend == "sqlite":
+        return f"sqlite:///{tmp_path / 'fm.sqlite3'}"
+    return create_database(request.getfixturevalue("postgres_admin_url"))
+
+
+@pytest.fixture
+def database(db_url: str) -> Iterator[Database]:
+    database = Database(db_url)
+    yield database
+    database.dispose()
+
+
+@pytest.fixture
+def app(db_url: str, tmp_path):
+    from fm.web import create_app
+
+    app = create_app(Config(database_url=db_url, instance_path=tmp_path, secret_key="test"))
+    app.config.update(TESTING=True)
+    yield app
+    app.extensions["fm.database"].dispose()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
