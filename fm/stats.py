@@ -41,7 +41,7 @@ def asset_counts(assets: pd.DataFrame, categories: pd.DataFrame, districts: pd.D
     ...                        "status": ["in_service", "disposed", "closed"]})
     >>> counts = asset_counts(assets, cats, dists)
     >>> counts["total"], [c["count"] for c in counts["by_category"]], counts["by_status"]["disposed"]
-    (2, [0, 1], 1)
+    (2, [1, 1], 1)
     """
     _require(assets, ("category", "district_id", "status"), "assets")
     held = assets[assets["status"].isin(HELD)]

@@ -9,7 +9,6 @@ except under ``CI=true``, where they fail.
 
 from __future__ import annotations
 
-import itertools
 import os
 from collections.abc import Iterator
 
@@ -21,7 +20,6 @@ from fm.config import Config
 from fm.db import Database, migrate
 
 BACKENDS = ("sqlite", "postgis")
-_names = itertools.count()
 
 
 def _need_postgis(reason: str) -> None:
@@ -44,30 +42,10 @@ def postgres_admin_url() -> Iterator[str]:
     server.stop()
 
 
-def _admin(url: str) -> sa.Engine:
-    return sa.create_engine(url, isolation_level="AUTOCOMMIT")
-
-
-def create_database(admin_url: str, *, template: str | None = None, postgis: bool = True) -> str:
-    """Create a new database on the server and return its URL."""
-    name = f"fm_test_{os.getpid()}_{next(_names)}"
-    engine = _admin(admin_url)
-    with engine.connect() as connection:
-        connection.execute(sa.text(f"CREATE DATABASE {name}" + (f" TEMPLATE {template}" if template else "")))
-    engine.dispose()
-    url = sa.make_url(admin_url).set(database=name).render_as_string(hide_password=False)
-    if postgis and not template:
-        engine = _admin(url)
-        with engine.connect() as connection:
-            connection.execute(sa.text("CREATE EXTENSION postgis"))
-        engine.dispose()
-    return url
-
-
 @pytest.fixture(scope="session")
 def postgis_template(postgres_admin_url: str) -> str:
     """Name of a database at the current schema, copied for each test."""
-    url = create_database(postgres_admin_url)
+    url = pgserver.create_database(postgres_admin_url)
     database = Database(url)
     with database.connect() as connection:
         migrate.upgrade(connection)
@@ -93,7 +71,7 @@ def db_url(backend: str, tmp_path, request: pytest.FixtureRequest) -> str:
         database.dispose()
         return url
     admin = request.getfixturevalue("postgres_admin_url")
-    return create_database(admin, template=request.getfixturevalue("postgis_template"))
+    return pgserver.create_database(admin, template=request.getfixturevalue("postgis_template"))
 
 
 @pytest.fixture
@@ -101,7 +79,7 @@ def empty_db_url(backend: str, tmp_path, request: pytest.FixtureRequest) -> str:
     """URL of a fresh database with no fm schema (PostGIS installed on PostgreSQL)."""
     if backend == "sqlite":
         return f"sqlite:///{tmp_path / 'fm.sqlite3'}"
-    return create_database(request.getfixturevalue("postgres_admin_url"))
+    return pgserver.create_database(request.getfixturevalue("postgres_admin_url"))
 
 
 @pytest.fixture

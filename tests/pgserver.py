@@ -8,6 +8,7 @@ with trust authentication; nothing outside the temporary directory is touched.
 
 from __future__ import annotations
 
+import itertools
 import os
 import pwd
 import shutil
@@ -17,7 +18,10 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import sqlalchemy as sa
+
 PG_BINDIRS = ("/usr/lib/postgresql/15/bin", "/usr/lib/postgresql/16/bin", "/usr/lib/postgresql/17/bin")
+_names = itertools.count()
 
 
 class ServerUnavailable(RuntimeError):
@@ -25,6 +29,10 @@ class ServerUnavailable(RuntimeError):
 
 
 def _bindir() -> Path:
+    if override := os.environ.get("FM_TEST_PG_BINDIR"):
+        if not (Path(override) / "initdb").exists():
+            raise ServerUnavailable(f"FM_TEST_PG_BINDIR={override} has no initdb")
+        return Path(override)
     for candidate in PG_BINDIRS:
         if (Path(candidate) / "initdb").exists():
             return Path(candidate)
@@ -96,3 +104,19 @@ def start() -> PgServer:
             server.stop()
             raise ServerUnavailable(f"{Path(step[0]).name} failed: {detail}")
     return server
+
+
+def create_database(admin_url: str, *, template: str | None = None, postgis: bool = True) -> str:
+    """Create a new database on the server (a copy of ``template``, or empty) and return its URL."""
+    name = f"fm_test_{os.getpid()}_{next(_names)}"
+    admin = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(sa.text(f"CREATE DATABASE {name}" + (f" TEMPLATE {template}" if template else "")))
+    admin.dispose()
+    url = sa.make_url(admin_url).set(database=name).render_as_string(hide_password=False)
+    if postgis and not template:
+        engine = sa.create_engine(url, isolation_level="AUTOCOMMIT")
+        with engine.connect() as connection:
+            connection.execute(sa.text("CREATE EXTENSION postgis"))
+        engine.dispose()
+    return url

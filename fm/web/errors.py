@@ -19,7 +19,15 @@ def error_response(status: int, message: str) -> Response | tuple[str, int]:
 
 
 def init_app(app: Flask) -> None:
-    """Register the handlers on ``app``."""
+    """Register the handlers on ``app``, and check the database before the first request it serves."""
+
+    @app.before_request
+    def database_ready() -> None:
+        # Until the database passes its check once, every request re-checks it, so the page
+        # says "run fm db upgrade" instead of failing somewhere inside a query.
+        if request.endpoint != "static" and not app.extensions.get("fm.database_ready"):
+            database().check()
+            app.extensions["fm.database_ready"] = True
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):

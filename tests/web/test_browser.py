@@ -1,0 +1,92 @@
+"""The home page as a person sees it: headless Chromium through Playwright, with screenshots.
+
+Uses Debian's chromium (``/usr/bin/chromium``; ``FM_CHROMIUM`` overrides), since
+Playwright's own browser download is not available everywhere. Screenshots go to
+``test-artifacts/`` for a human to look at.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import threading
+from pathlib import Path
+
+import pytest
+from werkzeug.serving import make_server
+
+from fm.config import Config
+from fm.db import Database, migrate
+from sample import add_sample
+
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+pytestmark = pytest.mark.browser
+
+
+def _chromium() -> str:
+    path = os.environ.get("FM_CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
+    if not path:
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail("chromium is required under CI=true (apt-get install chromium)", pytrace=False)
+        pytest.skip("no chromium")
+    return path
+
+
+@pytest.fixture(scope="module")
+def live_url(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("browser")
+    url = f"sqlite:///{folder / 'fm.sqlite3'}"
+    database = Database(url)
+    with database.connect() as connection:
+        migrate.upgrade(connection)
+    with database.session() as session:
+        add_sample(session)
+    database.dispose()
+    from fm.web import create_app
+
+    server = make_server("127.0.0.1", 0, create_app(Config(database_url=url, instance_path=folder,
+                                                            secret_key="test")), threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    executable = _chromium()
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_FLAGS)
+        yield browser
+        browser.close()
+
+
+@pytest.mark.parametrize(("lang", "heading", "bridge"), [("ja", "資産台帳", "橋梁"), ("en", "Asset register", "Bridge")])
+def test_home_page_renders_counts(browser, live_url, lang, heading, bridge):
+    page = browser.new_page(viewport={"width": 1200, "height": 900})
+    page.goto(f"{live_url}/?lang={lang}")
+    assert page.locator("h1").inner_text() == heading
+    assert page.locator("#total").inner_text() == "5"
+    row = page.locator("#by-category tr", has_text=bridge)
+    assert row.locator("td.num").inner_text() == "2"
+    # The stylesheet is applied: the header bar is dark.
+    assert page.locator("header.top").evaluate("e => getComputedStyle(e).backgroundColor") == "rgb(29, 38, 48)"
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"home-{lang}.png"), full_page=True)
+    page.close()
+
+
+def test_language_link_switches_the_page(browser, live_url):
+    page = browser.new_page()
+    page.goto(live_url)
+    page.get_by_role("link", name="English").click()
+    page.wait_for_url("**lang=en")
+    assert page.locator("h1").inner_text() == "Asset register"
+    page.goto(live_url)  # remembered
+    assert page.locator("html").get_attribute("lang") == "en"
+    page.close()
