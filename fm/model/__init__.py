@@ -5,11 +5,12 @@ from fm.model.base import Base
 from fm.model.land import LandParcel, ParcelUse
 from fm.model.plans import IndividualPlan, PlanAsset, PlanBudgetItem, PlanWork
 from fm.model.reference import AssetCategory, District
+from fm.model.targets import IndicatorTarget
 
 metadata = Base.metadata
 
 __all__ = [
-    "Asset", "AssetCategory", "Base", "District", "FacilityUsage", "IndividualPlan", "Inspection",
+    "Asset", "AssetCategory", "Base", "District", "FacilityUsage", "IndicatorTarget", "IndividualPlan", "Inspection",
     "LandParcel", "ParcelUse", "PlanAsset", "PlanBudgetItem", "PlanWork", "RiskScore", "WorkOrder",
     "metadata",
 ]
