@@ -7,16 +7,21 @@ database that is down or behind) print one line and exit with status 1.
 
 from __future__ import annotations
 
+import time
+from pathlib import Path
 from typing import Any
 
 import click
+import pandas as pd
 from tabulate import tabulate
 
 from fm import __version__, service
 from fm.config import Config
 from fm.db import Database, migrate
+from fm.depreciation import CONVENTIONS
 from fm.errors import FmError
-from fm.serialize import to_json
+from fm.kpi import INDICATORS
+from fm.serialize import records, to_json
 
 
 class FmGroup(click.Group):
@@ -143,6 +148,119 @@ def stats(ctx: click.Context, fmt: str, lang: str) -> None:
     click.echo(tabulate([(row[label], row["count"]) for row in counts["by_district"]] +
                         [(headers[3], counts["total"])], headers=(headers[2], headers[1]),
                         colalign=("left", "right")))
+
+
+@cli.command()
+@click.option("--reset", is_flag=True, help="Erase every record first (categories stay), then load.")
+@click.option("--data", type=click.Path(exists=True, file_okay=False, path_type=Path), metavar="DIR",
+              help="Load this folder of CSV files instead of the shipped demo (e.g. from geodata/generate.py).")
+@click.pass_context
+def demo(ctx: click.Context, reset: bool, data: Path | None) -> None:
+    """Load the Kamakura demo register (idempotent: a second run changes nothing)."""
+    started = time.perf_counter()
+    with _database(ctx).session() as session:
+        counts = service.load_demo(session, reset=reset, folder=data)
+    if not counts:
+        click.echo("demo data already loaded: nothing to do (use --reset to load it afresh)")
+        return
+    click.echo(", ".join(f"{name} {count:,}" for name, count in counts.items())
+               + f" loaded in {time.perf_counter() - started:.1f} s")
+
+
+def _fiscal_year_option(required: bool = False):
+    return click.option("--fiscal-year", "fiscal_year", type=click.IntRange(1900, 2200), required=required,
+                        help="Fiscal year (年度, April–March) by the year it starts in, e.g. 2025.")
+
+
+@cli.command()
+@_fiscal_year_option()
+@click.option("--records", "indicator", type=click.Choice(list(INDICATORS)), metavar="INDICATOR",
+              help="Print the records INDICATOR counted (needs --fiscal-year): "
+                   + ", ".join(INDICATORS) + ".")
+@click.option("--convention", type=click.Choice(CONVENTIONS), default="fiscal-year", show_default=True,
+              help="Depreciation convention of the aging ratio.")
+@click.option("--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="table", show_default=True)
+@click.option("--lang", type=click.Choice(["ja", "en"]), default="ja", show_default=True)
+@click.pass_context
+def kpi(ctx: click.Context, fiscal_year: int | None, indicator: str | None, convention: str, fmt: str,
+        lang: str) -> None:
+    """The facility-management indicators per fiscal year, with targets and trend.
+
+    Without --fiscal-year: every year with data. JSON is the body of GET /api/kpi.
+    """
+    with _database(ctx).session() as session:
+        if indicator:
+            if fiscal_year is None:
+                raise click.UsageError("--records needs --fiscal-year")
+            _print_frame(service.kpi_records(session, indicator, fiscal_year=fiscal_year,
+                                             convention=convention), fmt)
+            return
+        report = service.kpi_report(session, fiscal_year=fiscal_year, convention=convention)
+    if fmt == "json":
+        click.echo(to_json(report))
+        return
+    if fmt == "csv":
+        flat = [{**{k: v for k, v in row.items() if k not in ("breakdown", "target")},
+                 "target_value": (row["target"] or {}).get("value"),
+                 "target_year": (row["target"] or {}).get("fiscal_year")} for row in report["indicators"]]
+        click.echo(pd.DataFrame(flat).astype({"target_year": "Int64"}, errors="ignore")
+                   .to_csv(index=False, lineterminator="\n"), nl=False)
+        return
+    if not report["indicators"]:
+        click.echo("no data: load records first (fm demo)")
+        return
+    label = "name" if lang == "ja" else "name_en"
+    track = {True: "○", False: "×", None: "－"} if lang == "ja" else {True: "yes", False: "no", None: "-"}
+    headers = (("年度", "指標", "値", "単位", "前年差", "目標", "順調") if lang == "ja"
+               else ("FY", "indicator", "value", "unit", "change", "target", "on track"))
+    table = [(str(row["fiscal_year"]), row[label], _number(row["value"], row["indicator"]), row["unit"],
+              "" if row["change"] is None else "+" * (row["change"] > 0) + _number(row["change"], row["indicator"]),
+              _target_text(row["target"], row["direction"]), track[row["on_track"]])
+             for row in report["indicators"]]
+    click.echo(tabulate(table, headers=headers, disable_numparse=True, colalign=("left", "left", "right")))
+
+
+def _number(value: float | None, indicator: str) -> str:
+    return "—" if value is None else f"{value:,.{INDICATORS[indicator].decimals}f}"
+
+
+def _target_text(target: dict | None, direction: str) -> str:
+    arrow = "↑" if direction == "up" else "↓"
+    if not target or target["value"] is None:
+        return arrow
+    return f"{arrow} {target['value']:g} ({target['fiscal_year']})"
+
+
+def _print_frame(frame: pd.DataFrame, fmt: str) -> None:
+    if fmt == "json":
+        click.echo(to_json(records(frame)))
+    elif fmt == "csv":
+        click.echo(frame.drop(columns="geom", errors="ignore").to_csv(index=False, lineterminator="\n"), nl=False)
+    else:
+        click.echo(tabulate(frame.drop(columns="geom", errors="ignore"), headers="keys", showindex=False))
+
+
+@cli.group(invoke_without_command=True)
+@click.pass_context
+def targets(ctx: click.Context) -> None:
+    """List the indicator targets (data a city edits), or change one with `fm targets set`."""
+    if ctx.invoked_subcommand is None:
+        with _database(ctx).session() as session:
+            click.echo(tabulate(service.targets(session).drop(columns="id"), headers="keys", showindex=False))
+
+
+@targets.command("set")
+@click.argument("indicator", type=click.Choice(list(INDICATORS)))
+@_fiscal_year_option(required=True)
+@click.option("--value", type=float, help="Target value; leave out to remove the target of that year.")
+@click.option("--source", help="Where the target comes from (plan, decision).")
+@click.pass_context
+def targets_set(ctx: click.Context, indicator: str, fiscal_year: int, value: float | None,
+                source: str | None) -> None:
+    """Set the target of INDICATOR for a fiscal year."""
+    with _database(ctx).session() as session:
+        service.set_target(session, indicator, fiscal_year=fiscal_year, value=value, source=source)
+    click.echo(f"{indicator} FY{fiscal_year}: " + ("removed" if value is None else f"target {value:g}"))
 
 
 def main() -> None:

@@ -6,8 +6,12 @@ import json
 from datetime import date
 from typing import Any
 
+import pandas as pd
+
 
 def _default(value: Any) -> Any:
+    if value is pd.NA or value is pd.NaT:
+        return None
     if isinstance(value, date):
         return value.isoformat()
     if hasattr(value, "item"):  # numpy scalars
@@ -18,3 +22,16 @@ def _default(value: Any) -> Any:
 def to_json(data: Any) -> str:
     """JSON text with Japanese kept readable (no \\u escapes) and dates as ISO 8601."""
     return json.dumps(data, ensure_ascii=False, indent=2, default=_default)
+
+
+def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    """Rows of a frame as dicts for JSON: missing values become None, geometry is left out."""
+    frame = frame.drop(columns=[c for c in ("geom", "geometry") if c in frame.columns])
+    return [{k: (None if _missing(v) else v) for k, v in row.items()} for row in frame.to_dict("records")]
+
+
+def _missing(value: Any) -> bool:
+    try:
+        return bool(pd.isna(value))
+    except (TypeError, ValueError):
+        return False

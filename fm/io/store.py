@@ -15,7 +15,7 @@ from shapely import box
 from sqlalchemy.orm import Session
 
 from fm.db.sqlite import rtree_name
-from fm.model import Asset, AssetCategory, District
+from fm.model import Asset, AssetCategory, District, metadata
 
 CRS = "EPSG:4326"
 
@@ -32,6 +32,13 @@ def read_districts(session: Session) -> gpd.GeoDataFrame:
     """Every district with its polygon, ordered by id."""
     table = District.__table__
     return _geoframe(_frame(session, sa.select(table).order_by(table.c.id)))
+
+
+def read_table(session: Session, name: str) -> pd.DataFrame | gpd.GeoDataFrame:
+    """Every row of table ``name`` ordered by its key; a GeoDataFrame when it has a geometry."""
+    table = metadata.tables[name]
+    frame = _frame(session, sa.select(table).order_by(*table.primary_key.columns))
+    return _geoframe(frame) if "geom" in table.c else frame
 
 
 def read_assets(

@@ -143,16 +143,14 @@ def underused_land(data: KpiData, *, fiscal_year: int) -> Measure:
     parcels = data.parcels[_held(data.parcels, "acquired_on", "disposed_on", end)]
     uses = data.parcel_uses.assign(valid_from=pd.to_datetime(data.parcel_uses["valid_from"]))
     state = (uses[uses["valid_from"] <= end].sort_values(["parcel_id", "valid_from"])
-             .drop_duplicates("parcel_id", keep="last").set_index("parcel_id"))
-    flagged = parcels[parcels["id"].map(state["utilisation"]).isin(UNDERUSED)]
+             .drop_duplicates("parcel_id", keep="last")[["parcel_id", "utilisation", "current_use", "valid_from"]])
+    flagged = parcels.merge(state[state["utilisation"].isin(UNDERUSED)], left_on="id", right_on="parcel_id")
     records = pd.DataFrame({
         "id": flagged["id"], "code": flagged["code"], "name": flagged["name"],
-        "owner_department": flagged["owner_department"],
-        "utilisation": flagged["id"].map(state["utilisation"]),
-        "current_use": flagged["id"].map(state["current_use"]),
-        "since": flagged["id"].map(state["valid_from"]).dt.date,
-        "area_m2": area_m2(flagged) if len(flagged) else pd.Series(dtype="float64"),
-    }).reset_index(drop=True)
+        "owner_department": flagged["owner_department"], "utilisation": flagged["utilisation"],
+        "current_use": flagged["current_use"], "since": flagged["valid_from"].dt.date,
+        "area_m2": area_m2(gpd.GeoDataFrame(flagged, geometry=parcels.geometry.name, crs=parcels.crs)),
+    })
     total = float(records["area_m2"].sum())
     return Measure("underused_land", fiscal_year, total, total, None, records)
 

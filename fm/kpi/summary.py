@@ -20,12 +20,11 @@ from fm.kpi.measures import INDICATORS, KpiData, Measure, measure
 
 
 def available_years(data: KpiData) -> list[int]:
-    """Fiscal years from the first to the last that any record of an indicator falls in."""
+    """Fiscal years from the first to the last with recorded activity: completed works or plan amounts."""
+    done = data.work_orders[data.work_orders["status"] == "completed"]
     years = pd.concat([
-        to_fiscal_year(pd.to_datetime(data.work_orders["completed_on"])),
+        to_fiscal_year(pd.to_datetime(done["completed_on"])),
         data.budget_items["fiscal_year"].astype("Int64"),
-        to_fiscal_year(pd.to_datetime(data.plans["adopted_on"])),
-        to_fiscal_year(pd.to_datetime(data.parcel_uses["valid_from"])),
     ]).dropna()
     return list(range(int(years.min()), int(years.max()) + 1)) if len(years) else []
 

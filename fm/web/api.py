@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response
+from flask import Blueprint, Response, request
 
 from fm import service
-from fm.serialize import to_json
+from fm.errors import ValidationError
+from fm.serialize import records, to_json
 from fm.web.context import session
 
 blueprint = Blueprint("api", __name__)
@@ -21,3 +22,37 @@ def stats() -> Response:
     """Counts of held assets by category, district, group and status."""
     with session() as active:
         return json_response(service.asset_stats(active))
+
+
+def _fiscal_year(required: bool = False) -> int | None:
+    raw = request.args.get("fiscal_year")
+    if raw is None:
+        if required:
+            raise ValidationError("fiscal_year is required, e.g. ?fiscal_year=2025")
+        return None
+    if not raw.isdigit() or not 1900 <= int(raw) <= 2200:
+        raise ValidationError(f"fiscal_year must be a year such as 2025, got {raw!r}")
+    return int(raw)
+
+
+def _convention() -> str:
+    convention = request.args.get("convention", "fiscal-year")
+    if convention not in ("fiscal-year", "daily"):
+        raise ValidationError(f"convention must be fiscal-year or daily, got {convention!r}")
+    return convention
+
+
+@blueprint.get("/kpi")
+def kpi() -> Response:
+    """Every indicator for ?fiscal_year (default: every year with data), with targets and trend."""
+    with session() as active:
+        return json_response(service.kpi_report(active, fiscal_year=_fiscal_year(), convention=_convention()))
+
+
+@blueprint.get("/kpi/<indicator>/records")
+def kpi_records(indicator: str) -> Response:
+    """The records an indicator counted in ?fiscal_year: the drill-down behind a figure."""
+    with session() as active:
+        frame = service.kpi_records(active, indicator, fiscal_year=_fiscal_year(required=True),
+                                    convention=_convention())
+    return json_response(records(frame))

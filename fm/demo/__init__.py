@@ -1,0 +1,1 @@
+"""The Kamakura demo register: its deterministic generator and its loader (``fm demo``)."""
