@@ -230,12 +230,16 @@ def _unique(names: list[str]) -> list[str]:
     return out
 
 
-def infrastructure(rng, ground: Ground, counts: dict[str, int] = INFRASTRUCTURE) -> pd.DataFrame:
-    """Bridges, tunnels, roads, sewer pipes, rivers, retention ponds and parks inside the boundary."""
+def infrastructure(rng, ground: Ground, counts: dict[str, int] = INFRASTRUCTURE, *,
+                   reference_parks: bool = True) -> pd.DataFrame:
+    """Bridges, tunnels, roads, sewer pipes, rivers, retention ponds and parks inside the boundary.
+
+    ``reference_parks`` adds the parks of the real facility list to ``counts["park"]``.
+    """
     frames = [_bridges(rng, ground, counts["bridge"]), _tunnels(rng, ground, counts["tunnel"]),
               _roads(rng, ground, counts["road"]), _sewers(rng, ground, counts["sewer_pipe"]),
               _rivers(rng, ground, counts["river"]), _ponds(rng, ground, counts["retention_pond"]),
-              _parks(rng, ground, counts["park"])]
+              _parks(rng, ground, counts["park"], reference_parks)]
     return pd.concat([f for f in frames if len(f)], ignore_index=True)
 
 
@@ -330,8 +334,8 @@ def _ponds(rng, ground, n) -> pd.DataFrame:
                  np.round(area * 80_000).astype("int64"))
 
 
-def _parks(rng, ground, n) -> pd.DataFrame:
-    ref = ground.facilities[ground.facilities["name"].str.contains("公園")]
+def _parks(rng, ground, n, reference: bool) -> pd.DataFrame:
+    ref = ground.facilities[(ground.facilities["name"].map(_reference_category) == "park") & reference]
     area = np.concatenate([np.full(len(ref), 40_000.0), rng.lognormal(7.0, 1.0, n).clip(150, 30_000)])
     centres = np.vstack([ref[["x", "y"]].to_numpy(), _sample_points(rng, n, ground.boundary)])
     geoms = _rectangles(rng, centres, area)

@@ -38,7 +38,7 @@ def load(session: Session, folder: Path, *, reset: bool = False) -> dict[str, in
                       "run `fm demo --reset` to erase every record and load the demo instead")
     counts = {name: _load_table(session, metadata.tables[name], folder / f"{name}.csv") for name in TABLES}
     if session.get_bind().dialect.name == "postgresql":
-        for name in TABLES:
+        for name in (n for n in TABLES if "id" in metadata.tables[n].c):
             session.execute(sa.text(
                 f"SELECT setval(pg_get_serial_sequence('{name}', 'id'), COALESCE(MAX(id), 0) + 1, false) "
                 f"FROM {name}"))

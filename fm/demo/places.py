@@ -28,11 +28,11 @@ RIVERS = ("滑川", "神戸川", "柏尾川", "砂押川", "梅田川", "新川"
 
 # Keyword → category for the reference facilities, first match wins.
 REFERENCE_CATEGORIES = (
-    ("公園", "park"), ("小学校", "school"), ("中学校", "school"), ("図書館", "library"),
+    ("プール", "sports"), ("公園", "park"), ("小学校", "school"), ("中学校", "school"), ("図書館", "library"),
     ("子どもの家", "childcare"), ("こどもの家", "childcare"), ("子ども会館", "childcare"),
     ("保育園", "childcare"), ("子育て支援", "childcare"), ("消防", "fire_station"),
     ("クリーンセンター", "plant"), ("リサイクル", "plant"), ("浄化センター", "plant"), ("剪定材", "plant"),
-    ("体育館", "sports"), ("武道館", "sports"), ("プール", "sports"), ("テニス", "sports"),
+    ("体育館", "sports"), ("武道館", "sports"), ("テニス", "sports"),
     ("芸術館", "hall"), ("文学館", "hall"), ("国宝館", "hall"), ("美術館", "hall"), ("記念館", "hall"),
     ("福祉", "welfare"), ("やすらぎ", "welfare"), ("すこやか", "welfare"), ("さわやか", "welfare"),
     ("いこいの家", "welfare"), ("あおぞら園", "welfare"), ("教養センター", "welfare"),

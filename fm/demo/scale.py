@@ -39,7 +39,8 @@ def generate_scaled(count: int, folder: Path, *, seed: int = SEED, chunk: int = 
         size = min(chunk, count - start)
         counts = rng.multinomial(size, shares)
         assets = pd.concat([_buildings(rng, ground, counts[0]),
-                            infrastructure(rng, ground, dict(zip(INFRASTRUCTURE, counts[1:])))],
+                            infrastructure(rng, ground, dict(zip(INFRASTRUCTURE, counts[1:])),
+                                           reference_parks=False)],
                            ignore_index=True)
         assets.insert(0, "id", np.arange(first["assets"], first["assets"] + len(assets)))
         assets.insert(1, "code", [f"{PREFIX.get(c, 'BL')}-{i:07d}" for c, i in zip(assets["category"], assets["id"])])
@@ -78,7 +79,7 @@ def _buildings(rng, ground: Ground, n: int) -> pd.DataFrame:
         "replacement_cost": np.round(floor * [REBUILD[c] for c in category] / 1000).astype("int64") * 1000,
         "annual_users": np.round(floor * rng.uniform(5, 40, n)).astype("int64"),
         "is_evacuation_shelter": category == "school", "needs_individual_plan": floor >= 100,
-        "status": "in_service",
+        "status": "in_service", "closed_on": None, "disposed_on": None,
     })
 
 

@@ -1,0 +1,116 @@
+"""The demo register: reproducible, loadable on both backends, and giving the published figures."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import sqlalchemy as sa
+from click.testing import CliRunner
+
+from fm.cli import cli
+from fm.db import Database
+from fm.demo.build import build
+from fm.demo.dataset import TABLES, demo_folder, write
+from fm.demo.scale import generate_scaled
+from sample import add_sample
+
+PUBLISHED = [("plan_coverage", 2025, 52.3), ("underused_land", 2025, 9039.08), ("aging_ratio", 2024, 67.7),
+             ("execution_rate", 2024, 48.0)]
+
+
+def run(url, *args):
+    return CliRunner().invoke(cli, list(args), env={"FM_DATABASE_URL": url}, catch_exceptions=False)
+
+
+def counts(url) -> dict[str, int]:
+    database = Database(url)
+    with database.connect() as connection:
+        found = {name: connection.execute(sa.text(f"SELECT count(*) FROM {name}")).scalar() for name in TABLES}
+    database.dispose()
+    return found
+
+
+def test_shipped_files_are_what_the_generator_makes(tmp_path):
+    write(build(), tmp_path)
+    for name in TABLES:
+        assert (tmp_path / f"{name}.csv").read_bytes() == (demo_folder() / f"{name}.csv").read_bytes(), name
+
+
+def test_demo_gives_the_published_figures(db_url):
+    result = run(db_url, "demo")
+    assert result.exit_code == 0, result.output
+    assert "assets 4,315" in result.output
+    report = json.loads(run(db_url, "kpi", "--format", "json").stdout)
+    values = {(row["indicator"], row["fiscal_year"]): row["value"] for row in report["indicators"]}
+    for indicator, year, published in PUBLISHED:
+        assert values[(indicator, year)] == published, indicator
+    assert report["fiscal_years"] == list(range(2014, 2026))
+
+
+def test_demo_is_idempotent_and_reset_starts_over(db_url):
+    assert run(db_url, "demo").exit_code == 0
+    before = counts(db_url)
+    again = run(db_url, "demo")
+    assert again.exit_code == 0 and "already loaded" in again.output
+    assert counts(db_url) == before
+    reset = run(db_url, "demo", "--reset")
+    assert reset.exit_code == 0 and counts(db_url) == before
+
+
+def test_demo_refuses_a_register_of_other_data(db_url):
+    database = Database(db_url)
+    with database.session() as session:
+        add_sample(session)
+    database.dispose()
+    result = run(db_url, "demo")
+    assert result.exit_code == 1 and "already holds 6 assets" in result.stderr and "--reset" in result.stderr
+    assert counts(db_url)["assets"] == 6
+
+
+def test_kpi_records_and_api_agree(db_url, client):
+    run(db_url, "demo")
+    cli_json = json.loads(run(db_url, "kpi", "--records", "underused_land", "--fiscal-year", "2025",
+                              "--format", "json").stdout)
+    api_json = client.get("/api/kpi/underused_land/records?fiscal_year=2025").get_json()
+    assert cli_json == api_json
+    assert round(sum(row["area_m2"] for row in api_json), 2) == 9039.08
+    assert run(db_url, "kpi", "--fiscal-year", "2025", "--format", "json").stdout == \
+        client.get("/api/kpi?fiscal_year=2025").get_data(as_text=True) + "\n"
+
+
+@pytest.mark.parametrize(("path", "message"), [
+    ("/api/kpi?fiscal_year=abc", "fiscal_year must be a year"),
+    ("/api/kpi/happiness/records?fiscal_year=2025", "unknown indicator 'happiness'"),
+    ("/api/kpi/aging_ratio/records", "fiscal_year is required"),
+    ("/api/kpi?convention=monthly", "convention must be"),
+])
+def test_api_rejects_bad_parameters(client, path, message):
+    response = client.get(path)
+    assert response.status_code == 400 and message in response.get_json()["error"]["message"]
+
+
+def test_targets_can_be_set_and_removed(db_url):
+    assert run(db_url, "targets", "set", "underused_land", "--fiscal-year", "2030", "--value", "5000").exit_code == 0
+    report = json.loads(run(db_url, "kpi", "--fiscal-year", "2025", "--format", "json").stdout)
+    # no records at all: values undefined or zero, but the target is there
+    land = next(row for row in report["indicators"] if row["indicator"] == "underused_land")
+    assert land["target"]["value"] == 5000.0 and land["target"]["fiscal_year"] == 2030
+    assert run(db_url, "targets", "set", "underused_land", "--fiscal-year", "2030").exit_code == 0
+    assert "underused_land" not in run(db_url, "targets").output
+    bad = run(db_url, "targets", "set", "plan_coverage", "--fiscal-year", "2030", "--value", "-5")
+    assert bad.exit_code == 1 and "negative" in bad.stderr
+
+
+def test_scaled_register_loads(tmp_path, db_url):
+    written = generate_scaled(3000, tmp_path / "scaled", chunk=1000)
+    assert written["assets"] == 3000 and written["inspections"] > 3000
+    result = run(db_url, "demo", "--data", str(tmp_path / "scaled"))
+    assert result.exit_code == 0, result.output
+    assert counts(db_url)["assets"] == 3000
+
+
+def test_incomplete_dataset_is_named(tmp_path, db_url):
+    (tmp_path / "assets.csv").write_text("id,code\n")
+    result = run(db_url, "demo", "--data", str(tmp_path))
+    assert result.exit_code == 1 and "missing districts.csv" in result.stderr
