@@ -8,6 +8,7 @@ database that is down or behind) print one line and exit with status 1.
 from __future__ import annotations
 
 import time
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +21,7 @@ from fm.config import Config
 from fm.db import Database, migrate
 from fm.depreciation import CONVENTIONS
 from fm.errors import FmError
+from fm.fiscal import fiscal_year as fiscal_year_of
 from fm.kpi import INDICATORS
 from fm.serialize import records, to_json
 
@@ -261,6 +263,89 @@ def targets_set(ctx: click.Context, indicator: str, fiscal_year: int, value: flo
     with _database(ctx).session() as session:
         service.set_target(session, indicator, fiscal_year=fiscal_year, value=value, source=source)
     click.echo(f"{indicator} FY{fiscal_year}: " + ("removed" if value is None else f"target {value:g}"))
+
+
+def _config(path: Path | None):
+    from fm.risk.config import load_config
+
+    return load_config(path)
+
+
+@cli.command()
+@click.option("--as-of", "as_of", type=click.DateTime(["%Y-%m-%d"]), help="Score for this day (default: today).")
+@click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path), metavar="FILE",
+              help="Risk settings (TOML) over the defaults; env FM_RISK_CONFIG. See docs/risk.md.")
+@click.option("--top", type=click.IntRange(1), metavar="N", help="List the N worst of the latest run.")
+@click.option("--explain", "code", metavar="CODE", help="Say why asset CODE ranks where it does.")
+@click.option("--model", "show_model", is_flag=True,
+              help="Per category: deterioration hazards and expected years in each state.")
+@click.option("--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="table", show_default=True)
+@click.option("--lang", type=click.Choice(["ja", "en"]), default="ja", show_default=True)
+@click.pass_context
+def score(ctx: click.Context, as_of, config_path: Path | None, top: int | None, code: str | None,
+          show_model: bool, fmt: str, lang: str) -> None:
+    """Score every asset's risk (probability × consequence) and store the run.
+
+    With --top, --explain or --model it reads instead of computing.
+    """
+    config = _config(config_path)
+    with _database(ctx).session() as session:
+        if show_model:
+            models = service.risk_models(session, config=config)
+            if fmt == "json":
+                click.echo(to_json(models))
+            else:
+                frame = pd.DataFrame([{"category": m["category"], "pairs": m["pairs"],
+                                       "expected_years": " / ".join(f"{y:g}" for y in m["expected_years"]),
+                                       "source": m["source"]} for m in models])
+                _print_frame(frame, fmt)
+            return
+        if code:
+            explained = service.risk_explanation(session, code, lang=lang)
+            if fmt == "json":
+                click.echo(to_json(explained))
+            else:
+                click.echo(f"{explained['code']} {explained['name']}: {explained['risk_class']} "
+                           f"(score {explained['score']:.3f} = P {explained['probability']:.3f} × "
+                           f"C {explained['consequence']:.3f}), #{explained['rank']} of {explained['of']} "
+                           f"on {explained['computed_on']}")
+                for reason in explained["reasons"]:
+                    click.echo(f"  - {reason}")
+            return
+        if top:
+            ranking = service.risk_ranking(session, top=top, lang=lang)
+            if fmt == "json":
+                click.echo(to_json(ranking))
+            else:
+                _print_frame(pd.DataFrame([{k: ("; ".join(v) if k == "reasons" else v) for k, v in row.items()
+                                            if k != "components"} for row in ranking["scores"]]), fmt)
+            return
+        day = as_of.date() if as_of else date.today()
+        started = time.perf_counter()
+        summary = service.compute_risk(session, config=config, as_of=day)
+    if fmt == "json":
+        click.echo(to_json(summary))
+    else:
+        click.echo(f"{summary['assets']:,} assets scored for {day} in {time.perf_counter() - started:.1f} s: "
+                   + ", ".join(f"{k} {v:,}" for k, v in summary["by_class"].items()))
+
+
+@cli.command()
+@click.option("--overdue", is_flag=True, required=True, help="List inspections overdue or due (required).")
+@_fiscal_year_option()
+@click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path), metavar="FILE",
+              help="Risk settings with the inspection cycles (TOML).")
+@click.option("--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="table", show_default=True)
+@click.pass_context
+def inspections(ctx: click.Context, overdue: bool, fiscal_year: int | None, config_path: Path | None,
+                fmt: str) -> None:
+    """Inspections overdue or due in a fiscal year (default: the current one), worst risk first.
+
+    Bridges and tunnels are due every 5 years by statute; other categories by the configured cycles.
+    """
+    year = fiscal_year or fiscal_year_of(date.today())
+    with _database(ctx).session() as session:
+        _print_frame(service.inspections_due(session, fiscal_year=year, config=_config(config_path)), fmt)
 
 
 def main() -> None:

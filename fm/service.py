@@ -7,6 +7,8 @@ always give the same answer.
 from __future__ import annotations
 
 import functools
+import json
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -16,10 +18,16 @@ from sqlalchemy.orm import Session
 
 from fm.demo import load as demo_load
 from fm.demo.dataset import demo_folder
-from fm.errors import ValidationError
+from fm.errors import FmError, ValidationError
+from fm.io import risk as risk_store
 from fm.io import store
 from fm.kpi import INDICATORS, KpiData, available_years, measure, summary
 from fm.model import IndicatorTarget
+from fm.risk import deterioration
+from fm.risk.config import RISK_CLASSES, RiskConfig
+from fm.risk.explain import reasons
+from fm.risk.inspections import due_inspections
+from fm.risk.score import NETWORK_CATEGORIES, score_risk
 from fm.stats import asset_counts
 
 
@@ -76,3 +84,97 @@ def set_target(session: Session, indicator: str, *, fiscal_year: int, value: flo
     if value is not None:
         session.add(IndicatorTarget(indicator=indicator, target_year=fiscal_year, target_value=value,
                                     source=source))
+
+
+def _risk_inputs(session: Session) -> dict[str, Any]:
+    """Frames the risk engine reads; geometry only for the assets a spatial join needs."""
+    columns = ("id", "code", "name", "category", "district_id", "year_built", "acquisition_date",
+               "useful_life_years", "annual_users", "replacement_cost", "is_evacuation_shelter",
+               "on_emergency_road", "status", "disposed_on")
+    assets = store.read_assets(session, columns=columns)
+    assets = assets[assets["status"] != "disposed"].reset_index(drop=True)
+    geoms = store.read_assets(session, columns=("id", "geom"), categories=NETWORK_CATEGORIES)
+    assets["geom"] = assets["id"].map(geoms.set_index("id")["geom"]) if len(geoms) else None
+    categories = store.read_categories(session)
+    inspections = store.read_table(session, "inspections")
+    work = store.read_table(session, "work_orders")
+    repairs = work[(work["status"] == "completed") & work["kind"].isin(["preventive", "renewal"])]
+    return {"assets": assets, "categories": categories, "inspections": inspections, "repairs": repairs,
+            "districts": store.read_districts(session), "network": store.read_table(session, "network_lines")}
+
+
+def compute_risk(session: Session, *, config: RiskConfig, as_of: date) -> dict[str, Any]:
+    """Score every asset held, store the run (with its configuration and models), return a summary."""
+    inputs = _risk_inputs(session)
+    states = deterioration.inspection_states(inputs["inspections"], inputs["assets"], inputs["categories"])
+    models = deterioration.fit(states, inputs["repairs"], inputs["categories"], min_pairs=config.min_pairs)
+    scores = score_risk(inputs["assets"], states, models, inputs["categories"], inputs["districts"],
+                        inputs["network"], config=config, as_of=as_of)
+    run_id = risk_store.write_run(session, scores, computed_on=as_of, config=config.as_dict(),
+                                  model=_models_json(models))
+    return {"run_id": run_id, "computed_on": as_of, "assets": len(scores),
+            "by_class": {c: int((scores["risk_class"] == c).sum()) for c in RISK_CLASSES}}
+
+
+def _models_json(models: pd.DataFrame) -> dict[str, Any]:
+    return {row.category: {"states": int(row.states), "theta": [round(float(t), 6) for t in row.theta],
+                           "expected_years": [round(float(y), 2) for y in row.expected_years],
+                           "pairs": int(row.pairs), "source": row.source} for row in models.itertuples()}
+
+
+def risk_ranking(session: Session, *, top: int | None = None, lang: str = "ja") -> dict[str, Any]:
+    """The latest run's scores, worst first (``top`` of them), each with its main reasons."""
+    run, scores = risk_store.read_latest(session)
+    if run is None:
+        raise FmError("no risk scores yet: run `fm score` first")
+    if top is not None:
+        scores = scores.head(top)
+    scales = store.read_categories(session).set_index("code")["condition_scale"]
+    users = store.read_assets(session, columns=("id", "annual_users")).set_index("id")["annual_users"]
+    rows = []
+    for row in scores.itertuples():
+        components = row.components if isinstance(row.components, dict) else json.loads(row.components)
+        rows.append({"code": row.code, "name": row.name, "category": row.category,
+                     "probability": round(row.probability, 4), "consequence": round(row.consequence, 4),
+                     "score": round(row.score, 4), "risk_class": row.risk_class,
+                     "reasons": reasons(components, scale=scales.get(row.category, "score"),
+                                        users=_number_or_none(users.get(row.id)), lang=lang),
+                     "components": components})
+    return {"computed_on": run.computed_on, "computed_at": run.computed_at, "assets": len(rows), "scores": rows}
+
+
+def _number_or_none(value: Any) -> float | None:
+    return None if value is None or pd.isna(value) else float(value)
+
+
+def risk_explanation(session: Session, code: str, *, lang: str = "ja") -> dict[str, Any]:
+    """One asset's latest score with its components and reasons."""
+    ranking = risk_ranking(session, lang=lang)
+    found = next((row for row in ranking["scores"] if row["code"] == code), None)
+    if found is None:
+        raise ValidationError(f"no risk score for asset {code!r}: unknown code, disposed, or not scored yet")
+    position = ranking["scores"].index(found) + 1
+    return {**found, "rank": position, "of": ranking["assets"], "computed_on": ranking["computed_on"]}
+
+
+def risk_models(session: Session, *, config: RiskConfig) -> list[dict[str, Any]]:
+    """Per category: the deterioration hazards, expected years in each state, and where they come from."""
+    inputs = _risk_inputs(session)
+    states = deterioration.inspection_states(inputs["inspections"], inputs["assets"], inputs["categories"])
+    models = deterioration.fit(states, inputs["repairs"], inputs["categories"], min_pairs=config.min_pairs)
+    return [{"category": category, **model} for category, model in _models_json(models).items()]
+
+
+def inspections_due(session: Session, *, fiscal_year: int, config: RiskConfig) -> pd.DataFrame:
+    """Inspections overdue or due in ``fiscal_year``, worst latest risk first."""
+    assets = store.read_assets(session, columns=("id", "code", "name", "category", "district_id", "status",
+                                                 "disposed_on"))
+    due = due_inspections(assets, store.read_table(session, "inspections"), fiscal_year=fiscal_year,
+                          config=config)
+    run, scores = risk_store.read_latest(session)
+    due["risk_score"] = due["id"].map(scores.set_index("id")["score"]) if run is not None else None
+    due["risk_class"] = due["id"].map(scores.set_index("id")["risk_class"]) if run is not None else None
+    order = {"never_inspected": 0, "overdue": 0, "due": 1}
+    return (due.assign(_order=due["status"].map(order))
+            .sort_values(["_order", "risk_score", "due_on"], ascending=[True, False, True], na_position="last")
+            .drop(columns="_order").reset_index(drop=True))

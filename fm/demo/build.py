@@ -19,7 +19,7 @@ import shapely
 
 from fm.demo import history, places
 from fm.demo.generate import (
-    PUBLISHED, SEED, Ground, _district_of, buildings, infrastructure, load_ground, to_storage,
+    PUBLISHED, SEED, Ground, _district_of, buildings, infrastructure, load_ground, network_lines, to_storage,
 )
 from fm.depreciation import accumulated_depreciation
 from fm.fiscal import fiscal_year_end
@@ -47,7 +47,7 @@ def build(seed: int = SEED, reference: Path | None = None) -> dict[str, pd.DataF
     rng = np.random.default_rng(seed)
     ground = load_ground(reference or reference_folder())
     assets = _assets(rng, ground)
-    tables = {"districts": _districts(ground), "assets": assets}
+    tables = {"districts": _districts(ground), "network_lines": network_lines(ground), "assets": assets}
     tables["inspections"] = history.inspections(rng, assets)
     tables["work_orders"] = history.work_orders(rng, assets)
     _calibrate_aging(assets)

@@ -28,7 +28,7 @@ def reference_folder() -> Path:
 
 
 TABLES = (  # in the order they can be loaded (foreign keys first)
-    "districts", "assets", "inspections", "work_orders", "individual_plans", "plan_assets", "plan_works",
+    "districts", "network_lines", "assets", "inspections", "work_orders", "individual_plans", "plan_assets", "plan_works",
     "plan_budget_items", "land_parcels", "parcel_uses", "facility_usage", "indicator_targets",
 )
 

@@ -49,6 +49,7 @@ class Ground:
     boundary: shapely.Geometry
     facilities: pd.DataFrame  # reference facilities with x, y in EPSG:6677
     districts: gpd.GeoDataFrame  # code, name, name_en, geometry (EPSG:6677)
+    network: gpd.GeoDataFrame  # kind, name, geometry (EPSG:6677), clipped to the boundary
 
 
 # ---------------------------------------------------------------- geometry helpers
@@ -126,7 +127,22 @@ def load_ground(reference: Path) -> Ground:
     districts = gpd.GeoDataFrame(
         {"code": [d[0] for d in places.DISTRICTS], "name": [d[1] for d in places.DISTRICTS],
          "name_en": [d[2] for d in places.DISTRICTS]}, geometry=polygons, crs=PLANE_CRS)
-    return Ground(boundary, facilities, districts)
+    network = gpd.GeoDataFrame(
+        {"kind": [n[0] for n in places.NETWORK], "name": [n[1] for n in places.NETWORK]},
+        geometry=[shapely.LineString(n[2]) for n in places.NETWORK], crs=STORAGE_CRS,
+    ).to_crs(PLANE_CRS)
+    network["geometry"] = network.intersection(boundary)
+    return Ground(boundary, facilities, districts, network[~network.is_empty].reset_index(drop=True))
+
+
+ON_LINE_M = 15.0  # a bridge this close to a network line is on (or over) it
+
+
+def network_lines(ground: Ground) -> pd.DataFrame:
+    """The network lines as stored: id, kind, name, geometry in EPSG:4326."""
+    return pd.DataFrame({"id": np.arange(1, len(ground.network) + 1), "kind": ground.network["kind"],
+                         "name": ground.network["name"],
+                         "geom": to_storage(np.array(ground.network.geometry, dtype=object))})
 
 
 def _district_of(ground: Ground, geoms: np.ndarray) -> np.ndarray:
@@ -254,7 +270,12 @@ def _base(rng, ground, category, geoms, years, names, cost, replacement, **colum
 
 
 def _bridges(rng, ground, n) -> pd.DataFrame:
-    geoms = shapely.points(_sample_points(rng, n, ground.boundary))
+    # One in five bridges carries an emergency road or crosses a railway: put them on those lines.
+    on_line = int(n * 0.2)
+    lines = ground.network.geometry.to_numpy()[rng.integers(0, len(ground.network), on_line)]
+    along = shapely.line_interpolate_point(lines, rng.uniform(0.05, 0.95, on_line), normalized=True)
+    geoms = np.concatenate([along, shapely.points(_sample_points(rng, n - on_line, ground.boundary))])
+    roads = ground.network.geometry[ground.network["kind"] == "emergency_road"].union_all()
     years = np.clip(rng.normal(1972, 10, n), 1950, 2008).round().astype(int)
     deck = np.round(rng.lognormal(4.6, 0.8, n).clip(15, 2500), 1)
     width = rng.uniform(4, 12, n)
@@ -266,7 +287,7 @@ def _bridges(rng, ground, n) -> pd.DataFrame:
                  np.round(deck * unit_today).astype("int64"),
                  deck_area_m2=deck, length_m=np.round(deck / width, 1),
                  structure=np.where(steel, "S", np.where(rng.random(n) < 0.6, "RC", "PC")),
-                 on_emergency_road=rng.random(n) < 0.15,
+                 on_emergency_road=shapely.dwithin(geoms, roads, ON_LINE_M),
                  annual_users=np.round(rng.lognormal(13, 1.0, n)).astype("int64"))
 
 
@@ -276,8 +297,9 @@ def _tunnels(rng, ground, n) -> pd.DataFrame:
     length = np.round(shapely.length(geoms), 1)
     cost = np.round(length * 2_500_000 * _unit_cost_index(years) / 420_000 / 1000).astype("int64") * 1000
     names = _unique([f"{p}トンネル" for p in _place(rng, _district_of(ground, geoms))])
+    roads = ground.network.geometry[ground.network["kind"] == "emergency_road"].union_all()
     return _base(rng, ground, "tunnel", geoms, years, names, cost, np.round(length * 2_500_000).astype("int64"),
-                 length_m=length, structure="RC", on_emergency_road=rng.random(n) < 0.3,
+                 length_m=length, structure="RC", on_emergency_road=shapely.dwithin(geoms, roads, ON_LINE_M),
                  annual_users=np.round(rng.lognormal(14, 0.6, n)).astype("int64"))
 
 
@@ -293,7 +315,7 @@ def _roads(rng, ground, n) -> pd.DataFrame:
     return _base(rng, ground, "road", geoms, years, _unique(names),
                  np.round(area * 4_700 * _unit_cost_index(years) / 420_000 / 1000).astype("int64") * 1000,
                  np.round(area * 4_700).astype("int64"), length_m=length, structure="As",
-                 on_emergency_road=rng.random(n) < 0.08,
+                 on_emergency_road=False,
                  annual_users=np.round(rng.lognormal(12, 1.0, n)).astype("int64"))
 
 

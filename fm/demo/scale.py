@@ -17,7 +17,7 @@ from fm.demo.build import PREFIX, TARGETS, _districts
 from fm.demo.dataset import TABLES, reference_folder, write_table
 from fm.demo.generate import (
     BUILDINGS, INFRASTRUCTURE, LIFE, MEAN_FLOOR, REBUILD, SEED, Ground, _build_years, _dates_in_years,
-    _district_of, _place, _sample_points, _unit_cost_index, infrastructure, load_ground, to_storage,
+    _district_of, _place, _sample_points, _unit_cost_index, infrastructure, load_ground, network_lines, to_storage,
 )
 
 MAX_ASSETS = 1_000_000
@@ -86,7 +86,7 @@ def _buildings(rng, ground: Ground, n: int) -> pd.DataFrame:
 def _small_tables(rng, ground: Ground, assets: pd.DataFrame, folder: Path, written: dict[str, int]) -> None:
     """Districts, plans, land and usage: as in the demo, over the first chunk's assets."""
     covered = int(assets["needs_individual_plan"].sum() * 0.5)
-    tables = {"districts": _districts(ground), **history.plans(rng, assets, covered_at_end=covered,
+    tables = {"districts": _districts(ground), "network_lines": network_lines(ground), **history.plans(rng, assets, covered_at_end=covered,
                                                                 coverage_year=2025)}
     tables["land_parcels"], tables["parcel_uses"] = history.parcels(rng, ground.boundary,
                                                                     lambda g: _district_of(ground, g))

@@ -46,8 +46,10 @@ def read_assets(
     *,
     columns: Sequence[str] = ASSET_COLUMNS,
     bbox: tuple[float, float, float, float] | None = None,
+    categories: Sequence[str] | None = None,
 ) -> gpd.GeoDataFrame | pd.DataFrame:
-    """Assets with the given columns; with ``bbox`` (lon/lat), only those whose geometry intersects it.
+    """Assets with the given columns; with ``bbox`` (lon/lat), only those whose geometry intersects it;
+    with ``categories``, only those categories.
 
     The window query uses the spatial index of the backend (GiST on PostGIS, the
     R*Tree on SQLite) to find candidates, then keeps the exact intersections.
@@ -59,6 +61,8 @@ def read_assets(
     query = sa.select(*(Asset.__table__.c[name] for name in wanted)).order_by(Asset.id)
     if bbox is not None:
         query = query.where(_window(session, bbox))
+    if categories is not None:
+        query = query.where(Asset.category.in_(list(categories)))
     frame = _frame(session, query)
     if bbox is not None:
         frame = frame[gpd.GeoSeries(frame["geom"], crs=CRS).intersects(box(*bbox))]

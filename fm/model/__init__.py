@@ -1,8 +1,9 @@
 """The ORM tables, and nothing else: logic lives in plain functions over frames."""
 
-from fm.model.assets import Asset, FacilityUsage, Inspection, RiskScore, WorkOrder
+from fm.model.assets import Asset, FacilityUsage, Inspection, RiskRun, RiskScore, WorkOrder
 from fm.model.base import Base
 from fm.model.land import LandParcel, ParcelUse
+from fm.model.network import NetworkLine
 from fm.model.plans import IndividualPlan, PlanAsset, PlanBudgetItem, PlanWork
 from fm.model.reference import AssetCategory, District
 from fm.model.targets import IndicatorTarget
@@ -11,6 +12,7 @@ metadata = Base.metadata
 
 __all__ = [
     "Asset", "AssetCategory", "Base", "District", "FacilityUsage", "IndicatorTarget", "IndividualPlan", "Inspection",
-    "LandParcel", "ParcelUse", "PlanAsset", "PlanBudgetItem", "PlanWork", "RiskScore", "WorkOrder",
+    "LandParcel", "NetworkLine", "ParcelUse", "PlanAsset", "PlanBudgetItem", "PlanWork", "RiskRun", "RiskScore",
+    "WorkOrder",
     "metadata",
 ]

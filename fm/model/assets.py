@@ -128,6 +128,19 @@ class FacilityUsage(Base):
     operating_cost: Mapped[int | None] = mapped_column(Yen, comment="yen")
 
 
+class RiskRun(Base):
+    """One computation of every asset's risk: when, with which configuration and deterioration model."""
+
+    __tablename__ = "risk_runs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    computed_on: Mapped[date] = mapped_column(sa.Date, unique=True, comment="the day the scores are for")
+    computed_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True),
+                                                  server_default=sa.func.current_timestamp())
+    config: Mapped[dict[str, Any]] = mapped_column(sa.JSON, comment="the configuration used")
+    model: Mapped[dict[str, Any]] = mapped_column(sa.JSON, comment="hazards per category and their source")
+
+
 class RiskScore(Base):
     """A risk score of one asset as computed on one day, with the components that explain it."""
 
@@ -139,6 +152,7 @@ class RiskScore(Base):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    run_id: Mapped[int] = mapped_column(sa.ForeignKey("risk_runs.id", ondelete="CASCADE"), index=True)
     asset_id: Mapped[int] = mapped_column(sa.ForeignKey("assets.id", ondelete="CASCADE"))
     computed_on: Mapped[date] = mapped_column(sa.Date)
     probability: Mapped[float] = mapped_column(sa.Float, comment="probability of failure within the horizon")
@@ -146,4 +160,3 @@ class RiskScore(Base):
     score: Mapped[float] = mapped_column(sa.Float)
     risk_class: Mapped[str | None] = mapped_column(sa.String(16))
     components: Mapped[dict[str, Any]] = mapped_column(sa.JSON, comment="what made the score")
-    computed_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), server_default=sa.func.current_timestamp())

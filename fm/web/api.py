@@ -56,3 +56,52 @@ def kpi_records(indicator: str) -> Response:
         frame = service.kpi_records(active, indicator, fiscal_year=_fiscal_year(required=True),
                                     convention=_convention())
     return json_response(records(frame))
+
+
+def _config():
+    from fm.risk.config import load_config
+
+    return load_config()
+
+
+def _lang() -> str:
+    lang = request.args.get("lang", "ja")
+    if lang not in ("ja", "en"):
+        raise ValidationError(f"lang must be ja or en, got {lang!r}")
+    return lang
+
+
+@blueprint.get("/risk")
+def risk() -> Response:
+    """The latest risk scores, worst first (?top=N), each with its reasons."""
+    raw = request.args.get("top")
+    if raw is not None and (not raw.isdigit() or int(raw) < 1):
+        raise ValidationError(f"top must be a positive whole number, got {raw!r}")
+    with session() as active:
+        return json_response(service.risk_ranking(active, top=int(raw) if raw else None, lang=_lang()))
+
+
+@blueprint.get("/risk/models")
+def risk_models() -> Response:
+    """Per category: deterioration hazards, expected years in each state, and their source."""
+    with session() as active:
+        return json_response(service.risk_models(active, config=_config()))
+
+
+@blueprint.get("/risk/<code>")
+def risk_explain(code: str) -> Response:
+    """One asset's latest score, its components and reasons."""
+    with session() as active:
+        return json_response(service.risk_explanation(active, code, lang=_lang()))
+
+
+@blueprint.get("/inspections/due")
+def inspections_due() -> Response:
+    """Inspections overdue or due in ?fiscal_year (default: the current one), worst risk first."""
+    from datetime import date
+
+    from fm.fiscal import fiscal_year
+
+    year = _fiscal_year() or fiscal_year(date.today())
+    with session() as active:
+        return json_response(records(service.inspections_due(active, fiscal_year=year, config=_config())))

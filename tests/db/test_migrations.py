@@ -42,11 +42,12 @@ def test_spatial_index_exists_on_each_backend(db_url):
                 "SELECT indexname, am.amname FROM pg_indexes JOIN pg_class c ON c.relname = indexname "
                 "JOIN pg_am am ON am.oid = c.relam WHERE indexname LIKE '%_geom'")).all()
             assert sorted(methods) == [("ix_assets_geom", "gist"), ("ix_districts_geom", "gist"),
-                                       ("ix_land_parcels_geom", "gist")]
+                                       ("ix_land_parcels_geom", "gist"), ("ix_network_lines_geom", "gist")]
         else:
             names = connection.execute(sa.text(
                 "SELECT name FROM sqlite_master WHERE type = 'table' AND sql LIKE '%USING rtree%'")).scalars()
-            assert sorted(names) == ["rtree_assets_geom", "rtree_districts_geom", "rtree_land_parcels_geom"]
+            assert sorted(names) == ["rtree_assets_geom", "rtree_districts_geom", "rtree_land_parcels_geom",
+                                     "rtree_network_lines_geom"]
     database.dispose()
 
 

@@ -1,0 +1,1 @@
+"""The risk engine: deterioration from inspection history, probability × consequence, explained."""

@@ -1,0 +1,36 @@
+"""Inspections due or overdue in a fiscal year, by statute for bridges and tunnels, by cycle for the rest."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from fm.fiscal import fiscal_year_end, fiscal_year_start
+from fm.risk.config import RiskConfig
+
+
+def due_inspections(assets: pd.DataFrame, inspections: pd.DataFrame, *, fiscal_year: int,
+                    config: RiskConfig) -> pd.DataFrame:
+    """Held assets whose next inspection falls due by the end of ``fiscal_year``.
+
+    Next due: the latest inspection's ``next_due_on`` when recorded, else its date plus the
+    category's cycle (``inspection_cycle_years``). ``status`` is ``never_inspected``,
+    ``overdue`` (due before the year starts) or ``due`` (due within the year).
+    """
+    start, end = pd.Timestamp(fiscal_year_start(fiscal_year)), pd.Timestamp(fiscal_year_end(fiscal_year))
+    disposed = pd.to_datetime(assets["disposed_on"])
+    held = assets[disposed.isna() | (disposed > end)]
+    latest = (inspections.assign(inspected_on=pd.to_datetime(inspections["inspected_on"]),
+                                 next_due_on=pd.to_datetime(inspections["next_due_on"]))
+              .sort_values("inspected_on").drop_duplicates("asset_id", keep="last").set_index("asset_id"))
+    frame = held[["id", "code", "name", "category", "district_id"]].copy()
+    frame["last_inspected_on"] = frame["id"].map(latest["inspected_on"])
+    cycle = frame["category"].map(config.cycle).astype(float)
+    by_cycle = frame["last_inspected_on"] + pd.to_timedelta(cycle * 365.25, unit="D")
+    frame["due_on"] = frame["id"].map(latest["next_due_on"]).fillna(by_cycle.dt.normalize())
+    frame["status"] = "due"
+    frame.loc[frame["due_on"] < start, "status"] = "overdue"
+    frame.loc[frame["last_inspected_on"].isna(), "status"] = "never_inspected"
+    frame = frame[frame["last_inspected_on"].isna() | (frame["due_on"] <= end)]
+    for column in ("last_inspected_on", "due_on"):
+        frame[column] = frame[column].dt.date
+    return frame.reset_index(drop=True)

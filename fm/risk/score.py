@@ -1,0 +1,127 @@
+"""Risk = probability of failure × consequence of failure, with the components that explain it.
+
+Probability (0–1) mixes two parts by the configured weights:
+
+- condition: the chance of being in the worst state within the horizon, from the latest
+  inspection (its state, carried forward to today by the category's model) — or, with no
+  inspection, from the best state at acquisition carried forward over the asset's age;
+- age: age ÷ useful life, capped at 1.
+
+Consequence (0–1) is the weighted mean of components each scaled 0–1: the category's
+criticality, users or traffic (log scale, 10⁷ a year = 1), replacement cost (log scale,
+¥3×10¹⁰ = 1), designated evacuation shelter, on an emergency transport road, over a
+railway (both found by spatial join in EPSG:6677), and the district's population against
+the most populous district. Classes follow a 5 × 5 risk matrix (``classes`` in the
+configuration).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from fm.geo import PLANE_CRS
+from fm.risk import markov
+from fm.risk.config import RISK_CLASSES, RiskConfig
+
+COMPONENTS = ("category", "users", "replacement_cost", "evacuation_shelter", "emergency_road", "railway",
+              "district_population")
+NETWORK_CATEGORIES = ("bridge", "tunnel")  # categories that can be on or over a network line
+
+
+def score_risk(
+    assets: pd.DataFrame,
+    states: pd.DataFrame,
+    models: pd.DataFrame,
+    categories: pd.DataFrame,
+    districts: pd.DataFrame,
+    network: gpd.GeoDataFrame,
+    *,
+    config: RiskConfig,
+    as_of: date,
+) -> pd.DataFrame:
+    """Score every asset; one row per asset with probability, consequence, score, classes and components.
+
+    ``assets`` needs id, code, name, category, district_id, year_built, acquisition_date,
+    useful_life_years, annual_users, replacement_cost, is_evacuation_shelter,
+    on_emergency_road and ``geom`` (only rows in NETWORK_CATEGORIES are read);
+    ``states`` is :func:`fm.risk.deterioration.inspection_states`; ``models`` is
+    :func:`fm.risk.deterioration.fit`.
+    """
+    frame = assets[["id", "code", "name", "category", "district_id"]].copy()
+    frame = frame.join(_probability(assets, states, models, categories, config, as_of))
+    frame = frame.join(_consequence(assets, districts, network, config))
+    frame["score"] = frame["probability"] * frame["consequence"]
+    likelihood = 1 + np.searchsorted(config.classes["likelihood"], frame["probability"], side="right")
+    impact = 1 + np.searchsorted(config.classes["consequence"], frame["consequence"], side="right")
+    frame["likelihood_class"], frame["consequence_class"] = likelihood, impact
+    frame["risk_class"] = np.array(RISK_CLASSES)[np.searchsorted(config.classes["risk"], likelihood * impact,
+                                                                  side="left")]
+    return frame
+
+
+def _probability(assets, states, models, categories, config, as_of) -> pd.DataFrame:
+    today = pd.Timestamp(as_of)
+    latest = states.sort_values("inspected_on").drop_duplicates("asset_id", keep="last").set_index("asset_id")
+    out = pd.DataFrame(index=assets.index)
+    out["state"] = assets["id"].map(latest["state"])
+    out["inspected_on"] = assets["id"].map(latest["inspected_on"])
+    acquired = pd.to_datetime(assets["acquisition_date"]).fillna(
+        pd.to_datetime(assets["year_built"].astype("Int64").astype(str) + "-04-01", errors="coerce"))
+    since = pd.to_datetime(out["inspected_on"]).fillna(acquired)
+    out["years_since"] = ((today - since).dt.days / 365.25).clip(lower=0).fillna(0.0)
+    out["p_condition"], out["remaining_years"] = np.nan, np.nan
+    for category, rows in out.groupby(assets["category"]).groups.items():
+        model = models.loc[category]
+        start = out.loc[rows, "state"].fillna(1).astype(int).to_numpy() - 1
+        now = markov.transition(model["theta"], out.loc[rows, "years_since"].to_numpy())[np.arange(len(rows)), start]
+        ahead = markov.transition(model["theta"], float(config.horizon_years))
+        out.loc[rows, "p_condition"] = (now @ ahead)[:, -1]
+        out.loc[rows, "remaining_years"] = markov.expected_years_to_worst(model["theta"], now)
+    life = assets["useful_life_years"].fillna(assets["category"].map(
+        categories.set_index("code")["useful_life_years"])).astype(float)
+    age = (today - acquired).dt.days / 365.25
+    out["age"], out["life"] = age.round(1), life
+    out["p_age"] = (age / life).clip(0, 1).fillna(0.0)
+    weights = config.probability
+    out["probability"] = ((weights["condition"] * out["p_condition"] + weights["age"] * out["p_age"])
+                          / (weights["condition"] + weights["age"])).clip(0, 1)
+    return out
+
+
+def _consequence(assets, districts, network, config) -> pd.DataFrame:
+    out = pd.DataFrame(index=assets.index)
+    out["c_category"] = assets["category"].map(config.criticality).fillna(0.5)
+    out["c_users"] = (np.log10(1 + assets["annual_users"].astype(float).fillna(0)) / 7).clip(0, 1)
+    out["c_replacement_cost"] = (np.log10(1 + assets["replacement_cost"].astype(float).fillna(0)) / 10.5).clip(0, 1)
+    out["c_evacuation_shelter"] = assets["is_evacuation_shelter"].fillna(False).astype(bool).astype(float)
+    on_road, over_rail = _on_network(assets, network, config.on_line_m)
+    out["c_emergency_road"] = (assets["on_emergency_road"].fillna(False).astype(bool) | on_road).astype(float)
+    out["c_railway"] = over_rail.astype(float)
+    population = districts.set_index("id")["population"].astype(float)
+    share = population / population.max() if len(population) and population.max() > 0 else population
+    out["c_district_population"] = assets["district_id"].map(share).fillna(0.0)
+    weights = config.consequence
+    total = sum(weights[name] for name in COMPONENTS)
+    out["consequence"] = sum(weights[name] * out[f"c_{name}"] for name in COMPONENTS) / total
+    return out
+
+
+def _on_network(assets: pd.DataFrame, network: gpd.GeoDataFrame, distance: float) -> tuple[pd.Series, pd.Series]:
+    """Whether each bridge or tunnel lies within ``distance`` m of an emergency road / a railway (EPSG:6677)."""
+    on_road = pd.Series(False, index=assets.index)
+    over_rail = pd.Series(False, index=assets.index)
+    candidates = assets[assets["category"].isin(NETWORK_CATEGORIES) & assets["geom"].notna()]
+    if candidates.empty or network.empty:
+        return on_road, over_rail
+    points = gpd.GeoSeries(candidates["geom"].to_numpy(), index=candidates.index, crs="EPSG:4326").to_crs(PLANE_CRS)
+    lines = network.to_crs(PLANE_CRS)
+    for kind, result in (("emergency_road", on_road), ("railway", over_rail)):
+        geoms = lines.geometry[lines["kind"] == kind]
+        if len(geoms):
+            result.loc[candidates.index] = shapely.dwithin(points.to_numpy(), geoms.union_all(), distance)
+    return on_road, over_rail

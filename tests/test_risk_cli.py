@@ -1,0 +1,88 @@
+"""fm score and fm inspections on the demo, on SQLite and PostGIS; CLI JSON equals the API's."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import sqlalchemy as sa
+from click.testing import CliRunner
+
+from fm.cli import cli
+from fm.db import Database
+
+
+def run(url, *args):
+    return CliRunner().invoke(cli, list(args), env={"FM_DATABASE_URL": url}, catch_exceptions=False)
+
+
+@pytest.fixture
+def demo_url(db_url):
+    assert run(db_url, "demo").exit_code == 0
+    return db_url
+
+
+def test_score_stores_a_run_with_its_configuration(demo_url, client):
+    result = run(demo_url, "score", "--as-of", "2026-04-01")
+    assert result.exit_code == 0, result.output
+    assert "assets scored for 2026-04-01" in result.output
+    database = Database(demo_url)
+    with database.connect() as connection:
+        runs = connection.execute(sa.text("SELECT id, config FROM risk_runs")).all()
+        scores = connection.execute(sa.text("SELECT count(*) FROM risk_scores")).scalar()
+        held = connection.execute(sa.text("SELECT count(*) FROM assets WHERE status <> 'disposed'")).scalar()
+    config = runs[0].config if isinstance(runs[0].config, dict) else json.loads(runs[0].config)
+    assert len(runs) == 1 and scores == held and config["horizon_years"] == 5
+    # The same day again replaces the run rather than adding to it.
+    assert run(demo_url, "score", "--as-of", "2026-04-01").exit_code == 0
+    with database.connect() as connection:
+        assert connection.execute(sa.text("SELECT count(*) FROM risk_scores")).scalar() == held
+    database.dispose()
+    top = json.loads(run(demo_url, "score", "--top", "5", "--format", "json").stdout)
+    assert top == json.loads(client.get("/api/risk?top=5").get_data(as_text=True))
+    worst = top["scores"]
+    assert [row["score"] for row in worst] == sorted((row["score"] for row in worst), reverse=True)
+    assert all(row["reasons"] for row in worst)
+
+
+def test_explain_says_why(demo_url, client):
+    run(demo_url, "score")
+    code = json.loads(run(demo_url, "score", "--top", "1", "--format", "json").stdout)["scores"][0]["code"]
+    text = run(demo_url, "score", "--explain", code, "--lang", "en")
+    assert text.exit_code == 0 and f"{code}" in text.output and "#1 of" in text.output
+    assert "at the inspection of" in text.output or "never inspected" in text.output
+    assert client.get(f"/api/risk/{code}?lang=en").get_json()["rank"] == 1
+    missing = run(demo_url, "score", "--explain", "XX-00000")
+    assert missing.exit_code == 1 and "no risk score for asset 'XX-00000'" in missing.stderr
+
+
+def test_models_report_expected_years(demo_url, client):
+    models = json.loads(run(demo_url, "score", "--model", "--format", "json").stdout)
+    bridge = next(m for m in models if m["category"] == "bridge")
+    assert bridge["states"] == 4 and len(bridge["expected_years"]) == 3
+    assert "inspection pairs" in bridge["source"]
+    assert client.get("/api/risk/models").get_json() == models
+
+
+def test_listing_before_any_score_says_what_to_run(db_url):
+    result = run(db_url, "score", "--top", "3")
+    assert result.exit_code == 1 and "run `fm score` first" in result.stderr
+
+
+def test_overdue_inspections(demo_url, client):
+    run(demo_url, "score")
+    result = run(demo_url, "inspections", "--overdue", "--fiscal-year", "2026", "--format", "json")
+    assert result.exit_code == 0, result.output
+    rows = json.loads(result.stdout)
+    assert rows and {row["status"] for row in rows} <= {"overdue", "due", "never_inspected"}
+    assert rows == client.get("/api/inspections/due?fiscal_year=2026").get_json()
+    overdue = [row for row in rows if row["status"] != "due"]
+    scores = [row["risk_score"] for row in overdue]
+    assert scores == sorted(scores, reverse=True)
+
+
+def test_bad_configuration_is_one_line_per_problem(demo_url, tmp_path):
+    path = tmp_path / "risk.toml"
+    path.write_text("[consequence]\nrailway = -2\n")
+    result = run(demo_url, "score", "--config", str(path))
+    assert result.exit_code == 1 and "'consequence.railway' must be a number ≥ 0" in result.stderr
