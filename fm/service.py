@@ -28,7 +28,10 @@ from fm.risk.config import RISK_CLASSES, RiskConfig
 from fm.risk.explain import reasons
 from fm.risk.inspections import due_inspections
 from fm.risk.score import NETWORK_CATEGORIES, score_risk
+from fm.serialize import records
 from fm.stats import asset_counts
+
+SCORE_KEYS = ("probability", "consequence", "score", "risk_class")
 
 
 def asset_stats(session: Session) -> dict[str, Any]:
@@ -130,21 +133,17 @@ def risk_ranking(session: Session, *, top: int | None = None, lang: str = "ja") 
     if top is not None:
         scores = scores.head(top)
     scales = store.read_categories(session).set_index("code")["condition_scale"]
-    users = store.read_assets(session, columns=("id", "annual_users")).set_index("id")["annual_users"]
     rows = []
-    for row in scores.itertuples():
-        components = row.components if isinstance(row.components, dict) else json.loads(row.components)
-        rows.append({"code": row.code, "name": row.name, "category": row.category,
-                     "probability": round(row.probability, 4), "consequence": round(row.consequence, 4),
-                     "score": round(row.score, 4), "risk_class": row.risk_class,
-                     "reasons": reasons(components, scale=scales.get(row.category, "score"),
-                                        users=_number_or_none(users.get(row.id)), lang=lang),
+    for record in records(scores):
+        components = {key: record[key] for key in risk_store.FROM_SCORES if key not in SCORE_KEYS}
+        rows.append({"code": record["code"], "name": record["name"], "category": record["category"],
+                     "probability": round(record["probability"], 4),
+                     "consequence": round(record["consequence"], 4), "score": round(record["score"], 4),
+                     "risk_class": record["risk_class"],
+                     "reasons": reasons(components, scale=scales.get(record["category"], "score"),
+                                        users=record["annual_users"], lang=lang),
                      "components": components})
     return {"computed_on": run.computed_on, "computed_at": run.computed_at, "assets": len(rows), "scores": rows}
-
-
-def _number_or_none(value: Any) -> float | None:
-    return None if value is None or pd.isna(value) else float(value)
 
 
 def risk_explanation(session: Session, code: str, *, lang: str = "ja") -> dict[str, Any]:

@@ -1,22 +1,28 @@
-"""Risk runs to and from the database, in bulk: COPY on PostgreSQL, executemany on SQLite."""
+"""Risk runs to and from the database, in bulk: binary COPY on PostgreSQL, executemany on SQLite."""
 
 from __future__ import annotations
 
-import io
-import json
 from datetime import date
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from fm.model import RiskRun
+from fm.model import RiskRun, RiskScore
 
-EXPLAIN = ["state", "inspected_on", "years_since", "p_condition", "p_age", "age", "life", "remaining_years",
-           "c_category", "c_users", "c_replacement_cost", "c_evacuation_shelter", "c_emergency_road", "c_railway",
-           "c_district_population", "likelihood_class", "consequence_class"]
-COLUMNS = ["run_id", "asset_id", "computed_on", "probability", "consequence", "score", "risk_class", "components"]
+# Score columns taken as they are from fm.risk.score.score_risk, and their PostgreSQL binary types.
+FROM_SCORES = {
+    "probability": "float8", "consequence": "float8", "score": "float8", "risk_class": "text",
+    "likelihood_class": "int2", "consequence_class": "int2", "state": "int2", "inspected_on": "date",
+    "years_since": "float8", "p_condition": "float8", "p_age": "float8", "age": "float8", "life": "float8",
+    "remaining_years": "float8", "c_category": "float8", "c_users": "float8", "c_replacement_cost": "float8",
+    "c_evacuation_shelter": "float8", "c_emergency_road": "float8", "c_railway": "float8",
+    "c_district_population": "float8",
+}
+COLUMNS = ["run_id", "asset_id", "computed_on", *FROM_SCORES]
+TYPES = ["int4", "int4", "date", *FROM_SCORES.values()]
 
 
 def write_run(session: Session, scores: pd.DataFrame, *, computed_on: date, config: dict[str, Any],
@@ -26,38 +32,41 @@ def write_run(session: Session, scores: pd.DataFrame, *, computed_on: date, conf
     run = RiskRun(computed_on=computed_on, config=config, model=model)
     session.add(run)
     session.flush()
-    components = scores[EXPLAIN].assign(
-        inspected_on=pd.to_datetime(scores["inspected_on"]).dt.strftime("%Y-%m-%d"),
-    ).round(4).to_json(orient="records", lines=True, force_ascii=False).splitlines()
-    rows = pd.DataFrame({
-        "run_id": run.id, "asset_id": scores["id"], "computed_on": computed_on.isoformat(),
-        "probability": scores["probability"].round(6), "consequence": scores["consequence"].round(6),
-        "score": scores["score"].round(6), "risk_class": scores["risk_class"], "components": components,
-    })
-    connection = session.connection()
-    if connection.dialect.name == "postgresql":
-        buffer = io.StringIO()
-        rows.to_csv(buffer, index=False, header=False)
-        cursor = connection.connection.driver_connection.cursor()
-        with cursor.copy(f"COPY risk_scores ({', '.join(COLUMNS)}) FROM STDIN WITH (FORMAT csv)") as copy:
-            copy.write(buffer.getvalue())
+    postgresql = session.get_bind().dialect.name == "postgresql"
+    as_date = (lambda d: d) if postgresql else (lambda d: d.isoformat())  # sqlite3 stores ISO text
+    columns = [np.full(len(scores), run.id).tolist(), scores["id"].astype(int).tolist(),
+               [as_date(computed_on)] * len(scores)]
+    for name in FROM_SCORES:
+        values = scores[name]
+        if name == "inspected_on":
+            values = pd.to_datetime(values).dt.date.map(as_date, na_action="ignore")
+        elif name in ("state", "likelihood_class", "consequence_class"):
+            values = values.astype("Int64")
+        columns.append([None if pd.isna(v) else v for v in values.tolist()])
+    rows = zip(*columns)
+    cursor = session.connection().connection.driver_connection.cursor()
+    if postgresql:
+        with cursor.copy(f"COPY risk_scores ({', '.join(COLUMNS)}) FROM STDIN WITH (FORMAT binary)") as copy:
+            copy.set_types(TYPES)
+            for row in rows:
+                copy.write_row(row)
     else:
-        cursor = connection.connection.driver_connection.cursor()
-        cursor.executemany(f"INSERT INTO risk_scores ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))})",
-                           rows.itertuples(index=False, name=None))
+        cursor.executemany(f"INSERT INTO risk_scores ({', '.join(COLUMNS)}) "
+                           f"VALUES ({', '.join('?' * len(COLUMNS))})", rows)
     return run.id
 
 
 def read_latest(session: Session) -> tuple[RiskRun | None, pd.DataFrame]:
-    """The latest run and its scores joined to the assets' code, name and category."""
+    """The latest run and its scores (every column) with the asset's code, name and category, worst first."""
     run = session.scalars(sa.select(RiskRun).order_by(RiskRun.computed_on.desc()).limit(1)).first()
     if run is None:
         return None, pd.DataFrame()
-    query = sa.text(
-        "SELECT a.id, a.code, a.name, a.category, a.district_id, s.probability, s.consequence, s.score, "
-        "s.risk_class, s.components FROM risk_scores s JOIN assets a ON a.id = s.asset_id "
-        "WHERE s.run_id = :run ORDER BY s.score DESC, a.code")
-    result = session.execute(query, {"run": run.id})
-    frame = pd.DataFrame(result.all(), columns=list(result.keys()))
-    frame["components"] = [c if isinstance(c, dict) else json.loads(c) for c in frame["components"]]
-    return run, frame
+    scores = RiskScore.__table__
+    assets = sa.table("assets", sa.column("id"), sa.column("code"), sa.column("name"), sa.column("category"),
+                      sa.column("district_id"), sa.column("annual_users"))
+    query = (sa.select(assets.c.id, assets.c.code, assets.c.name, assets.c.category, assets.c.district_id,
+                       assets.c.annual_users, *(scores.c[name] for name in FROM_SCORES))
+             .join(scores, scores.c.asset_id == assets.c.id).where(scores.c.run_id == run.id)
+             .order_by(scores.c.score.desc(), assets.c.code))
+    result = session.execute(query)
+    return run, pd.DataFrame(result.all(), columns=list(result.keys()))

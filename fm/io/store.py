@@ -6,6 +6,8 @@ frames with geometry are GeoDataFrames in EPSG:4326.
 
 from __future__ import annotations
 
+import io
+import json
 from collections.abc import Sequence
 
 import geopandas as gpd
@@ -15,6 +17,7 @@ from shapely import box
 from sqlalchemy.orm import Session
 
 from fm.db.sqlite import rtree_name
+from fm.db.types import Geometry
 from fm.model import Asset, AssetCategory, District, metadata
 
 CRS = "EPSG:4326"
@@ -84,8 +87,41 @@ def _window(session: Session, bbox: tuple[float, float, float, float]) -> sa.Col
 
 
 def _frame(session: Session, query: sa.Select) -> pd.DataFrame:
+    """Run ``query`` into a frame; on PostgreSQL without geometry, through COPY (several times faster)."""
+    columns = list(query.selected_columns)
+    if session.get_bind().dialect.name == "postgresql" and not any(
+            isinstance(c.type, Geometry) for c in columns):
+        return _copy_frame(session, query, columns)
     result = session.execute(query)
     return pd.DataFrame(result.all(), columns=list(result.keys()))
+
+
+def _copy_frame(session: Session, query: sa.Select, columns: list) -> pd.DataFrame:
+    """``COPY (query) TO STDOUT`` read back with each column's type: the same values as a plain fetch."""
+    sql = str(query.compile(session.get_bind(), compile_kwargs={"literal_binds": True}))
+    buffer = io.BytesIO()
+    cursor = session.connection().connection.driver_connection.cursor()
+    with cursor.copy(f"COPY ({sql}) TO STDOUT WITH (FORMAT csv, HEADER)") as copy:
+        for chunk in copy:
+            buffer.write(chunk)
+    buffer.seek(0)
+    text = {c.name: str for c in columns if not isinstance(c.type, (sa.Integer, sa.Float, sa.Numeric))}
+    frame = pd.read_csv(buffer, dtype=text, keep_default_na=False, na_values={c.name: [""] for c in columns})
+    for column in columns:
+        values = frame[column.name]
+        if isinstance(column.type, sa.Boolean):
+            frame[column.name] = values.map({"t": True, "f": False}).astype(object)
+        elif isinstance(column.type, sa.Date):
+            frame[column.name] = pd.to_datetime(values).dt.date.astype(object).where(values.notna(), None)
+        elif isinstance(column.type, sa.JSON):
+            frame[column.name] = [None if pd.isna(v) else json.loads(v) for v in values]
+        elif isinstance(column.type, sa.DateTime):
+            frame[column.name] = pd.to_datetime(values, utc=True)
+        elif isinstance(column.type, sa.Integer) and values.isna().any():
+            frame[column.name] = values.astype("Int64")
+        elif not isinstance(column.type, (sa.Integer, sa.Float, sa.Numeric)):
+            frame[column.name] = values.astype(object).where(values.notna(), None)
+    return frame
 
 
 def _geoframe(frame: pd.DataFrame) -> gpd.GeoDataFrame:

@@ -142,7 +142,11 @@ class RiskRun(Base):
 
 
 class RiskScore(Base):
-    """A risk score of one asset as computed on one day, with the components that explain it."""
+    """The risk of one asset on one day, with every component that explains it, as typed columns.
+
+    Components are columns, not a JSON blob, so a million scores write in seconds (binary
+    COPY) and can be queried; ``fm.risk.explain`` turns them into words.
+    """
 
     __tablename__ = "risk_scores"
     __table_args__ = (
@@ -158,5 +162,21 @@ class RiskScore(Base):
     probability: Mapped[float] = mapped_column(sa.Float, comment="probability of failure within the horizon")
     consequence: Mapped[float] = mapped_column(sa.Float)
     score: Mapped[float] = mapped_column(sa.Float)
-    risk_class: Mapped[str | None] = mapped_column(sa.String(16))
-    components: Mapped[dict[str, Any]] = mapped_column(sa.JSON, comment="what made the score")
+    risk_class: Mapped[str] = mapped_column(sa.String(16))
+    likelihood_class: Mapped[int] = mapped_column(sa.SmallInteger)
+    consequence_class: Mapped[int] = mapped_column(sa.SmallInteger)
+    state: Mapped[int | None] = mapped_column(sa.SmallInteger, comment="latest inspected state")
+    inspected_on: Mapped[date | None] = mapped_column(sa.Date, comment="latest inspection")
+    years_since: Mapped[float] = mapped_column(sa.Float, comment="since that inspection (or acquisition)")
+    p_condition: Mapped[float] = mapped_column(sa.Float, comment="P(worst state within the horizon)")
+    p_age: Mapped[float] = mapped_column(sa.Float, comment="age / useful life, capped at 1")
+    age: Mapped[float | None] = mapped_column(sa.Float)
+    life: Mapped[float | None] = mapped_column(sa.Float)
+    remaining_years: Mapped[float] = mapped_column(sa.Float, comment="expected years to the worst state")
+    c_category: Mapped[float] = mapped_column(sa.Float)
+    c_users: Mapped[float] = mapped_column(sa.Float)
+    c_replacement_cost: Mapped[float] = mapped_column(sa.Float)
+    c_evacuation_shelter: Mapped[float] = mapped_column(sa.Float)
+    c_emergency_road: Mapped[float] = mapped_column(sa.Float)
+    c_railway: Mapped[float] = mapped_column(sa.Float)
+    c_district_population: Mapped[float] = mapped_column(sa.Float)

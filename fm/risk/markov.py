@@ -58,11 +58,13 @@ def transition(theta: np.ndarray, years: float | np.ndarray) -> np.ndarray:
     return p[0] if np.ndim(years) == 0 else p
 
 
-def log_likelihood(theta: np.ndarray, start: np.ndarray, end: np.ndarray, years: np.ndarray) -> float:
-    """Σ log P(years)[start, end] over pairs (states counted from 0)."""
+def log_likelihood(theta: np.ndarray, start: np.ndarray, end: np.ndarray, years: np.ndarray,
+                   weight: np.ndarray | None = None) -> float:
+    """Σ weight · log P(years)[start, end] over pairs (states counted from 0)."""
     c, rates = coefficients(theta)
     prob = np.einsum("nk,nk->n", c[start, end], np.exp(-np.outer(years, rates)))
-    return float(np.sum(np.log(np.clip(prob, 1e-300, None))))
+    logs = np.log(np.clip(prob, 1e-300, None))
+    return float(logs.sum() if weight is None else logs @ weight)
 
 
 def estimate(start: np.ndarray, end: np.ndarray, years: np.ndarray, n_states: int,
@@ -86,6 +88,9 @@ def estimate(start: np.ndarray, end: np.ndarray, years: np.ndarray, n_states: in
     years = np.asarray(years, float)
     if np.any(end < start) or np.any(years <= 0):
         raise ValueError("estimate: pairs need end >= start and years > 0")
+    # Identical pairs (same states, same interval) add the same term: count them once, weighted.
+    unique, weight = np.unique(np.column_stack([start, end, years]), axis=0, return_counts=True)
+    start, end, years = unique[:, 0].astype(int), unique[:, 1].astype(int), unique[:, 2]
 
     fixed = {state - 1: value for state, value in (fixed or {}).items()}
     free = [i for i in range(n_states - 1) if i not in fixed]
@@ -102,7 +107,7 @@ def estimate(start: np.ndarray, end: np.ndarray, years: np.ndarray, n_states: in
     # Start from distinct hazards (equal ones sit on the closed form's removable singularity).
     guess = np.log(0.1 * (1 + 0.15 * np.arange(len(free))))
     bounds = [tuple(np.log(THETA_BOUNDS))] * len(free)
-    result = minimize(lambda x: -log_likelihood(full(x), start, end, years), guess, method="L-BFGS-B",
+    result = minimize(lambda x: -log_likelihood(full(x), start, end, years, weight), guess, method="L-BFGS-B",
                       bounds=bounds)
     return full(result.x)
 
