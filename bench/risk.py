@@ -24,18 +24,20 @@ from fm import service
 from fm.db import Database, migrate
 from fm.demo.load import load
 from fm.demo.scale import generate_scaled
-from fm.model import Asset, AssetCategory, District, Inspection, RiskScore
+from fm.model import Asset, AssetCategory, District, Inspection, RiskRun, RiskScore
 from fm.risk import markov
 from fm.risk.config import load_config
 
 AS_OF = date(2026, 4, 1)
 
 
-def naive(database: Database, sample: int, models: dict, run_id: int) -> float:
+def naive(database: Database, sample: int, models: dict) -> float:
     """Seconds per asset of a per-row ORM loop computing the same probability × consequence."""
     config = load_config()
     started = time.perf_counter()
     with database.session() as session:
+        run_id = session.execute(sa.insert(RiskRun).values(computed_on=date(2000, 1, 1), config={}, model={})
+                                 .returning(RiskRun.id)).scalar()
         categories = {c.code: c for c in session.scalars(sa.select(AssetCategory))}
         populations = {d.id: d.population for d in session.scalars(sa.select(District))}
         biggest = max(populations.values())
@@ -60,35 +62,38 @@ def naive(database: Database, sample: int, models: dict, run_id: int) -> float:
                      "district_population": populations.get(asset.district_id, 0) / biggest}
             weights = config.consequence
             consequence = sum(weights[k] * v for k, v in parts.items()) / sum(weights.values())
-            session.add(RiskScore(run_id=run_id, asset_id=asset.id, computed_on=date(2000, 1, 1),
-                                  probability=probability,
-                                  consequence=consequence, score=probability * consequence,
-                                  risk_class="?", components=parts))
+            session.add(RiskScore(run_id=run_id, asset_id=asset.id, probability=probability, consequence=consequence,
+                                  score=probability * consequence, risk_class="?", likelihood_class=0,
+                                  consequence_class=0, state=state, inspected_on=latest and latest.inspected_on,
+                                  years_since=years, p_condition=p_condition, p_age=p_age,
+                                  remaining_years=float(markov.expected_years_to_worst(theta, now)),
+                                  **{f"c_{k}": v for k, v in parts.items()}))
         session.flush()
         session.rollback()
     return (time.perf_counter() - started) / sample
 
 
-def bench(url: str, label: str, folder: Path, naive_sample: int) -> None:
+def bench(url: str, label: str, folder: Path | None, naive_sample: int) -> None:
     database = Database(url)
     with database.connect() as connection:
         migrate.upgrade(connection)
-    started = time.perf_counter()
-    with database.session() as session:
-        load(session, folder, reset=True)
-    print(f"{label}: loaded in {time.perf_counter() - started:.1f} s")
+    if folder is not None:
+        started = time.perf_counter()
+        with database.session() as session:
+            load(session, folder, reset=True)
+        print(f"{label}: loaded in {time.perf_counter() - started:.1f} s")
     config = load_config()
     started = time.perf_counter()
     with database.session() as session:
         summary = service.compute_risk(session, config=config, as_of=AS_OF)
     vectorised = time.perf_counter() - started
+    print(f"{label}: {summary['assets']:,} assets scored and written in {vectorised:.2f} s", flush=True)
     with database.session() as session:
-        run_id, models = session.execute(sa.text("SELECT id, model FROM risk_runs")).one()
+        models = session.execute(sa.text("SELECT model FROM risk_runs")).scalar()
     models = models if isinstance(models, dict) else json.loads(models)
-    per_asset = naive(database, min(naive_sample, summary["assets"]), models, run_id)
+    per_asset = naive(database, min(naive_sample, summary["assets"]), models)
     extrapolated = per_asset * summary["assets"]
-    print(f"{label}: {summary['assets']:,} assets scored and written in {vectorised:.2f} s; naive per-row ORM "
-          f"{per_asset * 1000:.2f} ms/asset on a {min(naive_sample, summary['assets']):,}-asset sample → "
+    print(f"{label}: naive per-row ORM {per_asset * 1000:.2f} ms/asset on a {min(naive_sample, summary['assets']):,}-asset sample → "
           f"{extrapolated:,.0f} s extrapolated; ratio {extrapolated / vectorised:,.0f}×")
     database.dispose()
 
@@ -99,7 +104,11 @@ def main() -> None:
     parser.add_argument("--postgres-url", help="an empty PostGIS database (its fm tables are replaced)")
     parser.add_argument("--naive-sample", type=int, default=2_000)
     parser.add_argument("--skip-sqlite", action="store_true")
+    parser.add_argument("--reuse", action="store_true", help="score what --postgres-url already holds")
     args = parser.parse_args()
+    if args.reuse:
+        bench(args.postgres_url, "PostGIS", None, args.naive_sample)
+        return
     with tempfile.TemporaryDirectory() as folder:
         folder = Path(folder)
         started = time.perf_counter()

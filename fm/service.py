@@ -12,6 +12,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -23,7 +24,7 @@ from fm.io import risk as risk_store
 from fm.io import store
 from fm.kpi import INDICATORS, KpiData, available_years, measure, summary
 from fm.model import IndicatorTarget
-from fm.risk import deterioration
+from fm.risk import deterioration, markov
 from fm.risk.config import RISK_CLASSES, RiskConfig
 from fm.risk.explain import reasons
 from fm.risk.inspections import due_inspections
@@ -99,8 +100,8 @@ def _risk_inputs(session: Session) -> dict[str, Any]:
     geoms = store.read_assets(session, columns=("id", "geom"), categories=NETWORK_CATEGORIES)
     assets["geom"] = assets["id"].map(geoms.set_index("id")["geom"]) if len(geoms) else None
     categories = store.read_categories(session)
-    inspections = store.read_table(session, "inspections")
-    work = store.read_table(session, "work_orders")
+    inspections = store.read_table(session, "inspections", ("asset_id", "inspected_on", "soundness", "condition_score"))
+    work = store.read_table(session, "work_orders", ("asset_id", "kind", "status", "completed_on"))
     repairs = work[(work["status"] == "completed") & work["kind"].isin(["preventive", "renewal"])]
     return {"assets": assets, "categories": categories, "inspections": inspections, "repairs": repairs,
             "districts": store.read_districts(session), "network": store.read_table(session, "network_lines")}
@@ -122,6 +123,7 @@ def compute_risk(session: Session, *, config: RiskConfig, as_of: date) -> dict[s
 def _models_json(models: pd.DataFrame) -> dict[str, Any]:
     return {row.category: {"states": int(row.states), "theta": [round(float(t), 6) for t in row.theta],
                            "expected_years": [round(float(y), 2) for y in row.expected_years],
+                           "transition_1y": np.round(markov.transition(row.theta, 1.0), 4).tolist(),
                            "pairs": int(row.pairs), "source": row.source} for row in models.itertuples()}
 
 

@@ -21,8 +21,8 @@ FROM_SCORES = {
     "c_evacuation_shelter": "float8", "c_emergency_road": "float8", "c_railway": "float8",
     "c_district_population": "float8",
 }
-COLUMNS = ["run_id", "asset_id", "computed_on", *FROM_SCORES]
-TYPES = ["int4", "int4", "date", *FROM_SCORES.values()]
+COLUMNS = ["run_id", "asset_id", *FROM_SCORES]
+TYPES = ["int4", "int4", *FROM_SCORES.values()]
 
 
 def write_run(session: Session, scores: pd.DataFrame, *, computed_on: date, config: dict[str, Any],
@@ -34,15 +34,19 @@ def write_run(session: Session, scores: pd.DataFrame, *, computed_on: date, conf
     session.flush()
     postgresql = session.get_bind().dialect.name == "postgresql"
     as_date = (lambda d: d) if postgresql else (lambda d: d.isoformat())  # sqlite3 stores ISO text
-    columns = [np.full(len(scores), run.id).tolist(), scores["id"].astype(int).tolist(),
-               [as_date(computed_on)] * len(scores)]
+    columns = [np.full(len(scores), run.id).tolist(), scores["id"].astype(int).tolist()]
     for name in FROM_SCORES:
         values = scores[name]
         if name == "inspected_on":
             values = pd.to_datetime(values).dt.date.map(as_date, na_action="ignore")
         elif name in ("state", "likelihood_class", "consequence_class"):
             values = values.astype("Int64")
-        columns.append([None if pd.isna(v) else v for v in values.tolist()])
+        missing = values.isna().to_numpy()
+        listed = values.astype(object).tolist() if missing.any() else values.tolist()
+        if missing.any():
+            for index in np.flatnonzero(missing):
+                listed[index] = None
+        columns.append(listed)
     rows = zip(*columns)
     cursor = session.connection().connection.driver_connection.cursor()
     if postgresql:

@@ -37,11 +37,12 @@ def read_districts(session: Session) -> gpd.GeoDataFrame:
     return _geoframe(_frame(session, sa.select(table).order_by(table.c.id)))
 
 
-def read_table(session: Session, name: str) -> pd.DataFrame | gpd.GeoDataFrame:
-    """Every row of table ``name`` ordered by its key; a GeoDataFrame when it has a geometry."""
+def read_table(session: Session, name: str, columns: Sequence[str] | None = None) -> pd.DataFrame | gpd.GeoDataFrame:
+    """Every row of table ``name`` (only ``columns`` if given) ordered by its key; a GeoDataFrame with geometry."""
     table = metadata.tables[name]
-    frame = _frame(session, sa.select(table).order_by(*table.primary_key.columns))
-    return _geoframe(frame) if "geom" in table.c else frame
+    selected = [table.c[c] for c in columns] if columns else list(table.c)
+    frame = _frame(session, sa.select(*selected).order_by(*table.primary_key.columns))
+    return _geoframe(frame) if "geom" in frame.columns else frame
 
 
 def read_assets(

@@ -150,15 +150,14 @@ class RiskScore(Base):
 
     __tablename__ = "risk_scores"
     __table_args__ = (
-        sa.UniqueConstraint("asset_id", "computed_on"),
         sa.CheckConstraint("probability BETWEEN 0 AND 1", name="probability_range"),
         *not_negative("consequence", "score"),
+        sa.Index("ix_risk_scores_asset_id", "asset_id"),
     )
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    run_id: Mapped[int] = mapped_column(sa.ForeignKey("risk_runs.id", ondelete="CASCADE"), index=True)
-    asset_id: Mapped[int] = mapped_column(sa.ForeignKey("assets.id", ondelete="CASCADE"))
-    computed_on: Mapped[date] = mapped_column(sa.Date)
+    # One index only (the key): a run writes a million rows at once.
+    run_id: Mapped[int] = mapped_column(sa.ForeignKey("risk_runs.id", ondelete="CASCADE"), primary_key=True)
+    asset_id: Mapped[int] = mapped_column(sa.ForeignKey("assets.id", ondelete="CASCADE"), primary_key=True)
     probability: Mapped[float] = mapped_column(sa.Float, comment="probability of failure within the horizon")
     consequence: Mapped[float] = mapped_column(sa.Float)
     score: Mapped[float] = mapped_column(sa.Float)
