@@ -24,6 +24,8 @@ from fm.io import risk as risk_store
 from fm.io import store
 from fm.kpi import INDICATORS, KpiData, available_years, measure, summary
 from fm.model import IndicatorTarget
+from fm.renewal import projection as renewal
+from fm.renewal.costs import SCENARIOS
 from fm.risk import deterioration, markov
 from fm.risk.config import RISK_CLASSES, RiskConfig
 from fm.risk.explain import reasons
@@ -179,3 +181,18 @@ def inspections_due(session: Session, *, fiscal_year: int, config: RiskConfig) -
     return (due.assign(_order=due["status"].map(order))
             .sort_values(["_order", "risk_score", "due_on"], ascending=[True, False, True], na_position="last")
             .drop(columns="_order").reset_index(drop=True))
+
+
+def renewal_projection(session: Session, *, start: int, years: int = 40,
+                       unit_costs: dict[str, Any]) -> dict[str, Any]:
+    """Both scenarios of the renewal-cost projection, their totals and the saving of life extension."""
+    assets = store.read_assets(session, columns=renewal.COLUMNS)
+    scenarios = {}
+    for scenario in SCENARIOS:
+        table, outside = renewal.project_renewal(assets, unit_costs, scenario=scenario, start=start, years=years)
+        total = int(table["total"].sum())
+        scenarios[scenario] = {"rows": records(table), "total": total, "annual_average": round(total / years),
+                               "by_group": {g: int(table[g].sum()) for g in renewal.GROUPS}}
+    saving = scenarios["simple"]["total"] - scenarios["extended"]["total"]
+    return {"start": start, "years": years, "scenarios": scenarios,
+            "difference": {"total": saving, "annual_average": round(saving / years)}, "not_projected": outside}

@@ -7,6 +7,8 @@ PostGIS alike. ``fm db upgrade`` is :func:`upgrade`; every other command first r
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import sqlalchemy as sa
@@ -48,14 +50,35 @@ def upgrade(connection: sa.Connection, revision: str = "head") -> None:
     """Bring the schema to ``revision``, creating the PostGIS extension first when needed."""
     if connection.dialect.name == "postgresql":
         ensure_postgis(connection, create=True)
-    command.upgrade(alembic_config(connection), revision)
-    connection.commit()
+    with _sqlite_foreign_keys_off(connection):
+        command.upgrade(alembic_config(connection), revision)
 
 
 def downgrade(connection: sa.Connection, revision: str) -> None:
     """Take the schema back to ``revision`` (``base`` drops every fm table)."""
-    command.downgrade(alembic_config(connection), revision)
-    connection.commit()
+    with _sqlite_foreign_keys_off(connection):
+        command.downgrade(alembic_config(connection), revision)
+
+
+@contextmanager
+def _sqlite_foreign_keys_off(connection: sa.Connection) -> Iterator[None]:
+    """Run migrations with SQLite's foreign keys off: batch mode copies tables, and dropping the old
+    copy with them on would cascade-delete every child row. Checked again afterwards."""
+    sqlite = connection.dialect.name == "sqlite"
+    if sqlite:
+        connection.commit()
+        connection.exec_driver_sql("PRAGMA foreign_keys = OFF")
+    try:
+        yield
+        connection.commit()
+    finally:
+        if sqlite:
+            connection.exec_driver_sql("PRAGMA foreign_keys = ON")
+    if sqlite:
+        broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+        if broken:
+            raise DatabaseError(f"the migration left {len(broken)} rows whose foreign keys point nowhere "
+                                f"(first: table {broken[0][0]}, row {broken[0][1]})")
 
 
 def ensure_postgis(connection: sa.Connection, *, create: bool) -> None:

@@ -285,7 +285,7 @@ def _bridges(rng, ground, n) -> pd.DataFrame:
     names = [f"{p}{'橋' if i % 3 else '小橋'}" for i, p in enumerate(_place(rng, _district_of(ground, geoms)))]
     return _base(rng, ground, "bridge", geoms, years, _unique(names), cost,
                  np.round(deck * unit_today).astype("int64"),
-                 deck_area_m2=deck, length_m=np.round(deck / width, 1),
+                 deck_area_m2=deck, length_m=np.round(deck / width, 1), width_m=np.round(width, 1),
                  structure=np.where(steel, "S", np.where(rng.random(n) < 0.6, "RC", "PC")),
                  on_emergency_road=shapely.dwithin(geoms, roads, ON_LINE_M),
                  annual_users=np.round(rng.lognormal(13, 1.0, n)).astype("int64"))
@@ -314,7 +314,7 @@ def _roads(rng, ground, n) -> pd.DataFrame:
     names = [f"市道{p}線 第{i % 40 + 1}区間" for i, p in enumerate(_place(rng, districts))]
     return _base(rng, ground, "road", geoms, years, _unique(names),
                  np.round(area * 4_700 * _unit_cost_index(years) / 420_000 / 1000).astype("int64") * 1000,
-                 np.round(area * 4_700).astype("int64"), length_m=length, structure="As",
+                 np.round(area * 4_700).astype("int64"), length_m=length, width_m=width, structure="As",
                  on_emergency_road=False,
                  annual_users=np.round(rng.lognormal(12, 1.0, n)).astype("int64"))
 

@@ -26,7 +26,7 @@ class Asset(Timestamped, Base):
     __table_args__ = (
         one_of("status", ASSET_STATUSES),
         *not_negative("acquisition_cost", "replacement_cost", "annual_users"),
-        *positive("floor_area_m2", "deck_area_m2", "length_m", "diameter_mm", "useful_life_years"),
+        *positive("floor_area_m2", "deck_area_m2", "length_m", "width_m", "diameter_mm", "useful_life_years"),
         sa.CheckConstraint("year_built BETWEEN 1600 AND 2200", name="year_built_range"),
         sa.CheckConstraint("status <> 'closed' OR closed_on IS NOT NULL", name="closed_has_date"),
         sa.CheckConstraint("status <> 'disposed' OR disposed_on IS NOT NULL", name="disposed_has_date"),
@@ -46,6 +46,7 @@ class Asset(Timestamped, Base):
     floor_area_m2: Mapped[float | None] = mapped_column(sa.Float, comment="buildings: total floor area")
     deck_area_m2: Mapped[float | None] = mapped_column(sa.Float, comment="bridges: deck area")
     length_m: Mapped[float | None] = mapped_column(sa.Float, comment="roads, bridges, tunnels, rivers, pipes")
+    width_m: Mapped[float | None] = mapped_column(sa.Float, comment="roads and bridges: carriageway width")
     diameter_mm: Mapped[float | None] = mapped_column(sa.Float, comment="sewer pipes")
     acquisition_date: Mapped[date | None] = mapped_column(sa.Date)
     acquisition_cost: Mapped[int | None] = mapped_column(Yen, comment="yen")

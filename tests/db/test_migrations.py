@@ -119,3 +119,30 @@ def test_unreachable_server_is_one_line(postgres_admin_url):
 def test_bad_urls_are_explained(url, message):
     with pytest.raises(DatabaseError, match=message):
         Database(url)
+
+
+def test_upgrading_a_register_with_data_keeps_rows_and_spatial_index(empty_db_url):
+    from datetime import date
+
+    from shapely import Point
+
+    from fm.io import store
+    from fm.model import Asset, Inspection
+
+    database = Database(empty_db_url)
+    with database.connect() as connection:
+        migrate.upgrade(connection, "0003")
+        connection.execute(sa.text("INSERT INTO assets (id, code, name, category, geom, status, "
+                                   "is_evacuation_shelter, on_emergency_road, needs_individual_plan) "
+                                   "VALUES (1, 'B-1', '橋', 'bridge', NULL, 'in_service', false, false, false)"))
+        connection.execute(sa.text("INSERT INTO inspections (asset_id, inspected_on, soundness) "
+                                   "VALUES (1, '2024-05-01', 2)"))
+        connection.commit()
+        migrate.upgrade(connection)
+    with database.session() as session:
+        assert session.scalar(sa.select(sa.func.count()).select_from(Inspection)) == 1
+        session.get(Asset, 1).geom = Point(139.55, 35.31)  # the R*Tree triggers still work
+        session.flush()
+        assert list(store.read_assets(session, columns=("code",), bbox=(139.5, 35.3, 139.6, 35.4))["code"]) \
+            == ["B-1"]
+    database.dispose()
