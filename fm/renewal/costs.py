@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import copy
-import tomllib
 from pathlib import Path
 from typing import Any
 
 from fm.errors import ValidationError
+from fm.settings import load_overlaid
 
 DEFAULT = Path(__file__).with_name("unit_costs.toml")
 SCENARIOS = ("simple", "extended")
@@ -15,36 +14,11 @@ SCENARIOS = ("simple", "extended")
 
 def load_unit_costs(path: Path | str | None = None) -> dict[str, Any]:
     """The unit costs and cycles; with ``path``, its keys override the packaged ones."""
-    with open(DEFAULT, "rb") as handle:
-        costs = tomllib.load(handle)
-    problems: list[str] = []
-    if path:
-        try:
-            with open(path, "rb") as handle:
-                user = tomllib.load(handle)
-        except OSError as exc:
-            raise ValidationError(f"unit costs {path}: cannot read it ({exc.strerror})") from None
-        except tomllib.TOMLDecodeError as exc:
-            raise ValidationError(f"unit costs {path}: not valid TOML ({exc})") from None
-        costs = copy.deepcopy(costs)
-        problems += _overlay(costs, user, "")
+    costs, problems = load_overlaid(DEFAULT, path, "unit costs")
     problems += _check(costs)
     if problems:
         raise ValidationError([f"unit costs {path or DEFAULT}: {p}" for p in problems])
     return costs
-
-
-def _overlay(base: dict[str, Any], user: dict[str, Any], prefix: str) -> list[str]:
-    problems = []
-    for key, value in user.items():
-        name = f"{prefix}{key}"
-        if key not in base:
-            problems.append(f"unknown key {name!r}")
-        elif isinstance(base[key], dict) and isinstance(value, dict):
-            problems += _overlay(base[key], value, f"{name}.")
-        else:
-            base[key] = value
-    return problems
 
 
 def _positive(value: Any) -> bool:

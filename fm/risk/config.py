@@ -6,12 +6,12 @@ Every problem in a user's file is gathered and reported at once, each naming its
 from __future__ import annotations
 
 import os
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from fm.errors import ValidationError
+from fm.settings import load_overlaid
 
 DEFAULT = Path(__file__).with_name("default.toml")
 RISK_CLASSES = ("very_low", "low", "medium", "high", "very_high")
@@ -40,39 +40,12 @@ class RiskConfig:
 
 def load_config(path: Path | str | None = None) -> RiskConfig:
     """The defaults, overlaid with ``path`` (or ``FM_RISK_CONFIG``) when given; validated."""
-    with open(DEFAULT, "rb") as handle:
-        settings = tomllib.load(handle)
     path = path or os.environ.get("FM_RISK_CONFIG")
-    problems = []
-    if path:
-        try:
-            with open(path, "rb") as handle:
-                user = tomllib.load(handle)
-        except OSError as exc:
-            raise ValidationError(f"risk configuration {path}: cannot read it ({exc.strerror})") from None
-        except tomllib.TOMLDecodeError as exc:
-            raise ValidationError(f"risk configuration {path}: not valid TOML ({exc})") from None
-        problems = _overlay(settings, user, prefix="")
+    settings, problems = load_overlaid(DEFAULT, path, "risk configuration")
     problems += _check(settings)
     if problems:
         raise ValidationError([f"risk configuration {path or DEFAULT}: {p}" for p in problems])
     return RiskConfig(**settings)
-
-
-def _overlay(base: dict[str, Any], user: dict[str, Any], prefix: str) -> list[str]:
-    problems = []
-    for key, value in user.items():
-        name = f"{prefix}{key}"
-        if key not in base:
-            problems.append(f"unknown key {name!r} (known: {', '.join(sorted(base))})")
-        elif isinstance(base[key], dict):
-            if not isinstance(value, dict):
-                problems.append(f"{name!r} must be a table [{name}]")
-            else:
-                problems += _overlay(base[key], value, prefix=f"{name}.")
-        else:
-            base[key] = value
-    return problems
 
 
 def _number(value: Any) -> bool:
