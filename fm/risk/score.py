@@ -54,7 +54,7 @@ def score_risk(
     """
     frame = assets[["id", "code", "name", "category", "district_id"]].copy()
     frame = frame.join(_probability(assets, states, models, categories, config, as_of))
-    frame = frame.join(_consequence(assets, districts, network, config))
+    frame = frame.join(consequence(assets, districts, network, config))
     frame["score"] = frame["probability"] * frame["consequence"]
     likelihood = 1 + np.searchsorted(config.classes["likelihood"], frame["probability"], side="right")
     impact = 1 + np.searchsorted(config.classes["consequence"], frame["consequence"], side="right")
@@ -64,24 +64,42 @@ def score_risk(
     return frame
 
 
-def _probability(assets, states, models, categories, config, as_of) -> pd.DataFrame:
+def state_distributions(assets: pd.DataFrame, states: pd.DataFrame, models: pd.DataFrame,
+                        as_of: date) -> tuple[pd.DataFrame, dict[str, tuple[pd.Index, np.ndarray]]]:
+    """Each asset's state probabilities on ``as_of``: its latest inspection carried forward by its model.
+
+    With no inspection the asset starts in the best state at its acquisition (or 1 April of its
+    year built; today when neither is known). Returns a frame (state, inspected_on, years_since,
+    acquired) and, per category, the row index and an (n, J) array of probabilities.
+    """
     today = pd.Timestamp(as_of)
     latest = states.sort_values("inspected_on").drop_duplicates("asset_id", keep="last").set_index("asset_id")
     out = pd.DataFrame(index=assets.index)
     out["state"] = assets["id"].map(latest["state"])
     out["inspected_on"] = assets["id"].map(latest["inspected_on"])
-    acquired = pd.to_datetime(assets["acquisition_date"]).fillna(
+    out["acquired"] = pd.to_datetime(assets["acquisition_date"]).fillna(
         pd.to_datetime(assets["year_built"].astype("Int64").astype(str) + "-04-01", errors="coerce"))
-    since = pd.to_datetime(out["inspected_on"]).fillna(acquired)
+    since = pd.to_datetime(out["inspected_on"]).fillna(out["acquired"])
     out["years_since"] = ((today - since).dt.days / 365.25).clip(lower=0).fillna(0.0)
-    out["p_condition"], out["remaining_years"] = np.nan, np.nan
+    distributions = {}
     for category, rows in out.groupby(assets["category"]).groups.items():
-        model = models.loc[category]
+        theta = models.loc[category, "theta"]
         start = out.loc[rows, "state"].fillna(1).astype(int).to_numpy() - 1
-        now = markov.transition(model["theta"], out.loc[rows, "years_since"].to_numpy())[np.arange(len(rows)), start]
-        ahead = markov.transition(model["theta"], float(config.horizon_years))
+        now = markov.transition(theta, out.loc[rows, "years_since"].to_numpy())[np.arange(len(rows)), start]
+        distributions[category] = (rows, now)
+    return out, distributions
+
+
+def _probability(assets, states, models, categories, config, as_of) -> pd.DataFrame:
+    today = pd.Timestamp(as_of)
+    out, distributions = state_distributions(assets, states, models, as_of)
+    acquired = out.pop("acquired")
+    out["p_condition"], out["remaining_years"] = np.nan, np.nan
+    for category, (rows, now) in distributions.items():
+        theta = models.loc[category, "theta"]
+        ahead = markov.transition(theta, float(config.horizon_years))
         out.loc[rows, "p_condition"] = (now @ ahead)[:, -1]
-        out.loc[rows, "remaining_years"] = markov.expected_years_to_worst(model["theta"], now)
+        out.loc[rows, "remaining_years"] = markov.expected_years_to_worst(theta, now)
     life = assets["useful_life_years"].fillna(assets["category"].map(
         categories.set_index("code")["useful_life_years"])).astype(float)
     age = (today - acquired).dt.days / 365.25
@@ -93,7 +111,9 @@ def _probability(assets, states, models, categories, config, as_of) -> pd.DataFr
     return out
 
 
-def _consequence(assets, districts, network, config) -> pd.DataFrame:
+def consequence(assets: pd.DataFrame, districts: pd.DataFrame, network: gpd.GeoDataFrame,
+                config: RiskConfig) -> pd.DataFrame:
+    """The consequence of failure (0–1) of each asset and its components ``c_*``."""
     out = pd.DataFrame(index=assets.index)
     out["c_category"] = assets["category"].map(config.criticality).fillna(0.5)
     out["c_users"] = (np.log10(1 + assets["annual_users"].astype(float).fillna(0)) / 7).clip(0, 1)
