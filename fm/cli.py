@@ -471,9 +471,11 @@ def plan(ctx: click.Context, budget: str, start: int | None, years: int, method:
         output.write_text(text, encoding="utf-8") if output else click.echo(text, nl=False)
     else:
         click.echo(tabulate([(str(y["fiscal_year"]), f"{y['budget']:,}", f"{y['spent']:,}", y["used_percent"],
-                              y["interventions"]) for y in result["per_year"]],
-                            headers=("FY", "budget (yen)", "spent (yen)", "used %", "interventions"),
-                            disable_numparse=True, colalign=("left", "right", "right", "right", "right")))
+                              y["interventions"], f"{y['risk_without_plan']:.2f}", f"{y['risk_with_plan']:.2f}")
+                             for y in result["per_year"]],
+                            headers=("FY", "budget (yen)", "spent (yen)", "used %", "interventions", "risk without",
+                                     "risk with plan"),
+                            disable_numparse=True, colalign=("left",) + ("right",) * 6))
         click.echo(f"{len(rows):,} interventions ({result['method']}, {result['candidates']:,} candidates): "
                    f"risk removed {result['risk_removed']:.3f} of {result['risk_without_plan']:.3f}"
                    + (f"; greedy would remove {result['greedy_risk_removed']:.3f} "

@@ -243,12 +243,15 @@ def maintenance_plan(session: Session, *, start: int, budgets: list[int], method
              "name": assets.at[c.asset, "name"], "category": assets.at[c.asset, "category"],
              "intervention": c.action, "cost": int(c.cost), "risk_removed": round(float(c.benefit), 6)}
             for c in picked.itertuples()]
+    without, with_plan = plan_benefit.risk_by_year(assets, distributions, models, settings, picked, years=years)
     per_year = []
     for y in range(years):
         spent = int(picked.loc[picked["year"] == y, "cost"].sum())
         per_year.append({"fiscal_year": start + y, "budget": int(budgets[y]), "spent": spent,
                          "used_percent": round(100 * spent / budgets[y], 1) if budgets[y] else None,
-                         "interventions": int((picked["year"] == y).sum())})
+                         "interventions": int((picked["year"] == y).sum()),
+                         "risk_without_plan": round(float(without[y]), 6),
+                         "risk_with_plan": round(float(with_plan[y]), 6)})
     chosen_assets = set(picked["asset"])
     backlog = (table[~table["asset"].isin(chosen_assets)].sort_values("benefit", ascending=False)
                .drop_duplicates("asset"))

@@ -102,3 +102,12 @@ def app(db_url: str, tmp_path):
 @pytest.fixture
 def client(app):
     return app.test_client()
+
+
+@pytest.fixture
+def demo_url(db_url: str) -> str:
+    """URL of a fresh database holding the Kamakura demo register."""
+    from clirun import run
+
+    assert run(db_url, "demo").exit_code == 0
+    return db_url

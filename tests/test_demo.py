@@ -6,9 +6,8 @@ import json
 
 import pytest
 import sqlalchemy as sa
-from click.testing import CliRunner
 
-from fm.cli import cli
+from clirun import run
 from fm.db import Database
 from fm.demo.build import build
 from fm.demo.dataset import TABLES, demo_folder, write
@@ -18,9 +17,6 @@ from sample import add_sample
 PUBLISHED = [("plan_coverage", 2025, 52.3), ("underused_land", 2025, 9039.08), ("aging_ratio", 2024, 67.7),
              ("execution_rate", 2024, 48.0)]
 
-
-def run(url, *args):
-    return CliRunner().invoke(cli, list(args), env={"FM_DATABASE_URL": url}, catch_exceptions=False)
 
 
 def counts(url) -> dict[str, int]:

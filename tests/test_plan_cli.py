@@ -1,4 +1,4 @@
-"""fm plan and fm lcc on the demo, on SQLite and PostGIS."""
+"""fm plan, fm lcc and fm renewal on the demo, on SQLite and PostGIS."""
 
 from __future__ import annotations
 
@@ -7,20 +7,11 @@ import json
 import openpyxl
 import pytest
 import sqlalchemy as sa
-from click.testing import CliRunner
 
-from fm.cli import cli
+from clirun import run
 from fm.db import Database
 
 
-def run(url, *args):
-    return CliRunner().invoke(cli, list(args), env={"FM_DATABASE_URL": url}, catch_exceptions=False)
-
-
-@pytest.fixture
-def demo_url(db_url):
-    assert run(db_url, "demo").exit_code == 0
-    return db_url
 
 
 def planned_orders(url) -> int:
@@ -40,6 +31,9 @@ def test_plan_within_budget_and_work_orders_once(demo_url, tmp_path):
     for year, budget in zip(plan["per_year"], (200_000_000, 150_000_000)):
         assert year["spent"] <= budget
         assert year["spent"] == sum(r["cost"] for r in plan["plan"] if r["fiscal_year"] == year["fiscal_year"])
+    removed = sum(y["risk_without_plan"] - y["risk_with_plan"] for y in plan["per_year"])
+    assert removed == pytest.approx(plan["risk_removed"], rel=1e-6)  # the yearly split adds up
+    assert all(y["risk_with_plan"] <= y["risk_without_plan"] for y in plan["per_year"])
     codes = [row["code"] for row in plan["plan"]]
     assert len(codes) == len(set(codes))  # one intervention per asset
     first_year = sum(1 for row in plan["plan"] if row["fiscal_year"] == 2026)
@@ -73,3 +67,23 @@ def test_lcc_shows_the_preventive_saving(demo_url):
     assert one["assets"] == 1 and set(one["strategies"]["reactive"]["monte_carlo"]) == {"p5", "p50", "p95"}
     missing = run(demo_url, "lcc", "--asset", "XX-1")
     assert missing.exit_code == 1 and "no held asset with code 'XX-1'" in missing.stderr
+
+
+def test_renewal_projection_outputs(demo_url, tmp_path):
+    result = run(demo_url, "renewal", "--start", "2026", "--format", "json")
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    simple, extended = report["scenarios"]["simple"], report["scenarios"]["extended"]
+    assert len(simple["rows"]) == 40 and simple["rows"][0]["fiscal_year"] == 2026
+    assert simple["total"] == sum(row["total"] for row in simple["rows"])
+    assert report["difference"]["total"] == simple["total"] - extended["total"] > 0
+    assert report["not_projected"] == {"park": 90, "river": 24, "retention_pond": 15, "tunnel": 6}
+    workbook, chart = tmp_path / "renewal.xlsx", tmp_path / "renewal.png"
+    assert run(demo_url, "renewal", "--start", "2026", "--format", "xlsx", "--output", str(workbook),
+               "--chart", str(chart)).exit_code == 0
+    sheets = openpyxl.load_workbook(workbook)
+    assert sheets.sheetnames == ["summary", "simple", "extended"]
+    assert sheets["summary"]["B2"].value == simple["total"]
+    assert chart.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    bad = run(demo_url, "renewal", "--format", "xlsx")
+    assert bad.exit_code == 2 and "needs --output" in bad.output

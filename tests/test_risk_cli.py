@@ -6,20 +6,11 @@ import json
 
 import pytest
 import sqlalchemy as sa
-from click.testing import CliRunner
 
-from fm.cli import cli
+from clirun import run
 from fm.db import Database
 
 
-def run(url, *args):
-    return CliRunner().invoke(cli, list(args), env={"FM_DATABASE_URL": url}, catch_exceptions=False)
-
-
-@pytest.fixture
-def demo_url(db_url):
-    assert run(db_url, "demo").exit_code == 0
-    return db_url
 
 
 def test_score_stores_a_run_with_its_configuration(demo_url, client):
@@ -87,24 +78,3 @@ def test_bad_configuration_is_one_line_per_problem(demo_url, tmp_path):
     result = run(demo_url, "score", "--config", str(path))
     assert result.exit_code == 1 and "'consequence.railway' must be a number ≥ 0" in result.stderr
 
-
-def test_renewal_projection_outputs(demo_url, tmp_path):
-    import openpyxl
-
-    result = run(demo_url, "renewal", "--start", "2026", "--format", "json")
-    assert result.exit_code == 0, result.output
-    report = json.loads(result.stdout)
-    simple, extended = report["scenarios"]["simple"], report["scenarios"]["extended"]
-    assert len(simple["rows"]) == 40 and simple["rows"][0]["fiscal_year"] == 2026
-    assert simple["total"] == sum(row["total"] for row in simple["rows"])
-    assert report["difference"]["total"] == simple["total"] - extended["total"] > 0
-    assert report["not_projected"] == {"park": 90, "river": 24, "retention_pond": 15, "tunnel": 6}
-    workbook, chart = tmp_path / "renewal.xlsx", tmp_path / "renewal.png"
-    assert run(demo_url, "renewal", "--start", "2026", "--format", "xlsx", "--output", str(workbook),
-               "--chart", str(chart)).exit_code == 0
-    sheets = openpyxl.load_workbook(workbook)
-    assert sheets.sheetnames == ["summary", "simple", "extended"]
-    assert sheets["summary"]["B2"].value == simple["total"]
-    assert chart.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    bad = run(demo_url, "renewal", "--format", "xlsx")
-    assert bad.exit_code == 2 and "needs --output" in bad.output

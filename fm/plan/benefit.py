@@ -65,3 +65,24 @@ def candidates(assets: pd.DataFrame, distributions: dict[str, tuple[pd.Index, np
     table = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(
         columns=["asset", "year", "action", "cost", "benefit"])
     return table, baseline
+
+
+def risk_by_year(assets: pd.DataFrame, distributions: dict[str, tuple[pd.Index, np.ndarray]],
+                 models: pd.DataFrame, settings: dict[str, Any], chosen: pd.DataFrame, *,
+                 years: int) -> tuple[np.ndarray, np.ndarray]:
+    """Risk in each year of the horizon without the plan and with the ``chosen`` candidates done."""
+    without, removed = np.zeros(years), np.zeros(years)
+    for category, (rows, now) in distributions.items():
+        theta = models.loc[category, "theta"]
+        w, one = worst_ahead(theta, years), markov.transition(theta, 1.0)
+        cof = pd.Series(assets.loc[rows, "consequence"].to_numpy(), index=rows)
+        without += np.array([(now @ w[u]) @ cof.to_numpy() for u in range(1, years + 1)])
+        position = pd.Series(np.arange(len(rows)), index=rows)
+        picked = chosen[chosen["asset"].isin(rows)]
+        for (year, action), group in picked.groupby(["year", "action"]):
+            start = now[position[group["asset"]].to_numpy()] @ np.linalg.matrix_power(one, int(year))
+            after = repair(start, settings["preventive"]["min_state"]) if action == "preventive" else renew(start)
+            weight = cof[group["asset"]].to_numpy()
+            for u in range(int(year) + 1, years + 1):
+                removed[u - 1] += ((start @ w[u - year]) - (after @ w[u - year])) @ weight
+    return without, without - removed
