@@ -431,7 +431,7 @@ def _budgets(raw: str, start: int, years: int) -> list[int]:
 @click.option("--start", type=click.IntRange(1900, 2200), help="First fiscal year (default: the next one).")
 @click.option("--years", type=click.IntRange(0, 50), default=5, show_default=True, help="Horizon in fiscal years.")
 @click.option("--method", type=click.Choice(["auto", "exact", "greedy"]), default="auto", show_default=True,
-              help="exact: MILP (HiGHS); greedy: risk removed per yen; auto: exact up to 200,000 candidates.")
+              help="exact: MILP (HiGHS); greedy: risk removed per yen; auto: exact up to 100,000 candidates.")
 @click.option("--interventions", type=click.Path(dir_okay=False, path_type=Path), metavar="FILE",
               help="Intervention costs and effects (TOML) over fm/plan/interventions.toml.")
 @click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path), metavar="FILE",
