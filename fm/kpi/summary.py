@@ -53,6 +53,7 @@ def summary(
             target = _target(targets, key, year)
             rows.append({
                 "indicator": key, "name": indicator.name, "name_en": indicator.name_en, "unit": indicator.unit,
+                "decimals": indicator.decimals,
                 "fiscal_year": year, "value": current.rounded(),
                 "numerator": current.numerator, "denominator": current.denominator,
                 "target": target, "direction": indicator.direction, "change": change,

@@ -77,3 +77,16 @@ def test_database_without_schema_says_run_upgrade(empty_db_url, tmp_path):
 def test_unknown_api_path_is_json_404(client):
     response = client.get("/api/nothing")
     assert response.status_code == 404 and response.get_json()["error"]["status"] == 404
+
+
+def test_home_shows_the_indicators_and_the_worst_risks(app, db_url):
+    from clirun import run
+
+    assert run(db_url, "demo").exit_code == 0
+    client = app.test_client()
+    page = client.get("/").get_data(as_text=True)
+    assert "主要指標（2025年度）" in page and "52.3 %" in page and "9,039.08 m²" in page
+    assert 'id="risks"' not in page  # not scored yet
+    assert run(db_url, "score").exit_code == 0
+    page = client.get("/?lang=en").get_data(as_text=True)
+    assert "Indicators, fiscal year 2025" in page and 'id="risks"' in page and "soundness" in page
