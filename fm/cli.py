@@ -205,8 +205,10 @@ def kpi(ctx: click.Context, fiscal_year: int | None, indicator: str | None, conv
         flat = [{**{k: v for k, v in row.items() if k not in ("breakdown", "target")},
                  "target_value": (row["target"] or {}).get("value"),
                  "target_year": (row["target"] or {}).get("fiscal_year")} for row in report["indicators"]]
-        click.echo(pd.DataFrame(flat).astype({"target_year": "Int64"}, errors="ignore")
-                   .to_csv(index=False, lineterminator="\n"), nl=False)
+        columns = [k for k in (report["indicators"][0] if flat else {}) if k not in ("breakdown", "target")]
+        frame = pd.DataFrame(flat, columns=(columns or ["indicator", "fiscal_year", "value"])
+                             + ["target_value", "target_year"])
+        click.echo(frame.astype({"target_year": "Int64"}).to_csv(index=False, lineterminator="\n"), nl=False)
         return
     if not report["indicators"]:
         click.echo("no data: load records first (fm demo)")
@@ -414,11 +416,15 @@ def _budgets(raw: str, start: int, years: int) -> list[int]:
     """``--budget`` as one figure for every year, or ``2026=5e8,2027=4e8`` per fiscal year."""
     try:
         if "=" not in raw:
-            return [int(float(raw))] * years
-        given = {int(k): int(float(v)) for k, v in (part.split("=") for part in raw.split(","))}
-    except ValueError:
+            given = dict.fromkeys(range(start, start + years), int(float(raw)))
+        else:
+            given = {int(k): int(float(v)) for k, v in (part.split("=") for part in raw.split(","))}
+    except (ValueError, OverflowError):
         raise click.BadParameter(f"{raw!r}: give yen, e.g. 500000000, or FY=yen pairs like 2026=5e8,2027=4e8",
                                  param_hint="--budget") from None
+    negative = [f"{year}: {value:,}" for year, value in given.items() if value < 0]
+    if negative:
+        raise click.BadParameter(f"budgets must not be negative ({', '.join(negative)})", param_hint="--budget")
     missing = [y for y in range(start, start + years) if y not in given]
     if missing:
         raise click.BadParameter(f"no budget for fiscal year(s) {', '.join(map(str, missing))}",

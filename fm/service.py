@@ -307,7 +307,7 @@ def life_cycle_cost(session: Session, *, code: str | None = None, category: str 
             continue
         counted += int(keep.sum())
         theta = models.loc[group, "theta"]
-        cost = assets.loc[rows, "replacement_cost"].to_numpy(dtype=float)[keep]
+        cost = assets.loc[rows, "replacement_cost"].astype(float).to_numpy()[keep]
         share = plan_options.preventive_share(settings, group)
         for strategy in plan_lcc.STRATEGIES:
             curves[strategy] += plan_lcc.expected_costs(theta, now[keep], cost, share, settings, years=years,

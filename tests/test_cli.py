@@ -82,3 +82,9 @@ def test_current_and_downgrade(db_url):
     assert f"database: {migrate.head_revision()}" in run("db", "current", url=db_url).output
     assert "database at base" in run("db", "downgrade", "base", url=db_url).output
     assert "database: empty" in run("db", "current", url=db_url).output
+
+
+@pytest.mark.parametrize("fmt", ["table", "json", "csv"])
+def test_kpi_on_an_empty_register(db_url, fmt):
+    result = run("kpi", "--format", fmt, url=db_url)
+    assert result.exit_code == 0, result.output

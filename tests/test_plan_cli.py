@@ -50,6 +50,8 @@ def test_plan_within_budget_and_work_orders_once(demo_url, tmp_path):
     (("--budget", "1e8", "--years", "0"), "at least one fiscal year"),
     (("--budget", "2026=1e8", "--start", "2026", "--years", "2"), "no budget for fiscal year(s) 2027"),
     (("--budget", "lots"), "give yen"),
+    (("--budget", "1e400"), "give yen"),
+    (("--budget", "2026=-1", "--start", "2026", "--years", "1"), "must not be negative"),
 ])
 def test_plan_refuses_odd_input(demo_url, args, message):
     result = run(demo_url, "plan", *args)

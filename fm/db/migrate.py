@@ -73,6 +73,8 @@ def _sqlite_foreign_keys_off(connection: sa.Connection) -> Iterator[None]:
         connection.commit()
     finally:
         if sqlite:
+            if connection.in_transaction():  # a failed migration: PRAGMA is ignored inside a transaction
+                connection.rollback()
             connection.exec_driver_sql("PRAGMA foreign_keys = ON")
     if sqlite:
         broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()

@@ -94,7 +94,11 @@ def _frame(session: Session, query: sa.Select) -> pd.DataFrame:
             isinstance(c.type, Geometry) for c in columns):
         return _copy_frame(session, query, columns)
     result = session.execute(query)
-    return pd.DataFrame(result.all(), columns=list(result.keys()))
+    frame = pd.DataFrame(result.all(), columns=list(result.keys()))
+    for column in columns:  # integers with NULLs: nullable Int64, as the COPY path gives them
+        if isinstance(column.type, sa.Integer) and frame[column.name].isna().any():
+            frame[column.name] = frame[column.name].astype("Int64")
+    return frame
 
 
 def _copy_frame(session: Session, query: sa.Select, columns: list) -> pd.DataFrame:
@@ -102,12 +106,13 @@ def _copy_frame(session: Session, query: sa.Select, columns: list) -> pd.DataFra
     sql = str(query.compile(session.get_bind(), compile_kwargs={"literal_binds": True}))
     buffer = io.BytesIO()
     cursor = session.connection().connection.driver_connection.cursor()
-    with cursor.copy(f"COPY ({sql}) TO STDOUT WITH (FORMAT csv, HEADER)") as copy:
+    # NULL written as \N, so that an empty string stays an empty string
+    with cursor.copy(f"COPY ({sql}) TO STDOUT WITH (FORMAT csv, HEADER, NULL '\\N')") as copy:
         for chunk in copy:
             buffer.write(chunk)
     buffer.seek(0)
     text = {c.name: str for c in columns if not isinstance(c.type, (sa.Integer, sa.Float, sa.Numeric))}
-    frame = pd.read_csv(buffer, dtype=text, keep_default_na=False, na_values={c.name: [""] for c in columns})
+    frame = pd.read_csv(buffer, dtype=text, keep_default_na=False, na_values={c.name: ["\\N"] for c in columns})
     for column in columns:
         values = frame[column.name]
         if isinstance(column.type, sa.Boolean):

@@ -76,7 +76,10 @@ def _target(targets: pd.DataFrame, indicator: str, year: int) -> dict[str, Any] 
     if rows.empty:
         return None
     ahead = rows[rows["target_year"].notna() & (rows["target_year"] >= year)]
-    row = (ahead if len(ahead) else rows).iloc[0]
+    if len(ahead):
+        row = ahead.iloc[0]  # the nearest target still ahead
+    else:  # every dated target has passed: the latest of them (a target with no year comes first)
+        row = rows.iloc[-1]
     return {
         "value": None if pd.isna(row["target_value"]) else float(row["target_value"]),
         "fiscal_year": None if pd.isna(row["target_year"]) else int(row["target_year"]),

@@ -42,7 +42,7 @@ def candidates(assets: pd.DataFrame, distributions: dict[str, tuple[pd.Index, np
     for category, (rows, now) in distributions.items():
         w = worst_ahead(models.loc[category, "theta"], years)                # (years+1, J)
         cof = assets.loc[rows, "consequence"].to_numpy()
-        cost = assets.loc[rows, "replacement_cost"].to_numpy(dtype=float)
+        cost = assets.loc[rows, "replacement_cost"].astype(float).to_numpy()  # NA → NaN
         # distribution at the start of each year t, and the worst-state probability at the end of each year u
         one = markov.transition(models.loc[category, "theta"], 1.0)
         starts = [now]

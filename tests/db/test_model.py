@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
+import pandas as pd
 import pytest
 import sqlalchemy as sa
 from shapely import LineString, MultiPolygon, Point, Polygon, box
@@ -154,3 +155,22 @@ def test_money_is_integer_yen_beyond_32_bits(database):
     with database.session() as session:
         cost = session.scalar(sa.select(Asset.acquisition_cost))
     assert cost == 12_345_678_901_234 and isinstance(cost, int)
+
+
+def test_reading_gives_the_same_values_on_both_backends(database):
+    from fm.model import IndividualPlan
+
+    with database.session() as session:
+        ids = add_sample(session)
+        session.add_all([IndividualPlan(code="P-1", title=""), IndividualPlan(code="P-2", title="計画")])
+    with database.session() as session:
+        plans = store.read_table(session, "individual_plans")
+        assert plans.set_index("code")["title"].to_dict() == {"P-1": "", "P-2": "計画"}  # '' is not NULL
+        assert plans["adopted_on"].tolist() == [None, None]
+        work = store.read_table(session, "work_orders")
+        assert str(work["planned_cost"].dtype) == "Int64" and work["planned_cost"].isna().all()
+        assert work["actual_cost"].tolist() == [3_200_000]
+        assets = store.read_table(session, "assets").set_index("code")
+        assert assets.at["B-002", "on_emergency_road"] == True  # noqa: E712 (numpy/pandas booleans)
+        assert assets.at["B-001", "acquisition_date"] == date(1968, 3, 1)
+        assert pd.isna(assets.at["B-002", "acquisition_cost"])

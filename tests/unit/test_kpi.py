@@ -199,3 +199,13 @@ def test_unknown_indicator_is_named():
 )
 def test_on_track(value, change, target, direction, expected):
     assert _on_track(value, change, target, direction, 2025) is expected
+
+
+def test_a_passed_target_is_the_latest_one():
+    from fm.kpi.summary import _target
+
+    targets = pd.DataFrame({"indicator": ["plan_coverage"] * 2, "target_year": [2025, 2030],
+                            "target_value": [80.0, 95.0], "source": [None, None]})
+    assert _target(targets, "plan_coverage", 2027)["value"] == 95.0   # the nearest ahead
+    assert _target(targets, "plan_coverage", 2031)["value"] == 95.0   # all passed: the latest
+    assert _on_track(85.0, 1.0, _target(targets, "plan_coverage", 2031), "up", 2031) is False
