@@ -313,8 +313,7 @@ def life_cycle_cost(session: Session, *, code: str | None = None, category: str 
             curves[strategy] += plan_lcc.expected_costs(theta, now[keep], cost, share, settings, years=years,
                                                         strategy=strategy)
             if monte_carlo:
-                start_state = now[keep].argmax(axis=1)
-                samples[strategy] += plan_lcc.simulated_totals(theta, start_state, cost, share, settings,
+                samples[strategy] += plan_lcc.simulated_totals(theta, now[keep], cost, share, settings,
                                                                 years=years, strategy=strategy,
                                                                 paths=monte_carlo, seed=seed, rate=rate)
     if counted == 0:

@@ -77,6 +77,8 @@ def test_kpi_records_and_api_agree(db_url, client):
 
 @pytest.mark.parametrize(("path", "message"), [
     ("/api/kpi?fiscal_year=abc", "fiscal_year must be a year"),
+    ("/api/kpi?fiscal_year=²", "fiscal_year must be a year"),
+    ("/api/risk?top=²", "top must be a positive whole number"),
     ("/api/kpi/happiness/records?fiscal_year=2025", "unknown indicator 'happiness'"),
     ("/api/kpi/aging_ratio/records", "fiscal_year is required"),
     ("/api/kpi?convention=monthly", "convention must be"),
@@ -110,3 +112,21 @@ def test_incomplete_dataset_is_named(tmp_path, db_url):
     (tmp_path / "assets.csv").write_text("id,code\n")
     result = run(db_url, "demo", "--data", str(tmp_path))
     assert result.exit_code == 1 and "missing districts.csv" in result.stderr
+
+
+def test_loader_refuses_unknown_columns_and_takes_empty_tables(tmp_path, db_url):
+    write(build(), tmp_path)
+    (tmp_path / "indicator_targets.csv").write_text("id,indicator,target_year,target_value,source\n")
+    assert run(db_url, "demo", "--data", str(tmp_path)).exit_code == 0
+    assert counts(db_url)["indicator_targets"] == 0
+    (tmp_path / "districts.csv").write_text((tmp_path / "districts.csv").read_text().replace("id,code", "id,colour", 1))
+    result = run(db_url, "demo", "--data", str(tmp_path), "--reset")
+    assert result.exit_code == 1 and "districts.csv: unknown column(s) colour" in result.stderr
+    assert counts(db_url)["assets"] == 4315  # nothing half-written
+
+
+def test_reset_forgets_old_risk_runs(db_url):
+    assert run(db_url, "demo").exit_code == 0 and run(db_url, "score").exit_code == 0
+    assert run(db_url, "demo", "--reset").exit_code == 0
+    result = run(db_url, "score", "--top", "3")
+    assert result.exit_code == 1 and "run `fm score` first" in result.stderr

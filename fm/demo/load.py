@@ -46,8 +46,8 @@ def load(session: Session, folder: Path, *, reset: bool = False) -> dict[str, in
 
 
 def clear(session: Session) -> None:
-    """Delete every record (not the categories), children first."""
-    for name in reversed(TABLES):
+    """Delete every record (not the categories), children first, risk runs included."""
+    for name in ("risk_scores", "risk_runs", *reversed(TABLES)):
         session.execute(metadata.tables[name].delete())
 
 
@@ -63,8 +63,12 @@ def _same_codes(session: Session, path: Path) -> bool:
 def _load_table(session: Session, table: sa.Table, path: Path) -> int:
     count = 0
     for chunk in pd.read_csv(path, chunksize=CHUNK, dtype=str, keep_default_na=False, na_values=[""]):
+        unknown = sorted(set(chunk.columns) - set(table.c.keys()))
+        if unknown:
+            raise FmError(f"{path.name}: unknown column(s) {', '.join(unknown)} for table {table.name}")
         rows = _convert(chunk, table)
-        session.execute(table.insert(), rows)
+        if rows:
+            session.execute(table.insert(), rows)
         count += len(rows)
     return count
 

@@ -55,16 +55,21 @@ def expected_costs(theta: np.ndarray, start: np.ndarray, replacement_cost: np.nd
     return out
 
 
-def simulated_totals(theta: np.ndarray, start_state: np.ndarray, replacement_cost: np.ndarray,
+def simulated_totals(theta: np.ndarray, start: np.ndarray, replacement_cost: np.ndarray,
                      preventive_share: float, settings: dict[str, Any], *, years: int, strategy: str,
                      paths: int, seed: int, rate: float) -> np.ndarray:
-    """Discounted total cost of each of ``paths`` simulated histories (summed over assets)."""
+    """Discounted total cost of each of ``paths`` simulated histories (summed over assets).
+
+    Each path draws every asset's starting state from its row of ``start`` (n, J), the same
+    distribution :func:`expected_costs` starts from.
+    """
     rng = np.random.default_rng(seed)
+    start_state = (rng.random((paths, len(start)))[..., None] > np.cumsum(start, axis=1)).sum(axis=-1)
     cumulative = np.cumsum(markov.transition(theta, 1.0), axis=1)
     failure = replacement_cost * (1 + settings["reactive"]["emergency_premium"]
                                   + settings["reactive"]["failure_cost_share"])
     worst = len(theta)
-    state = np.tile(start_state, (paths, 1))  # (paths, n), states from 0
+    state = start_state.clip(max=len(theta))  # (paths, n), states from 0
     totals = np.zeros(paths)
     for year in range(1, years + 1):
         draw = rng.random(state.shape)

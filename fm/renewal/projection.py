@@ -70,14 +70,15 @@ def project_renewal(assets: pd.DataFrame, costs: dict[str, Any], *, scenario: st
     amounts[row["road"]] += area * costs["road"]["yen_per_m2"] / spec["road_cycle_years"]
     for asset in held[held["category"] == "bridge"].itertuples():
         unit = costs["bridge"]["steel_yen_per_m2" if asset.structure == "S" else "yen_per_m2"]
-        cost = (asset.deck_area_m2 or 0) * unit
+        cost = (0.0 if pd.isna(asset.deck_area_m2) else asset.deck_area_m2) * unit
         _cycle(amounts[row["bridge"]], [(spec["bridge_cycle_years"], cost, 1)], asset.year_built, start, years,
                costs["backlog_years"], None)
     sewer = costs["sewer"]
     for asset in held[held["category"] == "sewer_pipe"].itertuples():
         unit = (sewer["diameter_yen_per_m"][int(np.searchsorted(sewer["diameter_max_mm"], asset.diameter_mm))]
                 if sewer["by_diameter"] and pd.notna(asset.diameter_mm) else sewer["yen_per_m"])
-        _cycle(amounts[row["sewer"]], [(spec["sewer_cycle_years"], (asset.length_m or 0) * unit, 1)],
+        length = 0.0 if pd.isna(asset.length_m) else asset.length_m
+        _cycle(amounts[row["sewer"]], [(spec["sewer_cycle_years"], length * unit, 1)],
                asset.year_built, start, years, costs["backlog_years"], None)
     table = pd.DataFrame(np.round(amounts.T).astype("int64"), columns=list(GROUPS))
     table.insert(0, "fiscal_year", np.arange(start, start + years))
@@ -93,22 +94,23 @@ def _cycle(out: np.ndarray, events: list[tuple[float, float, int]], built: Any, 
     length = events[-1][0]
     renewal = events[-1][1]
     if built is None or pd.isna(built):
-        out += renewal / length  # unknown age: an even share of the renewal every year
+        out += sum(cost for _, cost, _ in events) / length  # unknown age: a cycle's cost spread evenly
         return
     age = start - int(built)
-    backlog = min(backlog_years, years)
     origin = int(built)
-    if age >= length:
-        out[:backlog] += renewal / backlog
-        origin = start + backlog // 2  # rebuilt half-way through the backlog years: the next cycle runs from there
+    # Work is overdue (backlog) only when its age has passed: at exactly its age it falls due this year.
+    # The backlog is spread over backlog_years whatever the horizon; out[:n] stops at the horizon.
+    if age > length:
+        out[:backlog_years] += renewal / backlog_years
+        origin = start + backlog_years // 2  # rebuilt half-way through the backlog years: the next cycle runs from there
     else:
-        passed = [e for e in events[:-1] if e[0] <= age]
+        passed = [e for e in events[:-1] if e[0] < age]
         if passed and (no_refurbish_after is None or age <= no_refurbish_after):
-            out[:backlog] += passed[-1][1] / backlog
+            out[:backlog_years] += passed[-1][1] / backlog_years
     while origin < start + years:
         for event_age, cost, spread in events:
             first = origin + int(event_age)
-            if origin == int(built) and event_age <= age:
+            if origin == int(built) and event_age < age:
                 continue  # already past at the start: done, or counted in the backlog
             for year in range(first, first + spread):
                 if start <= year < start + years:

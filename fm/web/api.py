@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from flask import Blueprint, Response, request
 
 from fm import service
@@ -30,7 +32,7 @@ def _fiscal_year(required: bool = False) -> int | None:
         if required:
             raise ValidationError("fiscal_year is required, e.g. ?fiscal_year=2025")
         return None
-    if not raw.isdigit() or not 1900 <= int(raw) <= 2200:
+    if not re.fullmatch(r"[0-9]{4}", raw) or not 1900 <= int(raw) <= 2200:
         raise ValidationError(f"fiscal_year must be a year such as 2025, got {raw!r}")
     return int(raw)
 
@@ -75,7 +77,7 @@ def _lang() -> str:
 def risk() -> Response:
     """The latest risk scores, worst first (?top=N), each with its reasons."""
     raw = request.args.get("top")
-    if raw is not None and (not raw.isdigit() or int(raw) < 1):
+    if raw is not None and (not re.fullmatch(r"[0-9]{1,7}", raw) or int(raw) < 1):
         raise ValidationError(f"top must be a positive whole number, got {raw!r}")
     with session() as active:
         return json_response(service.risk_ranking(active, top=int(raw) if raw else None, lang=_lang()))

@@ -87,7 +87,7 @@ def test_monte_carlo_agrees_with_the_expectation():
     theta = np.array([0.3, 0.2])
     expected = discounted(expected_costs(theta, np.array([[1.0, 0, 0]]), np.array([1000.0]), 0.1, SETTINGS,
                                          years=20, strategy="preventive"), 0.04)
-    paths = simulated_totals(theta, np.array([0]), np.array([1000.0]), 0.1, SETTINGS, years=20,
+    paths = simulated_totals(theta, np.array([[1.0, 0, 0]]), np.array([1000.0]), 0.1, SETTINGS, years=20,
                              strategy="preventive", paths=20_000, seed=3, rate=0.04)
     assert paths.mean() == pytest.approx(expected, rel=0.03)
 
@@ -96,3 +96,12 @@ def test_repair_keeps_probability():
     d = np.array([[0.1, 0.2, 0.3, 0.4]])
     assert repair(d, 2).sum() == pytest.approx(1.0)
     assert repair(d, 3).tolist() == [[0.1, 0.5, 0.0, 0.4]]  # the failed share waits for a renewal
+
+
+def test_monte_carlo_starts_from_the_same_distribution():
+    theta, start = np.array([0.3, 0.2]), np.array([[0.2, 0.5, 0.3]])
+    expected = discounted(expected_costs(theta, start, np.array([1000.0]), 0.1, SETTINGS, years=15,
+                                         strategy="reactive"), 0.04)
+    paths = simulated_totals(theta, start, np.array([1000.0]), 0.1, SETTINGS, years=15, strategy="reactive",
+                             paths=20_000, seed=5, rate=0.04)
+    assert paths.mean() == pytest.approx(expected, rel=0.03)

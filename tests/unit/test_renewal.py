@@ -74,3 +74,25 @@ def test_bad_unit_costs_are_refused_naming_the_key(tmp_path, text, named):
     path.write_text(text)
     with pytest.raises(ValidationError, match=re.escape(named)):
         load_unit_costs(path)
+
+
+def test_work_due_exactly_this_year_is_not_backlog():
+    # A school exactly 30 in FY2026: its refurbishment (1,000 m² × 170,000) falls in 2026–2027, not over 10 years.
+    school = pd.DataFrame([{"category": "school", "status": "in_service", "year_built": 1996,
+                            "floor_area_m2": 1000.0}])
+    table, _ = project_renewal(school, load_unit_costs(), scenario="simple", start=2026, years=3)
+    assert table["building"].tolist() == [85_000_000, 85_000_000, 0]
+
+
+def test_backlog_per_year_does_not_depend_on_the_horizon():
+    old = pd.DataFrame([{"category": "office", "status": "in_service", "year_built": 1950, "floor_area_m2": 100.0}])
+    short, _ = project_renewal(old, load_unit_costs(), scenario="simple", start=2026, years=3)
+    long, _ = project_renewal(old, load_unit_costs(), scenario="simple", start=2026, years=40)
+    assert short["building"].tolist() == long["building"].tolist()[:3] == [4_000_000] * 3
+
+
+def test_missing_sizes_cost_nothing_rather_than_garbage():
+    bridge = pd.DataFrame([{"category": "bridge", "status": "in_service", "year_built": 1950,
+                            "deck_area_m2": None, "structure": "RC"}])
+    table, _ = project_renewal(bridge, load_unit_costs(), scenario="simple", start=2026, years=2)
+    assert table["bridge"].tolist() == [0, 0]

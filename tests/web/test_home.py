@@ -19,7 +19,7 @@ def sample(db_url):
 
 def test_home_in_japanese_by_default(client, sample):
     page = client.get("/").get_data(as_text=True)
-    assert '<html lang="ja">' in page and "資産台帳" in page
+    assert '<html lang="ja">' in page and "<title>資産台帳 · fm</title>" in page
     assert '<span class="figure" id="total">5</span>' in page
     assert "<td>橋梁</td><td class=\"num\">2</td>" in page
     assert "<td>鎌倉</td><td class=\"num\">3</td>" in page
