@@ -98,8 +98,9 @@ def set_target(session: Session, indicator: str, *, fiscal_year: int, value: flo
                                     source=source))
 
 
-def _risk_inputs(session: Session) -> dict[str, Any]:
-    """Frames the risk engine reads; geometry only for the assets a spatial join needs."""
+def _risk_inputs(session: Session, *, as_of: date | None = None) -> dict[str, Any]:
+    """Frames the risk engine reads (inspections and repairs up to ``as_of``); geometry only where a
+    spatial join needs it."""
     columns = ("id", "code", "name", "category", "district_id", "year_built", "acquisition_date",
                "useful_life_years", "annual_users", "replacement_cost", "is_evacuation_shelter",
                "on_emergency_road", "status", "disposed_on")
@@ -111,17 +112,20 @@ def _risk_inputs(session: Session) -> dict[str, Any]:
     inspections = store.read_table(session, "inspections", ("asset_id", "inspected_on", "soundness", "condition_score"))
     work = store.read_table(session, "work_orders", ("asset_id", "kind", "status", "completed_on"))
     repairs = work[(work["status"] == "completed") & work["kind"].isin(["preventive", "renewal"])]
+    if as_of is not None:
+        inspections = inspections[pd.to_datetime(inspections["inspected_on"]) <= pd.Timestamp(as_of)]
+        repairs = repairs[pd.to_datetime(repairs["completed_on"]) <= pd.Timestamp(as_of)]
     return {"assets": assets, "categories": categories, "inspections": inspections, "repairs": repairs,
             "districts": store.read_districts(session), "network": store.read_table(session, "network_lines")}
 
 
 def compute_risk(session: Session, *, config: RiskConfig, as_of: date) -> dict[str, Any]:
     """Score every asset held, store the run (with its configuration and models), return a summary."""
-    inputs = _risk_inputs(session)
+    inputs = _risk_inputs(session, as_of=as_of)
     states = deterioration.inspection_states(inputs["inspections"], inputs["assets"], inputs["categories"])
     models = deterioration.fit(states, inputs["repairs"], inputs["categories"], min_pairs=config.min_pairs)
     scores = score_risk(inputs["assets"], states, models, inputs["categories"], inputs["districts"],
-                        inputs["network"], config=config, as_of=as_of)
+                        inputs["network"], config=config, as_of=as_of, repairs=inputs["repairs"])
     run_id = risk_store.write_run(session, scores, computed_on=as_of, config=config.as_dict(),
                                   model=_models_json(models))
     return {"run_id": run_id, "computed_on": as_of, "assets": len(scores),
@@ -208,13 +212,13 @@ AUTO_EXACT_LIMIT = 100_000  # candidates: HiGHS takes ~8 s at 42,000, ~26 s at 8
 
 
 def _plan_inputs(session: Session, *, as_of: date, config: RiskConfig):
-    inputs = _risk_inputs(session)
+    inputs = _risk_inputs(session, as_of=as_of)
     states = deterioration.inspection_states(inputs["inspections"], inputs["assets"], inputs["categories"])
     models = deterioration.fit(states, inputs["repairs"], inputs["categories"], min_pairs=config.min_pairs)
     assets = inputs["assets"]
     assets = assets.join(risk_score.consequence(assets, inputs["districts"], inputs["network"], config)[
         ["consequence"]])
-    _, distributions = risk_score.state_distributions(assets, states, models, as_of)
+    _, distributions = risk_score.state_distributions(assets, states, models, as_of, inputs["repairs"])
     return assets, distributions, models
 
 

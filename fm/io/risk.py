@@ -61,8 +61,10 @@ def write_run(session: Session, scores: pd.DataFrame, *, computed_on: date, conf
 
 
 def read_latest(session: Session) -> tuple[RiskRun | None, pd.DataFrame]:
-    """The latest run and its scores (every column) with the asset's code, name and category, worst first."""
-    run = session.scalars(sa.select(RiskRun).order_by(RiskRun.computed_on.desc()).limit(1)).first()
+    """The run computed last (not the one for the latest day: a what-if run for a future day must not
+    hide later runs) and its scores with the asset's code, name and category, worst first."""
+    run = session.scalars(sa.select(RiskRun).order_by(RiskRun.computed_at.desc(), RiskRun.id.desc())
+                          .limit(1)).first()
     if run is None:
         return None, pd.DataFrame()
     scores = RiskScore.__table__

@@ -5,6 +5,7 @@ Every problem in a user's file is gathered and reported at once, each naming its
 
 from __future__ import annotations
 
+import math
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -49,7 +50,7 @@ def load_config(path: Path | str | None = None) -> RiskConfig:
 
 
 def _number(value: Any) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool)
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
 
 
 def _check(settings: dict[str, Any]) -> list[str]:
@@ -57,10 +58,13 @@ def _check(settings: dict[str, Any]) -> list[str]:
     for key in ("horizon_years", "min_pairs", "on_line_m"):
         if not _number(settings[key]) or settings[key] <= 0:
             problems.append(f"{key!r} must be a positive number, got {settings[key]!r}")
-    for table in ("probability", "consequence", "criticality", "inspection_cycle_years"):
+    for table in ("probability", "consequence", "criticality"):
         for key, value in settings[table].items():
             if not _number(value) or value < 0:
                 problems.append(f"'{table}.{key}' must be a number ≥ 0, got {value!r}")
+    for key, value in settings["inspection_cycle_years"].items():
+        if not _number(value) or value <= 0:
+            problems.append(f"'inspection_cycle_years.{key}' must be a positive number, got {value!r}")
     for key, value in settings["criticality"].items():
         if _number(value) and value > 1:
             problems.append(f"'criticality.{key}' must be between 0 and 1, got {value!r}")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from fm.fiscal import fiscal_year_end, fiscal_year_start
@@ -25,8 +26,8 @@ def due_inspections(assets: pd.DataFrame, inspections: pd.DataFrame, *, fiscal_y
     frame = held[["id", "code", "name", "category", "district_id"]].copy()
     frame["last_inspected_on"] = frame["id"].map(latest["inspected_on"])
     cycle = frame["category"].map(config.cycle).astype(float)
-    by_cycle = frame["last_inspected_on"] + pd.to_timedelta(cycle * 365.25, unit="D")
-    frame["due_on"] = frame["id"].map(latest["next_due_on"]).fillna(by_cycle.dt.normalize())
+    frame["due_on"] = frame["id"].map(latest["next_due_on"]).fillna(_add_months(frame["last_inspected_on"],
+                                                                                 (cycle * 12).round()))
     frame["status"] = "due"
     frame.loc[frame["due_on"] < start, "status"] = "overdue"
     frame.loc[frame["last_inspected_on"].isna(), "status"] = "never_inspected"
@@ -34,3 +35,12 @@ def due_inspections(assets: pd.DataFrame, inspections: pd.DataFrame, *, fiscal_y
     for column in ("last_inspected_on", "due_on"):
         frame[column] = frame[column].dt.date
     return frame.reset_index(drop=True)
+
+
+def _add_months(dates: pd.Series, months: pd.Series) -> pd.Series:
+    """``dates`` plus whole ``months``, calendar-wise (31 January + 1 month = 28 or 29 February)."""
+    total = dates.dt.year * 12 + dates.dt.month - 1 + months
+    year, month = total // 12, total % 12 + 1
+    first = pd.to_datetime(pd.DataFrame({"year": year, "month": month, "day": 1}), errors="coerce")
+    day = np.minimum(dates.dt.day, first.dt.days_in_month)
+    return first + pd.to_timedelta(day - 1, unit="D")

@@ -16,28 +16,28 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+from scipy.linalg import expm
 from scipy.optimize import minimize
 
 THETA_BOUNDS = (1e-4, 5.0)  # per year: from 10,000 years to ~2.4 months in a state
 
 
-def _distinct(theta: np.ndarray) -> np.ndarray:
-    """Nudge equal hazards apart so the closed form stays defined (relative 1e-6)."""
-    theta = theta.astype(float).copy()
-    for i in range(1, len(theta)):
-        while np.any(np.abs(theta[:i] - theta[i]) < 1e-6 * max(theta[i], 1e-12)):
-            theta[i] *= 1 + 1e-5
-    return theta
+def generator(theta: np.ndarray) -> np.ndarray:
+    """The generator matrix Q: ``Q[i, i] = −θ_i``, ``Q[i, i+1] = θ_i``, the worst state absorbing."""
+    rates = np.append(np.asarray(theta, float), 0.0)
+    return np.diag(-rates) + np.diag(rates[:-1], 1)
 
 
-def coefficients(theta: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """``(C, rates)`` such that P(z)[i, j] = Σ_k C[i, j, k] exp(−rates[k] z); rates = (θ_1 … θ_{J−1}, 0)."""
-    rates = np.append(_distinct(np.asarray(theta, float)), 0.0)
-    n = len(rates)
-    q = np.diag(-rates) + np.diag(rates[:-1], 1)
+def coefficients(theta: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+    """``(C, rates)`` with P(z)[i, j] = Σ_k C[i, j, k] exp(−rates[k] z), or None when the closed form is
+    ill-conditioned (hazards equal or nearly so: the eigenvectors then cancel each other out)."""
+    q = generator(theta)
+    rates = -np.diag(q)
     values, vectors = np.linalg.eig(q)
     order = [int(np.argmin(np.abs(values - (-rate)))) for rate in rates]  # eigenvalue k is −rates[k]
     vectors = vectors.real[:, order]
+    if len(set(order)) < len(order) or np.linalg.cond(vectors) > 1e6:
+        return None
     c = np.einsum("ik,kj->ijk", vectors, np.linalg.inv(vectors))
     return c, rates
 
@@ -45,15 +45,22 @@ def coefficients(theta: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 def transition(theta: np.ndarray, years: float | np.ndarray) -> np.ndarray:
     """Transition matrix (or a stack of them, one per element of ``years``) over ``years``.
 
+    The closed form where it is well-conditioned, the matrix exponential otherwise (equal hazards,
+    as the defaults have).
+
     Examples
     --------
     >>> p = transition(np.array([0.1]), 2.0)  # two states, hazard 0.1 a year
     >>> np.round(p, 4).tolist()
     [[0.8187, 0.1813], [0.0, 1.0]]
     """
-    c, rates = coefficients(theta)
     z = np.atleast_1d(np.asarray(years, float))
-    p = np.einsum("ijk,zk->zij", c, np.exp(-np.outer(z, rates)))
+    closed = coefficients(theta)
+    if closed is None:
+        p = expm(generator(theta)[None, :, :] * z[:, None, None])
+    else:
+        c, rates = closed
+        p = np.einsum("ijk,zk->zij", c, np.exp(-np.outer(z, rates)))
     p = np.clip(p, 0.0, 1.0)
     return p[0] if np.ndim(years) == 0 else p
 
@@ -61,8 +68,7 @@ def transition(theta: np.ndarray, years: float | np.ndarray) -> np.ndarray:
 def log_likelihood(theta: np.ndarray, start: np.ndarray, end: np.ndarray, years: np.ndarray,
                    weight: np.ndarray | None = None) -> float:
     """Σ weight · log P(years)[start, end] over pairs (states counted from 0)."""
-    c, rates = coefficients(theta)
-    prob = np.einsum("nk,nk->n", c[start, end], np.exp(-np.outer(years, rates)))
+    prob = transition(theta, years)[np.arange(len(years)), start, end]
     logs = np.log(np.clip(prob, 1e-300, None))
     return float(logs.sum() if weight is None else logs @ weight)
 
@@ -104,7 +110,6 @@ def estimate(start: np.ndarray, end: np.ndarray, years: np.ndarray, n_states: in
 
     if not free:
         return full(np.empty(0))
-    # Start from distinct hazards (equal ones sit on the closed form's removable singularity).
     guess = np.log(0.1 * (1 + 0.15 * np.arange(len(free))))
     bounds = [tuple(np.log(THETA_BOUNDS))] * len(free)
     result = minimize(lambda x: -log_likelihood(full(x), start, end, years, weight), guess, method="L-BFGS-B",
@@ -126,7 +131,11 @@ def pairs(inspections: pd.DataFrame, repairs: pd.DataFrame | None = None) -> pd.
     completed repair or renewal of that asset in between when ``repairs`` (``asset_id``,
     ``completed_on``) is given: those do not show deterioration.
     """
-    ordered = inspections.dropna(subset=["state"]).sort_values(["asset_id", "inspected_on"])
+    # One state per asset and day (the worse of two inspections on the same day).
+    ordered = (inspections.dropna(subset=["state"])
+               .assign(inspected_on=pd.to_datetime(inspections["inspected_on"]))
+               .groupby(["asset_id", "inspected_on"], as_index=False)["state"].max()
+               .sort_values(["asset_id", "inspected_on"], ignore_index=True))
     nxt = ordered.groupby("asset_id").shift(-1)
     frame = pd.DataFrame({
         "asset_id": ordered["asset_id"], "start": ordered["state"], "end": nxt["state"],
@@ -136,7 +145,8 @@ def pairs(inspections: pd.DataFrame, repairs: pd.DataFrame | None = None) -> pd.
     frame = frame[(frame["end"] >= frame["start"]) & (frame["years"] > 0)]
     if repairs is not None and len(repairs):
         done = repairs.assign(completed_on=pd.to_datetime(repairs["completed_on"])).dropna(subset=["completed_on"])
-        joined = frame.reset_index().merge(done[["asset_id", "completed_on"]], on="asset_id")
+        frame = frame.reset_index(drop=True)
+        joined = frame.assign(row=frame.index).merge(done[["asset_id", "completed_on"]], on="asset_id")
         between = joined[(joined["completed_on"] > joined["from_on"]) & (joined["completed_on"] <= joined["to_on"])]
-        frame = frame.drop(index=between["index"].unique())
+        frame = frame.drop(index=between["row"].unique())
     return frame.astype({"start": int, "end": int})[["asset_id", "start", "end", "years"]].reset_index(drop=True)

@@ -43,6 +43,7 @@ def score_risk(
     *,
     config: RiskConfig,
     as_of: date,
+    repairs: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Score every asset; one row per asset with probability, consequence, score, classes and components.
 
@@ -50,10 +51,11 @@ def score_risk(
     useful_life_years, annual_users, replacement_cost, is_evacuation_shelter,
     on_emergency_road and ``geom`` (only rows in NETWORK_CATEGORIES are read);
     ``states`` is :func:`fm.risk.deterioration.inspection_states`; ``models`` is
-    :func:`fm.risk.deterioration.fit`.
+    :func:`fm.risk.deterioration.fit`; ``repairs`` (asset_id, kind, completed_on) are the completed
+    preventive repairs and renewals.
     """
     frame = assets[["id", "code", "name", "category", "district_id"]].copy()
-    frame = frame.join(_probability(assets, states, models, categories, config, as_of))
+    frame = frame.join(_probability(assets, states, models, categories, config, as_of, repairs))
     frame = frame.join(consequence(assets, districts, network, config))
     frame["score"] = frame["probability"] * frame["consequence"]
     likelihood = 1 + np.searchsorted(config.classes["likelihood"], frame["probability"], side="right")
@@ -64,22 +66,40 @@ def score_risk(
     return frame
 
 
-def state_distributions(assets: pd.DataFrame, states: pd.DataFrame, models: pd.DataFrame,
-                        as_of: date) -> tuple[pd.DataFrame, dict[str, tuple[pd.Index, np.ndarray]]]:
+def state_distributions(assets: pd.DataFrame, states: pd.DataFrame, models: pd.DataFrame, as_of: date,
+                        repairs: pd.DataFrame | None = None,
+                        ) -> tuple[pd.DataFrame, dict[str, tuple[pd.Index, np.ndarray]]]:
     """Each asset's state probabilities on ``as_of``: its latest inspection carried forward by its model.
 
-    With no inspection the asset starts in the best state at its acquisition (or 1 April of its
-    year built; today when neither is known). Returns a frame (state, inspected_on, years_since,
-    acquired) and, per category, the row index and an (n, J) array of probabilities.
+    Only inspections and repairs on or before ``as_of`` count (the worse of two inspections on one
+    day). A preventive repair or renewal completed after the latest inspection (``repairs``:
+    asset_id, kind, completed_on) improves the state by one or brings it back to the best, from
+    its completion date. With no inspection the asset starts in the best state at its acquisition
+    (or 1 April of its year built; today when neither is known). Returns a frame (state,
+    inspected_on, years_since, acquired) and, per category, the row index and an (n, J) array.
     """
     today = pd.Timestamp(as_of)
-    latest = states.sort_values("inspected_on").drop_duplicates("asset_id", keep="last").set_index("asset_id")
+    seen = states.assign(inspected_on=pd.to_datetime(states["inspected_on"]))
+    seen = seen[seen["inspected_on"] <= today]
+    latest = (seen.groupby(["asset_id", "inspected_on"], as_index=False)["state"].max()
+              .sort_values("inspected_on").drop_duplicates("asset_id", keep="last").set_index("asset_id"))
     out = pd.DataFrame(index=assets.index)
-    out["state"] = assets["id"].map(latest["state"])
-    out["inspected_on"] = assets["id"].map(latest["inspected_on"])
+    # reindex rather than map: map on an empty datetime series fails in pandas
+    out["state"] = latest["state"].reindex(assets["id"]).to_numpy()
+    out["inspected_on"] = pd.to_datetime(latest["inspected_on"].reindex(assets["id"]).to_numpy())
     out["acquired"] = pd.to_datetime(assets["acquisition_date"]).fillna(
         pd.to_datetime(assets["year_built"].astype("Int64").astype(str) + "-04-01", errors="coerce"))
     since = pd.to_datetime(out["inspected_on"]).fillna(out["acquired"])
+    if repairs is not None and len(repairs):
+        done = repairs.assign(completed_on=pd.to_datetime(repairs["completed_on"]))
+        done = (done[done["completed_on"] <= today].sort_values("completed_on")
+                .drop_duplicates("asset_id", keep="last").set_index("asset_id"))
+        when = pd.Series(pd.to_datetime(done["completed_on"].reindex(assets["id"]).to_numpy()), index=assets.index)
+        kind = pd.Series(done["kind"].reindex(assets["id"]).to_numpy(), index=assets.index)
+        later = when.notna() & (since.isna() | (when > since))
+        state = out["state"].fillna(1)
+        out.loc[later, "state"] = np.where(kind[later] == "renewal", 1, (state[later] - 1).clip(lower=1))
+        since = since.where(~later, when)
     out["years_since"] = ((today - since).dt.days / 365.25).clip(lower=0).fillna(0.0)
     distributions = {}
     for category, rows in out.groupby(assets["category"]).groups.items():
@@ -90,9 +110,9 @@ def state_distributions(assets: pd.DataFrame, states: pd.DataFrame, models: pd.D
     return out, distributions
 
 
-def _probability(assets, states, models, categories, config, as_of) -> pd.DataFrame:
+def _probability(assets, states, models, categories, config, as_of, repairs) -> pd.DataFrame:
     today = pd.Timestamp(as_of)
-    out, distributions = state_distributions(assets, states, models, as_of)
+    out, distributions = state_distributions(assets, states, models, as_of, repairs)
     acquired = out.pop("acquired")
     out["p_condition"], out["remaining_years"] = np.nan, np.nan
     for category, (rows, now) in distributions.items():

@@ -162,3 +162,54 @@ def test_due_and_overdue_inspections():
     # FY2026: 2026-04-01 … 2027-03-31. A: due 2025-06 (overdue); B: due 2027-01 (in the year);
     # C: due 2029 (not listed); D: never inspected; E (school, 3-year cycle): due 2026-09 (in the year).
     assert due["status"].to_dict() == {"A": "overdue", "B": "due", "D": "never_inspected", "E": "due"}
+
+
+def test_equal_hazards_still_give_the_right_transition():
+    theta = np.full(4, 0.1)  # the defaults are equal hazards: the closed form is ill-conditioned there
+    q = np.diag(-np.append(theta, 0)) + np.diag(theta, 1)
+    assert np.allclose(markov.transition(theta, 5.0), expm(q * 5.0), atol=1e-12)
+    # Erlang: P(4 steps within 5 years) = 1 − Σ_{k<4} e^−0.5 0.5^k / k!
+    assert markov.transition(theta, 5.0)[0, 4] == pytest.approx(
+        1 - math.exp(-0.5) * sum(0.5 ** k / math.factorial(k) for k in range(4)))
+
+
+def test_two_inspections_on_one_day_count_once_as_the_worse():
+    inspections = pd.DataFrame({"asset_id": [1, 1, 1, 1], "state": [2, 3, 2, 3],
+                                "inspected_on": pd.to_datetime(["2015-05-01", "2020-05-01", "2020-05-01",
+                                                                "2025-05-01"])})
+    found = markov.pairs(inspections)
+    assert found[["start", "end"]].values.tolist() == [[2, 3], [3, 3]]
+
+
+def test_scoring_a_past_day_ignores_later_inspections_and_counts_repairs():
+    inspections = pd.DataFrame({"asset_id": [1, 1, 2], "inspected_on": pd.to_datetime(["2018-06-01", "2024-06-01",
+                                                                                        "2023-06-01"]),
+                                "soundness": [1, 4, 4], "condition_score": [None, None, None]})
+    repairs = pd.DataFrame({"asset_id": [2], "kind": ["renewal"], "completed_on": pd.to_datetime(["2024-01-10"])})
+    assets = pd.DataFrame([bridge(1, None), bridge(2, None)])
+    states = deterioration.inspection_states(inspections, assets, CATEGORIES)
+    models = deterioration.fit(states, pd.DataFrame(), CATEGORIES, min_pairs=30)
+    scores = score_risk(assets, states, models, CATEGORIES, DISTRICTS, RAILWAY, config=load_config(),
+                        as_of=date(2020, 4, 1), repairs=repairs).set_index("code")
+    assert scores.at["BR-1", "state"] == 1  # the 2024 inspection had not happened on 2020-04-01
+    later = score_risk(assets, states, models, CATEGORIES, DISTRICTS, RAILWAY, config=load_config(),
+                       as_of=date(2025, 4, 1), repairs=repairs).set_index("code")
+    assert later.at["BR-1", "state"] == 4 and later.at["BR-2", "state"] == 1  # renewed after its Ⅳ
+
+
+def test_a_three_year_cycle_falls_due_on_the_same_calendar_day():
+    assets = pd.DataFrame({"id": [1], "code": ["S"], "name": ["S"], "category": ["school"], "district_id": 1,
+                           "disposed_on": [None]})
+    inspections = pd.DataFrame({"asset_id": [1], "inspected_on": pd.to_datetime(["2023-04-01"]),
+                                "next_due_on": [None]})
+    due = due_inspections(assets, inspections, fiscal_year=2026, config=load_config())
+    assert due["due_on"].tolist() == [date(2026, 4, 1)] and due["status"].tolist() == ["due"]
+
+
+def test_non_finite_settings_are_refused(tmp_path):
+    path = tmp_path / "risk.toml"
+    path.write_text("horizon_years = nan\n[inspection_cycle_years]\nbridge = 0\n")
+    with pytest.raises(ValidationError) as caught:
+        load_config(path)
+    assert any("horizon_years" in p for p in caught.value.problems)
+    assert any("inspection_cycle_years.bridge" in p for p in caught.value.problems)
