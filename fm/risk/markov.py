@@ -54,14 +54,15 @@ def transition(theta: np.ndarray, years: float | np.ndarray) -> np.ndarray:
     >>> np.round(p, 4).tolist()
     [[0.8187, 0.1813], [0.0, 1.0]]
     """
-    z = np.atleast_1d(np.asarray(years, float))
+    # Intervals repeat (they are whole days): compute each distinct one once.
+    z, inverse = np.unique(np.atleast_1d(np.asarray(years, float)), return_inverse=True)
     closed = coefficients(theta)
     if closed is None:
         p = expm(generator(theta)[None, :, :] * z[:, None, None])
     else:
         c, rates = closed
         p = np.einsum("ijk,zk->zij", c, np.exp(-np.outer(z, rates)))
-    p = np.clip(p, 0.0, 1.0)
+    p = np.clip(p, 0.0, 1.0)[inverse.reshape(-1)]
     return p[0] if np.ndim(years) == 0 else p
 
 
