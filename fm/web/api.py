@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import re
+from datetime import date
 
 from flask import Blueprint, Response, request
 
 from fm import service
+from fm.depreciation import CONVENTIONS
 from fm.errors import ValidationError
+from fm.fiscal import fiscal_year
+from fm.risk.config import load_config
 from fm.serialize import records, to_json
 from fm.web.context import session
+from fm.web.i18n import LANGUAGES
 
 blueprint = Blueprint("api", __name__)
 
@@ -37,11 +42,20 @@ def _fiscal_year(required: bool = False) -> int | None:
     return int(raw)
 
 
+def _choice(name: str, choices: tuple[str, ...]) -> str:
+    """Query parameter ``name``, one of ``choices`` (the first is the default)."""
+    value = request.args.get(name, choices[0])
+    if value not in choices:
+        raise ValidationError(f"{name} must be {' or '.join(choices)}, got {value!r}")
+    return value
+
+
 def _convention() -> str:
-    convention = request.args.get("convention", "fiscal-year")
-    if convention not in ("fiscal-year", "daily"):
-        raise ValidationError(f"convention must be fiscal-year or daily, got {convention!r}")
-    return convention
+    return _choice("convention", CONVENTIONS)
+
+
+def _lang() -> str:
+    return _choice("lang", LANGUAGES)
 
 
 @blueprint.get("/kpi")
@@ -60,17 +74,6 @@ def kpi_records(indicator: str) -> Response:
     return json_response(records(frame))
 
 
-def _config():
-    from fm.risk.config import load_config
-
-    return load_config()
-
-
-def _lang() -> str:
-    lang = request.args.get("lang", "ja")
-    if lang not in ("ja", "en"):
-        raise ValidationError(f"lang must be ja or en, got {lang!r}")
-    return lang
 
 
 @blueprint.get("/risk")
@@ -87,7 +90,7 @@ def risk() -> Response:
 def risk_models() -> Response:
     """Per category: deterioration hazards, expected years in each state, and their source."""
     with session() as active:
-        return json_response(service.risk_models(active, config=_config()))
+        return json_response(service.risk_models(active, config=load_config()))
 
 
 @blueprint.get("/risk/<code>")
@@ -100,10 +103,6 @@ def risk_explain(code: str) -> Response:
 @blueprint.get("/inspections/due")
 def inspections_due() -> Response:
     """Inspections overdue or due in ?fiscal_year (default: the current one), worst risk first."""
-    from datetime import date
-
-    from fm.fiscal import fiscal_year
-
     year = _fiscal_year() or fiscal_year(date.today())
     with session() as active:
-        return json_response(records(service.inspections_due(active, fiscal_year=year, config=_config())))
+        return json_response(records(service.inspections_due(active, fiscal_year=year, config=load_config())))
