@@ -22,6 +22,7 @@ from fm.db import Database, migrate
 from fm.depreciation import CONVENTIONS
 from fm.errors import FmError
 from fm.fiscal import fiscal_year as fiscal_year_of
+from fm.fiscal import fiscal_year_label
 from fm.kpi import INDICATORS
 from fm.serialize import records, to_json
 
@@ -217,7 +218,7 @@ def kpi(ctx: click.Context, fiscal_year: int | None, indicator: str | None, conv
     track = {True: "○", False: "×", None: "－"} if lang == "ja" else {True: "yes", False: "no", None: "-"}
     headers = (("年度", "指標", "値", "単位", "前年差", "目標", "順調") if lang == "ja"
                else ("FY", "indicator", "value", "unit", "change", "target", "on track"))
-    table = [(str(row["fiscal_year"]), row[label], _number(row["value"], row["indicator"]), row["unit"],
+    table = [(fiscal_year_label(row["fiscal_year"], lang), row[label], _number(row["value"], row["indicator"]), row["unit"],
               "" if row["change"] is None else "+" * (row["change"] > 0) + _number(row["change"], row["indicator"]),
               _target_text(row["target"], row["direction"]), track[row["on_track"]])
              for row in report["indicators"]]
@@ -333,14 +334,14 @@ def score(ctx: click.Context, as_of, config_path: Path | None, top: int | None, 
 
 
 @cli.command()
-@click.option("--overdue", is_flag=True, required=True, help="List inspections overdue or due (required).")
+@click.option("--overdue", is_flag=True, required=True, expose_value=False,
+              help="List inspections overdue or due (required: the only listing there is).")
 @_fiscal_year_option()
 @click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path), metavar="FILE",
               help="Risk settings with the inspection cycles (TOML).")
 @click.option("--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="table", show_default=True)
 @click.pass_context
-def inspections(ctx: click.Context, overdue: bool, fiscal_year: int | None, config_path: Path | None,
-                fmt: str) -> None:
+def inspections(ctx: click.Context, fiscal_year: int | None, config_path: Path | None, fmt: str) -> None:
     """Inspections overdue or due in a fiscal year (default: the current one), worst risk first.
 
     Bridges and tunnels are due every 5 years by statute; other categories by the configured cycles.

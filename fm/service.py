@@ -7,7 +7,6 @@ always give the same answer.
 from __future__ import annotations
 
 import functools
-import json
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -46,7 +45,7 @@ SCORE_KEYS = ("probability", "consequence", "score", "risk_class")
 def asset_stats(session: Session) -> dict[str, Any]:
     """Counts of held assets by category, district, group and status (see :func:`fm.stats.asset_counts`)."""
     assets = store.read_assets(session, columns=("category", "district_id", "status"))
-    return asset_counts(assets, store.read_categories(session), store.read_districts(session))
+    return asset_counts(assets, store.read_categories(session), store.read_table(session, "districts"))
 
 
 def load_demo(session: Session, *, reset: bool = False, folder: Path | None = None) -> dict[str, int]:
@@ -116,7 +115,7 @@ def _risk_inputs(session: Session, *, as_of: date | None = None) -> dict[str, An
         inspections = inspections[pd.to_datetime(inspections["inspected_on"]) <= pd.Timestamp(as_of)]
         repairs = repairs[pd.to_datetime(repairs["completed_on"]) <= pd.Timestamp(as_of)]
     return {"assets": assets, "categories": categories, "inspections": inspections, "repairs": repairs,
-            "districts": store.read_districts(session), "network": store.read_table(session, "network_lines")}
+            "districts": store.read_table(session, "districts"), "network": store.read_table(session, "network_lines")}
 
 
 def compute_risk(session: Session, *, config: RiskConfig, as_of: date) -> dict[str, Any]:

@@ -21,9 +21,8 @@ import shapely
 from pyproj import Transformer
 
 from fm.demo import places
-from fm.fiscal import fiscal_year_end, fiscal_year_start
+from fm.fiscal import fiscal_year_start
 from fm.geo import PLANE_CRS, STORAGE_CRS
-from fm.kpi.measures import KpiData, Measure, aging_ratio, execution_rate, plan_coverage, underused_land
 
 SEED = 20250401
 FIRST_FY, LAST_FY = 2014, 2025

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from fm.db.sqlite import rtree_name
 from fm.db.types import Geometry
-from fm.model import Asset, AssetCategory, District, metadata
+from fm.model import Asset, AssetCategory, metadata
 
 CRS = "EPSG:4326"
 
@@ -29,12 +29,6 @@ def read_categories(session: Session) -> pd.DataFrame:
     """Every asset category, in display order."""
     table = AssetCategory.__table__
     return _frame(session, sa.select(table).order_by(table.c.sort_order, table.c.code))
-
-
-def read_districts(session: Session) -> gpd.GeoDataFrame:
-    """Every district with its polygon, ordered by id."""
-    table = District.__table__
-    return _geoframe(_frame(session, sa.select(table).order_by(table.c.id)))
 
 
 def read_table(session: Session, name: str, columns: Sequence[str] | None = None) -> pd.DataFrame | gpd.GeoDataFrame:

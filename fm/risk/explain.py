@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 ROMAN = {1: "Ⅰ", 2: "Ⅱ", 3: "Ⅲ", 4: "Ⅳ"}
+ROMAN_ASCII = {1: "I", 2: "II", 3: "III", 4: "IV"}
 
 
 def reasons(components: dict[str, Any], *, scale: str, users: float | None, lang: str = "ja") -> list[str]:
@@ -22,10 +23,8 @@ def reasons(components: dict[str, Any], *, scale: str, users: float | None, lang
     if state is None or inspected is None:
         out.append("点検記録なし（建設時から劣化を推定）" if ja else "never inspected (deterioration estimated from age)")
     elif scale == "soundness":
-        label = ROMAN.get(int(state), str(state))
-        out.append(f"健全性{label}（{inspected} 点検）" if ja else
-                   f"soundness {label.replace('Ⅰ', 'I').replace('Ⅱ', 'II').replace('Ⅲ', 'III').replace('Ⅳ', 'IV')}"
-                   f" at the inspection of {inspected}")
+        out.append(f"健全性{ROMAN[int(state)]}（{inspected} 点検）" if ja else
+                   f"soundness {ROMAN_ASCII[int(state)]} at the inspection of {inspected}")
     else:
         out.append(f"状態評価 {int(state)}/5（{inspected} 点検）" if ja else
                    f"condition {int(state)}/5 at the inspection of {inspected}")

@@ -122,7 +122,6 @@ def test_bad_urls_are_explained(url, message):
 
 
 def test_upgrading_a_register_with_data_keeps_rows_and_spatial_index(empty_db_url):
-    from datetime import date
 
     from shapely import Point
 

@@ -161,7 +161,7 @@ def test_reading_gives_the_same_values_on_both_backends(database):
     from fm.model import IndividualPlan
 
     with database.session() as session:
-        ids = add_sample(session)
+        add_sample(session)
         session.add_all([IndividualPlan(code="P-1", title=""), IndividualPlan(code="P-2", title="計画")])
     with database.session() as session:
         plans = store.read_table(session, "individual_plans")
