@@ -51,7 +51,7 @@ TEXT = {
            "no_value": "値なし"},
     "en": {"risk": "Risk map", "plans": "Individual facility plan coverage", "land": "Underused public land",
            "districts": "Indicators by district", "repairs": "Reactive repairs after sudden failures",
-           "loading": "Loading…", "shown": "{count} assets shown", "error": "Cannot show the map:",
+           "loading": "Loading…", "shown": "Assets shown: {count}", "error": "Cannot show the map:",
            "clustered": "{total} assets in {count} clusters — zoom in to see each one",
            "cluster": "{count} assets", "class": "Class", "category": "Category", "district": "District",
            "condition": "Latest condition", "last_inspected": "Last inspection", "next_due": "Next inspection",
@@ -289,7 +289,7 @@ def build_map(session: Session, kind: str, args: Mapping[str, str], *, tiles: Se
                 words["scored"].format(date=run.computed_on.isoformat()) if run else words["unscored"])
         return build.asset_map(kind, categories=layer_categories(session, kind, lang=lang),
                                classes=style.classes(kind), lang=lang, title=words[kind], labels=words,
-                               source=source, note=note, **common)
+                               source=source, districts=_outlines(session), note=note, **common)
     if kind == "land":
         parcels = underused_parcels(session, fiscal_year=year)
         fields = {"code": words["code"], "name": words["name"], "current_use": words["use"],

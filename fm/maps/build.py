@@ -105,7 +105,7 @@ def legend(m: folium.Map, title: str, rows: Sequence[tuple[str, str]], note: str
 
 def asset_map(layer: str, *, categories: pd.DataFrame, classes: Sequence[MapClass], tiles: Sequence[Tiles],
               bounds: Sequence[float], static: Static, lang: str, title: str, labels: dict[str, str],
-              source: dict[str, Any], note: str | None = None) -> folium.Map:
+              source: dict[str, Any], districts: gpd.GeoDataFrame, note: str | None = None) -> folium.Map:
     """Assets coloured by class, one toggleable layer per category (``categories``: code, label).
 
     ``source`` says where the features come from: ``{"endpoint": url, "card": url with __CODE__,
@@ -113,6 +113,7 @@ def asset_map(layer: str, *, categories: pd.DataFrame, classes: Sequence[MapClas
     feature's card inlined, for a standalone file.
     """
     m = new_map(tiles=tiles, bounds=bounds, static=static)
+    outline(m, districts)
     groups = {}
     for row in categories.itertuples(index=False):
         group = folium.FeatureGroup(name=row.label, overlay=True, show=True)
@@ -151,7 +152,7 @@ def parcel_map(parcels: gpd.GeoDataFrame, *, classes: Sequence[MapClass], tiles:
 
     def style(feature: dict) -> dict:
         colour = colours[feature["properties"]["utilisation"]]
-        return {"color": colour, "weight": 2, "fillColor": colour, "fillOpacity": 0.55,
+        return {"color": colour, "weight": 2, "fill": True, "fillColor": colour, "fillOpacity": 0.55,
                 "radius": 4 + min(10.0, feature["properties"]["area_m2"] ** 0.5 / 4)}
 
     if len(shown):

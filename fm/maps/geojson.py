@@ -58,8 +58,7 @@ def clusters(cells: pd.DataFrame, **members: Any) -> dict[str, Any]:
     """A FeatureCollection of cluster points from :func:`fm.maps.viewport.cluster`."""
     counts = [c for c in cells.columns if c.startswith("n_")]
     feats = []
-    for row in cells.itertuples(index=False):
-        record = row._asdict()
+    for record in cells.to_dict("records"):
         feats.append({"type": "Feature",
                       "geometry": {"type": "Point", "coordinates": [round(record["x"], DECIMALS),
                                                                     round(record["y"], DECIMALS)]},
