@@ -95,8 +95,8 @@ def planned_work(work_orders: pd.DataFrame, plan_works: pd.DataFrame, plans: pd.
     >>> works = pd.DataFrame({"plan_id": [9], "asset_id": [1], "fiscal_year": [2027], "description": ["外壁改修"],
     ...                       "cost": [9000000]})
     >>> planned_work(orders, works, pd.DataFrame({"id": [9], "code": ["P-9"]}), from_fiscal_year=2026)[
-    ...     ["due", "kind", "reference"]].to_dict("records")
-    [{'due': '2026-07-01', 'kind': '予防保全', 'reference': 'WO-1'}, {'due': '2027年度', 'kind': '外壁改修', 'reference': 'P-9'}]
+    ...     ["due", "kind", "reference"]].values.tolist()
+    [['2026-07-01', '予防保全', 'WO-1'], ['2027年度', '外壁改修', 'P-9']]
     """
     orders = work_orders[work_orders["status"] == "planned"]
     order_due = pd.to_datetime(orders["planned_on"])

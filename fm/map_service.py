@@ -34,14 +34,13 @@ LAYERS = ("risk", "plans")
 KINDS = ("risk", "plans", "land", "districts", "repairs")
 REPAIR_YEARS = 5
 TEXT = {
-    "ja": {"risk": "リスクマップ", "plans": "個別施設計画の策定状況", "land": "低未利用の公有地",
-           "districts": "地域別の指標", "repairs": "突発的な故障による事後修繕",
-           "loading": "読み込み中…", "shown": "{count} 件を表示", "error": "表示できません:",
+    "ja": {"loading": "読み込み中…", "shown": "{count} 件を表示", "error": "表示できません:",
            "clustered": "{total} 件を {count} か所にまとめて表示 — 拡大すると個別に表示します",
            "cluster": "{count} 件", "class": "区分", "category": "分類", "district": "地域",
            "condition": "直近の点検結果", "last_inspected": "直近の点検", "next_due": "次回点検",
            "risk": "リスク", "reasons": "主な理由", "planned": "予定している工事", "open": "資産のページを開く",
-           "none": "なし", "never": "点検記録なし", "scored": "{date} のリスク評価", "unscored": "リスク未評価（fm score を実行してください）",
+           "none": "なし", "never": "点検記録なし", "scored": "{date} のリスク評価",
+           "unscored": "リスク未評価（fm score を実行してください）",
            "as_of": "{date} 時点", "fiscal_year": "{year}年度末時点", "years": "{first}–{last}年度",
            "area": "面積 (m²)", "since": "いつから", "use": "現況", "owner": "所管", "code": "番号", "name": "名称",
            "value": "値", "numerator": "分子", "denominator": "分母", "few": "少", "many": "多",
@@ -49,9 +48,7 @@ TEXT = {
            "land_note": "{year}年度末に低・未利用の {count} 筆、計 {area} m²（EPSG:6677 で計測）",
            "plans_note": "{year}年度末。策定率の記録は fm kpi --records plan_coverage と同じ",
            "no_value": "値なし"},
-    "en": {"risk": "Risk map", "plans": "Individual facility plan coverage", "land": "Underused public land",
-           "districts": "Indicators by district", "repairs": "Reactive repairs after sudden failures",
-           "loading": "Loading…", "shown": "Assets shown: {count}", "error": "Cannot show the map:",
+    "en": {"loading": "Loading…", "shown": "Assets shown: {count}", "error": "Cannot show the map:",
            "clustered": "{total} assets in {count} clusters — zoom in to see each one",
            "cluster": "{count} assets", "class": "Class", "category": "Category", "district": "District",
            "condition": "Latest condition", "last_inspected": "Last inspection", "next_due": "Next inspection",
@@ -69,9 +66,21 @@ TEXT = {
 }
 
 
+TITLES = {"risk": ("リスクマップ", "Risk map"),
+          "plans": ("個別施設計画の策定状況", "Individual facility plan coverage"),
+          "land": ("低未利用の公有地", "Underused public land"),
+          "districts": ("地域別の指標", "Indicators by district"),
+          "repairs": ("突発的な故障による事後修繕", "Reactive repairs after sudden failures")}
+
+
 def text(lang: str) -> dict[str, str]:
     """The map texts in ``lang`` (Japanese unless ``"en"``)."""
     return TEXT["en" if lang == "en" else "ja"]
+
+
+def title(kind: str, lang: str) -> str:
+    """The title of map ``kind`` in ``lang``."""
+    return TITLES[kind][1 if lang == "en" else 0]
 
 
 def city_bounds(session: Session) -> tuple[float, float, float, float]:
@@ -127,7 +136,7 @@ def layer_points(session: Session, layer: str, *, bbox: tuple[float, float, floa
     points = store.read_map_points(session, bbox=bbox, categories=categories, districts=districts,
                                    run_id=run.id if run else None)
     if run is None:
-        points = points.assign(risk_class=None, score=np.nan, state=np.nan)
+        points = points.assign(risk_class=None, state=np.nan)
     if layer == "risk":
         points["class"] = points["risk_class"].fillna(style.UNSCORED)
     else:
@@ -135,7 +144,7 @@ def layer_points(session: Session, layer: str, *, bbox: tuple[float, float, floa
         columns = ("id", "code", "name", "category", "needs_individual_plan", "acquisition_date", "disposed_on")
         held = store.read_assets(session, columns=columns, categories=categories)
         points["class"] = points["id"].map(_plan_status(session, held, fiscal_year=year))
-    return points.drop(columns=["risk_class", "score"])
+    return points.drop(columns="risk_class")
 
 
 def map_layer(session: Session, layer: str, args: Mapping[str, str]) -> dict[str, Any]:
@@ -288,7 +297,7 @@ def build_map(session: Session, kind: str, args: Mapping[str, str], *, tiles: Se
         note = (words["plans_note"].format(year=year) if kind == "plans" else
                 words["scored"].format(date=run.computed_on.isoformat()) if run else words["unscored"])
         return build.asset_map(kind, categories=layer_categories(session, kind, lang=lang),
-                               classes=style.classes(kind), lang=lang, title=words[kind], labels=words,
+                               classes=style.classes(kind), lang=lang, title=title(kind, lang), labels=words,
                                source=source, districts=_outlines(session), note=note, **common)
     if kind == "land":
         parcels = underused_parcels(session, fiscal_year=year)
@@ -297,7 +306,7 @@ def build_map(session: Session, kind: str, args: Mapping[str, str], *, tiles: Se
         parcels = parcels.assign(area=parcels["area_m2"].map("{:,.2f}".format),
                                  since=parcels["since"].astype(str)).rename_geometry("geometry")
         note = words["land_note"].format(year=year, count=len(parcels), area=f"{parcels['area_m2'].sum():,.2f}")
-        return build.parcel_map(parcels, classes=style.LAND, lang=lang, title=words["land"], fields=fields,
+        return build.parcel_map(parcels, classes=style.LAND, lang=lang, title=title("land", lang), fields=fields,
                                 districts=_outlines(session), note=note, **common)
     if kind == "districts":
         indicator = args.get("indicator", "risk")
@@ -307,7 +316,7 @@ def build_map(session: Session, kind: str, args: Mapping[str, str], *, tiles: Se
     first = last - _years(args) + 1
     points = repair_points(session, first=first, last=last)
     note = words["repairs_note"].format(first=first, last=last, count=len(points))
-    return build.heat_map(points, title=words["repairs"], scale=(words["few"], words["many"]),
+    return build.heat_map(points, title=title("repairs", lang), scale=(words["few"], words["many"]),
                           districts=_outlines(session), note=note, **common)
 
 
@@ -328,7 +337,9 @@ def _choropleth(frame: gpd.GeoDataFrame, indicator: str, *, year: int, words: di
     digits = 3 if indicator == "risk" else 0 if indicator == "reactive_repairs" else 1
 
     def shown(value: Any) -> str:
-        return words["no_value"] if value is None or pd.isna(value) else f"{value:,.{digits}f}{' ' + unit if unit else ''}"
+        if value is None or pd.isna(value):
+            return words["no_value"]
+        return f"{value:,.{digits}f}" + (f" {unit}" if unit else "")
 
     classes, ranges = district_view.classify(frame["value"])
     colours = classes.map(lambda c: "#dddddd" if pd.isna(c) else style.SEQUENTIAL[int(c)])
@@ -337,9 +348,9 @@ def _choropleth(frame: gpd.GeoDataFrame, indicator: str, *, year: int, words: di
                          numerator_text=frame["numerator"].map(lambda v: f"{v:,.{digits if digits < 3 else 3}f}"),
                          denominator_text=frame["denominator"].map(
                              lambda v: "—" if v is None or pd.isna(v) else f"{v:,.0f}"))
-    title = district_view.LABELS[indicator][1 if lang == "en" else 0]
-    fields = {"district": words["district"], "value_text": title, "numerator_text": words["numerator"],
+    heading = district_view.LABELS[indicator][1 if lang == "en" else 0]
+    fields = {"district": words["district"], "value_text": heading, "numerator_text": words["numerator"],
               "denominator_text": words["denominator"]}
     legend = [(style.SEQUENTIAL[i], f"{shown(low)} – {shown(high)}") for i, (low, high) in enumerate(ranges)]
     note = words["fiscal_year"].format(year=year) if indicator != "risk" else None
-    return build.choropleth(frame, title=title, fields=fields, colours=colours, ranges=legend, note=note, **common)
+    return build.choropleth(frame, title=heading, fields=fields, colours=colours, ranges=legend, note=note, **common)

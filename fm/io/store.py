@@ -85,38 +85,56 @@ def read_map_points(
     run_id: int | None = None,
 ) -> pd.DataFrame:
     """Held assets as points for a map: id, code, category, district_id and the centre (x, y) of their
-    bounding box, from the spatial index alone; with ``run_id``, that risk run's risk_class, score and
-    state (None where the run did not score the asset).
+    bounding box; with ``run_id``, that risk run's risk_class and state (None where it did not score
+    the asset).
 
-    Cheap enough to run on every pan of a map of 100,000 assets: no geometry is decoded.
+    Cheap enough to run on every pan of a map of 100,000 assets: positions come from the spatial
+    index (R*Tree on SQLite, the geometry's stored box on PostGIS) and the attributes from
+    covering indexes (``ix_assets_map``, ``ix_risk_scores_map``), so no geometry is decoded.
     """
+    positions = _positions(session, bbox)
+    few = None if len(positions) > MANY_IDS else positions["id"].tolist()
     assets = Asset.__table__
-    if session.get_bind().dialect.name == "postgresql":
-        x = (sa.func.ST_XMin(assets.c.geom, type_=sa.Float) + sa.func.ST_XMax(assets.c.geom, type_=sa.Float)) / 2
-        y = (sa.func.ST_YMin(assets.c.geom, type_=sa.Float) + sa.func.ST_YMax(assets.c.geom, type_=sa.Float)) / 2
-        query = sa.select(assets.c.id, assets.c.code, assets.c.category, assets.c.district_id,
-                          x.label("x"), y.label("y")).where(assets.c.geom.is_not(None))
-        if bbox is not None:
-            query = query.where(_window(session, bbox))
-    else:
-        rtree = _rtree()
-        query = (sa.select(assets.c.id, assets.c.code, assets.c.category, assets.c.district_id,
-                           ((rtree.c.minx + rtree.c.maxx) / 2).label("x"),
-                           ((rtree.c.miny + rtree.c.maxy) / 2).label("y"))
-                 .join(rtree, rtree.c.id == assets.c.id))
-        if bbox is not None:
-            minx, miny, maxx, maxy = bbox
-            query = query.where(rtree.c.maxx >= minx, rtree.c.minx <= maxx,
-                                rtree.c.maxy >= miny, rtree.c.miny <= maxy)
-    query = query.where(assets.c.status != "disposed").order_by(assets.c.id)
+    query = sa.select(assets.c.id, assets.c.code, assets.c.category, assets.c.district_id).where(
+        assets.c.status != "disposed")
+    if few is not None:
+        query = query.where(assets.c.id.in_(few))
     if categories is not None:
         query = query.where(assets.c.category.in_(list(categories)))
     if districts is not None:
         query = query.where(assets.c.district_id.in_(list(districts)))
+    points = _frame(session, query).merge(positions, on="id").sort_values("id", ignore_index=True)
     if run_id is not None:
         scores = metadata.tables["risk_scores"]
-        query = query.add_columns(scores.c.risk_class, scores.c.score, scores.c.state).outerjoin(
-            scores, sa.and_(scores.c.asset_id == assets.c.id, scores.c.run_id == run_id))
+        query = sa.select(scores.c.asset_id.label("id"), scores.c.risk_class, scores.c.state).where(
+            scores.c.run_id == run_id)
+        if few is not None:
+            query = query.where(scores.c.asset_id.in_(few))
+        points = points.merge(_frame(session, query), on="id", how="left")
+    return points
+
+
+MANY_IDS = 20_000
+"""Past this many assets in a window, read the attributes of all (an index scan) rather than by id."""
+
+
+def _positions(session: Session, bbox: tuple[float, float, float, float] | None) -> pd.DataFrame:
+    """id, x, y: the centre of each asset's bounding box (only those meeting ``bbox``)."""
+    if session.get_bind().dialect.name == "postgresql":
+        geom = Asset.__table__.c.geom
+        box = [sa.func.ST_XMin(geom, type_=sa.Float), sa.func.ST_XMax(geom, type_=sa.Float),
+               sa.func.ST_YMin(geom, type_=sa.Float), sa.func.ST_YMax(geom, type_=sa.Float)]
+        query = sa.select(Asset.id, ((box[0] + box[1]) / 2).label("x"), ((box[2] + box[3]) / 2).label("y")).where(
+            geom.is_not(None))
+        if bbox is not None:
+            query = query.where(_window(session, bbox))
+        return _frame(session, query)
+    rtree = _rtree()
+    query = sa.select(rtree.c.id.label("id"), ((rtree.c.minx + rtree.c.maxx) / 2).label("x"),
+                      ((rtree.c.miny + rtree.c.maxy) / 2).label("y"))
+    if bbox is not None:
+        minx, miny, maxx, maxy = bbox
+        query = query.where(rtree.c.maxx >= minx, rtree.c.minx <= maxx, rtree.c.maxy >= miny, rtree.c.miny <= maxy)
     return _frame(session, query)
 
 
@@ -143,8 +161,16 @@ def _frame(session: Session, query: sa.Select) -> pd.DataFrame:
     if session.get_bind().dialect.name == "postgresql" and not any(
             isinstance(c.type, Geometry) for c in columns):
         return _copy_frame(session, query, columns)
-    result = session.execute(query)
-    frame = pd.DataFrame(result.all(), columns=list(result.keys()))
+    dialect = session.get_bind().dialect
+    result = session.connection().execute(query)  # Core execution: a CursorResult, even for ORM columns
+    if all(c.type.result_processor(dialect, None) is None for c in columns):
+        # Nothing to convert: the driver's tuples as they are (SQLAlchemy's Row objects, and
+        # pandas probing each of them, cost several times the fetch itself).
+        rows = result.cursor.fetchall()
+        result.close()
+    else:
+        rows = [tuple(row) for row in result.all()]
+    frame = pd.DataFrame(rows, columns=list(result.keys()))
     for column in columns:  # integers with NULLs: nullable Int64, as the COPY path gives them
         if isinstance(column.type, sa.Integer) and frame[column.name].isna().any():
             frame[column.name] = frame[column.name].astype("Int64")

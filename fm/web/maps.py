@@ -52,7 +52,7 @@ def page(kind: str) -> str:
     return render_template("map.html", kind=kind, kinds=map_service.KINDS, map=_embed(m), args=request.args,
                            districts=districts.to_dict("records"),
                            classes=classes(kind) if kind in map_service.LAYERS else (),
-                           indicators=DISTRICT_INDICATORS, title=map_service.text(_lang())[kind])
+                           indicators=DISTRICT_INDICATORS, title=map_service.title(kind, _lang()))
 
 
 @blueprint.get("/assets/<code>")

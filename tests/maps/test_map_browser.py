@@ -142,7 +142,7 @@ def test_clusters_when_the_viewport_holds_too_many(browser, servers, monkeypatch
     visit.shot("risk-clusters")
     zoom = visit.count("map.getZoom()")
     clusters.first.click()
-    visit.page.wait_for_function(f"window.fmMapState.requests >= 2")
+    visit.page.wait_for_function("window.fmMapState.requests >= 2")
     assert visit.count("map.getZoom()") == zoom + 2
     assert visit.errors == [] and visit.outside == []
 
