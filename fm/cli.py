@@ -572,7 +572,7 @@ def map_export(ctx: click.Context, kind: str, out: Path, district: str | None, c
 
     tiles = tile_layers(basemap, basemap_attribution)
     given = {"district": district, "class": cls, "condition": condition, "category": category,
-             "fiscal_year": fiscal_year, "indicator": indicator, "years": years}
+             "fiscal_year": fiscal_year, "indicator": indicator if kind == "districts" else None, "years": years}
     args = {key: value for key, value in given.items() if value is not None}
     with _database(ctx).session() as session:
         m = map_service.build_map(session, kind, args, tiles=tiles, static=None, urls=None, config=_config(None),

@@ -47,7 +47,7 @@ TEXT = {
            "repairs_note": "{first}–{last}年度に完了した {count} 件（fm kpi --records reactive_repairs と同じ記録）",
            "land_note": "{year}年度末に低・未利用の {count} 筆、計 {area} m²（EPSG:6677 で計測）",
            "plans_note": "{year}年度末。策定率の記録は fm kpi --records plan_coverage と同じ",
-           "no_value": "値なし"},
+           "no_value": "値なし", "made": "{date} 作成（fm）"},
     "en": {"loading": "Loading…", "shown": "Assets shown: {count}", "error": "Cannot show the map:",
            "clustered": "{total} assets in {count} clusters — zoom in to see each one",
            "cluster": "{count} assets", "class": "Class", "category": "Category", "district": "District",
@@ -62,7 +62,7 @@ TEXT = {
            "repairs_note": "{count} completed in FY{first}–FY{last} (the records of fm kpi --records reactive_repairs)",
            "land_note": "{count} parcels underused or unused at the end of FY{year}, {area} m² in all (EPSG:6677)",
            "plans_note": "End of FY{year}; the records of fm kpi --records plan_coverage",
-           "no_value": "no value"},
+           "no_value": "no value", "made": "made on {date} with fm"},
 }
 
 
@@ -272,10 +272,23 @@ def build_map(session: Session, kind: str, args: Mapping[str, str], *, tiles: Se
     """The map ``kind`` (see :data:`KINDS`) for ``args`` (the filters and options of its page).
 
     ``urls`` (viewport endpoint and card URL per layer) makes a page of the app; ``None`` a
-    standalone file with every feature and card inlined.
+    standalone file with every feature and card inlined, captioned with its title, the day
+    it was made and the filters it was made with, since it travels without the app.
     """
     if kind not in KINDS:
         raise NotFound(f"no map {kind!r}; choose from {', '.join(KINDS)}")
+    m = _build(session, kind, args, tiles=tiles, static=static, urls=urls, config=config, lang=lang)
+    if urls is None:
+        words = text(lang)
+        chosen = ", ".join(f"{key}={value}" for key, value in args.items())
+        caption = f"{title(kind, lang)} · {words['made'].format(date=date.today().isoformat())}"
+        build.caption(m, caption + (f" · {chosen}" if chosen else ""))
+        m.get_root().title = f"{title(kind, lang)} · fm"
+    return m
+
+
+def _build(session: Session, kind: str, args: Mapping[str, str], *, tiles: Sequence[Tiles],
+           static: build.Static, urls: Mapping[str, str] | None, config: RiskConfig, lang: str) -> folium.Map:
     words = text(lang)
     bounds = city_bounds(session)
     common = {"tiles": tiles, "bounds": bounds, "static": static}

@@ -103,6 +103,11 @@ def legend(m: folium.Map, title: str, rows: Sequence[tuple[str, str]], note: str
     m.add_child(_Call("legend", _json(html)))
 
 
+def caption(m: folium.Map, text: str) -> None:
+    """A caption across the top of the map (title, date, filters of an exported file)."""
+    m.add_child(_Call("caption", _json(text)))
+
+
 def asset_map(layer: str, *, categories: pd.DataFrame, classes: Sequence[MapClass], tiles: Sequence[Tiles],
               bounds: Sequence[float], static: Static, lang: str, title: str, labels: dict[str, str],
               source: dict[str, Any], districts: gpd.GeoDataFrame, note: str | None = None) -> folium.Map:

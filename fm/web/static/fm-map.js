@@ -62,6 +62,11 @@
     if (!window.fmMapAssets) ready();  // maps without an asset layer are complete once built
   }
 
+  function caption(map, text) {
+    var div = L.DomUtil.create("div", "fm-caption", map.getContainer());
+    div.textContent = text;
+  }
+
   function scale(map) {
     L.control.scale({imperial: false}).addTo(map);
   }
@@ -108,11 +113,11 @@
       layers[code] = L.geoJSON(null, {
         style: function (feature) {
           var c = colour(feature.properties);
+          if (feature.geometry.type === "Point") return {color: "#333333", weight: 1, opacity: 1, fillColor: c, fillOpacity: 0.95};
           return {color: c, weight: map.getZoom() >= 16 ? 4 : 2, opacity: 0.95, fillColor: c, fillOpacity: 0.5};
         },
         pointToLayer: function (feature, latlng) {
-          return L.circleMarker(latlng, {renderer: points, radius: 6, color: "#333333", weight: 1,
-                                         fillColor: colour(feature.properties), fillOpacity: 0.95});
+          return L.circleMarker(latlng, {renderer: points, radius: 6});
         },
         onEachFeature: bindCard
       }).addTo(groups[code]);
@@ -194,5 +199,5 @@
     load();
   }
 
-  window.fmMap = {assetLayer: assetLayer, legend: legend, scale: scale};
+  window.fmMap = {assetLayer: assetLayer, caption: caption, legend: legend, scale: scale};
 }());
