@@ -24,7 +24,7 @@ from fm.kpi import KpiData, measure
 from fm.maps import build, districts as district_view, geojson, style
 from fm.maps.basemap import Tiles
 from fm.model import Asset
-from fm.maps.viewport import MAX_FEATURES, apply_filter, cluster, parse_filter, parse_viewport
+from fm.maps.viewport import MAX_FEATURES, MapFilter, apply_filter, cluster, parse_filter, parse_viewport
 from fm.risk import deterioration
 from fm.risk.config import RiskConfig
 from fm.risk.inspections import next_inspections
@@ -164,13 +164,14 @@ def map_layer(session: Session, layer: str, args: Mapping[str, str]) -> dict[str
 
 
 def _features(session: Session, points: pd.DataFrame, *, zoom: int | None, **members: Any) -> dict[str, Any]:
-    shapes = store.read_assets(session, columns=("id", "geom"), ids=points["id"].tolist())
+    many = len(points) > store.MANY_IDS  # an exported file of a large register: read them all
+    shapes = store.read_assets(session, columns=("id", "geom"), ids=None if many else points["id"].tolist())
     shown = gpd.GeoDataFrame(points.merge(shapes, on="id"), geometry="geom", crs=store.CRS)
     properties = ["code", "category", "class", *(["card"] if "card" in shown.columns else [])]
     return geojson.features(shown, properties, zoom=zoom, **members)
 
 
-def _filter(session: Session, layer: str, args: Mapping[str, str]):
+def _filter(session: Session, layer: str, args: Mapping[str, str]) -> MapFilter:
     return parse_filter(args, categories=layer_categories(session, layer, lang="ja")["code"].tolist(),
                         districts=store.read_table(session, "districts", ("id",))["id"].tolist(),
                         classes=[c.key for c in style.classes(layer)])
