@@ -17,3 +17,7 @@ class ValidationError(FmError, ValueError):
 
 class DatabaseError(FmError):
     """The configured database cannot be used: bad URL, unreachable, no PostGIS, old schema."""
+
+
+class NotFoundError(FmError):
+    """Something asked for by name or number that does not exist: a fiscal year with no data, a page."""

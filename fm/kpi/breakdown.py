@@ -116,8 +116,8 @@ def breakdown(frame: pd.DataFrame, indicator: str, by: str, labels: pd.DataFrame
     ``frame`` comes from :func:`attributed`; ``labels`` has ``key``, ``name`` and ``name_en``
     (categories and districts in display order; empty for departments and plans, whose
     keys are their own names). Records with no group come last with ``key`` None.
-    Each row: ``key``, ``name``, ``name_en``, ``records``, ``numerator``, ``denominator``,
-    ``value`` at the indicator's published precision.
+    Each row: ``key``, ``name``, ``name_en``, ``records``, ``numerator``, ``denominator``
+    (None for an indicator that is a sum), ``value`` at the indicator's published precision.
     """
     if by not in DIMENSIONS[indicator]:
         raise ValueError(f"{indicator} breaks down by {' or '.join(DIMENSIONS[indicator])}, not {by!r}")
@@ -133,7 +133,8 @@ def breakdown(frame: pd.DataFrame, indicator: str, by: str, labels: pd.DataFrame
         value = value_of(indicator, row["numerator"], row["denominator"])
         name, name_en = names.get(key, (key or None, key or None))
         rows.append({"key": key or None, "name": name, "name_en": name_en, "records": int(row["records"]),
-                     "numerator": _number(row["numerator"]), "denominator": _number(row["denominator"]),
+                     "numerator": _number(row["numerator"]),
+                     "denominator": _number(row["denominator"]) if indicator in RATIOS else None,
                      "value": None if value is None else half_up(value, decimals)})
     return rows
 

@@ -14,17 +14,20 @@ import pandas as pd
 
 from fm.kpi.breakdown import COLUMN, DIMENSIONS, group_keys, value_of
 
+# What each list shows. ``district`` is the district's name, which the service adds
+# (:func:`with_district_names`); the list filters on ``district_id``.
+
 COLUMNS: dict[str, tuple[str, ...]] = {
-    "plan_coverage": ("code", "name", "category", "district_id", "covered", "plan_code"),
-    "underused_land": ("code", "name", "district_id", "owner_department", "utilisation", "current_use", "since",
+    "plan_coverage": ("code", "name", "category", "district", "covered", "plan_code"),
+    "underused_land": ("code", "name", "district", "owner_department", "utilisation", "current_use", "since",
                        "area_m2"),
-    "aging_ratio": ("code", "name", "category", "district_id", "acquisition_date", "useful_life_years",
+    "aging_ratio": ("code", "name", "category", "district", "acquisition_date", "useful_life_years",
                     "acquisition_cost", "accumulated_depreciation", "book_value"),
     "execution_rate": ("plan_code", "title", "category", "fiscal_year", "planned_amount", "executed_amount",
                        "unexecuted_amount"),
-    "preventive_share": ("code", "asset_code", "asset_name", "category", "district_id", "kind", "cause",
+    "preventive_share": ("code", "asset_code", "asset_name", "category", "district", "kind", "cause",
                          "completed_on", "actual_cost"),
-    "reactive_repairs": ("code", "asset_code", "asset_name", "category", "district_id", "cause", "completed_on",
+    "reactive_repairs": ("code", "asset_code", "asset_name", "category", "district", "cause", "completed_on",
                          "actual_cost"),
 }
 # The order a list opens in: what needs attention first.
@@ -43,6 +46,13 @@ LINKS: dict[str, tuple[str, str] | None] = {
 }
 ORDERS = ("asc", "desc")
 MAX_PER_PAGE = 500
+
+
+def with_district_names(frame: pd.DataFrame, districts: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with a ``district`` column: the name of its ``district_id`` (when it has one)."""
+    if "district_id" not in frame.columns:
+        return frame
+    return frame.assign(district=frame["district_id"].map(districts.set_index("id")["name"]))
 
 
 class PageOutOfRange(LookupError):
@@ -78,13 +88,37 @@ def filtered(frame: pd.DataFrame, indicator: str, groups: dict[str, str]) -> pd.
     return frame
 
 
+def ordered(frame: pd.DataFrame, indicator: str, *, sort: str | None = None,
+            order: str | None = None) -> tuple[pd.DataFrame, str, str]:
+    """``frame`` sorted by ``sort`` (a column of the list, :data:`COLUMNS`; default :data:`DEFAULT_SORT`).
+
+    Ties are in the order of the list's first column; missing values go last. Returns the
+    sorted frame with the column and order used. Raises ``ValueError`` for an unknown
+    column or order.
+    """
+    columns = COLUMNS[indicator]
+    default_sort, default_order = DEFAULT_SORT[indicator]
+    sort, order = sort or default_sort, order or (default_order if sort in (None, default_sort) else "asc")
+    if sort not in columns:
+        raise ValueError(f"sort must be one of {', '.join(columns)}, got {sort!r}")
+    if order not in ORDERS:
+        raise ValueError(f"order must be asc or desc, got {order!r}")
+    result = (frame.sort_values(columns[0], kind="mergesort", na_position="last")
+              .sort_values(sort, ascending=order == "asc", kind="mergesort", na_position="last"))
+    return result, sort, order
+
+
+def shown(frame: pd.DataFrame, indicator: str) -> pd.DataFrame:
+    """The list's own columns of ``frame``, in their order."""
+    return frame.reindex(columns=[c for c in COLUMNS[indicator] if c in frame.columns]).reset_index(drop=True)
+
+
 def sorted_page(frame: pd.DataFrame, indicator: str, *, sort: str | None = None, order: str | None = None,
                 page: int = 1, per_page: int = 50) -> Page:
-    """Sort ``frame`` by ``sort`` (a column of the list, :data:`COLUMNS`) and cut page ``page`` (from 1).
+    """Sort ``frame`` (see :func:`ordered`) and cut page ``page`` (from 1) of ``per_page`` rows.
 
-    Ties are in the order of the list's first column, missing values go last.
-    Raises ``ValueError`` for an unknown column, order or page size and
-    :class:`PageOutOfRange` past the last page (page 1 of an empty list is fine).
+    Raises ``ValueError`` for a bad sort, order or page size and :class:`PageOutOfRange`
+    past the last page (page 1 of an empty list is fine).
 
     Examples
     --------
@@ -94,22 +128,13 @@ def sorted_page(frame: pd.DataFrame, indicator: str, *, sort: str | None = None,
     >>> page.rows["code"].tolist(), page.pages, page.numerator
     (['B', 'A'], 2, 15.0)
     """
-    columns = COLUMNS[indicator]
-    default_sort, default_order = DEFAULT_SORT[indicator]
-    sort, order = sort or default_sort, order or (default_order if sort in (None, default_sort) else "asc")
-    if sort not in columns:
-        raise ValueError(f"sort must be one of {', '.join(columns)}, got {sort!r}")
-    if order not in ORDERS:
-        raise ValueError(f"order must be asc or desc, got {order!r}")
+    result, sort, order = ordered(frame, indicator, sort=sort, order=order)
     if not 1 <= per_page <= MAX_PER_PAGE:
         raise ValueError(f"per_page must be from 1 to {MAX_PER_PAGE}, got {per_page}")
     pages = max(1, math.ceil(len(frame) / per_page))
     if not 1 <= page <= pages:
         raise PageOutOfRange(f"page {page} does not exist: the list has {pages} page(s) of {per_page}")
-    ordered = (frame.sort_values(columns[0], kind="mergesort", na_position="last")  # ties: by the first column
-               .sort_values(sort, ascending=order == "asc", kind="mergesort", na_position="last"))
     numerator, denominator = float(frame["numerator"].sum()), float(frame["denominator"].sum())
-    shown = ordered.iloc[(page - 1) * per_page: page * per_page]
-    return Page(rows=shown.reindex(columns=[c for c in columns if c in frame.columns]).reset_index(drop=True),
-                records=len(frame), page=page, pages=pages, per_page=per_page, sort=sort, order=order,
-                numerator=numerator, denominator=denominator, value=value_of(indicator, numerator, denominator))
+    return Page(rows=shown(result.iloc[(page - 1) * per_page: page * per_page], indicator), records=len(frame),
+                page=page, pages=pages, per_page=per_page, sort=sort, order=order, numerator=numerator,
+                denominator=denominator, value=value_of(indicator, numerator, denominator))
