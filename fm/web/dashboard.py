@@ -1,0 +1,242 @@
+"""The indicator dashboard: its pages, its JSON endpoints and its CSV / Excel exports.
+
+Each route parses its arguments, calls one function of :mod:`fm.dashboard` (or
+:mod:`fm.service`) and renders, serialises or exports the result; the pages draw their
+charts from the very data the JSON endpoints return.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+
+import pandas as pd
+from flask import Blueprint, Response, render_template, request, url_for
+from flask_babel import get_locale
+from flask_babel import gettext as _
+
+from fm import dashboard as dash
+from fm import service
+from fm.errors import NotFoundError, ValidationError
+from fm.kpi import INDICATORS
+from fm.kpi.breakdown import DIMENSIONS
+from fm.kpi.drilldown import COLUMNS
+from fm.web import figures
+from fm.web.api import _convention, _fiscal_year, json_response
+from fm.web.context import session
+
+pages = Blueprint("dashboard", __name__)
+api = Blueprint("dashboard_api", __name__)
+GROUP_PARAMETERS = ("category", "district", "department", "plan")
+
+
+def _whole(name: str, default: int, low: int, high: int) -> int:
+    """Query parameter ``name``: a whole number from ``low`` to ``high``."""
+    raw = request.args.get(name)
+    if raw is None:
+        return default
+    if not re.fullmatch(r"[0-9]{1,6}", raw) or not low <= int(raw) <= high:
+        raise ValidationError(f"{name} must be a whole number from {low} to {high}, got {raw!r}")
+    return int(raw)
+
+
+def _indicator(indicator: str) -> str:
+    if indicator not in INDICATORS:
+        raise NotFoundError(f"unknown indicator {indicator!r}; choose from {', '.join(INDICATORS)}")
+    return indicator
+
+
+def _groups() -> dict[str, str]:
+    return {name: request.args[name] for name in GROUP_PARAMETERS if name in request.args}
+
+
+def _list_arguments(indicator: str) -> dict:
+    return {"fiscal_year": _fiscal_year(required=True), "groups": _groups(), "sort": request.args.get("sort"),
+            "order": request.args.get("order"), "convention": _convention()}
+
+
+# JSON: the data of every card, chart and list -------------------------------------------------
+
+@api.get("/kpi/trends")
+def trends() -> Response:
+    """Every indicator over every fiscal year with data, with its target and published figure."""
+    with session() as active:
+        return json_response(dash.kpi_trends(active, convention=_convention()))
+
+
+@api.get("/kpi/<indicator>/breakdown")
+def breakdown(indicator: str) -> Response:
+    """The indicator in ?fiscal_year per group of ?by (category, district, department or plan)."""
+    indicator = _indicator(indicator)
+    by = request.args.get("by", DIMENSIONS[indicator][0])
+    with session() as active:
+        return json_response(dash.kpi_breakdown(active, indicator, fiscal_year=_fiscal_year(required=True), by=by,
+                                                convention=_convention()))
+
+
+@api.get("/kpi/<indicator>/list")
+def records_page(indicator: str) -> Response:
+    """One page (?page, ?per_page) of the records behind a figure, sorted (?sort, ?order), of some groups."""
+    indicator = _indicator(indicator)
+    arguments = _list_arguments(indicator)
+    with session() as active:
+        return json_response(dash.kpi_list(active, indicator, page=_whole("page", 1, 1, 999_999),
+                                           per_page=_whole("per_page", 50, 1, 500), **arguments))
+
+
+@api.get("/kpi/aging_ratio/whatif")
+def whatif() -> Response:
+    """The aging ratio over the ?years (10) fiscal years after ?fiscal_year: planned work against doing nothing."""
+    with session() as active:
+        return json_response(dash.whatif(active, fiscal_year=_fiscal_year(required=True),
+                                         years=_whole("years", 10, 1, 50), convention=_convention()))
+
+
+@api.get("/renewal")
+def renewal() -> Response:
+    """The renewal-cost projection from ?start (default: next fiscal year) over ?years (40)."""
+    start = _fiscal_year_named("start")
+    with session() as active:
+        return json_response(dash.renewal(active, start=start, years=_whole("years", 40, 1, 100)))
+
+
+def _fiscal_year_named(name: str) -> int | None:
+    raw = request.args.get(name)
+    if raw is not None and (not re.fullmatch(r"[0-9]{4}", raw) or not 1900 <= int(raw) <= 2200):
+        raise ValidationError(f"{name} must be a year such as 2026, got {raw!r}")
+    return None if raw is None else int(raw)
+
+
+# Pages ----------------------------------------------------------------------------------------
+
+@pages.app_template_filter("num")
+def num(value: float | None, decimals: int = 0) -> str:
+    """A figure with thousands separators (an em dash when undefined)."""
+    return figures.number(value, decimals)
+
+
+@pages.context_processor
+def words() -> dict:
+    """Translated names of list columns, coded values and on-track states, for the templates."""
+    columns = {"code": _("Code"), "name": _("Name"), "category": _("Category"), "district": _("District"),
+               "covered": _("Plan"), "plan_code": _("Plan code"), "owner_department": _("Department"),
+               "utilisation": _("Use"), "current_use": _("Current use"), "since": _("Since"),
+               "area_m2": _("Area (m²)"), "acquisition_date": _("Acquired"), "useful_life_years": _("Life (years)"),
+               "acquisition_cost": _("Acquisition cost (yen)"),
+               "accumulated_depreciation": _("Accumulated depreciation (yen)"), "book_value": _("Book value (yen)"),
+               "title": _("Plan"), "fiscal_year": _("Fiscal year"), "planned_amount": _("Planned (yen)"),
+               "executed_amount": _("Executed (yen)"), "unexecuted_amount": _("Not executed (yen)"),
+               "asset_code": _("Asset"), "asset_name": _("Asset name"), "kind": _("Kind"), "cause": _("Cause"),
+               "completed_on": _("Completed"), "actual_cost": _("Cost (yen)")}
+    values = {"preventive": _("preventive"), "reactive": _("reactive"), "underused": _("underused"),
+              "unused": _("unused"), "sudden_failure": _("sudden failure"),
+              "inspection_finding": _("inspection finding"), "planned": _("planned"), "disaster": _("disaster"),
+              "complaint": _("complaint"), "other": _("other")}
+    dimensions = {"category": _("By category"), "district": _("By district"), "department": _("By department"),
+                  "plan": _("By plan")}
+    track = {True: _("on track"), False: _("behind"), None: _("cannot tell")}
+    return {"column_names": columns, "value_names": values, "dimension_names": dimensions, "track_names": track}
+
+def _chosen_year(years: list[int]) -> int | None:
+    year = _fiscal_year()
+    if year is not None and year not in years:
+        known = f"{years[0]}–{years[-1]}" if years else "none"
+        raise NotFoundError(f"no data for fiscal year {year}; years with data: {known}")
+    return year or (years[-1] if years else None)
+
+
+@pages.get("/dashboard")
+def index() -> str:
+    """Cards and trends of every indicator, the aging ratio by category, the what-if and the renewal chart."""
+    convention = _convention()
+    with session() as active:
+        years = dash.years_with_data(active)
+        year = _chosen_year(years)
+        if year is None:
+            return render_template("dashboard.html", years=[], year=None)
+        cards = service.kpi_report(active, fiscal_year=year, convention=convention)["indicators"]
+        trends = {t["indicator"]: t for t in dash.kpi_trends(active, convention=convention)["indicators"]}
+        aging = dash.kpi_breakdown(active, "aging_ratio", fiscal_year=year, by="category", convention=convention)
+        whatif_result = dash.whatif(active, fiscal_year=year, convention=convention)
+        projection = dash.renewal(active)
+    return render_template(
+        "dashboard.html", years=years, year=year, cards=cards, trends=trends,
+        charts={key: figures.trend_chart(trend) for key, trend in trends.items()}, aging=aging,
+        whatif=whatif_result, whatif_chart=figures.whatif_chart(whatif_result), projection=projection,
+        renewal_chart=figures.renewal_chart(projection), groups=figures.group_names())
+
+
+@pages.get("/dashboard/<indicator>")
+def indicator_page(indicator: str) -> str:
+    """One indicator: its trend, its breakdowns (each bar a link) and the records behind it, page by page."""
+    indicator = _indicator(indicator)
+    convention = _convention()
+    with session() as active:
+        years = dash.years_with_data(active)
+        year = _chosen_year(years)
+        if year is None:
+            raise NotFoundError("no fiscal year has data yet: load records first (fm demo)")
+        card = next(row for row in service.kpi_report(active, fiscal_year=year, convention=convention)["indicators"]
+                    if row["indicator"] == indicator)
+        trend = next(t for t in dash.kpi_trends(active, convention=convention)["indicators"]
+                     if t["indicator"] == indicator)
+        breakdowns = [dash.kpi_breakdown(active, indicator, fiscal_year=year, by=by, convention=convention)
+                      for by in DIMENSIONS[indicator]]
+        listing = dash.kpi_list(active, indicator, fiscal_year=year, groups=_groups(), sort=request.args.get("sort"),
+                                order=request.args.get("order"), page=_whole("page", 1, 1, 999_999),
+                                per_page=_whole("per_page", 50, 1, 500), convention=convention)
+        categories = {row["code"]: row for row in service.asset_stats(active)["by_category"]}
+    names = {(b["by"], g["key"] or "none"): g for b in breakdowns for g in b["groups"]}
+    chips = [(by, names.get((by, key))) for by, key in listing["groups"].items()]
+    return render_template("indicator.html", years=years, year=year, indicator=indicator, card=card, chips=chips,
+                           chart=figures.trend_chart(trend, width=720, height=240), trend=trend,
+                           breakdowns=breakdowns, listing=listing, columns=COLUMNS[indicator],
+                           categories=categories, query=_query())
+
+
+def _query() -> dict[str, str]:
+    """The request's list parameters, to build links that change one of them."""
+    keep = ("fiscal_year", "sort", "order", "per_page", "convention", *GROUP_PARAMETERS)
+    return {k: v for k, v in request.args.items() if k in keep}
+
+
+@pages.get("/dashboard/<indicator>/records.<fmt>")
+def export(indicator: str, fmt: str) -> Response:
+    """Every row of a drill-down list (all pages, the list's order) as CSV (UTF-8 with BOM) or Excel."""
+    indicator = _indicator(indicator)
+    if fmt not in ("csv", "xlsx"):
+        raise NotFoundError(f"export as csv or xlsx, not {fmt!r}")
+    arguments = _list_arguments(indicator)
+    with session() as active:
+        frame = dash.kpi_list_export(active, indicator, **arguments)
+    name = f"{indicator}-{arguments['fiscal_year']}.{fmt}"
+    if fmt == "csv":
+        body = frame.to_csv(index=False, lineterminator="\r\n").encode("utf-8-sig")
+        mimetype = "text/csv; charset=utf-8"
+    else:
+        buffer = io.BytesIO()
+        with pd.ExcelWriter(buffer, engine="openpyxl") as writer:
+            frame.to_excel(writer, sheet_name=indicator[:31], index=False)
+        body = buffer.getvalue()
+        mimetype = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    return Response(body, mimetype=mimetype, headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+
+@pages.get("/dashboard/report")
+def report() -> str:
+    """The yearly one-page report for the council (A4, prints as is), Japanese unless ?lang=en."""
+    convention = _convention()
+    with session() as active:
+        years = dash.years_with_data(active)
+        year = _chosen_year(years)
+        if year is None:
+            raise NotFoundError("no fiscal year has data yet: load records first (fm demo)")
+        cards = service.kpi_report(active, fiscal_year=year, convention=convention)["indicators"]
+        trend_data = dash.kpi_trends(active, convention=convention)
+        trends = {t["indicator"]: t for t in trend_data["indicators"]}
+        whatif_result = dash.whatif(active, fiscal_year=year, convention=convention)
+        projection = dash.renewal(active)
+    return render_template("report.html", year=year, cards=cards, trends=trends, trend_years=trend_data["fiscal_years"],
+                           charts={k: figures.trend_chart(t, width=300, height=120) for k, t in trends.items()},
+                           whatif=whatif_result, projection=projection, lang=str(get_locale()),
+                           dashboard_url=url_for("dashboard.index", fiscal_year=year))
