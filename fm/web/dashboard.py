@@ -1,8 +1,8 @@
 """The indicator dashboard: its pages, its JSON endpoints and its CSV / Excel exports.
 
-Each route parses its arguments, calls one function of :mod:`fm.dashboard` (or
-:mod:`fm.service`) and renders, serialises or exports the result; the pages draw their
-charts from the very data the JSON endpoints return.
+Each route parses its arguments, calls one function of :mod:`fm.dashboard` and renders,
+serialises or exports the result; the pages draw their charts from the very data the
+JSON endpoints return.
 """
 
 from __future__ import annotations
@@ -16,7 +16,6 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 
 from fm import dashboard as dash
-from fm import service
 from fm.errors import NotFoundError, ValidationError
 from fm.kpi import INDICATORS
 from fm.kpi.breakdown import DIMENSIONS
@@ -137,61 +136,36 @@ def words() -> dict:
     track = {True: _("on track"), False: _("behind"), None: _("cannot tell")}
     return {"column_names": columns, "value_names": values, "dimension_names": dimensions, "track_names": track}
 
-def _chosen_year(years: list[int]) -> int | None:
-    year = _fiscal_year()
-    if year is not None and year not in years:
-        known = f"{years[0]}–{years[-1]}" if years else "none"
-        raise NotFoundError(f"no data for fiscal year {year}; years with data: {known}")
-    return year or (years[-1] if years else None)
-
-
 @pages.get("/dashboard")
 def index() -> str:
     """Cards and trends of every indicator, the aging ratio by category, the what-if and the renewal chart."""
-    convention = _convention()
     with session() as active:
-        years = dash.years_with_data(active)
-        year = _chosen_year(years)
-        if year is None:
-            return render_template("dashboard.html", years=[], year=None)
-        cards = service.kpi_report(active, fiscal_year=year, convention=convention)["indicators"]
-        trends = {t["indicator"]: t for t in dash.kpi_trends(active, convention=convention)["indicators"]}
-        aging = dash.kpi_breakdown(active, "aging_ratio", fiscal_year=year, by="category", convention=convention)
-        whatif_result = dash.whatif(active, fiscal_year=year, convention=convention)
-        projection = dash.renewal(active)
+        page = dash.overview(active, fiscal_year=_fiscal_year(), convention=_convention())
+    if page["year"] is None:
+        return render_template("dashboard.html", years=[], year=None)
+    trends = {t["indicator"]: t for t in page["trends"]}
     return render_template(
-        "dashboard.html", years=years, year=year, cards=cards, trends=trends,
-        charts={key: figures.trend_chart(trend) for key, trend in trends.items()}, aging=aging,
-        whatif=whatif_result, whatif_chart=figures.whatif_chart(whatif_result), projection=projection,
-        renewal_chart=figures.renewal_chart(projection), groups=figures.group_names())
+        "dashboard.html", years=page["years"], year=page["year"], cards=page["cards"], trends=trends,
+        charts={key: figures.trend_chart(trend) for key, trend in trends.items()}, aging=page["aging"],
+        whatif=page["whatif"], whatif_chart=figures.whatif_chart(page["whatif"]), projection=page["renewal"],
+        renewal_chart=figures.renewal_chart(page["renewal"]), groups=figures.group_names())
 
 
 @pages.get("/dashboard/<indicator>")
 def indicator_page(indicator: str) -> str:
     """One indicator: its trend, its breakdowns (each bar a link) and the records behind it, page by page."""
-    indicator = _indicator(indicator)
-    convention = _convention()
     with session() as active:
-        years = dash.years_with_data(active)
-        year = _chosen_year(years)
-        if year is None:
-            raise NotFoundError("no fiscal year has data yet: load records first (fm demo)")
-        card = next(row for row in service.kpi_report(active, fiscal_year=year, convention=convention)["indicators"]
-                    if row["indicator"] == indicator)
-        trend = next(t for t in dash.kpi_trends(active, convention=convention)["indicators"]
-                     if t["indicator"] == indicator)
-        breakdowns = [dash.kpi_breakdown(active, indicator, fiscal_year=year, by=by, convention=convention)
-                      for by in DIMENSIONS[indicator]]
-        listing = dash.kpi_list(active, indicator, fiscal_year=year, groups=_groups(), sort=request.args.get("sort"),
-                                order=request.args.get("order"), page=_whole("page", 1, 1, 999_999),
-                                per_page=_whole("per_page", 50, 1, 500), convention=convention)
-        categories = {row["code"]: row for row in service.asset_stats(active)["by_category"]}
-    names = {(b["by"], g["key"] or "none"): g for b in breakdowns for g in b["groups"]}
-    chips = [(by, names.get((by, key))) for by, key in listing["groups"].items()]
-    return render_template("indicator.html", years=years, year=year, indicator=indicator, card=card, chips=chips,
-                           chart=figures.trend_chart(trend, width=720, height=240), trend=trend,
-                           breakdowns=breakdowns, listing=listing, columns=COLUMNS[indicator],
-                           categories=categories, query=_query())
+        page = dash.indicator_detail(active, _indicator(indicator), fiscal_year=_fiscal_year(), groups=_groups(),
+                                     sort=request.args.get("sort"), order=request.args.get("order"),
+                                     page=_whole("page", 1, 1, 999_999), per_page=_whole("per_page", 50, 1, 500),
+                                     convention=_convention())
+    names = {(b["by"], g["key"] or "none"): g for b in page["breakdowns"] for g in b["groups"]}
+    chips = [(by, names.get((by, key))) for by, key in page["list"]["groups"].items()]
+    return render_template("indicator.html", years=page["years"], year=page["year"], indicator=indicator,
+                           card=page["card"], chips=chips, trend=page["trend"],
+                           chart=figures.trend_chart(page["trend"], width=720, height=240),
+                           breakdowns=page["breakdowns"], listing=page["list"], columns=COLUMNS[indicator],
+                           categories=page["categories"], query=_query())
 
 
 def _query() -> dict[str, str]:
@@ -225,18 +199,12 @@ def export(indicator: str, fmt: str) -> Response:
 @pages.get("/dashboard/report")
 def report() -> str:
     """The yearly one-page report for the council (A4, prints as is), Japanese unless ?lang=en."""
-    convention = _convention()
     with session() as active:
-        years = dash.years_with_data(active)
-        year = _chosen_year(years)
-        if year is None:
-            raise NotFoundError("no fiscal year has data yet: load records first (fm demo)")
-        cards = service.kpi_report(active, fiscal_year=year, convention=convention)["indicators"]
-        trend_data = dash.kpi_trends(active, convention=convention)
-        trends = {t["indicator"]: t for t in trend_data["indicators"]}
-        whatif_result = dash.whatif(active, fiscal_year=year, convention=convention)
-        projection = dash.renewal(active)
-    return render_template("report.html", year=year, cards=cards, trends=trends, trend_years=trend_data["fiscal_years"],
-                           charts={k: figures.trend_chart(t, width=300, height=120) for k, t in trends.items()},
-                           whatif=whatif_result, projection=projection, lang=str(get_locale()),
+        page = dash.yearly_report(active, fiscal_year=_fiscal_year(), convention=_convention())
+    year = page["year"]
+    trends = {t["indicator"]: t for t in page["trends"]}
+    return render_template("report.html", year=year, cards=page["cards"], trends=trends,
+                           trend_years=page["fiscal_years"],
+                           charts={k: figures.trend_chart(t, width=320, height=84) for k, t in trends.items()},
+                           whatif=page["whatif"], projection=page["renewal"], lang=str(get_locale()),
                            dashboard_url=url_for("dashboard.index", fiscal_year=year))
