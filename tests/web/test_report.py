@@ -47,3 +47,5 @@ def test_pdf_report_is_one_a4_page(tmp_path):
     assert pdf.startswith(b"%PDF") and re.findall(rb"/Count (\d+)", pdf) == [b"1"]
     width, height = (float(v) for v in re.search(rb"/MediaBox \[0 0 ([\d.]+) ([\d.]+)\]", pdf).groups())
     assert (round(width), round(height)) == (595, 842)  # A4 in points
+    # The Japanese is drawn with a font that has its glyphs (fonts-noto-cjk), not as empty boxes.
+    assert re.search(rb"/FontName /[A-Z]{6}\+NotoSans(Mono)?CJK", pdf), "no CJK font in the PDF"
