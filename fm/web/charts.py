@@ -96,11 +96,13 @@ def _frame(xs: Sequence[int], highest: float, width: int, height: int, top: floa
 
 def _axes(frame: Frame, tick: Callable[[float], str], label_x: Callable[[int], str]) -> list[str]:
     parts = []
-    for value in frame.ticks:
+    roomy = (frame.height - TOP - BOTTOM) / max(len(frame.ticks) - 1, 1) >= 14  # else label the ends only
+    for i, value in enumerate(frame.ticks):
         y = frame.y(value)
+        label = tick(value) if roomy or i in (0, len(frame.ticks) - 1) else ""
         parts.append(f'<line class="grid" x1="{frame.left:.1f}" x2="{frame.width - RIGHT}" y1="{y:.1f}" '
                      f'y2="{y:.1f}"/><text class="tick" x="{frame.left - 4:.1f}" y="{y + 4:.1f}" '
-                     f'text-anchor="end">{escape(tick(value))}</text>')
+                     f'text-anchor="end">{escape(label)}</text>')
     every = max(1, math.ceil(len(frame.xs) / max(1, (frame.width - frame.left - RIGHT) // 40)))
     last = len(frame.xs) - 1
     for i, x in enumerate(frame.xs):

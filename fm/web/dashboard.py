@@ -206,5 +206,6 @@ def report() -> str:
     return render_template("report.html", year=year, cards=page["cards"], trends=trends,
                            trend_years=page["fiscal_years"],
                            charts={k: figures.trend_chart(t, width=320, height=84) for k, t in trends.items()},
-                           whatif=page["whatif"], projection=page["renewal"], lang=str(get_locale()),
+                           whatif=page["whatif"], whatif_chart=figures.whatif_chart(page["whatif"], width=380, height=150),
+                           projection=page["renewal"], lang=str(get_locale()),
                            dashboard_url=url_for("dashboard.index", fiscal_year=year))

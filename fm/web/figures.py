@@ -63,11 +63,11 @@ def group_names() -> dict[str, str]:
     return {"building": _("Buildings"), "road": _("Roads"), "bridge": _("Bridges"), "sewer": _("Sewer pipes")}
 
 
-def whatif_chart(result: dict[str, Any]) -> Markup:
+def whatif_chart(result: dict[str, Any], *, width: int = 560, height: int = 260) -> Markup:
     """The aging ratio year by year: planned renewals and disposals carried out (solid) against doing nothing."""
     rows = result["years"]
     return line_chart([row["fiscal_year"] for row in rows],
                       [Series(_("Planned work carried out"), [row["planned_value"] for row in rows], "s0"),
                        Series(_("Doing nothing"), [row["nothing_value"] for row in rows], "s1", dashed=True)],
                       title=_("Aging ratio: planned work against doing nothing"), fmt=_axis("%", 1), top=100.0,
-                      width=560, height=260)
+                      width=width, height=height)

@@ -128,11 +128,24 @@ def test_year_selector_and_drill_down(open_page, live_url):
     assert first.locator("a").first.get_attribute("href").startswith("/assets/")
     page.locator("#records-table th a", has_text="取得価額").click()
     page.wait_for_url("**sort=acquisition_cost**")
+    assert page.locator("#records .chip").inner_text() == "区分別: 学校"  # the filter stays
     page.screenshot(path=str(ARTIFACTS / "dashboard-drilldown.png"), full_page=True)
 
 
+def test_drill_down_in_english_on_a_tablet(open_page, live_url):
+    page = open_page(VIEWPORTS["tablet"])
+    page.goto(f"{live_url}/dashboard/reactive_repairs?fiscal_year=2025&lang=en&per_page=20")
+    assert page.locator("h1").inner_text() == "Reactive repairs after sudden failure"
+    assert page.locator("#records-table tbody tr").count() == 20
+    page.get_by_role("link", name="Next →").click()
+    page.wait_for_url("**page=2**")
+    assert "Page 2 of 4" in page.locator(".pager").inner_text()
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    page.screenshot(path=str(ARTIFACTS / "dashboard-drilldown-en-tablet.png"), full_page=True)
+
+
 def test_printable_report(open_page, live_url):
-    page = open_page({"width": 900, "height": 1200})
+    page = open_page({"width": 794, "height": 1123})  # A4 at 96 dpi
     page.goto(f"{live_url}/dashboard/report?fiscal_year=2025")
     assert page.locator("#report-indicators tbody tr").count() == 6
     page.emulate_media(media="print")

@@ -15,7 +15,7 @@ def test_html_report_stands_alone(demo_url, tmp_path):
     result = run(demo_url, "report", "--fiscal-year", "2025", str(out))
     assert result.exit_code == 0, result.output
     page = out.read_text(encoding="utf-8")
-    assert "2025年度 公共施設マネジメント指標" in page and page.count("<svg") == 6
+    assert "2025年度 公共施設マネジメント指標" in page and page.count("<svg") == 7  # six trends, the what-if
     assert "52.3" in page and "9,039.08" in page and "有形固定資産減価償却率" in page
     assert not re.search(r'(src|href)="(https?:)?//', page) and "<link" not in page and "<script" not in page
 
