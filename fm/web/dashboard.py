@@ -49,7 +49,7 @@ def _groups() -> dict[str, str]:
     return {name: request.args[name] for name in GROUP_PARAMETERS if name in request.args}
 
 
-def _list_arguments(indicator: str) -> dict:
+def _list_arguments() -> dict:
     return {"fiscal_year": _fiscal_year(required=True), "groups": _groups(), "sort": request.args.get("sort"),
             "order": request.args.get("order"), "convention": _convention()}
 
@@ -77,7 +77,7 @@ def breakdown(indicator: str) -> Response:
 def records_page(indicator: str) -> Response:
     """One page (?page, ?per_page) of the records behind a figure, sorted (?sort, ?order), of some groups."""
     indicator = _indicator(indicator)
-    arguments = _list_arguments(indicator)
+    arguments = _list_arguments()
     with session() as active:
         return json_response(dash.kpi_list(active, indicator, page=_whole("page", 1, 1, 999_999),
                                            per_page=_whole("per_page", 50, 1, 500), **arguments))
@@ -180,7 +180,7 @@ def export(indicator: str, fmt: str) -> Response:
     indicator = _indicator(indicator)
     if fmt not in ("csv", "xlsx"):
         raise NotFoundError(f"export as csv or xlsx, not {fmt!r}")
-    arguments = _list_arguments(indicator)
+    arguments = _list_arguments()
     with session() as active:
         frame = dash.kpi_list_export(active, indicator, **arguments)
     name = f"{indicator}-{arguments['fiscal_year']}.{fmt}"

@@ -129,6 +129,10 @@ def test_year_selector_and_drill_down(open_page, live_url):
     page.locator("#records-table th a", has_text="取得価額").click()
     page.wait_for_url("**sort=acquisition_cost**")
     assert page.locator("#records .chip").inner_text() == "区分別: 学校"  # the filter stays
+    page.select_option("select[name=fiscal_year]", "2025")
+    page.get_by_role("button", name="表示").click()
+    page.wait_for_url("**fiscal_year=2025**")
+    assert page.locator("#records .chip").inner_text() == "区分別: 学校"  # and another year keeps it
     page.screenshot(path=str(ARTIFACTS / "dashboard-drilldown.png"), full_page=True)
 
 
