@@ -45,7 +45,7 @@ class WhatIf:
 
     base_year: int
     years: pd.DataFrame  # fiscal_year, then value / numerator / denominator of "planned" and "nothing" (NaN: undefined)
-    renewals: pd.DataFrame  # fiscal_year, code, name, acquisition_cost, planned_cost
+    renewals: pd.DataFrame  # fiscal_year, code (work order), asset_code, name, acquisition_cost, planned_cost
     disposals: pd.DataFrame  # fiscal_year, code, name, acquisition_cost
 
     def as_dict(self) -> dict[str, Any]:
@@ -112,12 +112,12 @@ def aging_whatif(data: KpiData, *, fiscal_year: int, years: int = 10, convention
 
 
 def _renewals(work_orders: pd.DataFrame, stock: pd.DataFrame, fiscal_year: int, years: int) -> pd.DataFrame:
-    """Each held asset's first open renewal with a cost planned in the horizon."""
+    """Each held asset's first open renewal with a cost planned in the horizon (one with no date is left out)."""
     planned_on = pd.to_datetime(work_orders["planned_on"])
     year = to_fiscal_year(planned_on)
+    in_horizon = ((year > fiscal_year) & (year <= fiscal_year + years)).fillna(False).astype(bool)  # no date: out
     open_ = work_orders[(work_orders["kind"] == "renewal") & work_orders["status"].isin(OPEN_STATUSES)
-                        & work_orders["planned_cost"].notna() & (year > fiscal_year)
-                        & (year <= fiscal_year + years)]
+                        & work_orders["planned_cost"].notna() & in_horizon]
     open_ = open_.assign(planned_on=planned_on[open_.index], fiscal_year=year[open_.index].astype("int64"))
     first = open_.sort_values(["planned_on", "code"]).drop_duplicates("asset_id")
     return first.merge(stock[["id", "code", "name", "acquisition_cost"]].rename(

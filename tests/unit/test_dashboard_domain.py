@@ -38,7 +38,8 @@ class TestAgingWhatIf:
               (2, "B", "橋", "bridge", 2, D("2006-05-01"), 3_000_000, 30, D("2029-09-30"))]
     WORK = [(1, "W-R", 1, "renewal", "planned", "planned", D("2027-07-01"), 1_500_000, None, None),
             (2, "W-X", 2, "renewal", "planned", "cancelled", D("2027-07-01"), 9_000_000, None, None),  # not open
-            (3, "W-Y", 2, "renewal", "planned", "planned", D("2040-07-01"), 9_000_000, None, None)]  # past horizon
+            (3, "W-Y", 2, "renewal", "planned", "planned", D("2040-07-01"), 9_000_000, None, None),  # past horizon
+            (4, "W-Z", 2, "renewal", "planned", "planned", None, 9_000_000, None, None)]  # no date
 
     def test_two_curves(self):
         result = aging_whatif(data(self.ASSETS, self.WORK), fiscal_year=2025, years=10)
