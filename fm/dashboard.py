@@ -16,7 +16,7 @@ import pandas as pd
 from sqlalchemy.orm import Session
 
 from fm import service
-from fm.errors import NotFoundError, ValidationError
+from fm.errors import NotFound, ValidationError
 from fm.fiscal import fiscal_year as fiscal_year_of
 from fm.io import store
 from fm.kpi import INDICATORS, KpiData, available_years, measure, summary
@@ -49,13 +49,13 @@ class Records:
         return available_years(self.data)
 
     def check(self, indicator: str | None, fiscal_year: int) -> None:
-        """Raise NotFoundError for an unknown indicator or a fiscal year with no data."""
+        """Raise NotFound for an unknown indicator or a fiscal year with no data."""
         if indicator is not None and indicator not in INDICATORS:
-            raise NotFoundError(f"unknown indicator {indicator!r}; choose from {', '.join(INDICATORS)}")
+            raise NotFound(f"unknown indicator {indicator!r}; choose from {', '.join(INDICATORS)}")
         years = self.years
         if fiscal_year not in years:
             known = f"{years[0]}–{years[-1]}" if years else "none: load records first (fm demo)"
-            raise NotFoundError(f"no data for fiscal year {fiscal_year}; years with data: {known}")
+            raise NotFound(f"no data for fiscal year {fiscal_year}; years with data: {known}")
 
     def labels(self, by: str) -> pd.DataFrame:
         """Keys and names of a breakdown's groups, in display order (none for departments and plans)."""
@@ -131,7 +131,7 @@ def _list(loaded: Records, indicator: str, fiscal_year: int, groups: dict[str, s
     try:
         cut = sorted_page(frame, indicator, sort=sort, order=order, page=page, per_page=per_page)
     except PageOutOfRange as exc:
-        raise NotFoundError(str(exc)) from None
+        raise NotFound(str(exc)) from None
     except ValueError as exc:
         raise ValidationError(str(exc)) from None
     link = LINKS[indicator]
@@ -225,7 +225,7 @@ def indicator_detail(session: Session, indicator: str, *, fiscal_year: int | Non
     loaded = Records.load(session)
     year = _year(loaded, fiscal_year)
     if year is None:
-        raise NotFoundError("no fiscal year has data yet: load records first (fm demo)")
+        raise NotFound("no fiscal year has data yet: load records first (fm demo)")
     loaded.check(indicator, year)
     trends = _trends(loaded, convention)
     return {"years": loaded.years, "year": year,
@@ -244,7 +244,7 @@ def yearly_report(session: Session, *, fiscal_year: int | None = None,
     loaded = Records.load(session)
     year = _year(loaded, fiscal_year)
     if year is None:
-        raise NotFoundError("no fiscal year has data yet: load records first (fm demo)")
+        raise NotFound("no fiscal year has data yet: load records first (fm demo)")
     trends = _trends(loaded, convention)
     return {"year": year, "fiscal_years": trends["fiscal_years"],
             "cards": [row for row in trends["rows"] if row["fiscal_year"] == year],

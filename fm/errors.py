@@ -19,5 +19,5 @@ class DatabaseError(FmError):
     """The configured database cannot be used: bad URL, unreachable, no PostGIS, old schema."""
 
 
-class NotFoundError(FmError):
-    """Something asked for by name or number that does not exist: a fiscal year with no data, a page."""
+class NotFound(FmError, LookupError):
+    """A record asked for by its code does not exist (HTTP 404)."""

@@ -16,7 +16,7 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 
 from fm import dashboard as dash
-from fm.errors import NotFoundError, ValidationError
+from fm.errors import NotFound, ValidationError
 from fm.kpi import INDICATORS
 from fm.kpi.breakdown import DIMENSIONS
 from fm.kpi.drilldown import COLUMNS
@@ -41,7 +41,7 @@ def _whole(name: str, default: int, low: int, high: int) -> int:
 
 def _indicator(indicator: str) -> str:
     if indicator not in INDICATORS:
-        raise NotFoundError(f"unknown indicator {indicator!r}; choose from {', '.join(INDICATORS)}")
+        raise NotFound(f"unknown indicator {indicator!r}; choose from {', '.join(INDICATORS)}")
     return indicator
 
 
@@ -179,7 +179,7 @@ def export(indicator: str, fmt: str) -> Response:
     """Every row of a drill-down list (all pages, the list's order) as CSV (UTF-8 with BOM) or Excel."""
     indicator = _indicator(indicator)
     if fmt not in ("csv", "xlsx"):
-        raise NotFoundError(f"export as csv or xlsx, not {fmt!r}")
+        raise NotFound(f"export as csv or xlsx, not {fmt!r}")
     arguments = _list_arguments()
     with session() as active:
         frame = dash.kpi_list_export(active, indicator, **arguments)

@@ -6,7 +6,7 @@ import sqlalchemy as sa
 from flask import Flask, Response, render_template, request
 from werkzeug.exceptions import HTTPException
 
-from fm.errors import DatabaseError, FmError, NotFoundError, ValidationError
+from fm.errors import DatabaseError, FmError, NotFound, ValidationError
 from fm.web.api import json_response
 from fm.web.context import database
 
@@ -37,8 +37,8 @@ def init_app(app: Flask) -> None:
     def invalid(exc: ValidationError):
         return error_response(400, str(exc))
 
-    @app.errorhandler(NotFoundError)
-    def not_found(exc: NotFoundError):
+    @app.errorhandler(NotFound)
+    def not_found(exc: NotFound):
         return error_response(404, str(exc))
 
     @app.errorhandler(FmError)

@@ -19,7 +19,8 @@ from clirun import run
 from fm.config import Config
 from fm.db import Database, migrate
 from fm.model import Asset, WorkOrder
-from test_browser import ARTIFACTS, CHROMIUM_FLAGS, _chromium
+import chromium
+from test_browser import ARTIFACTS
 
 pytestmark = pytest.mark.browser
 VIEWPORTS = {"desktop": {"width": 1366, "height": 768}, "tablet": {"width": 768, "height": 1024}}
@@ -65,9 +66,9 @@ def live_url(tmp_path_factory):
 def browser():
     from playwright.sync_api import sync_playwright
 
-    executable = _chromium()
+    executable = chromium.executable()
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_FLAGS)
+        browser = playwright.chromium.launch(executable_path=executable, args=chromium.FLAGS)
         yield browser
         browser.close()
 

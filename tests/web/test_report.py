@@ -31,9 +31,9 @@ def test_report_errors_are_one_line(db_url, tmp_path, args, message):
 
 @pytest.mark.browser
 def test_pdf_report_is_one_a4_page(tmp_path):
-    from test_browser import _chromium
+    import chromium
 
-    _chromium()  # skips without Chromium (fails under CI=true)
+    chromium.executable()  # skips without Chromium (fails under CI=true)
     url = f"sqlite:///{tmp_path / 'fm.sqlite3'}"
     database = Database(url)
     with database.connect() as connection:
