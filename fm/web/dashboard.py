@@ -165,7 +165,9 @@ def indicator_page(indicator: str) -> str:
                            card=page["card"], chips=chips, trend=page["trend"],
                            chart=figures.trend_chart(page["trend"], width=720, height=240),
                            breakdowns=page["breakdowns"], listing=page["list"], columns=COLUMNS[indicator],
-                           categories=page["categories"], query=_query())
+                           categories=page["categories"], query=_query(),
+                           districts={g["name"]: g for b in page["breakdowns"] if b["by"] == "district"
+                                      for g in b["groups"] if g["name"]})
 
 
 def _query() -> dict[str, str]:

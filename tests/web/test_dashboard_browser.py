@@ -142,6 +142,8 @@ def test_drill_down_in_english_on_a_tablet(open_page, live_url):
     page.goto(f"{live_url}/dashboard/reactive_repairs?fiscal_year=2025&lang=en&per_page=20")
     assert page.locator("h1").inner_text() == "Reactive repairs after sudden failure"
     assert page.locator("#records-table tbody tr").count() == 20
+    assert page.locator("#records-table tbody tr td:nth-child(5)").first.inner_text() in (
+        "Kamakura", "Koshigoe", "Fukasawa", "Ofuna", "Tamanawa")  # district names in English too
     page.get_by_role("link", name="Next →").click()
     page.wait_for_url("**page=2**")
     assert "Page 2 of 4" in page.locator(".pager").inner_text()
