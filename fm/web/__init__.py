@@ -25,12 +25,14 @@ def create_app(config: Config | None = None) -> Flask:
     app.extensions["fm.database"] = Database(config.database_url)
     app.jinja_env.globals["fm_version"] = __version__
 
-    from fm.web import api, errors, i18n, maps, views
+    from fm.web import api, dashboard, errors, i18n, maps, views
 
     i18n.init_app(app)
     errors.init_app(app)
     app.register_blueprint(views.blueprint)
     app.register_blueprint(api.blueprint, url_prefix="/api")
+    app.register_blueprint(dashboard.pages)
+    app.register_blueprint(dashboard.api, url_prefix="/api")
     app.register_blueprint(maps.blueprint)
     app.register_blueprint(maps.api, url_prefix="/api")
     return app

@@ -1,0 +1,191 @@
+"""Charts as SVG made on the server: no script, no chart library, no request leaving the app.
+
+The SVG is inlined in the page, so its text is drawn by the browser with the page's
+fonts (Japanese glyphs included) and prints like the rest of the page. Colours come from
+CSS classes (``fm.css``); every point carries a ``<title>`` that the browser shows on hover.
+Legends are left to the HTML around the chart, where text wraps.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+from markupsafe import Markup, escape
+
+RIGHT, TOP, BOTTOM = 20, 10, 24
+CHAR_WIDTH = 6.4  # of a tick label at 11 px, for the left margin
+
+
+@dataclass(frozen=True)
+class Series:
+    """One line (or one stack of bars): a name for titles, a value per x (None: no value), a CSS class."""
+
+    name: str
+    values: Sequence[float | None]
+    css: str
+    dashed: bool = False
+
+
+@dataclass(frozen=True)
+class Mark:
+    """A single point drawn apart from the lines, e.g. a published figure."""
+
+    x: int
+    value: float
+    label: str
+    css: str = "mark"
+
+
+@dataclass(frozen=True)
+class Level:
+    """A horizontal line across the chart: a target, an average."""
+
+    value: float
+    label: str
+    css: str
+    dashed: bool = True
+
+
+@dataclass(frozen=True)
+class Frame:
+    """The plotting area and its scales."""
+
+    xs: Sequence[int]
+    top: float
+    width: int
+    height: int
+    ticks: list[float] = field(default_factory=list)
+    bars: bool = False  # x values at the middle of equal slots rather than from edge to edge
+    left: float = 40.0  # the left margin, where the tick labels are
+
+    def x(self, value: int) -> float:
+        index, count, plot = self.xs.index(value), len(self.xs), self.width - self.left - RIGHT
+        if self.bars or count == 1:
+            return self.left + (index + 0.5) * plot / count
+        return self.left + index * plot / (count - 1)
+
+    def y(self, value: float) -> float:
+        return TOP + (self.top - value) * (self.height - TOP - BOTTOM) / self.top
+
+
+def nice_top(value: float) -> tuple[float, float]:
+    """A round upper bound at or above ``value`` and the tick step that divides it in 4 or 5.
+
+    >>> nice_top(69.5), nice_top(23_081.69), nice_top(0)
+    ((80.0, 20.0), (25000.0, 5000.0), (1.0, 0.25))
+    """
+    if value <= 0:
+        return 1.0, 0.25
+    magnitude = 10 ** math.floor(math.log10(value))
+    for step in (0.1, 0.2, 0.25, 0.5, 1, 2, 2.5, 5, 10):
+        step = float(step * magnitude)
+        if value <= step * 5:
+            return float(math.ceil(value / step - 1e-9) * step if value / step > 4 else 4 * step), step
+    raise AssertionError("unreachable")
+
+
+def _frame(xs: Sequence[int], highest: float, width: int, height: int, top: float | None,
+           tick: Callable[[float], str], bars: bool = False) -> Frame:
+    top_value, step = nice_top(highest) if top is None else (top, top / 4)
+    ticks = [i * step for i in range(int(round(top_value / step)) + 1)]
+    left = 10 + CHAR_WIDTH * max(len(tick(t)) for t in ticks)  # room for the longest tick label
+    return Frame(list(xs), top_value, width, height, ticks, bars, left)
+
+
+def _axes(frame: Frame, tick: Callable[[float], str], label_x: Callable[[int], str]) -> list[str]:
+    parts = []
+    roomy = (frame.height - TOP - BOTTOM) / max(len(frame.ticks) - 1, 1) >= 14  # else label the ends only
+    for i, value in enumerate(frame.ticks):
+        y = frame.y(value)
+        label = tick(value) if roomy or i in (0, len(frame.ticks) - 1) else ""
+        parts.append(f'<line class="grid" x1="{frame.left:.1f}" x2="{frame.width - RIGHT}" y1="{y:.1f}" '
+                     f'y2="{y:.1f}"/><text class="tick" x="{frame.left - 4:.1f}" y="{y + 4:.1f}" '
+                     f'text-anchor="end">{escape(label)}</text>')
+    every = max(1, math.ceil(len(frame.xs) / max(1, (frame.width - frame.left - RIGHT) // 40)))
+    last = len(frame.xs) - 1
+    for i, x in enumerate(frame.xs):
+        if (last - i) % every == 0:  # counted from the last, which is always labelled
+            parts.append(f'<text class="tick" x="{frame.x(x):.1f}" y="{frame.height - 6}" text-anchor="middle">'
+                         f'{escape(label_x(x))}</text>')
+    return parts
+
+
+def _svg(frame: Frame, title: str, parts: list[str]) -> Markup:
+    return Markup(f'<svg class="chart" viewBox="0 0 {frame.width} {frame.height}" role="img" '
+                  f'xmlns="http://www.w3.org/2000/svg" preserveAspectRatio="xMidYMid meet">'
+                  f'<title>{escape(title)}</title>' + "".join(parts) + "</svg>")
+
+
+def line_chart(xs: Sequence[int], series: Sequence[Series], *, title: str, fmt: Callable[[float], str],
+               tick: Callable[[float], str] | None = None, label_x: Callable[[int], str] = str,
+               levels: Sequence[Level] = (), marks: Sequence[Mark] = (), top: float | None = None,
+               width: int = 360, height: int = 170) -> Markup:
+    """Lines over ``xs`` (fiscal years) with horizontal ``levels`` (targets) and separate ``marks``.
+
+    ``fmt`` writes a value with its unit (in titles), ``tick`` an axis label (default
+    ``fmt``); ``top`` fixes the scale's top (100 for a share).
+
+    Examples
+    --------
+    >>> svg = line_chart([2024, 2025], [Series("率", [40.0, 52.3], "s0")], title="策定率", fmt="{:.1f} %".format,
+    ...                  levels=[Level(100.0, "目標", "target")], top=100.0)
+    >>> svg.count("<circle"), "<title>2025: 52.3 %</title>" in svg
+    (2, True)
+    """
+    values = [v for s in series for v in s.values if v is not None] + [lv.value for lv in levels] + [
+        m.value for m in marks]
+    frame = _frame(xs, max(values, default=0.0), width, height, top, tick or fmt)
+    parts = _axes(frame, tick or fmt, label_x)
+    for level in levels:
+        y = frame.y(level.value)
+        parts.append(f'<line class="{level.css}{" dashed" if level.dashed else ""}" x1="{frame.left:.1f}" '
+                     f'x2="{width - RIGHT}" y1="{y:.1f}" y2="{y:.1f}"><title>{escape(level.label)}: '
+                     f'{escape(fmt(level.value))}</title></line>')
+    for line in series:
+        points = [(frame.x(x), frame.y(v), x, v) for x, v in zip(xs, line.values) if v is not None]
+        path = " ".join(f"{px:.1f},{py:.1f}" for px, py, _, _ in points)
+        parts.append(f'<polyline class="line {line.css}{" dashed" if line.dashed else ""}" points="{path}"/>')
+        parts += [f'<circle class="dot {line.css}" cx="{px:.1f}" cy="{py:.1f}" r="3"><title>{escape(label_x(x))}: '
+                  f'{escape(fmt(v))}</title></circle>' for px, py, x, v in points]
+    for mark in marks:
+        if mark.x in frame.xs:
+            px, py = frame.x(mark.x), frame.y(mark.value)
+            parts.append(f'<path class="{mark.css}" d="M{px:.1f},{py - 6:.1f} l6,6 l-6,6 l-6,-6 z">'
+                         f'<title>{escape(mark.label)} ({escape(label_x(mark.x))}): {escape(fmt(mark.value))}'
+                         f'</title></path>')
+    return _svg(frame, title, parts)
+
+
+def bar_chart(xs: Sequence[int], stacks: Sequence[Series], *, title: str, fmt: Callable[[float], str],
+              tick: Callable[[float], str] | None = None, label_x: Callable[[int], str] = str,
+              levels: Sequence[Level] = (), width: int = 720, height: int = 240) -> Markup:
+    """Stacked bars over ``xs`` (one stack per series) with horizontal ``levels`` (averages).
+
+    >>> svg = bar_chart([2026, 2027], [Series("建物", [1.0, 2.0], "g0"), Series("道路", [1.0, 1.0], "g1")],
+    ...                 title="更新費用", fmt="{:.1f}".format)
+    >>> svg.count("<rect")
+    4
+    """
+    totals = [sum(s.values[i] or 0 for s in stacks) for i in range(len(xs))]
+    frame = _frame(xs, max(totals + [lv.value for lv in levels], default=0.0), width, height, None, tick or fmt,
+                   bars=True)
+    parts = _axes(frame, tick or fmt, label_x)
+    slot = (width - frame.left - RIGHT) / max(len(xs), 1)
+    for i, x in enumerate(xs):
+        base, left = 0.0, frame.x(x) - slot * 0.35
+        for stack in stacks:
+            value = stack.values[i] or 0.0
+            if value:
+                y_top, y_base = frame.y(base + value), frame.y(base)
+                parts.append(f'<rect class="{stack.css}" x="{left:.1f}" y="{y_top:.1f}" width="{slot * 0.7:.1f}" '
+                             f'height="{y_base - y_top:.1f}"><title>{escape(label_x(x))} {escape(stack.name)}: '
+                             f'{escape(fmt(value))}</title></rect>')
+            base += value
+    for level in levels:
+        y = frame.y(level.value)
+        parts.append(f'<line class="{level.css}{" dashed" if level.dashed else ""}" x1="{frame.left:.1f}" '
+                     f'x2="{width - RIGHT}" y1="{y:.1f}" y2="{y:.1f}"><title>{escape(level.label)}: '
+                     f'{escape(fmt(level.value))}</title></line>')
+    return _svg(frame, title, parts)

@@ -1,0 +1,213 @@
+"""The indicator dashboard: its pages, its JSON endpoints and its CSV / Excel exports.
+
+Each route parses its arguments, calls one function of :mod:`fm.dashboard` and renders,
+serialises or exports the result; the pages draw their charts from the very data the
+JSON endpoints return.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+
+import pandas as pd
+from flask import Blueprint, Response, render_template, request, url_for
+from flask_babel import get_locale
+from flask_babel import gettext as _
+
+from fm import dashboard as dash
+from fm.errors import NotFound, ValidationError
+from fm.kpi import INDICATORS
+from fm.kpi.breakdown import DIMENSIONS
+from fm.kpi.drilldown import COLUMNS
+from fm.web import figures
+from fm.web.api import _convention, _fiscal_year, json_response
+from fm.web.context import session
+
+pages = Blueprint("dashboard", __name__)
+api = Blueprint("dashboard_api", __name__)
+GROUP_PARAMETERS = ("category", "district", "department", "plan")
+
+
+def _whole(name: str, default: int, low: int, high: int) -> int:
+    """Query parameter ``name``: a whole number from ``low`` to ``high``."""
+    raw = request.args.get(name)
+    if raw is None:
+        return default
+    if not re.fullmatch(r"[0-9]{1,6}", raw) or not low <= int(raw) <= high:
+        raise ValidationError(f"{name} must be a whole number from {low} to {high}, got {raw!r}")
+    return int(raw)
+
+
+def _indicator(indicator: str) -> str:
+    if indicator not in INDICATORS:
+        raise NotFound(f"unknown indicator {indicator!r}; choose from {', '.join(INDICATORS)}")
+    return indicator
+
+
+def _groups() -> dict[str, str]:
+    return {name: request.args[name] for name in GROUP_PARAMETERS if name in request.args}
+
+
+def _list_arguments() -> dict:
+    return {"fiscal_year": _fiscal_year(required=True), "groups": _groups(), "sort": request.args.get("sort"),
+            "order": request.args.get("order"), "convention": _convention()}
+
+
+# JSON: the data of every card, chart and list -------------------------------------------------
+
+@api.get("/kpi/trends")
+def trends() -> Response:
+    """Every indicator over every fiscal year with data, with its target and published figure."""
+    with session() as active:
+        return json_response(dash.kpi_trends(active, convention=_convention()))
+
+
+@api.get("/kpi/<indicator>/breakdown")
+def breakdown(indicator: str) -> Response:
+    """The indicator in ?fiscal_year per group of ?by (category, district, department or plan)."""
+    indicator = _indicator(indicator)
+    by = request.args.get("by", DIMENSIONS[indicator][0])
+    with session() as active:
+        return json_response(dash.kpi_breakdown(active, indicator, fiscal_year=_fiscal_year(required=True), by=by,
+                                                convention=_convention()))
+
+
+@api.get("/kpi/<indicator>/list")
+def records_page(indicator: str) -> Response:
+    """One page (?page, ?per_page) of the records behind a figure, sorted (?sort, ?order), of some groups."""
+    indicator = _indicator(indicator)
+    arguments = _list_arguments()
+    with session() as active:
+        return json_response(dash.kpi_list(active, indicator, page=_whole("page", 1, 1, 999_999),
+                                           per_page=_whole("per_page", 50, 1, 500), **arguments))
+
+
+@api.get("/kpi/aging_ratio/whatif")
+def whatif() -> Response:
+    """The aging ratio over the ?years (10) fiscal years after ?fiscal_year: planned work against doing nothing."""
+    with session() as active:
+        return json_response(dash.whatif(active, fiscal_year=_fiscal_year(required=True),
+                                         years=_whole("years", 10, 1, 50), convention=_convention()))
+
+
+@api.get("/renewal")
+def renewal() -> Response:
+    """The renewal-cost projection from ?start (default: next fiscal year) over ?years (40)."""
+    start = _fiscal_year_named("start")
+    with session() as active:
+        return json_response(dash.renewal(active, start=start, years=_whole("years", 40, 1, 100)))
+
+
+def _fiscal_year_named(name: str) -> int | None:
+    raw = request.args.get(name)
+    if raw is not None and (not re.fullmatch(r"[0-9]{4}", raw) or not 1900 <= int(raw) <= 2200):
+        raise ValidationError(f"{name} must be a year such as 2026, got {raw!r}")
+    return None if raw is None else int(raw)
+
+
+# Pages ----------------------------------------------------------------------------------------
+
+@pages.app_template_filter("num")
+def num(value: float | None, decimals: int = 0) -> str:
+    """A figure with thousands separators (an em dash when undefined)."""
+    return figures.number(value, decimals)
+
+
+@pages.context_processor
+def words() -> dict:
+    """Translated names of list columns, coded values and on-track states, for the templates."""
+    columns = {"code": _("Code"), "name": _("Name"), "category": _("Category"), "district": _("District"),
+               "covered": _("Plan"), "plan_code": _("Plan code"), "owner_department": _("Department"),
+               "utilisation": _("Use"), "current_use": _("Current use"), "since": _("Since"),
+               "area_m2": _("Area (m²)"), "acquisition_date": _("Acquired"), "useful_life_years": _("Life (years)"),
+               "acquisition_cost": _("Acquisition cost (yen)"),
+               "accumulated_depreciation": _("Accumulated depreciation (yen)"), "book_value": _("Book value (yen)"),
+               "title": _("Plan"), "fiscal_year": _("Fiscal year"), "planned_amount": _("Planned (yen)"),
+               "executed_amount": _("Executed (yen)"), "unexecuted_amount": _("Not executed (yen)"),
+               "asset_code": _("Asset"), "asset_name": _("Asset name"), "kind": _("Kind"), "cause": _("Cause"),
+               "completed_on": _("Completed"), "actual_cost": _("Cost (yen)")}
+    values = {"preventive": _("preventive"), "reactive": _("reactive"), "underused": _("underused"),
+              "unused": _("unused"), "sudden_failure": _("sudden failure"),
+              "inspection_finding": _("inspection finding"), "planned": _("planned"), "disaster": _("disaster"),
+              "complaint": _("complaint"), "other": _("other")}
+    dimensions = {"category": _("By category"), "district": _("By district"), "department": _("By department"),
+                  "plan": _("By plan")}
+    track = {True: _("on track"), False: _("behind"), None: _("cannot tell")}
+    return {"column_names": columns, "value_names": values, "dimension_names": dimensions, "track_names": track}
+
+@pages.get("/dashboard")
+def index() -> str:
+    """Cards and trends of every indicator, the aging ratio by category, the what-if and the renewal chart."""
+    with session() as active:
+        page = dash.overview(active, fiscal_year=_fiscal_year(), convention=_convention())
+    if page["year"] is None:
+        return render_template("dashboard.html", years=[], year=None)
+    trends = {t["indicator"]: t for t in page["trends"]}
+    return render_template(
+        "dashboard.html", years=page["years"], year=page["year"], cards=page["cards"], trends=trends,
+        charts={key: figures.trend_chart(trend) for key, trend in trends.items()}, aging=page["aging"],
+        whatif=page["whatif"], whatif_chart=figures.whatif_chart(page["whatif"]), projection=page["renewal"],
+        renewal_chart=figures.renewal_chart(page["renewal"]), groups=figures.group_names())
+
+
+@pages.get("/dashboard/<indicator>")
+def indicator_page(indicator: str) -> str:
+    """One indicator: its trend, its breakdowns (each bar a link) and the records behind it, page by page."""
+    with session() as active:
+        page = dash.indicator_detail(active, _indicator(indicator), fiscal_year=_fiscal_year(), groups=_groups(),
+                                     sort=request.args.get("sort"), order=request.args.get("order"),
+                                     page=_whole("page", 1, 1, 999_999), per_page=_whole("per_page", 50, 1, 500),
+                                     convention=_convention())
+    names = {(b["by"], g["key"] or "none"): g for b in page["breakdowns"] for g in b["groups"]}
+    chips = [(by, names.get((by, key))) for by, key in page["list"]["groups"].items()]
+    return render_template("indicator.html", years=page["years"], year=page["year"], indicator=indicator,
+                           card=page["card"], chips=chips, trend=page["trend"],
+                           chart=figures.trend_chart(page["trend"], width=720, height=240),
+                           breakdowns=page["breakdowns"], listing=page["list"], columns=COLUMNS[indicator],
+                           categories=page["categories"], query=_query(),
+                           districts={g["name"]: g for b in page["breakdowns"] if b["by"] == "district"
+                                      for g in b["groups"] if g["name"]})
+
+
+def _query() -> dict[str, str]:
+    """The request's list parameters, to build links that change one of them."""
+    keep = ("fiscal_year", "sort", "order", "per_page", "convention", *GROUP_PARAMETERS)
+    return {k: v for k, v in request.args.items() if k in keep}
+
+
+@pages.get("/dashboard/<indicator>/records.<fmt>")
+def export(indicator: str, fmt: str) -> Response:
+    """Every row of a drill-down list (all pages, the list's order) as CSV (UTF-8 with BOM) or Excel."""
+    indicator = _indicator(indicator)
+    if fmt not in ("csv", "xlsx"):
+        raise NotFound(f"export as csv or xlsx, not {fmt!r}")
+    arguments = _list_arguments()
+    with session() as active:
+        frame = dash.kpi_list_export(active, indicator, **arguments)
+    name = f"{indicator}-{arguments['fiscal_year']}.{fmt}"
+    if fmt == "csv":
+        body = frame.to_csv(index=False, lineterminator="\r\n").encode("utf-8-sig")
+        mimetype = "text/csv; charset=utf-8"
+    else:
+        buffer = io.BytesIO()
+        with pd.ExcelWriter(buffer, engine="openpyxl") as writer:
+            frame.to_excel(writer, sheet_name=indicator[:31], index=False)
+        body = buffer.getvalue()
+        mimetype = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    return Response(body, mimetype=mimetype, headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+
+@pages.get("/dashboard/report")
+def report() -> str:
+    """The yearly one-page report for the council (A4, prints as is), Japanese unless ?lang=en."""
+    with session() as active:
+        page = dash.yearly_report(active, fiscal_year=_fiscal_year(), convention=_convention())
+    year = page["year"]
+    trends = {t["indicator"]: t for t in page["trends"]}
+    return render_template("report.html", year=year, cards=page["cards"], trends=trends,
+                           trend_years=page["fiscal_years"],
+                           charts={k: figures.trend_chart(t, width=320, height=84) for k, t in trends.items()},
+                           whatif=page["whatif"], whatif_chart=figures.whatif_chart(page["whatif"], width=380, height=150),
+                           projection=page["renewal"], lang=str(get_locale()),
+                           dashboard_url=url_for("dashboard.index", fiscal_year=year))

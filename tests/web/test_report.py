@@ -1,0 +1,51 @@
+"""fm report: the yearly one-page report as a self-contained HTML file, or a one-page A4 PDF."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from clirun import run
+from fm.db import Database, migrate
+
+
+def test_html_report_stands_alone(demo_url, tmp_path):
+    out = tmp_path / "report.html"
+    result = run(demo_url, "report", "--fiscal-year", "2025", str(out))
+    assert result.exit_code == 0, result.output
+    page = out.read_text(encoding="utf-8")
+    assert "2025年度 公共施設マネジメント指標" in page and page.count("<svg") == 7  # six trends, the what-if
+    assert "52.3" in page and "9,039.08" in page and "有形固定資産減価償却率" in page
+    assert not re.search(r'(src|href)="(https?:)?//', page) and "<link" not in page and "<script" not in page
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["--fiscal-year", "1999", "r.html"], "no data for fiscal year 1999"),
+    (["--fiscal-year", "2025", "r.docx"], "written as .html or .pdf"),
+])
+def test_report_errors_are_one_line(db_url, tmp_path, args, message):
+    result = run(db_url, "report", *args[:-1], str(tmp_path / args[-1]))
+    assert result.exit_code == 1 and message in result.stderr
+
+
+@pytest.mark.browser
+def test_pdf_report_is_one_a4_page(tmp_path):
+    import chromium
+
+    chromium.executable()  # skips without Chromium (fails under CI=true)
+    url = f"sqlite:///{tmp_path / 'fm.sqlite3'}"
+    database = Database(url)
+    with database.connect() as connection:
+        migrate.upgrade(connection)
+    database.dispose()
+    assert run(url, "demo").exit_code == 0
+    out = tmp_path / "report.pdf"
+    result = run(url, "report", "--fiscal-year", "2025", str(out))
+    assert result.exit_code == 0, result.output
+    pdf = out.read_bytes()
+    assert pdf.startswith(b"%PDF") and re.findall(rb"/Count (\d+)", pdf) == [b"1"]
+    width, height = (float(v) for v in re.search(rb"/MediaBox \[0 0 ([\d.]+) ([\d.]+)\]", pdf).groups())
+    assert (round(width), round(height)) == (595, 842)  # A4 in points
+    # The Japanese is drawn with a font that has its glyphs (fonts-noto-cjk), not as empty boxes.
+    assert re.search(rb"/FontName /[A-Z]{6}\+NotoSans(Mono)?CJK", pdf), "no CJK font in the PDF"
