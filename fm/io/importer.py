@@ -1,0 +1,272 @@
+"""Import a file into the database, all or nothing: validate every row, then add or update in bulk.
+
+Records are matched on their key (an asset's or work order's or parcel's code; an
+inspection's asset and day). A matched record is updated only in the columns the
+file has; one whose values are all equal is left alone. A parcel row may carry its
+current use, which becomes (or updates) the parcel's use from ``use_since``.
+
+Everything happens in the caller's transaction: if any row is bad, nothing is
+written, and the error lists every problem. Writes are bulk: binary COPY on
+PostgreSQL, executemany on SQLite.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import shapely
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from fm.db.types import SRID, Geometry
+from fm.errors import FmError
+from fm.io import files, store
+from fm.io.columns import KINDS, Kind
+from fm.io.coordinates import parse_crs
+from fm.io.problems import Problem, Rejected
+from fm.io.validate import Checked, References, validate
+from fm.model import metadata
+
+TABLES = {"assets": "assets", "inspections": "inspections", "work_orders": "work_orders",
+          "parcels": "land_parcels"}
+USE_FIELDS = {"use_since": "valid_from", "current_use": "current_use", "utilisation": "utilisation"}
+
+
+@dataclass
+class Counts:
+    added: int = 0
+    updated: int = 0
+    unchanged: int = 0
+
+
+def import_file(session: Session, kind_name: str, path: Path, *, layer: str | None = None,
+                sheet: str | None = None, crs: int | None = None, encoding: str | None = None,
+                dry_run: bool = False, today: date | None = None) -> dict[str, Any]:
+    """Import ``path`` as records of ``kind_name``; return what was (or, dry run, would be) done."""
+    kind = KINDS.get(kind_name)
+    if kind is None or not kind.importable:
+        importable = ", ".join(k for k, v in KINDS.items() if v.importable)
+        raise FmError(f"fm imports {importable}, not {kind_name}")
+    if crs is not None:
+        parse_crs(crs)
+    table = files.read(path, layer=layer, sheet=sheet, encoding=encoding, kind=kind.name)
+    checked = validate(kind, table, references=_references(session, kind), crs=crs,
+                       today=today or date.today(), source=path.name)
+    records = _records(session, kind, checked)
+    existing = _existing(session, kind, records)
+    ambiguous = existing[existing.duplicated(list(_db_key(kind)), keep=False)]
+    if len(ambiguous):
+        _reject_ambiguous(kind, records, ambiguous, table.rows, path.name)
+    counts = Counts()
+    merged = records.merge(existing, how="left", on=list(_db_key(kind)), suffixes=("", "_old"),
+                           indicator=True)
+    new = merged["_merge"] == "left_only"
+    changed = ~new & _differs(merged, [c for c in records.columns if c not in _db_key(kind)
+                                       and not c.startswith("use_")])
+    counts.added = int(new.sum())
+    uses = _use_changes(session, kind, merged) if kind.name == "parcels" else None
+    use_changed = uses["changed"] if uses is not None else pd.Series(False, index=merged.index)
+    counts.updated = int((~new & (changed | use_changed)).sum())
+    counts.unchanged = len(merged) - counts.added - counts.updated
+    if not dry_run:
+        try:
+            _write(session, kind, merged, new, changed, records.columns)
+            if uses is not None:
+                _write_uses(session, merged, uses)
+            session.flush()
+        except sa.exc.IntegrityError as exc:
+            raise FmError(f"{path.name}: the database refused the import, nothing was written: "
+                          f"{str(exc.orig).strip().splitlines()[0]}") from None
+    return {"kind": kind.name, "file": path.name, "format": table.format, "added": counts.added,
+            "updated": counts.updated, "unchanged": counts.unchanged, "dry_run": dry_run}
+
+
+def _references(session: Session, kind: Kind) -> References:
+    refers = {c.refers for c in kind.columns}
+    return References(
+        categories=frozenset(store.read_categories(session)["code"]) if "category" in refers else frozenset(),
+        districts=frozenset(store.read_table(session, "districts", ["code"])["code"])
+        if "district" in refers else frozenset(),
+        assets=frozenset(store.read_table(session, "assets", ["code"])["code"]) if "asset" in refers
+        else frozenset(),
+    )
+
+
+def _db_key(kind: Kind) -> tuple[str, ...]:
+    return ("asset_id", "inspected_on") if kind.name == "inspections" else ("code",)
+
+
+def _records(session: Session, kind: Kind, checked: Checked) -> pd.DataFrame:
+    """The file's records under the table's column names, codes of districts and assets turned into ids."""
+    frame = checked.frame.copy()
+    if "district" in frame.columns:
+        ids = store.read_table(session, "districts", ["id", "code"]).set_index("code")["id"]
+        frame["district_id"] = frame.pop("district").map(ids).astype("Int64")
+    if "asset_code" in frame.columns:
+        ids = store.read_table(session, "assets", ["id", "code"]).set_index("code")["id"]
+        frame["asset_id"] = frame.pop("asset_code").map(ids).astype("Int64")
+    if checked.geometry is not None:
+        frame["geom"] = checked.geometry.to_numpy(dtype=object)
+    frame = frame.rename(columns={k: f"use_{k}" for k in USE_FIELDS if k != "use_since"})
+    return frame
+
+
+def _existing(session: Session, kind: Kind, records: pd.DataFrame) -> pd.DataFrame:
+    table = metadata.tables[TABLES[kind.name]]
+    columns = ["id", *[c for c in records.columns if c in table.c and c != "id"]]
+    existing = store.read_table(session, table.name, columns)
+    return pd.DataFrame(existing)
+
+
+def _reject_ambiguous(kind: Kind, records: pd.DataFrame, ambiguous: pd.DataFrame, rows: pd.Series,
+                      source: str) -> None:
+    key = list(_db_key(kind))
+    hits = records.reset_index().merge(ambiguous[key].drop_duplicates(), on=key)
+    problems = [Problem(rows.loc[i], "", str(day), "the database holds several inspections of this asset on this "
+                        "day: fm cannot tell which one this row updates") for i, day in
+                zip(hits["index"], hits["inspected_on"])]
+    raise Rejected(source, problems)
+
+
+def _differs(merged: pd.DataFrame, columns: list[str]) -> pd.Series:
+    """Rows where any of ``columns`` differs from the stored value (geometry within 1e-9°)."""
+    differs = np.zeros(len(merged), dtype=bool)
+    for column in columns:
+        new, old = merged[column].to_numpy(dtype=object), merged[f"{column}_old"].to_numpy(dtype=object)
+        if column == "geom":
+            both = ~shapely.is_missing(new) & ~shapely.is_missing(old)
+            same = shapely.is_missing(new) & shapely.is_missing(old)
+            same[both] = shapely.equals_exact(new[both], old[both], tolerance=1e-9) & \
+                (shapely.get_type_id(new[both]) == shapely.get_type_id(old[both]))
+            differs |= ~same
+            continue
+        differs |= np.array([not _equal(a, b) for a, b in zip(new, old)], dtype=bool)
+    return pd.Series(differs, index=merged.index)
+
+
+def _equal(a: Any, b: Any) -> bool:
+    missing_a, missing_b = a is None or a is pd.NA or (isinstance(a, float) and np.isnan(a)), \
+        b is None or b is pd.NA or (isinstance(b, float) and np.isnan(b))
+    if missing_a or missing_b:
+        return missing_a and missing_b
+    return bool(a == b)
+
+
+def _use_changes(session: Session, kind: Kind, merged: pd.DataFrame) -> pd.DataFrame | None:
+    """For parcel rows with a use: whether that use is new or differs from the stored one."""
+    if "use_since" not in merged.columns:
+        return None
+    stored = store.read_table(session, "parcel_uses", ["id", "parcel_id", "valid_from", "current_use",
+                                                      "utilisation"])
+    uses = pd.DataFrame({"parcel_id": merged["id"].astype("Int64"), "valid_from": merged["use_since"],
+                         "current_use": merged.get("use_current_use"), "utilisation": merged.get("use_utilisation")},
+                        index=merged.index)
+    given = uses["valid_from"].notna()
+    found = uses.reset_index().merge(stored, how="left", on=["parcel_id", "valid_from"],
+                                     suffixes=("", "_old")).set_index("index")
+    fields = [f for f in ("current_use", "utilisation") if f"use_{f}" in merged.columns]
+    differs = _differs(found, fields) if fields else pd.Series(False, index=found.index)
+    uses["use_id"] = found["id"].astype("Int64")
+    uses["changed"] = given & (uses["use_id"].isna() | differs)
+    uses["fields"] = [fields] * len(uses)
+    return uses
+
+
+def _write(session: Session, kind: Kind, merged: pd.DataFrame, new: pd.Series, changed: pd.Series,
+           columns: pd.Index) -> None:
+    table = metadata.tables[TABLES[kind.name]]
+    writable = [c for c in columns if c in table.c]
+    if new.any():
+        bulk_insert(session, table, merged.loc[new, writable])
+    if changed.any():
+        bulk_update(session, table, merged.loc[changed, ["id", *[c for c in writable if c not in _db_key(kind)]]])
+
+
+def _write_uses(session: Session, merged: pd.DataFrame, uses: pd.DataFrame) -> None:
+    ids = store.read_table(session, "land_parcels", ["id", "code"]).set_index("code")["id"]
+    uses = uses[uses["changed"]].copy()
+    uses["parcel_id"] = merged.loc[uses.index, "code"].map(ids).astype("Int64")
+    fields = uses["fields"].iloc[0] if len(uses) else []
+    table = metadata.tables["parcel_uses"]
+    adding = uses["use_id"].isna()
+    if adding.any():
+        bulk_insert(session, table, uses.loc[adding, ["parcel_id", "valid_from", *fields]])
+    if (~adding).any():
+        bulk_update(session, table, uses.loc[~adding, ["use_id", *fields]].rename(columns={"use_id": "id"}))
+
+
+PG_TYPES = ((sa.SmallInteger, "int2"), (sa.BigInteger, "int8"), (sa.Integer, "int4"), (sa.Float, "float8"),
+            (sa.Boolean, "bool"), (sa.Date, "date"), (Geometry, "bytea"), (sa.String, "text"))
+
+
+def _pg_type(column: sa.Column) -> str:
+    return next(name for kind, name in PG_TYPES if isinstance(column.type, kind))
+
+
+def _rows(table: sa.Table, frame: pd.DataFrame, postgresql: bool) -> list[tuple]:
+    """Values of ``frame`` as the driver takes them: None for missing, EWKB for geometry, ISO dates on SQLite."""
+    columns = []
+    for name in frame.columns:
+        column_type = table.c[name].type
+        values = frame[name].to_numpy(dtype=object)
+        missing = pd.isna(frame[name]).to_numpy() if name != "geom" else shapely.is_missing(values)
+        if isinstance(column_type, Geometry):
+            values = values.copy()
+            present = ~missing
+            values[present] = shapely.to_wkb(shapely.set_srid(values[present], SRID), include_srid=True)
+        elif isinstance(column_type, sa.Integer):
+            values = np.array([None if m else int(v) for v, m in zip(values, missing)], dtype=object)
+        elif isinstance(column_type, sa.Float):
+            values = np.array([None if m else float(v) for v, m in zip(values, missing)], dtype=object)
+        elif isinstance(column_type, sa.Boolean):
+            values = np.array([None if m else bool(v) for v, m in zip(values, missing)], dtype=object)
+        elif isinstance(column_type, sa.Date) and not postgresql:
+            values = np.array([None if m else v.isoformat() for v, m in zip(values, missing)], dtype=object)
+        values = values.copy()
+        values[missing] = None
+        columns.append(values.tolist())
+    return list(zip(*columns))
+
+
+def bulk_insert(session: Session, table: sa.Table, frame: pd.DataFrame) -> None:
+    """Insert the rows of ``frame`` (columns named as the table's) in one bulk write."""
+    postgresql = session.get_bind().dialect.name == "postgresql"
+    names = list(frame.columns)
+    rows = _rows(table, frame, postgresql)
+    cursor = session.connection().connection.driver_connection.cursor()
+    if postgresql:
+        with cursor.copy(f"COPY {table.name} ({', '.join(names)}) FROM STDIN WITH (FORMAT binary)") as copy:
+            copy.set_types([_pg_type(table.c[n]) for n in names])
+            for row in rows:
+                copy.write_row(row)
+    else:
+        cursor.executemany(f"INSERT INTO {table.name} ({', '.join(names)}) VALUES ({', '.join('?' * len(names))})",
+                           rows)
+
+
+def bulk_update(session: Session, table: sa.Table, frame: pd.DataFrame) -> None:
+    """Update rows of ``table`` by ``frame["id"]`` with the other columns (and ``updated_at``, if kept)."""
+    postgresql = session.get_bind().dialect.name == "postgresql"
+    names = [c for c in frame.columns if c != "id"]
+    stamp = ", updated_at = CURRENT_TIMESTAMP" if "updated_at" in table.c else ""
+    cursor = session.connection().connection.driver_connection.cursor()
+    if postgresql:
+        cursor.execute(f"CREATE TEMP TABLE fm_import ON COMMIT DROP AS SELECT id, {', '.join(names)} "
+                       f"FROM {table.name} WITH NO DATA")
+        with cursor.copy(f"COPY fm_import (id, {', '.join(names)}) FROM STDIN WITH (FORMAT binary)") as copy:
+            copy.set_types([_pg_type(table.c[n]) for n in ["id", *names]])
+            for row in _rows(table, frame[["id", *names]], True):
+                copy.write_row(row)
+        assignments = ", ".join(f"{n} = fm_import.{n}" for n in names)
+        cursor.execute(f"UPDATE {table.name} SET {assignments}{stamp} FROM fm_import "
+                       f"WHERE {table.name}.id = fm_import.id")
+        cursor.execute("DROP TABLE fm_import")
+    else:
+        assignments = ", ".join(f"{n} = ?" for n in names)
+        rows = [(*row[1:], row[0]) for row in _rows(table, frame[["id", *names]], False)]
+        cursor.executemany(f"UPDATE {table.name} SET {assignments}{stamp} WHERE id = ?", rows)
