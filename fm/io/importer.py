@@ -68,6 +68,10 @@ def import_file(session: Session, kind_name: str, path: Path, *, layer: str | No
     new = merged["_merge"] == "left_only"
     changed = ~new & _differs(merged, [c for c in records.columns if c not in _db_key(kind)
                                        and not c.startswith("use_")])
+    if kind.geometry_required and checked.geometry is None and new.any():
+        raise Rejected(path.name, [Problem(table.rows.iloc[i], "", str(merged.at[i, "code"]),
+                                           f"new {kind.name} need a geometry, and the file has none: a spatial "
+                                           "file, or lon/lat, x/y or wkt columns") for i in np.flatnonzero(new)])
     counts.added = int(new.sum())
     uses = _use_changes(session, kind, merged) if kind.name == "parcels" else None
     use_changed = uses["changed"] if uses is not None else pd.Series(False, index=merged.index)

@@ -88,10 +88,6 @@ def _check_headers(kind: Kind, table: Table, headers, problems: list[Problem]) -
         problems.append(Problem("", name, "", f"unknown column for {kind.name}; see docs/import-export.md"))
     for name in headers.duplicated:
         problems.append(Problem("", name, "", "column given twice"))
-    if kind.geometry_required and table.geometry is None and \
-            not {"lon", "lat", "x", "y", "wkt"} & present:
-        problems.append(Problem("", "", "", f"{kind.name} need a geometry: a spatial file, or lon/lat, x/y or "
-                                            "wkt columns"))
 
 
 def _column(column: Column, values: pd.Series, rows: pd.Series, header: str, references: References,
@@ -181,7 +177,11 @@ def _date(column: Column, text: pd.Series, today: date, report) -> pd.Series:
 
 def _rules(kind: Kind, out: pd.DataFrame, rows: pd.Series, names: dict[str, str],
            problems: list[Problem]) -> None:
-    """Rules across fields of a row (each checked only when the file has its columns)."""
+    """Rules across fields of a row, each checked when the file has the columns it needs; a date a
+    status needs counts as missing when the file has no column for it."""
+
+    def get(name: str) -> pd.Series:
+        return out[name] if name in out.columns else pd.Series(None, index=out.index, dtype=object)
 
     def rule(needs: tuple[str, ...], bad, field_: str, message: str) -> None:
         if not set(needs) <= set(out.columns):
@@ -192,31 +192,25 @@ def _rules(kind: Kind, out: pd.DataFrame, rows: pd.Series, names: dict[str, str]
 
     if kind.name == "assets":
         for status, day in (("closed", "closed_on"), ("disposed", "disposed_on")):
-            rule(("status", day), lambda s=status, d=day: (out["status"] == s) & out[d].isna(), "status",
+            rule(("status",), lambda s=status, d=day: (out["status"] == s) & get(d).isna(), "status",
                  f"a {status} asset needs its {names.get(day, day)}")
         rule(("disposed_on", "acquisition_date"), lambda: _before(out, "disposed_on", "acquisition_date"),
              "disposed_on", "is before the acquisition date")
     if kind.name == "parcels":
         rule(("disposed_on", "acquired_on"), lambda: _before(out, "disposed_on", "acquired_on"), "disposed_on",
              "is before the acquisition date")
-        rule(("utilisation", "use_since"), lambda: out["utilisation"].isna() != out["use_since"].isna(),
-             "utilisation", f"give both {names.get('utilisation')} and {names.get('use_since')}, or neither")
-        for present, absent in (("utilisation", "use_since"), ("use_since", "utilisation")):
-            if present in out.columns and absent not in out.columns:
-                rule((present,), lambda p=present: out[p].notna(), present,
-                     f"needs a column {absent!r} too")
+        for given, other in (("utilisation", "use_since"), ("use_since", "utilisation")):
+            rule((given,), lambda g=given, o=other: out[g].notna() & get(o).isna(), given,
+                 f"needs its {names.get(other, other)} too")
     if kind.name == "inspections":
-        rule(("soundness", "condition_score"), lambda: out["soundness"].isna() == out["condition_score"].isna(),
-             "soundness", f"give exactly one of {names.get('soundness')} and {names.get('condition_score')}")
-        for only in ("soundness", "condition_score"):
-            other = "condition_score" if only == "soundness" else "soundness"
-            if other not in out.columns:
-                rule((only,), lambda o=only: out[o].isna(), only,
-                     f"required (the file has no {other} column)")
+        rule(("inspected_on",), lambda: get("soundness").isna() == get("condition_score").isna(),
+             "soundness" if "soundness" in out.columns else "inspected_on",
+             f"give exactly one of {names.get('soundness', 'soundness')} and "
+             f"{names.get('condition_score', 'condition_score')}")
         rule(("next_due_on", "inspected_on"), lambda: _before(out, "next_due_on", "inspected_on"), "next_due_on",
              "is before the inspection")
     if kind.name == "work_orders":
-        rule(("status", "completed_on"), lambda: (out["status"] == "completed") & out["completed_on"].isna(),
+        rule(("status",), lambda: (out["status"] == "completed") & get("completed_on").isna(),
              "status", f"a completed work order needs its {names.get('completed_on', 'completed_on')}")
 
 
