@@ -9,6 +9,7 @@ read becomes one :class:`~fm.errors.FmError` naming the file, never a traceback.
 from __future__ import annotations
 
 import io
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -163,15 +164,26 @@ def _read_excel(path: Path, sheet: str | None, kind: str) -> Table:
 
 
 def cells(values: pd.Series) -> pd.Series:
-    """Every cell as trimmed text (NFKC-normalised), or NA when empty: the form all parsing starts from."""
+    """Every cell as trimmed text, or NA when empty: the form all parsing starts from."""
     if isinstance(values.dtype, pd.DatetimeTZDtype) or pd.api.types.is_datetime64_any_dtype(values):
         text = values.dt.strftime("%Y-%m-%d").astype("string")
     elif pd.api.types.is_float_dtype(values) and (values.dropna() % 1 == 0).all():
         text = values.astype("Int64").astype("string")  # whole numbers read as floats (NULLs in the column)
     else:
         text = values.astype("string")
-    text = text.str.normalize("NFKC").str.strip()
+    text = text.str.strip()
     return text.mask(text == "")
+
+
+def parse(text: pd.Series, parser: Callable[[pd.Series], pd.Series]) -> pd.Series:
+    """``parser(text)``, parsing again after NFKC normalisation where that fails: full-width digits
+    (１２３), ￥ and the Roman numeral characters (Ⅲ) then read as their plain forms. Most cells parse at once."""
+    result = parser(text)
+    failed = text.notna() & result.isna()
+    if failed.any():
+        result = result.astype(object) if result.dtype == bool else result.copy()
+        result[failed] = parser(text[failed].str.normalize("NFKC").str.strip())
+    return result
 
 
 def write(frame: pd.DataFrame, path: Path, *, layer: str) -> None:

@@ -66,8 +66,9 @@ def import_file(session: Session, kind_name: str, path: Path, *, layer: str | No
     merged = records.merge(existing, how="left", on=list(_db_key(kind)), suffixes=("", "_old"),
                            indicator=True)
     new = merged["_merge"] == "left_only"
-    changed = ~new & _differs(merged, [c for c in records.columns if c not in _db_key(kind)
-                                       and not c.startswith("use_")])
+    compared = [c for c in records.columns if c not in _db_key(kind) and not c.startswith("use_")]
+    changed = pd.Series(False, index=merged.index)
+    changed[~new] = _differs(merged[~new], compared)
     if kind.geometry_required and checked.geometry is None and new.any():
         raise Rejected(path.name, [Problem(table.rows.iloc[i], "", str(merged.at[i, "code"]),
                                            f"new {kind.name} need a geometry, and the file has none: a spatial "
@@ -138,27 +139,24 @@ def _reject_ambiguous(kind: Kind, records: pd.DataFrame, ambiguous: pd.DataFrame
 
 
 def _differs(merged: pd.DataFrame, columns: list[str]) -> pd.Series:
-    """Rows where any of ``columns`` differs from the stored value (geometry within 1e-9°)."""
+    """Rows where any of ``columns`` differs from the stored value (geometry within 1e-9°, same type)."""
     differs = np.zeros(len(merged), dtype=bool)
     for column in columns:
-        new, old = merged[column].to_numpy(dtype=object), merged[f"{column}_old"].to_numpy(dtype=object)
+        new, old = _objects(merged[column]), _objects(merged[f"{column}_old"])
         if column == "geom":
             both = ~shapely.is_missing(new) & ~shapely.is_missing(old)
             same = shapely.is_missing(new) & shapely.is_missing(old)
             same[both] = shapely.equals_exact(new[both], old[both], tolerance=1e-9) & \
                 (shapely.get_type_id(new[both]) == shapely.get_type_id(old[both]))
             differs |= ~same
-            continue
-        differs |= np.array([not _equal(a, b) for a, b in zip(new, old)], dtype=bool)
+        else:
+            differs |= ~(new == old).astype(bool)
     return pd.Series(differs, index=merged.index)
 
 
-def _equal(a: Any, b: Any) -> bool:
-    missing_a, missing_b = a is None or a is pd.NA or (isinstance(a, float) and np.isnan(a)), \
-        b is None or b is pd.NA or (isinstance(b, float) and np.isnan(b))
-    if missing_a or missing_b:
-        return missing_a and missing_b
-    return bool(a == b)
+def _objects(values: pd.Series) -> np.ndarray:
+    """Python values with None for every kind of missing, so that == compares like with like."""
+    return values.astype(object).where(values.notna(), None).to_numpy(dtype=object)
 
 
 def _use_changes(session: Session, kind: Kind, merged: pd.DataFrame) -> pd.DataFrame | None:
@@ -213,27 +211,25 @@ def _pg_type(column: sa.Column) -> str:
 
 
 def _rows(table: sa.Table, frame: pd.DataFrame, postgresql: bool) -> list[tuple]:
-    """Values of ``frame`` as the driver takes them: None for missing, EWKB for geometry, ISO dates on SQLite."""
+    """Values of ``frame`` as the driver takes them: Python scalars, None for missing, EWKB for geometry,
+    ISO dates on SQLite (as SQLAlchemy stores them there)."""
     columns = []
     for name in frame.columns:
-        column_type = table.c[name].type
-        values = frame[name].to_numpy(dtype=object)
-        missing = pd.isna(frame[name]).to_numpy() if name != "geom" else shapely.is_missing(values)
+        column_type, values = table.c[name].type, frame[name]
         if isinstance(column_type, Geometry):
-            values = values.copy()
-            present = ~missing
-            values[present] = shapely.to_wkb(shapely.set_srid(values[present], SRID), include_srid=True)
-        elif isinstance(column_type, sa.Integer):
-            values = np.array([None if m else int(v) for v, m in zip(values, missing)], dtype=object)
+            geoms = values.to_numpy(dtype=object)
+            present = ~shapely.is_missing(geoms)
+            listed = np.full(len(geoms), None, dtype=object)
+            listed[present] = shapely.to_wkb(shapely.set_srid(geoms[present], SRID), include_srid=True)
+            columns.append(listed.tolist())
+            continue
+        if isinstance(column_type, sa.Integer):
+            values = values.astype("Int64")
         elif isinstance(column_type, sa.Float):
-            values = np.array([None if m else float(v) for v, m in zip(values, missing)], dtype=object)
-        elif isinstance(column_type, sa.Boolean):
-            values = np.array([None if m else bool(v) for v, m in zip(values, missing)], dtype=object)
+            values = values.astype("Float64")
         elif isinstance(column_type, sa.Date) and not postgresql:
-            values = np.array([None if m else v.isoformat() for v, m in zip(values, missing)], dtype=object)
-        values = values.copy()
-        values[missing] = None
-        columns.append(values.tolist())
+            values = values.map(lambda d: d.isoformat(), na_action="ignore")
+        columns.append(_objects(values).tolist())
     return list(zip(*columns))
 
 

@@ -18,7 +18,7 @@ import pandas as pd
 
 from fm.io.columns import Column, Kind, guess_kind, resolve_headers
 from fm.io.coordinates import geometries
-from fm.io.files import Table, cells
+from fm.io.files import Table, cells, parse
 from fm.io.problems import Problem, Rejected
 
 BOOLEANS = {"true": True, "t": True, "yes": True, "y": True, "1": True, "1.0": True, "はい": True, "○": True,
@@ -92,63 +92,75 @@ def _check_headers(kind: Kind, table: Table, headers, problems: list[Problem]) -
 
 def _column(column: Column, values: pd.Series, rows: pd.Series, header: str, references: References,
             today: date, problems: list[Problem]) -> pd.Series:
-    text = cells(values)
+    def report(bad: pd.Series, message: str) -> None:
+        for index in bad.index[bad.fillna(False).to_numpy(dtype=bool)]:
+            value = values.loc[index]
+            problems.append(Problem(rows.loc[index], header, "" if pd.isna(value) else str(value).strip(), message))
 
-    def report(bad: pd.Series, message: str, shown: pd.Series | None = None) -> None:
-        shown = text if shown is None else shown
-        for index in bad[bad.fillna(False)].index:
-            value = shown.loc[index]
-            problems.append(Problem(rows.loc[index], header, "" if pd.isna(value) else str(value), message))
-
+    numeric = pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values)
+    if column.type in ("integer", "number", "yen") and numeric:
+        text = None  # numbers already, as a GeoPackage or GeoJSON gives them
+    elif column.type == "text":
+        text = values.astype("string").str.strip()
+        text = text.mask(text == "")
+    else:
+        text = cells(values)
     if column.required:
-        report(text.isna(), "required: must not be empty")
+        report(text.isna() if text is not None else values.isna(), "required: must not be empty")
     if column.type == "text":
-        raw = values.astype("string").str.strip()
-        raw = raw.mask(raw == "")
         if column.length:
-            report(raw.str.len() > column.length, f"longer than {column.length} characters", raw)
-        result = raw.astype(object).where(raw.notna(), None)
+            report(text.str.len() > column.length, f"longer than {column.length} characters")
+        if column.allowed or column.refers in ("category", "district"):
+            known = column.allowed or (references.categories if column.refers == "category"
+                                       else references.districts)
+            folded = text.str.casefold()
+            text = parse(text, lambda t: t.str.casefold().where(lambda v: v.isin(known))).fillna(folded)
         if column.allowed:
-            lowered = text.str.casefold()
-            report(lowered.notna() & ~lowered.isin(column.allowed),
-                   f"not one of {', '.join(column.allowed)}")
-            result = lowered.astype(object).where(lowered.notna(), None)
+            report(text.notna() & ~text.isin(column.allowed), f"not one of {', '.join(column.allowed)}")
+        result = text.astype(object).where(text.notna(), None)
         if column.refers:
-            result = _reference(column, result, report, references)
+            _reference(column, result, report, references)
         return result
-    if column.type == "boolean":
-        mapped = text.str.casefold().map(BOOLEANS)
-        report(text.notna() & mapped.isna(), "not a yes/no value (true/false, 1/0, yes/no, はい/いいえ, ○/×)")
-        return mapped.fillna(False).astype(bool)
-    if column.type == "soundness":
-        mapped = text.str.casefold().map(SOUNDNESS)
+    if column.type in ("boolean", "soundness"):
+        table = BOOLEANS if column.type == "boolean" else SOUNDNESS
+        mapped = parse(text, lambda t: t.str.casefold().map(table))
+        if column.type == "boolean":
+            report(text.notna() & mapped.isna(), "not a yes/no value (true/false, 1/0, yes/no, はい/いいえ, ○/×)")
+            return mapped.fillna(False).astype(bool)
         report(text.notna() & mapped.isna(), "not a soundness class: Ⅰ–Ⅳ (I–IV or 1–4)")
         return mapped.astype("Int64")
     if column.type == "date":
         return _date(column, text, today, report)
-    return _number(column, text, report, today)
+    if text is None:
+        return _bounded(column, values.astype("Float64"), report, today)
+    numbers = parse(text, _number).astype("Float64")
+    report(text.notna() & numbers.isna(), "not a number" + (" (whole yen)" if column.type == "yen" else ""))
+    return _bounded(column, numbers, report, today)
 
 
-def _reference(column: Column, values: pd.Series, report, references: References) -> pd.Series:
+def _number(text: pd.Series) -> pd.Series:
+    plain = text.str.replace(",", "", regex=False).str.replace("¥", "", regex=False).str.removesuffix("円")
+    return pd.to_numeric(plain, errors="coerce").astype("Float64")
+
+
+def _reference(column: Column, values: pd.Series, report, references: References) -> None:
     if column.refers == "asset":
         known, what = references.assets, "no asset with this code in the database"
     else:
-        values = values.map(lambda v: v.casefold() if isinstance(v, str) else v)
         known = references.categories if column.refers == "category" else references.districts
         what = f"unknown {column.refers}; known: {', '.join(sorted(known)) or 'none'}"
     report(values.notna() & ~values.isin(known), what)
-    return values
 
 
-def _number(column: Column, text: pd.Series, report, today: date) -> pd.Series:
-    plain = text.str.replace(",", "", regex=False).str.replace("¥", "", regex=False).str.removesuffix("円")
-    numbers = pd.to_numeric(plain, errors="coerce").astype("Float64")
-    numbers = numbers.mask(~np.isfinite(numbers.fillna(0).to_numpy(dtype=float)))
-    unit = " yen" if column.type == "yen" else ""
-    report(text.notna() & numbers.isna(), f"not a number{' (whole yen)' if unit else ''}")
+def _bounded(column: Column, numbers: pd.Series, report, today: date) -> pd.Series:
+    """Check finite numbers against the column's type and bounds; whole numbers become Int64."""
+    infinite = ~np.isfinite(numbers.fillna(0).to_numpy(dtype=float))
+    report(pd.Series(infinite, index=numbers.index), "not a finite number")
+    numbers = numbers.mask(infinite)
     whole = column.type in ("integer", "yen")
     if whole:
-        report(numbers.notna() & (numbers % 1 != 0), "must be a whole number" + (" of yen" if unit else ""))
+        report(numbers.notna() & (numbers % 1 != 0), "must be a whole number" + (" of yen" if column.type == "yen"
+                                                                                 else ""))
     if column.low is not None:
         if column.low_open:
             report(numbers <= column.low, f"must be greater than {column.low:g}")
@@ -166,13 +178,22 @@ def _number(column: Column, text: pd.Series, report, today: date) -> pd.Series:
 
 
 def _date(column: Column, text: pd.Series, today: date, report) -> pd.Series:
-    plain = (text.str.split("T").str[0].str.split(" ").str[0]
-             .str.replace(r"[/.年月]", "-", regex=True).str.removesuffix("日"))
-    parsed = pd.to_datetime(plain, format="%Y-%m-%d", errors="coerce")
+    parsed = parse(text, _to_date)
     report(text.notna() & parsed.isna(), "not a date (write it as 2025-04-01)")
     if column.past:
         report(parsed > pd.Timestamp(today), f"is in the future (today is {today.isoformat()})")
     return parsed.dt.date.astype(object).where(parsed.notna(), None)
+
+
+def _to_date(text: pd.Series) -> pd.Series:
+    """ISO dates at once; then 2025/4/1, 2025.4.1, 2025年4月1日 and a date with a time of day."""
+    parsed = pd.to_datetime(text, format="%Y-%m-%d", errors="coerce")
+    failed = text.notna() & parsed.isna()
+    if failed.any():
+        plain = (text[failed].str.split("T").str[0].str.split(" ").str[0]
+                 .str.replace(r"[/.年月]", "-", regex=True).str.removesuffix("日"))
+        parsed[failed] = pd.to_datetime(plain, format="%Y-%m-%d", errors="coerce")
+    return parsed
 
 
 def _rules(kind: Kind, out: pd.DataFrame, rows: pd.Series, names: dict[str, str],
