@@ -15,7 +15,13 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
-from fm.model.assets import ASSET_STATUSES, INSPECTION_METHODS, WORK_CAUSES, WORK_KINDS, WORK_STATUSES
+from fm.model.assets import (
+    ASSET_STATUSES,
+    INSPECTION_METHODS,
+    WORK_CAUSES,
+    WORK_KINDS,
+    WORK_STATUSES,
+)
 from fm.model.land import UTILISATIONS
 
 TYPES = ("text", "integer", "number", "yen", "date", "boolean", "soundness")

@@ -86,7 +86,7 @@ def _read_spatial(path: Path, fmt: str, layer: str | None, kind: str) -> Table:
         frame = pyogrio.read_dataframe(path, layer=chosen)
     except FmError:
         raise
-    except Exception as exc:  # whatever GDAL says about a damaged or foreign file
+    except Exception as exc:  # noqa: BLE001 (whatever GDAL says about a damaged or foreign file)
         raise FmError(f"cannot read {path.name} as {fmt}: {_first_line(exc)}") from None
     geometry = None
     if isinstance(frame, gpd.GeoDataFrame):
@@ -137,7 +137,7 @@ def _read_csv(path: Path, encoding: str | None) -> Table:
 def _read_excel(path: Path, sheet: str | None, kind: str) -> Table:
     try:
         book = openpyxl.load_workbook(path, read_only=True, data_only=True)
-    except Exception as exc:  # not a zip, damaged, or not a workbook
+    except Exception as exc:  # noqa: BLE001 (not a zip, damaged, or not a workbook)
         raise FmError(f"cannot read {path.name} as an Excel workbook: {_first_line(exc)}") from None
     try:
         worksheet = book[_pick(path, book.sheetnames, sheet, "sheet", "--sheet", kind)]
@@ -145,7 +145,7 @@ def _read_excel(path: Path, sheet: str | None, kind: str) -> Table:
                  if any(v is not None and str(v).strip() != "" for v in row)]
     except FmError:
         raise
-    except Exception as exc:
+    except Exception as exc:  # noqa: BLE001 (a damaged sheet)
         raise FmError(f"cannot read {path.name}: {_first_line(exc)}") from None
     finally:
         book.close()
@@ -189,6 +189,10 @@ def parse(text: pd.Series, parser: Callable[[pd.Series], pd.Series]) -> pd.Serie
 def write(frame: pd.DataFrame, path: Path, *, layer: str) -> None:
     """Write ``frame`` (a GeoDataFrame for spatial kinds) to ``path`` in the format its extension names."""
     fmt = file_format(path)
+    if fmt == "Excel" and (long := _text_cells(frame, lambda t: t.str.len() > EXCEL_CELL)):
+        raise FmError(", ".join(f"row {row + 2}, {frame.columns[column]}" for row, column in long[:5])
+                      + f": more than the {EXCEL_CELL:,} characters an Excel cell holds; "
+                      "export to .gpkg or .geojson instead")
     if path.exists():
         path.unlink()
     if fmt in SPATIAL.values():
@@ -200,16 +204,22 @@ def write(frame: pd.DataFrame, path: Path, *, layer: str) -> None:
         _write_excel(frame, path, layer)
 
 
+def _text_cells(frame: pd.DataFrame, where: Callable[[pd.Series], pd.Series]) -> list[tuple[int, int]]:
+    """(row, column) positions, from 0, of the text cells for which ``where`` holds."""
+    found = []
+    for number, column in enumerate(frame.columns):
+        if frame[column].dtype == object or pd.api.types.is_string_dtype(frame[column]):
+            text = frame[column].astype("string")
+            found += [(row, number) for row in (where(text).fillna(False).to_numpy(dtype=bool)).nonzero()[0]]
+    return found
+
+
 def _write_excel(frame: pd.DataFrame, path: Path, sheet: str) -> None:
-    long = [(i, c) for c in frame.columns if frame[c].dtype == object or pd.api.types.is_string_dtype(frame[c])
-            for i in frame.index[frame[c].astype("string").str.len().fillna(0) > EXCEL_CELL]]
-    if long:
-        raise FmError(", ".join(f"row {i + 2}, {c}" for i, c in long[:5])
-                      + f": more than the {EXCEL_CELL:,} characters an Excel cell holds; "
-                      "export to .gpkg or .geojson instead")
     with pd.ExcelWriter(path, engine="openpyxl", date_format="YYYY-MM-DD") as writer:
         frame.to_excel(writer, sheet_name=sheet, index=False)
         worksheet = writer.sheets[sheet]
+        for row, column in _text_cells(frame, lambda t: t.str.startswith("=")):
+            worksheet.cell(row + 2, column + 1).data_type = "s"  # text, never a formula
         worksheet.freeze_panes = "A2"
         for cells in worksheet.iter_cols(min_row=1, max_row=1):
             worksheet.column_dimensions[cells[0].column_letter].width = max(10, min(40, 2 * len(str(cells[0].value))))

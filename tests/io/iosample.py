@@ -12,12 +12,12 @@ from datetime import date
 import pandas as pd
 import shapely
 import sqlalchemy as sa
+from sample import add_sample
 from shapely import Polygon, box
 
 from fm.db import Database
 from fm.io import store
 from fm.model import Asset, Inspection, LandParcel, ParcelUse, WorkOrder
-from sample import add_sample
 
 KINDS = ("assets", "parcels", "inspections", "work_orders")
 RECORD_TABLES = ("parcel_uses", "land_parcels", "work_orders", "inspections", "assets")
@@ -75,7 +75,7 @@ def snapshot(url: str) -> dict[str, pd.DataFrame]:
     timestamps."""
     database = Database(url)
     with database.session() as session:
-        read = lambda name: pd.DataFrame(store.read_table(session, name))  # noqa: E731
+        read = lambda name: pd.DataFrame(store.read_table(session, name))
         districts = read("districts").set_index("id")["code"]
         assets, parcels = read("assets"), read("land_parcels")
         codes = assets.set_index("id")["code"]

@@ -12,14 +12,14 @@ from pathlib import Path
 import geopandas as gpd
 import openpyxl
 import pandas as pd
+import pgserver
 import pytest
 import sqlalchemy as sa
+from clirun import run
+from iosample import RECORD_TABLES, seed
 from shapely import Point, box
 
-import pgserver
-from clirun import run
 from fm.db import Database, migrate
-from iosample import RECORD_TABLES, seed
 
 GOOD = {"code": "N-001", "name": "新規施設", "category": "school", "lon": "139.55", "lat": "35.32",
         "acquisition_cost": "1000", "acquisition_date": "2001-04-01", "status": "in_service"}

@@ -7,10 +7,10 @@ from datetime import date
 
 import pandas as pd
 import sqlalchemy as sa
-
 from clirun import run
-from fm.db import Database
 from iosample import seed
+
+from fm.db import Database
 
 
 def rows(url: str, query: str) -> list[tuple]:

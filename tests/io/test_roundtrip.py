@@ -14,9 +14,11 @@ import subprocess
 import geopandas as gpd
 import openpyxl
 import pytest
-
+import sqlalchemy as sa
 from clirun import run
 from iosample import KINDS, assert_same, clear, seed, snapshot
+
+from fm.db import Database
 
 FORMATS = ("gpkg", "geojson", "csv", "xlsx")
 COUNTS = {"assets": 7, "parcels": 2, "inspections": 3, "work_orders": 2}
@@ -29,7 +31,7 @@ def ogrinfo(path) -> str:
         if os.environ.get("CI", "").lower() == "true":
             pytest.fail("ogrinfo (gdal-bin) is required under CI=true", pytrace=False)
         pytest.skip("ogrinfo not installed (apt-get install gdal-bin)")
-    done = subprocess.run([found, "-ro", "-al", "-so", str(path)], capture_output=True, text=True)
+    done = subprocess.run([found, "-ro", "-al", "-so", str(path)], capture_output=True, text=True, check=False)
     assert done.returncode == 0, done.stderr
     return done.stdout
 
@@ -106,3 +108,17 @@ def test_districts_export(db_url, tmp_path):
     assert sorted(frame["code"]) == ["kamakura", "ofuna"] and set(frame.geom_type) == {"MultiPolygon"}
     refused = run(db_url, "import", "districts", str(tmp_path / "districts.gpkg"))
     assert refused.exit_code == 2 and "districts" in refused.output
+
+
+def test_excel_keeps_text_that_looks_like_a_formula(db_url, tmp_path):
+    seed(db_url)
+    database = Database(db_url)
+    with database.session() as session:
+        session.execute(sa.text("UPDATE assets SET notes = '=HYPERLINK(\"http://example.com\")' WHERE code = 'B-001'"))
+    database.dispose()
+    path = tmp_path / "assets.xlsx"
+    assert run(db_url, "export", "assets", str(path), "--lang", "en").exit_code == 0
+    cell = next(c for c in openpyxl.load_workbook(path).active["W"] if c.value and str(c.value).startswith("="))
+    assert cell.data_type == "s"
+    again = json.loads(run(db_url, "import", "assets", str(path), "--format", "json").stdout)
+    assert again["unchanged"] == COUNTS["assets"]
