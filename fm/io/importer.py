@@ -12,13 +12,14 @@ PostgreSQL, executemany on SQLite.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import sqlite3
 from datetime import date
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
+import psycopg
 import shapely
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -35,13 +36,6 @@ from fm.model import metadata
 TABLES = {"assets": "assets", "inspections": "inspections", "work_orders": "work_orders",
           "parcels": "land_parcels"}
 USE_FIELDS = {"use_since": "valid_from", "current_use": "current_use", "utilisation": "utilisation"}
-
-
-@dataclass
-class Counts:
-    added: int = 0
-    updated: int = 0
-    unchanged: int = 0
 
 
 def import_file(session: Session, kind_name: str, path: Path, *, layer: str | None = None,
@@ -62,7 +56,6 @@ def import_file(session: Session, kind_name: str, path: Path, *, layer: str | No
     ambiguous = existing[existing.duplicated(list(_db_key(kind)), keep=False)]
     if len(ambiguous):
         _reject_ambiguous(kind, records, ambiguous, table.rows, path.name)
-    counts = Counts()
     merged = records.merge(existing, how="left", on=list(_db_key(kind)), suffixes=("", "_old"),
                            indicator=True)
     new = merged["_merge"] == "left_only"
@@ -73,22 +66,23 @@ def import_file(session: Session, kind_name: str, path: Path, *, layer: str | No
         raise Rejected(path.name, [Problem(table.rows.iloc[i], "", str(merged.at[i, "code"]),
                                            f"new {kind.name} need a geometry, and the file has none: a spatial "
                                            "file, or lon/lat, x/y or wkt columns") for i in np.flatnonzero(new)])
-    counts.added = int(new.sum())
     uses = _use_changes(session, kind, merged) if kind.name == "parcels" else None
     use_changed = uses["changed"] if uses is not None else pd.Series(False, index=merged.index)
-    counts.updated = int((~new & (changed | use_changed)).sum())
-    counts.unchanged = len(merged) - counts.added - counts.updated
+    added, updated = int(new.sum()), int((~new & (changed | use_changed)).sum())
     if not dry_run:
         try:
             _write(session, kind, merged, new, changed, records.columns)
             if uses is not None:
                 _write_uses(session, merged, uses)
             session.flush()
-        except sa.exc.IntegrityError as exc:
+        except (sa.exc.DBAPIError, sqlite3.DatabaseError, psycopg.DatabaseError) as exc:
+            # A rule the database holds that the file could not be checked against alone (e.g. a
+            # disposal date before the stored acquisition date); the transaction rolls back.
+            cause = getattr(exc, "orig", None) or exc
             raise FmError(f"{path.name}: the database refused the import, nothing was written: "
-                          f"{str(exc.orig).strip().splitlines()[0]}") from None
-    return {"kind": kind.name, "file": path.name, "format": table.format, "added": counts.added,
-            "updated": counts.updated, "unchanged": counts.unchanged, "dry_run": dry_run}
+                          f"{str(cause).strip().splitlines()[0]}") from None
+    return {"kind": kind.name, "file": path.name, "format": table.format, "added": added, "updated": updated,
+            "unchanged": len(merged) - added - updated, "dry_run": dry_run}
 
 
 def _references(session: Session, kind: Kind) -> References:

@@ -277,3 +277,13 @@ def _table_xlsx(path: Path, *rows: list) -> None:
     for row in rows:
         book.active.append(row)
     book.save(path)
+
+
+def test_a_rule_only_the_database_can_check(url, tmp_path):
+    """The file cannot know B-001 was acquired in 1968; the database's CHECK refuses, and rolls back whole."""
+    path = tmp_path / "disposed.csv"
+    pd.DataFrame({"code": ["N-1", "B-001"], "name": ["新規", "滑川橋"], "category": ["school", "bridge"],
+                  "status": ["in_service", "disposed"], "disposed_on": ["", "1960-01-01"]}).to_csv(path, index=False)
+    message = rejected(url, "assets", path)
+    assert "disposed.csv: the database refused the import, nothing was written" in message, message
+    assert "disposed_after_acquired" in message
