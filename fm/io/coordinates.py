@@ -19,7 +19,8 @@ from pyproj.exceptions import CRSError
 
 from fm.errors import FmError
 from fm.geo import STORAGE_CRS
-from fm.io.files import cells, parse
+from fm.io.columns import Headers, Kind
+from fm.io.files import Table, cells, parse
 from fm.io.problems import Problem
 
 JAPAN = (122.0, 20.0, 154.0, 46.0)
@@ -37,8 +38,8 @@ def parse_crs(epsg: int | str) -> CRS:
                       "6677 for Japan Plane Rectangular CS IX)") from None
 
 
-def geometries(kind, frame: pd.DataFrame, table, headers, names: dict[str, str], *, crs: int | None,
-               problems: list[Problem]) -> gpd.GeoSeries | None:
+def geometries(kind: Kind, frame: pd.DataFrame, table: Table, headers: Headers, names: dict[str, str], *,
+               crs: int | None, problems: list[Problem]) -> gpd.GeoSeries | None:
     """Every row's geometry in EPSG:4326 (None for a row without one), or None when the file has none."""
     option = parse_crs(crs) if crs is not None else None
     if table.geometry is not None:
@@ -120,7 +121,7 @@ def _name(crs: CRS) -> str:
     return f"EPSG:{epsg}" if epsg else crs.name
 
 
-def _check(kind, result: gpd.GeoSeries, unparsed: pd.Series, rows: pd.Series, label: str, source: CRS,
+def _check(kind: Kind, result: gpd.GeoSeries, unparsed: pd.Series, rows: pd.Series, label: str, source: CRS,
            problems: list[Problem]) -> None:
     values = result.to_numpy(dtype=object)
     missing = shapely.is_missing(values) & ~unparsed.to_numpy()

@@ -9,14 +9,14 @@ check in about a second.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from fm.io.columns import Column, Kind, guess_kind, resolve_headers
+from fm.io.columns import Column, Headers, Kind, guess_kind, resolve_headers
 from fm.io.coordinates import geometries
 from fm.io.files import Table, cells, parse
 from fm.io.problems import Problem, Rejected
@@ -44,7 +44,6 @@ class Checked:
     frame: pd.DataFrame
     geometry: gpd.GeoSeries | None
     """EPSG:4326; None when the file has no geometry (then the stored geometry is kept)."""
-    problems: list[Problem] = field(default_factory=list)
 
 
 def validate(kind: Kind, table: Table, *, references: References, crs: int | None, today: date,
@@ -72,7 +71,7 @@ def validate(kind: Kind, table: Table, *, references: References, crs: int | Non
     return Checked(out, found)
 
 
-def _check_headers(kind: Kind, table: Table, headers, problems: list[Problem]) -> None:
+def _check_headers(kind: Kind, table: Table, headers: Headers, problems: list[Problem]) -> None:
     present = set(headers.fields.values())
     missing = [c for c in kind.columns if c.required and c.name not in present]
     if missing or headers.unknown:
