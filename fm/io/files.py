@@ -9,6 +9,7 @@ read becomes one :class:`~fm.errors.FmError` naming the file, never a traceback.
 from __future__ import annotations
 
 import io
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -187,21 +188,32 @@ def parse(text: pd.Series, parser: Callable[[pd.Series], pd.Series]) -> pd.Serie
 
 
 def write(frame: pd.DataFrame, path: Path, *, layer: str) -> None:
-    """Write ``frame`` (a GeoDataFrame for spatial kinds) to ``path`` in the format its extension names."""
+    """Write ``frame`` (a GeoDataFrame for spatial kinds) to ``path`` in the format its extension names.
+
+    The file is written beside ``path`` and renamed over it when complete, so a failure
+    leaves no half-written file and the old one as it was.
+    """
     fmt = file_format(path)
     if fmt == "Excel" and (long := _text_cells(frame, lambda t: t.str.len() > EXCEL_CELL)):
         raise FmError(", ".join(f"row {row + 2}, {frame.columns[column]}" for row, column in long[:5])
                       + f": more than the {EXCEL_CELL:,} characters an Excel cell holds; "
                       "export to .gpkg or .geojson instead")
-    if path.exists():
-        path.unlink()
-    if fmt in SPATIAL.values():
-        pyogrio.write_dataframe(frame, path, layer=layer, driver="GPKG" if fmt == "GeoPackage" else "GeoJSON")
-    elif fmt == "CSV":
-        # UTF-8 with a BOM: Excel then opens Japanese text correctly; fm reads it with or without.
-        frame.to_csv(path, index=False, encoding="utf-8-sig", lineterminator="\n")
-    else:
-        _write_excel(frame, path, layer)
+    if not path.parent.is_dir():
+        raise FmError(f"cannot write {path}: the folder {path.parent} does not exist")
+    partial = path.with_name(f".{path.stem}.partial{path.suffix}")
+    partial.unlink(missing_ok=True)
+    try:
+        if fmt in SPATIAL.values():
+            pyogrio.write_dataframe(frame, partial, layer=layer, driver="GPKG" if fmt == "GeoPackage" else "GeoJSON")
+        elif fmt == "CSV":
+            # UTF-8 with a BOM: Excel then opens Japanese text correctly; fm reads it with or without.
+            frame.to_csv(partial, index=False, encoding="utf-8-sig", lineterminator="\n")
+        else:
+            _write_excel(frame, partial, layer)
+        os.replace(partial, path)
+    except Exception as exc:  # noqa: BLE001 (a full disk, no permission, a folder in the way)
+        partial.unlink(missing_ok=True)
+        raise FmError(f"cannot write {path}: {_first_line(exc)}") from None
 
 
 def _text_cells(frame: pd.DataFrame, where: Callable[[pd.Series], pd.Series]) -> list[tuple[int, int]]:

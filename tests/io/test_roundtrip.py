@@ -122,3 +122,20 @@ def test_excel_keeps_text_that_looks_like_a_formula(db_url, tmp_path):
     assert cell.data_type == "s"
     again = json.loads(run(db_url, "import", "assets", str(path), "--format", "json").stdout)
     assert again["unchanged"] == COUNTS["assets"]
+
+
+def test_an_export_refused_leaves_the_old_file(db_url, tmp_path):
+    seed(db_url)
+    path = tmp_path / "assets.xlsx"
+    assert run(db_url, "export", "assets", str(path)).exit_code == 0
+    old = path.read_bytes()
+    database = Database(db_url)
+    with database.session() as session:
+        session.execute(sa.text("UPDATE assets SET notes = :long WHERE code = 'B-001'"), {"long": "長" * 40_000})
+    database.dispose()
+    refused = run(db_url, "export", "assets", str(path))
+    assert refused.exit_code == 1 and "more than the 32,767 characters an Excel cell holds" in refused.stderr
+    assert "row 2, 備考" in refused.stderr
+    assert path.read_bytes() == old and not list(tmp_path.glob(".*partial*"))
+    missing = run(db_url, "export", "assets", str(tmp_path / "nowhere" / "a.csv"))
+    assert missing.exit_code == 1 and "the folder" in missing.stderr and "does not exist" in missing.stderr
