@@ -287,3 +287,8 @@ def test_a_rule_only_the_database_can_check(url, tmp_path):
     message = rejected(url, "assets", path)
     assert "disposed.csv: the database refused the import, nothing was written" in message, message
     assert "disposed_after_acquired" in message
+
+
+def test_csv_lines_count_line_breaks_inside_quotes(url, tmp_path):
+    path = csv(tmp_path, {"name": "二行の\n名称"}, {"acquisition_cost": "-1"})
+    assert "line 4, acquisition_cost: '-1' must not be negative" in rejected(url, "assets", path)
