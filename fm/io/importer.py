@@ -35,7 +35,8 @@ from fm.model import metadata
 
 TABLES = {"assets": "assets", "inspections": "inspections", "work_orders": "work_orders",
           "parcels": "land_parcels"}
-USE_FIELDS = {"use_since": "valid_from", "current_use": "current_use", "utilisation": "utilisation"}
+USE_FIELDS = ("current_use", "utilisation")
+"""A parcel row's use, held apart (as ``use_<field>``, like ``use_since``) from the parcel's own columns."""
 
 
 def import_file(session: Session, kind_name: str, path: Path, *, layer: str | None = None,
@@ -66,7 +67,7 @@ def import_file(session: Session, kind_name: str, path: Path, *, layer: str | No
         raise Rejected(path.name, [Problem(table.rows.iloc[i], "", str(merged.at[i, "code"]),
                                            f"new {kind.name} need a geometry, and the file has none: a spatial "
                                            "file, or lon/lat, x/y or wkt columns") for i in np.flatnonzero(new)])
-    uses = _use_changes(session, kind, merged) if kind.name == "parcels" else None
+    uses = _use_changes(session, merged) if kind.name == "parcels" else None
     use_changed = uses["changed"] if uses is not None else pd.Series(False, index=merged.index)
     added, updated = int(new.sum()), int((~new & (changed | use_changed)).sum())
     if not dry_run:
@@ -111,7 +112,7 @@ def _records(session: Session, kind: Kind, checked: Checked) -> pd.DataFrame:
         frame["asset_id"] = frame.pop("asset_code").map(ids).astype("Int64")
     if checked.geometry is not None:
         frame["geom"] = checked.geometry.to_numpy(dtype=object)
-    frame = frame.rename(columns={k: f"use_{k}" for k in USE_FIELDS if k != "use_since"})
+    frame = frame.rename(columns={field: f"use_{field}" for field in USE_FIELDS})
     return frame
 
 
@@ -153,8 +154,8 @@ def _objects(values: pd.Series) -> np.ndarray:
     return values.astype(object).where(values.notna(), None).to_numpy(dtype=object)
 
 
-def _use_changes(session: Session, kind: Kind, merged: pd.DataFrame) -> pd.DataFrame | None:
-    """For parcel rows with a use: whether that use is new or differs from the stored one."""
+def _use_changes(session: Session, merged: pd.DataFrame) -> pd.DataFrame | None:
+    """For parcel rows with a use: its stored id (if any) and whether it is new or differs from the stored one."""
     if "use_since" not in merged.columns:
         return None
     stored = store.read_table(session, "parcel_uses", ["id", "parcel_id", "valid_from", "current_use",
@@ -165,16 +166,20 @@ def _use_changes(session: Session, kind: Kind, merged: pd.DataFrame) -> pd.DataF
     given = uses["valid_from"].notna()
     found = uses.reset_index().merge(stored, how="left", on=["parcel_id", "valid_from"],
                                      suffixes=("", "_old")).set_index("index")
-    fields = [f for f in ("current_use", "utilisation") if f"use_{f}" in merged.columns]
+    fields = _use_fields(merged)
     differs = _differs(found, fields) if fields else pd.Series(False, index=found.index)
     uses["use_id"] = found["id"].astype("Int64")
     uses["changed"] = given & (uses["use_id"].isna() | differs)
-    uses["fields"] = [fields] * len(uses)
     return uses
+
+
+def _use_fields(merged: pd.DataFrame) -> list[str]:
+    return [field for field in USE_FIELDS if f"use_{field}" in merged.columns]
 
 
 def _write(session: Session, kind: Kind, merged: pd.DataFrame, new: pd.Series, changed: pd.Series,
            columns: pd.Index) -> None:
+    """Insert the new records and update the changed ones, in the columns the file has."""
     table = metadata.tables[TABLES[kind.name]]
     writable = [c for c in columns if c in table.c]
     if new.any():
@@ -184,10 +189,11 @@ def _write(session: Session, kind: Kind, merged: pd.DataFrame, new: pd.Series, c
 
 
 def _write_uses(session: Session, merged: pd.DataFrame, uses: pd.DataFrame) -> None:
+    """Add the new parcel uses and update the changed ones (after the parcels, whose new ids they need)."""
     ids = store.read_table(session, "land_parcels", ["id", "code"]).set_index("code")["id"]
     uses = uses[uses["changed"]].copy()
     uses["parcel_id"] = merged.loc[uses.index, "code"].map(ids).astype("Int64")
-    fields = uses["fields"].iloc[0] if len(uses) else []
+    fields = _use_fields(merged)
     table = metadata.tables["parcel_uses"]
     adding = uses["use_id"].isna()
     if adding.any():
