@@ -6,6 +6,9 @@
 ``FM_INSTANCE_PATH`` folder for local state (the SQLite file). Default: ``./instance``.
 ``FM_SECRET_KEY``    key that signs the web session cookie. Default: a random key
                      made once and kept in ``<instance>/secret_key``.
+``FM_BASEMAP``       background tiles of the maps: ``gsi`` (地理院タイル, default), ``none``
+                     (closed networks without a tile server), or an XYZ URL template.
+``FM_BASEMAP_ATTRIBUTION`` the credit an XYZ URL's provider requires (HTML allowed).
 """
 
 from __future__ import annotations
@@ -33,6 +36,8 @@ class Config:
     database_url: str = field(default_factory=_default_database_url)
     instance_path: Path = field(default_factory=_instance_path)
     secret_key: str | None = None
+    basemap: str = "gsi"
+    basemap_attribution: str | None = None
 
     @classmethod
     def from_env(cls, **overrides: object) -> "Config":
@@ -42,6 +47,10 @@ class Config:
             values["database_url"] = url
         if key := os.environ.get("FM_SECRET_KEY"):
             values["secret_key"] = key
+        if tiles := os.environ.get("FM_BASEMAP"):
+            values["basemap"] = tiles
+        if credit := os.environ.get("FM_BASEMAP_ATTRIBUTION"):
+            values["basemap_attribution"] = credit
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)  # type: ignore[arg-type]
 

@@ -17,3 +17,7 @@ class ValidationError(FmError, ValueError):
 
 class DatabaseError(FmError):
     """The configured database cannot be used: bad URL, unreachable, no PostGIS, old schema."""
+
+
+class NotFound(FmError, LookupError):
+    """A record asked for by its code does not exist (HTTP 404)."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
@@ -60,11 +61,17 @@ def write_run(session: Session, scores: pd.DataFrame, *, computed_on: date, conf
     return run.id
 
 
-def read_latest(session: Session) -> tuple[RiskRun | None, pd.DataFrame]:
+def latest_run(session: Session) -> RiskRun | None:
     """The run computed last (not the one for the latest day: a what-if run for a future day must not
-    hide later runs) and its scores with the asset's code, name and category, worst first."""
-    run = session.scalars(sa.select(RiskRun).order_by(RiskRun.computed_at.desc(), RiskRun.id.desc())
-                          .limit(1)).first()
+    hide later runs)."""
+    return session.scalars(sa.select(RiskRun).order_by(RiskRun.computed_at.desc(), RiskRun.id.desc())
+                           .limit(1)).first()
+
+
+def read_latest(session: Session, *, asset_ids: Sequence[int] | None = None) -> tuple[RiskRun | None, pd.DataFrame]:
+    """The latest run (:func:`latest_run`) and its scores (of ``asset_ids`` only, if given) with the
+    asset's code, name and category, worst first."""
+    run = latest_run(session)
     if run is None:
         return None, pd.DataFrame()
     scores = RiskScore.__table__
@@ -74,5 +81,7 @@ def read_latest(session: Session) -> tuple[RiskRun | None, pd.DataFrame]:
                        assets.c.annual_users, *(scores.c[name] for name in FROM_SCORES))
              .join(scores, scores.c.asset_id == assets.c.id).where(scores.c.run_id == run.id)
              .order_by(scores.c.score.desc(), assets.c.code))
+    if asset_ids is not None:
+        query = query.where(scores.c.asset_id.in_([int(i) for i in asset_ids]))
     result = session.execute(query)
     return run, pd.DataFrame(result.all(), columns=list(result.keys()))

@@ -31,11 +31,16 @@ def read_categories(session: Session) -> pd.DataFrame:
     return _frame(session, sa.select(table).order_by(table.c.sort_order, table.c.code))
 
 
-def read_table(session: Session, name: str, columns: Sequence[str] | None = None) -> pd.DataFrame | gpd.GeoDataFrame:
-    """Every row of table ``name`` (only ``columns`` if given) ordered by its key; a GeoDataFrame with geometry."""
+def read_table(session: Session, name: str, columns: Sequence[str] | None = None, *,
+               asset_ids: Sequence[int] | None = None) -> pd.DataFrame | gpd.GeoDataFrame:
+    """Every row of table ``name`` (only ``columns`` if given; with ``asset_ids``, only the rows of those
+    assets) ordered by its key; a GeoDataFrame with geometry."""
     table = metadata.tables[name]
     selected = [table.c[c] for c in columns] if columns else list(table.c)
-    frame = _frame(session, sa.select(*selected).order_by(*table.primary_key.columns))
+    query = sa.select(*selected).order_by(*table.primary_key.columns)
+    if asset_ids is not None:
+        query = query.where(table.c.asset_id.in_([int(i) for i in asset_ids]))
+    frame = _frame(session, query)
     return _geoframe(frame) if "geom" in frame.columns else frame
 
 
@@ -45,9 +50,10 @@ def read_assets(
     columns: Sequence[str] = ASSET_COLUMNS,
     bbox: tuple[float, float, float, float] | None = None,
     categories: Sequence[str] | None = None,
+    ids: Sequence[int] | None = None,
 ) -> gpd.GeoDataFrame | pd.DataFrame:
     """Assets with the given columns; with ``bbox`` (lon/lat), only those whose geometry intersects it;
-    with ``categories``, only those categories.
+    with ``categories``, only those categories; with ``ids`` (a few thousand at most), only those.
 
     The window query uses the spatial index of the backend (GiST on PostGIS, the
     R*Tree on SQLite) to find candidates, then keeps the exact intersections.
@@ -61,6 +67,8 @@ def read_assets(
         query = query.where(_window(session, bbox))
     if categories is not None:
         query = query.where(Asset.category.in_(list(categories)))
+    if ids is not None:
+        query = query.where(Asset.id.in_([int(i) for i in ids]))
     frame = _frame(session, query)
     if bbox is not None:
         frame = frame[gpd.GeoSeries(frame["geom"], crs=CRS).intersects(box(*bbox))]
@@ -68,13 +76,79 @@ def read_assets(
     return _geoframe(frame) if "geom" in frame.columns else frame.reset_index(drop=True)
 
 
+def read_map_points(
+    session: Session,
+    *,
+    bbox: tuple[float, float, float, float] | None = None,
+    categories: Sequence[str] | None = None,
+    districts: Sequence[int] | None = None,
+    run_id: int | None = None,
+) -> pd.DataFrame:
+    """Held assets as points for a map: id, code, category, district_id and the centre (x, y) of their
+    bounding box; with ``run_id``, that risk run's risk_class and state (None where it did not score
+    the asset).
+
+    Cheap enough to run on every pan of a map of 100,000 assets: positions come from the spatial
+    index (R*Tree on SQLite, the geometry's stored box on PostGIS) and the attributes from
+    covering indexes (``ix_assets_map``, ``ix_risk_scores_map``), so no geometry is decoded.
+    """
+    positions = _positions(session, bbox)
+    few = None if len(positions) > MANY_IDS else positions["id"].tolist()
+    assets = Asset.__table__
+    query = sa.select(assets.c.id, assets.c.code, assets.c.category, assets.c.district_id).where(
+        assets.c.status != "disposed")
+    if few is not None:
+        query = query.where(assets.c.id.in_(few))
+    if categories is not None:
+        query = query.where(assets.c.category.in_(list(categories)))
+    if districts is not None:
+        query = query.where(assets.c.district_id.in_(list(districts)))
+    points = _frame(session, query).merge(positions, on="id").sort_values("id", ignore_index=True)
+    if run_id is not None:
+        scores = metadata.tables["risk_scores"]
+        query = sa.select(scores.c.asset_id.label("id"), scores.c.risk_class, scores.c.state).where(
+            scores.c.run_id == run_id)
+        if few is not None:
+            query = query.where(scores.c.asset_id.in_(few))
+        points = points.merge(_frame(session, query), on="id", how="left")
+    return points
+
+
+MANY_IDS = 20_000
+"""Past this many assets in a window, read the attributes of all (an index scan) rather than by id."""
+
+
+def _positions(session: Session, bbox: tuple[float, float, float, float] | None) -> pd.DataFrame:
+    """id, x, y: the centre of each asset's bounding box (only those meeting ``bbox``)."""
+    if session.get_bind().dialect.name == "postgresql":
+        geom = Asset.__table__.c.geom
+        box = [sa.func.ST_XMin(geom, type_=sa.Float), sa.func.ST_XMax(geom, type_=sa.Float),
+               sa.func.ST_YMin(geom, type_=sa.Float), sa.func.ST_YMax(geom, type_=sa.Float)]
+        query = sa.select(Asset.id, ((box[0] + box[1]) / 2).label("x"), ((box[2] + box[3]) / 2).label("y")).where(
+            geom.is_not(None))
+        if bbox is not None:
+            query = query.where(_window(session, bbox))
+        return _frame(session, query)
+    rtree = _rtree()
+    query = sa.select(rtree.c.id.label("id"), ((rtree.c.minx + rtree.c.maxx) / 2).label("x"),
+                      ((rtree.c.miny + rtree.c.maxy) / 2).label("y"))
+    if bbox is not None:
+        minx, miny, maxx, maxy = bbox
+        query = query.where(rtree.c.maxx >= minx, rtree.c.minx <= maxx, rtree.c.maxy >= miny, rtree.c.miny <= maxy)
+    return _frame(session, query)
+
+
+def _rtree() -> sa.TableClause:
+    return sa.table(rtree_name("assets", "geom"), sa.column("id"), sa.column("minx"), sa.column("maxx"),
+                    sa.column("miny"), sa.column("maxy"))
+
+
 def _window(session: Session, bbox: tuple[float, float, float, float]) -> sa.ColumnElement[bool]:
     minx, miny, maxx, maxy = bbox
     if session.get_bind().dialect.name == "postgresql":
         envelope = sa.func.ST_MakeEnvelope(minx, miny, maxx, maxy, 4326)
         return Asset.geom.op("&&")(envelope)
-    rtree = sa.table(rtree_name("assets", "geom"), sa.column("id"), sa.column("minx"), sa.column("maxx"),
-                     sa.column("miny"), sa.column("maxy"))
+    rtree = _rtree()
     candidates = sa.select(rtree.c.id).where(
         rtree.c.maxx >= minx, rtree.c.minx <= maxx, rtree.c.maxy >= miny, rtree.c.miny <= maxy
     )
@@ -87,8 +161,16 @@ def _frame(session: Session, query: sa.Select) -> pd.DataFrame:
     if session.get_bind().dialect.name == "postgresql" and not any(
             isinstance(c.type, Geometry) for c in columns):
         return _copy_frame(session, query, columns)
-    result = session.execute(query)
-    frame = pd.DataFrame(result.all(), columns=list(result.keys()))
+    dialect = session.get_bind().dialect
+    result = session.connection().execute(query)  # Core execution: a CursorResult, even for ORM columns
+    if all(c.type.result_processor(dialect, None) is None for c in columns):
+        # Nothing to convert: the driver's tuples as they are (SQLAlchemy's Row objects, and
+        # pandas probing each of them, cost several times the fetch itself).
+        rows = result.cursor.fetchall()
+        result.close()
+    else:
+        rows = [tuple(row) for row in result.all()]
+    frame = pd.DataFrame(rows, columns=list(result.keys()))
     for column in columns:  # integers with NULLs: nullable Int64, as the COPY path gives them
         if isinstance(column.type, sa.Integer) and frame[column.name].isna().any():
             frame[column.name] = frame[column.name].astype("Int64")

@@ -33,6 +33,7 @@ class Asset(Timestamped, Base):
         sa.CheckConstraint("disposed_on IS NULL OR acquisition_date IS NULL OR disposed_on >= acquisition_date",
                            name="disposed_after_acquired"),
         sa.Index("ix_assets_geom", "geom", postgresql_using="gist").ddl_if(dialect="postgresql"),
+        sa.Index("ix_assets_map", "status", "category", "district_id", "code"),  # covers the map's points
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -154,6 +155,7 @@ class RiskScore(Base):
         sa.CheckConstraint("probability BETWEEN 0 AND 1", name="probability_range"),
         *not_negative("consequence", "score"),
         sa.Index("ix_risk_scores_asset_id", "asset_id"),
+        sa.Index("ix_risk_scores_map", "run_id", "asset_id", "risk_class", "state"),  # covers the map's classes
     )
 
     # One index only (the key): a run writes a million rows at once.

@@ -9,25 +9,34 @@ from fm.fiscal import fiscal_year_end, fiscal_year_start
 from fm.risk.config import RiskConfig
 
 
-def due_inspections(assets: pd.DataFrame, inspections: pd.DataFrame, *, fiscal_year: int,
-                    config: RiskConfig) -> pd.DataFrame:
-    """Held assets whose next inspection falls due by the end of ``fiscal_year``.
+def next_inspections(assets: pd.DataFrame, inspections: pd.DataFrame, *, config: RiskConfig) -> pd.DataFrame:
+    """Each asset's ``last_inspected_on`` and next ``due_on`` (both NaT when never inspected), by ``id``.
 
     Next due: the latest inspection's ``next_due_on`` when recorded, else its date plus the
-    category's cycle (``inspection_cycle_years``). ``status`` is ``never_inspected``,
-    ``overdue`` (due before the year starts) or ``due`` (due within the year).
+    category's cycle (``inspection_cycle_years``).
+    """
+    latest = (inspections.assign(inspected_on=pd.to_datetime(inspections["inspected_on"]),
+                                 next_due_on=pd.to_datetime(inspections["next_due_on"]))
+              .sort_values("inspected_on").drop_duplicates("asset_id", keep="last").set_index("asset_id"))
+    frame = pd.DataFrame({"last_inspected_on": assets["id"].map(latest["inspected_on"])}, index=assets.index)
+    cycle = assets["category"].map(config.cycle).astype(float)
+    frame["due_on"] = assets["id"].map(latest["next_due_on"]).fillna(_add_months(frame["last_inspected_on"],
+                                                                                  (cycle * 12).round()))
+    return frame
+
+
+def due_inspections(assets: pd.DataFrame, inspections: pd.DataFrame, *, fiscal_year: int,
+                    config: RiskConfig) -> pd.DataFrame:
+    """Held assets whose next inspection (:func:`next_inspections`) falls due by the end of ``fiscal_year``.
+
+    ``status`` is ``never_inspected``, ``overdue`` (due before the year starts) or ``due``
+    (due within the year).
     """
     start, end = pd.Timestamp(fiscal_year_start(fiscal_year)), pd.Timestamp(fiscal_year_end(fiscal_year))
     disposed = pd.to_datetime(assets["disposed_on"])
     held = assets[disposed.isna() | (disposed > end)]
-    latest = (inspections.assign(inspected_on=pd.to_datetime(inspections["inspected_on"]),
-                                 next_due_on=pd.to_datetime(inspections["next_due_on"]))
-              .sort_values("inspected_on").drop_duplicates("asset_id", keep="last").set_index("asset_id"))
-    frame = held[["id", "code", "name", "category", "district_id"]].copy()
-    frame["last_inspected_on"] = frame["id"].map(latest["inspected_on"])
-    cycle = frame["category"].map(config.cycle).astype(float)
-    frame["due_on"] = frame["id"].map(latest["next_due_on"]).fillna(_add_months(frame["last_inspected_on"],
-                                                                                 (cycle * 12).round()))
+    frame = held[["id", "code", "name", "category", "district_id"]].join(
+        next_inspections(held, inspections, config=config))
     frame["status"] = "due"
     frame.loc[frame["due_on"] < start, "status"] = "overdue"
     frame.loc[frame["last_inspected_on"].isna(), "status"] = "never_inspected"

@@ -7,6 +7,7 @@ from flask import Flask
 from fm import __version__
 from fm.config import Config
 from fm.db import Database
+from fm.maps.basemap import basemap
 from fm.resources import resource_path
 
 
@@ -14,18 +15,22 @@ def create_app(config: Config | None = None) -> Flask:
     """Build the app for ``config`` (default: from the environment).
 
     The database is opened lazily: building the app never touches it, so a broken
-    database shows as an error page that says what to do, not a crash at start.
+    database shows as an error page that says what to do, not a crash at start. A bad
+    basemap setting stops it at once (ValidationError).
     """
     config = config or Config.from_env()
     app = Flask(__name__, template_folder=str(resource_path("templates")), static_folder="static")
-    app.config.update(SECRET_KEY=config.resolved_secret_key(), FM=config)
+    app.config.update(SECRET_KEY=config.resolved_secret_key(), FM=config,
+                      FM_TILES=basemap(config.basemap, config.basemap_attribution))
     app.extensions["fm.database"] = Database(config.database_url)
     app.jinja_env.globals["fm_version"] = __version__
 
-    from fm.web import api, errors, i18n, views
+    from fm.web import api, errors, i18n, maps, views
 
     i18n.init_app(app)
     errors.init_app(app)
     app.register_blueprint(views.blueprint)
     app.register_blueprint(api.blueprint, url_prefix="/api")
+    app.register_blueprint(maps.blueprint)
+    app.register_blueprint(maps.api, url_prefix="/api")
     return app

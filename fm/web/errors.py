@@ -6,7 +6,7 @@ import sqlalchemy as sa
 from flask import Flask, Response, render_template, request
 from werkzeug.exceptions import HTTPException
 
-from fm.errors import DatabaseError, FmError, ValidationError
+from fm.errors import DatabaseError, FmError, NotFound, ValidationError
 from fm.web.api import json_response
 from fm.web.context import database
 
@@ -36,6 +36,10 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(ValidationError)
     def invalid(exc: ValidationError):
         return error_response(400, str(exc))
+
+    @app.errorhandler(NotFound)
+    def not_found(exc: NotFound):
+        return error_response(404, str(exc))
 
     @app.errorhandler(FmError)
     def unavailable(exc: FmError):

@@ -7,8 +7,6 @@ Playwright's own browser download is not available everywhere. Screenshots go to
 
 from __future__ import annotations
 
-import os
-import shutil
 import threading
 from pathlib import Path
 
@@ -17,22 +15,11 @@ from werkzeug.serving import make_server
 
 from fm.config import Config
 from fm.db import Database, migrate
+import chromium
 from sample import add_sample
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
-CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-
 pytestmark = pytest.mark.browser
-
-
-def _chromium() -> str:
-    path = os.environ.get("FM_CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
-    if not path:
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail("chromium is required under CI=true (apt-get install chromium)", pytrace=False)
-        pytest.skip("no chromium")
-    return path
 
 
 @pytest.fixture(scope="module")
@@ -59,9 +46,9 @@ def live_url(tmp_path_factory):
 def browser():
     from playwright.sync_api import sync_playwright
 
-    executable = _chromium()
+    executable = chromium.executable()
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_FLAGS)
+        browser = playwright.chromium.launch(executable_path=executable, args=chromium.FLAGS)
         yield browser
         browser.close()
 

@@ -1,0 +1,176 @@
+"""The risk map at N assets: fm's viewport-fed canvas map against naive Folium.
+
+Makes an N-asset register with the demo generator (``--scale``), loads and scores it, serves
+the app (no basemap, so tile traffic does not blur the figures) and measures:
+
+- the server: the map page, the first viewport (the whole city, clustered) and 1 km windows
+  zoomed in (features), each time and size;
+- headless Chromium (Debian's chromium): time from navigation to the map being drawn and
+  usable, bytes loaded for that first view, and the time each pan or zoom takes to redraw;
+- naive Folium on the same assets (one CircleMarker with a popup per asset, as Folium's
+  documentation builds it) at ``--naive`` sizes: time to build, HTML size, time until
+  Chromium has loaded it; extrapolated linearly to N, and said so.
+
+    python bench/maps.py --assets 100000 [--postgres-url URL] [--naive 10000,30000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import tempfile
+import threading
+import time
+import urllib.request
+from datetime import date
+from pathlib import Path
+
+import folium
+import numpy as np
+from playwright.sync_api import sync_playwright
+from werkzeug.serving import make_server
+
+from fm import service
+from fm.config import Config
+from fm.db import Database, migrate
+from fm.demo.load import load
+from fm.demo.scale import generate_scaled
+from fm.io import store
+from fm.risk.config import load_config
+
+STATIC = Path(__file__).resolve().parents[1] / "fm" / "web" / "static" / "vendor" / "leaflet"
+FLAGS = ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking"]
+CITY = "139.40,35.25,139.65,35.40"
+
+
+def _get(url: str) -> tuple[float, int]:
+    started = time.perf_counter()
+    with urllib.request.urlopen(url) as response:
+        size = len(response.read())
+    return time.perf_counter() - started, size
+
+
+def _median(samples: list[tuple[float, int]]) -> tuple[float, float, int]:
+    times = sorted(s[0] for s in samples)
+    return statistics.median(times), times[int(0.95 * (len(times) - 1))], int(statistics.median(s[1] for s in samples))
+
+
+def server_figures(base: str, windows: list[tuple[float, float]]) -> None:
+    _get(f"{base}/maps/risk")  # warm up: first request checks the database
+    page = _median([_get(f"{base}/maps/risk") for _ in range(5)])
+    city = _median([_get(f"{base}/api/map/risk?bbox={CITY}&zoom=13") for _ in range(5)])
+    zoomed = _median([_get(f"{base}/api/map/risk?bbox={x - 0.0055},{y - 0.0045},{x + 0.0055},{y + 0.0045}&zoom=16")
+                      for x, y in windows])
+    print(f"  server: page {page[0] * 1000:.0f} ms ({page[2] / 1e3:.0f} kB); city viewport, clustered "
+          f"{city[0] * 1000:.0f} ms ({city[2] / 1e3:.0f} kB); 1 km windows at zoom 16: median "
+          f"{zoomed[0] * 1000:.0f} ms, p95 {zoomed[1] * 1000:.0f} ms ({zoomed[2] / 1e3:.0f} kB)", flush=True)
+
+
+def browser_figures(browser, base: str, windows: list[tuple[float, float]]) -> None:
+    page = browser.new_page(viewport={"width": 1366, "height": 768})
+    started = time.perf_counter()
+    page.goto(f"{base}/maps/risk")
+    page.wait_for_selector("html[data-fm-map=ready]", timeout=60_000)
+    ready = time.perf_counter() - started
+    loaded = page.evaluate("performance.getEntriesByType('navigation')[0].transferSize + performance"
+                           ".getEntriesByType('resource').reduce((s, r) => s + r.transferSize, 0)")
+    state = page.evaluate("window.fmMapState")
+    moves = []
+    map_id = page.evaluate("document.querySelector('.folium-map').id")
+    for x, y in windows[:10]:
+        requests = page.evaluate("window.fmMapState.requests")
+        started = time.perf_counter()
+        page.evaluate(f"void window['{map_id}'].setView([{y}, {x}], 16)")
+        page.wait_for_function(f"window.fmMapState.requests > {requests} && window.fmMapState.ready && "
+                               "document.querySelector('.fm-status').textContent.indexOf('…') < 0", timeout=30_000)
+        moves.append(time.perf_counter() - started)
+    print(f"  chromium: drawn and usable in {ready:.2f} s, {loaded / 1e6:.2f} MB loaded for the first view "
+          f"({state['mode']}: {state['drawn']:,} markers for {state['total']:,} assets); pan+zoom to a 1 km "
+          f"window redrawn in median {statistics.median(moves) * 1000:.0f} ms, max {max(moves) * 1000:.0f} ms",
+          flush=True)
+    page.close()
+
+
+def naive(browser, points, sizes: list[int], assets: int, folder: Path) -> None:
+    """Folium's default way: one CircleMarker with a popup per asset, written into the page."""
+    figures = []
+    for n in sizes:
+        sample = points.head(n)
+        started = time.perf_counter()
+        m = folium.Map(location=[35.32, 139.55], zoom_start=13, tiles=None)
+        m.default_js = [("leaflet", (STATIC / "leaflet.js").as_uri())]
+        m.default_css = [("leaflet_css", (STATIC / "leaflet.css").as_uri())]
+        for row in sample.itertuples():
+            folium.CircleMarker([row.y, row.x], radius=5, popup=f"{row.code} {row.category}").add_to(m)
+        html = m.get_root().render()
+        build = time.perf_counter() - started
+        path = folder / f"naive-{n}.html"
+        path.write_text(html)
+        page = browser.new_page(viewport={"width": 1366, "height": 768})
+        started = time.perf_counter()
+        page.goto(path.as_uri(), wait_until="load", timeout=600_000)
+        page.evaluate("new Promise(r => requestAnimationFrame(() => r()))")
+        shown = time.perf_counter() - started
+        page.close()
+        figures.append((n, build, len(html.encode()), shown))
+        print(f"  naive Folium, {n:,} assets: built in {build:.1f} s, {len(html.encode()) / 1e6:.1f} MB, "
+              f"loaded by Chromium in {shown:.1f} s", flush=True)
+    (n1, b1, s1, l1), (n2, b2, s2, l2) = figures[0], figures[-1]
+
+    def at(v1: float, v2: float) -> float:
+        return v1 + (v2 - v1) * (assets - n1) / (n2 - n1)
+
+    print(f"  naive Folium at {assets:,} assets, extrapolated linearly from {n1:,} and {n2:,}: built in "
+          f"{at(b1, b2):.0f} s, {at(s1, s2) / 1e6:.0f} MB, loaded in {at(l1, l2):.0f} s", flush=True)
+
+
+def bench(url: str, label: str, data: Path | None, browser, folder: Path, sizes: list[int] | None) -> None:
+    database = Database(url)
+    with database.connect() as connection:
+        migrate.upgrade(connection)
+    if data is not None:
+        with database.session() as session:
+            load(session, data, reset=True)
+        with database.session() as session:
+            service.compute_risk(session, config=load_config(), as_of=date(2026, 4, 1))
+    with database.session() as session:
+        points = store.read_map_points(session)
+    database.dispose()
+    rng = np.random.default_rng(7)
+    windows = [tuple(points[["x", "y"]].iloc[i]) for i in rng.integers(0, len(points), 20)]
+    from fm.web import create_app
+
+    app = create_app(Config(database_url=url, instance_path=folder, secret_key="bench", basemap="none"))
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    base = f"http://127.0.0.1:{server.server_port}"
+    print(f"{label}, {len(points):,} assets on the map:", flush=True)
+    server_figures(base, windows)
+    browser_figures(browser, base, windows)
+    server.shutdown()
+    if sizes:
+        naive(browser, points, sizes, len(points), folder)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--assets", type=int, default=100_000)
+    parser.add_argument("--postgres-url", help="an empty PostGIS database (its fm tables are replaced)")
+    parser.add_argument("--naive", default="10000,30000", help="sizes of the naive Folium maps (two or more)")
+    parser.add_argument("--chromium", default="/usr/bin/chromium")
+    args = parser.parse_args()
+    sizes = [int(n) for n in args.naive.split(",")] if args.naive else None
+    with tempfile.TemporaryDirectory() as folder, sync_playwright() as playwright:
+        folder = Path(folder)
+        browser = playwright.chromium.launch(executable_path=args.chromium, args=FLAGS)
+        started = time.perf_counter()
+        generate_scaled(args.assets, folder / "data")
+        print(f"generated {args.assets:,} assets in {time.perf_counter() - started:.1f} s", flush=True)
+        bench(f"sqlite:///{folder / 'bench.sqlite3'}", "SQLite", folder / "data", browser, folder, sizes)
+        if args.postgres_url:
+            bench(args.postgres_url, "PostGIS", folder / "data", browser, folder, None)
+        browser.close()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,84 @@
+"""Map pages, the viewport endpoint their script reads, asset cards, and the asset page."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, Response, current_app, redirect, render_template, request, url_for
+from flask_babel import get_locale
+
+from fm import map_service
+from fm.maps import build
+from fm.maps.districts import INDICATORS as DISTRICT_INDICATORS
+from fm.maps.style import classes
+from fm.risk.config import load_config
+from fm.serialize import to_json
+from fm.web.context import session
+
+blueprint = Blueprint("maps", __name__)
+api = Blueprint("map_api", __name__)
+
+
+def _lang() -> str:
+    return str(get_locale())
+
+
+def _static(path: str) -> str:
+    return url_for("static", filename=path)
+
+
+def _embed(m: Any) -> dict[str, str]:
+    """A Folium map's head, body and script, to place inside one of the app's pages."""
+    root = m.get_root()
+    root.render()
+    return {"head": root.header.render(), "body": root.html.render(), "script": root.script.render()}
+
+
+@blueprint.get("/maps")
+def maps_home() -> Response:
+    """The maps start with the risk map."""
+    return redirect(url_for("maps.page", kind="risk", **request.args))
+
+
+@blueprint.get("/maps/<kind>")
+def page(kind: str) -> str:
+    """One map (risk, plans, land, districts, repairs) with its filters."""
+    urls = {layer: url_for("map_api.layer", layer=layer) for layer in map_service.LAYERS}
+    urls["card"] = url_for("map_api.card", code="__CODE__")
+    with session() as active:
+        m = map_service.build_map(active, kind, request.args, tiles=current_app.config["FM_TILES"],
+                                  static=_static, urls=urls, config=load_config(), lang=_lang())
+        districts = map_service.district_names(active)
+    return render_template("map.html", kind=kind, kinds=map_service.KINDS, map=_embed(m), args=request.args,
+                           districts=districts.to_dict("records"),
+                           classes=classes(kind) if kind in map_service.LAYERS else (),
+                           indicators=DISTRICT_INDICATORS, title=map_service.title(kind, _lang()))
+
+
+@blueprint.get("/assets/<code>")
+def asset(code: str) -> str:
+    """An asset's page: its card, its stored attributes and a small map."""
+    with session() as active:
+        card = map_service.asset_card(active, code, config=load_config(), lang=_lang())
+        record = map_service.asset_record(active, code)
+    colour = next(c.colour for c in classes("risk") if c.key == card["risk_class"])
+    mini = build.mini_map(record.geometry, colour=colour, tiles=current_app.config["FM_TILES"], static=_static) \
+        if record.geometry.notna().all() else None
+    attributes = {k: v for k, v in record.drop(columns="geom").iloc[0].items() if k != "id"}
+    return render_template("asset.html", card=card, attributes=attributes, map=_embed(mini) if mini else None)
+
+
+@api.get("/map/<layer>")
+def layer(layer: str) -> Response:
+    """The features (or clusters) of a map layer in ?bbox at ?zoom, filtered: what the map draws."""
+    with session() as active:
+        data = map_service.map_layer(active, layer, request.args)
+    return Response(to_json(data, compact=True), mimetype="application/geo+json")
+
+
+@api.get("/map/cards/<code>")
+def card(code: str) -> Response:
+    """An asset's card for a map popup, with the link to its page."""
+    with session() as active:
+        data = map_service.asset_card(active, code, config=load_config(), lang=_lang())
+    return Response(to_json({**data, "url": url_for("maps.asset", code=code)}), mimetype="application/json")

@@ -1,0 +1,45 @@
+"""A demo database, scored once per module and backend: the maps read it, never change it."""
+
+from __future__ import annotations
+
+import pytest
+
+import pgserver
+from clirun import run
+from fm.db import Database, migrate
+
+
+@pytest.fixture(scope="module", params=["sqlite", pytest.param("postgis", marks=pytest.mark.postgis)])
+def scored_demo_url(request: pytest.FixtureRequest, tmp_path_factory) -> str:
+    """URL of a database holding the Kamakura demo and one risk run."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path_factory.mktemp('maps') / 'fm.sqlite3'}"
+        database = Database(url)
+        with database.connect() as connection:
+            migrate.upgrade(connection)
+        database.dispose()
+    else:
+        url = pgserver.create_database(request.getfixturevalue("postgres_admin_url"),
+                                       template=request.getfixturevalue("postgis_template"))
+    for args in (("demo",), ("score", "--as-of", "2026-04-01")):
+        result = run(url, *args)
+        assert result.exit_code == 0, result.output
+    return url
+
+
+@pytest.fixture(scope="module")
+def map_app(scored_demo_url: str, tmp_path_factory):
+    """The app over the scored demo, with no basemap (the tests make no request outside the app)."""
+    from fm.config import Config
+    from fm.web import create_app
+
+    app = create_app(Config(database_url=scored_demo_url, instance_path=tmp_path_factory.mktemp("instance"),
+                            secret_key="test", basemap="none"))
+    app.config.update(TESTING=True)
+    yield app
+    app.extensions["fm.database"].dispose()
+
+
+@pytest.fixture(scope="module")
+def map_client(map_app):
+    return map_app.test_client()

@@ -1,0 +1,220 @@
+"""Every map in headless Chromium (Debian's chromium): drawn features counted, no console error,
+no request leaving the app, screenshots in test-artifacts/ for a person to look at."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import pytest
+from werkzeug.serving import make_server
+
+import chromium
+from clirun import run
+from fm import map_service
+from fm.config import Config
+from fm.db import Database
+
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+GSI_HOST = "https://cyberjapandata.gsi.go.jp/"
+
+pytestmark = pytest.mark.browser
+
+
+def _serve(url: str, folder: Path, basemap: str):
+    from fm.web import create_app
+
+    app = create_app(Config(database_url=url, instance_path=folder, secret_key="test", basemap=basemap))
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server
+
+
+@pytest.fixture(scope="module")
+def servers(scored_demo_url, tmp_path_factory):
+    """Base URLs of the app with no basemap and with the GSI tiles."""
+    folder = tmp_path_factory.mktemp("live")
+    started = {name: _serve(scored_demo_url, folder, name) for name in ("none", "gsi")}
+    yield {name: f"http://127.0.0.1:{server.server_port}" for name, server in started.items()}
+    for server in started.values():
+        server.shutdown()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=chromium.executable(), args=chromium.FLAGS)
+        yield launched
+        launched.close()
+
+
+class Visit:
+    """A page opened with every request outside ``allowed`` recorded and refused."""
+
+    def __init__(self, browser, allowed: str, width: int = 1280) -> None:
+        self.page = browser.new_page(viewport={"width": width, "height": 860})
+        self.errors: list[str] = []
+        self.outside: list[str] = []
+        self.page.on("console", lambda m: m.type == "error" and self._console(m.text))
+        self.page.on("pageerror", lambda e: self.errors.append(str(e)))
+        self.page.route("**/*", lambda r: r.continue_() if r.request.url.startswith(allowed) or
+                        r.request.url.startswith("data:") else self._refuse(r))
+
+    def _console(self, text: str) -> None:
+        if not (self.outside and "ERR_FAILED" in text):  # refused outside requests report this
+            self.errors.append(text)
+
+    def _refuse(self, route) -> None:
+        self.outside.append(route.request.url)
+        route.abort()
+
+    def open(self, url: str) -> dict:
+        self.page.goto(url)
+        self.page.wait_for_selector("html[data-fm-map=ready]", timeout=20_000)
+        return self.page.evaluate("window.fmMapState")
+
+    def count(self, expression: str) -> int:
+        """Evaluate ``expression`` with ``map`` bound to the page's Leaflet map."""
+        return self.page.evaluate(f"(() => {{ const map = window[document.querySelector('.folium-map').id]; "
+                                  f"return {expression}; }})()")
+
+    def shot(self, name: str) -> None:
+        ARTIFACTS.mkdir(exist_ok=True)
+        self.page.wait_for_timeout(200)
+        self.page.screenshot(path=str(ARTIFACTS / f"map-{name}.png"))
+
+
+def _held(url: str, where: str = "") -> int:
+    import sqlalchemy as sa
+
+    database = Database(url)
+    with database.connect() as connection:
+        value = connection.execute(sa.text("SELECT count(*) FROM assets a WHERE status <> 'disposed' "
+                                           f"AND geom IS NOT NULL {where}")).scalar()
+    database.dispose()
+    return int(value)
+
+
+# Drawn features, not counting the district outlines drawn for orientation.
+FEATURES = ("Object.values(map._layers).filter(l => l.feature && !l._layers && l.options.interactive !== false)"
+            ".length")
+
+
+def test_risk_map_draws_every_asset(browser, servers, scored_demo_url):
+    visit = Visit(browser, servers["none"])
+    state = visit.open(f"{servers['none']}/maps/risk?lang=ja")
+    assert state["mode"] == "features" and state["drawn"] == _held(scored_demo_url) == visit.count(FEATURES)
+    assert "件を表示" in visit.page.locator(".fm-status").inner_text()
+    assert visit.page.locator(".fm-legend").inner_text().startswith("リスク")
+    visit.shot("risk-ja")
+    assert visit.errors == [] and visit.outside == []
+
+
+def test_popup_shows_the_card(browser, servers):
+    visit = Visit(browser, servers["none"])
+    visit.open(f"{servers['none']}/maps/risk?lang=en&class=very_high")
+    point = visit.count("(() => { const l = Object.values(map._layers).find(l => l.feature && "
+                        "l.feature.geometry.type === 'Point'); map.setView(l.getLatLng(), 17); "
+                        "return l.feature.properties.code; })()")
+    visit.page.wait_for_function("window.fmMapState.requests >= 2 && window.fmMapState.ready")
+    visit.page.wait_for_timeout(300)
+    box = visit.page.locator(".folium-map").bounding_box()
+    xy = visit.count(f"(() => {{ const l = Object.values(map._layers).find(l => l.feature && "
+                     f"l.feature.properties.code === '{point}'); const p = map.latLngToContainerPoint(l.getLatLng()); "
+                     f"return [p.x, p.y]; }})()")
+    visit.page.mouse.click(box["x"] + xy[0], box["y"] + xy[1])
+    popup = visit.page.locator(".leaflet-popup-content .fm-card")
+    popup.wait_for(timeout=10_000)
+    text = popup.inner_text()
+    assert point in text and "Very high" in text and "Main reasons" in text and "Open the asset page" in text
+    visit.shot("risk-popup-en")
+    assert visit.errors == [] and visit.outside == []
+
+
+def test_clusters_when_the_viewport_holds_too_many(browser, servers, monkeypatch):
+    monkeypatch.setattr(map_service, "MAX_FEATURES", 500)
+    visit = Visit(browser, servers["none"])
+    state = visit.open(f"{servers['none']}/maps/risk")
+    clusters = visit.page.locator(".fm-cluster")
+    assert state["mode"] == "clusters" and clusters.count() == state["drawn"] > 1
+    visit.shot("risk-clusters")
+    zoom = visit.count("map.getZoom()")
+    clusters.first.click()
+    visit.page.wait_for_function("window.fmMapState.requests >= 2")
+    assert visit.count("map.getZoom()") == zoom + 2
+    assert visit.errors == [] and visit.outside == []
+
+
+def test_category_toggle_refetches_without_it(browser, servers, scored_demo_url):
+    visit = Visit(browser, servers["none"])
+    visit.open(f"{servers['none']}/maps/risk?lang=en")
+    visit.page.locator(".leaflet-control-layers").hover()
+    visit.page.get_by_label("Sewer pipe").uncheck()
+    visit.page.wait_for_function("window.fmMapState.requests >= 2 && window.fmMapState.ready")
+    visit.page.wait_for_timeout(500)
+    assert visit.page.evaluate("window.fmMapState.drawn") == _held(scored_demo_url, "AND category <> 'sewer_pipe'")
+    assert visit.errors == [] and visit.outside == []
+
+
+@pytest.mark.parametrize(("kind", "query", "expected"), [
+    ("plans", "", "SELECT count(*) FROM assets a JOIN asset_categories c ON c.code = a.category "
+                  "WHERE a.status <> 'disposed' AND c.asset_group = 'facility'"),
+    ("land", "fiscal_year=2025", 45 * 2),  # each parcel's area and its marker
+    ("districts", "indicator=plan_coverage&fiscal_year=2025", 5),
+])
+def test_other_maps_draw_their_features(browser, servers, scored_demo_url, kind, query, expected):
+    visit = Visit(browser, servers["none"])
+    state = visit.open(f"{servers['none']}/maps/{kind}?{query}")
+    if isinstance(expected, str):
+        import sqlalchemy as sa
+
+        database = Database(scored_demo_url)
+        with database.connect() as connection:
+            expected = connection.execute(sa.text(expected)).scalar()
+        database.dispose()
+    drawn = visit.count(FEATURES)
+    assert drawn == expected and (kind != "plans" or state["drawn"] == expected)
+    visit.shot(kind)
+    assert visit.errors == [] and visit.outside == []
+
+
+def test_heat_map_holds_every_repair(browser, servers, scored_demo_url):
+    visit = Visit(browser, servers["none"])
+    visit.open(f"{servers['none']}/maps/repairs?fiscal_year=2024&years=5")
+    database = Database(scored_demo_url)
+    with database.session() as session:
+        expected = len(map_service.repair_points(session, first=2020, last=2024))
+    database.dispose()
+    assert visit.count("Object.values(map._layers).find(l => l._latlngs && l._heat !== undefined)"
+                       "._latlngs.length") == expected > 0
+    visit.shot("repairs")
+    assert visit.errors == [] and visit.outside == []
+
+
+def test_gsi_tiles_credited_and_the_map_works_without_them(browser, servers, scored_demo_url):
+    visit = Visit(browser, servers["gsi"])
+    state = visit.open(f"{servers['gsi']}/maps/risk")
+    attribution = visit.page.locator(".leaflet-control-attribution")
+    assert attribution.is_visible() and "出典：地理院タイル" in attribution.inner_text()
+    assert visit.outside and all(url.startswith(GSI_HOST + "xyz/pale/") for url in visit.outside)
+    assert state["drawn"] == _held(scored_demo_url)  # tiles unreachable: the assets still show
+    visit.page.set_viewport_size({"width": 768, "height": 900})  # a tablet: still on screen
+    assert attribution.is_visible()
+    visit.shot("risk-gsi-unreachable")
+    assert visit.errors == []
+
+
+def test_exported_file_works_offline(browser, scored_demo_url, tmp_path):
+    out = tmp_path / "risk.html"
+    result = run(scored_demo_url, "map", "risk", str(out), "--basemap", "none", "--lang", "en")
+    assert result.exit_code == 0, result.output
+    visit = Visit(browser, "file://")
+    state = visit.open(out.as_uri())
+    assert state["drawn"] == _held(scored_demo_url) and state["requests"] == 0
+    visit.count("(() => { const l = Object.values(map._layers).find(l => l.feature && "
+                "l.feature.geometry.type === 'Point'); l.openPopup(); return 0; })()")
+    assert "Main reasons" in visit.page.locator(".leaflet-popup-content").inner_text()
+    visit.shot("export-risk-en")
+    assert visit.errors == [] and visit.outside == []

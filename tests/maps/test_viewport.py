@@ -1,0 +1,115 @@
+"""Viewport parameters, clustering, GeoJSON and the basemap, without a database."""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pytest
+import shapely
+
+from fm.errors import ValidationError
+from fm.maps import geojson
+from fm.maps.basemap import GSI_ATTRIBUTION, basemap
+from fm.maps.districts import district_values
+from fm.maps.viewport import MapFilter, apply_filter, cluster, parse_filter, parse_viewport, pixels
+
+
+@pytest.mark.parametrize(("bbox", "zoom", "message"), [
+    (None, "14", "bbox is required"),
+    ("139.5,35.3,139.6", "14", "bbox must be four numbers"),
+    ("139.5,35.3,abc,35.4", "14", "bbox must be four numbers"),
+    ("139.6,35.3,139.5,35.4", "14", "west < east"),
+    ("139.5,95,139.6,96", "14", "-90 ≤ south < north ≤ 90"),
+    ("35.3,139.5,35.4,139.6", "14", "latitude and longitude swapped"),
+    ("2.3,48.8,2.4,48.9", "14", "lies outside Japan"),
+    ("139.5,35.3,139.6,35.4", None, "zoom is required"),
+    ("139.5,35.3,139.6,35.4", "23", "zoom must be a whole number from 0 to 22"),
+    ("139.5,35.3,139.6,35.4", "1.5", "zoom must be a whole number"),
+])
+def test_bad_viewport_is_named(bbox, zoom, message):
+    with pytest.raises(ValidationError, match=message):
+        parse_viewport(bbox, zoom)
+
+
+def test_every_problem_is_reported_at_once():
+    with pytest.raises(ValidationError) as caught:
+        parse_viewport("x", "99")
+    assert len(caught.value.problems) == 2
+
+
+def test_filter_checks_each_value_against_what_exists():
+    known = {"categories": ["road", "bridge"], "districts": [1, 2], "classes": ["high", "low"]}
+    assert parse_filter({"category": "", "district": "2"}, **known) == MapFilter(categories=(), districts=(2,))
+    with pytest.raises(ValidationError) as caught:
+        parse_filter({"category": "road,castle", "district": "x", "class": "awful", "condition": "7"}, **known)
+    problems = " | ".join(caught.value.problems)
+    for fragment in ("category: unknown value 'castle'", "district: unknown value 'x'", "class: unknown value 'awful'",
+                     "condition: unknown value '7'"):
+        assert fragment in problems
+
+
+def test_apply_filter_keeps_matching_rows():
+    points = pd.DataFrame({"category": ["road", "road", "bridge"], "district_id": [1, 2, 1],
+                           "class": ["high", "low", "high"], "state": [3, 1, np.nan]})
+    kept = apply_filter(points, MapFilter(categories=("road", "bridge"), districts=(1,), classes=("high",)))
+    assert kept.index.tolist() == [0, 2]
+    assert apply_filter(points, MapFilter(conditions=(3,))).index.tolist() == [0]
+
+
+def test_pixels_match_leaflet():
+    # What Leaflet 1.9.4 gives: L.CRS.EPSG3857.latLngToPoint(L.latLng(35.3, 139.55), 14).
+    x, y = pixels(np.array([139.55]), np.array([35.3]), 14)
+    assert x[0] == pytest.approx(3_723_027.342, abs=0.01) and y[0] == pytest.approx(1_657_079.941, abs=0.01)
+
+
+def test_clusters_count_every_point_once_with_its_worst_class():
+    rng = np.random.default_rng(1)
+    order = ["very_high", "high", "low"]
+    points = pd.DataFrame({"x": rng.uniform(139.45, 139.62, 2000), "y": rng.uniform(35.28, 35.37, 2000),
+                           "class": rng.choice(order, 2000, p=[0.01, 0.2, 0.79])})
+    cells = cluster(points, 13, order)
+    assert cells["count"].sum() == 2000
+    assert (cells[[f"n_{c}" for c in order]].sum(axis=1) == cells["count"]).all()
+    worst = np.where(cells["n_very_high"] > 0, "very_high", np.where(cells["n_high"] > 0, "high", "low"))
+    assert (cells["class"] == worst).all()
+    # Coarser at lower zoom: fewer, larger cells.
+    assert len(cluster(points, 11, order)) < len(cells)
+
+
+def test_features_are_simplified_by_zoom_and_rounded():
+    wiggle = shapely.LineString([(139.5 + i * 1e-5, 35.3 + (i % 2) * 1e-7) for i in range(200)])
+    frame = gpd.GeoDataFrame({"code": ["R-1"], "class": ["low"]}, geometry=[wiggle], crs=4326)
+    coarse = geojson.features(frame, ["code", "class"], zoom=12)["features"][0]["geometry"]["coordinates"]
+    full = geojson.features(frame, ["code", "class"])["features"][0]["geometry"]["coordinates"]
+    assert len(coarse) == 2 and len(full) == 200
+    assert all(len(repr(v).split(".")[1]) <= 6 for point in full for v in point)
+
+
+def test_a_tiny_polygon_is_kept_when_simplification_would_empty_it():
+    tiny = shapely.box(139.5, 35.3, 139.50001, 35.30001)
+    frame = gpd.GeoDataFrame({"code": ["P-1"]}, geometry=[tiny], crs=4326)
+    assert geojson.features(frame, ["code"], zoom=5)["features"][0]["geometry"]["type"] == "Polygon"
+
+
+def test_basemap_settings():
+    gsi = basemap("gsi")
+    assert [t.url.split("/")[4] for t in gsi] == ["pale", "std"]
+    assert all(t.attribution == GSI_ATTRIBUTION and "地理院タイル" in t.attribution for t in gsi)
+    assert basemap("https://tiles.example.jp/{z}/{x}/{y}.png", "© Example")[0].attribution == "© Example"
+    with pytest.raises(ValidationError, match="attribution"):
+        basemap("https://tiles.example.jp/{z}/{x}/{y}.png")
+    with pytest.raises(ValidationError, match="XYZ tile URL"):
+        basemap("osm")
+
+
+def test_district_values_for_each_kind_of_indicator():
+    districts = gpd.GeoDataFrame({"id": [1, 2]}, geometry=[shapely.box(0, 0, 1, 1)] * 2, crs=4326)
+    where = pd.Series({10: 1, 11: 1, 12: 2})
+    risk = district_values("risk", districts, where, pd.DataFrame({"id": [10, 11, 12], "score": [0.2, 0.4, 0.9]}))
+    assert risk["value"].tolist() == pytest.approx([0.3, 0.9])
+    aging = district_values("aging_ratio", districts, where, pd.DataFrame(
+        {"id": [10, 11], "acquisition_cost": [100, 300], "accumulated_depreciation": [50, 250]}))
+    assert aging["value"].tolist()[0] == pytest.approx(75.0) and aging["value"].isna().tolist() == [False, True]
+    repairs = district_values("reactive_repairs", districts, where, pd.DataFrame({"asset_id": [12, 12, 10]}))
+    assert repairs["value"].tolist() == [1.0, 2.0]
