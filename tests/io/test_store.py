@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import date
 
 import numpy as np
+from iosample import seed
 
 from fm.db import Database
 from fm.io import store
-from iosample import seed
 
 
 def test_dates_and_flags_come_back_typed(db_url):
