@@ -51,9 +51,8 @@ def validate(kind: Kind, table: Table, *, references: References, crs: int | Non
     """Check every row of ``table`` as records of ``kind``; raise Rejected listing every problem."""
     problems: list[Problem] = []
     headers = resolve_headers(kind, [str(c) for c in table.frame.columns], coordinates=table.geometry is None)
-    _check_headers(kind, table, headers, problems)
-    if problems:
-        raise Rejected(source, problems)
+    if _check_headers(kind, table, headers, problems):
+        raise Rejected(source, problems)  # a file of another kind: its values say nothing more
     frame = table.frame.rename(columns=headers.fields)[list(headers.fields.values())]
     names = {v: k for k, v in headers.fields.items()}
     out = pd.DataFrame(index=frame.index)
@@ -71,7 +70,8 @@ def validate(kind: Kind, table: Table, *, references: References, crs: int | Non
     return Checked(out, found)
 
 
-def _check_headers(kind: Kind, table: Table, headers: Headers, problems: list[Problem]) -> None:
+def _check_headers(kind: Kind, table: Table, headers: Headers, problems: list[Problem]) -> bool:
+    """Report missing, unknown and doubled columns; True when the file is one of another kind."""
     present = set(headers.fields.values())
     missing = [c for c in kind.columns if c.required and c.name not in present]
     if missing or headers.unknown:
@@ -79,7 +79,7 @@ def _check_headers(kind: Kind, table: Table, headers: Headers, problems: list[Pr
         if other is not None and other.name != kind.name:
             problems.append(Problem("", "", "", f"this is a file of {other.name}, not of {kind.name}: "
                                                 f"import it with `fm import {other.name}`"))
-            return
+            return True
     for column in missing:
         problems.append(Problem("", column.en, "", f"required column missing (header {column.en!r} or "
                                                    f"{column.ja!r})"))
@@ -87,6 +87,7 @@ def _check_headers(kind: Kind, table: Table, headers: Headers, problems: list[Pr
         problems.append(Problem("", name, "", f"unknown column for {kind.name}; see docs/import-export.md"))
     for name in headers.duplicated:
         problems.append(Problem("", name, "", "column given twice"))
+    return False
 
 
 def _column(column: Column, values: pd.Series, rows: pd.Series, header: str, references: References,

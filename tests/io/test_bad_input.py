@@ -223,9 +223,10 @@ def test_file_of_another_kind(url, tmp_path):
 
 def test_unknown_and_missing_columns(url, tmp_path):
     path = tmp_path / "cols.csv"
-    pd.DataFrame({"code": ["X"], "nmae": ["typo"]}).to_csv(path, index=False)
+    pd.DataFrame({"code": ["X"], "nmae": ["typo"], "acquisition_cost": ["-1"]}).to_csv(path, index=False)
     message = rejected(url, "assets", path)
     assert "nmae: unknown column for assets" in message
+    assert "line 2, acquisition_cost: '-1' must not be negative" in message  # the columns there are checked too
     assert "name: required column missing (header 'name' or '名称')" in message
     assert "category: required column missing" in message
 
