@@ -8,6 +8,7 @@ database that is down or behind) print one line and exit with status 1.
 from __future__ import annotations
 
 import time
+from dataclasses import asdict
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -23,6 +24,8 @@ from fm.depreciation import CONVENTIONS
 from fm.errors import FmError
 from fm.fiscal import fiscal_year as fiscal_year_of
 from fm.fiscal import fiscal_year_label
+from fm.io.columns import KINDS
+from fm.io.problems import Rejected
 from fm.kpi import INDICATORS
 from fm.serialize import records, to_json
 
@@ -168,6 +171,59 @@ def demo(ctx: click.Context, reset: bool, data: Path | None) -> None:
         return
     click.echo(", ".join(f"{name} {count:,}" for name, count in counts.items())
                + f" loaded in {time.perf_counter() - started:.1f} s")
+
+
+@cli.command("import")
+@click.argument("kind", type=click.Choice([k for k, v in KINDS.items() if v.importable]))
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--layer", help="GeoPackage layer (default: the only one, or the one named KIND).")
+@click.option("--sheet", help="Excel sheet (default: the only one, or the one named KIND).")
+@click.option("--crs", type=int, metavar="EPSG", help="CRS of a file that states none (e.g. 6677).")
+@click.option("--encoding", help="CSV encoding (default: UTF-8 with or without BOM, else cp932).")
+@click.option("--dry-run", is_flag=True, help="Check and count what would be added, updated and left alone; "
+              "write nothing.")
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
+@click.pass_context
+def import_(ctx: click.Context, kind: str, file: Path, layer: str | None, sheet: str | None, crs: int | None,
+            encoding: str | None, dry_run: bool, fmt: str) -> None:
+    """Import FILE (.gpkg, .geojson, .csv, .xlsx) as KIND, all or nothing; existing codes are updated.
+
+    Every problem is listed, one a line, with its row, column, value and what is wrong;
+    then nothing is written. Columns: docs/import-export.md.
+    """
+    try:
+        with _database(ctx).session() as session:
+            result = service.import_records(session, kind, file, layer=layer, sheet=sheet, crs=crs,
+                                            encoding=encoding, dry_run=dry_run)
+    except Rejected as exc:
+        if fmt != "json":
+            raise
+        click.echo(to_json({"kind": kind, "file": file.name, "problems": [asdict(p) for p in exc.details]}))
+        ctx.exit(1)
+    if fmt == "json":
+        click.echo(to_json(result))
+        return
+    click.echo(f"{result['file']} ({result['kind']}): {result['added']:,} added, {result['updated']:,} updated, "
+               f"{result['unchanged']:,} unchanged" + (" (dry run: nothing written)" if dry_run else ""))
+
+
+@cli.command("export")
+@click.argument("kind", type=click.Choice(list(KINDS)))
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--lang", type=click.Choice(["ja", "en"]), default="ja", show_default=True, help="Header language.")
+@click.option("--crs", type=int, metavar="EPSG", help="CRS of the geometry (default 4326; 6677 for survey work).")
+@click.option("--category", multiple=True, help="Only assets of this category (repeatable); also for their "
+              "inspections and work orders.")
+@click.option("--district", multiple=True, help="Only records in this district (code, repeatable).")
+@click.pass_context
+def export(ctx: click.Context, kind: str, file: Path, lang: str, crs: int | None, category: tuple[str, ...],
+           district: tuple[str, ...]) -> None:
+    """Write KIND to FILE (.gpkg, .geojson, .csv, .xlsx) in the documented column format."""
+    with _database(ctx).session() as session:
+        result = service.export_records(session, kind, file, lang=lang, crs=crs, categories=category,
+                                        districts=district)
+    click.echo(f"wrote {result['records']:,} {kind} to {file} ({result['format']}"
+               + (f", {result['crs']}" if result["crs"] else "") + f", {lang} headers)")
 
 
 def _fiscal_year_option(required: bool = False):

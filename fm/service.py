@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from fm.demo import load as demo_load
 from fm.demo.dataset import demo_folder
 from fm.errors import FmError, ValidationError
+from fm.io import exporter, importer
 from fm.io import risk as risk_store
 from fm.io import store
 from fm.kpi import INDICATORS, KpiData, available_years, measure, summary
@@ -51,6 +52,16 @@ def asset_stats(session: Session) -> dict[str, Any]:
 def load_demo(session: Session, *, reset: bool = False, folder: Path | None = None) -> dict[str, int]:
     """Load the Kamakura demo register (see :func:`fm.demo.load.load`); empty dict when already loaded."""
     return demo_load.load(session, folder or demo_folder(), reset=reset)
+
+
+def import_records(session: Session, kind: str, path: Path, **options: Any) -> dict[str, Any]:
+    """Import a file of ``kind`` all or nothing (see :func:`fm.io.importer.import_file`): added, updated, unchanged."""
+    return importer.import_file(session, kind, path, **options)
+
+
+def export_records(session: Session, kind: str, path: Path, **options: Any) -> dict[str, Any]:
+    """Write the records of ``kind`` to a file (see :func:`fm.io.exporter.export_file`)."""
+    return exporter.export_file(session, kind, path, **options)
 
 
 def kpi_data(session: Session) -> KpiData:

@@ -163,7 +163,10 @@ def _frame(session: Session, query: sa.Select) -> pd.DataFrame:
         return _copy_frame(session, query, columns)
     dialect = session.get_bind().dialect
     result = session.connection().execute(query)  # Core execution: a CursorResult, even for ORM columns
-    if all(c.type.result_processor(dialect, None) is None for c in columns):
+    # (Here PostgreSQL always reads geometry, which needs converting; the dialect's own type, not the
+    # generic one, says whether SQLite's text dates and 0/1 flags need it.)
+    if dialect.name == "sqlite" and all(c.type.dialect_impl(dialect).result_processor(dialect, None) is None
+                                        for c in columns):
         # Nothing to convert: the driver's tuples as they are (SQLAlchemy's Row objects, and
         # pandas probing each of them, cost several times the fetch itself).
         rows = result.cursor.fetchall()

@@ -1,0 +1,226 @@
+"""The file format of imports and exports: per kind of record, its columns with both headers.
+
+One :class:`Column` says everything a user and the validator need: the field, its
+Japanese and English header, type, unit, whether it is required and what values it
+allows. docs/import-export.md shows these tables; :func:`resolve_headers` matches a
+file's header row to them, whichever language (or mix) it is in.
+
+Headers match after Unicode NFKC normalisation, trimming and case folding, so
+``取得価額（円）``, ``取得価額(円)`` and ``取得価額`` are the same column.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+
+from fm.model.assets import (
+    ASSET_STATUSES,
+    INSPECTION_METHODS,
+    WORK_CAUSES,
+    WORK_KINDS,
+    WORK_STATUSES,
+)
+from fm.model.land import UTILISATIONS
+
+TYPES = ("text", "integer", "number", "yen", "date", "boolean", "soundness")
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column of a file: ``name`` is the English header and fm's field name."""
+
+    name: str
+    ja: str
+    type: str = "text"
+    unit: str = ""
+    required: bool = False
+    allowed: tuple[str, ...] = ()
+    low: float | None = None
+    """Smallest value allowed (``low_open``: values must be greater)."""
+    low_open: bool = False
+    high: float | None = None
+    past: bool = False
+    """A date of something done: not in the future."""
+    refers: str | None = None
+    """``category``, ``district`` or ``asset``: the value is the code of one in the database."""
+    length: int | None = None
+    """Longest text the database column holds."""
+
+    @property
+    def en(self) -> str:
+        return self.name
+
+
+@dataclass(frozen=True)
+class Kind:
+    """A kind of record that files hold: its table, key, columns and geometry."""
+
+    name: str
+    ja: str
+    key: tuple[str, ...]
+    columns: tuple[Column, ...]
+    geometry: str | None = None
+    """``GEOMETRY`` (any type), ``MULTIPOLYGON`` (polygons) or None (no geometry)."""
+    geometry_required: bool = False
+    importable: bool = True
+
+    def column(self, name: str) -> Column:
+        return next(c for c in self.columns if c.name == name)
+
+
+def _yen(name: str, ja: str) -> Column:
+    return Column(name, ja, "yen", "円", low=0)
+
+
+def _size(name: str, ja: str, unit: str) -> Column:
+    return Column(name, ja, "number", unit, low=0, low_open=True)
+
+
+ASSETS = Kind("assets", "資産", ("code",), (
+    Column("code", "資産番号", required=True, length=40),
+    Column("name", "名称", required=True, length=200),
+    Column("category", "施設区分", required=True, refers="category"),
+    Column("district", "地域", refers="district"),
+    Column("year_built", "建設年", "integer", "西暦年", low=1600),
+    Column("structure", "構造", length=60),
+    _size("floor_area_m2", "延床面積", "m²"),
+    _size("deck_area_m2", "橋面積", "m²"),
+    _size("length_m", "延長", "m"),
+    _size("width_m", "幅員", "m"),
+    _size("diameter_mm", "管径", "mm"),
+    Column("acquisition_date", "取得日", "date", past=True),
+    _yen("acquisition_cost", "取得価額"),
+    Column("useful_life_years", "耐用年数", "integer", "年", low=0, low_open=True),
+    _yen("replacement_cost", "再調達価額"),
+    Column("annual_users", "年間利用者数", "integer", "人・台/年", low=0),
+    Column("is_evacuation_shelter", "避難所", "boolean"),
+    Column("on_emergency_road", "緊急輸送道路", "boolean"),
+    Column("needs_individual_plan", "個別施設計画の対象", "boolean"),
+    Column("status", "状態", allowed=ASSET_STATUSES),
+    Column("closed_on", "休止日", "date", past=True),
+    Column("disposed_on", "廃止日", "date", past=True),
+    Column("notes", "備考"),
+), geometry="GEOMETRY")
+
+INSPECTIONS = Kind("inspections", "点検", ("asset_code", "inspected_on"), (
+    Column("asset_code", "資産番号", required=True, refers="asset"),
+    Column("inspected_on", "点検日", "date", required=True, past=True),
+    Column("inspector", "点検者", length=100),
+    Column("method", "点検方法", allowed=INSPECTION_METHODS),
+    Column("soundness", "健全度", "soundness"),
+    Column("condition_score", "状態評価", "integer", low=1, high=5),
+    Column("findings", "所見"),
+    Column("next_due_on", "次回点検期限", "date"),
+))
+
+WORK_ORDERS = Kind("work_orders", "工事", ("code",), (
+    Column("code", "工事番号", required=True, length=40),
+    Column("asset_code", "資産番号", required=True, refers="asset"),
+    Column("kind", "種別", required=True, allowed=WORK_KINDS),
+    Column("cause", "原因", allowed=WORK_CAUSES),
+    Column("description", "内容"),
+    Column("planned_on", "予定日", "date"),
+    Column("completed_on", "完了日", "date", past=True),
+    _yen("planned_cost", "予定額"),
+    _yen("actual_cost", "実績額"),
+    Column("status", "状態", allowed=WORK_STATUSES),
+))
+
+PARCELS = Kind("parcels", "土地", ("code",), (
+    Column("code", "土地番号", required=True, length=40),
+    Column("name", "名称", length=200),
+    Column("owner_department", "所管課", length=100),
+    Column("district", "地域", refers="district"),
+    Column("acquired_on", "取得日", "date", past=True),
+    Column("disposed_on", "処分日", "date", past=True),
+    Column("current_use", "現在の用途", length=200),
+    Column("utilisation", "利用状況", allowed=UTILISATIONS),
+    Column("use_since", "用途の開始日", "date", past=True),
+), geometry="MULTIPOLYGON", geometry_required=True)
+
+DISTRICTS = Kind("districts", "地域", ("code",), (
+    Column("code", "地域コード", required=True),
+    Column("name", "名称", required=True),
+    Column("name_en", "英語名", required=True),
+    Column("population", "人口", "integer", "人", low=0),
+    Column("population_on", "人口の基準日", "date"),
+), geometry="MULTIPOLYGON", geometry_required=True, importable=False)
+
+KINDS = {kind.name: kind for kind in (ASSETS, PARCELS, INSPECTIONS, WORK_ORDERS, DISTRICTS)}
+
+# Coordinate columns of CSV and Excel files; spatial formats carry their own geometry.
+COORDINATES = (Column("lon", "経度", "number"), Column("lat", "緯度", "number"),
+               Column("x", "X座標", "number"), Column("y", "Y座標", "number"), Column("wkt", "形状WKT"))
+
+_EPSG = re.compile(r"^(?P<base>.*?)\s*\(\s*epsg\s*:\s*(?P<epsg>\d+)\s*\)$")
+_UNIT = re.compile(r"^(?P<base>.*?)\s*\([^()]*\)$")
+
+
+def header(column: Column, lang: str, epsg: int | None = None) -> str:
+    """The header of ``column`` in ``lang`` as fm writes it (with its unit, or the EPSG of a coordinate)."""
+    text = column.ja if lang == "ja" else column.en
+    extra = f"EPSG:{epsg}" if epsg is not None else (column.unit if lang == "ja" else "")
+    if not extra:
+        return text
+    return f"{text}（{extra}）" if lang == "ja" else f"{text} ({extra})"
+
+
+def normalise(text: str) -> str:
+    """A header as compared: NFKC, trimmed, single spaces, case-folded."""
+    return " ".join(unicodedata.normalize("NFKC", str(text)).split()).casefold()
+
+
+@dataclass(frozen=True)
+class Headers:
+    """How a file's header row maps to fm's fields."""
+
+    fields: dict[str, str]
+    """file header → field name (value columns and coordinate columns)."""
+    epsg: dict[str, int]
+    """field name → EPSG stated in the header, for coordinate columns that state one."""
+    unknown: list[str]
+    duplicated: list[str]
+
+
+def resolve_headers(kind: Kind, headers: list[str], *, coordinates: bool) -> Headers:
+    """Match ``headers`` to the columns of ``kind`` (and, with ``coordinates``, to coordinate columns)."""
+    columns = list(kind.columns) + (list(COORDINATES) if coordinates and kind.geometry else [])
+    names: dict[str, str] = {}
+    for column in columns:
+        for text in (column.name, column.ja, header(column, "ja"), header(column, "en")):
+            names[normalise(text)] = column.name
+    fields: dict[str, str] = {}
+    epsg: dict[str, int] = {}
+    unknown: list[str] = []
+    seen: dict[str, str] = {}
+    duplicated: list[str] = []
+    for raw in headers:
+        text = normalise(raw)
+        found = names.get(text)
+        stated = _EPSG.match(text)
+        if found is None and stated and names.get(stated["base"]) in {c.name for c in COORDINATES}:
+            found = names[stated["base"]]
+            epsg[found] = int(stated["epsg"])
+        if found is None and (unit := _UNIT.match(text)):
+            found = names.get(unit["base"])
+        if found is None:
+            unknown.append(str(raw))
+        elif found in seen:
+            duplicated.append(str(raw))
+        else:
+            seen[found] = raw
+            fields[str(raw)] = found
+    return Headers(fields, epsg, unknown, duplicated)
+
+
+def guess_kind(headers: list[str], *, coordinates: bool) -> Kind | None:
+    """The one importable kind whose columns hold every header and whose required columns are all there."""
+    fitting = []
+    for kind in KINDS.values():
+        found = resolve_headers(kind, headers, coordinates=coordinates)
+        if kind.importable and not found.unknown and \
+                {c.name for c in kind.columns if c.required} <= set(found.fields.values()):
+            fitting.append(kind)
+    return fitting[0] if len(fitting) == 1 else None

@@ -1,0 +1,242 @@
+"""Files ↔ frames: GeoPackage and GeoJSON through pyogrio, CSV through pandas, Excel through openpyxl.
+
+Reading keeps each row's place in the file as the user sees it (``line 5`` of a CSV,
+whose header is line 1; ``row 7`` of an Excel sheet; ``feature 3`` of a layer,
+counted from 1), so that every problem can point at it. Anything a library cannot
+read becomes one :class:`~fm.errors.FmError` naming the file, never a traceback.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import geopandas as gpd
+import openpyxl
+import pandas as pd
+import pyogrio
+
+from fm.errors import FmError
+
+SPATIAL = {".gpkg": "GeoPackage", ".geojson": "GeoJSON", ".json": "GeoJSON"}
+TABULAR = {".csv": "CSV", ".xlsx": "Excel"}
+FORMATS = {**SPATIAL, **TABULAR}
+EXCEL_CELL = 32_767
+"""The most characters an Excel cell holds."""
+
+
+@dataclass
+class Table:
+    """The rows of a file, as read: raw values under the file's own headers."""
+
+    frame: pd.DataFrame
+    rows: pd.Series
+    """Where each row is in the file, as the user sees it: ``line 5``, ``row 7``, ``feature 3``."""
+    geometry: gpd.GeoSeries | None
+    """Spatial formats: each row's geometry, with the file's CRS (None when it states none)."""
+    format: str
+
+
+def file_format(path: Path) -> str:
+    """The format of ``path`` by its extension, or FmError listing the formats fm reads and writes."""
+    found = FORMATS.get(path.suffix.lower())
+    if found is None:
+        raise FmError(f"{path.name}: fm reads and writes .gpkg (GeoPackage), .geojson, .csv and .xlsx files, "
+                      f"not {path.suffix or 'files without an extension'}")
+    return found
+
+
+def read(path: Path, *, layer: str | None = None, sheet: str | None = None, encoding: str | None = None,
+         kind: str) -> Table:
+    """Read ``path``: the layer or sheet named, or the only one, or the one named after ``kind``."""
+    fmt = file_format(path)
+    if not path.is_file():
+        raise FmError(f"{path}: no such file")
+    if path.stat().st_size == 0:
+        raise FmError(f"{path.name} is empty (0 bytes)")
+    if fmt in SPATIAL.values():
+        table = _read_spatial(path, fmt, layer, kind)
+    elif fmt == "CSV":
+        table = _read_csv(path, encoding)
+    else:
+        table = _read_excel(path, sheet, kind)
+    if table.frame.empty:
+        raise FmError(f"{path.name} holds no records (only a header, or nothing)")
+    return table
+
+
+def _pick(path: Path, names: list[str], given: str | None, what: str, option: str, kind: str) -> str:
+    if given is not None:
+        if given not in names:
+            raise FmError(f"{path.name} has no {what} {given!r}; it has: {', '.join(names)}")
+        return given
+    if len(names) == 1:
+        return names[0]
+    if kind in names:
+        return kind
+    raise FmError(f"{path.name} has {len(names)} {what}s ({', '.join(names)}): choose one with {option}")
+
+
+def _read_spatial(path: Path, fmt: str, layer: str | None, kind: str) -> Table:
+    try:
+        layers = [str(name) for name in pyogrio.list_layers(path)[:, 0]]
+        chosen = _pick(path, layers, layer, "layer", "--layer", kind) if fmt == "GeoPackage" else layers[0]
+        frame = pyogrio.read_dataframe(path, layer=chosen)
+    except FmError:
+        raise
+    except Exception as exc:  # noqa: BLE001 (whatever GDAL says about a damaged or foreign file)
+        raise FmError(f"cannot read {path.name} as {fmt}: {_first_line(exc)}") from None
+    geometry = None
+    if isinstance(frame, gpd.GeoDataFrame):
+        geometry = frame.geometry
+        frame = pd.DataFrame(frame.drop(columns=frame.geometry.name))
+    rows = pd.Series([f"feature {n}" for n in range(1, len(frame) + 1)], index=frame.index)
+    return Table(frame, rows, geometry, fmt)
+
+
+def detect_encoding(data: bytes) -> str:
+    """UTF-8 (with or without BOM) if the bytes are UTF-8, else Shift_JIS (cp932) if they are that."""
+    for encoding in ("utf-8-sig", "cp932"):
+        try:
+            data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+        return encoding
+    raise FmError("the file is neither UTF-8 nor Shift_JIS (cp932): give its encoding with --encoding")
+
+
+def _read_csv(path: Path, encoding: str | None) -> Table:
+    data = path.read_bytes()
+    try:
+        text = data.decode(encoding or detect_encoding(data))
+    except LookupError:
+        raise FmError(f"unknown encoding {encoding!r}: try utf-8 or cp932") from None
+    except UnicodeDecodeError as exc:
+        raise FmError(f"{path.name} is not {encoding}: byte {data[exc.start]:#04x} at offset {exc.start} "
+                      "does not decode (leave out --encoding to detect it)") from None
+    except FmError as exc:
+        raise FmError(f"{path.name}: {exc}") from None
+    try:
+        frame = pd.read_csv(io.StringIO(text.removeprefix("\ufeff")), dtype=str, keep_default_na=False,
+                            skip_blank_lines=False)
+    except pd.errors.EmptyDataError:
+        raise FmError(f"{path.name} is empty (no header row)") from None
+    except (pd.errors.ParserError, ValueError) as exc:
+        raise FmError(f"cannot read {path.name} as CSV: {_first_line(exc)}") from None
+    # A row's line: the header is line 1; quoted values may span lines.
+    breaks = sum(frame[c].str.count("\n").fillna(0) for c in frame.columns) if len(frame.columns) else 0
+    lines = 2 + pd.Series(range(len(frame)), index=frame.index) + pd.Series(breaks, index=frame.index).cumsum() \
+        - breaks
+    blank = (frame == "").all(axis=1)
+    frame, lines = frame[~blank], lines[~blank]
+    return Table(frame, "line " + lines.astype(int).astype(str), None, "CSV")
+
+
+def _read_excel(path: Path, sheet: str | None, kind: str) -> Table:
+    try:
+        book = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    except Exception as exc:  # noqa: BLE001 (not a zip, damaged, or not a workbook)
+        raise FmError(f"cannot read {path.name} as an Excel workbook: {_first_line(exc)}") from None
+    try:
+        worksheet = book[_pick(path, book.sheetnames, sheet, "sheet", "--sheet", kind)]
+        cells = [(number, row) for number, row in enumerate(worksheet.iter_rows(values_only=True), start=1)
+                 if any(v is not None and str(v).strip() != "" for v in row)]
+    except FmError:
+        raise
+    except Exception as exc:  # noqa: BLE001 (a damaged sheet)
+        raise FmError(f"cannot read {path.name}: {_first_line(exc)}") from None
+    finally:
+        book.close()
+    # The header is the first row with two or more filled cells (a title row above it is skipped).
+    start = next((i for i, (_, row) in enumerate(cells) if sum(v is not None for v in row) >= 2), None)
+    if start is None:
+        return Table(pd.DataFrame(), pd.Series(dtype=str), None, "Excel")
+    headers = [str(v).strip() if v is not None else "" for v in cells[start][1]]
+    body = cells[start + 1:]
+    frame = pd.DataFrame([list(row) + [None] * (len(headers) - len(row)) for _, row in body],
+                         columns=range(len(headers)), dtype=object)
+    keep = [i for i, h in enumerate(headers) if h or frame[i].notna().any()]
+    frame = frame[keep]
+    frame.columns = [headers[i] or f"(column {openpyxl.utils.get_column_letter(i + 1)})" for i in keep]
+    return Table(frame, pd.Series([f"row {n}" for n, _ in body], dtype=str), None, "Excel")
+
+
+def cells(values: pd.Series) -> pd.Series:
+    """Every cell as trimmed text, or NA when empty: the form all parsing starts from."""
+    if isinstance(values.dtype, pd.DatetimeTZDtype) or pd.api.types.is_datetime64_any_dtype(values):
+        text = values.dt.strftime("%Y-%m-%d").astype("string")
+    elif pd.api.types.is_float_dtype(values) and (values.dropna() % 1 == 0).all():
+        text = values.astype("Int64").astype("string")  # whole numbers read as floats (NULLs in the column)
+    else:
+        text = values.astype("string")
+    text = text.str.strip()
+    return text.mask(text == "")
+
+
+def parse(text: pd.Series, parser: Callable[[pd.Series], pd.Series]) -> pd.Series:
+    """``parser(text)``, parsing again after NFKC normalisation where that fails: full-width digits
+    (１２３), ￥ and the Roman numeral characters (Ⅲ) then read as their plain forms. Most cells parse at once."""
+    result = parser(text)
+    failed = text.notna() & result.isna()
+    if failed.any():
+        result = result.astype(object) if result.dtype == bool else result.copy()
+        result[failed] = parser(text[failed].str.normalize("NFKC").str.strip())
+    return result
+
+
+def write(frame: pd.DataFrame, path: Path, *, layer: str) -> None:
+    """Write ``frame`` (a GeoDataFrame for spatial kinds) to ``path`` in the format its extension names.
+
+    The file is written beside ``path`` and renamed over it when complete, so a failure
+    leaves no half-written file and the old one as it was.
+    """
+    fmt = file_format(path)
+    if fmt == "Excel" and (long := _text_cells(frame, lambda t: t.str.len() > EXCEL_CELL)):
+        raise FmError(", ".join(f"row {row + 2}, {frame.columns[column]}" for row, column in long[:5])
+                      + f": more than the {EXCEL_CELL:,} characters an Excel cell holds; "
+                      "export to .gpkg or .geojson instead")
+    if not path.parent.is_dir():
+        raise FmError(f"cannot write {path}: the folder {path.parent} does not exist")
+    partial = path.with_name(f".{path.stem}.partial{path.suffix}")
+    partial.unlink(missing_ok=True)
+    try:
+        if fmt in SPATIAL.values():
+            pyogrio.write_dataframe(frame, partial, layer=layer, driver="GPKG" if fmt == "GeoPackage" else "GeoJSON")
+        elif fmt == "CSV":
+            # UTF-8 with a BOM: Excel then opens Japanese text correctly; fm reads it with or without.
+            frame.to_csv(partial, index=False, encoding="utf-8-sig", lineterminator="\n")
+        else:
+            _write_excel(frame, partial, layer)
+        os.replace(partial, path)
+    except Exception as exc:  # noqa: BLE001 (a full disk, no permission, a folder in the way)
+        partial.unlink(missing_ok=True)
+        raise FmError(f"cannot write {path}: {_first_line(exc)}") from None
+
+
+def _text_cells(frame: pd.DataFrame, where: Callable[[pd.Series], pd.Series]) -> list[tuple[int, int]]:
+    """(row, column) positions, from 0, of the text cells for which ``where`` holds."""
+    found = []
+    for number, column in enumerate(frame.columns):
+        if frame[column].dtype == object or pd.api.types.is_string_dtype(frame[column]):
+            text = frame[column].astype("string")
+            found += [(row, number) for row in (where(text).fillna(False).to_numpy(dtype=bool)).nonzero()[0]]
+    return found
+
+
+def _write_excel(frame: pd.DataFrame, path: Path, sheet: str) -> None:
+    with pd.ExcelWriter(path, engine="openpyxl", date_format="YYYY-MM-DD") as writer:
+        frame.to_excel(writer, sheet_name=sheet, index=False)
+        worksheet = writer.sheets[sheet]
+        for row, column in _text_cells(frame, lambda t: t.str.startswith("=")):
+            worksheet.cell(row + 2, column + 1).data_type = "s"  # text, never a formula
+        worksheet.freeze_panes = "A2"
+        for cells in worksheet.iter_cols(min_row=1, max_row=1):
+            worksheet.column_dimensions[cells[0].column_letter].width = max(10, min(40, 2 * len(str(cells[0].value))))
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__

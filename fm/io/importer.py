@@ -1,0 +1,272 @@
+"""Import a file into the database, all or nothing: validate every row, then add or update in bulk.
+
+Records are matched on their key (an asset's or work order's or parcel's code; an
+inspection's asset and day). A matched record is updated only in the columns the
+file has; one whose values are all equal is left alone. A parcel row may carry its
+current use, which becomes (or updates) the parcel's use from ``use_since``.
+
+Everything happens in the caller's transaction: if any row is bad, nothing is
+written, and the error lists every problem. Writes are bulk: binary COPY on
+PostgreSQL, executemany on SQLite.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import psycopg
+import shapely
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from fm.db.types import SRID, Geometry
+from fm.errors import FmError
+from fm.io import files, store
+from fm.io.columns import KINDS, Kind
+from fm.io.coordinates import parse_crs
+from fm.io.problems import Problem, Rejected
+from fm.io.validate import Checked, References, validate
+from fm.model import metadata
+
+TABLES = {"assets": "assets", "inspections": "inspections", "work_orders": "work_orders",
+          "parcels": "land_parcels"}
+USE_FIELDS = ("current_use", "utilisation")
+"""A parcel row's use, held apart (as ``use_<field>``, like ``use_since``) from the parcel's own columns."""
+
+
+def import_file(session: Session, kind_name: str, path: Path, *, layer: str | None = None,
+                sheet: str | None = None, crs: int | None = None, encoding: str | None = None,
+                dry_run: bool = False, today: date | None = None) -> dict[str, Any]:
+    """Import ``path`` as records of ``kind_name``; return what was (or, dry run, would be) done."""
+    kind = KINDS.get(kind_name)
+    if kind is None or not kind.importable:
+        importable = ", ".join(k for k, v in KINDS.items() if v.importable)
+        raise FmError(f"fm imports {importable}, not {kind_name}")
+    if crs is not None:
+        parse_crs(crs)
+    table = files.read(path, layer=layer, sheet=sheet, encoding=encoding, kind=kind.name)
+    checked = validate(kind, table, references=_references(session, kind), crs=crs,
+                       today=today or date.today(), source=path.name)
+    records = _records(session, kind, checked)
+    existing = _existing(session, kind, records)
+    ambiguous = existing[existing.duplicated(list(_db_key(kind)), keep=False)]
+    if len(ambiguous):
+        _reject_ambiguous(kind, records, ambiguous, table.rows, path.name)
+    merged = records.merge(existing, how="left", on=list(_db_key(kind)), suffixes=("", "_old"),
+                           indicator=True)
+    new = merged["_merge"] == "left_only"
+    compared = [c for c in records.columns if c not in _db_key(kind) and not c.startswith("use_")]
+    changed = pd.Series(False, index=merged.index)
+    changed[~new] = _differs(merged[~new], compared)
+    if kind.geometry_required and checked.geometry is None and new.any():
+        raise Rejected(path.name, [Problem(table.rows.iloc[i], "", str(merged.at[i, "code"]),
+                                           f"new {kind.name} need a geometry, and the file has none: a spatial "
+                                           "file, or lon/lat, x/y or wkt columns") for i in np.flatnonzero(new)])
+    uses = _use_changes(session, merged) if kind.name == "parcels" else None
+    use_changed = uses["changed"] if uses is not None else pd.Series(False, index=merged.index)
+    added, updated = int(new.sum()), int((~new & (changed | use_changed)).sum())
+    if not dry_run:
+        try:
+            _write(session, kind, merged, new, changed, records.columns)
+            if uses is not None:
+                _write_uses(session, merged, uses)
+            session.flush()
+        except (sa.exc.DBAPIError, sqlite3.DatabaseError, psycopg.DatabaseError) as exc:
+            # A rule the database holds that the file could not be checked against alone (e.g. a
+            # disposal date before the stored acquisition date); the transaction rolls back.
+            cause = getattr(exc, "orig", None) or exc
+            raise FmError(f"{path.name}: the database refused the import, nothing was written: "
+                          f"{str(cause).strip().splitlines()[0]}") from None
+    return {"kind": kind.name, "file": path.name, "format": table.format, "added": added, "updated": updated,
+            "unchanged": len(merged) - added - updated, "dry_run": dry_run}
+
+
+def _references(session: Session, kind: Kind) -> References:
+    refers = {c.refers for c in kind.columns}
+    return References(
+        categories=frozenset(store.read_categories(session)["code"]) if "category" in refers else frozenset(),
+        districts=frozenset(store.read_table(session, "districts", ["code"])["code"])
+        if "district" in refers else frozenset(),
+        assets=frozenset(store.read_table(session, "assets", ["code"])["code"]) if "asset" in refers
+        else frozenset(),
+    )
+
+
+def _db_key(kind: Kind) -> tuple[str, ...]:
+    return ("asset_id", "inspected_on") if kind.name == "inspections" else ("code",)
+
+
+def _records(session: Session, kind: Kind, checked: Checked) -> pd.DataFrame:
+    """The file's records under the table's column names, codes of districts and assets turned into ids."""
+    frame = checked.frame.copy()
+    if "district" in frame.columns:
+        ids = store.read_table(session, "districts", ["id", "code"]).set_index("code")["id"]
+        frame["district_id"] = frame.pop("district").map(ids).astype("Int64")
+    if "asset_code" in frame.columns:
+        ids = store.read_table(session, "assets", ["id", "code"]).set_index("code")["id"]
+        frame["asset_id"] = frame.pop("asset_code").map(ids).astype("Int64")
+    if checked.geometry is not None:
+        frame["geom"] = checked.geometry.to_numpy(dtype=object)
+    frame = frame.rename(columns={field: f"use_{field}" for field in USE_FIELDS})
+    return frame
+
+
+def _existing(session: Session, kind: Kind, records: pd.DataFrame) -> pd.DataFrame:
+    table = metadata.tables[TABLES[kind.name]]
+    columns = ["id", *[c for c in records.columns if c in table.c and c != "id"]]
+    existing = store.read_table(session, table.name, columns)
+    return pd.DataFrame(existing)
+
+
+def _reject_ambiguous(kind: Kind, records: pd.DataFrame, ambiguous: pd.DataFrame, rows: pd.Series,
+                      source: str) -> None:
+    key = list(_db_key(kind))
+    hits = records.reset_index().merge(ambiguous[key].drop_duplicates(), on=key)
+    problems = [Problem(rows.loc[i], "", str(day), "the database holds several inspections of this asset on this "
+                        "day: fm cannot tell which one this row updates") for i, day in
+                zip(hits["index"], hits["inspected_on"])]
+    raise Rejected(source, problems)
+
+
+def _differs(merged: pd.DataFrame, columns: list[str]) -> pd.Series:
+    """Rows where any of ``columns`` differs from the stored value (geometry within 1e-9°, same type)."""
+    differs = np.zeros(len(merged), dtype=bool)
+    for column in columns:
+        new, old = _objects(merged[column]), _objects(merged[f"{column}_old"])
+        if column == "geom":
+            both = ~shapely.is_missing(new) & ~shapely.is_missing(old)
+            same = shapely.is_missing(new) & shapely.is_missing(old)
+            same[both] = shapely.equals_exact(new[both], old[both], tolerance=1e-9) & \
+                (shapely.get_type_id(new[both]) == shapely.get_type_id(old[both]))
+            differs |= ~same
+        else:
+            differs |= ~(new == old).astype(bool)
+    return pd.Series(differs, index=merged.index)
+
+
+def _objects(values: pd.Series) -> np.ndarray:
+    """Python values with None for every kind of missing, so that == compares like with like."""
+    return values.astype(object).where(values.notna(), None).to_numpy(dtype=object)
+
+
+def _use_changes(session: Session, merged: pd.DataFrame) -> pd.DataFrame | None:
+    """For parcel rows with a use: its stored id (if any) and whether it is new or differs from the stored one."""
+    if "use_since" not in merged.columns:
+        return None
+    stored = store.read_table(session, "parcel_uses", ["id", "parcel_id", "valid_from", "current_use",
+                                                      "utilisation"])
+    uses = pd.DataFrame({"parcel_id": merged["id"].astype("Int64"), "valid_from": merged["use_since"],
+                         "current_use": merged.get("use_current_use"), "utilisation": merged.get("use_utilisation")},
+                        index=merged.index)
+    given = uses["valid_from"].notna()
+    found = uses.reset_index().merge(stored, how="left", on=["parcel_id", "valid_from"],
+                                     suffixes=("", "_old")).set_index("index")
+    fields = _use_fields(merged)
+    differs = _differs(found, fields) if fields else pd.Series(False, index=found.index)
+    uses["use_id"] = found["id"].astype("Int64")
+    uses["changed"] = given & (uses["use_id"].isna() | differs)
+    return uses
+
+
+def _use_fields(merged: pd.DataFrame) -> list[str]:
+    return [field for field in USE_FIELDS if f"use_{field}" in merged.columns]
+
+
+def _write(session: Session, kind: Kind, merged: pd.DataFrame, new: pd.Series, changed: pd.Series,
+           columns: pd.Index) -> None:
+    """Insert the new records and update the changed ones, in the columns the file has."""
+    table = metadata.tables[TABLES[kind.name]]
+    writable = [c for c in columns if c in table.c]
+    if new.any():
+        bulk_insert(session, table, merged.loc[new, writable])
+    if changed.any():
+        bulk_update(session, table, merged.loc[changed, ["id", *[c for c in writable if c not in _db_key(kind)]]])
+
+
+def _write_uses(session: Session, merged: pd.DataFrame, uses: pd.DataFrame) -> None:
+    """Add the new parcel uses and update the changed ones (after the parcels, whose new ids they need)."""
+    ids = store.read_table(session, "land_parcels", ["id", "code"]).set_index("code")["id"]
+    uses = uses[uses["changed"]].copy()
+    uses["parcel_id"] = merged.loc[uses.index, "code"].map(ids).astype("Int64")
+    fields = _use_fields(merged)
+    table = metadata.tables["parcel_uses"]
+    adding = uses["use_id"].isna()
+    if adding.any():
+        bulk_insert(session, table, uses.loc[adding, ["parcel_id", "valid_from", *fields]])
+    if (~adding).any():
+        bulk_update(session, table, uses.loc[~adding, ["use_id", *fields]].rename(columns={"use_id": "id"}))
+
+
+PG_TYPES = ((sa.SmallInteger, "int2"), (sa.BigInteger, "int8"), (sa.Integer, "int4"), (sa.Float, "float8"),
+            (sa.Boolean, "bool"), (sa.Date, "date"), (Geometry, "bytea"), (sa.String, "text"))
+
+
+def _pg_type(column: sa.Column) -> str:
+    return next(name for kind, name in PG_TYPES if isinstance(column.type, kind))
+
+
+def _rows(table: sa.Table, frame: pd.DataFrame, postgresql: bool) -> list[tuple]:
+    """Values of ``frame`` as the driver takes them: Python scalars, None for missing, EWKB for geometry,
+    ISO dates on SQLite (as SQLAlchemy stores them there)."""
+    columns = []
+    for name in frame.columns:
+        column_type, values = table.c[name].type, frame[name]
+        if isinstance(column_type, Geometry):
+            geoms = values.to_numpy(dtype=object)
+            present = ~shapely.is_missing(geoms)
+            listed = np.full(len(geoms), None, dtype=object)
+            listed[present] = shapely.to_wkb(shapely.set_srid(geoms[present], SRID), include_srid=True)
+            columns.append(listed.tolist())
+            continue
+        if isinstance(column_type, sa.Integer):
+            values = values.astype("Int64")
+        elif isinstance(column_type, sa.Float):
+            values = values.astype("Float64")
+        elif isinstance(column_type, sa.Date) and not postgresql:
+            values = values.map(lambda d: d.isoformat(), na_action="ignore")
+        columns.append(_objects(values).tolist())
+    return list(zip(*columns))
+
+
+def bulk_insert(session: Session, table: sa.Table, frame: pd.DataFrame) -> None:
+    """Insert the rows of ``frame`` (columns named as the table's) in one bulk write."""
+    postgresql = session.get_bind().dialect.name == "postgresql"
+    names = list(frame.columns)
+    rows = _rows(table, frame, postgresql)
+    cursor = session.connection().connection.driver_connection.cursor()
+    if postgresql:
+        with cursor.copy(f"COPY {table.name} ({', '.join(names)}) FROM STDIN WITH (FORMAT binary)") as copy:
+            copy.set_types([_pg_type(table.c[n]) for n in names])
+            for row in rows:
+                copy.write_row(row)
+    else:
+        cursor.executemany(f"INSERT INTO {table.name} ({', '.join(names)}) VALUES ({', '.join('?' * len(names))})",
+                           rows)
+
+
+def bulk_update(session: Session, table: sa.Table, frame: pd.DataFrame) -> None:
+    """Update rows of ``table`` by ``frame["id"]`` with the other columns (and ``updated_at``, if kept)."""
+    postgresql = session.get_bind().dialect.name == "postgresql"
+    names = [c for c in frame.columns if c != "id"]
+    stamp = ", updated_at = CURRENT_TIMESTAMP" if "updated_at" in table.c else ""
+    cursor = session.connection().connection.driver_connection.cursor()
+    if postgresql:
+        cursor.execute(f"CREATE TEMP TABLE fm_import ON COMMIT DROP AS SELECT id, {', '.join(names)} "
+                       f"FROM {table.name} WITH NO DATA")
+        with cursor.copy(f"COPY fm_import (id, {', '.join(names)}) FROM STDIN WITH (FORMAT binary)") as copy:
+            copy.set_types([_pg_type(table.c[n]) for n in ["id", *names]])
+            for row in _rows(table, frame[["id", *names]], True):
+                copy.write_row(row)
+        assignments = ", ".join(f"{n} = fm_import.{n}" for n in names)
+        cursor.execute(f"UPDATE {table.name} SET {assignments}{stamp} FROM fm_import "
+                       f"WHERE {table.name}.id = fm_import.id")
+        cursor.execute("DROP TABLE fm_import")
+    else:
+        assignments = ", ".join(f"{n} = ?" for n in names)
+        rows = [(*row[1:], row[0]) for row in _rows(table, frame[["id", *names]], False)]
+        cursor.executemany(f"UPDATE {table.name} SET {assignments}{stamp} WHERE id = ?", rows)

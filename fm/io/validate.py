@@ -1,0 +1,259 @@
+"""Check and convert the rows of a file, gathering every problem: the importer's one set of rules.
+
+Plain pandas and shapely, no database: the codes a value may refer to come in as
+:class:`References`. :func:`validate` returns the typed records or raises
+:class:`Rejected`, whose problems each name the row as the user sees it, the field
+(by the file's own header), the value and what is wrong. Vectorised: 100,000 rows
+check in about a second.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from fm.io.columns import Column, Headers, Kind, guess_kind, resolve_headers
+from fm.io.coordinates import geometries
+from fm.io.files import Table, cells, parse
+from fm.io.problems import Problem, Rejected
+
+BOOLEANS = {"true": True, "t": True, "yes": True, "y": True, "1": True, "1.0": True, "はい": True, "○": True,
+            "false": False, "f": False, "no": False, "n": False, "0": False, "0.0": False, "いいえ": False,
+            "×": False}
+SOUNDNESS = {"1": 1, "2": 2, "3": 3, "4": 4, "i": 1, "ii": 2, "iii": 3, "iv": 4}
+"""Soundness classes Ⅰ–Ⅳ as written: 1–4, I–IV, or the Roman numeral characters (NFKC makes them I–IV)."""
+
+
+@dataclass(frozen=True)
+class References:
+    """The codes in the database a file's values may name."""
+
+    categories: frozenset[str] = frozenset()
+    districts: frozenset[str] = frozenset()
+    assets: frozenset[str] = frozenset()
+
+
+@dataclass
+class Checked:
+    """The records of a file, typed, under fm's field names (only the columns the file has)."""
+
+    frame: pd.DataFrame
+    geometry: gpd.GeoSeries | None
+    """EPSG:4326; None when the file has no geometry (then the stored geometry is kept)."""
+
+
+def validate(kind: Kind, table: Table, *, references: References, crs: int | None, today: date,
+             source: str) -> Checked:
+    """Check every row of ``table`` as records of ``kind``; raise Rejected listing every problem."""
+    problems: list[Problem] = []
+    headers = resolve_headers(kind, [str(c) for c in table.frame.columns], coordinates=table.geometry is None)
+    if _check_headers(kind, table, headers, problems):
+        raise Rejected(source, problems)  # a file of another kind: its values say nothing more
+    frame = table.frame.rename(columns=headers.fields)[list(headers.fields.values())]
+    names = {v: k for k, v in headers.fields.items()}
+    out = pd.DataFrame(index=frame.index)
+    for column in kind.columns:
+        if column.name in frame.columns:
+            out[column.name] = _column(column, frame[column.name], table.rows, names[column.name], references,
+                                       today, problems)
+    _rules(kind, out, table.rows, names, problems)
+    _duplicates(kind, out, table.rows, names, problems)
+    found = None
+    if kind.geometry:
+        found = geometries(kind, frame, table, headers, names, crs=crs, problems=problems)
+    if problems:
+        raise Rejected(source, _in_file_order(problems, table.rows))
+    return Checked(out, found)
+
+
+def _check_headers(kind: Kind, table: Table, headers: Headers, problems: list[Problem]) -> bool:
+    """Report missing, unknown and doubled columns; True when the file is one of another kind."""
+    present = set(headers.fields.values())
+    missing = [c for c in kind.columns if c.required and c.name not in present]
+    if missing or headers.unknown:
+        other = guess_kind([str(c) for c in table.frame.columns], coordinates=table.geometry is None)
+        if other is not None and other.name != kind.name:
+            problems.append(Problem("", "", "", f"this is a file of {other.name}, not of {kind.name}: "
+                                                f"import it with `fm import {other.name}`"))
+            return True
+    for column in missing:
+        problems.append(Problem("", column.en, "", f"required column missing (header {column.en!r} or "
+                                                   f"{column.ja!r})"))
+    for name in headers.unknown:
+        problems.append(Problem("", name, "", f"unknown column for {kind.name}; see docs/import-export.md"))
+    for name in headers.duplicated:
+        problems.append(Problem("", name, "", "column given twice"))
+    return False
+
+
+def _column(column: Column, values: pd.Series, rows: pd.Series, header: str, references: References,
+            today: date, problems: list[Problem]) -> pd.Series:
+    def report(bad: pd.Series, message: str) -> None:
+        for index in bad.index[bad.fillna(False).to_numpy(dtype=bool)]:
+            value = values.loc[index]
+            problems.append(Problem(rows.loc[index], header, "" if pd.isna(value) else str(value).strip(), message))
+
+    numeric = pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values)
+    if column.type in ("integer", "number", "yen") and numeric:
+        text = None  # numbers already, as a GeoPackage or GeoJSON gives them
+    elif column.type == "text":
+        text = values.astype("string").str.strip()
+        text = text.mask(text == "")
+    else:
+        text = cells(values)
+    if column.required:
+        report(text.isna() if text is not None else values.isna(), "required: must not be empty")
+    if column.type == "text":
+        if column.length:
+            report(text.str.len() > column.length, f"longer than {column.length} characters")
+        if column.allowed or column.refers in ("category", "district"):
+            known = column.allowed or (references.categories if column.refers == "category"
+                                       else references.districts)
+            folded = text.str.casefold()
+            text = parse(text, lambda t: t.str.casefold().where(lambda v: v.isin(known))).fillna(folded)
+        if column.allowed:
+            report(text.notna() & ~text.isin(column.allowed), f"not one of {', '.join(column.allowed)}")
+        result = text.astype(object).where(text.notna(), None)
+        if column.refers:
+            _reference(column, result, report, references)
+        return result
+    if column.type in ("boolean", "soundness"):
+        table = BOOLEANS if column.type == "boolean" else SOUNDNESS
+        mapped = parse(text, lambda t: t.str.casefold().map(table))
+        if column.type == "boolean":
+            report(text.notna() & mapped.isna(), "not a yes/no value (true/false, 1/0, yes/no, はい/いいえ, ○/×)")
+            return mapped.fillna(False).astype(bool)
+        report(text.notna() & mapped.isna(), "not a soundness class: Ⅰ–Ⅳ (I–IV or 1–4)")
+        return mapped.astype("Int64")
+    if column.type == "date":
+        return _date(column, text, today, report)
+    if text is None:
+        return _bounded(column, values.astype("Float64"), report, today)
+    numbers = parse(text, _number).astype("Float64")
+    report(text.notna() & numbers.isna(), "not a number" + (" (whole yen)" if column.type == "yen" else ""))
+    return _bounded(column, numbers, report, today)
+
+
+def _number(text: pd.Series) -> pd.Series:
+    plain = text.str.replace(",", "", regex=False).str.replace("¥", "", regex=False).str.removesuffix("円")
+    return pd.to_numeric(plain, errors="coerce").astype("Float64")
+
+
+def _reference(column: Column, values: pd.Series, report, references: References) -> None:
+    if column.refers == "asset":
+        known, what = references.assets, "no asset with this code in the database"
+    else:
+        known = references.categories if column.refers == "category" else references.districts
+        what = f"unknown {column.refers}; known: {', '.join(sorted(known)) or 'none'}"
+    report(values.notna() & ~values.isin(known), what)
+
+
+def _bounded(column: Column, numbers: pd.Series, report, today: date) -> pd.Series:
+    """Check finite numbers against the column's type and bounds; whole numbers become Int64."""
+    infinite = ~np.isfinite(numbers.fillna(0).to_numpy(dtype=float))
+    report(pd.Series(infinite, index=numbers.index), "not a finite number")
+    numbers = numbers.mask(infinite)
+    whole = column.type in ("integer", "yen")
+    if whole:
+        report(numbers.notna() & (numbers % 1 != 0), "must be a whole number" + (" of yen" if column.type == "yen"
+                                                                                 else ""))
+    if column.low is not None:
+        if column.low_open:
+            report(numbers <= column.low, f"must be greater than {column.low:g}")
+        elif column.low == 0:
+            report(numbers < 0, "must not be negative")
+        else:
+            report(numbers < column.low, f"must be at least {column.low:g}")
+    if column.high is not None:
+        report(numbers > column.high, f"must be at most {column.high:g}")
+    if column.name == "year_built":
+        report(numbers > today.year, "is in the future")
+    if whole:
+        return numbers.where(numbers % 1 == 0).round().astype("Int64")
+    return numbers
+
+
+def _date(column: Column, text: pd.Series, today: date, report) -> pd.Series:
+    parsed = parse(text, _to_date)
+    report(text.notna() & parsed.isna(), "not a date (write it as 2025-04-01)")
+    if column.past:
+        report(parsed > pd.Timestamp(today), f"is in the future (today is {today.isoformat()})")
+    return parsed.dt.date.astype(object).where(parsed.notna(), None)
+
+
+def _to_date(text: pd.Series) -> pd.Series:
+    """ISO dates at once; then 2025/4/1, 2025.4.1, 2025年4月1日 and a date with a time of day."""
+    parsed = pd.to_datetime(text, format="%Y-%m-%d", errors="coerce")
+    failed = text.notna() & parsed.isna()
+    if failed.any():
+        plain = (text[failed].str.split("T").str[0].str.split(" ").str[0]
+                 .str.replace(r"[/.年月]", "-", regex=True).str.removesuffix("日"))
+        parsed[failed] = pd.to_datetime(plain, format="%Y-%m-%d", errors="coerce")
+    return parsed
+
+
+def _rules(kind: Kind, out: pd.DataFrame, rows: pd.Series, names: dict[str, str],
+           problems: list[Problem]) -> None:
+    """Rules across fields of a row, each checked when the file has the columns it needs; a date a
+    status needs counts as missing when the file has no column for it."""
+
+    def get(name: str) -> pd.Series:
+        return out[name] if name in out.columns else pd.Series(None, index=out.index, dtype=object)
+
+    def rule(needs: tuple[str, ...], bad, field_: str, message: str) -> None:
+        if not set(needs) <= set(out.columns):
+            return
+        for index in out.index[bad().fillna(False).to_numpy(dtype=bool)]:
+            value = out.at[index, field_]
+            problems.append(Problem(rows.loc[index], names[field_], "" if pd.isna(value) else str(value), message))
+
+    if kind.name == "assets":
+        for status, day in (("closed", "closed_on"), ("disposed", "disposed_on")):
+            rule(("status",), lambda s=status, d=day: (out["status"] == s) & get(d).isna(), "status",
+                 f"a {status} asset needs its {names.get(day, day)}")
+        rule(("disposed_on", "acquisition_date"), lambda: _before(out, "disposed_on", "acquisition_date"),
+             "disposed_on", "is before the acquisition date")
+    if kind.name == "parcels":
+        rule(("disposed_on", "acquired_on"), lambda: _before(out, "disposed_on", "acquired_on"), "disposed_on",
+             "is before the acquisition date")
+        for given, other in (("utilisation", "use_since"), ("use_since", "utilisation")):
+            rule((given,), lambda g=given, o=other: out[g].notna() & get(o).isna(), given,
+                 f"needs its {names.get(other, other)} too")
+    if kind.name == "inspections":
+        rule(("inspected_on",), lambda: get("soundness").isna() == get("condition_score").isna(),
+             "soundness" if "soundness" in out.columns else "inspected_on",
+             f"give exactly one of {names.get('soundness', 'soundness')} and "
+             f"{names.get('condition_score', 'condition_score')}")
+        rule(("next_due_on", "inspected_on"), lambda: _before(out, "next_due_on", "inspected_on"), "next_due_on",
+             "is before the inspection")
+    if kind.name == "work_orders":
+        rule(("status",), lambda: (out["status"] == "completed") & get("completed_on").isna(),
+             "status", f"a completed work order needs its {names.get('completed_on', 'completed_on')}")
+
+
+def _before(out: pd.DataFrame, later: str, earlier: str) -> pd.Series:
+    a, b = pd.to_datetime(out[later]), pd.to_datetime(out[earlier])
+    return a.notna() & b.notna() & (a < b)
+
+
+def _duplicates(kind: Kind, out: pd.DataFrame, rows: pd.Series, names: dict[str, str],
+                problems: list[Problem]) -> None:
+    if not set(kind.key) <= set(out.columns):
+        return
+    keys = out[list(kind.key)].astype("string")
+    repeated = keys.duplicated(keep="first") & keys.notna().all(axis=1)
+    first = keys.drop_duplicates(keep="first").reset_index().set_index(list(kind.key))["index"]
+    for index in out.index[repeated.to_numpy()]:
+        key = tuple(keys.loc[index])
+        where = rows.loc[first.loc[key if len(key) > 1 else key[0]]]
+        problems.append(Problem(rows.loc[index], " + ".join(names[k] for k in kind.key), " / ".join(key),
+                                f"duplicate: the same {' and '.join(kind.key)} as {where}"))
+
+
+def _in_file_order(problems: list[Problem], rows: pd.Series) -> list[Problem]:
+    order = {label: n for n, label in enumerate(rows)}
+    return sorted(problems, key=lambda p: order.get(p.row, -1))
