@@ -31,7 +31,8 @@ def stats() -> Response:
         return json_response(service.asset_stats(active))
 
 
-def _fiscal_year(required: bool = False) -> int | None:
+def fiscal_year_arg(required: bool = False) -> int | None:
+    """Query parameter ``fiscal_year``, checked (shared by the API and the dashboard)."""
     raw = request.args.get("fiscal_year")
     if raw is None:
         if required:
@@ -50,7 +51,8 @@ def _choice(name: str, choices: tuple[str, ...]) -> str:
     return value
 
 
-def _convention() -> str:
+def convention_arg() -> str:
+    """Query parameter ``convention`` of the depreciation (shared by the API and the dashboard)."""
     return _choice("convention", CONVENTIONS)
 
 
@@ -62,15 +64,15 @@ def _lang() -> str:
 def kpi() -> Response:
     """Every indicator for ?fiscal_year (default: every year with data), with targets and trend."""
     with session() as active:
-        return json_response(service.kpi_report(active, fiscal_year=_fiscal_year(), convention=_convention()))
+        return json_response(service.kpi_report(active, fiscal_year=fiscal_year_arg(), convention=convention_arg()))
 
 
 @blueprint.get("/kpi/<indicator>/records")
 def kpi_records(indicator: str) -> Response:
     """The records an indicator counted in ?fiscal_year: the drill-down behind a figure."""
     with session() as active:
-        frame = service.kpi_records(active, indicator, fiscal_year=_fiscal_year(required=True),
-                                    convention=_convention())
+        frame = service.kpi_records(active, indicator, fiscal_year=fiscal_year_arg(required=True),
+                                    convention=convention_arg())
     return json_response(records(frame))
 
 
@@ -103,6 +105,6 @@ def risk_explain(code: str) -> Response:
 @blueprint.get("/inspections/due")
 def inspections_due() -> Response:
     """Inspections overdue or due in ?fiscal_year (default: the current one), worst risk first."""
-    year = _fiscal_year() or fiscal_year(date.today())
+    year = fiscal_year_arg() or fiscal_year(date.today())
     with session() as active:
         return json_response(records(service.inspections_due(active, fiscal_year=year, config=load_config())))

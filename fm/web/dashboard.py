@@ -21,7 +21,7 @@ from fm.kpi import INDICATORS
 from fm.kpi.breakdown import DIMENSIONS
 from fm.kpi.drilldown import COLUMNS
 from fm.web import figures
-from fm.web.api import _convention, _fiscal_year, json_response
+from fm.web.api import convention_arg, fiscal_year_arg, json_response
 from fm.web.context import session
 
 pages = Blueprint("dashboard", __name__)
@@ -50,8 +50,8 @@ def _groups() -> dict[str, str]:
 
 
 def _list_arguments() -> dict:
-    return {"fiscal_year": _fiscal_year(required=True), "groups": _groups(), "sort": request.args.get("sort"),
-            "order": request.args.get("order"), "convention": _convention()}
+    return {"fiscal_year": fiscal_year_arg(required=True), "groups": _groups(), "sort": request.args.get("sort"),
+            "order": request.args.get("order"), "convention": convention_arg()}
 
 
 # JSON: the data of every card, chart and list -------------------------------------------------
@@ -60,7 +60,7 @@ def _list_arguments() -> dict:
 def trends() -> Response:
     """Every indicator over every fiscal year with data, with its target and published figure."""
     with session() as active:
-        return json_response(dash.kpi_trends(active, convention=_convention()))
+        return json_response(dash.kpi_trends(active, convention=convention_arg()))
 
 
 @api.get("/kpi/<indicator>/breakdown")
@@ -69,8 +69,8 @@ def breakdown(indicator: str) -> Response:
     indicator = _indicator(indicator)
     by = request.args.get("by", DIMENSIONS[indicator][0])
     with session() as active:
-        return json_response(dash.kpi_breakdown(active, indicator, fiscal_year=_fiscal_year(required=True), by=by,
-                                                convention=_convention()))
+        return json_response(dash.kpi_breakdown(active, indicator, fiscal_year=fiscal_year_arg(required=True), by=by,
+                                                convention=convention_arg()))
 
 
 @api.get("/kpi/<indicator>/list")
@@ -87,8 +87,8 @@ def records_page(indicator: str) -> Response:
 def whatif() -> Response:
     """The aging ratio over the ?years (10) fiscal years after ?fiscal_year: planned work against doing nothing."""
     with session() as active:
-        return json_response(dash.whatif(active, fiscal_year=_fiscal_year(required=True),
-                                         years=_whole("years", 10, 1, 50), convention=_convention()))
+        return json_response(dash.whatif(active, fiscal_year=fiscal_year_arg(required=True),
+                                         years=_whole("years", 10, 1, 50), convention=convention_arg()))
 
 
 @api.get("/renewal")
@@ -140,7 +140,7 @@ def words() -> dict:
 def index() -> str:
     """Cards and trends of every indicator, the aging ratio by category, the what-if and the renewal chart."""
     with session() as active:
-        page = dash.overview(active, fiscal_year=_fiscal_year(), convention=_convention())
+        page = dash.overview(active, fiscal_year=fiscal_year_arg(), convention=convention_arg())
     if page["year"] is None:
         return render_template("dashboard.html", years=[], year=None)
     trends = {t["indicator"]: t for t in page["trends"]}
@@ -155,10 +155,10 @@ def index() -> str:
 def indicator_page(indicator: str) -> str:
     """One indicator: its trend, its breakdowns (each bar a link) and the records behind it, page by page."""
     with session() as active:
-        page = dash.indicator_detail(active, _indicator(indicator), fiscal_year=_fiscal_year(), groups=_groups(),
+        page = dash.indicator_detail(active, _indicator(indicator), fiscal_year=fiscal_year_arg(), groups=_groups(),
                                      sort=request.args.get("sort"), order=request.args.get("order"),
                                      page=_whole("page", 1, 1, 999_999), per_page=_whole("per_page", 50, 1, 500),
-                                     convention=_convention())
+                                     convention=convention_arg())
     names = {(b["by"], g["key"] or "none"): g for b in page["breakdowns"] for g in b["groups"]}
     chips = [(by, names.get((by, key))) for by, key in page["list"]["groups"].items()]
     return render_template("indicator.html", years=page["years"], year=page["year"], indicator=indicator,
@@ -202,7 +202,7 @@ def export(indicator: str, fmt: str) -> Response:
 def report() -> str:
     """The yearly one-page report for the council (A4, prints as is), Japanese unless ?lang=en."""
     with session() as active:
-        page = dash.yearly_report(active, fiscal_year=_fiscal_year(), convention=_convention())
+        page = dash.yearly_report(active, fiscal_year=fiscal_year_arg(), convention=convention_arg())
     year = page["year"]
     trends = {t["indicator"]: t for t in page["trends"]}
     return render_template("report.html", year=year, cards=page["cards"], trends=trends,
