@@ -87,11 +87,12 @@ def parse_viewport(bbox: str | None, zoom: str | None) -> Viewport:
 def parse_filter(args: Mapping[str, str], *, categories: Sequence[str], districts: Sequence[int],
                  classes: Sequence[str]) -> MapFilter:
     """The filter from comma-separated ``category``, ``district``, ``class`` and ``condition`` values,
-    each checked against what exists; an empty ``category`` means none shown.
+    each checked against what exists. An empty value means no restriction (a form's "all"),
+    except ``category``, where it means none shown (every layer switched off).
 
     Examples
     --------
-    >>> parse_filter({"category": "road,bridge", "condition": "3,4"}, categories=["road", "bridge"],
+    >>> parse_filter({"category": "road,bridge", "condition": "3,4", "class": ""}, categories=["road", "bridge"],
     ...              districts=[1, 2], classes=["high"])
     MapFilter(categories=('road', 'bridge'), districts=None, classes=None, conditions=(3, 4))
     """
@@ -99,7 +100,7 @@ def parse_filter(args: Mapping[str, str], *, categories: Sequence[str], district
 
     def listed(name: str, known: Sequence, convert=str) -> tuple | None:
         raw = args.get(name)
-        if raw is None:
+        if raw is None or (not raw.strip() and name != "category"):
             return None
         values = []
         for item in filter(None, (part.strip() for part in raw.split(","))):

@@ -218,3 +218,15 @@ def test_exported_file_works_offline(browser, scored_demo_url, tmp_path):
     assert "Main reasons" in visit.page.locator(".leaflet-popup-content").inner_text()
     visit.shot("export-risk-en")
     assert visit.errors == [] and visit.outside == []
+
+
+def test_filter_form_narrows_the_map(browser, servers, scored_demo_url):
+    visit = Visit(browser, servers["none"])
+    visit.open(f"{servers['none']}/maps/risk?lang=en")
+    visit.page.select_option("select[name=district]", "2")
+    visit.page.click("form.filters button")
+    visit.page.wait_for_url("**district=2**")
+    state = visit.open(visit.page.url)  # the form leaves class and condition empty: all of them
+    assert state["drawn"] == _held(scored_demo_url, "AND district_id = 2") > 0
+    assert visit.page.locator("select[name=district]").input_value() == "2"
+    assert visit.errors == [] and visit.outside == []

@@ -59,6 +59,9 @@ def test_filters_match_the_records(map_client, scored_demo_url):
                                     "WHERE a.category = 'bridge' AND s.state IN (3, 4)")
     assert bridges["total"] == worn > 0
     assert _layer(map_client, "risk", f"bbox={CITY}&zoom=13&category=")["total"] == 0
+    # The page's form sends "all" as an empty value: no restriction.
+    everything = _layer(map_client, "risk", f"bbox={CITY}&zoom=13")["total"]
+    assert _layer(map_client, "risk", f"bbox={CITY}&zoom=13&district=&class=&condition=")["total"] == everything
 
 
 def test_plan_status_is_the_plan_coverage_indicator(map_client, scored_demo_url):

@@ -41,6 +41,7 @@ def test_every_problem_is_reported_at_once():
 def test_filter_checks_each_value_against_what_exists():
     known = {"categories": ["road", "bridge"], "districts": [1, 2], "classes": ["high", "low"]}
     assert parse_filter({"category": "", "district": "2"}, **known) == MapFilter(categories=(), districts=(2,))
+    assert parse_filter({"district": "", "class": " "}, **known) == MapFilter()
     with pytest.raises(ValidationError) as caught:
         parse_filter({"category": "road,castle", "district": "x", "class": "awful", "condition": "7"}, **known)
     problems = " | ".join(caught.value.problems)
