@@ -639,6 +639,8 @@ def whatif(ctx: click.Context, fiscal_year: int, years: int, convention: str, fm
                         headers=("年度", "計画実施 %", "何もしない %"), disable_numparse=True,
                         colalign=("left", "right", "right")))
     click.echo(f"planned: {len(result['renewals'])} renewals, {len(result['disposals'])} disposals")
+
+
 @cli.command("map")
 @click.argument("kind", type=click.Choice(["risk", "plans", "land", "districts", "repairs"]))
 @click.argument("out", type=click.Path(dir_okay=False, writable=True, path_type=Path))

@@ -24,9 +24,6 @@ from fm.model.assets import (
 )
 from fm.model.land import UTILISATIONS
 
-TYPES = ("text", "integer", "number", "yen", "date", "boolean", "soundness")
-
-
 @dataclass(frozen=True)
 class Column:
     """One column of a file: ``name`` is the English header and fm's field name."""

@@ -61,7 +61,16 @@ def geometries(kind: Kind, frame: pd.DataFrame, table: Table, headers: Headers, 
             return None
         label = "/".join(names[c] for c in group)
         stated_epsg = {headers.epsg[c] for c in group if c in headers.epsg}
-        stated = CRS.from_epsg(stated_epsg.pop()) if len(stated_epsg) == 1 else None
+        if len(stated_epsg) > 1:
+            problems.append(Problem("", label, ", ".join(f"EPSG:{e}" for e in sorted(stated_epsg)),
+                                    "the coordinate headers state different CRSs"))
+            return None
+        code = next(iter(stated_epsg), None)
+        try:
+            stated = CRS.from_epsg(code) if code is not None else None
+        except CRSError:
+            problems.append(Problem("", label, f"EPSG:{code}", "the header states an EPSG code that does not exist"))
+            return None
         implicit = stated is None and group == ("lon", "lat")
         if implicit:
             stated = CRS.from_epsg(4326)

@@ -200,6 +200,11 @@ def write(frame: pd.DataFrame, path: Path, *, layer: str) -> None:
                       "export to .gpkg or .geojson instead")
     if not path.parent.is_dir():
         raise FmError(f"cannot write {path}: the folder {path.parent} does not exist")
+    if fmt == "GeoPackage" and path.exists():
+        others = _other_layers(path, layer)
+        if others:  # the file is replaced whole: say so rather than lose them
+            raise FmError(f"{path} also holds the layers {', '.join(others)}, which writing it would remove; "
+                          "export to a new file")
     partial = path.with_name(f".{path.stem}.partial{path.suffix}")
     partial.unlink(missing_ok=True)
     try:
@@ -209,7 +214,7 @@ def write(frame: pd.DataFrame, path: Path, *, layer: str) -> None:
             # UTF-8 with a BOM: Excel then opens Japanese text correctly; fm reads it with or without.
             frame.to_csv(partial, index=False, encoding="utf-8-sig", lineterminator="\n")
         else:
-            _write_excel(frame, partial, layer)
+            write_excel(frame, partial, layer)
         os.replace(partial, path)
     except Exception as exc:  # noqa: BLE001 (a full disk, no permission, a folder in the way)
         partial.unlink(missing_ok=True)
@@ -226,8 +231,17 @@ def _text_cells(frame: pd.DataFrame, where: Callable[[pd.Series], pd.Series]) ->
     return found
 
 
-def _write_excel(frame: pd.DataFrame, path: Path, sheet: str) -> None:
-    with pd.ExcelWriter(path, engine="openpyxl", date_format="YYYY-MM-DD") as writer:
+def _other_layers(path: Path, layer: str) -> list[str]:
+    try:
+        return [name for name, _ in pyogrio.list_layers(path) if name != layer]
+    except Exception:  # noqa: BLE001 (not a GeoPackage after all: it is replaced, as any other file)
+        return []
+
+
+def write_excel(frame: pd.DataFrame, target: Path | io.BytesIO, sheet: str) -> None:
+    """``frame`` as an Excel sheet: text that starts with '=' stays text (never a formula), header
+    row frozen, columns sized to their headers."""
+    with pd.ExcelWriter(target, engine="openpyxl", date_format="YYYY-MM-DD") as writer:
         frame.to_excel(writer, sheet_name=sheet, index=False)
         worksheet = writer.sheets[sheet]
         for row, column in _text_cells(frame, lambda t: t.str.startswith("=")):

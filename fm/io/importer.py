@@ -13,6 +13,7 @@ PostgreSQL, executemany on SQLite.
 from __future__ import annotations
 
 import sqlite3
+from contextlib import closing
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -127,6 +128,8 @@ def _reject_ambiguous(kind: Kind, records: pd.DataFrame, ambiguous: pd.DataFrame
                       source: str) -> None:
     key = list(_db_key(kind))
     hits = records.reset_index().merge(ambiguous[key].drop_duplicates(), on=key)
+    if not len(hits):  # the file touches none of them
+        return
     problems = [Problem(rows.loc[i], "", str(day), "the database holds several inspections of this asset on this "
                         "day: fm cannot tell which one this row updates") for i, day in
                 zip(hits["index"], hits["inspected_on"])]
@@ -238,15 +241,15 @@ def bulk_insert(session: Session, table: sa.Table, frame: pd.DataFrame) -> None:
     postgresql = session.get_bind().dialect.name == "postgresql"
     names = list(frame.columns)
     rows = _rows(table, frame, postgresql)
-    cursor = session.connection().connection.driver_connection.cursor()
-    if postgresql:
-        with cursor.copy(f"COPY {table.name} ({', '.join(names)}) FROM STDIN WITH (FORMAT binary)") as copy:
-            copy.set_types([_pg_type(table.c[n]) for n in names])
-            for row in rows:
-                copy.write_row(row)
-    else:
-        cursor.executemany(f"INSERT INTO {table.name} ({', '.join(names)}) VALUES ({', '.join('?' * len(names))})",
-                           rows)
+    with closing(session.connection().connection.driver_connection.cursor()) as cursor:
+        if postgresql:
+            with cursor.copy(f"COPY {table.name} ({', '.join(names)}) FROM STDIN WITH (FORMAT binary)") as copy:
+                copy.set_types([_pg_type(table.c[n]) for n in names])
+                for row in rows:
+                    copy.write_row(row)
+        else:
+            cursor.executemany(f"INSERT INTO {table.name} ({', '.join(names)}) "
+                               f"VALUES ({', '.join('?' * len(names))})", rows)
 
 
 def bulk_update(session: Session, table: sa.Table, frame: pd.DataFrame) -> None:
@@ -254,7 +257,12 @@ def bulk_update(session: Session, table: sa.Table, frame: pd.DataFrame) -> None:
     postgresql = session.get_bind().dialect.name == "postgresql"
     names = [c for c in frame.columns if c != "id"]
     stamp = ", updated_at = CURRENT_TIMESTAMP" if "updated_at" in table.c else ""
-    cursor = session.connection().connection.driver_connection.cursor()
+    with closing(session.connection().connection.driver_connection.cursor()) as cursor:
+        _update(cursor, table, frame, names, stamp, postgresql)
+
+
+def _update(cursor: Any, table: sa.Table, frame: pd.DataFrame, names: list[str], stamp: str,
+            postgresql: bool) -> None:
     if postgresql:
         cursor.execute(f"CREATE TEMP TABLE fm_import ON COMMIT DROP AS SELECT id, {', '.join(names)} "
                        f"FROM {table.name} WITH NO DATA")

@@ -100,11 +100,8 @@ def _column(column: Column, values: pd.Series, rows: pd.Series, header: str, ref
     numeric = pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values)
     if column.type in ("integer", "number", "yen") and numeric:
         text = None  # numbers already, as a GeoPackage or GeoJSON gives them
-    elif column.type == "text":
-        text = values.astype("string").str.strip()
-        text = text.mask(text == "")
     else:
-        text = cells(values)
+        text = cells(values)  # whole numbers read as floats (a GeoPackage code column) stay whole
     if column.required:
         report(text.isna() if text is not None else values.isna(), "required: must not be empty")
     if column.type == "text":
@@ -113,8 +110,9 @@ def _column(column: Column, values: pd.Series, rows: pd.Series, header: str, ref
         if column.allowed or column.refers in ("category", "district"):
             known = column.allowed or (references.categories if column.refers == "category"
                                        else references.districts)
-            folded = text.str.casefold()
-            text = parse(text, lambda t: t.str.casefold().where(lambda v: v.isin(known))).fillna(folded)
+            # Any case is accepted; the stored value is the code as the database spells it.
+            spelt = {str(code).casefold(): code for code in known}
+            text = parse(text, lambda t: t.str.casefold().map(spelt)).fillna(text)
         if column.allowed:
             report(text.notna() & ~text.isin(column.allowed), f"not one of {', '.join(column.allowed)}")
         result = text.astype(object).where(text.notna(), None)

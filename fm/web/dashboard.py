@@ -10,13 +10,13 @@ from __future__ import annotations
 import io
 import re
 
-import pandas as pd
 from flask import Blueprint, Response, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 
 from fm import dashboard as dash
 from fm.errors import NotFound, ValidationError
+from fm.io import files
 from fm.kpi import INDICATORS
 from fm.kpi.breakdown import DIMENSIONS
 from fm.kpi.drilldown import COLUMNS
@@ -191,8 +191,7 @@ def export(indicator: str, fmt: str) -> Response:
         mimetype = "text/csv; charset=utf-8"
     else:
         buffer = io.BytesIO()
-        with pd.ExcelWriter(buffer, engine="openpyxl") as writer:
-            frame.to_excel(writer, sheet_name=indicator[:31], index=False)
+        files.write_excel(frame, buffer, indicator[:31])
         body = buffer.getvalue()
         mimetype = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     return Response(body, mimetype=mimetype, headers={"Content-Disposition": f'attachment; filename="{name}"'})
