@@ -152,7 +152,8 @@ def kpi_list(session: Session, indicator: str, *, fiscal_year: int, groups: dict
 
     The totals (``numerator``, ``denominator``, ``value``) are those of the whole filtered
     list; unfiltered, they are the indicator's own. ``link`` says which page a row's code
-    opens (``asset`` or ``parcel``) and which column holds the code.
+    opens (``asset``, the page ``/assets/<code>``) and which column holds the code; it is
+    None for lists whose rows have no page (underused land, plan budget items).
     """
     loaded = Records.load(session)
     loaded.check(indicator, fiscal_year)
