@@ -20,8 +20,9 @@ from fm.errors import NotFound, ValidationError
 from fm.fiscal import fiscal_year as fiscal_year_of
 from fm.io import store
 from fm.kpi import INDICATORS, KpiData, available_years, measure, summary
-from fm.kpi.breakdown import DIMENSIONS, RATIOS, attributed, breakdown, half_up
+from fm.kpi.breakdown import DIMENSIONS, RATIOS, attributed, breakdown, plain_number
 from fm.kpi.drilldown import LINKS, PageOutOfRange, filtered, ordered, shown, sorted_page, with_district_names
+from fm.kpi.measures import half_up
 from fm.kpi.published import load_published
 from fm.kpi.whatif import aging_whatif
 from fm.renewal.costs import load_unit_costs
@@ -137,8 +138,8 @@ def _list(loaded: Records, indicator: str, fiscal_year: int, groups: dict[str, s
     link = LINKS[indicator]
     return {"indicator": indicator, "fiscal_year": fiscal_year, "groups": groups,
             "records": cut.records, "page": cut.page, "pages": cut.pages, "per_page": cut.per_page,
-            "sort": cut.sort, "order": cut.order, "numerator": _number(cut.numerator),
-            "denominator": _number(cut.denominator) if indicator in RATIOS else None,
+            "sort": cut.sort, "order": cut.order, "numerator": plain_number(cut.numerator),
+            "denominator": plain_number(cut.denominator) if indicator in RATIOS else None,
             "value": None if cut.value is None else half_up(cut.value, INDICATORS[indicator].decimals),
             "link": None if link is None else {"page": link[0], "column": link[1]},
             "rows": records(cut.rows)}
@@ -151,7 +152,8 @@ def kpi_list(session: Session, indicator: str, *, fiscal_year: int, groups: dict
 
     The totals (``numerator``, ``denominator``, ``value``) are those of the whole filtered
     list; unfiltered, they are the indicator's own. ``link`` says which page a row's code
-    opens (``asset`` or ``parcel``) and which column holds the code.
+    opens (``asset``, the page ``/assets/<code>``) and which column holds the code; it is
+    None for lists whose rows have no page (underused land, plan budget items).
     """
     loaded = Records.load(session)
     loaded.check(indicator, fiscal_year)
@@ -170,10 +172,6 @@ def kpi_list_export(session: Session, indicator: str, *, fiscal_year: int, group
     except ValueError as exc:
         raise ValidationError(str(exc)) from None
     return shown(result, indicator)
-
-
-def _number(value: float) -> int | float:
-    return int(value) if float(value).is_integer() else round(value, 2)
 
 
 def _whatif(loaded: Records, fiscal_year: int, years: int, convention: str) -> dict[str, Any]:

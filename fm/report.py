@@ -70,12 +70,30 @@ def print_pdf(page: str, output: Path, *, browser: str | None = None) -> None:
 
 
 def write_report(config: Config, output: Path, *, fiscal_year: int, lang: str = "ja") -> None:
-    """Write the report of ``fiscal_year`` to ``output``: ``.html`` as is, ``.pdf`` printed by Chromium."""
+    """Write the report of ``fiscal_year`` to ``output``: ``.html`` as is, ``.pdf`` printed by Chromium.
+
+    Raises :class:`FmError` (one line naming ``output``) when the file cannot be written,
+    e.g. its folder does not exist.
+    """
     suffix = output.suffix.lower()
     if suffix not in (".html", ".pdf"):
         raise FmError(f"{output}: the report is written as .html or .pdf")
+    if not output.parent.is_dir():  # said before the report is rendered and printed
+        raise FmError(f"cannot write the report to {output}: the folder {output.parent} does not exist")
     page = render_report(config, fiscal_year=fiscal_year, lang=lang)
-    if suffix == ".html":
-        output.write_text(page, encoding="utf-8")
-    else:
-        print_pdf(page, output)
+    # Written beside ``output`` and renamed over it, so a failure never leaves half a report
+    # (nor spoils one written before).
+    partial = output.with_name(output.name + ".partial")
+    try:
+        if suffix == ".html":
+            partial.write_text(page, encoding="utf-8")
+        else:
+            print_pdf(page, partial)
+        partial.replace(output)
+    except OSError as exc:
+        raise FmError(f"cannot write the report to {output}: {exc.strerror or exc}") from None
+    finally:
+        try:
+            partial.unlink(missing_ok=True)
+        except OSError:
+            pass

@@ -14,12 +14,11 @@ city-wide, so a district means nothing for them).
 
 from __future__ import annotations
 
-from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 import pandas as pd
 
-from fm.kpi.measures import INDICATORS, KpiData, Measure
+from fm.kpi.measures import INDICATORS, KpiData, Measure, half_up, ratio
 
 DIMENSIONS: dict[str, tuple[str, ...]] = {
     "plan_coverage": ("category", "district"),
@@ -105,9 +104,7 @@ def _shares(key: str, records: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
 
 def value_of(indicator: str, numerator: float, denominator: float) -> float | None:
     """The figure from its parts, unrounded: a share in % for ratios (None when nothing counts), else the sum."""
-    if indicator in RATIOS:
-        return 100.0 * numerator / denominator if denominator else None
-    return float(numerator)
+    return ratio(numerator, denominator) if indicator in RATIOS else float(numerator)
 
 
 def breakdown(frame: pd.DataFrame, indicator: str, by: str, labels: pd.DataFrame) -> list[dict[str, Any]]:
@@ -133,21 +130,17 @@ def breakdown(frame: pd.DataFrame, indicator: str, by: str, labels: pd.DataFrame
         value = value_of(indicator, row["numerator"], row["denominator"])
         name, name_en = names.get(key, (key or None, key or None))
         rows.append({"key": key or None, "name": name, "name_en": name_en, "records": int(row["records"]),
-                     "numerator": _number(row["numerator"]),
-                     "denominator": _number(row["denominator"]) if indicator in RATIOS else None,
+                     "numerator": plain_number(row["numerator"]),
+                     "denominator": plain_number(row["denominator"]) if indicator in RATIOS else None,
                      "value": None if value is None else half_up(value, decimals)})
     return rows
 
 
-def half_up(value: float, decimals: int) -> float:
-    """``value`` at ``decimals`` places, rounded half up as the published figures are.
+def plain_number(value: Any) -> int | float:
+    """A total as the JSON shows it: a whole number as ``int``, else rounded to 2 places.
 
-    >>> half_up(2.25, 1), round(2.25, 1)
-    (2.3, 2.2)
+    >>> plain_number(12.0), plain_number(9039.0812)
+    (12, 9039.08)
     """
-    return float(Decimal(repr(float(value))).quantize(Decimal(1).scaleb(-decimals), ROUND_HALF_UP))
-
-
-def _number(value: Any) -> int | float:
     value = float(value)
     return int(value) if value.is_integer() else round(value, 2)

@@ -39,9 +39,10 @@ DEFAULT_SORT: dict[str, tuple[str, str]] = {
     "preventive_share": ("actual_cost", "desc"),
     "reactive_repairs": ("completed_on", "desc"),
 }
-# Which page a row links to, and the column holding its code.
+# Which page a row links to, and the column holding its code. Parcels have no page yet, so
+# underused land is listed without links; plan budget items have no page either.
 LINKS: dict[str, tuple[str, str] | None] = {
-    "plan_coverage": ("asset", "code"), "underused_land": ("parcel", "code"), "aging_ratio": ("asset", "code"),
+    "plan_coverage": ("asset", "code"), "underused_land": None, "aging_ratio": ("asset", "code"),
     "execution_rate": None, "preventive_share": ("asset", "asset_code"), "reactive_repairs": ("asset", "asset_code"),
 }
 ORDERS = ("asc", "desc")

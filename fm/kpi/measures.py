@@ -78,13 +78,24 @@ class Measure:
 
     def rounded(self) -> float | None:
         """The value at the indicator's published precision (half up)."""
-        if self.value is None:
-            return None
-        places = INDICATORS[self.indicator].decimals
-        return float(Decimal(repr(self.value)).quantize(Decimal(1).scaleb(-places), ROUND_HALF_UP))
+        return None if self.value is None else half_up(self.value, INDICATORS[self.indicator].decimals)
 
 
-def _ratio(numerator: float, denominator: float) -> float | None:
+def half_up(value: float, decimals: int) -> float:
+    """``value`` at ``decimals`` places, rounded half up as the published figures are.
+
+    >>> half_up(2.25, 1), round(2.25, 1)
+    (2.3, 2.2)
+    """
+    return float(Decimal(repr(float(value))).quantize(Decimal(1).scaleb(-decimals), ROUND_HALF_UP))
+
+
+def ratio(numerator: float, denominator: float) -> float | None:
+    """``numerator`` as a share of ``denominator`` in %, unrounded; None when the denominator is 0.
+
+    >>> ratio(1, 8), ratio(3, 0)
+    (12.5, None)
+    """
     return 100.0 * numerator / denominator if denominator else None
 
 
@@ -129,7 +140,7 @@ def plan_coverage(data: KpiData, *, fiscal_year: int) -> Measure:
     records["plan_code"] = records["id"].map(first_plan)
     records["covered"] = records["plan_code"].notna()
     covered, needed = int(records["covered"].sum()), len(records)
-    return Measure("plan_coverage", fiscal_year, _ratio(covered, needed), covered, needed, records,
+    return Measure("plan_coverage", fiscal_year, ratio(covered, needed), covered, needed, records,
                    None if needed else "no facility needs an individual plan: the coverage is undefined")
 
 
@@ -181,10 +192,10 @@ def aging_ratio(data: KpiData, *, fiscal_year: int, convention: str = "fiscal-ye
     breakdown = [
         {"category": code, "name": names.at[code, "name"], "name_en": names.at[code, "name_en"],
          "acquisition_cost": int(row.acquisition_cost), "accumulated_depreciation": int(row.accumulated_depreciation),
-         "value": round(_ratio(row.accumulated_depreciation, row.acquisition_cost), 1)}
+         "value": round(ratio(row.accumulated_depreciation, row.acquisition_cost), 1)}
         for code, row in by_category.loc[[c for c in names.index if c in by_category.index]].iterrows()
     ]
-    return Measure("aging_ratio", fiscal_year, _ratio(depreciated, cost), depreciated, cost, records,
+    return Measure("aging_ratio", fiscal_year, ratio(depreciated, cost), depreciated, cost, records,
                    None if cost else "no depreciable asset is held: the ratio is undefined", breakdown)
 
 
@@ -200,7 +211,7 @@ def execution_rate(data: KpiData, *, fiscal_year: int) -> Measure:
         ["plan_id", "plan_code", "title", "fiscal_year", "planned_amount", "executed_amount"]]
     planned, executed = int(records["planned_amount"].sum()), int(records["executed_amount"].sum())
     note = None if planned else f"nothing was planned for fiscal year {fiscal_year}: the rate is undefined"
-    return Measure("execution_rate", fiscal_year, _ratio(executed, planned), executed, planned,
+    return Measure("execution_rate", fiscal_year, ratio(executed, planned), executed, planned,
                    records.reset_index(drop=True), note)
 
 
@@ -221,7 +232,7 @@ def preventive_share(data: KpiData, *, fiscal_year: int) -> Measure:
     preventive = int(records.loc[records["kind"] == "preventive", "actual_cost"].sum())
     total = int(records["actual_cost"].sum())
     note = None if total else f"no repair was completed in fiscal year {fiscal_year}: the share is undefined"
-    return Measure("preventive_share", fiscal_year, _ratio(preventive, total), preventive, total, records, note)
+    return Measure("preventive_share", fiscal_year, ratio(preventive, total), preventive, total, records, note)
 
 
 def reactive_repairs(data: KpiData, *, fiscal_year: int) -> Measure:

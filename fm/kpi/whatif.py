@@ -32,8 +32,7 @@ import pandas as pd
 from fm.depreciation import accumulated_depreciation
 from fm.fiscal import fiscal_year as to_fiscal_year
 from fm.fiscal import fiscal_year_end
-from fm.kpi.breakdown import half_up
-from fm.kpi.measures import INDICATORS, KpiData, aging_ratio
+from fm.kpi.measures import INDICATORS, KpiData, aging_ratio, half_up
 from fm.serialize import records
 
 OPEN_STATUSES = ("planned", "in_progress")

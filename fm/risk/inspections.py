@@ -18,10 +18,13 @@ def next_inspections(assets: pd.DataFrame, inspections: pd.DataFrame, *, config:
     latest = (inspections.assign(inspected_on=pd.to_datetime(inspections["inspected_on"]),
                                  next_due_on=pd.to_datetime(inspections["next_due_on"]))
               .sort_values("inspected_on").drop_duplicates("asset_id", keep="last").set_index("asset_id"))
-    frame = pd.DataFrame({"last_inspected_on": assets["id"].map(latest["inspected_on"])}, index=assets.index)
+    # reindex, not Series.map: pandas cannot map through an empty datetime Series (an asset never inspected)
+    def by_asset(column: str) -> pd.Series:
+        return pd.Series(latest[column].reindex(assets["id"]).to_numpy(), index=assets.index)
+
+    frame = pd.DataFrame({"last_inspected_on": by_asset("inspected_on")}, index=assets.index)
     cycle = assets["category"].map(config.cycle).astype(float)
-    frame["due_on"] = assets["id"].map(latest["next_due_on"]).fillna(_add_months(frame["last_inspected_on"],
-                                                                                  (cycle * 12).round()))
+    frame["due_on"] = by_asset("next_due_on").fillna(_add_months(frame["last_inspected_on"], (cycle * 12).round()))
     return frame
 
 

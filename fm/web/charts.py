@@ -86,9 +86,22 @@ def nice_top(value: float) -> tuple[float, float]:
     raise AssertionError("unreachable")
 
 
+def _step(top: float) -> float:
+    """The tick step of a fixed top: its quarter, else its fifth, whichever is round (1, 2, 2.5 or 5 × 10ⁿ).
+
+    >>> _step(100.0), _step(125.0), _step(200.0)
+    (25.0, 25.0, 50.0)
+    """
+    for parts in (4, 5):
+        step = top / parts
+        if any(math.isclose(step / 10 ** math.floor(math.log10(step)), m) for m in (1, 2, 2.5, 5)):
+            return step
+    return top / 4
+
+
 def _frame(xs: Sequence[int], highest: float, width: int, height: int, top: float | None,
            tick: Callable[[float], str], bars: bool = False) -> Frame:
-    top_value, step = nice_top(highest) if top is None else (top, top / 4)
+    top_value, step = nice_top(highest) if top is None else (top, _step(top))
     ticks = [i * step for i in range(int(round(top_value / step)) + 1)]
     left = 10 + CHAR_WIDTH * max(len(tick(t)) for t in ticks)  # room for the longest tick label
     return Frame(list(xs), top_value, width, height, ticks, bars, left)
@@ -125,7 +138,7 @@ def line_chart(xs: Sequence[int], series: Sequence[Series], *, title: str, fmt: 
     """Lines over ``xs`` (fiscal years) with horizontal ``levels`` (targets) and separate ``marks``.
 
     ``fmt`` writes a value with its unit (in titles), ``tick`` an axis label (default
-    ``fmt``); ``top`` fixes the scale's top (100 for a share).
+    ``fmt``); ``top`` fixes the scale's top (100 for a share, more when a value is over 100).
 
     Examples
     --------

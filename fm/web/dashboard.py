@@ -209,4 +209,4 @@ def report() -> str:
                            charts={k: figures.trend_chart(t, width=320, height=84) for k, t in trends.items()},
                            whatif=page["whatif"], whatif_chart=figures.whatif_chart(page["whatif"], width=380, height=150),
                            projection=page["renewal"], lang=str(get_locale()),
-                           dashboard_url=url_for("dashboard.index", fiscal_year=year))
+                           dashboard_url=url_for("dashboard.index", fiscal_year=year, _external=True))

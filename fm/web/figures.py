@@ -8,7 +8,7 @@ from flask_babel import gettext as _
 from markupsafe import Markup
 
 from fm.renewal.projection import GROUPS
-from fm.web.charts import Level, Mark, Series, bar_chart, line_chart
+from fm.web.charts import Level, Mark, Series, bar_chart, line_chart, nice_top
 
 OKU = 100_000_000  # 1 億円
 
@@ -23,6 +23,12 @@ def _axis(unit: str, decimals: int):
     def fmt(value: float) -> str:
         return f"{number(value, decimals if value % 1 else 0)} {unit}".strip()
     return fmt
+
+
+def _percent_top(*values: float | None) -> float:
+    """The top of a % chart: 100, or a round number above the highest value when one is over 100
+    (an execution rate above 100 % when more was spent than planned)."""
+    return max(100.0, nice_top(max((v for v in values if v is not None), default=0.0))[0])
 
 
 def _tick(unit: str):
@@ -42,7 +48,9 @@ def trend_chart(trend: dict[str, Any], *, width: int = 360, height: int = 170) -
     return line_chart(xs, [Series(trend["name"], [p["value"] for p in trend["series"]], "s0")],
                       title=_("%(indicator)s by fiscal year", indicator=trend["name"]),
                       fmt=_axis(trend["unit"], trend["decimals"]), tick=_tick(trend["unit"]), levels=levels, marks=marks,
-                      top=100.0 if trend["unit"] == "%" else None, width=width, height=height)
+                      top=_percent_top(*(p["value"] for p in trend["series"]), *(lv.value for lv in levels),
+                                       *(m.value for m in marks)) if trend["unit"] == "%" else None,
+                      width=width, height=height)
 
 
 def renewal_chart(projection: dict[str, Any], *, scenario: str = "simple") -> Markup:
@@ -69,5 +77,6 @@ def whatif_chart(result: dict[str, Any], *, width: int = 560, height: int = 260)
     return line_chart([row["fiscal_year"] for row in rows],
                       [Series(_("Planned work carried out"), [row["planned_value"] for row in rows], "s0"),
                        Series(_("Doing nothing"), [row["nothing_value"] for row in rows], "s1", dashed=True)],
-                      title=_("Aging ratio: planned work against doing nothing"), fmt=_axis("%", 1), top=100.0,
+                      title=_("Aging ratio: planned work against doing nothing"), fmt=_axis("%", 1),
+                      top=_percent_top(*(row[k] for row in rows for k in ("planned_value", "nothing_value"))),
                       width=width, height=height)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pandas as pd
 import pytest
 
@@ -114,3 +116,44 @@ class TestBreakdownAndList:
             sorted_page(frame, "aging_ratio", sort="secret")
         with pytest.raises(ValueError, match="order must be asc or desc"):
             sorted_page(frame, "aging_ratio", order="up")
+
+
+def _dots_inside(svg: str, height: int) -> bool:
+    """Every point of a chart is drawn within its plotting area (between the top and bottom margins)."""
+    from fm.web.charts import BOTTOM, TOP
+
+    ys = [float(y) for y in re.findall(r'<circle [^>]*cy="([-\d.]+)"', svg)]
+    return bool(ys) and all(TOP - 0.05 <= y <= height - BOTTOM + 0.05 for y in ys)
+
+
+def _ticks(svg: str) -> list[str]:
+    return [t for t in re.findall(r'<text class="tick"[^>]*>([^<]*)</text>', svg) if t.endswith("%")]
+
+
+class TestPercentCharts:
+    """A share over 100 % (more executed than planned) stays inside its chart; 100 % stays the top otherwise."""
+
+    @staticmethod
+    def trend(*values: float) -> dict:
+        return {"series": [{"fiscal_year": 2021 + i, "value": v} for i, v in enumerate(values)], "target": None,
+                "published": None, "name": "総執行率", "unit": "%", "decimals": 1}
+
+    def test_an_execution_rate_of_130_percent_is_drawn_inside(self):
+        from fm.web.figures import trend_chart
+
+        svg = trend_chart(self.trend(80.0, 130.0, 95.0), height=170)
+        assert _dots_inside(svg, 170) and _ticks(svg)[-1] == "200 %"
+
+    def test_a_share_up_to_100_percent_keeps_100_as_top(self):
+        from fm.web.figures import trend_chart
+
+        svg = trend_chart(self.trend(40.0, 100.0), height=170)
+        assert _dots_inside(svg, 170) and _ticks(svg) == ["0 %", "25 %", "50 %", "75 %", "100 %"]
+
+    def test_whatif_over_100_percent_is_drawn_inside(self):
+        from fm.web.figures import whatif_chart
+
+        rows = [{"fiscal_year": 2026 + i, "planned_value": 90.0 + i, "nothing_value": 100.0 + 10 * i}
+                for i in range(4)]  # doing nothing reaches 130 %
+        svg = whatif_chart({"years": rows}, height=260)
+        assert _dots_inside(svg, 260) and _ticks(svg)[-1] == "200 %"

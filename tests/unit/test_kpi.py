@@ -209,3 +209,16 @@ def test_a_passed_target_is_the_latest_one():
     assert _target(targets, "plan_coverage", 2027)["value"] == 95.0   # the nearest ahead
     assert _target(targets, "plan_coverage", 2031)["value"] == 95.0   # all passed: the latest
     assert _on_track(85.0, 1.0, _target(targets, "plan_coverage", 2031), "up", 2031) is False
+
+
+def test_rounding_and_shares_have_one_definition():
+    """Half-up rounding, the share in % and the JSON form of a total are each written once and shared."""
+    from fm import dashboard
+    from fm.kpi import breakdown, measures, whatif
+
+    assert measures.half_up(2.25, 1) == 2.3 and measures.ratio(1, 8) == 12.5 and measures.ratio(1, 0) is None
+    assert breakdown.half_up is whatif.half_up is dashboard.half_up is measures.half_up
+    assert breakdown.ratio is measures.ratio and dashboard.plain_number is breakdown.plain_number
+    assert not any(hasattr(module, name) for module in (breakdown, dashboard, measures)
+                   for name in ("_number", "_ratio"))
+    assert breakdown.value_of("execution_rate", 13, 10) == 130.0 and breakdown.value_of("plan_coverage", 0, 0) is None

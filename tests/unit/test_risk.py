@@ -15,7 +15,7 @@ from shapely import LineString, Point
 from fm.errors import ValidationError
 from fm.risk import deterioration, markov
 from fm.risk.config import load_config
-from fm.risk.inspections import due_inspections
+from fm.risk.inspections import due_inspections, next_inspections
 from fm.risk.score import score_risk
 
 
@@ -213,3 +213,12 @@ def test_non_finite_settings_are_refused(tmp_path):
         load_config(path)
     assert any("horizon_years" in p for p in caught.value.problems)
     assert any("inspection_cycle_years.bridge" in p for p in caught.value.problems)
+
+
+def test_an_asset_never_inspected_has_no_dates():
+    """Its page reads the inspections of that one asset: none at all must give NaT, not a pandas error."""
+    assets = pd.DataFrame({"id": [7], "category": ["sewer_pipe"]})
+    none = pd.DataFrame({"asset_id": pd.Series([], dtype="int64"), "inspected_on": pd.Series([], dtype=object),
+                         "next_due_on": pd.Series([], dtype=object)})
+    seen = next_inspections(assets, none, config=load_config())
+    assert seen["last_inspected_on"].isna().all() and seen["due_on"].isna().all()

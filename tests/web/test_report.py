@@ -29,6 +29,36 @@ def test_report_errors_are_one_line(db_url, tmp_path, args, message):
     assert result.exit_code == 1 and message in result.stderr
 
 
+@pytest.mark.parametrize("name", ["report.html", "report.pdf"])
+def test_a_missing_folder_is_one_line_and_writes_nothing(demo_url, tmp_path, name):
+    out = tmp_path / "no-such-folder" / name
+    result = run(demo_url, "report", "--fiscal-year", "2025", str(out))
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert result.stderr.strip().count("\n") == 0 and str(out) in result.stderr
+    assert not (tmp_path / "no-such-folder").exists()
+
+
+def test_a_failed_write_keeps_the_report_before_it(demo_url, tmp_path, monkeypatch):
+    folder = tmp_path / "reports"
+    folder.mkdir()
+    out = folder / "report.html"
+    out.write_text("the report of last year", encoding="utf-8")
+
+    def full(self, *args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr("pathlib.Path.write_text", full)
+    result = run(demo_url, "report", "--fiscal-year", "2025", str(out))
+    monkeypatch.undo()
+    assert result.exit_code == 1 and "No space left on device" in result.stderr and str(out) in result.stderr
+    assert out.read_text(encoding="utf-8") == "the report of last year" and list(folder.iterdir()) == [out]
+
+
+def test_the_footer_gives_the_dashboard_as_a_full_address(demo_url, client):
+    page = client.get("/dashboard/report?fiscal_year=2025").get_data(as_text=True)
+    assert re.search(r"<footer>[^<]*http://localhost/dashboard\?fiscal_year=2025</footer>", page)
+
+
 @pytest.mark.browser
 def test_pdf_report_is_one_a4_page(tmp_path):
     import chromium
