@@ -4,6 +4,7 @@ call these, so a page and an exported file show the same records."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from datetime import date
 from typing import Any
@@ -163,6 +164,20 @@ def map_layer(session: Session, layer: str, args: Mapping[str, str]) -> dict[str
     return _features(session, points, layer=layer, zoom=viewport.zoom, mode="features", total=len(points))
 
 
+def layer_features(session: Session, layer: str, args: Mapping[str, str], *, config: RiskConfig,
+                   lang: str = "ja") -> dict[str, Any]:
+    """Every feature of a layer that ``args`` keep, in full detail, each with its card: what an
+    exported file holds."""
+    found = _filter(session, layer, args)
+    points = apply_filter(layer_points(session, layer, categories=found.categories, districts=found.districts,
+                                       fiscal_year=_year(args)), found)
+    many = len(points) > store.MANY_IDS  # a large register: every card at once, not by id
+    cards = {card["code"]: card for card in asset_cards(session, ids=None if many else points["id"].tolist(),
+                                                         config=config, lang=lang)}
+    return _features(session, points.assign(card=points["code"].map(cards)), zoom=None, mode="features",
+                     total=len(points))
+
+
 def _features(session: Session, points: pd.DataFrame, *, zoom: int | None, **members: Any) -> dict[str, Any]:
     many = len(points) > store.MANY_IDS  # an exported file of a large register: read them all
     shapes = store.read_assets(session, columns=("id", "geom"), ids=None if many else points["id"].tolist())
@@ -181,7 +196,7 @@ def _year(args: Mapping[str, str]) -> int | None:
     raw = args.get("fiscal_year")
     if raw is None:
         return None
-    if not raw.isdigit() or not 1900 <= int(raw) <= 2200:
+    if not re.fullmatch(r"[0-9]{4}", raw) or not 1900 <= int(raw) <= 2200:
         raise ValidationError(f"fiscal_year must be a year such as 2025, got {raw!r}")
     return int(raw)
 
@@ -212,11 +227,10 @@ def asset_cards(session: Session, *, ids: Sequence[int] | None, config: RiskConf
 
 def asset_id(session: Session, code: str) -> int:
     """The id of the asset with ``code``; NotFound when there is none."""
-    found = store.read_table(session, "assets", ("id", "code"))
-    match = found.loc[found["code"] == code, "id"]
-    if not len(match):
+    found = store.find_asset(session, code)
+    if found is None:
         raise NotFound(f"no asset with code {code!r}")
-    return int(match.iloc[0])
+    return found
 
 
 def asset_card(session: Session, code: str, *, config: RiskConfig, lang: str = "ja") -> dict[str, Any]:
@@ -297,20 +311,15 @@ def _build(session: Session, kind: str, args: Mapping[str, str], *, tiles: Seque
     if kind in LAYERS:
         found = _filter(session, kind, args)
         if urls is None:
-            points = apply_filter(layer_points(session, kind, categories=found.categories,
-                                               districts=found.districts, fiscal_year=year), found)
-            by_id = dict(zip(points["id"], asset_cards(session, ids=None, config=config, lang=lang)
-                             if len(points) > MAX_FEATURES else
-                             asset_cards(session, ids=points["id"].tolist(), config=config, lang=lang)))
-            source: dict[str, Any] = {"data": _features(session, points.assign(card=points["id"].map(by_id)),
-                                                        zoom=None, mode="features", total=len(points))}
+            source: dict[str, Any] = {"data": layer_features(session, kind, args, config=config, lang=lang)}
         else:
             kept = {k: v for k, v in args.items() if k in ("district", "class", "condition", "fiscal_year")}
             source = {"endpoint": urls[kind], "card": urls["card"], "filters": kept}
+        shown = found.categories if urls is not None else None  # the page's layer switches start as asked
         run = risk_store.latest_run(session)
         note = (words["plans_note"].format(year=year) if kind == "plans" else
                 words["scored"].format(date=run.computed_on.isoformat()) if run else words["unscored"])
-        return build.asset_map(kind, categories=layer_categories(session, kind, lang=lang),
+        return build.asset_map(kind, categories=layer_categories(session, kind, lang=lang), shown=shown,
                                classes=style.classes(kind), lang=lang, title=title(kind, lang), labels=words,
                                source=source, districts=_outlines(session), note=note, **common)
     if kind == "land":
@@ -340,7 +349,7 @@ def _outlines(session: Session) -> gpd.GeoDataFrame:
 
 def _years(args: Mapping[str, str]) -> int:
     raw = args.get("years", str(REPAIR_YEARS))
-    if not raw.isdigit() or not 1 <= int(raw) <= 50:
+    if not re.fullmatch(r"[0-9]{1,2}", raw) or not 1 <= int(raw) <= 50:
         raise ValidationError(f"years must be a whole number from 1 to 50, got {raw!r}")
     return int(raw)
 

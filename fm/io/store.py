@@ -76,6 +76,11 @@ def read_assets(
     return _geoframe(frame) if "geom" in frame.columns else frame.reset_index(drop=True)
 
 
+def find_asset(session: Session, code: str) -> int | None:
+    """The id of the asset with ``code`` (through the unique index), or None."""
+    return session.scalar(sa.select(Asset.id).where(Asset.code == code))
+
+
 def read_map_points(
     session: Session,
     *,
@@ -184,9 +189,9 @@ def _copy_frame(session: Session, query: sa.Select, columns: list) -> pd.DataFra
     """``COPY (query) TO STDOUT`` read back with each column's type: the same values as a plain fetch."""
     sql = str(query.compile(session.get_bind(), compile_kwargs={"literal_binds": True}))
     buffer = io.BytesIO()
-    cursor = session.connection().connection.driver_connection.cursor()
     # NULL written as \N, so that an empty string stays an empty string
-    with cursor.copy(f"COPY ({sql}) TO STDOUT WITH (FORMAT csv, HEADER, NULL '\\N')") as copy:
+    with session.connection().connection.driver_connection.cursor() as cursor, \
+            cursor.copy(f"COPY ({sql}) TO STDOUT WITH (FORMAT csv, HEADER, NULL '\\N')") as copy:
         for chunk in copy:
             buffer.write(chunk)
     buffer.seek(0)

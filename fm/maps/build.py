@@ -110,8 +110,10 @@ def caption(m: folium.Map, text: str) -> None:
 
 def asset_map(layer: str, *, categories: pd.DataFrame, classes: Sequence[MapClass], tiles: Sequence[Tiles],
               bounds: Sequence[float], static: Static, lang: str, title: str, labels: dict[str, str],
-              source: dict[str, Any], districts: gpd.GeoDataFrame, note: str | None = None) -> folium.Map:
-    """Assets coloured by class, one toggleable layer per category (``categories``: code, label).
+              source: dict[str, Any], districts: gpd.GeoDataFrame, shown: Sequence[str] | None = None,
+              note: str | None = None) -> folium.Map:
+    """Assets coloured by class, one toggleable layer per category (``categories``: code, label;
+    those in ``shown``, or all, switched on).
 
     ``source`` says where the features come from: ``{"endpoint": url, "card": url with __CODE__,
     "filters": {...}}`` for a page of the app, or ``{"data": FeatureCollection}`` with each
@@ -121,7 +123,9 @@ def asset_map(layer: str, *, categories: pd.DataFrame, classes: Sequence[MapClas
     outline(m, districts)
     groups = {}
     for row in categories.itertuples(index=False):
-        group = folium.FeatureGroup(name=row.label, overlay=True, show=True)
+        # Leaflet's layer switcher writes names as HTML: escape them.
+        group = folium.FeatureGroup(name=str(escape(row.label)), overlay=True,
+                                    show=shown is None or row.code in shown)
         group.add_to(m)
         groups[row.code] = group.get_name()
     config = {"layer": layer, "lang": lang, "labels": labels, "source": source,

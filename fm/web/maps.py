@@ -37,7 +37,8 @@ def _embed(m: Any) -> dict[str, str]:
 @blueprint.get("/maps")
 def maps_home() -> Response:
     """The maps start with the risk map."""
-    return redirect(url_for("maps.page", kind="risk", **request.args))
+    query = request.query_string.decode()
+    return redirect(url_for("maps.page", kind="risk") + (f"?{query}" if query else ""))
 
 
 @blueprint.get("/maps/<kind>")
@@ -55,7 +56,7 @@ def page(kind: str) -> str:
                            indicators=DISTRICT_INDICATORS, title=map_service.title(kind, _lang()))
 
 
-@blueprint.get("/assets/<code>")
+@blueprint.get("/assets/<path:code>")
 def asset(code: str) -> str:
     """An asset's page: its card, its stored attributes and a small map."""
     with session() as active:
@@ -76,7 +77,7 @@ def layer(layer: str) -> Response:
     return Response(to_json(data, compact=True), mimetype="application/geo+json")
 
 
-@api.get("/map/cards/<code>")
+@api.get("/map/cards/<path:code>")
 def card(code: str) -> Response:
     """An asset's card for a map popup, with the link to its page."""
     with session() as active:

@@ -230,3 +230,31 @@ def test_filter_form_narrows_the_map(browser, servers, scored_demo_url):
     assert state["drawn"] == _held(scored_demo_url, "AND district_id = 2") > 0
     assert visit.page.locator("select[name=district]").input_value() == "2"
     assert visit.errors == [] and visit.outside == []
+
+
+def test_a_card_stays_open_when_the_map_pans_to_show_it(browser, servers):
+    visit = Visit(browser, servers["none"])
+    visit.open(f"{servers['none']}/maps/risk?lang=en&class=very_high")
+    code = visit.count("(() => { const l = Object.values(map._layers).find(l => l.feature && "
+                       "l.feature.geometry.type === 'Point'); map.setView(l.getLatLng(), 17, {animate: false}); "
+                       "map.panBy([0, map.getSize().y / 2 - 30], {animate: false}); "
+                       "return l.feature.properties.code; })()")
+    visit.page.wait_for_function("window.fmMapState.requests >= 2 && window.fmMapState.ready")
+    visit.page.wait_for_timeout(400)
+    box = visit.page.locator(".folium-map").bounding_box()
+    xy = visit.count(f"(() => {{ const l = Object.values(map._layers).find(l => l.feature && "
+                     f"l.feature.properties.code === '{code}'); const p = map.latLngToContainerPoint(l.getLatLng()); "
+                     f"return [p.x, p.y]; }})()")
+    assert xy[1] < 60  # near the top: the card does not fit above it, so Leaflet pans the map
+    visit.page.mouse.click(box["x"] + xy[0], box["y"] + xy[1])
+    visit.page.locator(".leaflet-popup-content .fm-card").wait_for(timeout=10_000)
+    visit.page.wait_for_timeout(1_500)  # the pan, the viewport request and the redraw are over
+    assert code in visit.page.locator(".leaflet-popup-content .fm-card").inner_text()
+    assert visit.errors == [] and visit.outside == []
+
+
+def test_page_category_draws_only_that_layer(browser, servers, scored_demo_url):
+    visit = Visit(browser, servers["none"])
+    state = visit.open(f"{servers['none']}/maps/risk?category=bridge")
+    assert state["drawn"] == _held(scored_demo_url, "AND category = 'bridge'") > 0
+    assert visit.errors == [] and visit.outside == []

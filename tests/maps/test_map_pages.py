@@ -137,8 +137,43 @@ def test_district_figures_add_up_to_the_city(scored_demo_url):
     ("/maps/treasure", 404, "no map 'treasure'"),
     ("/maps/districts?indicator=happiness", 400, "unknown district indicator 'happiness'"),
     ("/maps/repairs?years=0", 400, "years must be a whole number from 1 to 50"),
+    ("/maps/repairs?years=%C2%B2", 400, "years must be a whole number from 1 to 50"),
+    (f"/api/map/plans?bbox={CITY}&zoom=13&fiscal_year=%C2%B2%C2%B2%C2%B2%C2%B2", 400, "fiscal_year must be a year"),
 ])
 def test_bad_parameters_get_a_message_not_a_500(map_client, path, status, message):
     response = map_client.get(path)
     assert response.status_code == status
     assert message in html.unescape(response.get_data(as_text=True))
+
+
+def test_maps_home_keeps_its_query_whatever_the_keys(map_client):
+    for query in ("kind=plans", "endpoint=x&lang=en", ""):
+        response = map_client.get(f"/maps?{query}")
+        assert response.status_code == 302
+        assert response.headers["Location"] == "/maps/risk" + (f"?{query}" if query else "")
+
+
+def test_codes_with_a_slash_have_a_page_and_a_card(map_app):
+    urls = map_app.url_map.bind("localhost")
+    assert urls.match("/assets/BR/001") == ("maps.asset", {"code": "BR/001"})
+    assert urls.match("/api/map/cards/BR/001") == ("map_api.card", {"code": "BR/001"})
+
+
+def test_exported_cards_belong_to_their_features(scored_demo_url, monkeypatch):
+    from fm.io import store
+    from fm.risk.config import load_config
+
+    monkeypatch.setattr(store, "MANY_IDS", 100)  # take the path of a large register: every card at once
+    database = Database(scored_demo_url)
+    with database.session() as session:
+        data = map_service.layer_features(session, "risk", {"district": "2"}, config=load_config())
+    database.dispose()
+    assert len(data["features"]) > 100
+    assert all(f["properties"]["card"]["code"] == f["properties"]["code"] for f in data["features"])
+
+
+def test_page_category_starts_with_only_those_layers(map_client):
+    page = map_client.get("/maps/risk?category=bridge&lang=en").get_data(as_text=True)
+    names = re.findall(r'"([^"]+)" : (feature_group_[0-9a-f]+)', page)
+    added = set(re.findall(r"(feature_group_[0-9a-f]+)\.addTo\(", page))
+    assert {name for name, group in names if group in added} == {"Bridge"}

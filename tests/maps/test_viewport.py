@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+import re
+
 import geopandas as gpd
 import numpy as np
 import pandas as pd
@@ -114,3 +117,17 @@ def test_district_values_for_each_kind_of_indicator():
     assert aging["value"].tolist()[0] == pytest.approx(75.0) and aging["value"].isna().tolist() == [False, True]
     repairs = district_values("reactive_repairs", districts, where, pd.DataFrame({"asset_id": [12, 12, 10]}))
     assert repairs["value"].tolist() == [1.0, 2.0]
+
+
+def test_category_labels_are_escaped_for_the_layer_switcher():
+    from fm.maps.basemap import basemap
+    from fm.maps.build import asset_map
+    from fm.maps.style import RISK
+
+    districts = gpd.GeoDataFrame({"id": [1]}, geometry=[shapely.box(139.5, 35.3, 139.6, 35.4)], crs=4326)
+    m = asset_map("risk", categories=pd.DataFrame({"code": ["x"], "label": ["<img src=x onerror=alert(1)>"]}),
+                  classes=RISK, tiles=basemap("none"), bounds=(139.5, 35.3, 139.6, 35.4), static=None, lang="ja",
+                  title="t", labels={}, source={"data": {"type": "FeatureCollection", "features": []}},
+                  districts=districts)
+    names = re.findall(r'("[^"]*") : feature_group_', m.get_root().render())
+    assert [json.loads(n) for n in names] == ["&lt;img src=x onerror=alert(1)&gt;"]  # Leaflet shows it as text

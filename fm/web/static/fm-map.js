@@ -73,7 +73,7 @@
 
   function assetLayer(map, groups, cfg) {
     window.fmMapAssets = true;
-    var labels = cfg.labels, source = cfg.source, pending = null, timer = null;
+    var labels = cfg.labels, source = cfg.source, pending = null, timer = null, loaded = null, openCode = null;
     // Points on a canvas of their own above lines and areas, so no pipe hides a building.
     map.createPane("fmPoints").style.zIndex = 450;
     var points = L.canvas({pane: "fmPoints"});
@@ -96,7 +96,9 @@
         return;
       }
       layer.bindPopup(esc(labels.loading), {maxWidth: 380});
+      layer.on("popupclose", function () { if (openCode === properties.code) openCode = null; });
       layer.on("popupopen", function (event) {
+        openCode = properties.code;
         fetch(source.card.replace("__CODE__", encodeURIComponent(properties.code)))
           .then(function (response) {
             return response.json().then(function (body) {
@@ -139,7 +141,16 @@
       return marker;
     }
 
+    function reopen(code) {
+      Object.keys(layers).forEach(function (category) {
+        layers[category].eachLayer(function (layer) {
+          if (layer.feature.properties.code === code) layer.openPopup();
+        });
+      });
+    }
+
     function draw(collection) {
+      var keep = openCode;  // a card open before the redraw stays open on the asset's new layer
       clusters.clearLayers();
       Object.keys(layers).forEach(function (code) { layers[code].clearLayers(); });
       state.mode = collection.mode || "features";
@@ -156,6 +167,7 @@
         say(format(labels.shown, {count: collection.features.length}));
       }
       state.drawn = collection.features.length;
+      if (keep && state.mode === "features") reopen(keep);
       ready();
     }
 
@@ -163,8 +175,13 @@
       return Object.keys(groups).filter(function (code) { return map.hasLayer(groups[code]); });
     }
 
-    function load() {
-      var bounds = map.getBounds().pad(0.1), params = new URLSearchParams(source.filters || {});
+    function load(event) {
+      // A small move (a popup panning into view) inside what was loaded, at the same zoom and with
+      // the same layers, needs nothing new.
+      var view = map.getBounds(), key = map.getZoom() + "|" + visible().join(",");
+      if (event && event.type === "moveend" && loaded && loaded.key === key && loaded.bounds.contains(view)) return;
+      var bounds = view.pad(0.1), params = new URLSearchParams(source.filters || {});
+      loaded = {key: key, bounds: bounds};
       var box = [Math.max(bounds.getWest(), -180), Math.max(bounds.getSouth(), -90),
                  Math.min(bounds.getEast(), 180), Math.min(bounds.getNorth(), 90)];
       params.set("bbox", box.map(function (v) { return v.toFixed(6); }).join(","));
@@ -184,6 +201,7 @@
         .then(draw)
         .catch(function (error) {
           if (error.name === "AbortError") return;
+          loaded = null;  // nothing was drawn for this view: the next move asks again
           state.errors.push(error.message);
           say(labels.error + " " + error.message, true);
           ready();
@@ -194,7 +212,7 @@
       draw(source.data);
       return;
     }
-    function schedule() { clearTimeout(timer); timer = setTimeout(load, 150); }
+    function schedule(event) { clearTimeout(timer); timer = setTimeout(function () { load(event); }, 150); }
     map.on("moveend overlayadd overlayremove", schedule);
     load();
   }
