@@ -113,3 +113,16 @@ def demo_url(db_url: str) -> str:
 
     assert run(db_url, "demo").exit_code == 0
     return db_url
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Headless Debian chromium driven by Playwright (see tests/chromium.py)."""
+    from playwright.sync_api import sync_playwright
+
+    import chromium
+
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=chromium.executable(), args=chromium.FLAGS)
+        yield launched
+        launched.close()

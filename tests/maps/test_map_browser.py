@@ -3,11 +3,8 @@ no request leaving the app, screenshots in test-artifacts/ for a person to look 
 
 from __future__ import annotations
 
-import threading
-from pathlib import Path
 
 import pytest
-from werkzeug.serving import make_server
 
 import chromium
 from clirun import run
@@ -15,39 +12,20 @@ from fm import map_service
 from fm.config import Config
 from fm.db import Database
 
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 GSI_HOST = "https://cyberjapandata.gsi.go.jp/"
 
 pytestmark = pytest.mark.browser
-
-
-def _serve(url: str, folder: Path, basemap: str):
-    from fm.web import create_app
-
-    app = create_app(Config(database_url=url, instance_path=folder, secret_key="test", basemap=basemap))
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    return server
 
 
 @pytest.fixture(scope="module")
 def servers(scored_demo_url, tmp_path_factory):
     """Base URLs of the app with no basemap and with the GSI tiles."""
     folder = tmp_path_factory.mktemp("live")
-    started = {name: _serve(scored_demo_url, folder, name) for name in ("none", "gsi")}
-    yield {name: f"http://127.0.0.1:{server.server_port}" for name, server in started.items()}
-    for server in started.values():
-        server.shutdown()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=chromium.executable(), args=chromium.FLAGS)
-        yield launched
-        launched.close()
+    with chromium.live_app(Config(database_url=scored_demo_url, instance_path=folder, secret_key="test",
+                                  basemap="none")) as plain, \
+            chromium.live_app(Config(database_url=scored_demo_url, instance_path=folder, secret_key="test",
+                                     basemap="gsi")) as gsi:
+        yield {"none": plain, "gsi": gsi}
 
 
 class Visit:
@@ -81,9 +59,9 @@ class Visit:
                                   f"return {expression}; }})()")
 
     def shot(self, name: str) -> None:
-        ARTIFACTS.mkdir(exist_ok=True)
+        chromium.ARTIFACTS.mkdir(exist_ok=True)
         self.page.wait_for_timeout(200)
-        self.page.screenshot(path=str(ARTIFACTS / f"map-{name}.png"))
+        self.page.screenshot(path=str(chromium.ARTIFACTS / f"map-{name}.png"))
 
 
 def _held(url: str, where: str = "") -> int:

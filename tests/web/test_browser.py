@@ -7,18 +7,14 @@ Playwright's own browser download is not available everywhere. Screenshots go to
 
 from __future__ import annotations
 
-import threading
-from pathlib import Path
 
 import pytest
-from werkzeug.serving import make_server
 
 from fm.config import Config
 from fm.db import Database, migrate
 import chromium
 from sample import add_sample
 
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 pytestmark = pytest.mark.browser
 
 
@@ -32,25 +28,8 @@ def live_url(tmp_path_factory):
     with database.session() as session:
         add_sample(session)
     database.dispose()
-    from fm.web import create_app
-
-    server = make_server("127.0.0.1", 0, create_app(Config(database_url=url, instance_path=folder,
-                                                            secret_key="test")), threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    executable = chromium.executable()
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=executable, args=chromium.FLAGS)
-        yield browser
-        browser.close()
+    with chromium.live_app(Config(database_url=url, instance_path=folder, secret_key="test")) as base:
+        yield base
 
 
 @pytest.mark.parametrize(("lang", "heading", "bridge"), [("ja", "資産台帳", "橋梁"), ("en", "Asset register", "Bridge")])
@@ -63,8 +42,8 @@ def test_home_page_renders_counts(browser, live_url, lang, heading, bridge):
     assert row.locator("td.num").inner_text() == "2"
     # The stylesheet is applied: the header bar is dark.
     assert page.locator("header.top").evaluate("e => getComputedStyle(e).backgroundColor") == "rgb(29, 38, 48)"
-    ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"home-{lang}.png"), full_page=True)
+    chromium.ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(chromium.ARTIFACTS / f"home-{lang}.png"), full_page=True)
     page.close()
 
 

@@ -8,19 +8,16 @@ what-if shows two different curves.
 from __future__ import annotations
 
 import re
-import threading
 from datetime import date
 
 import pytest
 import sqlalchemy as sa
-from werkzeug.serving import make_server
 
 from clirun import run
 from fm.config import Config
 from fm.db import Database, migrate
 from fm.model import Asset, WorkOrder
 import chromium
-from test_browser import ARTIFACTS
 
 pytestmark = pytest.mark.browser
 VIEWPORTS = {"desktop": {"width": 1366, "height": 768}, "tablet": {"width": 768, "height": 1024}}
@@ -52,25 +49,8 @@ def live_url(tmp_path_factory):
     database.dispose()
     assert run(url, "demo").exit_code == 0
     add_planned_work(url)
-    from fm.web import create_app
-
-    server = make_server("127.0.0.1", 0, create_app(Config(database_url=url, instance_path=folder,
-                                                            secret_key="test")), threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    executable = chromium.executable()
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=executable, args=chromium.FLAGS)
-        yield browser
-        browser.close()
+    with chromium.live_app(Config(database_url=url, instance_path=folder, secret_key="test")) as base:
+        yield base
 
 
 @pytest.fixture
@@ -112,7 +92,7 @@ def test_dashboard(open_page, live_url, viewport):
     assert page.locator("svg.chart").count() == 8  # six trends, the what-if, the renewal projection
     # The cards fit the width: no horizontal scrolling.
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
-    page.screenshot(path=str(ARTIFACTS / f"dashboard-{viewport}.png"), full_page=True)
+    page.screenshot(path=str(chromium.ARTIFACTS / f"dashboard-{viewport}.png"), full_page=True)
 
 
 def test_year_selector_and_drill_down(open_page, live_url):
@@ -134,7 +114,7 @@ def test_year_selector_and_drill_down(open_page, live_url):
     page.get_by_role("button", name="表示").click()
     page.wait_for_url("**fiscal_year=2025**")
     assert page.locator("#records .chip").inner_text() == "区分別: 学校"  # and another year keeps it
-    page.screenshot(path=str(ARTIFACTS / "dashboard-drilldown.png"), full_page=True)
+    page.screenshot(path=str(chromium.ARTIFACTS / "dashboard-drilldown.png"), full_page=True)
 
 
 def test_drill_down_in_english_on_a_tablet(open_page, live_url):
@@ -148,7 +128,7 @@ def test_drill_down_in_english_on_a_tablet(open_page, live_url):
     page.wait_for_url("**page=2**")
     assert "Page 2 of 4" in page.locator(".pager").inner_text()
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
-    page.screenshot(path=str(ARTIFACTS / "dashboard-drilldown-en-tablet.png"), full_page=True)
+    page.screenshot(path=str(chromium.ARTIFACTS / "dashboard-drilldown-en-tablet.png"), full_page=True)
 
 
 def test_printable_report(open_page, live_url):
@@ -156,4 +136,4 @@ def test_printable_report(open_page, live_url):
     page.goto(f"{live_url}/dashboard/report?fiscal_year=2025")
     assert page.locator("#report-indicators tbody tr").count() == 6
     page.emulate_media(media="print")
-    page.screenshot(path=str(ARTIFACTS / "dashboard-report.png"), full_page=True)
+    page.screenshot(path=str(chromium.ARTIFACTS / "dashboard-report.png"), full_page=True)
