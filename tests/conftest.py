@@ -16,6 +16,7 @@ import pytest
 import sqlalchemy as sa
 
 import pgserver
+from databases import new_database
 from fm.config import Config
 from fm.db import Database, migrate
 
@@ -65,15 +66,7 @@ def backend(request: pytest.FixtureRequest) -> str:
 @pytest.fixture
 def db_url(backend: str, tmp_path, request: pytest.FixtureRequest) -> str:
     """URL of a fresh database at the current schema."""
-    if backend == "sqlite":
-        url = f"sqlite:///{tmp_path / 'fm.sqlite3'}"
-        database = Database(url)
-        with database.connect() as connection:
-            migrate.upgrade(connection)
-        database.dispose()
-        return url
-    admin = request.getfixturevalue("postgres_admin_url")
-    return pgserver.create_database(admin, template=request.getfixturevalue("postgis_template"))
+    return new_database(backend, tmp_path, request)
 
 
 @pytest.fixture

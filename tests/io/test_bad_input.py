@@ -12,14 +12,14 @@ from pathlib import Path
 import geopandas as gpd
 import openpyxl
 import pandas as pd
-import pgserver
 import pytest
 import sqlalchemy as sa
 from clirun import run
+from databases import new_database
 from iosample import RECORD_TABLES, seed
 from shapely import Point, box
 
-from fm.db import Database, migrate
+from fm.db import Database
 
 GOOD = {"code": "N-001", "name": "新規施設", "category": "school", "lon": "139.55", "lat": "35.32",
         "acquisition_cost": "1000", "acquisition_date": "2001-04-01", "status": "in_service"}
@@ -28,15 +28,7 @@ GOOD = {"code": "N-001", "name": "新規施設", "category": "school", "lon": "1
 @pytest.fixture(scope="module", params=["sqlite", "postgis"])
 def url(request, tmp_path_factory) -> str:
     """A database holding the sample, shared by the module's tests (none of which may change it)."""
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path_factory.mktemp('bad') / 'fm.sqlite3'}"
-        database = Database(url)
-        with database.connect() as connection:
-            migrate.upgrade(connection)
-        database.dispose()
-    else:
-        url = pgserver.create_database(request.getfixturevalue("postgres_admin_url"),
-                                       template=request.getfixturevalue("postgis_template"))
+    url = new_database(request.param, tmp_path_factory.mktemp("bad"), request)
     seed(url)
     return url
 

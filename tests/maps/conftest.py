@@ -4,23 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-import pgserver
 from clirun import run
-from fm.db import Database, migrate
+from databases import new_database
 
 
 @pytest.fixture(scope="module", params=["sqlite", pytest.param("postgis", marks=pytest.mark.postgis)])
 def scored_demo_url(request: pytest.FixtureRequest, tmp_path_factory) -> str:
     """URL of a database holding the Kamakura demo and one risk run."""
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path_factory.mktemp('maps') / 'fm.sqlite3'}"
-        database = Database(url)
-        with database.connect() as connection:
-            migrate.upgrade(connection)
-        database.dispose()
-    else:
-        url = pgserver.create_database(request.getfixturevalue("postgres_admin_url"),
-                                       template=request.getfixturevalue("postgis_template"))
+    url = new_database(request.param, tmp_path_factory.mktemp("maps"), request)
     for args in (("demo",), ("score", "--as-of", "2026-04-01")):
         result = run(url, *args)
         assert result.exit_code == 0, result.output

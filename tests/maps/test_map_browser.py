@@ -58,6 +58,23 @@ class Visit:
         return self.page.evaluate(f"(() => {{ const map = window[document.querySelector('.folium-map').id]; "
                                   f"return {expression}; }})()")
 
+    def click_point(self, top: bool = False) -> tuple[str, float]:
+        """Zoom to a point asset (with ``top``, near the top edge of the map), click it; return its code
+        and its distance from the top."""
+        code = self.count("(() => { const l = Object.values(map._layers).find(l => l.feature && "
+                          "l.feature.geometry.type === 'Point'); map.setView(l.getLatLng(), 17, {animate: false}); "
+                          + ("map.panBy([0, map.getSize().y / 2 - 30], {animate: false}); " if top else "")
+                          + "return l.feature.properties.code; })()")
+        self.page.wait_for_function("window.fmMapState.requests >= 2 && window.fmMapState.ready")
+        self.page.wait_for_timeout(400)
+        box = self.page.locator(".folium-map").bounding_box()
+        x, y = self.count(f"(() => {{ const l = Object.values(map._layers).find(l => l.feature && "
+                          f"l.feature.properties.code === '{code}'); "
+                          f"const p = map.latLngToContainerPoint(l.getLatLng()); return [p.x, p.y]; }})()")
+        self.page.mouse.click(box["x"] + x, box["y"] + y)
+        self.page.locator(".leaflet-popup-content .fm-card").wait_for(timeout=10_000)
+        return code, y
+
     def shot(self, name: str) -> None:
         chromium.ARTIFACTS.mkdir(exist_ok=True)
         self.page.wait_for_timeout(200)
@@ -93,19 +110,8 @@ def test_risk_map_draws_every_asset(browser, servers, scored_demo_url):
 def test_popup_shows_the_card(browser, servers):
     visit = Visit(browser, servers["none"])
     visit.open(f"{servers['none']}/maps/risk?lang=en&class=very_high")
-    point = visit.count("(() => { const l = Object.values(map._layers).find(l => l.feature && "
-                        "l.feature.geometry.type === 'Point'); map.setView(l.getLatLng(), 17); "
-                        "return l.feature.properties.code; })()")
-    visit.page.wait_for_function("window.fmMapState.requests >= 2 && window.fmMapState.ready")
-    visit.page.wait_for_timeout(300)
-    box = visit.page.locator(".folium-map").bounding_box()
-    xy = visit.count(f"(() => {{ const l = Object.values(map._layers).find(l => l.feature && "
-                     f"l.feature.properties.code === '{point}'); const p = map.latLngToContainerPoint(l.getLatLng()); "
-                     f"return [p.x, p.y]; }})()")
-    visit.page.mouse.click(box["x"] + xy[0], box["y"] + xy[1])
-    popup = visit.page.locator(".leaflet-popup-content .fm-card")
-    popup.wait_for(timeout=10_000)
-    text = popup.inner_text()
+    point, _ = visit.click_point()
+    text = visit.page.locator(".leaflet-popup-content .fm-card").inner_text()
     assert point in text and "Very high" in text and "Main reasons" in text and "Open the asset page" in text
     visit.shot("risk-popup-en")
     assert visit.errors == [] and visit.outside == []
@@ -213,19 +219,8 @@ def test_filter_form_narrows_the_map(browser, servers, scored_demo_url):
 def test_a_card_stays_open_when_the_map_pans_to_show_it(browser, servers):
     visit = Visit(browser, servers["none"])
     visit.open(f"{servers['none']}/maps/risk?lang=en&class=very_high")
-    code = visit.count("(() => { const l = Object.values(map._layers).find(l => l.feature && "
-                       "l.feature.geometry.type === 'Point'); map.setView(l.getLatLng(), 17, {animate: false}); "
-                       "map.panBy([0, map.getSize().y / 2 - 30], {animate: false}); "
-                       "return l.feature.properties.code; })()")
-    visit.page.wait_for_function("window.fmMapState.requests >= 2 && window.fmMapState.ready")
-    visit.page.wait_for_timeout(400)
-    box = visit.page.locator(".folium-map").bounding_box()
-    xy = visit.count(f"(() => {{ const l = Object.values(map._layers).find(l => l.feature && "
-                     f"l.feature.properties.code === '{code}'); const p = map.latLngToContainerPoint(l.getLatLng()); "
-                     f"return [p.x, p.y]; }})()")
-    assert xy[1] < 60  # near the top: the card does not fit above it, so Leaflet pans the map
-    visit.page.mouse.click(box["x"] + xy[0], box["y"] + xy[1])
-    visit.page.locator(".leaflet-popup-content .fm-card").wait_for(timeout=10_000)
+    code, top = visit.click_point(top=True)
+    assert top < 60  # near the top: the card does not fit above it, so Leaflet pans the map
     visit.page.wait_for_timeout(1_500)  # the pan, the viewport request and the redraw are over
     assert code in visit.page.locator(".leaflet-popup-content .fm-card").inner_text()
     assert visit.errors == [] and visit.outside == []
