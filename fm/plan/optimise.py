@@ -15,8 +15,6 @@ from contextlib import contextmanager
 
 import numpy as np
 import pandas as pd
-from scipy.optimize import Bounds, LinearConstraint, milp
-from scipy.sparse import coo_array, vstack
 
 from fm.errors import FmError
 
@@ -39,6 +37,10 @@ def solve_exact(candidates: pd.DataFrame, budgets: np.ndarray, *, time_limit: fl
     n = len(candidates)
     if n == 0:
         return np.zeros(0, bool)
+    # scipy takes half a second to load: only where it is needed, not by every fm command.
+    from scipy.optimize import Bounds, LinearConstraint, milp
+    from scipy.sparse import coo_array, vstack
+
     scale = max(float(candidates["cost"].max()), 1.0)  # keep the coefficients near 1 for the solver
     assets = pd.factorize(candidates["asset"])[0]
     one_each = coo_array((np.ones(n), (assets, np.arange(n))), shape=(assets.max() + 1, n))

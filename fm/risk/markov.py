@@ -16,8 +16,6 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from scipy.linalg import expm
-from scipy.optimize import minimize
 
 THETA_BOUNDS = (1e-4, 5.0)  # per year: from 10,000 years to ~2.4 months in a state
 
@@ -58,6 +56,8 @@ def transition(theta: np.ndarray, years: float | np.ndarray) -> np.ndarray:
     z, inverse = np.unique(np.atleast_1d(np.asarray(years, float)), return_inverse=True)
     closed = coefficients(theta)
     if closed is None:
+        from scipy.linalg import expm  # scipy takes half a second to load: only where it is needed
+
         p = expm(generator(theta)[None, :, :] * z[:, None, None])
     else:
         c, rates = closed
@@ -111,6 +111,8 @@ def estimate(start: np.ndarray, end: np.ndarray, years: np.ndarray, n_states: in
 
     if not free:
         return full(np.empty(0))
+    from scipy.optimize import minimize  # scipy takes half a second to load: only where it is needed
+
     guess = np.log(0.1 * (1 + 0.15 * np.arange(len(free))))
     bounds = [tuple(np.log(THETA_BOUNDS))] * len(free)
     result = minimize(lambda x: -log_likelihood(full(x), start, end, years, weight), guess, method="L-BFGS-B",
