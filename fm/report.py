@@ -14,6 +14,7 @@ import re
 import shutil
 import subprocess
 import tempfile
+from contextlib import suppress
 from pathlib import Path
 
 from fm.config import Config
@@ -93,7 +94,5 @@ def write_report(config: Config, output: Path, *, fiscal_year: int, lang: str = 
     except OSError as exc:
         raise FmError(f"cannot write the report to {output}: {exc.strerror or exc}") from None
     finally:
-        try:
+        with suppress(OSError):  # the cleanup of a failed write must not hide its error
             partial.unlink(missing_ok=True)
-        except OSError:
-            pass

@@ -10,9 +10,9 @@ import pgserver
 from fm.db import Database, migrate
 
 
-def new_database(backend: str, folder: Path, request: pytest.FixtureRequest) -> str:
+def new_database(backend: str, folder: Path, request: pytest.FixtureRequest | None = None) -> str:
     """URL of a fresh database at the current schema on ``backend``: a file in ``folder``, or a copy
-    of the session's PostGIS template database."""
+    of the session's PostGIS template database (which needs the fixture ``request``)."""
     if backend == "sqlite":
         url = f"sqlite:///{folder / 'fm.sqlite3'}"
         database = Database(url)
@@ -20,5 +20,6 @@ def new_database(backend: str, folder: Path, request: pytest.FixtureRequest) -> 
             migrate.upgrade(connection)
         database.dispose()
         return url
+    assert request is not None, "a PostGIS database needs the fixture request"
     admin = request.getfixturevalue("postgres_admin_url")
     return pgserver.create_database(admin, template=request.getfixturevalue("postgis_template"))

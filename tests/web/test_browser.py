@@ -11,8 +11,9 @@ from __future__ import annotations
 import pytest
 
 from fm.config import Config
-from fm.db import Database, migrate
+from fm.db import Database
 import chromium
+from databases import new_database
 from sample import add_sample
 
 pytestmark = pytest.mark.browser
@@ -21,10 +22,8 @@ pytestmark = pytest.mark.browser
 @pytest.fixture(scope="module")
 def live_url(tmp_path_factory):
     folder = tmp_path_factory.mktemp("browser")
-    url = f"sqlite:///{folder / 'fm.sqlite3'}"
+    url = new_database("sqlite", folder)
     database = Database(url)
-    with database.connect() as connection:
-        migrate.upgrade(connection)
     with database.session() as session:
         add_sample(session)
     database.dispose()

@@ -14,8 +14,9 @@ import pytest
 import sqlalchemy as sa
 
 from clirun import run
+from databases import new_database
 from fm.config import Config
-from fm.db import Database, migrate
+from fm.db import Database
 from fm.model import Asset, WorkOrder
 import chromium
 
@@ -42,11 +43,7 @@ def add_planned_work(url: str) -> None:
 @pytest.fixture(scope="module")
 def live_url(tmp_path_factory):
     folder = tmp_path_factory.mktemp("dashboard")
-    url = f"sqlite:///{folder / 'fm.sqlite3'}"
-    database = Database(url)
-    with database.connect() as connection:
-        migrate.upgrade(connection)
-    database.dispose()
+    url = new_database("sqlite", folder)
     assert run(url, "demo").exit_code == 0
     add_planned_work(url)
     with chromium.live_app(Config(database_url=url, instance_path=folder, secret_key="test")) as base:

@@ -7,7 +7,7 @@ import re
 import pytest
 
 from clirun import run
-from fm.db import Database, migrate
+from databases import new_database
 
 
 def test_html_report_stands_alone(demo_url, tmp_path):
@@ -64,11 +64,7 @@ def test_pdf_report_is_one_a4_page(tmp_path):
     import chromium
 
     chromium.executable()  # skips without Chromium (fails under CI=true)
-    url = f"sqlite:///{tmp_path / 'fm.sqlite3'}"
-    database = Database(url)
-    with database.connect() as connection:
-        migrate.upgrade(connection)
-    database.dispose()
+    url = new_database("sqlite", tmp_path)
     assert run(url, "demo").exit_code == 0
     out = tmp_path / "report.pdf"
     result = run(url, "report", "--fiscal-year", "2025", str(out))
