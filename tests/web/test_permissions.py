@@ -44,6 +44,7 @@ def _values(app) -> dict[str, object]:
             "plan": first("SELECT code FROM individual_plans ORDER BY id LIMIT 1"),
             "work_order": first("SELECT code FROM work_orders WHERE status = 'planned' ORDER BY id LIMIT 1"),
             "inspection": first("SELECT id FROM inspections ORDER BY id LIMIT 1"),
+            "work_order_id": first("SELECT id FROM work_orders WHERE status = 'planned' ORDER BY id LIMIT 1"),
             "username": "demo-viewer",
             "year": 2024,
             "token": "0" * 32,
@@ -57,8 +58,9 @@ def _url(rule, values: dict[str, object]) -> str:
             kind = ("work_order" if "work-order" in rule.rule else "parcel" if "/parcels" in rule.rule
                     else "plan" if "/plans" in rule.rule or "/budgets" in rule.rule else "asset")
             arguments[name] = values[kind]
-        elif name in ("id", "inspection_id"):
-            arguments[name] = values["inspection"]
+        elif name in ("id", "record_id", "inspection_id", "work_order_id"):
+            arguments[name] = values["work_order_id" if "work-order" in rule.rule or name == "work_order_id"
+                                     else "inspection"]
         elif name in values:
             arguments[name] = values[name]
         else:
