@@ -25,7 +25,7 @@ def create_app(config: Config | None = None) -> Flask:
     app.extensions["fm.database"] = Database(config.database_url)
     app.jinja_env.globals["fm_version"] = __version__
 
-    from fm.web import api, dashboard, errors, i18n, maps, views
+    from fm.web import api, assets, dashboard, errors, i18n, maps, register, views
 
     i18n.init_app(app)
     errors.init_app(app)
@@ -35,4 +35,7 @@ def create_app(config: Config | None = None) -> Flask:
     app.register_blueprint(dashboard.api, url_prefix="/api")
     app.register_blueprint(maps.blueprint)
     app.register_blueprint(maps.api, url_prefix="/api")
+    app.register_blueprint(register.blueprint)
+    app.register_blueprint(register.api, url_prefix="/api")
+    app.register_blueprint(assets.blueprint)
     return app
