@@ -50,7 +50,12 @@ class RegisterFilter:
 
 
 def plan_status(fiscal_year: int) -> sa.ColumnElement[str]:
-    """SQL for an asset's plan status at the end of ``fiscal_year`` (see the module docstring)."""
+    """SQL for an asset's plan status at the end of ``fiscal_year`` (see the module docstring).
+
+    The cover is a correlated ``EXISTS`` through the index on ``plan_assets.asset_id``:
+    measured at 100,000 assets, cheaper than joining the covered assets found once (which
+    SQLite materialises and indexes again for every query, 40 ms even for a page of 50).
+    """
     end = fiscal_year_end(fiscal_year)
     assets, plans, links = Asset.__table__, IndividualPlan.__table__, PlanAsset.__table__
     held = sa.and_(sa.or_(assets.c.acquisition_date.is_(None), assets.c.acquisition_date <= end),
@@ -63,6 +68,12 @@ def plan_status(fiscal_year: int) -> sa.ColumnElement[str]:
     return sa.case((sa.and_(needs, covered), "adopted"), (needs, "needed"), else_="not_needed")
 
 
+def _source(risk: sa.FromClause | None) -> sa.FromClause:
+    """``assets``, outer-joined to the latest run's scores when given."""
+    assets = Asset.__table__
+    return assets if risk is None else assets.outerjoin(risk, risk.c.asset_id == assets.c.id)
+
+
 def _scores(run_id: int | None) -> sa.FromClause:
     """The latest run's scores (an empty selection when nothing was scored)."""
     scores = RiskScore.__table__
@@ -70,12 +81,27 @@ def _scores(run_id: int | None) -> sa.FromClause:
         scores.c.run_id == (run_id if run_id is not None else -1)).subquery("risk")
 
 
-def _conditions(found: RegisterFilter, risk: sa.FromClause, plan: sa.ColumnElement[str]) -> list:
+def _contains(column: sa.ColumnElement[str], text: str, dialect: str) -> sa.ColumnElement[bool]:
+    """``column`` holds ``text``, in any case; ``%`` and ``_`` in ``text`` are letters, not wildcards.
+
+    Measured over 100,000 assets, since no index serves an infix search and every row is read:
+
+    - SQLite's LIKE already ignores the case of ASCII letters (and its ``lower()`` folds no
+      other), so there it is a plain LIKE: half the time of ``lower(…) LIKE lower(…)``.
+    - PostgreSQL: a text with no cased letter (Japanese, digits, a dash) matches the same in any
+      case, so it is a plain LIKE (16 ms); otherwise ``lower(…) LIKE`` the lowered text (45 ms),
+      twice as fast as ILIKE (95 ms).
+    """
+    if dialect == "sqlite" or text.lower() == text.upper():
+        return column.contains(text, autoescape=True)
+    return sa.func.lower(column).contains(text.lower(), autoescape=True)
+
+
+def _conditions(found: RegisterFilter, risk: sa.FromClause, plan: sa.ColumnElement[str], dialect: str) -> list:
     assets = Asset.__table__
     where = []
     if found.search:
-        where.append(sa.or_(assets.c.code.icontains(found.search, autoescape=True),
-                            assets.c.name.icontains(found.search, autoescape=True)))
+        where.append(sa.or_(*(_contains(assets.c[column], found.search, dialect) for column in ("code", "name"))))
     if found.categories is not None:
         where.append(assets.c.category.in_(found.categories))
     if found.districts is not None:
@@ -93,17 +119,19 @@ def _conditions(found: RegisterFilter, risk: sa.FromClause, plan: sa.ColumnEleme
     return where
 
 
+def _dialect(session: Session) -> str:
+    return session.get_bind().dialect.name
+
+
 def _needs_risk(found: RegisterFilter, sort: str | None = None) -> bool:
     return found.risk_classes is not None or sort == "risk"
 
 
 def count(session: Session, found: RegisterFilter, *, run_id: int | None, fiscal_year: int) -> int:
     """How many assets ``found`` keeps."""
-    assets = Asset.__table__
     risk = _scores(run_id)
-    source = assets.outerjoin(risk, risk.c.asset_id == assets.c.id) if _needs_risk(found) else assets
-    query = sa.select(sa.func.count()).select_from(source).where(
-        *_conditions(found, risk, plan_status(fiscal_year)))
+    query = sa.select(sa.func.count()).select_from(_source(risk if _needs_risk(found) else None)).where(
+        *_conditions(found, risk, plan_status(fiscal_year), _dialect(session)))
     return int(session.execute(query).scalar_one())
 
 
@@ -136,21 +164,32 @@ def read(session: Session, found: RegisterFilter, *, run_id: int | None, fiscal_
 
     Columns: id, code, name, category, district_id, status, year_built, risk_class, risk_score,
     plan_status (``risk_class`` is ``"unscored"`` where the latest run has no row).
+
+    With ``limit``, the page's ids are found first (joining the scores only when the filter or
+    the sort needs them), then only those rows get their columns: a database computes a row's
+    output (the plan status's subquery included) before sorting and skipping it, for every row
+    before the page, 100,000 for the last; and in one query SQLite's planner read every asset in
+    the sort's order to look the page up.
     """
     assets = Asset.__table__
-    risk = _scores(run_id)
-    plan = plan_status(fiscal_year)
-    query = (sa.select(assets.c.id, assets.c.code, assets.c.name, assets.c.category, assets.c.district_id,
-                       assets.c.status, assets.c.year_built,
-                       sa.func.coalesce(risk.c.risk_class, UNSCORED).label("risk_class"),
-                       risk.c.score.label("risk_score"), plan.label("plan_status"))
-             .select_from(assets.outerjoin(risk, risk.c.asset_id == assets.c.id))
-             .where(*_conditions(found, risk, plan))
-             .order_by(*_order(sort, order, risk, plan)).offset(offset))
-    if limit is not None:
-        query = query.limit(limit)
+    risk, plan, dialect = _scores(run_id), plan_status(fiscal_year), _dialect(session)
+    columns = (assets.c.id, assets.c.code, assets.c.name, assets.c.category, assets.c.district_id, assets.c.status,
+               assets.c.year_built, sa.func.coalesce(risk.c.risk_class, UNSCORED).label("risk_class"),
+               risk.c.score.label("risk_score"), plan.label("plan_status"))
+    if limit is None:
+        return _frame(session, sa.select(*columns).select_from(_source(risk)).where(
+            *_conditions(found, risk, plan, dialect)).order_by(*_order(sort, order, risk, plan)))
+    narrow = _source(risk if _needs_risk(found, sort) else None)
+    ids = session.execute(sa.select(assets.c.id).select_from(narrow).where(*_conditions(found, risk, plan, dialect))
+                          .order_by(*_order(sort, order, risk, plan)).offset(offset).limit(limit)).scalars().all()
+    rows = _frame(session, sa.select(*columns).select_from(_source(risk)).where(assets.c.id.in_(ids)))
+    return rows.set_index("id", drop=False).loc[list(ids)].reset_index(drop=True)
+
+
+def _frame(session: Session, query: sa.Select) -> pd.DataFrame:
     result = session.execute(query)
-    frame = pd.DataFrame(result.all(), columns=list(result.keys()))
+    # plain tuples: pandas probing SQLAlchemy's Row objects costs more than the fetch itself
+    frame = pd.DataFrame([tuple(row) for row in result], columns=list(result.keys()))
     for column in ("district_id", "year_built"):
         frame[column] = frame[column].astype("Int64")
     frame["risk_score"] = frame["risk_score"].astype("float64")
