@@ -25,11 +25,18 @@ def create_app(config: Config | None = None) -> Flask:
     app.extensions["fm.database"] = Database(config.database_url)
     app.jinja_env.globals["fm_version"] = __version__
 
-    from fm.web import api, assets, dashboard, errors, i18n, maps, register, views
+    from flask_wtf import CSRFProtect
 
+    from fm.web import admin, api, assets, auth, dashboard, errors, finance, i18n, maps, register, security, views
+
+    CSRFProtect(app)
     i18n.init_app(app)
     errors.init_app(app)
+    auth.init_app(app)
+    security.init_app(app)
     app.register_blueprint(views.blueprint)
+    app.register_blueprint(admin.blueprint)
+    app.register_blueprint(finance.blueprint)
     app.register_blueprint(api.blueprint, url_prefix="/api")
     app.register_blueprint(dashboard.pages)
     app.register_blueprint(dashboard.api, url_prefix="/api")
