@@ -6,20 +6,18 @@
 
 from __future__ import annotations
 
-import io
-
 from flask import Blueprint, Response, render_template, request
 from flask_babel import get_locale
 from flask_babel import gettext as _
 
 from fm import register
 from fm.errors import ValidationError
-from fm.io import files
 from fm.io import store
 from fm.maps.style import PLAN, RISK
 from fm.model.assets import ASSET_STATUSES
 from fm.web.api import json_response
 from fm.web.context import session
+from fm.web.downloads import table_response
 
 blueprint = Blueprint("register", __name__)
 api = Blueprint("register_api", __name__)
@@ -75,13 +73,4 @@ def _download(fmt: str) -> Response:
         raise ValidationError(f"format must be csv or xlsx, got {fmt!r}")
     with session() as active:
         frame = register.register_list(active, request.args, lang=_lang())
-    name = f"assets.{fmt}"
-    if fmt == "csv":
-        body = frame.to_csv(index=False, lineterminator="\r\n").encode("utf-8-sig")
-        mimetype = "text/csv; charset=utf-8"
-    else:
-        buffer = io.BytesIO()
-        files.write_excel(frame, buffer, _("Asset register")[:31])
-        body = buffer.getvalue()
-        mimetype = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    return Response(body, mimetype=mimetype, headers={"Content-Disposition": f'attachment; filename="{name}"'})
+    return table_response(frame, "assets", fmt)

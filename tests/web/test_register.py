@@ -29,6 +29,7 @@ from fm.kpi import measure
 from fm.model import Asset
 from fm.risk.config import load_config
 from fm.service import kpi_data
+from webauth import signed_in
 
 NO_DATA = "ZZ-100%_なし"  # added after scoring: unscored, never inspected, no acquisition data, no place
 
@@ -54,8 +55,13 @@ def client(demo: str, tmp_path_factory):
     app = create_app(Config(database_url=demo, instance_path=tmp_path_factory.mktemp("instance"), secret_key="test",
                             basemap="none"))
     app.config.update(TESTING=True)
-    yield app.test_client()
+    yield signed_in(app, "viewer")
     app.extensions["fm.database"].dispose()
+
+
+@pytest.fixture(scope="module")
+def app_of(client):
+    return client.application
 
 
 @pytest.fixture(scope="module")
@@ -350,3 +356,11 @@ def test_asset_without_acquisition_data_or_place_renders(client):
 def test_unknown_asset_is_404(client):
     response = client.get("/assets/NO-SUCH")
     assert response.status_code == 404 and "no asset with code" in response.get_data(as_text=True)
+
+
+def test_register_and_asset_pages_need_an_account(app_of):
+    anonymous = app_of.test_client()
+    for path in ("/assets?category=bridge", "/assets/BL-00001", "/assets?format=csv"):
+        response = anonymous.get(path)
+        assert response.status_code == 302 and "/sign-in" in response.headers["Location"], path
+    assert anonymous.get("/api/assets").status_code == 401
