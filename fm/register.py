@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
@@ -192,7 +192,3 @@ def understood(query: RegisterQuery) -> dict[str, str]:
         out["per_page"] = str(query.per_page)
     return out
 
-
-def first_page(query: RegisterQuery) -> RegisterQuery:
-    """The same query from its first page (a new filter or sort starts there)."""
-    return replace(query, page=1)

@@ -127,8 +127,21 @@ def _needs_risk(found: RegisterFilter, sort: str | None = None) -> bool:
     return found.risk_classes is not None or sort == "risk"
 
 
+def _without_jit(session: Session) -> None:
+    """On PostgreSQL, no JIT compilation for the rest of this transaction.
+
+    The plan status's subquery makes the planner's cost estimate of a register query look
+    like a report's, so PostgreSQL spends 150–400 ms compiling it with LLVM, for a query that
+    runs in tens of milliseconds (measured at 100,000 assets: a filter on the plan status took
+    540 ms with JIT, 100 ms without).
+    """
+    if _dialect(session) == "postgresql":
+        session.execute(sa.text("SET LOCAL jit = off"))
+
+
 def count(session: Session, found: RegisterFilter, *, run_id: int | None, fiscal_year: int) -> int:
     """How many assets ``found`` keeps."""
+    _without_jit(session)
     risk = _scores(run_id)
     query = sa.select(sa.func.count()).select_from(_source(risk if _needs_risk(found) else None)).where(
         *_conditions(found, risk, plan_status(fiscal_year), _dialect(session)))
@@ -173,6 +186,7 @@ def read(session: Session, found: RegisterFilter, *, run_id: int | None, fiscal_
     """
     assets = Asset.__table__
     risk, plan, dialect = _scores(run_id), plan_status(fiscal_year), _dialect(session)
+    _without_jit(session)
     columns = (assets.c.id, assets.c.code, assets.c.name, assets.c.category, assets.c.district_id, assets.c.status,
                assets.c.year_built, sa.func.coalesce(risk.c.risk_class, UNSCORED).label("risk_class"),
                risk.c.score.label("risk_score"), plan.label("plan_status"))
@@ -189,7 +203,7 @@ def read(session: Session, found: RegisterFilter, *, run_id: int | None, fiscal_
 def _frame(session: Session, query: sa.Select) -> pd.DataFrame:
     result = session.execute(query)
     # plain tuples: pandas probing SQLAlchemy's Row objects costs more than the fetch itself
-    frame = pd.DataFrame([tuple(row) for row in result], columns=list(result.keys()))
+    frame = pd.DataFrame([tuple(row) for row in result.fetchall()], columns=list(result.keys()))
     for column in ("district_id", "year_built"):
         frame[column] = frame[column].astype("Int64")
     frame["risk_score"] = frame["risk_score"].astype("float64")

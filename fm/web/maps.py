@@ -8,7 +8,6 @@ from flask import Blueprint, Response, current_app, redirect, render_template, r
 from flask_babel import get_locale
 
 from fm import map_service
-from fm.maps import build
 from fm.maps.districts import INDICATORS as DISTRICT_INDICATORS
 from fm.maps.style import classes
 from fm.risk.config import load_config
