@@ -139,7 +139,8 @@ def register_page(session: Session, args: Mapping[str, str], *, lang: str = "ja"
     """One page of the register for request parameters ``args`` (see :func:`parse_query`).
 
     Returns ``total`` (assets kept), ``page``, ``pages``, ``per_page``, ``sort``, ``order``,
-    ``query`` (the parameters as understood, to build links), ``plan_fiscal_year`` (plan
+    ``query`` (the parameters as understood, to build links), ``choices`` (the values each
+    parameter accepts, with the names of categories and districts), ``plan_fiscal_year`` (plan
     status is at the end of that year, the current one), ``risk_computed_on`` (the run the
     risk classes come from, or None) and ``assets``: the rows, each with code, name, category,
     category_name, district_id, district (its name), status, year_built, risk_class,
@@ -155,8 +156,14 @@ def register_page(session: Session, args: Mapping[str, str], *, lang: str = "ja"
     rows = sql.read(session, query.filter, run_id=run_id, fiscal_year=year, sort=query.sort, order=query.order,
                     offset=(query.page - 1) * query.per_page, limit=query.per_page)
     rows = _labelled(rows, categories, districts, lang).drop(columns="id")
+    name = "name_en" if lang == "en" else "name"
+    choices = {"category": [{"value": code, "label": label} for code, label in zip(categories["code"],
+                                                                                   categories[name])],
+               "district": [{"value": int(i), "label": label} for i, label in zip(districts["id"], districts[name])],
+               "status": list(ASSET_STATUSES), "risk": list(RISK_CLASSES), "plan": list(PLAN_STATUSES),
+               "sort": list(sql.COLUMNS), "per_page": list(PAGE_SIZES)}
     return {"total": total, "page": query.page, "pages": pages, "per_page": query.per_page, "sort": query.sort,
-            "order": query.order, "query": understood(query), "plan_fiscal_year": year,
+            "order": query.order, "query": understood(query), "choices": choices, "plan_fiscal_year": year,
             "risk_computed_on": run.computed_on if run else None,
             "assets": records(rows[["code", "name", "category", "category_name", "district_id", "district",
                                     "status", "year_built", "risk_class", "risk_score", "plan_status"]])}

@@ -12,7 +12,6 @@ from flask_babel import gettext as _
 
 from fm import register
 from fm.errors import ValidationError
-from fm.io import store
 from fm.maps.style import PLAN, RISK
 from fm.model.assets import ASSET_STATUSES
 from fm.web.api import json_response
@@ -36,10 +35,7 @@ def index() -> str | Response:
         return _download(fmt)
     with session() as active:
         page = register.register_page(active, request.args, lang=_lang())
-        categories = store.read_categories(active)
-        districts = store.read_table(active, "districts", ("id", "name", "name_en"))
     return render_template("register.html", page=page, query=page["query"], columns=register.sql.COLUMNS,
-                           categories=categories.to_dict("records"), districts=districts.to_dict("records"),
                            statuses=ASSET_STATUSES, risks=RISK, plans=PLAN, page_sizes=register.PAGE_SIZES,
                            **words())
 

@@ -205,6 +205,9 @@ def test_page_shows_total_rows_links_and_keeps_the_filters(client):
     assert 'href="/assets/BR-' in page
     assert 'href="/assets?format=csv&amp;category=bridge&amp;risk=very_high&amp;sort=year_built"' in page
     assert '<option value="bridge" selected>' in page and '<option value="very_high" selected>' in page
+    choices = _api(client, "lang=en")["choices"]
+    assert {"value": "bridge", "label": "Bridge"} in choices["category"]
+    assert [d["value"] for d in choices["district"]] == [1, 2, 3, 4, 5] and "unscored" in choices["risk"]
     english = client.get("/assets?lang=en&per_page=25&page=2").get_data(as_text=True)
     assert "Asset register" in english and "Page 2 of" in english
     assert 'href="/assets?page=3&amp;per_page=25"' in english and 'rel="prev"' in english
