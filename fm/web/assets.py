@@ -59,6 +59,7 @@ def page(code: str) -> str:
     return render_template(
         "asset.html", card=card, asset=data["attributes"], attributes=attribute_rows(data), risk=data["risk"],
         inspections=records(data["inspections"]), scale=scale, chart=_chart(data["inspections"], scale),
+        chart_title=_chart_title(scale),
         work_orders=records(data["work_orders"]), plans=data["plans"], depreciation=data["depreciation"],
         depreciation_rows=records(data["depreciation"]["rows"]) if data["depreciation"]["rows"] is not None else [],
         map=_embed(mini) if mini else None, plan_url=_optional_url("plans.page"), level=_level,
@@ -90,9 +91,13 @@ def _chart(inspections: pd.DataFrame, scale: str) -> Markup | None:
     rated = inspections[inspections[column].notna()]
     if rated.empty:
         return None
-    title = _("Soundness over time") if scale == "soundness" else _("Condition score over time (1 good, 5 failed)")
+    title = _chart_title(scale)
     return condition_chart([pd.Timestamp(d).date() for d in rated["inspected_on"]],
                            [int(v) for v in rated[column]], scale=scale, title=title)
+
+
+def _chart_title(scale: str) -> str:
+    return _("Soundness over time") if scale == "soundness" else _("Condition score over time (1 good, 5 failed)")
 
 
 def _yen(value: Any) -> str:
