@@ -140,7 +140,7 @@ def bench(url: str, label: str, data: Path | None, browser, folder: Path, sizes:
         with database.session() as session:
             load(session, data, reset=True)
         with database.session() as session:
-            service.compute_risk(session, config=load_config(), as_of=date(2026, 4, 1))
+            service.compute_risk(session, config=load_config(), as_of=date(2026, 4, 1), actor="bench")
     with database.session() as session:
         points = store.read_map_points(session)
     database.dispose()

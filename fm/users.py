@@ -80,7 +80,8 @@ def create(session: Session, username: str, *, role: str, password: str, display
     session.add(user)
     session.flush()
     audit.record(session, actor=actor, source=source, action="create", table="users", record_id=user.id,
-                 code=username, changes={"role": [None, role], "display_name": [None, display_name]})
+                 code=username, changes=audit.diff({}, {"role": role, "display_name": display_name,
+                                                       "language": language}))
     return user
 
 

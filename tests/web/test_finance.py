@@ -73,7 +73,7 @@ def test_budget_amounts_drive_the_execution_rate(demo_url, app, client_as):
 def test_other_roles_read_but_may_not_change(demo_url, client_as):
     engineer = client_as("engineer")
     assert engineer.get("/finance/budgets?fiscal_year=2024").status_code == 200
-    assert "<form method=\"post\" action=\"/finance/budgets" not in engineer.get(
+    assert "action=\"/finance/budgets" not in engineer.get(
         "/finance/budgets?fiscal_year=2024").get_data(as_text=True)
     assert engineer.post("/finance/targets", data={"indicator": "aging_ratio", "fiscal_year": "2030",
                                                    "value": "1"}).status_code == 403
