@@ -7,11 +7,10 @@ from datetime import date, datetime
 from typing import Any
 
 import pandas as pd
-from flask import Blueprint, current_app, render_template, url_for
+from flask import Blueprint, current_app, render_template
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from markupsafe import Markup
-from werkzeug.routing import BuildError
 
 from fm import asset_page
 from fm.maps import build
@@ -62,19 +61,9 @@ def page(code: str) -> str:
         chart_title=_chart_title(scale),
         work_orders=records(data["work_orders"]), plans=data["plans"], depreciation=data["depreciation"],
         depreciation_rows=records(data["depreciation"]["rows"]) if data["depreciation"]["rows"] is not None else [],
-        map=_embed(mini) if mini else None, plan_url=_optional_url("plans.page"), level=_level,
+        map=_embed(mini) if mini else None, level=_level,
         method_names=_methods(), kind_names=_kinds(), cause_names=_causes(), work_status_names=_work_statuses(),
         **words())
-
-
-def _optional_url(endpoint: str):
-    """A function giving the URL of ``endpoint`` for a code, or None while no such page exists."""
-    def url(code: str) -> str | None:
-        try:
-            return url_for(endpoint, code=code)
-        except BuildError:
-            return None
-    return url
 
 
 def _level(row: dict[str, Any], scale: str) -> str:
