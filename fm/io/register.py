@@ -17,6 +17,7 @@ Two columns are derived, with the same rules as the rest of fm:
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass
 
 import pandas as pd
@@ -101,7 +102,11 @@ def _conditions(found: RegisterFilter, risk: sa.FromClause, plan: sa.ColumnEleme
     assets = Asset.__table__
     where = []
     if found.search:
-        where.append(sa.or_(*(_contains(assets.c[column], found.search, dialect) for column in ("code", "name"))))
+        # as typed, and in NFKC: a Japanese keyboard often gives full-width letters and digits
+        # (ＢＲ－０００２) for codes stored in ASCII, while names keep their full-width brackets
+        texts = dict.fromkeys([found.search, unicodedata.normalize("NFKC", found.search)])
+        where.append(sa.or_(*(_contains(assets.c[column], text, dialect)
+                              for text in texts for column in ("code", "name"))))
     if found.categories is not None:
         where.append(assets.c.category.in_(found.categories))
     if found.districts is not None:

@@ -147,6 +147,13 @@ def test_search_by_name_or_code(client, frame, search):
         assert found["code"].tolist() == [NO_DATA]
 
 
+def test_full_width_search_finds_ascii_codes(client):
+    from urllib.parse import quote
+
+    assert _csv(client, f"q={quote('ｂｒ－０００２')}")["code"].tolist() == _csv(client, "q=BR-0002")["code"].tolist()
+    assert _api(client, f"q={quote('（第2）')}")["total"] > 0  # names keep their full-width brackets
+
+
 SORTS = [("code", "asc", ["code"], [True]), ("name", "asc", ["name", "code"], [True, True]),
          ("name", "desc", ["name", "code"], [False, True]),
          ("year_built", "desc", ["year_built", "code"], [False, True]),
@@ -234,6 +241,11 @@ def test_bad_parameters_get_400_naming_them(client, query, message):
         assert response.status_code == 400, path
         assert message in html.unescape(response.get_data(as_text=True)), path
     assert message in client.get(f"/api/assets?{query}").get_json()["error"]["message"]
+
+
+def test_bad_language_of_the_api_is_400(client):
+    response = client.get("/api/assets?lang=fr")
+    assert response.status_code == 400 and "lang must be ja or en" in response.get_json()["error"]["message"]
 
 
 def test_bad_download_format_is_400(client):
