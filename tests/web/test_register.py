@@ -212,6 +212,9 @@ def test_page_shows_total_rows_links_and_keeps_the_filters(client):
     assert 'href="/assets/BR-' in page
     assert 'href="/assets?format=csv&amp;category=bridge&amp;risk=very_high&amp;sort=year_built"' in page
     assert '<option value="bridge" selected>' in page and '<option value="very_high" selected>' in page
+    nothing = _api(client, "q=no-such-asset")
+    assert nothing["total"] == 0 and nothing["assets"] == [] and nothing["pages"] == 1
+    assert "No asset matches." in client.get("/assets?q=no-such-asset&lang=en").get_data(as_text=True)
     choices = _api(client, "lang=en")["choices"]
     assert {"value": "bridge", "label": "Bridge"} in choices["category"]
     assert [d["value"] for d in choices["district"]] == [1, 2, 3, 4, 5] and "unscored" in choices["risk"]
