@@ -17,6 +17,8 @@ accumulated depreciation is ``cost − 1``.
 
 from __future__ import annotations
 
+from datetime import date
+
 import numpy as np
 import pandas as pd
 
@@ -70,3 +72,33 @@ def accumulated_depreciation(
     accumulated = np.floor(cost.to_numpy() * share.to_numpy()).astype("int64")
     accumulated = np.where(share.to_numpy() >= 1.0, cost.to_numpy() - MEMO_VALUE, accumulated)
     return pd.Series(accumulated, index=cost.index, dtype="int64")
+
+
+def schedule(cost: int, acquired: date, life_years: int, *, last_fiscal_year: int,
+             convention: str = "fiscal-year") -> pd.DataFrame:
+    """One asset's depreciation year by year, from the fiscal year of its acquisition to
+    ``last_fiscal_year``: fiscal_year, acquisition (the cost, in the year acquired), depreciation
+    (of the year), accumulated_depreciation and book_value at the year's end, in integer yen.
+
+    Each year's accumulated depreciation is :func:`accumulated_depreciation` at that year's
+    end, so every row is what the aging ratio counts for the asset in that year.
+
+    Examples
+    --------
+    >>> table = schedule(1_000_000, date(2020, 6, 1), 4, last_fiscal_year=2025)
+    >>> table[["fiscal_year", "depreciation", "book_value"]].values.tolist()
+    [[2020, 0, 1000000], [2021, 250000, 750000], [2022, 250000, 500000], [2023, 250000, 250000], [2024, 249999, 1], [2025, 0, 1]]
+    """
+    first = fiscal_year(acquired)
+    years = list(range(first, last_fiscal_year + 1))
+    one = {"cost": pd.Series([int(cost)]), "acquired": pd.Series([pd.Timestamp(acquired)]),
+           "life_years": pd.Series([int(life_years)])}
+    accumulated = pd.Series([int(accumulated_depreciation(**one, fiscal_year_of=year, convention=convention).iloc[0])
+                             for year in years], dtype="int64")
+    return pd.DataFrame({
+        "fiscal_year": pd.Series(years, dtype="int64"),
+        "acquisition": pd.Series([int(cost) if year == first else 0 for year in years], dtype="int64"),
+        "depreciation": accumulated.diff().fillna(accumulated).astype("int64"),
+        "accumulated_depreciation": accumulated,
+        "book_value": int(cost) - accumulated,
+    })

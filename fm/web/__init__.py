@@ -27,7 +27,7 @@ def create_app(config: Config | None = None) -> Flask:
 
     from flask_wtf import CSRFProtect
 
-    from fm.web import admin, api, auth, dashboard, errors, finance, i18n, maps, security, views
+    from fm.web import admin, api, assets, auth, dashboard, errors, finance, i18n, maps, register, security, views
 
     CSRFProtect(app)
     i18n.init_app(app)
@@ -42,4 +42,7 @@ def create_app(config: Config | None = None) -> Flask:
     app.register_blueprint(dashboard.api, url_prefix="/api")
     app.register_blueprint(maps.blueprint)
     app.register_blueprint(maps.api, url_prefix="/api")
+    app.register_blueprint(register.blueprint)
+    app.register_blueprint(register.api, url_prefix="/api")
+    app.register_blueprint(assets.blueprint)
     return app

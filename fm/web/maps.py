@@ -1,4 +1,4 @@
-"""Map pages, the viewport endpoint their script reads, asset cards, and the asset page."""
+"""Map pages, the viewport endpoint their script reads, and asset cards (the asset page is fm.web.assets)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,6 @@ from flask import Blueprint, Response, current_app, redirect, render_template, r
 from flask_babel import get_locale
 
 from fm import map_service
-from fm.maps import build
 from fm.maps.districts import INDICATORS as DISTRICT_INDICATORS
 from fm.maps.style import classes
 from fm.risk.config import load_config
@@ -58,19 +57,6 @@ def page(kind: str) -> str:
                            indicators=DISTRICT_INDICATORS, title=map_service.title(kind, _lang()))
 
 
-@blueprint.get("/assets/<path:code>")
-def asset(code: str) -> str:
-    """An asset's page: its card, its stored attributes and a small map."""
-    with session() as active:
-        card = map_service.asset_card(active, code, config=load_config(), lang=_lang())
-        record = map_service.asset_record(active, code)
-    colour = next(c.colour for c in classes("risk") if c.key == card["risk_class"])
-    mini = build.mini_map(record.geometry, colour=colour, tiles=current_app.config["FM_TILES"], static=_static) \
-        if record.geometry.notna().all() else None
-    attributes = {k: v for k, v in record.drop(columns="geom").iloc[0].items() if k != "id"}
-    return render_template("asset.html", card=card, attributes=attributes, map=_embed(mini) if mini else None)
-
-
 @api.get("/map/<layer>")
 def layer(layer: str) -> Response:
     """The features (or clusters) of a map layer in ?bbox at ?zoom, filtered: what the map draws."""
@@ -84,4 +70,4 @@ def card(code: str) -> Response:
     """An asset's card for a map popup, with the link to its page."""
     with session() as active:
         data = map_service.asset_card(active, code, config=load_config(), lang=_lang())
-    return Response(to_json({**data, "url": url_for("maps.asset", code=code)}), mimetype="application/json")
+    return Response(to_json({**data, "url": url_for("assets.page", code=code)}), mimetype="application/json")

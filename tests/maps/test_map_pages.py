@@ -155,7 +155,7 @@ def test_maps_home_keeps_its_query_whatever_the_keys(map_client):
 
 def test_codes_with_a_slash_have_a_page_and_a_card(map_app):
     urls = map_app.url_map.bind("localhost")
-    assert urls.match("/assets/BR/001") == ("maps.asset", {"code": "BR/001"})
+    assert urls.match("/assets/BR/001") == ("assets.page", {"code": "BR/001"})
     assert urls.match("/api/map/cards/BR/001") == ("map_api.card", {"code": "BR/001"})
 
 

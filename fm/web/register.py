@@ -1,0 +1,72 @@
+"""The asset register: search, filter, sort and page every asset; download the filtered list.
+
+``GET /assets`` (the page; ``?format=csv|xlsx`` downloads the whole filtered list) and
+``GET /api/assets`` (one page as JSON) take the same parameters: see ``docs/register.md``.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, render_template, request
+from flask_babel import get_locale
+from flask_babel import gettext as _
+
+from fm import register
+from fm.errors import ValidationError
+from fm.maps.style import PLAN, RISK
+from fm.model.assets import ASSET_STATUSES
+from fm.web.api import json_response
+from fm.web.context import session
+from fm.web.downloads import table_response
+
+blueprint = Blueprint("register", __name__)
+api = Blueprint("register_api", __name__)
+FORMATS = ("csv", "xlsx")
+
+
+def _lang() -> str:
+    return str(get_locale())
+
+
+@blueprint.get("/assets")
+def index() -> str | Response:
+    """The register, one page; with ?format=csv or xlsx, every asset the filters keep as a file."""
+    fmt = request.args.get("format")
+    if fmt is not None:
+        return _download(fmt)
+    with session() as active:
+        page = register.register_page(active, request.args, lang=_lang())
+    return render_template("register.html", page=page, query=page["query"], columns=register.sql.COLUMNS,
+                           statuses=ASSET_STATUSES, risks=RISK, plans=PLAN, page_sizes=register.PAGE_SIZES,
+                           **words())
+
+
+@api.get("/assets")
+def assets() -> Response:
+    """One page of the register as JSON (same parameters as the page, and ?lang for names)."""
+    lang = request.args.get("lang", "ja")
+    if lang not in ("ja", "en"):
+        raise ValidationError(f"lang must be ja or en, got {lang!r}")
+    with session() as active:
+        return json_response(register.register_page(active, request.args, lang=lang))
+
+
+def words() -> dict[str, dict[str, str]]:
+    """Translated names of the register's columns and coded values (the asset page uses them too)."""
+    lang = _lang()
+    return {
+        "column_names": {"code": _("Code"), "name": _("Name"), "category": _("Category"), "district": _("District"),
+                         "status": _("Status"), "year_built": _("Built"), "risk": _("Risk"),
+                         "plan_status": _("Individual plan")},
+        "status_names": {"in_service": _("In service"), "closed": _("Closed"), "disposed": _("Disposed")},
+        "risk_names": {c.key: c.label(lang) for c in RISK},
+        "risk_colours": {c.key: c.colour for c in RISK},
+        "plan_names": {c.key: c.label(lang) for c in PLAN},
+    }
+
+
+def _download(fmt: str) -> Response:
+    if fmt not in FORMATS:
+        raise ValidationError(f"format must be csv or xlsx, got {fmt!r}")
+    with session() as active:
+        frame = register.register_list(active, request.args, lang=_lang())
+    return table_response(frame, "assets", fmt)
