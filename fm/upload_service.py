@@ -139,7 +139,8 @@ def apply(session: Session, upload: Upload, *, actor: str, today: date | None = 
     :class:`~fm.io.problems.Rejected` when the file is now refused.
     """
     if upload.digest is None:
-        raise ValidationError("preview the upload before applying it")
+        raise ValidationError("this upload has not been previewed, or its preview refused the file: there is "
+                              "nothing to apply")
     result = _run(session, upload, dry_run=False, today=today, actor=actor)
     if result["refused"] or result["digest"] != upload.digest:
         raise Changed({**result, "dry_run": True})

@@ -131,7 +131,7 @@ def test_filters_equal_counts_in_the_database(seeded, client, kind):
             assert len(rows) == expected, query
             assert all((r["kind"] == kind or kind is None) and (r["category"] == category or category is None)
                        and (r["district"] == district or district is None) for r in rows)
-    assert _database_count(seeded, end=end, kind=None, category=None, district=None) == 8
+    assert _database_count(seeded, end=end, kind=None, category=None, district=None) == 7
 
 
 def test_window_from(seeded, client):
