@@ -41,11 +41,13 @@ USE_FIELDS = ("current_use", "utilisation")
 
 def import_file(session: Session, kind_name: str, path: Path, *, layer: str | None = None,
                 sheet: str | None = None, crs: int | None = None, encoding: str | None = None,
-                dry_run: bool = False, today: date | None = None, actor: str | None = None) -> dict[str, Any]:
+                dry_run: bool = False, today: date | None = None, actor: str | None = None,
+                details: bool = False) -> dict[str, Any]:
     """Import ``path`` as records of ``kind_name``; return what was (or, dry run, would be) done.
 
     Each record added or changed gets an entry in the audit trail under ``actor`` (default: the
-    system user of the CLI), with its fields' old and new values.
+    system user of the CLI), with its fields' old and new values. With ``details``, the result
+    also lists those records (``rows``, see :func:`details`): what a preview shows.
     """
     kind = KINDS.get(kind_name)
     if kind is None or not kind.importable:
@@ -87,8 +89,11 @@ def import_file(session: Session, kind_name: str, path: Path, *, layer: str | No
             cause = getattr(exc, "orig", None) or exc
             raise FmError(f"{path.name}: the database refused the import, nothing was written: "
                           f"{str(cause).strip().splitlines()[0]}") from None
-    return {"kind": kind.name, "file": path.name, "format": table.format, "added": added, "updated": updated,
-            "unchanged": len(merged) - added - updated, "dry_run": dry_run}
+    result = {"kind": kind.name, "file": path.name, "format": table.format, "added": added, "updated": updated,
+              "unchanged": len(merged) - added - updated, "dry_run": dry_run}
+    if details:
+        result["rows"] = listed(kind, merged, new, changed | use_changed, compared, uses, table.rows, checked.frame)
+    return result
 
 
 def _references(session: Session, kind: Kind) -> References:
@@ -226,6 +231,22 @@ def changes(merged: pd.DataFrame, new: pd.Series, touched: pd.Series, compared: 
                     if before != after:
                         result[index]["use_since" if field == "valid_from" else field] = [before, after]
     return pd.Series(result, dtype=object)
+
+
+def listed(kind: Kind, merged: pd.DataFrame, new: pd.Series, touched: pd.Series, compared: list[str],
+           uses: pd.DataFrame | None, rows: pd.Series, checked: pd.DataFrame) -> list[dict[str, Any]]:
+    """Each record added or changed, in file order: ``{row, action, key, changes}``, where ``row`` is its
+    place in the file, ``action`` ``add`` or ``update``, ``key`` its code (an inspection: the asset's code
+    and the day) and ``changes`` :func:`changes`' ``{field: [old, new]}``. (``merged`` holds the file's
+    records in the file's order, as ``rows`` and the ``checked`` records do.)"""
+    found = changes(merged, new, touched, compared, uses)
+    places = rows.to_numpy(dtype=object)
+    if kind.name == "inspections":
+        keys = checked["asset_code"].astype(str).to_numpy() + " " + merged["inspected_on"].astype(str).to_numpy()
+    else:
+        keys = merged["code"].astype(str).to_numpy()
+    return [{"row": places[i], "action": "add" if new.iloc[i] else "update", "key": keys[i],
+             "changes": found.loc[i]} for i in found.index]
 
 
 def _audit(session: Session, kind: Kind, merged: pd.DataFrame, new: pd.Series, touched: pd.Series,

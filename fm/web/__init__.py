@@ -40,4 +40,8 @@ def create_app(config: Config | None = None) -> Flask:
     app.register_blueprint(dashboard.api, url_prefix="/api")
     app.register_blueprint(maps.blueprint)
     app.register_blueprint(maps.api, url_prefix="/api")
+    from fm.web import schedule, uploads
+    app.register_blueprint(schedule.pages)
+    app.register_blueprint(schedule.api, url_prefix="/api")
+    uploads.init_app(app, config)
     return app
