@@ -151,7 +151,7 @@ def start_work(session: Session, record_id: int, version: int, form: dict[str, s
     """
     current = work_order(session, record_id)
     if current["status"] != "planned":
-        raise FieldErrors({"status": [f"only a planned work order can be started; this one is {current['status']}"]})
+        raise FieldErrors({"status": ["only a planned work order can be started"]})
     given = {"status": "in_progress", "started_on": form.get("started_on", "")}
     if not given["started_on"].strip():
         given["started_on"] = today.isoformat()  # the form's default
@@ -166,7 +166,7 @@ def finish_work(session: Session, record_id: int, version: int, form: dict[str, 
     (and cause) confirmed or corrected; its new version. Errors as :func:`start_work`."""
     current = work_order(session, record_id)
     if current["status"] not in domain.OPEN_WORK:
-        raise FieldErrors({"status": [f"only an open work order can be closed; this one is {current['status']}"]})
+        raise FieldErrors({"status": ["only a planned or started work order can be closed"]})
     given = {"status": "completed", **{f: form.get(f, "") for f in ("completed_on", "actual_cost", "kind", "cause")}}
     values = _checked(current, given, today=today, status_field="completed_on")
     return edits.update(session, "work_orders", record_id, version,

@@ -29,6 +29,19 @@ from fm.web.auth import actor, writes
 from fm.web.context import session
 from fm.web.downloads import table_response
 
+def N_(message: str) -> str:
+    """Mark a message for the catalogue; it is translated where it is shown (:func:`problem`)."""
+    return message
+
+
+PROBLEMS = (N_("must not be negative"), N_("not a number (whole yen)"), N_("must be a whole number of yen"),
+            N_("not a date (write it as 2025-04-01)"), N_("a completed work order needs its completed_on"),
+            N_("a reactive work order needs its cause (e.g. sudden_failure)"), N_("is before the start date"),
+            N_("not one of preventive, reactive, renewal"),
+            N_("not one of sudden_failure, inspection_finding, planned, disaster, complaint, other"),
+            N_("only a planned work order can be started"), N_("only a planned or started work order can be closed"))
+"""The importer's messages the start and close forms can show, with their Japanese in the catalogue."""
+
 pages = Blueprint("schedule", __name__)
 api = Blueprint("schedule_api", __name__)
 QUERY = ("by", "from", "to", "kind", "category", "district")
@@ -170,7 +183,15 @@ def helpers() -> dict[str, Any]:
              "due": _("due"), "preventive": _("preventive"), "reactive": _("reactive"), "renewal": _("renewal"),
              "sudden_failure": _("sudden failure"), "inspection_finding": _("inspection finding"),
              "disaster": _("disaster"), "complaint": _("complaint"), "other": _("other")}
-    return {"names": names, "link": _link, "fiscal_label": _fiscal_label}
+    return {"names": names, "link": _link, "fiscal_label": _fiscal_label, "problem": problem}
+
+
+def problem(message: str) -> str:
+    """An importer's message in the page's language (as is when the catalogue does not have it)."""
+    future = re.fullmatch(r"is in the future \(today is ([0-9-]+)\)", message)
+    if future:
+        return _("is in the future (today is %(today)s)", today=future.group(1))
+    return _(message) if message in PROBLEMS else message
 
 
 def _fiscal_label(year: int | None) -> str:
