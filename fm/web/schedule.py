@@ -98,7 +98,8 @@ def index() -> str:
     with session() as active:
         categories = store.read_categories(active).to_dict("records")
         districts = store.read_table(active, "districts", ["code", "name", "name_en"]).to_dict("records")
-    rows = found["rows"]
+    rows = found["rows"].astype(object)
+    rows = rows.where(rows.notna(), None)  # missing values as None, not NaN, for the template
     by_group = {key: frame.to_dict("records") for key, frame in rows.groupby("group", sort=False)} if len(rows) \
         else {}
     query = {k: v for k, v in request.args.items() if k in QUERY and v}

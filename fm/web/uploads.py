@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from flask import Blueprint, Flask, Response, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.exceptions import RequestEntityTooLarge
@@ -20,6 +21,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from fm import upload_service as service
 from fm.config import Config
 from fm.errors import ValidationError
+from fm.io.columns import KINDS
 from fm.io.files import FORMATS
 from fm.roles import may_write
 from fm.web.auth import actor, check_write, writes
@@ -107,14 +109,17 @@ def cancel(token: str) -> Response:
 
 
 def _names() -> dict[str, str]:
-    return {"assets": _("Assets"), "parcels": _("Land parcels"), "inspections": _("Inspections"),
+    return {"assets": _("Asset register"), "parcels": _("Land parcels"), "inspections": _("Inspections"),
             "work_orders": _("Work orders")}
 
 
 @pages.context_processor
 def words() -> dict[str, Any]:
-    """The names of the kinds of records, for the templates."""
-    return {"kind_names": _names()}
+    """The names of the kinds of records and of their fields (the import format's headers), for the templates."""
+    ja = str(get_locale()) == "ja"
+    fields = {kind: {c.name: c.ja if ja else c.name for c in KINDS[kind].columns} | {"geom": _("geometry")}
+              for kind in SUBJECTS}
+    return {"kind_names": _names(), "field_names": fields}
 
 
 def _kinds() -> list[dict[str, Any]]:

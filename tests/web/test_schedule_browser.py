@@ -41,6 +41,17 @@ class Visit:
         self.outside.append(route.request.url)
         route.abort()
 
+    def unexpected(self, *statuses: int) -> list[str]:
+        """Console errors other than one per page answered, on purpose, with one of ``statuses``
+        (Chromium logs a form sent back with its errors as a failed resource)."""
+        expected = [f"status of {status} " for status in statuses]
+        found = list(self.errors)
+        for words in expected:
+            hit = next((e for e in found if words in e), None)
+            assert hit is not None, (words, self.errors)
+            found.remove(hit)
+        return found
+
     def shot(self, name: str) -> None:
         chromium.ARTIFACTS.mkdir(exist_ok=True)
         self.page.screenshot(path=str(chromium.ARTIFACTS / f"{name}.png"), full_page=True)
@@ -69,7 +80,7 @@ def test_schedule_on_a_tablet_and_closing_a_work_order(browser, live_url):
     visit.shot("schedule-month-ja-tablet")
     row = visit.page.locator("tr.work_order", has_text="W-OLD")
     row.get_by_role("link").last.click()
-    visit.page.wait_for_url("**/schedule/work-orders/*")
+    visit.page.wait_for_url("**/schedule/work-orders/**")
     visit.page.fill("#actual_cost", "-100")
     visit.page.check("input[name=kind][value=reactive]")
     visit.page.select_option("#cause", "")
@@ -84,7 +95,7 @@ def test_schedule_on_a_tablet_and_closing_a_work_order(browser, live_url):
         visit.page.click("#done-form button[type=submit]")
     assert "/schedule" in visit.page.url and "W-OLD" in visit.page.locator("ul.flashes").inner_text()
     assert visit.page.locator("tr.work_order", has_text="W-OLD").count() == 0
-    assert visit.errors == [] and visit.outside == []
+    assert visit.unexpected(400) == [] and visit.outside == []
     visit.page.close()
 
 
@@ -109,5 +120,5 @@ def test_upload_previews(browser, live_url, tmp_path, lang):
         visit.shot(f"upload-{state}-{lang}")
         with visit.page.expect_navigation():
             visit.page.click("#cancel")
-    assert visit.errors == [] and visit.outside == []
+    assert visit.unexpected(422) == [] and visit.outside == []
     visit.page.close()
