@@ -109,6 +109,8 @@ def test_upload_previews(browser, live_url, tmp_path, lang):
         visit.page.goto(f"{live_url}/upload?lang={lang}")
         visit.page.check("input[name=kind][value=assets]")
         visit.page.set_input_files("#file", str(path))
+        if state == "refused":
+            visit.shot(f"upload-form-{lang}")
         with visit.page.expect_navigation():
             visit.page.click("form.upload button[type=submit]")
         if state == "refused":
