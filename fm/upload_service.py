@@ -51,6 +51,8 @@ class Upload:
     owner: str
     stored_at: str
     digest: str | None = None
+    part: str | None = None
+    """The GeoPackage layer or Excel sheet to read, when the file has several (``--layer`` / ``--sheet``)."""
 
 
 class Changed(Conflict):
@@ -69,7 +71,7 @@ def folder(instance: Path) -> Path:
     return path
 
 
-def save(root: Path, kind: str, filename: str, stream: IO[bytes], *, owner: str) -> Upload:
+def save(root: Path, kind: str, filename: str, stream: IO[bytes], *, owner: str, part: str | None = None) -> Upload:
     """Keep an uploaded file under a new random token; first remove the stale uploads.
 
     The name is reduced to safe characters (the extension kept: one fm imports), so the path
@@ -90,7 +92,8 @@ def save(root: Path, kind: str, filename: str, stream: IO[bytes], *, owner: str)
     with path.open("wb") as out:
         shutil.copyfileobj(stream, out)
     path.chmod(0o600)
-    upload = Upload(token, kind, Path(filename).name, path, owner, datetime.now(timezone.utc).isoformat())
+    upload = Upload(token, kind, Path(filename).name, path, owner, datetime.now(timezone.utc).isoformat(),
+                    part=(part or "").strip() or None)
     _write_meta(upload)
     return upload
 
@@ -104,7 +107,7 @@ def find(root: Path, token: str, *, owner: str) -> Upload:
     if data["owner"] != owner:
         raise NotFound("this upload is no longer kept (applied, cancelled or over a day old): upload the file again")
     return Upload(token, data["kind"], data["name"], root / token / data["file"], data["owner"], data["stored_at"],
-                  data.get("digest"))
+                  data.get("digest"), data.get("part"))
 
 
 def discard(upload: Upload) -> None:
@@ -149,7 +152,8 @@ def apply(session: Session, upload: Upload, *, actor: str, today: date | None = 
 
 def _run(session: Session, upload: Upload, *, dry_run: bool, today: date | None, actor: str | None = None
          ) -> dict[str, Any]:
-    options: dict[str, Any] = {"dry_run": dry_run, "today": today, "details": True}
+    options: dict[str, Any] = {"dry_run": dry_run, "today": today, "details": True, "layer": upload.part,
+                               "sheet": upload.part}
     if actor is not None:
         options["actor"] = actor
     base = {"kind": upload.kind, "file": upload.name, "token": upload.token}
@@ -160,7 +164,9 @@ def _run(session: Session, upload: Upload, *, dry_run: bool, today: date | None,
         return {**base, "refused": True, "problems": problems[:LISTED], "problem_count": len(problems),
                 "added": 0, "updated": 0, "unchanged": 0, "rows": [], "digest": None, "dry_run": dry_run}
     except FmError as exc:  # a file that cannot be read at all, or a rule of the database
-        message = str(exc).replace(str(upload.path), upload.name).replace(upload.path.name, upload.name)
+        message = str(exc).replace(str(upload.path), upload.name).replace(upload.path.name, upload.name) \
+            .replace("choose one with --layer", "give its name under “layer or sheet”") \
+            .replace("choose one with --sheet", "give its name under “layer or sheet”")
         return {**base, "refused": True, "problems": [{"row": "", "field": "", "value": "", "message": message}],
                 "problem_count": 1, "added": 0, "updated": 0, "unchanged": 0, "rows": [], "digest": None,
                 "dry_run": dry_run}
@@ -197,7 +203,7 @@ def _named(session: Session, rows: list[dict[str, Any]]) -> list[dict[str, Any]]
 
 def _write_meta(upload: Upload) -> None:
     data = {"kind": upload.kind, "name": upload.name, "file": upload.path.name, "owner": upload.owner,
-            "stored_at": upload.stored_at, "digest": upload.digest}
+            "stored_at": upload.stored_at, "digest": upload.digest, "part": upload.part}
     meta = upload.path.parent / META
     meta.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
     meta.chmod(0o600)

@@ -61,7 +61,8 @@ def create() -> Any:
         return render_template("upload.html", kinds=_kinds(), chosen=kind, limit=_limit_mb(),
                                formats=sorted(FORMATS), error=_("Choose a file to upload.")), 400
     try:
-        upload = service.save(_root(), kind, sent.filename, sent.stream, owner=actor())
+        upload = service.save(_root(), kind, sent.filename, sent.stream, owner=actor(),
+                              part=request.form.get("part"))
     except ValidationError as exc:
         return render_template("upload.html", kinds=_kinds(), chosen=kind, limit=_limit_mb(),
                                formats=sorted(FORMATS), error=str(exc)), 400

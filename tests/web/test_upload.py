@@ -264,3 +264,23 @@ def test_stale_uploads_are_removed_when_a_new_one_is_stored(app, manager):
     second = _token(_upload(manager, "assets", "b.csv", GOOD))
     assert not folder.exists()
     assert (folder.parent / second).is_dir()
+
+
+def test_a_workbook_of_several_sheets_needs_the_one_to_read(seeded, app, manager):
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    book.active.title = "表紙"
+    sheet = book.create_sheet("施設")
+    for line in GOOD.strip().splitlines():
+        sheet.append(line.split(","))
+    buffer = io.BytesIO()
+    book.save(buffer)
+    token = _token(_upload(manager, "assets", "book.xlsx", buffer.getvalue()))
+    page = manager.get(f"/upload/{token}?lang=en").get_data(as_text=True)
+    assert "layer or sheet" in page and "--sheet" not in page
+    response = manager.post("/upload", data={"kind": "assets", "part": "施設",
+                                              "file": (io.BytesIO(buffer.getvalue()), "book.xlsx")},
+                            content_type="multipart/form-data")
+    preview = manager.get(f"/upload/{_token(response)}")
+    assert preview.status_code == 200 and _counts(preview.get_data(as_text=True)) == (2, 1, 1)
