@@ -68,7 +68,7 @@ def schedule(session: Session, *, today: date, filters: Filters, config: RiskCon
     if filters.district is not None:
         district_ids = districts.loc[districts["code"] == filters.district, "id"].tolist()
     rows = domain.build_schedule(
-        _items(session, config), today=today, by=filters.by, start=filters.start, end=end,
+        _items(session, config, end), today=today, by=filters.by, start=filters.start, end=end,
         kinds=None if filters.kind is None else [filters.kind],
         categories=None if filters.category is None else [filters.category], district_ids=district_ids)
     rows = _names(rows, categories, districts)
@@ -87,14 +87,15 @@ def _known(name: str, value: str | None, codes: pd.Series) -> None:
         raise ValidationError(f"unknown {name} {value!r}; known: {', '.join(codes)}")
 
 
-def _items(session: Session, config: RiskConfig) -> pd.DataFrame:
-    """Open work orders with their asset, and the next inspection of each asset held."""
+def _items(session: Session, config: RiskConfig, end: date) -> pd.DataFrame:
+    """Open work orders with their asset, and the next inspection of each asset held (those due by ``end``)."""
     assets = store.read_assets(session, columns=("code", "name", "category", "district_id", "status"))
     work = pd.DataFrame(session.execute(
         sa.select(WorkOrder.id, WorkOrder.code, WorkOrder.version, WorkOrder.asset_id, WorkOrder.kind,
                   WorkOrder.cause, WorkOrder.description, WorkOrder.planned_on, WorkOrder.planned_cost,
                   WorkOrder.status)
-        .where(WorkOrder.status.in_(domain.OPEN_WORK), WorkOrder.planned_on.is_not(None))).all(),
+        .where(WorkOrder.status.in_(domain.OPEN_WORK), WorkOrder.planned_on.is_not(None),
+               WorkOrder.planned_on <= end)).all(),
         columns=["id", "code", "version", "asset_id", "kind", "cause", "description", "planned_on", "planned_cost",
                  "status"])
     by_id = assets.rename(columns={"id": "asset_id", "code": "asset_code", "name": "asset_name"})
@@ -102,6 +103,8 @@ def _items(session: Session, config: RiskConfig) -> pd.DataFrame:
     held = assets[assets["status"] != "disposed"].reset_index(drop=True)
     inspections = store.read_table(session, "inspections", ["asset_id", "inspected_on", "next_due_on"])
     due = next_inspections(held, inspections, config=config)
+    by_end = (due["due_on"] <= pd.Timestamp(end)).to_numpy()
+    held, due = held[by_end], due[by_end]
     next_due = pd.DataFrame({"asset_id": held["id"], "asset_code": held["code"], "asset_name": held["name"],
                              "category": held["category"], "district_id": held["district_id"],
                              "last_inspected_on": due["last_inspected_on"], "due_on": due["due_on"]})

@@ -45,6 +45,8 @@ PROBLEMS = (N_("must not be negative"), N_("not a number (whole yen)"), N_("must
 pages = Blueprint("schedule", __name__)
 api = Blueprint("schedule_api", __name__)
 QUERY = ("by", "from", "to", "kind", "category", "district")
+SHOWN = 200
+"""The most rows of one group the page shows; the downloads and the JSON have them all."""
 
 
 def _date(name: str) -> date | None:
@@ -100,11 +102,11 @@ def index() -> str:
         districts = store.read_table(active, "districts", ["code", "name", "name_en"]).to_dict("records")
     rows = found["rows"].astype(object)
     rows = rows.where(rows.notna(), None)  # missing values as None, not NaN, for the template
-    by_group = {key: frame.to_dict("records") for key, frame in rows.groupby("group", sort=False)} if len(rows) \
-        else {}
+    by_group = {key: frame.head(SHOWN).to_dict("records") for key, frame in rows.groupby("group", sort=False)} \
+        if len(rows) else {}
     query = {k: v for k, v in request.args.items() if k in QUERY and v}
     return render_template("schedule.html", found=found, by_group=by_group, categories=categories,
-                           districts=districts, query=query, kinds=KINDS)
+                           districts=districts, query=query, kinds=KINDS, shown=SHOWN)
 
 
 @pages.get("/schedule/work-orders/<int:record_id>")

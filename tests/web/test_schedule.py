@@ -304,3 +304,14 @@ def test_action_page_and_unknown_work_order(seeded, client_as):
     assert "Close the work" in page and "Start the work" not in page
     assert f'name="version" value="{record["version"]}"' in page
     assert engineer.get("/schedule/work-orders/999999").status_code == 404
+
+
+def test_the_page_shows_at_most_so_many_rows_a_group(seeded, client, monkeypatch):
+    import fm.web.schedule
+
+    monkeypatch.setattr(fm.web.schedule, "SHOWN", 2)
+    page = client.get("/schedule?lang=en").get_data(as_text=True)
+    overdue = re.search(r'<section class="schedule-group overdue" id="group-overdue">(.*?)</section>', page, re.S)
+    assert overdue.group(1).split("<tbody>")[1].count("<tr") == 2
+    assert "The first 2 of 3 rows are shown" in overdue.group(1)
+    assert len(client.get("/api/schedule").get_json()["rows"]) == 6  # the JSON and downloads keep them all
