@@ -10,7 +10,6 @@ the preview showed. Uploads older than :data:`STALE` are removed whenever a new 
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
 import secrets
@@ -35,7 +34,8 @@ STALE = 24 * 3600
 """Seconds after which a stored upload is removed (when the next one is stored)."""
 META = "upload.json"
 LISTED = 1000
-"""The most rows of each list (added, updated, refused) a preview shows; its counts cover them all."""
+"""The most problems a refused preview lists (and twice as many records added or updated a good one
+lists); its counts cover them all."""
 _TOKEN = re.compile(r"[A-Za-z0-9_-]{22,64}")
 
 
@@ -152,7 +152,7 @@ def apply(session: Session, upload: Upload, *, actor: str, today: date | None = 
 
 def _run(session: Session, upload: Upload, *, dry_run: bool, today: date | None, actor: str | None = None
          ) -> dict[str, Any]:
-    options: dict[str, Any] = {"dry_run": dry_run, "today": today, "details": True, "layer": upload.part,
+    options: dict[str, Any] = {"dry_run": dry_run, "today": today, "details": 2 * LISTED, "layer": upload.part,
                                "sheet": upload.part}
     if actor is not None:
         options["actor"] = actor
@@ -171,10 +171,8 @@ def _run(session: Session, upload: Upload, *, dry_run: bool, today: date | None,
                 "problem_count": 1, "added": 0, "updated": 0, "unchanged": 0, "rows": [], "digest": None,
                 "dry_run": dry_run}
     rows = _named(session, result.pop("rows"))
-    digest = hashlib.sha256(json.dumps([result["added"], result["updated"], result["unchanged"], rows],
-                                       sort_keys=True, default=str).encode()).hexdigest()
     return {**base, **result, "file": upload.name, "refused": False, "problems": [], "problem_count": 0,
-            "rows": rows[:2 * LISTED], "digest": digest}
+            "rows": rows}
 
 
 def _named(session: Session, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
