@@ -135,44 +135,44 @@ class FieldErrors(ValidationError):
         super().__init__([f"{field}: {message}" for field, messages in fields.items() for message in messages])
 
 
-def work_order(session: Session, record_id: int) -> dict[str, Any]:
+def work_order(session: Session, code: str) -> dict[str, Any]:
     """A work order with its asset's code and name, for the start and close forms."""
     row = session.execute(
         sa.select(WorkOrder.__table__, Asset.code.label("asset_code"), Asset.name.label("asset_name"))
-        .join(Asset, Asset.id == WorkOrder.asset_id).where(WorkOrder.id == record_id)).mappings().one_or_none()
+        .join(Asset, Asset.id == WorkOrder.asset_id).where(WorkOrder.code == code)).mappings().one_or_none()
     if row is None:
-        raise NotFound(f"no work order {record_id}")
+        raise NotFound(f"no work order {code!r}")
     return dict(row)
 
 
-def start_work(session: Session, record_id: int, version: int, form: dict[str, str], *, actor: str,
+def start_work(session: Session, code: str, version: int, form: dict[str, str], *, actor: str,
                today: date) -> int:
     """Mark a planned work order in progress from ``form["started_on"]``; its new version.
 
     Raises FieldErrors (nothing written) when the date breaks a rule, Conflict when ``version``
     is stale.
     """
-    current = work_order(session, record_id)
+    current = work_order(session, code)
     if current["status"] != "planned":
         raise FieldErrors({"status": ["only a planned work order can be started"]})
     given = {"status": "in_progress", "started_on": form.get("started_on", "")}
     if not given["started_on"].strip():
         given["started_on"] = today.isoformat()  # the form's default
     values = _checked(current, given, today=today, status_field="started_on")
-    return edits.update(session, "work_orders", record_id, version,
+    return edits.update(session, "work_orders", current["id"], version,
                         {"status": "in_progress", "started_on": values["started_on"]}, actor=actor, source="web")
 
 
-def finish_work(session: Session, record_id: int, version: int, form: dict[str, str], *, actor: str,
+def finish_work(session: Session, code: str, version: int, form: dict[str, str], *, actor: str,
                 today: date) -> int:
     """Close an open work order: completed on ``completed_on`` at ``actual_cost`` yen, its repair kind
     (and cause) confirmed or corrected; its new version. Errors as :func:`start_work`."""
-    current = work_order(session, record_id)
+    current = work_order(session, code)
     if current["status"] not in domain.OPEN_WORK:
         raise FieldErrors({"status": ["only a planned or started work order can be closed"]})
     given = {"status": "completed", **{f: form.get(f, "") for f in ("completed_on", "actual_cost", "kind", "cause")}}
     values = _checked(current, given, today=today, status_field="completed_on")
-    return edits.update(session, "work_orders", record_id, version,
+    return edits.update(session, "work_orders", current["id"], version,
                         {f: values[f] for f in ("status", "completed_on", "actual_cost", "kind", "cause")},
                         actor=actor, source="web")
 

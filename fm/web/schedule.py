@@ -109,42 +109,42 @@ def index() -> str:
                            districts=districts, query=query, kinds=KINDS, shown=SHOWN)
 
 
-@pages.get("/schedule/work-orders/<int:record_id>")
-def work_order(record_id: int) -> str:
+@pages.get("/schedule/work-orders/<path:code>")
+def work_order(code: str) -> str:
     """A work order of the schedule with its forms: start it, or close it."""
     with session() as active:
-        record = service.work_order(active, record_id)
+        record = service.work_order(active, code)
     return _action_page(record)
 
 
-@pages.post("/schedule/work-orders/<int:record_id>/start")
+@pages.post("/schedule/work-orders/<path:code>/start")
 @writes("work_orders")
-def start(record_id: int) -> Any:
+def start(code: str) -> Any:
     """Mark a planned work order in progress (started on the date given, by default today)."""
-    return _act(record_id, service.start_work, "start", _("Work order %(code)s is in progress."))
+    return _act(code, service.start_work, "start", _("Work order %(code)s is in progress."))
 
 
-@pages.post("/schedule/work-orders/<int:record_id>/done")
+@pages.post("/schedule/work-orders/<path:code>/done")
 @writes("work_orders")
-def done(record_id: int) -> Any:
+def done(code: str) -> Any:
     """Close a work order: completed on, actual cost in yen, repair kind (and cause) confirmed."""
-    return _act(record_id, service.finish_work, "done", _("Work order %(code)s is completed."))
+    return _act(code, service.finish_work, "done", _("Work order %(code)s is completed."))
 
 
-def _act(record_id: int, action, form_name: str, message: str) -> Any:
+def _act(code: str, action, form_name: str, message: str) -> Any:
     version = _version()
     form = {k: v for k, v in request.form.items() if k not in ("csrf_token", "version")}
     try:
         with session() as active:
-            record = service.work_order(active, record_id)
-            action(active, record_id, version, form, actor=actor(), today=date.today())
+            record = service.work_order(active, code)
+            action(active, code, version, form, actor=actor(), today=date.today())
     except service.FieldErrors as exc:
         with session() as active:
-            record = service.work_order(active, record_id)
+            record = service.work_order(active, code)
         return _action_page(record, form_name=form_name, form=form, errors=exc.fields), 400
     except Conflict as exc:
         with session() as active:
-            record = service.work_order(active, record_id)
+            record = service.work_order(active, code)
         return _action_page(record, form_name=form_name, form=form, conflict=str(exc)), 409
     flash(message % {"code": record["code"]})
     target = request.form.get("next") or ""

@@ -190,7 +190,7 @@ def test_start_writes_status_and_date_and_an_audit_entry(seeded, client_as):
     engineer = client_as("engineer")
     before = _work_order(seeded, "W-SOON")
     day = TODAY - timedelta(days=1)
-    response = engineer.post(f"/schedule/work-orders/{before['id']}/start",
+    response = engineer.post(f"/schedule/work-orders/{before['code']}/start",
                              data={"version": before["version"], "started_on": day.isoformat()})
     assert response.status_code == 302
     after = _work_order(seeded, "W-SOON")
@@ -206,13 +206,13 @@ def test_start_writes_status_and_date_and_an_audit_entry(seeded, client_as):
 
 def test_start_defaults_to_today(seeded, client_as):
     before = _work_order(seeded, "W-NEXT")
-    client_as("engineer").post(f"/schedule/work-orders/{before['id']}/start", data={"version": before["version"]})
+    client_as("engineer").post(f"/schedule/work-orders/{before['code']}/start", data={"version": before["version"]})
     assert _work_order(seeded, "W-NEXT")["started_on"] == TODAY
 
 
 def test_done_records_date_cost_and_kind(seeded, client_as):
     before = _work_order(seeded, "W-OLD")
-    response = client_as("admin").post(f"/schedule/work-orders/{before['id']}/done", data={
+    response = client_as("admin").post(f"/schedule/work-orders/{before['code']}/done", data={
         "version": before["version"], "completed_on": TODAY.isoformat(), "actual_cost": "1,350,000",
         "kind": "reactive", "cause": "inspection_finding"})
     assert response.status_code == 302
@@ -245,7 +245,7 @@ def test_bad_values_show_the_message_and_write_nothing(seeded, client_as, form, 
     if code == "W-RUN":
         form["completed_on"] = (TODAY - timedelta(days=5)).isoformat()  # started two days ago
     data = {"version": before["version"], "kind": before["kind"], "cause": before["cause"] or "", **form}
-    response = client_as("engineer").post(f"/schedule/work-orders/{before['id']}/done?lang=en", data=data)
+    response = client_as("engineer").post(f"/schedule/work-orders/{before['code']}/done?lang=en", data=data)
     assert response.status_code == 400
     page = response.get_data(as_text=True)
     found = re.search(rf'<span class="field-error" id="error-{field}">([^<]*)</span>', page)
@@ -257,7 +257,7 @@ def test_bad_values_show_the_message_and_write_nothing(seeded, client_as, form, 
 
 def test_future_start_is_refused(seeded, client_as):
     before = _work_order(seeded, "W-SOON")
-    response = client_as("engineer").post(f"/schedule/work-orders/{before['id']}/start", data={
+    response = client_as("engineer").post(f"/schedule/work-orders/{before['code']}/start", data={
         "version": before["version"], "started_on": (TODAY + timedelta(days=3)).isoformat()})
     assert response.status_code == 400 and 'id="error-started_on"' in response.get_data(as_text=True)
     assert _work_order(seeded, "W-SOON") == before
@@ -266,10 +266,10 @@ def test_future_start_is_refused(seeded, client_as):
 def test_stale_version_is_409_and_the_first_edit_stays(seeded, client_as):
     first, second = client_as("engineer"), client_as("admin")
     before = _work_order(seeded, "W-SOON")
-    assert first.post(f"/schedule/work-orders/{before['id']}/start", data={
+    assert first.post(f"/schedule/work-orders/{before['code']}/start", data={
         "version": before["version"], "started_on": TODAY.isoformat()}).status_code == 302
     kept = _work_order(seeded, "W-SOON")
-    response = second.post(f"/schedule/work-orders/{before['id']}/done?lang=en", data={
+    response = second.post(f"/schedule/work-orders/{before['code']}/done?lang=en", data={
         "version": before["version"], "completed_on": TODAY.isoformat(), "actual_cost": "5", "kind": "renewal"})
     assert response.status_code == 409
     assert "changed by engineer" in response.get_data(as_text=True)
@@ -279,10 +279,10 @@ def test_stale_version_is_409_and_the_first_edit_stays(seeded, client_as):
 
 def test_viewer_may_not_start_and_nothing_changes(seeded, client, client_as):
     before = _work_order(seeded, "W-SOON")
-    response = client.post(f"/schedule/work-orders/{before['id']}/start", data={"version": before["version"]})
+    response = client.post(f"/schedule/work-orders/{before['code']}/start", data={"version": before["version"]})
     assert response.status_code in (400, 403)  # the viewer client sends no CSRF token: either refusal
     viewer = client_as("viewer", "viewer-2")
-    assert viewer.post(f"/schedule/work-orders/{before['id']}/start",
+    assert viewer.post(f"/schedule/work-orders/{before['code']}/start",
                        data={"version": before["version"]}).status_code == 403
     assert _work_order(seeded, "W-SOON") == before
     page = viewer.get("/schedule").get_data(as_text=True)
@@ -291,7 +291,7 @@ def test_viewer_may_not_start_and_nothing_changes(seeded, client, client_as):
 
 def test_closed_work_order_cannot_be_started(seeded, client_as):
     done = _work_order(seeded, "W-DONE")
-    response = client_as("engineer").post(f"/schedule/work-orders/{done['id']}/start?lang=en",
+    response = client_as("engineer").post(f"/schedule/work-orders/{done['code']}/start?lang=en",
                                           data={"version": done["version"]})
     assert response.status_code == 400 and "only a planned work order" in response.get_data(as_text=True)
     assert _work_order(seeded, "W-DONE") == done
@@ -300,10 +300,10 @@ def test_closed_work_order_cannot_be_started(seeded, client_as):
 def test_action_page_and_unknown_work_order(seeded, client_as):
     engineer = client_as("engineer")
     record = _work_order(seeded, "W-RUN")
-    page = engineer.get(f"/schedule/work-orders/{record['id']}?lang=en").get_data(as_text=True)
+    page = engineer.get(f"/schedule/work-orders/{record['code']}?lang=en").get_data(as_text=True)
     assert "Close the work" in page and "Start the work" not in page
     assert f'name="version" value="{record["version"]}"' in page
-    assert engineer.get("/schedule/work-orders/999999").status_code == 404
+    assert engineer.get("/schedule/work-orders/W-NONE").status_code == 404
 
 
 def test_the_page_shows_at_most_so_many_rows_a_group(seeded, client, monkeypatch):
