@@ -284,3 +284,18 @@ def test_a_workbook_of_several_sheets_needs_the_one_to_read(seeded, app, manager
                             content_type="multipart/form-data")
     preview = manager.get(f"/upload/{_token(response)}")
     assert preview.status_code == 200 and _counts(preview.get_data(as_text=True)) == (2, 1, 1)
+
+
+def test_the_size_limit_comes_from_fm_upload_max_mb(monkeypatch, tmp_path):
+    from fm.errors import ValidationError
+
+    monkeypatch.setenv("FM_UPLOAD_MAX_MB", "5")
+    config = Config.from_env(database_url=f"sqlite:///{tmp_path / 'x.sqlite3'}", instance_path=tmp_path,
+                             secret_key="test")
+    assert config.upload_max_mb == 5
+    assert create_app(config).config["MAX_CONTENT_LENGTH"] == 5 * 1024 * 1024
+    assert Config().upload_max_mb == 50
+    for bad in ("0", "-1", "lots", "1.5"):
+        monkeypatch.setenv("FM_UPLOAD_MAX_MB", bad)
+        with pytest.raises(ValidationError, match="FM_UPLOAD_MAX_MB"):
+            Config.from_env()
