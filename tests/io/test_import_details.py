@@ -58,7 +58,8 @@ def test_a_real_run_lists_what_it_wrote_and_parcel_uses_count(db_url, tmp_path):
 def test_the_digest_changes_when_the_database_does(db_url, tmp_path):
     seed(db_url)
     path = tmp_path / "assets.csv"
-    pd.DataFrame({"code": ["B-001", "B-002"], "name": ["滑川橋（改）", "砂押橋"], "category": "bridge"}).to_csv(path, index=False)
+    pd.DataFrame({"code": ["B-001", "B-002"], "name": ["滑川橋（改）", "砂押橋"], "category": "bridge"}) \
+        .to_csv(path, index=False)
     before = _import(db_url, "assets", path, dry_run=True, details=10)
     assert before["digest"] == _import(db_url, "assets", path, dry_run=True, details=10)["digest"]
     database = Database(db_url)

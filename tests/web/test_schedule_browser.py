@@ -66,8 +66,8 @@ def test_schedule_pages(browser, live_url, lang, by):
     groups = visit.page.locator("section.schedule-group")
     assert groups.first.get_attribute("id") == "group-overdue"
     assert groups.first.locator("tbody tr").count() == 3
-    assert visit.page.locator("nav.tabs strong").inner_text() == {"ja": {"month": "月別", "week": "週別"},
-                                                                 "en": {"month": "By month", "week": "By week"}}[lang][by]
+    tabs = {"ja": {"month": "月別", "week": "週別"}, "en": {"month": "By month", "week": "By week"}}
+    assert visit.page.locator("nav.tabs strong").inner_text() == tabs[lang][by]
     visit.shot(f"schedule-{by}-{lang}")
     assert visit.errors == [] and visit.outside == []
     visit.page.close()
