@@ -9,6 +9,7 @@ may change that kind of record; cancel deletes the file. See docs/upload.md.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -121,6 +122,18 @@ def words() -> dict[str, Any]:
     fields = {kind: {c.name: c.ja if ja else c.name for c in KINDS[kind].columns} | {"geom": _("geometry")}
               for kind in SUBJECTS}
     return {"kind_names": _names(), "field_names": fields}
+
+
+@pages.app_template_filter("place")
+def place(row: str) -> str:
+    """Where a row is in the file (the importer's ``line 5``, ``row 7``, ``feature 3``) in the page's language."""
+    found = re.fullmatch(r"(line|row|feature) ([0-9]+)", row or "")
+    if found is None:
+        return row
+    word, number = found.groups()
+    if word == "feature":
+        return _("feature %(n)s", n=number)
+    return _("line %(n)s", n=number) if word == "line" else _("row %(n)s", n=number)
 
 
 def _kinds() -> list[dict[str, Any]]:
