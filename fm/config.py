@@ -9,6 +9,7 @@
 ``FM_BASEMAP``       background tiles of the maps: ``gsi`` (地理院タイル, default), ``none``
                      (closed networks without a tile server), or an XYZ URL template.
 ``FM_BASEMAP_ATTRIBUTION`` the credit an XYZ URL's provider requires (HTML allowed).
+``FM_UPLOAD_MAX_MB`` the largest file (request) the web upload accepts, in MB. Default: 50.
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ import os
 import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from fm.errors import ValidationError
 
 SQLITE_FILENAME = "fm.sqlite3"
 
@@ -38,6 +41,7 @@ class Config:
     secret_key: str | None = None
     basemap: str = "gsi"
     basemap_attribution: str | None = None
+    upload_max_mb: int = 50
 
     @classmethod
     def from_env(cls, **overrides: object) -> "Config":
@@ -51,6 +55,11 @@ class Config:
             values["basemap"] = tiles
         if credit := os.environ.get("FM_BASEMAP_ATTRIBUTION"):
             values["basemap_attribution"] = credit
+        if size := os.environ.get("FM_UPLOAD_MAX_MB"):
+            if not size.isdigit() or int(size) < 1:
+                raise ValidationError(f"FM_UPLOAD_MAX_MB must be a whole number of megabytes (1 or more), "
+                                      f"got {size!r}")
+            values["upload_max_mb"] = int(size)
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)  # type: ignore[arg-type]
 

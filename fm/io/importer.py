@@ -12,6 +12,7 @@ PostgreSQL, executemany on SQLite.
 
 from __future__ import annotations
 
+import hashlib
 import sqlite3
 from datetime import date
 from pathlib import Path
@@ -41,11 +42,15 @@ USE_FIELDS = ("current_use", "utilisation")
 
 def import_file(session: Session, kind_name: str, path: Path, *, layer: str | None = None,
                 sheet: str | None = None, crs: int | None = None, encoding: str | None = None,
-                dry_run: bool = False, today: date | None = None, actor: str | None = None) -> dict[str, Any]:
+                dry_run: bool = False, today: date | None = None, actor: str | None = None,
+                details: int | None = None) -> dict[str, Any]:
     """Import ``path`` as records of ``kind_name``; return what was (or, dry run, would be) done.
 
     Each record added or changed gets an entry in the audit trail under ``actor`` (default: the
-    system user of the CLI), with its fields' old and new values.
+    system user of the CLI), with its fields' old and new values. With ``details=N``, the result
+    also lists the first N of those records (``rows``, see :func:`listed`) and a ``digest`` of all
+    the changes (:func:`fingerprint`): what a preview shows, and how to tell that a later run
+    would write the same.
     """
     kind = KINDS.get(kind_name)
     if kind is None or not kind.importable:
@@ -87,8 +92,15 @@ def import_file(session: Session, kind_name: str, path: Path, *, layer: str | No
             cause = getattr(exc, "orig", None) or exc
             raise FmError(f"{path.name}: the database refused the import, nothing was written: "
                           f"{str(cause).strip().splitlines()[0]}") from None
-    return {"kind": kind.name, "file": path.name, "format": table.format, "added": added, "updated": updated,
-            "unchanged": len(merged) - added - updated, "dry_run": dry_run}
+    result = {"kind": kind.name, "file": path.name, "format": table.format, "added": added, "updated": updated,
+              "unchanged": len(merged) - added - updated, "dry_run": dry_run}
+    if details is not None:
+        touched = changed | use_changed
+        first = merged.index[(new | touched).to_numpy()][:details]
+        result["rows"] = listed(kind, merged.loc[first], new.loc[first], touched.loc[first], compared,
+                                None if uses is None else uses.loc[first], table.rows, checked.frame)
+        result["digest"] = fingerprint(kind, merged, new, touched, compared, uses)
+    return result
 
 
 def _references(session: Session, kind: Kind) -> References:
@@ -226,6 +238,39 @@ def changes(merged: pd.DataFrame, new: pd.Series, touched: pd.Series, compared: 
                     if before != after:
                         result[index]["use_since" if field == "valid_from" else field] = [before, after]
     return pd.Series(result, dtype=object)
+
+
+def listed(kind: Kind, merged: pd.DataFrame, new: pd.Series, touched: pd.Series, compared: list[str],
+           uses: pd.DataFrame | None, rows: pd.Series, checked: pd.DataFrame) -> list[dict[str, Any]]:
+    """Each record of ``merged`` added or changed, in file order: ``{row, action, key, changes}``, where
+    ``row`` is its place in the file, ``action`` ``add`` or ``update``, ``key`` its code (an inspection:
+    the asset's code and the day) and ``changes`` :func:`changes`' ``{field: [old, new]}``. (``merged``'s
+    index is the record's position in the file, as in ``rows`` and the ``checked`` records.)"""
+    found = changes(merged, new, touched, compared, uses)
+    places = rows.to_numpy(dtype=object)
+    if kind.name == "inspections":
+        codes = checked["asset_code"].astype(str).to_numpy()
+        keys = {i: f"{codes[i]} {merged.at[i, 'inspected_on']}" for i in found.index}
+    else:
+        keys = {i: str(merged.at[i, "code"]) for i in found.index}
+    return [{"row": places[i], "action": "add" if new.loc[i] else "update", "key": keys[i],
+             "changes": found.loc[i]} for i in found.index]
+
+
+def fingerprint(kind: Kind, merged: pd.DataFrame, new: pd.Series, touched: pd.Series, compared: list[str],
+                uses: pd.DataFrame | None) -> str:
+    """A digest of every change a run makes: which records, and each compared field's old and new value.
+
+    Two runs of the same file write the same exactly when their digests are equal (vectorised: cheap
+    at 100,000 rows, unlike listing each change).
+    """
+    rows = (new | touched).to_numpy()
+    columns = [*_db_key(kind), *compared, *(f"{c}_old" for c in compared if f"{c}_old" in merged.columns)]
+    frame = merged.loc[rows, columns].astype(str)
+    if uses is not None:
+        frame = pd.concat([frame, uses.loc[rows].drop(columns=["parcel_id"]).astype(str).add_prefix("use:")], axis=1)
+    hashed = pd.util.hash_pandas_object(frame, index=True).to_numpy()
+    return hashlib.sha256(hashed.tobytes() + np.asarray(new.to_numpy()[rows]).tobytes()).hexdigest()
 
 
 def _audit(session: Session, kind: Kind, merged: pd.DataFrame, new: pd.Series, touched: pd.Series,

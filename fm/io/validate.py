@@ -232,6 +232,11 @@ def _rules(kind: Kind, out: pd.DataFrame, rows: pd.Series, names: dict[str, str]
     if kind.name == "work_orders":
         rule(("status",), lambda: (out["status"] == "completed") & get("completed_on").isna(),
              "status", f"a completed work order needs its {names.get('completed_on', 'completed_on')}")
+        rule(("kind",), lambda: (out["kind"] == "reactive") & get("cause").isna(),
+             "cause" if "cause" in out.columns else "kind",
+             f"a reactive work order needs its {names.get('cause', 'cause')} (e.g. sudden_failure)")
+        rule(("completed_on", "started_on"), lambda: _before(out, "completed_on", "started_on"), "completed_on",
+             "is before the start date")
 
 
 def _before(out: pd.DataFrame, later: str, earlier: str) -> pd.Series:

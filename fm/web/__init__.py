@@ -27,7 +27,8 @@ def create_app(config: Config | None = None) -> Flask:
 
     from flask_wtf import CSRFProtect
 
-    from fm.web import admin, api, assets, auth, dashboard, errors, finance, i18n, maps, register, security, views
+    from fm.web import (admin, api, assets, auth, dashboard, errors, finance, i18n, maps, register, schedule, security,
+                        uploads, views)
 
     CSRFProtect(app)
     i18n.init_app(app)
@@ -45,4 +46,7 @@ def create_app(config: Config | None = None) -> Flask:
     app.register_blueprint(register.blueprint)
     app.register_blueprint(register.api, url_prefix="/api")
     app.register_blueprint(assets.blueprint)
+    app.register_blueprint(schedule.pages)
+    app.register_blueprint(schedule.api, url_prefix="/api")
+    uploads.init_app(app, config)
     return app

@@ -187,6 +187,20 @@ def test_work_order_problems(url, tmp_path):
     message = rejected(url, "work_orders", path)
     assert "feature 1, status: 'completed' a completed work order needs its completed_on" in message, message
     assert "feature 2, asset_code: 'ZZZ' no asset" in message and "feature 2, kind: 'fix' not one of" in message
+    assert "feature 1, kind: 'reactive' a reactive work order needs its cause" in message
+
+
+def test_work_order_start_and_cause_rules(url, tmp_path):
+    path = tmp_path / "work.csv"
+    pd.DataFrame({"工事番号": ["W-20", "W-21", "W-22"], "資産番号": "B-001", "種別": ["reactive", "preventive", "renewal"],
+                  "原因": [None, None, "planned"], "着手日": ["2025-05-10", "2999-01-01", "2025-05-10"],
+                  "完了日": ["2025-05-20", None, "2025-05-01"],
+                  "状態": ["completed", "in_progress", "completed"]}).to_csv(path, index=False)
+    message = rejected(url, "work_orders", path)
+    assert "line 2, 原因: a reactive work order needs its 原因" in message, message
+    assert "line 3, 着手日: '2999-01-01' is in the future" in message
+    assert "line 4, 完了日: '2025-05-01' is before the start date" in message
+    assert message.count("line ") == 3
 
 
 @pytest.mark.parametrize("damage", ["garbage", "truncated"])

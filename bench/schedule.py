@@ -1,0 +1,100 @@
+"""The engineers' schedule and the upload preview at N assets (SQLite, or PostGIS with --postgres-url).
+
+Makes an N-asset register with the demo generator (``--scale``), loads it, and times through
+the app (a signed-in engineer, Flask's test client, no network): the schedule page by month
+and by week, its JSON, a filtered page, the CSV download; then, as a facility manager, the
+upload preview of an N-asset CSV (every asset, one in ten renamed), end to end.
+
+    python bench/schedule.py --assets 100000 [--postgres-url postgresql+psycopg://…/empty_db]
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import re
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+import pandas as pd
+
+from fm import users
+from fm.config import Config
+from fm.db import Database, migrate
+from fm.demo.load import load
+from fm.demo.scale import generate_scaled
+from fm.io import exporter
+from fm.web import create_app
+
+PASSWORD = "bench password 1"
+
+
+def _client(app, database: Database, role: str):
+    with database.session() as session:
+        users.create(session, f"bench-{role}".replace("_", "-"), role=role, password=PASSWORD, actor="bench",
+                     source="cli")
+    client = app.test_client()
+    page = client.get("/sign-in").get_data(as_text=True)
+    token = re.search(r'name="csrf-token" content="([^"]+)"', page).group(1)
+    client.post("/sign-in", data={"username": f"bench-{role}".replace("_", "-"), "password": PASSWORD,
+                                  "csrf_token": token})
+    token = re.search(r'name="csrf-token" content="([^"]+)"', client.get("/").get_data(as_text=True)).group(1)
+    return client, token
+
+
+def _time(client, url: str, repeat: int = 3) -> tuple[float, int]:
+    times, size = [], 0
+    for _ in range(repeat):
+        started = time.perf_counter()
+        response = client.get(url)
+        times.append(time.perf_counter() - started)
+        assert response.status_code == 200, (url, response.status_code)
+        size = len(response.data)
+    return statistics.median(times), size
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--assets", type=int, default=100_000)
+    parser.add_argument("--postgres-url", help="an empty PostGIS database to use instead of SQLite")
+    options = parser.parse_args()
+    folder = Path(tempfile.mkdtemp(prefix="fm-bench-schedule-"))
+    url = options.postgres_url or f"sqlite:///{folder / 'fm.sqlite3'}"
+    database = Database(url)
+    with database.connect() as connection:
+        migrate.upgrade(connection)
+    generate_scaled(options.assets, folder / "data")
+    with database.session() as session:
+        load(session, folder / "data")
+    app = create_app(Config(database_url=url, instance_path=folder, secret_key="bench"))
+    engineer, _ = _client(app, database, "engineer")
+    print(f"{options.assets:,} assets on {database.engine.dialect.name}")
+    for label, target in (("schedule page, by month", "/schedule"), ("schedule page, by week", "/schedule?by=week"),
+                          ("schedule JSON", "/api/schedule"), ("one district, work orders", "/schedule?district="
+                                                                                          "ofuna&kind=work_order"),
+                          ("CSV download", "/schedule/export.csv")):
+        seconds, size = _time(engineer, target)
+        print(f"{label:32} {seconds * 1000:8.0f} ms {size / 1024:10,.0f} KiB")
+    manager, token = _client(app, database, "facility_manager")
+    path = folder / "assets.csv"
+    with database.session() as session:
+        exporter.export_file(session, "assets", path, lang="ja")
+    frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+    frame.iloc[::10, 1] = frame.iloc[::10, 1] + "（改）"  # the name column: one asset in ten renamed
+    body = frame.to_csv(index=False).encode("utf-8")
+    started = time.perf_counter()
+    response = manager.post("/upload", data={"kind": "assets", "file": (io.BytesIO(body), "assets.csv")},
+                            content_type="multipart/form-data", headers={"X-CSRFToken": token})
+    preview = manager.get(response.headers["Location"])
+    seconds = time.perf_counter() - started
+    counts = [re.search(rf'id="count-{w}">([0-9,]+)<', preview.get_data(as_text=True)).group(1)
+              for w in ("added", "updated", "unchanged")]
+    print(f"{'upload + preview of every asset':32} {seconds * 1000:8.0f} ms  ({len(body) / 2**20:.1f} MiB; "
+          f"added/updated/unchanged {' / '.join(counts)})")
+    database.dispose()
+
+
+if __name__ == "__main__":
+    main()

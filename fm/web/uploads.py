@@ -1,0 +1,158 @@
+"""Upload a file through the browser: store it aside, preview its import, then apply or cancel.
+
+``POST /upload`` keeps the file under ``<instance>/uploads/<token>/`` (never served, never
+executed; the request is limited to ``FM_UPLOAD_MAX_MB``, 413 past it) and shows the
+preview at ``/upload/<token>``: what would be added and updated, or every row-level
+problem of a refused file. Apply imports it for real, all or nothing, for the role that
+may change that kind of record; cancel deletes the file. See docs/upload.md.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+from flask import Blueprint, Flask, Response, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_login import current_user
+from werkzeug.exceptions import RequestEntityTooLarge
+
+from fm import upload_service as service
+from fm.config import Config
+from fm.errors import ValidationError
+from fm.io.columns import KINDS
+from fm.io.files import FORMATS
+from fm.roles import may_write
+from fm.web.auth import actor, check_write, writes
+from fm.web.context import session
+from fm.web.errors import error_response
+
+pages = Blueprint("uploads", __name__)
+SUBJECTS = service.KINDS
+"""Each uploadable kind is changed by the roles that may change the subject of the same name."""
+
+
+def _root() -> Path:
+    return service.folder(current_app.config["FM"].instance_path)
+
+
+def _limit_mb() -> int:
+    return current_app.config["MAX_CONTENT_LENGTH"] // (1024 * 1024)
+
+
+@pages.get("/upload")
+def index() -> str:
+    """The upload form: the kind of records and the file."""
+    return render_template("upload.html", kinds=_kinds(), chosen=request.args.get("kind", ""), limit=_limit_mb(),
+                           formats=sorted(FORMATS))
+
+
+@pages.post("/upload")
+@writes(*SUBJECTS)
+def create() -> Any:
+    """Keep the file and show what importing it would do."""
+    kind = request.form.get("kind", "")
+    if kind not in SUBJECTS:
+        raise ValidationError(_("Choose what the file holds: %(kinds)s.", kinds=", ".join(SUBJECTS)))
+    check_write(kind)
+    sent = request.files.get("file")
+    if sent is None or not sent.filename:
+        return render_template("upload.html", kinds=_kinds(), chosen=kind, limit=_limit_mb(),
+                               formats=sorted(FORMATS), error=_("Choose a file to upload.")), 400
+    try:
+        upload = service.save(_root(), kind, sent.filename, sent.stream, owner=actor(),
+                              part=request.form.get("part"))
+    except ValidationError as exc:
+        return render_template("upload.html", kinds=_kinds(), chosen=kind, limit=_limit_mb(),
+                               formats=sorted(FORMATS), error=str(exc)), 400
+    return redirect(url_for("uploads.preview", token=upload.token))
+
+
+@pages.get("/upload/<token>")
+def preview(token: str) -> Any:
+    """What the upload would add and update (nothing is written), or why it is refused."""
+    upload = service.find(_root(), token, owner=actor())
+    with session() as active:
+        result = service.preview(active, upload)
+    return render_template("upload_preview.html", result=result, may_apply=may_write(current_user.role, upload.kind)), \
+        (422 if result["refused"] else 200)
+
+
+@pages.post("/upload/<token>/apply")
+@writes(*SUBJECTS)
+def apply(token: str) -> Any:
+    """Import the upload for real, all or nothing; refused if the records changed since the preview."""
+    upload = service.find(_root(), token, owner=actor())
+    check_write(upload.kind)
+    try:
+        with session() as active:
+            result = service.apply(active, upload, actor=actor())
+    except service.Changed as exc:
+        with session() as active:  # the new preview, from the database as it is now
+            fresh = service.preview(active, upload)
+        return render_template("upload_preview.html", result=fresh, changed=str(exc),
+                               may_apply=may_write(current_user.role, upload.kind)), 409
+    service.discard(upload)
+    flash(_("%(file)s imported: %(added)s added, %(updated)s updated, %(unchanged)s unchanged.",
+            file=upload.name, added=result["added"], updated=result["updated"], unchanged=result["unchanged"]))
+    return redirect(url_for("uploads.index"))
+
+
+@pages.post("/upload/<token>/cancel")
+@writes(*SUBJECTS)
+def cancel(token: str) -> Response:
+    """Forget the upload: its file is deleted, nothing was written."""
+    upload = service.find(_root(), token, owner=actor())
+    service.discard(upload)
+    flash(_("%(file)s cancelled: nothing was imported and the file is deleted.", file=upload.name))
+    return redirect(url_for("uploads.index"))
+
+
+def _names() -> dict[str, str]:
+    return {"assets": _("Asset register"), "parcels": _("Land parcels"), "inspections": _("Inspections"),
+            "work_orders": _("Work orders")}
+
+
+@pages.context_processor
+def words() -> dict[str, Any]:
+    """The names of the kinds of records and of their fields (the import format's headers), for the templates."""
+    ja = str(get_locale()) == "ja"
+    fields = {kind: {c.name: c.ja if ja else c.name for c in KINDS[kind].columns} | {"geom": _("geometry")}
+              for kind in SUBJECTS}
+    return {"kind_names": _names(), "field_names": fields}
+
+
+@pages.app_template_filter("place")
+def place(row: str) -> str:
+    """Where a row is in the file (the importer's ``line 5``, ``row 7``, ``feature 3``) in the page's language."""
+    found = re.fullmatch(r"(line|row|feature) ([0-9]+)", row or "")
+    if found is None:
+        return row
+    word, number = found.groups()
+    if word == "feature":
+        return _("feature %(n)s", n=number)
+    return _("line %(n)s", n=number) if word == "line" else _("row %(n)s", n=number)
+
+
+def _kinds() -> list[dict[str, Any]]:
+    names = _names()
+    role = getattr(current_user, "role", None)  # the 413 page can come before the sign-in check
+    return [{"code": k, "name": names[k], "allowed": may_write(role, k)} for k in SUBJECTS]
+
+
+def _too_large(exc: RequestEntityTooLarge) -> Any:
+    message = _("The file is larger than %(mb)s MB, the most fm accepts (FM_UPLOAD_MAX_MB). Split it, or ask an "
+                "administrator to raise the limit.", mb=_limit_mb())
+    if request.path.startswith("/api/"):
+        return error_response(413, message)
+    return render_template("upload.html", kinds=_kinds(), chosen="", limit=_limit_mb(), formats=sorted(FORMATS),
+                           error=message), 413
+
+
+def init_app(app: Flask, config: Config) -> None:
+    """The upload pages, the request size limit and its 413 page."""
+    app.config["MAX_CONTENT_LENGTH"] = config.upload_max_mb * 1024 * 1024
+    app.register_error_handler(RequestEntityTooLarge, _too_large)
+    app.register_blueprint(pages)

@@ -1,0 +1,317 @@
+"""The engineers' schedule on SQLite and PostGIS: order, filters against the database, downloads, and
+starting and closing work orders (exact columns written, audit entry, field errors, stale versions)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from datetime import date, timedelta
+
+import openpyxl
+import pytest
+import sqlalchemy as sa
+
+from fm.db import Database
+from fm.model import Inspection, WorkOrder
+from fm.schedule import default_end
+from sample import add_sample
+
+TODAY = date.today()
+
+
+def seed(url: str) -> dict[str, int]:
+    """The six-asset sample plus work orders around today and inspections with their next due dates.
+
+    On the schedule by default (to the end of the third month ahead): W-OLD (overdue 40 days), the
+    inspection of B-001 (due 2024-10-01), W-RUN (in progress, 3 days overdue), W-SOON (in 10 days),
+    W-NEXT (in 45 days), the inspection of S-001 (in 20 days). Not on it: W-LATE (in 200 days),
+    W-DONE (completed), W-NODATE (no planned date), the disposed X-001's inspection.
+    """
+    database = Database(url)
+    with database.session() as session:
+        ids = add_sample(session)
+        day = lambda n: TODAY + timedelta(days=n)  # noqa: E731
+        session.add_all([
+            WorkOrder(code="W-OLD", asset_id=ids["B-001"], kind="preventive", cause="planned", description="塗装",
+                      planned_on=day(-40), planned_cost=1_200_000, status="planned"),
+            WorkOrder(code="W-RUN", asset_id=ids["S-001"], kind="reactive", cause="sudden_failure",
+                      planned_on=day(-3), started_on=day(-2), planned_cost=300_000, status="in_progress"),
+            WorkOrder(code="W-SOON", asset_id=ids["B-002"], kind="renewal", planned_on=day(10),
+                      planned_cost=45_000_000, status="planned"),
+            WorkOrder(code="W-NEXT", asset_id=ids["R-001"], kind="preventive", planned_on=day(45),
+                      planned_cost=800_000, status="planned"),
+            WorkOrder(code="W-LATE", asset_id=ids["R-001"], kind="preventive", planned_on=day(200), status="planned"),
+            WorkOrder(code="W-DONE", asset_id=ids["B-002"], kind="preventive", planned_on=day(-5),
+                      completed_on=day(-1), status="completed"),
+            WorkOrder(code="W-NODATE", asset_id=ids["B-002"], kind="preventive", status="planned"),
+            Inspection(asset_id=ids["S-001"], inspected_on=date(2024, 6, 1), condition_score=2,
+                       next_due_on=day(20)),
+            Inspection(asset_id=ids["X-001"], inspected_on=date(2019, 6, 1), condition_score=4,
+                       next_due_on=date(2020, 6, 1)),
+        ])
+    database.dispose()
+    return ids
+
+
+@pytest.fixture
+def seeded(db_url):
+    seed(db_url)
+    return db_url
+
+
+def _codes(rows: list[dict]) -> list[str]:
+    return [row["code"] or f"insp:{row['asset_code']}" for row in rows]
+
+
+def test_overdue_first_then_by_month(seeded, client):
+    body = client.get("/api/schedule").get_json()
+    assert body["to"] == default_end(TODAY).isoformat() and body["from"] is None
+    rows = body["rows"]
+    assert _codes(rows[:3]) == ["insp:B-001", "W-OLD", "W-RUN"]  # oldest first
+    assert [r["group"] for r in rows[:3]] == ["overdue"] * 3
+    assert [r["days_overdue"] for r in rows[:3]] == [(TODAY - date(2024, 10, 1)).days, 40, 3]
+    rest = rows[3:]
+    assert sorted(_codes(rest)) == ["W-NEXT", "W-SOON", "insp:S-001"]
+    assert [r["due_on"] for r in rest] == sorted(r["due_on"] for r in rest)
+    assert all(r["group"] == r["due_on"][:7] for r in rest)
+    assert body["groups"][0] == {"key": "overdue", "overdue": True, "start": None, "end": None, "fiscal_year": None,
+                                 "count": 3}
+    week = client.get("/api/schedule?by=week").get_json()
+    assert _codes(week["rows"]) == _codes(rows)
+    for row in week["rows"][3:]:
+        year, number, _ = date.fromisoformat(row["due_on"]).isocalendar()
+        assert row["group"] == f"{year}-W{number:02d}"
+
+
+def test_page_shows_the_groups_in_order(seeded, client):
+    page = client.get("/schedule?lang=en").get_data(as_text=True)
+    assert page.index("Overdue") < page.index("W-OLD") < page.index("W-RUN") < page.index("W-SOON")
+    assert "W-LATE" not in page and "W-DONE" not in page and "W-NODATE" not in page
+    assert re.search(r'class="fy">FY\d{4}<', page)
+    weeks = client.get("/schedule?lang=ja&by=week").get_data(as_text=True)
+    assert re.search(r"\d{4}-W\d{2}", weeks) and "年度" in weeks
+    assert "W-LATE" in client.get(f"/schedule?to={(TODAY + timedelta(days=400)).isoformat()}").get_data(as_text=True)
+
+
+def _database_count(url: str, *, end: date, kind: str | None, category: str | None, district: str | None) -> int:
+    """What the schedule should hold, counted in SQL: open dated work orders, and each held asset's latest
+    inspection's next due date (every inspection of the seed has one)."""
+    database = Database(url)
+    where_asset = []
+    if category:
+        where_asset.append("a.category = :category")
+    if district:
+        where_asset.append("a.district_id = (SELECT id FROM districts WHERE code = :district)")
+    extra = "".join(f" AND {w}" for w in where_asset)
+    work = ("SELECT count(*) FROM work_orders w JOIN assets a ON a.id = w.asset_id WHERE w.status IN "
+            "('planned', 'in_progress') AND w.planned_on IS NOT NULL AND w.planned_on <= :end" + extra)
+    inspections = ("SELECT count(*) FROM inspections i JOIN assets a ON a.id = i.asset_id WHERE a.status <> "
+                   "'disposed' AND i.next_due_on <= :end AND i.inspected_on = (SELECT max(inspected_on) FROM "
+                   "inspections j WHERE j.asset_id = i.asset_id)" + extra)
+    parameters = {"end": end, "category": category, "district": district}
+    with database.session() as session:
+        total = 0
+        if kind in (None, "work_order"):
+            total += session.execute(sa.text(work), parameters).scalar_one()
+        if kind in (None, "inspection"):
+            total += session.execute(sa.text(inspections), parameters).scalar_one()
+    database.dispose()
+    return total
+
+
+@pytest.mark.parametrize("kind", [None, "work_order", "inspection"])
+def test_filters_equal_counts_in_the_database(seeded, client, kind):
+    end = TODAY + timedelta(days=400)
+    for category in (None, "bridge", "school", "road"):
+        for district in (None, "kamakura", "ofuna"):
+            query = {"to": end.isoformat(), "kind": kind or "", "category": category or "", "district": district or ""}
+            rows = client.get("/api/schedule", query_string=query).get_json()["rows"]
+            expected = _database_count(seeded, end=end, kind=kind, category=category, district=district)
+            assert len(rows) == expected, query
+            assert all((r["kind"] == kind or kind is None) and (r["category"] == category or category is None)
+                       and (r["district"] == district or district is None) for r in rows)
+    assert _database_count(seeded, end=end, kind=None, category=None, district=None) == 7
+
+
+def test_window_from(seeded, client):
+    rows = client.get("/api/schedule", query_string={"from": TODAY.isoformat()}).get_json()["rows"]
+    assert sorted(_codes(rows)) == ["W-NEXT", "W-SOON", "insp:S-001"]
+
+
+def test_downloads_list_the_same_rows(seeded, client):
+    rows = client.get("/api/schedule?by=week").get_json()["rows"]
+    response = client.get("/schedule/export.csv?by=week")
+    assert response.mimetype == "text/csv" and response.data.startswith(b"\xef\xbb\xbf")
+    listed = list(csv.DictReader(io.StringIO(response.data.decode("utf-8-sig"))))
+    assert [r["asset_code"] for r in listed] == [r["asset_code"] for r in rows]
+    assert [r["group"] for r in listed] == [r["group"] for r in rows]
+    sheet = openpyxl.load_workbook(io.BytesIO(client.get("/schedule/export.xlsx?by=week").data)).active
+    values = list(sheet.values)
+    assert values[0][:4] == ("group", "kind", "due_on", "days_overdue") and len(values) == len(rows) + 1
+    assert client.get("/schedule/export.pdf").status_code == 404
+
+
+@pytest.mark.parametrize("query", ["by=year", "from=2026-13-01", "to=tomorrow", "category=castle", "district=mars",
+                                   "kind=party", "from=2030-01-01&to=2029-01-01"])
+def test_bad_parameters_are_400(seeded, client, query):
+    response = client.get(f"/api/schedule?{query}")
+    assert response.status_code == 400, query
+    assert query.split("=")[0] in response.get_json()["error"]["message"]
+
+
+# Starting and closing ---------------------------------------------------------------------------
+
+def _work_order(url: str, code: str) -> dict:
+    database = Database(url)
+    with database.session() as session:
+        row = session.execute(sa.select(WorkOrder.__table__).where(WorkOrder.code == code)).mappings().one()
+        row = dict(row)
+    database.dispose()
+    return row
+
+
+def _audit(url: str, record_id: int) -> list[dict]:
+    database = Database(url)
+    with database.session() as session:
+        rows = session.execute(sa.text("SELECT actor, source, action, table_name, changes FROM audit_log WHERE "
+                                       "table_name = 'work_orders' AND record_id = :id ORDER BY id"),
+                               {"id": record_id}).mappings().all()
+        rows = [dict(r) for r in rows]
+    database.dispose()
+    return rows
+
+
+def _changed(before: dict, after: dict) -> set[str]:
+    return {k for k in before if before[k] != after[k]} - {"updated_at"}
+
+
+def test_start_writes_status_and_date_and_an_audit_entry(seeded, client_as):
+    engineer = client_as("engineer")
+    before = _work_order(seeded, "W-SOON")
+    day = TODAY - timedelta(days=1)
+    response = engineer.post(f"/schedule/work-orders/{before['code']}/start",
+                             data={"version": before["version"], "started_on": day.isoformat()})
+    assert response.status_code == 302
+    after = _work_order(seeded, "W-SOON")
+    assert _changed(before, after) == {"status", "started_on", "version"}
+    assert (after["status"], after["started_on"], after["version"]) == ("in_progress", day, before["version"] + 1)
+    entries = _audit(seeded, before["id"])
+    assert len(entries) == 1
+    entry = entries[0]
+    changes = entry["changes"] if isinstance(entry["changes"], dict) else __import__("json").loads(entry["changes"])
+    assert (entry["actor"], entry["source"], entry["action"]) == ("engineer", "web", "update")
+    assert changes == {"status": ["planned", "in_progress"], "started_on": [None, day.isoformat()]}
+
+
+def test_start_defaults_to_today(seeded, client_as):
+    before = _work_order(seeded, "W-NEXT")
+    client_as("engineer").post(f"/schedule/work-orders/{before['code']}/start", data={"version": before["version"]})
+    assert _work_order(seeded, "W-NEXT")["started_on"] == TODAY
+
+
+def test_done_records_date_cost_and_kind(seeded, client_as):
+    before = _work_order(seeded, "W-OLD")
+    response = client_as("admin").post(f"/schedule/work-orders/{before['code']}/done", data={
+        "version": before["version"], "completed_on": TODAY.isoformat(), "actual_cost": "1,350,000",
+        "kind": "reactive", "cause": "inspection_finding"})
+    assert response.status_code == 302
+    after = _work_order(seeded, "W-OLD")
+    assert _changed(before, after) == {"status", "completed_on", "actual_cost", "kind", "cause", "version"}
+    assert (after["status"], after["completed_on"], after["actual_cost"], after["kind"], after["cause"]) == \
+        ("completed", TODAY, 1_350_000, "reactive", "inspection_finding")
+    assert len(_audit(seeded, before["id"])) == 1
+    rows = client_as("viewer").get("/api/schedule").get_json()["rows"]
+    assert "W-OLD" not in _codes(rows)
+
+
+@pytest.mark.parametrize(("form", "field", "message"), [
+    ({"actual_cost": "-5", "completed_on": "TODAY"}, "actual_cost", "must not be negative"),
+    ({"actual_cost": "12.5", "completed_on": "TODAY"}, "actual_cost", "whole number"),
+    ({"actual_cost": "abc", "completed_on": "TODAY"}, "actual_cost", "not a number"),
+    ({"actual_cost": "100", "completed_on": ""}, "completed_on", "needs its completed_on"),
+    ({"actual_cost": "100", "completed_on": "TOMORROW"}, "completed_on", "is in the future"),
+    ({"actual_cost": "100", "completed_on": "2025-02-30"}, "completed_on", "not a date"),
+    ({"actual_cost": "100", "completed_on": "TODAY", "kind": "reactive", "cause": ""}, "cause", "needs its cause"),
+    ({"actual_cost": "100", "completed_on": "TODAY", "kind": "fixed"}, "kind", "not one of"),
+    ({"actual_cost": "100", "completed_on": "TODAY", "started_on_before": True}, "completed_on",
+     "before the start date"),
+])
+def test_bad_values_show_the_message_and_write_nothing(seeded, client_as, form, field, message):
+    code = "W-RUN" if form.pop("started_on_before", False) else "W-OLD"
+    before = _work_order(seeded, code)
+    days = {"TODAY": TODAY, "TOMORROW": TODAY + timedelta(days=1)}
+    form["completed_on"] = days.get(form["completed_on"], form["completed_on"])
+    if code == "W-RUN":
+        form["completed_on"] = (TODAY - timedelta(days=5)).isoformat()  # started two days ago
+    data = {"version": before["version"], "kind": before["kind"], "cause": before["cause"] or "", **form}
+    response = client_as("engineer").post(f"/schedule/work-orders/{before['code']}/done?lang=en", data=data)
+    assert response.status_code == 400
+    page = response.get_data(as_text=True)
+    found = re.search(rf'<span class="field-error" id="error-{field}">([^<]*)</span>', page)
+    assert found and message in found.group(1), page
+    assert 'aria-invalid="true"' in page
+    assert _work_order(seeded, code) == before
+    assert _audit(seeded, before["id"]) == []
+
+
+def test_future_start_is_refused(seeded, client_as):
+    before = _work_order(seeded, "W-SOON")
+    response = client_as("engineer").post(f"/schedule/work-orders/{before['code']}/start", data={
+        "version": before["version"], "started_on": (TODAY + timedelta(days=3)).isoformat()})
+    assert response.status_code == 400 and 'id="error-started_on"' in response.get_data(as_text=True)
+    assert _work_order(seeded, "W-SOON") == before
+
+
+def test_stale_version_is_409_and_the_first_edit_stays(seeded, client_as):
+    first, second = client_as("engineer"), client_as("admin")
+    before = _work_order(seeded, "W-SOON")
+    assert first.post(f"/schedule/work-orders/{before['code']}/start", data={
+        "version": before["version"], "started_on": TODAY.isoformat()}).status_code == 302
+    kept = _work_order(seeded, "W-SOON")
+    response = second.post(f"/schedule/work-orders/{before['code']}/done?lang=en", data={
+        "version": before["version"], "completed_on": TODAY.isoformat(), "actual_cost": "5", "kind": "renewal"})
+    assert response.status_code == 409
+    assert "changed by engineer" in response.get_data(as_text=True)
+    assert _work_order(seeded, "W-SOON") == kept
+    assert len(_audit(seeded, before["id"])) == 1
+
+
+def test_viewer_may_not_start_and_nothing_changes(seeded, client, client_as):
+    before = _work_order(seeded, "W-SOON")
+    response = client.post(f"/schedule/work-orders/{before['code']}/start", data={"version": before["version"]})
+    assert response.status_code in (400, 403)  # the viewer client sends no CSRF token: either refusal
+    viewer = client_as("viewer", "viewer-2")
+    assert viewer.post(f"/schedule/work-orders/{before['code']}/start",
+                       data={"version": before["version"]}).status_code == 403
+    assert _work_order(seeded, "W-SOON") == before
+    page = viewer.get("/schedule").get_data(as_text=True)
+    assert "/start" not in page and "W-SOON" in page
+
+
+def test_closed_work_order_cannot_be_started(seeded, client_as):
+    done = _work_order(seeded, "W-DONE")
+    response = client_as("engineer").post(f"/schedule/work-orders/{done['code']}/start?lang=en",
+                                          data={"version": done["version"]})
+    assert response.status_code == 400 and "only a planned work order" in response.get_data(as_text=True)
+    assert _work_order(seeded, "W-DONE") == done
+
+
+def test_action_page_and_unknown_work_order(seeded, client_as):
+    engineer = client_as("engineer")
+    record = _work_order(seeded, "W-RUN")
+    page = engineer.get(f"/schedule/work-orders/{record['code']}?lang=en").get_data(as_text=True)
+    assert "Close the work" in page and "Start the work" not in page
+    assert f'name="version" value="{record["version"]}"' in page
+    assert engineer.get("/schedule/work-orders/W-NONE").status_code == 404
+
+
+def test_the_page_shows_at_most_so_many_rows_a_group(seeded, client, monkeypatch):
+    import fm.web.schedule
+
+    monkeypatch.setattr(fm.web.schedule, "SHOWN", 2)
+    page = client.get("/schedule?lang=en").get_data(as_text=True)
+    overdue = re.search(r'<section class="schedule-group overdue" id="group-overdue">(.*?)</section>', page, re.S)
+    assert overdue.group(1).split("<tbody>")[1].count("<tr") == 2
+    assert "The first 2 of 3 rows are shown" in overdue.group(1)
+    assert len(client.get("/api/schedule").get_json()["rows"]) == 6  # the JSON and downloads keep them all
