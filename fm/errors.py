@@ -21,3 +21,11 @@ class DatabaseError(FmError):
 
 class NotFound(FmError, LookupError):
     """A record asked for by its code does not exist (HTTP 404)."""
+
+
+class Conflict(FmError):
+    """A save based on a version of a record that someone else has changed since (HTTP 409)."""
+
+
+class Forbidden(FmError, PermissionError):
+    """The signed-in role may not do this (HTTP 403)."""

@@ -27,12 +27,19 @@ CHROMIUM_FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-
 
 
 def render_report(config: Config, *, fiscal_year: int, lang: str = "ja") -> str:
-    """The report page of ``fiscal_year`` as the web app renders it."""
+    """The report page of ``fiscal_year`` as the web app renders it, for the CLI's user as a viewer."""
+    from flask_login import login_user
+
+    from fm.audit import cli_actor
+    from fm.model import User
     from fm.web import create_app
+    from fm.web.auth import Account
 
     app = create_app(config)
     try:
-        response = app.test_client().get("/dashboard/report", query_string={"fiscal_year": fiscal_year, "lang": lang})
+        with app.test_request_context("/dashboard/report", query_string={"fiscal_year": fiscal_year, "lang": lang}):
+            login_user(Account(User(id=0, username=cli_actor(), role="viewer", language=lang)))
+            response = app.full_dispatch_request()
     finally:
         app.extensions["fm.database"].dispose()
     body = response.get_data(as_text=True)

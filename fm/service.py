@@ -16,6 +16,7 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from fm import audit, users
 from fm.demo import load as demo_load
 from fm.demo.dataset import demo_folder
 from fm.errors import FmError, ValidationError
@@ -24,7 +25,7 @@ from fm.io import risk as risk_store
 from fm.io import store
 from fm.kpi import INDICATORS, KpiData, available_years, measure, summary
 from fm.fiscal import fiscal_year_start
-from fm.model import Asset, IndicatorTarget, WorkOrder
+from fm.model import Asset, IndicatorTarget, User, WorkOrder
 from fm.plan import benefit as plan_benefit
 from fm.plan import lcc as plan_lcc
 from fm.plan import optimise as plan_optimise
@@ -95,17 +96,45 @@ def targets(session: Session) -> pd.DataFrame:
 
 
 def set_target(session: Session, indicator: str, *, fiscal_year: int, value: float | None,
-               source: str | None = None) -> None:
-    """Set (or with ``value=None`` remove) the target of ``indicator`` for ``fiscal_year``."""
+               source: str | None = None, actor: str, via: str = "cli") -> None:
+    """Set (or with ``value=None`` remove) the target of ``indicator`` for ``fiscal_year``; audited."""
     if indicator not in INDICATORS:
         raise ValidationError(f"unknown indicator {indicator!r}; choose from {', '.join(INDICATORS)}")
     if value is not None and value < 0:
         raise ValidationError(f"target of {indicator} for FY{fiscal_year}: {value} is negative")
-    session.execute(sa.delete(IndicatorTarget).where(IndicatorTarget.indicator == indicator,
-                                                     IndicatorTarget.target_year == fiscal_year))
+    old = session.scalar(sa.select(IndicatorTarget).where(IndicatorTarget.indicator == indicator,
+                                                          IndicatorTarget.target_year == fiscal_year))
+    before = {"target_value": old.target_value, "source": old.source} if old else {}
+    if old is not None:
+        session.delete(old)
+        session.flush()
     if value is not None:
         session.add(IndicatorTarget(indicator=indicator, target_year=fiscal_year, target_value=value,
                                     source=source))
+    after = {"target_value": value, "source": source} if value is not None else {k: None for k in before}
+    audit.record(session, actor=actor, source=via, action="update" if old and value is not None else
+                 "create" if value is not None else "delete", table="indicator_targets",
+                 code=f"{indicator} FY{fiscal_year}", changes=audit.diff(before, after))
+
+
+DEMO_ROLES = ("viewer", "engineer", "facility_manager", "finance", "admin")
+
+
+def demo_accounts(session: Session, *, password: str | None = None, actor: str) -> list[dict[str, str]]:
+    """One account per role (``demo-<role>``) where missing; each new one's password, generated unless given.
+
+    The passwords are returned once, to be shown once: only their hashes are stored.
+    """
+    made = []
+    for role in DEMO_ROLES:
+        username = f"demo-{role.replace('_', '-')}"
+        if session.scalar(sa.select(User.id).where(User.username == username)) is not None:
+            continue
+        secret = password or users.generate_password()
+        users.create(session, username, role=role, password=secret, display_name=f"demo {role}", actor=actor,
+                     source="cli")
+        made.append({"username": username, "role": role, "password": secret})
+    return made
 
 
 def _risk_inputs(session: Session, *, as_of: date | None = None) -> dict[str, Any]:

@@ -3,9 +3,11 @@ Playwright's own browser download is not available everywhere; and the app serve
 
 from __future__ import annotations
 
+import itertools
 import os
 import shutil
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -16,6 +18,9 @@ from werkzeug.serving import make_server
 from fm.config import Config
 
 ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"  # screenshots for a person to look at
+_served: dict[str, str] = {}
+"""Base URL of each app served by :func:`live_app` → its database URL."""
+_accounts = itertools.count(1)
 FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
          "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
@@ -37,7 +42,37 @@ def live_app(config: Config) -> Iterator[str]:
 
     server = make_server("127.0.0.1", 0, create_app(config), threaded=True)
     threading.Thread(target=server.serve_forever, daemon=True).start()
+    base = f"http://127.0.0.1:{server.server_port}"
+    _served[base] = config.database_url
     try:
-        yield f"http://127.0.0.1:{server.server_port}"
+        yield base
     finally:
         server.shutdown()
+        del _served[base]
+
+
+def sign_in(page, base: str, database_url: str | None = None, role: str = "viewer") -> str:
+    """Sign ``page`` in to the app at ``base`` through its form, as a new account with ``role``; its username.
+
+    Each call makes its own account, so a language one page chooses is not another page's default.
+    """
+    from webauth import PASSWORD, ensure_user
+
+    username = f"{role.replace('_', '-')}-{next(_accounts)}"
+    ensure_user(database_url or _served[base], username, role)
+    page.goto(f"{base}/sign-in")
+    page.fill("#username", username)
+    page.fill("#password", PASSWORD)
+    with page.expect_navigation():
+        page.click("section.sign-in button[type=submit]")
+    return username
+
+
+def wait_until(page, expression: str, timeout: float = 20.0) -> None:
+    """Wait until ``expression`` is true in ``page``: Playwright's wait_for_function evaluates strings with
+    eval, which the app's Content-Security-Policy forbids (as it should)."""
+    deadline = time.monotonic() + timeout
+    while not page.evaluate(expression):
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"not true after {timeout} s: {expression}")
+        page.wait_for_timeout(50)

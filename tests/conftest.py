@@ -96,6 +96,23 @@ def app(db_url: str, tmp_path):
 
 @pytest.fixture
 def client(app):
+    """A client signed in as a viewer (reads everything, changes nothing)."""
+    from webauth import signed_in
+
+    return signed_in(app, "viewer")
+
+
+@pytest.fixture
+def client_as(app):
+    """``client_as(role)``: a client signed in with ``role`` that sends its CSRF token on writes."""
+    from webauth import signed_in
+
+    return lambda role, username=None: signed_in(app, role, username)
+
+
+@pytest.fixture
+def anonymous(app):
+    """A client with no session."""
     return app.test_client()
 
 

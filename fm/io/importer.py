@@ -13,7 +13,6 @@ PostgreSQL, executemany on SQLite.
 from __future__ import annotations
 
 import sqlite3
-from contextlib import closing
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -25,9 +24,9 @@ import shapely
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from fm.db.types import SRID, Geometry
+from fm import audit
 from fm.errors import FmError
-from fm.io import files, store
+from fm.io import bulk, files, store
 from fm.io.columns import KINDS, Kind
 from fm.io.coordinates import parse_crs
 from fm.io.problems import Problem, Rejected
@@ -42,8 +41,12 @@ USE_FIELDS = ("current_use", "utilisation")
 
 def import_file(session: Session, kind_name: str, path: Path, *, layer: str | None = None,
                 sheet: str | None = None, crs: int | None = None, encoding: str | None = None,
-                dry_run: bool = False, today: date | None = None) -> dict[str, Any]:
-    """Import ``path`` as records of ``kind_name``; return what was (or, dry run, would be) done."""
+                dry_run: bool = False, today: date | None = None, actor: str | None = None) -> dict[str, Any]:
+    """Import ``path`` as records of ``kind_name``; return what was (or, dry run, would be) done.
+
+    Each record added or changed gets an entry in the audit trail under ``actor`` (default: the
+    system user of the CLI), with its fields' old and new values.
+    """
     kind = KINDS.get(kind_name)
     if kind is None or not kind.importable:
         importable = ", ".join(k for k, v in KINDS.items() if v.importable)
@@ -76,6 +79,7 @@ def import_file(session: Session, kind_name: str, path: Path, *, layer: str | No
             _write(session, kind, merged, new, changed, records.columns)
             if uses is not None:
                 _write_uses(session, merged, uses)
+            _audit(session, kind, merged, new, changed | use_changed, compared, uses, actor or audit.cli_actor())
             session.flush()
         except (sa.exc.DBAPIError, sqlite3.DatabaseError, psycopg.DatabaseError) as exc:
             # A rule the database holds that the file could not be checked against alone (e.g. a
@@ -140,7 +144,7 @@ def _differs(merged: pd.DataFrame, columns: list[str]) -> pd.Series:
     """Rows where any of ``columns`` differs from the stored value (geometry within 1e-9°, same type)."""
     differs = np.zeros(len(merged), dtype=bool)
     for column in columns:
-        new, old = _objects(merged[column]), _objects(merged[f"{column}_old"])
+        new, old = bulk.objects(merged[column]), bulk.objects(merged[f"{column}_old"])
         if column == "geom":
             both = ~shapely.is_missing(new) & ~shapely.is_missing(old)
             same = shapely.is_missing(new) & shapely.is_missing(old)
@@ -150,11 +154,6 @@ def _differs(merged: pd.DataFrame, columns: list[str]) -> pd.Series:
         else:
             differs |= ~(new == old).astype(bool)
     return pd.Series(differs, index=merged.index)
-
-
-def _objects(values: pd.Series) -> np.ndarray:
-    """Python values with None for every kind of missing, so that == compares like with like."""
-    return values.astype(object).where(values.notna(), None).to_numpy(dtype=object)
 
 
 def _use_changes(session: Session, merged: pd.DataFrame) -> pd.DataFrame | None:
@@ -172,6 +171,8 @@ def _use_changes(session: Session, merged: pd.DataFrame) -> pd.DataFrame | None:
     fields = _use_fields(merged)
     differs = _differs(found, fields) if fields else pd.Series(False, index=found.index)
     uses["use_id"] = found["id"].astype("Int64")
+    for field in fields:
+        uses[f"{field}_old"] = found[f"{field}_old"]
     uses["changed"] = given & (uses["use_id"].isna() | differs)
     return uses
 
@@ -186,9 +187,9 @@ def _write(session: Session, kind: Kind, merged: pd.DataFrame, new: pd.Series, c
     table = metadata.tables[TABLES[kind.name]]
     writable = [c for c in columns if c in table.c]
     if new.any():
-        bulk_insert(session, table, merged.loc[new, writable])
+        bulk.insert(session, table, merged.loc[new, writable])
     if changed.any():
-        bulk_update(session, table, merged.loc[changed, ["id", *[c for c in writable if c not in _db_key(kind)]]])
+        bulk.update(session, table, merged.loc[changed, ["id", *[c for c in writable if c not in _db_key(kind)]]])
 
 
 def _write_uses(session: Session, merged: pd.DataFrame, uses: pd.DataFrame) -> None:
@@ -200,81 +201,48 @@ def _write_uses(session: Session, merged: pd.DataFrame, uses: pd.DataFrame) -> N
     table = metadata.tables["parcel_uses"]
     adding = uses["use_id"].isna()
     if adding.any():
-        bulk_insert(session, table, uses.loc[adding, ["parcel_id", "valid_from", *fields]])
+        bulk.insert(session, table, uses.loc[adding, ["parcel_id", "valid_from", *fields]])
     if (~adding).any():
-        bulk_update(session, table, uses.loc[~adding, ["use_id", *fields]].rename(columns={"use_id": "id"}))
+        bulk.update(session, table, uses.loc[~adding, ["use_id", *fields]].rename(columns={"use_id": "id"}))
 
 
-PG_TYPES = ((sa.SmallInteger, "int2"), (sa.BigInteger, "int8"), (sa.Integer, "int4"), (sa.Float, "float8"),
-            (sa.Boolean, "bool"), (sa.Date, "date"), (Geometry, "bytea"), (sa.String, "text"))
-
-
-def _pg_type(column: sa.Column) -> str:
-    return next(name for kind, name in PG_TYPES if isinstance(column.type, kind))
-
-
-def _rows(table: sa.Table, frame: pd.DataFrame, postgresql: bool) -> list[tuple]:
-    """Values of ``frame`` as the driver takes them: Python scalars, None for missing, EWKB for geometry,
-    ISO dates on SQLite (as SQLAlchemy stores them there)."""
-    columns = []
-    for name in frame.columns:
-        column_type, values = table.c[name].type, frame[name]
-        if isinstance(column_type, Geometry):
-            geoms = values.to_numpy(dtype=object)
-            present = ~shapely.is_missing(geoms)
-            listed = np.full(len(geoms), None, dtype=object)
-            listed[present] = shapely.to_wkb(shapely.set_srid(geoms[present], SRID), include_srid=True)
-            columns.append(listed.tolist())
-            continue
-        if isinstance(column_type, sa.Integer):
-            values = values.astype("Int64")
-        elif isinstance(column_type, sa.Float):
-            values = values.astype("Float64")
-        elif isinstance(column_type, sa.Date) and not postgresql:
-            values = values.map(lambda d: d.isoformat(), na_action="ignore")
-        columns.append(_objects(values).tolist())
-    return list(zip(*columns))
-
-
-def bulk_insert(session: Session, table: sa.Table, frame: pd.DataFrame) -> None:
-    """Insert the rows of ``frame`` (columns named as the table's) in one bulk write."""
-    postgresql = session.get_bind().dialect.name == "postgresql"
-    names = list(frame.columns)
-    rows = _rows(table, frame, postgresql)
-    with closing(session.connection().connection.driver_connection.cursor()) as cursor:
-        if postgresql:
-            with cursor.copy(f"COPY {table.name} ({', '.join(names)}) FROM STDIN WITH (FORMAT binary)") as copy:
-                copy.set_types([_pg_type(table.c[n]) for n in names])
-                for row in rows:
-                    copy.write_row(row)
+def changes(merged: pd.DataFrame, new: pd.Series, touched: pd.Series, compared: list[str],
+            uses: pd.DataFrame | None) -> pd.Series:
+    """Each added or changed row's ``{field: [old, new]}`` (the added ones from nothing), by the merged index."""
+    rows = merged.index[(new | touched).to_numpy()]
+    fields = [c for c in compared if c in merged.columns]
+    result = {}
+    for index in rows:
+        row = merged.loc[index]
+        if new.loc[index]:
+            result[index] = {f: [None, v] for f in fields if (v := audit.plain(row[f])) is not None}
         else:
-            cursor.executemany(f"INSERT INTO {table.name} ({', '.join(names)}) "
-                               f"VALUES ({', '.join('?' * len(names))})", rows)
+            result[index] = audit.diff({f: row[f"{f}_old"] for f in fields}, {f: row[f] for f in fields})
+        if uses is not None and uses.at[index, "changed"]:
+            for field in ("valid_from", *USE_FIELDS):
+                if field in uses.columns:
+                    old = uses.at[index, f"{field}_old"] if f"{field}_old" in uses.columns else None
+                    before, after = audit.plain(old), audit.plain(uses.at[index, field])
+                    if before != after:
+                        result[index]["use_since" if field == "valid_from" else field] = [before, after]
+    return pd.Series(result, dtype=object)
 
 
-def bulk_update(session: Session, table: sa.Table, frame: pd.DataFrame) -> None:
-    """Update rows of ``table`` by ``frame["id"]`` with the other columns (and ``updated_at``, if kept)."""
-    postgresql = session.get_bind().dialect.name == "postgresql"
-    names = [c for c in frame.columns if c != "id"]
-    stamp = ", updated_at = CURRENT_TIMESTAMP" if "updated_at" in table.c else ""
-    with closing(session.connection().connection.driver_connection.cursor()) as cursor:
-        _update(cursor, table, frame, names, stamp, postgresql)
-
-
-def _update(cursor: Any, table: sa.Table, frame: pd.DataFrame, names: list[str], stamp: str,
-            postgresql: bool) -> None:
-    if postgresql:
-        cursor.execute(f"CREATE TEMP TABLE fm_import ON COMMIT DROP AS SELECT id, {', '.join(names)} "
-                       f"FROM {table.name} WITH NO DATA")
-        with cursor.copy(f"COPY fm_import (id, {', '.join(names)}) FROM STDIN WITH (FORMAT binary)") as copy:
-            copy.set_types([_pg_type(table.c[n]) for n in ["id", *names]])
-            for row in _rows(table, frame[["id", *names]], True):
-                copy.write_row(row)
-        assignments = ", ".join(f"{n} = fm_import.{n}" for n in names)
-        cursor.execute(f"UPDATE {table.name} SET {assignments}{stamp} FROM fm_import "
-                       f"WHERE {table.name}.id = fm_import.id")
-        cursor.execute("DROP TABLE fm_import")
-    else:
-        assignments = ", ".join(f"{n} = ?" for n in names)
-        rows = [(*row[1:], row[0]) for row in _rows(table, frame[["id", *names]], False)]
-        cursor.executemany(f"UPDATE {table.name} SET {assignments}{stamp} WHERE id = ?", rows)
+def _audit(session: Session, kind: Kind, merged: pd.DataFrame, new: pd.Series, touched: pd.Series,
+           compared: list[str], uses: pd.DataFrame | None, actor: str) -> None:
+    """One audit entry per record the import added or changed."""
+    found = changes(merged, new, touched, compared, uses)
+    if not len(found):
+        return
+    table = TABLES[kind.name]
+    key = list(_db_key(kind))
+    ids = store.read_table(session, table, ["id", *key])
+    rows = merged.loc[found.index, key].reset_index().merge(ids, on=key, how="left").set_index("index")
+    entries = pd.DataFrame({
+        "action": np.where(new.loc[found.index].to_numpy(), "create", "update"),
+        "table_name": table,
+        "record_id": rows.loc[found.index, "id"].astype("Int64"),
+        "record_code": rows.loc[found.index, "code"] if "code" in key else None,
+        "changes": found,
+    }, index=found.index)
+    audit.record_many(session, entries, actor=actor, source="import")

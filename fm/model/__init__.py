@@ -4,6 +4,7 @@ from fm.model.assets import Asset, FacilityUsage, Inspection, RiskRun, RiskScore
 from fm.model.base import Base
 from fm.model.land import LandParcel, ParcelUse
 from fm.model.network import NetworkLine
+from fm.model.people import AuditEntry, User
 from fm.model.plans import IndividualPlan, PlanAsset, PlanBudgetItem, PlanWork
 from fm.model.reference import AssetCategory, District
 from fm.model.targets import IndicatorTarget
@@ -11,8 +12,8 @@ from fm.model.targets import IndicatorTarget
 metadata = Base.metadata
 
 __all__ = [
-    "Asset", "AssetCategory", "Base", "District", "FacilityUsage", "IndicatorTarget", "IndividualPlan", "Inspection",
+    "Asset", "AssetCategory", "AuditEntry", "Base", "District", "FacilityUsage", "IndicatorTarget", "IndividualPlan", "Inspection",
     "LandParcel", "NetworkLine", "ParcelUse", "PlanAsset", "PlanBudgetItem", "PlanWork", "RiskRun", "RiskScore",
-    "WorkOrder",
+    "User", "WorkOrder",
     "metadata",
 ]

@@ -10,7 +10,7 @@ from shapely import Geometry as ShapelyGeometry
 from sqlalchemy.orm import Mapped, mapped_column
 
 from fm.db.types import Geometry
-from fm.model.base import Base, Timestamped, Yen, not_negative, one_of, positive
+from fm.model.base import Base, Versioned, Timestamped, Yen, not_negative, one_of, positive
 
 ASSET_STATUSES = ("in_service", "closed", "disposed")
 INSPECTION_METHODS = ("close_visual", "visual", "non_destructive", "drone", "cctv", "other")
@@ -19,7 +19,7 @@ WORK_CAUSES = ("sudden_failure", "inspection_finding", "planned", "disaster", "c
 WORK_STATUSES = ("planned", "in_progress", "completed", "cancelled")
 
 
-class Asset(Timestamped, Base):
+class Asset(Versioned, Timestamped, Base):
     """One public facility or piece of infrastructure, with what depreciation and risk need."""
 
     __tablename__ = "assets"
@@ -65,7 +65,7 @@ class Asset(Timestamped, Base):
     notes: Mapped[str | None] = mapped_column(sa.Text)
 
 
-class Inspection(Base):
+class Inspection(Versioned, Base):
     """One inspection: soundness class I–IV (road structures) or a 1–5 condition score (the rest)."""
 
     __tablename__ = "inspections"
@@ -89,7 +89,7 @@ class Inspection(Base):
     next_due_on: Mapped[date | None] = mapped_column(sa.Date)
 
 
-class WorkOrder(Timestamped, Base):
+class WorkOrder(Versioned, Timestamped, Base):
     """A repair or renewal, planned or done; ``cause`` tells a reactive repair after a sudden failure."""
 
     __tablename__ = "work_orders"
@@ -108,6 +108,7 @@ class WorkOrder(Timestamped, Base):
     cause: Mapped[str | None] = mapped_column(sa.String(24))
     description: Mapped[str | None] = mapped_column(sa.Text)
     planned_on: Mapped[date | None] = mapped_column(sa.Date)
+    started_on: Mapped[date | None] = mapped_column(sa.Date)
     completed_on: Mapped[date | None] = mapped_column(sa.Date)
     planned_cost: Mapped[int | None] = mapped_column(Yen, comment="yen")
     actual_cost: Mapped[int | None] = mapped_column(Yen, comment="yen")

@@ -32,6 +32,12 @@ class Timestamped:
     )
 
 
+class Versioned:
+    """A number raised by every change, so a save based on an older read is refused (optimistic locking)."""
+
+    version: Mapped[int] = mapped_column(sa.Integer, server_default="1")
+
+
 def one_of(column: str, values: tuple[str, ...], name: str | None = None) -> sa.CheckConstraint:
     """CHECK that ``column`` is NULL or one of ``values``; the constraint is named after the column."""
     quoted = ", ".join(f"'{v}'" for v in values)

@@ -9,12 +9,12 @@ from shapely import MultiPolygon
 from sqlalchemy.orm import Mapped, mapped_column
 
 from fm.db.types import Geometry
-from fm.model.base import Base, Timestamped, one_of
+from fm.model.base import Base, Versioned, Timestamped, one_of
 
 UTILISATIONS = ("in_use", "underused", "unused")
 
 
-class LandParcel(Timestamped, Base):
+class LandParcel(Versioned, Timestamped, Base):
     """A parcel of public land. Its area is computed from ``geom`` in EPSG:6677, not stored."""
 
     __tablename__ = "land_parcels"

@@ -7,10 +7,10 @@ from datetime import date
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
-from fm.model.base import Base, Yen, not_negative
+from fm.model.base import Base, Versioned, Yen, not_negative
 
 
-class IndividualPlan(Base):
+class IndividualPlan(Versioned, Base):
     """A 個別施設計画. Adopted when ``adopted_on`` is set; it covers the assets in ``plan_assets``."""
 
     __tablename__ = "individual_plans"

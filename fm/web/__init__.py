@@ -25,10 +25,15 @@ def create_app(config: Config | None = None) -> Flask:
     app.extensions["fm.database"] = Database(config.database_url)
     app.jinja_env.globals["fm_version"] = __version__
 
-    from fm.web import api, dashboard, errors, i18n, maps, views
+    from flask_wtf import CSRFProtect
 
+    from fm.web import api, auth, dashboard, errors, i18n, maps, security, views
+
+    CSRFProtect(app)
     i18n.init_app(app)
     errors.init_app(app)
+    auth.init_app(app)
+    security.init_app(app)
     app.register_blueprint(views.blueprint)
     app.register_blueprint(api.blueprint, url_prefix="/api")
     app.register_blueprint(dashboard.pages)

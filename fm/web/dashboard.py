@@ -7,7 +7,6 @@ JSON endpoints return.
 
 from __future__ import annotations
 
-import io
 import re
 
 from flask import Blueprint, Response, render_template, request, url_for
@@ -16,13 +15,13 @@ from flask_babel import gettext as _
 
 from fm import dashboard as dash
 from fm.errors import NotFound, ValidationError
-from fm.io import files
 from fm.kpi import INDICATORS
 from fm.kpi.breakdown import DIMENSIONS
 from fm.kpi.drilldown import COLUMNS
 from fm.web import figures
 from fm.web.api import convention_arg, fiscal_year_arg, json_response
 from fm.web.context import session
+from fm.web.downloads import table_response
 
 pages = Blueprint("dashboard", __name__)
 api = Blueprint("dashboard_api", __name__)
@@ -180,21 +179,10 @@ def _query() -> dict[str, str]:
 def export(indicator: str, fmt: str) -> Response:
     """Every row of a drill-down list (all pages, the list's order) as CSV (UTF-8 with BOM) or Excel."""
     indicator = _indicator(indicator)
-    if fmt not in ("csv", "xlsx"):
-        raise NotFound(f"export as csv or xlsx, not {fmt!r}")
     arguments = _list_arguments()
     with session() as active:
         frame = dash.kpi_list_export(active, indicator, **arguments)
-    name = f"{indicator}-{arguments['fiscal_year']}.{fmt}"
-    if fmt == "csv":
-        body = frame.to_csv(index=False, lineterminator="\r\n").encode("utf-8-sig")
-        mimetype = "text/csv; charset=utf-8"
-    else:
-        buffer = io.BytesIO()
-        files.write_excel(frame, buffer, indicator[:31])
-        body = buffer.getvalue()
-        mimetype = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    return Response(body, mimetype=mimetype, headers={"Content-Disposition": f'attachment; filename="{name}"'})
+    return table_response(frame, f"{indicator}-{arguments['fiscal_year']}", fmt)
 
 
 @pages.get("/dashboard/report")

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 from flask import Flask, Response, render_template, request
+from flask_babel import gettext as _
+from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
-from fm.errors import DatabaseError, FmError, NotFound, ValidationError
+from fm.errors import Conflict, DatabaseError, FmError, Forbidden, NotFound, ValidationError
 from fm.web.api import json_response
 from fm.web.context import database
 
@@ -40,6 +42,19 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(NotFound)
     def not_found(exc: NotFound):
         return error_response(404, str(exc))
+
+    @app.errorhandler(Conflict)
+    def conflict(exc: Conflict):
+        return error_response(409, str(exc))
+
+    @app.errorhandler(Forbidden)
+    def forbidden(exc: Forbidden):
+        return error_response(403, str(exc))
+
+    @app.errorhandler(CSRFError)
+    def stale_form(exc: CSRFError):
+        return error_response(400, _("The form has expired or did not come from this app (%(reason)s). "
+                                     "Reload the page and try again.", reason=exc.description))
 
     @app.errorhandler(FmError)
     def unavailable(exc: FmError):

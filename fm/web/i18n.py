@@ -2,8 +2,8 @@
 
 Messages are written in English in the templates and code (``_("…")``) and
 translated in the gettext catalogue ``fm/translations/ja/LC_MESSAGES/messages.po``
-(Flask-Babel). The language comes from ``?lang=ja|en`` (remembered in a cookie),
-else the cookie, else Japanese.
+(Flask-Babel). The language comes from ``?lang=ja|en`` (remembered in a cookie and, when
+signed in, on the account), else the account's language, else the cookie, else Japanese.
 """
 
 from __future__ import annotations
@@ -13,6 +13,10 @@ from typing import Any
 
 from flask import Flask, Response, request
 from flask_babel import Babel, get_locale
+from flask_login import current_user
+
+from fm import users
+from fm.web.context import session
 
 LANGUAGES = ("ja", "en")
 DEFAULT = "ja"
@@ -22,7 +26,8 @@ TRANSLATIONS = Path(__file__).resolve().parent.parent / "translations"
 
 def select_language() -> str:
     """The language of the current request."""
-    for candidate in (request.args.get("lang"), request.cookies.get(COOKIE)):
+    account = current_user.language if current_user and current_user.is_authenticated else None
+    for candidate in (request.args.get("lang"), account, request.cookies.get(COOKIE)):
         if candidate in LANGUAGES:
             return candidate
     return DEFAULT
@@ -43,6 +48,9 @@ def init_app(app: Flask) -> None:
         chosen = request.args.get("lang")
         if chosen in LANGUAGES and request.cookies.get(COOKIE) != chosen:
             response.set_cookie(COOKIE, chosen, max_age=365 * 24 * 3600, samesite="Lax")
+        if chosen in LANGUAGES and current_user.is_authenticated and current_user.language != chosen:
+            with session() as active:
+                users.set_language(active, current_user.id, chosen)
         return response
 
     @app.context_processor

@@ -14,6 +14,7 @@ from fm.maps.style import classes
 from fm.risk.config import load_config
 from fm.serialize import to_json
 from fm.web.context import session
+from fm.web.security import with_nonce
 
 blueprint = Blueprint("maps", __name__)
 api = Blueprint("map_api", __name__)
@@ -31,7 +32,8 @@ def _embed(m: Any) -> dict[str, str]:
     """A Folium map's head, body and script, to place inside one of the app's pages."""
     root = m.get_root()
     root.render()
-    return {"head": root.header.render(), "body": root.html.render(), "script": root.script.render()}
+    return {"head": with_nonce(root.header.render()), "body": with_nonce(root.html.render()),
+            "script": root.script.render()}
 
 
 @blueprint.get("/maps")

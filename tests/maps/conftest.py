@@ -33,4 +33,6 @@ def map_app(scored_demo_url: str, tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def map_client(map_app):
-    return map_app.test_client()
+    from webauth import signed_in
+
+    return signed_in(map_app, "viewer")

@@ -39,6 +39,8 @@ class Visit:
         self.page.on("pageerror", lambda e: self.errors.append(str(e)))
         self.page.route("**/*", lambda r: r.continue_() if r.request.url.startswith(allowed) or
                         r.request.url.startswith("data:") else self._refuse(r))
+        if allowed.startswith("http"):  # an app, not a file
+            chromium.sign_in(self.page, allowed)
 
     def _console(self, text: str) -> None:
         if not (self.outside and "ERR_FAILED" in text):  # refused outside requests report this
@@ -65,7 +67,7 @@ class Visit:
                           "l.feature.geometry.type === 'Point'); map.setView(l.getLatLng(), 17, {animate: false}); "
                           + ("map.panBy([0, map.getSize().y / 2 - 30], {animate: false}); " if top else "")
                           + "return l.feature.properties.code; })()")
-        self.page.wait_for_function("window.fmMapState.requests >= 2 && window.fmMapState.ready")
+        chromium.wait_until(self.page, "window.fmMapState.requests >= 2 && window.fmMapState.ready")
         self.page.wait_for_timeout(400)
         box = self.page.locator(".folium-map").bounding_box()
         x, y = self.count(f"(() => {{ const l = Object.values(map._layers).find(l => l.feature && "
@@ -126,7 +128,7 @@ def test_clusters_when_the_viewport_holds_too_many(browser, servers, monkeypatch
     visit.shot("risk-clusters")
     zoom = visit.count("map.getZoom()")
     clusters.first.click()
-    visit.page.wait_for_function("window.fmMapState.requests >= 2")
+    chromium.wait_until(visit.page, "window.fmMapState.requests >= 2")
     assert visit.count("map.getZoom()") == zoom + 2
     assert visit.errors == [] and visit.outside == []
 
@@ -136,7 +138,7 @@ def test_category_toggle_refetches_without_it(browser, servers, scored_demo_url)
     visit.open(f"{servers['none']}/maps/risk?lang=en")
     visit.page.locator(".leaflet-control-layers").hover()
     visit.page.get_by_label("Sewer pipe").uncheck()
-    visit.page.wait_for_function("window.fmMapState.requests >= 2 && window.fmMapState.ready")
+    chromium.wait_until(visit.page, "window.fmMapState.requests >= 2 && window.fmMapState.ready")
     visit.page.wait_for_timeout(500)
     assert visit.page.evaluate("window.fmMapState.drawn") == _held(scored_demo_url, "AND category <> 'sewer_pipe'")
     assert visit.errors == [] and visit.outside == []

@@ -34,6 +34,7 @@ def live_url(tmp_path_factory):
 @pytest.mark.parametrize(("lang", "heading", "bridge"), [("ja", "資産台帳", "橋梁"), ("en", "Asset register", "Bridge")])
 def test_home_page_renders_counts(browser, live_url, lang, heading, bridge):
     page = browser.new_page(viewport={"width": 1200, "height": 900})
+    chromium.sign_in(page, live_url)
     page.goto(f"{live_url}/?lang={lang}")
     assert page.locator("h1").inner_text() == heading
     assert page.locator("#total").inner_text() == "5"
@@ -48,6 +49,7 @@ def test_home_page_renders_counts(browser, live_url, lang, heading, bridge):
 
 def test_language_link_switches_the_page(browser, live_url):
     page = browser.new_page()
+    chromium.sign_in(page, live_url)
     page.goto(live_url)
     page.get_by_role("link", name="English").click()
     page.wait_for_url("**lang=en")

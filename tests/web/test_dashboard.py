@@ -156,7 +156,7 @@ def sample(db_url: str) -> None:
     ("/dashboard/happiness", 404, "unknown indicator 'happiness'"),
     ("/dashboard/aging_ratio?fiscal_year=2020&page=99", 404, "page 99 does not exist"),
     ("/dashboard/aging_ratio?fiscal_year=2020&page=0", 400, "page must be a whole number"),
-    ("/dashboard/aging_ratio/records.pdf?fiscal_year=2020", 404, "export as csv or xlsx"),
+    ("/dashboard/aging_ratio/records.pdf?fiscal_year=2020", 404, "download as csv or xlsx"),
     ("/api/kpi/happiness/list?fiscal_year=2020", 404, "unknown indicator 'happiness'"),
     ("/api/kpi/aging_ratio/list?fiscal_year=1999", 404, "no data for fiscal year 1999"),
     ("/api/kpi/aging_ratio/list?fiscal_year=2020&page=2", 404, "page 2 does not exist"),

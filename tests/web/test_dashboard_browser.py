@@ -69,6 +69,7 @@ def open_page(browser, live_url):
         page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
         page.on("pageerror", lambda exc: errors.append(str(exc)))
         pages.append(page)
+        chromium.sign_in(page, live_url)
         return page
 
     yield opener

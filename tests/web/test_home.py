@@ -61,7 +61,8 @@ def test_unfit_database_shows_what_to_do_until_it_is_fixed(app):
     with database.engine.begin() as connection:
         connection.execute(sa.text("UPDATE alembic_version SET version_num = :head"),
                            {"head": migrate.head_revision()})
-    assert client.get("/").status_code == 200
+    assert client.get("/sign-in").status_code == 200
+    assert client.get("/").headers["Location"].startswith("/sign-in")
 
 
 def test_database_without_schema_says_run_upgrade(empty_db_url, tmp_path):
@@ -79,11 +80,10 @@ def test_unknown_api_path_is_json_404(client):
     assert response.status_code == 404 and response.get_json()["error"]["status"] == 404
 
 
-def test_home_shows_the_indicators_and_the_worst_risks(app, db_url):
+def test_home_shows_the_indicators_and_the_worst_risks(client, db_url):
     from clirun import run
 
     assert run(db_url, "demo").exit_code == 0
-    client = app.test_client()
     page = client.get("/").get_data(as_text=True)
     assert "主要指標（2025年度）" in page and "52.3 %" in page and "9,039.08 m²" in page
     assert 'id="risks"' not in page  # not scored yet

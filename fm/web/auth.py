@@ -1,0 +1,188 @@
+"""Sign-in and sign-out, sessions that expire, and the role check in front of every write.
+
+Every page and API call needs a signed-in account (a viewer reads everything); a view
+that changes data is wrapped in :func:`writes`, which answers 403 to a role that may not
+(fm.roles) before the view runs. Flask-Login keeps the account in the signed session
+cookie; the session ends after ``SESSION_IDLE`` without a request, ``SESSION_MAX`` after
+sign-in, or when the account's password changes. Sign-in attempts are rate-limited per
+address and per username (Flask-Limiter, in memory: one process per app, as fm serve runs).
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from datetime import datetime, timedelta, timezone
+from typing import Any
+from urllib.parse import urlsplit
+
+from flask import (Blueprint, Flask, Response, abort, flash, redirect, render_template, request, session,
+                   url_for)
+from flask_babel import gettext as _
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
+from flask_login import LoginManager, UserMixin, current_user, login_user, logout_user
+
+from fm import audit, users
+from fm.model import User
+from fm.roles import WRITERS, may_write
+from fm.web import context
+
+SESSION_IDLE = timedelta(hours=4)
+SESSION_MAX = timedelta(hours=12)
+PUBLIC = frozenset({"auth.sign_in", "static"})
+"""Endpoints that answer without an account."""
+
+
+
+def role_label(role: str) -> str:
+    """A role's name in the page's language."""
+    return {"viewer": _("Viewer"), "engineer": _("Engineer"), "facility_manager": _("Facility manager"),
+            "finance": _("Finance"), "admin": _("Administrator")}[role]
+
+
+def subject_label(subject: str) -> str:
+    """What a role may or may not change, in the page's language."""
+    return {"assets": _("assets"), "parcels": _("land parcels"), "plans": _("individual plans"),
+            "inspections": _("inspections"), "work_orders": _("work orders"), "targets": _("targets"),
+            "budgets": _("budgets"), "users": _("accounts"), "audit": _("the audit trail")}[subject]
+
+
+blueprint = Blueprint("auth", __name__)
+login_manager = LoginManager()
+limiter = Limiter(key_func=get_remote_address, storage_uri="memory://", default_limits=[])
+
+
+class Account(UserMixin):
+    """The signed-in account, as the request sees it (no password hash)."""
+
+    def __init__(self, user: User) -> None:
+        self.id, self.username, self.role = user.id, user.username, user.role
+        self.display_name, self.language = user.display_name or user.username, user.language
+
+    def may_write(self, subject: str) -> bool:
+        return may_write(self.role, subject)
+
+
+def actor() -> str:
+    """Who the audit trail names for this request's writes."""
+    return current_user.username
+
+
+def check_write(subject: str) -> None:
+    """Stop the request with 403 unless the signed-in role may change ``subject``."""
+    if not may_write(current_user.role, subject):
+        abort(403, _("Your role (%(role)s) may not change %(subject)s.", role=role_label(current_user.role),
+                     subject=subject_label(subject)))
+
+
+def writes(*subjects: str) -> Callable:
+    """Decorate a view that changes any of ``subjects``: 403 for roles that may change none of them.
+
+    The view is marked (``fm_writes``) so that a test can try every write endpoint with every role.
+    """
+    for subject in subjects:
+        if subject not in WRITERS:
+            raise KeyError(f"unknown subject {subject!r}")
+
+    def decorate(view: Callable) -> Callable:
+        @functools.wraps(view)
+        def checked(*args: Any, **kwargs: Any) -> Any:
+            if not any(may_write(current_user.role, s) for s in subjects):
+                check_write(subjects[0])
+            return view(*args, **kwargs)
+
+        checked.fm_writes = subjects  # type: ignore[attr-defined]
+        return checked
+
+    return decorate
+
+
+@login_manager.user_loader
+def _load(user_id: str) -> Account | None:
+    started = session.get("signed_in_at")
+    if started is None:
+        return None
+    started_at = datetime.fromisoformat(started)
+    if audit.now() - started_at > SESSION_MAX:
+        return None
+    with context.session() as active:
+        user = active.get(User, int(user_id))
+        if user is None or not user.active or users.signed_in_before_password_change(user, started_at):
+            return None
+        return Account(user)
+
+
+def _safe_next(target: str | None) -> str:
+    """Where to go after sign-in: a path of this app only (never another site)."""
+    if target:
+        parts = urlsplit(target)
+        if not parts.scheme and not parts.netloc and target.startswith("/") and not target.startswith("//"):
+            return target
+    return url_for("views.index")
+
+
+def _username_key() -> str:
+    return "user:" + (request.form.get("username") or "").strip().casefold()
+
+
+@blueprint.route("/sign-in", methods=["GET", "POST"])
+@limiter.limit("10 per minute", methods=["POST"])
+@limiter.limit("30 per hour", methods=["POST"], key_func=_username_key)
+def sign_in() -> Any:
+    """The sign-in form; on success a new session, remembered for ``SESSION_IDLE`` without use."""
+    error = None
+    if request.method == "POST":
+        username = (request.form.get("username") or "").strip()
+        with context.session() as active:
+            user = users.authenticate(active, username, request.form.get("password") or "")
+            if user is not None:
+                audit.record(active, actor=user.username, source="web", action="sign_in", table="users",
+                             record_id=user.id, code=user.username, changes={})
+                account = Account(user)
+        if user is not None:
+            session.clear()
+            session.permanent = True
+            session["signed_in_at"] = audit.now().isoformat()
+            login_user(account)
+            return redirect(_safe_next(request.form.get("next")))
+        error = _("Wrong username or password.")
+    return render_template("sign_in.html", error=error, next=request.values.get("next", "")), \
+        (401 if error else 200)
+
+
+@blueprint.post("/sign-out")
+def sign_out() -> Response:
+    """End the session."""
+    logout_user()
+    session.clear()
+    flash(_("You are signed out."))
+    return redirect(url_for("auth.sign_in"))
+
+
+def _too_many(exc: Any) -> tuple[str, int]:
+    return render_template("sign_in.html", error=_("Too many sign-in attempts. Wait a minute and try again."),
+                           next=request.values.get("next", "")), 429
+
+
+def init_app(app: Flask) -> None:
+    """Sessions, the account loader, the sign-in limit, and the sign-in check before every request."""
+    app.config["PERMANENT_SESSION_LIFETIME"] = SESSION_IDLE
+    app.config.update(SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax", SESSION_REFRESH_EACH_REQUEST=True)
+    login_manager.init_app(app)
+    limiter.init_app(app)
+    app.register_error_handler(429, _too_many)
+    app.register_blueprint(blueprint)
+
+    @app.before_request
+    def require_account() -> Any:
+        if request.endpoint in PUBLIC or current_user.is_authenticated:
+            return None
+        if request.path.startswith("/api/"):
+            abort(401, _("Sign in first."))
+        return redirect(url_for("auth.sign_in", next=request.full_path.rstrip("?")))
+
+    @app.context_processor
+    def account() -> dict[str, Any]:
+        return {"current_user": current_user, "role_label": role_label,
+                "has_endpoint": lambda name: name in app.view_functions}
