@@ -30,13 +30,13 @@ import shapely
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from fm import edits
+from fm import audit, edits
 from fm.errors import Conflict, NotFound
 from fm.io.columns import ASSETS, INSPECTIONS, PARCELS, PLANS, WORK_ORDERS, Column, Kind
 from fm.io.files import Table
 from fm.io.problems import Problem, Rejected
 from fm.io.validate import References, validate
-from fm.model import metadata
+from fm.model import AuditEntry, metadata
 
 
 def N_(message: str) -> str:  # noqa: N802 (gettext's marker: extracted into the catalogue, translated later)
@@ -412,34 +412,56 @@ def submit(session: Session, form_name: str, values: Mapping[str, str], *, actor
 
     Nothing is written when a value is wrong (:class:`Invalid` with the messages by field) or when the
     record was saved by someone else since ``version`` (:class:`Invalid` with ``conflict``: the stored
-    values stay as the first save left them). The caller's transaction commits what is written.
+    values stay as the first save left them). One save makes one audit entry, a parcel's use and a plan's
+    assets included. The caller's transaction commits what is written.
     """
     form = FORMS[form_name]
-    if record_id is not None:
-        load(session, form_name, record_id)  # NotFound when it is gone
+    before = load(session, form_name, record_id) if record_id is not None else None  # NotFound when gone
     record, errors = check(session, form_name, values, record_id=record_id, today=today)
     if record is None:
         return Invalid(errors)
     extras = {key: record.pop(key) for key in ("use", "asset_ids") if key in record}
+    extra_changes = audit.diff({k: before.values.get(k) or None for k in EXTRAS.get(form_name, ())} if before
+                               else {}, _extra_values(form_name, values, extras))
     try:
-        if record_id is None:
+        if before is None:
             record_id = edits.insert(session, form.table, record, actor=actor, source=SOURCE)
             new_version = 1
         else:
-            stored_version = _version(version)
-            if stored_version is None:
-                return Invalid({FORM: [N_("the form has no version: open the record again")]})
-            _keep_same_geometry(session, form, record_id, record)
-            new_version = edits.update(session, form.table, record_id, stored_version, record, actor=actor,
-                                       source=SOURCE)
+            opened = _version(version)
+            if opened is None:
+                return Invalid({FORM: [NO_VERSION]})
+            _keep_same_geometry(session, form, before.id, record)
+            new_version = edits.update(session, form.table, before.id, opened, record, actor=actor, source=SOURCE)
+            if new_version == opened and extra_changes:
+                new_version = _bump(session, form, before.id, opened)
     except Conflict as conflict:
         return Invalid({FORM: [str(conflict)]}, conflict=True)
+    if extra_changes:
+        _note(session, form, record_id, extra_changes, actor=actor, code=record.get("code"))
     if "use" in extras:
-        _save_use(session, record_id, extras["use"], actor)
+        _save_use(session, record_id, extras["use"])
     if "asset_ids" in extras:
-        _save_coverage(session, record_id, extras["asset_ids"], actor)
+        _save_coverage(session, record_id, extras["asset_ids"])
     page = record.get("code") or _code_of(session, "assets", record.get("asset_id"))
     return Saved(record_id, new_version, page)
+
+
+EXTRAS = {"parcels": ("current_use", "utilisation", "use_since"), "plans": ("asset_codes",)}
+"""Fields a form saves beside its record's row (a parcel's use, a plan's assets), audited with the record."""
+NO_VERSION = N_("the form has no version: open the record again")
+
+
+def _extra_values(form_name: str, values: Mapping[str, str], extras: dict[str, Any]) -> dict[str, Any]:
+    """The extras as the audit trail and the edit form show them (a plan's codes one a line, each once)."""
+    if form_name == "plans":
+        codes = re.split(r"[\s,、;；]+", str(values.get("asset_codes") or ""))
+        return {"asset_codes": "\n".join(sorted(dict.fromkeys(c for c in codes if c))) or None}
+    if form_name == "parcels":
+        use = extras["use"]
+        return {"current_use": use["current_use"], "utilisation": use["utilisation"],
+                "use_since": use["valid_from"].isoformat() if use["valid_from"] else None}
+    return {}
 
 
 def _version(version: int | str | None) -> int | None:
@@ -447,6 +469,30 @@ def _version(version: int | str | None) -> int | None:
         return int(str(version))
     except ValueError:
         return None
+
+
+def _bump(session: Session, form: Form, record_id: int, version: int) -> int:
+    """A new version for a save that changed only a record's extras (so that locking covers them too)."""
+    table = _table(form)
+    stamp = {"updated_at": sa.func.current_timestamp()} if "updated_at" in table.c else {}
+    result = session.execute(sa.update(table).where(table.c.id == record_id, table.c.version == version)
+                             .values(version=version + 1, **stamp))
+    if result.rowcount != 1:
+        raise Conflict("this record was changed after you opened it; your changes were not saved. "
+                       "Reload it to see the current values, then make your change again.")
+    return version + 1
+
+
+def _note(session: Session, form: Form, record_id: int, changes: dict[str, list[Any]], *, actor: str,
+          code: str | None) -> None:
+    """Add the extras' changes to the audit entry this save made, or make the entry (extras alone changed)."""
+    entry = next((o for o in session.new if isinstance(o, AuditEntry) and o.table_name == form.table
+                  and o.record_id == record_id), None)
+    if entry is not None:
+        entry.changes = {**entry.changes, **changes}
+    else:
+        audit.record(session, actor=actor, source=SOURCE, action="update", table=form.table, record_id=record_id,
+                     code=code, changes=changes)
 
 
 def _keep_same_geometry(session: Session, form: Form, record_id: int, record: dict[str, Any]) -> None:
@@ -461,7 +507,7 @@ def _keep_same_geometry(session: Session, form: Form, record_id: int, record: di
         record["geom"] = stored
 
 
-def _save_use(session: Session, parcel_id: int, use: dict[str, Any], actor: str) -> None:
+def _save_use(session: Session, parcel_id: int, use: dict[str, Any]) -> None:
     """A parcel's use from ``valid_from``: added when that date is new, else that use updated."""
     if use["valid_from"] is None:
         return
@@ -469,12 +515,13 @@ def _save_use(session: Session, parcel_id: int, use: dict[str, Any], actor: str)
     stored = session.execute(sa.select(uses).where(uses.c.parcel_id == parcel_id,
                                                    uses.c.valid_from == use["valid_from"])).mappings().first()
     if stored is None:
-        edits.insert(session, "parcel_uses", {"parcel_id": parcel_id, **use}, actor=actor, source=SOURCE)
+        session.execute(sa.insert(uses).values(parcel_id=parcel_id, **use))
     elif any(stored[k] != use[k] for k in ("current_use", "utilisation")):
-        edits.update(session, "parcel_uses", stored["id"], None, use, actor=actor, source=SOURCE)
+        session.execute(sa.update(uses).where(uses.c.id == stored["id"])
+                        .values(current_use=use["current_use"], utilisation=use["utilisation"]))
 
 
-def _save_coverage(session: Session, plan_id: int, asset_ids: list[int], actor: str) -> None:
+def _save_coverage(session: Session, plan_id: int, asset_ids: list[int]) -> None:
     """The plan covers exactly ``asset_ids``."""
     links = metadata.tables["plan_assets"]
     stored = set(session.execute(sa.select(links.c.asset_id).where(links.c.plan_id == plan_id)).scalars())
@@ -518,8 +565,14 @@ MESSAGES: tuple[tuple[re.Pattern[str], str], ...] = tuple((re.compile(f"^{patter
     (r"give exactly one of (?P<field>\w+) and (?P<other>\w+)", N_("give exactly one of %(field)s and %(other)s")),
     (r"is before the inspection", N_("is before the inspection")),
     (r"a completed work order needs its (?P<field>\w+)", N_("a completed work order needs its %(field)s")),
-    (r"a reactive repair needs its (?P<field>\w+) \(e\.g\. sudden_failure\)",
-     N_("a reactive repair needs its %(field)s (e.g. sudden failure)")),
+    (r"a reactive work order needs its (?P<field>\w+) \(e\.g\. sudden_failure\)",
+     N_("a reactive work order needs its %(field)s (e.g. sudden failure)")),
+    (r"is before the start date", N_("is before the start date")),
+    (r"this record was changed by (?P<actor>.+) at (?P<at>[\d-]+ [\d:]+) after you opened it; .*",
+     N_("changed by %(actor)s at %(at)s (UTC) since you opened it: your changes were not saved, the other "
+        "person's were kept.")),
+    (r"this record was changed after you opened it; .*",
+     N_("changed by someone else since you opened it: your changes were not saved, theirs were kept.")),
     (r"is before (?P<field>\w+)", N_("is before %(field)s")),
     (r"empty geometry", N_("empty geometry")),
     (r"not valid WKT", N_("not valid WKT: write e.g. POINT (139.55 35.32), or lon, lat")),
@@ -576,7 +629,4 @@ def localise(message: str, gettext: Callable[[str], str], *, names: Mapping[str,
                 value = words[0] if len(words) == 1 else gettext(OR) % {"first": words[0], "second": words[1]}
             parts[key] = value
         return gettext(msgid) % parts if parts else gettext(msgid)
-    return gettext(message) if message in TAKEN.values() or message in _OWN else message
-
-
-_OWN = {N_("the form has no version: open the record again")}
+    return gettext(message) if message in TAKEN.values() or message == NO_VERSION else message

@@ -121,6 +121,7 @@ WORK_ORDERS = Kind("work_orders", "工事", ("code",), (
     Column("cause", "原因", allowed=WORK_CAUSES),
     Column("description", "内容"),
     Column("planned_on", "予定日", "date"),
+    Column("started_on", "着手日", "date", past=True),
     Column("completed_on", "完了日", "date", past=True),
     _yen("planned_cost", "予定額"),
     _yen("actual_cost", "実績額"),

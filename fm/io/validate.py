@@ -125,7 +125,7 @@ def _column(column: Column, values: pd.Series, rows: pd.Series, header: str, ref
         mapped = parse(text, lambda t: t.str.casefold().map(table))
         if column.type == "boolean":
             report(text.notna() & mapped.isna(), "not a yes/no value (true/false, 1/0, yes/no, はい/いいえ, ○/×)")
-            return mapped.fillna(False).astype(bool)
+            return mapped.astype("boolean").fillna(False).astype(bool)
         report(text.notna() & mapped.isna(), "not a soundness class: Ⅰ–Ⅳ (I–IV or 1–4)")
         return mapped.astype("Int64")
     if column.type == "date":
@@ -253,7 +253,9 @@ def _rules(kind: Kind, out: pd.DataFrame, rows: pd.Series, names: dict[str, str]
              "status", f"a completed work order needs its {names.get('completed_on', 'completed_on')}")
         rule(("kind",), lambda: (out["kind"] == "reactive") & get("cause").isna(),
              "cause" if "cause" in out.columns else "kind",
-             f"a reactive repair needs its {names.get('cause', 'cause')} (e.g. sudden_failure)")
+             f"a reactive work order needs its {names.get('cause', 'cause')} (e.g. sudden_failure)")
+        rule(("completed_on", "started_on"), lambda: _before(out, "completed_on", "started_on"), "completed_on",
+             "is before the start date")
     if kind.name == "plans":
         rule(("period_start_fy", "period_end_fy"), lambda: out["period_end_fy"] < out["period_start_fy"],
              "period_end_fy", f"is before {names.get('period_start_fy', 'period_start_fy')}")
