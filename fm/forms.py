@@ -144,11 +144,13 @@ def widget(column: Column | None) -> str:
 
 @dataclass(frozen=True)
 class Saved:
-    """A record written: its id, its new version and the code of the page that shows it."""
+    """A record written: its id, its new version, the code of the page that shows it (an inspection's or
+    a work order's asset) and its own code (None for an inspection)."""
 
     id: int
     version: int
     page: str
+    code: str | None = None
 
 
 @dataclass(frozen=True)
@@ -443,8 +445,8 @@ def submit(session: Session, form_name: str, values: Mapping[str, str], *, actor
         _save_use(session, record_id, extras["use"])
     if "asset_ids" in extras:
         _save_coverage(session, record_id, extras["asset_ids"])
-    page = record.get("code") or _code_of(session, "assets", record.get("asset_id"))
-    return Saved(record_id, new_version, page)
+    page = _code_of(session, "assets", record["asset_id"]) if "asset_id" in record else record["code"]
+    return Saved(record_id, new_version, page, record.get("code"))
 
 
 EXTRAS = {"parcels": ("current_use", "utilisation", "use_since"), "plans": ("asset_codes",)}

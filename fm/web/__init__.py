@@ -40,4 +40,9 @@ def create_app(config: Config | None = None) -> Flask:
     app.register_blueprint(dashboard.api, url_prefix="/api")
     app.register_blueprint(maps.blueprint)
     app.register_blueprint(maps.api, url_prefix="/api")
+    from fm.web import forms as record_forms, parcels, plans
+
+    app.register_blueprint(record_forms.blueprint)
+    app.register_blueprint(parcels.blueprint)
+    app.register_blueprint(plans.blueprint)
     return app

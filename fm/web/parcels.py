@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, render_template
 
-from fm import records
+from fm import forms, records
 from fm.maps import build
 from fm.web.context import session
 from fm.web.maps import _embed, _static
@@ -18,4 +18,5 @@ def page(code: str) -> str:
     with session() as active:
         data = records.parcel_page(active, code)
     mini = build.mini_map(data["geometry"], colour="#2f6f9f", tiles=current_app.config["FM_TILES"], static=_static)
-    return render_template("parcel.html", parcel=data["parcel"], uses=data["uses"], map=_embed(mini))
+    return render_template("parcel.html", parcel=data["parcel"], uses=data["uses"], map=_embed(mini),
+                           choices=forms.CHOICES)

@@ -44,10 +44,11 @@ def seed(url: str) -> None:
 
 
 def contents(url: str) -> dict[str, list]:
-    """Every row of every table, ids and timestamps included: to prove that nothing was written."""
+    """Every row of every table but the accounts (whose language ``?lang=`` sets), ids and timestamps included:
+    to prove that nothing was written."""
     database = Database(url)
     with database.connect() as connection:
         found = {table.name: connection.execute(sa.select(table).order_by(*table.primary_key.columns)).all()
-                 for table in metadata.sorted_tables}
+                 for table in metadata.sorted_tables if table.name != "users"}
     database.dispose()
     return found
