@@ -32,7 +32,7 @@ from sqlalchemy.orm import Session
 
 from fm import audit, edits
 from fm.errors import Conflict, NotFound
-from fm.io.columns import ASSETS, INSPECTIONS, PARCELS, PLANS, WORK_ORDERS, Column, Kind
+from fm.io.columns import ASSETS, INSPECTIONS, PARCELS, PLANS, WORK_ORDERS, Column, Kind, header
 from fm.io.files import Table
 from fm.io.problems import Problem, Rejected
 from fm.io.validate import References, validate
@@ -95,7 +95,7 @@ LABELS = {
     "method": N_("Method"), "soundness": N_("Soundness"), "condition_score": N_("Condition score (1–5)"),
     "findings": N_("Findings"), "next_due_on": N_("Next inspection due"),
     "kind": N_("Kind"), "cause": N_("Cause"), "description": N_("Description"), "planned_on": N_("Planned on"),
-    "completed_on": N_("Completed on"), "planned_cost": N_("Planned cost (yen)"),
+    "started_on": N_("Started on"), "completed_on": N_("Completed on"), "planned_cost": N_("Planned cost (yen)"),
     "actual_cost": N_("Actual cost (yen)"),
     "title": N_("Title"), "adopted_on": N_("Adopted on"), "period_start_fy": N_("Period from (fiscal year)"),
     "period_end_fy": N_("Period to (fiscal year)"),
@@ -118,6 +118,20 @@ CHOICES = {
 SOUNDNESS = {"1": "Ⅰ", "2": "Ⅱ", "3": "Ⅲ", "4": "Ⅳ"}
 DEFAULTS = {"assets": {"status": "in_service"}, "work_orders": {"status": "planned", "kind": "preventive"}}
 LONG_TEXT = ("notes", "findings", "description")
+
+
+def label(form: Form, name: str, lang: str, gettext: Callable[[str], str]) -> str:
+    """A field's label: in Japanese the column's header in files (``取得価額（円）``), else its English label.
+
+    Examples
+    --------
+    >>> label(FORMS["parcels"], "disposed_on", "ja", str), label(FORMS["parcels"], "disposed_on", "en", str)
+    ('処分日', 'Disposed of on')
+    """
+    column = form.column(name)
+    if lang == "ja" and column is not None:
+        return header(column, "ja")
+    return gettext(LABELS[name])
 
 
 def widget(column: Column | None) -> str:
@@ -595,10 +609,12 @@ SHAPES = {"a point": N_("a point"), "a line": N_("a line"), "a polygon": N_("a p
 OR = N_("%(first)s or %(second)s")
 
 
-def localise(message: str, gettext: Callable[[str], str], *, names: Mapping[str, str] | None = None) -> str:
+def localise(message: str, gettext: Callable[[str], str], *, names: Mapping[str, str] | None = None,
+             labels: Mapping[str, str] | None = None) -> str:
     """``message`` (from the validator, or this module) in the language of ``gettext``: its catalogue
-    entry with the named parts filled in; fields, choices and shapes translated, category codes as
-    ``names`` has them. A message not in :data:`MESSAGES` is shown as it is.
+    entry with the named parts filled in; fields as ``labels`` names them (else their translated
+    :data:`LABELS`), choices and shapes translated, category codes as ``names`` has them. A message not
+    in :data:`MESSAGES` is shown as it is.
 
     Examples
     --------
@@ -609,7 +625,7 @@ def localise(message: str, gettext: Callable[[str], str], *, names: Mapping[str,
     >>> localise("something else", lambda s: ja.get(s, s))
     'something else'
     """
-    names = names or {}
+    names, labels = names or {}, labels or {}
     for pattern, msgid in MESSAGES:
         found = pattern.match(message)
         if found is None:
@@ -617,7 +633,7 @@ def localise(message: str, gettext: Callable[[str], str], *, names: Mapping[str,
         parts: dict[str, str] = {}
         for key, value in found.groupdict().items():
             if key in ("field", "other"):
-                value = gettext(LABELS.get(value, value))
+                value = labels.get(value) or gettext(LABELS.get(value, value))
             elif key == "choice":
                 value = gettext(CHOICES.get(value, value))
             elif key == "values":

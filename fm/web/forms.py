@@ -151,7 +151,8 @@ def _render(active: Any, form: forms.Form, values: dict[str, str], stored: forms
     lang = str(get_locale())
     options = _options(active, form, lang)
     names = {code: label for code, label in options.get("category", [])}
-    errors = {field: [forms.localise(m, _, names=names) for m in messages]
+    labels = {name: forms.label(form, name, lang, _) for name in form.fields}
+    errors = {field: [forms.localise(m, _, names=names, labels=labels) for m in messages]
               for field, messages in (invalid.errors if invalid else {}).items()}
     if cancel is None and stored is not None:
         cancel = page_url(PAGES[form.name], code=stored.page)
@@ -162,7 +163,7 @@ def _render(active: Any, form: forms.Form, values: dict[str, str], stored: forms
     return render_template("forms/form.html", form=form, values=values, stored=stored, errors=errors,
                            form_errors=errors.pop(FORM, []), conflict=bool(invalid and invalid.conflict),
                            differing=differing, version=version, options=options, cancel=cancel, widget=forms.widget,
-                           labels=forms.LABELS, geometry=GEOMETRY, tiles=_tiles(),
+                           labels=labels, geometry=GEOMETRY, tiles=_tiles(),
                            locked=("asset_code",) if form.name == "inspections" else ())
 
 

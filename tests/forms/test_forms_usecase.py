@@ -345,3 +345,13 @@ def test_messages_in_japanese():
 
 def test_geometry_text_round_trips():
     assert forms.text(shapely.MultiPolygon([shapely.box(0, 0, 1, 1)])).startswith("MULTIPOLYGON (((")
+
+
+def test_every_field_has_a_label_and_a_widget():
+    for form in forms.FORMS.values():
+        for name in form.fields:
+            assert name in forms.LABELS, (form.name, name)
+            assert forms.widget(form.column(name)) in ("text", "textarea", "select", "checkbox", "date", "number",
+                                                        "soundness", "codes", "geometry")
+            for value in getattr(form.column(name), "allowed", ()):
+                assert value in forms.CHOICES, value

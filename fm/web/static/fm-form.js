@@ -73,7 +73,7 @@
     var style = {color: "#b5462f", weight: 3, fillColor: "#b5462f", fillOpacity: 0.25};
 
     map.pm.setLang(document.documentElement.lang === "ja" ? "ja" : "en");
-    map.pm.setGlobalOptions({pathOptions: style, snappable: true});
+    map.pm.setGlobalOptions({pathOptions: style, snappable: true, continueDrawing: false});
     map.pm.addControls({
       position: "topleft", drawMarker: false, drawCircle: false, drawText: false, cutPolygon: false,
       rotateMode: false, drawCircleMarker: !polygonsOnly, drawPolyline: !polygonsOnly,
