@@ -35,7 +35,7 @@ from fm.errors import Conflict, NotFound
 from fm.io.columns import ASSETS, INSPECTIONS, PARCELS, PLANS, WORK_ORDERS, Column, Kind, header
 from fm.io.files import Table
 from fm.io.problems import Problem, Rejected
-from fm.io.validate import References, validate
+from fm.io.validate import CODE_SEPARATORS, References, validate
 from fm.model import AuditEntry, metadata
 
 
@@ -110,11 +110,18 @@ CHOICES = {
     "drone": N_("Drone"), "cctv": N_("CCTV"), "other": N_("Other"),
     "preventive": N_("Preventive"), "reactive": N_("Reactive"), "renewal": N_("Renewal"),
     "sudden_failure": N_("Sudden failure"), "inspection_finding": N_("Inspection finding"),
-    "planned": N_("Planned"), "disaster": N_("Disaster"), "complaint": N_("Complaint"),
-    "in_progress": N_("In progress"), "completed": N_("Completed"), "cancelled": N_("Cancelled"),
+    "planned": N_("Planned work"), "disaster": N_("Disaster"), "complaint": N_("Complaint"),
+    "in_progress": N_("In progress"), "completed": N_("Done"), "cancelled": N_("Cancelled"),
     "in_use": N_("In use"), "underused": N_("Underused"), "unused": N_("Unused"),
 }
 """Labels of the allowed values of every choice (status, method, kind, cause, utilisation)."""
+COLUMN_CHOICES = {("status", "planned"): N_("Scheduled")}
+"""Labels of values that mean another thing in one column (a work order's status ``planned``)."""
+
+
+def choice(column: str, value: str) -> str:
+    """The label (English msgid) of ``value`` in ``column``."""
+    return COLUMN_CHOICES.get((column, value)) or CHOICES.get(value, value)
 SOUNDNESS = {"1": "Ⅰ", "2": "Ⅱ", "3": "Ⅲ", "4": "Ⅳ"}
 DEFAULTS = {"assets": {"status": "in_service"}, "work_orders": {"status": "planned", "kind": "preventive"}}
 LONG_TEXT = ("notes", "findings", "description")
@@ -335,7 +342,7 @@ def _references(session: Session, form: Form, values: Mapping[str, str]) -> Refe
     named = set()
     for column in form.kind.columns:
         if column.refers == "asset":
-            named |= set(re.split(r"[\s,、;；]+", str(values.get(column.name) or "")))
+            named |= set(re.split(CODE_SEPARATORS, str(values.get(column.name) or "")))
     assets = metadata.tables["assets"]
     found = session.execute(sa.select(assets.c.code).where(assets.c.code.in_(sorted(named - {""}))))
     return References(
@@ -471,7 +478,7 @@ NO_VERSION = N_("the form has no version: open the record again")
 def _extra_values(form_name: str, values: Mapping[str, str], extras: dict[str, Any]) -> dict[str, Any]:
     """The extras as the audit trail and the edit form show them (a plan's codes one a line, each once)."""
     if form_name == "plans":
-        codes = re.split(r"[\s,、;；]+", str(values.get("asset_codes") or ""))
+        codes = re.split(CODE_SEPARATORS, str(values.get("asset_codes") or ""))
         return {"asset_codes": "\n".join(sorted(dict.fromkeys(c for c in codes if c))) or None}
     if form_name == "parcels":
         use = extras["use"]

@@ -173,7 +173,7 @@ def _options(active: Any, form: forms.Form, lang: str) -> dict[str, list[tuple[s
     found: dict[str, list[tuple[str, str]]] = {}
     for column in form.kind.columns:
         if column.allowed:
-            found[column.name] = [(v, _(forms.CHOICES[v])) for v in column.allowed]
+            found[column.name] = [(v, _(forms.choice(column.name, v))) for v in column.allowed]
         elif column.refers in ("category", "district"):
             found[column.name] = records.choices(active, column.refers, lang)
         elif column.type == "soundness":

@@ -174,6 +174,28 @@ def test_the_plan_form_finds_assets_and_adds_their_codes(accounts, served):
     visit.clean()
 
 
+@pytest.mark.parametrize("lang", ["ja", "en"])
+def test_two_tabs_saving_the_same_work_order_the_second_sees_the_conflict(accounts, served, lang):
+    base, url = served
+    first, second = Visit(accounts, base, "engineer"), Visit(accounts, base, "engineer")
+    for visit in (first, second):
+        visit.page.goto(f"{base}/work-orders/W-001/edit?lang={lang}")
+    first.page.fill("#description", f"一回目の保存 {lang}")
+    with first.page.expect_navigation():
+        first.page.click(".actions button[type=submit]")
+    second.page.fill("#description", f"二回目の保存 {lang}")
+    second.page.click(".actions button[type=submit]")
+    second.page.wait_for_selector("#form-errors.conflict")
+    assert second.page.input_value("#description") == f"二回目の保存 {lang}"
+    assert f"一回目の保存 {lang}" in second.page.locator("[data-field=description] .stored-now").inner_text()
+    second.page.screenshot(path=str(chromium.ARTIFACTS / f"forms-conflict-{lang}.png"), full_page=True)
+    assert stored(url, "SELECT description FROM work_orders WHERE code = 'W-001'") == f"一回目の保存 {lang}"
+    assert second.errors == ["Failed to load resource: the server responded with a status of 409 (CONFLICT)"]
+    second.errors.clear()  # the refused save is answered 409, which Chromium logs
+    first.clean()
+    second.clean()
+
+
 SCREENS = {
     "asset-new": ("facility_manager", "/assets/new"), "asset-edit": ("facility_manager", "/assets/P-001/edit"),
     "parcel-edit": ("facility_manager", "/parcels/LP-001/edit"), "plan-new": ("facility_manager", "/plans/new"),
