@@ -85,7 +85,7 @@ def bench(url: str, label: str, folder: Path | None, naive_sample: int) -> None:
     config = load_config()
     started = time.perf_counter()
     with database.session() as session:
-        summary = service.compute_risk(session, config=config, as_of=AS_OF)
+        summary = service.compute_risk(session, config=config, as_of=AS_OF, actor="bench")
     vectorised = time.perf_counter() - started
     print(f"{label}: {summary['assets']:,} assets scored and written in {vectorised:.2f} s", flush=True)
     with database.session() as session:

@@ -22,6 +22,8 @@ from sqlalchemy.orm import Session
 from fm.io import bulk
 from fm.model import AuditEntry
 
+LOCAL_TIME = "Asia/Tokyo"
+"""Entries are stored in UTC and shown in Japan time."""
 WKT_LIMIT = 500
 """Geometry longer than this in WKT is recorded as its type and vertex count."""
 
@@ -90,20 +92,40 @@ def record_many(session: Session, entries: pd.DataFrame, *, actor: str, source: 
     bulk.insert(session, AuditEntry.__table__, frame)
 
 
-def history(session: Session, *, table: str | None = None, record_id: int | None = None,
-            actor: str | None = None, limit: int = 100, offset: int = 0) -> tuple[pd.DataFrame, int]:
-    """Entries, newest first, optionally of one table, one record or one actor; and how many there are."""
-    query = sa.select(AuditEntry.id, AuditEntry.at, AuditEntry.actor, AuditEntry.source, AuditEntry.action,
-                      AuditEntry.table_name, AuditEntry.record_id, AuditEntry.record_code, AuditEntry.changes)
-    conditions = []
-    if table is not None:
-        conditions.append(AuditEntry.table_name == table)
-    if record_id is not None:
-        conditions.append(AuditEntry.record_id == record_id)
-    if actor is not None:
-        conditions.append(AuditEntry.actor == actor)
+FILTERS = ("table_name", "record_id", "actor", "source", "action")
+COLUMNS = ("id", "at", "actor", "source", "action", "table_name", "record_id", "record_code", "changes")
+
+
+def history(session: Session, *, limit: int | None = 100, offset: int = 0,
+            **filters: Any) -> tuple[pd.DataFrame, int]:
+    """Entries, newest first, where each of ``filters`` (table_name, record_id, actor, source, action)
+    equals its value; and how many there are in all."""
+    unknown = set(filters) - set(FILTERS)
+    if unknown:
+        raise TypeError(f"unknown filter {', '.join(sorted(unknown))}; known: {', '.join(FILTERS)}")
+    conditions = [getattr(AuditEntry, name) == value for name, value in filters.items() if value is not None]
     total = session.scalar(sa.select(sa.func.count()).select_from(AuditEntry).where(*conditions))
-    rows = session.execute(query.where(*conditions).order_by(AuditEntry.id.desc()).limit(limit).offset(offset))
-    frame = pd.DataFrame(rows.all(), columns=["id", "at", "actor", "source", "action", "table_name", "record_id",
-                                              "record_code", "changes"])
+    query = (sa.select(*(getattr(AuditEntry, c) for c in COLUMNS)).where(*conditions)
+             .order_by(AuditEntry.id.desc()).offset(offset))
+    rows = session.execute(query.limit(limit) if limit is not None else query).all()
+    frame = pd.DataFrame(rows, columns=list(COLUMNS))
+    frame["at"] = pd.to_datetime(frame["at"], utc=True).dt.tz_convert(LOCAL_TIME)  # SQLite gives naive UTC
     return frame, int(total or 0)
+
+
+def tables(session: Session) -> list[str]:
+    """The tables the trail has entries for."""
+    return list(session.scalars(sa.select(AuditEntry.table_name).distinct().order_by(AuditEntry.table_name)))
+
+
+def flatten(entries: pd.DataFrame) -> pd.DataFrame:
+    """One row per changed field (a download a spreadsheet can filter); entries without fields keep one row."""
+    rows = []
+    for entry in entries.itertuples(index=False):
+        base = {"at": entry.at.tz_localize(None), "actor": entry.actor, "source": entry.source, "action": entry.action,
+                "table": entry.table_name, "record_id": entry.record_id, "record": entry.record_code}
+        fields = entry.changes or {"": [None, None]}
+        for field, (old, new) in fields.items():
+            rows.append({**base, "field": field, "old": old, "new": new})
+    return pd.DataFrame(rows, columns=["at", "actor", "source", "action", "table", "record_id", "record", "field",
+                                       "old", "new"])

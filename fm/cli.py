@@ -478,7 +478,7 @@ def score(ctx: click.Context, as_of, config_path: Path | None, top: int | None, 
             return
         day = as_of.date() if as_of else date.today()
         started = time.perf_counter()
-        summary = service.compute_risk(session, config=config, as_of=day)
+        summary = service.compute_risk(session, config=config, as_of=day, actor=cli_actor())
     if fmt == "json":
         click.echo(to_json(summary))
     else:
@@ -617,7 +617,8 @@ def plan(ctx: click.Context, budget: str, start: int | None, years: int, method:
     with _database(ctx).session() as session:
         result = service.maintenance_plan(session, start=first, budgets=budgets, method=method,
                                           settings=load_interventions(interventions), config=_config(config_path))
-        created = service.create_planned_work_orders(session, result) if create_work_orders else None
+        created = (service.create_planned_work_orders(session, result, actor=cli_actor()) if create_work_orders
+                   else None)
     rows = pd.DataFrame(result["plan"])
     if fmt == "json":
         click.echo(to_json(result))

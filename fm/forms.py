@@ -110,7 +110,7 @@ CHOICES = {
     "drone": N_("Drone"), "cctv": N_("CCTV"), "other": N_("Other"),
     "preventive": N_("Preventive"), "reactive": N_("Reactive"), "renewal": N_("Renewal"),
     "sudden_failure": N_("Sudden failure"), "inspection_finding": N_("Inspection finding"),
-    "planned": N_("Planned work"), "disaster": N_("Disaster"), "complaint": N_("Complaint"),
+    "planned": N_("Planned maintenance"), "disaster": N_("Disaster"), "complaint": N_("Complaint"),
     "in_progress": N_("In progress"), "completed": N_("Done"), "cancelled": N_("Cancelled"),
     "in_use": N_("In use"), "underused": N_("Underused"), "unused": N_("Unused"),
 }

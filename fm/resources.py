@@ -16,4 +16,4 @@ def resource_path(name: str) -> Path:
     for candidate in (_PACKAGE / "_resources" / name, _PACKAGE.parent / name):
         if candidate.is_dir():
             return candidate
-    raise FileNotFound(f"fm is installed without its {name}/ folder")
+    raise FileNotFoundError(f"fm is installed without its {name}/ folder")

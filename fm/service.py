@@ -158,8 +158,8 @@ def _risk_inputs(session: Session, *, as_of: date | None = None) -> dict[str, An
             "districts": store.read_table(session, "districts"), "network": store.read_table(session, "network_lines")}
 
 
-def compute_risk(session: Session, *, config: RiskConfig, as_of: date) -> dict[str, Any]:
-    """Score every asset held, store the run (with its configuration and models), return a summary."""
+def compute_risk(session: Session, *, config: RiskConfig, as_of: date, actor: str) -> dict[str, Any]:
+    """Score every asset held, store the run (with its configuration and models; audited), return a summary."""
     inputs = _risk_inputs(session, as_of=as_of)
     states = deterioration.inspection_states(inputs["inspections"], inputs["assets"], inputs["categories"])
     models = deterioration.fit(states, inputs["repairs"], inputs["categories"], min_pairs=config.min_pairs)
@@ -167,6 +167,8 @@ def compute_risk(session: Session, *, config: RiskConfig, as_of: date) -> dict[s
                         inputs["network"], config=config, as_of=as_of, repairs=inputs["repairs"])
     run_id = risk_store.write_run(session, scores, computed_on=as_of, config=config.as_dict(),
                                   model=_models_json(models))
+    audit.record(session, actor=actor, source="cli", action="run", table="risk_runs", record_id=run_id,
+                 code=as_of.isoformat(), changes={"assets": [None, len(scores)]})
     return {"run_id": run_id, "computed_on": as_of, "assets": len(scores),
             "by_class": {c: int((scores["risk_class"] == c).sum()) for c in RISK_CLASSES}}
 
@@ -314,8 +316,8 @@ def maintenance_plan(session: Session, *, start: int, budgets: list[int], method
     }
 
 
-def create_planned_work_orders(session: Session, plan: dict[str, Any]) -> int:
-    """Write the plan's first-year interventions as planned work orders; return how many were new."""
+def create_planned_work_orders(session: Session, plan: dict[str, Any], *, actor: str) -> int:
+    """Write the plan's first-year interventions as planned work orders (audited); return how many were new."""
     first = [row for row in plan["plan"] if row["fiscal_year"] == plan["start"]]
     ids = dict(session.execute(sa.select(Asset.code, Asset.id).where(
         Asset.code.in_([row["code"] for row in first]))).all())
@@ -327,6 +329,11 @@ def create_planned_work_orders(session: Session, plan: dict[str, Any]) -> int:
                      planned_on=fiscal_year_start(row["fiscal_year"]), planned_cost=row["cost"], status="planned")
            for code, row in zip(codes, first) if code not in existing]
     session.add_all(new)
+    session.flush()
+    fields = ("asset_id", "kind", "cause", "description", "planned_on", "planned_cost", "status")
+    for order in new:
+        audit.record(session, actor=actor, source="cli", action="create", table="work_orders", record_id=order.id,
+                     code=order.code, changes=audit.diff({}, {f: getattr(order, f) for f in fields}))
     return len(new)
 
 

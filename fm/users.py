@@ -80,7 +80,8 @@ def create(session: Session, username: str, *, role: str, password: str, display
     session.add(user)
     session.flush()
     audit.record(session, actor=actor, source=source, action="create", table="users", record_id=user.id,
-                 code=username, changes={"role": [None, role], "display_name": [None, display_name]})
+                 code=username, changes=audit.diff({}, {"role": role, "display_name": display_name,
+                                                       "language": language}))
     return user
 
 
@@ -88,8 +89,9 @@ def listing(session: Session) -> pd.DataFrame:
     """Every account (no password hashes), by username."""
     rows = session.execute(sa.select(User.username, User.display_name, User.role, User.language, User.active,
                                      User.created_at, User.last_sign_in_at).order_by(User.username))
-    return pd.DataFrame(rows.all(), columns=["username", "display_name", "role", "language", "active",
-                                             "created_at", "last_sign_in_at"])
+    frame = pd.DataFrame(rows.all(), columns=["username", "display_name", "role", "language", "active",
+                                              "created_at", "last_sign_in_at"])
+    return frame.astype(object).where(frame.notna(), None)
 
 
 def set_role(session: Session, username: str, role: str, *, actor: str, source: str) -> None:
@@ -138,3 +140,12 @@ def signed_in_before_password_change(user: User, signed_in_at: datetime) -> bool
     if changed.tzinfo is None:  # SQLite gives naive UTC
         changed = changed.replace(tzinfo=signed_in_at.tzinfo)
     return signed_in_at < changed
+
+
+def set_active(session: Session, username: str, active: bool, *, actor: str, source: str) -> None:
+    """Let ``username`` sign in again, or stop it (its sessions end at their next request)."""
+    user = find(session, username)
+    if user.active != active:
+        audit.record(session, actor=actor, source=source, action="update", table="users", record_id=user.id,
+                     code=username, changes={"active": [user.active, active]})
+        user.active = active

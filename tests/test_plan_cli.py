@@ -9,6 +9,7 @@ import pytest
 import sqlalchemy as sa
 
 from clirun import run
+from fm import audit
 from fm.db import Database
 
 
@@ -40,6 +41,11 @@ def test_plan_within_budget_and_work_orders_once(demo_url, tmp_path):
     assert planned_orders(demo_url) == first_year
     assert run(demo_url, *args, "--create-work-orders").exit_code == 0
     assert planned_orders(demo_url) == first_year  # idempotent
+    database = Database(demo_url)
+    with database.session() as session:
+        trail, total = audit.history(session, table_name="work_orders", action="create")
+    database.dispose()
+    assert total == first_year and set(trail["source"]) == {"cli"} and trail["actor"].str.startswith("cli:").all()
     workbook = tmp_path / "plan.xlsx"
     assert run(demo_url, *args, "--method", "greedy", "--format", "xlsx", "--output", str(workbook)).exit_code == 0
     assert openpyxl.load_workbook(workbook).sheetnames == ["years", "plan", "backlog"]

@@ -19,6 +19,7 @@ import pandas as pd
 from fm.io.columns import Column, Headers, Kind, guess_kind, resolve_headers
 from fm.io.coordinates import geometries
 from fm.io.files import Table, cells, parse
+from fm.errors import ValidationError
 from fm.io.problems import Problem, Rejected
 
 BOOLEANS = {"true": True, "t": True, "yes": True, "y": True, "1": True, "1.0": True, "はい": True, "○": True,
@@ -283,3 +284,20 @@ def _duplicates(kind: Kind, out: pd.DataFrame, rows: pd.Series, names: dict[str,
 def _in_file_order(problems: list[Problem], rows: pd.Series) -> list[Problem]:
     order = {label: n for n, label in enumerate(rows)}
     return sorted(problems, key=lambda p: order.get(p.row, -1))
+
+
+def yen(text: str, *, field: str) -> int:
+    """One amount of yen as typed in a form (``1,200,000``, ``¥1200000``, ``1200000円``), by the importer's
+    rules for a yen column; ValidationError naming ``field`` otherwise.
+
+    >>> yen("¥1,200,000", field="planned_amount")
+    1200000
+    """
+    value = _number(pd.Series([str(text).strip() or None], dtype="string")).iloc[0]
+    if pd.isna(value):
+        raise ValidationError(f"{field}: not a number (whole yen)")
+    if value % 1 != 0:
+        raise ValidationError(f"{field}: must be a whole number of yen")
+    if value < 0:
+        raise ValidationError(f"{field}: must not be negative")
+    return int(value)

@@ -27,7 +27,7 @@ def create_app(config: Config | None = None) -> Flask:
 
     from flask_wtf import CSRFProtect
 
-    from fm.web import api, auth, dashboard, errors, i18n, maps, security, views
+    from fm.web import admin, api, auth, dashboard, errors, finance, i18n, maps, security, views
 
     CSRFProtect(app)
     i18n.init_app(app)
@@ -35,6 +35,8 @@ def create_app(config: Config | None = None) -> Flask:
     auth.init_app(app)
     security.init_app(app)
     app.register_blueprint(views.blueprint)
+    app.register_blueprint(admin.blueprint)
+    app.register_blueprint(finance.blueprint)
     app.register_blueprint(api.blueprint, url_prefix="/api")
     app.register_blueprint(dashboard.pages)
     app.register_blueprint(dashboard.api, url_prefix="/api")

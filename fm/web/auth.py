@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -147,8 +147,7 @@ def sign_in() -> Any:
             login_user(account)
             return redirect(_safe_next(request.form.get("next")))
         error = _("Wrong username or password.")
-    return render_template("sign_in.html", error=error, next=request.values.get("next", "")), \
-        (401 if error else 200)
+    return render_template("sign_in.html", error=error, next=request.values.get("next", ""))
 
 
 @blueprint.post("/sign-out")

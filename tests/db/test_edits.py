@@ -26,7 +26,7 @@ def test_insert_update_delete_leave_old_and_new_values(database):
         assert edits.update(session, "inspections", inspection, 2, {"soundness": 3}, actor="eng2") == 2  # no change
         edits.delete(session, "inspections", inspection, 2, actor="eng3")
     with database.session() as session:
-        trail, total = audit.history(session, table="inspections", record_id=inspection)
+        trail, total = audit.history(session, table_name="inspections", record_id=inspection)
     assert total == 3
     assert list(trail["action"]) == ["delete", "update", "create"]
     assert list(trail["actor"]) == ["eng3", "eng2", "eng"]
@@ -57,7 +57,7 @@ def test_geometry_and_money_are_recorded_as_text_and_integers(database):
         ids = add_sample(session)
         edits.update(session, "assets", ids["B-001"], 1, {"geom": Point(139.5, 35.3), "acquisition_cost": 50_000_000},
                      actor="fm-manager")
-        trail, _ = audit.history(session, record_id=ids["B-001"], table="assets")
+        trail, _ = audit.history(session, record_id=ids["B-001"], table_name="assets")
     assert trail.iloc[0]["changes"]["geom"][1] == "POINT (139.5 35.3)"
     assert trail.iloc[0]["changes"]["acquisition_cost"] == [48_000_000, 50_000_000]
 
@@ -82,7 +82,7 @@ def test_an_import_moves_versions_on_so_an_open_form_is_refused(database, tmp_pa
     assert (result["added"], result["updated"]) == (1, 1)
     with database.session() as session:
         assert session.get(Asset, ids["B-001"]).version == 2
-        trail, total = audit.history(session, table="assets")
+        trail, total = audit.history(session, table_name="assets")
     assert total == 2
     by_code = {row.record_code: row for row in trail.itertuples()}
     assert by_code["B-001"].changes == {"name": ["滑川橋", "滑川橋（改）"]}

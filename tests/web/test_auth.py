@@ -41,7 +41,7 @@ def test_wrong_password_and_unknown_user_say_the_same(app):
     client = _fresh(app)
     for username, password in (("alice", "wrong password"), ("nobody", PASSWORD)):
         response = client.post("/sign-in", data={"username": username, "password": password})
-        assert response.status_code == 401 and "ユーザー名またはパスワードが違います" in response.get_data(as_text=True)
+        assert response.status_code == 200 and "ユーザー名またはパスワードが違います" in response.get_data(as_text=True)
     assert client.get("/api/stats").status_code == 401
 
 
@@ -55,7 +55,7 @@ def test_sign_in_is_rate_limited(app):
     client = _fresh(app)
     codes = [client.post("/sign-in", data={"username": f"guess{n}", "password": "x" * 12}).status_code
              for n in range(11)]
-    assert codes == [401] * 10 + [429]
+    assert codes == [200] * 10 + [429]
     assert "Too many" in client.post("/sign-in?lang=en", data={"username": "x", "password": "y"}).get_data(
         as_text=True)
 
