@@ -76,11 +76,11 @@ def new_inspection(code: str) -> Any:
     return _form("inspections", given={"asset_code": code}, cancel=page_url("assets.page", code=code))
 
 
-@blueprint.route("/inspections/<int:record_id>/edit", methods=["GET", "POST"])
+@blueprint.route("/inspections/<int:inspection_id>/edit", methods=["GET", "POST"])
 @writes("inspections")
-def edit_inspection(record_id: int) -> Any:
-    """Edit the inspection ``record_id``."""
-    return _form("inspections", record_id=record_id)
+def edit_inspection(inspection_id: int) -> Any:
+    """Edit the inspection ``inspection_id``."""
+    return _form("inspections", record_id=inspection_id)
 
 
 @blueprint.route("/assets/<path:code>/work-orders/new", methods=["GET", "POST"])
