@@ -458,8 +458,8 @@ def submit(session: Session, form_name: str, values: Mapping[str, str], *, actor
             new_version = edits.update(session, form.table, before.id, opened, record, actor=actor, source=SOURCE)
             if new_version == opened and extra_changes:
                 new_version = _bump(session, form, before.id, opened)
-    except Conflict as conflict:
-        return Invalid({FORM: [str(conflict)]}, conflict=True)
+    except Conflict:
+        return Invalid({FORM: [_conflict(session, form, before.id)]}, conflict=True)
     if extra_changes:
         _note(session, form, record_id, extra_changes, actor=actor, code=record.get("code"))
     if "use" in extras:
@@ -473,6 +473,16 @@ def submit(session: Session, form_name: str, values: Mapping[str, str], *, actor
 EXTRAS = {"parcels": ("current_use", "utilisation", "use_since"), "plans": ("asset_codes",)}
 """Fields a form saves beside its record's row (a parcel's use, a plan's assets), audited with the record."""
 NO_VERSION = N_("the form has no version: open the record again")
+
+
+def _conflict(session: Session, form: Form, record_id: int) -> str:
+    """Who saved the record last, and when (Japan time, as the audit trail shows it)."""
+    last, _total = audit.history(session, limit=1, table_name=form.table, record_id=record_id)
+    if not len(last):
+        return "changed by someone else since you opened it: your changes were not saved, theirs were kept."
+    at = last.iloc[0]["at"]
+    return (f"changed by {last.iloc[0]['actor']} at {at:%Y-%m-%d %H:%M} (JST) since you opened it: your changes "
+            "were not saved, the other person's were kept.")
 
 
 def _extra_values(form_name: str, values: Mapping[str, str], extras: dict[str, Any]) -> dict[str, Any]:
@@ -591,10 +601,10 @@ MESSAGES: tuple[tuple[re.Pattern[str], str], ...] = tuple((re.compile(f"^{patter
     (r"a reactive work order needs its (?P<field>\w+) \(e\.g\. sudden_failure\)",
      N_("a reactive work order needs its %(field)s (e.g. sudden failure)")),
     (r"is before the start date", N_("is before the start date")),
-    (r"this record was changed by (?P<actor>.+) at (?P<at>[\d-]+ [\d:]+) after you opened it; .*",
-     N_("changed by %(actor)s at %(at)s (UTC) since you opened it: your changes were not saved, the other "
+    (r"changed by (?P<actor>.+) at (?P<at>[\d-]+ [\d:]+) \(JST\) since you opened it: .*",
+     N_("changed by %(actor)s at %(at)s (JST) since you opened it: your changes were not saved, the other "
         "person's were kept.")),
-    (r"this record was changed after you opened it; .*",
+    (r"(?:changed by someone else since you opened it|this record was changed after you opened it)[:;] .*",
      N_("changed by someone else since you opened it: your changes were not saved, theirs were kept.")),
     (r"is before (?P<field>\w+)", N_("is before %(field)s")),
     (r"empty geometry", N_("empty geometry")),

@@ -61,7 +61,7 @@ def one(url: str, sql: str, **params) -> dict:
 def history(url: str, table: str, record_id: int) -> pd.DataFrame:
     database = Database(url)
     with database.session() as session:
-        found, _total = audit.history(session, table=table, record_id=record_id)
+        found, _total = audit.history(session, table_name=table, record_id=record_id)
     database.dispose()
     return found
 
