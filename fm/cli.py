@@ -220,7 +220,7 @@ def import_(ctx: click.Context, kind: str, file: Path, layer: str | None, sheet:
 
 
 @cli.command("export")
-@click.argument("kind", type=click.Choice(list(KINDS)))
+@click.argument("kind", type=click.Choice([k for k, v in KINDS.items() if v.exportable]))
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--lang", type=click.Choice(["ja", "en"]), default="ja", show_default=True, help="Header language.")
 @click.option("--crs", type=int, metavar="EPSG", help="CRS of the geometry (default 4326; 6677 for survey work).")

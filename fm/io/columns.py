@@ -41,7 +41,8 @@ class Column:
     past: bool = False
     """A date of something done: not in the future."""
     refers: str | None = None
-    """``category``, ``district`` or ``asset``: the value is the code of one in the database."""
+    """``category``, ``district`` or ``asset``: the value is the code of one in the database (type ``codes``:
+    each of the codes listed)."""
     length: int | None = None
     """Longest text the database column holds."""
 
@@ -62,6 +63,7 @@ class Kind:
     """``GEOMETRY`` (any type), ``MULTIPOLYGON`` (polygons) or None (no geometry)."""
     geometry_required: bool = False
     importable: bool = True
+    exportable: bool = True
 
     def column(self, name: str) -> Column:
         return next(c for c in self.columns if c.name == name)
@@ -146,7 +148,29 @@ DISTRICTS = Kind("districts", "地域", ("code",), (
     Column("population_on", "人口の基準日", "date"),
 ), geometry="MULTIPOLYGON", geometry_required=True, importable=False)
 
-KINDS = {kind.name: kind for kind in (ASSETS, PARCELS, INSPECTIONS, WORK_ORDERS, DISTRICTS)}
+PLANS = Kind("plans", "個別施設計画", ("code",), (
+    Column("code", "計画番号", required=True, length=40),
+    Column("title", "計画名", required=True, length=200),
+    Column("adopted_on", "策定日", "date", past=True),
+    Column("period_start_fy", "計画開始年度", "integer", low=1900, high=2200),
+    Column("period_end_fy", "計画終了年度", "integer", low=1900, high=2200),
+    Column("under_infrastructure_plan", "社会基盤施設マネジメント計画の対象", "boolean"),
+    Column("asset_codes", "対象資産", "codes", refers="asset"),
+), importable=False, exportable=False)
+"""Individual plans (個別施設計画), checked for the web form; not (yet) imported or exported."""
+
+KINDS = {kind.name: kind for kind in (ASSETS, PARCELS, INSPECTIONS, WORK_ORDERS, DISTRICTS, PLANS)}
+
+_POINT, _LINE, _POLYGON = ("Point", "MultiPoint"), ("LineString", "MultiLineString"), ("Polygon", "MultiPolygon")
+_FACILITIES = ("school", "community_centre", "library", "hall", "office", "sports", "welfare", "childcare",
+               "housing", "fire_station", "plant", "other_building")
+GEOMETRY_TYPES: dict[str, tuple[str, ...]] = {
+    **{category: _POINT + _POLYGON for category in (*_FACILITIES, "park", "retention_pond")},
+    **{category: _LINE for category in ("road", "river", "sewer_pipe")},
+    **{category: _POINT + _LINE for category in ("bridge", "tunnel")},
+}
+"""The geometry types an asset of each category may have (buildings, parks and ponds: a point or an outline;
+roads, rivers and pipes: a line; bridges and tunnels: a point or a line). Categories not named: any type."""
 
 # Coordinate columns of CSV and Excel files; spatial formats carry their own geometry.
 COORDINATES = (Column("lon", "経度", "number"), Column("lat", "緯度", "number"),

@@ -19,7 +19,7 @@ from pyproj.exceptions import CRSError
 
 from fm.errors import FmError
 from fm.geo import STORAGE_CRS
-from fm.io.columns import Headers, Kind
+from fm.io.columns import GEOMETRY_TYPES, Headers, Kind
 from fm.io.files import Table, cells, parse
 from fm.io.problems import Problem
 
@@ -39,8 +39,12 @@ def parse_crs(epsg: int | str) -> CRS:
 
 
 def geometries(kind: Kind, frame: pd.DataFrame, table: Table, headers: Headers, names: dict[str, str], *,
-               crs: int | None, problems: list[Problem]) -> gpd.GeoSeries | None:
-    """Every row's geometry in EPSG:4326 (None for a row without one), or None when the file has none."""
+               crs: int | None, problems: list[Problem],
+               categories: pd.Series | None = None) -> gpd.GeoSeries | None:
+    """Every row's geometry in EPSG:4326 (None for a row without one), or None when the file has none.
+
+    With ``categories`` (each row's checked category), a geometry must be of a type
+    :data:`~fm.io.columns.GEOMETRY_TYPES` allows for its category."""
     option = parse_crs(crs) if crs is not None else None
     if table.geometry is not None:
         label = "geometry"
@@ -86,7 +90,7 @@ def geometries(kind: Kind, frame: pd.DataFrame, table: Table, headers: Headers, 
     if not source.equals(CRS.from_epsg(4326)):
         result = result.to_crs(STORAGE_CRS)
     result = result.set_crs(STORAGE_CRS, allow_override=True)
-    _check(kind, result, unparsed, table.rows, label, source, problems)
+    _check(kind, result, unparsed, table.rows, label, source, problems, categories)
     if kind.geometry == "MULTIPOLYGON":
         polygons = result.geom_type == "Polygon"
         result[polygons] = [shapely.MultiPolygon([g]) for g in result[polygons]]
@@ -130,8 +134,21 @@ def _name(crs: CRS) -> str:
     return f"EPSG:{epsg}" if epsg else crs.name
 
 
+NAMES = {-1: "", 0: "Point", 1: "LineString", 2: "LinearRing", 3: "Polygon", 4: "MultiPoint",
+         5: "MultiLineString", 6: "MultiPolygon", 7: "GeometryCollection"}
+"""Geometry type names by shapely's type id."""
+_SHAPE = {"Point": "a point", "MultiPoint": "a point", "LineString": "a line", "MultiLineString": "a line",
+          "LinearRing": "a line", "Polygon": "a polygon", "MultiPolygon": "a polygon",
+          "GeometryCollection": "a geometry collection", "": ""}
+
+
+def _shapes(types: tuple[str, ...]) -> str:
+    """``a point or a polygon``: the shapes of ``types`` in words."""
+    return " or ".join(dict.fromkeys(_SHAPE[t] for t in types))
+
+
 def _check(kind: Kind, result: gpd.GeoSeries, unparsed: pd.Series, rows: pd.Series, label: str, source: CRS,
-           problems: list[Problem]) -> None:
+           problems: list[Problem], categories: pd.Series | None) -> None:
     values = result.to_numpy(dtype=object)
     missing = shapely.is_missing(values) & ~unparsed.to_numpy()
     empty = ~missing & shapely.is_empty(values)
@@ -163,6 +180,12 @@ def _check(kind: Kind, result: gpd.GeoSeries, unparsed: pd.Series, rows: pd.Seri
            lambda i: f"invalid geometry: {shapely.is_valid_reason(values[i])}")
     if kind.geometry == "MULTIPOLYGON":
         report(present & ~polygonal, "must be a polygon or multipolygon")
+    if categories is not None:
+        types = shapely.get_type_id(values)
+        allowed = categories.map(lambda c: GEOMETRY_TYPES.get(c, ())).to_numpy(dtype=object)
+        wrong = present & np.array([bool(a) and NAMES[t] not in a for t, a in zip(types, allowed)], dtype=bool)
+        report(wrong, lambda i: f"a {categories.iloc[i]} must be {_shapes(allowed[i])}, not "
+                                f"{_SHAPE[NAMES[types[i]]]}")
     where = source.to_epsg(min_confidence=70)
     report(present & finite & ~inside & swapped,
            "outside Japan: longitude and latitude look swapped (lon is 122–154, lat 20–46)")

@@ -30,8 +30,8 @@ def export_file(session: Session, kind_name: str, path: Path, *, lang: str = "ja
                 categories: tuple[str, ...] = (), districts: tuple[str, ...] = ()) -> dict[str, Any]:
     """Write the records of ``kind_name`` (only those of ``categories`` and ``districts``, if given) to ``path``."""
     kind = KINDS.get(kind_name)
-    if kind is None:
-        raise FmError(f"fm exports {', '.join(KINDS)}, not {kind_name}")
+    if kind is None or not kind.exportable:
+        raise FmError(f"fm exports {', '.join(k for k, v in KINDS.items() if v.exportable)}, not {kind_name}")
     fmt = files.file_format(path)
     target = parse_crs(crs) if crs is not None else CRS.from_user_input(STORAGE_CRS)
     if categories and kind.name in ("parcels", "districts"):

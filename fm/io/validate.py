@@ -65,7 +65,8 @@ def validate(kind: Kind, table: Table, *, references: References, crs: int | Non
     _duplicates(kind, out, table.rows, names, problems)
     found = None
     if kind.geometry:
-        found = geometries(kind, frame, table, headers, names, crs=crs, problems=problems)
+        found = geometries(kind, frame, table, headers, names, crs=crs, problems=problems,
+                           categories=out.get("category"))
     if problems:
         raise Rejected(source, _in_file_order(problems, table.rows))
     return Checked(out, found)
@@ -125,11 +126,13 @@ def _column(column: Column, values: pd.Series, rows: pd.Series, header: str, ref
         mapped = parse(text, lambda t: t.str.casefold().map(table))
         if column.type == "boolean":
             report(text.notna() & mapped.isna(), "not a yes/no value (true/false, 1/0, yes/no, はい/いいえ, ○/×)")
-            return mapped.fillna(False).astype(bool)
+            return mapped.astype("boolean").fillna(False).astype(bool)
         report(text.notna() & mapped.isna(), "not a soundness class: Ⅰ–Ⅳ (I–IV or 1–4)")
         return mapped.astype("Int64")
     if column.type == "date":
         return _date(column, text, today, report)
+    if column.type == "codes":
+        return _codes(text, values, rows, header, references, problems)
     if text is None:
         return _bounded(column, values.astype("Float64"), report, today)
     numbers = parse(text, _number).astype("Float64")
@@ -140,6 +143,23 @@ def _column(column: Column, values: pd.Series, rows: pd.Series, header: str, ref
 def _number(text: pd.Series) -> pd.Series:
     plain = text.str.replace(",", "", regex=False).str.replace("¥", "", regex=False).str.removesuffix("円")
     return pd.to_numeric(plain, errors="coerce").astype("Float64")
+
+
+CODE_SEPARATORS = r"[\s,、;；]+"
+"""Codes in a list are separated by new lines, spaces, commas (, or 、) or semicolons."""
+
+
+def _codes(text: pd.Series, values: pd.Series, rows: pd.Series, header: str, references: References,
+           problems: list[Problem]) -> pd.Series:
+    """A list of asset codes per cell, each one checked: a tuple of codes in the order given, each once."""
+    lists = text.fillna("").str.split(CODE_SEPARATORS, regex=True).map(
+        lambda codes: tuple(dict.fromkeys(c for c in codes if c)))
+    for index, codes in lists.items():
+        unknown = [c for c in codes if c not in references.assets]
+        if unknown:
+            problems.append(Problem(rows.loc[index], header, str(values.loc[index]).strip(),
+                                    f"no asset with these codes in the database: {', '.join(unknown)}"))
+    return lists
 
 
 def _reference(column: Column, values: pd.Series, report, references: References) -> None:
@@ -237,6 +257,9 @@ def _rules(kind: Kind, out: pd.DataFrame, rows: pd.Series, names: dict[str, str]
              f"a reactive work order needs its {names.get('cause', 'cause')} (e.g. sudden_failure)")
         rule(("completed_on", "started_on"), lambda: _before(out, "completed_on", "started_on"), "completed_on",
              "is before the start date")
+    if kind.name == "plans":
+        rule(("period_start_fy", "period_end_fy"), lambda: out["period_end_fy"] < out["period_start_fy"],
+             "period_end_fy", f"is before {names.get('period_start_fy', 'period_start_fy')}")
 
 
 def _before(out: pd.DataFrame, later: str, earlier: str) -> pd.Series:

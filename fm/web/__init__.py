@@ -27,8 +27,9 @@ def create_app(config: Config | None = None) -> Flask:
 
     from flask_wtf import CSRFProtect
 
-    from fm.web import (admin, api, assets, auth, dashboard, errors, finance, i18n, maps, register, schedule, security,
-                        uploads, views)
+    from fm.web import (admin, api, assets, auth, dashboard, errors, finance, i18n, maps, parcels, plans, register,
+                        schedule, security, uploads, views)
+    from fm.web import forms as record_forms
 
     CSRFProtect(app)
     i18n.init_app(app)
@@ -49,4 +50,7 @@ def create_app(config: Config | None = None) -> Flask:
     app.register_blueprint(schedule.pages)
     app.register_blueprint(schedule.api, url_prefix="/api")
     uploads.init_app(app, config)
+    app.register_blueprint(record_forms.blueprint)
+    app.register_blueprint(parcels.blueprint)
+    app.register_blueprint(plans.blueprint)
     return app

@@ -299,3 +299,18 @@ def test_a_rule_only_the_database_can_check(url, tmp_path):
 def test_csv_lines_count_line_breaks_inside_quotes(url, tmp_path):
     path = csv(tmp_path, {"name": "二行の\n名称"}, {"acquisition_cost": "-1"})
     assert "line 4, acquisition_cost: '-1' must not be negative" in rejected(url, "assets", path)
+
+
+@pytest.mark.parametrize(("category", "wkt", "words"), [
+    ("road", "POINT (139.55 35.32)", "a road must be a line, not a point"),
+    ("school", "LINESTRING (139.55 35.32, 139.56 35.33)", "a school must be a point or a polygon, not a line"),
+    ("bridge", "POLYGON ((139.5 35.3, 139.51 35.3, 139.51 35.31, 139.5 35.3))",
+     "a bridge must be a point or a line, not a polygon"),
+], ids=["road as a point", "school as a line", "bridge as a polygon"])
+def test_geometry_type_must_fit_the_category(url, tmp_path, category, wkt, words):
+    path = tmp_path / "assets.csv"
+    pd.DataFrame({"code": ["N-1", "N-2"], "name": ["甲", "乙"], "category": ["park", category],
+                  "wkt (EPSG:4326)": ["POINT (139.55 35.32)", wkt]}).to_csv(path, index=False)
+    message = rejected(url, "assets", path)
+    assert f"line 3, wkt (EPSG:4326): '{wkt}' {words}" in message, message
+    assert "1 problem(s)" in message

@@ -1,0 +1,187 @@
+"""The create and edit forms (assets, parcels, plans, inspections, work orders) over fm.forms.
+
+Each route is a few lines: GET shows the form (blank, or the stored record with its
+version), POST hands the fields to :func:`fm.forms.submit`, then redirects to the
+record's page with a flash message, or shows the form again with every message next
+to its field (400), or, when someone saved the record first, with the conflict (409).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, Response, current_app, flash, jsonify, redirect, render_template, request, url_for
+from flask_babel import get_locale
+from flask_babel import gettext as _
+
+from fm import forms, records
+from fm.forms import FORM, FORMS, GEOMETRY, Invalid, Saved
+from fm.web.auth import actor, writes
+from fm.web.context import session
+
+blueprint = Blueprint("forms", __name__)
+
+FALLBACK = {"assets.page": "maps.asset", "register.index": "views.index"}
+"""Pages other branches add, and what stands for them until they land (see the module's docstring)."""
+PAGES = {"assets": "assets.page", "parcels": "parcels.page", "plans": "plans.page",
+         "inspections": "assets.page", "work_orders": "assets.page"}
+
+
+@blueprint.route("/assets/new", methods=["GET", "POST"])
+@writes("assets")
+def new_asset() -> Any:
+    """A new asset."""
+    return _form("assets", cancel=page_url("register.index"))
+
+
+@blueprint.route("/assets/<path:code>/edit", methods=["GET", "POST"])
+@writes("assets")
+def edit_asset(code: str) -> Any:
+    """Edit the asset ``code``."""
+    return _form("assets", code=code)
+
+
+@blueprint.route("/parcels/new", methods=["GET", "POST"])
+@writes("parcels")
+def new_parcel() -> Any:
+    """A new land parcel."""
+    return _form("parcels", cancel=url_for("maps.page", kind="land"))
+
+
+@blueprint.route("/parcels/<path:code>/edit", methods=["GET", "POST"])
+@writes("parcels")
+def edit_parcel(code: str) -> Any:
+    """Edit the land parcel ``code`` (and its current use)."""
+    return _form("parcels", code=code)
+
+
+@blueprint.route("/plans/new", methods=["GET", "POST"])
+@writes("plans")
+def new_plan() -> Any:
+    """A new individual plan."""
+    return _form("plans", cancel=url_for("maps.page", kind="plans"))
+
+
+@blueprint.route("/plans/<path:code>/edit", methods=["GET", "POST"])
+@writes("plans")
+def edit_plan(code: str) -> Any:
+    """Edit the individual plan ``code`` and the assets it covers."""
+    return _form("plans", code=code)
+
+
+@blueprint.route("/assets/<path:code>/inspections/new", methods=["GET", "POST"])
+@writes("inspections")
+def new_inspection(code: str) -> Any:
+    """A new inspection of the asset ``code``."""
+    return _form("inspections", given={"asset_code": code}, cancel=page_url("assets.page", code=code))
+
+
+@blueprint.route("/inspections/<int:inspection_id>/edit", methods=["GET", "POST"])
+@writes("inspections")
+def edit_inspection(inspection_id: int) -> Any:
+    """Edit the inspection ``inspection_id``."""
+    return _form("inspections", record_id=inspection_id)
+
+
+@blueprint.route("/assets/<path:code>/work-orders/new", methods=["GET", "POST"])
+@writes("work_orders")
+def new_work_order(code: str) -> Any:
+    """A new work order on the asset ``code``."""
+    return _form("work_orders", given={"asset_code": code}, cancel=page_url("assets.page", code=code))
+
+
+@blueprint.route("/work-orders/<path:code>/edit", methods=["GET", "POST"])
+@writes("work_orders")
+def edit_work_order(code: str) -> Any:
+    """Edit the work order ``code``."""
+    return _form("work_orders", code=code)
+
+
+@blueprint.get("/forms/assets.json")
+def asset_search() -> Response:
+    """Assets whose code or name contains ?q (at most 20): the plan form's asset picker."""
+    with session() as active:
+        return jsonify(records.asset_search(active, request.args.get("q", "")))
+
+
+@blueprint.app_context_processor
+def _helpers() -> dict[str, Any]:
+    return {"page_url": page_url}
+
+
+def page_url(endpoint: str, **values: Any) -> str:
+    """``url_for(endpoint)``, or of the page that stands in for it while its blueprint is not registered."""
+    if endpoint not in current_app.view_functions:
+        endpoint = FALLBACK[endpoint]
+    return url_for(endpoint, **values)
+
+
+def _form(name: str, *, code: str | None = None, record_id: int | None = None,
+          given: dict[str, str] | None = None, cancel: str | None = None) -> Any:
+    """Show, check and save one form (see the module's docstring)."""
+    form = FORMS[name]
+    with session() as active:
+        if code is not None:
+            record_id = forms.find(active, name, code)
+        stored = forms.load(active, name, record_id) if record_id is not None else None
+        if request.method == "GET":
+            values = stored.values if stored else forms.blank(name, **(given or {}))
+            return _render(active, form, values, stored, cancel=cancel,
+                           version=str(stored.version) if stored else "")
+        values = {field: request.form.get(field, "") for field in form.fields}
+        if given:
+            values.update(given)  # the asset of a new inspection is the one of the page
+        result = forms.submit(active, name, values, actor=actor(), record_id=record_id,
+                              version=request.form.get("version"))
+        if isinstance(result, Saved):
+            code = result.code or result.page
+            flash(_("Saved the %(what)s %(code)s.", what=_(form.title), code=code) if stored is None
+                  else _("Saved your changes to the %(what)s %(code)s.", what=_(form.title), code=code))
+            return redirect(page_url(PAGES[name], code=result.page))
+        version = request.form.get("version", "")
+        if result.conflict:
+            stored = forms.load(active, name, record_id)  # what the first save left, and its version
+            version = str(stored.version)  # saving again now replaces it, knowingly
+        return _render(active, form, values, stored, cancel=cancel, invalid=result, version=version), \
+            409 if result.conflict else 400
+
+
+def _render(active: Any, form: forms.Form, values: dict[str, str], stored: forms.Loaded | None, *,
+            cancel: str | None, version: str, invalid: Invalid | None = None) -> str:
+    lang = str(get_locale())
+    options = _options(active, form, lang)
+    names = {code: label for code, label in options.get("category", [])}
+    labels = {name: forms.label(form, name, lang, _) for name in form.fields}
+    errors = {field: [forms.localise(m, _, names=names, labels=labels) for m in messages]
+              for field, messages in (invalid.errors if invalid else {}).items()}
+    if cancel is None and stored is not None:
+        cancel = page_url(PAGES[form.name], code=stored.page)
+    differing = {}
+    if invalid is not None and invalid.conflict and stored is not None:
+        differing = {f: stored.values.get(f, "") for f in form.fields
+                     if stored.values.get(f, "") != values.get(f, "")}
+    return render_template("forms/form.html", form=form, values=values, stored=stored, errors=errors,
+                           form_errors=errors.pop(FORM, []), conflict=bool(invalid and invalid.conflict),
+                           differing=differing, version=version, options=options, cancel=cancel, widget=forms.widget,
+                           labels=labels, geometry=GEOMETRY, tiles=_tiles(),
+                           locked=("asset_code",) if form.name == "inspections" else ())
+
+
+def _options(active: Any, form: forms.Form, lang: str) -> dict[str, list[tuple[str, str]]]:
+    """The choices of each select: categories and districts by name in the UI language, allowed values
+    by their translated labels, soundness classes Ⅰ–Ⅳ."""
+    found: dict[str, list[tuple[str, str]]] = {}
+    for column in form.kind.columns:
+        if column.allowed:
+            found[column.name] = [(v, _(forms.choice(column.name, v))) for v in column.allowed]
+        elif column.refers in ("category", "district"):
+            found[column.name] = records.choices(active, column.refers, lang)
+        elif column.type == "soundness":
+            found[column.name] = list(forms.SOUNDNESS.items())
+    return found
+
+
+def _tiles() -> list[dict[str, Any]]:
+    """The basemap's tile layers for the form's map (none: a plain background)."""
+    return [{"url": t.url, "attribution": t.attribution, "name": t.name, "minZoom": t.min_zoom,
+             "maxZoom": t.max_zoom} for t in current_app.config["FM_TILES"]]

@@ -1,0 +1,22 @@
+"""The land parcel page: attributes, area in m² (EPSG:6677), the history of its use and a small map."""
+
+from __future__ import annotations
+
+from flask import Blueprint, current_app, render_template
+
+from fm import forms, records
+from fm.maps import build
+from fm.web.context import session
+from fm.web.maps import _embed, _static
+
+blueprint = Blueprint("parcels", __name__)
+
+
+@blueprint.get("/parcels/<path:code>")
+def page(code: str) -> str:
+    """The parcel ``code``."""
+    with session() as active:
+        data = records.parcel_page(active, code)
+    mini = build.mini_map(data["geometry"], colour="#2f6f9f", tiles=current_app.config["FM_TILES"], static=_static)
+    return render_template("parcel.html", parcel=data["parcel"], uses=data["uses"], map=_embed(mini),
+                           choices=forms.CHOICES)
