@@ -9,6 +9,7 @@ signed in, on the account), else the account's language, else the cookie, else J
 from __future__ import annotations
 
 from pathlib import Path
+from urllib.parse import urlencode
 from typing import Any
 
 from flask import Flask, Response, request
@@ -38,6 +39,12 @@ def label(row: dict[str, Any], key: str = "name") -> str:
     return row[f"{key}_en"] if str(get_locale()) == "en" else row[key]
 
 
+def with_language(code: str) -> str:
+    """This page's address in another language, its other query parameters kept (a filtered list stays so)."""
+    query = [(k, v) for k, values in request.args.lists() if k != "lang" for v in values]
+    return "?" + urlencode([*query, ("lang", code)])
+
+
 def init_app(app: Flask) -> None:
     """Set up Flask-Babel, the language cookie and the template helpers on ``app``."""
     Babel(app, locale_selector=select_language, default_locale=DEFAULT,
@@ -55,4 +62,4 @@ def init_app(app: Flask) -> None:
 
     @app.context_processor
     def helpers() -> dict[str, Any]:
-        return {"label": label, "lang": str(get_locale()), "languages": LANGUAGES}
+        return {"label": label, "lang": str(get_locale()), "languages": LANGUAGES, "with_language": with_language}

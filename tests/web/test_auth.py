@@ -117,3 +117,8 @@ def app_with_gsi(db_url, tmp_path):
     yield app
     app.extensions["fm.database"].dispose()
 
+
+
+def test_the_language_switch_keeps_the_page_query(client):
+    page = client.get("/dashboard?fiscal_year=2024&lang=ja").get_data(as_text=True)
+    assert 'href="?fiscal_year=2024&amp;lang=en"' in page
