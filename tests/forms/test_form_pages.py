@@ -107,7 +107,7 @@ def test_the_second_of_two_people_saving_the_same_record_gets_409_and_the_first_
     refused = second.post("/assets/S-001/edit?lang=en", data={**form, "structure": "SRC", "notes": "耐震補強済み"})
     assert refused.status_code == 409
     page = refused.get_data(as_text=True)
-    assert "changed by sato at" in page and "your changes were not saved" in page
+    assert "Changed by sato at" in page and "(JST)" in page and "your changes were not saved" in page
     assert 'value="SRC"' in field(page, "structure") and "耐震補強済み" in field(page, "notes")
     assert "RC" in field(page, "structure").split("Saved by the other person:")[1]
     assert 'name="version" value="2"' in page
