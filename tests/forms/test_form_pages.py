@@ -70,7 +70,7 @@ def test_an_edit_form_shows_the_stored_record_and_its_version(url, client_as, fo
 
 
 @pytest.mark.parametrize(("lang", "expected"), [
-    ("ja", ("負の値にはできません", "日本の範囲外です。経度と緯度が逆になっているようです", "名称")),
+    ("ja", ("負の値は入力できません", "日本の範囲外です。経度と緯度が逆になっているようです", "名称")),
     ("en", ("must not be negative", "outside Japan: longitude and latitude look swapped", "Name")),
 ])
 def test_each_message_is_shown_next_to_its_field_and_nothing_is_written(url, client_as, lang, expected):
