@@ -70,7 +70,7 @@ def test_an_edit_form_shows_the_stored_record_and_its_version(url, client_as, fo
 
 
 @pytest.mark.parametrize(("lang", "expected"), [
-    ("ja", ("負の値にはできません", "日本の範囲外です。経度と緯度が逆になっているようです", "名称")),
+    ("ja", ("負の値は入力できません", "日本の範囲外です。経度と緯度が逆になっているようです", "名称")),
     ("en", ("must not be negative", "outside Japan: longitude and latitude look swapped", "Name")),
 ])
 def test_each_message_is_shown_next_to_its_field_and_nothing_is_written(url, client_as, lang, expected):
@@ -107,7 +107,7 @@ def test_the_second_of_two_people_saving_the_same_record_gets_409_and_the_first_
     refused = second.post("/assets/S-001/edit?lang=en", data={**form, "structure": "SRC", "notes": "耐震補強済み"})
     assert refused.status_code == 409
     page = refused.get_data(as_text=True)
-    assert "changed by sato at" in page and "your changes were not saved" in page
+    assert "Changed by sato at" in page and "(JST)" in page and "your changes were not saved" in page
     assert 'value="SRC"' in field(page, "structure") and "耐震補強済み" in field(page, "notes")
     assert "RC" in field(page, "structure").split("Saved by the other person:")[1]
     assert 'name="version" value="2"' in page
