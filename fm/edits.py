@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
@@ -38,7 +39,8 @@ def _conflict(session: Session, table: sa.Table, record_id: int) -> Conflict:
     last = session.execute(sa.select(AuditEntry.actor, AuditEntry.at)
                            .where(AuditEntry.table_name == table.name, AuditEntry.record_id == record_id)
                            .order_by(AuditEntry.id.desc()).limit(1)).first()
-    by = f" by {last.actor} at {last.at:%Y-%m-%d %H:%M}" if last else ""
+    when = pd.Timestamp(last.at, tz="UTC") if last and last.at.tzinfo is None else pd.Timestamp(last.at) if last else None
+    by = f" by {last.actor} at {when.tz_convert(audit.LOCAL_TIME):%Y-%m-%d %H:%M} (JST)" if last else ""
     return Conflict(f"this record was changed{by} after you opened it; your changes were not saved. "
                     "Reload it to see the current values, then make your change again.")
 

@@ -21,7 +21,7 @@ from fm.serialize import missing, records
 from fm.web.api import convention_arg
 from fm.web.condition_chart import condition_chart
 from fm.web.context import session
-from fm.web.maps import _embed, _static
+from fm.web.maps import embed, static_url
 from fm.web.register import words
 
 blueprint = Blueprint("assets", __name__)
@@ -52,7 +52,7 @@ def page(code: str) -> str:
     card = data["card"]
     colour = next(c.colour for c in classes("risk") if c.key == card["risk_class"])
     shape = asset_page.geometry_of(data)
-    mini = build.mini_map(shape, colour=colour, tiles=current_app.config["FM_TILES"], static=_static) \
+    mini = build.mini_map(shape, colour=colour, tiles=current_app.config["FM_TILES"], static=static_url) \
         if shape is not None else None
     scale = data["category"]["condition_scale"]
     return render_template(
@@ -61,7 +61,7 @@ def page(code: str) -> str:
         chart_title=_chart_title(scale),
         work_orders=records(data["work_orders"]), plans=data["plans"], depreciation=data["depreciation"],
         depreciation_rows=records(data["depreciation"]["rows"]) if data["depreciation"]["rows"] is not None else [],
-        map=_embed(mini) if mini else None, level=_level,
+        map=embed(mini) if mini else None, level=_level,
         method_names=_methods(), kind_names=_kinds(), cause_names=_causes(), work_status_names=_work_statuses(),
         **words())
 

@@ -21,8 +21,6 @@ from fm.web.context import session
 
 blueprint = Blueprint("forms", __name__)
 
-FALLBACK = {"assets.page": "maps.asset", "register.index": "views.index"}
-"""Pages other branches add, and what stands for them until they land (see the module's docstring)."""
 PAGES = {"assets": "assets.page", "parcels": "parcels.page", "plans": "plans.page",
          "inspections": "assets.page", "work_orders": "assets.page"}
 
@@ -31,7 +29,7 @@ PAGES = {"assets": "assets.page", "parcels": "parcels.page", "plans": "plans.pag
 @writes("assets")
 def new_asset() -> Any:
     """A new asset."""
-    return _form("assets", cancel=page_url("register.index"))
+    return _form("assets", cancel=url_for("register.index"))
 
 
 @blueprint.route("/assets/<path:code>/edit", methods=["GET", "POST"])
@@ -73,7 +71,7 @@ def edit_plan(code: str) -> Any:
 @writes("inspections")
 def new_inspection(code: str) -> Any:
     """A new inspection of the asset ``code``."""
-    return _form("inspections", given={"asset_code": code}, cancel=page_url("assets.page", code=code))
+    return _form("inspections", given={"asset_code": code}, cancel=url_for("assets.page", code=code))
 
 
 @blueprint.route("/inspections/<int:inspection_id>/edit", methods=["GET", "POST"])
@@ -87,7 +85,7 @@ def edit_inspection(inspection_id: int) -> Any:
 @writes("work_orders")
 def new_work_order(code: str) -> Any:
     """A new work order on the asset ``code``."""
-    return _form("work_orders", given={"asset_code": code}, cancel=page_url("assets.page", code=code))
+    return _form("work_orders", given={"asset_code": code}, cancel=url_for("assets.page", code=code))
 
 
 @blueprint.route("/work-orders/<path:code>/edit", methods=["GET", "POST"])
@@ -102,18 +100,6 @@ def asset_search() -> Response:
     """Assets whose code or name contains ?q (at most 20): the plan form's asset picker."""
     with session() as active:
         return jsonify(records.asset_search(active, request.args.get("q", "")))
-
-
-@blueprint.app_context_processor
-def _helpers() -> dict[str, Any]:
-    return {"page_url": page_url}
-
-
-def page_url(endpoint: str, **values: Any) -> str:
-    """``url_for(endpoint)``, or of the page that stands in for it while its blueprint is not registered."""
-    if endpoint not in current_app.view_functions:
-        endpoint = FALLBACK[endpoint]
-    return url_for(endpoint, **values)
 
 
 def _form(name: str, *, code: str | None = None, record_id: int | None = None,
@@ -137,7 +123,7 @@ def _form(name: str, *, code: str | None = None, record_id: int | None = None,
             code = result.code or result.page
             flash(_("Saved the %(what)s %(code)s.", what=_(form.title), code=code) if stored is None
                   else _("Saved your changes to the %(what)s %(code)s.", what=_(form.title), code=code))
-            return redirect(page_url(PAGES[name], code=result.page))
+            return redirect(url_for(PAGES[name], code=result.page))
         version = request.form.get("version", "")
         if result.conflict:
             stored = forms.load(active, name, record_id)  # what the first save left, and its version
@@ -155,7 +141,7 @@ def _render(active: Any, form: forms.Form, values: dict[str, str], stored: forms
     errors = {field: [forms.localise(m, _, names=names, labels=labels) for m in messages]
               for field, messages in (invalid.errors if invalid else {}).items()}
     if cancel is None and stored is not None:
-        cancel = page_url(PAGES[form.name], code=stored.page)
+        cancel = url_for(PAGES[form.name], code=stored.page)
     differing = {}
     if invalid is not None and invalid.conflict and stored is not None:
         differing = {f: stored.values.get(f, "") for f in form.fields

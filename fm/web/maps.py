@@ -23,11 +23,11 @@ def _lang() -> str:
     return str(get_locale())
 
 
-def _static(path: str) -> str:
+def static_url(path: str) -> str:
     return url_for("static", filename=path)
 
 
-def _embed(m: Any) -> dict[str, str]:
+def embed(m: Any) -> dict[str, str]:
     """A Folium map's head, body and script, to place inside one of the app's pages."""
     root = m.get_root()
     root.render()
@@ -49,9 +49,9 @@ def page(kind: str) -> str:
     urls["card"] = url_for("map_api.card", code="__CODE__")
     with session() as active:
         m = map_service.build_map(active, kind, request.args, tiles=current_app.config["FM_TILES"],
-                                  static=_static, urls=urls, config=load_config(), lang=_lang())
+                                  static=static_url, urls=urls, config=load_config(), lang=_lang())
         districts = map_service.district_names(active)
-    return render_template("map.html", kind=kind, kinds=map_service.KINDS, map=_embed(m), args=request.args,
+    return render_template("map.html", kind=kind, kinds=map_service.KINDS, map=embed(m), args=request.args,
                            districts=districts.to_dict("records"),
                            classes=classes(kind) if kind in map_service.LAYERS else (),
                            indicators=DISTRICT_INDICATORS, title=map_service.title(kind, _lang()))

@@ -7,7 +7,7 @@ from flask import Blueprint, current_app, render_template
 from fm import forms, records
 from fm.maps import build
 from fm.web.context import session
-from fm.web.maps import _embed, _static
+from fm.web.maps import embed, static_url
 
 blueprint = Blueprint("parcels", __name__)
 
@@ -17,6 +17,6 @@ def page(code: str) -> str:
     """The parcel ``code``."""
     with session() as active:
         data = records.parcel_page(active, code)
-    mini = build.mini_map(data["geometry"], colour="#2f6f9f", tiles=current_app.config["FM_TILES"], static=_static)
-    return render_template("parcel.html", parcel=data["parcel"], uses=data["uses"], map=_embed(mini),
+    mini = build.mini_map(data["geometry"], colour="#2f6f9f", tiles=current_app.config["FM_TILES"], static=static_url)
+    return render_template("parcel.html", parcel=data["parcel"], uses=data["uses"], map=embed(mini),
                            choices=forms.CHOICES)
