@@ -22,6 +22,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from fm import upload_service as service
 from fm.config import Config
 from fm.errors import ValidationError
+from fm.forms import localise
 from fm.io.columns import KINDS
 from fm.io.files import FORMATS
 from fm.roles import may_write
@@ -121,7 +122,8 @@ def words() -> dict[str, Any]:
     ja = str(get_locale()) == "ja"
     fields = {kind: {c.name: c.ja if ja else c.name for c in KINDS[kind].columns} | {"geom": _("geometry")}
               for kind in SUBJECTS}
-    return {"kind_names": _names(), "field_names": fields}
+    return {"kind_names": _names(), "field_names": fields,
+            "problem_text": lambda message: localise(message, _)}
 
 
 @pages.app_template_filter("place")

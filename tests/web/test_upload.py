@@ -299,3 +299,10 @@ def test_the_size_limit_comes_from_fm_upload_max_mb(monkeypatch, tmp_path):
         monkeypatch.setenv("FM_UPLOAD_MAX_MB", bad)
         with pytest.raises(ValidationError, match="FM_UPLOAD_MAX_MB"):
             Config.from_env()
+
+
+def test_refused_rows_are_explained_in_japanese(seeded, manager):
+    token = _token(_upload(manager, "assets", "bad.csv", "code,name,category,lon,lat\nN-1,,castle,139.55,35.31\n"
+                                                          .encode()))
+    refused = manager.get(f"/upload/{token}?lang=ja").get_data(as_text=True)
+    assert "required: must not be empty" not in refused and "unknown category;" not in refused
