@@ -18,6 +18,7 @@ from typing import Any
 import pandas as pd
 from sqlalchemy.orm import Session
 
+from fm import params
 from fm.errors import ValidationError
 from fm.fiscal import fiscal_year as to_fiscal_year
 from fm.io import register as sql
@@ -72,17 +73,7 @@ def parse_query(args: Mapping[str, str], *, categories: Sequence[str], districts
         raw = args.get(name)
         if raw is None or not raw.strip():
             return None
-        values = []
-        for item in filter(None, (part.strip() for part in raw.split(","))):
-            try:
-                value = convert(item) if re.fullmatch(r"[0-9A-Za-z_\-]{1,40}", item) else None
-            except ValueError:
-                value = None
-            if value not in known:
-                problems.append(f"{name}: unknown value {item!r}; choose from {', '.join(map(str, known))}")
-            else:
-                values.append(value)
-        return tuple(dict.fromkeys(values))
+        return params.listed(name, raw, known, problems, convert)
 
     def choice(name: str, choices: Sequence[str], default: str) -> str:
         value = args.get(name) or default

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from fm import params
 from fm.errors import ValidationError
 
 MAX_FEATURES = 5_000
@@ -102,17 +103,7 @@ def parse_filter(args: Mapping[str, str], *, categories: Sequence[str], district
         raw = args.get(name)
         if raw is None or (not raw.strip() and name != "category"):
             return None
-        values = []
-        for item in filter(None, (part.strip() for part in raw.split(","))):
-            try:
-                value = convert(item)
-            except ValueError:
-                value = None
-            if value not in known:
-                problems.append(f"{name}: unknown value {item!r}; choose from {', '.join(map(str, known))}")
-            else:
-                values.append(value)
-        return tuple(dict.fromkeys(values))
+        return params.listed(name, raw, known, problems, convert)
 
     found = MapFilter(categories=listed("category", categories), districts=listed("district", districts, int),
                       classes=listed("class", classes), conditions=listed("condition", (1, 2, 3, 4, 5), int))
