@@ -10,6 +10,8 @@
                      (closed networks without a tile server), or an XYZ URL template.
 ``FM_BASEMAP_ATTRIBUTION`` the credit an XYZ URL's provider requires (HTML allowed).
 ``FM_UPLOAD_MAX_MB`` the largest file (request) the web upload accepts, in MB. Default: 50.
+``FM_SIGN_IN_LIMIT`` sign-in attempts allowed from one address, e.g. ``10 per minute`` (default);
+                     raise it when every user comes through one proxy address.
 """
 
 from __future__ import annotations
@@ -42,6 +44,7 @@ class Config:
     basemap: str = "gsi"
     basemap_attribution: str | None = None
     upload_max_mb: int = 50
+    sign_in_limit: str = "10 per minute"
 
     @classmethod
     def from_env(cls, **overrides: object) -> "Config":
@@ -55,6 +58,8 @@ class Config:
             values["basemap"] = tiles
         if credit := os.environ.get("FM_BASEMAP_ATTRIBUTION"):
             values["basemap_attribution"] = credit
+        if limit := os.environ.get("FM_SIGN_IN_LIMIT"):
+            values["sign_in_limit"] = limit
         if size := os.environ.get("FM_UPLOAD_MAX_MB"):
             if not size.isdigit() or int(size) < 1:
                 raise ValidationError(f"FM_UPLOAD_MAX_MB must be a whole number of megabytes (1 or more), "

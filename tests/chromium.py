@@ -3,6 +3,7 @@ Playwright's own browser download is not available everywhere; and the app serve
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import os
 import shutil
@@ -40,6 +41,9 @@ def live_app(config: Config) -> Iterator[str]:
     """The app for ``config`` served on a free local port in a thread; yields its base URL."""
     from fm.web import create_app
 
+    # Every page of a browser test signs in from this one address: lift the per-address sign-in limit
+    # (tests/web/test_auth.py checks the limit itself).
+    config = dataclasses.replace(config, sign_in_limit="1000 per minute")
     server = make_server("127.0.0.1", 0, create_app(config), threaded=True)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     base = f"http://127.0.0.1:{server.server_port}"

@@ -16,8 +16,8 @@ from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import (Blueprint, Flask, Response, abort, flash, redirect, render_template, request, session,
-                   url_for)
+from flask import (Blueprint, Flask, Response, abort, current_app, flash, redirect, render_template, request,
+                   session, url_for)
 from flask_babel import gettext as _
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
@@ -127,7 +127,7 @@ def _username_key() -> str:
 
 
 @blueprint.route("/sign-in", methods=["GET", "POST"])
-@limiter.limit("10 per minute", methods=["POST"])
+@limiter.limit(lambda: current_app.config["FM"].sign_in_limit, methods=["POST"])
 @limiter.limit("30 per hour", methods=["POST"], key_func=_username_key)
 def sign_in() -> Any:
     """The sign-in form; on success a new session, remembered for ``SESSION_IDLE`` without use."""

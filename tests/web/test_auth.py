@@ -122,3 +122,15 @@ def app_with_gsi(db_url, tmp_path):
 def test_the_language_switch_keeps_the_page_query(client):
     page = client.get("/dashboard?fiscal_year=2024&lang=ja").get_data(as_text=True)
     assert 'href="?fiscal_year=2024&amp;lang=en"' in page
+
+
+def test_the_sign_in_limit_is_a_setting(db_url, tmp_path):
+    from fm.config import Config
+    from fm.web import create_app
+
+    app = create_app(Config(database_url=db_url, instance_path=tmp_path, secret_key="test",
+                            sign_in_limit="3 per minute"))
+    client = _fresh(app)
+    codes = [client.post("/sign-in", data={"username": "x", "password": "y" * 12}).status_code for _ in range(4)]
+    assert codes == [200, 200, 200, 429]
+    app.extensions["fm.database"].dispose()
