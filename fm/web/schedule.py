@@ -19,6 +19,7 @@ from werkzeug.routing import BuildError
 
 from fm import schedule_service as service
 from fm.errors import Conflict, ValidationError
+from fm.forms import localise
 from fm.io import store
 from fm.model.assets import WORK_CAUSES, WORK_KINDS
 from fm.risk.config import load_config
@@ -34,13 +35,8 @@ def N_(message: str) -> str:
     return message
 
 
-PROBLEMS = (N_("must not be negative"), N_("not a number (whole yen)"), N_("must be a whole number of yen"),
-            N_("not a date (write it as 2025-04-01)"), N_("a completed work order needs its completed_on"),
-            N_("a reactive work order needs its cause (e.g. sudden_failure)"), N_("is before the start date"),
-            N_("not one of preventive, reactive, renewal"),
-            N_("not one of sudden_failure, inspection_finding, planned, disaster, complaint, other"),
-            N_("only a planned work order can be started"), N_("only a planned or started work order can be closed"))
-"""The importer's messages the start and close forms can show, with their Japanese in the catalogue."""
+OWN = (N_("only a planned work order can be started"), N_("only a planned or started work order can be closed"))
+"""The schedule's own messages; the importer's are translated by :func:`fm.forms.localise`."""
 
 pages = Blueprint("schedule", __name__)
 api = Blueprint("schedule_api", __name__)
@@ -190,11 +186,8 @@ def helpers() -> dict[str, Any]:
 
 
 def problem(message: str) -> str:
-    """An importer's message in the page's language (as is when the catalogue does not have it)."""
-    future = re.fullmatch(r"is in the future \(today is ([0-9-]+)\)", message)
-    if future:
-        return _("is in the future (today is %(today)s)", today=future.group(1))
-    return _(message) if message in PROBLEMS else message
+    """A message of the start and close forms in the page's language (as is when none is known)."""
+    return _(message) if message in OWN else localise(message, _)
 
 
 def _fiscal_label(year: int | None) -> str:
