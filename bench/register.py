@@ -66,7 +66,7 @@ def prepare(url: str, data: Path, assets: int) -> None:
         load(session, data, reset=True)
     loaded = time.perf_counter() - started
     with database.session() as session:
-        service.compute_risk(session, config=load_config(), as_of=date(2026, 4, 1))
+        service.compute_risk(session, config=load_config(), as_of=date(2026, 4, 1), actor="bench")
     database.dispose()
     print(f"  loaded in {loaded:.1f} s, scored in {time.perf_counter() - started - loaded:.1f} s", flush=True)
 
