@@ -63,6 +63,33 @@ def plain(value: Any) -> Any:
     return str(value)
 
 
+def plain_values(values: pd.Series) -> list[Any]:
+    """:func:`plain` of every value of a column; whole columns of numbers, flags or text at once, geometry
+    converted to WKT in one call."""
+    missing = values.isna().to_numpy()
+    if missing.all():
+        return [None] * len(values)
+    if pd.api.types.is_float_dtype(values):
+        return [None if m else (int(v) if v.is_integer() else v) for v, m in zip(values.astype(float).tolist(), missing)]
+    kinds = {type(v) for v in values.to_numpy(dtype=object)[~missing]}
+    if kinds == {date}:
+        return [None if m else v.isoformat() for v, m in zip(values.tolist(), missing)]
+    if pd.api.types.is_bool_dtype(values) or pd.api.types.is_integer_dtype(values) or kinds == {str}:
+        return [None if m else v for v, m in zip(values.astype(object).tolist(), missing)]
+    items = values.to_numpy(dtype=object)
+    geometries = np.array([isinstance(v, shapely.Geometry) for v in items], dtype=bool)
+    if not geometries.any():
+        return [plain(v) for v in items]
+    out = [plain(v) if not g else None for v, g in zip(items, geometries)]
+    shapes = items[geometries]
+    texts = shapely.to_wkt(shapes, rounding_precision=7)
+    counts = shapely.get_num_coordinates(shapes)
+    for n, shape, text, count in zip(np.flatnonzero(geometries), shapes, texts, counts):
+        if not shape.is_empty:
+            out[n] = text if len(text) <= WKT_LIMIT else f"{shape.geom_type} ({count} vertices)"
+    return out
+
+
 def diff(old: Mapping[str, Any], new: Mapping[str, Any]) -> dict[str, list[Any]]:
     """``{field: [old, new]}`` for each field of ``new`` whose value differs from ``old``'s."""
     changes = {}

