@@ -28,16 +28,16 @@ from pathlib import Path
 import folium
 import numpy as np
 from playwright.sync_api import sync_playwright
+from signin import browser_cookies, signed_in
 from werkzeug.serving import make_server
 
-from fm import service
-from signin import browser_cookies, signed_in
+from fm.app import risk
 from fm.config import Config
 from fm.db import Database, migrate
 from fm.demo.load import load
 from fm.demo.scale import generate_scaled
+from fm.domain.risk.config import load_config
 from fm.io import store
-from fm.risk.config import load_config
 
 STATIC = Path(__file__).resolve().parents[1] / "fm" / "web" / "static" / "vendor" / "leaflet"
 FLAGS = ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking"]
@@ -140,7 +140,7 @@ def bench(url: str, label: str, data: Path | None, browser, folder: Path, sizes:
         with database.session() as session:
             load(session, data, reset=True)
         with database.session() as session:
-            service.compute_risk(session, config=load_config(), as_of=date(2026, 4, 1), actor="bench")
+            risk.compute_risk(session, config=load_config(), as_of=date(2026, 4, 1), actor="bench")
     with database.session() as session:
         points = store.read_map_points(session)
     database.dispose()

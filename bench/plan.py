@@ -17,12 +17,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from fm import service
+from fm.app import demo
+from fm.app import plan as planning
 from fm.db import Database, migrate
-from fm.plan import benefit
-from fm.plan.optimise import solve_greedy
-from fm.plan.options import load_interventions
-from fm.risk.config import load_config
+from fm.domain.plan import benefit
+from fm.domain.plan.optimise import solve_greedy
+from fm.domain.plan.options import load_interventions
+from fm.domain.risk.config import load_config
 
 
 def main() -> None:
@@ -35,19 +36,19 @@ def main() -> None:
         with database.connect() as connection:
             migrate.upgrade(connection)
         with database.session() as session:
-            service.load_demo(session)
+            demo.load_demo(session)
         plans = {}
         for method in ("exact", "greedy"):
             started = time.perf_counter()
             with database.session() as session:
-                plans[method] = plan = service.maintenance_plan(session, start=2026, budgets=[500_000_000] * 5,
+                plans[method] = plan = planning.maintenance_plan(session, start=2026, budgets=[500_000_000] * 5,
                                                                 method=method, settings=settings, config=config)
             print(f"demo, 5 years, ¥500M a year, {method:6s}: {time.perf_counter() - started:6.1f} s "
                   f"({plan['candidates']:,} candidates, {len(plan['plan']):,} interventions, "
                   f"risk removed {plan['risk_removed']:.3f} of {plan['risk_without_plan']:.3f})")
         print(f"greedy gap to the optimum on the demo: {plans['exact']['greedy_gap_percent']} %")
         with database.session() as session:
-            assets, distributions, models = service._plan_inputs(session, as_of=pd.Timestamp("2026-04-01").date(),
+            assets, distributions, models = planning._plan_inputs(session, as_of=pd.Timestamp("2026-04-01").date(),
                                                                  config=config)
         table, _ = benefit.candidates(assets, distributions, models, settings, years=5)
     # The demo's assets repeated to --assets: candidates (benefits) and the greedy choice, timed.

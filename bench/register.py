@@ -28,12 +28,12 @@ from urllib.parse import quote
 
 import sqlalchemy as sa
 
-from fm import service
+from fm.app import risk
 from fm.config import Config
 from fm.db import Database, migrate
 from fm.demo.load import load
 from fm.demo.scale import generate_scaled
-from fm.risk.config import load_config
+from fm.domain.risk.config import load_config
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
@@ -66,7 +66,7 @@ def prepare(url: str, data: Path, assets: int) -> None:
         load(session, data, reset=True)
     loaded = time.perf_counter() - started
     with database.session() as session:
-        service.compute_risk(session, config=load_config(), as_of=date(2026, 4, 1), actor="bench")
+        risk.compute_risk(session, config=load_config(), as_of=date(2026, 4, 1), actor="bench")
     database.dispose()
     print(f"  loaded in {loaded:.1f} s, scored in {time.perf_counter() - started - loaded:.1f} s", flush=True)
 
@@ -97,9 +97,9 @@ def cases(url: str) -> list[tuple[str, str]]:
 
 
 def measure(url: str, label: str, folder: Path, repeat: int) -> None:
-    from fm.web import create_app
-
     from webauth import signed_in
+
+    from fm.web import create_app
 
     app = create_app(Config(database_url=url, instance_path=folder, secret_key="bench", basemap="none"))
     client = signed_in(app, "viewer")  # as a person would be (and the first request checked the database)

@@ -1,7 +1,7 @@
 """Scoring speed: fm's vectorised pass with bulk writes against a naive per-row ORM loop.
 
 Makes an N-asset register with the demo generator (``--scale``), loads it, then times
-``fm.service.compute_risk`` (read, fit the deterioration models, score, write back) and
+``risk.compute_risk`` (read, fit the deterioration models, score, write back) and
 a naive implementation of the same formula that walks the assets one ORM object at a
 time (on a sample, extrapolated, and said so).
 
@@ -20,13 +20,13 @@ from pathlib import Path
 import numpy as np
 import sqlalchemy as sa
 
-from fm import service
+from fm.app import risk
 from fm.db import Database, migrate
 from fm.demo.load import load
 from fm.demo.scale import generate_scaled
+from fm.domain.risk import markov
+from fm.domain.risk.config import load_config
 from fm.model import Asset, AssetCategory, District, Inspection, RiskRun, RiskScore
-from fm.risk import markov
-from fm.risk.config import load_config
 
 AS_OF = date(2026, 4, 1)
 
@@ -85,7 +85,7 @@ def bench(url: str, label: str, folder: Path | None, naive_sample: int) -> None:
     config = load_config()
     started = time.perf_counter()
     with database.session() as session:
-        summary = service.compute_risk(session, config=config, as_of=AS_OF, actor="bench")
+        summary = risk.compute_risk(session, config=config, as_of=AS_OF, actor="bench")
     vectorised = time.perf_counter() - started
     print(f"{label}: {summary['assets']:,} assets scored and written in {vectorised:.2f} s", flush=True)
     with database.session() as session:

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from fm import users
+from fm.accounts import users
 from fm.config import Config
 from fm.db import Database, migrate
 from fm.demo.load import load

@@ -7,7 +7,7 @@ import re
 import urllib.parse
 import urllib.request
 
-from fm import users
+from fm.accounts import users
 from fm.db import Database
 
 USERNAME, PASSWORD = "bench-viewer", "bench password 2026"

@@ -37,7 +37,7 @@ def synthetic_rows(count: int, seed: int = 1) -> list[dict]:
     geoms[lines] = shapely.linestrings(np.stack([np.stack([x, y], 1), np.stack([x + 0.001, y + 0.0005], 1)],
                                                 1)[lines])
     return [{"code": f"A{i:07d}", "name": "資産", "category": "road" if line else "school", "geom": g}
-            for i, (g, line) in enumerate(zip(geoms, lines))]
+            for i, (g, line) in enumerate(zip(geoms, lines, strict=True))]
 
 
 def windows(count: int, seed: int = 2) -> list[tuple[float, float, float, float]]:

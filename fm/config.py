@@ -47,7 +47,7 @@ class Config:
     sign_in_limit: str = "10 per minute"
 
     @classmethod
-    def from_env(cls, **overrides: object) -> "Config":
+    def from_env(cls, **overrides: object) -> Config:
         """Settings from the environment; keyword ``overrides`` that are not None win."""
         values: dict[str, object] = {}
         if url := os.environ.get("FM_DATABASE_URL"):

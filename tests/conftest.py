@@ -12,11 +12,11 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 
+import pgserver
 import pytest
 import sqlalchemy as sa
-
-import pgserver
 from databases import new_database
+
 from fm.config import Config
 from fm.db import Database, migrate
 
@@ -128,9 +128,8 @@ def demo_url(db_url: str) -> str:
 @pytest.fixture(scope="module")
 def browser():
     """Headless Debian chromium driven by Playwright (see tests/chromium.py)."""
-    from playwright.sync_api import sync_playwright
-
     import chromium
+    from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
         launched = playwright.chromium.launch(executable_path=chromium.executable(), args=chromium.FLAGS)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pgserver
 import pytest
 
-import pgserver
 from fm.db import Database, migrate
 
 

@@ -6,10 +6,10 @@ import json
 
 import pytest
 from click.testing import CliRunner
+from sample import add_sample
 
 from fm.cli import cli
 from fm.db import Database, migrate
-from sample import add_sample
 
 
 def run(*args: str, url: str | None = None):

@@ -6,13 +6,13 @@ import json
 
 import pytest
 import sqlalchemy as sa
-
 from clirun import run
+from sample import add_sample
+
 from fm.db import Database
 from fm.demo.build import build
 from fm.demo.dataset import TABLES, demo_folder, write
 from fm.demo.scale import generate_scaled
-from sample import add_sample
 
 PUBLISHED = [("plan_coverage", 2025, 52.3), ("underused_land", 2025, 9039.08), ("aging_ratio", 2024, 67.7),
              ("execution_rate", 2024, 48.0)]

@@ -7,12 +7,10 @@ import json
 import openpyxl
 import pytest
 import sqlalchemy as sa
-
 from clirun import run
-from fm import audit
+
+from fm.accounts import audit
 from fm.db import Database
-
-
 
 
 def planned_orders(url) -> int:
@@ -29,7 +27,7 @@ def test_plan_within_budget_and_work_orders_once(demo_url, tmp_path):
     assert result.exit_code == 0, result.output
     plan = json.loads(result.stdout)
     assert plan["method"] == "exact" and plan["greedy_gap_percent"] >= 0
-    for year, budget in zip(plan["per_year"], (200_000_000, 150_000_000)):
+    for year, budget in zip(plan["per_year"], (200_000_000, 150_000_000), strict=True):
         assert year["spent"] <= budget
         assert year["spent"] == sum(r["cost"] for r in plan["plan"] if r["fiscal_year"] == year["fiscal_year"])
     removed = sum(y["risk_without_plan"] - y["risk_with_plan"] for y in plan["per_year"])

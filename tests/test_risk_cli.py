@@ -5,11 +5,9 @@ from __future__ import annotations
 import json
 
 import sqlalchemy as sa
-
 from clirun import run
+
 from fm.db import Database
-
-
 
 
 def test_score_stores_a_run_with_its_configuration(demo_url, client):

@@ -11,7 +11,7 @@ import re
 
 from flask.testing import FlaskClient
 
-from fm import users
+from fm.accounts import users
 from fm.db import Database
 
 PASSWORD = "correct horse battery"

@@ -19,12 +19,20 @@ import shapely
 
 from fm.demo import history, places
 from fm.demo.generate import (
-    PUBLISHED, SEED, Ground, _district_of, buildings, infrastructure, load_ground, network_lines, to_storage,
+    PUBLISHED,
+    SEED,
+    Ground,
+    _district_of,
+    buildings,
+    infrastructure,
+    load_ground,
+    network_lines,
+    to_storage,
 )
-from fm.depreciation import accumulated_depreciation
-from fm.fiscal import fiscal_year_end
-from fm.geo import STORAGE_CRS
-from fm.kpi.measures import KpiData, measure
+from fm.domain.depreciation import accumulated_depreciation
+from fm.domain.fiscal import fiscal_year_end
+from fm.domain.geo import STORAGE_CRS
+from fm.domain.kpi.measures import KpiData, measure
 
 PREFIX = {"bridge": "BR", "tunnel": "TN", "road": "RD", "sewer_pipe": "SW", "river": "RV",
           "retention_pond": "PD", "park": "PK"}

@@ -16,7 +16,6 @@ from fm.model import metadata
 from fm.resources import resource_path
 
 
-
 def demo_folder() -> Path:
     """The shipped Kamakura demo register."""
     return resource_path("geodata") / "kamakura"

@@ -3,7 +3,7 @@
 Real ground: Kamakura's boundary (国土数値情報 N03) and its public facilities with
 coordinates, from ``geodata/reference/``. Everything else is synthetic, made inside
 the boundary with a seeded random generator, so the same seed gives the same bytes.
-The records are then calibrated so that the indicator functions of :mod:`fm.kpi`,
+The records are then calibrated so that the indicator functions of :mod:`fm.domain.kpi`,
 run on them, give the figures the city has published (:data:`PUBLISHED`); the
 figures are never stored, only the records that produce them.
 """
@@ -21,8 +21,8 @@ import shapely
 from pyproj import Transformer
 
 from fm.demo import places
-from fm.fiscal import fiscal_year_start
-from fm.geo import PLANE_CRS, STORAGE_CRS
+from fm.domain.fiscal import fiscal_year_start
+from fm.domain.geo import PLANE_CRS, STORAGE_CRS
 
 SEED = 20250401
 FIRST_FY, LAST_FY = 2014, 2025
@@ -90,7 +90,7 @@ def _rectangles(rng, centres: np.ndarray, areas: np.ndarray) -> np.ndarray:
     boxes = shapely.box(-width / 2, -height / 2, width / 2, height / 2)
     angles = rng.uniform(0, np.pi, len(areas))
     out = []
-    for geom, angle, (x, y) in zip(boxes, angles, centres):
+    for geom, angle, (x, y) in zip(boxes, angles, centres, strict=True):
         c, s = np.cos(angle), np.sin(angle)
         out.append(shapely.transform(geom, lambda xy, c=c, s=s, x=x, y=y: xy @ np.array([[c, s], [-s, c]])
                                      + (x, y)))
@@ -100,13 +100,13 @@ def _rectangles(rng, centres: np.ndarray, areas: np.ndarray) -> np.ndarray:
 def _dates_in_years(rng, years: np.ndarray) -> np.ndarray:
     """A random date inside each calendar year."""
     return np.array([date(int(y), 1, 1) + timedelta(days=int(d))
-                     for y, d in zip(years, rng.integers(0, 365, len(years)))], dtype=object)
+                     for y, d in zip(years, rng.integers(0, 365, len(years)), strict=True)], dtype=object)
 
 
 def _dates_in_fiscal_years(rng, years) -> np.ndarray:
     """A random date inside each fiscal year."""
     return np.array([fiscal_year_start(int(y)) + timedelta(days=int(d))
-                     for y, d in zip(years, rng.integers(0, 365, len(years)))], dtype=object)
+                     for y, d in zip(years, rng.integers(0, 365, len(years)), strict=True)], dtype=object)
 
 
 # ---------------------------------------------------------------- ground
@@ -204,7 +204,7 @@ def buildings(rng, ground: Ground) -> pd.DataFrame:
     patterns = np.repeat([p for _, _, p in extra_spec], counts)
     geoms = shapely.points(np.vstack([ref[["x", "y"]].to_numpy(), xy]))
     district = _district_of(ground, geoms)
-    names = list(ref["name"]) + [p.format(place=pl) for p, pl in zip(patterns, _place(rng, district[len(ref):]))]
+    names = list(ref["name"]) + [p.format(place=pl) for p, pl in zip(patterns, _place(rng, district[len(ref):]), strict=True)]
     names = _unique(names)
     category = np.concatenate([ref["category"].to_numpy(), cats])
     n = len(category)

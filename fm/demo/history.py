@@ -11,8 +11,14 @@ import numpy as np
 import pandas as pd
 
 from fm.demo import places
-from fm.demo.generate import FIRST_FY, LAST_FY, _dates_in_fiscal_years, _rectangles, _sample_points
-from fm.fiscal import fiscal_year_end
+from fm.demo.generate import (
+    FIRST_FY,
+    LAST_FY,
+    _dates_in_fiscal_years,
+    _rectangles,
+    _sample_points,
+)
+from fm.domain.fiscal import fiscal_year_end
 
 SOUNDNESS_CATEGORIES = ("bridge", "tunnel")
 STATUTORY_CYCLE = 5  # years, 道路法施行規則 (2014)
@@ -187,20 +193,20 @@ def parcels(rng, boundary, district_of, count: int = 300) -> tuple[pd.DataFrame,
     area = rng.lognormal(6.3, 0.9, count).clip(80, 6000)
     geoms = _rectangles(rng, _sample_points(rng, count, boundary), area)
     acquired = [date(int(y), 4, 1) + timedelta(days=int(d))
-                for y, d in zip(rng.integers(1960, 2014, count), rng.integers(0, 365, count))]
+                for y, d in zip(rng.integers(1960, 2014, count), rng.integers(0, 365, count), strict=True)]
     frame = pd.DataFrame({
         "id": np.arange(1, count + 1), "code": [f"LP-{i:04d}" for i in range(1, count + 1)],
         "name": None, "owner_department": rng.choice(places.OWNER_DEPARTMENTS, count),
         "district_id": district_of(geoms), "geom": geoms, "acquired_on": acquired, "disposed_on": None,
     })
     frame["name"] = [f"{places.PLACES[places.DISTRICTS[int(d) - 1][0]][i % 5]}地内 {c}"
-                     for i, (d, c) in enumerate(zip(frame["district_id"], frame["code"]))]
+                     for i, (d, c) in enumerate(zip(frame["district_id"], frame["code"], strict=True))]
     # Disposals (sold or transferred) in recent years.
     sold = rng.choice(count, 12, replace=False)
     frame.loc[sold, "disposed_on"] = _dates_in_fiscal_years(rng, rng.integers(2016, 2026, 12))
     uses = []
     initial = rng.choice(["in_use", "underused", "unused"], count, p=[0.86, 0.08, 0.06])
-    for parcel_id, state, acquired_on in zip(frame["id"], initial, frame["acquired_on"]):
+    for parcel_id, state, acquired_on in zip(frame["id"], initial, frame["acquired_on"], strict=True):
         uses.append((parcel_id, acquired_on, state))
         for year in range(2015, LAST_FY + 1):  # now and then a parcel's use changes
             if rng.random() < 0.025:

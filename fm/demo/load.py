@@ -87,12 +87,12 @@ def _convert(chunk: pd.DataFrame, table: sa.Table) -> list[dict]:
         elif isinstance(column_type, sa.Date):
             converted = pd.to_datetime(values).dt.date.to_numpy(dtype=object)
         elif isinstance(column_type, sa.Integer):  # also BigInteger, SmallInteger
-            converted = np.array([int(v) if p else None for v, p in zip(values, present)], dtype=object)
+            converted = np.array([int(v) if p else None for v, p in zip(values, present, strict=True)], dtype=object)
         elif isinstance(column_type, sa.Float):
-            converted = np.array([float(v) if p else None for v, p in zip(values, present)], dtype=object)
+            converted = np.array([float(v) if p else None for v, p in zip(values, present, strict=True)], dtype=object)
         else:
             converted = values.to_numpy(dtype=object)
         converted = np.array(converted, dtype=object)
         converted[~present] = None
         columns[name] = converted
-    return [dict(zip(columns, row)) for row in zip(*columns.values())]
+    return [dict(zip(columns, row, strict=True)) for row in zip(*columns.values(), strict=True)]

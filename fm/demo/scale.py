@@ -16,8 +16,23 @@ from fm.demo import history
 from fm.demo.build import PREFIX, TARGETS, _districts
 from fm.demo.dataset import TABLES, reference_folder, write_table
 from fm.demo.generate import (
-    BUILDINGS, INFRASTRUCTURE, LIFE, MEAN_FLOOR, REBUILD, SEED, Ground, _build_years, _dates_in_years,
-    _district_of, _place, _sample_points, _unit_cost_index, infrastructure, load_ground, network_lines, to_storage,
+    BUILDINGS,
+    INFRASTRUCTURE,
+    LIFE,
+    MEAN_FLOOR,
+    REBUILD,
+    SEED,
+    Ground,
+    _build_years,
+    _dates_in_years,
+    _district_of,
+    _place,
+    _sample_points,
+    _unit_cost_index,
+    infrastructure,
+    load_ground,
+    network_lines,
+    to_storage,
 )
 
 MAX_ASSETS = 1_000_000
@@ -39,11 +54,11 @@ def generate_scaled(count: int, folder: Path, *, seed: int = SEED, chunk: int = 
         size = min(chunk, count - start)
         counts = rng.multinomial(size, shares)
         assets = pd.concat([_buildings(rng, ground, counts[0]),
-                            infrastructure(rng, ground, dict(zip(INFRASTRUCTURE, counts[1:])),
+                            infrastructure(rng, ground, dict(zip(INFRASTRUCTURE, counts[1:], strict=True)),
                                            reference_parks=False)],
                            ignore_index=True)
         assets.insert(0, "id", np.arange(first["assets"], first["assets"] + len(assets)))
-        assets.insert(1, "code", [f"{PREFIX.get(c, 'BL')}-{i:07d}" for c, i in zip(assets["category"], assets["id"])])
+        assets.insert(1, "code", [f"{PREFIX.get(c, 'BL')}-{i:07d}" for c, i in zip(assets["category"], assets["id"], strict=True)])
         assets["geom"] = to_storage(assets["geom"].to_numpy())
         for flag in ("is_evacuation_shelter", "on_emergency_road", "needs_individual_plan"):
             assets[flag] = assets[flag].fillna(False).astype(bool) if flag in assets else False
@@ -71,7 +86,7 @@ def _buildings(rng, ground: Ground, n: int) -> pd.DataFrame:
     year = _build_years(rng, n)
     floor = np.round(np.array([MEAN_FLOOR[c] for c in category]) * rng.lognormal(0, 0.35, n), 1)
     return pd.DataFrame({
-        "name": [f"{p}{c}施設" for p, c in zip(_place(rng, district), category)], "category": category,
+        "name": [f"{p}{c}施設" for p, c in zip(_place(rng, district), category, strict=True)], "category": category,
         "geom": geoms, "district_id": district, "year_built": year, "structure": "RC", "floor_area_m2": floor,
         "acquisition_date": _dates_in_years(rng, year),
         "acquisition_cost": np.round(floor * _unit_cost_index(year) / 1000).astype("int64") * 1000,

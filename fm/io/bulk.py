@@ -53,7 +53,7 @@ def _rows(table: sa.Table, frame: pd.DataFrame, postgresql: bool) -> list[tuple]
         elif isinstance(column_type, sa.Date) and not postgresql:
             values = values.map(lambda d: d.isoformat(), na_action="ignore")
         columns.append(objects(values).tolist())
-    return list(zip(*columns))
+    return list(zip(*columns, strict=True))
 
 
 def insert(session: Session, table: sa.Table, frame: pd.DataFrame) -> None:

@@ -24,6 +24,7 @@ from fm.model.assets import (
 )
 from fm.model.land import UTILISATIONS
 
+
 @dataclass(frozen=True)
 class Column:
     """One column of a file: ``name`` is the English header and fm's field name."""

@@ -17,8 +17,8 @@ import shapely
 from pyproj import CRS
 from pyproj.exceptions import CRSError
 
+from fm.domain.geo import STORAGE_CRS
 from fm.errors import FmError
-from fm.geo import STORAGE_CRS
 from fm.io.columns import GEOMETRY_TYPES, Headers, Kind
 from fm.io.files import Table, cells, parse
 from fm.io.problems import Problem
@@ -183,7 +183,7 @@ def _check(kind: Kind, result: gpd.GeoSeries, unparsed: pd.Series, rows: pd.Seri
     if categories is not None:
         types = shapely.get_type_id(values)
         allowed = categories.map(lambda c: GEOMETRY_TYPES.get(c, ())).to_numpy(dtype=object)
-        wrong = present & np.array([bool(a) and NAMES[t] not in a for t, a in zip(types, allowed)], dtype=bool)
+        wrong = present & np.array([bool(a) and NAMES[t] not in a for t, a in zip(types, allowed, strict=True)], dtype=bool)
         report(wrong, lambda i: f"a {categories.iloc[i]} must be {_shapes(allowed[i])}, not "
                                 f"{_SHAPE[NAMES[types[i]]]}")
     where = source.to_epsg(min_confidence=70)

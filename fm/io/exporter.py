@@ -17,8 +17,8 @@ import shapely
 from pyproj import CRS
 from sqlalchemy.orm import Session
 
+from fm.domain.geo import STORAGE_CRS
 from fm.errors import FmError
-from fm.geo import STORAGE_CRS
 from fm.io import files, store
 from fm.io.columns import COORDINATES, KINDS, Kind, header
 from fm.io.coordinates import parse_crs

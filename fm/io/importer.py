@@ -25,7 +25,7 @@ import shapely
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from fm import audit
+from fm.accounts import audit
 from fm.errors import FmError
 from fm.io import bulk, files, store
 from fm.io.columns import KINDS, Kind
@@ -148,7 +148,7 @@ def _reject_ambiguous(kind: Kind, records: pd.DataFrame, ambiguous: pd.DataFrame
         return
     problems = [Problem(rows.loc[i], "", str(day), "the database holds several inspections of this asset on this "
                         "day: fm cannot tell which one this row updates") for i, day in
-                zip(hits["index"], hits["inspected_on"])]
+                zip(hits["index"], hits["inspected_on"], strict=True)]
     raise Rejected(source, problems)
 
 
@@ -235,7 +235,7 @@ def changes(merged: pd.DataFrame, new: pd.Series, touched: pd.Series, compared: 
     added = new.loc[rows].to_numpy()
     result = []
     for n in range(len(rows)):
-        result.append({f: [None if added[n] else old[n], value[n]] for f, old, value in zip(fields, before, after)
+        result.append({f: [None if added[n] else old[n], value[n]] for f, old, value in zip(fields, before, after, strict=True)
                        if (old[n] if not added[n] else None) != value[n]})
     if uses is not None:
         names = {"valid_from": "use_since", **{f: f for f in USE_FIELDS}}

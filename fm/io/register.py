@@ -9,7 +9,7 @@ Two columns are derived, with the same rules as the rest of fm:
 - ``risk_class`` / ``risk_score``: the asset's row in the latest risk run
   (:func:`fm.io.risk.latest_run`); no row means ``unscored``.
 - ``plan_status``: ``adopted``, ``needed`` or ``not_needed`` at the end of a fiscal year,
-  by the definition of the plan-coverage indicator (:func:`fm.kpi.measures.plan_coverage`)
+  by the definition of the plan-coverage indicator (:func:`fm.domain.kpi.measures.plan_coverage`)
   that the plans map uses too: an asset needing a plan and held at the year's end is
   ``adopted`` when a plan adopted by then, whose period has not ended before the year,
   covers it, else ``needed``; every other asset is ``not_needed``.
@@ -24,7 +24,7 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from fm.fiscal import fiscal_year_end
+from fm.domain.fiscal import fiscal_year_end
 from fm.model import Asset, AssetCategory, IndividualPlan, PlanAsset, RiskScore
 
 UNSCORED = "unscored"

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from fm.model import RiskRun, RiskScore
 
-# Score columns taken as they are from fm.risk.score.score_risk, and their PostgreSQL binary types.
+# Score columns taken as they are from fm.domain.risk.score.score_risk, and their PostgreSQL binary types.
 FROM_SCORES = {
     "probability": "float8", "consequence": "float8", "score": "float8", "risk_class": "text",
     "likelihood_class": "int2", "consequence_class": "int2", "state": "int2", "inspected_on": "date",
@@ -48,7 +48,7 @@ def write_run(session: Session, scores: pd.DataFrame, *, computed_on: date, conf
             for index in np.flatnonzero(missing):
                 listed[index] = None
         columns.append(listed)
-    rows = zip(*columns)
+    rows = zip(*columns, strict=True)
     cursor = session.connection().connection.driver_connection.cursor()
     if postgresql:
         with cursor.copy(f"COPY risk_scores ({', '.join(COLUMNS)}) FROM STDIN WITH (FORMAT binary)") as copy:

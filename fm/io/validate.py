@@ -16,10 +16,10 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from fm.errors import ValidationError
 from fm.io.columns import Column, Headers, Kind, guess_kind, resolve_headers
 from fm.io.coordinates import geometries
 from fm.io.files import Table, cells, parse
-from fm.errors import ValidationError
 from fm.io.problems import Problem, Rejected
 
 BOOLEANS = {"true": True, "t": True, "yes": True, "y": True, "1": True, "1.0": True, "はい": True, "○": True,

@@ -1,6 +1,13 @@
 """The ORM tables, and nothing else: logic lives in plain functions over frames."""
 
-from fm.model.assets import Asset, FacilityUsage, Inspection, RiskRun, RiskScore, WorkOrder
+from fm.model.assets import (
+    Asset,
+    FacilityUsage,
+    Inspection,
+    RiskRun,
+    RiskScore,
+    WorkOrder,
+)
 from fm.model.base import Base
 from fm.model.land import LandParcel, ParcelUse
 from fm.model.network import NetworkLine

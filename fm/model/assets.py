@@ -10,7 +10,15 @@ from shapely import Geometry as ShapelyGeometry
 from sqlalchemy.orm import Mapped, mapped_column
 
 from fm.db.types import Geometry
-from fm.model.base import Base, Versioned, Timestamped, Yen, not_negative, one_of, positive
+from fm.model.base import (
+    Base,
+    Timestamped,
+    Versioned,
+    Yen,
+    not_negative,
+    one_of,
+    positive,
+)
 
 ASSET_STATUSES = ("in_service", "closed", "disposed")
 INSPECTION_METHODS = ("close_visual", "visual", "non_destructive", "drone", "cctv", "other")
@@ -148,7 +156,7 @@ class RiskScore(Base):
     """The risk of one asset on one day, with every component that explains it, as typed columns.
 
     Components are columns, not a JSON blob, so a million scores write in seconds (binary
-    COPY) and can be queried; ``fm.risk.explain`` turns them into words.
+    COPY) and can be queried; ``fm.domain.risk.explain`` turns them into words.
     """
 
     __tablename__ = "risk_scores"

@@ -9,7 +9,7 @@ from shapely import MultiPolygon
 from sqlalchemy.orm import Mapped, mapped_column
 
 from fm.db.types import Geometry
-from fm.model.base import Base, Versioned, Timestamped, one_of
+from fm.model.base import Base, Timestamped, Versioned, one_of
 
 UTILISATIONS = ("in_use", "underused", "unused")
 

@@ -15,7 +15,7 @@ class IndicatorTarget(Base):
     __table_args__ = (sa.UniqueConstraint("indicator", "target_year"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    indicator: Mapped[str] = mapped_column(sa.String(40), comment="key of fm.kpi.INDICATORS")
+    indicator: Mapped[str] = mapped_column(sa.String(40), comment="key of fm.domain.kpi.INDICATORS")
     target_year: Mapped[int | None] = mapped_column(sa.Integer, comment="fiscal year the target is for")
     target_value: Mapped[float | None] = mapped_column(sa.Float)
     source: Mapped[str | None] = mapped_column(sa.Text, comment="where the target comes from")

@@ -1,13 +1,14 @@
-"""The Flask application factory: web pages and the JSON API over fm.service."""
+"""The Flask application factory: one blueprint module per area, each over the use cases of the same name in
+:mod:`fm.app`; the JSON API's blueprints are mounted under ``/api``."""
 
 from __future__ import annotations
 
 from flask import Flask
 
 from fm import __version__
+from fm.app.maps import basemap
 from fm.config import Config
 from fm.db import Database
-from fm.maps.basemap import basemap
 from fm.resources import resource_path
 
 
@@ -27,30 +28,37 @@ def create_app(config: Config | None = None) -> Flask:
 
     from flask_wtf import CSRFProtect
 
-    from fm.web import (admin, api, assets, auth, dashboard, errors, finance, i18n, maps, parcels, plans, register,
-                        schedule, security, uploads, views)
-    from fm.web import forms as record_forms
+    from fm.web import (
+        asset_page,
+        audit,
+        auth,
+        dashboard,
+        errors,
+        finance,
+        forms,
+        home,
+        i18n,
+        kpi,
+        maps,
+        parcels,
+        plans,
+        register,
+        risk,
+        schedule,
+        security,
+        stats,
+        uploads,
+        users,
+    )
 
     CSRFProtect(app)
     i18n.init_app(app)
     errors.init_app(app)
     auth.init_app(app)
     security.init_app(app)
-    app.register_blueprint(views.blueprint)
-    app.register_blueprint(admin.blueprint)
-    app.register_blueprint(finance.blueprint)
-    app.register_blueprint(api.blueprint, url_prefix="/api")
-    app.register_blueprint(dashboard.pages)
-    app.register_blueprint(dashboard.api, url_prefix="/api")
-    app.register_blueprint(maps.blueprint)
-    app.register_blueprint(maps.api, url_prefix="/api")
-    app.register_blueprint(register.blueprint)
-    app.register_blueprint(register.api, url_prefix="/api")
-    app.register_blueprint(assets.blueprint)
-    app.register_blueprint(schedule.pages)
-    app.register_blueprint(schedule.api, url_prefix="/api")
+    for area in (home, users, audit, finance, dashboard, maps, register, asset_page, schedule, forms, parcels, plans):
+        app.register_blueprint(area.pages)
+    for area in (stats, kpi, risk, dashboard, maps, register, schedule):
+        app.register_blueprint(area.api, url_prefix="/api")
     uploads.init_app(app, config)
-    app.register_blueprint(record_forms.blueprint)
-    app.register_blueprint(parcels.blueprint)
-    app.register_blueprint(plans.blueprint)
     return app

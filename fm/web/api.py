@@ -1,34 +1,21 @@
-"""The JSON API: each route parses its arguments, calls one service function, returns its data."""
+"""What the JSON API's areas share: one response whose body is what ``fm … --format json`` prints, and the
+query parameters several areas read, each checked."""
 
 from __future__ import annotations
 
 import re
-from datetime import date
 
-from flask import Blueprint, Response, request
+from flask import Response, request
 
-from fm import service
-from fm.depreciation import CONVENTIONS
+from fm.app.conventions import CONVENTIONS
 from fm.errors import ValidationError
-from fm.fiscal import fiscal_year
-from fm.risk.config import load_config
-from fm.serialize import records, to_json
-from fm.web.context import session
+from fm.serialize import to_json
 from fm.web.i18n import LANGUAGES
-
-blueprint = Blueprint("api", __name__)
 
 
 def json_response(data: object, status: int = 200) -> Response:
     """A response whose body is exactly what ``fm … --format json`` prints."""
     return Response(to_json(data), status=status, mimetype="application/json")
-
-
-@blueprint.get("/stats")
-def stats() -> Response:
-    """Counts of held assets by category, district, group and status."""
-    with session() as active:
-        return json_response(service.asset_stats(active))
 
 
 def fiscal_year_arg(required: bool = False) -> int | None:
@@ -56,55 +43,5 @@ def convention_arg() -> str:
     return _choice("convention", CONVENTIONS)
 
 
-def _lang() -> str:
+def lang_arg() -> str:
     return _choice("lang", LANGUAGES)
-
-
-@blueprint.get("/kpi")
-def kpi() -> Response:
-    """Every indicator for ?fiscal_year (default: every year with data), with targets and trend."""
-    with session() as active:
-        return json_response(service.kpi_report(active, fiscal_year=fiscal_year_arg(), convention=convention_arg()))
-
-
-@blueprint.get("/kpi/<indicator>/records")
-def kpi_records(indicator: str) -> Response:
-    """The records an indicator counted in ?fiscal_year: the drill-down behind a figure."""
-    with session() as active:
-        frame = service.kpi_records(active, indicator, fiscal_year=fiscal_year_arg(required=True),
-                                    convention=convention_arg())
-    return json_response(records(frame))
-
-
-
-
-@blueprint.get("/risk")
-def risk() -> Response:
-    """The latest risk scores, worst first (?top=N), each with its reasons."""
-    raw = request.args.get("top")
-    if raw is not None and (not re.fullmatch(r"[0-9]{1,7}", raw) or int(raw) < 1):
-        raise ValidationError(f"top must be a positive whole number, got {raw!r}")
-    with session() as active:
-        return json_response(service.risk_ranking(active, top=int(raw) if raw else None, lang=_lang()))
-
-
-@blueprint.get("/risk/models")
-def risk_models() -> Response:
-    """Per category: deterioration hazards, expected years in each state, and their source."""
-    with session() as active:
-        return json_response(service.risk_models(active, config=load_config()))
-
-
-@blueprint.get("/risk/<code>")
-def risk_explain(code: str) -> Response:
-    """One asset's latest score, its components and reasons."""
-    with session() as active:
-        return json_response(service.risk_explanation(active, code, lang=_lang()))
-
-
-@blueprint.get("/inspections/due")
-def inspections_due() -> Response:
-    """Inspections overdue or due in ?fiscal_year (default: the current one), worst risk first."""
-    year = fiscal_year_arg() or fiscal_year(date.today())
-    with session() as active:
-        return json_response(records(service.inspections_due(active, fiscal_year=year, config=load_config())))

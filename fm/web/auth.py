@@ -2,7 +2,7 @@
 
 Every page and API call needs a signed-in account (a viewer reads everything); a view
 that changes data is wrapped in :func:`writes`, which answers 403 to a role that may not
-(fm.roles) before the view runs. Flask-Login keeps the account in the signed session
+(fm.accounts.roles) before the view runs. Flask-Login keeps the account in the signed session
 cookie; the session ends after ``SESSION_IDLE`` without a request, ``SESSION_MAX`` after
 sign-in, or when the account's password changes. Sign-in attempts are rate-limited per
 address and per username (Flask-Limiter, in memory: one process per app, as fm serve runs).
@@ -16,16 +16,25 @@ from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import (Blueprint, Flask, Response, abort, current_app, flash, redirect, render_template, request,
-                   session, url_for)
+from flask import (
+    Blueprint,
+    Flask,
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager, UserMixin, current_user, login_user, logout_user
 
-from fm import audit, users
-from fm.model import User
-from fm.roles import WRITERS, may_write
+from fm.app import users
 from fm.web import context
 
 SESSION_IDLE = timedelta(hours=4)
@@ -56,12 +65,12 @@ limiter = Limiter(key_func=get_remote_address, storage_uri="memory://", default_
 class Account(UserMixin):
     """The signed-in account, as the request sees it (no password hash)."""
 
-    def __init__(self, user: User) -> None:
+    def __init__(self, user: users.User) -> None:
         self.id, self.username, self.role = user.id, user.username, user.role
         self.display_name, self.language = user.display_name or user.username, user.language
 
     def may_write(self, subject: str) -> bool:
-        return may_write(self.role, subject)
+        return users.may_write(self.role, subject)
 
 
 def actor() -> str:
@@ -71,7 +80,7 @@ def actor() -> str:
 
 def check_write(subject: str) -> None:
     """Stop the request with 403 unless the signed-in role may change ``subject``."""
-    if not may_write(current_user.role, subject):
+    if not users.may_write(current_user.role, subject):
         abort(403, _("Your role (%(role)s) may not change %(subject)s.", role=role_label(current_user.role),
                      subject=subject_label(subject)))
 
@@ -82,13 +91,13 @@ def writes(*subjects: str) -> Callable:
     The view is marked (``fm_writes``) so that a test can try every write endpoint with every role.
     """
     for subject in subjects:
-        if subject not in WRITERS:
+        if subject not in users.WRITERS:
             raise KeyError(f"unknown subject {subject!r}")
 
     def decorate(view: Callable) -> Callable:
         @functools.wraps(view)
         def checked(*args: Any, **kwargs: Any) -> Any:
-            if not any(may_write(current_user.role, s) for s in subjects):
+            if not any(users.may_write(current_user.role, s) for s in subjects):
                 check_write(subjects[0])
             return view(*args, **kwargs)
 
@@ -104,13 +113,11 @@ def _load(user_id: str) -> Account | None:
     if started is None:
         return None
     started_at = datetime.fromisoformat(started)
-    if audit.now() - started_at > SESSION_MAX:
+    if users.now() - started_at > SESSION_MAX:
         return None
     with context.session() as active:
-        user = active.get(User, int(user_id))
-        if user is None or not user.active or users.signed_in_before_password_change(user, started_at):
-            return None
-        return Account(user)
+        user = users.session_account(active, int(user_id), started_at)
+        return Account(user) if user is not None else None
 
 
 def _safe_next(target: str | None) -> str:
@@ -119,7 +126,7 @@ def _safe_next(target: str | None) -> str:
         parts = urlsplit(target)
         if not parts.scheme and not parts.netloc and target.startswith("/") and not target.startswith("//"):
             return target
-    return url_for("views.index")
+    return url_for("home.index")
 
 
 def _username_key() -> str:
@@ -135,15 +142,13 @@ def sign_in() -> Any:
     if request.method == "POST":
         username = (request.form.get("username") or "").strip()
         with context.session() as active:
-            user = users.authenticate(active, username, request.form.get("password") or "")
+            user = users.sign_in(active, username, request.form.get("password") or "")
             if user is not None:
-                audit.record(active, actor=user.username, source="web", action="sign_in", table="users",
-                             record_id=user.id, code=user.username, changes={})
                 account = Account(user)
         if user is not None:
             session.clear()
             session.permanent = True
-            session["signed_in_at"] = audit.now().isoformat()
+            session["signed_in_at"] = users.now().isoformat()
             login_user(account)
             return redirect(_safe_next(request.form.get("next")))
         error = _("Wrong username or password.")

@@ -157,7 +157,7 @@ def line_chart(xs: Sequence[int], series: Sequence[Series], *, title: str, fmt: 
                      f'x2="{width - RIGHT}" y1="{y:.1f}" y2="{y:.1f}"><title>{escape(level.label)}: '
                      f'{escape(fmt(level.value))}</title></line>')
     for line in series:
-        points = [(frame.x(x), frame.y(v), x, v) for x, v in zip(xs, line.values) if v is not None]
+        points = [(frame.x(x), frame.y(v), x, v) for x, v in zip(xs, line.values, strict=True) if v is not None]
         path = " ".join(f"{px:.1f},{py:.1f}" for px, py, _, _ in points)
         parts.append(f'<polyline class="line {line.css}{" dashed" if line.dashed else ""}" points="{path}"/>')
         parts += [f'<circle class="dot {line.css}" cx="{px:.1f}" cy="{py:.1f}" r="3"><title>{escape(label_x(x))}: '

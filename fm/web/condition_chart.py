@@ -8,7 +8,7 @@ from datetime import date
 
 from markupsafe import Markup, escape
 
-from fm.risk.explain import ROMAN
+from fm.app.asset_page import ROMAN
 
 LEFT, RIGHT, TOP, BOTTOM = 44, 16, 12, 26
 LEVELS = {"soundness": 4, "score": 5}
@@ -58,7 +58,7 @@ def condition_chart(dates: Sequence[date], levels: Sequence[int], *, scale: str,
             parts.append(f'<line class="grid" x1="{px:.1f}" x2="{px:.1f}" y1="{TOP}" y2="{height - BOTTOM}"/>')
             if year < last_year and px + 30 < width:
                 parts.append(f'<text class="tick" x="{px + 2:.1f}" y="{height - 8}">{year}</text>')
-    points = sorted(zip(dates, levels))
+    points = sorted(zip(dates, levels, strict=True))
     path = " ".join(f"{x(d):.1f},{y(v):.1f}" for d, v in points)
     parts.append(f'<polyline class="line s0" points="{path}"/>')
     for day, level in points:

@@ -1,6 +1,6 @@
 """The indicator dashboard: its pages, its JSON endpoints and its CSV / Excel exports.
 
-Each route parses its arguments, calls one function of :mod:`fm.dashboard` and renders,
+Each route parses its arguments, calls one function of :mod:`fm.app.dashboard` and renders,
 serialises or exports the result; the pages draw their charts from the very data the
 JSON endpoints return.
 """
@@ -13,11 +13,10 @@ from flask import Blueprint, Response, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 
-from fm import dashboard as dash
+from fm.app import dashboard
+from fm.app.dashboard import COLUMNS, DIMENSIONS
+from fm.app.kpi import INDICATORS
 from fm.errors import NotFound, ValidationError
-from fm.kpi import INDICATORS
-from fm.kpi.breakdown import DIMENSIONS
-from fm.kpi.drilldown import COLUMNS
 from fm.web import figures
 from fm.web.api import convention_arg, fiscal_year_arg, json_response
 from fm.web.context import session
@@ -59,7 +58,7 @@ def _list_arguments() -> dict:
 def trends() -> Response:
     """Every indicator over every fiscal year with data, with its target and published figure."""
     with session() as active:
-        return json_response(dash.kpi_trends(active, convention=convention_arg()))
+        return json_response(dashboard.kpi_trends(active, convention=convention_arg()))
 
 
 @api.get("/kpi/<indicator>/breakdown")
@@ -68,7 +67,7 @@ def breakdown(indicator: str) -> Response:
     indicator = _indicator(indicator)
     by = request.args.get("by", DIMENSIONS[indicator][0])
     with session() as active:
-        return json_response(dash.kpi_breakdown(active, indicator, fiscal_year=fiscal_year_arg(required=True), by=by,
+        return json_response(dashboard.kpi_breakdown(active, indicator, fiscal_year=fiscal_year_arg(required=True), by=by,
                                                 convention=convention_arg()))
 
 
@@ -78,7 +77,7 @@ def records_page(indicator: str) -> Response:
     indicator = _indicator(indicator)
     arguments = _list_arguments()
     with session() as active:
-        return json_response(dash.kpi_list(active, indicator, page=_whole("page", 1, 1, 999_999),
+        return json_response(dashboard.kpi_list(active, indicator, page=_whole("page", 1, 1, 999_999),
                                            per_page=_whole("per_page", 50, 1, 500), **arguments))
 
 
@@ -86,7 +85,7 @@ def records_page(indicator: str) -> Response:
 def whatif() -> Response:
     """The aging ratio over the ?years (10) fiscal years after ?fiscal_year: planned work against doing nothing."""
     with session() as active:
-        return json_response(dash.whatif(active, fiscal_year=fiscal_year_arg(required=True),
+        return json_response(dashboard.whatif(active, fiscal_year=fiscal_year_arg(required=True),
                                          years=_whole("years", 10, 1, 50), convention=convention_arg()))
 
 
@@ -95,7 +94,7 @@ def renewal() -> Response:
     """The renewal-cost projection from ?start (default: next fiscal year) over ?years (40)."""
     start = _fiscal_year_named("start")
     with session() as active:
-        return json_response(dash.renewal(active, start=start, years=_whole("years", 40, 1, 100)))
+        return json_response(dashboard.renewal(active, start=start, years=_whole("years", 40, 1, 100)))
 
 
 def _fiscal_year_named(name: str) -> int | None:
@@ -139,7 +138,7 @@ def words() -> dict:
 def index() -> str:
     """Cards and trends of every indicator, the aging ratio by category, the what-if and the renewal chart."""
     with session() as active:
-        page = dash.overview(active, fiscal_year=fiscal_year_arg(), convention=convention_arg())
+        page = dashboard.overview(active, fiscal_year=fiscal_year_arg(), convention=convention_arg())
     if page["year"] is None:
         return render_template("dashboard.html", years=[], year=None)
     trends = {t["indicator"]: t for t in page["trends"]}
@@ -154,7 +153,7 @@ def index() -> str:
 def indicator_page(indicator: str) -> str:
     """One indicator: its trend, its breakdowns (each bar a link) and the records behind it, page by page."""
     with session() as active:
-        page = dash.indicator_detail(active, _indicator(indicator), fiscal_year=fiscal_year_arg(), groups=_groups(),
+        page = dashboard.indicator_detail(active, _indicator(indicator), fiscal_year=fiscal_year_arg(), groups=_groups(),
                                      sort=request.args.get("sort"), order=request.args.get("order"),
                                      page=_whole("page", 1, 1, 999_999), per_page=_whole("per_page", 50, 1, 500),
                                      convention=convention_arg())
@@ -181,7 +180,7 @@ def export(indicator: str, fmt: str) -> Response:
     indicator = _indicator(indicator)
     arguments = _list_arguments()
     with session() as active:
-        frame = dash.kpi_list_export(active, indicator, **arguments)
+        frame = dashboard.kpi_list_export(active, indicator, **arguments)
     return table_response(frame, f"{indicator}-{arguments['fiscal_year']}", fmt)
 
 
@@ -189,7 +188,7 @@ def export(indicator: str, fmt: str) -> Response:
 def report() -> str:
     """The yearly one-page report for the council (A4, prints as is), Japanese unless ?lang=en."""
     with session() as active:
-        page = dash.yearly_report(active, fiscal_year=fiscal_year_arg(), convention=convention_arg())
+        page = dashboard.yearly_report(active, fiscal_year=fiscal_year_arg(), convention=convention_arg())
     year = page["year"]
     trends = {t["indicator"]: t for t in page["trends"]}
     return render_template("report.html", year=year, cards=page["cards"], trends=trends,

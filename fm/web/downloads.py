@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import io
 from urllib.parse import quote
 
 import pandas as pd
 from flask import Response
 
+from fm.app import exchange
 from fm.errors import NotFound
-from fm.io import files
 
 FORMATS = {"csv": "text/csv; charset=utf-8",
            "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
@@ -19,12 +18,7 @@ def table_response(frame: pd.DataFrame, name: str, fmt: str) -> Response:
     """``frame`` as an attachment ``name.fmt``; text starting with '=' stays text in Excel."""
     if fmt not in FORMATS:
         raise NotFound(f"download as csv or xlsx, not {fmt!r}")
-    if fmt == "csv":
-        body = frame.to_csv(index=False, lineterminator="\r\n").encode("utf-8-sig")
-    else:
-        buffer = io.BytesIO()
-        files.write_excel(frame, buffer, name[:31])
-        body = buffer.getvalue()
+    body = exchange.table_bytes(frame, fmt, sheet=name)
     filename = f"{name}.{fmt}"
     ascii_name = filename.encode("ascii", "replace").decode().replace("?", "_")
     return Response(body, mimetype=FORMATS[fmt], headers={

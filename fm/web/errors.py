@@ -8,7 +8,14 @@ from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
-from fm.errors import Conflict, DatabaseError, FmError, Forbidden, NotFound, ValidationError
+from fm.errors import (
+    Conflict,
+    DatabaseError,
+    FmError,
+    Forbidden,
+    NotFound,
+    ValidationError,
+)
 from fm.web.api import json_response
 from fm.web.context import database
 

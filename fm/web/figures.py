@@ -7,7 +7,7 @@ from typing import Any
 from flask_babel import gettext as _
 from markupsafe import Markup
 
-from fm.renewal.projection import GROUPS
+from fm.app.renewal import GROUPS
 from fm.web.charts import Level, Mark, Series, bar_chart, line_chart, nice_top
 
 OKU = 100_000_000  # 1 億円

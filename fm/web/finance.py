@@ -9,14 +9,14 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 
-from fm import finance, service
+from fm.app import finance, kpi
+from fm.app.conventions import fiscal_year, fiscal_year_label
+from fm.app.kpi import INDICATORS
 from fm.errors import ValidationError
-from fm.fiscal import fiscal_year, fiscal_year_label
-from fm.kpi import INDICATORS
 from fm.web.auth import actor, writes
 from fm.web.context import session
 
-blueprint = Blueprint("finance", __name__, url_prefix="/finance")
+pages = Blueprint("finance", __name__, url_prefix="/finance")
 
 
 def _year(text: str | None, default: int | None = None) -> int:
@@ -30,7 +30,7 @@ def _year(text: str | None, default: int | None = None) -> int:
 def _targets_page(errors: dict[str, str] | None = None, status: int = 200) -> Any:
     lang = str(get_locale())
     with session() as active:
-        stored = service.targets(active)
+        stored = kpi.targets(active)
     rows = [{"indicator": INDICATORS[t.indicator], "year": fiscal_year_label(int(t.target_year), lang)
              if t.target_year == t.target_year and t.target_year is not None else "—",
              "value": t.target_value, "source": t.source} for t in stored.itertuples()
@@ -39,13 +39,13 @@ def _targets_page(errors: dict[str, str] | None = None, status: int = 200) -> An
                            form=request.form), status
 
 
-@blueprint.get("/targets")
+@pages.get("/targets")
 def targets() -> Any:
     """The indicators' targets, and the form to set one."""
     return _targets_page()
 
 
-@blueprint.post("/targets")
+@pages.post("/targets")
 @writes("targets")
 def set_target() -> Any:
     """Set (or, with no value, remove) the target of an indicator for a fiscal year."""
@@ -70,7 +70,7 @@ def set_target() -> Any:
     if errors:
         return _targets_page(errors, 400)
     with session() as active:
-        service.set_target(active, indicator, fiscal_year=year, value=value, source=form.get("source") or None,
+        kpi.set_target(active, indicator, fiscal_year=year, value=value, source=form.get("source") or None,
                            actor=actor(), via="web")
     flash(_("Target saved.") if value is not None else _("Target removed."))
     return redirect(url_for("finance.targets"))
@@ -83,13 +83,13 @@ def _budgets_page(year: int, errors: dict[str, list[str]] | None = None, status:
                            year_label=fiscal_year_label(year, str(get_locale())), form=request.form), status
 
 
-@blueprint.get("/budgets")
+@pages.get("/budgets")
 def budgets() -> Any:
     """Each plan's planned and executed amounts in a fiscal year (default: the current one)."""
     return _budgets_page(_year(request.args.get("fiscal_year"), fiscal_year(date.today())))
 
 
-@blueprint.post("/budgets/<int:year>/<path:code>")
+@pages.post("/budgets/<int:year>/<path:code>")
 @writes("budgets")
 def set_budget(year: int, code: str) -> Any:
     """Save one plan's amounts for ``year``."""

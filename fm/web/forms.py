@@ -1,7 +1,7 @@
-"""The create and edit forms (assets, parcels, plans, inspections, work orders) over fm.forms.
+"""The create and edit forms (assets, parcels, plans, inspections, work orders) over fm.app.forms.
 
 Each route is a few lines: GET shows the form (blank, or the stored record with its
-version), POST hands the fields to :func:`fm.forms.submit`, then redirects to the
+version), POST hands the fields to :func:`fm.app.forms.submit`, then redirects to the
 record's page with a flash message, or shows the form again with every message next
 to its field (400), or, when someone saved the record first, with the conflict (409).
 """
@@ -10,96 +10,106 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, current_app, flash, jsonify, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Response,
+    current_app,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import get_locale
 from flask_babel import gettext as _
 
-from fm import forms, records
-from fm.forms import FORM, FORMS, GEOMETRY, Invalid, Saved
+from fm.app import forms
+from fm.app.forms import FORM, FORMS, GEOMETRY, Invalid, Saved
 from fm.web.auth import actor, writes
 from fm.web.context import session
 
-blueprint = Blueprint("forms", __name__)
+pages = Blueprint("forms", __name__)
 
 PAGES = {"assets": "assets.page", "parcels": "parcels.page", "plans": "plans.page",
          "inspections": "assets.page", "work_orders": "assets.page"}
 
 
-@blueprint.route("/assets/new", methods=["GET", "POST"])
+@pages.route("/assets/new", methods=["GET", "POST"])
 @writes("assets")
 def new_asset() -> Any:
     """A new asset."""
     return _form("assets", cancel=url_for("register.index"))
 
 
-@blueprint.route("/assets/<path:code>/edit", methods=["GET", "POST"])
+@pages.route("/assets/<path:code>/edit", methods=["GET", "POST"])
 @writes("assets")
 def edit_asset(code: str) -> Any:
     """Edit the asset ``code``."""
     return _form("assets", code=code)
 
 
-@blueprint.route("/parcels/new", methods=["GET", "POST"])
+@pages.route("/parcels/new", methods=["GET", "POST"])
 @writes("parcels")
 def new_parcel() -> Any:
     """A new land parcel."""
     return _form("parcels", cancel=url_for("maps.page", kind="land"))
 
 
-@blueprint.route("/parcels/<path:code>/edit", methods=["GET", "POST"])
+@pages.route("/parcels/<path:code>/edit", methods=["GET", "POST"])
 @writes("parcels")
 def edit_parcel(code: str) -> Any:
     """Edit the land parcel ``code`` (and its current use)."""
     return _form("parcels", code=code)
 
 
-@blueprint.route("/plans/new", methods=["GET", "POST"])
+@pages.route("/plans/new", methods=["GET", "POST"])
 @writes("plans")
 def new_plan() -> Any:
     """A new individual plan."""
     return _form("plans", cancel=url_for("maps.page", kind="plans"))
 
 
-@blueprint.route("/plans/<path:code>/edit", methods=["GET", "POST"])
+@pages.route("/plans/<path:code>/edit", methods=["GET", "POST"])
 @writes("plans")
 def edit_plan(code: str) -> Any:
     """Edit the individual plan ``code`` and the assets it covers."""
     return _form("plans", code=code)
 
 
-@blueprint.route("/assets/<path:code>/inspections/new", methods=["GET", "POST"])
+@pages.route("/assets/<path:code>/inspections/new", methods=["GET", "POST"])
 @writes("inspections")
 def new_inspection(code: str) -> Any:
     """A new inspection of the asset ``code``."""
     return _form("inspections", given={"asset_code": code}, cancel=url_for("assets.page", code=code))
 
 
-@blueprint.route("/inspections/<int:inspection_id>/edit", methods=["GET", "POST"])
+@pages.route("/inspections/<int:inspection_id>/edit", methods=["GET", "POST"])
 @writes("inspections")
 def edit_inspection(inspection_id: int) -> Any:
     """Edit the inspection ``inspection_id``."""
     return _form("inspections", record_id=inspection_id)
 
 
-@blueprint.route("/assets/<path:code>/work-orders/new", methods=["GET", "POST"])
+@pages.route("/assets/<path:code>/work-orders/new", methods=["GET", "POST"])
 @writes("work_orders")
 def new_work_order(code: str) -> Any:
     """A new work order on the asset ``code``."""
     return _form("work_orders", given={"asset_code": code}, cancel=url_for("assets.page", code=code))
 
 
-@blueprint.route("/work-orders/<path:code>/edit", methods=["GET", "POST"])
+@pages.route("/work-orders/<path:code>/edit", methods=["GET", "POST"])
 @writes("work_orders")
 def edit_work_order(code: str) -> Any:
     """Edit the work order ``code``."""
     return _form("work_orders", code=code)
 
 
-@blueprint.get("/forms/assets.json")
+@pages.get("/forms/assets.json")
 def asset_search() -> Response:
     """Assets whose code or name contains ?q (at most 20): the plan form's asset picker."""
     with session() as active:
-        return jsonify(records.asset_search(active, request.args.get("q", "")))
+        return jsonify(forms.asset_search(active, request.args.get("q", "")))
 
 
 def _form(name: str, *, code: str | None = None, record_id: int | None = None,
@@ -161,7 +171,7 @@ def _options(active: Any, form: forms.Form, lang: str) -> dict[str, list[tuple[s
         if column.allowed:
             found[column.name] = [(v, _(forms.choice(column.name, v))) for v in column.allowed]
         elif column.refers in ("category", "district"):
-            found[column.name] = records.choices(active, column.refers, lang)
+            found[column.name] = forms.choices(active, column.refers, lang)
         elif column.type == "soundness":
             found[column.name] = list(forms.SOUNDNESS.items())
     return found

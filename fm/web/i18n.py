@@ -9,14 +9,14 @@ signed in, on the account), else the account's language, else the cookie, else J
 from __future__ import annotations
 
 from pathlib import Path
-from urllib.parse import urlencode
 from typing import Any
+from urllib.parse import urlencode
 
 from flask import Flask, Response, request
 from flask_babel import Babel, get_locale
 from flask_login import current_user
 
-from fm import users
+from fm.app import users
 from fm.web.context import session
 
 LANGUAGES = ("ja", "en")

@@ -10,15 +10,14 @@ from flask import Blueprint, Response, render_template, request
 from flask_babel import get_locale
 from flask_babel import gettext as _
 
-from fm import register
+from fm.app import register
+from fm.app.register import ASSET_STATUSES, PLAN, RISK
 from fm.errors import ValidationError
-from fm.maps.style import PLAN, RISK
-from fm.model.assets import ASSET_STATUSES
 from fm.web.api import json_response
 from fm.web.context import session
 from fm.web.downloads import table_response
 
-blueprint = Blueprint("register", __name__)
+pages = Blueprint("register", __name__)
 api = Blueprint("register_api", __name__)
 FORMATS = ("csv", "xlsx")
 
@@ -27,7 +26,7 @@ def _lang() -> str:
     return str(get_locale())
 
 
-@blueprint.get("/assets")
+@pages.get("/assets")
 def index() -> str | Response:
     """The register, one page; with ?format=csv or xlsx, every asset the filters keep as a file."""
     fmt = request.args.get("format")

@@ -1,6 +1,6 @@
 """The engineers' schedule: the page, its downloads, its JSON, and starting and closing work orders.
 
-Each route parses its arguments, calls one function of :mod:`fm.schedule_service` and
+Each route parses its arguments, calls one function of :mod:`fm.app.schedule` and
 renders, serialises or exports the result. Starting and closing a work order are writes:
 behind ``@writes("work_orders")``, with the CSRF token and the version the form was opened
 on (a stale version is refused with 409 and the page shows the current values).
@@ -12,23 +12,30 @@ import re
 from datetime import date
 from typing import Any
 
-from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Response,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import format_date, get_locale
 from flask_babel import gettext as _
 from werkzeug.routing import BuildError
 
-from fm import schedule_service as service
+from fm.app import schedule
+from fm.app.forms import localise
+from fm.app.risk import load_config
+from fm.app.schedule import GROUPINGS, KINDS, OVERDUE, WORK_CAUSES, WORK_KINDS
 from fm.errors import Conflict, ValidationError
-from fm.forms import localise
-from fm.io import store
-from fm.model.assets import WORK_CAUSES, WORK_KINDS
-from fm.risk.config import load_config
-from fm.schedule import GROUPINGS, KINDS, OVERDUE
 from fm.serialize import records
 from fm.web.api import json_response
 from fm.web.auth import actor, writes
 from fm.web.context import session
 from fm.web.downloads import table_response
+
 
 def N_(message: str) -> str:
     """Mark a message for the catalogue; it is translated where it is shown (:func:`problem`)."""
@@ -36,7 +43,7 @@ def N_(message: str) -> str:
 
 
 OWN = (N_("only a planned work order can be started"), N_("only a planned or started work order can be closed"))
-"""The schedule's own messages; the importer's are translated by :func:`fm.forms.localise`."""
+"""The schedule's own messages; the importer's are translated by :func:`fm.app.forms.localise`."""
 
 pages = Blueprint("schedule", __name__)
 api = Blueprint("schedule_api", __name__)
@@ -57,19 +64,19 @@ def _date(name: str) -> date | None:
         raise ValidationError(f"{name} must be a date such as 2026-04-01, got {raw!r}") from None
 
 
-def _filters() -> service.Filters:
+def _filters() -> schedule.Filters:
     """The schedule's query parameters, checked (an empty value means no restriction)."""
     by = request.args.get("by") or "month"
     if by not in GROUPINGS:
         raise ValidationError(f"by must be {' or '.join(GROUPINGS)}, got {by!r}")
-    return service.Filters(by=by, start=_date("from"), end=_date("to"), kind=request.args.get("kind") or None,
+    return schedule.Filters(by=by, start=_date("from"), end=_date("to"), kind=request.args.get("kind") or None,
                            category=request.args.get("category") or None,
                            district=request.args.get("district") or None)
 
 
 def _schedule() -> dict[str, Any]:
     with session() as active:
-        return service.schedule(active, today=date.today(), filters=_filters(), config=load_config())
+        return schedule.schedule(active, today=date.today(), filters=_filters(), config=load_config())
 
 
 @api.get("/schedule")
@@ -78,7 +85,7 @@ def schedule_json() -> Response:
     found = _schedule()
     body = {"today": found["today"], "by": found["by"], "from": found["start"], "to": found["end"],
             "kind": found["kind"], "category": found["category"], "district": found["district"],
-            "groups": found["groups"], "rows": records(service.export_frame(found["rows"]))}
+            "groups": found["groups"], "rows": records(schedule.export_frame(found["rows"]))}
     return json_response(body)
 
 
@@ -86,7 +93,7 @@ def schedule_json() -> Response:
 def export(fmt: str) -> Response:
     """Every row of the schedule as CSV (UTF-8 with BOM) or Excel, in the page's order."""
     found = _schedule()
-    return table_response(service.export_frame(found["rows"]), f"schedule-{found['today']}", fmt)
+    return table_response(schedule.export_frame(found["rows"]), f"schedule-{found['today']}", fmt)
 
 
 @pages.get("/schedule")
@@ -94,8 +101,8 @@ def index() -> str:
     """Work orders planned or in progress and inspections due, overdue first, by month or by week."""
     found = _schedule()
     with session() as active:
-        categories = store.read_categories(active).to_dict("records")
-        districts = store.read_table(active, "districts", ["code", "name", "name_en"]).to_dict("records")
+        choices = schedule.filter_choices(active)
+    categories, districts = choices["categories"], choices["districts"]
     rows = found["rows"].astype(object)
     rows = rows.where(rows.notna(), None)  # missing values as None, not NaN, for the template
     by_group = {key: frame.head(SHOWN).to_dict("records") for key, frame in rows.groupby("group", sort=False)} \
@@ -109,7 +116,7 @@ def index() -> str:
 def work_order(code: str) -> str:
     """A work order of the schedule with its forms: start it, or close it."""
     with session() as active:
-        record = service.work_order(active, code)
+        record = schedule.work_order(active, code)
     return _action_page(record)
 
 
@@ -117,14 +124,14 @@ def work_order(code: str) -> str:
 @writes("work_orders")
 def start(code: str) -> Any:
     """Mark a planned work order in progress (started on the date given, by default today)."""
-    return _act(code, service.start_work, "start", _("Work order %(code)s is in progress."))
+    return _act(code, schedule.start_work, "start", _("Work order %(code)s is in progress."))
 
 
 @pages.post("/schedule/work-orders/<path:code>/done")
 @writes("work_orders")
 def done(code: str) -> Any:
     """Close a work order: completed on, actual cost in yen, repair kind (and cause) confirmed."""
-    return _act(code, service.finish_work, "done", _("Work order %(code)s is completed."))
+    return _act(code, schedule.finish_work, "done", _("Work order %(code)s is completed."))
 
 
 def _act(code: str, action, form_name: str, message: str) -> Any:
@@ -132,15 +139,15 @@ def _act(code: str, action, form_name: str, message: str) -> Any:
     form = {k: v for k, v in request.form.items() if k not in ("csrf_token", "version")}
     try:
         with session() as active:
-            record = service.work_order(active, code)
+            record = schedule.work_order(active, code)
             action(active, code, version, form, actor=actor(), today=date.today())
-    except service.FieldErrors as exc:
+    except schedule.FieldErrors as exc:
         with session() as active:
-            record = service.work_order(active, code)
+            record = schedule.work_order(active, code)
         return _action_page(record, form_name=form_name, form=form, errors=exc.fields), 400
     except Conflict as exc:
         with session() as active:
-            record = service.work_order(active, code)
+            record = schedule.work_order(active, code)
         return _action_page(record, form_name=form_name, form=form, conflict=str(exc)), 409
     flash(message % {"code": record["code"]})
     target = request.form.get("next") or ""

@@ -13,30 +13,37 @@ import re
 from pathlib import Path
 from typing import Any
 
-from flask import Blueprint, Flask, Response, current_app, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Flask,
+    Response,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from fm import upload_service as service
+from fm.app import exchange, uploads
+from fm.app.forms import localise
 from fm.config import Config
 from fm.errors import ValidationError
-from fm.forms import localise
-from fm.io.columns import KINDS
-from fm.io.files import FORMATS
-from fm.roles import may_write
 from fm.web.auth import actor, check_write, writes
 from fm.web.context import session
 from fm.web.errors import error_response
 
 pages = Blueprint("uploads", __name__)
-SUBJECTS = service.KINDS
+SUBJECTS = uploads.KINDS
 """Each uploadable kind is changed by the roles that may change the subject of the same name."""
 
 
 def _root() -> Path:
-    return service.folder(current_app.config["FM"].instance_path)
+    return uploads.folder(current_app.config["FM"].instance_path)
 
 
 def _limit_mb() -> int:
@@ -47,7 +54,7 @@ def _limit_mb() -> int:
 def index() -> str:
     """The upload form: the kind of records and the file."""
     return render_template("upload.html", kinds=_kinds(), chosen=request.args.get("kind", ""), limit=_limit_mb(),
-                           formats=sorted(FORMATS))
+                           formats=sorted(uploads.FORMATS))
 
 
 @pages.post("/upload")
@@ -61,23 +68,23 @@ def create() -> Any:
     sent = request.files.get("file")
     if sent is None or not sent.filename:
         return render_template("upload.html", kinds=_kinds(), chosen=kind, limit=_limit_mb(),
-                               formats=sorted(FORMATS), error=_("Choose a file to upload.")), 400
+                               formats=sorted(uploads.FORMATS), error=_("Choose a file to upload.")), 400
     try:
-        upload = service.save(_root(), kind, sent.filename, sent.stream, owner=actor(),
+        upload = uploads.save(_root(), kind, sent.filename, sent.stream, owner=actor(),
                               part=request.form.get("part"))
     except ValidationError as exc:
         return render_template("upload.html", kinds=_kinds(), chosen=kind, limit=_limit_mb(),
-                               formats=sorted(FORMATS), error=str(exc)), 400
+                               formats=sorted(uploads.FORMATS), error=str(exc)), 400
     return redirect(url_for("uploads.preview", token=upload.token))
 
 
 @pages.get("/upload/<token>")
 def preview(token: str) -> Any:
     """What the upload would add and update (nothing is written), or why it is refused."""
-    upload = service.find(_root(), token, owner=actor())
+    upload = uploads.find(_root(), token, owner=actor())
     with session() as active:
-        result = service.preview(active, upload)
-    return render_template("upload_preview.html", result=result, may_apply=may_write(current_user.role, upload.kind)), \
+        result = uploads.preview(active, upload)
+    return render_template("upload_preview.html", result=result, may_apply=uploads.may_write(current_user.role, upload.kind)), \
         (422 if result["refused"] else 200)
 
 
@@ -85,17 +92,17 @@ def preview(token: str) -> Any:
 @writes(*SUBJECTS)
 def apply(token: str) -> Any:
     """Import the upload for real, all or nothing; refused if the records changed since the preview."""
-    upload = service.find(_root(), token, owner=actor())
+    upload = uploads.find(_root(), token, owner=actor())
     check_write(upload.kind)
     try:
         with session() as active:
-            result = service.apply(active, upload, actor=actor())
-    except service.Changed as exc:
+            result = uploads.apply(active, upload, actor=actor())
+    except uploads.Changed as exc:
         with session() as active:  # the new preview, from the database as it is now
-            fresh = service.preview(active, upload)
+            fresh = uploads.preview(active, upload)
         return render_template("upload_preview.html", result=fresh, changed=str(exc),
-                               may_apply=may_write(current_user.role, upload.kind)), 409
-    service.discard(upload)
+                               may_apply=uploads.may_write(current_user.role, upload.kind)), 409
+    uploads.discard(upload)
     flash(_("%(file)s imported: %(added)s added, %(updated)s updated, %(unchanged)s unchanged.",
             file=upload.name, added=result["added"], updated=result["updated"], unchanged=result["unchanged"]))
     return redirect(url_for("uploads.index"))
@@ -105,8 +112,8 @@ def apply(token: str) -> Any:
 @writes(*SUBJECTS)
 def cancel(token: str) -> Response:
     """Forget the upload: its file is deleted, nothing was written."""
-    upload = service.find(_root(), token, owner=actor())
-    service.discard(upload)
+    upload = uploads.find(_root(), token, owner=actor())
+    uploads.discard(upload)
     flash(_("%(file)s cancelled: nothing was imported and the file is deleted.", file=upload.name))
     return redirect(url_for("uploads.index"))
 
@@ -120,7 +127,7 @@ def _names() -> dict[str, str]:
 def words() -> dict[str, Any]:
     """The names of the kinds of records and of their fields (the import format's headers), for the templates."""
     ja = str(get_locale()) == "ja"
-    fields = {kind: {c.name: c.ja if ja else c.name for c in KINDS[kind].columns} | {"geom": _("geometry")}
+    fields = {kind: {c.name: c.ja if ja else c.name for c in exchange.KINDS[kind].columns} | {"geom": _("geometry")}
               for kind in SUBJECTS}
     return {"kind_names": _names(), "field_names": fields,
             "problem_text": lambda message: localise(message, _)}
@@ -141,7 +148,7 @@ def place(row: str) -> str:
 def _kinds() -> list[dict[str, Any]]:
     names = _names()
     role = getattr(current_user, "role", None)  # the 413 page can come before the sign-in check
-    return [{"code": k, "name": names[k], "allowed": may_write(role, k)} for k in SUBJECTS]
+    return [{"code": k, "name": names[k], "allowed": uploads.may_write(role, k)} for k in SUBJECTS]
 
 
 def _too_large(exc: RequestEntityTooLarge) -> Any:
@@ -149,7 +156,7 @@ def _too_large(exc: RequestEntityTooLarge) -> Any:
                 "administrator to raise the limit.", mb=_limit_mb())
     if request.path.startswith("/api/"):
         return error_response(413, message)
-    return render_template("upload.html", kinds=_kinds(), chosen="", limit=_limit_mb(), formats=sorted(FORMATS),
+    return render_template("upload.html", kinds=_kinds(), chosen="", limit=_limit_mb(), formats=sorted(uploads.FORMATS),
                            error=message), 413
 
 

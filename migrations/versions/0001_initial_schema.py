@@ -1,7 +1,7 @@
 """initial schema: districts, categories, the asset register and everything hung on it
 
 Revision ID: 0001
-Revises: 
+Revises:
 Create Date: 2026-11-25
 """
 
@@ -267,7 +267,7 @@ def upgrade() -> None:
                                        "useful_life_years", "sort_order")),
     )
     op.bulk_insert(categories, [
-        dict(zip(("code", "name", "name_en", "asset_group", "condition_scale", "useful_life_years"), row),
+        dict(zip(("code", "name", "name_en", "asset_group", "condition_scale", "useful_life_years"), row, strict=True),
              sort_order=order)
         for order, row in enumerate(CATEGORIES)
     ])

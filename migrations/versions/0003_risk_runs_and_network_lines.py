@@ -13,7 +13,6 @@ from alembic import op
 import fm.db.types
 from fm.db.sqlite import create_rtree_sql, drop_rtree_sql
 
-
 revision = '0003'
 down_revision = '0002'
 branch_labels = None

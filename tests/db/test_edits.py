@@ -6,12 +6,12 @@ from datetime import date
 
 import pytest
 import sqlalchemy as sa
+from sample import add_sample
 from shapely import Point
 
-from fm import audit, edits
+from fm.accounts import audit, edits
 from fm.errors import Conflict, NotFound
 from fm.model import Asset, AuditEntry
-from sample import add_sample
 
 
 def test_insert_update_delete_leave_old_and_new_values(database):

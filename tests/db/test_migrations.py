@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 import sqlalchemy as sa
-
 from pgserver import create_database
+
 from fm.db import Database, migrate
 from fm.errors import DatabaseError
 

@@ -7,12 +7,12 @@ from datetime import date
 import pandas as pd
 import pytest
 import sqlalchemy as sa
+from sample import add_sample
 from shapely import LineString, MultiPolygon, Point, Polygon, box
 
 from fm.errors import ValidationError
 from fm.io import store
 from fm.model import Asset, District, Inspection, LandParcel, ParcelUse, WorkOrder
-from sample import add_sample
 
 PARK = Polygon([(139.55, 35.31), (139.552, 35.31), (139.552, 35.312), (139.55, 35.312), (139.55, 35.31)])
 

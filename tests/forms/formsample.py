@@ -10,8 +10,16 @@ from sample import add_sample
 from shapely import MultiPolygon, Polygon, box
 
 from fm.db import Database
-from fm.model import (Asset, IndividualPlan, LandParcel, ParcelUse, PlanAsset, PlanBudgetItem, PlanWork,
-                      metadata)
+from fm.model import (
+    Asset,
+    IndividualPlan,
+    LandParcel,
+    ParcelUse,
+    PlanAsset,
+    PlanBudgetItem,
+    PlanWork,
+    metadata,
+)
 
 PARCEL = MultiPolygon([box(139.5221, 35.3340, 139.5225, 35.3343)])
 

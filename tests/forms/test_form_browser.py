@@ -7,13 +7,13 @@ Every request outside the app is refused and counted (the basemap is ``none``), 
 
 from __future__ import annotations
 
+import chromium
 import pytest
 import shapely
 import sqlalchemy as sa
 from databases import new_database
 from formsample import seed
 
-import chromium
 from fm.config import Config
 from fm.db import Database
 

@@ -6,9 +6,9 @@ from __future__ import annotations
 import html
 import re
 
+import geopandas as gpd
 import pytest
 import sqlalchemy as sa
-import geopandas as gpd
 from formsample import PARCEL, contents, seed
 from test_forms_usecase import NEW
 

@@ -1,4 +1,4 @@
-"""fm.forms without Flask: a form's strings checked by the importer's rules, saved through fm.edits.
+"""fm.app.forms without Flask: a form's strings checked by the importer's rules, saved through fm.accounts.edits.
 
 On SQLite and PostGIS: every form's happy path writes exactly its row (and one audit entry);
 every kind of bad value comes back next to its field with nothing written; the importer
@@ -16,9 +16,10 @@ import shapely
 import sqlalchemy as sa
 from formsample import contents, seed
 
-from fm import audit, forms
+from fm.accounts import audit
+from fm.app import forms
+from fm.app.forms import FORM, GEOMETRY, Invalid, Saved
 from fm.db import Database
-from fm.forms import FORM, GEOMETRY, Invalid, Saved
 from fm.io.importer import import_file
 from fm.io.problems import Rejected
 from fm.model import metadata
@@ -266,7 +267,7 @@ IMPORTED = [case for case in BAD if case[0] != "plans"]
 
 
 @pytest.mark.parametrize(("form", "field", "value", "message"), IMPORTED,
-                         ids=[i for i, case in zip(IDS, BAD) if case[0] != "plans"])
+                         ids=[i for i, case in zip(IDS, BAD, strict=True) if case[0] != "plans"])
 def test_the_importer_refuses_the_same_values_with_the_same_message(url, tmp_path, form, field, value, message):
     """The same record as a CSV row (English headers, the geometry as WKT in EPSG:4326)."""
     values = bad_values(form, field, value)

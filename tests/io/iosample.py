@@ -75,7 +75,9 @@ def snapshot(url: str) -> dict[str, pd.DataFrame]:
     timestamps."""
     database = Database(url)
     with database.session() as session:
-        read = lambda name: pd.DataFrame(store.read_table(session, name))
+        def read(name: str) -> pd.DataFrame:
+            return pd.DataFrame(store.read_table(session, name))
+
         districts = read("districts").set_index("id")["code"]
         assets, parcels = read("assets"), read("land_parcels")
         codes = assets.set_index("id")["code"]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-
 from clirun import run
 from databases import new_database
 

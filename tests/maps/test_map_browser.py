@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import contextlib
 
-import pytest
-
 import chromium
+import pytest
 from clirun import run
-from fm import map_service
+
+from fm.app import maps
 from fm.config import Config
 from fm.db import Database
 
@@ -121,7 +121,7 @@ def test_popup_shows_the_card(browser, servers):
 
 
 def test_clusters_when_the_viewport_holds_too_many(browser, servers, monkeypatch):
-    monkeypatch.setattr(map_service, "MAX_FEATURES", 500)
+    monkeypatch.setattr(maps, "MAX_FEATURES", 500)
     visit = Visit(browser, servers["none"])
     state = visit.open(f"{servers['none']}/maps/risk")
     clusters = visit.page.locator(".fm-cluster")
@@ -174,7 +174,7 @@ def test_heat_map_holds_every_repair(browser, servers, scored_demo_url):
     visit.open(f"{servers['none']}/maps/repairs?fiscal_year=2024&years=5")
     database = Database(scored_demo_url)
     with database.session() as session:
-        expected = len(map_service.repair_points(session, first=2020, last=2024))
+        expected = len(maps.repair_points(session, first=2020, last=2024))
     database.dispose()
     assert visit.count("Object.values(map._layers).find(l => l._latlngs && l._heat !== undefined)"
                        "._latlngs.length") == expected > 0

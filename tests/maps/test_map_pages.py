@@ -9,9 +9,9 @@ import re
 
 import pytest
 import sqlalchemy as sa
-
 from clirun import run
-from fm import map_service
+
+from fm.app import maps
 from fm.db import Database
 
 CITY = "139.40,35.25,139.65,35.40"
@@ -39,7 +39,7 @@ def test_the_city_viewport_holds_every_held_asset(map_client, scored_demo_url):
 
 
 def test_too_many_features_become_clusters_that_count_them_all(map_client, monkeypatch):
-    monkeypatch.setattr(map_service, "MAX_FEATURES", 100)
+    monkeypatch.setattr(maps, "MAX_FEATURES", 100)
     data = _layer(map_client, "risk", f"bbox={CITY}&zoom=13")
     assert data["mode"] == "clusters"
     assert sum(f["properties"]["count"] for f in data["features"]) == data["total"] > 100
@@ -110,9 +110,9 @@ def test_land_map_total_is_the_indicator(map_client):
 def test_district_figures_add_up_to_the_city(scored_demo_url):
     database = Database(scored_demo_url)
     with database.session() as session:
-        repairs = map_service.district_indicator(session, "reactive_repairs", fiscal_year=2024)
-        aging = map_service.district_indicator(session, "aging_ratio", fiscal_year=2024)
-        points = map_service.repair_points(session, first=2020, last=2024)
+        repairs = maps.district_indicator(session, "reactive_repairs", fiscal_year=2024)
+        aging = maps.district_indicator(session, "aging_ratio", fiscal_year=2024)
+        points = maps.repair_points(session, first=2020, last=2024)
     database.dispose()
     kpi = json.loads(run(scored_demo_url, "kpi", "--format", "json").stdout)["indicators"]
     by_year = {(r["indicator"], r["fiscal_year"]): r for r in kpi}
@@ -160,13 +160,13 @@ def test_codes_with_a_slash_have_a_page_and_a_card(map_app):
 
 
 def test_exported_cards_belong_to_their_features(scored_demo_url, monkeypatch):
+    from fm.domain.risk.config import load_config
     from fm.io import store
-    from fm.risk.config import load_config
 
     monkeypatch.setattr(store, "MANY_IDS", 100)  # take the path of a large register: every card at once
     database = Database(scored_demo_url)
     with database.session() as session:
-        data = map_service.layer_features(session, "risk", {"district": "2"}, config=load_config())
+        data = maps.layer_features(session, "risk", {"district": "2"}, config=load_config())
     database.dispose()
     assert len(data["features"]) > 100
     assert all(f["properties"]["card"]["code"] == f["properties"]["code"] for f in data["features"])

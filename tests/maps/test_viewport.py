@@ -11,11 +11,18 @@ import pandas as pd
 import pytest
 import shapely
 
+from fm.domain.maps import geojson
+from fm.domain.maps.basemap import GSI_ATTRIBUTION, basemap
+from fm.domain.maps.districts import district_values
+from fm.domain.maps.viewport import (
+    MapFilter,
+    apply_filter,
+    cluster,
+    parse_filter,
+    parse_viewport,
+    pixels,
+)
 from fm.errors import ValidationError
-from fm.maps import geojson
-from fm.maps.basemap import GSI_ATTRIBUTION, basemap
-from fm.maps.districts import district_values
-from fm.maps.viewport import MapFilter, apply_filter, cluster, parse_filter, parse_viewport, pixels
 
 
 @pytest.mark.parametrize(("bbox", "zoom", "message"), [
@@ -120,9 +127,9 @@ def test_district_values_for_each_kind_of_indicator():
 
 
 def test_category_labels_are_escaped_for_the_layer_switcher():
-    from fm.maps.basemap import basemap
-    from fm.maps.build import asset_map
-    from fm.maps.style import RISK
+    from fm.domain.maps.basemap import basemap
+    from fm.domain.maps.build import asset_map
+    from fm.domain.maps.style import RISK
 
     districts = gpd.GeoDataFrame({"id": [1]}, geometry=[shapely.box(139.5, 35.3, 139.6, 35.4)], crs=4326)
     m = asset_map("risk", categories=pd.DataFrame({"code": ["x"], "label": ["<img src=x onerror=alert(1)>"]}),

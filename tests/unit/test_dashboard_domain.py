@@ -7,10 +7,10 @@ import re
 import pandas as pd
 import pytest
 
-from fm.kpi.breakdown import attributed, breakdown
-from fm.kpi.drilldown import PageOutOfRange, filtered, sorted_page
-from fm.kpi.measures import KpiData, measure
-from fm.kpi.whatif import aging_whatif
+from fm.domain.kpi.breakdown import attributed, breakdown
+from fm.domain.kpi.drilldown import PageOutOfRange, filtered, sorted_page
+from fm.domain.kpi.measures import KpiData, measure
+from fm.domain.kpi.whatif import aging_whatif
 
 D = pd.Timestamp
 CATEGORIES = pd.DataFrame({"code": ["school", "bridge"], "name": ["学校", "橋梁"], "name_en": ["School", "Bridge"],

@@ -3,7 +3,12 @@ from datetime import date, datetime
 import pandas as pd
 import pytest
 
-from fm.fiscal import fiscal_year, fiscal_year_end, fiscal_year_label, fiscal_year_start
+from fm.domain.fiscal import (
+    fiscal_year,
+    fiscal_year_end,
+    fiscal_year_label,
+    fiscal_year_start,
+)
 
 
 @pytest.mark.parametrize(

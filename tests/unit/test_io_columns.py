@@ -40,6 +40,6 @@ def test_the_docs_list_every_column(kind):
     rows = [line for line in table.splitlines() if line.startswith("| ") and not line.startswith("| column")]
     assert [r.split(" | ")[:3] for r in rows] == [
         [f"| {c.name}", header(c, "ja"), header(c, "en")] for c in kind.columns]
-    for row, column in zip(rows, kind.columns):
+    for row, column in zip(rows, kind.columns, strict=True):
         assert ("| yes |" in row) == column.required, row
         assert all(f"`{value}`" in row for value in column.allowed), row

@@ -9,8 +9,8 @@ import pandas as pd
 import pytest
 from shapely import box
 
-from fm.kpi.measures import KpiData, measure
-from fm.kpi.summary import _on_track
+from fm.domain.kpi.measures import KpiData, measure
+from fm.domain.kpi.summary import _on_track
 
 D = pd.Timestamp
 
@@ -88,7 +88,7 @@ class TestPlanCoverage:
     def test_fiscal_year_2025(self):
         result = self.records(2025)  # a covered by P1 (adopted on the last day); b's plans: not yet, expired
         assert (result.numerator, result.denominator, result.value) == (1, 2, 50.0)
-        assert dict(zip(result.records["code"], result.records["covered"])) == {"a": True, "b": False}
+        assert dict(zip(result.records["code"], result.records["covered"], strict=True)) == {"a": True, "b": False}
 
     def test_fiscal_year_2026(self):
         result = self.records(2026)  # P2 now counts: a, b and d (acquired on 1 April 2026) covered
@@ -202,7 +202,7 @@ def test_on_track(value, change, target, direction, expected):
 
 
 def test_a_passed_target_is_the_latest_one():
-    from fm.kpi.summary import _target
+    from fm.domain.kpi.summary import _target
 
     targets = pd.DataFrame({"indicator": ["plan_coverage"] * 2, "target_year": [2025, 2030],
                             "target_value": [80.0, 95.0], "source": [None, None]})
@@ -213,8 +213,8 @@ def test_a_passed_target_is_the_latest_one():
 
 def test_rounding_and_shares_have_one_definition():
     """Half-up rounding, the share in % and the JSON form of a total are each written once and shared."""
-    from fm import dashboard
-    from fm.kpi import breakdown, measures, whatif
+    from fm.app import dashboard
+    from fm.domain.kpi import breakdown, measures, whatif
 
     assert measures.half_up(2.25, 1) == 2.3 and measures.ratio(1, 8) == 12.5 and measures.ratio(1, 0) is None
     assert breakdown.half_up is whatif.half_up is dashboard.half_up is measures.half_up

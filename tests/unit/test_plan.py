@@ -9,10 +9,10 @@ import pandas as pd
 import pytest
 from scipy.linalg import expm
 
-from fm.plan.benefit import candidates, worst_ahead
-from fm.plan.lcc import discounted, expected_costs, simulated_totals
-from fm.plan.optimise import solve_exact, solve_greedy
-from fm.plan.options import load_interventions, repair
+from fm.domain.plan.benefit import candidates, worst_ahead
+from fm.domain.plan.lcc import discounted, expected_costs, simulated_totals
+from fm.domain.plan.optimise import solve_exact, solve_greedy
+from fm.domain.plan.options import load_interventions, repair
 
 SETTINGS = {"reactive": {"emergency_premium": 0.3, "failure_cost_share": 0.2}, "preventive": {"min_state": 2}}
 

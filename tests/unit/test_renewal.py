@@ -7,9 +7,9 @@ import re
 import pandas as pd
 import pytest
 
+from fm.domain.renewal.costs import load_unit_costs
+from fm.domain.renewal.projection import project_renewal
 from fm.errors import ValidationError
-from fm.renewal.costs import load_unit_costs
-from fm.renewal.projection import project_renewal
 
 INVENTORY = pd.DataFrame([
     # school (学校教育系: 17 / 33 万円/m²), 1,000 m², 26 years old in FY2026

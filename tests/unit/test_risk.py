@@ -12,11 +12,11 @@ import pytest
 from scipy.linalg import expm
 from shapely import LineString, Point
 
+from fm.domain.risk import deterioration, markov
+from fm.domain.risk.config import load_config
+from fm.domain.risk.inspections import due_inspections, next_inspections
+from fm.domain.risk.score import score_risk
 from fm.errors import ValidationError
-from fm.risk import deterioration, markov
-from fm.risk.config import load_config
-from fm.risk.inspections import due_inspections, next_inspections
-from fm.risk.score import score_risk
 
 
 class TestMarkov:

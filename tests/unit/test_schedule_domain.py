@@ -1,4 +1,4 @@
-"""The schedule's grouping and order on hand-made rows (fm.schedule: no database)."""
+"""The schedule's grouping and order on hand-made rows (fm.domain.schedule: no database)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,13 @@ from datetime import date
 import pandas as pd
 import pytest
 
-from fm.schedule import OVERDUE, build_schedule, default_end, groups, schedule_items
+from fm.domain.schedule import (
+    OVERDUE,
+    build_schedule,
+    default_end,
+    groups,
+    schedule_items,
+)
 
 TODAY = date(2026, 1, 10)
 

@@ -1,7 +1,7 @@
 import pandas as pd
 import pytest
 
-from fm.stats import asset_counts
+from fm.domain.stats import asset_counts
 
 CATEGORIES = pd.DataFrame({
     "code": ["school", "bridge", "road"],

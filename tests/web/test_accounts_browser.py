@@ -3,11 +3,11 @@ error (a Content-Security-Policy violation is one), nothing loaded from outside,
 
 from __future__ import annotations
 
-import pytest
-
 import chromium
+import pytest
 from clirun import run
 from databases import new_database
+
 from fm.config import Config
 
 pytestmark = pytest.mark.browser

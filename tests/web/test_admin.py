@@ -7,9 +7,9 @@ import re
 
 import openpyxl
 import pandas as pd
-
-from fm import edits
 from sample import add_sample
+
+from fm.accounts import edits
 
 
 def _changes(app, actor: str) -> None:

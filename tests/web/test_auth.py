@@ -6,9 +6,9 @@ import re
 from datetime import timedelta
 
 import pytest
-
-from fm import audit
 from webauth import PASSWORD, SignedInClient, ensure_user, signed_in
+
+from fm.accounts import audit
 
 
 def _fresh(app) -> SignedInClient:
@@ -74,7 +74,7 @@ def test_sessions_expire(app, client):
 
 
 def test_a_password_change_ends_the_other_sessions(app, client):
-    from fm import users
+    from fm.accounts import users
 
     with app.extensions["fm.database"].session() as session:
         users.set_password(session, "viewer", "another long password", actor="admin", source="cli")

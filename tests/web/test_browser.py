@@ -7,14 +7,13 @@ Playwright's own browser download is not available everywhere. Screenshots go to
 
 from __future__ import annotations
 
-
+import chromium
 import pytest
+from databases import new_database
+from sample import add_sample
 
 from fm.config import Config
 from fm.db import Database
-import chromium
-from databases import new_database
-from sample import add_sample
 
 pytestmark = pytest.mark.browser
 

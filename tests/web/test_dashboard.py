@@ -11,12 +11,12 @@ from datetime import datetime
 
 import openpyxl
 import pytest
-
 from clirun import run
-from fm.db import Database
 from sample import add_sample
-from fm.kpi import INDICATORS
-from fm.kpi.breakdown import DIMENSIONS
+
+from fm.db import Database
+from fm.domain.kpi import INDICATORS
+from fm.domain.kpi.breakdown import DIMENSIONS
 
 YEAR = 2025
 

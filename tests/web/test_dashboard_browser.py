@@ -10,15 +10,15 @@ from __future__ import annotations
 import re
 from datetime import date
 
+import chromium
 import pytest
 import sqlalchemy as sa
-
 from clirun import run
 from databases import new_database
+
 from fm.config import Config
 from fm.db import Database
 from fm.model import Asset, WorkOrder
-import chromium
 
 pytestmark = pytest.mark.browser
 VIEWPORTS = {"desktop": {"width": 1366, "height": 768}, "tablet": {"width": 768, "height": 1024}}

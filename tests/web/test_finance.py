@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 
 import sqlalchemy as sa
-
 from clirun import run
+
 from fm.model import AuditEntry, IndicatorTarget, PlanBudgetItem
 
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 import sqlalchemy as sa
+from sample import add_sample
 
 from fm.db import Database, migrate
-from sample import add_sample
 
 
 @pytest.fixture

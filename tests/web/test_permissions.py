@@ -10,8 +10,8 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 
+from fm.accounts.roles import ROLES, may_write
 from fm.model import metadata
-from fm.roles import ROLES, may_write
 
 WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 OPEN = {"auth.sign_in", "auth.sign_out"}

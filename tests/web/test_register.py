@@ -16,20 +16,20 @@ import openpyxl
 import pandas as pd
 import pytest
 import sqlalchemy as sa
-
 from clirun import run
 from databases import new_database
-from fm import asset_page, map_service
+from webauth import signed_in
+
+from fm.app import asset_page, maps
+from fm.app.kpi import kpi_data
 from fm.config import Config
 from fm.db import Database
-from fm.fiscal import fiscal_year
+from fm.domain.fiscal import fiscal_year
+from fm.domain.kpi import measure
+from fm.domain.risk.config import load_config
 from fm.io import risk as risk_store
 from fm.io import store
-from fm.kpi import measure
 from fm.model import Asset
-from fm.risk.config import load_config
-from fm.service import kpi_data
-from webauth import signed_in
 
 NO_DATA = "ZZ-100%_なし"  # added after scoring: unscored, never inspected, no acquisition data, no place
 
@@ -73,7 +73,7 @@ def frame(demo: str) -> pd.DataFrame:
                                                      "year_built", "needs_individual_plan", "acquisition_date",
                                                      "disposed_on"))
         _, scores = risk_store.read_latest(session)
-        plan = map_service._plan_status(session, assets, fiscal_year=fiscal_year(date.today()))
+        plan = maps._plan_status(session, assets, fiscal_year=fiscal_year(date.today()))
         categories = store.read_categories(session)
     database.dispose()
     assets["risk_class"] = assets["id"].map(scores.set_index("id")["risk_class"]).fillna("unscored")

@@ -5,11 +5,11 @@ to test-artifacts/ for a person to look at."""
 
 from __future__ import annotations
 
-import pytest
-
 import chromium
+import pytest
 from clirun import run
 from databases import new_database
+
 from fm.config import Config
 
 pytestmark = pytest.mark.browser

@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 
 import pytest
-
 from clirun import run
 from databases import new_database
 

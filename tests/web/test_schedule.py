@@ -11,11 +11,11 @@ from datetime import date, timedelta
 import openpyxl
 import pytest
 import sqlalchemy as sa
+from sample import add_sample
 
 from fm.db import Database
+from fm.domain.schedule import default_end
 from fm.model import Inspection, WorkOrder
-from fm.schedule import default_end
-from sample import add_sample
 
 TODAY = date.today()
 

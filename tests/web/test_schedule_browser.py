@@ -5,13 +5,13 @@ Every request outside the app is refused and counted, and no console error is al
 
 from __future__ import annotations
 
-import pytest
-
 import chromium
+import pytest
 from databases import new_database
-from fm.config import Config
 from test_schedule import seed
 from test_upload import BAD_ROWS, GOOD
+
+from fm.config import Config
 
 pytestmark = pytest.mark.browser
 SIZES = {"desktop": {"width": 1366, "height": 768}, "tablet": {"width": 800, "height": 1100}}

@@ -13,15 +13,15 @@ import geopandas as gpd
 import pandas as pd
 import pytest
 import sqlalchemy as sa
-from shapely import Point
-
 from clirun import run
+from sample import add_sample
+from shapely import Point
+from webauth import signed_in
+
 from fm.config import Config
 from fm.db import Database
 from fm.io import store
 from fm.web import create_app
-from sample import add_sample
-from webauth import signed_in
 
 GOOD = ("code,name,category,district,year_built,lon,lat\n"
         "B-001,滑川橋（架替）,bridge,kamakura,1968,139.5531,35.3122\n"   # name changes: updated
@@ -128,7 +128,7 @@ def test_apply_writes_exactly_what_the_preview_showed(seeded, app, manager):
     assert changed == ["B-001"] and new.loc["B-001", "name"] == "滑川橋（架替）"
     assert new.loc["B-001", "version"] == old.loc["B-001", "version"] + 1
     audit = after["audit_log"].iloc[len(before["audit_log"]):]
-    assert sorted(zip(audit["action"], audit["record_code"])) == [("create", "N-001"), ("create", "N-002"),
+    assert sorted(zip(audit["action"], audit["record_code"], strict=True)) == [("create", "N-001"), ("create", "N-002"),
                                                                  ("update", "B-001")]
     assert set(audit["actor"]) == {"facility-manager"} and set(audit["source"]) == {"import"}
     assert _stored(app) == []  # the file is gone
@@ -302,7 +302,7 @@ def test_the_size_limit_comes_from_fm_upload_max_mb(monkeypatch, tmp_path):
 
 
 def test_refused_rows_are_explained_in_japanese(seeded, manager):
-    token = _token(_upload(manager, "assets", "bad.csv", "code,name,category,lon,lat\nN-1,,castle,139.55,35.31\n"
-                                                          .encode()))
+    token = _token(_upload(manager, "assets", "bad.csv", b"code,name,category,lon,lat\nN-1,,castle,139.55,35.31\n"
+))
     refused = manager.get(f"/upload/{token}?lang=ja").get_data(as_text=True)
     assert "required: must not be empty" not in refused and "unknown category;" not in refused

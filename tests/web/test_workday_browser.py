@@ -7,15 +7,15 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
+import chromium
 import pytest
 import sqlalchemy as sa
-
-import chromium
 from clirun import run
 from databases import new_database
+from webauth import PASSWORD, ensure_user
+
 from fm.config import Config
 from fm.db import Database
-from webauth import PASSWORD, ensure_user
 
 pytestmark = pytest.mark.browser
 

@@ -1,0 +1,213 @@
+"""Use cases of the engineers' schedule: read it from the database, and start or close a work order.
+
+:func:`schedule` loads open work orders and each held asset's next inspection and calls
+:func:`fm.domain.schedule.build_schedule`; the page, its downloads and ``GET /api/schedule`` all
+read it. :func:`start_work` and :func:`finish_work` check the values with the importer's
+rules (:func:`fm.io.validate.validate` on a one-row table, as an imported row would be) and
+write through :func:`fm.accounts.edits.update`, which refuses a stale version and records the audit
+entry.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+import pandas as pd
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from fm.accounts import edits
+from fm.domain import schedule as domain
+from fm.domain.risk.config import RiskConfig
+from fm.domain.risk.inspections import next_inspections
+from fm.domain.schedule import GROUPINGS as GROUPINGS
+from fm.domain.schedule import KINDS as KINDS
+from fm.domain.schedule import OVERDUE as OVERDUE
+from fm.errors import NotFound, ValidationError
+from fm.io import store
+from fm.io.columns import WORK_ORDERS
+from fm.io.files import Table
+from fm.io.problems import Rejected
+from fm.io.validate import References, validate
+from fm.model import Asset, WorkOrder
+from fm.model.assets import WORK_CAUSES as WORK_CAUSES
+from fm.model.assets import WORK_KINDS as WORK_KINDS
+
+EXPORT_COLUMNS = ("group", "kind", "due_on", "days_overdue", "asset_code", "asset_name", "category", "district",
+                  "code", "work_kind", "cause", "description", "last_inspected_on", "planned_cost", "status")
+"""Columns of the schedule's CSV and Excel downloads, in order."""
+
+
+@dataclass(frozen=True)
+class Filters:
+    """What the schedule shows: grouping, window and filters (codes as the user gives them)."""
+
+    by: str = "month"
+    start: date | None = None
+    end: date | None = None
+    kind: str | None = None
+    category: str | None = None
+    district: str | None = None
+
+
+def schedule(session: Session, *, today: date, filters: Filters, config: RiskConfig) -> dict[str, Any]:
+    """The schedule for ``filters``: its window, its groups (:func:`fm.domain.schedule.groups`) and its rows.
+
+    Rows carry the district's code and names and the category's names beside the asset.
+    Unknown category or district codes are a ValidationError naming the parameter.
+    """
+    categories = store.read_categories(session)
+    districts = store.read_table(session, "districts", ["id", "code", "name", "name_en"])
+    _known("category", filters.category, categories["code"])
+    _known("district", filters.district, districts["code"])
+    if filters.kind is not None and filters.kind not in domain.KINDS:
+        raise ValidationError(f"kind must be {' or '.join(domain.KINDS)}, got {filters.kind!r}")
+    if filters.by not in domain.GROUPINGS:
+        raise ValidationError(f"by must be {' or '.join(domain.GROUPINGS)}, got {filters.by!r}")
+    end = filters.end or domain.default_end(today)
+    if filters.start is not None and filters.start > end:
+        raise ValidationError(f"from ({filters.start}) is after to ({end})")
+    district_ids = None
+    if filters.district is not None:
+        district_ids = districts.loc[districts["code"] == filters.district, "id"].tolist()
+    rows = domain.build_schedule(
+        _items(session, config, end), today=today, by=filters.by, start=filters.start, end=end,
+        kinds=None if filters.kind is None else [filters.kind],
+        categories=None if filters.category is None else [filters.category], district_ids=district_ids)
+    rows = _names(rows, categories, districts)
+    return {"today": today, "by": filters.by, "start": filters.start, "end": end, "kind": filters.kind,
+            "category": filters.category, "district": filters.district, "groups": domain.groups(rows),
+            "rows": rows}
+
+
+def export_frame(rows: pd.DataFrame) -> pd.DataFrame:
+    """The schedule's rows as its downloads list them (:data:`EXPORT_COLUMNS`)."""
+    return rows[list(EXPORT_COLUMNS)].reset_index(drop=True)
+
+
+def _known(name: str, value: str | None, codes: pd.Series) -> None:
+    if value is not None and value not in set(codes):
+        raise ValidationError(f"unknown {name} {value!r}; known: {', '.join(codes)}")
+
+
+def _items(session: Session, config: RiskConfig, end: date) -> pd.DataFrame:
+    """Open work orders with their asset, and the next inspection of each asset held (those due by ``end``)."""
+    assets = store.read_assets(session, columns=("code", "name", "category", "district_id", "status"))
+    work = pd.DataFrame(session.execute(
+        sa.select(WorkOrder.id, WorkOrder.code, WorkOrder.version, WorkOrder.asset_id, WorkOrder.kind,
+                  WorkOrder.cause, WorkOrder.description, WorkOrder.planned_on, WorkOrder.planned_cost,
+                  WorkOrder.status)
+        .where(WorkOrder.status.in_(domain.OPEN_WORK), WorkOrder.planned_on.is_not(None),
+               WorkOrder.planned_on <= end)).all(),
+        columns=["id", "code", "version", "asset_id", "kind", "cause", "description", "planned_on", "planned_cost",
+                 "status"])
+    by_id = assets.rename(columns={"id": "asset_id", "code": "asset_code", "name": "asset_name"})
+    work = work.merge(by_id.drop(columns=["status"]), on="asset_id", how="left")
+    held = assets[assets["status"] != "disposed"].reset_index(drop=True)
+    inspections = store.read_table(session, "inspections", ["asset_id", "inspected_on", "next_due_on"])
+    due = next_inspections(held, inspections, config=config)
+    by_end = (due["due_on"] <= pd.Timestamp(end)).to_numpy()
+    held, due = held[by_end], due[by_end]
+    next_due = pd.DataFrame({"asset_id": held["id"], "asset_code": held["code"], "asset_name": held["name"],
+                             "category": held["category"], "district_id": held["district_id"],
+                             "last_inspected_on": due["last_inspected_on"], "due_on": due["due_on"]})
+    return domain.schedule_items(work, next_due)
+
+
+def _names(rows: pd.DataFrame, categories: pd.DataFrame, districts: pd.DataFrame) -> pd.DataFrame:
+    """Beside each row: its district's code and names, its category's names (None where there is none)."""
+    rows = rows.copy()
+    lookups = {"district": ("district_id", districts.set_index("id"), "code"),
+               "district_name": ("district_id", districts.set_index("id"), "name"),
+               "district_name_en": ("district_id", districts.set_index("id"), "name_en"),
+               "category_name": ("category", categories.set_index("code"), "name"),
+               "category_name_en": ("category", categories.set_index("code"), "name_en")}
+    for name, (key, table, column) in lookups.items():
+        values = rows[key].map(table[column]).astype(object)
+        rows[name] = values.where(values.notna(), None)
+    return rows
+
+
+# Starting and closing a work order -------------------------------------------------------------
+
+class FieldErrors(ValidationError):
+    """Values of a form that break the importer's rules; ``fields`` maps each field to its messages."""
+
+    def __init__(self, fields: dict[str, list[str]]) -> None:
+        self.fields = fields
+        super().__init__([f"{field}: {message}" for field, messages in fields.items() for message in messages])
+
+
+def filter_choices(session: Session) -> dict[str, list[dict[str, Any]]]:
+    """What the schedule's filters offer: every ``categories`` row and every district's code and names."""
+    return {"categories": store.read_categories(session).to_dict("records"),
+            "districts": store.read_table(session, "districts", ["code", "name", "name_en"]).to_dict("records")}
+
+
+def work_order(session: Session, code: str) -> dict[str, Any]:
+    """A work order with its asset's code and name, for the start and close forms."""
+    row = session.execute(
+        sa.select(WorkOrder.__table__, Asset.code.label("asset_code"), Asset.name.label("asset_name"))
+        .join(Asset, Asset.id == WorkOrder.asset_id).where(WorkOrder.code == code)).mappings().one_or_none()
+    if row is None:
+        raise NotFound(f"no work order {code!r}")
+    return dict(row)
+
+
+def start_work(session: Session, code: str, version: int, form: dict[str, str], *, actor: str,
+               today: date) -> int:
+    """Mark a planned work order in progress from ``form["started_on"]``; its new version.
+
+    Raises FieldErrors (nothing written) when the date breaks a rule, Conflict when ``version``
+    is stale.
+    """
+    current = work_order(session, code)
+    if current["status"] != "planned":
+        raise FieldErrors({"status": ["only a planned work order can be started"]})
+    given = {"status": "in_progress", "started_on": form.get("started_on", "")}
+    if not given["started_on"].strip():
+        given["started_on"] = today.isoformat()  # the form's default
+    values = _checked(current, given, today=today, status_field="started_on")
+    return edits.update(session, "work_orders", current["id"], version,
+                        {"status": "in_progress", "started_on": values["started_on"]}, actor=actor, source="web")
+
+
+def finish_work(session: Session, code: str, version: int, form: dict[str, str], *, actor: str,
+                today: date) -> int:
+    """Close an open work order: completed on ``completed_on`` at ``actual_cost`` yen, its repair kind
+    (and cause) confirmed or corrected; its new version. Errors as :func:`start_work`."""
+    current = work_order(session, code)
+    if current["status"] not in domain.OPEN_WORK:
+        raise FieldErrors({"status": ["only a planned or started work order can be closed"]})
+    given = {"status": "completed", **{f: form.get(f, "") for f in ("completed_on", "actual_cost", "kind", "cause")}}
+    values = _checked(current, given, today=today, status_field="completed_on")
+    return edits.update(session, "work_orders", current["id"], version,
+                        {f: values[f] for f in ("status", "completed_on", "actual_cost", "kind", "cause")},
+                        actor=actor, source="web")
+
+
+def _checked(current: dict[str, Any], given: dict[str, str], *, today: date, status_field: str) -> dict[str, Any]:
+    """``given`` checked by the importer's rules as one row of a work-order file (with the record's key, and
+    its stored kind, cause and start date where the form does not give them); the typed values.
+
+    The status is the action's, not the user's: a rule the validator reports on it (a completed
+    work order needs its completion date) is shown next to ``status_field``.
+    """
+    row = {"code": current["code"], "asset_code": current["asset_code"], "kind": current["kind"],
+           "cause": current["cause"], "started_on": current["started_on"], **given}
+    text = {k: "" if v is None else (v.isoformat() if isinstance(v, date) else str(v).strip()) for k, v in row.items()}
+    frame = pd.DataFrame([text], dtype=object).replace("", None)
+    table = Table(frame=frame, rows=pd.Series(["form"]), geometry=None, format="form")
+    try:
+        checked = validate(WORK_ORDERS, table, references=References(assets=frozenset({current["asset_code"]})),
+                           crs=None, today=today, source="form")
+    except Rejected as exc:
+        fields: dict[str, list[str]] = {}
+        for problem in exc.details:
+            field = status_field if problem.field in ("status", "") else problem.field
+            fields.setdefault(field, []).append(problem.message)
+        raise FieldErrors(fields) from None
+    values = checked.frame.iloc[0].to_dict()
+    return {k: (None if pd.isna(v) else v) for k, v in values.items()}

@@ -1,0 +1,64 @@
+"""What every command shares: the database from --database-url, options and printing of frames."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import click
+import pandas as pd
+from tabulate import tabulate
+
+from fm.app.kpi import INDICATORS
+from fm.app.risk import RiskConfig, load_config
+from fm.config import Config
+from fm.db import Database
+from fm.errors import FmError
+from fm.serialize import records, to_json
+
+
+class FmGroup(click.Group):
+    """A click group that reports FmError as a one-line message instead of a traceback."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except FmError as exc:
+            raise click.ClickException(str(exc)) from None
+
+
+def open_database(ctx: click.Context, *, check: bool = True) -> Database:
+    """The database of ``--database-url``, closed with the command; checked (reachable, schema current) unless not ``check``."""
+    config: Config = ctx.obj
+    config.prepare_instance()
+    database = Database(config.database_url)
+    ctx.call_on_close(database.dispose)
+    if check:
+        database.check()
+    return database
+
+
+def fiscal_year_option(required: bool = False) -> Any:
+    """The ``--fiscal-year`` option every command that takes one shares."""
+    return click.option("--fiscal-year", "fiscal_year", type=click.IntRange(1900, 2200), required=required,
+                        help="Fiscal year (年度, April–March) by the year it starts in, e.g. 2025.")
+
+
+def print_frame(frame: pd.DataFrame, fmt: str) -> None:
+    """``frame`` as a table, CSV, or the JSON the API returns for it."""
+    if fmt == "json":
+        click.echo(to_json(records(frame)))
+    elif fmt == "csv":
+        click.echo(frame.drop(columns="geom", errors="ignore").to_csv(index=False, lineterminator="\n"), nl=False)
+    else:
+        click.echo(tabulate(frame.drop(columns="geom", errors="ignore"), headers="keys", showindex=False))
+
+
+def risk_config(path: Path | None) -> RiskConfig:
+    """The risk settings: the packaged defaults, with the keys of ``path`` over them."""
+    return load_config(path)
+
+
+def indicator_number(value: float | None, indicator: str) -> str:
+    """``value`` with the decimals ``indicator`` is published with; a dash when missing."""
+    return "—" if value is None else f"{value:,.{INDICATORS[indicator].decimals}f}"

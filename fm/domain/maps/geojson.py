@@ -1,0 +1,67 @@
+"""GeoJSON for the browser: geometries simplified to what the zoom level can show, coordinates
+rounded to 1e-6° (about 0.1 m), so a viewport of features stays small."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+DECIMALS = 6
+
+
+def tolerance(zoom: int) -> float:
+    """Half a screen pixel at ``zoom``, in degrees of longitude: detail finer than that cannot show.
+
+    Examples
+    --------
+    >>> round(tolerance(14), 7)
+    4.29e-05
+    """
+    return 360 / (256 * 2 ** zoom) / 2
+
+
+def geometries(geoms: gpd.GeoSeries, zoom: int | None) -> list[dict[str, Any]]:
+    """GeoJSON geometry objects, simplified for ``zoom`` (``None``: full detail) and rounded."""
+    values = geoms.to_numpy()
+    if zoom is not None:
+        simple = shapely.simplify(values, tolerance(zoom), preserve_topology=True)
+        values = np.where(shapely.is_empty(simple), values, simple)
+    values = shapely.transform(values, lambda coords: np.round(coords, DECIMALS))
+    return json.loads("[" + ",".join(shapely.to_geojson(values)) + "]")
+
+
+def features(frame: gpd.GeoDataFrame, properties: Sequence[str], *, zoom: int | None = None,
+             **members: Any) -> dict[str, Any]:
+    """A FeatureCollection of ``frame``'s rows with the given property columns; ``members`` are added
+    at the top level (e.g. ``mode``, ``total``).
+
+    Examples
+    --------
+    >>> frame = gpd.GeoDataFrame({"code": ["B-1"]}, geometry=[shapely.Point(139.5512345678, 35.3)], crs=4326)
+    >>> features(frame, ["code"], mode="features")["features"][0]
+    {'type': 'Feature', 'geometry': {'type': 'Point', 'coordinates': [139.551235, 35.3]}, 'properties': {'code': 'B-1'}}
+    """
+    values = frame[list(properties)].astype(object).where(frame[list(properties)].notna(), None)
+    rows = values.to_dict("records")
+    return {"type": "FeatureCollection", **members,
+            "features": [{"type": "Feature", "geometry": geometry, "properties": row}
+                         for geometry, row in zip(geometries(frame.geometry, zoom), rows, strict=True)]}
+
+
+def clusters(cells: pd.DataFrame, **members: Any) -> dict[str, Any]:
+    """A FeatureCollection of cluster points from :func:`fm.domain.maps.viewport.cluster`."""
+    counts = [c for c in cells.columns if c.startswith("n_")]
+    feats = []
+    for record in cells.to_dict("records"):
+        feats.append({"type": "Feature",
+                      "geometry": {"type": "Point", "coordinates": [round(record["x"], DECIMALS),
+                                                                    round(record["y"], DECIMALS)]},
+                      "properties": {"count": int(record["count"]), "class": record["class"],
+                                     "classes": {c[2:]: int(record[c]) for c in counts if record[c]}}})
+    return {"type": "FeatureCollection", **members, "features": feats}

@@ -1,0 +1,167 @@
+"""Risk = probability of failure × consequence of failure, with the components that explain it.
+
+Probability (0–1) mixes two parts by the configured weights:
+
+- condition: the chance of being in the worst state within the horizon, from the latest
+  inspection (its state, carried forward to today by the category's model) — or, with no
+  inspection, from the best state at acquisition carried forward over the asset's age;
+- age: age ÷ useful life, capped at 1.
+
+Consequence (0–1) is the weighted mean of components each scaled 0–1: the category's
+criticality, users or traffic (log scale, 10⁷ a year = 1), replacement cost (log scale,
+¥3×10¹⁰ = 1), designated evacuation shelter, on an emergency transport road, over a
+railway (both found by spatial join in EPSG:6677), and the district's population against
+the most populous district. Classes follow a 5 × 5 risk matrix (``classes`` in the
+configuration).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from fm.domain.geo import PLANE_CRS
+from fm.domain.risk import markov
+from fm.domain.risk.config import RISK_CLASSES, RiskConfig
+
+COMPONENTS = ("category", "users", "replacement_cost", "evacuation_shelter", "emergency_road", "railway",
+              "district_population")
+NETWORK_CATEGORIES = ("bridge", "tunnel")  # categories that can be on or over a network line
+
+
+def score_risk(
+    assets: pd.DataFrame,
+    states: pd.DataFrame,
+    models: pd.DataFrame,
+    categories: pd.DataFrame,
+    districts: pd.DataFrame,
+    network: gpd.GeoDataFrame,
+    *,
+    config: RiskConfig,
+    as_of: date,
+    repairs: pd.DataFrame | None = None,
+) -> pd.DataFrame:
+    """Score every asset; one row per asset with probability, consequence, score, classes and components.
+
+    ``assets`` needs id, code, name, category, district_id, year_built, acquisition_date,
+    useful_life_years, annual_users, replacement_cost, is_evacuation_shelter,
+    on_emergency_road and ``geom`` (only rows in NETWORK_CATEGORIES are read);
+    ``states`` is :func:`fm.domain.risk.deterioration.inspection_states`; ``models`` is
+    :func:`fm.domain.risk.deterioration.fit`; ``repairs`` (asset_id, kind, completed_on) are the completed
+    preventive repairs and renewals.
+    """
+    frame = assets[["id", "code", "name", "category", "district_id"]].copy()
+    frame = frame.join(_probability(assets, states, models, categories, config, as_of, repairs))
+    frame = frame.join(consequence(assets, districts, network, config))
+    frame["score"] = frame["probability"] * frame["consequence"]
+    likelihood = 1 + np.searchsorted(config.classes["likelihood"], frame["probability"], side="right")
+    impact = 1 + np.searchsorted(config.classes["consequence"], frame["consequence"], side="right")
+    frame["likelihood_class"], frame["consequence_class"] = likelihood, impact
+    frame["risk_class"] = np.array(RISK_CLASSES)[np.searchsorted(config.classes["risk"], likelihood * impact,
+                                                                  side="left")]
+    return frame
+
+
+def state_distributions(assets: pd.DataFrame, states: pd.DataFrame, models: pd.DataFrame, as_of: date,
+                        repairs: pd.DataFrame | None = None,
+                        ) -> tuple[pd.DataFrame, dict[str, tuple[pd.Index, np.ndarray]]]:
+    """Each asset's state probabilities on ``as_of``: its latest inspection carried forward by its model.
+
+    Only inspections and repairs on or before ``as_of`` count (the worse of two inspections on one
+    day). A preventive repair or renewal completed after the latest inspection (``repairs``:
+    asset_id, kind, completed_on) improves the state by one or brings it back to the best, from
+    its completion date. With no inspection the asset starts in the best state at its acquisition
+    (or 1 April of its year built; today when neither is known). Returns a frame (state,
+    inspected_on, years_since, acquired) and, per category, the row index and an (n, J) array.
+    """
+    today = pd.Timestamp(as_of)
+    seen = states.assign(inspected_on=pd.to_datetime(states["inspected_on"]))
+    seen = seen[seen["inspected_on"] <= today]
+    latest = (seen.groupby(["asset_id", "inspected_on"], as_index=False)["state"].max()
+              .sort_values("inspected_on").drop_duplicates("asset_id", keep="last").set_index("asset_id"))
+    out = pd.DataFrame(index=assets.index)
+    # reindex rather than map: map on an empty datetime series fails in pandas
+    out["state"] = latest["state"].reindex(assets["id"]).to_numpy()
+    out["inspected_on"] = pd.to_datetime(latest["inspected_on"].reindex(assets["id"]).to_numpy())
+    out["acquired"] = pd.to_datetime(assets["acquisition_date"]).fillna(
+        pd.to_datetime(assets["year_built"].astype("Int64").astype(str) + "-04-01", errors="coerce"))
+    since = pd.to_datetime(out["inspected_on"]).fillna(out["acquired"])
+    if repairs is not None and len(repairs):
+        done = repairs.assign(completed_on=pd.to_datetime(repairs["completed_on"]))
+        done = (done[done["completed_on"] <= today].sort_values("completed_on")
+                .drop_duplicates("asset_id", keep="last").set_index("asset_id"))
+        when = pd.Series(pd.to_datetime(done["completed_on"].reindex(assets["id"]).to_numpy()), index=assets.index)
+        kind = pd.Series(done["kind"].reindex(assets["id"]).to_numpy(), index=assets.index)
+        later = when.notna() & (since.isna() | (when > since))
+        state = out["state"].fillna(1)
+        out.loc[later, "state"] = np.where(kind[later] == "renewal", 1, (state[later] - 1).clip(lower=1))
+        since = since.where(~later, when)
+    out["years_since"] = ((today - since).dt.days / 365.25).clip(lower=0).fillna(0.0)
+    distributions = {}
+    for category, rows in out.groupby(assets["category"]).groups.items():
+        theta = models.loc[category, "theta"]
+        start = out.loc[rows, "state"].fillna(1).astype(int).to_numpy() - 1
+        now = markov.transition(theta, out.loc[rows, "years_since"].to_numpy())[np.arange(len(rows)), start]
+        distributions[category] = (rows, now)
+    return out, distributions
+
+
+def _probability(assets, states, models, categories, config, as_of, repairs) -> pd.DataFrame:
+    today = pd.Timestamp(as_of)
+    out, distributions = state_distributions(assets, states, models, as_of, repairs)
+    acquired = out.pop("acquired")
+    out["p_condition"], out["remaining_years"] = np.nan, np.nan
+    for category, (rows, now) in distributions.items():
+        theta = models.loc[category, "theta"]
+        ahead = markov.transition(theta, float(config.horizon_years))
+        out.loc[rows, "p_condition"] = (now @ ahead)[:, -1]
+        out.loc[rows, "remaining_years"] = markov.expected_years_to_worst(theta, now)
+    life = assets["useful_life_years"].fillna(assets["category"].map(
+        categories.set_index("code")["useful_life_years"])).astype(float)
+    age = (today - acquired).dt.days / 365.25
+    out["age"], out["life"] = age.round(1), life
+    out["p_age"] = (age / life).clip(0, 1).fillna(0.0)
+    weights = config.probability
+    out["probability"] = ((weights["condition"] * out["p_condition"] + weights["age"] * out["p_age"])
+                          / (weights["condition"] + weights["age"])).clip(0, 1)
+    return out
+
+
+def consequence(assets: pd.DataFrame, districts: pd.DataFrame, network: gpd.GeoDataFrame,
+                config: RiskConfig) -> pd.DataFrame:
+    """The consequence of failure (0–1) of each asset and its components ``c_*``."""
+    out = pd.DataFrame(index=assets.index)
+    out["c_category"] = assets["category"].map(config.criticality).fillna(0.5)
+    out["c_users"] = (np.log10(1 + assets["annual_users"].astype(float).fillna(0)) / 7).clip(0, 1)
+    out["c_replacement_cost"] = (np.log10(1 + assets["replacement_cost"].astype(float).fillna(0)) / 10.5).clip(0, 1)
+    out["c_evacuation_shelter"] = assets["is_evacuation_shelter"].fillna(False).astype(bool).astype(float)
+    on_road, over_rail = _on_network(assets, network, config.on_line_m)
+    out["c_emergency_road"] = (assets["on_emergency_road"].fillna(False).astype(bool) | on_road).astype(float)
+    out["c_railway"] = over_rail.astype(float)
+    population = districts.set_index("id")["population"].astype(float)
+    share = population / population.max() if len(population) and population.max() > 0 else population
+    out["c_district_population"] = assets["district_id"].map(share).fillna(0.0)
+    weights = config.consequence
+    total = sum(weights[name] for name in COMPONENTS)
+    out["consequence"] = sum(weights[name] * out[f"c_{name}"] for name in COMPONENTS) / total
+    return out
+
+
+def _on_network(assets: pd.DataFrame, network: gpd.GeoDataFrame, distance: float) -> tuple[pd.Series, pd.Series]:
+    """Whether each bridge or tunnel lies within ``distance`` m of an emergency road / a railway (EPSG:6677)."""
+    on_road = pd.Series(False, index=assets.index)
+    over_rail = pd.Series(False, index=assets.index)
+    candidates = assets[assets["category"].isin(NETWORK_CATEGORIES) & assets["geom"].notna()]
+    if candidates.empty or network.empty:
+        return on_road, over_rail
+    points = gpd.GeoSeries(candidates["geom"].to_numpy(), index=candidates.index, crs="EPSG:4326").to_crs(PLANE_CRS)
+    lines = network.to_crs(PLANE_CRS)
+    for kind, result in (("emergency_road", on_road), ("railway", over_rail)):
+        geoms = lines.geometry[lines["kind"] == kind]
+        if len(geoms):
+            result.loc[candidates.index] = shapely.dwithin(points.to_numpy(), geoms.union_all(), distance)
+    return on_road, over_rail

@@ -1,0 +1,180 @@
+"""The engineers' schedule: open work orders and inspections due, overdue first, then by month or ISO week.
+
+Plain pandas, no database. A schedule row is a work order (planned or in progress, due on
+its ``planned_on``) or an asset's next inspection (due on its latest inspection's
+``next_due_on``, or that inspection's date plus the category's cycle: see
+:func:`fm.domain.risk.inspections.next_inspections`). Rows due before ``today`` are *overdue*:
+they form one group at the top, oldest first, whatever the grouping. The other rows fall
+in calendar months (``2026-01``) or ISO 8601 weeks (``2026-W01``, Monday to Sunday, the
+week belonging to the year of its Thursday), each group with the fiscal year (年度, from
+1 April) of its first day.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from datetime import date, timedelta
+
+import numpy as np
+import pandas as pd
+
+from fm.domain.fiscal import fiscal_year
+
+KINDS = ("work_order", "inspection")
+"""What a schedule row is."""
+GROUPINGS = ("month", "week")
+OVERDUE = "overdue"
+"""The key of the group of rows due before today."""
+OPEN_WORK = ("planned", "in_progress")
+"""Statuses of work orders that are on the schedule."""
+DEFAULT_MONTHS = 3
+ITEM_COLUMNS = ("kind", "record_id", "code", "version", "asset_id", "asset_code", "asset_name", "category",
+                "district_id", "work_kind", "cause", "description", "last_inspected_on", "due_on", "planned_cost",
+                "status")
+
+
+def default_end(today: date, months: int = DEFAULT_MONTHS) -> date:
+    """The last day of the month ``months`` after today's: the schedule's window ends there by default.
+
+    Examples
+    --------
+    >>> default_end(date(2026, 11, 25)), default_end(date(2026, 1, 31), 1)
+    (datetime.date(2027, 2, 28), datetime.date(2026, 2, 28))
+    """
+    month = today.year * 12 + today.month - 1 + months + 1  # the month after the last one shown
+    return date(month // 12, month % 12 + 1, 1) - timedelta(days=1)
+
+
+def schedule_items(work_orders: pd.DataFrame, next_due: pd.DataFrame) -> pd.DataFrame:
+    """Work orders and inspections due as rows of one frame (columns :data:`ITEM_COLUMNS`).
+
+    Parameters
+    ----------
+    work_orders
+        ``id``, ``code``, ``version``, ``asset_id``, ``kind``, ``cause``, ``description``,
+        ``planned_on``, ``planned_cost``, ``status`` and the asset's ``asset_code``,
+        ``asset_name``, ``category`` and ``district_id``. Only open ones (:data:`OPEN_WORK`)
+        with a planned date are kept.
+    next_due
+        Per asset: ``asset_id``, ``asset_code``, ``asset_name``, ``category``, ``district_id``,
+        ``last_inspected_on`` and ``due_on``; assets without a due date (never inspected) are left out.
+    """
+    open_work = work_orders[work_orders["status"].isin(OPEN_WORK) & work_orders["planned_on"].notna()]
+    work = pd.DataFrame({
+        "kind": "work_order", "record_id": open_work["id"], "code": open_work["code"],
+        "version": open_work["version"], "asset_id": open_work["asset_id"], "asset_code": open_work["asset_code"],
+        "asset_name": open_work["asset_name"], "category": open_work["category"],
+        "district_id": open_work["district_id"], "work_kind": open_work["kind"], "cause": open_work["cause"],
+        "description": open_work["description"], "last_inspected_on": None, "due_on": open_work["planned_on"],
+        "planned_cost": open_work["planned_cost"], "status": open_work["status"]}, index=open_work.index)
+    due = next_due[next_due["due_on"].notna()]
+    inspections = pd.DataFrame({
+        "kind": "inspection", "record_id": None, "code": None, "version": None, "asset_id": due["asset_id"],
+        "asset_code": due["asset_code"], "asset_name": due["asset_name"], "category": due["category"],
+        "district_id": due["district_id"], "work_kind": None, "cause": None, "description": None,
+        "last_inspected_on": due["last_inspected_on"], "due_on": due["due_on"], "planned_cost": None,
+        "status": "due"}, index=due.index)
+    items = pd.concat([frame.astype(object) for frame in (work, inspections) if len(frame)] or
+                      [pd.DataFrame(columns=list(ITEM_COLUMNS))], ignore_index=True)
+    items["due_on"] = pd.to_datetime(items["due_on"]).dt.date
+    items["last_inspected_on"] = pd.to_datetime(items["last_inspected_on"]).dt.date.astype(object).where(
+        items["last_inspected_on"].notna(), None)
+    for column in ("record_id", "version", "asset_id", "district_id", "planned_cost"):
+        items[column] = pd.to_numeric(items[column]).astype("Int64")
+    return items[list(ITEM_COLUMNS)]
+
+
+def build_schedule(items: pd.DataFrame, *, today: date, by: str = "month", start: date | None = None,
+                   end: date | None = None, kinds: Collection[str] | None = None,
+                   categories: Collection[str] | None = None,
+                   district_ids: Collection[int] | None = None) -> pd.DataFrame:
+    """The rows of ``items`` due from ``start`` to ``end``, grouped and ordered for the schedule.
+
+    Parameters
+    ----------
+    items
+        Rows as :func:`schedule_items` makes them (at least ``kind``, ``category``,
+        ``district_id``, ``asset_code`` and ``due_on``).
+    today
+        Rows due before it are overdue.
+    by
+        ``month`` or ``week`` (ISO 8601).
+    start, end
+        The window, both days included; no ``start``: every overdue row; no ``end``:
+        :func:`default_end` of ``today``.
+    kinds, categories, district_ids
+        Keep only these (None: all).
+
+    Returns
+    -------
+    DataFrame
+        ``items``' columns plus ``group`` (``overdue``, ``2026-01`` or ``2026-W01``),
+        ``group_start``, ``group_end`` and ``fiscal_year`` of the group (none for the
+        overdue one) and ``days_overdue`` (0 when not overdue), overdue rows first (oldest
+        first), then by group, due date, kind and asset code.
+
+    Examples
+    --------
+    >>> items = pd.DataFrame({"kind": ["inspection", "work_order", "work_order"], "category": "bridge",
+    ...                       "district_id": 1, "asset_code": ["B-1", "B-2", "B-3"],
+    ...                       "due_on": [date(2026, 3, 30), date(2026, 4, 2), date(2026, 3, 1)]})
+    >>> rows = build_schedule(items, today=date(2026, 3, 10), by="week")
+    >>> rows[["asset_code", "group", "days_overdue", "fiscal_year"]].values.tolist()
+    [['B-3', 'overdue', 9, <NA>], ['B-1', '2026-W14', 0, 2025], ['B-2', '2026-W14', 0, 2025]]
+    """
+    if by not in GROUPINGS:
+        raise ValueError(f"by must be one of {', '.join(GROUPINGS)}, got {by!r}")
+    end = end or default_end(today)
+    due = pd.to_datetime(items["due_on"])
+    keep = due.notna() & (due <= pd.Timestamp(end))
+    if start is not None:
+        keep &= due >= pd.Timestamp(start)
+    for column, wanted in (("kind", kinds), ("category", categories), ("district_id", district_ids)):
+        if wanted is not None:
+            keep &= items[column].isin(list(wanted))
+    rows = items[keep.to_numpy()].copy()
+    due = due[keep.to_numpy()]
+    overdue = due < pd.Timestamp(today)
+    starts, ends, keys = _periods(due, by)
+    rows["group"] = keys.where(~overdue, OVERDUE)
+    rows["group_start"] = starts.dt.date.where(~overdue, None)
+    rows["group_end"] = ends.dt.date.where(~overdue, None)
+    rows["fiscal_year"] = fiscal_year(starts).where(~overdue, pd.NA).astype("Int64")
+    rows["days_overdue"] = np.maximum((pd.Timestamp(today) - due).dt.days, 0).astype("int64")
+    rows["_order"] = np.where(overdue, pd.Timestamp.min.value, starts.to_numpy(dtype="datetime64[ns]").astype("int64"))
+    rows["_due"] = due
+    rows = rows.sort_values(["_order", "_due", "kind", "asset_code"], kind="stable")
+    return rows.drop(columns=["_order", "_due"]).reset_index(drop=True)
+
+
+def _periods(due: pd.Series, by: str) -> tuple[pd.Series, pd.Series, pd.Series]:
+    """First day, last day and key of the month or ISO week of each date."""
+    if by == "month":
+        starts = due.dt.to_period("M").dt.start_time
+        ends = starts + pd.offsets.MonthEnd(0)
+        keys = starts.dt.strftime("%Y-%m")
+    else:
+        starts = due.dt.normalize() - pd.to_timedelta(due.dt.day_of_week, unit="D")
+        ends = starts + pd.Timedelta(days=6)
+        iso = due.dt.isocalendar()
+        keys = iso["year"].astype(str) + "-W" + iso["week"].astype(str).str.zfill(2)
+    return starts, ends, keys.astype(object)
+
+
+def groups(rows: pd.DataFrame) -> list[dict]:
+    """The groups of :func:`build_schedule`'s rows, in order: key, first and last day, fiscal year, row count.
+
+    Examples
+    --------
+    >>> items = pd.DataFrame({"kind": "inspection", "category": "bridge", "district_id": 1,
+    ...                       "asset_code": ["B-1", "B-2"], "due_on": [date(2026, 3, 1), date(2026, 4, 2)]})
+    >>> [(g["key"], g["fiscal_year"], g["count"]) for g in groups(build_schedule(items, today=date(2026, 3, 10)))]
+    [('overdue', None, 1), ('2026-04', 2026, 1)]
+    """
+    if not len(rows):
+        return []
+    first = rows.drop_duplicates("group")
+    counts = rows["group"].value_counts()
+    return [{"key": g.group, "overdue": g.group == OVERDUE, "start": g.group_start, "end": g.group_end,
+             "fiscal_year": None if pd.isna(g.fiscal_year) else int(g.fiscal_year), "count": int(counts[g.group])}
+            for g in first.itertuples()]
