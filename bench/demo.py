@@ -22,14 +22,17 @@ FM = Path(sys.executable).with_name("fm")
 
 
 # Runs one command and prints the peak RSS of its children, so each step's peak is its own.
-PEAK = ("import resource, subprocess, sys; code = subprocess.run(sys.argv[1:]).returncode; "
-        "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, file=sys.stderr); sys.exit(code)")
+PEAK = (
+    "import resource, subprocess, sys; code = subprocess.run(sys.argv[1:]).returncode; "
+    "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, file=sys.stderr); sys.exit(code)"
+)
 
 
 def measure(label: str, command: list[str], env: dict[str, str] | None = None) -> None:
     started = time.perf_counter()
-    done = subprocess.run([sys.executable, "-c", PEAK, *command], env={**os.environ, **(env or {})},
-                          capture_output=True, text=True)
+    done = subprocess.run(
+        [sys.executable, "-c", PEAK, *command], env={**os.environ, **(env or {})}, capture_output=True, text=True
+    )
     elapsed = time.perf_counter() - started
     if done.returncode != 0:
         raise SystemExit(f"{label} failed:\n{done.stderr}")
@@ -47,15 +50,21 @@ def main() -> None:
         generate = [sys.executable, str(ROOT / "geodata" / "generate.py")]
         measure("generate the demo (~4,300 assets)", [*generate, "--out", str(folder / "demo")])
         sqlite = f"sqlite:///{folder / 'fm.sqlite3'}"
-        subprocess.run([str(FM), "db", "upgrade"], env={**os.environ, "FM_DATABASE_URL": sqlite}, check=True,
-                       capture_output=True)
+        subprocess.run(
+            [str(FM), "db", "upgrade"], env={**os.environ, "FM_DATABASE_URL": sqlite}, check=True, capture_output=True
+        )
         measure("fm demo into SQLite", [str(FM), "demo"], {"FM_DATABASE_URL": sqlite})
         if args.postgres_url:
-            subprocess.run([str(FM), "db", "upgrade"], env={**os.environ, "FM_DATABASE_URL": args.postgres_url},
-                           check=True, capture_output=True)
+            subprocess.run(
+                [str(FM), "db", "upgrade"],
+                env={**os.environ, "FM_DATABASE_URL": args.postgres_url},
+                check=True,
+                capture_output=True,
+            )
             measure("fm demo into PostGIS", [str(FM), "demo", "--reset"], {"FM_DATABASE_URL": args.postgres_url})
-        measure(f"generate --scale {args.scale:,}", [*generate, "--scale", str(args.scale), "--out",
-                                                     str(folder / "scaled")])
+        measure(
+            f"generate --scale {args.scale:,}", [*generate, "--scale", str(args.scale), "--out", str(folder / "scaled")]
+        )
         size = sum(f.stat().st_size for f in (folder / "scaled").iterdir())
         print(f"{'':42s} {size / 2**20:8.0f} MiB of CSV")
 

@@ -6,7 +6,8 @@ geometry, CRS, duplicates) into a database holding only the districts; the refer
 is GDAL's ``ogr2ogr -f PostgreSQL`` loading the same file into an empty PostGIS
 database (no checks, COPY, into a new table with only a key and a GiST index). To tell
 what no client can save, it also times PostgreSQL alone putting the same rows into fm's
-assets table (foreign keys, CHECKs, unique and GiST indexes). Each step runs in its own process, so its peak RSS is its own:
+assets table (foreign keys, CHECKs, unique and GiST indexes). Each step runs in its own process,
+so its peak RSS is its own:
 
     python bench/import.py [--scale 100000] [--postgres-url URL]
 
@@ -38,15 +39,22 @@ from fm.demo.scale import generate_scaled
 from fm.model import District
 
 # Runs one command and prints the peak RSS of its children, so each step's peak is its own.
-PEAK = ("import resource, subprocess, sys; code = subprocess.run(sys.argv[1:]).returncode; "
-        "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, file=sys.stderr); sys.exit(code)")
+PEAK = (
+    "import resource, subprocess, sys; code = subprocess.run(sys.argv[1:]).returncode; "
+    "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, file=sys.stderr); sys.exit(code)"
+)
 
 
 def measure(label: str, command: list[str], env: dict[str, str] | None = None) -> tuple[float, float]:
     """Run ``command``; print and return its wall time (s) and peak RSS (MiB)."""
     started = time.perf_counter()
-    done = subprocess.run([sys.executable, "-c", PEAK, *command], env={**os.environ, **(env or {})},
-                          capture_output=True, text=True, check=False)
+    done = subprocess.run(
+        [sys.executable, "-c", PEAK, *command],
+        env={**os.environ, **(env or {})},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     elapsed = time.perf_counter() - started
     if done.returncode != 0:
         raise SystemExit(f"{label} failed:\n{done.stdout}\n{done.stderr}")
@@ -62,8 +70,12 @@ def fm_database(url: str, districts: Path) -> None:
         migrate.upgrade(connection)
     frame = pd.read_csv(districts)
     with database.session() as session:
-        session.add_all(District(code=r.code, name=r.name, name_en=r.name_en, population=int(r.population),
-                                 geom=shapely.from_wkt(r.geom)) for r in frame.itertuples())
+        session.add_all(
+            District(
+                code=r.code, name=r.name, name_en=r.name_en, population=int(r.population), geom=shapely.from_wkt(r.geom)
+            )
+            for r in frame.itertuples()
+        )
     database.dispose()
 
 
@@ -104,13 +116,21 @@ def main() -> None:
 def run(folder: Path, scale: int, admin: str) -> None:
     generate_scaled(scale, folder / "data")
     source = f"sqlite:///{folder / 'source.sqlite3'}"
-    subprocess.run([str(FM), "db", "upgrade"], env={**os.environ, "FM_DATABASE_URL": source}, check=True,
-                   capture_output=True)
-    subprocess.run([str(FM), "demo", "--data", str(folder / "data")], env={**os.environ, "FM_DATABASE_URL": source},
-                   check=True, capture_output=True)
+    subprocess.run(
+        [str(FM), "db", "upgrade"], env={**os.environ, "FM_DATABASE_URL": source}, check=True, capture_output=True
+    )
+    subprocess.run(
+        [str(FM), "demo", "--data", str(folder / "data")],
+        env={**os.environ, "FM_DATABASE_URL": source},
+        check=True,
+        capture_output=True,
+    )
     gpkg = folder / "assets.gpkg"
-    measure(f"fm export assets ({scale:,}) to GeoPackage", [str(FM), "export", "assets", str(gpkg), "--lang", "en"],
-            {"FM_DATABASE_URL": source})
+    measure(
+        f"fm export assets ({scale:,}) to GeoPackage",
+        [str(FM), "export", "assets", str(gpkg), "--lang", "en"],
+        {"FM_DATABASE_URL": source},
+    )
     print(f"{'':44s} {gpkg.stat().st_size / 2**20:7.0f} MiB GeoPackage")
     sqlite = f"sqlite:///{folder / 'target.sqlite3'}"
     postgis = pgserver.create_database(admin)
@@ -120,13 +140,18 @@ def run(folder: Path, scale: int, admin: str) -> None:
     sqlite_time, sqlite_peak = measure("fm import into SQLite", command, {"FM_DATABASE_URL": sqlite})
     pg_time, pg_peak = measure("fm import into PostGIS", command, {"FM_DATABASE_URL": postgis})
     measure("fm import again into PostGIS (all unchanged)", command, {"FM_DATABASE_URL": postgis})
-    print(f"{'PostgreSQL alone: the same rows into assets':44s} {constraint_floor(postgis):7.1f} s   "
-          "(INSERT … SELECT: keys, checks, indexes)")
-    ogr_time, ogr_peak = measure("ogr2ogr -f PostgreSQL (reference)",
-                                 ["ogr2ogr", "-f", "PostgreSQL", libpq(pgserver.create_database(admin)), str(gpkg),
-                                  "-nln", "assets_ogr"])
-    print(f"fm / ogr2ogr: PostGIS {pg_time / ogr_time:.2f}× the time, {pg_peak / ogr_peak:.1f}× the memory; "
-          f"SQLite {sqlite_time / ogr_time:.2f}× the time, {sqlite_peak / ogr_peak:.1f}× the memory")
+    print(
+        f"{'PostgreSQL alone: the same rows into assets':44s} {constraint_floor(postgis):7.1f} s   "
+        "(INSERT … SELECT: keys, checks, indexes)"
+    )
+    ogr_time, ogr_peak = measure(
+        "ogr2ogr -f PostgreSQL (reference)",
+        ["ogr2ogr", "-f", "PostgreSQL", libpq(pgserver.create_database(admin)), str(gpkg), "-nln", "assets_ogr"],
+    )
+    print(
+        f"fm / ogr2ogr: PostGIS {pg_time / ogr_time:.2f}× the time, {pg_peak / ogr_peak:.1f}× the memory; "
+        f"SQLite {sqlite_time / ogr_time:.2f}× the time, {sqlite_peak / ogr_peak:.1f}× the memory"
+    )
 
 
 if __name__ == "__main__":

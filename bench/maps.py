@@ -64,11 +64,18 @@ def server_figures(base: str, windows: list[tuple[float, float]]) -> None:
     _get(f"{base}/maps/risk")  # warm up: first request checks the database
     page = _median([_get(f"{base}/maps/risk") for _ in range(5)])
     city = _median([_get(f"{base}/api/map/risk?bbox={CITY}&zoom=13") for _ in range(5)])
-    zoomed = _median([_get(f"{base}/api/map/risk?bbox={x - 0.0055},{y - 0.0045},{x + 0.0055},{y + 0.0045}&zoom=16")
-                      for x, y in windows])
-    print(f"  server: page {page[0] * 1000:.0f} ms ({page[2] / 1e3:.0f} kB); city viewport, clustered "
-          f"{city[0] * 1000:.0f} ms ({city[2] / 1e3:.0f} kB); 1 km windows at zoom 16: median "
-          f"{zoomed[0] * 1000:.0f} ms, p95 {zoomed[1] * 1000:.0f} ms ({zoomed[2] / 1e3:.0f} kB)", flush=True)
+    zoomed = _median(
+        [
+            _get(f"{base}/api/map/risk?bbox={x - 0.0055},{y - 0.0045},{x + 0.0055},{y + 0.0045}&zoom=16")
+            for x, y in windows
+        ]
+    )
+    print(
+        f"  server: page {page[0] * 1000:.0f} ms ({page[2] / 1e3:.0f} kB); city viewport, clustered "
+        f"{city[0] * 1000:.0f} ms ({city[2] / 1e3:.0f} kB); 1 km windows at zoom 16: median "
+        f"{zoomed[0] * 1000:.0f} ms, p95 {zoomed[1] * 1000:.0f} ms ({zoomed[2] / 1e3:.0f} kB)",
+        flush=True,
+    )
 
 
 def browser_figures(browser, base: str, windows: list[tuple[float, float]]) -> None:
@@ -78,8 +85,10 @@ def browser_figures(browser, base: str, windows: list[tuple[float, float]]) -> N
     page.goto(f"{base}/maps/risk")
     page.wait_for_selector("html[data-fm-map=ready]", timeout=60_000)
     ready = time.perf_counter() - started
-    loaded = page.evaluate("performance.getEntriesByType('navigation')[0].transferSize + performance"
-                           ".getEntriesByType('resource').reduce((s, r) => s + r.transferSize, 0)")
+    loaded = page.evaluate(
+        "performance.getEntriesByType('navigation')[0].transferSize + performance"
+        ".getEntriesByType('resource').reduce((s, r) => s + r.transferSize, 0)"
+    )
     state = page.evaluate("window.fmMapState")
     moves = []
     map_id = page.evaluate("document.querySelector('.folium-map').id")
@@ -87,15 +96,19 @@ def browser_figures(browser, base: str, windows: list[tuple[float, float]]) -> N
         requests = page.evaluate("window.fmMapState.requests")
         started = time.perf_counter()  # zoom 16 and 17 in turn: each move needs new data
         page.evaluate(f"void window['{map_id}'].setView([{y}, {x}], {16 + number % 2})")
-        done = (f"window.fmMapState.requests > {requests} && window.fmMapState.ready && "
-                "document.querySelector('.fm-status').textContent.indexOf('…') < 0")
+        done = (
+            f"window.fmMapState.requests > {requests} && window.fmMapState.ready && "
+            "document.querySelector('.fm-status').textContent.indexOf('…') < 0"
+        )
         while not page.evaluate(done):  # polled: wait_for_function's eval is refused by the app's CSP
             page.wait_for_timeout(10)
         moves.append(time.perf_counter() - started)
-    print(f"  chromium: drawn and usable in {ready:.2f} s, {loaded / 1e6:.2f} MB loaded for the first view "
-          f"({state['mode']}: {state['drawn']:,} markers for {state['total']:,} assets); pan+zoom to a 1 km "
-          f"or 0.5 km window redrawn in median {statistics.median(moves) * 1000:.0f} ms, max {max(moves) * 1000:.0f} ms",
-          flush=True)
+    print(
+        f"  chromium: drawn and usable in {ready:.2f} s, {loaded / 1e6:.2f} MB loaded for the first view "
+        f"({state['mode']}: {state['drawn']:,} markers for {state['total']:,} assets); pan+zoom to a 1 km "
+        f"or 0.5 km window redrawn in median {statistics.median(moves) * 1000:.0f} ms, max {max(moves) * 1000:.0f} ms",
+        flush=True,
+    )
     page.close()
 
 
@@ -121,15 +134,21 @@ def naive(browser, points, sizes: list[int], assets: int, folder: Path) -> None:
         shown = time.perf_counter() - started
         page.close()
         figures.append((n, build, len(html.encode()), shown))
-        print(f"  naive Folium, {n:,} assets: built in {build:.1f} s, {len(html.encode()) / 1e6:.1f} MB, "
-              f"loaded by Chromium in {shown:.1f} s", flush=True)
+        print(
+            f"  naive Folium, {n:,} assets: built in {build:.1f} s, {len(html.encode()) / 1e6:.1f} MB, "
+            f"loaded by Chromium in {shown:.1f} s",
+            flush=True,
+        )
     (n1, b1, s1, l1), (n2, b2, s2, l2) = figures[0], figures[-1]
 
     def at(v1: float, v2: float) -> float:
         return v1 + (v2 - v1) * (assets - n1) / (n2 - n1)
 
-    print(f"  naive Folium at {assets:,} assets, extrapolated linearly from {n1:,} and {n2:,}: built in "
-          f"{at(b1, b2):.0f} s, {at(s1, s2) / 1e6:.0f} MB, loaded in {at(l1, l2):.0f} s", flush=True)
+    print(
+        f"  naive Folium at {assets:,} assets, extrapolated linearly from {n1:,} and {n2:,}: built in "
+        f"{at(b1, b2):.0f} s, {at(s1, s2) / 1e6:.0f} MB, loaded in {at(l1, l2):.0f} s",
+        flush=True,
+    )
 
 
 def bench(url: str, label: str, data: Path | None, browser, folder: Path, sizes: list[int] | None) -> None:

@@ -41,31 +41,40 @@ def main() -> None:
         for method in ("exact", "greedy"):
             started = time.perf_counter()
             with database.session() as session:
-                plans[method] = plan = planning.maintenance_plan(session, start=2026, budgets=[500_000_000] * 5,
-                                                                method=method, settings=settings, config=config)
-            print(f"demo, 5 years, ¥500M a year, {method:6s}: {time.perf_counter() - started:6.1f} s "
-                  f"({plan['candidates']:,} candidates, {len(plan['plan']):,} interventions, "
-                  f"risk removed {plan['risk_removed']:.3f} of {plan['risk_without_plan']:.3f})")
+                plans[method] = plan = planning.maintenance_plan(
+                    session, start=2026, budgets=[500_000_000] * 5, method=method, settings=settings, config=config
+                )
+            print(
+                f"demo, 5 years, ¥500M a year, {method:6s}: {time.perf_counter() - started:6.1f} s "
+                f"({plan['candidates']:,} candidates, {len(plan['plan']):,} interventions, "
+                f"risk removed {plan['risk_removed']:.3f} of {plan['risk_without_plan']:.3f})"
+            )
         print(f"greedy gap to the optimum on the demo: {plans['exact']['greedy_gap_percent']} %")
         with database.session() as session:
-            assets, distributions, models = planning._plan_inputs(session, as_of=pd.Timestamp("2026-04-01").date(),
-                                                                 config=config)
+            assets, distributions, models = planning._plan_inputs(
+                session, as_of=pd.Timestamp("2026-04-01").date(), config=config
+            )
         table, _ = benefit.candidates(assets, distributions, models, settings, years=5)
     # The demo's assets repeated to --assets: candidates (benefits) and the greedy choice, timed.
     repeat = int(np.ceil(args.assets / len(assets)))
     big = pd.concat([assets[["id", "category", "consequence", "replacement_cost"]]] * repeat, ignore_index=True)
-    big = big.iloc[:args.assets]
+    big = big.iloc[: args.assets]
     offsets = {category: rows for category, rows in big.groupby("category").groups.items()}
-    big_distributions = {category: (offsets[category], np.tile(now, (repeat, 1))[:len(offsets[category])])
-                         for category, (rows, now) in distributions.items()}
+    big_distributions = {
+        category: (offsets[category], np.tile(now, (repeat, 1))[: len(offsets[category])])
+        for category, (rows, now) in distributions.items()
+    }
     started = time.perf_counter()
     large, _ = benefit.candidates(big, big_distributions, models, settings, years=5)
     built = time.perf_counter() - started
     budgets = np.full(5, 500_000_000 * args.assets / len(assets))
     started = time.perf_counter()
     chosen = solve_greedy(large, budgets)
-    print(f"greedy at {args.assets:,} assets: candidates ({len(large):,}) in {built:.1f} s, "
-          f"choice in {time.perf_counter() - started:.1f} s, {chosen.sum():,} interventions")
+    print(
+        f"greedy at {args.assets:,} assets: candidates ({len(large):,}) in {built:.1f} s, "
+        f"choice in {time.perf_counter() - started:.1f} s, {chosen.sum():,} interventions"
+    )
+
 
 if __name__ == "__main__":
     main()

@@ -76,15 +76,18 @@ def cases(url: str) -> list[tuple[str, str]]:
     database = Database(url)
     with database.connect() as connection:
         district = connection.execute(sa.text("SELECT min(id) FROM districts")).scalar_one()
-        code = connection.execute(sa.text("SELECT code FROM assets WHERE category = 'bridge' ORDER BY code "
-                                          "LIMIT 1 OFFSET 120")).scalar_one()
+        code = connection.execute(
+            sa.text("SELECT code FROM assets WHERE category = 'bridge' ORDER BY code LIMIT 1 OFFSET 120")
+        ).scalar_one()
         count = connection.execute(sa.text("SELECT count(*) FROM assets")).scalar_one()
     database.dispose()
     last = -(-count // 50)
     return [
         ("first page", "/assets"),
-        ("filtered page (category + district + risk class)",
-         f"/assets?category=bridge&district={district}&risk=very_high,high"),
+        (
+            "filtered page (category + district + risk class)",
+            f"/assets?category=bridge&district={district}&risk=very_high,high",
+        ),
         ("search by name (橋)", f"/assets?q={quote('橋')}"),
         ("search by code", f"/assets?q={code[:-1]}"),
         ("sort by name", "/assets?sort=name"),
@@ -116,8 +119,11 @@ def measure(url: str, label: str, folder: Path, repeat: int) -> None:
             lines = response.get_data().count(b"\r\n") - 1
             rows = f", {lines:,} rows"
         times.sort()
-        print(f"  {name:<52} median {statistics.median(times) * 1000:7.1f} ms, p95 "
-              f"{times[int(0.95 * (len(times) - 1))] * 1000:7.1f} ms ({size / 1e3:.0f} kB{rows})", flush=True)
+        print(
+            f"  {name:<52} median {statistics.median(times) * 1000:7.1f} ms, p95 "
+            f"{times[int(0.95 * (len(times) - 1))] * 1000:7.1f} ms ({size / 1e3:.0f} kB{rows})",
+            flush=True,
+        )
     app.extensions["fm.database"].dispose()
 
 
@@ -125,8 +131,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--assets", type=int, default=100_000)
     parser.add_argument("--folder", type=Path, help="keep the data and the SQLite database here, and reuse them")
-    parser.add_argument("--postgres-url", help="a PostGIS database (its fm tables are replaced unless it holds "
-                                               "the register already); default: a throwaway server")
+    parser.add_argument(
+        "--postgres-url",
+        help="a PostGIS database (its fm tables are replaced unless it holds "
+        "the register already); default: a throwaway server",
+    )
     parser.add_argument("--repeat", type=int, default=15)
     parser.add_argument("--no-postgis", action="store_true")
     args = parser.parse_args()

@@ -36,14 +36,19 @@ def naive(database: Database, sample: int, models: dict) -> float:
     config = load_config()
     started = time.perf_counter()
     with database.session() as session:
-        run_id = session.execute(sa.insert(RiskRun).values(computed_on=date(2000, 1, 1), config={}, model={})
-                                 .returning(RiskRun.id)).scalar()
+        run_id = session.execute(
+            sa.insert(RiskRun).values(computed_on=date(2000, 1, 1), config={}, model={}).returning(RiskRun.id)
+        ).scalar()
         categories = {c.code: c for c in session.scalars(sa.select(AssetCategory))}
         populations = {d.id: d.population for d in session.scalars(sa.select(District))}
         biggest = max(populations.values())
         for asset in session.scalars(sa.select(Asset).order_by(Asset.id).limit(sample)):
-            latest = session.scalars(sa.select(Inspection).where(Inspection.asset_id == asset.id)
-                                     .order_by(Inspection.inspected_on.desc()).limit(1)).first()
+            latest = session.scalars(
+                sa.select(Inspection)
+                .where(Inspection.asset_id == asset.id)
+                .order_by(Inspection.inspected_on.desc())
+                .limit(1)
+            ).first()
             scale = categories[asset.category].condition_scale
             state = (latest.soundness if scale == "soundness" else latest.condition_score) if latest else 1
             since = latest.inspected_on if latest else asset.acquisition_date
@@ -54,20 +59,36 @@ def naive(database: Database, sample: int, models: dict) -> float:
             life = asset.useful_life_years or categories[asset.category].useful_life_years
             p_age = min(max((AS_OF - asset.acquisition_date).days / 365.25 / life, 0), 1)
             probability = 0.8 * p_condition + 0.2 * p_age
-            parts = {"category": config.criticality[asset.category],
-                     "users": min(np.log10(1 + (asset.annual_users or 0)) / 7, 1),
-                     "replacement_cost": min(np.log10(1 + (asset.replacement_cost or 0)) / 10.5, 1),
-                     "evacuation_shelter": float(asset.is_evacuation_shelter),
-                     "emergency_road": float(asset.on_emergency_road), "railway": 0.0,
-                     "district_population": populations.get(asset.district_id, 0) / biggest}
+            parts = {
+                "category": config.criticality[asset.category],
+                "users": min(np.log10(1 + (asset.annual_users or 0)) / 7, 1),
+                "replacement_cost": min(np.log10(1 + (asset.replacement_cost or 0)) / 10.5, 1),
+                "evacuation_shelter": float(asset.is_evacuation_shelter),
+                "emergency_road": float(asset.on_emergency_road),
+                "railway": 0.0,
+                "district_population": populations.get(asset.district_id, 0) / biggest,
+            }
             weights = config.consequence
             consequence = sum(weights[k] * v for k, v in parts.items()) / sum(weights.values())
-            session.add(RiskScore(run_id=run_id, asset_id=asset.id, probability=probability, consequence=consequence,
-                                  score=probability * consequence, risk_class="?", likelihood_class=0,
-                                  consequence_class=0, state=state, inspected_on=latest and latest.inspected_on,
-                                  years_since=years, p_condition=p_condition, p_age=p_age,
-                                  remaining_years=float(markov.expected_years_to_worst(theta, now)),
-                                  **{f"c_{k}": v for k, v in parts.items()}))
+            session.add(
+                RiskScore(
+                    run_id=run_id,
+                    asset_id=asset.id,
+                    probability=probability,
+                    consequence=consequence,
+                    score=probability * consequence,
+                    risk_class="?",
+                    likelihood_class=0,
+                    consequence_class=0,
+                    state=state,
+                    inspected_on=latest and latest.inspected_on,
+                    years_since=years,
+                    p_condition=p_condition,
+                    p_age=p_age,
+                    remaining_years=float(markov.expected_years_to_worst(theta, now)),
+                    **{f"c_{k}": v for k, v in parts.items()},
+                )
+            )
         session.flush()
         session.rollback()
     return (time.perf_counter() - started) / sample
@@ -93,8 +114,11 @@ def bench(url: str, label: str, folder: Path | None, naive_sample: int) -> None:
     models = models if isinstance(models, dict) else json.loads(models)
     per_asset = naive(database, min(naive_sample, summary["assets"]), models)
     extrapolated = per_asset * summary["assets"]
-    print(f"{label}: naive per-row ORM {per_asset * 1000:.2f} ms/asset on a {min(naive_sample, summary['assets']):,}-asset sample → "
-          f"{extrapolated:,.0f} s extrapolated; ratio {extrapolated / vectorised:,.0f}×")
+    print(
+        f"{label}: naive per-row ORM {per_asset * 1000:.2f} ms/asset "
+        f"on a {min(naive_sample, summary['assets']):,}-asset sample → "
+        f"{extrapolated:,.0f} s extrapolated; ratio {extrapolated / vectorised:,.0f}×"
+    )
     database.dispose()
 
 

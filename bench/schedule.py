@@ -33,13 +33,15 @@ PASSWORD = "bench password 1"
 
 def _client(app, database: Database, role: str):
     with database.session() as session:
-        users.create(session, f"bench-{role}".replace("_", "-"), role=role, password=PASSWORD, actor="bench",
-                     source="cli")
+        users.create(
+            session, f"bench-{role}".replace("_", "-"), role=role, password=PASSWORD, actor="bench", source="cli"
+        )
     client = app.test_client()
     page = client.get("/sign-in").get_data(as_text=True)
     token = re.search(r'name="csrf-token" content="([^"]+)"', page).group(1)
-    client.post("/sign-in", data={"username": f"bench-{role}".replace("_", "-"), "password": PASSWORD,
-                                  "csrf_token": token})
+    client.post(
+        "/sign-in", data={"username": f"bench-{role}".replace("_", "-"), "password": PASSWORD, "csrf_token": token}
+    )
     token = re.search(r'name="csrf-token" content="([^"]+)"', client.get("/").get_data(as_text=True)).group(1)
     return client, token
 
@@ -71,10 +73,13 @@ def main() -> None:
     app = create_app(Config(database_url=url, instance_path=folder, secret_key="bench"))
     engineer, _ = _client(app, database, "engineer")
     print(f"{options.assets:,} assets on {database.engine.dialect.name}")
-    for label, target in (("schedule page, by month", "/schedule"), ("schedule page, by week", "/schedule?by=week"),
-                          ("schedule JSON", "/api/schedule"), ("one district, work orders", "/schedule?district="
-                                                                                          "ofuna&kind=work_order"),
-                          ("CSV download", "/schedule/export.csv")):
+    for label, target in (
+        ("schedule page, by month", "/schedule"),
+        ("schedule page, by week", "/schedule?by=week"),
+        ("schedule JSON", "/api/schedule"),
+        ("one district, work orders", "/schedule?district=ofuna&kind=work_order"),
+        ("CSV download", "/schedule/export.csv"),
+    ):
         seconds, size = _time(engineer, target)
         print(f"{label:32} {seconds * 1000:8.0f} ms {size / 1024:10,.0f} KiB")
     manager, token = _client(app, database, "facility_manager")
@@ -85,14 +90,22 @@ def main() -> None:
     frame.iloc[::10, 1] = frame.iloc[::10, 1] + "（改）"  # the name column: one asset in ten renamed
     body = frame.to_csv(index=False).encode("utf-8")
     started = time.perf_counter()
-    response = manager.post("/upload", data={"kind": "assets", "file": (io.BytesIO(body), "assets.csv")},
-                            content_type="multipart/form-data", headers={"X-CSRFToken": token})
+    response = manager.post(
+        "/upload",
+        data={"kind": "assets", "file": (io.BytesIO(body), "assets.csv")},
+        content_type="multipart/form-data",
+        headers={"X-CSRFToken": token},
+    )
     preview = manager.get(response.headers["Location"])
     seconds = time.perf_counter() - started
-    counts = [re.search(rf'id="count-{w}">([0-9,]+)<', preview.get_data(as_text=True)).group(1)
-              for w in ("added", "updated", "unchanged")]
-    print(f"{'upload + preview of every asset':32} {seconds * 1000:8.0f} ms  ({len(body) / 2**20:.1f} MiB; "
-          f"added/updated/unchanged {' / '.join(counts)})")
+    counts = [
+        re.search(rf'id="count-{w}">([0-9,]+)<', preview.get_data(as_text=True)).group(1)
+        for w in ("added", "updated", "unchanged")
+    ]
+    print(
+        f"{'upload + preview of every asset':32} {seconds * 1000:8.0f} ms  ({len(body) / 2**20:.1f} MiB; "
+        f"added/updated/unchanged {' / '.join(counts)})"
+    )
     database.dispose()
 
 

@@ -34,10 +34,11 @@ def synthetic_rows(count: int, seed: int = 1) -> list[dict]:
     y = rng.uniform(miny, maxy, count)
     geoms = shapely.points(x, y)
     lines = rng.random(count) < 0.2
-    geoms[lines] = shapely.linestrings(np.stack([np.stack([x, y], 1), np.stack([x + 0.001, y + 0.0005], 1)],
-                                                1)[lines])
-    return [{"code": f"A{i:07d}", "name": "資産", "category": "road" if line else "school", "geom": g}
-            for i, (g, line) in enumerate(zip(geoms, lines, strict=True))]
+    geoms[lines] = shapely.linestrings(np.stack([np.stack([x, y], 1), np.stack([x + 0.001, y + 0.0005], 1)], 1)[lines])
+    return [
+        {"code": f"A{i:07d}", "name": "資産", "category": "road" if line else "school", "geom": g}
+        for i, (g, line) in enumerate(zip(geoms, lines, strict=True))
+    ]
 
 
 def windows(count: int, seed: int = 2) -> list[tuple[float, float, float, float]]:
@@ -54,7 +55,7 @@ def run(url: str, label: str, rows: list[dict], boxes) -> None:
     started = time.perf_counter()
     with database.session() as session:
         for start in range(0, len(rows), 10_000):
-            session.execute(sa.insert(Asset), rows[start:start + 10_000])
+            session.execute(sa.insert(Asset), rows[start : start + 10_000])
     load = time.perf_counter() - started
     if database.dialect == "postgresql":
         with database.engine.begin() as connection:
@@ -65,13 +66,16 @@ def run(url: str, label: str, rows: list[dict], boxes) -> None:
         indexed = [len(store.read_assets(session, columns=("code",), bbox=b)) for b in boxes]
         per_indexed = (time.perf_counter() - started) / len(boxes)
         started = time.perf_counter()
-        scanned = [int(store.read_assets(session, columns=("geom",)).intersects(shapely.box(*b)).sum())
-                   for b in boxes[:3]]
+        scanned = [
+            int(store.read_assets(session, columns=("geom",)).intersects(shapely.box(*b)).sum()) for b in boxes[:3]
+        ]
         per_scan = (time.perf_counter() - started) / 3
     assert indexed[:3] == scanned, (indexed[:3], scanned)
-    print(f"{label:8s} load {len(rows):,} assets: {load:6.2f} s ({len(rows) / load:,.0f}/s); "
-          f"window query: {per_indexed * 1000:7.1f} ms with the index "
-          f"(avg {np.mean(indexed):,.0f} assets found) vs {per_scan * 1000:7.1f} ms scanning")
+    print(
+        f"{label:8s} load {len(rows):,} assets: {load:6.2f} s ({len(rows) / load:,.0f}/s); "
+        f"window query: {per_indexed * 1000:7.1f} ms with the index "
+        f"(avg {np.mean(indexed):,.0f} assets found) vs {per_scan * 1000:7.1f} ms scanning"
+    )
     database.dispose()
 
 

@@ -62,8 +62,7 @@ class Config:
             values["sign_in_limit"] = limit
         if size := os.environ.get("FM_UPLOAD_MAX_MB"):
             if not size.isdigit() or int(size) < 1:
-                raise ValidationError(f"FM_UPLOAD_MAX_MB must be a whole number of megabytes (1 or more), "
-                                      f"got {size!r}")
+                raise ValidationError(f"FM_UPLOAD_MAX_MB must be a whole number of megabytes (1 or more), got {size!r}")
             values["upload_max_mb"] = int(size)
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)  # type: ignore[arg-type]

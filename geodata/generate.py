@@ -33,8 +33,11 @@ def main(argv: list[str] | None = None) -> int:
         tables = build(seed=args.seed)
         write(tables, args.out or demo_folder())
         written = {name: len(frame) for name, frame in tables.items()}
-    print(", ".join(f"{name} {count:,}" for name, count in written.items()),
-          f"in {time.perf_counter() - started:.1f} s", file=sys.stderr)
+    print(
+        ", ".join(f"{name} {count:,}" for name, count in written.items()),
+        f"in {time.perf_counter() - started:.1f} s",
+        file=sys.stderr,
+    )
     return 0
 
 

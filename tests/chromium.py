@@ -22,8 +22,15 @@ ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"  # screenshot
 _served: dict[str, str] = {}
 """Base URL of each app served by :func:`live_app` → its database URL."""
 _accounts = itertools.count(1)
-FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+FLAGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 
 
 def executable() -> str:

@@ -39,9 +39,7 @@ def _bindir() -> Path:
     found = shutil.which("pg_ctl")
     if found:
         return Path(found).resolve().parent
-    raise ServerUnavailable(
-        "PostgreSQL server binaries not found: install postgresql-15 and postgresql-15-postgis-3"
-    )
+    raise ServerUnavailable("PostgreSQL server binaries not found: install postgresql-15 and postgresql-15-postgis-3")
 
 
 def _free_port() -> int:
@@ -64,9 +62,18 @@ class PgServer:
 
     def stop(self) -> None:
         subprocess.run(
-            [*self.as_user, str(self.bindir / "pg_ctl"), "-D", str(self.directory / "data"),
-             "-m", "immediate", "-w", "stop"],
-            capture_output=True, check=False,
+            [
+                *self.as_user,
+                str(self.bindir / "pg_ctl"),
+                "-D",
+                str(self.directory / "data"),
+                "-m",
+                "immediate",
+                "-w",
+                "stop",
+            ],
+            capture_output=True,
+            check=False,
         )
         shutil.rmtree(self.directory, ignore_errors=True)
 
@@ -75,7 +82,9 @@ def start() -> PgServer:
     """Initialise and start a cluster; raise ServerUnavailable with the reason on failure."""
     bindir = _bindir()
     if not list(Path(bindir).parent.glob("lib/postgis*.so")):
-        raise ServerUnavailable(f"PostGIS is not installed for {bindir.parent}: apt-get install postgresql-15-postgis-3")
+        raise ServerUnavailable(
+            f"PostGIS is not installed for {bindir.parent}: apt-get install postgresql-15-postgis-3"
+        )
     directory = Path(tempfile.mkdtemp(prefix="fm-pg-"))
     as_user: list[str] = []
     if os.geteuid() == 0:
@@ -89,11 +98,32 @@ def start() -> PgServer:
     server = PgServer(directory, port, bindir, as_user)
     data, log = directory / "data", directory / "server.log"
     steps = [
-        [str(bindir / "initdb"), "-D", str(data), "-U", "postgres", "-A", "trust", "-E", "UTF8",
-         "--locale=C.UTF-8", "--no-sync"],
-        [str(bindir / "pg_ctl"), "-D", str(data), "-l", str(log), "-w", "-t", "60", "-o",
-         f"-p {port} -k {directory} -c listen_addresses=127.0.0.1 -F -c full_page_writes=off",
-         "start"],
+        [
+            str(bindir / "initdb"),
+            "-D",
+            str(data),
+            "-U",
+            "postgres",
+            "-A",
+            "trust",
+            "-E",
+            "UTF8",
+            "--locale=C.UTF-8",
+            "--no-sync",
+        ],
+        [
+            str(bindir / "pg_ctl"),
+            "-D",
+            str(data),
+            "-l",
+            str(log),
+            "-w",
+            "-t",
+            "60",
+            "-o",
+            f"-p {port} -k {directory} -c listen_addresses=127.0.0.1 -F -c full_page_writes=off",
+            "start",
+        ],
     ]
     for step in steps:
         done = subprocess.run([*as_user, *step], capture_output=True, text=True, check=False)

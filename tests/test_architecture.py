@@ -19,13 +19,19 @@ BIN = Path(sys.executable).parent
 
 
 def _run(*command: str | Path, cwd: Path = ROOT, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run([str(part) for part in command], cwd=cwd, env=env, capture_output=True, text=True,
-                          timeout=300)
+    return subprocess.run(
+        [str(part) for part in command], cwd=cwd, env=env, capture_output=True, text=True, timeout=300
+    )
 
 
 def _lint_imports(root: Path) -> subprocess.CompletedProcess:
-    return _run(BIN / "lint-imports", "--no-cache", root / "pyproject.toml", cwd=root,
-                env={"PYTHONPATH": str(root), "PATH": str(BIN)})
+    return _run(
+        BIN / "lint-imports",
+        "--no-cache",
+        root / "pyproject.toml",
+        cwd=root,
+        env={"PYTHONPATH": str(root), "PATH": str(BIN)},
+    )
 
 
 def test_the_import_contracts_hold():
@@ -34,17 +40,21 @@ def test_the_import_contracts_hold():
     assert "4 kept, 0 broken" in result.stdout
 
 
-@pytest.mark.parametrize(("module", "wrong", "contract"), [
-    ("fm/domain/fiscal.py", "import fm.web", "Layers"),
-    ("fm/io/store.py", "from fm.app import register", "Layers"),
-    ("fm/web/home.py", "from fm.domain import fiscal", "Faces call use cases only"),
-    ("fm/cli/stats.py", "from fm.model import Asset", "Faces call use cases only"),
-    ("fm/domain/stats.py", "import sqlalchemy", "The domain is plain functions"),
-    ("fm/app/stats.py", "import flask", "Use cases know no web framework"),
-])
+@pytest.mark.parametrize(
+    ("module", "wrong", "contract"),
+    [
+        ("fm/domain/fiscal.py", "import fm.web", "Layers"),
+        ("fm/io/store.py", "from fm.app import register", "Layers"),
+        ("fm/web/home.py", "from fm.domain import fiscal", "Faces call use cases only"),
+        ("fm/cli/stats.py", "from fm.model import Asset", "Faces call use cases only"),
+        ("fm/domain/stats.py", "import sqlalchemy", "The domain is plain functions"),
+        ("fm/app/stats.py", "import flask", "Use cases know no web framework"),
+    ],
+)
 def test_one_wrong_import_breaks_a_contract(tmp_path: Path, module: str, wrong: str, contract: str):
-    shutil.copytree(ROOT / "fm", tmp_path / "fm", ignore=shutil.ignore_patterns("static", "translations",
-                                                                                   "__pycache__"))
+    shutil.copytree(
+        ROOT / "fm", tmp_path / "fm", ignore=shutil.ignore_patterns("static", "translations", "__pycache__")
+    )
     shutil.copy(ROOT / "pyproject.toml", tmp_path)
     path = tmp_path / module
     path.write_text(path.read_text() + f"\n{wrong}  # the wrong import\n")

@@ -17,8 +17,14 @@ TARGET = "tests/db/test_migrations.py::test_postgresql_without_postgis"
 def test_missing_postgis(ci, exit_code, outcome):
     env = {**os.environ, "CI": ci, "FM_TEST_PG_BINDIR": "/nonexistent"}
     env.pop("FM_TEST_POSTGRES_URL", None)
-    done = subprocess.run([sys.executable, "-m", "pytest", TARGET, "-p", "no:cacheprovider", "-q", "-n", "0"],
-                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", TARGET, "-p", "no:cacheprovider", "-q", "-n", "0"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert done.returncode == exit_code, done.stdout
     assert outcome in done.stdout.splitlines()[-1]
     if ci:

@@ -17,8 +17,10 @@ def run(*args: str, url: str | None = None):
     return CliRunner().invoke(cli, list(args), env=env, catch_exceptions=False)
 
 
-@pytest.mark.parametrize("command", [[], ["db"], ["db", "upgrade"], ["db", "current"], ["db", "downgrade"],
-                                     ["db", "revision"], ["serve"], ["stats"]])
+@pytest.mark.parametrize(
+    "command",
+    [[], ["db"], ["db", "upgrade"], ["db", "current"], ["db", "downgrade"], ["db", "revision"], ["serve"], ["stats"]],
+)
 def test_every_command_explains_itself(command):
     result = run(*command, "--help")
     assert result.exit_code == 0

@@ -14,9 +14,12 @@ from fm.demo.build import build
 from fm.demo.dataset import TABLES, demo_folder, write
 from fm.demo.scale import generate_scaled
 
-PUBLISHED = [("plan_coverage", 2025, 52.3), ("underused_land", 2025, 9039.08), ("aging_ratio", 2024, 67.7),
-             ("execution_rate", 2024, 48.0)]
-
+PUBLISHED = [
+    ("plan_coverage", 2025, 52.3),
+    ("underused_land", 2025, 9039.08),
+    ("aging_ratio", 2024, 67.7),
+    ("execution_rate", 2024, 48.0),
+]
 
 
 def counts(url) -> dict[str, int]:
@@ -66,23 +69,29 @@ def test_demo_refuses_a_register_of_other_data(db_url):
 
 def test_kpi_records_and_api_agree(db_url, client):
     run(db_url, "demo")
-    cli_json = json.loads(run(db_url, "kpi", "--records", "underused_land", "--fiscal-year", "2025",
-                              "--format", "json").stdout)
+    cli_json = json.loads(
+        run(db_url, "kpi", "--records", "underused_land", "--fiscal-year", "2025", "--format", "json").stdout
+    )
     api_json = client.get("/api/kpi/underused_land/records?fiscal_year=2025").get_json()
     assert cli_json == api_json
     assert round(sum(row["area_m2"] for row in api_json), 2) == 9039.08
-    assert run(db_url, "kpi", "--fiscal-year", "2025", "--format", "json").stdout == \
-        client.get("/api/kpi?fiscal_year=2025").get_data(as_text=True) + "\n"
+    assert (
+        run(db_url, "kpi", "--fiscal-year", "2025", "--format", "json").stdout
+        == client.get("/api/kpi?fiscal_year=2025").get_data(as_text=True) + "\n"
+    )
 
 
-@pytest.mark.parametrize(("path", "message"), [
-    ("/api/kpi?fiscal_year=abc", "fiscal_year must be a year"),
-    ("/api/kpi?fiscal_year=²", "fiscal_year must be a year"),
-    ("/api/risk?top=²", "top must be a positive whole number"),
-    ("/api/kpi/happiness/records?fiscal_year=2025", "unknown indicator 'happiness'"),
-    ("/api/kpi/aging_ratio/records", "fiscal_year is required"),
-    ("/api/kpi?convention=monthly", "convention must be"),
-])
+@pytest.mark.parametrize(
+    ("path", "message"),
+    [
+        ("/api/kpi?fiscal_year=abc", "fiscal_year must be a year"),
+        ("/api/kpi?fiscal_year=²", "fiscal_year must be a year"),
+        ("/api/risk?top=²", "top must be a positive whole number"),
+        ("/api/kpi/happiness/records?fiscal_year=2025", "unknown indicator 'happiness'"),
+        ("/api/kpi/aging_ratio/records", "fiscal_year is required"),
+        ("/api/kpi?convention=monthly", "convention must be"),
+    ],
+)
 def test_api_rejects_bad_parameters(client, path, message):
     response = client.get(path)
     assert response.status_code == 400 and message in response.get_json()["error"]["message"]

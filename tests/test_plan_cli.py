@@ -49,14 +49,17 @@ def test_plan_within_budget_and_work_orders_once(demo_url, tmp_path):
     assert openpyxl.load_workbook(workbook).sheetnames == ["years", "plan", "backlog"]
 
 
-@pytest.mark.parametrize(("args", "message"), [
-    (("--budget", "-5", "--years", "1"), "budgets must not be negative"),
-    (("--budget", "1e8", "--years", "0"), "at least one fiscal year"),
-    (("--budget", "2026=1e8", "--start", "2026", "--years", "2"), "no budget for fiscal year(s) 2027"),
-    (("--budget", "lots"), "give yen"),
-    (("--budget", "1e400"), "give yen"),
-    (("--budget", "2026=-1", "--start", "2026", "--years", "1"), "must not be negative"),
-])
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("--budget", "-5", "--years", "1"), "budgets must not be negative"),
+        (("--budget", "1e8", "--years", "0"), "at least one fiscal year"),
+        (("--budget", "2026=1e8", "--start", "2026", "--years", "2"), "no budget for fiscal year(s) 2027"),
+        (("--budget", "lots"), "give yen"),
+        (("--budget", "1e400"), "give yen"),
+        (("--budget", "2026=-1", "--start", "2026", "--years", "1"), "must not be negative"),
+    ],
+)
 def test_plan_refuses_odd_input(demo_url, args, message):
     result = run(demo_url, "plan", *args)
     assert result.exit_code != 0 and message in result.output
@@ -68,8 +71,9 @@ def test_lcc_shows_the_preventive_saving(demo_url):
     assert len(preventive["yearly"]) == 50 and result["discount_rate"] == 0.04
     assert preventive["discounted_total"] < reactive["discounted_total"]
     assert result["saving"]["discounted_total"] == reactive["discounted_total"] - preventive["discounted_total"]
-    one = json.loads(run(demo_url, "lcc", "--asset", "BR-00001", "--years", "10", "--monte-carlo", "200",
-                         "--format", "json").stdout)
+    one = json.loads(
+        run(demo_url, "lcc", "--asset", "BR-00001", "--years", "10", "--monte-carlo", "200", "--format", "json").stdout
+    )
     assert one["assets"] == 1 and set(one["strategies"]["reactive"]["monte_carlo"]) == {"p5", "p50", "p95"}
     missing = run(demo_url, "lcc", "--asset", "XX-1")
     assert missing.exit_code == 1 and "no held asset with code 'XX-1'" in missing.stderr
@@ -85,8 +89,12 @@ def test_renewal_projection_outputs(demo_url, tmp_path):
     assert report["difference"]["total"] == simple["total"] - extended["total"] > 0
     assert report["not_projected"] == {"park": 90, "river": 24, "retention_pond": 15, "tunnel": 6}
     workbook, chart = tmp_path / "renewal.xlsx", tmp_path / "renewal.png"
-    assert run(demo_url, "renewal", "--start", "2026", "--format", "xlsx", "--output", str(workbook),
-               "--chart", str(chart)).exit_code == 0
+    assert (
+        run(
+            demo_url, "renewal", "--start", "2026", "--format", "xlsx", "--output", str(workbook), "--chart", str(chart)
+        ).exit_code
+        == 0
+    )
     sheets = openpyxl.load_workbook(workbook)
     assert sheets.sheetnames == ["summary", "simple", "extended"]
     assert sheets["summary"]["B2"].value == simple["total"]

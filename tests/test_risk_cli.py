@@ -74,4 +74,3 @@ def test_bad_configuration_is_one_line_per_problem(demo_url, tmp_path):
     path.write_text("[consequence]\nrailway = -2\n")
     result = run(demo_url, "score", "--config", str(path))
     assert result.exit_code == 1 and "'consequence.railway' must be a number ≥ 0" in result.stderr
-

@@ -18,8 +18,12 @@ def _stdin(url: str, text: str, *args: str):
 
 
 def test_create_list_set_role_and_password(db_url):
-    assert _stdin(db_url, "a long password 1\n", "users", "create", "alice", "--role", "engineer",
-                  "--password-stdin").exit_code == 0
+    assert (
+        _stdin(
+            db_url, "a long password 1\n", "users", "create", "alice", "--role", "engineer", "--password-stdin"
+        ).exit_code
+        == 0
+    )
     assert run(db_url, "users", "set-role", "alice", "finance").exit_code == 0
     changed = run(db_url, "users", "set-password", "alice", "--generate")
     new_password = changed.output.rsplit(": ", 1)[1].strip()
@@ -56,5 +60,7 @@ def test_demo_makes_one_account_per_role_and_shows_passwords_once(db_url):
 
 
 def test_demo_passwords_from_the_environment(db_url):
-    result = CliRunner().invoke(cli, ["demo"], env={"FM_DATABASE_URL": db_url, "FM_DEMO_PASSWORD": "demo password 2026"})
+    result = CliRunner().invoke(
+        cli, ["demo"], env={"FM_DATABASE_URL": db_url, "FM_DEMO_PASSWORD": "demo password 2026"}
+    )
     assert result.exit_code == 0 and result.output.count("demo password 2026") == 5

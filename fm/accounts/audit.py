@@ -70,7 +70,10 @@ def plain_values(values: pd.Series) -> list[Any]:
     if missing.all():
         return [None] * len(values)
     if pd.api.types.is_float_dtype(values):
-        return [None if m else (int(v) if v.is_integer() else v) for v, m in zip(values.astype(float).tolist(), missing, strict=True)]
+        return [
+            None if m else (int(v) if v.is_integer() else v)
+            for v, m in zip(values.astype(float).tolist(), missing, strict=True)
+        ]
     kinds = {type(v) for v in values.to_numpy(dtype=object)[~missing]}
     if kinds == {date}:
         return [None if m else v.isoformat() for v, m in zip(values.tolist(), missing, strict=True)]
@@ -100,11 +103,30 @@ def diff(old: Mapping[str, Any], new: Mapping[str, Any]) -> dict[str, list[Any]]
     return changes
 
 
-def record(session: Session, *, actor: str, source: str, action: str, table: str, record_id: int | None = None,
-           code: str | None = None, changes: Mapping[str, list[Any]] | None = None) -> None:
+def record(
+    session: Session,
+    *,
+    actor: str,
+    source: str,
+    action: str,
+    table: str,
+    record_id: int | None = None,
+    code: str | None = None,
+    changes: Mapping[str, list[Any]] | None = None,
+) -> None:
     """Add one entry to the trail in the caller's transaction."""
-    session.add(AuditEntry(at=now(), actor=actor, source=source, action=action, table_name=table,
-                           record_id=record_id, record_code=code, changes=dict(changes or {})))
+    session.add(
+        AuditEntry(
+            at=now(),
+            actor=actor,
+            source=source,
+            action=action,
+            table_name=table,
+            record_id=record_id,
+            record_code=code,
+            changes=dict(changes or {}),
+        )
+    )
 
 
 def record_many(session: Session, entries: pd.DataFrame, *, actor: str, source: str) -> None:
@@ -123,8 +145,7 @@ FILTERS = ("table_name", "record_id", "actor", "source", "action")
 COLUMNS = ("id", "at", "actor", "source", "action", "table_name", "record_id", "record_code", "changes")
 
 
-def history(session: Session, *, limit: int | None = 100, offset: int = 0,
-            **filters: Any) -> tuple[pd.DataFrame, int]:
+def history(session: Session, *, limit: int | None = 100, offset: int = 0, **filters: Any) -> tuple[pd.DataFrame, int]:
     """Entries, newest first, where each of ``filters`` (table_name, record_id, actor, source, action)
     equals its value; and how many there are in all."""
     unknown = set(filters) - set(FILTERS)
@@ -132,8 +153,12 @@ def history(session: Session, *, limit: int | None = 100, offset: int = 0,
         raise TypeError(f"unknown filter {', '.join(sorted(unknown))}; known: {', '.join(FILTERS)}")
     conditions = [getattr(AuditEntry, name) == value for name, value in filters.items() if value is not None]
     total = session.scalar(sa.select(sa.func.count()).select_from(AuditEntry).where(*conditions))
-    query = (sa.select(*(getattr(AuditEntry, c) for c in COLUMNS)).where(*conditions)
-             .order_by(AuditEntry.id.desc()).offset(offset))
+    query = (
+        sa.select(*(getattr(AuditEntry, c) for c in COLUMNS))
+        .where(*conditions)
+        .order_by(AuditEntry.id.desc())
+        .offset(offset)
+    )
     rows = session.execute(query.limit(limit) if limit is not None else query).all()
     frame = pd.DataFrame(rows, columns=list(COLUMNS))
     frame["at"] = pd.to_datetime(frame["at"], utc=True).dt.tz_convert(LOCAL_TIME)  # SQLite gives naive UTC
@@ -149,10 +174,18 @@ def flatten(entries: pd.DataFrame) -> pd.DataFrame:
     """One row per changed field (a download a spreadsheet can filter); entries without fields keep one row."""
     rows = []
     for entry in entries.itertuples(index=False):
-        base = {"at": entry.at.tz_localize(None), "actor": entry.actor, "source": entry.source, "action": entry.action,
-                "table": entry.table_name, "record_id": entry.record_id, "record": entry.record_code}
+        base = {
+            "at": entry.at.tz_localize(None),
+            "actor": entry.actor,
+            "source": entry.source,
+            "action": entry.action,
+            "table": entry.table_name,
+            "record_id": entry.record_id,
+            "record": entry.record_code,
+        }
         fields = entry.changes or {"": [None, None]}
         for field, (old, new) in fields.items():
             rows.append({**base, "field": field, "old": old, "new": new})
-    return pd.DataFrame(rows, columns=["at", "actor", "source", "action", "table", "record_id", "record", "field",
-                                       "old", "new"])
+    return pd.DataFrame(
+        rows, columns=["at", "actor", "source", "action", "table", "record_id", "record", "field", "old", "new"]
+    )

@@ -57,8 +57,17 @@ def find(session: Session, username: str) -> User:
     return user
 
 
-def create(session: Session, username: str, *, role: str, password: str, display_name: str | None = None,
-           language: str = "ja", actor: str, source: str) -> User:
+def create(
+    session: Session,
+    username: str,
+    *,
+    role: str,
+    password: str,
+    display_name: str | None = None,
+    language: str = "ja",
+    actor: str,
+    source: str,
+) -> User:
     """Add an account; the username must be new, the role known and the password long enough."""
     problems = []
     if not USERNAME.match(username):
@@ -75,22 +84,45 @@ def create(session: Session, username: str, *, role: str, password: str, display
         problems += exc.problems
     if problems:
         raise ValidationError(problems)
-    user = User(username=username, display_name=display_name, role=role, language=language,
-                password_hash=generate_password_hash(password), active=True)
+    user = User(
+        username=username,
+        display_name=display_name,
+        role=role,
+        language=language,
+        password_hash=generate_password_hash(password),
+        active=True,
+    )
     session.add(user)
     session.flush()
-    audit.record(session, actor=actor, source=source, action="create", table="users", record_id=user.id,
-                 code=username, changes=audit.diff({}, {"role": role, "display_name": display_name,
-                                                       "language": language}))
+    audit.record(
+        session,
+        actor=actor,
+        source=source,
+        action="create",
+        table="users",
+        record_id=user.id,
+        code=username,
+        changes=audit.diff({}, {"role": role, "display_name": display_name, "language": language}),
+    )
     return user
 
 
 def listing(session: Session) -> pd.DataFrame:
     """Every account (no password hashes), by username."""
-    rows = session.execute(sa.select(User.username, User.display_name, User.role, User.language, User.active,
-                                     User.created_at, User.last_sign_in_at).order_by(User.username))
-    frame = pd.DataFrame(rows.all(), columns=["username", "display_name", "role", "language", "active",
-                                              "created_at", "last_sign_in_at"])
+    rows = session.execute(
+        sa.select(
+            User.username,
+            User.display_name,
+            User.role,
+            User.language,
+            User.active,
+            User.created_at,
+            User.last_sign_in_at,
+        ).order_by(User.username)
+    )
+    frame = pd.DataFrame(
+        rows.all(), columns=["username", "display_name", "role", "language", "active", "created_at", "last_sign_in_at"]
+    )
     return frame.astype(object).where(frame.notna(), None)
 
 
@@ -98,8 +130,16 @@ def set_role(session: Session, username: str, role: str, *, actor: str, source: 
     """Give ``username`` another role."""
     user = find(session, username)
     if user.role != _role(role):
-        audit.record(session, actor=actor, source=source, action="update", table="users", record_id=user.id,
-                     code=username, changes={"role": [user.role, role]})
+        audit.record(
+            session,
+            actor=actor,
+            source=source,
+            action="update",
+            table="users",
+            record_id=user.id,
+            code=username,
+            changes={"role": [user.role, role]},
+        )
         user.role = role
 
 
@@ -109,8 +149,16 @@ def set_password(session: Session, username: str, password: str, *, actor: str, 
     check_password(password, username=username)
     user.password_hash = generate_password_hash(password)
     user.password_changed_at = audit.now()
-    audit.record(session, actor=actor, source=source, action="update", table="users", record_id=user.id,
-                 code=username, changes={"password": ["(hidden)", "(changed)"]})
+    audit.record(
+        session,
+        actor=actor,
+        source=source,
+        action="update",
+        table="users",
+        record_id=user.id,
+        code=username,
+        changes={"password": ["(hidden)", "(changed)"]},
+    )
 
 
 def set_language(session: Session, user_id: int, language: str) -> None:
@@ -146,6 +194,14 @@ def set_active(session: Session, username: str, active: bool, *, actor: str, sou
     """Let ``username`` sign in again, or stop it (its sessions end at their next request)."""
     user = find(session, username)
     if user.active != active:
-        audit.record(session, actor=actor, source=source, action="update", table="users", record_id=user.id,
-                     code=username, changes={"active": [user.active, active]})
+        audit.record(
+            session,
+            actor=actor,
+            source=source,
+            action="update",
+            table="users",
+            record_id=user.id,
+            code=username,
+            changes={"active": [user.active, active]},
+        )
         user.active = active

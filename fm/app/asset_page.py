@@ -25,8 +25,15 @@ from fm.io import store
 from fm.serialize import missing, records
 
 
-def asset_page(session: Session, code: str, *, config: RiskConfig, lang: str = "ja",
-               convention: str = "fiscal-year", today: date | None = None) -> dict[str, Any]:
+def asset_page(
+    session: Session,
+    code: str,
+    *,
+    config: RiskConfig,
+    lang: str = "ja",
+    convention: str = "fiscal-year",
+    today: date | None = None,
+) -> dict[str, Any]:
     """Everything the asset page shows about asset ``code`` (NotFound when there is none).
 
     Keys: ``record`` (GeoDataFrame of the stored row), ``attributes`` (the row without
@@ -47,15 +54,24 @@ def asset_page(session: Session, code: str, *, config: RiskConfig, lang: str = "
     district_id = attributes["district_id"]
     district = districts.loc[int(district_id)].to_dict() if district_id is not None else None
     inspections = store.read_table(session, "inspections", asset_ids=[asset_id]).sort_values(
-        ["inspected_on", "id"], ascending=False, ignore_index=True)
+        ["inspected_on", "id"], ascending=False, ignore_index=True
+    )
     work = store.read_table(session, "work_orders", asset_ids=[asset_id])
-    work = work.assign(_when=pd.to_datetime(work["completed_on"]).fillna(pd.to_datetime(work["planned_on"]))) \
-        .sort_values(["_when", "code"], ascending=False, na_position="first", ignore_index=True).drop(columns="_when")
+    work = (
+        work.assign(_when=pd.to_datetime(work["completed_on"]).fillna(pd.to_datetime(work["planned_on"])))
+        .sort_values(["_when", "code"], ascending=False, na_position="first", ignore_index=True)
+        .drop(columns="_when")
+    )
     return {
-        "record": record, "attributes": attributes, "category": category, "district": district,
+        "record": record,
+        "attributes": attributes,
+        "category": category,
+        "district": district,
         "card": maps.asset_card(session, code, config=config, lang=lang),
         "risk": _risk(session, asset_id, scale=category["condition_scale"], lang=lang),
-        "inspections": inspections, "work_orders": work, "plans": _plans(session, asset_id),
+        "inspections": inspections,
+        "work_orders": work,
+        "plans": _plans(session, asset_id),
         "depreciation": depreciation_table(attributes, category, today=today, convention=convention),
     }
 
@@ -68,10 +84,14 @@ def _risk(session: Session, asset_id: int, *, scale: str, lang: str) -> dict[str
     components = {k: (None if missing(v) else v) for k, v in score.items()}
     if components.get("inspected_on") is not None:
         components["inspected_on"] = pd.Timestamp(components["inspected_on"]).date().isoformat()
-    return {"risk_class": score["risk_class"], "score": round(float(score["score"]), 3),
-            "probability": float(score["probability"]), "consequence": float(score["consequence"]),
-            "computed_on": run.computed_on,
-            "reasons": reasons(components, scale=scale, users=components.get("annual_users"), lang=lang)}
+    return {
+        "risk_class": score["risk_class"],
+        "score": round(float(score["score"]), 3),
+        "probability": float(score["probability"]),
+        "consequence": float(score["consequence"]),
+        "computed_on": run.computed_on,
+        "reasons": reasons(components, scale=scale, users=components.get("annual_users"), lang=lang),
+    }
 
 
 def _plans(session: Session, asset_id: int) -> list[dict[str, Any]]:
@@ -85,13 +105,20 @@ def _plans(session: Session, asset_id: int) -> list[dict[str, Any]]:
     out = []
     for plan in records(plans):
         own = works[works["plan_id"] == plan["id"]].sort_values(["fiscal_year", "id"])
-        out.append({**plan, "adopted": plan["adopted_on"] is not None, "covers": plan["id"] in set(links["plan_id"]),
-                    "works": records(own[["fiscal_year", "description", "cost"]])})
+        out.append(
+            {
+                **plan,
+                "adopted": plan["adopted_on"] is not None,
+                "covers": plan["id"] in set(links["plan_id"]),
+                "works": records(own[["fiscal_year", "description", "cost"]]),
+            }
+        )
     return out
 
 
-def depreciation_table(asset: dict[str, Any], category: dict[str, Any], *, today: date,
-                       convention: str = "fiscal-year") -> dict[str, Any]:
+def depreciation_table(
+    asset: dict[str, Any], category: dict[str, Any], *, today: date, convention: str = "fiscal-year"
+) -> dict[str, Any]:
     """The asset's depreciation by fiscal year, by the aging ratio's rules.
 
     Returns ``rows`` (:func:`fm.domain.depreciation.schedule`, or None), ``life`` (the asset's

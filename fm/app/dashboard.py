@@ -57,8 +57,12 @@ class Records:
     @classmethod
     def load(cls, session: Session) -> Records:
         """Read every table the dashboard needs."""
-        return cls(kpi.kpi_data(session), kpi.targets(session), store.read_categories(session),
-                   store.read_table(session, "districts", ("id", "name", "name_en")))
+        return cls(
+            kpi.kpi_data(session),
+            kpi.targets(session),
+            store.read_categories(session),
+            store.read_table(session, "districts", ("id", "name", "name_en")),
+        )
 
     @property
     def years(self) -> list[int]:
@@ -95,14 +99,22 @@ def _trends(loaded: Records, convention: str) -> dict[str, Any]:
     trends = []
     for key, indicator in INDICATORS.items():
         mine = [row for row in rows if row["indicator"] == key]
-        trends.append({
-            "indicator": key, "name": indicator.name, "name_en": indicator.name_en, "unit": indicator.unit,
-            "decimals": indicator.decimals, "direction": indicator.direction,
-            "series": [{k: row[k] for k in ("fiscal_year", "value", "numerator", "denominator", "on_track")}
-                       for row in mine],
-            "target": mine[-1]["target"] if mine else None,
-            "published": published.get(key),
-        })
+        trends.append(
+            {
+                "indicator": key,
+                "name": indicator.name,
+                "name_en": indicator.name_en,
+                "unit": indicator.unit,
+                "decimals": indicator.decimals,
+                "direction": indicator.direction,
+                "series": [
+                    {k: row[k] for k in ("fiscal_year", "value", "numerator", "denominator", "on_track")}
+                    for row in mine
+                ],
+                "target": mine[-1]["target"] if mine else None,
+                "published": published.get(key),
+            }
+        )
     return {"fiscal_years": years, "indicators": trends, "rows": rows}
 
 
@@ -120,30 +132,49 @@ def _breakdown(loaded: Records, indicator: str, fiscal_year: int, by: str, conve
         raise ValidationError(f"by must be {' or '.join(DIMENSIONS[indicator])} for {indicator}, got {by!r}")
     result = _measure(loaded.data, indicator, fiscal_year, convention)
     groups = breakdown(attributed(result, loaded.data), indicator, by, loaded.labels(by))
-    return {"indicator": indicator, "fiscal_year": fiscal_year, "by": by, "value": result.rounded(),
-            "numerator": result.numerator, "denominator": result.denominator, "groups": groups}
+    return {
+        "indicator": indicator,
+        "fiscal_year": fiscal_year,
+        "by": by,
+        "value": result.rounded(),
+        "numerator": result.numerator,
+        "denominator": result.denominator,
+        "groups": groups,
+    }
 
 
-def kpi_breakdown(session: Session, indicator: str, *, fiscal_year: int, by: str,
-                  convention: str = "fiscal-year") -> dict[str, Any]:
+def kpi_breakdown(
+    session: Session, indicator: str, *, fiscal_year: int, by: str, convention: str = "fiscal-year"
+) -> dict[str, Any]:
     """The indicator in ``fiscal_year`` per group of ``by`` (see :data:`fm.domain.kpi.breakdown.DIMENSIONS`)."""
     loaded = Records.load(session)
     loaded.check(indicator, fiscal_year)
     return _breakdown(loaded, indicator, fiscal_year, by, convention)
 
 
-def _list_frame(loaded: Records, indicator: str, fiscal_year: int, groups: dict[str, str],
-                convention: str) -> pd.DataFrame:
-    frame = with_district_names(attributed(_measure(loaded.data, indicator, fiscal_year, convention), loaded.data),
-                                loaded.districts)
+def _list_frame(
+    loaded: Records, indicator: str, fiscal_year: int, groups: dict[str, str], convention: str
+) -> pd.DataFrame:
+    frame = with_district_names(
+        attributed(_measure(loaded.data, indicator, fiscal_year, convention), loaded.data), loaded.districts
+    )
     try:
         return filtered(frame, indicator, groups)
     except ValueError as exc:
         raise ValidationError(str(exc)) from None
 
 
-def _list(loaded: Records, indicator: str, fiscal_year: int, groups: dict[str, str], sort: str | None,
-          order: str | None, page: int, per_page: int, convention: str) -> dict[str, Any]:
+def _list(
+    loaded: Records,
+    indicator: str,
+    fiscal_year: int,
+    groups: dict[str, str],
+    sort: str | None,
+    order: str | None,
+    page: int,
+    per_page: int,
+    convention: str,
+) -> dict[str, Any]:
     frame = _list_frame(loaded, indicator, fiscal_year, groups, convention)
     try:
         cut = sorted_page(frame, indicator, sort=sort, order=order, page=page, per_page=per_page)
@@ -152,18 +183,36 @@ def _list(loaded: Records, indicator: str, fiscal_year: int, groups: dict[str, s
     except ValueError as exc:
         raise ValidationError(str(exc)) from None
     link = LINKS[indicator]
-    return {"indicator": indicator, "fiscal_year": fiscal_year, "groups": groups,
-            "records": cut.records, "page": cut.page, "pages": cut.pages, "per_page": cut.per_page,
-            "sort": cut.sort, "order": cut.order, "numerator": plain_number(cut.numerator),
-            "denominator": plain_number(cut.denominator) if indicator in RATIOS else None,
-            "value": None if cut.value is None else half_up(cut.value, INDICATORS[indicator].decimals),
-            "link": None if link is None else {"page": link[0], "column": link[1]},
-            "rows": records(cut.rows)}
+    return {
+        "indicator": indicator,
+        "fiscal_year": fiscal_year,
+        "groups": groups,
+        "records": cut.records,
+        "page": cut.page,
+        "pages": cut.pages,
+        "per_page": cut.per_page,
+        "sort": cut.sort,
+        "order": cut.order,
+        "numerator": plain_number(cut.numerator),
+        "denominator": plain_number(cut.denominator) if indicator in RATIOS else None,
+        "value": None if cut.value is None else half_up(cut.value, INDICATORS[indicator].decimals),
+        "link": None if link is None else {"page": link[0], "column": link[1]},
+        "rows": records(cut.rows),
+    }
 
 
-def kpi_list(session: Session, indicator: str, *, fiscal_year: int, groups: dict[str, str] | None = None,
-             sort: str | None = None, order: str | None = None, page: int = 1, per_page: int = 50,
-             convention: str = "fiscal-year") -> dict[str, Any]:
+def kpi_list(
+    session: Session,
+    indicator: str,
+    *,
+    fiscal_year: int,
+    groups: dict[str, str] | None = None,
+    sort: str | None = None,
+    order: str | None = None,
+    page: int = 1,
+    per_page: int = 50,
+    convention: str = "fiscal-year",
+) -> dict[str, Any]:
     """One page of the records behind ``indicator`` in ``fiscal_year`` (optionally of some groups only).
 
     The totals (``numerator``, ``denominator``, ``value``) are those of the whole filtered
@@ -176,9 +225,16 @@ def kpi_list(session: Session, indicator: str, *, fiscal_year: int, groups: dict
     return _list(loaded, indicator, fiscal_year, groups or {}, sort, order, page, per_page, convention)
 
 
-def kpi_list_export(session: Session, indicator: str, *, fiscal_year: int, groups: dict[str, str] | None = None,
-                    sort: str | None = None, order: str | None = None,
-                    convention: str = "fiscal-year") -> pd.DataFrame:
+def kpi_list_export(
+    session: Session,
+    indicator: str,
+    *,
+    fiscal_year: int,
+    groups: dict[str, str] | None = None,
+    sort: str | None = None,
+    order: str | None = None,
+    convention: str = "fiscal-year",
+) -> pd.DataFrame:
     """Every row of the list (all pages), in the list's order: what CSV and Excel exports hold."""
     loaded = Records.load(session)
     loaded.check(indicator, fiscal_year)
@@ -225,16 +281,29 @@ def overview(session: Session, *, fiscal_year: int | None = None, convention: st
     if year is None:
         return {"years": [], "year": None}
     trends = _trends(loaded, convention)
-    return {"years": loaded.years, "year": year,
-            "cards": [row for row in trends["rows"] if row["fiscal_year"] == year],
-            "trends": trends["indicators"],
-            "aging": _breakdown(loaded, "aging_ratio", year, "category", convention),
-            "whatif": _whatif(loaded, year, 10, convention), "renewal": renewal(session)}
+    return {
+        "years": loaded.years,
+        "year": year,
+        "cards": [row for row in trends["rows"] if row["fiscal_year"] == year],
+        "trends": trends["indicators"],
+        "aging": _breakdown(loaded, "aging_ratio", year, "category", convention),
+        "whatif": _whatif(loaded, year, 10, convention),
+        "renewal": renewal(session),
+    }
 
 
-def indicator_detail(session: Session, indicator: str, *, fiscal_year: int | None = None,
-                     groups: dict[str, str] | None = None, sort: str | None = None, order: str | None = None,
-                     page: int = 1, per_page: int = 50, convention: str = "fiscal-year") -> dict[str, Any]:
+def indicator_detail(
+    session: Session,
+    indicator: str,
+    *,
+    fiscal_year: int | None = None,
+    groups: dict[str, str] | None = None,
+    sort: str | None = None,
+    order: str | None = None,
+    page: int = 1,
+    per_page: int = 50,
+    convention: str = "fiscal-year",
+) -> dict[str, Any]:
     """One indicator's page: its card, trend, every breakdown and one page of its records."""
     loaded = Records.load(session)
     year = _year(loaded, fiscal_year)
@@ -242,17 +311,20 @@ def indicator_detail(session: Session, indicator: str, *, fiscal_year: int | Non
         raise NotFound("no fiscal year has data yet: load records first (fm demo)")
     loaded.check(indicator, year)
     trends = _trends(loaded, convention)
-    return {"years": loaded.years, "year": year,
-            "card": next(r for r in trends["rows"] if r["fiscal_year"] == year and r["indicator"] == indicator),
-            "trend": next(t for t in trends["indicators"] if t["indicator"] == indicator),
-            "breakdowns": [_breakdown(loaded, indicator, year, by, convention) for by in DIMENSIONS[indicator]],
-            "list": _list(loaded, indicator, year, groups or {}, sort, order, page, per_page, convention),
-            "categories": {row.code: {"name": row.name, "name_en": row.name_en}
-                           for row in loaded.categories.itertuples()}}
+    return {
+        "years": loaded.years,
+        "year": year,
+        "card": next(r for r in trends["rows"] if r["fiscal_year"] == year and r["indicator"] == indicator),
+        "trend": next(t for t in trends["indicators"] if t["indicator"] == indicator),
+        "breakdowns": [_breakdown(loaded, indicator, year, by, convention) for by in DIMENSIONS[indicator]],
+        "list": _list(loaded, indicator, year, groups or {}, sort, order, page, per_page, convention),
+        "categories": {row.code: {"name": row.name, "name_en": row.name_en} for row in loaded.categories.itertuples()},
+    }
 
 
-def yearly_report(session: Session, *, fiscal_year: int | None = None,
-                  convention: str = "fiscal-year") -> dict[str, Any]:
+def yearly_report(
+    session: Session, *, fiscal_year: int | None = None, convention: str = "fiscal-year"
+) -> dict[str, Any]:
     """What the one-page yearly report of ``fiscal_year`` (default the latest) shows: the cards and
     trends, the what-if and the renewal projection."""
     loaded = Records.load(session)
@@ -260,7 +332,11 @@ def yearly_report(session: Session, *, fiscal_year: int | None = None,
     if year is None:
         raise NotFound("no fiscal year has data yet: load records first (fm demo)")
     trends = _trends(loaded, convention)
-    return {"year": year, "fiscal_years": trends["fiscal_years"],
-            "cards": [row for row in trends["rows"] if row["fiscal_year"] == year],
-            "trends": trends["indicators"], "whatif": _whatif(loaded, year, 10, convention),
-            "renewal": renewal(session)}
+    return {
+        "year": year,
+        "fiscal_years": trends["fiscal_years"],
+        "cards": [row for row in trends["rows"] if row["fiscal_year"] == year],
+        "trends": trends["indicators"],
+        "whatif": _whatif(loaded, year, 10, convention),
+        "renewal": renewal(session),
+    }

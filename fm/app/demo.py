@@ -32,7 +32,8 @@ def demo_accounts(session: Session, *, password: str | None = None, actor: str) 
         if session.scalar(sa.select(User.id).where(User.username == username)) is not None:
             continue
         secret = password or users.generate_password()
-        users.create(session, username, role=role, password=secret, display_name=f"demo {role}", actor=actor,
-                     source="cli")
+        users.create(
+            session, username, role=role, password=secret, display_name=f"demo {role}", actor=actor, source="cli"
+        )
         made.append({"username": username, "role": role, "password": secret})
     return made

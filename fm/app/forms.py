@@ -80,48 +80,96 @@ class Form:
         return next((c for c in self.kind.columns if c.name == name), None)
 
 
-FORMS = {form.name: form for form in (
-    Form("assets", ASSETS, "assets", "assets", N_("asset")),
-    Form("parcels", PARCELS, "land_parcels", "parcels", N_("land parcel")),
-    Form("plans", PLANS, "individual_plans", "plans", N_("individual plan")),
-    Form("inspections", INSPECTIONS, "inspections", "inspections", N_("inspection")),
-    Form("work_orders", WORK_ORDERS, "work_orders", "work_orders", N_("work order")),
-)}
+FORMS = {
+    form.name: form
+    for form in (
+        Form("assets", ASSETS, "assets", "assets", N_("asset")),
+        Form("parcels", PARCELS, "land_parcels", "parcels", N_("land parcel")),
+        Form("plans", PLANS, "individual_plans", "plans", N_("individual plan")),
+        Form("inspections", INSPECTIONS, "inspections", "inspections", N_("inspection")),
+        Form("work_orders", WORK_ORDERS, "work_orders", "work_orders", N_("work order")),
+    )
+}
 
 LABELS = {
-    "code": N_("Code"), "name": N_("Name"), "category": N_("Category"), "district": N_("District"),
-    "year_built": N_("Year built"), "structure": N_("Structure"), "floor_area_m2": N_("Floor area (m²)"),
-    "deck_area_m2": N_("Deck area (m²)"), "length_m": N_("Length (m)"), "width_m": N_("Width (m)"),
-    "diameter_mm": N_("Diameter (mm)"), "acquisition_date": N_("Acquisition date"),
-    "acquisition_cost": N_("Acquisition cost (yen)"), "useful_life_years": N_("Useful life (years)"),
-    "replacement_cost": N_("Replacement cost (yen)"), "annual_users": N_("Annual users"),
-    "is_evacuation_shelter": N_("Evacuation shelter"), "on_emergency_road": N_("On an emergency road"),
-    "needs_individual_plan": N_("Needs an individual plan"), "status": N_("Status"),
-    "closed_on": N_("Closed on"), "disposed_on": N_("Disposed of on"), "notes": N_("Notes"),
-    "owner_department": N_("Department"), "acquired_on": N_("Acquired on"), "current_use": N_("Current use"),
-    "utilisation": N_("Utilisation"), "use_since": N_("Use since"),
-    "asset_code": N_("Asset code"), "inspected_on": N_("Inspected on"), "inspector": N_("Inspector"),
-    "method": N_("Method"), "soundness": N_("Soundness"), "condition_score": N_("Condition score (1–5)"),
-    "findings": N_("Findings"), "next_due_on": N_("Next inspection due"),
-    "kind": N_("Kind"), "cause": N_("Cause"), "description": N_("Description"), "planned_on": N_("Planned on"),
-    "started_on": N_("Started on"), "completed_on": N_("Completed on"), "planned_cost": N_("Planned cost (yen)"),
+    "code": N_("Code"),
+    "name": N_("Name"),
+    "category": N_("Category"),
+    "district": N_("District"),
+    "year_built": N_("Year built"),
+    "structure": N_("Structure"),
+    "floor_area_m2": N_("Floor area (m²)"),
+    "deck_area_m2": N_("Deck area (m²)"),
+    "length_m": N_("Length (m)"),
+    "width_m": N_("Width (m)"),
+    "diameter_mm": N_("Diameter (mm)"),
+    "acquisition_date": N_("Acquisition date"),
+    "acquisition_cost": N_("Acquisition cost (yen)"),
+    "useful_life_years": N_("Useful life (years)"),
+    "replacement_cost": N_("Replacement cost (yen)"),
+    "annual_users": N_("Annual users"),
+    "is_evacuation_shelter": N_("Evacuation shelter"),
+    "on_emergency_road": N_("On an emergency road"),
+    "needs_individual_plan": N_("Needs an individual plan"),
+    "status": N_("Status"),
+    "closed_on": N_("Closed on"),
+    "disposed_on": N_("Disposed of on"),
+    "notes": N_("Notes"),
+    "owner_department": N_("Department"),
+    "acquired_on": N_("Acquired on"),
+    "current_use": N_("Current use"),
+    "utilisation": N_("Utilisation"),
+    "use_since": N_("Use since"),
+    "asset_code": N_("Asset code"),
+    "inspected_on": N_("Inspected on"),
+    "inspector": N_("Inspector"),
+    "method": N_("Method"),
+    "soundness": N_("Soundness"),
+    "condition_score": N_("Condition score (1–5)"),
+    "findings": N_("Findings"),
+    "next_due_on": N_("Next inspection due"),
+    "kind": N_("Kind"),
+    "cause": N_("Cause"),
+    "description": N_("Description"),
+    "planned_on": N_("Planned on"),
+    "started_on": N_("Started on"),
+    "completed_on": N_("Completed on"),
+    "planned_cost": N_("Planned cost (yen)"),
     "actual_cost": N_("Actual cost (yen)"),
-    "title": N_("Title"), "adopted_on": N_("Adopted on"), "period_start_fy": N_("Period from (fiscal year)"),
+    "title": N_("Title"),
+    "adopted_on": N_("Adopted on"),
+    "period_start_fy": N_("Period from (fiscal year)"),
     "period_end_fy": N_("Period to (fiscal year)"),
     "under_infrastructure_plan": N_("Under the infrastructure management plan"),
-    "asset_codes": N_("Covered assets"), GEOMETRY: N_("Geometry"),
+    "asset_codes": N_("Covered assets"),
+    GEOMETRY: N_("Geometry"),
 }
 """Each field's label (English; the Japanese catalogue gives the file header of the column)."""
 
 CHOICES = {
-    "in_service": N_("In service"), "closed": N_("Closed"), "disposed": N_("Disposed of"),
-    "close_visual": N_("Close visual"), "visual": N_("Visual"), "non_destructive": N_("Non-destructive"),
-    "drone": N_("Drone"), "cctv": N_("CCTV"), "other": N_("Other"),
-    "preventive": N_("Preventive"), "reactive": N_("Reactive"), "renewal": N_("Renewal"),
-    "sudden_failure": N_("Sudden failure"), "inspection_finding": N_("Inspection finding"),
-    "planned": N_("Planned maintenance"), "disaster": N_("Disaster"), "complaint": N_("Complaint"),
-    "in_progress": N_("In progress"), "completed": N_("Done"), "cancelled": N_("Cancelled"),
-    "in_use": N_("In use"), "underused": N_("Underused"), "unused": N_("Unused"),
+    "in_service": N_("In service"),
+    "closed": N_("Closed"),
+    "disposed": N_("Disposed of"),
+    "close_visual": N_("Close visual"),
+    "visual": N_("Visual"),
+    "non_destructive": N_("Non-destructive"),
+    "drone": N_("Drone"),
+    "cctv": N_("CCTV"),
+    "other": N_("Other"),
+    "preventive": N_("Preventive"),
+    "reactive": N_("Reactive"),
+    "renewal": N_("Renewal"),
+    "sudden_failure": N_("Sudden failure"),
+    "inspection_finding": N_("Inspection finding"),
+    "planned": N_("Planned maintenance"),
+    "disaster": N_("Disaster"),
+    "complaint": N_("Complaint"),
+    "in_progress": N_("In progress"),
+    "completed": N_("Done"),
+    "cancelled": N_("Cancelled"),
+    "in_use": N_("In use"),
+    "underused": N_("Underused"),
+    "unused": N_("Unused"),
 }
 """Labels of the allowed values of every choice (status, method, kind, cause, utilisation)."""
 COLUMN_CHOICES = {("status", "planned"): N_("Scheduled")}
@@ -131,6 +179,8 @@ COLUMN_CHOICES = {("status", "planned"): N_("Scheduled")}
 def choice(column: str, value: str) -> str:
     """The label (English msgid) of ``value`` in ``column``."""
     return COLUMN_CHOICES.get((column, value)) or CHOICES.get(value, value)
+
+
 SOUNDNESS = {"1": "Ⅰ", "2": "Ⅱ", "3": "Ⅲ", "4": "Ⅳ"}
 DEFAULTS = {"assets": {"status": "in_service"}, "work_orders": {"status": "planned", "kind": "preventive"}}
 LONG_TEXT = ("notes", "findings", "description")
@@ -282,18 +332,32 @@ def _code_of(session: Session, table_name: str, record_id: int | None) -> str | 
 
 def _latest_use(session: Session, parcel_id: int) -> dict[str, str]:
     uses = metadata.tables["parcel_uses"]
-    row = session.execute(sa.select(uses).where(uses.c.parcel_id == parcel_id)
-                          .order_by(uses.c.valid_from.desc()).limit(1)).mappings().first()
+    row = (
+        session.execute(
+            sa.select(uses).where(uses.c.parcel_id == parcel_id).order_by(uses.c.valid_from.desc()).limit(1)
+        )
+        .mappings()
+        .first()
+    )
     if row is None:
         return {"current_use": "", "utilisation": "", "use_since": ""}
-    return {"current_use": text(row["current_use"]), "utilisation": text(row["utilisation"]),
-            "use_since": text(row["valid_from"])}
+    return {
+        "current_use": text(row["current_use"]),
+        "utilisation": text(row["utilisation"]),
+        "use_since": text(row["valid_from"]),
+    }
 
 
 def _covered(session: Session, plan_id: int) -> list[str]:
     links, assets = metadata.tables["plan_assets"], metadata.tables["assets"]
-    return list(session.execute(sa.select(assets.c.code).join(links, links.c.asset_id == assets.c.id)
-                                .where(links.c.plan_id == plan_id).order_by(assets.c.code)).scalars())
+    return list(
+        session.execute(
+            sa.select(assets.c.code)
+            .join(links, links.c.asset_id == assets.c.id)
+            .where(links.c.plan_id == plan_id)
+            .order_by(assets.c.code)
+        ).scalars()
+    )
 
 
 # ------------------------------------------------------------------------------------------ checking
@@ -315,15 +379,27 @@ def form_table(form: Form, values: Mapping[str, str]) -> Table:
     return Table(pd.DataFrame([row], dtype=object), pd.Series(["form"]), None, "form")
 
 
-def check(session: Session, form_name: str, values: Mapping[str, str], *, record_id: int | None = None,
-          today: date | None = None) -> tuple[dict[str, Any] | None, dict[str, list[str]]]:
+def check(
+    session: Session,
+    form_name: str,
+    values: Mapping[str, str],
+    *,
+    record_id: int | None = None,
+    today: date | None = None,
+) -> tuple[dict[str, Any] | None, dict[str, list[str]]]:
     """The record the form's values make (database columns), or the errors by field."""
     form = FORMS[form_name]
     table = form_table(form, values)
     errors: dict[str, list[str]] = {}
     try:
-        checked = validate(form.kind, table, references=_references(session, form, values), crs=4326,
-                           today=today or date.today(), source="form")
+        checked = validate(
+            form.kind,
+            table,
+            references=_references(session, form, values),
+            crs=4326,
+            today=today or date.today(),
+            source="form",
+        )
     except Rejected as rejected:
         checked = None
         for problem in rejected.details:
@@ -356,17 +432,22 @@ def _references(session: Session, form: Form, values: Mapping[str, str]) -> Refe
     found = session.execute(sa.select(assets.c.code).where(assets.c.code.in_(sorted(named - {""}))))
     return References(
         categories=frozenset(session.execute(sa.text("SELECT code FROM asset_categories")).scalars())
-        if "category" in refers else frozenset(),
+        if "category" in refers
+        else frozenset(),
         districts=frozenset(session.execute(sa.text("SELECT code FROM districts")).scalars())
-        if "district" in refers else frozenset(),
-        assets=frozenset(found.scalars()) if named else frozenset())
+        if "district" in refers
+        else frozenset(),
+        assets=frozenset(found.scalars()) if named else frozenset(),
+    )
 
 
-TAKEN = {"assets": N_("an asset with this code exists already"),
-         "parcels": N_("a land parcel with this code exists already"),
-         "plans": N_("an individual plan with this code exists already"),
-         "work_orders": N_("a work order with this code exists already"),
-         "inspections": N_("this asset has an inspection on this day already: edit that one")}
+TAKEN = {
+    "assets": N_("an asset with this code exists already"),
+    "parcels": N_("a land parcel with this code exists already"),
+    "plans": N_("an individual plan with this code exists already"),
+    "work_orders": N_("a work order with this code exists already"),
+    "inspections": N_("this asset has an inspection on this day already: edit that one"),
+}
 
 
 def _taken(session: Session, form: Form, values: Mapping[str, str], record_id: int | None) -> list[tuple[str, str]]:
@@ -379,9 +460,11 @@ def _taken(session: Session, form: Form, values: Mapping[str, str], record_id: i
             day = date.fromisoformat(str(values.get("inspected_on") or "").strip())
         except ValueError:
             return []  # not a date: validate says so
-        query = (sa.select(table.c.id).join(assets, assets.c.id == table.c.asset_id)
-                 .where(assets.c.code == str(values.get("asset_code") or "").strip(), table.c.inspected_on == day,
-                        other))
+        query = (
+            sa.select(table.c.id)
+            .join(assets, assets.c.id == table.c.asset_id)
+            .where(assets.c.code == str(values.get("asset_code") or "").strip(), table.c.inspected_on == day, other)
+        )
         return [("inspected_on", TAKEN["inspections"])] if session.execute(query).first() else []
     code = str(values.get("code") or "").strip()
     if code and session.execute(sa.select(table.c.id).where(table.c.code == code, other)).first():
@@ -405,14 +488,21 @@ def _record(session: Session, form: Form, row: pd.Series, geometry: Any) -> dict
         value = geometry.iloc[0] if geometry is not None else None
         record["geom"] = None if value is None or shapely.is_missing(value) else value
     if form.name == "parcels":
-        record["use"] = {"valid_from": record.pop("use_since"), "current_use": record.pop("current_use"),
-                         "utilisation": record.pop("utilisation")}
+        record["use"] = {
+            "valid_from": record.pop("use_since"),
+            "current_use": record.pop("current_use"),
+            "utilisation": record.pop("utilisation"),
+        }
     if form.name == "plans":
         codes = record.pop("asset_codes") or ()
         record["asset_ids"] = [_id_of(session, "assets", code) for code in codes]
     for name in list(record):
-        if name in table.c and record[name] is None and not table.c[name].nullable and \
-                table.c[name].server_default is not None:
+        if (
+            name in table.c
+            and record[name] is None
+            and not table.c[name].nullable
+            and table.c[name].server_default is not None
+        ):
             record[name] = table.c[name].server_default.arg  # a choice left empty: the column's default
     return record
 
@@ -436,9 +526,16 @@ def _id_of(session: Session, table_name: str, code: str) -> int:
 # ------------------------------------------------------------------------------------------ saving
 
 
-def submit(session: Session, form_name: str, values: Mapping[str, str], *, actor: str,
-           record_id: int | None = None, version: int | str | None = None,
-           today: date | None = None) -> Saved | Invalid:
+def submit(
+    session: Session,
+    form_name: str,
+    values: Mapping[str, str],
+    *,
+    actor: str,
+    record_id: int | None = None,
+    version: int | str | None = None,
+    today: date | None = None,
+) -> Saved | Invalid:
     """Check the form's ``values`` with the importer's rules and save them: a new record, or (with
     ``record_id`` and the ``version`` the form was opened at) an update of it.
 
@@ -453,8 +550,10 @@ def submit(session: Session, form_name: str, values: Mapping[str, str], *, actor
     if record is None:
         return Invalid(errors)
     extras = {key: record.pop(key) for key in ("use", "asset_ids") if key in record}
-    extra_changes = audit.diff({k: before.values.get(k) or None for k in EXTRAS.get(form_name, ())} if before
-                               else {}, _extra_values(form_name, values, extras))
+    extra_changes = audit.diff(
+        {k: before.values.get(k) or None for k in EXTRAS.get(form_name, ())} if before else {},
+        _extra_values(form_name, values, extras),
+    )
     try:
         if before is None:
             record_id = edits.insert(session, form.table, record, actor=actor, source=SOURCE)
@@ -490,8 +589,10 @@ def _conflict(session: Session, form: Form, record_id: int) -> str:
     if not len(last):
         return "changed by someone else since you opened it: your changes were not saved, theirs were kept."
     at = last.iloc[0]["at"]
-    return (f"changed by {last.iloc[0]['actor']} at {at:%Y-%m-%d %H:%M} (JST) since you opened it: your changes "
-            "were not saved, the other person's were kept.")
+    return (
+        f"changed by {last.iloc[0]['actor']} at {at:%Y-%m-%d %H:%M} (JST) since you opened it: your changes "
+        "were not saved, the other person's were kept."
+    )
 
 
 def _extra_values(form_name: str, values: Mapping[str, str], extras: dict[str, Any]) -> dict[str, Any]:
@@ -501,8 +602,11 @@ def _extra_values(form_name: str, values: Mapping[str, str], extras: dict[str, A
         return {"asset_codes": "\n".join(sorted(dict.fromkeys(c for c in codes if c))) or None}
     if form_name == "parcels":
         use = extras["use"]
-        return {"current_use": use["current_use"], "utilisation": use["utilisation"],
-                "use_since": use["valid_from"].isoformat() if use["valid_from"] else None}
+        return {
+            "current_use": use["current_use"],
+            "utilisation": use["utilisation"],
+            "use_since": use["valid_from"].isoformat() if use["valid_from"] else None,
+        }
     return {}
 
 
@@ -517,24 +621,42 @@ def _bump(session: Session, form: Form, record_id: int, version: int) -> int:
     """A new version for a save that changed only a record's extras (so that locking covers them too)."""
     table = _table(form)
     stamp = {"updated_at": sa.func.current_timestamp()} if "updated_at" in table.c else {}
-    result = session.execute(sa.update(table).where(table.c.id == record_id, table.c.version == version)
-                             .values(version=version + 1, **stamp))
+    result = session.execute(
+        sa.update(table).where(table.c.id == record_id, table.c.version == version).values(version=version + 1, **stamp)
+    )
     if result.rowcount != 1:
-        raise Conflict("this record was changed after you opened it; your changes were not saved. "
-                       "Reload it to see the current values, then make your change again.")
+        raise Conflict(
+            "this record was changed after you opened it; your changes were not saved. "
+            "Reload it to see the current values, then make your change again."
+        )
     return version + 1
 
 
-def _note(session: Session, form: Form, record_id: int, changes: dict[str, list[Any]], *, actor: str,
-          code: str | None) -> None:
+def _note(
+    session: Session, form: Form, record_id: int, changes: dict[str, list[Any]], *, actor: str, code: str | None
+) -> None:
     """Add the extras' changes to the audit entry this save made, or make the entry (extras alone changed)."""
-    entry = next((o for o in session.new if isinstance(o, AuditEntry) and o.table_name == form.table
-                  and o.record_id == record_id), None)
+    entry = next(
+        (
+            o
+            for o in session.new
+            if isinstance(o, AuditEntry) and o.table_name == form.table and o.record_id == record_id
+        ),
+        None,
+    )
     if entry is not None:
         entry.changes = {**entry.changes, **changes}
     else:
-        audit.record(session, actor=actor, source=SOURCE, action="update", table=form.table, record_id=record_id,
-                     code=code, changes=changes)
+        audit.record(
+            session,
+            actor=actor,
+            source=SOURCE,
+            action="update",
+            table=form.table,
+            record_id=record_id,
+            code=code,
+            changes=changes,
+        )
 
 
 def _keep_same_geometry(session: Session, form: Form, record_id: int, record: dict[str, Any]) -> None:
@@ -544,8 +666,11 @@ def _keep_same_geometry(session: Session, form: Form, record_id: int, record: di
         return
     table = _table(form)
     stored = session.execute(sa.select(table.c.geom).where(table.c.id == record_id)).scalar()
-    if stored is not None and shapely.get_type_id(stored) == shapely.get_type_id(record["geom"]) and \
-            shapely.equals_exact(stored, record["geom"], tolerance=1e-9):
+    if (
+        stored is not None
+        and shapely.get_type_id(stored) == shapely.get_type_id(record["geom"])
+        and shapely.equals_exact(stored, record["geom"], tolerance=1e-9)
+    ):
         record["geom"] = stored
 
 
@@ -554,13 +679,19 @@ def _save_use(session: Session, parcel_id: int, use: dict[str, Any]) -> None:
     if use["valid_from"] is None:
         return
     uses = metadata.tables["parcel_uses"]
-    stored = session.execute(sa.select(uses).where(uses.c.parcel_id == parcel_id,
-                                                   uses.c.valid_from == use["valid_from"])).mappings().first()
+    stored = (
+        session.execute(sa.select(uses).where(uses.c.parcel_id == parcel_id, uses.c.valid_from == use["valid_from"]))
+        .mappings()
+        .first()
+    )
     if stored is None:
         session.execute(sa.insert(uses).values(parcel_id=parcel_id, **use))
     elif any(stored[k] != use[k] for k in ("current_use", "utilisation")):
-        session.execute(sa.update(uses).where(uses.c.id == stored["id"])
-                        .values(current_use=use["current_use"], utilisation=use["utilisation"]))
+        session.execute(
+            sa.update(uses)
+            .where(uses.c.id == stored["id"])
+            .values(current_use=use["current_use"], utilisation=use["utilisation"])
+        )
 
 
 def _save_coverage(session: Session, plan_id: int, asset_ids: list[int]) -> None:
@@ -569,74 +700,101 @@ def _save_coverage(session: Session, plan_id: int, asset_ids: list[int]) -> None
     stored = set(session.execute(sa.select(links.c.asset_id).where(links.c.plan_id == plan_id)).scalars())
     wanted = set(asset_ids)
     if stored - wanted:
-        session.execute(sa.delete(links).where(links.c.plan_id == plan_id,
-                                               links.c.asset_id.in_(sorted(stored - wanted))))
+        session.execute(
+            sa.delete(links).where(links.c.plan_id == plan_id, links.c.asset_id.in_(sorted(stored - wanted)))
+        )
     if wanted - stored:
         session.execute(sa.insert(links), [{"plan_id": plan_id, "asset_id": i} for i in sorted(wanted - stored)])
 
 
 # ------------------------------------------------------------------------------------------ messages
 
-MESSAGES: tuple[tuple[re.Pattern[str], str], ...] = tuple((re.compile(f"^{pattern}$"), msgid) for pattern, msgid in (
-    (r"required: must not be empty", N_("required: must not be empty")),
-    (r"required: no geometry", N_("required: draw it on the map or type it")),
-    (r"longer than (?P<n>\d+) characters", N_("longer than %(n)s characters")),
-    (r"not one of (?P<values>.+)", N_("not one of %(values)s")),
-    (r"unknown category; known: .*", N_("unknown category")),
-    (r"unknown district; known: .*", N_("unknown district")),
-    (r"no asset with this code in the database", N_("no asset with this code in the database")),
-    (r"no asset with these codes in the database: (?P<codes>.+)",
-     N_("no asset with these codes in the database: %(codes)s")),
-    (r"not a yes/no value .*", N_("not a yes/no value")),
-    (r"not a soundness class: .*", N_("not a soundness class: Ⅰ–Ⅳ")),
-    (r"not a date \(write it as 2025-04-01\)", N_("not a date (write it as 2025-04-01)")),
-    (r"is in the future \(today is (?P<today>[\d-]+)\)", N_("is in the future (today is %(today)s)")),
-    (r"is in the future", N_("is in the future")),
-    (r"not a number \(whole yen\)", N_("not a number (whole yen)")),
-    (r"not a number", N_("not a number")),
-    (r"not a finite number", N_("not a finite number")),
-    (r"must be a whole number of yen", N_("must be a whole number of yen")),
-    (r"must be a whole number", N_("must be a whole number")),
-    (r"must be greater than (?P<n>[-\d.e+]+)", N_("must be greater than %(n)s")),
-    (r"must not be negative", N_("must not be negative")),
-    (r"must be at least (?P<n>[-\d.e+]+)", N_("must be at least %(n)s")),
-    (r"must be at most (?P<n>[-\d.e+]+)", N_("must be at most %(n)s")),
-    (r"a (?P<choice>closed|disposed) asset needs its (?P<field>\w+)", N_("a %(choice)s asset needs its %(field)s")),
-    (r"is before the acquisition date", N_("is before the acquisition date")),
-    (r"needs its (?P<field>\w+) too", N_("needs its %(field)s too")),
-    (r"give exactly one of (?P<field>\w+) and (?P<other>\w+)", N_("give exactly one of %(field)s and %(other)s")),
-    (r"is before the inspection", N_("is before the inspection")),
-    (r"a completed work order needs its (?P<field>\w+)", N_("a completed work order needs its %(field)s")),
-    (r"a reactive work order needs its (?P<field>\w+) \(e\.g\. sudden_failure\)",
-     N_("a reactive work order needs its %(field)s (e.g. sudden failure)")),
-    (r"is before the start date", N_("is before the start date")),
-    (r"changed by (?P<actor>.+) at (?P<at>[\d-]+ [\d:]+) \(JST\) since you opened it: .*",
-     N_("changed by %(actor)s at %(at)s (JST) since you opened it: your changes were not saved, the other "
-        "person's were kept.")),
-    (r"(?:changed by someone else since you opened it|this record was changed after you opened it)[:;] .*",
-     N_("changed by someone else since you opened it: your changes were not saved, theirs were kept.")),
-    (r"is before (?P<field>\w+)", N_("is before %(field)s")),
-    (r"empty geometry", N_("empty geometry")),
-    (r"not valid WKT", N_("not valid WKT: write e.g. POINT (139.55 35.32), or lon, lat")),
-    (r"coordinates are not numbers", N_("coordinates are not numbers")),
-    (r"coordinates are not finite .*", N_("coordinates are not finite")),
-    (r"invalid geometry: (?P<reason>.+)", N_("invalid geometry (%(reason)s): a polygon must not cross itself")),
-    (r"must be a polygon or multipolygon", N_("must be a polygon")),
-    (r"a (?P<category>\w+) must be (?P<shapes>.+), not (?P<shape>a [a-z ]+)",
-     N_("a %(category)s must be %(shapes)s, not %(shape)s")),
-    (r"outside Japan: longitude and latitude look swapped .*",
-     N_("outside Japan: longitude and latitude look swapped (longitude is 122–154, latitude 20–46)")),
-    (r"outside Japan.*", N_("outside Japan (longitude 122–154, latitude 20–46)")),
-))
+MESSAGES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
+    (re.compile(f"^{pattern}$"), msgid)
+    for pattern, msgid in (
+        (r"required: must not be empty", N_("required: must not be empty")),
+        (r"required: no geometry", N_("required: draw it on the map or type it")),
+        (r"longer than (?P<n>\d+) characters", N_("longer than %(n)s characters")),
+        (r"not one of (?P<values>.+)", N_("not one of %(values)s")),
+        (r"unknown category; known: .*", N_("unknown category")),
+        (r"unknown district; known: .*", N_("unknown district")),
+        (r"no asset with this code in the database", N_("no asset with this code in the database")),
+        (
+            r"no asset with these codes in the database: (?P<codes>.+)",
+            N_("no asset with these codes in the database: %(codes)s"),
+        ),
+        (r"not a yes/no value .*", N_("not a yes/no value")),
+        (r"not a soundness class: .*", N_("not a soundness class: Ⅰ–Ⅳ")),
+        (r"not a date \(write it as 2025-04-01\)", N_("not a date (write it as 2025-04-01)")),
+        (r"is in the future \(today is (?P<today>[\d-]+)\)", N_("is in the future (today is %(today)s)")),
+        (r"is in the future", N_("is in the future")),
+        (r"not a number \(whole yen\)", N_("not a number (whole yen)")),
+        (r"not a number", N_("not a number")),
+        (r"not a finite number", N_("not a finite number")),
+        (r"must be a whole number of yen", N_("must be a whole number of yen")),
+        (r"must be a whole number", N_("must be a whole number")),
+        (r"must be greater than (?P<n>[-\d.e+]+)", N_("must be greater than %(n)s")),
+        (r"must not be negative", N_("must not be negative")),
+        (r"must be at least (?P<n>[-\d.e+]+)", N_("must be at least %(n)s")),
+        (r"must be at most (?P<n>[-\d.e+]+)", N_("must be at most %(n)s")),
+        (r"a (?P<choice>closed|disposed) asset needs its (?P<field>\w+)", N_("a %(choice)s asset needs its %(field)s")),
+        (r"is before the acquisition date", N_("is before the acquisition date")),
+        (r"needs its (?P<field>\w+) too", N_("needs its %(field)s too")),
+        (r"give exactly one of (?P<field>\w+) and (?P<other>\w+)", N_("give exactly one of %(field)s and %(other)s")),
+        (r"is before the inspection", N_("is before the inspection")),
+        (r"a completed work order needs its (?P<field>\w+)", N_("a completed work order needs its %(field)s")),
+        (
+            r"a reactive work order needs its (?P<field>\w+) \(e\.g\. sudden_failure\)",
+            N_("a reactive work order needs its %(field)s (e.g. sudden failure)"),
+        ),
+        (r"is before the start date", N_("is before the start date")),
+        (
+            r"changed by (?P<actor>.+) at (?P<at>[\d-]+ [\d:]+) \(JST\) since you opened it: .*",
+            N_(
+                "changed by %(actor)s at %(at)s (JST) since you opened it: your changes were not saved, the other "
+                "person's were kept."
+            ),
+        ),
+        (
+            r"(?:changed by someone else since you opened it|this record was changed after you opened it)[:;] .*",
+            N_("changed by someone else since you opened it: your changes were not saved, theirs were kept."),
+        ),
+        (r"is before (?P<field>\w+)", N_("is before %(field)s")),
+        (r"empty geometry", N_("empty geometry")),
+        (r"not valid WKT", N_("not valid WKT: write e.g. POINT (139.55 35.32), or lon, lat")),
+        (r"coordinates are not numbers", N_("coordinates are not numbers")),
+        (r"coordinates are not finite .*", N_("coordinates are not finite")),
+        (r"invalid geometry: (?P<reason>.+)", N_("invalid geometry (%(reason)s): a polygon must not cross itself")),
+        (r"must be a polygon or multipolygon", N_("must be a polygon")),
+        (
+            r"a (?P<category>\w+) must be (?P<shapes>.+), not (?P<shape>a [a-z ]+)",
+            N_("a %(category)s must be %(shapes)s, not %(shape)s"),
+        ),
+        (
+            r"outside Japan: longitude and latitude look swapped .*",
+            N_("outside Japan: longitude and latitude look swapped (longitude is 122–154, latitude 20–46)"),
+        ),
+        (r"outside Japan.*", N_("outside Japan (longitude 122–154, latitude 20–46)")),
+    )
+)
 """Every message of the validator a form can show, as a pattern and its catalogue entry; the parts the
 pattern names fill the translated message (fields as their labels, choices as theirs)."""
-SHAPES = {"a point": N_("a point"), "a line": N_("a line"), "a polygon": N_("a polygon"),
-          "a geometry collection": N_("a geometry collection")}
+SHAPES = {
+    "a point": N_("a point"),
+    "a line": N_("a line"),
+    "a polygon": N_("a polygon"),
+    "a geometry collection": N_("a geometry collection"),
+}
 OR = N_("%(first)s or %(second)s")
 
 
-def localise(message: str, gettext: Callable[[str], str], *, names: Mapping[str, str] | None = None,
-             labels: Mapping[str, str] | None = None) -> str:
+def localise(
+    message: str,
+    gettext: Callable[[str], str],
+    *,
+    names: Mapping[str, str] | None = None,
+    labels: Mapping[str, str] | None = None,
+) -> str:
     """``message`` (from the validator, or this module) in the language of ``gettext``: its catalogue
     entry with the named parts filled in; fields as ``labels`` names them (else their translated
     :data:`LABELS`), choices and shapes translated, category codes as ``names`` has them. A message not
@@ -686,10 +844,12 @@ def asset_search(session: Session, query: str, *, limit: int = 20) -> list[dict[
     escaped = words.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     pattern = f"%{escaped}%"
     starts = sa.case((assets.c.code.ilike(f"{escaped}%", escape="\\"), 0), else_=1)
-    rows = session.execute(sa.select(assets.c.code, assets.c.name)
-                           .where(sa.or_(assets.c.code.ilike(pattern, escape="\\"),
-                                         assets.c.name.ilike(pattern, escape="\\")))
-                           .order_by(starts, assets.c.code).limit(limit))
+    rows = session.execute(
+        sa.select(assets.c.code, assets.c.name)
+        .where(sa.or_(assets.c.code.ilike(pattern, escape="\\"), assets.c.name.ilike(pattern, escape="\\")))
+        .order_by(starts, assets.c.code)
+        .limit(limit)
+    )
     return [{"code": code, "name": name} for code, name in rows]
 
 

@@ -19,9 +19,16 @@ from fm.model import IndicatorTarget
 def kpi_data(session: Session) -> KpiData:
     """The records the indicators read."""
     read = functools.partial(store.read_table, session)
-    return KpiData(assets=read("assets"), categories=read("asset_categories"), plans=read("individual_plans"),
-                   plan_assets=read("plan_assets"), budget_items=read("plan_budget_items"),
-                   parcels=read("land_parcels"), parcel_uses=read("parcel_uses"), work_orders=read("work_orders"))
+    return KpiData(
+        assets=read("assets"),
+        categories=read("asset_categories"),
+        plans=read("individual_plans"),
+        plan_assets=read("plan_assets"),
+        budget_items=read("plan_budget_items"),
+        parcels=read("land_parcels"),
+        parcel_uses=read("parcel_uses"),
+        work_orders=read("work_orders"),
+    )
 
 
 def kpi_report(session: Session, *, fiscal_year: int | None = None, convention: str = "fiscal-year") -> dict[str, Any]:
@@ -32,8 +39,7 @@ def kpi_report(session: Session, *, fiscal_year: int | None = None, convention: 
     return {"fiscal_years": years, "indicators": rows}
 
 
-def kpi_records(session: Session, indicator: str, *, fiscal_year: int,
-                convention: str = "fiscal-year") -> pd.DataFrame:
+def kpi_records(session: Session, indicator: str, *, fiscal_year: int, convention: str = "fiscal-year") -> pd.DataFrame:
     """The records ``indicator`` counted in ``fiscal_year``: the drill-down behind a figure."""
     if indicator not in INDICATORS:
         raise ValidationError(f"unknown indicator {indicator!r}; choose from {', '.join(INDICATORS)}")
@@ -46,23 +52,39 @@ def targets(session: Session) -> pd.DataFrame:
     return store.read_table(session, "indicator_targets")
 
 
-def set_target(session: Session, indicator: str, *, fiscal_year: int, value: float | None,
-               source: str | None = None, actor: str, via: str = "cli") -> None:
+def set_target(
+    session: Session,
+    indicator: str,
+    *,
+    fiscal_year: int,
+    value: float | None,
+    source: str | None = None,
+    actor: str,
+    via: str = "cli",
+) -> None:
     """Set (or with ``value=None`` remove) the target of ``indicator`` for ``fiscal_year``; audited."""
     if indicator not in INDICATORS:
         raise ValidationError(f"unknown indicator {indicator!r}; choose from {', '.join(INDICATORS)}")
     if value is not None and value < 0:
         raise ValidationError(f"target of {indicator} for FY{fiscal_year}: {value} is negative")
-    old = session.scalar(sa.select(IndicatorTarget).where(IndicatorTarget.indicator == indicator,
-                                                          IndicatorTarget.target_year == fiscal_year))
+    old = session.scalar(
+        sa.select(IndicatorTarget).where(
+            IndicatorTarget.indicator == indicator, IndicatorTarget.target_year == fiscal_year
+        )
+    )
     before = {"target_value": old.target_value, "source": old.source} if old else {}
     if old is not None:
         session.delete(old)
         session.flush()
     if value is not None:
-        session.add(IndicatorTarget(indicator=indicator, target_year=fiscal_year, target_value=value,
-                                    source=source))
+        session.add(IndicatorTarget(indicator=indicator, target_year=fiscal_year, target_value=value, source=source))
     after = {"target_value": value, "source": source} if value is not None else {k: None for k in before}
-    audit.record(session, actor=actor, source=via, action="update" if old and value is not None else
-                 "create" if value is not None else "delete", table="indicator_targets",
-                 code=f"{indicator} FY{fiscal_year}", changes=audit.diff(before, after))
+    audit.record(
+        session,
+        actor=actor,
+        source=via,
+        action="update" if old and value is not None else "create" if value is not None else "delete",
+        table="indicator_targets",
+        code=f"{indicator} FY{fiscal_year}",
+        changes=audit.diff(before, after),
+    )

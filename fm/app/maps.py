@@ -48,43 +48,96 @@ LAYERS = ("risk", "plans")
 KINDS = ("risk", "plans", "land", "districts", "repairs")
 REPAIR_YEARS = 5
 TEXT = {
-    "ja": {"loading": "読み込み中…", "shown": "{count} 件を表示", "error": "表示できません:",
-           "clustered": "{total} 件を {count} か所にまとめて表示 — 拡大すると個別に表示します",
-           "cluster": "{count} 件", "class": "区分", "category": "分類", "district": "地域",
-           "condition": "直近の点検結果", "last_inspected": "直近の点検", "next_due": "次回点検",
-           "risk": "リスク", "reasons": "主な理由", "planned": "予定している工事", "open": "資産のページを開く",
-           "none": "なし", "never": "点検記録なし", "scored": "{date} のリスク評価",
-           "unscored": "リスク未評価（fm score を実行してください）",
-           "as_of": "{date} 時点", "fiscal_year": "{year}年度末時点", "years": "{first}–{last}年度",
-           "area": "面積 (m²)", "since": "いつから", "use": "現況", "owner": "所管", "code": "番号", "name": "名称",
-           "value": "値", "numerator": "分子", "denominator": "分母", "few": "少", "many": "多",
-           "repairs_note": "{first}–{last}年度に完了した {count} 件（fm kpi --records reactive_repairs と同じ記録）",
-           "land_note": "{year}年度末に低・未利用の {count} 筆、計 {area} m²（EPSG:6677 で計測）",
-           "plans_note": "{year}年度末。策定率の記録は fm kpi --records plan_coverage と同じ",
-           "no_value": "値なし", "made": "{date} 作成（fm）"},
-    "en": {"loading": "Loading…", "shown": "Assets shown: {count}", "error": "Cannot show the map:",
-           "clustered": "{total} assets in {count} clusters — zoom in to see each one",
-           "cluster": "{count} assets", "class": "Class", "category": "Category", "district": "District",
-           "condition": "Latest condition", "last_inspected": "Last inspection", "next_due": "Next inspection",
-           "risk": "Risk", "reasons": "Main reasons", "planned": "Planned work", "open": "Open the asset page",
-           "none": "none", "never": "never inspected", "scored": "risk scored on {date}",
-           "unscored": "not scored yet (run fm score)", "as_of": "as of {date}",
-           "fiscal_year": "at the end of FY{year}", "years": "FY{first}–FY{last}",
-           "area": "Area (m²)", "since": "Since", "use": "Current use", "owner": "Department", "code": "Code",
-           "name": "Name", "value": "Value", "numerator": "Numerator", "denominator": "Denominator",
-           "few": "few", "many": "many",
-           "repairs_note": "{count} completed in FY{first}–FY{last} (the records of fm kpi --records reactive_repairs)",
-           "land_note": "{count} parcels underused or unused at the end of FY{year}, {area} m² in all (EPSG:6677)",
-           "plans_note": "End of FY{year}; the records of fm kpi --records plan_coverage",
-           "no_value": "no value", "made": "made on {date} with fm"},
+    "ja": {
+        "loading": "読み込み中…",
+        "shown": "{count} 件を表示",
+        "error": "表示できません:",
+        "clustered": "{total} 件を {count} か所にまとめて表示 — 拡大すると個別に表示します",
+        "cluster": "{count} 件",
+        "class": "区分",
+        "category": "分類",
+        "district": "地域",
+        "condition": "直近の点検結果",
+        "last_inspected": "直近の点検",
+        "next_due": "次回点検",
+        "risk": "リスク",
+        "reasons": "主な理由",
+        "planned": "予定している工事",
+        "open": "資産のページを開く",
+        "none": "なし",
+        "never": "点検記録なし",
+        "scored": "{date} のリスク評価",
+        "unscored": "リスク未評価（fm score を実行してください）",
+        "as_of": "{date} 時点",
+        "fiscal_year": "{year}年度末時点",
+        "years": "{first}–{last}年度",
+        "area": "面積 (m²)",
+        "since": "いつから",
+        "use": "現況",
+        "owner": "所管",
+        "code": "番号",
+        "name": "名称",
+        "value": "値",
+        "numerator": "分子",
+        "denominator": "分母",
+        "few": "少",
+        "many": "多",
+        "repairs_note": "{first}–{last}年度に完了した {count} 件（fm kpi --records reactive_repairs と同じ記録）",
+        "land_note": "{year}年度末に低・未利用の {count} 筆、計 {area} m²（EPSG:6677 で計測）",
+        "plans_note": "{year}年度末。策定率の記録は fm kpi --records plan_coverage と同じ",
+        "no_value": "値なし",
+        "made": "{date} 作成（fm）",
+    },
+    "en": {
+        "loading": "Loading…",
+        "shown": "Assets shown: {count}",
+        "error": "Cannot show the map:",
+        "clustered": "{total} assets in {count} clusters — zoom in to see each one",
+        "cluster": "{count} assets",
+        "class": "Class",
+        "category": "Category",
+        "district": "District",
+        "condition": "Latest condition",
+        "last_inspected": "Last inspection",
+        "next_due": "Next inspection",
+        "risk": "Risk",
+        "reasons": "Main reasons",
+        "planned": "Planned work",
+        "open": "Open the asset page",
+        "none": "none",
+        "never": "never inspected",
+        "scored": "risk scored on {date}",
+        "unscored": "not scored yet (run fm score)",
+        "as_of": "as of {date}",
+        "fiscal_year": "at the end of FY{year}",
+        "years": "FY{first}–FY{last}",
+        "area": "Area (m²)",
+        "since": "Since",
+        "use": "Current use",
+        "owner": "Department",
+        "code": "Code",
+        "name": "Name",
+        "value": "Value",
+        "numerator": "Numerator",
+        "denominator": "Denominator",
+        "few": "few",
+        "many": "many",
+        "repairs_note": "{count} completed in FY{first}–FY{last} (the records of fm kpi --records reactive_repairs)",
+        "land_note": "{count} parcels underused or unused at the end of FY{year}, {area} m² in all (EPSG:6677)",
+        "plans_note": "End of FY{year}; the records of fm kpi --records plan_coverage",
+        "no_value": "no value",
+        "made": "made on {date} with fm",
+    },
 }
 
 
-TITLES = {"risk": ("リスクマップ", "Risk map"),
-          "plans": ("個別施設計画の策定状況", "Individual facility plan coverage"),
-          "land": ("低未利用の公有地", "Underused public land"),
-          "districts": ("地域別の指標", "Indicators by district"),
-          "repairs": ("突発的な故障による事後修繕", "Reactive repairs after sudden failures")}
+TITLES = {
+    "risk": ("リスクマップ", "Risk map"),
+    "plans": ("個別施設計画の策定状況", "Individual facility plan coverage"),
+    "land": ("低未利用の公有地", "Underused public land"),
+    "districts": ("地域別の指標", "Indicators by district"),
+    "repairs": ("突発的な故障による事後修繕", "Reactive repairs after sudden failures"),
+}
 
 
 def text(lang: str) -> dict[str, str]:
@@ -121,24 +174,38 @@ def layer_categories(session: Session, layer: str, *, lang: str) -> pd.DataFrame
     categories = store.read_categories(session)
     if layer == "plans":
         categories = categories[categories["code"].isin(_facility_categories(categories))]
-    return pd.DataFrame({"code": categories["code"],
-                         "label": categories["name_en" if lang == "en" else "name"]}).reset_index(drop=True)
+    return pd.DataFrame(
+        {"code": categories["code"], "label": categories["name_en" if lang == "en" else "name"]}
+    ).reset_index(drop=True)
 
 
 def _plan_status(session: Session, assets: pd.DataFrame, *, fiscal_year: int) -> pd.Series:
     """adopted, needed or not_needed per asset id, by the plan coverage indicator's own records."""
-    data = KpiData(assets=assets, categories=None, plans=store.read_table(session, "individual_plans"),
-                   plan_assets=store.read_table(session, "plan_assets"), budget_items=None, parcels=None,
-                   parcel_uses=None, work_orders=None)
+    data = KpiData(
+        assets=assets,
+        categories=None,
+        plans=store.read_table(session, "individual_plans"),
+        plan_assets=store.read_table(session, "plan_assets"),
+        budget_items=None,
+        parcels=None,
+        parcel_uses=None,
+        work_orders=None,
+    )
     counted = measure("plan_coverage", data, fiscal_year=fiscal_year).records
     status = pd.Series("not_needed", index=assets["id"].to_numpy(), dtype=object)
     status[counted["id"].to_numpy()] = np.where(counted["covered"], "adopted", "needed")
     return status
 
 
-def layer_points(session: Session, layer: str, *, bbox: tuple[float, float, float, float] | None = None,
-                 categories: Sequence[str] | None = None, districts: Sequence[int] | None = None,
-                 fiscal_year: int | None = None) -> pd.DataFrame:
+def layer_points(
+    session: Session,
+    layer: str,
+    *,
+    bbox: tuple[float, float, float, float] | None = None,
+    categories: Sequence[str] | None = None,
+    districts: Sequence[int] | None = None,
+    fiscal_year: int | None = None,
+) -> pd.DataFrame:
     """The held assets of a layer as points (id, code, category, district_id, x, y), with ``class``
     (risk class or plan status) and ``state`` (the latest inspection's, from the latest risk run)."""
     if layer not in LAYERS:
@@ -147,8 +214,9 @@ def layer_points(session: Session, layer: str, *, bbox: tuple[float, float, floa
     if layer == "plans":
         facility = _facility_categories(store.read_categories(session))
         categories = [c for c in (categories if categories is not None else facility) if c in facility]
-    points = store.read_map_points(session, bbox=bbox, categories=categories, districts=districts,
-                                   run_id=run.id if run else None)
+    points = store.read_map_points(
+        session, bbox=bbox, categories=categories, districts=districts, run_id=run.id if run else None
+    )
     if run is None:
         points = points.assign(risk_class=None, state=np.nan)
     if layer == "risk":
@@ -168,27 +236,41 @@ def map_layer(session: Session, layer: str, args: Mapping[str, str]) -> dict[str
         raise NotFound(f"no map layer {layer!r}; choose from {', '.join(LAYERS)}")
     viewport = parse_viewport(args.get("bbox"), args.get("zoom"))
     found = _filter(session, layer, args)
-    points = apply_filter(layer_points(session, layer, bbox=viewport.bbox, categories=found.categories,
-                                       districts=found.districts, fiscal_year=_year(args)), found)
+    points = apply_filter(
+        layer_points(
+            session,
+            layer,
+            bbox=viewport.bbox,
+            categories=found.categories,
+            districts=found.districts,
+            fiscal_year=_year(args),
+        ),
+        found,
+    )
     order = [c.key for c in style.classes(layer)]
     if len(points) > MAX_FEATURES:
-        return geojson.clusters(cluster(points, viewport.zoom, order), layer=layer, mode="clusters",
-                                total=len(points))
+        return geojson.clusters(cluster(points, viewport.zoom, order), layer=layer, mode="clusters", total=len(points))
     return _features(session, points, layer=layer, zoom=viewport.zoom, mode="features", total=len(points))
 
 
-def layer_features(session: Session, layer: str, args: Mapping[str, str], *, config: RiskConfig,
-                   lang: str = "ja") -> dict[str, Any]:
+def layer_features(
+    session: Session, layer: str, args: Mapping[str, str], *, config: RiskConfig, lang: str = "ja"
+) -> dict[str, Any]:
     """Every feature of a layer that ``args`` keep, in full detail, each with its card: what an
     exported file holds."""
     found = _filter(session, layer, args)
-    points = apply_filter(layer_points(session, layer, categories=found.categories, districts=found.districts,
-                                       fiscal_year=_year(args)), found)
+    points = apply_filter(
+        layer_points(session, layer, categories=found.categories, districts=found.districts, fiscal_year=_year(args)),
+        found,
+    )
     many = len(points) > store.MANY_IDS  # a large register: every card at once, not by id
-    cards = {card["code"]: card for card in asset_cards(session, ids=None if many else points["id"].tolist(),
-                                                         config=config, lang=lang)}
-    return _features(session, points.assign(card=points["code"].map(cards)), zoom=None, mode="features",
-                     total=len(points))
+    cards = {
+        card["code"]: card
+        for card in asset_cards(session, ids=None if many else points["id"].tolist(), config=config, lang=lang)
+    }
+    return _features(
+        session, points.assign(card=points["code"].map(cards)), zoom=None, mode="features", total=len(points)
+    )
 
 
 def _features(session: Session, points: pd.DataFrame, *, zoom: int | None, **members: Any) -> dict[str, Any]:
@@ -200,9 +282,12 @@ def _features(session: Session, points: pd.DataFrame, *, zoom: int | None, **mem
 
 
 def _filter(session: Session, layer: str, args: Mapping[str, str]) -> MapFilter:
-    return parse_filter(args, categories=layer_categories(session, layer, lang="ja")["code"].tolist(),
-                        districts=store.read_table(session, "districts", ("id",))["id"].tolist(),
-                        classes=[c.key for c in style.classes(layer)])
+    return parse_filter(
+        args,
+        categories=layer_categories(session, layer, lang="ja")["code"].tolist(),
+        districts=store.read_table(session, "districts", ("id",))["id"].tolist(),
+        classes=[c.key for c in style.classes(layer)],
+    )
 
 
 def _year(args: Mapping[str, str]) -> int | None:
@@ -214,28 +299,50 @@ def _year(args: Mapping[str, str]) -> int | None:
     return int(raw)
 
 
-def asset_cards(session: Session, *, ids: Sequence[int] | None, config: RiskConfig,
-                lang: str = "ja") -> list[dict[str, Any]]:
+def asset_cards(
+    session: Session, *, ids: Sequence[int] | None, config: RiskConfig, lang: str = "ja"
+) -> list[dict[str, Any]]:
     """The card of each asset (all held assets when ``ids`` is None): see :func:`fm.domain.cards.asset_cards`."""
-    assets = store.read_assets(session, columns=("id", "code", "name", "category", "district_id", "status"),
-                               ids=ids)
+    assets = store.read_assets(session, columns=("id", "code", "name", "category", "district_id", "status"), ids=ids)
     categories = store.read_categories(session)
-    inspections = store.read_table(session, "inspections", ("asset_id", "inspected_on", "soundness",
-                                                            "condition_score", "next_due_on"), asset_ids=ids)
+    inspections = store.read_table(
+        session,
+        "inspections",
+        ("asset_id", "inspected_on", "soundness", "condition_score", "next_due_on"),
+        asset_ids=ids,
+    )
     seen = next_inspections(assets, inspections, config=config).set_index(assets["id"])
     states = deterioration.inspection_states(inspections, assets, categories)
-    latest = states.assign(inspected_on=pd.to_datetime(states["inspected_on"])).sort_values(
-        ["asset_id", "inspected_on", "state"]).drop_duplicates("asset_id", keep="last").set_index("asset_id")
+    latest = (
+        states.assign(inspected_on=pd.to_datetime(states["inspected_on"]))
+        .sort_values(["asset_id", "inspected_on", "state"])
+        .drop_duplicates("asset_id", keep="last")
+        .set_index("asset_id")
+    )
     seen["state"] = latest["state"].reindex(seen.index)
     _, scores = risk_store.read_latest(session, asset_ids=ids)
-    work = store.read_table(session, "work_orders", ("asset_id", "code", "kind", "status", "planned_on",
-                                                      "planned_cost"), asset_ids=ids)
-    plan_works = store.read_table(session, "plan_works", ("plan_id", "asset_id", "fiscal_year", "description",
-                                                          "cost"), asset_ids=ids)
-    planned = cards.planned_work(work, plan_works, store.read_table(session, "individual_plans", ("id", "code")),
-                                 from_fiscal_year=to_fiscal_year(date.today()), lang=lang)
-    return cards.asset_cards(assets, categories=categories, districts=store.read_table(session, "districts"),
-                             inspections=seen, scores=scores, planned=planned, lang=lang)
+    work = store.read_table(
+        session, "work_orders", ("asset_id", "code", "kind", "status", "planned_on", "planned_cost"), asset_ids=ids
+    )
+    plan_works = store.read_table(
+        session, "plan_works", ("plan_id", "asset_id", "fiscal_year", "description", "cost"), asset_ids=ids
+    )
+    planned = cards.planned_work(
+        work,
+        plan_works,
+        store.read_table(session, "individual_plans", ("id", "code")),
+        from_fiscal_year=to_fiscal_year(date.today()),
+        lang=lang,
+    )
+    return cards.asset_cards(
+        assets,
+        categories=categories,
+        districts=store.read_table(session, "districts"),
+        inspections=seen,
+        scores=scores,
+        planned=planned,
+        lang=lang,
+    )
 
 
 def asset_id(session: Session, code: str) -> int:
@@ -266,8 +373,9 @@ def underused_parcels(session: Session, *, fiscal_year: int) -> gpd.GeoDataFrame
 def district_indicator(session: Session, indicator: str, *, fiscal_year: int) -> gpd.GeoDataFrame:
     """Each district's value of ``indicator`` (see :data:`fm.domain.maps.districts.INDICATORS`) in ``fiscal_year``."""
     if indicator not in district_view.INDICATORS:
-        raise ValidationError(f"unknown district indicator {indicator!r}; choose from "
-                              f"{', '.join(district_view.INDICATORS)}")
+        raise ValidationError(
+            f"unknown district indicator {indicator!r}; choose from {', '.join(district_view.INDICATORS)}"
+        )
     if indicator == "risk":
         run, rows = risk_store.read_latest(session)
         if run is None:
@@ -286,17 +394,26 @@ def repair_points(session: Session, *, first: int, last: int) -> pd.DataFrame:
     if first > last:
         raise ValidationError(f"fiscal years: the first ({first}) is after the last ({last})")
     data = kpi_data(session)
-    rows = pd.concat([measure("reactive_repairs", data, fiscal_year=y).records for y in range(first, last + 1)],
-                     ignore_index=True)
+    rows = pd.concat(
+        [measure("reactive_repairs", data, fiscal_year=y).records for y in range(first, last + 1)], ignore_index=True
+    )
     shapes = store.read_assets(session, columns=("id", "geom"), ids=rows["asset_id"].unique().tolist())
     point = shapes.geometry.representative_point()
     where = pd.DataFrame({"asset_id": shapes["id"], "x": point.x, "y": point.y})
     return rows.merge(where, on="asset_id")
 
 
-def build_map(session: Session, kind: str, args: Mapping[str, str], *, tiles: Sequence[Tiles],
-              static: build.Static, urls: Mapping[str, str] | None, config: RiskConfig,
-              lang: str = "ja") -> folium.Map:
+def build_map(
+    session: Session,
+    kind: str,
+    args: Mapping[str, str],
+    *,
+    tiles: Sequence[Tiles],
+    static: build.Static,
+    urls: Mapping[str, str] | None,
+    config: RiskConfig,
+    lang: str = "ja",
+) -> folium.Map:
     """The map ``kind`` (see :data:`KINDS`) for ``args`` (the filters and options of its page).
 
     ``urls`` (viewport endpoint and card URL per layer) makes a page of the app; ``None`` a
@@ -315,8 +432,17 @@ def build_map(session: Session, kind: str, args: Mapping[str, str], *, tiles: Se
     return m
 
 
-def _build(session: Session, kind: str, args: Mapping[str, str], *, tiles: Sequence[Tiles],
-           static: build.Static, urls: Mapping[str, str] | None, config: RiskConfig, lang: str) -> folium.Map:
+def _build(
+    session: Session,
+    kind: str,
+    args: Mapping[str, str],
+    *,
+    tiles: Sequence[Tiles],
+    static: build.Static,
+    urls: Mapping[str, str] | None,
+    config: RiskConfig,
+    lang: str,
+) -> folium.Map:
     words = text(lang)
     bounds = city_bounds(session)
     common = {"tiles": tiles, "bounds": bounds, "static": static}
@@ -330,20 +456,50 @@ def _build(session: Session, kind: str, args: Mapping[str, str], *, tiles: Seque
             source = {"endpoint": urls[kind], "card": urls["card"], "filters": kept}
         shown = found.categories if urls is not None else None  # the page's layer switches start as asked
         run = risk_store.latest_run(session)
-        note = (words["plans_note"].format(year=year) if kind == "plans" else
-                words["scored"].format(date=run.computed_on.isoformat()) if run else words["unscored"])
-        return build.asset_map(kind, categories=layer_categories(session, kind, lang=lang), shown=shown,
-                               classes=style.classes(kind), lang=lang, title=title(kind, lang), labels=words,
-                               source=source, districts=_outlines(session), note=note, **common)
+        note = (
+            words["plans_note"].format(year=year)
+            if kind == "plans"
+            else words["scored"].format(date=run.computed_on.isoformat())
+            if run
+            else words["unscored"]
+        )
+        return build.asset_map(
+            kind,
+            categories=layer_categories(session, kind, lang=lang),
+            shown=shown,
+            classes=style.classes(kind),
+            lang=lang,
+            title=title(kind, lang),
+            labels=words,
+            source=source,
+            districts=_outlines(session),
+            note=note,
+            **common,
+        )
     if kind == "land":
         parcels = underused_parcels(session, fiscal_year=year)
-        fields = {"code": words["code"], "name": words["name"], "current_use": words["use"],
-                  "since": words["since"], "area": words["area"], "owner_department": words["owner"]}
-        parcels = parcels.assign(area=parcels["area_m2"].map("{:,.2f}".format),
-                                 since=parcels["since"].astype(str)).rename_geometry("geometry")
+        fields = {
+            "code": words["code"],
+            "name": words["name"],
+            "current_use": words["use"],
+            "since": words["since"],
+            "area": words["area"],
+            "owner_department": words["owner"],
+        }
+        parcels = parcels.assign(
+            area=parcels["area_m2"].map("{:,.2f}".format), since=parcels["since"].astype(str)
+        ).rename_geometry("geometry")
         note = words["land_note"].format(year=year, count=len(parcels), area=f"{parcels['area_m2'].sum():,.2f}")
-        return build.parcel_map(parcels, classes=style.LAND, lang=lang, title=title("land", lang), fields=fields,
-                                districts=_outlines(session), note=note, **common)
+        return build.parcel_map(
+            parcels,
+            classes=style.LAND,
+            lang=lang,
+            title=title("land", lang),
+            fields=fields,
+            districts=_outlines(session),
+            note=note,
+            **common,
+        )
     if kind == "districts":
         indicator = args.get("indicator", "risk")
         frame = district_indicator(session, indicator, fiscal_year=year)
@@ -352,8 +508,14 @@ def _build(session: Session, kind: str, args: Mapping[str, str], *, tiles: Seque
     first = last - _years(args) + 1
     points = repair_points(session, first=first, last=last)
     note = words["repairs_note"].format(first=first, last=last, count=len(points))
-    return build.heat_map(points, title=title("repairs", lang), scale=(words["few"], words["many"]),
-                          districts=_outlines(session), note=note, **common)
+    return build.heat_map(
+        points,
+        title=title("repairs", lang),
+        scale=(words["few"], words["many"]),
+        districts=_outlines(session),
+        note=note,
+        **common,
+    )
 
 
 def _outlines(session: Session) -> gpd.GeoDataFrame:
@@ -367,8 +529,9 @@ def _years(args: Mapping[str, str]) -> int:
     return int(raw)
 
 
-def _choropleth(frame: gpd.GeoDataFrame, indicator: str, *, year: int, words: dict[str, str], lang: str,
-                **common: Any) -> folium.Map:
+def _choropleth(
+    frame: gpd.GeoDataFrame, indicator: str, *, year: int, words: dict[str, str], lang: str, **common: Any
+) -> folium.Map:
     unit = district_view.SPECS[indicator][3]
     digits = 3 if indicator == "risk" else 0 if indicator == "reactive_repairs" else 1
 
@@ -380,13 +543,19 @@ def _choropleth(frame: gpd.GeoDataFrame, indicator: str, *, year: int, words: di
     classes, ranges = district_view.classify(frame["value"])
     colours = classes.map(lambda c: "#dddddd" if pd.isna(c) else style.SEQUENTIAL[int(c)])
     name = frame["name_en" if lang == "en" else "name"]
-    frame = frame.assign(district=name, value_text=frame["value"].map(shown),
-                         numerator_text=frame["numerator"].map(lambda v: f"{v:,.{digits if digits < 3 else 3}f}"),
-                         denominator_text=frame["denominator"].map(
-                             lambda v: "—" if v is None or pd.isna(v) else f"{v:,.0f}"))
+    frame = frame.assign(
+        district=name,
+        value_text=frame["value"].map(shown),
+        numerator_text=frame["numerator"].map(lambda v: f"{v:,.{digits if digits < 3 else 3}f}"),
+        denominator_text=frame["denominator"].map(lambda v: "—" if v is None or pd.isna(v) else f"{v:,.0f}"),
+    )
     heading = district_view.LABELS[indicator][1 if lang == "en" else 0]
-    fields = {"district": words["district"], "value_text": heading, "numerator_text": words["numerator"],
-              "denominator_text": words["denominator"]}
+    fields = {
+        "district": words["district"],
+        "value_text": heading,
+        "numerator_text": words["numerator"],
+        "denominator_text": words["denominator"],
+    }
     legend = [(style.SEQUENTIAL[i], f"{shown(low)} – {shown(high)}") for i, (low, high) in enumerate(ranges)]
     note = words["fiscal_year"].format(year=year) if indicator != "risk" else None
     return build.choropleth(frame, title=heading, fields=fields, colours=colours, ranges=legend, note=note, **common)

@@ -32,14 +32,22 @@ def _plan_inputs(session: Session, *, as_of: date, config: RiskConfig):
     states = deterioration.inspection_states(inputs["inspections"], inputs["assets"], inputs["categories"])
     models = deterioration.fit(states, inputs["repairs"], inputs["categories"], min_pairs=config.min_pairs)
     assets = inputs["assets"]
-    assets = assets.join(risk_score.consequence(assets, inputs["districts"], inputs["network"], config)[
-        ["consequence"]])
+    assets = assets.join(
+        risk_score.consequence(assets, inputs["districts"], inputs["network"], config)[["consequence"]]
+    )
     _, distributions = risk_score.state_distributions(assets, states, models, as_of, inputs["repairs"])
     return assets, distributions, models
 
 
-def maintenance_plan(session: Session, *, start: int, budgets: list[int], method: str = "auto",
-                     settings: dict[str, Any], config: RiskConfig) -> dict[str, Any]:
+def maintenance_plan(
+    session: Session,
+    *,
+    start: int,
+    budgets: list[int],
+    method: str = "auto",
+    settings: dict[str, Any],
+    config: RiskConfig,
+) -> dict[str, Any]:
     """The year-by-year plan that removes the most risk within each year's budget."""
     years = len(budgets)
     if years < 1:
@@ -59,34 +67,59 @@ def maintenance_plan(session: Session, *, start: int, budgets: list[int], method
     exact_value = float(table.loc[chosen, "benefit"].sum()) if used == "exact" else None
     greedy_value = float(table.loc[greedy, "benefit"].sum())
     picked = table[chosen].sort_values(["year", "benefit"], ascending=[True, False])
-    rows = [{"fiscal_year": start + int(c.year), "code": assets.at[c.asset, "code"],
-             "name": assets.at[c.asset, "name"], "category": assets.at[c.asset, "category"],
-             "intervention": c.action, "cost": int(c.cost), "risk_removed": round(float(c.benefit), 6)}
-            for c in picked.itertuples()]
+    rows = [
+        {
+            "fiscal_year": start + int(c.year),
+            "code": assets.at[c.asset, "code"],
+            "name": assets.at[c.asset, "name"],
+            "category": assets.at[c.asset, "category"],
+            "intervention": c.action,
+            "cost": int(c.cost),
+            "risk_removed": round(float(c.benefit), 6),
+        }
+        for c in picked.itertuples()
+    ]
     without, with_plan = plan_benefit.risk_by_year(assets, distributions, models, settings, picked, years=years)
     per_year = []
     for y in range(years):
         spent = int(picked.loc[picked["year"] == y, "cost"].sum())
-        per_year.append({"fiscal_year": start + y, "budget": int(budgets[y]), "spent": spent,
-                         "used_percent": round(100 * spent / budgets[y], 1) if budgets[y] else None,
-                         "interventions": int((picked["year"] == y).sum()),
-                         "risk_without_plan": round(float(without[y]), 6),
-                         "risk_with_plan": round(float(with_plan[y]), 6)})
+        per_year.append(
+            {
+                "fiscal_year": start + y,
+                "budget": int(budgets[y]),
+                "spent": spent,
+                "used_percent": round(100 * spent / budgets[y], 1) if budgets[y] else None,
+                "interventions": int((picked["year"] == y).sum()),
+                "risk_without_plan": round(float(without[y]), 6),
+                "risk_with_plan": round(float(with_plan[y]), 6),
+            }
+        )
     chosen_assets = set(picked["asset"])
-    backlog = (table[~table["asset"].isin(chosen_assets)].sort_values("benefit", ascending=False)
-               .drop_duplicates("asset"))
+    backlog = (
+        table[~table["asset"].isin(chosen_assets)].sort_values("benefit", ascending=False).drop_duplicates("asset")
+    )
     return {
-        "start": start, "years": years, "method": used, "candidates": len(table),
+        "start": start,
+        "years": years,
+        "method": used,
+        "candidates": len(table),
         "risk_without_plan": round(float(baseline.sum()), 6),
         "risk_removed": round(float(table.loc[chosen, "benefit"].sum()), 6),
         "greedy_risk_removed": round(greedy_value, 6),
-        "greedy_gap_percent": (round(100 * (exact_value - greedy_value) / exact_value, 3)
-                               if exact_value else None),
-        "per_year": per_year, "plan": rows,
-        "backlog": [{"code": assets.at[b.asset, "code"], "name": assets.at[b.asset, "name"],
-                     "category": assets.at[b.asset, "category"], "best_intervention": b.action,
-                     "cost": int(b.cost), "risk_removed": round(float(b.benefit), 6)}
-                    for b in backlog.head(100).itertuples()],
+        "greedy_gap_percent": (round(100 * (exact_value - greedy_value) / exact_value, 3) if exact_value else None),
+        "per_year": per_year,
+        "plan": rows,
+        "backlog": [
+            {
+                "code": assets.at[b.asset, "code"],
+                "name": assets.at[b.asset, "name"],
+                "category": assets.at[b.asset, "category"],
+                "best_intervention": b.action,
+                "cost": int(b.cost),
+                "risk_removed": round(float(b.benefit), 6),
+            }
+            for b in backlog.head(100).itertuples()
+        ],
         "backlog_assets": int(backlog["asset"].nunique()),
     }
 
@@ -94,35 +127,68 @@ def maintenance_plan(session: Session, *, start: int, budgets: list[int], method
 def create_planned_work_orders(session: Session, plan: dict[str, Any], *, actor: str) -> int:
     """Write the plan's first-year interventions as planned work orders (audited); return how many were new."""
     first = [row for row in plan["plan"] if row["fiscal_year"] == plan["start"]]
-    ids = dict(session.execute(sa.select(Asset.code, Asset.id).where(
-        Asset.code.in_([row["code"] for row in first]))).all())
+    ids = dict(
+        session.execute(sa.select(Asset.code, Asset.id).where(Asset.code.in_([row["code"] for row in first]))).all()
+    )
     codes = [f"PLAN-{row['fiscal_year']}-{row['code']}" for row in first]
     existing = set(session.scalars(sa.select(WorkOrder.code).where(WorkOrder.code.in_(codes))))
-    new = [WorkOrder(code=code, asset_id=ids[row["code"]],
-                     kind="preventive" if row["intervention"] == "preventive" else "renewal",
-                     cause="planned", description=f"fm plan {row['fiscal_year']}: {row['intervention']}",
-                     planned_on=fiscal_year_start(row["fiscal_year"]), planned_cost=row["cost"], status="planned")
-           for code, row in zip(codes, first, strict=True) if code not in existing]
+    new = [
+        WorkOrder(
+            code=code,
+            asset_id=ids[row["code"]],
+            kind="preventive" if row["intervention"] == "preventive" else "renewal",
+            cause="planned",
+            description=f"fm plan {row['fiscal_year']}: {row['intervention']}",
+            planned_on=fiscal_year_start(row["fiscal_year"]),
+            planned_cost=row["cost"],
+            status="planned",
+        )
+        for code, row in zip(codes, first, strict=True)
+        if code not in existing
+    ]
     session.add_all(new)
     session.flush()
     fields = ("asset_id", "kind", "cause", "description", "planned_on", "planned_cost", "status")
     for order in new:
-        audit.record(session, actor=actor, source="cli", action="create", table="work_orders", record_id=order.id,
-                     code=order.code, changes=audit.diff({}, {f: getattr(order, f) for f in fields}))
+        audit.record(
+            session,
+            actor=actor,
+            source="cli",
+            action="create",
+            table="work_orders",
+            record_id=order.id,
+            code=order.code,
+            changes=audit.diff({}, {f: getattr(order, f) for f in fields}),
+        )
     return len(new)
 
 
-def life_cycle_cost(session: Session, *, code: str | None = None, category: str | None = None,
-                    years: int, rate: float, settings: dict[str, Any], config: RiskConfig,
-                    monte_carlo: int | None = None, seed: int = 0, as_of: date) -> dict[str, Any]:
+def life_cycle_cost(
+    session: Session,
+    *,
+    code: str | None = None,
+    category: str | None = None,
+    years: int,
+    rate: float,
+    settings: dict[str, Any],
+    config: RiskConfig,
+    monte_carlo: int | None = None,
+    seed: int = 0,
+    as_of: date,
+) -> dict[str, Any]:
     """Preventive against reactive life-cycle cost for one asset, a category or the whole portfolio."""
     assets, distributions, models = _plan_inputs(session, as_of=as_of, config=config)
     if code is not None and code not in set(assets["code"]):
         raise ValidationError(f"no held asset with code {code!r}")
     if category is not None and category not in set(assets["category"]):
         raise ValidationError(f"no held asset of category {category!r}")
-    wanted = (assets["code"] == code) if code else (assets["category"] == category) if category else \
-        pd.Series(True, index=assets.index)
+    wanted = (
+        (assets["code"] == code)
+        if code
+        else (assets["category"] == category)
+        if category
+        else pd.Series(True, index=assets.index)
+    )
     curves = {s: np.zeros(years) for s in plan_lcc.STRATEGIES}
     samples = {s: np.zeros(monte_carlo or 0) for s in plan_lcc.STRATEGIES}
     counted = 0
@@ -135,12 +201,22 @@ def life_cycle_cost(session: Session, *, code: str | None = None, category: str 
         cost = assets.loc[rows, "replacement_cost"].astype(float).to_numpy()[keep]
         share = plan_options.preventive_share(settings, group)
         for strategy in plan_lcc.STRATEGIES:
-            curves[strategy] += plan_lcc.expected_costs(theta, now[keep], cost, share, settings, years=years,
-                                                        strategy=strategy)
+            curves[strategy] += plan_lcc.expected_costs(
+                theta, now[keep], cost, share, settings, years=years, strategy=strategy
+            )
             if monte_carlo:
-                samples[strategy] += plan_lcc.simulated_totals(theta, now[keep], cost, share, settings,
-                                                                years=years, strategy=strategy,
-                                                                paths=monte_carlo, seed=seed, rate=rate)
+                samples[strategy] += plan_lcc.simulated_totals(
+                    theta,
+                    now[keep],
+                    cost,
+                    share,
+                    settings,
+                    years=years,
+                    strategy=strategy,
+                    paths=monte_carlo,
+                    seed=seed,
+                    rate=rate,
+                )
     if counted == 0:
         raise ValidationError("no asset to cost: none held with a replacement cost in that selection")
     result = {"assets": counted, "years": years, "discount_rate": rate, "strategies": {}}
@@ -149,12 +225,18 @@ def life_cycle_cost(session: Session, *, code: str | None = None, category: str 
             "total": int(round(curves[strategy].sum())),
             "discounted_total": int(round(plan_lcc.discounted(curves[strategy], rate))),
             "yearly": [int(round(v)) for v in curves[strategy]],
-            **({"monte_carlo": {f"p{p}": int(round(np.percentile(samples[strategy], p))) for p in (5, 50, 95)}}
-               if monte_carlo else {}),
+            **(
+                {"monte_carlo": {f"p{p}": int(round(np.percentile(samples[strategy], p))) for p in (5, 50, 95)}}
+                if monte_carlo
+                else {}
+            ),
         }
     p, r = result["strategies"]["preventive"], result["strategies"]["reactive"]
-    result["saving"] = {"total": r["total"] - p["total"], "discounted_total": r["discounted_total"]
-                        - p["discounted_total"],
-                        "percent": round(100 * (r["discounted_total"] - p["discounted_total"])
-                                         / r["discounted_total"], 1) if r["discounted_total"] else None}
+    result["saving"] = {
+        "total": r["total"] - p["total"],
+        "discounted_total": r["discounted_total"] - p["discounted_total"],
+        "percent": round(100 * (r["discounted_total"] - p["discounted_total"]) / r["discounted_total"], 1)
+        if r["discounted_total"]
+        else None,
+    }
     return result

@@ -35,8 +35,18 @@ PLAN_STATUSES = tuple(c.key for c in PLAN)
 MAX_SEARCH = 100
 PARAMETERS = ("q", "category", "district", "status", "risk", "plan", "sort", "order", "page", "per_page")
 """Every parameter of the register, in the order links write them."""
-DOWNLOAD_COLUMNS = ("code", "name", "category", "category_name", "district", "status", "year_built",
-                    "risk_class", "risk_score", "plan_status")
+DOWNLOAD_COLUMNS = (
+    "code",
+    "name",
+    "category",
+    "category_name",
+    "district",
+    "status",
+    "year_built",
+    "risk_class",
+    "risk_score",
+    "plan_status",
+)
 
 
 @dataclass(frozen=True)
@@ -62,10 +72,10 @@ def parse_query(args: Mapping[str, str], *, categories: Sequence[str], districts
     ...                      "order": "desc"}, categories=["bridge", "road"], districts=[1, 2])
     >>> query.filter.search, query.filter.risk_classes, query.sort, query.page
     ('橋', ('high', 'unscored'), 'risk', 1)
-    >>> parse_query({"district": "9", "per_page": "7"}, categories=[], districts=[1])
+    >>> parse_query({"district": "9", "per_page": "7"}, categories=[], districts=[1])  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    fm.errors.ValidationError: district: unknown value '9'; choose from 1; per_page must be one of 25, 50, 100, 200, got '7'
+    fm.errors.ValidationError: district: unknown value '9'; choose from 1; per_page must be one of ..., got '7'
     """
     problems: list[str] = []
 
@@ -87,8 +97,11 @@ def parse_query(args: Mapping[str, str], *, categories: Sequence[str], districts
         if raw is None or raw == "":
             return default
         if not re.fullmatch(r"[0-9]{1,7}", raw) or int(raw) < 1 or (choices and int(raw) not in choices):
-            problems.append(f"{name} must be one of {', '.join(map(str, choices))}, got {raw!r}" if choices else
-                            f"{name} must be a whole number from 1, got {raw!r}")
+            problems.append(
+                f"{name} must be one of {', '.join(map(str, choices))}, got {raw!r}"
+                if choices
+                else f"{name} must be a whole number from 1, got {raw!r}"
+            )
             return default
         return int(raw)
 
@@ -96,13 +109,18 @@ def parse_query(args: Mapping[str, str], *, categories: Sequence[str], districts
     if search is not None and len(search) > MAX_SEARCH:
         problems.append(f"q: a search of at most {MAX_SEARCH} characters, got {len(search)}")
     found = sql.RegisterFilter(
-        search=search, categories=listed("category", categories), districts=listed("district", districts, int),
-        statuses=listed("status", ASSET_STATUSES), risk_classes=listed("risk", RISK_CLASSES),
-        plan_statuses=listed("plan", PLAN_STATUSES))
+        search=search,
+        categories=listed("category", categories),
+        districts=listed("district", districts, int),
+        statuses=listed("status", ASSET_STATUSES),
+        risk_classes=listed("risk", RISK_CLASSES),
+        plan_statuses=listed("plan", PLAN_STATUSES),
+    )
     sort = choice("sort", sql.COLUMNS, "code")
     order = choice("order", sql.ORDERS, "desc" if sort == "risk" and not args.get("order") else "asc")
-    query = RegisterQuery(found, sort=sort, order=order, page=whole("page", 1),
-                          per_page=whole("per_page", DEFAULT_PAGE_SIZE, PAGE_SIZES))
+    query = RegisterQuery(
+        found, sort=sort, order=order, page=whole("page", 1), per_page=whole("per_page", DEFAULT_PAGE_SIZE, PAGE_SIZES)
+    )
     if problems:
         raise ValidationError(problems)
     return query
@@ -112,8 +130,7 @@ def _names(session: Session) -> tuple[pd.DataFrame, pd.DataFrame]:
     return store.read_categories(session), store.read_table(session, "districts", ("id", "code", "name", "name_en"))
 
 
-def _context(session: Session, args: Mapping[str, str]) -> tuple[RegisterQuery, pd.DataFrame, pd.DataFrame,
-                                                                  Any, int]:
+def _context(session: Session, args: Mapping[str, str]) -> tuple[RegisterQuery, pd.DataFrame, pd.DataFrame, Any, int]:
     categories, districts = _names(session)
     query = parse_query(args, categories=categories["code"].tolist(), districts=districts["id"].tolist())
     run = risk_store.latest_run(session)
@@ -122,8 +139,10 @@ def _context(session: Session, args: Mapping[str, str]) -> tuple[RegisterQuery, 
 
 def _labelled(frame: pd.DataFrame, categories: pd.DataFrame, districts: pd.DataFrame, lang: str) -> pd.DataFrame:
     name = "name_en" if lang == "en" else "name"
-    return frame.assign(category_name=frame["category"].map(categories.set_index("code")[name]),
-                        district=frame["district_id"].map(districts.set_index("id")[name]).astype(object))
+    return frame.assign(
+        category_name=frame["category"].map(categories.set_index("code")[name]),
+        district=frame["district_id"].map(districts.set_index("id")[name]).astype(object),
+    )
 
 
 def register_page(session: Session, args: Mapping[str, str], *, lang: str = "ja") -> dict[str, Any]:
@@ -142,22 +161,61 @@ def register_page(session: Session, args: Mapping[str, str], *, lang: str = "ja"
     total = sql.count(session, query.filter, run_id=run_id, fiscal_year=year)
     pages = max(1, math.ceil(total / query.per_page))
     if query.page > pages:
-        raise ValidationError(f"page {query.page} does not exist: the list has {pages} page(s) "
-                              f"of {query.per_page}")
-    rows = sql.read(session, query.filter, run_id=run_id, fiscal_year=year, sort=query.sort, order=query.order,
-                    offset=(query.page - 1) * query.per_page, limit=query.per_page)
+        raise ValidationError(f"page {query.page} does not exist: the list has {pages} page(s) of {query.per_page}")
+    rows = sql.read(
+        session,
+        query.filter,
+        run_id=run_id,
+        fiscal_year=year,
+        sort=query.sort,
+        order=query.order,
+        offset=(query.page - 1) * query.per_page,
+        limit=query.per_page,
+    )
     rows = _labelled(rows, categories, districts, lang).drop(columns="id")
     name = "name_en" if lang == "en" else "name"
-    choices = {"category": [{"value": code, "label": label} for code, label in zip(categories["code"],
-                                                                                   categories[name], strict=True)],
-               "district": [{"value": int(i), "label": label} for i, label in zip(districts["id"], districts[name], strict=True)],
-               "status": list(ASSET_STATUSES), "risk": list(RISK_CLASSES), "plan": list(PLAN_STATUSES),
-               "sort": list(sql.COLUMNS), "per_page": list(PAGE_SIZES)}
-    return {"total": total, "page": query.page, "pages": pages, "per_page": query.per_page, "sort": query.sort,
-            "order": query.order, "query": understood(query), "choices": choices, "plan_fiscal_year": year,
-            "risk_computed_on": run.computed_on if run else None,
-            "assets": records(rows[["code", "name", "category", "category_name", "district_id", "district",
-                                    "status", "year_built", "risk_class", "risk_score", "plan_status"]])}
+    choices = {
+        "category": [
+            {"value": code, "label": label} for code, label in zip(categories["code"], categories[name], strict=True)
+        ],
+        "district": [
+            {"value": int(i), "label": label} for i, label in zip(districts["id"], districts[name], strict=True)
+        ],
+        "status": list(ASSET_STATUSES),
+        "risk": list(RISK_CLASSES),
+        "plan": list(PLAN_STATUSES),
+        "sort": list(sql.COLUMNS),
+        "per_page": list(PAGE_SIZES),
+    }
+    return {
+        "total": total,
+        "page": query.page,
+        "pages": pages,
+        "per_page": query.per_page,
+        "sort": query.sort,
+        "order": query.order,
+        "query": understood(query),
+        "choices": choices,
+        "plan_fiscal_year": year,
+        "risk_computed_on": run.computed_on if run else None,
+        "assets": records(
+            rows[
+                [
+                    "code",
+                    "name",
+                    "category",
+                    "category_name",
+                    "district_id",
+                    "district",
+                    "status",
+                    "year_built",
+                    "risk_class",
+                    "risk_score",
+                    "plan_status",
+                ]
+            ]
+        ),
+    }
 
 
 def register_list(session: Session, args: Mapping[str, str], *, lang: str = "ja") -> pd.DataFrame:
@@ -165,8 +223,9 @@ def register_list(session: Session, args: Mapping[str, str], *, lang: str = "ja"
     :data:`DOWNLOAD_COLUMNS`: what a CSV or Excel download holds. ``page`` and ``per_page``
     are checked but do not cut the list."""
     query, categories, districts, run, year = _context(session, args)
-    rows = sql.read(session, query.filter, run_id=run.id if run else None, fiscal_year=year, sort=query.sort,
-                    order=query.order)
+    rows = sql.read(
+        session, query.filter, run_id=run.id if run else None, fiscal_year=year, sort=query.sort, order=query.order
+    )
     return _labelled(rows, categories, districts, lang)[list(DOWNLOAD_COLUMNS)].reset_index(drop=True)
 
 
@@ -177,8 +236,13 @@ def understood(query: RegisterQuery) -> dict[str, str]:
     {'q': '橋', 'district': '1,3', 'sort': 'name'}
     """
     found = query.filter
-    lists = {"category": found.categories, "district": found.districts, "status": found.statuses,
-             "risk": found.risk_classes, "plan": found.plan_statuses}
+    lists = {
+        "category": found.categories,
+        "district": found.districts,
+        "status": found.statuses,
+        "risk": found.risk_classes,
+        "plan": found.plan_statuses,
+    }
     out = {"q": found.search} if found.search else {}
     out.update({name: ",".join(map(str, values)) for name, values in lists.items() if values is not None})
     default_order = "desc" if query.sort == "risk" else "asc"
@@ -189,4 +253,3 @@ def understood(query: RegisterQuery) -> dict[str, str]:
     if query.per_page != DEFAULT_PAGE_SIZE:
         out["per_page"] = str(query.per_page)
     return out
-

@@ -27,9 +27,22 @@ SCORE_KEYS = ("probability", "consequence", "score", "risk_class")
 def risk_inputs(session: Session, *, as_of: date | None = None) -> dict[str, Any]:
     """Frames the risk engine reads (inspections and repairs up to ``as_of``); geometry only where a
     spatial join needs it."""
-    columns = ("id", "code", "name", "category", "district_id", "year_built", "acquisition_date",
-               "useful_life_years", "annual_users", "replacement_cost", "is_evacuation_shelter",
-               "on_emergency_road", "status", "disposed_on")
+    columns = (
+        "id",
+        "code",
+        "name",
+        "category",
+        "district_id",
+        "year_built",
+        "acquisition_date",
+        "useful_life_years",
+        "annual_users",
+        "replacement_cost",
+        "is_evacuation_shelter",
+        "on_emergency_road",
+        "status",
+        "disposed_on",
+    )
     assets = store.read_assets(session, columns=columns)
     assets = assets[assets["status"] != "disposed"].reset_index(drop=True)
     geoms = store.read_assets(session, columns=("id", "geom"), categories=NETWORK_CATEGORIES)
@@ -41,8 +54,14 @@ def risk_inputs(session: Session, *, as_of: date | None = None) -> dict[str, Any
     if as_of is not None:
         inspections = inspections[pd.to_datetime(inspections["inspected_on"]) <= pd.Timestamp(as_of)]
         repairs = repairs[pd.to_datetime(repairs["completed_on"]) <= pd.Timestamp(as_of)]
-    return {"assets": assets, "categories": categories, "inspections": inspections, "repairs": repairs,
-            "districts": store.read_table(session, "districts"), "network": store.read_table(session, "network_lines")}
+    return {
+        "assets": assets,
+        "categories": categories,
+        "inspections": inspections,
+        "repairs": repairs,
+        "districts": store.read_table(session, "districts"),
+        "network": store.read_table(session, "network_lines"),
+    }
 
 
 def compute_risk(session: Session, *, config: RiskConfig, as_of: date, actor: str) -> dict[str, Any]:
@@ -50,21 +69,50 @@ def compute_risk(session: Session, *, config: RiskConfig, as_of: date, actor: st
     inputs = risk_inputs(session, as_of=as_of)
     states = deterioration.inspection_states(inputs["inspections"], inputs["assets"], inputs["categories"])
     models = deterioration.fit(states, inputs["repairs"], inputs["categories"], min_pairs=config.min_pairs)
-    scores = score_risk(inputs["assets"], states, models, inputs["categories"], inputs["districts"],
-                        inputs["network"], config=config, as_of=as_of, repairs=inputs["repairs"])
-    run_id = risk_store.write_run(session, scores, computed_on=as_of, config=config.as_dict(),
-                                  model=_models_json(models))
-    audit.record(session, actor=actor, source="cli", action="run", table="risk_runs", record_id=run_id,
-                 code=as_of.isoformat(), changes={"assets": [None, len(scores)]})
-    return {"run_id": run_id, "computed_on": as_of, "assets": len(scores),
-            "by_class": {c: int((scores["risk_class"] == c).sum()) for c in RISK_CLASSES}}
+    scores = score_risk(
+        inputs["assets"],
+        states,
+        models,
+        inputs["categories"],
+        inputs["districts"],
+        inputs["network"],
+        config=config,
+        as_of=as_of,
+        repairs=inputs["repairs"],
+    )
+    run_id = risk_store.write_run(
+        session, scores, computed_on=as_of, config=config.as_dict(), model=_models_json(models)
+    )
+    audit.record(
+        session,
+        actor=actor,
+        source="cli",
+        action="run",
+        table="risk_runs",
+        record_id=run_id,
+        code=as_of.isoformat(),
+        changes={"assets": [None, len(scores)]},
+    )
+    return {
+        "run_id": run_id,
+        "computed_on": as_of,
+        "assets": len(scores),
+        "by_class": {c: int((scores["risk_class"] == c).sum()) for c in RISK_CLASSES},
+    }
 
 
 def _models_json(models: pd.DataFrame) -> dict[str, Any]:
-    return {row.category: {"states": int(row.states), "theta": [round(float(t), 6) for t in row.theta],
-                           "expected_years": [round(float(y), 2) for y in row.expected_years],
-                           "transition_1y": np.round(markov.transition(row.theta, 1.0), 4).tolist(),
-                           "pairs": int(row.pairs), "source": row.source} for row in models.itertuples()}
+    return {
+        row.category: {
+            "states": int(row.states),
+            "theta": [round(float(t), 6) for t in row.theta],
+            "expected_years": [round(float(y), 2) for y in row.expected_years],
+            "transition_1y": np.round(markov.transition(row.theta, 1.0), 4).tolist(),
+            "pairs": int(row.pairs),
+            "source": row.source,
+        }
+        for row in models.itertuples()
+    }
 
 
 def risk_ranking(session: Session, *, top: int | None = None, lang: str = "ja") -> dict[str, Any]:
@@ -78,13 +126,21 @@ def risk_ranking(session: Session, *, top: int | None = None, lang: str = "ja") 
     rows = []
     for record in records(scores):
         components = {key: record[key] for key in risk_store.FROM_SCORES if key not in SCORE_KEYS}
-        rows.append({"code": record["code"], "name": record["name"], "category": record["category"],
-                     "probability": round(record["probability"], 4),
-                     "consequence": round(record["consequence"], 4), "score": round(record["score"], 4),
-                     "risk_class": record["risk_class"],
-                     "reasons": reasons(components, scale=scales.get(record["category"], "score"),
-                                        users=record["annual_users"], lang=lang),
-                     "components": components})
+        rows.append(
+            {
+                "code": record["code"],
+                "name": record["name"],
+                "category": record["category"],
+                "probability": round(record["probability"], 4),
+                "consequence": round(record["consequence"], 4),
+                "score": round(record["score"], 4),
+                "risk_class": record["risk_class"],
+                "reasons": reasons(
+                    components, scale=scales.get(record["category"], "score"), users=record["annual_users"], lang=lang
+                ),
+                "components": components,
+            }
+        )
     return {"computed_on": run.computed_on, "computed_at": run.computed_at, "assets": len(rows), "scores": rows}
 
 
@@ -108,14 +164,17 @@ def risk_models(session: Session, *, config: RiskConfig) -> list[dict[str, Any]]
 
 def inspections_due(session: Session, *, fiscal_year: int, config: RiskConfig) -> pd.DataFrame:
     """Inspections overdue or due in ``fiscal_year``, worst latest risk first."""
-    assets = store.read_assets(session, columns=("id", "code", "name", "category", "district_id", "status",
-                                                 "disposed_on"))
-    due = due_inspections(assets, store.read_table(session, "inspections"), fiscal_year=fiscal_year,
-                          config=config)
+    assets = store.read_assets(
+        session, columns=("id", "code", "name", "category", "district_id", "status", "disposed_on")
+    )
+    due = due_inspections(assets, store.read_table(session, "inspections"), fiscal_year=fiscal_year, config=config)
     run, scores = risk_store.read_latest(session)
     due["risk_score"] = due["id"].map(scores.set_index("id")["score"]) if run is not None else None
     due["risk_class"] = due["id"].map(scores.set_index("id")["risk_class"]) if run is not None else None
     order = {"never_inspected": 0, "overdue": 0, "due": 1}
-    return (due.assign(_order=due["status"].map(order))
-            .sort_values(["_order", "risk_score", "due_on"], ascending=[True, False, True], na_position="last")
-            .drop(columns="_order").reset_index(drop=True))
+    return (
+        due.assign(_order=due["status"].map(order))
+        .sort_values(["_order", "risk_score", "due_on"], ascending=[True, False, True], na_position="last")
+        .drop(columns="_order")
+        .reset_index(drop=True)
+    )

@@ -35,8 +35,23 @@ from fm.model import Asset, WorkOrder
 from fm.model.assets import WORK_CAUSES as WORK_CAUSES
 from fm.model.assets import WORK_KINDS as WORK_KINDS
 
-EXPORT_COLUMNS = ("group", "kind", "due_on", "days_overdue", "asset_code", "asset_name", "category", "district",
-                  "code", "work_kind", "cause", "description", "last_inspected_on", "planned_cost", "status")
+EXPORT_COLUMNS = (
+    "group",
+    "kind",
+    "due_on",
+    "days_overdue",
+    "asset_code",
+    "asset_name",
+    "category",
+    "district",
+    "code",
+    "work_kind",
+    "cause",
+    "description",
+    "last_inspected_on",
+    "planned_cost",
+    "status",
+)
 """Columns of the schedule's CSV and Excel downloads, in order."""
 
 
@@ -73,13 +88,27 @@ def schedule(session: Session, *, today: date, filters: Filters, config: RiskCon
     if filters.district is not None:
         district_ids = districts.loc[districts["code"] == filters.district, "id"].tolist()
     rows = domain.build_schedule(
-        _items(session, config, end), today=today, by=filters.by, start=filters.start, end=end,
+        _items(session, config, end),
+        today=today,
+        by=filters.by,
+        start=filters.start,
+        end=end,
         kinds=None if filters.kind is None else [filters.kind],
-        categories=None if filters.category is None else [filters.category], district_ids=district_ids)
+        categories=None if filters.category is None else [filters.category],
+        district_ids=district_ids,
+    )
     rows = _names(rows, categories, districts)
-    return {"today": today, "by": filters.by, "start": filters.start, "end": end, "kind": filters.kind,
-            "category": filters.category, "district": filters.district, "groups": domain.groups(rows),
-            "rows": rows}
+    return {
+        "today": today,
+        "by": filters.by,
+        "start": filters.start,
+        "end": end,
+        "kind": filters.kind,
+        "category": filters.category,
+        "district": filters.district,
+        "groups": domain.groups(rows),
+        "rows": rows,
+    }
 
 
 def export_frame(rows: pd.DataFrame) -> pd.DataFrame:
@@ -95,14 +124,36 @@ def _known(name: str, value: str | None, codes: pd.Series) -> None:
 def _items(session: Session, config: RiskConfig, end: date) -> pd.DataFrame:
     """Open work orders with their asset, and the next inspection of each asset held (those due by ``end``)."""
     assets = store.read_assets(session, columns=("code", "name", "category", "district_id", "status"))
-    work = pd.DataFrame(session.execute(
-        sa.select(WorkOrder.id, WorkOrder.code, WorkOrder.version, WorkOrder.asset_id, WorkOrder.kind,
-                  WorkOrder.cause, WorkOrder.description, WorkOrder.planned_on, WorkOrder.planned_cost,
-                  WorkOrder.status)
-        .where(WorkOrder.status.in_(domain.OPEN_WORK), WorkOrder.planned_on.is_not(None),
-               WorkOrder.planned_on <= end)).all(),
-        columns=["id", "code", "version", "asset_id", "kind", "cause", "description", "planned_on", "planned_cost",
-                 "status"])
+    work = pd.DataFrame(
+        session.execute(
+            sa.select(
+                WorkOrder.id,
+                WorkOrder.code,
+                WorkOrder.version,
+                WorkOrder.asset_id,
+                WorkOrder.kind,
+                WorkOrder.cause,
+                WorkOrder.description,
+                WorkOrder.planned_on,
+                WorkOrder.planned_cost,
+                WorkOrder.status,
+            ).where(
+                WorkOrder.status.in_(domain.OPEN_WORK), WorkOrder.planned_on.is_not(None), WorkOrder.planned_on <= end
+            )
+        ).all(),
+        columns=[
+            "id",
+            "code",
+            "version",
+            "asset_id",
+            "kind",
+            "cause",
+            "description",
+            "planned_on",
+            "planned_cost",
+            "status",
+        ],
+    )
     by_id = assets.rename(columns={"id": "asset_id", "code": "asset_code", "name": "asset_name"})
     work = work.merge(by_id.drop(columns=["status"]), on="asset_id", how="left")
     held = assets[assets["status"] != "disposed"].reset_index(drop=True)
@@ -110,20 +161,30 @@ def _items(session: Session, config: RiskConfig, end: date) -> pd.DataFrame:
     due = next_inspections(held, inspections, config=config)
     by_end = (due["due_on"] <= pd.Timestamp(end)).to_numpy()
     held, due = held[by_end], due[by_end]
-    next_due = pd.DataFrame({"asset_id": held["id"], "asset_code": held["code"], "asset_name": held["name"],
-                             "category": held["category"], "district_id": held["district_id"],
-                             "last_inspected_on": due["last_inspected_on"], "due_on": due["due_on"]})
+    next_due = pd.DataFrame(
+        {
+            "asset_id": held["id"],
+            "asset_code": held["code"],
+            "asset_name": held["name"],
+            "category": held["category"],
+            "district_id": held["district_id"],
+            "last_inspected_on": due["last_inspected_on"],
+            "due_on": due["due_on"],
+        }
+    )
     return domain.schedule_items(work, next_due)
 
 
 def _names(rows: pd.DataFrame, categories: pd.DataFrame, districts: pd.DataFrame) -> pd.DataFrame:
     """Beside each row: its district's code and names, its category's names (None where there is none)."""
     rows = rows.copy()
-    lookups = {"district": ("district_id", districts.set_index("id"), "code"),
-               "district_name": ("district_id", districts.set_index("id"), "name"),
-               "district_name_en": ("district_id", districts.set_index("id"), "name_en"),
-               "category_name": ("category", categories.set_index("code"), "name"),
-               "category_name_en": ("category", categories.set_index("code"), "name_en")}
+    lookups = {
+        "district": ("district_id", districts.set_index("id"), "code"),
+        "district_name": ("district_id", districts.set_index("id"), "name"),
+        "district_name_en": ("district_id", districts.set_index("id"), "name_en"),
+        "category_name": ("category", categories.set_index("code"), "name"),
+        "category_name_en": ("category", categories.set_index("code"), "name_en"),
+    }
     for name, (key, table, column) in lookups.items():
         values = rows[key].map(table[column]).astype(object)
         rows[name] = values.where(values.notna(), None)
@@ -131,6 +192,7 @@ def _names(rows: pd.DataFrame, categories: pd.DataFrame, districts: pd.DataFrame
 
 
 # Starting and closing a work order -------------------------------------------------------------
+
 
 class FieldErrors(ValidationError):
     """Values of a form that break the importer's rules; ``fields`` maps each field to its messages."""
@@ -142,22 +204,29 @@ class FieldErrors(ValidationError):
 
 def filter_choices(session: Session) -> dict[str, list[dict[str, Any]]]:
     """What the schedule's filters offer: every ``categories`` row and every district's code and names."""
-    return {"categories": store.read_categories(session).to_dict("records"),
-            "districts": store.read_table(session, "districts", ["code", "name", "name_en"]).to_dict("records")}
+    return {
+        "categories": store.read_categories(session).to_dict("records"),
+        "districts": store.read_table(session, "districts", ["code", "name", "name_en"]).to_dict("records"),
+    }
 
 
 def work_order(session: Session, code: str) -> dict[str, Any]:
     """A work order with its asset's code and name, for the start and close forms."""
-    row = session.execute(
-        sa.select(WorkOrder.__table__, Asset.code.label("asset_code"), Asset.name.label("asset_name"))
-        .join(Asset, Asset.id == WorkOrder.asset_id).where(WorkOrder.code == code)).mappings().one_or_none()
+    row = (
+        session.execute(
+            sa.select(WorkOrder.__table__, Asset.code.label("asset_code"), Asset.name.label("asset_name"))
+            .join(Asset, Asset.id == WorkOrder.asset_id)
+            .where(WorkOrder.code == code)
+        )
+        .mappings()
+        .one_or_none()
+    )
     if row is None:
         raise NotFound(f"no work order {code!r}")
     return dict(row)
 
 
-def start_work(session: Session, code: str, version: int, form: dict[str, str], *, actor: str,
-               today: date) -> int:
+def start_work(session: Session, code: str, version: int, form: dict[str, str], *, actor: str, today: date) -> int:
     """Mark a planned work order in progress from ``form["started_on"]``; its new version.
 
     Raises FieldErrors (nothing written) when the date breaks a rule, Conflict when ``version``
@@ -170,12 +239,18 @@ def start_work(session: Session, code: str, version: int, form: dict[str, str], 
     if not given["started_on"].strip():
         given["started_on"] = today.isoformat()  # the form's default
     values = _checked(current, given, today=today, status_field="started_on")
-    return edits.update(session, "work_orders", current["id"], version,
-                        {"status": "in_progress", "started_on": values["started_on"]}, actor=actor, source="web")
+    return edits.update(
+        session,
+        "work_orders",
+        current["id"],
+        version,
+        {"status": "in_progress", "started_on": values["started_on"]},
+        actor=actor,
+        source="web",
+    )
 
 
-def finish_work(session: Session, code: str, version: int, form: dict[str, str], *, actor: str,
-                today: date) -> int:
+def finish_work(session: Session, code: str, version: int, form: dict[str, str], *, actor: str, today: date) -> int:
     """Close an open work order: completed on ``completed_on`` at ``actual_cost`` yen, its repair kind
     (and cause) confirmed or corrected; its new version. Errors as :func:`start_work`."""
     current = work_order(session, code)
@@ -183,9 +258,15 @@ def finish_work(session: Session, code: str, version: int, form: dict[str, str],
         raise FieldErrors({"status": ["only a planned or started work order can be closed"]})
     given = {"status": "completed", **{f: form.get(f, "") for f in ("completed_on", "actual_cost", "kind", "cause")}}
     values = _checked(current, given, today=today, status_field="completed_on")
-    return edits.update(session, "work_orders", current["id"], version,
-                        {f: values[f] for f in ("status", "completed_on", "actual_cost", "kind", "cause")},
-                        actor=actor, source="web")
+    return edits.update(
+        session,
+        "work_orders",
+        current["id"],
+        version,
+        {f: values[f] for f in ("status", "completed_on", "actual_cost", "kind", "cause")},
+        actor=actor,
+        source="web",
+    )
 
 
 def _checked(current: dict[str, Any], given: dict[str, str], *, today: date, status_field: str) -> dict[str, Any]:
@@ -195,14 +276,26 @@ def _checked(current: dict[str, Any], given: dict[str, str], *, today: date, sta
     The status is the action's, not the user's: a rule the validator reports on it (a completed
     work order needs its completion date) is shown next to ``status_field``.
     """
-    row = {"code": current["code"], "asset_code": current["asset_code"], "kind": current["kind"],
-           "cause": current["cause"], "started_on": current["started_on"], **given}
+    row = {
+        "code": current["code"],
+        "asset_code": current["asset_code"],
+        "kind": current["kind"],
+        "cause": current["cause"],
+        "started_on": current["started_on"],
+        **given,
+    }
     text = {k: "" if v is None else (v.isoformat() if isinstance(v, date) else str(v).strip()) for k, v in row.items()}
     frame = pd.DataFrame([text], dtype=object).replace("", None)
     table = Table(frame=frame, rows=pd.Series(["form"]), geometry=None, format="form")
     try:
-        checked = validate(WORK_ORDERS, table, references=References(assets=frozenset({current["asset_code"]})),
-                           crs=None, today=today, source="form")
+        checked = validate(
+            WORK_ORDERS,
+            table,
+            references=References(assets=frozenset({current["asset_code"]})),
+            crs=None,
+            today=today,
+            source="form",
+        )
     except Rejected as exc:
         fields: dict[str, list[str]] = {}
         for problem in exc.details:

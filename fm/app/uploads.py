@@ -62,8 +62,10 @@ class Changed(Conflict):
 
     def __init__(self, preview: dict[str, Any]) -> None:
         self.preview = preview
-        super().__init__("the records changed since the preview, so the import would now write something else; "
-                         "nothing was written. Check the new preview and apply again.")
+        super().__init__(
+            "the records changed since the preview, so the import would now write something else; "
+            "nothing was written. Check the new preview and apply again."
+        )
 
 
 def folder(instance: Path) -> Path:
@@ -84,8 +86,10 @@ def save(root: Path, kind: str, filename: str, stream: IO[bytes], *, owner: str,
     remove_stale(root)
     suffix = Path(filename or "").suffix.lower()
     if suffix not in files.FORMATS:
-        raise ValidationError(f"{filename or 'the file'}: fm imports .gpkg, .geojson, .csv and .xlsx files, "
-                              f"not {suffix or 'files without an extension'}")
+        raise ValidationError(
+            f"{filename or 'the file'}: fm imports .gpkg, .geojson, .csv and .xlsx files, "
+            f"not {suffix or 'files without an extension'}"
+        )
     stem = secure_filename(Path(filename).stem)[:80] or "upload"
     token = secrets.token_urlsafe(24)
     place = root / token
@@ -94,8 +98,9 @@ def save(root: Path, kind: str, filename: str, stream: IO[bytes], *, owner: str,
     with path.open("wb") as out:
         shutil.copyfileobj(stream, out)
     path.chmod(0o600)
-    upload = Upload(token, kind, Path(filename).name, path, owner, datetime.now(UTC).isoformat(),
-                    part=(part or "").strip() or None)
+    upload = Upload(
+        token, kind, Path(filename).name, path, owner, datetime.now(UTC).isoformat(), part=(part or "").strip() or None
+    )
     _write_meta(upload)
     return upload
 
@@ -108,8 +113,16 @@ def find(root: Path, token: str, *, owner: str) -> Upload:
     data = json.loads(meta.read_text(encoding="utf-8"))
     if data["owner"] != owner:
         raise NotFound("this upload is no longer kept (applied, cancelled or over a day old): upload the file again")
-    return Upload(token, data["kind"], data["name"], root / token / data["file"], data["owner"], data["stored_at"],
-                  data.get("digest"), data.get("part"))
+    return Upload(
+        token,
+        data["kind"],
+        data["name"],
+        root / token / data["file"],
+        data["owner"],
+        data["stored_at"],
+        data.get("digest"),
+        data.get("part"),
+    )
 
 
 def discard(upload: Upload) -> None:
@@ -144,18 +157,25 @@ def apply(session: Session, upload: Upload, *, actor: str, today: date | None = 
     :class:`~fm.io.problems.Rejected` when the file is now refused.
     """
     if upload.digest is None:
-        raise ValidationError("this upload has not been previewed, or its preview refused the file: there is "
-                              "nothing to apply")
+        raise ValidationError(
+            "this upload has not been previewed, or its preview refused the file: there is nothing to apply"
+        )
     result = _run(session, upload, dry_run=False, today=today, actor=actor)
     if result["refused"] or result["digest"] != upload.digest:
         raise Changed({**result, "dry_run": True})
     return result
 
 
-def _run(session: Session, upload: Upload, *, dry_run: bool, today: date | None, actor: str | None = None
-         ) -> dict[str, Any]:
-    options: dict[str, Any] = {"dry_run": dry_run, "today": today, "details": 2 * LISTED, "layer": upload.part,
-                               "sheet": upload.part}
+def _run(
+    session: Session, upload: Upload, *, dry_run: bool, today: date | None, actor: str | None = None
+) -> dict[str, Any]:
+    options: dict[str, Any] = {
+        "dry_run": dry_run,
+        "today": today,
+        "details": 2 * LISTED,
+        "layer": upload.part,
+        "sheet": upload.part,
+    }
     if actor is not None:
         options["actor"] = actor
     base = {"kind": upload.kind, "file": upload.name, "token": upload.token}
@@ -163,18 +183,40 @@ def _run(session: Session, upload: Upload, *, dry_run: bool, today: date | None,
         result = importer.import_file(session, upload.kind, upload.path, **options)
     except Rejected as exc:
         problems = [p.__dict__ for p in exc.details]
-        return {**base, "refused": True, "problems": problems[:LISTED], "problem_count": len(problems),
-                "added": 0, "updated": 0, "unchanged": 0, "rows": [], "digest": None, "dry_run": dry_run}
+        return {
+            **base,
+            "refused": True,
+            "problems": problems[:LISTED],
+            "problem_count": len(problems),
+            "added": 0,
+            "updated": 0,
+            "unchanged": 0,
+            "rows": [],
+            "digest": None,
+            "dry_run": dry_run,
+        }
     except FmError as exc:  # a file that cannot be read at all, or a rule of the database
-        message = str(exc).replace(str(upload.path), upload.name).replace(upload.path.name, upload.name) \
-            .replace("choose one with --layer", "give its name under “layer or sheet”") \
+        message = (
+            str(exc)
+            .replace(str(upload.path), upload.name)
+            .replace(upload.path.name, upload.name)
+            .replace("choose one with --layer", "give its name under “layer or sheet”")
             .replace("choose one with --sheet", "give its name under “layer or sheet”")
-        return {**base, "refused": True, "problems": [{"row": "", "field": "", "value": "", "message": message}],
-                "problem_count": 1, "added": 0, "updated": 0, "unchanged": 0, "rows": [], "digest": None,
-                "dry_run": dry_run}
+        )
+        return {
+            **base,
+            "refused": True,
+            "problems": [{"row": "", "field": "", "value": "", "message": message}],
+            "problem_count": 1,
+            "added": 0,
+            "updated": 0,
+            "unchanged": 0,
+            "rows": [],
+            "digest": None,
+            "dry_run": dry_run,
+        }
     rows = _named(session, result.pop("rows"))
-    return {**base, **result, "file": upload.name, "refused": False, "problems": [], "problem_count": 0,
-            "rows": rows}
+    return {**base, **result, "file": upload.name, "refused": False, "problems": [], "problem_count": 0, "rows": rows}
 
 
 def _named(session: Session, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -187,7 +229,9 @@ def _named(session: Session, rows: list[dict[str, Any]]) -> list[dict[str, Any]]
         lookups["asset_id"] = ("asset_code", store.read_table(session, "assets", ["id", "code"]))
     if not lookups:
         return rows
-    codes = {field: (name, dict(zip(table["id"], table["code"], strict=True))) for field, (name, table) in lookups.items()}
+    codes = {
+        field: (name, dict(zip(table["id"], table["code"], strict=True))) for field, (name, table) in lookups.items()
+    }
     named = []
     for row in rows:
         changes = {}
@@ -202,8 +246,15 @@ def _named(session: Session, rows: list[dict[str, Any]]) -> list[dict[str, Any]]
 
 
 def _write_meta(upload: Upload) -> None:
-    data = {"kind": upload.kind, "name": upload.name, "file": upload.path.name, "owner": upload.owner,
-            "stored_at": upload.stored_at, "digest": upload.digest, "part": upload.part}
+    data = {
+        "kind": upload.kind,
+        "name": upload.name,
+        "file": upload.path.name,
+        "owner": upload.owner,
+        "stored_at": upload.stored_at,
+        "digest": upload.digest,
+        "part": upload.part,
+    }
     meta = upload.path.parent / META
     meta.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
     meta.chmod(0o600)

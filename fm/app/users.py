@@ -32,8 +32,16 @@ def sign_in(session: Session, username: str, password: str) -> User | None:
     (in the same time whether the name is unknown or the password wrong)."""
     user = accounts.authenticate(session, username, password)
     if user is not None:
-        audit.record(session, actor=user.username, source="web", action="sign_in", table="users",
-                     record_id=user.id, code=user.username, changes={})
+        audit.record(
+            session,
+            actor=user.username,
+            source="web",
+            action="sign_in",
+            table="users",
+            record_id=user.id,
+            code=user.username,
+            changes={},
+        )
     return user
 
 

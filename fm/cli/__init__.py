@@ -29,8 +29,12 @@ from fm.config import Config
 
 
 @click.group(cls=FmGroup, context_settings={"help_option_names": ["-h", "--help"]})
-@click.option("--database-url", envvar="FM_DATABASE_URL", metavar="URL",
-              help="Database URL (env FM_DATABASE_URL). Default: sqlite under ./instance/.")
+@click.option(
+    "--database-url",
+    envvar="FM_DATABASE_URL",
+    metavar="URL",
+    help="Database URL (env FM_DATABASE_URL). Default: sqlite under ./instance/.",
+)
 @click.version_option(__version__, prog_name="fm")
 @click.pass_context
 def cli(ctx: click.Context, database_url: str | None) -> None:
@@ -41,9 +45,25 @@ def cli(ctx: click.Context, database_url: str | None) -> None:
     ctx.obj = Config.from_env(database_url=database_url)
 
 
-for command in (db.db, serve.serve, stats.stats, demo.demo, exchange.import_, exchange.export, kpi.kpi, kpi.targets,
-                users.users_group, risk.score, risk.inspections, renewal.renewal, plan.plan, plan.lcc,
-                dashboard.report, dashboard.whatif, maps.map_export):
+for command in (
+    db.db,
+    serve.serve,
+    stats.stats,
+    demo.demo,
+    exchange.import_,
+    exchange.export,
+    kpi.kpi,
+    kpi.targets,
+    users.users_group,
+    risk.score,
+    risk.inspections,
+    renewal.renewal,
+    plan.plan,
+    plan.lcc,
+    dashboard.report,
+    dashboard.whatif,
+    maps.map_export,
+):
     cli.add_command(command)
 
 

@@ -28,7 +28,8 @@ class FmGroup(click.Group):
 
 
 def open_database(ctx: click.Context, *, check: bool = True) -> Database:
-    """The database of ``--database-url``, closed with the command; checked (reachable, schema current) unless not ``check``."""
+    """The database of ``--database-url``, closed with the command; unless ``check`` is false, checked to be
+    reachable and at the current schema."""
     config: Config = ctx.obj
     config.prepare_instance()
     database = Database(config.database_url)
@@ -40,8 +41,13 @@ def open_database(ctx: click.Context, *, check: bool = True) -> Database:
 
 def fiscal_year_option(required: bool = False) -> Any:
     """The ``--fiscal-year`` option every command that takes one shares."""
-    return click.option("--fiscal-year", "fiscal_year", type=click.IntRange(1900, 2200), required=required,
-                        help="Fiscal year (年度, April–March) by the year it starts in, e.g. 2025.")
+    return click.option(
+        "--fiscal-year",
+        "fiscal_year",
+        type=click.IntRange(1900, 2200),
+        required=required,
+        help="Fiscal year (年度, April–March) by the year it starts in, e.g. 2025.",
+    )
 
 
 def print_frame(frame: pd.DataFrame, fmt: str) -> None:

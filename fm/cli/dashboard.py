@@ -50,8 +50,19 @@ def whatif(ctx: click.Context, fiscal_year: int, years: int, convention: str, fm
     if fmt == "csv":
         click.echo(frame.to_csv(index=False, lineterminator="\n"), nl=False)
         return
-    click.echo(tabulate([(fiscal_year_label(row["fiscal_year"]), indicator_number(row["planned_value"], "aging_ratio"),
-                          indicator_number(row["nothing_value"], "aging_ratio")) for row in result["years"]],
-                        headers=("年度", "計画実施 %", "何もしない %"), disable_numparse=True,
-                        colalign=("left", "right", "right")))
+    click.echo(
+        tabulate(
+            [
+                (
+                    fiscal_year_label(row["fiscal_year"]),
+                    indicator_number(row["planned_value"], "aging_ratio"),
+                    indicator_number(row["nothing_value"], "aging_ratio"),
+                )
+                for row in result["years"]
+            ],
+            headers=("年度", "計画実施 %", "何もしない %"),
+            disable_numparse=True,
+            colalign=("left", "right", "right"),
+        )
+    )
     click.echo(f"planned: {len(result['renewals'])} renewals, {len(result['disposals'])} disposals")

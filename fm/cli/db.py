@@ -23,8 +23,11 @@ def db_upgrade(ctx: click.Context, revision: str) -> None:
         before = migrate.current_revision(connection)
         migrate.upgrade(connection, revision)
         after = migrate.current_revision(connection)
-    click.echo(f"database {database.url.render_as_string(hide_password=True)}: "
-               f"{before or 'empty'} -> {after}" if before != after else f"database already at {after}")
+    click.echo(
+        f"database {database.url.render_as_string(hide_password=True)}: {before or 'empty'} -> {after}"
+        if before != after
+        else f"database already at {after}"
+    )
 
 
 @db.command("downgrade")
@@ -42,8 +45,7 @@ def db_downgrade(ctx: click.Context, revision: str) -> None:
 def db_current(ctx: click.Context) -> None:
     """Print the schema revision of the database and the one this fm expects."""
     with open_database(ctx, check=False).connect() as connection:
-        click.echo(f"database: {migrate.current_revision(connection) or 'empty'}\n"
-                   f"expected: {migrate.head_revision()}")
+        click.echo(f"database: {migrate.current_revision(connection) or 'empty'}\nexpected: {migrate.head_revision()}")
 
 
 @db.command("revision")

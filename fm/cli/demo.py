@@ -16,8 +16,12 @@ from fm.cli.context import open_database
 
 @click.command()
 @click.option("--reset", is_flag=True, help="Erase every record first (categories stay), then load.")
-@click.option("--data", type=click.Path(exists=True, file_okay=False, path_type=Path), metavar="DIR",
-              help="Load this folder of CSV files instead of the shipped demo (e.g. from geodata/generate.py).")
+@click.option(
+    "--data",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    metavar="DIR",
+    help="Load this folder of CSV files instead of the shipped demo (e.g. from geodata/generate.py).",
+)
 @click.pass_context
 def demo(ctx: click.Context, reset: bool, data: Path | None) -> None:
     """Load the Kamakura demo register and make one account per role (idempotent: a second run changes nothing).
@@ -27,14 +31,19 @@ def demo(ctx: click.Context, reset: bool, data: Path | None) -> None:
     started = time.perf_counter()
     with open_database(ctx).session() as session:
         counts = demo_app.load_demo(session, reset=reset, folder=data)
-        accounts = demo_app.demo_accounts(session, password=os.environ.get("FM_DEMO_PASSWORD") or None,
-                                         actor=cli_actor())
+        accounts = demo_app.demo_accounts(
+            session, password=os.environ.get("FM_DEMO_PASSWORD") or None, actor=cli_actor()
+        )
     if counts:
-        click.echo(", ".join(f"{name} {count:,}" for name, count in counts.items())
-                   + f" loaded in {time.perf_counter() - started:.1f} s")
+        click.echo(
+            ", ".join(f"{name} {count:,}" for name, count in counts.items())
+            + f" loaded in {time.perf_counter() - started:.1f} s"
+        )
     else:
         click.echo("demo data already loaded: nothing to do (use --reset to load it afresh)")
     if accounts:
-        click.echo("\nDemo accounts (sign in at http://127.0.0.1:5000/sign-in). The passwords are shown only "
-                   "now; change one with `fm users set-password NAME`:")
+        click.echo(
+            "\nDemo accounts (sign in at http://127.0.0.1:5000/sign-in). The passwords are shown only "
+            "now; change one with `fm users set-password NAME`:"
+        )
         click.echo(tabulate(accounts, headers="keys"))

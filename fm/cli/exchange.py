@@ -20,12 +20,22 @@ from fm.serialize import to_json
 @click.option("--sheet", help="Excel sheet (default: the only one, or the one named KIND).")
 @click.option("--crs", type=int, metavar="EPSG", help="CRS of a file that states none (e.g. 6677).")
 @click.option("--encoding", help="CSV encoding (default: UTF-8 with or without BOM, else cp932).")
-@click.option("--dry-run", is_flag=True, help="Check and count what would be added, updated and left alone; "
-              "write nothing.")
+@click.option(
+    "--dry-run", is_flag=True, help="Check and count what would be added, updated and left alone; write nothing."
+)
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
 @click.pass_context
-def import_(ctx: click.Context, kind: str, file: Path, layer: str | None, sheet: str | None, crs: int | None,
-            encoding: str | None, dry_run: bool, fmt: str) -> None:
+def import_(
+    ctx: click.Context,
+    kind: str,
+    file: Path,
+    layer: str | None,
+    sheet: str | None,
+    crs: int | None,
+    encoding: str | None,
+    dry_run: bool,
+    fmt: str,
+) -> None:
     """Import FILE (.gpkg, .geojson, .csv, .xlsx) as KIND, all or nothing; existing codes are updated.
 
     Every problem is listed, one a line, with its row, column, value and what is wrong;
@@ -33,8 +43,9 @@ def import_(ctx: click.Context, kind: str, file: Path, layer: str | None, sheet:
     """
     try:
         with open_database(ctx).session() as session:
-            result = exchange.import_records(session, kind, file, layer=layer, sheet=sheet, crs=crs,
-                                            encoding=encoding, dry_run=dry_run)
+            result = exchange.import_records(
+                session, kind, file, layer=layer, sheet=sheet, crs=crs, encoding=encoding, dry_run=dry_run
+            )
     except Rejected as exc:
         if fmt != "json":
             raise
@@ -43,8 +54,10 @@ def import_(ctx: click.Context, kind: str, file: Path, layer: str | None, sheet:
     if fmt == "json":
         click.echo(to_json(result))
         return
-    click.echo(f"{result['file']} ({result['kind']}): {result['added']:,} added, {result['updated']:,} updated, "
-               f"{result['unchanged']:,} unchanged" + (" (dry run: nothing written)" if dry_run else ""))
+    click.echo(
+        f"{result['file']} ({result['kind']}): {result['added']:,} added, {result['updated']:,} updated, "
+        f"{result['unchanged']:,} unchanged" + (" (dry run: nothing written)" if dry_run else "")
+    )
 
 
 @click.command("export")
@@ -52,15 +65,29 @@ def import_(ctx: click.Context, kind: str, file: Path, layer: str | None, sheet:
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--lang", type=click.Choice(["ja", "en"]), default="ja", show_default=True, help="Header language.")
 @click.option("--crs", type=int, metavar="EPSG", help="CRS of the geometry (default 4326; 6677 for survey work).")
-@click.option("--category", multiple=True, help="Only assets of this category (repeatable); also for their "
-              "inspections and work orders.")
+@click.option(
+    "--category",
+    multiple=True,
+    help="Only assets of this category (repeatable); also for their inspections and work orders.",
+)
 @click.option("--district", multiple=True, help="Only records in this district (code, repeatable).")
 @click.pass_context
-def export(ctx: click.Context, kind: str, file: Path, lang: str, crs: int | None, category: tuple[str, ...],
-           district: tuple[str, ...]) -> None:
+def export(
+    ctx: click.Context,
+    kind: str,
+    file: Path,
+    lang: str,
+    crs: int | None,
+    category: tuple[str, ...],
+    district: tuple[str, ...],
+) -> None:
     """Write KIND to FILE (.gpkg, .geojson, .csv, .xlsx) in the documented column format."""
     with open_database(ctx).session() as session:
-        result = exchange.export_records(session, kind, file, lang=lang, crs=crs, categories=category,
-                                        districts=district)
-    click.echo(f"wrote {result['records']:,} {kind} to {file} ({result['format']}"
-               + (f", {result['crs']}" if result["crs"] else "") + f", {lang} headers)")
+        result = exchange.export_records(
+            session, kind, file, lang=lang, crs=crs, categories=category, districts=district
+        )
+    click.echo(
+        f"wrote {result['records']:,} {kind} to {file} ({result['format']}"
+        + (f", {result['crs']}" if result["crs"] else "")
+        + f", {lang} headers)"
+    )

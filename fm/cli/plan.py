@@ -24,15 +24,15 @@ def _budgets(raw: str, start: int, years: int) -> list[int]:
         else:
             given = {int(k): int(float(v)) for k, v in (part.split("=") for part in raw.split(","))}
     except (ValueError, OverflowError):
-        raise click.BadParameter(f"{raw!r}: give yen, e.g. 500000000, or FY=yen pairs like 2026=5e8,2027=4e8",
-                                 param_hint="--budget") from None
+        raise click.BadParameter(
+            f"{raw!r}: give yen, e.g. 500000000, or FY=yen pairs like 2026=5e8,2027=4e8", param_hint="--budget"
+        ) from None
     negative = [f"{year}: {value:,}" for year, value in given.items() if value < 0]
     if negative:
         raise click.BadParameter(f"budgets must not be negative ({', '.join(negative)})", param_hint="--budget")
     missing = [y for y in range(start, start + years) if y not in given]
     if missing:
-        raise click.BadParameter(f"no budget for fiscal year(s) {', '.join(map(str, missing))}",
-                                 param_hint="--budget")
+        raise click.BadParameter(f"no budget for fiscal year(s) {', '.join(map(str, missing))}", param_hint="--budget")
     return [given[y] for y in range(start, start + years)]
 
 
@@ -40,21 +40,53 @@ def _budgets(raw: str, start: int, years: int) -> list[int]:
 @click.option("--budget", required=True, metavar="YEN|FY=YEN,…", help="Annual budget, one figure or per year.")
 @click.option("--start", type=click.IntRange(1900, 2200), help="First fiscal year (default: the next one).")
 @click.option("--years", type=click.IntRange(0, 50), default=5, show_default=True, help="Horizon in fiscal years.")
-@click.option("--method", type=click.Choice(["auto", "exact", "greedy"]), default="auto", show_default=True,
-              help="exact: MILP (HiGHS); greedy: risk removed per yen; auto: exact up to 100,000 candidates.")
-@click.option("--interventions", type=click.Path(dir_okay=False, path_type=Path), metavar="FILE",
-              help="Intervention costs and effects (TOML) over fm/plan/interventions.toml.")
-@click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path), metavar="FILE",
-              help="Risk settings (TOML).")
-@click.option("--create-work-orders", is_flag=True, help="Write the first year's interventions as planned "
-              "work orders (running again adds none twice).")
-@click.option("--format", "fmt", type=click.Choice(["table", "json", "csv", "xlsx"]), default="table",
-              show_default=True)
-@click.option("--output", type=click.Path(dir_okay=False, path_type=Path), metavar="FILE",
-              help="Write csv or xlsx here (xlsx needs it).")
+@click.option(
+    "--method",
+    type=click.Choice(["auto", "exact", "greedy"]),
+    default="auto",
+    show_default=True,
+    help="exact: MILP (HiGHS); greedy: risk removed per yen; auto: exact up to 100,000 candidates.",
+)
+@click.option(
+    "--interventions",
+    type=click.Path(dir_okay=False, path_type=Path),
+    metavar="FILE",
+    help="Intervention costs and effects (TOML) over fm/plan/interventions.toml.",
+)
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    metavar="FILE",
+    help="Risk settings (TOML).",
+)
+@click.option(
+    "--create-work-orders",
+    is_flag=True,
+    help="Write the first year's interventions as planned work orders (running again adds none twice).",
+)
+@click.option(
+    "--format", "fmt", type=click.Choice(["table", "json", "csv", "xlsx"]), default="table", show_default=True
+)
+@click.option(
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    metavar="FILE",
+    help="Write csv or xlsx here (xlsx needs it).",
+)
 @click.pass_context
-def plan(ctx: click.Context, budget: str, start: int | None, years: int, method: str, interventions: Path | None,
-         config_path: Path | None, create_work_orders: bool, fmt: str, output: Path | None) -> None:
+def plan(
+    ctx: click.Context,
+    budget: str,
+    start: int | None,
+    years: int,
+    method: str,
+    interventions: Path | None,
+    config_path: Path | None,
+    create_work_orders: bool,
+    fmt: str,
+    output: Path | None,
+) -> None:
     """Plan preventive repairs and renewals for the next years within the budget (most risk removed)."""
     from fm.app.plan import load_interventions
 
@@ -65,10 +97,17 @@ def plan(ctx: click.Context, budget: str, start: int | None, years: int, method:
     first = start or fiscal_year_of(date.today()) + 1
     budgets = _budgets(budget, first, years)
     with open_database(ctx).session() as session:
-        result = plan_app.maintenance_plan(session, start=first, budgets=budgets, method=method,
-                                          settings=load_interventions(interventions), config=risk_config(config_path))
-        created = (plan_app.create_planned_work_orders(session, result, actor=cli_actor()) if create_work_orders
-                   else None)
+        result = plan_app.maintenance_plan(
+            session,
+            start=first,
+            budgets=budgets,
+            method=method,
+            settings=load_interventions(interventions),
+            config=risk_config(config_path),
+        )
+        created = (
+            plan_app.create_planned_work_orders(session, result, actor=cli_actor()) if create_work_orders else None
+        )
     rows = pd.DataFrame(result["plan"])
     if fmt == "json":
         click.echo(to_json(result))
@@ -81,20 +120,47 @@ def plan(ctx: click.Context, budget: str, start: int | None, years: int, method:
         text = rows.to_csv(index=False, lineterminator="\n")
         output.write_text(text, encoding="utf-8") if output else click.echo(text, nl=False)
     else:
-        click.echo(tabulate([(str(y["fiscal_year"]), f"{y['budget']:,}", f"{y['spent']:,}", y["used_percent"],
-                              y["interventions"], f"{y['risk_without_plan']:.2f}", f"{y['risk_with_plan']:.2f}")
-                             for y in result["per_year"]],
-                            headers=("FY", "budget (yen)", "spent (yen)", "used %", "interventions", "risk without",
-                                     "risk with plan"),
-                            disable_numparse=True, colalign=("left",) + ("right",) * 6))
-        click.echo(f"{len(rows):,} interventions ({result['method']}, {result['candidates']:,} candidates): "
-                   f"risk removed {result['risk_removed']:.3f} of {result['risk_without_plan']:.3f}"
-                   + (f"; greedy would remove {result['greedy_risk_removed']:.3f} "
-                      f"({result['greedy_gap_percent']} % less)" if result["greedy_gap_percent"] is not None else ""))
+        click.echo(
+            tabulate(
+                [
+                    (
+                        str(y["fiscal_year"]),
+                        f"{y['budget']:,}",
+                        f"{y['spent']:,}",
+                        y["used_percent"],
+                        y["interventions"],
+                        f"{y['risk_without_plan']:.2f}",
+                        f"{y['risk_with_plan']:.2f}",
+                    )
+                    for y in result["per_year"]
+                ],
+                headers=(
+                    "FY",
+                    "budget (yen)",
+                    "spent (yen)",
+                    "used %",
+                    "interventions",
+                    "risk without",
+                    "risk with plan",
+                ),
+                disable_numparse=True,
+                colalign=("left",) + ("right",) * 6,
+            )
+        )
+        click.echo(
+            f"{len(rows):,} interventions ({result['method']}, {result['candidates']:,} candidates): "
+            f"risk removed {result['risk_removed']:.3f} of {result['risk_without_plan']:.3f}"
+            + (
+                f"; greedy would remove {result['greedy_risk_removed']:.3f} ({result['greedy_gap_percent']} % less)"
+                if result["greedy_gap_percent"] is not None
+                else ""
+            )
+        )
         click.echo(f"backlog: {result['backlog_assets']:,} assets that would benefit are left for later")
         if len(rows):
-            shown = rows.head(20).assign(fiscal_year=rows["fiscal_year"].astype(str),
-                                         cost=rows["cost"].map("{:,}".format))
+            shown = rows.head(20).assign(
+                fiscal_year=rows["fiscal_year"].astype(str), cost=rows["cost"].map("{:,}".format)
+            )
             click.echo(tabulate(shown, headers="keys", showindex=False, disable_numparse=True))
     if created is not None:
         click.echo(f"{created} planned work orders created for FY{first}", err=True)
@@ -111,9 +177,18 @@ def plan(ctx: click.Context, budget: str, start: int | None, years: int, method:
 @click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path), metavar="FILE")
 @click.option("--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="table", show_default=True)
 @click.pass_context
-def lcc(ctx: click.Context, code: str | None, category: str | None, years: int | None,
-        discount_rate: float | None, monte_carlo: int | None, seed: int, interventions: Path | None,
-        config_path: Path | None, fmt: str) -> None:
+def lcc(
+    ctx: click.Context,
+    code: str | None,
+    category: str | None,
+    years: int | None,
+    discount_rate: float | None,
+    monte_carlo: int | None,
+    seed: int,
+    interventions: Path | None,
+    config_path: Path | None,
+    fmt: str,
+) -> None:
     """Life-cycle cost of preventive against reactive maintenance (one asset, a category, or all)."""
     from fm.app.plan import load_interventions
 
@@ -123,23 +198,40 @@ def lcc(ctx: click.Context, code: str | None, category: str | None, years: int |
     years = years or settings["lcc_years"]
     rate = settings["discount_rate"] if discount_rate is None else discount_rate
     with open_database(ctx).session() as session:
-        result = plan_app.life_cycle_cost(session, code=code, category=category, years=years, rate=rate,
-                                         settings=settings, config=risk_config(config_path),
-                                         monte_carlo=monte_carlo, seed=seed, as_of=date.today())
+        result = plan_app.life_cycle_cost(
+            session,
+            code=code,
+            category=category,
+            years=years,
+            rate=rate,
+            settings=settings,
+            config=risk_config(config_path),
+            monte_carlo=monte_carlo,
+            seed=seed,
+            as_of=date.today(),
+        )
     if fmt == "json":
         click.echo(to_json(result))
         return
-    yearly = pd.DataFrame({"year": range(1, years + 1),
-                           **{s: result["strategies"][s]["yearly"] for s in ("preventive", "reactive")}})
+    yearly = pd.DataFrame(
+        {"year": range(1, years + 1), **{s: result["strategies"][s]["yearly"] for s in ("preventive", "reactive")}}
+    )
     if fmt == "csv":
         click.echo(yearly.to_csv(index=False, lineterminator="\n"), nl=False)
         return
     for strategy, data in result["strategies"].items():
-        extra = (f"; Monte Carlo p5/p50/p95 ¥{data['monte_carlo']['p5']:,} / ¥{data['monte_carlo']['p50']:,} / "
-                 f"¥{data['monte_carlo']['p95']:,}" if "monte_carlo" in data else "")
-        click.echo(f"{strategy:10s} total ¥{data['total']:,}, discounted ({rate:.0%}) ¥{data['discounted_total']:,}"
-                   + extra)
+        extra = (
+            f"; Monte Carlo p5/p50/p95 ¥{data['monte_carlo']['p5']:,} / ¥{data['monte_carlo']['p50']:,} / "
+            f"¥{data['monte_carlo']['p95']:,}"
+            if "monte_carlo" in data
+            else ""
+        )
+        click.echo(
+            f"{strategy:10s} total ¥{data['total']:,}, discounted ({rate:.0%}) ¥{data['discounted_total']:,}" + extra
+        )
     saving = result["saving"]
-    click.echo(f"preventive saves ¥{saving['discounted_total']:,} discounted ({saving['percent']} %) over {years} "
-               f"years on {result['assets']:,} assets: repairs one state before failure avoid emergency "
-               "renewals and failure costs")
+    click.echo(
+        f"preventive saves ¥{saving['discounted_total']:,} discounted ({saving['percent']} %) over {years} "
+        f"years on {result['assets']:,} assets: repairs one state before failure avoid emergency "
+        "renewals and failure costs"
+    )

@@ -18,20 +18,47 @@ from fm.serialize import to_json
 @click.command()
 @click.option("--start", type=click.IntRange(1900, 2200), help="First fiscal year (default: the next one).")
 @click.option("--years", type=click.IntRange(1, 100), default=40, show_default=True)
-@click.option("--unit-costs", type=click.Path(dir_okay=False, path_type=Path), metavar="FILE",
-              help="Unit costs and cycles (TOML) over the packaged ones (fm/renewal/unit_costs.toml).")
-@click.option("--format", "fmt", type=click.Choice(["table", "json", "csv", "xlsx"]), default="table",
-              show_default=True)
-@click.option("--output", type=click.Path(dir_okay=False, path_type=Path), metavar="FILE",
-              help="Write the csv or xlsx here (xlsx needs it).")
-@click.option("--chart", type=click.Path(dir_okay=False, path_type=Path), metavar="FILE.png|svg",
-              help="Also draw the annual bars by group with the average lines.")
-@click.option("--scenario", type=click.Choice(["simple", "extended"]), default="simple", show_default=True,
-              help="Scenario the chart and the table's bars show.")
+@click.option(
+    "--unit-costs",
+    type=click.Path(dir_okay=False, path_type=Path),
+    metavar="FILE",
+    help="Unit costs and cycles (TOML) over the packaged ones (fm/renewal/unit_costs.toml).",
+)
+@click.option(
+    "--format", "fmt", type=click.Choice(["table", "json", "csv", "xlsx"]), default="table", show_default=True
+)
+@click.option(
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    metavar="FILE",
+    help="Write the csv or xlsx here (xlsx needs it).",
+)
+@click.option(
+    "--chart",
+    type=click.Path(dir_okay=False, path_type=Path),
+    metavar="FILE.png|svg",
+    help="Also draw the annual bars by group with the average lines.",
+)
+@click.option(
+    "--scenario",
+    type=click.Choice(["simple", "extended"]),
+    default="simple",
+    show_default=True,
+    help="Scenario the chart and the table's bars show.",
+)
 @click.option("--lang", type=click.Choice(["ja", "en"]), default="ja", show_default=True)
 @click.pass_context
-def renewal(ctx: click.Context, start: int | None, years: int, unit_costs: Path | None, fmt: str,
-            output: Path | None, chart: Path | None, scenario: str, lang: str) -> None:
+def renewal(
+    ctx: click.Context,
+    start: int | None,
+    years: int,
+    unit_costs: Path | None,
+    fmt: str,
+    output: Path | None,
+    chart: Path | None,
+    scenario: str,
+    lang: str,
+) -> None:
     """Project renewal costs per fiscal year (総務省 更新費用試算 style): simple renewal vs life extension."""
     from fm.app.renewal import load_unit_costs
     from fm.app.renewal import report as renewal_report
@@ -59,19 +86,31 @@ def renewal(ctx: click.Context, start: int | None, years: int, unit_costs: Path 
             click.echo(text, nl=False)
     else:
         simple, extended = (pd.DataFrame(result["scenarios"][n]["rows"]) for n in ("simple", "extended"))
-        table = [(str(y), f"{s / 1e8:,.2f}", f"{e / 1e8:,.2f}") for y, s, e in
-                 zip(simple["fiscal_year"], simple["total"], extended["total"], strict=True)]
-        headers = ("年度", "単純更新（億円）", "長寿命化（億円）") if lang == "ja" else (
-            "FY", "simple (100M yen)", "extended (100M yen)")
+        table = [
+            (str(y), f"{s / 1e8:,.2f}", f"{e / 1e8:,.2f}")
+            for y, s, e in zip(simple["fiscal_year"], simple["total"], extended["total"], strict=True)
+        ]
+        headers = (
+            ("年度", "単純更新（億円）", "長寿命化（億円）")
+            if lang == "ja"
+            else ("FY", "simple (100M yen)", "extended (100M yen)")
+        )
         click.echo(tabulate(table, headers=headers, disable_numparse=True, colalign=("left", "right", "right")))
         for name in ("simple", "extended"):
             data = result["scenarios"][name]
-            click.echo(f"{name}: total {data['total'] / 1e8:,.1f} 億円, annual average {data['annual_average'] / 1e8:,.2f} 億円")
-        click.echo(f"life extension saves {result['difference']['total'] / 1e8:,.1f} 億円 "
-                   f"({result['difference']['annual_average'] / 1e8:,.2f} 億円 a year)")
+            click.echo(
+                f"{name}: total {data['total'] / 1e8:,.1f} 億円, "
+                f"annual average {data['annual_average'] / 1e8:,.2f} 億円"
+            )
+        click.echo(
+            f"life extension saves {result['difference']['total'] / 1e8:,.1f} 億円 "
+            f"({result['difference']['annual_average'] / 1e8:,.2f} 億円 a year)"
+        )
         if result["not_projected"]:
-            click.echo("not projected (outside the method): "
-                       + ", ".join(f"{k} {v}" for k, v in result["not_projected"].items()))
+            click.echo(
+                "not projected (outside the method): "
+                + ", ".join(f"{k} {v}" for k, v in result["not_projected"].items())
+            )
     for written in (output if fmt == "xlsx" else None, chart):
         if written:
             click.echo(f"wrote {written}", err=True)

@@ -31,8 +31,11 @@ def users_list(ctx: click.Context, fmt: str = "table") -> None:
     if fmt == "json":
         click.echo(to_json(records(frame)))
     else:
-        click.echo(tabulate(frame, headers="keys", showindex=False) if len(frame) else "no accounts yet: "
-                   "fm users create NAME --role admin")
+        click.echo(
+            tabulate(frame, headers="keys", showindex=False)
+            if len(frame)
+            else "no accounts yet: fm users create NAME --role admin"
+        )
 
 
 def _password(generate: bool, from_stdin: bool) -> tuple[str, bool]:
@@ -46,7 +49,9 @@ def _password(generate: bool, from_stdin: bool) -> tuple[str, bool]:
 
 _PASSWORD_OPTIONS = (
     click.option("--generate", is_flag=True, help="Generate a password and print it once."),
-    click.option("--password-stdin", "from_stdin", is_flag=True, help="Read the password from the first line of stdin."),
+    click.option(
+        "--password-stdin", "from_stdin", is_flag=True, help="Read the password from the first line of stdin."
+    ),
 )
 
 
@@ -63,15 +68,31 @@ def _password_options(command):
 @click.option("--language", type=click.Choice(users.LANGUAGES), default="ja", show_default=True)
 @_password_options
 @click.pass_context
-def users_create(ctx: click.Context, username: str, role: str, display_name: str | None, language: str,
-                 generate: bool, from_stdin: bool) -> None:
+def users_create(
+    ctx: click.Context,
+    username: str,
+    role: str,
+    display_name: str | None,
+    language: str,
+    generate: bool,
+    from_stdin: bool,
+) -> None:
     """Create the account USERNAME (asks for its password unless --generate or --password-stdin)."""
     password, show = _password(generate, from_stdin)
     with open_database(ctx).session() as session:
-        users.create(session, username, role=role, password=password, display_name=display_name,
-                     language=language, actor=cli_actor(), source="cli")
-    click.echo(f"account {username} created with role {role}" + (f"; password (shown once): {password}"
-                                                                  if show else ""))
+        users.create(
+            session,
+            username,
+            role=role,
+            password=password,
+            display_name=display_name,
+            language=language,
+            actor=cli_actor(),
+            source="cli",
+        )
+    click.echo(
+        f"account {username} created with role {role}" + (f"; password (shown once): {password}" if show else "")
+    )
 
 
 @users_group.command("set-role")

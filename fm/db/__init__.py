@@ -30,8 +30,9 @@ def parse_url(url: str) -> URL:
     except sa.exc.ArgumentError:
         raise DatabaseError(f"FM_DATABASE_URL {url!r} is not a database URL; expected {SUPPORTED}") from None
     if parsed.get_backend_name() not in ("sqlite", "postgresql"):
-        raise DatabaseError(f"fm supports SQLite and PostgreSQL + PostGIS, not {parsed.get_backend_name()!r}; "
-                            f"expected {SUPPORTED}")
+        raise DatabaseError(
+            f"fm supports SQLite and PostgreSQL + PostGIS, not {parsed.get_backend_name()!r}; expected {SUPPORTED}"
+        )
     if parsed.get_backend_name() == "postgresql" and parsed.get_driver_name() not in ("psycopg", "psycopg2"):
         parsed = parsed.set(drivername="postgresql+psycopg")
     return parsed
@@ -51,8 +52,7 @@ def create_engine(url: str | URL) -> Engine:
         if file_backed:
             folder = Path(database).resolve().parent
             if not folder.is_dir():
-                raise DatabaseError(f"cannot create the SQLite database {database}: "
-                                    f"the folder {folder} does not exist")
+                raise DatabaseError(f"cannot create the SQLite database {database}: the folder {folder} does not exist")
         engine = sa.create_engine(parsed)
 
         @event.listens_for(engine, "connect")
@@ -94,8 +94,9 @@ class Database:
         try:
             connection = self.engine.connect()
         except sa.exc.OperationalError as exc:
-            raise DatabaseError(f"cannot connect to the database {describe(self.url)}: "
-                                f"{_first_line(exc.orig)}. {_hint(self.url)}") from None
+            raise DatabaseError(
+                f"cannot connect to the database {describe(self.url)}: {_first_line(exc.orig)}. {_hint(self.url)}"
+            ) from None
         except sa.exc.NoSuchModuleError:
             raise DatabaseError(f"no driver for {describe(self.url)}; expected {SUPPORTED}") from None
         with connection:

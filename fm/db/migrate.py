@@ -79,8 +79,10 @@ def _sqlite_foreign_keys_off(connection: sa.Connection) -> Iterator[None]:
     if sqlite:
         broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
         if broken:
-            raise DatabaseError(f"the migration left {len(broken)} rows whose foreign keys point nowhere "
-                                f"(first: table {broken[0][0]}, row {broken[0][1]})")
+            raise DatabaseError(
+                f"the migration left {len(broken)} rows whose foreign keys point nowhere "
+                f"(first: table {broken[0][0]}, row {broken[0][1]})"
+            )
 
 
 def ensure_postgis(connection: sa.Connection, *, create: bool) -> None:
@@ -89,22 +91,26 @@ def ensure_postgis(connection: sa.Connection, *, create: bool) -> None:
     if installed:
         return
     database = connection.engine.url.database
-    available = connection.execute(
-        sa.text("SELECT 1 FROM pg_available_extensions WHERE name = 'postgis'")
-    ).scalar()
+    available = connection.execute(sa.text("SELECT 1 FROM pg_available_extensions WHERE name = 'postgis'")).scalar()
     if not available:
-        raise DatabaseError(f"PostGIS is not available on this PostgreSQL server (database {database!r}): "
-                            "install postgresql-15-postgis-3 on the server, then run `fm db upgrade`")
+        raise DatabaseError(
+            f"PostGIS is not available on this PostgreSQL server (database {database!r}): "
+            "install postgresql-15-postgis-3 on the server, then run `fm db upgrade`"
+        )
     if not create:
-        raise DatabaseError(f"the database {database!r} has no PostGIS extension: run `fm db upgrade` "
-                            "(or CREATE EXTENSION postgis; as a superuser)")
+        raise DatabaseError(
+            f"the database {database!r} has no PostGIS extension: run `fm db upgrade` "
+            "(or CREATE EXTENSION postgis; as a superuser)"
+        )
     try:
         with connection.begin_nested():
             connection.execute(sa.text("CREATE EXTENSION postgis"))
     except sa.exc.DBAPIError as exc:
-        raise DatabaseError(f"cannot create the PostGIS extension in {database!r} "
-                            f"({str(exc.orig).splitlines()[0]}): run CREATE EXTENSION postgis; "
-                            "as a superuser, then `fm db upgrade`") from None
+        raise DatabaseError(
+            f"cannot create the PostGIS extension in {database!r} "
+            f"({str(exc.orig).splitlines()[0]}): run CREATE EXTENSION postgis; "
+            "as a superuser, then `fm db upgrade`"
+        ) from None
     connection.commit()
 
 
@@ -119,8 +125,10 @@ def check_current(connection: sa.Connection) -> None:
         raise DatabaseError("the database has no fm schema yet: run `fm db upgrade`")
     known = {rev.revision for rev in ScriptDirectory.from_config(alembic_config()).walk_revisions()}
     if current not in known:
-        raise DatabaseError(f"the database schema is at revision {current}, which this fm does not know "
-                            "(it was made by a newer fm): upgrade fm")
+        raise DatabaseError(
+            f"the database schema is at revision {current}, which this fm does not know "
+            "(it was made by a newer fm): upgrade fm"
+        )
     raise DatabaseError(f"the database schema is at revision {current}, fm needs {head}: run `fm db upgrade`")
 
 

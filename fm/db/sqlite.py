@@ -66,8 +66,7 @@ def create_rtree_sql(table: str, column: str, pk: str = "id") -> list[str]:
         f"CREATE TRIGGER {rtree}_update AFTER UPDATE OF {column}, {pk} ON {table} "
         f"BEGIN DELETE FROM {rtree} WHERE id = OLD.{pk}; "
         f"INSERT INTO {rtree} SELECT NEW.{pk}, {box} WHERE NEW.{column} IS NOT NULL; END",
-        f"CREATE TRIGGER {rtree}_delete AFTER DELETE ON {table} "
-        f"BEGIN DELETE FROM {rtree} WHERE id = OLD.{pk}; END",
+        f"CREATE TRIGGER {rtree}_delete AFTER DELETE ON {table} BEGIN DELETE FROM {rtree} WHERE id = OLD.{pk}; END",
     ]
 
 

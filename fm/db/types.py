@@ -85,7 +85,6 @@ class Geometry(TypeDecorator):
         minx, miny, maxx, maxy = value.bounds
         if not (-180 <= minx <= maxx <= 180 and -90 <= miny <= maxy <= 90):
             raise ValidationError(
-                f"geometry bounds ({minx:g}, {miny:g}, {maxx:g}, {maxy:g}) are not longitude/latitude "
-                f"in EPSG:{SRID}"
+                f"geometry bounds ({minx:g}, {miny:g}, {maxx:g}, {maxy:g}) are not longitude/latitude in EPSG:{SRID}"
             )
         return value

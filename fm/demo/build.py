@@ -34,14 +34,31 @@ from fm.domain.fiscal import fiscal_year_end
 from fm.domain.geo import STORAGE_CRS
 from fm.domain.kpi.measures import KpiData, measure
 
-PREFIX = {"bridge": "BR", "tunnel": "TN", "road": "RD", "sewer_pipe": "SW", "river": "RV",
-          "retention_pond": "PD", "park": "PK"}
-TARGETS = pd.DataFrame([
-    {"indicator": "plan_coverage", "target_year": 2030, "target_value": 100.0,
-     "source": "鎌倉市の2030年に向けた計画の指標（FY2025 実績 52.3 %、目標 100 %）"},
-    {"indicator": "execution_rate", "target_year": 2030, "target_value": 100.0,
-     "source": "鎌倉市の2030年に向けた計画の指標（FY2024 実績 48.0 %、目標 100 %）"},
-])
+PREFIX = {
+    "bridge": "BR",
+    "tunnel": "TN",
+    "road": "RD",
+    "sewer_pipe": "SW",
+    "river": "RV",
+    "retention_pond": "PD",
+    "park": "PK",
+}
+TARGETS = pd.DataFrame(
+    [
+        {
+            "indicator": "plan_coverage",
+            "target_year": 2030,
+            "target_value": 100.0,
+            "source": "鎌倉市の2030年に向けた計画の指標（FY2025 実績 52.3 %、目標 100 %）",
+        },
+        {
+            "indicator": "execution_rate",
+            "target_year": 2030,
+            "target_value": 100.0,
+            "source": "鎌倉市の2030年に向けた計画の指標（FY2024 実績 48.0 %、目標 100 %）",
+        },
+    ]
+)
 
 
 def _round_half_up(value: float, places_: int) -> float:
@@ -74,11 +91,16 @@ def kpi_data(tables: dict[str, pd.DataFrame]) -> KpiData:
     codes = tables["assets"]["category"].unique()
     categories = pd.DataFrame({"code": codes, "name": codes, "name_en": codes, "useful_life_years": 1})
     return KpiData(
-        assets=tables["assets"], categories=categories, plans=tables.get("individual_plans"),
-        plan_assets=tables.get("plan_assets"), budget_items=tables.get("plan_budget_items"),
+        assets=tables["assets"],
+        categories=categories,
+        plans=tables.get("individual_plans"),
+        plan_assets=tables.get("plan_assets"),
+        budget_items=tables.get("plan_budget_items"),
         parcels=gpd.GeoDataFrame(tables["land_parcels"], geometry="geom", crs=STORAGE_CRS)
-        if "land_parcels" in tables else None,
-        parcel_uses=tables.get("parcel_uses"), work_orders=tables.get("work_orders"),
+        if "land_parcels" in tables
+        else None,
+        parcel_uses=tables.get("parcel_uses"),
+        work_orders=tables.get("work_orders"),
     )
 
 
@@ -92,13 +114,17 @@ def check_published(tables: dict[str, pd.DataFrame]) -> None:
 
 
 def _districts(ground: Ground) -> pd.DataFrame:
-    frame = pd.DataFrame({
-        "id": np.arange(1, 6), "code": ground.districts["code"], "name": ground.districts["name"],
-        "name_en": ground.districts["name_en"],
-        "population": [places.POPULATION[c] for c in ground.districts["code"]],
-        "population_on": pd.Timestamp("2025-01-01").date(),
-        "geom": to_storage(np.array(ground.districts.geometry, dtype=object)),
-    })
+    frame = pd.DataFrame(
+        {
+            "id": np.arange(1, 6),
+            "code": ground.districts["code"],
+            "name": ground.districts["name"],
+            "name_en": ground.districts["name_en"],
+            "population": [places.POPULATION[c] for c in ground.districts["code"]],
+            "population_on": pd.Timestamp("2025-01-01").date(),
+            "geom": to_storage(np.array(ground.districts.geometry, dtype=object)),
+        }
+    )
     return frame
 
 
@@ -129,8 +155,9 @@ def _calibrate_aging(assets: pd.DataFrame) -> None:
     end = pd.Timestamp(fiscal_year_end(year))
     held = (acquired <= end) & (disposed.isna() | (disposed > end))
     young = acquired >= pd.Timestamp("2000-01-01")
-    accumulated = accumulated_depreciation(assets["acquisition_cost"], acquired, assets["useful_life_years"],
-                                           fiscal_year_of=year)
+    accumulated = accumulated_depreciation(
+        assets["acquisition_cost"], acquired, assets["useful_life_years"], fiscal_year_of=year
+    )
     cost = assets["acquisition_cost"].where(held, 0)
     accumulated = accumulated.where(held, 0)
     ratio = target / 100
@@ -154,8 +181,9 @@ def _plans(rng, assets: pd.DataFrame) -> dict[str, pd.DataFrame]:
         if covered is not None:
             break
         # No whole count gives the figure with this many facilities: one small one needs no plan.
-        smallest = assets.loc[need & (assets["category"] == "other_building")
-                              | need & (assets["floor_area_m2"] < 300), "floor_area_m2"].idxmin()
+        smallest = assets.loc[
+            need & (assets["category"] == "other_building") | need & (assets["floor_area_m2"] < 300), "floor_area_m2"
+        ].idxmin()
         assets.loc[smallest, "needs_individual_plan"] = False
         need[smallest] = False
     return history.plans(rng, assets, covered_at_end=covered, coverage_year=year)
@@ -189,8 +217,7 @@ def _calibrate_land(parcels: pd.DataFrame, uses: pd.DataFrame) -> tuple[pd.DataF
     ids = records["id"].to_numpy()
     rows = parcels.index[parcels["id"].isin(ids)]
     # First bring all flagged parcels to about the right total, then fit one of them exactly.
-    plane[rows] = [shapely.affinity.scale(g, *(2 * [np.sqrt(target / total)]), origin="centroid")
-                   for g in plane[rows]]
+    plane[rows] = [shapely.affinity.scale(g, *(2 * [np.sqrt(target / total)]), origin="centroid") for g in plane[rows]]
     adjuster = rows[-1]
     for _ in range(8):
         total, _records = flagged_area(plane)

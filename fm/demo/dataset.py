@@ -27,8 +27,19 @@ def reference_folder() -> Path:
 
 
 TABLES = (  # in the order they can be loaded (foreign keys first)
-    "districts", "network_lines", "assets", "inspections", "work_orders", "individual_plans", "plan_assets", "plan_works",
-    "plan_budget_items", "land_parcels", "parcel_uses", "facility_usage", "indicator_targets",
+    "districts",
+    "network_lines",
+    "assets",
+    "inspections",
+    "work_orders",
+    "individual_plans",
+    "plan_assets",
+    "plan_works",
+    "plan_budget_items",
+    "land_parcels",
+    "parcel_uses",
+    "facility_usage",
+    "indicator_targets",
 )
 
 

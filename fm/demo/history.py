@@ -43,15 +43,22 @@ def inspections(rng, assets: pd.DataFrame, *, first_id: int = 1) -> pd.DataFrame
             worse = rng.random(len(group)) < (0.35 if soundness else 0.3)
             state = np.clip(state + worse, 1, 4 if soundness else 5)
             inspected = _dates_in_fiscal_years(rng, year[due])
-            rows.append(pd.DataFrame({
-                "asset_id": group["id"].to_numpy()[due], "inspected_on": inspected,
-                "inspector": np.where(rng.random(due.sum()) < 0.6, "道路課 点検班", "委託（建設コンサルタント）"),
-                "method": ("close_visual" if soundness else "cctv" if category == "sewer_pipe" else "visual"),
-                "soundness": state[due] if soundness else pd.NA,
-                "condition_score": pd.NA if soundness else state[due],
-                "findings": np.where(state[due] >= 3, "ひび割れ・腐食あり。補修が望ましい。", "異常なし"),
-                "next_due_on": [d + timedelta(days=365 * cycle) for d in inspected],
-            }))
+            rows.append(
+                pd.DataFrame(
+                    {
+                        "asset_id": group["id"].to_numpy()[due],
+                        "inspected_on": inspected,
+                        "inspector": np.where(
+                            rng.random(due.sum()) < 0.6, "道路課 点検班", "委託（建設コンサルタント）"
+                        ),
+                        "method": ("close_visual" if soundness else "cctv" if category == "sewer_pipe" else "visual"),
+                        "soundness": state[due] if soundness else pd.NA,
+                        "condition_score": pd.NA if soundness else state[due],
+                        "findings": np.where(state[due] >= 3, "ひび割れ・腐食あり。補修が望ましい。", "異常なし"),
+                        "next_due_on": [d + timedelta(days=365 * cycle) for d in inspected],
+                    }
+                )
+            )
     frame = pd.concat(rows, ignore_index=True).sort_values(["inspected_on", "asset_id"], ignore_index=True)
     frame.insert(0, "id", np.arange(first_id, first_id + len(frame)))
     return frame
@@ -70,29 +77,54 @@ def work_orders(rng, assets: pd.DataFrame, *, first_id: int = 1, scale: float = 
         n_preventive = int(scale * (15 + 100 * progress + rng.integers(-5, 6)))
         for kind, count in (("reactive", n_reactive), ("preventive", n_preventive), ("renewal", int(4 * scale))):
             chosen = held.iloc[rng.integers(0, len(held), count)]
-            cost = {"reactive": rng.lognormal(14.3, 0.9, count), "preventive": rng.lognormal(15.4, 0.8, count),
-                    "renewal": rng.lognormal(18.0, 0.5, count)}[kind]
+            cost = {
+                "reactive": rng.lognormal(14.3, 0.9, count),
+                "preventive": rng.lognormal(15.4, 0.8, count),
+                "renewal": rng.lognormal(18.0, 0.5, count),
+            }[kind]
             completed = _dates_in_fiscal_years(rng, np.full(count, year))
-            cause = (np.where(rng.random(count) < 0.75, "sudden_failure", "complaint") if kind == "reactive"
-                     else np.where(rng.random(count) < 0.6, "inspection_finding", "planned"))
-            rows.append(pd.DataFrame({
-                "asset_id": chosen["id"].to_numpy(), "kind": kind, "cause": cause,
-                "description": {"reactive": "突発的な不具合の修繕", "preventive": "点検結果に基づく予防保全工事",
-                                "renewal": "更新工事"}[kind],
-                "planned_on": [d - timedelta(days=int(rng.integers(5, 120))) for d in completed],
-                "completed_on": completed,
-                "planned_cost": np.round(cost * rng.uniform(0.9, 1.1, count) / 1000).astype("int64") * 1000,
-                "actual_cost": np.round(cost / 1000).astype("int64") * 1000, "status": "completed",
-            }))
+            cause = (
+                np.where(rng.random(count) < 0.75, "sudden_failure", "complaint")
+                if kind == "reactive"
+                else np.where(rng.random(count) < 0.6, "inspection_finding", "planned")
+            )
+            rows.append(
+                pd.DataFrame(
+                    {
+                        "asset_id": chosen["id"].to_numpy(),
+                        "kind": kind,
+                        "cause": cause,
+                        "description": {
+                            "reactive": "突発的な不具合の修繕",
+                            "preventive": "点検結果に基づく予防保全工事",
+                            "renewal": "更新工事",
+                        }[kind],
+                        "planned_on": [d - timedelta(days=int(rng.integers(5, 120))) for d in completed],
+                        "completed_on": completed,
+                        "planned_cost": np.round(cost * rng.uniform(0.9, 1.1, count) / 1000).astype("int64") * 1000,
+                        "actual_cost": np.round(cost / 1000).astype("int64") * 1000,
+                        "status": "completed",
+                    }
+                )
+            )
     # Preventive works planned for the current fiscal year, not yet done.
     count = int(60 * scale)
     chosen = held.iloc[rng.integers(0, len(held), count)]
-    rows.append(pd.DataFrame({
-        "asset_id": chosen["id"].to_numpy(), "kind": "preventive", "cause": "planned",
-        "description": "予防保全工事（計画）", "planned_on": _dates_in_fiscal_years(rng, np.full(count, LAST_FY + 1)),
-        "completed_on": None, "planned_cost": np.round(rng.lognormal(15.4, 0.8, count) / 1000).astype("int64") * 1000,
-        "actual_cost": pd.NA, "status": "planned",
-    }))
+    rows.append(
+        pd.DataFrame(
+            {
+                "asset_id": chosen["id"].to_numpy(),
+                "kind": "preventive",
+                "cause": "planned",
+                "description": "予防保全工事（計画）",
+                "planned_on": _dates_in_fiscal_years(rng, np.full(count, LAST_FY + 1)),
+                "completed_on": None,
+                "planned_cost": np.round(rng.lognormal(15.4, 0.8, count) / 1000).astype("int64") * 1000,
+                "actual_cost": pd.NA,
+                "status": "planned",
+            }
+        )
+    )
     frame = pd.concat(rows, ignore_index=True)
     frame.insert(0, "id", np.arange(first_id, first_id + len(frame)))
     frame.insert(1, "code", [f"WO-{i:07d}" for i in frame["id"]])
@@ -132,8 +164,10 @@ def plans(rng, assets: pd.DataFrame, *, covered_at_end: int, coverage_year: int)
     phase still being drafted.
     """
     end = fiscal_year_end(coverage_year)
-    need = assets[assets["needs_individual_plan"]
-                  & (pd.to_datetime(assets["disposed_on"]).isna() | (pd.to_datetime(assets["disposed_on"]) > pd.Timestamp(end)))]
+    need = assets[
+        assets["needs_individual_plan"]
+        & (pd.to_datetime(assets["disposed_on"]).isna() | (pd.to_datetime(assets["disposed_on"]) > pd.Timestamp(end)))
+    ]
     order = {cat: i for i, (cat, _, _) in enumerate(BUILDING_PLANS)}
     need = need.assign(rank=need["category"].map(order)).sort_values(["rank", "id"])
     adopted_by_end = {cat for cat, _, when in BUILDING_PLANS if when and when <= end}
@@ -146,16 +180,26 @@ def plans(rng, assets: pd.DataFrame, *, covered_at_end: int, coverage_year: int)
         phases = [(title, adopted, members)]
         if cat not in adopted_by_end and position < covered_at_end:
             cut = covered_at_end - position
-            phases = [(f"{title}（第1期）", date(end.year, 3, 13), members[:cut]),
-                      (f"{title}（第2期）", None, members[cut:])]
+            phases = [
+                (f"{title}（第1期）", date(end.year, 3, 13), members[:cut]),
+                (f"{title}（第2期）", None, members[cut:]),
+            ]
         for phase_title, when, ids in phases:
             if not ids:
                 continue
             plan_id = len(plan_rows) + 1
             start_fy = (when.year if when and when.month >= 4 else when.year - 1) + 1 if when else LAST_FY + 1
-            plan_rows.append({"id": plan_id, "code": f"IP-{plan_id:03d}", "title": phase_title, "adopted_on": when,
-                              "period_start_fy": start_fy, "period_end_fy": start_fy + 9,
-                              "under_infrastructure_plan": False})
+            plan_rows.append(
+                {
+                    "id": plan_id,
+                    "code": f"IP-{plan_id:03d}",
+                    "title": phase_title,
+                    "adopted_on": when,
+                    "period_start_fy": start_fy,
+                    "period_end_fy": start_fy + 9,
+                    "under_infrastructure_plan": False,
+                }
+            )
             links += [{"plan_id": plan_id, "asset_id": a} for a in ids]
             if when and when <= end:
                 position += len(ids)
@@ -163,44 +207,79 @@ def plans(rng, assets: pd.DataFrame, *, covered_at_end: int, coverage_year: int)
     for cat, title, adopted, yearly in INFRASTRUCTURE_PLANS:
         plan_id = len(plan_rows) + 1
         start_fy = adopted.year  # adopted in March: the plan runs from the next fiscal year
-        plan_rows.append({"id": plan_id, "code": f"IP-{plan_id:03d}", "title": title, "adopted_on": adopted,
-                          "period_start_fy": start_fy, "period_end_fy": start_fy + 19,
-                          "under_infrastructure_plan": True})
+        plan_rows.append(
+            {
+                "id": plan_id,
+                "code": f"IP-{plan_id:03d}",
+                "title": title,
+                "adopted_on": adopted,
+                "period_start_fy": start_fy,
+                "period_end_fy": start_fy + 19,
+                "under_infrastructure_plan": True,
+            }
+        )
         members = assets.loc[assets["category"] == cat, "id"]
         links += [{"plan_id": plan_id, "asset_id": a} for a in members.head(60 if cat == "bridge" else None)]
         for year in range(max(start_fy, 2016), LAST_FY + 1):
             planned = int(round(yearly * rng.uniform(0.8, 1.2), -3))
-            budget.append({"plan_id": plan_id, "fiscal_year": year, "planned_amount": planned,
-                           "executed_amount": int(round(planned * rng.uniform(0.35, 0.85), -3))})
+            budget.append(
+                {
+                    "plan_id": plan_id,
+                    "fiscal_year": year,
+                    "planned_amount": planned,
+                    "executed_amount": int(round(planned * rng.uniform(0.35, 0.85), -3)),
+                }
+            )
     plan_frame = pd.DataFrame(plan_rows)
     works = []
     for plan in plan_rows:
         members = [link["asset_id"] for link in links if link["plan_id"] == plan["id"]][:8]
         for asset_id in members:
-            works.append({"plan_id": plan["id"], "asset_id": asset_id,
-                          "fiscal_year": int(plan["period_start_fy"] + rng.integers(0, 10)),
-                          "description": "長寿命化改修", "cost": int(round(rng.lognormal(17.5, 0.6), -3))})
+            works.append(
+                {
+                    "plan_id": plan["id"],
+                    "asset_id": asset_id,
+                    "fiscal_year": int(plan["period_start_fy"] + rng.integers(0, 10)),
+                    "description": "長寿命化改修",
+                    "cost": int(round(rng.lognormal(17.5, 0.6), -3)),
+                }
+            )
     budget_frame = pd.DataFrame(budget)
     budget_frame.insert(0, "id", np.arange(1, len(budget_frame) + 1))
     works_frame = pd.DataFrame(works)
     works_frame.insert(0, "id", np.arange(1, len(works_frame) + 1))
-    return {"individual_plans": plan_frame, "plan_assets": pd.DataFrame(links).drop_duplicates(),
-            "plan_works": works_frame, "plan_budget_items": budget_frame}
+    return {
+        "individual_plans": plan_frame,
+        "plan_assets": pd.DataFrame(links).drop_duplicates(),
+        "plan_works": works_frame,
+        "plan_budget_items": budget_frame,
+    }
 
 
 def parcels(rng, boundary, district_of, count: int = 300) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Public land parcels (EPSG:6677 geometries) and the history of their use since FY2014."""
     area = rng.lognormal(6.3, 0.9, count).clip(80, 6000)
     geoms = _rectangles(rng, _sample_points(rng, count, boundary), area)
-    acquired = [date(int(y), 4, 1) + timedelta(days=int(d))
-                for y, d in zip(rng.integers(1960, 2014, count), rng.integers(0, 365, count), strict=True)]
-    frame = pd.DataFrame({
-        "id": np.arange(1, count + 1), "code": [f"LP-{i:04d}" for i in range(1, count + 1)],
-        "name": None, "owner_department": rng.choice(places.OWNER_DEPARTMENTS, count),
-        "district_id": district_of(geoms), "geom": geoms, "acquired_on": acquired, "disposed_on": None,
-    })
-    frame["name"] = [f"{places.PLACES[places.DISTRICTS[int(d) - 1][0]][i % 5]}地内 {c}"
-                     for i, (d, c) in enumerate(zip(frame["district_id"], frame["code"], strict=True))]
+    acquired = [
+        date(int(y), 4, 1) + timedelta(days=int(d))
+        for y, d in zip(rng.integers(1960, 2014, count), rng.integers(0, 365, count), strict=True)
+    ]
+    frame = pd.DataFrame(
+        {
+            "id": np.arange(1, count + 1),
+            "code": [f"LP-{i:04d}" for i in range(1, count + 1)],
+            "name": None,
+            "owner_department": rng.choice(places.OWNER_DEPARTMENTS, count),
+            "district_id": district_of(geoms),
+            "geom": geoms,
+            "acquired_on": acquired,
+            "disposed_on": None,
+        }
+    )
+    frame["name"] = [
+        f"{places.PLACES[places.DISTRICTS[int(d) - 1][0]][i % 5]}地内 {c}"
+        for i, (d, c) in enumerate(zip(frame["district_id"], frame["code"], strict=True))
+    ]
     # Disposals (sold or transferred) in recent years.
     sold = rng.choice(count, 12, replace=False)
     frame.loc[sold, "disposed_on"] = _dates_in_fiscal_years(rng, rng.integers(2016, 2026, 12))
@@ -214,8 +293,9 @@ def parcels(rng, boundary, district_of, count: int = 300) -> tuple[pd.DataFrame,
                 uses.append((parcel_id, _dates_in_fiscal_years(rng, [year])[0], state))
     use_frame = pd.DataFrame(uses, columns=["parcel_id", "valid_from", "utilisation"])
     use_frame = use_frame.drop_duplicates(["parcel_id", "valid_from"], keep="last").reset_index(drop=True)
-    use_frame["current_use"] = [places.PARCEL_USES[u][rng.integers(len(places.PARCEL_USES[u]))]
-                                for u in use_frame["utilisation"]]
+    use_frame["current_use"] = [
+        places.PARCEL_USES[u][rng.integers(len(places.PARCEL_USES[u]))] for u in use_frame["utilisation"]
+    ]
     use_frame.insert(0, "id", np.arange(1, len(use_frame) + 1))
     return frame, use_frame
 
@@ -227,13 +307,20 @@ def usage(rng, assets: pd.DataFrame, first_fy: int = 2019) -> pd.DataFrame:
     for year in range(first_fy, LAST_FY + 1):
         factor = {2020: 0.55, 2021: 0.75}.get(year, 1.0) * rng.uniform(0.95, 1.05, len(buildings))
         held = pd.to_datetime(buildings["disposed_on"]).isna() | (
-            pd.to_datetime(buildings["disposed_on"]) > pd.Timestamp(fiscal_year_end(year)))
-        rows.append(pd.DataFrame({
-            "asset_id": buildings["id"], "fiscal_year": year,
-            "users": np.round(buildings["annual_users"] * factor).astype("int64"),
-            "operating_cost": (np.round(buildings["floor_area_m2"] * rng.uniform(8_000, 15_000, len(buildings))
-                                        / 1000) * 1000).astype("int64"),
-        })[held.to_numpy()])
+            pd.to_datetime(buildings["disposed_on"]) > pd.Timestamp(fiscal_year_end(year))
+        )
+        rows.append(
+            pd.DataFrame(
+                {
+                    "asset_id": buildings["id"],
+                    "fiscal_year": year,
+                    "users": np.round(buildings["annual_users"] * factor).astype("int64"),
+                    "operating_cost": (
+                        np.round(buildings["floor_area_m2"] * rng.uniform(8_000, 15_000, len(buildings)) / 1000) * 1000
+                    ).astype("int64"),
+                }
+            )[held.to_numpy()]
+        )
     frame = pd.concat(rows, ignore_index=True)
     frame.insert(0, "id", np.arange(1, len(frame) + 1))
     return frame

@@ -34,14 +34,19 @@ def load(session: Session, folder: Path, *, reset: bool = False) -> dict[str, in
     if held:
         if held == _count_rows(folder / "assets.csv") and _same_codes(session, folder / "assets.csv"):
             return {}
-        raise FmError(f"the database already holds {held} assets of its own: "
-                      "run `fm demo --reset` to erase every record and load the demo instead")
+        raise FmError(
+            f"the database already holds {held} assets of its own: "
+            "run `fm demo --reset` to erase every record and load the demo instead"
+        )
     counts = {name: _load_table(session, metadata.tables[name], folder / f"{name}.csv") for name in TABLES}
     if session.get_bind().dialect.name == "postgresql":
         for name in (n for n in TABLES if "id" in metadata.tables[n].c):
-            session.execute(sa.text(
-                f"SELECT setval(pg_get_serial_sequence('{name}', 'id'), COALESCE(MAX(id), 0) + 1, false) "
-                f"FROM {name}"))
+            session.execute(
+                sa.text(
+                    f"SELECT setval(pg_get_serial_sequence('{name}', 'id'), COALESCE(MAX(id), 0) + 1, false) "
+                    f"FROM {name}"
+                )
+            )
     return counts
 
 

@@ -11,8 +11,11 @@ from fm.domain.maps.style import RISK, UNSCORED
 from fm.domain.risk.explain import ROMAN, reasons
 from fm.serialize import missing, records
 
-WORK_KINDS = {"preventive": ("予防保全", "preventive"), "renewal": ("更新", "renewal"),
-              "reactive": ("事後保全", "reactive repair")}
+WORK_KINDS = {
+    "preventive": ("予防保全", "preventive"),
+    "renewal": ("更新", "renewal"),
+    "reactive": ("事後保全", "reactive repair"),
+}
 RISK_LABELS = {c.key: c for c in RISK}
 MAX_REASONS = 3
 
@@ -32,9 +35,16 @@ def condition_text(state: float | None, scale: str, lang: str) -> str | None:
     return f"状態 {int(state)}/5" if lang == "ja" else f"condition {int(state)}/5"
 
 
-def asset_cards(assets: pd.DataFrame, *, categories: pd.DataFrame, districts: pd.DataFrame,
-                inspections: pd.DataFrame, scores: pd.DataFrame, planned: pd.DataFrame,
-                lang: str = "ja") -> list[dict[str, Any]]:
+def asset_cards(
+    assets: pd.DataFrame,
+    *,
+    categories: pd.DataFrame,
+    districts: pd.DataFrame,
+    inspections: pd.DataFrame,
+    scores: pd.DataFrame,
+    planned: pd.DataFrame,
+    lang: str = "ja",
+) -> list[dict[str, Any]]:
     """One card per row of ``assets`` (id, code, name, category, district_id).
 
     ``inspections`` is :func:`fm.domain.risk.inspections.next_inspections` with the latest ``state``,
@@ -51,23 +61,31 @@ def asset_cards(assets: pd.DataFrame, *, categories: pd.DataFrame, districts: pd
         scale = category.at[row.category, "condition_scale"]
         seen = inspections.loc[row.id] if row.id in inspections.index else None
         card: dict[str, Any] = {
-            "code": row.code, "name": row.name, "category": category.at[row.category, name_column],
+            "code": row.code,
+            "name": row.name,
+            "category": category.at[row.category, name_column],
             "district": None if pd.isna(row.district_id) else district.get(int(row.district_id)),
             "condition": condition_text(None if seen is None else seen["state"], scale, lang),
             "last_inspected_on": _date(None if seen is None else seen["last_inspected_on"]),
             "next_due_on": _date(None if seen is None else seen["due_on"]),
-            "risk_class": UNSCORED, "risk": RISK_LABELS[UNSCORED].label(lang),
-            "risk_colour": RISK_LABELS[UNSCORED].colour, "score": None, "reasons": [],
+            "risk_class": UNSCORED,
+            "risk": RISK_LABELS[UNSCORED].label(lang),
+            "risk_colour": RISK_LABELS[UNSCORED].colour,
+            "score": None,
+            "reasons": [],
             "planned": work.get(row.id, []),
         }
         if row.id in scored.index:
             score = scored.loc[row.id]
             components = {k: (None if missing(v) else v) for k, v in score.items()}
             risk = RISK_LABELS[score["risk_class"]]
-            card.update(risk_class=risk.key, risk=risk.label(lang), risk_colour=risk.colour,
-                        score=round(float(score["score"]), 3),
-                        reasons=reasons(components, scale=scale, users=components.get("annual_users"),
-                                        lang=lang)[:MAX_REASONS])
+            card.update(
+                risk_class=risk.key,
+                risk=risk.label(lang),
+                risk_colour=risk.colour,
+                score=round(float(score["score"]), 3),
+                reasons=reasons(components, scale=scale, users=components.get("annual_users"), lang=lang)[:MAX_REASONS],
+            )
         cards.append(card)
     return cards
 
@@ -81,9 +99,9 @@ def _date(value: Any) -> str | None:
     return None if value is None or pd.isna(value) else pd.Timestamp(value).date().isoformat()
 
 
-
-def planned_work(work_orders: pd.DataFrame, plan_works: pd.DataFrame, plans: pd.DataFrame, *,
-                 from_fiscal_year: int, lang: str = "ja") -> pd.DataFrame:
+def planned_work(
+    work_orders: pd.DataFrame, plan_works: pd.DataFrame, plans: pd.DataFrame, *, from_fiscal_year: int, lang: str = "ja"
+) -> pd.DataFrame:
     """Work not yet done, per asset: planned work orders, and the works of individual plans from
     ``from_fiscal_year`` on. Columns asset_id, due (date, or the fiscal year of a plan work), kind,
     cost (yen), reference (work order or plan code), in due order.
@@ -102,15 +120,29 @@ def planned_work(work_orders: pd.DataFrame, plan_works: pd.DataFrame, plans: pd.
     order_due = pd.to_datetime(orders["planned_on"])
     works = plan_works[plan_works["asset_id"].notna() & (plan_works["fiscal_year"] >= from_fiscal_year)]
     year = works["fiscal_year"].astype(int)
-    frame = pd.concat([
-        pd.DataFrame({"asset_id": orders["asset_id"], "_order": order_due,
-                      "due": order_due.dt.date.map(lambda d: d.isoformat(), na_action="ignore"),
-                      "kind": orders["kind"].map(lambda k: _kind(k, lang)), "cost": orders["planned_cost"],
-                      "reference": orders["code"]}),
-        pd.DataFrame({"asset_id": works["asset_id"].astype(int),
-                      "_order": pd.to_datetime(year.astype(str) + "-04-01"),
-                      "due": year.map(lambda y: f"FY{y}" if lang == "en" else f"{y}年度"),
-                      "kind": works["description"], "cost": works["cost"],
-                      "reference": works["plan_id"].map(plans.set_index("id")["code"])}),
-    ], ignore_index=True)
+    frame = pd.concat(
+        [
+            pd.DataFrame(
+                {
+                    "asset_id": orders["asset_id"],
+                    "_order": order_due,
+                    "due": order_due.dt.date.map(lambda d: d.isoformat(), na_action="ignore"),
+                    "kind": orders["kind"].map(lambda k: _kind(k, lang)),
+                    "cost": orders["planned_cost"],
+                    "reference": orders["code"],
+                }
+            ),
+            pd.DataFrame(
+                {
+                    "asset_id": works["asset_id"].astype(int),
+                    "_order": pd.to_datetime(year.astype(str) + "-04-01"),
+                    "due": year.map(lambda y: f"FY{y}" if lang == "en" else f"{y}年度"),
+                    "kind": works["description"],
+                    "cost": works["cost"],
+                    "reference": works["plan_id"].map(plans.set_index("id")["code"]),
+                }
+            ),
+        ],
+        ignore_index=True,
+    )
     return frame.sort_values(["asset_id", "_order"], na_position="last").drop(columns="_order").reset_index(drop=True)

@@ -74,8 +74,9 @@ def accumulated_depreciation(
     return pd.Series(accumulated, index=cost.index, dtype="int64")
 
 
-def schedule(cost: int, acquired: date, life_years: int, *, last_fiscal_year: int,
-             convention: str = "fiscal-year") -> pd.DataFrame:
+def schedule(
+    cost: int, acquired: date, life_years: int, *, last_fiscal_year: int, convention: str = "fiscal-year"
+) -> pd.DataFrame:
     """One asset's depreciation year by year, from the fiscal year of its acquisition to
     ``last_fiscal_year``: fiscal_year, acquisition (the cost, in the year acquired), depreciation
     (of the year), accumulated_depreciation and book_value at the year's end, in integer yen.
@@ -86,19 +87,27 @@ def schedule(cost: int, acquired: date, life_years: int, *, last_fiscal_year: in
     Examples
     --------
     >>> table = schedule(1_000_000, date(2020, 6, 1), 4, last_fiscal_year=2025)
-    >>> table[["fiscal_year", "depreciation", "book_value"]].values.tolist()
-    [[2020, 0, 1000000], [2021, 250000, 750000], [2022, 250000, 500000], [2023, 250000, 250000], [2024, 249999, 1], [2025, 0, 1]]
+    >>> table[["fiscal_year", "depreciation", "book_value"]].values.tolist()  # doctest: +NORMALIZE_WHITESPACE
+    [[2020, 0, 1000000], [2021, 250000, 750000], [2022, 250000, 500000], [2023, 250000, 250000],
+     [2024, 249999, 1], [2025, 0, 1]]
     """
     first = fiscal_year(acquired)
     years = list(range(first, last_fiscal_year + 1))
-    one = {"cost": pd.Series([int(cost)]), "acquired": pd.Series([pd.Timestamp(acquired)]),
-           "life_years": pd.Series([int(life_years)])}
-    accumulated = pd.Series([int(accumulated_depreciation(**one, fiscal_year_of=year, convention=convention).iloc[0])
-                             for year in years], dtype="int64")
-    return pd.DataFrame({
-        "fiscal_year": pd.Series(years, dtype="int64"),
-        "acquisition": pd.Series([int(cost) if year == first else 0 for year in years], dtype="int64"),
-        "depreciation": accumulated.diff().fillna(accumulated).astype("int64"),
-        "accumulated_depreciation": accumulated,
-        "book_value": int(cost) - accumulated,
-    })
+    one = {
+        "cost": pd.Series([int(cost)]),
+        "acquired": pd.Series([pd.Timestamp(acquired)]),
+        "life_years": pd.Series([int(life_years)]),
+    }
+    accumulated = pd.Series(
+        [int(accumulated_depreciation(**one, fiscal_year_of=year, convention=convention).iloc[0]) for year in years],
+        dtype="int64",
+    )
+    return pd.DataFrame(
+        {
+            "fiscal_year": pd.Series(years, dtype="int64"),
+            "acquisition": pd.Series([int(cost) if year == first else 0 for year in years], dtype="int64"),
+            "depreciation": accumulated.diff().fillna(accumulated).astype("int64"),
+            "accumulated_depreciation": accumulated,
+            "book_value": int(cost) - accumulated,
+        }
+    )

@@ -28,9 +28,24 @@ OVERDUE = "overdue"
 OPEN_WORK = ("planned", "in_progress")
 """Statuses of work orders that are on the schedule."""
 DEFAULT_MONTHS = 3
-ITEM_COLUMNS = ("kind", "record_id", "code", "version", "asset_id", "asset_code", "asset_name", "category",
-                "district_id", "work_kind", "cause", "description", "last_inspected_on", "due_on", "planned_cost",
-                "status")
+ITEM_COLUMNS = (
+    "kind",
+    "record_id",
+    "code",
+    "version",
+    "asset_id",
+    "asset_code",
+    "asset_name",
+    "category",
+    "district_id",
+    "work_kind",
+    "cause",
+    "description",
+    "last_inspected_on",
+    "due_on",
+    "planned_cost",
+    "status",
+)
 
 
 def default_end(today: date, months: int = DEFAULT_MONTHS) -> date:
@@ -60,34 +75,76 @@ def schedule_items(work_orders: pd.DataFrame, next_due: pd.DataFrame) -> pd.Data
         ``last_inspected_on`` and ``due_on``; assets without a due date (never inspected) are left out.
     """
     open_work = work_orders[work_orders["status"].isin(OPEN_WORK) & work_orders["planned_on"].notna()]
-    work = pd.DataFrame({
-        "kind": "work_order", "record_id": open_work["id"], "code": open_work["code"],
-        "version": open_work["version"], "asset_id": open_work["asset_id"], "asset_code": open_work["asset_code"],
-        "asset_name": open_work["asset_name"], "category": open_work["category"],
-        "district_id": open_work["district_id"], "work_kind": open_work["kind"], "cause": open_work["cause"],
-        "description": open_work["description"], "last_inspected_on": None, "due_on": open_work["planned_on"],
-        "planned_cost": open_work["planned_cost"], "status": open_work["status"]}, index=open_work.index)
+    work = pd.DataFrame(
+        {
+            "kind": "work_order",
+            "record_id": open_work["id"],
+            "code": open_work["code"],
+            "version": open_work["version"],
+            "asset_id": open_work["asset_id"],
+            "asset_code": open_work["asset_code"],
+            "asset_name": open_work["asset_name"],
+            "category": open_work["category"],
+            "district_id": open_work["district_id"],
+            "work_kind": open_work["kind"],
+            "cause": open_work["cause"],
+            "description": open_work["description"],
+            "last_inspected_on": None,
+            "due_on": open_work["planned_on"],
+            "planned_cost": open_work["planned_cost"],
+            "status": open_work["status"],
+        },
+        index=open_work.index,
+    )
     due = next_due[next_due["due_on"].notna()]
-    inspections = pd.DataFrame({
-        "kind": "inspection", "record_id": None, "code": None, "version": None, "asset_id": due["asset_id"],
-        "asset_code": due["asset_code"], "asset_name": due["asset_name"], "category": due["category"],
-        "district_id": due["district_id"], "work_kind": None, "cause": None, "description": None,
-        "last_inspected_on": due["last_inspected_on"], "due_on": due["due_on"], "planned_cost": None,
-        "status": "due"}, index=due.index)
-    items = pd.concat([frame.astype(object) for frame in (work, inspections) if len(frame)] or
-                      [pd.DataFrame(columns=list(ITEM_COLUMNS))], ignore_index=True)
+    inspections = pd.DataFrame(
+        {
+            "kind": "inspection",
+            "record_id": None,
+            "code": None,
+            "version": None,
+            "asset_id": due["asset_id"],
+            "asset_code": due["asset_code"],
+            "asset_name": due["asset_name"],
+            "category": due["category"],
+            "district_id": due["district_id"],
+            "work_kind": None,
+            "cause": None,
+            "description": None,
+            "last_inspected_on": due["last_inspected_on"],
+            "due_on": due["due_on"],
+            "planned_cost": None,
+            "status": "due",
+        },
+        index=due.index,
+    )
+    items = pd.concat(
+        [frame.astype(object) for frame in (work, inspections) if len(frame)]
+        or [pd.DataFrame(columns=list(ITEM_COLUMNS))],
+        ignore_index=True,
+    )
     items["due_on"] = pd.to_datetime(items["due_on"]).dt.date
-    items["last_inspected_on"] = pd.to_datetime(items["last_inspected_on"]).dt.date.astype(object).where(
-        items["last_inspected_on"].notna(), None)
+    items["last_inspected_on"] = (
+        pd.to_datetime(items["last_inspected_on"])
+        .dt.date.astype(object)
+        .where(items["last_inspected_on"].notna(), None)
+    )
     for column in ("record_id", "version", "asset_id", "district_id", "planned_cost"):
         items[column] = pd.to_numeric(items[column]).astype("Int64")
     return items[list(ITEM_COLUMNS)]
 
 
-def build_schedule(items: pd.DataFrame, *, today: date, by: str = "month", start: date | None = None,
-                   end: date | None = None, kinds: Collection[str] | None = None,
-                   categories: Collection[str] | None = None,
-                   district_ids: Collection[int] | None = None) -> pd.DataFrame:
+def build_schedule(
+    items: pd.DataFrame,
+    *,
+    today: date,
+    by: str = "month",
+    start: date | None = None,
+    end: date | None = None,
+    kinds: Collection[str] | None = None,
+    categories: Collection[str] | None = None,
+    district_ids: Collection[int] | None = None,
+) -> pd.DataFrame:
     """The rows of ``items`` due from ``start`` to ``end``, grouped and ordered for the schedule.
 
     Parameters
@@ -175,6 +232,14 @@ def groups(rows: pd.DataFrame) -> list[dict]:
         return []
     first = rows.drop_duplicates("group")
     counts = rows["group"].value_counts()
-    return [{"key": g.group, "overdue": g.group == OVERDUE, "start": g.group_start, "end": g.group_end,
-             "fiscal_year": None if pd.isna(g.fiscal_year) else int(g.fiscal_year), "count": int(counts[g.group])}
-            for g in first.itertuples()]
+    return [
+        {
+            "key": g.group,
+            "overdue": g.group == OVERDUE,
+            "start": g.group_start,
+            "end": g.group_end,
+            "fiscal_year": None if pd.isna(g.fiscal_year) else int(g.fiscal_year),
+            "count": int(counts[g.group]),
+        }
+        for g in first.itertuples()
+    ]

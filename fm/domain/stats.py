@@ -50,8 +50,13 @@ def asset_counts(assets: pd.DataFrame, categories: pd.DataFrame, districts: pd.D
     unassigned = int(held["district_id"].isna().sum())
 
     category_rows = [
-        {"code": c.code, "name": c.name, "name_en": c.name_en, "group": c.asset_group,
-         "count": int(by_category.get(c.code, 0))}
+        {
+            "code": c.code,
+            "name": c.name,
+            "name_en": c.name_en,
+            "group": c.asset_group,
+            "count": int(by_category.get(c.code, 0)),
+        }
         for c in categories.itertuples()
     ]
     district_rows = [

@@ -20,9 +20,18 @@ def objects(values: pd.Series) -> np.ndarray:
     return values.astype(object).where(values.notna(), None).to_numpy(dtype=object)
 
 
-PG_TYPES = ((sa.SmallInteger, "int2"), (sa.BigInteger, "int8"), (sa.Integer, "int4"), (sa.Float, "float8"),
-            (sa.Boolean, "bool"), (sa.DateTime, "timestamptz"), (sa.Date, "date"), (Geometry, "bytea"),
-            (sa.String, "text"), (sa.JSON, "json"))
+PG_TYPES = (
+    (sa.SmallInteger, "int2"),
+    (sa.BigInteger, "int8"),
+    (sa.Integer, "int4"),
+    (sa.Float, "float8"),
+    (sa.Boolean, "bool"),
+    (sa.DateTime, "timestamptz"),
+    (sa.Date, "date"),
+    (Geometry, "bytea"),
+    (sa.String, "text"),
+    (sa.JSON, "json"),
+)
 
 
 def _pg_type(column: sa.Column) -> str:
@@ -68,8 +77,9 @@ def insert(session: Session, table: sa.Table, frame: pd.DataFrame) -> None:
                 for row in rows:
                     copy.write_row(row)
         else:
-            cursor.executemany(f"INSERT INTO {table.name} ({', '.join(names)}) "
-                               f"VALUES ({', '.join('?' * len(names))})", rows)
+            cursor.executemany(
+                f"INSERT INTO {table.name} ({', '.join(names)}) VALUES ({', '.join('?' * len(names))})", rows
+            )
 
 
 def update(session: Session, table: sa.Table, frame: pd.DataFrame) -> None:
@@ -77,24 +87,27 @@ def update(session: Session, table: sa.Table, frame: pd.DataFrame) -> None:
     where the table keeps them, move on (so an edit opened before the update is refused)."""
     postgresql = session.get_bind().dialect.name == "postgresql"
     names = [c for c in frame.columns if c != "id"]
-    stamp = (", updated_at = CURRENT_TIMESTAMP" if "updated_at" in table.c else "") + \
-        (", version = version + 1" if "version" in table.c else "")
+    stamp = (", updated_at = CURRENT_TIMESTAMP" if "updated_at" in table.c else "") + (
+        ", version = version + 1" if "version" in table.c else ""
+    )
     with closing(session.connection().connection.driver_connection.cursor()) as cursor:
         _update(cursor, table, frame, names, stamp, postgresql)
 
 
-def _update(cursor: Any, table: sa.Table, frame: pd.DataFrame, names: list[str], stamp: str,
-            postgresql: bool) -> None:
+def _update(cursor: Any, table: sa.Table, frame: pd.DataFrame, names: list[str], stamp: str, postgresql: bool) -> None:
     if postgresql:
-        cursor.execute(f"CREATE TEMP TABLE fm_import ON COMMIT DROP AS SELECT id, {', '.join(names)} "
-                       f"FROM {table.name} WITH NO DATA")
+        cursor.execute(
+            f"CREATE TEMP TABLE fm_import ON COMMIT DROP AS SELECT id, {', '.join(names)} "
+            f"FROM {table.name} WITH NO DATA"
+        )
         with cursor.copy(f"COPY fm_import (id, {', '.join(names)}) FROM STDIN WITH (FORMAT binary)") as copy:
             copy.set_types([_pg_type(table.c[n]) for n in ["id", *names]])
             for row in _rows(table, frame[["id", *names]], True):
                 copy.write_row(row)
         assignments = ", ".join(f"{n} = fm_import.{n}" for n in names)
-        cursor.execute(f"UPDATE {table.name} SET {assignments}{stamp} FROM fm_import "
-                       f"WHERE {table.name}.id = fm_import.id")
+        cursor.execute(
+            f"UPDATE {table.name} SET {assignments}{stamp} FROM fm_import WHERE {table.name}.id = fm_import.id"
+        )
         cursor.execute("DROP TABLE fm_import")
     else:
         assignments = ", ".join(f"{n} = ?" for n in names)

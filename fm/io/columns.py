@@ -78,93 +78,143 @@ def _size(name: str, ja: str, unit: str) -> Column:
     return Column(name, ja, "number", unit, low=0, low_open=True)
 
 
-ASSETS = Kind("assets", "資産", ("code",), (
-    Column("code", "資産番号", required=True, length=40),
-    Column("name", "名称", required=True, length=200),
-    Column("category", "施設区分", required=True, refers="category"),
-    Column("district", "地域", refers="district"),
-    Column("year_built", "建設年", "integer", "西暦年", low=1600),
-    Column("structure", "構造", length=60),
-    _size("floor_area_m2", "延床面積", "m²"),
-    _size("deck_area_m2", "橋面積", "m²"),
-    _size("length_m", "延長", "m"),
-    _size("width_m", "幅員", "m"),
-    _size("diameter_mm", "管径", "mm"),
-    Column("acquisition_date", "取得日", "date", past=True),
-    _yen("acquisition_cost", "取得価額"),
-    Column("useful_life_years", "耐用年数", "integer", "年", low=0, low_open=True),
-    _yen("replacement_cost", "再調達価額"),
-    Column("annual_users", "年間利用者数", "integer", "人・台/年", low=0),
-    Column("is_evacuation_shelter", "避難所", "boolean"),
-    Column("on_emergency_road", "緊急輸送道路", "boolean"),
-    Column("needs_individual_plan", "個別施設計画の対象", "boolean"),
-    Column("status", "状態", allowed=ASSET_STATUSES),
-    Column("closed_on", "休止日", "date", past=True),
-    Column("disposed_on", "廃止日", "date", past=True),
-    Column("notes", "備考"),
-), geometry="GEOMETRY")
+ASSETS = Kind(
+    "assets",
+    "資産",
+    ("code",),
+    (
+        Column("code", "資産番号", required=True, length=40),
+        Column("name", "名称", required=True, length=200),
+        Column("category", "施設区分", required=True, refers="category"),
+        Column("district", "地域", refers="district"),
+        Column("year_built", "建設年", "integer", "西暦年", low=1600),
+        Column("structure", "構造", length=60),
+        _size("floor_area_m2", "延床面積", "m²"),
+        _size("deck_area_m2", "橋面積", "m²"),
+        _size("length_m", "延長", "m"),
+        _size("width_m", "幅員", "m"),
+        _size("diameter_mm", "管径", "mm"),
+        Column("acquisition_date", "取得日", "date", past=True),
+        _yen("acquisition_cost", "取得価額"),
+        Column("useful_life_years", "耐用年数", "integer", "年", low=0, low_open=True),
+        _yen("replacement_cost", "再調達価額"),
+        Column("annual_users", "年間利用者数", "integer", "人・台/年", low=0),
+        Column("is_evacuation_shelter", "避難所", "boolean"),
+        Column("on_emergency_road", "緊急輸送道路", "boolean"),
+        Column("needs_individual_plan", "個別施設計画の対象", "boolean"),
+        Column("status", "状態", allowed=ASSET_STATUSES),
+        Column("closed_on", "休止日", "date", past=True),
+        Column("disposed_on", "廃止日", "date", past=True),
+        Column("notes", "備考"),
+    ),
+    geometry="GEOMETRY",
+)
 
-INSPECTIONS = Kind("inspections", "点検", ("asset_code", "inspected_on"), (
-    Column("asset_code", "資産番号", required=True, refers="asset"),
-    Column("inspected_on", "点検日", "date", required=True, past=True),
-    Column("inspector", "点検者", length=100),
-    Column("method", "点検方法", allowed=INSPECTION_METHODS),
-    Column("soundness", "健全度", "soundness"),
-    Column("condition_score", "状態評価", "integer", low=1, high=5),
-    Column("findings", "所見"),
-    Column("next_due_on", "次回点検期限", "date"),
-))
+INSPECTIONS = Kind(
+    "inspections",
+    "点検",
+    ("asset_code", "inspected_on"),
+    (
+        Column("asset_code", "資産番号", required=True, refers="asset"),
+        Column("inspected_on", "点検日", "date", required=True, past=True),
+        Column("inspector", "点検者", length=100),
+        Column("method", "点検方法", allowed=INSPECTION_METHODS),
+        Column("soundness", "健全度", "soundness"),
+        Column("condition_score", "状態評価", "integer", low=1, high=5),
+        Column("findings", "所見"),
+        Column("next_due_on", "次回点検期限", "date"),
+    ),
+)
 
-WORK_ORDERS = Kind("work_orders", "工事", ("code",), (
-    Column("code", "工事番号", required=True, length=40),
-    Column("asset_code", "資産番号", required=True, refers="asset"),
-    Column("kind", "種別", required=True, allowed=WORK_KINDS),
-    Column("cause", "原因", allowed=WORK_CAUSES),
-    Column("description", "内容"),
-    Column("planned_on", "予定日", "date"),
-    Column("started_on", "着手日", "date", past=True),
-    Column("completed_on", "完了日", "date", past=True),
-    _yen("planned_cost", "予定額"),
-    _yen("actual_cost", "実績額"),
-    Column("status", "状態", allowed=WORK_STATUSES),
-))
+WORK_ORDERS = Kind(
+    "work_orders",
+    "工事",
+    ("code",),
+    (
+        Column("code", "工事番号", required=True, length=40),
+        Column("asset_code", "資産番号", required=True, refers="asset"),
+        Column("kind", "種別", required=True, allowed=WORK_KINDS),
+        Column("cause", "原因", allowed=WORK_CAUSES),
+        Column("description", "内容"),
+        Column("planned_on", "予定日", "date"),
+        Column("started_on", "着手日", "date", past=True),
+        Column("completed_on", "完了日", "date", past=True),
+        _yen("planned_cost", "予定額"),
+        _yen("actual_cost", "実績額"),
+        Column("status", "状態", allowed=WORK_STATUSES),
+    ),
+)
 
-PARCELS = Kind("parcels", "土地", ("code",), (
-    Column("code", "土地番号", required=True, length=40),
-    Column("name", "名称", length=200),
-    Column("owner_department", "所管課", length=100),
-    Column("district", "地域", refers="district"),
-    Column("acquired_on", "取得日", "date", past=True),
-    Column("disposed_on", "処分日", "date", past=True),
-    Column("current_use", "現在の用途", length=200),
-    Column("utilisation", "利用状況", allowed=UTILISATIONS),
-    Column("use_since", "用途の開始日", "date", past=True),
-), geometry="MULTIPOLYGON", geometry_required=True)
+PARCELS = Kind(
+    "parcels",
+    "土地",
+    ("code",),
+    (
+        Column("code", "土地番号", required=True, length=40),
+        Column("name", "名称", length=200),
+        Column("owner_department", "所管課", length=100),
+        Column("district", "地域", refers="district"),
+        Column("acquired_on", "取得日", "date", past=True),
+        Column("disposed_on", "処分日", "date", past=True),
+        Column("current_use", "現在の用途", length=200),
+        Column("utilisation", "利用状況", allowed=UTILISATIONS),
+        Column("use_since", "用途の開始日", "date", past=True),
+    ),
+    geometry="MULTIPOLYGON",
+    geometry_required=True,
+)
 
-DISTRICTS = Kind("districts", "地域", ("code",), (
-    Column("code", "地域コード", required=True),
-    Column("name", "名称", required=True),
-    Column("name_en", "英語名", required=True),
-    Column("population", "人口", "integer", "人", low=0),
-    Column("population_on", "人口の基準日", "date"),
-), geometry="MULTIPOLYGON", geometry_required=True, importable=False)
+DISTRICTS = Kind(
+    "districts",
+    "地域",
+    ("code",),
+    (
+        Column("code", "地域コード", required=True),
+        Column("name", "名称", required=True),
+        Column("name_en", "英語名", required=True),
+        Column("population", "人口", "integer", "人", low=0),
+        Column("population_on", "人口の基準日", "date"),
+    ),
+    geometry="MULTIPOLYGON",
+    geometry_required=True,
+    importable=False,
+)
 
-PLANS = Kind("plans", "個別施設計画", ("code",), (
-    Column("code", "計画番号", required=True, length=40),
-    Column("title", "計画名", required=True, length=200),
-    Column("adopted_on", "策定日", "date", past=True),
-    Column("period_start_fy", "計画開始年度", "integer", low=1900, high=2200),
-    Column("period_end_fy", "計画終了年度", "integer", low=1900, high=2200),
-    Column("under_infrastructure_plan", "社会基盤施設マネジメント計画の対象", "boolean"),
-    Column("asset_codes", "対象資産", "codes", refers="asset"),
-), importable=False, exportable=False)
+PLANS = Kind(
+    "plans",
+    "個別施設計画",
+    ("code",),
+    (
+        Column("code", "計画番号", required=True, length=40),
+        Column("title", "計画名", required=True, length=200),
+        Column("adopted_on", "策定日", "date", past=True),
+        Column("period_start_fy", "計画開始年度", "integer", low=1900, high=2200),
+        Column("period_end_fy", "計画終了年度", "integer", low=1900, high=2200),
+        Column("under_infrastructure_plan", "社会基盤施設マネジメント計画の対象", "boolean"),
+        Column("asset_codes", "対象資産", "codes", refers="asset"),
+    ),
+    importable=False,
+    exportable=False,
+)
 """Individual plans (個別施設計画), checked for the web form; not (yet) imported or exported."""
 
 KINDS = {kind.name: kind for kind in (ASSETS, PARCELS, INSPECTIONS, WORK_ORDERS, DISTRICTS, PLANS)}
 
 _POINT, _LINE, _POLYGON = ("Point", "MultiPoint"), ("LineString", "MultiLineString"), ("Polygon", "MultiPolygon")
-_FACILITIES = ("school", "community_centre", "library", "hall", "office", "sports", "welfare", "childcare",
-               "housing", "fire_station", "plant", "other_building")
+_FACILITIES = (
+    "school",
+    "community_centre",
+    "library",
+    "hall",
+    "office",
+    "sports",
+    "welfare",
+    "childcare",
+    "housing",
+    "fire_station",
+    "plant",
+    "other_building",
+)
 GEOMETRY_TYPES: dict[str, tuple[str, ...]] = {
     **{category: _POINT + _POLYGON for category in (*_FACILITIES, "park", "retention_pond")},
     **{category: _LINE for category in ("road", "river", "sewer_pipe")},
@@ -174,8 +224,13 @@ GEOMETRY_TYPES: dict[str, tuple[str, ...]] = {
 roads, rivers and pipes: a line; bridges and tunnels: a point or a line). Categories not named: any type."""
 
 # Coordinate columns of CSV and Excel files; spatial formats carry their own geometry.
-COORDINATES = (Column("lon", "経度", "number"), Column("lat", "緯度", "number"),
-               Column("x", "X座標", "number"), Column("y", "Y座標", "number"), Column("wkt", "形状WKT"))
+COORDINATES = (
+    Column("lon", "経度", "number"),
+    Column("lat", "緯度", "number"),
+    Column("x", "X座標", "number"),
+    Column("y", "Y座標", "number"),
+    Column("wkt", "形状WKT"),
+)
 
 _EPSG = re.compile(r"^(?P<base>.*?)\s*\(\s*epsg\s*:\s*(?P<epsg>\d+)\s*\)$")
 _UNIT = re.compile(r"^(?P<base>.*?)\s*\([^()]*\)$")
@@ -243,7 +298,10 @@ def guess_kind(headers: list[str], *, coordinates: bool) -> Kind | None:
     fitting = []
     for kind in KINDS.values():
         found = resolve_headers(kind, headers, coordinates=coordinates)
-        if kind.importable and not found.unknown and \
-                {c.name for c in kind.columns if c.required} <= set(found.fields.values()):
+        if (
+            kind.importable
+            and not found.unknown
+            and {c.name for c in kind.columns if c.required} <= set(found.fields.values())
+        ):
             fitting.append(kind)
     return fitting[0] if len(fitting) == 1 else None

@@ -34,13 +34,23 @@ def parse_crs(epsg: int | str) -> CRS:
     try:
         return CRS.from_epsg(int(str(epsg).upper().removeprefix("EPSG:")))
     except (CRSError, ValueError):
-        raise FmError(f"--crs {epsg}: not a known EPSG code (e.g. 4326 for longitude/latitude, "
-                      "6677 for Japan Plane Rectangular CS IX)") from None
+        raise FmError(
+            f"--crs {epsg}: not a known EPSG code (e.g. 4326 for longitude/latitude, "
+            "6677 for Japan Plane Rectangular CS IX)"
+        ) from None
 
 
-def geometries(kind: Kind, frame: pd.DataFrame, table: Table, headers: Headers, names: dict[str, str], *,
-               crs: int | None, problems: list[Problem],
-               categories: pd.Series | None = None) -> gpd.GeoSeries | None:
+def geometries(
+    kind: Kind,
+    frame: pd.DataFrame,
+    table: Table,
+    headers: Headers,
+    names: dict[str, str],
+    *,
+    crs: int | None,
+    problems: list[Problem],
+    categories: pd.Series | None = None,
+) -> gpd.GeoSeries | None:
     """Every row's geometry in EPSG:4326 (None for a row without one), or None when the file has none.
 
     With ``categories`` (each row's checked category), a geometry must be of a type
@@ -66,8 +76,14 @@ def geometries(kind: Kind, frame: pd.DataFrame, table: Table, headers: Headers, 
         label = "/".join(names[c] for c in group)
         stated_epsg = {headers.epsg[c] for c in group if c in headers.epsg}
         if len(stated_epsg) > 1:
-            problems.append(Problem("", label, ", ".join(f"EPSG:{e}" for e in sorted(stated_epsg)),
-                                    "the coordinate headers state different CRSs"))
+            problems.append(
+                Problem(
+                    "",
+                    label,
+                    ", ".join(f"EPSG:{e}" for e in sorted(stated_epsg)),
+                    "the coordinate headers state different CRSs",
+                )
+            )
             return None
         code = next(iter(stated_epsg), None)
         try:
@@ -81,8 +97,14 @@ def geometries(kind: Kind, frame: pd.DataFrame, table: Table, headers: Headers, 
         values, unparsed = _from_columns(group, frame)
         for index in unparsed[unparsed].index:
             shown = " ".join(str(frame.at[index, c]) for c in group)
-            problems.append(Problem(table.rows.loc[index], label, shown,
-                                    "not valid WKT" if group == ("wkt",) else "coordinates are not numbers"))
+            problems.append(
+                Problem(
+                    table.rows.loc[index],
+                    label,
+                    shown,
+                    "not valid WKT" if group == ("wkt",) else "coordinates are not numbers",
+                )
+            )
     source = _source(stated, option, implicit, problems)
     if source is None:
         return None
@@ -113,18 +135,38 @@ def _from_columns(group: tuple[str, ...], frame: pd.DataFrame) -> tuple[np.ndarr
 
 def _source(stated: CRS | None, option: CRS | None, implicit: bool, problems: list[Problem]) -> CRS | None:
     if option is not None and stated is not None and not implicit and not option.equals(stated):
-        problems.append(Problem("", "", "", f"the file says its CRS is {_name(stated)} but --crs says "
-                                            f"{_name(option)}: leave out --crs, or fix the file"))
+        problems.append(
+            Problem(
+                "",
+                "",
+                "",
+                f"the file says its CRS is {_name(stated)} but --crs says "
+                f"{_name(option)}: leave out --crs, or fix the file",
+            )
+        )
         return None
     source = option or stated
     if source is None:
-        problems.append(Problem("", "", "", "the file does not say its coordinate reference system: give it with "
-                                            "--crs (e.g. --crs 4326 for longitude/latitude, --crs 6677 for "
-                                            "Plane Rectangular CS IX)"))
+        problems.append(
+            Problem(
+                "",
+                "",
+                "",
+                "the file does not say its coordinate reference system: give it with "
+                "--crs (e.g. --crs 4326 for longitude/latitude, --crs 6677 for "
+                "Plane Rectangular CS IX)",
+            )
+        )
         return None
     if source.to_epsg(min_confidence=70) is None:
-        problems.append(Problem("", "", "", f"the file's CRS ({source.name}) has no EPSG code fm can check: "
-                                            "give the right one with --crs"))
+        problems.append(
+            Problem(
+                "",
+                "",
+                "",
+                f"the file's CRS ({source.name}) has no EPSG code fm can check: give the right one with --crs",
+            )
+        )
         return None
     return source
 
@@ -134,12 +176,29 @@ def _name(crs: CRS) -> str:
     return f"EPSG:{epsg}" if epsg else crs.name
 
 
-NAMES = {-1: "", 0: "Point", 1: "LineString", 2: "LinearRing", 3: "Polygon", 4: "MultiPoint",
-         5: "MultiLineString", 6: "MultiPolygon", 7: "GeometryCollection"}
+NAMES = {
+    -1: "",
+    0: "Point",
+    1: "LineString",
+    2: "LinearRing",
+    3: "Polygon",
+    4: "MultiPoint",
+    5: "MultiLineString",
+    6: "MultiPolygon",
+    7: "GeometryCollection",
+}
 """Geometry type names by shapely's type id."""
-_SHAPE = {"Point": "a point", "MultiPoint": "a point", "LineString": "a line", "MultiLineString": "a line",
-          "LinearRing": "a line", "Polygon": "a polygon", "MultiPolygon": "a polygon",
-          "GeometryCollection": "a geometry collection", "": ""}
+_SHAPE = {
+    "Point": "a point",
+    "MultiPoint": "a point",
+    "LineString": "a line",
+    "MultiLineString": "a line",
+    "LinearRing": "a line",
+    "Polygon": "a polygon",
+    "MultiPolygon": "a polygon",
+    "GeometryCollection": "a geometry collection",
+    "": "",
+}
 
 
 def _shapes(types: tuple[str, ...]) -> str:
@@ -147,8 +206,16 @@ def _shapes(types: tuple[str, ...]) -> str:
     return " or ".join(dict.fromkeys(_SHAPE[t] for t in types))
 
 
-def _check(kind: Kind, result: gpd.GeoSeries, unparsed: pd.Series, rows: pd.Series, label: str, source: CRS,
-           problems: list[Problem], categories: pd.Series | None) -> None:
+def _check(
+    kind: Kind,
+    result: gpd.GeoSeries,
+    unparsed: pd.Series,
+    rows: pd.Series,
+    label: str,
+    source: CRS,
+    problems: list[Problem],
+    categories: pd.Series | None,
+) -> None:
     values = result.to_numpy(dtype=object)
     missing = shapely.is_missing(values) & ~unparsed.to_numpy()
     empty = ~missing & shapely.is_empty(values)
@@ -176,22 +243,27 @@ def _check(kind: Kind, result: gpd.GeoSeries, unparsed: pd.Series, rows: pd.Seri
         report(missing, "required: no geometry")
     report(empty, "empty geometry")
     report(present & ~finite, "coordinates are not finite (or do not convert to longitude/latitude)")
-    report(present & finite & ~valid,
-           lambda i: f"invalid geometry: {shapely.is_valid_reason(values[i])}")
+    report(present & finite & ~valid, lambda i: f"invalid geometry: {shapely.is_valid_reason(values[i])}")
     if kind.geometry == "MULTIPOLYGON":
         report(present & ~polygonal, "must be a polygon or multipolygon")
     if categories is not None:
         types = shapely.get_type_id(values)
         allowed = categories.map(lambda c: GEOMETRY_TYPES.get(c, ())).to_numpy(dtype=object)
-        wrong = present & np.array([bool(a) and NAMES[t] not in a for t, a in zip(types, allowed, strict=True)], dtype=bool)
-        report(wrong, lambda i: f"a {categories.iloc[i]} must be {_shapes(allowed[i])}, not "
-                                f"{_SHAPE[NAMES[types[i]]]}")
+        wrong = present & np.array(
+            [bool(a) and NAMES[t] not in a for t, a in zip(types, allowed, strict=True)], dtype=bool
+        )
+        report(wrong, lambda i: f"a {categories.iloc[i]} must be {_shapes(allowed[i])}, not {_SHAPE[NAMES[types[i]]]}")
     where = source.to_epsg(min_confidence=70)
-    report(present & finite & ~inside & swapped,
-           "outside Japan: longitude and latitude look swapped (lon is 122–154, lat 20–46)")
-    report(present & finite & ~inside & ~swapped & metres & (where == 4326),
-           "outside Japan: these look like metres of a plane CRS, not longitude/latitude; "
-           "give the file's CRS with --crs (e.g. 6677)")
-    report(present & finite & ~inside & ~swapped & ~(metres & (where == 4326)),
-           f"outside Japan (lon 122–154, lat 20–46 after reprojecting from EPSG:{where}): "
-           "is that the file's CRS?")
+    report(
+        present & finite & ~inside & swapped,
+        "outside Japan: longitude and latitude look swapped (lon is 122–154, lat 20–46)",
+    )
+    report(
+        present & finite & ~inside & ~swapped & metres & (where == 4326),
+        "outside Japan: these look like metres of a plane CRS, not longitude/latitude; "
+        "give the file's CRS with --crs (e.g. 6677)",
+    )
+    report(
+        present & finite & ~inside & ~swapped & ~(metres & (where == 4326)),
+        f"outside Japan (lon 122–154, lat 20–46 after reprojecting from EPSG:{where}): is that the file's CRS?",
+    )

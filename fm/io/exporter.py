@@ -26,8 +26,16 @@ from fm.io.coordinates import parse_crs
 ASSET_FIELDS = tuple(c.name for c in KINDS["assets"].columns if c.name != "district")
 
 
-def export_file(session: Session, kind_name: str, path: Path, *, lang: str = "ja", crs: int | None = None,
-                categories: tuple[str, ...] = (), districts: tuple[str, ...] = ()) -> dict[str, Any]:
+def export_file(
+    session: Session,
+    kind_name: str,
+    path: Path,
+    *,
+    lang: str = "ja",
+    crs: int | None = None,
+    categories: tuple[str, ...] = (),
+    districts: tuple[str, ...] = (),
+) -> dict[str, Any]:
     """Write the records of ``kind_name`` (only those of ``categories`` and ``districts``, if given) to ``path``."""
     kind = KINDS.get(kind_name)
     if kind is None or not kind.exportable:
@@ -54,15 +62,24 @@ def export_file(session: Session, kind_name: str, path: Path, *, lang: str = "ja
         else:
             out = _coordinate_columns(out, geometry, target, lang)
     files.write(out.reset_index(drop=True), path, layer=kind.name)
-    return {"kind": kind.name, "file": str(path), "format": fmt, "records": len(out),
-            "crs": f"EPSG:{target.to_epsg()}" if kind.geometry else None, "lang": lang}
+    return {
+        "kind": kind.name,
+        "file": str(path),
+        "format": fmt,
+        "records": len(out),
+        "crs": f"EPSG:{target.to_epsg()}" if kind.geometry else None,
+        "lang": lang,
+    }
 
 
 def _known(session: Session, what: str, given: tuple[str, ...]) -> tuple[str, ...]:
     if not given:
         return ()
-    known = set(store.read_categories(session)["code"] if what == "category"
-                else store.read_table(session, "districts", ["code"])["code"])
+    known = set(
+        store.read_categories(session)["code"]
+        if what == "category"
+        else store.read_table(session, "districts", ["code"])["code"]
+    )
     unknown = sorted(set(given) - known)
     if unknown:
         raise FmError(f"unknown {what} {', '.join(unknown)}; known: {', '.join(sorted(known)) or 'none'}")
@@ -74,8 +91,10 @@ def _read(session: Session, kind: Kind, categories: tuple[str, ...], districts: 
     district_codes = store.read_table(session, "districts", ["id", "code"]).set_index("id")["code"]
     assets = store.read_assets(session, columns=("code", "category", "district_id"))
     assets["district"] = assets["district_id"].map(district_codes)
-    chosen = assets[(assets["category"].isin(categories) | (not categories)) &
-                    (assets["district"].isin(districts) | (not districts))]
+    chosen = assets[
+        (assets["category"].isin(categories) | (not categories))
+        & (assets["district"].isin(districts) | (not districts))
+    ]
     if kind.name == "assets":
         frame = pd.DataFrame(store.read_assets(session, columns=("id", *ASSET_FIELDS, "district_id", "geom")))
         frame = frame[frame["id"].isin(chosen["id"])]
@@ -88,10 +107,15 @@ def _read(session: Session, kind: Kind, categories: tuple[str, ...], districts: 
         frame = pd.DataFrame(store.read_table(session, "land_parcels"))
         frame["district"] = frame["district_id"].map(district_codes)
         frame = frame[frame["district"].isin(districts)] if districts else frame
-        uses = store.read_table(session, "parcel_uses").sort_values("valid_from").drop_duplicates("parcel_id",
-                                                                                                 keep="last")
-        frame = frame.merge(uses.rename(columns={"id": "use_id", "valid_from": "use_since"}), how="left",
-                            left_on="id", right_on="parcel_id")
+        uses = (
+            store.read_table(session, "parcel_uses").sort_values("valid_from").drop_duplicates("parcel_id", keep="last")
+        )
+        frame = frame.merge(
+            uses.rename(columns={"id": "use_id", "valid_from": "use_since"}),
+            how="left",
+            left_on="id",
+            right_on="parcel_id",
+        )
     else:
         frame = pd.DataFrame(store.read_table(session, "districts"))
     frame = frame.astype({c: object for c in frame.columns if c != "geom"})
@@ -112,4 +136,3 @@ def _coordinate_columns(out: pd.DataFrame, geometry: gpd.GeoSeries, target: CRS,
         text = shapely.to_wkt(values, rounding_precision=9 if target.is_geographic else 4, trim=True)
         out[header(coordinates["wkt"], lang, epsg)] = text
     return out
-

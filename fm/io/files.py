@@ -44,13 +44,16 @@ def file_format(path: Path) -> str:
     """The format of ``path`` by its extension, or FmError listing the formats fm reads and writes."""
     found = FORMATS.get(path.suffix.lower())
     if found is None:
-        raise FmError(f"{path.name}: fm reads and writes .gpkg (GeoPackage), .geojson, .csv and .xlsx files, "
-                      f"not {path.suffix or 'files without an extension'}")
+        raise FmError(
+            f"{path.name}: fm reads and writes .gpkg (GeoPackage), .geojson, .csv and .xlsx files, "
+            f"not {path.suffix or 'files without an extension'}"
+        )
     return found
 
 
-def read(path: Path, *, layer: str | None = None, sheet: str | None = None, encoding: str | None = None,
-         kind: str) -> Table:
+def read(
+    path: Path, *, layer: str | None = None, sheet: str | None = None, encoding: str | None = None, kind: str
+) -> Table:
     """Read ``path``: the layer or sheet named, or the only one, or the one named after ``kind``."""
     fmt = file_format(path)
     if not path.is_file():
@@ -115,21 +118,23 @@ def _read_csv(path: Path, encoding: str | None) -> Table:
     except LookupError:
         raise FmError(f"unknown encoding {encoding!r}: try utf-8 or cp932") from None
     except UnicodeDecodeError as exc:
-        raise FmError(f"{path.name} is not {encoding}: byte {data[exc.start]:#04x} at offset {exc.start} "
-                      "does not decode (leave out --encoding to detect it)") from None
+        raise FmError(
+            f"{path.name} is not {encoding}: byte {data[exc.start]:#04x} at offset {exc.start} "
+            "does not decode (leave out --encoding to detect it)"
+        ) from None
     except FmError as exc:
         raise FmError(f"{path.name}: {exc}") from None
     try:
-        frame = pd.read_csv(io.StringIO(text.removeprefix("\ufeff")), dtype=str, keep_default_na=False,
-                            skip_blank_lines=False)
+        frame = pd.read_csv(
+            io.StringIO(text.removeprefix("\ufeff")), dtype=str, keep_default_na=False, skip_blank_lines=False
+        )
     except pd.errors.EmptyDataError:
         raise FmError(f"{path.name} is empty (no header row)") from None
     except (pd.errors.ParserError, ValueError) as exc:
         raise FmError(f"cannot read {path.name} as CSV: {_first_line(exc)}") from None
     # A row's line: the header is line 1; quoted values may span lines.
     breaks = sum(frame[c].str.count("\n").fillna(0) for c in frame.columns) if len(frame.columns) else 0
-    lines = 2 + pd.Series(range(len(frame)), index=frame.index) + pd.Series(breaks, index=frame.index).cumsum() \
-        - breaks
+    lines = 2 + pd.Series(range(len(frame)), index=frame.index) + pd.Series(breaks, index=frame.index).cumsum() - breaks
     blank = (frame == "").all(axis=1)
     frame, lines = frame[~blank], lines[~blank]
     return Table(frame, "line " + lines.astype(int).astype(str), None, "CSV")
@@ -142,8 +147,11 @@ def _read_excel(path: Path, sheet: str | None, kind: str) -> Table:
         raise FmError(f"cannot read {path.name} as an Excel workbook: {_first_line(exc)}") from None
     try:
         worksheet = book[_pick(path, book.sheetnames, sheet, "sheet", "--sheet", kind)]
-        cells = [(number, row) for number, row in enumerate(worksheet.iter_rows(values_only=True), start=1)
-                 if any(v is not None and str(v).strip() != "" for v in row)]
+        cells = [
+            (number, row)
+            for number, row in enumerate(worksheet.iter_rows(values_only=True), start=1)
+            if any(v is not None and str(v).strip() != "" for v in row)
+        ]
     except FmError:
         raise
     except Exception as exc:  # noqa: BLE001 (a damaged sheet)
@@ -155,9 +163,10 @@ def _read_excel(path: Path, sheet: str | None, kind: str) -> Table:
     if start is None:
         return Table(pd.DataFrame(), pd.Series(dtype=str), None, "Excel")
     headers = [str(v).strip() if v is not None else "" for v in cells[start][1]]
-    body = cells[start + 1:]
-    frame = pd.DataFrame([list(row) + [None] * (len(headers) - len(row)) for _, row in body],
-                         columns=range(len(headers)), dtype=object)
+    body = cells[start + 1 :]
+    frame = pd.DataFrame(
+        [list(row) + [None] * (len(headers) - len(row)) for _, row in body], columns=range(len(headers)), dtype=object
+    )
     keep = [i for i, h in enumerate(headers) if h or frame[i].notna().any()]
     frame = frame[keep]
     frame.columns = [headers[i] or f"(column {openpyxl.utils.get_column_letter(i + 1)})" for i in keep]
@@ -195,16 +204,19 @@ def write(frame: pd.DataFrame, path: Path, *, layer: str) -> None:
     """
     fmt = file_format(path)
     if fmt == "Excel" and (long := _text_cells(frame, lambda t: t.str.len() > EXCEL_CELL)):
-        raise FmError(", ".join(f"row {row + 2}, {frame.columns[column]}" for row, column in long[:5])
-                      + f": more than the {EXCEL_CELL:,} characters an Excel cell holds; "
-                      "export to .gpkg or .geojson instead")
+        raise FmError(
+            ", ".join(f"row {row + 2}, {frame.columns[column]}" for row, column in long[:5])
+            + f": more than the {EXCEL_CELL:,} characters an Excel cell holds; "
+            "export to .gpkg or .geojson instead"
+        )
     if not path.parent.is_dir():
         raise FmError(f"cannot write {path}: the folder {path.parent} does not exist")
     if fmt == "GeoPackage" and path.exists():
         others = _other_layers(path, layer)
         if others:  # the file is replaced whole: say so rather than lose them
-            raise FmError(f"{path} also holds the layers {', '.join(others)}, which writing it would remove; "
-                          "export to a new file")
+            raise FmError(
+                f"{path} also holds the layers {', '.join(others)}, which writing it would remove; export to a new file"
+            )
     partial = path.with_name(f".{path.stem}.partial{path.suffix}")
     partial.unlink(missing_ok=True)
     try:

@@ -34,16 +34,25 @@ from fm.io.problems import Problem, Rejected
 from fm.io.validate import Checked, References, validate
 from fm.model import metadata
 
-TABLES = {"assets": "assets", "inspections": "inspections", "work_orders": "work_orders",
-          "parcels": "land_parcels"}
+TABLES = {"assets": "assets", "inspections": "inspections", "work_orders": "work_orders", "parcels": "land_parcels"}
 USE_FIELDS = ("current_use", "utilisation")
 """A parcel row's use, held apart (as ``use_<field>``, like ``use_since``) from the parcel's own columns."""
 
 
-def import_file(session: Session, kind_name: str, path: Path, *, layer: str | None = None,
-                sheet: str | None = None, crs: int | None = None, encoding: str | None = None,
-                dry_run: bool = False, today: date | None = None, actor: str | None = None,
-                details: int | None = None) -> dict[str, Any]:
+def import_file(
+    session: Session,
+    kind_name: str,
+    path: Path,
+    *,
+    layer: str | None = None,
+    sheet: str | None = None,
+    crs: int | None = None,
+    encoding: str | None = None,
+    dry_run: bool = False,
+    today: date | None = None,
+    actor: str | None = None,
+    details: int | None = None,
+) -> dict[str, Any]:
     """Import ``path`` as records of ``kind_name``; return what was (or, dry run, would be) done.
 
     Each record added or changed gets an entry in the audit trail under ``actor`` (default: the
@@ -59,23 +68,33 @@ def import_file(session: Session, kind_name: str, path: Path, *, layer: str | No
     if crs is not None:
         parse_crs(crs)
     table = files.read(path, layer=layer, sheet=sheet, encoding=encoding, kind=kind.name)
-    checked = validate(kind, table, references=_references(session, kind), crs=crs,
-                       today=today or date.today(), source=path.name)
+    checked = validate(
+        kind, table, references=_references(session, kind), crs=crs, today=today or date.today(), source=path.name
+    )
     records = _records(session, kind, checked)
     existing = _existing(session, kind, records)
     ambiguous = existing[existing.duplicated(list(_db_key(kind)), keep=False)]
     if len(ambiguous):
         _reject_ambiguous(kind, records, ambiguous, table.rows, path.name)
-    merged = records.merge(existing, how="left", on=list(_db_key(kind)), suffixes=("", "_old"),
-                           indicator=True)
+    merged = records.merge(existing, how="left", on=list(_db_key(kind)), suffixes=("", "_old"), indicator=True)
     new = merged["_merge"] == "left_only"
     compared = [c for c in records.columns if c not in _db_key(kind) and not c.startswith("use_")]
     changed = pd.Series(False, index=merged.index)
     changed[~new] = _differs(merged[~new], compared)
     if kind.geometry_required and checked.geometry is None and new.any():
-        raise Rejected(path.name, [Problem(table.rows.iloc[i], "", str(merged.at[i, "code"]),
-                                           f"new {kind.name} need a geometry, and the file has none: a spatial "
-                                           "file, or lon/lat, x/y or wkt columns") for i in np.flatnonzero(new)])
+        raise Rejected(
+            path.name,
+            [
+                Problem(
+                    table.rows.iloc[i],
+                    "",
+                    str(merged.at[i, "code"]),
+                    f"new {kind.name} need a geometry, and the file has none: a spatial "
+                    "file, or lon/lat, x/y or wkt columns",
+                )
+                for i in np.flatnonzero(new)
+            ],
+        )
     uses = _use_changes(session, merged) if kind.name == "parcels" else None
     use_changed = uses["changed"] if uses is not None else pd.Series(False, index=merged.index)
     added, updated = int(new.sum()), int((~new & (changed | use_changed)).sum())
@@ -90,15 +109,32 @@ def import_file(session: Session, kind_name: str, path: Path, *, layer: str | No
             # A rule the database holds that the file could not be checked against alone (e.g. a
             # disposal date before the stored acquisition date); the transaction rolls back.
             cause = getattr(exc, "orig", None) or exc
-            raise FmError(f"{path.name}: the database refused the import, nothing was written: "
-                          f"{str(cause).strip().splitlines()[0]}") from None
-    result = {"kind": kind.name, "file": path.name, "format": table.format, "added": added, "updated": updated,
-              "unchanged": len(merged) - added - updated, "dry_run": dry_run}
+            raise FmError(
+                f"{path.name}: the database refused the import, nothing was written: "
+                f"{str(cause).strip().splitlines()[0]}"
+            ) from None
+    result = {
+        "kind": kind.name,
+        "file": path.name,
+        "format": table.format,
+        "added": added,
+        "updated": updated,
+        "unchanged": len(merged) - added - updated,
+        "dry_run": dry_run,
+    }
     if details is not None:
         touched = changed | use_changed
         first = merged.index[(new | touched).to_numpy()][:details]
-        result["rows"] = listed(kind, merged.loc[first], new.loc[first], touched.loc[first], compared,
-                                None if uses is None else uses.loc[first], table.rows, checked.frame)
+        result["rows"] = listed(
+            kind,
+            merged.loc[first],
+            new.loc[first],
+            touched.loc[first],
+            compared,
+            None if uses is None else uses.loc[first],
+            table.rows,
+            checked.frame,
+        )
         result["digest"] = fingerprint(kind, merged, new, touched, compared, uses)
     return result
 
@@ -108,9 +144,9 @@ def _references(session: Session, kind: Kind) -> References:
     return References(
         categories=frozenset(store.read_categories(session)["code"]) if "category" in refers else frozenset(),
         districts=frozenset(store.read_table(session, "districts", ["code"])["code"])
-        if "district" in refers else frozenset(),
-        assets=frozenset(store.read_table(session, "assets", ["code"])["code"]) if "asset" in refers
+        if "district" in refers
         else frozenset(),
+        assets=frozenset(store.read_table(session, "assets", ["code"])["code"]) if "asset" in refers else frozenset(),
     )
 
 
@@ -140,15 +176,21 @@ def _existing(session: Session, kind: Kind, records: pd.DataFrame) -> pd.DataFra
     return pd.DataFrame(existing)
 
 
-def _reject_ambiguous(kind: Kind, records: pd.DataFrame, ambiguous: pd.DataFrame, rows: pd.Series,
-                      source: str) -> None:
+def _reject_ambiguous(kind: Kind, records: pd.DataFrame, ambiguous: pd.DataFrame, rows: pd.Series, source: str) -> None:
     key = list(_db_key(kind))
     hits = records.reset_index().merge(ambiguous[key].drop_duplicates(), on=key)
     if not len(hits):  # the file touches none of them
         return
-    problems = [Problem(rows.loc[i], "", str(day), "the database holds several inspections of this asset on this "
-                        "day: fm cannot tell which one this row updates") for i, day in
-                zip(hits["index"], hits["inspected_on"], strict=True)]
+    problems = [
+        Problem(
+            rows.loc[i],
+            "",
+            str(day),
+            "the database holds several inspections of this asset on this "
+            "day: fm cannot tell which one this row updates",
+        )
+        for i, day in zip(hits["index"], hits["inspected_on"], strict=True)
+    ]
     raise Rejected(source, problems)
 
 
@@ -160,8 +202,9 @@ def _differs(merged: pd.DataFrame, columns: list[str]) -> pd.Series:
         if column == "geom":
             both = ~shapely.is_missing(new) & ~shapely.is_missing(old)
             same = shapely.is_missing(new) & shapely.is_missing(old)
-            same[both] = shapely.equals_exact(new[both], old[both], tolerance=1e-9) & \
-                (shapely.get_type_id(new[both]) == shapely.get_type_id(old[both]))
+            same[both] = shapely.equals_exact(new[both], old[both], tolerance=1e-9) & (
+                shapely.get_type_id(new[both]) == shapely.get_type_id(old[both])
+            )
             differs |= ~same
         else:
             differs |= ~(new == old).astype(bool)
@@ -172,14 +215,22 @@ def _use_changes(session: Session, merged: pd.DataFrame) -> pd.DataFrame | None:
     """For parcel rows with a use: its stored id (if any) and whether it is new or differs from the stored one."""
     if "use_since" not in merged.columns:
         return None
-    stored = store.read_table(session, "parcel_uses", ["id", "parcel_id", "valid_from", "current_use",
-                                                      "utilisation"])
-    uses = pd.DataFrame({"parcel_id": merged["id"].astype("Int64"), "valid_from": merged["use_since"],
-                         "current_use": merged.get("use_current_use"), "utilisation": merged.get("use_utilisation")},
-                        index=merged.index)
+    stored = store.read_table(session, "parcel_uses", ["id", "parcel_id", "valid_from", "current_use", "utilisation"])
+    uses = pd.DataFrame(
+        {
+            "parcel_id": merged["id"].astype("Int64"),
+            "valid_from": merged["use_since"],
+            "current_use": merged.get("use_current_use"),
+            "utilisation": merged.get("use_utilisation"),
+        },
+        index=merged.index,
+    )
     given = uses["valid_from"].notna()
-    found = uses.reset_index().merge(stored, how="left", on=["parcel_id", "valid_from"],
-                                     suffixes=("", "_old")).set_index("index")
+    found = (
+        uses.reset_index()
+        .merge(stored, how="left", on=["parcel_id", "valid_from"], suffixes=("", "_old"))
+        .set_index("index")
+    )
     fields = _use_fields(merged)
     differs = _differs(found, fields) if fields else pd.Series(False, index=found.index)
     uses["use_id"] = found["id"].astype("Int64")
@@ -193,8 +244,9 @@ def _use_fields(merged: pd.DataFrame) -> list[str]:
     return [field for field in USE_FIELDS if f"use_{field}" in merged.columns]
 
 
-def _write(session: Session, kind: Kind, merged: pd.DataFrame, new: pd.Series, changed: pd.Series,
-           columns: pd.Index) -> None:
+def _write(
+    session: Session, kind: Kind, merged: pd.DataFrame, new: pd.Series, changed: pd.Series, columns: pd.Index
+) -> None:
     """Insert the new records and update the changed ones, in the columns the file has."""
     table = metadata.tables[TABLES[kind.name]]
     writable = [c for c in columns if c in table.c]
@@ -218,8 +270,9 @@ def _write_uses(session: Session, merged: pd.DataFrame, uses: pd.DataFrame) -> N
         bulk.update(session, table, uses.loc[~adding, ["use_id", *fields]].rename(columns={"use_id": "id"}))
 
 
-def changes(merged: pd.DataFrame, new: pd.Series, touched: pd.Series, compared: list[str],
-            uses: pd.DataFrame | None) -> pd.Series:
+def changes(
+    merged: pd.DataFrame, new: pd.Series, touched: pd.Series, compared: list[str], uses: pd.DataFrame | None
+) -> pd.Series:
     """Each added or changed row's ``{field: [old, new]}`` (the added ones from nothing), by the merged index.
 
     Column by column (values made plain once per column, geometry as WKT in one vectorised call), then
@@ -230,13 +283,19 @@ def changes(merged: pd.DataFrame, new: pd.Series, touched: pd.Series, compared: 
     fields = [c for c in compared if c in merged.columns]
     part = merged.loc[rows]
     after = [audit.plain_values(part[f]) for f in fields]
-    before = [audit.plain_values(part[f"{f}_old"]) if f"{f}_old" in part.columns else [None] * len(part)
-              for f in fields]
+    before = [
+        audit.plain_values(part[f"{f}_old"]) if f"{f}_old" in part.columns else [None] * len(part) for f in fields
+    ]
     added = new.loc[rows].to_numpy()
     result = []
     for n in range(len(rows)):
-        result.append({f: [None if added[n] else old[n], value[n]] for f, old, value in zip(fields, before, after, strict=True)
-                       if (old[n] if not added[n] else None) != value[n]})
+        result.append(
+            {
+                f: [None if added[n] else old[n], value[n]]
+                for f, old, value in zip(fields, before, after, strict=True)
+                if (old[n] if not added[n] else None) != value[n]
+            }
+        )
     if uses is not None:
         names = {"valid_from": "use_since", **{f: f for f in USE_FIELDS}}
         moved = uses.loc[rows]
@@ -250,8 +309,16 @@ def changes(merged: pd.DataFrame, new: pd.Series, touched: pd.Series, compared: 
     return pd.Series(result, index=rows, dtype=object)
 
 
-def listed(kind: Kind, merged: pd.DataFrame, new: pd.Series, touched: pd.Series, compared: list[str],
-           uses: pd.DataFrame | None, rows: pd.Series, checked: pd.DataFrame) -> list[dict[str, Any]]:
+def listed(
+    kind: Kind,
+    merged: pd.DataFrame,
+    new: pd.Series,
+    touched: pd.Series,
+    compared: list[str],
+    uses: pd.DataFrame | None,
+    rows: pd.Series,
+    checked: pd.DataFrame,
+) -> list[dict[str, Any]]:
     """Each record of ``merged`` added or changed, in file order: ``{row, action, key, changes}``, where
     ``row`` is its place in the file, ``action`` ``add`` or ``update``, ``key`` its code (an inspection:
     the asset's code and the day) and ``changes`` :func:`changes`' ``{field: [old, new]}``. (``merged``'s
@@ -263,12 +330,15 @@ def listed(kind: Kind, merged: pd.DataFrame, new: pd.Series, touched: pd.Series,
         keys = {i: f"{codes[i]} {merged.at[i, 'inspected_on']}" for i in found.index}
     else:
         keys = {i: str(merged.at[i, "code"]) for i in found.index}
-    return [{"row": places[i], "action": "add" if new.loc[i] else "update", "key": keys[i],
-             "changes": found.loc[i]} for i in found.index]
+    return [
+        {"row": places[i], "action": "add" if new.loc[i] else "update", "key": keys[i], "changes": found.loc[i]}
+        for i in found.index
+    ]
 
 
-def fingerprint(kind: Kind, merged: pd.DataFrame, new: pd.Series, touched: pd.Series, compared: list[str],
-                uses: pd.DataFrame | None) -> str:
+def fingerprint(
+    kind: Kind, merged: pd.DataFrame, new: pd.Series, touched: pd.Series, compared: list[str], uses: pd.DataFrame | None
+) -> str:
     """A digest of every change a run makes: which records, and each compared field's old and new value.
 
     Two runs of the same file write the same exactly when their digests are equal (vectorised: cheap
@@ -283,8 +353,16 @@ def fingerprint(kind: Kind, merged: pd.DataFrame, new: pd.Series, touched: pd.Se
     return hashlib.sha256(hashed.tobytes() + np.asarray(new.to_numpy()[rows]).tobytes()).hexdigest()
 
 
-def _audit(session: Session, kind: Kind, merged: pd.DataFrame, new: pd.Series, touched: pd.Series,
-           compared: list[str], uses: pd.DataFrame | None, actor: str) -> None:
+def _audit(
+    session: Session,
+    kind: Kind,
+    merged: pd.DataFrame,
+    new: pd.Series,
+    touched: pd.Series,
+    compared: list[str],
+    uses: pd.DataFrame | None,
+    actor: str,
+) -> None:
     """One audit entry per record the import added or changed."""
     found = changes(merged, new, touched, compared, uses)
     if not len(found):
@@ -293,11 +371,14 @@ def _audit(session: Session, kind: Kind, merged: pd.DataFrame, new: pd.Series, t
     key = list(_db_key(kind))
     ids = store.read_table(session, table, ["id", *key])
     rows = merged.loc[found.index, key].reset_index().merge(ids, on=key, how="left").set_index("index")
-    entries = pd.DataFrame({
-        "action": np.where(new.loc[found.index].to_numpy(), "create", "update"),
-        "table_name": table,
-        "record_id": rows.loc[found.index, "id"].astype("Int64"),
-        "record_code": rows.loc[found.index, "code"] if "code" in key else None,
-        "changes": found,
-    }, index=found.index)
+    entries = pd.DataFrame(
+        {
+            "action": np.where(new.loc[found.index].to_numpy(), "create", "update"),
+            "table_name": table,
+            "record_id": rows.loc[found.index, "id"].astype("Int64"),
+            "record_code": rows.loc[found.index, "code"] if "code" in key else None,
+            "changes": found,
+        },
+        index=found.index,
+    )
     audit.record_many(session, entries, actor=actor, source="import")

@@ -59,12 +59,20 @@ def plan_status(fiscal_year: int) -> sa.ColumnElement[str]:
     """
     end = fiscal_year_end(fiscal_year)
     assets, plans, links = Asset.__table__, IndividualPlan.__table__, PlanAsset.__table__
-    held = sa.and_(sa.or_(assets.c.acquisition_date.is_(None), assets.c.acquisition_date <= end),
-                   sa.or_(assets.c.disposed_on.is_(None), assets.c.disposed_on > end))
+    held = sa.and_(
+        sa.or_(assets.c.acquisition_date.is_(None), assets.c.acquisition_date <= end),
+        sa.or_(assets.c.disposed_on.is_(None), assets.c.disposed_on > end),
+    )
     covered = sa.exists(
-        sa.select(links.c.plan_id).join(plans, plans.c.id == links.c.plan_id).where(
-            links.c.asset_id == assets.c.id, plans.c.adopted_on.is_not(None), plans.c.adopted_on <= end,
-            sa.or_(plans.c.period_end_fy.is_(None), plans.c.period_end_fy >= fiscal_year)))
+        sa.select(links.c.plan_id)
+        .join(plans, plans.c.id == links.c.plan_id)
+        .where(
+            links.c.asset_id == assets.c.id,
+            plans.c.adopted_on.is_not(None),
+            plans.c.adopted_on <= end,
+            sa.or_(plans.c.period_end_fy.is_(None), plans.c.period_end_fy >= fiscal_year),
+        )
+    )
     needs = sa.and_(assets.c.needs_individual_plan == sa.true(), held)
     return sa.case((sa.and_(needs, covered), "adopted"), (needs, "needed"), else_="not_needed")
 
@@ -78,8 +86,11 @@ def _source(risk: sa.FromClause | None) -> sa.FromClause:
 def _scores(run_id: int | None) -> sa.FromClause:
     """The latest run's scores (an empty selection when nothing was scored)."""
     scores = RiskScore.__table__
-    return sa.select(scores.c.asset_id, scores.c.risk_class, scores.c.score).where(
-        scores.c.run_id == (run_id if run_id is not None else -1)).subquery("risk")
+    return (
+        sa.select(scores.c.asset_id, scores.c.risk_class, scores.c.score)
+        .where(scores.c.run_id == (run_id if run_id is not None else -1))
+        .subquery("risk")
+    )
 
 
 def _contains(column: sa.ColumnElement[str], text: str, dialect: str) -> sa.ColumnElement[bool]:
@@ -105,8 +116,9 @@ def _conditions(found: RegisterFilter, risk: sa.FromClause, plan: sa.ColumnEleme
         # as typed, and in NFKC: a Japanese keyboard often gives full-width letters and digits
         # (ＢＲ－０００２) for codes stored in ASCII, while names keep their full-width brackets
         texts = dict.fromkeys([found.search, unicodedata.normalize("NFKC", found.search)])
-        where.append(sa.or_(*(_contains(assets.c[column], text, dialect)
-                              for text in texts for column in ("code", "name"))))
+        where.append(
+            sa.or_(*(_contains(assets.c[column], text, dialect) for text in texts for column in ("code", "name")))
+        )
     if found.categories is not None:
         where.append(assets.c.category.in_(found.categories))
     if found.districts is not None:
@@ -148,8 +160,11 @@ def count(session: Session, found: RegisterFilter, *, run_id: int | None, fiscal
     """How many assets ``found`` keeps."""
     _without_jit(session)
     risk = _scores(run_id)
-    query = sa.select(sa.func.count()).select_from(_source(risk if _needs_risk(found) else None)).where(
-        *_conditions(found, risk, plan_status(fiscal_year), _dialect(session)))
+    query = (
+        sa.select(sa.func.count())
+        .select_from(_source(risk if _needs_risk(found) else None))
+        .where(*_conditions(found, risk, plan_status(fiscal_year), _dialect(session)))
+    )
     return int(session.execute(query).scalar_one())
 
 
@@ -158,8 +173,10 @@ def _order(sort: str, order: str, risk: sa.FromClause, plan: sa.ColumnElement[st
     keys = {
         "code": [assets.c.code],
         "name": [assets.c.name],
-        "category": [sa.select(categories.c.sort_order).where(categories.c.code == assets.c.category)
-                     .scalar_subquery(), assets.c.category],
+        "category": [
+            sa.select(categories.c.sort_order).where(categories.c.code == assets.c.category).scalar_subquery(),
+            assets.c.category,
+        ],
         "district": [assets.c.district_id],
         "status": [sa.case({s: i for i, s in enumerate(STATUS_ORDER)}, value=assets.c.status)],
         "year_built": [assets.c.year_built],
@@ -175,8 +192,17 @@ def _order(sort: str, order: str, risk: sa.FromClause, plan: sa.ColumnElement[st
     return ordered + ([] if sort == "code" else [assets.c.code])
 
 
-def read(session: Session, found: RegisterFilter, *, run_id: int | None, fiscal_year: int, sort: str = "code",
-         order: str = "asc", offset: int = 0, limit: int | None = None) -> pd.DataFrame:
+def read(
+    session: Session,
+    found: RegisterFilter,
+    *,
+    run_id: int | None,
+    fiscal_year: int,
+    sort: str = "code",
+    order: str = "asc",
+    offset: int = 0,
+    limit: int | None = None,
+) -> pd.DataFrame:
     """The assets ``found`` keeps, sorted by ``sort`` (one of :data:`COLUMNS`; ``risk`` is the score,
     missing last either way) then code, from row ``offset`` (0-based), ``limit`` rows at most.
 
@@ -192,15 +218,39 @@ def read(session: Session, found: RegisterFilter, *, run_id: int | None, fiscal_
     assets = Asset.__table__
     risk, plan, dialect = _scores(run_id), plan_status(fiscal_year), _dialect(session)
     _without_jit(session)
-    columns = (assets.c.id, assets.c.code, assets.c.name, assets.c.category, assets.c.district_id, assets.c.status,
-               assets.c.year_built, sa.func.coalesce(risk.c.risk_class, UNSCORED).label("risk_class"),
-               risk.c.score.label("risk_score"), plan.label("plan_status"))
+    columns = (
+        assets.c.id,
+        assets.c.code,
+        assets.c.name,
+        assets.c.category,
+        assets.c.district_id,
+        assets.c.status,
+        assets.c.year_built,
+        sa.func.coalesce(risk.c.risk_class, UNSCORED).label("risk_class"),
+        risk.c.score.label("risk_score"),
+        plan.label("plan_status"),
+    )
     if limit is None:
-        return _frame(session, sa.select(*columns).select_from(_source(risk)).where(
-            *_conditions(found, risk, plan, dialect)).order_by(*_order(sort, order, risk, plan)))
+        return _frame(
+            session,
+            sa.select(*columns)
+            .select_from(_source(risk))
+            .where(*_conditions(found, risk, plan, dialect))
+            .order_by(*_order(sort, order, risk, plan)),
+        )
     narrow = _source(risk if _needs_risk(found, sort) else None)
-    ids = session.execute(sa.select(assets.c.id).select_from(narrow).where(*_conditions(found, risk, plan, dialect))
-                          .order_by(*_order(sort, order, risk, plan)).offset(offset).limit(limit)).scalars().all()
+    ids = (
+        session.execute(
+            sa.select(assets.c.id)
+            .select_from(narrow)
+            .where(*_conditions(found, risk, plan, dialect))
+            .order_by(*_order(sort, order, risk, plan))
+            .offset(offset)
+            .limit(limit)
+        )
+        .scalars()
+        .all()
+    )
     rows = _frame(session, sa.select(*columns).select_from(_source(risk)).where(assets.c.id.in_(ids)))
     return rows.set_index("id", drop=False).loc[list(ids)].reset_index(drop=True)
 

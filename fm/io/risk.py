@@ -15,19 +15,35 @@ from fm.model import RiskRun, RiskScore
 
 # Score columns taken as they are from fm.domain.risk.score.score_risk, and their PostgreSQL binary types.
 FROM_SCORES = {
-    "probability": "float8", "consequence": "float8", "score": "float8", "risk_class": "text",
-    "likelihood_class": "int2", "consequence_class": "int2", "state": "int2", "inspected_on": "date",
-    "years_since": "float8", "p_condition": "float8", "p_age": "float8", "age": "float8", "life": "float8",
-    "remaining_years": "float8", "c_category": "float8", "c_users": "float8", "c_replacement_cost": "float8",
-    "c_evacuation_shelter": "float8", "c_emergency_road": "float8", "c_railway": "float8",
+    "probability": "float8",
+    "consequence": "float8",
+    "score": "float8",
+    "risk_class": "text",
+    "likelihood_class": "int2",
+    "consequence_class": "int2",
+    "state": "int2",
+    "inspected_on": "date",
+    "years_since": "float8",
+    "p_condition": "float8",
+    "p_age": "float8",
+    "age": "float8",
+    "life": "float8",
+    "remaining_years": "float8",
+    "c_category": "float8",
+    "c_users": "float8",
+    "c_replacement_cost": "float8",
+    "c_evacuation_shelter": "float8",
+    "c_emergency_road": "float8",
+    "c_railway": "float8",
     "c_district_population": "float8",
 }
 COLUMNS = ["run_id", "asset_id", *FROM_SCORES]
 TYPES = ["int4", "int4", *FROM_SCORES.values()]
 
 
-def write_run(session: Session, scores: pd.DataFrame, *, computed_on: date, config: dict[str, Any],
-              model: dict[str, Any]) -> int:
+def write_run(
+    session: Session, scores: pd.DataFrame, *, computed_on: date, config: dict[str, Any], model: dict[str, Any]
+) -> int:
     """Replace the run of ``computed_on`` with these scores; return the new run's id."""
     session.execute(sa.delete(RiskRun).where(RiskRun.computed_on == computed_on))
     run = RiskRun(computed_on=computed_on, config=config, model=model)
@@ -56,16 +72,16 @@ def write_run(session: Session, scores: pd.DataFrame, *, computed_on: date, conf
             for row in rows:
                 copy.write_row(row)
     else:
-        cursor.executemany(f"INSERT INTO risk_scores ({', '.join(COLUMNS)}) "
-                           f"VALUES ({', '.join('?' * len(COLUMNS))})", rows)
+        cursor.executemany(
+            f"INSERT INTO risk_scores ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))})", rows
+        )
     return run.id
 
 
 def latest_run(session: Session) -> RiskRun | None:
     """The run computed last (not the one for the latest day: a what-if run for a future day must not
     hide later runs)."""
-    return session.scalars(sa.select(RiskRun).order_by(RiskRun.computed_at.desc(), RiskRun.id.desc())
-                           .limit(1)).first()
+    return session.scalars(sa.select(RiskRun).order_by(RiskRun.computed_at.desc(), RiskRun.id.desc()).limit(1)).first()
 
 
 def read_latest(session: Session, *, asset_ids: Sequence[int] | None = None) -> tuple[RiskRun | None, pd.DataFrame]:
@@ -75,12 +91,29 @@ def read_latest(session: Session, *, asset_ids: Sequence[int] | None = None) -> 
     if run is None:
         return None, pd.DataFrame()
     scores = RiskScore.__table__
-    assets = sa.table("assets", sa.column("id"), sa.column("code"), sa.column("name"), sa.column("category"),
-                      sa.column("district_id"), sa.column("annual_users"))
-    query = (sa.select(assets.c.id, assets.c.code, assets.c.name, assets.c.category, assets.c.district_id,
-                       assets.c.annual_users, *(scores.c[name] for name in FROM_SCORES))
-             .join(scores, scores.c.asset_id == assets.c.id).where(scores.c.run_id == run.id)
-             .order_by(scores.c.score.desc(), assets.c.code))
+    assets = sa.table(
+        "assets",
+        sa.column("id"),
+        sa.column("code"),
+        sa.column("name"),
+        sa.column("category"),
+        sa.column("district_id"),
+        sa.column("annual_users"),
+    )
+    query = (
+        sa.select(
+            assets.c.id,
+            assets.c.code,
+            assets.c.name,
+            assets.c.category,
+            assets.c.district_id,
+            assets.c.annual_users,
+            *(scores.c[name] for name in FROM_SCORES),
+        )
+        .join(scores, scores.c.asset_id == assets.c.id)
+        .where(scores.c.run_id == run.id)
+        .order_by(scores.c.score.desc(), assets.c.code)
+    )
     if asset_ids is not None:
         query = query.where(scores.c.asset_id.in_([int(i) for i in asset_ids]))
     result = session.execute(query)

@@ -31,8 +31,9 @@ def read_categories(session: Session) -> pd.DataFrame:
     return _frame(session, sa.select(table).order_by(table.c.sort_order, table.c.code))
 
 
-def read_table(session: Session, name: str, columns: Sequence[str] | None = None, *,
-               asset_ids: Sequence[int] | None = None) -> pd.DataFrame | gpd.GeoDataFrame:
+def read_table(
+    session: Session, name: str, columns: Sequence[str] | None = None, *, asset_ids: Sequence[int] | None = None
+) -> pd.DataFrame | gpd.GeoDataFrame:
     """Every row of table ``name`` (only ``columns`` if given; with ``asset_ids``, only the rows of those
     assets) ordered by its key; a GeoDataFrame with geometry."""
     table = metadata.tables[name]
@@ -101,7 +102,8 @@ def read_map_points(
     few = None if len(positions) > MANY_IDS else positions["id"].tolist()
     assets = Asset.__table__
     query = sa.select(assets.c.id, assets.c.code, assets.c.category, assets.c.district_id).where(
-        assets.c.status != "disposed")
+        assets.c.status != "disposed"
+    )
     if few is not None:
         query = query.where(assets.c.id.in_(few))
     if categories is not None:
@@ -112,7 +114,8 @@ def read_map_points(
     if run_id is not None:
         scores = metadata.tables["risk_scores"]
         query = sa.select(scores.c.asset_id.label("id"), scores.c.risk_class, scores.c.state).where(
-            scores.c.run_id == run_id)
+            scores.c.run_id == run_id
+        )
         if few is not None:
             query = query.where(scores.c.asset_id.in_(few))
         points = points.merge(_frame(session, query), on="id", how="left")
@@ -127,16 +130,24 @@ def _positions(session: Session, bbox: tuple[float, float, float, float] | None)
     """id, x, y: the centre of each asset's bounding box (only those meeting ``bbox``)."""
     if session.get_bind().dialect.name == "postgresql":
         geom = Asset.__table__.c.geom
-        box = [sa.func.ST_XMin(geom, type_=sa.Float), sa.func.ST_XMax(geom, type_=sa.Float),
-               sa.func.ST_YMin(geom, type_=sa.Float), sa.func.ST_YMax(geom, type_=sa.Float)]
+        box = [
+            sa.func.ST_XMin(geom, type_=sa.Float),
+            sa.func.ST_XMax(geom, type_=sa.Float),
+            sa.func.ST_YMin(geom, type_=sa.Float),
+            sa.func.ST_YMax(geom, type_=sa.Float),
+        ]
         query = sa.select(Asset.id, ((box[0] + box[1]) / 2).label("x"), ((box[2] + box[3]) / 2).label("y")).where(
-            geom.is_not(None))
+            geom.is_not(None)
+        )
         if bbox is not None:
             query = query.where(_window(session, bbox))
         return _frame(session, query)
     rtree = _rtree()
-    query = sa.select(rtree.c.id.label("id"), ((rtree.c.minx + rtree.c.maxx) / 2).label("x"),
-                      ((rtree.c.miny + rtree.c.maxy) / 2).label("y"))
+    query = sa.select(
+        rtree.c.id.label("id"),
+        ((rtree.c.minx + rtree.c.maxx) / 2).label("x"),
+        ((rtree.c.miny + rtree.c.maxy) / 2).label("y"),
+    )
     if bbox is not None:
         minx, miny, maxx, maxy = bbox
         query = query.where(rtree.c.maxx >= minx, rtree.c.minx <= maxx, rtree.c.maxy >= miny, rtree.c.miny <= maxy)
@@ -144,8 +155,14 @@ def _positions(session: Session, bbox: tuple[float, float, float, float] | None)
 
 
 def _rtree() -> sa.TableClause:
-    return sa.table(rtree_name("assets", "geom"), sa.column("id"), sa.column("minx"), sa.column("maxx"),
-                    sa.column("miny"), sa.column("maxy"))
+    return sa.table(
+        rtree_name("assets", "geom"),
+        sa.column("id"),
+        sa.column("minx"),
+        sa.column("maxx"),
+        sa.column("miny"),
+        sa.column("maxy"),
+    )
 
 
 def _window(session: Session, bbox: tuple[float, float, float, float]) -> sa.ColumnElement[bool]:
@@ -163,15 +180,15 @@ def _window(session: Session, bbox: tuple[float, float, float, float]) -> sa.Col
 def _frame(session: Session, query: sa.Select) -> pd.DataFrame:
     """Run ``query`` into a frame; on PostgreSQL without geometry, through COPY (several times faster)."""
     columns = list(query.selected_columns)
-    if session.get_bind().dialect.name == "postgresql" and not any(
-            isinstance(c.type, Geometry) for c in columns):
+    if session.get_bind().dialect.name == "postgresql" and not any(isinstance(c.type, Geometry) for c in columns):
         return _copy_frame(session, query, columns)
     dialect = session.get_bind().dialect
     result = session.connection().execute(query)  # Core execution: a CursorResult, even for ORM columns
     # (Here PostgreSQL always reads geometry, which needs converting; the dialect's own type, not the
     # generic one, says whether SQLite's text dates and 0/1 flags need it.)
-    if dialect.name == "sqlite" and all(c.type.dialect_impl(dialect).result_processor(dialect, None) is None
-                                        for c in columns):
+    if dialect.name == "sqlite" and all(
+        c.type.dialect_impl(dialect).result_processor(dialect, None) is None for c in columns
+    ):
         # Nothing to convert: the driver's tuples as they are (SQLAlchemy's Row objects, and
         # pandas probing each of them, cost several times the fetch itself).
         rows = result.cursor.fetchall()
@@ -190,8 +207,10 @@ def _copy_frame(session: Session, query: sa.Select, columns: list) -> pd.DataFra
     sql = str(query.compile(session.get_bind(), compile_kwargs={"literal_binds": True}))
     buffer = io.BytesIO()
     # NULL written as \N, so that an empty string stays an empty string
-    with session.connection().connection.driver_connection.cursor() as cursor, \
-            cursor.copy(f"COPY ({sql}) TO STDOUT WITH (FORMAT csv, HEADER, NULL '\\N')") as copy:
+    with (
+        session.connection().connection.driver_connection.cursor() as cursor,
+        cursor.copy(f"COPY ({sql}) TO STDOUT WITH (FORMAT csv, HEADER, NULL '\\N')") as copy,
+    ):
         for chunk in copy:
             buffer.write(chunk)
     buffer.seek(0)

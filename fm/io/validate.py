@@ -22,9 +22,24 @@ from fm.io.coordinates import geometries
 from fm.io.files import Table, cells, parse
 from fm.io.problems import Problem, Rejected
 
-BOOLEANS = {"true": True, "t": True, "yes": True, "y": True, "1": True, "1.0": True, "はい": True, "○": True,
-            "false": False, "f": False, "no": False, "n": False, "0": False, "0.0": False, "いいえ": False,
-            "×": False}
+BOOLEANS = {
+    "true": True,
+    "t": True,
+    "yes": True,
+    "y": True,
+    "1": True,
+    "1.0": True,
+    "はい": True,
+    "○": True,
+    "false": False,
+    "f": False,
+    "no": False,
+    "n": False,
+    "0": False,
+    "0.0": False,
+    "いいえ": False,
+    "×": False,
+}
 SOUNDNESS = {"1": 1, "2": 2, "3": 3, "4": 4, "i": 1, "ii": 2, "iii": 3, "iv": 4}
 """Soundness classes Ⅰ–Ⅳ as written: 1–4, I–IV, or the Roman numeral characters (NFKC makes them I–IV)."""
 
@@ -47,8 +62,7 @@ class Checked:
     """EPSG:4326; None when the file has no geometry (then the stored geometry is kept)."""
 
 
-def validate(kind: Kind, table: Table, *, references: References, crs: int | None, today: date,
-             source: str) -> Checked:
+def validate(kind: Kind, table: Table, *, references: References, crs: int | None, today: date, source: str) -> Checked:
     """Check every row of ``table`` as records of ``kind``; raise Rejected listing every problem."""
     problems: list[Problem] = []
     headers = resolve_headers(kind, [str(c) for c in table.frame.columns], coordinates=table.geometry is None)
@@ -59,14 +73,16 @@ def validate(kind: Kind, table: Table, *, references: References, crs: int | Non
     out = pd.DataFrame(index=frame.index)
     for column in kind.columns:
         if column.name in frame.columns:
-            out[column.name] = _column(column, frame[column.name], table.rows, names[column.name], references,
-                                       today, problems)
+            out[column.name] = _column(
+                column, frame[column.name], table.rows, names[column.name], references, today, problems
+            )
     _rules(kind, out, table.rows, names, problems)
     _duplicates(kind, out, table.rows, names, problems)
     found = None
     if kind.geometry:
-        found = geometries(kind, frame, table, headers, names, crs=crs, problems=problems,
-                           categories=out.get("category"))
+        found = geometries(
+            kind, frame, table, headers, names, crs=crs, problems=problems, categories=out.get("category")
+        )
     if problems:
         raise Rejected(source, _in_file_order(problems, table.rows))
     return Checked(out, found)
@@ -79,12 +95,17 @@ def _check_headers(kind: Kind, table: Table, headers: Headers, problems: list[Pr
     if missing or headers.unknown:
         other = guess_kind([str(c) for c in table.frame.columns], coordinates=table.geometry is None)
         if other is not None and other.name != kind.name:
-            problems.append(Problem("", "", "", f"this is a file of {other.name}, not of {kind.name}: "
-                                                f"import it with `fm import {other.name}`"))
+            problems.append(
+                Problem(
+                    "",
+                    "",
+                    "",
+                    f"this is a file of {other.name}, not of {kind.name}: import it with `fm import {other.name}`",
+                )
+            )
             return True
     for column in missing:
-        problems.append(Problem("", column.en, "", f"required column missing (header {column.en!r} or "
-                                                   f"{column.ja!r})"))
+        problems.append(Problem("", column.en, "", f"required column missing (header {column.en!r} or {column.ja!r})"))
     for name in headers.unknown:
         problems.append(Problem("", name, "", f"unknown column for {kind.name}; see docs/import-export.md"))
     for name in headers.duplicated:
@@ -92,8 +113,15 @@ def _check_headers(kind: Kind, table: Table, headers: Headers, problems: list[Pr
     return False
 
 
-def _column(column: Column, values: pd.Series, rows: pd.Series, header: str, references: References,
-            today: date, problems: list[Problem]) -> pd.Series:
+def _column(
+    column: Column,
+    values: pd.Series,
+    rows: pd.Series,
+    header: str,
+    references: References,
+    today: date,
+    problems: list[Problem],
+) -> pd.Series:
     def report(bad: pd.Series, message: str) -> None:
         for index in bad.index[bad.fillna(False).to_numpy(dtype=bool)]:
             value = values.loc[index]
@@ -110,8 +138,7 @@ def _column(column: Column, values: pd.Series, rows: pd.Series, header: str, ref
         if column.length:
             report(text.str.len() > column.length, f"longer than {column.length} characters")
         if column.allowed or column.refers in ("category", "district"):
-            known = column.allowed or (references.categories if column.refers == "category"
-                                       else references.districts)
+            known = column.allowed or (references.categories if column.refers == "category" else references.districts)
             # Any case is accepted; the stored value is the code as the database spells it.
             spelt = {str(code).casefold(): code for code in known}
             text = parse(text, lambda t: t.str.casefold().map(spelt)).fillna(text)
@@ -149,16 +176,26 @@ CODE_SEPARATORS = r"[\s,、;；]+"
 """Codes in a list are separated by new lines, spaces, commas (, or 、) or semicolons."""
 
 
-def _codes(text: pd.Series, values: pd.Series, rows: pd.Series, header: str, references: References,
-           problems: list[Problem]) -> pd.Series:
+def _codes(
+    text: pd.Series, values: pd.Series, rows: pd.Series, header: str, references: References, problems: list[Problem]
+) -> pd.Series:
     """A list of asset codes per cell, each one checked: a tuple of codes in the order given, each once."""
-    lists = text.fillna("").str.split(CODE_SEPARATORS, regex=True).map(
-        lambda codes: tuple(dict.fromkeys(c for c in codes if c)))
+    lists = (
+        text.fillna("")
+        .str.split(CODE_SEPARATORS, regex=True)
+        .map(lambda codes: tuple(dict.fromkeys(c for c in codes if c)))
+    )
     for index, codes in lists.items():
         unknown = [c for c in codes if c not in references.assets]
         if unknown:
-            problems.append(Problem(rows.loc[index], header, str(values.loc[index]).strip(),
-                                    f"no asset with these codes in the database: {', '.join(unknown)}"))
+            problems.append(
+                Problem(
+                    rows.loc[index],
+                    header,
+                    str(values.loc[index]).strip(),
+                    f"no asset with these codes in the database: {', '.join(unknown)}",
+                )
+            )
     return lists
 
 
@@ -178,8 +215,9 @@ def _bounded(column: Column, numbers: pd.Series, report, today: date) -> pd.Seri
     numbers = numbers.mask(infinite)
     whole = column.type in ("integer", "yen")
     if whole:
-        report(numbers.notna() & (numbers % 1 != 0), "must be a whole number" + (" of yen" if column.type == "yen"
-                                                                                 else ""))
+        report(
+            numbers.notna() & (numbers % 1 != 0), "must be a whole number" + (" of yen" if column.type == "yen" else "")
+        )
     if column.low is not None:
         if column.low_open:
             report(numbers <= column.low, f"must be greater than {column.low:g}")
@@ -209,14 +247,20 @@ def _to_date(text: pd.Series) -> pd.Series:
     parsed = pd.to_datetime(text, format="%Y-%m-%d", errors="coerce")
     failed = text.notna() & parsed.isna()
     if failed.any():
-        plain = (text[failed].str.split("T").str[0].str.split(" ").str[0]
-                 .str.replace(r"[/.年月]", "-", regex=True).str.removesuffix("日"))
+        plain = (
+            text[failed]
+            .str.split("T")
+            .str[0]
+            .str.split(" ")
+            .str[0]
+            .str.replace(r"[/.年月]", "-", regex=True)
+            .str.removesuffix("日")
+        )
         parsed[failed] = pd.to_datetime(plain, format="%Y-%m-%d", errors="coerce")
     return parsed
 
 
-def _rules(kind: Kind, out: pd.DataFrame, rows: pd.Series, names: dict[str, str],
-           problems: list[Problem]) -> None:
+def _rules(kind: Kind, out: pd.DataFrame, rows: pd.Series, names: dict[str, str], problems: list[Problem]) -> None:
     """Rules across fields of a row, each checked when the file has the columns it needs; a date a
     status needs counts as missing when the file has no column for it."""
 
@@ -232,34 +276,72 @@ def _rules(kind: Kind, out: pd.DataFrame, rows: pd.Series, names: dict[str, str]
 
     if kind.name == "assets":
         for status, day in (("closed", "closed_on"), ("disposed", "disposed_on")):
-            rule(("status",), lambda s=status, d=day: (out["status"] == s) & get(d).isna(), "status",
-                 f"a {status} asset needs its {names.get(day, day)}")
-        rule(("disposed_on", "acquisition_date"), lambda: _before(out, "disposed_on", "acquisition_date"),
-             "disposed_on", "is before the acquisition date")
+            rule(
+                ("status",),
+                lambda s=status, d=day: (out["status"] == s) & get(d).isna(),
+                "status",
+                f"a {status} asset needs its {names.get(day, day)}",
+            )
+        rule(
+            ("disposed_on", "acquisition_date"),
+            lambda: _before(out, "disposed_on", "acquisition_date"),
+            "disposed_on",
+            "is before the acquisition date",
+        )
     if kind.name == "parcels":
-        rule(("disposed_on", "acquired_on"), lambda: _before(out, "disposed_on", "acquired_on"), "disposed_on",
-             "is before the acquisition date")
+        rule(
+            ("disposed_on", "acquired_on"),
+            lambda: _before(out, "disposed_on", "acquired_on"),
+            "disposed_on",
+            "is before the acquisition date",
+        )
         for given, other in (("utilisation", "use_since"), ("use_since", "utilisation")):
-            rule((given,), lambda g=given, o=other: out[g].notna() & get(o).isna(), given,
-                 f"needs its {names.get(other, other)} too")
+            rule(
+                (given,),
+                lambda g=given, o=other: out[g].notna() & get(o).isna(),
+                given,
+                f"needs its {names.get(other, other)} too",
+            )
     if kind.name == "inspections":
-        rule(("inspected_on",), lambda: get("soundness").isna() == get("condition_score").isna(),
-             "soundness" if "soundness" in out.columns else "inspected_on",
-             f"give exactly one of {names.get('soundness', 'soundness')} and "
-             f"{names.get('condition_score', 'condition_score')}")
-        rule(("next_due_on", "inspected_on"), lambda: _before(out, "next_due_on", "inspected_on"), "next_due_on",
-             "is before the inspection")
+        rule(
+            ("inspected_on",),
+            lambda: get("soundness").isna() == get("condition_score").isna(),
+            "soundness" if "soundness" in out.columns else "inspected_on",
+            f"give exactly one of {names.get('soundness', 'soundness')} and "
+            f"{names.get('condition_score', 'condition_score')}",
+        )
+        rule(
+            ("next_due_on", "inspected_on"),
+            lambda: _before(out, "next_due_on", "inspected_on"),
+            "next_due_on",
+            "is before the inspection",
+        )
     if kind.name == "work_orders":
-        rule(("status",), lambda: (out["status"] == "completed") & get("completed_on").isna(),
-             "status", f"a completed work order needs its {names.get('completed_on', 'completed_on')}")
-        rule(("kind",), lambda: (out["kind"] == "reactive") & get("cause").isna(),
-             "cause" if "cause" in out.columns else "kind",
-             f"a reactive work order needs its {names.get('cause', 'cause')} (e.g. sudden_failure)")
-        rule(("completed_on", "started_on"), lambda: _before(out, "completed_on", "started_on"), "completed_on",
-             "is before the start date")
+        rule(
+            ("status",),
+            lambda: (out["status"] == "completed") & get("completed_on").isna(),
+            "status",
+            f"a completed work order needs its {names.get('completed_on', 'completed_on')}",
+        )
+        rule(
+            ("kind",),
+            lambda: (out["kind"] == "reactive") & get("cause").isna(),
+            "cause" if "cause" in out.columns else "kind",
+            f"a reactive work order needs its {names.get('cause', 'cause')} (e.g. sudden_failure)",
+        )
+        rule(
+            ("completed_on", "started_on"),
+            lambda: _before(out, "completed_on", "started_on"),
+            "completed_on",
+            "is before the start date",
+        )
     if kind.name == "plans":
-        rule(("period_start_fy", "period_end_fy"), lambda: out["period_end_fy"] < out["period_start_fy"],
-             "period_end_fy", f"is before {names.get('period_start_fy', 'period_start_fy')}")
+        rule(
+            ("period_start_fy", "period_end_fy"),
+            lambda: out["period_end_fy"] < out["period_start_fy"],
+            "period_end_fy",
+            f"is before {names.get('period_start_fy', 'period_start_fy')}",
+        )
 
 
 def _before(out: pd.DataFrame, later: str, earlier: str) -> pd.Series:
@@ -267,8 +349,7 @@ def _before(out: pd.DataFrame, later: str, earlier: str) -> pd.Series:
     return a.notna() & b.notna() & (a < b)
 
 
-def _duplicates(kind: Kind, out: pd.DataFrame, rows: pd.Series, names: dict[str, str],
-                problems: list[Problem]) -> None:
+def _duplicates(kind: Kind, out: pd.DataFrame, rows: pd.Series, names: dict[str, str], problems: list[Problem]) -> None:
     if not set(kind.key) <= set(out.columns):
         return
     keys = out[list(kind.key)].astype("string")
@@ -277,8 +358,14 @@ def _duplicates(kind: Kind, out: pd.DataFrame, rows: pd.Series, names: dict[str,
     for index in out.index[repeated.to_numpy()]:
         key = tuple(keys.loc[index])
         where = rows.loc[first.loc[key if len(key) > 1 else key[0]]]
-        problems.append(Problem(rows.loc[index], " + ".join(names[k] for k in kind.key), " / ".join(key),
-                                f"duplicate: the same {' and '.join(kind.key)} as {where}"))
+        problems.append(
+            Problem(
+                rows.loc[index],
+                " + ".join(names[k] for k in kind.key),
+                " / ".join(key),
+                f"duplicate: the same {' and '.join(kind.key)} as {where}",
+            )
+        )
 
 
 def _in_file_order(problems: list[Problem], rows: pd.Series) -> list[Problem]:

@@ -19,8 +19,24 @@ from fm.model.targets import IndicatorTarget
 metadata = Base.metadata
 
 __all__ = [
-    "Asset", "AssetCategory", "AuditEntry", "Base", "District", "FacilityUsage", "IndicatorTarget", "IndividualPlan", "Inspection",
-    "LandParcel", "NetworkLine", "ParcelUse", "PlanAsset", "PlanBudgetItem", "PlanWork", "RiskRun", "RiskScore",
-    "User", "WorkOrder",
+    "Asset",
+    "AssetCategory",
+    "AuditEntry",
+    "Base",
+    "District",
+    "FacilityUsage",
+    "IndicatorTarget",
+    "IndividualPlan",
+    "Inspection",
+    "LandParcel",
+    "NetworkLine",
+    "ParcelUse",
+    "PlanAsset",
+    "PlanBudgetItem",
+    "PlanWork",
+    "RiskRun",
+    "RiskScore",
+    "User",
+    "WorkOrder",
     "metadata",
 ]

@@ -38,8 +38,10 @@ class Asset(Versioned, Timestamped, Base):
         sa.CheckConstraint("year_built BETWEEN 1600 AND 2200", name="year_built_range"),
         sa.CheckConstraint("status <> 'closed' OR closed_on IS NOT NULL", name="closed_has_date"),
         sa.CheckConstraint("status <> 'disposed' OR disposed_on IS NOT NULL", name="disposed_has_date"),
-        sa.CheckConstraint("disposed_on IS NULL OR acquisition_date IS NULL OR disposed_on >= acquisition_date",
-                           name="disposed_after_acquired"),
+        sa.CheckConstraint(
+            "disposed_on IS NULL OR acquisition_date IS NULL OR disposed_on >= acquisition_date",
+            name="disposed_after_acquired",
+        ),
         sa.Index("ix_assets_geom", "geom", postgresql_using="gist").ddl_if(dialect="postgresql"),
         sa.Index("ix_assets_map", "status", "category", "district_id", "code"),  # covers the map's points
     )
@@ -63,10 +65,12 @@ class Asset(Versioned, Timestamped, Base):
     replacement_cost: Mapped[int | None] = mapped_column(Yen, comment="yen")
     annual_users: Mapped[int | None] = mapped_column(sa.Integer, comment="users a year, or vehicles a year")
     is_evacuation_shelter: Mapped[bool] = mapped_column(sa.Boolean, server_default=sa.false())
-    on_emergency_road: Mapped[bool] = mapped_column(sa.Boolean, server_default=sa.false(),
-                                                    comment="on or part of an emergency transport road")
-    needs_individual_plan: Mapped[bool] = mapped_column(sa.Boolean, server_default=sa.false(),
-                                                        comment="must be covered by a 個別施設計画")
+    on_emergency_road: Mapped[bool] = mapped_column(
+        sa.Boolean, server_default=sa.false(), comment="on or part of an emergency transport road"
+    )
+    needs_individual_plan: Mapped[bool] = mapped_column(
+        sa.Boolean, server_default=sa.false(), comment="must be covered by a 個別施設計画"
+    )
     status: Mapped[str] = mapped_column(sa.String(16), server_default="in_service")
     closed_on: Mapped[date | None] = mapped_column(sa.Date)
     disposed_on: Mapped[date | None] = mapped_column(sa.Date)
@@ -146,8 +150,9 @@ class RiskRun(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     computed_on: Mapped[date] = mapped_column(sa.Date, unique=True, comment="the day the scores are for")
-    computed_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True),
-                                                  server_default=sa.func.current_timestamp())
+    computed_at: Mapped[datetime] = mapped_column(
+        sa.DateTime(timezone=True), server_default=sa.func.current_timestamp()
+    )
     config: Mapped[dict[str, Any]] = mapped_column(sa.JSON, comment="the configuration used")
     model: Mapped[dict[str, Any]] = mapped_column(sa.JSON, comment="hazards per category and their source")
 

@@ -19,8 +19,9 @@ class LandParcel(Versioned, Timestamped, Base):
 
     __tablename__ = "land_parcels"
     __table_args__ = (
-        sa.CheckConstraint("disposed_on IS NULL OR acquired_on IS NULL OR disposed_on >= acquired_on",
-                           name="disposed_after_acquired"),
+        sa.CheckConstraint(
+            "disposed_on IS NULL OR acquired_on IS NULL OR disposed_on >= acquired_on", name="disposed_after_acquired"
+        ),
         sa.Index("ix_land_parcels_geom", "geom", postgresql_using="gist").ddl_if(dialect="postgresql"),
     )
 

@@ -29,10 +29,10 @@ class User(Base):
     password_hash: Mapped[str] = mapped_column(sa.String(255))
     language: Mapped[str] = mapped_column(sa.String(2), server_default="ja")
     active: Mapped[bool] = mapped_column(sa.Boolean, server_default=sa.true())
-    created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True),
-                                                 server_default=sa.func.current_timestamp())
+    created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), server_default=sa.func.current_timestamp())
     password_changed_at: Mapped[datetime | None] = mapped_column(
-        sa.DateTime(timezone=True), comment="sessions signed in before this are no longer valid")
+        sa.DateTime(timezone=True), comment="sessions signed in before this are no longer valid"
+    )
     last_sign_in_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
 
 

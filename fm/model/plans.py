@@ -14,9 +14,7 @@ class IndividualPlan(Versioned, Base):
     """A 個別施設計画. Adopted when ``adopted_on`` is set; it covers the assets in ``plan_assets``."""
 
     __tablename__ = "individual_plans"
-    __table_args__ = (
-        sa.CheckConstraint("period_end_fy >= period_start_fy", name="period_order"),
-    )
+    __table_args__ = (sa.CheckConstraint("period_end_fy >= period_start_fy", name="period_order"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     code: Mapped[str] = mapped_column(sa.String(40), unique=True)
@@ -34,10 +32,8 @@ class PlanAsset(Base):
 
     __tablename__ = "plan_assets"
 
-    plan_id: Mapped[int] = mapped_column(sa.ForeignKey("individual_plans.id", ondelete="CASCADE"),
-                                         primary_key=True)
-    asset_id: Mapped[int] = mapped_column(sa.ForeignKey("assets.id", ondelete="CASCADE"), primary_key=True,
-                                          index=True)
+    plan_id: Mapped[int] = mapped_column(sa.ForeignKey("individual_plans.id", ondelete="CASCADE"), primary_key=True)
+    asset_id: Mapped[int] = mapped_column(sa.ForeignKey("assets.id", ondelete="CASCADE"), primary_key=True, index=True)
 
 
 class PlanWork(Base):

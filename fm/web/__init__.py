@@ -21,8 +21,9 @@ def create_app(config: Config | None = None) -> Flask:
     """
     config = config or Config.from_env()
     app = Flask(__name__, template_folder=str(resource_path("templates")), static_folder="static")
-    app.config.update(SECRET_KEY=config.resolved_secret_key(), FM=config,
-                      FM_TILES=basemap(config.basemap, config.basemap_attribution))
+    app.config.update(
+        SECRET_KEY=config.resolved_secret_key(), FM=config, FM_TILES=basemap(config.basemap, config.basemap_attribution)
+    )
     app.extensions["fm.database"] = Database(config.database_url)
     app.jinja_env.globals["fm_version"] = __version__
 

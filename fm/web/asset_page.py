@@ -27,16 +27,42 @@ pages = Blueprint("assets", __name__)
 
 # (column, kind): how each stored attribute is shown. Sizes and closing dates only when set.
 FIELDS = (
-    ("code", "text"), ("name", "text"), ("category", "category"), ("district_id", "district"), ("status", "status"),
-    ("year_built", "plain"), ("structure", "text"), ("floor_area_m2", "m2"), ("deck_area_m2", "m2"),
-    ("length_m", "m"), ("width_m", "m"), ("diameter_mm", "mm"), ("acquisition_date", "date"),
-    ("acquisition_cost", "yen"), ("useful_life_years", "life"), ("replacement_cost", "yen"),
-    ("annual_users", "count"), ("is_evacuation_shelter", "bool"), ("on_emergency_road", "bool"),
-    ("needs_individual_plan", "bool"), ("closed_on", "date"), ("disposed_on", "date"), ("notes", "text"),
-    ("created_at", "datetime"), ("updated_at", "datetime"),
+    ("code", "text"),
+    ("name", "text"),
+    ("category", "category"),
+    ("district_id", "district"),
+    ("status", "status"),
+    ("year_built", "plain"),
+    ("structure", "text"),
+    ("floor_area_m2", "m2"),
+    ("deck_area_m2", "m2"),
+    ("length_m", "m"),
+    ("width_m", "m"),
+    ("diameter_mm", "mm"),
+    ("acquisition_date", "date"),
+    ("acquisition_cost", "yen"),
+    ("useful_life_years", "life"),
+    ("replacement_cost", "yen"),
+    ("annual_users", "count"),
+    ("is_evacuation_shelter", "bool"),
+    ("on_emergency_road", "bool"),
+    ("needs_individual_plan", "bool"),
+    ("closed_on", "date"),
+    ("disposed_on", "date"),
+    ("notes", "text"),
+    ("created_at", "datetime"),
+    ("updated_at", "datetime"),
 )
-ONLY_WHEN_SET = {"floor_area_m2", "deck_area_m2", "length_m", "width_m", "diameter_mm", "closed_on", "disposed_on",
-                 "notes"}
+ONLY_WHEN_SET = {
+    "floor_area_m2",
+    "deck_area_m2",
+    "length_m",
+    "width_m",
+    "diameter_mm",
+    "closed_on",
+    "disposed_on",
+    "notes",
+}
 
 
 def _lang() -> str:
@@ -51,18 +77,34 @@ def page(code: str) -> str:
     card = data["card"]
     colour = next(c.colour for c in classes("risk") if c.key == card["risk_class"])
     shape = asset_page.geometry_of(data)
-    mini = mini_map(shape, colour=colour, tiles=current_app.config["FM_TILES"], static=static_url) \
-        if shape is not None else None
+    mini = (
+        mini_map(shape, colour=colour, tiles=current_app.config["FM_TILES"], static=static_url)
+        if shape is not None
+        else None
+    )
     scale = data["category"]["condition_scale"]
     return render_template(
-        "asset.html", card=card, asset=data["attributes"], attributes=attribute_rows(data), risk=data["risk"],
-        inspections=records(data["inspections"]), scale=scale, chart=_chart(data["inspections"], scale),
+        "asset.html",
+        card=card,
+        asset=data["attributes"],
+        attributes=attribute_rows(data),
+        risk=data["risk"],
+        inspections=records(data["inspections"]),
+        scale=scale,
+        chart=_chart(data["inspections"], scale),
         chart_title=_chart_title(scale),
-        work_orders=records(data["work_orders"]), plans=data["plans"], depreciation=data["depreciation"],
+        work_orders=records(data["work_orders"]),
+        plans=data["plans"],
+        depreciation=data["depreciation"],
         depreciation_rows=records(data["depreciation"]["rows"]) if data["depreciation"]["rows"] is not None else [],
-        map=embed(mini) if mini else None, level=_level,
-        method_names=_methods(), kind_names=_kinds(), cause_names=_causes(), work_status_names=_work_statuses(),
-        **words())
+        map=embed(mini) if mini else None,
+        level=_level,
+        method_names=_methods(),
+        kind_names=_kinds(),
+        cause_names=_causes(),
+        work_status_names=_work_statuses(),
+        **words(),
+    )
 
 
 def _level(row: dict[str, Any], scale: str) -> str:
@@ -80,8 +122,12 @@ def _chart(inspections: pd.DataFrame, scale: str) -> Markup | None:
     if rated.empty:
         return None
     title = _chart_title(scale)
-    return condition_chart([pd.Timestamp(d).date() for d in rated["inspected_on"]],
-                           [int(v) for v in rated[column]], scale=scale, title=title)
+    return condition_chart(
+        [pd.Timestamp(d).date() for d in rated["inspected_on"]],
+        [int(v) for v in rated[column]],
+        scale=scale,
+        title=title,
+    )
 
 
 def _chart_title(scale: str) -> str:
@@ -95,15 +141,30 @@ def _yen(value: Any) -> str:
 def attribute_rows(data: dict[str, Any]) -> list[tuple[str, str, str]]:
     """(column, label, value as shown) for each stored attribute, in the UI language."""
     labels = {
-        "code": _("Code"), "name": _("Name"), "category": _("Category"), "district_id": _("District"),
-        "status": _("Status"), "year_built": _("Year built"), "structure": _("Structure"),
-        "floor_area_m2": _("Floor area"), "deck_area_m2": _("Deck area"), "length_m": _("Length"),
-        "width_m": _("Width"), "diameter_mm": _("Diameter"), "acquisition_date": _("Acquired on"),
-        "acquisition_cost": _("Acquisition cost"), "useful_life_years": _("Useful life"),
-        "replacement_cost": _("Replacement cost"), "annual_users": _("Users or vehicles a year"),
-        "is_evacuation_shelter": _("Designated evacuation shelter"), "on_emergency_road": _("On an emergency road"),
-        "needs_individual_plan": _("Needs an individual plan"), "closed_on": _("Closed on"),
-        "disposed_on": _("Disposed of on"), "notes": _("Notes"), "created_at": _("Recorded"),
+        "code": _("Code"),
+        "name": _("Name"),
+        "category": _("Category"),
+        "district_id": _("District"),
+        "status": _("Status"),
+        "year_built": _("Year built"),
+        "structure": _("Structure"),
+        "floor_area_m2": _("Floor area"),
+        "deck_area_m2": _("Deck area"),
+        "length_m": _("Length"),
+        "width_m": _("Width"),
+        "diameter_mm": _("Diameter"),
+        "acquisition_date": _("Acquired on"),
+        "acquisition_cost": _("Acquisition cost"),
+        "useful_life_years": _("Useful life"),
+        "replacement_cost": _("Replacement cost"),
+        "annual_users": _("Users or vehicles a year"),
+        "is_evacuation_shelter": _("Designated evacuation shelter"),
+        "on_emergency_road": _("On an emergency road"),
+        "needs_individual_plan": _("Needs an individual plan"),
+        "closed_on": _("Closed on"),
+        "disposed_on": _("Disposed of on"),
+        "notes": _("Notes"),
+        "created_at": _("Recorded"),
         "updated_at": _("Last changed"),
     }
     statuses = words()["status_names"]
@@ -115,8 +176,11 @@ def attribute_rows(data: dict[str, Any]) -> list[tuple[str, str, str]]:
         if value is None and column in ONLY_WHEN_SET:
             continue
         if kind == "life":
-            shown = (_("%(years)s years", years=value) if value is not None else
-                     _("%(years)s years (the category's)", years=category["useful_life_years"]))
+            shown = (
+                _("%(years)s years", years=value)
+                if value is not None
+                else _("%(years)s years (the category's)", years=category["useful_life_years"])
+            )
         elif value is None or (isinstance(value, float) and missing(value)):
             shown = "—"
         elif kind == "category":
@@ -148,8 +212,14 @@ def attribute_rows(data: dict[str, Any]) -> list[tuple[str, str, str]]:
 
 
 def _methods() -> dict[str, str]:
-    return {"close_visual": _("close visual"), "visual": _("visual"), "non_destructive": _("non-destructive"),
-            "drone": _("drone"), "cctv": _("CCTV"), "other": _("other")}
+    return {
+        "close_visual": _("close visual"),
+        "visual": _("visual"),
+        "non_destructive": _("non-destructive"),
+        "drone": _("drone"),
+        "cctv": _("CCTV"),
+        "other": _("other"),
+    }
 
 
 def _kinds() -> dict[str, str]:
@@ -157,10 +227,20 @@ def _kinds() -> dict[str, str]:
 
 
 def _causes() -> dict[str, str]:
-    return {"sudden_failure": _("sudden failure"), "inspection_finding": _("inspection finding"),
-            "planned": _("planned"), "disaster": _("disaster"), "complaint": _("complaint"), "other": _("other")}
+    return {
+        "sudden_failure": _("sudden failure"),
+        "inspection_finding": _("inspection finding"),
+        "planned": _("planned"),
+        "disaster": _("disaster"),
+        "complaint": _("complaint"),
+        "other": _("other"),
+    }
 
 
 def _work_statuses() -> dict[str, str]:
-    return {"planned": _("planned"), "in_progress": _("in progress"), "completed": _("completed"),
-            "cancelled": _("cancelled")}
+    return {
+        "planned": _("planned"),
+        "in_progress": _("in progress"),
+        "completed": _("completed"),
+        "cancelled": _("cancelled"),
+    }

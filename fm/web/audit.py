@@ -48,9 +48,17 @@ def audit_trail() -> str:
     with session() as active:
         entries, total = audit.history(active, limit=PER_PAGE, offset=(page - 1) * PER_PAGE, **filters)
         known_tables = audit.tables(active)
-    return render_template("admin/audit.html", entries=entries.to_dict("records"), total=total, page=page,
-                           pages=max(1, -(-total // PER_PAGE)), args=request.args, tables=known_tables,
-                           sources=audit.SOURCES, actions=audit.ACTIONS)
+    return render_template(
+        "admin/audit.html",
+        entries=entries.to_dict("records"),
+        total=total,
+        page=page,
+        pages=max(1, -(-total // PER_PAGE)),
+        args=request.args,
+        tables=known_tables,
+        sources=audit.SOURCES,
+        actions=audit.ACTIONS,
+    )
 
 
 @pages.get("/audit.<fmt>")

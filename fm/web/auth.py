@@ -43,18 +43,30 @@ PUBLIC = frozenset({"auth.sign_in", "static"})
 """Endpoints that answer without an account."""
 
 
-
 def role_label(role: str) -> str:
     """A role's name in the page's language."""
-    return {"viewer": _("Viewer"), "engineer": _("Engineer"), "facility_manager": _("Facility manager"),
-            "finance": _("Finance"), "admin": _("Administrator")}[role]
+    return {
+        "viewer": _("Viewer"),
+        "engineer": _("Engineer"),
+        "facility_manager": _("Facility manager"),
+        "finance": _("Finance"),
+        "admin": _("Administrator"),
+    }[role]
 
 
 def subject_label(subject: str) -> str:
     """What a role may or may not change, in the page's language."""
-    return {"assets": _("assets"), "parcels": _("land parcels"), "plans": _("individual plans"),
-            "inspections": _("inspections"), "work_orders": _("work orders"), "targets": _("targets"),
-            "budgets": _("budgets"), "users": _("accounts"), "audit": _("the audit trail")}[subject]
+    return {
+        "assets": _("assets"),
+        "parcels": _("land parcels"),
+        "plans": _("individual plans"),
+        "inspections": _("inspections"),
+        "work_orders": _("work orders"),
+        "targets": _("targets"),
+        "budgets": _("budgets"),
+        "users": _("accounts"),
+        "audit": _("the audit trail"),
+    }[subject]
 
 
 blueprint = Blueprint("auth", __name__)
@@ -81,8 +93,14 @@ def actor() -> str:
 def check_write(subject: str) -> None:
     """Stop the request with 403 unless the signed-in role may change ``subject``."""
     if not users.may_write(current_user.role, subject):
-        abort(403, _("Your role (%(role)s) may not change %(subject)s.", role=role_label(current_user.role),
-                     subject=subject_label(subject)))
+        abort(
+            403,
+            _(
+                "Your role (%(role)s) may not change %(subject)s.",
+                role=role_label(current_user.role),
+                subject=subject_label(subject),
+            ),
+        )
 
 
 def writes(*subjects: str) -> Callable:
@@ -165,8 +183,11 @@ def sign_out() -> Response:
 
 
 def _too_many(exc: Any) -> tuple[str, int]:
-    return render_template("sign_in.html", error=_("Too many sign-in attempts. Wait a minute and try again."),
-                           next=request.values.get("next", "")), 429
+    return render_template(
+        "sign_in.html",
+        error=_("Too many sign-in attempts. Wait a minute and try again."),
+        next=request.values.get("next", ""),
+    ), 429
 
 
 def init_app(app: Flask) -> None:
@@ -188,5 +209,8 @@ def init_app(app: Flask) -> None:
 
     @app.context_processor
     def account() -> dict[str, Any]:
-        return {"current_user": current_user, "role_label": role_label,
-                "has_endpoint": lambda name: name in app.view_functions}
+        return {
+            "current_user": current_user,
+            "role_label": role_label,
+            "has_endpoint": lambda name: name in app.view_functions,
+        }

@@ -99,8 +99,15 @@ def _step(top: float) -> float:
     return top / 4
 
 
-def _frame(xs: Sequence[int], highest: float, width: int, height: int, top: float | None,
-           tick: Callable[[float], str], bars: bool = False) -> Frame:
+def _frame(
+    xs: Sequence[int],
+    highest: float,
+    width: int,
+    height: int,
+    top: float | None,
+    tick: Callable[[float], str],
+    bars: bool = False,
+) -> Frame:
     top_value, step = nice_top(highest) if top is None else (top, _step(top))
     ticks = [i * step for i in range(int(round(top_value / step)) + 1)]
     left = 10 + CHAR_WIDTH * max(len(tick(t)) for t in ticks)  # room for the longest tick label
@@ -113,28 +120,44 @@ def _axes(frame: Frame, tick: Callable[[float], str], label_x: Callable[[int], s
     for i, value in enumerate(frame.ticks):
         y = frame.y(value)
         label = tick(value) if roomy or i in (0, len(frame.ticks) - 1) else ""
-        parts.append(f'<line class="grid" x1="{frame.left:.1f}" x2="{frame.width - RIGHT}" y1="{y:.1f}" '
-                     f'y2="{y:.1f}"/><text class="tick" x="{frame.left - 4:.1f}" y="{y + 4:.1f}" '
-                     f'text-anchor="end">{escape(label)}</text>')
+        parts.append(
+            f'<line class="grid" x1="{frame.left:.1f}" x2="{frame.width - RIGHT}" y1="{y:.1f}" '
+            f'y2="{y:.1f}"/><text class="tick" x="{frame.left - 4:.1f}" y="{y + 4:.1f}" '
+            f'text-anchor="end">{escape(label)}</text>'
+        )
     every = max(1, math.ceil(len(frame.xs) / max(1, (frame.width - frame.left - RIGHT) // 40)))
     last = len(frame.xs) - 1
     for i, x in enumerate(frame.xs):
         if (last - i) % every == 0:  # counted from the last, which is always labelled
-            parts.append(f'<text class="tick" x="{frame.x(x):.1f}" y="{frame.height - 6}" text-anchor="middle">'
-                         f'{escape(label_x(x))}</text>')
+            parts.append(
+                f'<text class="tick" x="{frame.x(x):.1f}" y="{frame.height - 6}" text-anchor="middle">'
+                f"{escape(label_x(x))}</text>"
+            )
     return parts
 
 
 def _svg(frame: Frame, title: str, parts: list[str]) -> Markup:
-    return Markup(f'<svg class="chart" viewBox="0 0 {frame.width} {frame.height}" role="img" '
-                  f'xmlns="http://www.w3.org/2000/svg" preserveAspectRatio="xMidYMid meet">'
-                  f'<title>{escape(title)}</title>' + "".join(parts) + "</svg>")
+    return Markup(
+        f'<svg class="chart" viewBox="0 0 {frame.width} {frame.height}" role="img" '
+        f'xmlns="http://www.w3.org/2000/svg" preserveAspectRatio="xMidYMid meet">'
+        f"<title>{escape(title)}</title>" + "".join(parts) + "</svg>"
+    )
 
 
-def line_chart(xs: Sequence[int], series: Sequence[Series], *, title: str, fmt: Callable[[float], str],
-               tick: Callable[[float], str] | None = None, label_x: Callable[[int], str] = str,
-               levels: Sequence[Level] = (), marks: Sequence[Mark] = (), top: float | None = None,
-               width: int = 360, height: int = 170) -> Markup:
+def line_chart(
+    xs: Sequence[int],
+    series: Sequence[Series],
+    *,
+    title: str,
+    fmt: Callable[[float], str],
+    tick: Callable[[float], str] | None = None,
+    label_x: Callable[[int], str] = str,
+    levels: Sequence[Level] = (),
+    marks: Sequence[Mark] = (),
+    top: float | None = None,
+    width: int = 360,
+    height: int = 170,
+) -> Markup:
     """Lines over ``xs`` (fiscal years) with horizontal ``levels`` (targets) and separate ``marks``.
 
     ``fmt`` writes a value with its unit (in titles), ``tick`` an axis label (default
@@ -147,33 +170,50 @@ def line_chart(xs: Sequence[int], series: Sequence[Series], *, title: str, fmt: 
     >>> svg.count("<circle"), "<title>2025: 52.3 %</title>" in svg
     (2, True)
     """
-    values = [v for s in series for v in s.values if v is not None] + [lv.value for lv in levels] + [
-        m.value for m in marks]
+    values = (
+        [v for s in series for v in s.values if v is not None] + [lv.value for lv in levels] + [m.value for m in marks]
+    )
     frame = _frame(xs, max(values, default=0.0), width, height, top, tick or fmt)
     parts = _axes(frame, tick or fmt, label_x)
     for level in levels:
         y = frame.y(level.value)
-        parts.append(f'<line class="{level.css}{" dashed" if level.dashed else ""}" x1="{frame.left:.1f}" '
-                     f'x2="{width - RIGHT}" y1="{y:.1f}" y2="{y:.1f}"><title>{escape(level.label)}: '
-                     f'{escape(fmt(level.value))}</title></line>')
+        parts.append(
+            f'<line class="{level.css}{" dashed" if level.dashed else ""}" x1="{frame.left:.1f}" '
+            f'x2="{width - RIGHT}" y1="{y:.1f}" y2="{y:.1f}"><title>{escape(level.label)}: '
+            f"{escape(fmt(level.value))}</title></line>"
+        )
     for line in series:
         points = [(frame.x(x), frame.y(v), x, v) for x, v in zip(xs, line.values, strict=True) if v is not None]
         path = " ".join(f"{px:.1f},{py:.1f}" for px, py, _, _ in points)
         parts.append(f'<polyline class="line {line.css}{" dashed" if line.dashed else ""}" points="{path}"/>')
-        parts += [f'<circle class="dot {line.css}" cx="{px:.1f}" cy="{py:.1f}" r="3"><title>{escape(label_x(x))}: '
-                  f'{escape(fmt(v))}</title></circle>' for px, py, x, v in points]
+        parts += [
+            f'<circle class="dot {line.css}" cx="{px:.1f}" cy="{py:.1f}" r="3"><title>{escape(label_x(x))}: '
+            f"{escape(fmt(v))}</title></circle>"
+            for px, py, x, v in points
+        ]
     for mark in marks:
         if mark.x in frame.xs:
             px, py = frame.x(mark.x), frame.y(mark.value)
-            parts.append(f'<path class="{mark.css}" d="M{px:.1f},{py - 6:.1f} l6,6 l-6,6 l-6,-6 z">'
-                         f'<title>{escape(mark.label)} ({escape(label_x(mark.x))}): {escape(fmt(mark.value))}'
-                         f'</title></path>')
+            parts.append(
+                f'<path class="{mark.css}" d="M{px:.1f},{py - 6:.1f} l6,6 l-6,6 l-6,-6 z">'
+                f"<title>{escape(mark.label)} ({escape(label_x(mark.x))}): {escape(fmt(mark.value))}"
+                f"</title></path>"
+            )
     return _svg(frame, title, parts)
 
 
-def bar_chart(xs: Sequence[int], stacks: Sequence[Series], *, title: str, fmt: Callable[[float], str],
-              tick: Callable[[float], str] | None = None, label_x: Callable[[int], str] = str,
-              levels: Sequence[Level] = (), width: int = 720, height: int = 240) -> Markup:
+def bar_chart(
+    xs: Sequence[int],
+    stacks: Sequence[Series],
+    *,
+    title: str,
+    fmt: Callable[[float], str],
+    tick: Callable[[float], str] | None = None,
+    label_x: Callable[[int], str] = str,
+    levels: Sequence[Level] = (),
+    width: int = 720,
+    height: int = 240,
+) -> Markup:
     """Stacked bars over ``xs`` (one stack per series) with horizontal ``levels`` (averages).
 
     >>> svg = bar_chart([2026, 2027], [Series("建物", [1.0, 2.0], "g0"), Series("道路", [1.0, 1.0], "g1")],
@@ -182,8 +222,9 @@ def bar_chart(xs: Sequence[int], stacks: Sequence[Series], *, title: str, fmt: C
     4
     """
     totals = [sum(s.values[i] or 0 for s in stacks) for i in range(len(xs))]
-    frame = _frame(xs, max(totals + [lv.value for lv in levels], default=0.0), width, height, None, tick or fmt,
-                   bars=True)
+    frame = _frame(
+        xs, max(totals + [lv.value for lv in levels], default=0.0), width, height, None, tick or fmt, bars=True
+    )
     parts = _axes(frame, tick or fmt, label_x)
     slot = (width - frame.left - RIGHT) / max(len(xs), 1)
     for i, x in enumerate(xs):
@@ -192,13 +233,17 @@ def bar_chart(xs: Sequence[int], stacks: Sequence[Series], *, title: str, fmt: C
             value = stack.values[i] or 0.0
             if value:
                 y_top, y_base = frame.y(base + value), frame.y(base)
-                parts.append(f'<rect class="{stack.css}" x="{left:.1f}" y="{y_top:.1f}" width="{slot * 0.7:.1f}" '
-                             f'height="{y_base - y_top:.1f}"><title>{escape(label_x(x))} {escape(stack.name)}: '
-                             f'{escape(fmt(value))}</title></rect>')
+                parts.append(
+                    f'<rect class="{stack.css}" x="{left:.1f}" y="{y_top:.1f}" width="{slot * 0.7:.1f}" '
+                    f'height="{y_base - y_top:.1f}"><title>{escape(label_x(x))} {escape(stack.name)}: '
+                    f"{escape(fmt(value))}</title></rect>"
+                )
             base += value
     for level in levels:
         y = frame.y(level.value)
-        parts.append(f'<line class="{level.css}{" dashed" if level.dashed else ""}" x1="{frame.left:.1f}" '
-                     f'x2="{width - RIGHT}" y1="{y:.1f}" y2="{y:.1f}"><title>{escape(level.label)}: '
-                     f'{escape(fmt(level.value))}</title></line>')
+        parts.append(
+            f'<line class="{level.css}{" dashed" if level.dashed else ""}" x1="{frame.left:.1f}" '
+            f'x2="{width - RIGHT}" y1="{y:.1f}" y2="{y:.1f}"><title>{escape(level.label)}: '
+            f"{escape(fmt(level.value))}</title></line>"
+        )
     return _svg(frame, title, parts)

@@ -18,8 +18,16 @@ def _label(level: int, scale: str) -> str:
     return ROMAN[level] if scale == "soundness" else str(level)
 
 
-def condition_chart(dates: Sequence[date], levels: Sequence[int], *, scale: str, title: str,
-                    point_title: str = "{date}: {level}", width: int = 560, height: int = 190) -> Markup:
+def condition_chart(
+    dates: Sequence[date],
+    levels: Sequence[int],
+    *,
+    scale: str,
+    title: str,
+    point_title: str = "{date}: {level}",
+    width: int = 560,
+    height: int = 190,
+) -> Markup:
     """Inspections ``dates`` and their ``levels`` (soundness 1–4 or score 1–5) as a line with dots.
 
     The x axis is time (years labelled, a point placed by its day); the y axis the scale's
@@ -47,9 +55,11 @@ def condition_chart(dates: Sequence[date], levels: Sequence[int], *, scale: str,
 
     parts = []
     for level in range(1, top_level + 1):
-        parts.append(f'<line class="grid" x1="{LEFT}" x2="{width - RIGHT}" y1="{y(level):.1f}" y2="{y(level):.1f}"/>'
-                     f'<text class="tick" x="{LEFT - 6}" y="{y(level) + 4:.1f}" text-anchor="end">'
-                     f'{escape(_label(level, scale))}</text>')
+        parts.append(
+            f'<line class="grid" x1="{LEFT}" x2="{width - RIGHT}" y1="{y(level):.1f}" y2="{y(level):.1f}"/>'
+            f'<text class="tick" x="{LEFT - 6}" y="{y(level) + 4:.1f}" text-anchor="end">'
+            f"{escape(_label(level, scale))}</text>"
+        )
     years = last_year - first_year
     every = next(step for step in (1, 2, 5, 10, 20, 50, 100) if years / step <= plot_w / 48)
     for year in range(first_year, last_year + 1):
@@ -63,8 +73,12 @@ def condition_chart(dates: Sequence[date], levels: Sequence[int], *, scale: str,
     parts.append(f'<polyline class="line s0" points="{path}"/>')
     for day, level in points:
         text = point_title.format(date=day.isoformat(), level=_label(level, scale))
-        parts.append(f'<circle class="dot s0 level-{level}" cx="{x(day):.1f}" cy="{y(level):.1f}" r="4">'
-                     f'<title>{escape(text)}</title></circle>')
-    return Markup(f'<svg class="chart" id="condition-chart" viewBox="0 0 {width} {height}" role="img" '
-                  f'xmlns="http://www.w3.org/2000/svg" preserveAspectRatio="xMidYMid meet">'
-                  f'<title>{escape(title)}</title>' + "".join(parts) + "</svg>")
+        parts.append(
+            f'<circle class="dot s0 level-{level}" cx="{x(day):.1f}" cy="{y(level):.1f}" r="4">'
+            f"<title>{escape(text)}</title></circle>"
+        )
+    return Markup(
+        f'<svg class="chart" id="condition-chart" viewBox="0 0 {width} {height}" role="img" '
+        f'xmlns="http://www.w3.org/2000/svg" preserveAspectRatio="xMidYMid meet">'
+        f"<title>{escape(title)}</title>" + "".join(parts) + "</svg>"
+    )

@@ -10,8 +10,10 @@ from flask import Response
 from fm.app import exchange
 from fm.errors import NotFound
 
-FORMATS = {"csv": "text/csv; charset=utf-8",
-           "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
+FORMATS = {
+    "csv": "text/csv; charset=utf-8",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
 
 
 def table_response(frame: pd.DataFrame, name: str, fmt: str) -> Response:
@@ -21,5 +23,8 @@ def table_response(frame: pd.DataFrame, name: str, fmt: str) -> Response:
     body = exchange.table_bytes(frame, fmt, sheet=name)
     filename = f"{name}.{fmt}"
     ascii_name = filename.encode("ascii", "replace").decode().replace("?", "_")
-    return Response(body, mimetype=FORMATS[fmt], headers={
-        "Content-Disposition": f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(filename)}"})
+    return Response(
+        body,
+        mimetype=FORMATS[fmt],
+        headers={"Content-Disposition": f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(filename)}"},
+    )

@@ -60,8 +60,13 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(CSRFError)
     def stale_form(exc: CSRFError):
-        return error_response(400, _("The form has expired or did not come from this app (%(reason)s). "
-                                     "Reload the page and try again.", reason=exc.description))
+        return error_response(
+            400,
+            _(
+                "The form has expired or did not come from this app (%(reason)s). Reload the page and try again.",
+                reason=exc.description,
+            ),
+        )
 
     @app.errorhandler(FmError)
     def unavailable(exc: FmError):

@@ -20,8 +20,10 @@ def number(value: float | None, decimals: int) -> str:
 
 def _axis(unit: str, decimals: int):
     """A value with its unit, at ``decimals`` places unless it is whole."""
+
     def fmt(value: float) -> str:
         return f"{number(value, decimals if value % 1 else 0)} {unit}".strip()
+
     return fmt
 
 
@@ -40,17 +42,37 @@ def trend_chart(trend: dict[str, Any], *, width: int = 360, height: int = 170) -
     """One indicator over every fiscal year with data, its target as a dashed line, its published figure as ◆."""
     xs = [point["fiscal_year"] for point in trend["series"]]
     target = trend["target"] or {}
-    levels = ([Level(target["value"], _("Target (FY%(year)s)", year=target["fiscal_year"])
-                     if target.get("fiscal_year") else _("Target"), "target")]
-              if target.get("value") is not None else [])
+    levels = (
+        [
+            Level(
+                target["value"],
+                _("Target (FY%(year)s)", year=target["fiscal_year"]) if target.get("fiscal_year") else _("Target"),
+                "target",
+            )
+        ]
+        if target.get("value") is not None
+        else []
+    )
     published = trend["published"]
-    marks = [Mark(published["fiscal_year"], published["value"], _("Published figure"), "published")] if published else []
-    return line_chart(xs, [Series(trend["name"], [p["value"] for p in trend["series"]], "s0")],
-                      title=_("%(indicator)s by fiscal year", indicator=trend["name"]),
-                      fmt=_axis(trend["unit"], trend["decimals"]), tick=_tick(trend["unit"]), levels=levels, marks=marks,
-                      top=_percent_top(*(p["value"] for p in trend["series"]), *(lv.value for lv in levels),
-                                       *(m.value for m in marks)) if trend["unit"] == "%" else None,
-                      width=width, height=height)
+    marks = (
+        [Mark(published["fiscal_year"], published["value"], _("Published figure"), "published")] if published else []
+    )
+    return line_chart(
+        xs,
+        [Series(trend["name"], [p["value"] for p in trend["series"]], "s0")],
+        title=_("%(indicator)s by fiscal year", indicator=trend["name"]),
+        fmt=_axis(trend["unit"], trend["decimals"]),
+        tick=_tick(trend["unit"]),
+        levels=levels,
+        marks=marks,
+        top=_percent_top(
+            *(p["value"] for p in trend["series"]), *(lv.value for lv in levels), *(m.value for m in marks)
+        )
+        if trend["unit"] == "%"
+        else None,
+        width=width,
+        height=height,
+    )
 
 
 def renewal_chart(projection: dict[str, Any], *, scenario: str = "simple") -> Markup:
@@ -58,12 +80,22 @@ def renewal_chart(projection: dict[str, Any], *, scenario: str = "simple") -> Ma
     rows = projection["scenarios"][scenario]["rows"]
     names = group_names()
     stacks = [Series(names[g], [row[g] / OKU for row in rows], f"g-{g}") for g in GROUPS]
-    levels = [Level(projection["scenarios"][name]["annual_average"] / OKU, label, f"average-{name}",
-                    dashed=name == "extended")
-              for name, label in (("simple", _("Average, simple renewal")),
-                                  ("extended", _("Average, life extension")))]
-    return bar_chart([row["fiscal_year"] for row in rows], stacks, title=_("Projected renewal costs"),
-                     fmt=_axis(_("100M yen"), 1), tick=_tick(""), levels=levels, width=1000, height=300)
+    levels = [
+        Level(
+            projection["scenarios"][name]["annual_average"] / OKU, label, f"average-{name}", dashed=name == "extended"
+        )
+        for name, label in (("simple", _("Average, simple renewal")), ("extended", _("Average, life extension")))
+    ]
+    return bar_chart(
+        [row["fiscal_year"] for row in rows],
+        stacks,
+        title=_("Projected renewal costs"),
+        fmt=_axis(_("100M yen"), 1),
+        tick=_tick(""),
+        levels=levels,
+        width=1000,
+        height=300,
+    )
 
 
 def group_names() -> dict[str, str]:
@@ -74,9 +106,15 @@ def group_names() -> dict[str, str]:
 def whatif_chart(result: dict[str, Any], *, width: int = 560, height: int = 260) -> Markup:
     """The aging ratio year by year: planned renewals and disposals carried out (solid) against doing nothing."""
     rows = result["years"]
-    return line_chart([row["fiscal_year"] for row in rows],
-                      [Series(_("Planned work carried out"), [row["planned_value"] for row in rows], "s0"),
-                       Series(_("Doing nothing"), [row["nothing_value"] for row in rows], "s1", dashed=True)],
-                      title=_("Aging ratio: planned work against doing nothing"), fmt=_axis("%", 1),
-                      top=_percent_top(*(row[k] for row in rows for k in ("planned_value", "nothing_value"))),
-                      width=width, height=height)
+    return line_chart(
+        [row["fiscal_year"] for row in rows],
+        [
+            Series(_("Planned work carried out"), [row["planned_value"] for row in rows], "s0"),
+            Series(_("Doing nothing"), [row["nothing_value"] for row in rows], "s1", dashed=True),
+        ],
+        title=_("Aging ratio: planned work against doing nothing"),
+        fmt=_axis("%", 1),
+        top=_percent_top(*(row[k] for row in rows for k in ("planned_value", "nothing_value"))),
+        width=width,
+        height=height,
+    )

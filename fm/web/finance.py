@@ -31,12 +31,21 @@ def _targets_page(errors: dict[str, str] | None = None, status: int = 200) -> An
     lang = str(get_locale())
     with session() as active:
         stored = kpi.targets(active)
-    rows = [{"indicator": INDICATORS[t.indicator], "year": fiscal_year_label(int(t.target_year), lang)
-             if t.target_year == t.target_year and t.target_year is not None else "—",
-             "value": t.target_value, "source": t.source} for t in stored.itertuples()
-            if t.indicator in INDICATORS]
-    return render_template("finance/targets.html", rows=rows, indicators=INDICATORS.values(), errors=errors or {},
-                           form=request.form), status
+    rows = [
+        {
+            "indicator": INDICATORS[t.indicator],
+            "year": fiscal_year_label(int(t.target_year), lang)
+            if t.target_year == t.target_year and t.target_year is not None
+            else "—",
+            "value": t.target_value,
+            "source": t.source,
+        }
+        for t in stored.itertuples()
+        if t.indicator in INDICATORS
+    ]
+    return render_template(
+        "finance/targets.html", rows=rows, indicators=INDICATORS.values(), errors=errors or {}, form=request.form
+    ), status
 
 
 @pages.get("/targets")
@@ -70,8 +79,15 @@ def set_target() -> Any:
     if errors:
         return _targets_page(errors, 400)
     with session() as active:
-        kpi.set_target(active, indicator, fiscal_year=year, value=value, source=form.get("source") or None,
-                           actor=actor(), via="web")
+        kpi.set_target(
+            active,
+            indicator,
+            fiscal_year=year,
+            value=value,
+            source=form.get("source") or None,
+            actor=actor(),
+            via="web",
+        )
     flash(_("Target saved.") if value is not None else _("Target removed."))
     return redirect(url_for("finance.targets"))
 
@@ -79,8 +95,14 @@ def set_target() -> Any:
 def _budgets_page(year: int, errors: dict[str, list[str]] | None = None, status: int = 200) -> Any:
     with session() as active:
         rows = finance.budgets(active, year)
-    return render_template("finance/budgets.html", rows=rows.to_dict("records"), year=year, errors=errors or {},
-                           year_label=fiscal_year_label(year, str(get_locale())), form=request.form), status
+    return render_template(
+        "finance/budgets.html",
+        rows=rows.to_dict("records"),
+        year=year,
+        errors=errors or {},
+        year_label=fiscal_year_label(year, str(get_locale())),
+        form=request.form,
+    ), status
 
 
 @pages.get("/budgets")
@@ -95,8 +117,15 @@ def set_budget(year: int, code: str) -> Any:
     """Save one plan's amounts for ``year``."""
     try:
         with session() as active:
-            finance.set_budget(active, code, year, planned=request.form.get("planned_amount", ""),
-                               executed=request.form.get("executed_amount", ""), actor=actor(), via="web")
+            finance.set_budget(
+                active,
+                code,
+                year,
+                planned=request.form.get("planned_amount", ""),
+                executed=request.form.get("executed_amount", ""),
+                actor=actor(),
+                via="web",
+            )
     except ValidationError as exc:
         return _budgets_page(year, {code: exc.problems}, 400)
     flash(_("%(plan)s: amounts saved.", plan=code))

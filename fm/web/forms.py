@@ -31,8 +31,13 @@ from fm.web.context import session
 
 pages = Blueprint("forms", __name__)
 
-PAGES = {"assets": "assets.page", "parcels": "parcels.page", "plans": "plans.page",
-         "inspections": "assets.page", "work_orders": "assets.page"}
+PAGES = {
+    "assets": "assets.page",
+    "parcels": "parcels.page",
+    "plans": "plans.page",
+    "inspections": "assets.page",
+    "work_orders": "assets.page",
+}
 
 
 @pages.route("/assets/new", methods=["GET", "POST"])
@@ -112,8 +117,14 @@ def asset_search() -> Response:
         return jsonify(forms.asset_search(active, request.args.get("q", "")))
 
 
-def _form(name: str, *, code: str | None = None, record_id: int | None = None,
-          given: dict[str, str] | None = None, cancel: str | None = None) -> Any:
+def _form(
+    name: str,
+    *,
+    code: str | None = None,
+    record_id: int | None = None,
+    given: dict[str, str] | None = None,
+    cancel: str | None = None,
+) -> Any:
     """Show, check and save one form (see the module's docstring)."""
     form = FORMS[name]
     with session() as active:
@@ -122,45 +133,71 @@ def _form(name: str, *, code: str | None = None, record_id: int | None = None,
         stored = forms.load(active, name, record_id) if record_id is not None else None
         if request.method == "GET":
             values = stored.values if stored else forms.blank(name, **(given or {}))
-            return _render(active, form, values, stored, cancel=cancel,
-                           version=str(stored.version) if stored else "")
+            return _render(active, form, values, stored, cancel=cancel, version=str(stored.version) if stored else "")
         values = {field: request.form.get(field, "") for field in form.fields}
         if given:
             values.update(given)  # the asset of a new inspection is the one of the page
-        result = forms.submit(active, name, values, actor=actor(), record_id=record_id,
-                              version=request.form.get("version"))
+        result = forms.submit(
+            active, name, values, actor=actor(), record_id=record_id, version=request.form.get("version")
+        )
         if isinstance(result, Saved):
             code = result.code or result.page
-            flash(_("Saved the %(what)s %(code)s.", what=_(form.title), code=code) if stored is None
-                  else _("Saved your changes to the %(what)s %(code)s.", what=_(form.title), code=code))
+            flash(
+                _("Saved the %(what)s %(code)s.", what=_(form.title), code=code)
+                if stored is None
+                else _("Saved your changes to the %(what)s %(code)s.", what=_(form.title), code=code)
+            )
             return redirect(url_for(PAGES[name], code=result.page))
         version = request.form.get("version", "")
         if result.conflict:
             stored = forms.load(active, name, record_id)  # what the first save left, and its version
             version = str(stored.version)  # saving again now replaces it, knowingly
-        return _render(active, form, values, stored, cancel=cancel, invalid=result, version=version), \
-            409 if result.conflict else 400
+        return _render(
+            active, form, values, stored, cancel=cancel, invalid=result, version=version
+        ), 409 if result.conflict else 400
 
 
-def _render(active: Any, form: forms.Form, values: dict[str, str], stored: forms.Loaded | None, *,
-            cancel: str | None, version: str, invalid: Invalid | None = None) -> str:
+def _render(
+    active: Any,
+    form: forms.Form,
+    values: dict[str, str],
+    stored: forms.Loaded | None,
+    *,
+    cancel: str | None,
+    version: str,
+    invalid: Invalid | None = None,
+) -> str:
     lang = str(get_locale())
     options = _options(active, form, lang)
     names = {code: label for code, label in options.get("category", [])}
     labels = {name: forms.label(form, name, lang, _) for name in form.fields}
-    errors = {field: [forms.localise(m, _, names=names, labels=labels) for m in messages]
-              for field, messages in (invalid.errors if invalid else {}).items()}
+    errors = {
+        field: [forms.localise(m, _, names=names, labels=labels) for m in messages]
+        for field, messages in (invalid.errors if invalid else {}).items()
+    }
     if cancel is None and stored is not None:
         cancel = url_for(PAGES[form.name], code=stored.page)
     differing = {}
     if invalid is not None and invalid.conflict and stored is not None:
-        differing = {f: stored.values.get(f, "") for f in form.fields
-                     if stored.values.get(f, "") != values.get(f, "")}
-    return render_template("forms/form.html", form=form, values=values, stored=stored, errors=errors,
-                           form_errors=errors.pop(FORM, []), conflict=bool(invalid and invalid.conflict),
-                           differing=differing, version=version, options=options, cancel=cancel, widget=forms.widget,
-                           labels=labels, geometry=GEOMETRY, tiles=_tiles(),
-                           locked=("asset_code",) if form.name == "inspections" else ())
+        differing = {f: stored.values.get(f, "") for f in form.fields if stored.values.get(f, "") != values.get(f, "")}
+    return render_template(
+        "forms/form.html",
+        form=form,
+        values=values,
+        stored=stored,
+        errors=errors,
+        form_errors=errors.pop(FORM, []),
+        conflict=bool(invalid and invalid.conflict),
+        differing=differing,
+        version=version,
+        options=options,
+        cancel=cancel,
+        widget=forms.widget,
+        labels=labels,
+        geometry=GEOMETRY,
+        tiles=_tiles(),
+        locked=("asset_code",) if form.name == "inspections" else (),
+    )
 
 
 def _options(active: Any, form: forms.Form, lang: str) -> dict[str, list[tuple[str, str]]]:
@@ -179,5 +216,7 @@ def _options(active: Any, form: forms.Form, lang: str) -> dict[str, list[tuple[s
 
 def _tiles() -> list[dict[str, Any]]:
     """The basemap's tile layers for the form's map (none: a plain background)."""
-    return [{"url": t.url, "attribution": t.attribution, "name": t.name, "minZoom": t.min_zoom,
-             "maxZoom": t.max_zoom} for t in current_app.config["FM_TILES"]]
+    return [
+        {"url": t.url, "attribution": t.attribution, "name": t.name, "minZoom": t.min_zoom, "maxZoom": t.max_zoom}
+        for t in current_app.config["FM_TILES"]
+    ]

@@ -47,8 +47,9 @@ def with_language(code: str) -> str:
 
 def init_app(app: Flask) -> None:
     """Set up Flask-Babel, the language cookie and the template helpers on ``app``."""
-    Babel(app, locale_selector=select_language, default_locale=DEFAULT,
-          default_translation_directories=str(TRANSLATIONS))
+    Babel(
+        app, locale_selector=select_language, default_locale=DEFAULT, default_translation_directories=str(TRANSLATIONS)
+    )
 
     @app.after_request
     def remember_language(response: Response) -> Response:

@@ -23,6 +23,7 @@ def report() -> Response:
 def kpi_records(indicator: str) -> Response:
     """The records an indicator counted in ?fiscal_year: the drill-down behind a figure."""
     with session() as active:
-        frame = kpi.kpi_records(active, indicator, fiscal_year=fiscal_year_arg(required=True),
-                                    convention=convention_arg())
+        frame = kpi.kpi_records(
+            active, indicator, fiscal_year=fiscal_year_arg(required=True), convention=convention_arg()
+        )
     return json_response(records(frame))

@@ -38,8 +38,11 @@ def embed(m: Any) -> dict[str, str]:
     """A Folium map's head, body and script, to place inside one of the app's pages."""
     root = m.get_root()
     root.render()
-    return {"head": with_nonce(root.header.render()), "body": with_nonce(root.html.render()),
-            "script": root.script.render()}
+    return {
+        "head": with_nonce(root.header.render()),
+        "body": with_nonce(root.html.render()),
+        "script": root.script.render(),
+    }
 
 
 @pages.get("/maps")
@@ -55,13 +58,28 @@ def page(kind: str) -> str:
     urls = {layer: url_for("map_api.layer", layer=layer) for layer in maps.LAYERS}
     urls["card"] = url_for("map_api.card", code="__CODE__")
     with session() as active:
-        m = maps.build_map(active, kind, request.args, tiles=current_app.config["FM_TILES"],
-                                  static=static_url, urls=urls, config=load_config(), lang=_lang())
+        m = maps.build_map(
+            active,
+            kind,
+            request.args,
+            tiles=current_app.config["FM_TILES"],
+            static=static_url,
+            urls=urls,
+            config=load_config(),
+            lang=_lang(),
+        )
         districts = maps.district_names(active)
-    return render_template("map.html", kind=kind, kinds=maps.KINDS, map=embed(m), args=request.args,
-                           districts=districts.to_dict("records"),
-                           classes=classes(kind) if kind in maps.LAYERS else (),
-                           indicators=DISTRICT_INDICATORS, title=maps.title(kind, _lang()))
+    return render_template(
+        "map.html",
+        kind=kind,
+        kinds=maps.KINDS,
+        map=embed(m),
+        args=request.args,
+        districts=districts.to_dict("records"),
+        classes=classes(kind) if kind in maps.LAYERS else (),
+        indicators=DISTRICT_INDICATORS,
+        title=maps.title(kind, _lang()),
+    )
 
 
 @api.get("/map/<layer>")

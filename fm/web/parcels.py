@@ -18,5 +18,6 @@ def page(code: str) -> str:
     with session() as active:
         data = parcels.parcel_page(active, code)
     mini = mini_map(data["geometry"], colour="#2f6f9f", tiles=current_app.config["FM_TILES"], static=static_url)
-    return render_template("parcel.html", parcel=data["parcel"], uses=data["uses"], map=embed(mini),
-                           choices=forms.CHOICES)
+    return render_template(
+        "parcel.html", parcel=data["parcel"], uses=data["uses"], map=embed(mini), choices=forms.CHOICES
+    )

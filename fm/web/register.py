@@ -34,9 +34,17 @@ def index() -> str | Response:
         return _download(fmt)
     with session() as active:
         page = register.register_page(active, request.args, lang=_lang())
-    return render_template("register.html", page=page, query=page["query"], columns=register.sql.COLUMNS,
-                           statuses=ASSET_STATUSES, risks=RISK, plans=PLAN, page_sizes=register.PAGE_SIZES,
-                           **words())
+    return render_template(
+        "register.html",
+        page=page,
+        query=page["query"],
+        columns=register.sql.COLUMNS,
+        statuses=ASSET_STATUSES,
+        risks=RISK,
+        plans=PLAN,
+        page_sizes=register.PAGE_SIZES,
+        **words(),
+    )
 
 
 @api.get("/assets")
@@ -53,9 +61,16 @@ def words() -> dict[str, dict[str, str]]:
     """Translated names of the register's columns and coded values (the asset page uses them too)."""
     lang = _lang()
     return {
-        "column_names": {"code": _("Code"), "name": _("Name"), "category": _("Category"), "district": _("District"),
-                         "status": _("Status"), "year_built": _("Built"), "risk": _("Risk"),
-                         "plan_status": _("Individual plan")},
+        "column_names": {
+            "code": _("Code"),
+            "name": _("Name"),
+            "category": _("Category"),
+            "district": _("District"),
+            "status": _("Status"),
+            "year_built": _("Built"),
+            "risk": _("Risk"),
+            "plan_status": _("Individual plan"),
+        },
         "status_names": {"in_service": _("In service"), "closed": _("Closed"), "disposed": _("Disposed")},
         "risk_names": {c.key: c.label(lang) for c in RISK},
         "risk_colours": {c.key: c.colour for c in RISK},

@@ -21,9 +21,18 @@ from fm.config import Config
 from fm.errors import FmError
 
 PDF_TIMEOUT = 120  # seconds; a report prints in 2–3 s here
-CHROMIUM_FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run",
-                  "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                  "--no-pdf-header-footer", "--print-to-pdf-no-header")
+CHROMIUM_FLAGS = (
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-pdf-header-footer",
+    "--print-to-pdf-no-header",
+)
 
 
 def render_report(config: Config, *, fiscal_year: int, lang: str = "ja") -> str:
@@ -53,8 +62,10 @@ def chromium() -> str:
     """The Chromium binary to print with: ``FM_CHROMIUM``, else ``chromium`` or ``chromium-browser`` on PATH."""
     path = os.environ.get("FM_CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
     if not path:
-        raise FmError("a PDF needs Chromium (apt-get install chromium, or set FM_CHROMIUM); "
-                      "or write the report as .html and print it from a browser")
+        raise FmError(
+            "a PDF needs Chromium (apt-get install chromium, or set FM_CHROMIUM); "
+            "or write the report as .html and print it from a browser"
+        )
     return path
 
 
@@ -63,8 +74,13 @@ def print_pdf(page: str, output: Path, *, browser: str | None = None) -> None:
     with tempfile.TemporaryDirectory(prefix="fm-report-") as folder:
         source, target = Path(folder) / "report.html", Path(folder) / "report.pdf"
         source.write_text(page, encoding="utf-8")
-        command = [browser or chromium(), *CHROMIUM_FLAGS, f"--user-data-dir={Path(folder) / 'profile'}",
-                   f"--print-to-pdf={target}", source.as_uri()]
+        command = [
+            browser or chromium(),
+            *CHROMIUM_FLAGS,
+            f"--user-data-dir={Path(folder) / 'profile'}",
+            f"--print-to-pdf={target}",
+            source.as_uri(),
+        ]
         try:
             done = subprocess.run(command, capture_output=True, text=True, timeout=PDF_TIMEOUT)
         except subprocess.TimeoutExpired:

@@ -69,9 +69,14 @@ def _filters() -> schedule.Filters:
     by = request.args.get("by") or "month"
     if by not in GROUPINGS:
         raise ValidationError(f"by must be {' or '.join(GROUPINGS)}, got {by!r}")
-    return schedule.Filters(by=by, start=_date("from"), end=_date("to"), kind=request.args.get("kind") or None,
-                           category=request.args.get("category") or None,
-                           district=request.args.get("district") or None)
+    return schedule.Filters(
+        by=by,
+        start=_date("from"),
+        end=_date("to"),
+        kind=request.args.get("kind") or None,
+        category=request.args.get("category") or None,
+        district=request.args.get("district") or None,
+    )
 
 
 def _schedule() -> dict[str, Any]:
@@ -83,9 +88,17 @@ def _schedule() -> dict[str, Any]:
 def schedule_json() -> Response:
     """The schedule for the page's parameters: window, groups and rows (overdue first)."""
     found = _schedule()
-    body = {"today": found["today"], "by": found["by"], "from": found["start"], "to": found["end"],
-            "kind": found["kind"], "category": found["category"], "district": found["district"],
-            "groups": found["groups"], "rows": records(schedule.export_frame(found["rows"]))}
+    body = {
+        "today": found["today"],
+        "by": found["by"],
+        "from": found["start"],
+        "to": found["end"],
+        "kind": found["kind"],
+        "category": found["category"],
+        "district": found["district"],
+        "groups": found["groups"],
+        "rows": records(schedule.export_frame(found["rows"])),
+    }
     return json_response(body)
 
 
@@ -105,11 +118,22 @@ def index() -> str:
     categories, districts = choices["categories"], choices["districts"]
     rows = found["rows"].astype(object)
     rows = rows.where(rows.notna(), None)  # missing values as None, not NaN, for the template
-    by_group = {key: frame.head(SHOWN).to_dict("records") for key, frame in rows.groupby("group", sort=False)} \
-        if len(rows) else {}
+    by_group = (
+        {key: frame.head(SHOWN).to_dict("records") for key, frame in rows.groupby("group", sort=False)}
+        if len(rows)
+        else {}
+    )
     query = {k: v for k, v in request.args.items() if k in QUERY and v}
-    return render_template("schedule.html", found=found, by_group=by_group, categories=categories,
-                           districts=districts, query=query, kinds=KINDS, shown=SHOWN)
+    return render_template(
+        "schedule.html",
+        found=found,
+        by_group=by_group,
+        categories=categories,
+        districts=districts,
+        query=query,
+        kinds=KINDS,
+        shown=SHOWN,
+    )
 
 
 @pages.get("/schedule/work-orders/<path:code>")
@@ -151,8 +175,9 @@ def _act(code: str, action, form_name: str, message: str) -> Any:
         return _action_page(record, form_name=form_name, form=form, conflict=str(exc)), 409
     flash(message % {"code": record["code"]})
     target = request.form.get("next") or ""
-    return redirect(target if target.startswith("/schedule") and not target.startswith("//")
-                    else url_for("schedule.index"))
+    return redirect(
+        target if target.startswith("/schedule") and not target.startswith("//") else url_for("schedule.index")
+    )
 
 
 def _version() -> int:
@@ -162,11 +187,26 @@ def _version() -> int:
     return int(raw)
 
 
-def _action_page(record: dict, *, form_name: str | None = None, form: dict | None = None,
-                 errors: dict | None = None, conflict: str | None = None) -> str:
-    return render_template("schedule_work_order.html", record=record, form_name=form_name, form=form or {},
-                           errors=errors or {}, conflict=conflict, today=date.today(), work_kinds=WORK_KINDS,
-                           causes=WORK_CAUSES, next=request.values.get("next", ""))
+def _action_page(
+    record: dict,
+    *,
+    form_name: str | None = None,
+    form: dict | None = None,
+    errors: dict | None = None,
+    conflict: str | None = None,
+) -> str:
+    return render_template(
+        "schedule_work_order.html",
+        record=record,
+        form_name=form_name,
+        form=form or {},
+        errors=errors or {},
+        conflict=conflict,
+        today=date.today(),
+        work_kinds=WORK_KINDS,
+        causes=WORK_CAUSES,
+        next=request.values.get("next", ""),
+    )
 
 
 @pages.app_template_filter("period")
@@ -177,18 +217,34 @@ def period(group: dict) -> str:
     if re.fullmatch(r"[0-9]{4}-[0-9]{2}", group["key"]):
         start = group["start"]
         return f"{start.year}年{start.month}月" if str(get_locale()) == "ja" else format_date(start, "MMMM y")
-    return _("Week %(week)s (%(start)s – %(end)s)", week=group["key"], start=group["start"].isoformat(),
-             end=group["end"].isoformat())
+    return _(
+        "Week %(week)s (%(start)s – %(end)s)",
+        week=group["key"],
+        start=group["start"].isoformat(),
+        end=group["end"].isoformat(),
+    )
 
 
 @pages.context_processor
 def helpers() -> dict[str, Any]:
     """Names of coded values and a link builder that tolerates an endpoint not (yet) there."""
-    names = {"work_order": _("Work order"), "inspection": _("Inspection"), "planned": _("planned"),
-             "in_progress": _("in progress"), "completed": _("completed"), "cancelled": _("cancelled"),
-             "due": _("due"), "preventive": _("preventive"), "reactive": _("reactive"), "renewal": _("renewal"),
-             "sudden_failure": _("sudden failure"), "inspection_finding": _("inspection finding"),
-             "disaster": _("disaster"), "complaint": _("complaint"), "other": _("other")}
+    names = {
+        "work_order": _("Work order"),
+        "inspection": _("Inspection"),
+        "planned": _("planned"),
+        "in_progress": _("in progress"),
+        "completed": _("completed"),
+        "cancelled": _("cancelled"),
+        "due": _("due"),
+        "preventive": _("preventive"),
+        "reactive": _("reactive"),
+        "renewal": _("renewal"),
+        "sudden_failure": _("sudden failure"),
+        "inspection_finding": _("inspection finding"),
+        "disaster": _("disaster"),
+        "complaint": _("complaint"),
+        "other": _("other"),
+    }
     return {"names": names, "link": _link, "fiscal_label": _fiscal_label, "problem": problem}
 
 

@@ -31,17 +31,31 @@ def with_nonce(html: str) -> str:
 def policy(tile_hosts: list[str], script_nonce: str) -> str:
     """The CSP header value."""
     images = " ".join(["'self'", "data:", "blob:", *tile_hosts])
-    return "; ".join([
-        "default-src 'self'", f"script-src 'self' 'nonce-{script_nonce}'", "style-src 'self' 'unsafe-inline'",
-        f"img-src {images}", "connect-src 'self'", "font-src 'self' data:", "object-src 'none'",
-        "base-uri 'self'", "form-action 'self'", "frame-ancestors 'none'",
-    ])
+    return "; ".join(
+        [
+            "default-src 'self'",
+            f"script-src 'self' 'nonce-{script_nonce}'",
+            "style-src 'self' 'unsafe-inline'",
+            f"img-src {images}",
+            "connect-src 'self'",
+            "font-src 'self' data:",
+            "object-src 'none'",
+            "base-uri 'self'",
+            "form-action 'self'",
+            "frame-ancestors 'none'",
+        ]
+    )
 
 
 def init_app(app: Flask) -> None:
     """Add the headers to every response of ``app``."""
-    hosts = sorted({f"{p.scheme}://{p.netloc}".replace("{s}", "*")
-                    for t in app.config["FM_TILES"] if (p := urlsplit(t.url)).netloc})
+    hosts = sorted(
+        {
+            f"{p.scheme}://{p.netloc}".replace("{s}", "*")
+            for t in app.config["FM_TILES"]
+            if (p := urlsplit(t.url)).netloc
+        }
+    )
     app.jinja_env.globals["csp_nonce"] = nonce
 
     @app.after_request

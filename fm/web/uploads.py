@@ -53,8 +53,13 @@ def _limit_mb() -> int:
 @pages.get("/upload")
 def index() -> str:
     """The upload form: the kind of records and the file."""
-    return render_template("upload.html", kinds=_kinds(), chosen=request.args.get("kind", ""), limit=_limit_mb(),
-                           formats=sorted(uploads.FORMATS))
+    return render_template(
+        "upload.html",
+        kinds=_kinds(),
+        chosen=request.args.get("kind", ""),
+        limit=_limit_mb(),
+        formats=sorted(uploads.FORMATS),
+    )
 
 
 @pages.post("/upload")
@@ -67,14 +72,25 @@ def create() -> Any:
     check_write(kind)
     sent = request.files.get("file")
     if sent is None or not sent.filename:
-        return render_template("upload.html", kinds=_kinds(), chosen=kind, limit=_limit_mb(),
-                               formats=sorted(uploads.FORMATS), error=_("Choose a file to upload.")), 400
+        return render_template(
+            "upload.html",
+            kinds=_kinds(),
+            chosen=kind,
+            limit=_limit_mb(),
+            formats=sorted(uploads.FORMATS),
+            error=_("Choose a file to upload."),
+        ), 400
     try:
-        upload = uploads.save(_root(), kind, sent.filename, sent.stream, owner=actor(),
-                              part=request.form.get("part"))
+        upload = uploads.save(_root(), kind, sent.filename, sent.stream, owner=actor(), part=request.form.get("part"))
     except ValidationError as exc:
-        return render_template("upload.html", kinds=_kinds(), chosen=kind, limit=_limit_mb(),
-                               formats=sorted(uploads.FORMATS), error=str(exc)), 400
+        return render_template(
+            "upload.html",
+            kinds=_kinds(),
+            chosen=kind,
+            limit=_limit_mb(),
+            formats=sorted(uploads.FORMATS),
+            error=str(exc),
+        ), 400
     return redirect(url_for("uploads.preview", token=upload.token))
 
 
@@ -84,8 +100,9 @@ def preview(token: str) -> Any:
     upload = uploads.find(_root(), token, owner=actor())
     with session() as active:
         result = uploads.preview(active, upload)
-    return render_template("upload_preview.html", result=result, may_apply=uploads.may_write(current_user.role, upload.kind)), \
-        (422 if result["refused"] else 200)
+    return render_template(
+        "upload_preview.html", result=result, may_apply=uploads.may_write(current_user.role, upload.kind)
+    ), (422 if result["refused"] else 200)
 
 
 @pages.post("/upload/<token>/apply")
@@ -100,11 +117,22 @@ def apply(token: str) -> Any:
     except uploads.Changed as exc:
         with session() as active:  # the new preview, from the database as it is now
             fresh = uploads.preview(active, upload)
-        return render_template("upload_preview.html", result=fresh, changed=str(exc),
-                               may_apply=uploads.may_write(current_user.role, upload.kind)), 409
+        return render_template(
+            "upload_preview.html",
+            result=fresh,
+            changed=str(exc),
+            may_apply=uploads.may_write(current_user.role, upload.kind),
+        ), 409
     uploads.discard(upload)
-    flash(_("%(file)s imported: %(added)s added, %(updated)s updated, %(unchanged)s unchanged.",
-            file=upload.name, added=result["added"], updated=result["updated"], unchanged=result["unchanged"]))
+    flash(
+        _(
+            "%(file)s imported: %(added)s added, %(updated)s updated, %(unchanged)s unchanged.",
+            file=upload.name,
+            added=result["added"],
+            updated=result["updated"],
+            unchanged=result["unchanged"],
+        )
+    )
     return redirect(url_for("uploads.index"))
 
 
@@ -119,18 +147,23 @@ def cancel(token: str) -> Response:
 
 
 def _names() -> dict[str, str]:
-    return {"assets": _("Asset register"), "parcels": _("Land parcels"), "inspections": _("Inspections"),
-            "work_orders": _("Work orders")}
+    return {
+        "assets": _("Asset register"),
+        "parcels": _("Land parcels"),
+        "inspections": _("Inspections"),
+        "work_orders": _("Work orders"),
+    }
 
 
 @pages.context_processor
 def words() -> dict[str, Any]:
     """The names of the kinds of records and of their fields (the import format's headers), for the templates."""
     ja = str(get_locale()) == "ja"
-    fields = {kind: {c.name: c.ja if ja else c.name for c in exchange.KINDS[kind].columns} | {"geom": _("geometry")}
-              for kind in SUBJECTS}
-    return {"kind_names": _names(), "field_names": fields,
-            "problem_text": lambda message: localise(message, _)}
+    fields = {
+        kind: {c.name: c.ja if ja else c.name for c in exchange.KINDS[kind].columns} | {"geom": _("geometry")}
+        for kind in SUBJECTS
+    }
+    return {"kind_names": _names(), "field_names": fields, "problem_text": lambda message: localise(message, _)}
 
 
 @pages.app_template_filter("place")
@@ -152,12 +185,16 @@ def _kinds() -> list[dict[str, Any]]:
 
 
 def _too_large(exc: RequestEntityTooLarge) -> Any:
-    message = _("The file is larger than %(mb)s MB, the most fm accepts (FM_UPLOAD_MAX_MB). Split it, or ask an "
-                "administrator to raise the limit.", mb=_limit_mb())
+    message = _(
+        "The file is larger than %(mb)s MB, the most fm accepts (FM_UPLOAD_MAX_MB). Split it, or ask an "
+        "administrator to raise the limit.",
+        mb=_limit_mb(),
+    )
     if request.path.startswith("/api/"):
         return error_response(413, message)
-    return render_template("upload.html", kinds=_kinds(), chosen="", limit=_limit_mb(), formats=sorted(uploads.FORMATS),
-                           error=message), 413
+    return render_template(
+        "upload.html", kinds=_kinds(), chosen="", limit=_limit_mb(), formats=sorted(uploads.FORMATS), error=message
+    ), 413
 
 
 def init_app(app: Flask, config: Config) -> None:

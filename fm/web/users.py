@@ -29,8 +29,13 @@ def accounts() -> str:
     check_write("users")
     with session() as active:
         listing = users.listing(active)
-    return render_template("admin/users.html", accounts=listing.to_dict("records"), roles=users.ROLES,
-                           languages=users.LANGUAGES, shown=None)
+    return render_template(
+        "admin/users.html",
+        accounts=listing.to_dict("records"),
+        roles=users.ROLES,
+        languages=users.LANGUAGES,
+        shown=None,
+    )
 
 
 @pages.post("/users")
@@ -41,22 +46,41 @@ def create_account() -> Any:
     password = users.generate_password()
     try:
         with session() as active:
-            users.create(active, form.get("username", "").strip(), role=form.get("role", ""), password=password,
-                         display_name=form.get("display_name") or None, language=form.get("language", "ja"),
-                         actor=actor(), source="web")
+            users.create(
+                active,
+                form.get("username", "").strip(),
+                role=form.get("role", ""),
+                password=password,
+                display_name=form.get("display_name") or None,
+                language=form.get("language", "ja"),
+                actor=actor(),
+                source="web",
+            )
     except ValidationError as exc:
         with session() as active:
             listing = users.listing(active)
-        return render_template("admin/users.html", accounts=listing.to_dict("records"), roles=users.ROLES,
-                               languages=users.LANGUAGES, shown=None, problems=exc.problems, form=form), 400
+        return render_template(
+            "admin/users.html",
+            accounts=listing.to_dict("records"),
+            roles=users.ROLES,
+            languages=users.LANGUAGES,
+            shown=None,
+            problems=exc.problems,
+            form=form,
+        ), 400
     return _shown(form["username"].strip(), password)
 
 
 def _shown(username: str, password: str) -> str:
     with session() as active:
         listing = users.listing(active)
-    return render_template("admin/users.html", accounts=listing.to_dict("records"), roles=users.ROLES,
-                           languages=users.LANGUAGES, shown={"username": username, "password": password})
+    return render_template(
+        "admin/users.html",
+        accounts=listing.to_dict("records"),
+        roles=users.ROLES,
+        languages=users.LANGUAGES,
+        shown={"username": username, "password": password},
+    )
 
 
 @pages.post("/users/<username>/role")

@@ -12,17 +12,17 @@ from __future__ import annotations
 
 from alembic import op
 
-revision = '0005'
-down_revision = '0004'
+revision = "0005"
+down_revision = "0004"
 branch_labels = None
 depends_on = None
 
 
 def upgrade() -> None:
-    op.create_index('ix_assets_map', 'assets', ['status', 'category', 'district_id', 'code'])
-    op.create_index('ix_risk_scores_map', 'risk_scores', ['run_id', 'asset_id', 'risk_class', 'state'])
+    op.create_index("ix_assets_map", "assets", ["status", "category", "district_id", "code"])
+    op.create_index("ix_risk_scores_map", "risk_scores", ["run_id", "asset_id", "risk_class", "state"])
 
 
 def downgrade() -> None:
-    op.drop_index('ix_risk_scores_map', table_name='risk_scores')
-    op.drop_index('ix_assets_map', table_name='assets')
+    op.drop_index("ix_risk_scores_map", table_name="risk_scores")
+    op.drop_index("ix_assets_map", table_name="assets")

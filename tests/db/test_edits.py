@@ -17,11 +17,23 @@ from fm.model import Asset, AuditEntry
 def test_insert_update_delete_leave_old_and_new_values(database):
     with database.session() as session:
         ids = add_sample(session)
-        inspection = edits.insert(session, "inspections", {"asset_id": ids["B-001"], "inspected_on": date(2025, 6, 1),
-                                                           "soundness": 2}, actor="eng", source="web")
+        inspection = edits.insert(
+            session,
+            "inspections",
+            {"asset_id": ids["B-001"], "inspected_on": date(2025, 6, 1), "soundness": 2},
+            actor="eng",
+            source="web",
+        )
     with database.session() as session:
-        version = edits.update(session, "inspections", inspection, 1, {"soundness": 3, "inspected_on": date(2025, 6, 1)},
-                               actor="eng2", source="web")
+        version = edits.update(
+            session,
+            "inspections",
+            inspection,
+            1,
+            {"soundness": 3, "inspected_on": date(2025, 6, 1)},
+            actor="eng2",
+            source="web",
+        )
         assert version == 2
         assert edits.update(session, "inspections", inspection, 2, {"soundness": 3}, actor="eng2") == 2  # no change
         edits.delete(session, "inspections", inspection, 2, actor="eng3")
@@ -31,8 +43,11 @@ def test_insert_update_delete_leave_old_and_new_values(database):
     assert list(trail["action"]) == ["delete", "update", "create"]
     assert list(trail["actor"]) == ["eng3", "eng2", "eng"]
     assert trail.iloc[1]["changes"] == {"soundness": [2, 3]}
-    assert trail.iloc[2]["changes"] == {"asset_id": [None, ids["B-001"]], "inspected_on": [None, "2025-06-01"],
-                                        "soundness": [None, 2]}
+    assert trail.iloc[2]["changes"] == {
+        "asset_id": [None, ids["B-001"]],
+        "inspected_on": [None, "2025-06-01"],
+        "soundness": [None, 2],
+    }
     assert trail.iloc[0]["changes"]["soundness"] == [3, None]
 
 
@@ -55,8 +70,14 @@ def test_the_second_of_two_saves_is_refused_and_the_first_kept(database):
 def test_geometry_and_money_are_recorded_as_text_and_integers(database):
     with database.session() as session:
         ids = add_sample(session)
-        edits.update(session, "assets", ids["B-001"], 1, {"geom": Point(139.5, 35.3), "acquisition_cost": 50_000_000},
-                     actor="fm-manager")
+        edits.update(
+            session,
+            "assets",
+            ids["B-001"],
+            1,
+            {"geom": Point(139.5, 35.3), "acquisition_cost": 50_000_000},
+            actor="fm-manager",
+        )
         trail, _ = audit.history(session, record_id=ids["B-001"], table_name="assets")
     assert trail.iloc[0]["changes"]["geom"][1] == "POINT (139.5 35.3)"
     assert trail.iloc[0]["changes"]["acquisition_cost"] == [48_000_000, 50_000_000]
@@ -76,8 +97,11 @@ def test_an_import_moves_versions_on_so_an_open_form_is_refused(database, tmp_pa
     with database.session() as session:
         ids = add_sample(session)
     with database.session() as session:
-        (tmp_path / "assets.csv").write_text("code,name,category,lon,lat\nB-001,滑川橋（改）,bridge,139.5531,35.3122\n"
-                                             "N-001,新しい橋,bridge,139.55,35.31\n", encoding="utf-8")
+        (tmp_path / "assets.csv").write_text(
+            "code,name,category,lon,lat\nB-001,滑川橋（改）,bridge,139.5531,35.3122\n"
+            "N-001,新しい橋,bridge,139.55,35.31\n",
+            encoding="utf-8",
+        )
         result = import_file(session, "assets", tmp_path / "assets.csv", actor="importer")
     assert (result["added"], result["updated"]) == (1, 1)
     with database.session() as session:

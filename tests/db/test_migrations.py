@@ -38,16 +38,28 @@ def test_spatial_index_exists_on_each_backend(db_url):
     database = Database(db_url)
     with database.connect() as connection:
         if connection.dialect.name == "postgresql":
-            methods = connection.execute(sa.text(
-                "SELECT indexname, am.amname FROM pg_indexes JOIN pg_class c ON c.relname = indexname "
-                "JOIN pg_am am ON am.oid = c.relam WHERE indexname LIKE '%_geom'")).all()
-            assert sorted(methods) == [("ix_assets_geom", "gist"), ("ix_districts_geom", "gist"),
-                                       ("ix_land_parcels_geom", "gist"), ("ix_network_lines_geom", "gist")]
+            methods = connection.execute(
+                sa.text(
+                    "SELECT indexname, am.amname FROM pg_indexes JOIN pg_class c ON c.relname = indexname "
+                    "JOIN pg_am am ON am.oid = c.relam WHERE indexname LIKE '%_geom'"
+                )
+            ).all()
+            assert sorted(methods) == [
+                ("ix_assets_geom", "gist"),
+                ("ix_districts_geom", "gist"),
+                ("ix_land_parcels_geom", "gist"),
+                ("ix_network_lines_geom", "gist"),
+            ]
         else:
-            names = connection.execute(sa.text(
-                "SELECT name FROM sqlite_master WHERE type = 'table' AND sql LIKE '%USING rtree%'")).scalars()
-            assert sorted(names) == ["rtree_assets_geom", "rtree_districts_geom", "rtree_land_parcels_geom",
-                                     "rtree_network_lines_geom"]
+            names = connection.execute(
+                sa.text("SELECT name FROM sqlite_master WHERE type = 'table' AND sql LIKE '%USING rtree%'")
+            ).scalars()
+            assert sorted(names) == [
+                "rtree_assets_geom",
+                "rtree_districts_geom",
+                "rtree_land_parcels_geom",
+                "rtree_network_lines_geom",
+            ]
     database.dispose()
 
 
@@ -90,8 +102,9 @@ def test_postgis_cannot_be_created_by_an_ordinary_user(postgres_admin_url):
     url = create_database(postgres_admin_url, postgis=False)
     admin = sa.create_engine(url, isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
-        connection.execute(sa.text("DO $$ BEGIN CREATE ROLE fm_clerk LOGIN; "
-                                   "EXCEPTION WHEN duplicate_object THEN NULL; END $$"))
+        connection.execute(
+            sa.text("DO $$ BEGIN CREATE ROLE fm_clerk LOGIN; EXCEPTION WHEN duplicate_object THEN NULL; END $$")
+        )
         connection.execute(sa.text("GRANT ALL ON SCHEMA public TO fm_clerk"))
     admin.dispose()
     clerk = Database(sa.make_url(url).set(username="fm_clerk"))
@@ -113,8 +126,11 @@ def test_unreachable_server_is_one_line(postgres_admin_url):
 
 @pytest.mark.parametrize(
     ("url", "message"),
-    [("garbage", "is not a database URL"), ("mysql://u@h/db", "not 'mysql'"),
-     ("sqlite:////no/such/folder/fm.sqlite3", "folder /no/such/folder does not exist")],
+    [
+        ("garbage", "is not a database URL"),
+        ("mysql://u@h/db", "not 'mysql'"),
+        ("sqlite:////no/such/folder/fm.sqlite3", "folder /no/such/folder does not exist"),
+    ],
 )
 def test_bad_urls_are_explained(url, message):
     with pytest.raises(DatabaseError, match=message):
@@ -131,17 +147,21 @@ def test_upgrading_a_register_with_data_keeps_rows_and_spatial_index(empty_db_ur
     database = Database(empty_db_url)
     with database.connect() as connection:
         migrate.upgrade(connection, "0003")
-        connection.execute(sa.text("INSERT INTO assets (id, code, name, category, geom, status, "
-                                   "is_evacuation_shelter, on_emergency_road, needs_individual_plan) "
-                                   "VALUES (1, 'B-1', '橋', 'bridge', NULL, 'in_service', false, false, false)"))
-        connection.execute(sa.text("INSERT INTO inspections (asset_id, inspected_on, soundness) "
-                                   "VALUES (1, '2024-05-01', 2)"))
+        connection.execute(
+            sa.text(
+                "INSERT INTO assets (id, code, name, category, geom, status, "
+                "is_evacuation_shelter, on_emergency_road, needs_individual_plan) "
+                "VALUES (1, 'B-1', '橋', 'bridge', NULL, 'in_service', false, false, false)"
+            )
+        )
+        connection.execute(
+            sa.text("INSERT INTO inspections (asset_id, inspected_on, soundness) VALUES (1, '2024-05-01', 2)")
+        )
         connection.commit()
         migrate.upgrade(connection)
     with database.session() as session:
         assert session.scalar(sa.select(sa.func.count()).select_from(Inspection)) == 1
         session.get(Asset, 1).geom = Point(139.55, 35.31)  # the R*Tree triggers still work
         session.flush()
-        assert list(store.read_assets(session, columns=("code",), bbox=(139.5, 35.3, 139.6, 35.4))["code"]) \
-            == ["B-1"]
+        assert list(store.read_assets(session, columns=("code",), bbox=(139.5, 35.3, 139.6, 35.4))["code"]) == ["B-1"]
     database.dispose()

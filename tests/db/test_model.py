@@ -32,8 +32,9 @@ def test_geometries_round_trip_with_srid_4326(database):
             assert stored[f"G-{key}"].equals_exact(shape, tolerance=0)
         if database.dialect == "postgresql":
             srids = session.execute(sa.text("SELECT DISTINCT ST_SRID(geom) FROM assets")).scalars().all()
-            column_srid = session.execute(sa.text(
-                "SELECT srid FROM geometry_columns WHERE f_table_name = 'assets'")).scalar()
+            column_srid = session.execute(
+                sa.text("SELECT srid FROM geometry_columns WHERE f_table_name = 'assets'")
+            ).scalar()
             assert srids == [4326] and column_srid == 4326
         else:
             blob = session.execute(sa.text("SELECT geom FROM assets WHERE code = 'G-P'")).scalar()
@@ -76,8 +77,9 @@ def test_window_query_needs_an_exact_intersection_not_just_a_bbox_overlap(databa
     with database.session() as session:
         # This box overlaps the line's bbox but lies off the line.
         assert store.read_assets(session, columns=("code",), bbox=(139.58, 35.30, 139.60, 35.32)).empty
-        assert list(store.read_assets(session, columns=("code",), bbox=(139.54, 35.34, 139.56, 35.36))["code"]) \
-            == ["D-1"]
+        assert list(store.read_assets(session, columns=("code",), bbox=(139.54, 35.34, 139.56, 35.36))["code"]) == [
+            "D-1"
+        ]
 
 
 BAD_ROWS = {
@@ -94,8 +96,10 @@ BAD_ROWS = {
     "score 6": (Inspection, dict(inspected_on=date(2024, 5, 1), condition_score=6)),
     "both measures": (Inspection, dict(inspected_on=date(2024, 5, 1), soundness=2, condition_score=2)),
     "no measure": (Inspection, dict(inspected_on=date(2024, 5, 1))),
-    "due before inspected": (Inspection, dict(inspected_on=date(2024, 5, 1), soundness=1,
-                                              next_due_on=date(2024, 4, 1))),
+    "due before inspected": (
+        Inspection,
+        dict(inspected_on=date(2024, 5, 1), soundness=1, next_due_on=date(2024, 4, 1)),
+    ),
     "negative work cost": (WorkOrder, dict(code="W-9", kind="preventive", planned_cost=-100)),
     "unknown work kind": (WorkOrder, dict(code="W-9", kind="magic")),
     "completed without date": (WorkOrder, dict(code="W-9", kind="reactive", status="completed")),
@@ -124,14 +128,20 @@ def test_database_refuses_bad_rows_and_keeps_what_was_there(database, case):
 
 @pytest.mark.parametrize(
     ("geom", "message"),
-    [(Point(35.31, 139.55), "not longitude/latitude"), (Point(), "empty"),
-     (LineString([(139.5, 35.3), (139.6, 35.4)]), "LineString")],
+    [
+        (Point(35.31, 139.55), "not longitude/latitude"),
+        (Point(), "empty"),
+        (LineString([(139.5, 35.3), (139.6, 35.4)]), "LineString"),
+    ],
     ids=["swapped lat/lon", "empty", "line for a district"],
 )
 def test_geometry_is_checked_before_it_is_written(database, geom, message):
     with pytest.raises(sa.exc.StatementError) as caught, database.session() as session:
-        session.add(District(code="x", name="x", name_en="x", geom=geom if message == "LineString" else box(
-            139.5, 35.3, 139.6, 35.4)))
+        session.add(
+            District(
+                code="x", name="x", name_en="x", geom=geom if message == "LineString" else box(139.5, 35.3, 139.6, 35.4)
+            )
+        )
         session.add(Asset(code="G-1", name="x", category="park", geom=geom))
     assert isinstance(caught.value.orig, ValidationError)
     assert message in str(caught.value.orig)

@@ -54,8 +54,14 @@ class Visit:
         self.page.set_viewport_size({"width": size[0], "height": size[1]})
         self.errors: list[str] = []
         self.outside: list[str] = []
-        self.page.on("console", lambda m: m.type == "error" and not m.location.get("url", "").endswith(
-            "/favicon.ico") and self.errors.append(m.text))  # the app has no icon: Chromium's asking is no error
+        self.page.on(
+            "console",
+            lambda m: (
+                m.type == "error"
+                and not m.location.get("url", "").endswith("/favicon.ico")
+                and self.errors.append(m.text)
+            ),
+        )  # the app has no icon: Chromium's asking is no error
         self.page.on("pageerror", lambda e: self.errors.append(str(e)))
         self.page.route("**/*", lambda r: r.continue_() if r.request.url.startswith(base) else self._refuse(r))
 
@@ -131,8 +137,9 @@ def test_typed_coordinates_move_the_map_and_a_drawn_point_replaces_them(accounts
     chromium.wait_until(page, "document.getElementById('geometry').value.startsWith('POINT')")
     drawn = shapely.from_wkt(page.input_value("#geometry"))
     assert drawn.x < 139.5601 and drawn.y < 35.3201  # left of and below the typed point
-    assert page.evaluate("!window.fmFormMap.map.hasLayer(window.typedLayer) && "
-                         "window.fmFormMap.map.hasLayer(window.fmFormMap.layer)")  # the drawing replaced it
+    assert page.evaluate(
+        "!window.fmFormMap.map.hasLayer(window.typedLayer) && window.fmFormMap.map.hasLayer(window.fmFormMap.layer)"
+    )  # the drawing replaced it
     with page.expect_navigation():
         page.click(".actions button[type=submit]")
     assert page.url.endswith("/assets/N-500")
@@ -197,14 +204,17 @@ def test_two_tabs_saving_the_same_work_order_the_second_sees_the_conflict(accoun
 
 
 SCREENS = {
-    "asset-new": ("facility_manager", "/assets/new"), "asset-edit": ("facility_manager", "/assets/P-001/edit"),
-    "parcel-edit": ("facility_manager", "/parcels/LP-001/edit"), "plan-new": ("facility_manager", "/plans/new"),
+    "asset-new": ("facility_manager", "/assets/new"),
+    "asset-edit": ("facility_manager", "/assets/P-001/edit"),
+    "parcel-edit": ("facility_manager", "/parcels/LP-001/edit"),
+    "plan-new": ("facility_manager", "/plans/new"),
     "plan-edit": ("facility_manager", "/plans/PL-001/edit"),
     "inspection-new": ("engineer", "/assets/B-002/inspections/new"),
     "inspection-edit": ("engineer", "/inspections/1/edit"),
     "work-order-new": ("engineer", "/assets/R-001/work-orders/new"),
     "work-order-edit": ("engineer", "/work-orders/W-001/edit"),
-    "parcel-page": ("viewer", "/parcels/LP-001"), "plan-page": ("facility_manager", "/plans/PL-001"),
+    "parcel-page": ("viewer", "/parcels/LP-001"),
+    "plan-page": ("facility_manager", "/plans/PL-001"),
 }
 
 

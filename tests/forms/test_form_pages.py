@@ -25,7 +25,7 @@ def field(page: str, name: str) -> str:
     """The part of a form page that shows the field ``name``: its input and its messages."""
     start = page.index(f'data-field="{name}"')
     ends = [i for i in (page.find('data-field="', start + 10), page.find("</form>", start)) if i > 0]
-    return html.unescape(page[start:min(ends)])
+    return html.unescape(page[start : min(ends)])
 
 
 def scalar(url: str, sql: str):
@@ -36,14 +36,34 @@ def scalar(url: str, sql: str):
     return value
 
 
-ROLES = {"assets": "facility_manager", "parcels": "facility_manager", "plans": "facility_manager",
-         "inspections": "engineer", "work_orders": "engineer"}
-NEW_URLS = {"assets": "/assets/new", "parcels": "/parcels/new", "plans": "/plans/new",
-            "inspections": "/assets/B-002/inspections/new", "work_orders": "/assets/R-001/work-orders/new"}
-EDIT_URLS = {"assets": "/assets/S-001/edit", "parcels": "/parcels/LP-001/edit", "plans": "/plans/PL-001/edit",
-             "inspections": "/inspections/1/edit", "work_orders": "/work-orders/W-001/edit"}
-PAGES = {"assets": "/assets/N-001", "parcels": "/parcels/LP-009", "plans": "/plans/PL-002",
-         "inspections": "/assets/B-002", "work_orders": "/assets/R-001"}
+ROLES = {
+    "assets": "facility_manager",
+    "parcels": "facility_manager",
+    "plans": "facility_manager",
+    "inspections": "engineer",
+    "work_orders": "engineer",
+}
+NEW_URLS = {
+    "assets": "/assets/new",
+    "parcels": "/parcels/new",
+    "plans": "/plans/new",
+    "inspections": "/assets/B-002/inspections/new",
+    "work_orders": "/assets/R-001/work-orders/new",
+}
+EDIT_URLS = {
+    "assets": "/assets/S-001/edit",
+    "parcels": "/parcels/LP-001/edit",
+    "plans": "/plans/PL-001/edit",
+    "inspections": "/inspections/1/edit",
+    "work_orders": "/work-orders/W-001/edit",
+}
+PAGES = {
+    "assets": "/assets/N-001",
+    "parcels": "/parcels/LP-009",
+    "plans": "/plans/PL-002",
+    "inspections": "/assets/B-002",
+    "work_orders": "/assets/R-001",
+}
 
 
 @pytest.mark.parametrize("form", NEW)
@@ -63,16 +83,23 @@ def test_a_new_record_saved_from_its_form_goes_to_its_page(url, client_as, form)
 def test_an_edit_form_shows_the_stored_record_and_its_version(url, client_as, form):
     page = client_as(ROLES[form]).get(EDIT_URLS[form]).get_data(as_text=True)
     assert '<input type="hidden" name="version" value="1">' in page
-    expected = {"assets": ('name', "第一小学校"), "parcels": ("current_use", "資材置場"),
-                "plans": ("asset_codes", "B-001\nB-002"), "inspections": ("soundness", 'value="2" selected'),
-                "work_orders": ("cause", 'value="sudden_failure" selected')}[form]
+    expected = {
+        "assets": ("name", "第一小学校"),
+        "parcels": ("current_use", "資材置場"),
+        "plans": ("asset_codes", "B-001\nB-002"),
+        "inspections": ("soundness", 'value="2" selected'),
+        "work_orders": ("cause", 'value="sudden_failure" selected'),
+    }[form]
     assert expected[1] in field(page, expected[0])
 
 
-@pytest.mark.parametrize(("lang", "expected"), [
-    ("ja", ("負の値は入力できません", "日本の範囲外です。経度と緯度が逆になっているようです", "名称")),
-    ("en", ("must not be negative", "outside Japan: longitude and latitude look swapped", "Name")),
-])
+@pytest.mark.parametrize(
+    ("lang", "expected"),
+    [
+        ("ja", ("負の値は入力できません", "日本の範囲外です。経度と緯度が逆になっているようです", "名称")),
+        ("en", ("must not be negative", "outside Japan: longitude and latitude look swapped", "Name")),
+    ],
+)
 def test_each_message_is_shown_next_to_its_field_and_nothing_is_written(url, client_as, lang, expected):
     client = client_as("facility_manager")
     before = contents(url)
@@ -90,8 +117,7 @@ def test_each_message_is_shown_next_to_its_field_and_nothing_is_written(url, cli
 def test_a_reactive_work_order_without_cause_is_refused_in_japanese(url, client_as):
     client = client_as("engineer")
     before = contents(url)
-    response = client.post("/assets/R-001/work-orders/new",
-                                          data={**NEW["work_orders"][0], "cause": ""})
+    response = client.post("/assets/R-001/work-orders/new", data={**NEW["work_orders"][0], "cause": ""})
     assert response.status_code == 400
     assert "事後保全の工事には原因（突発的な故障など）が必要です" in field(response.get_data(as_text=True), "cause")
     assert contents(url) == before
@@ -101,8 +127,15 @@ def test_the_second_of_two_people_saving_the_same_record_gets_409_and_the_first_
     first, second = client_as("facility_manager", "sato"), client_as("facility_manager", "suzuki")
     for client in (first, second):
         assert 'name="version" value="1"' in client.get("/assets/S-001/edit").get_data(as_text=True)
-    form = {"code": "S-001", "name": "第一小学校", "category": "school", "district": "kamakura",
-            "status": "in_service", "geometry": "POINT (139.55 35.32)", "version": "1"}
+    form = {
+        "code": "S-001",
+        "name": "第一小学校",
+        "category": "school",
+        "district": "kamakura",
+        "status": "in_service",
+        "geometry": "POINT (139.55 35.32)",
+        "version": "1",
+    }
     assert first.post("/assets/S-001/edit", data={**form, "structure": "RC"}).status_code == 302
     refused = second.post("/assets/S-001/edit?lang=en", data={**form, "structure": "SRC", "notes": "耐震補強済み"})
     assert refused.status_code == 409
@@ -115,10 +148,16 @@ def test_the_second_of_two_people_saving_the_same_record_gets_409_and_the_first_
     assert scalar(url, "SELECT notes FROM assets WHERE code = 'S-001'") is None
 
 
-@pytest.mark.parametrize(("role", "path"), [
-    ("viewer", "/assets/new"), ("engineer", "/parcels/new"), ("finance", "/plans/new"),
-    ("facility_manager", "/assets/B-001/inspections/new"), ("viewer", "/work-orders/W-001/edit"),
-])
+@pytest.mark.parametrize(
+    ("role", "path"),
+    [
+        ("viewer", "/assets/new"),
+        ("engineer", "/parcels/new"),
+        ("finance", "/plans/new"),
+        ("facility_manager", "/assets/B-001/inspections/new"),
+        ("viewer", "/work-orders/W-001/edit"),
+    ],
+)
 def test_a_role_that_may_not_write_gets_403_and_nothing_changes(url, client_as, role, path):
     client = client_as(role)
     before = contents(url)
@@ -132,7 +171,7 @@ def test_the_parcel_page(url, client):
     area = float(re.search(r'id="area">([\d,.]+) m²', page).group(1).replace(",", ""))
     assert 1_150 < area < 1_270  # 0.0004° × 0.0003° at 35.33°N: about 36.3 m × 33.3 m
     assert area == round(float(gpd.GeoSeries([PARCEL], crs=4326).to_crs(6677).area.iloc[0]), 1)
-    uses = page[page.index('id="uses"'):page.index("</table>", page.index('id="uses"'))]
+    uses = page[page.index('id="uses"') : page.index("</table>", page.index('id="uses"'))]
     assert uses.index("2021-11-22") < uses.index("2002-01-15") and "Underused" in uses and "now" in uses
     assert "/parcels/LP-001/edit" not in page  # a viewer
     assert 'nonce="' in page and "L.map" not in page.split("<script")[0]
@@ -144,7 +183,7 @@ def test_the_parcel_page_links_to_its_form_for_those_who_may_edit(url, client_as
 
 def test_the_plan_page(url, client):
     page = client.get("/plans/PL-001?lang=en").get_data(as_text=True)
-    assets = page[page.index('id="assets"'):page.index("</table>", page.index('id="assets"'))]
+    assets = page[page.index('id="assets"') : page.index("</table>", page.index('id="assets"'))]
     assert 'href="/assets/B-001"' in assets and 'href="/assets/B-002"' in assets and "Bridge" in assets
     assert "80.0 %" in page and "FY2020 – FY2029" in page and "8,500,000" in page
     assert "支承取替" in page and "whole plan" in page

@@ -72,46 +72,121 @@ def changed_tables(before: dict, after: dict) -> set[str]:
 
 
 NEW = {
-    "assets": ({"code": "N-001", "name": "新しい公民館", "category": "community_centre", "district": "kamakura",
-                "year_built": "1998", "floor_area_m2": "1,200.5", "acquisition_date": "1998-04-01",
-                "acquisition_cost": "250000000", "status": "in_service", "is_evacuation_shelter": "true",
-                GEOMETRY: "139.55, 35.32"},
-               "SELECT code, name, category, year_built, floor_area_m2, acquisition_cost, is_evacuation_shelter, "
-               "status, version FROM assets WHERE code = 'N-001'",
-               {"code": "N-001", "name": "新しい公民館", "category": "community_centre", "year_built": 1998,
-                "floor_area_m2": 1200.5, "acquisition_cost": 250_000_000, "is_evacuation_shelter": True,
-                "status": "in_service", "version": 1}, "assets"),
-    "parcels": ({"code": "LP-009", "name": "山崎地内", "district": "ofuna", "acquired_on": "2010-05-01",
-                 GEOMETRY: "POLYGON ((139.53 35.35, 139.531 35.35, 139.531 35.351, 139.53 35.35))"},
-                "SELECT code, name, owner_department, acquired_on, version FROM land_parcels WHERE code = 'LP-009'",
-                {"code": "LP-009", "name": "山崎地内", "owner_department": None, "acquired_on": date(2010, 5, 1),
-                 "version": 1}, "land_parcels"),
-    "plans": ({"code": "PL-002", "title": "公園施設長寿命化計画", "adopted_on": "2024-03-29", "period_start_fy": "2024",
-               "period_end_fy": "2033", "asset_codes": "P-001\nS-001, P-001"},
-              "SELECT code, title, adopted_on, period_start_fy, period_end_fy, under_infrastructure_plan, version "
-              "FROM individual_plans WHERE code = 'PL-002'",
-              {"code": "PL-002", "title": "公園施設長寿命化計画", "adopted_on": date(2024, 3, 29), "period_start_fy": 2024,
-               "period_end_fy": 2033, "under_infrastructure_plan": False, "version": 1}, "individual_plans"),
-    "inspections": ({"asset_code": "B-002", "inspected_on": "2026-05-20", "inspector": "山田", "method": "close_visual",
-                     "soundness": "3", "next_due_on": "2031-05-20"},
-                    "SELECT i.inspected_on, i.inspector, i.method, i.soundness, i.condition_score, i.version "
-                    "FROM inspections i JOIN assets a ON a.id = i.asset_id WHERE a.code = 'B-002'",
-                    {"inspected_on": date(2026, 5, 20), "inspector": "山田", "method": "close_visual", "soundness": 3,
-                     "condition_score": None, "version": 1}, "inspections"),
-    "work_orders": ({"code": "W-100", "asset_code": "R-001", "kind": "reactive", "cause": "sudden_failure",
-                     "description": "舗装の陥没補修", "planned_on": "2026-06-10", "planned_cost": "¥1,500,000",
-                     "status": "planned"},
-                    "SELECT code, kind, cause, planned_on, planned_cost, status, version FROM work_orders "
-                    "WHERE code = 'W-100'",
-                    {"code": "W-100", "kind": "reactive", "cause": "sudden_failure", "planned_on": date(2026, 6, 10),
-                     "planned_cost": 1_500_000, "status": "planned", "version": 1}, "work_orders"),
+    "assets": (
+        {
+            "code": "N-001",
+            "name": "新しい公民館",
+            "category": "community_centre",
+            "district": "kamakura",
+            "year_built": "1998",
+            "floor_area_m2": "1,200.5",
+            "acquisition_date": "1998-04-01",
+            "acquisition_cost": "250000000",
+            "status": "in_service",
+            "is_evacuation_shelter": "true",
+            GEOMETRY: "139.55, 35.32",
+        },
+        "SELECT code, name, category, year_built, floor_area_m2, acquisition_cost, is_evacuation_shelter, "
+        "status, version FROM assets WHERE code = 'N-001'",
+        {
+            "code": "N-001",
+            "name": "新しい公民館",
+            "category": "community_centre",
+            "year_built": 1998,
+            "floor_area_m2": 1200.5,
+            "acquisition_cost": 250_000_000,
+            "is_evacuation_shelter": True,
+            "status": "in_service",
+            "version": 1,
+        },
+        "assets",
+    ),
+    "parcels": (
+        {
+            "code": "LP-009",
+            "name": "山崎地内",
+            "district": "ofuna",
+            "acquired_on": "2010-05-01",
+            GEOMETRY: "POLYGON ((139.53 35.35, 139.531 35.35, 139.531 35.351, 139.53 35.35))",
+        },
+        "SELECT code, name, owner_department, acquired_on, version FROM land_parcels WHERE code = 'LP-009'",
+        {"code": "LP-009", "name": "山崎地内", "owner_department": None, "acquired_on": date(2010, 5, 1), "version": 1},
+        "land_parcels",
+    ),
+    "plans": (
+        {
+            "code": "PL-002",
+            "title": "公園施設長寿命化計画",
+            "adopted_on": "2024-03-29",
+            "period_start_fy": "2024",
+            "period_end_fy": "2033",
+            "asset_codes": "P-001\nS-001, P-001",
+        },
+        "SELECT code, title, adopted_on, period_start_fy, period_end_fy, under_infrastructure_plan, version "
+        "FROM individual_plans WHERE code = 'PL-002'",
+        {
+            "code": "PL-002",
+            "title": "公園施設長寿命化計画",
+            "adopted_on": date(2024, 3, 29),
+            "period_start_fy": 2024,
+            "period_end_fy": 2033,
+            "under_infrastructure_plan": False,
+            "version": 1,
+        },
+        "individual_plans",
+    ),
+    "inspections": (
+        {
+            "asset_code": "B-002",
+            "inspected_on": "2026-05-20",
+            "inspector": "山田",
+            "method": "close_visual",
+            "soundness": "3",
+            "next_due_on": "2031-05-20",
+        },
+        "SELECT i.inspected_on, i.inspector, i.method, i.soundness, i.condition_score, i.version "
+        "FROM inspections i JOIN assets a ON a.id = i.asset_id WHERE a.code = 'B-002'",
+        {
+            "inspected_on": date(2026, 5, 20),
+            "inspector": "山田",
+            "method": "close_visual",
+            "soundness": 3,
+            "condition_score": None,
+            "version": 1,
+        },
+        "inspections",
+    ),
+    "work_orders": (
+        {
+            "code": "W-100",
+            "asset_code": "R-001",
+            "kind": "reactive",
+            "cause": "sudden_failure",
+            "description": "舗装の陥没補修",
+            "planned_on": "2026-06-10",
+            "planned_cost": "¥1,500,000",
+            "status": "planned",
+        },
+        "SELECT code, kind, cause, planned_on, planned_cost, status, version FROM work_orders WHERE code = 'W-100'",
+        {
+            "code": "W-100",
+            "kind": "reactive",
+            "cause": "sudden_failure",
+            "planned_on": date(2026, 6, 10),
+            "planned_cost": 1_500_000,
+            "status": "planned",
+            "version": 1,
+        },
+        "work_orders",
+    ),
 }
 
 
 def _dates(row: dict) -> dict:
     """Dates as dates on both backends (SQLite gives text through a raw query)."""
-    return {k: date.fromisoformat(v) if isinstance(v, str) and k.endswith(("_on", "_date")) else v
-            for k, v in row.items()}
+    return {
+        k: date.fromisoformat(v) if isinstance(v, str) and k.endswith(("_on", "_date")) else v for k, v in row.items()
+    }
 
 
 @pytest.mark.parametrize("form", NEW)
@@ -145,8 +220,12 @@ def test_a_plan_covers_the_listed_assets_once_each(url):
 
 
 def test_a_parcel_use_becomes_its_current_use(url):
-    values = {**load(url, "parcels", "LP-001").values, "current_use": "駐車場", "utilisation": "in_use",
-              "use_since": "2026-04-01"}
+    values = {
+        **load(url, "parcels", "LP-001").values,
+        "current_use": "駐車場",
+        "utilisation": "in_use",
+        "use_since": "2026-04-01",
+    }
     result = submit(url, "parcels", values, record_id=load(url, "parcels", "LP-001").id, version="1")
     assert isinstance(result, Saved), result
     loaded = load(url, "parcels", "LP-001")
@@ -154,12 +233,15 @@ def test_a_parcel_use_becomes_its_current_use(url):
     assert one(url, "SELECT count(*) AS n FROM parcel_uses")["n"] == 3
 
 
-@pytest.mark.parametrize(("form", "key", "change"), [
-    ("assets", "S-001", {"name": "第一小学校（新校舎）", "floor_area_m2": "6100"}),
-    ("parcels", "LP-001", {"owner_department": "管財課"}),
-    ("plans", "PL-001", {"period_end_fy": "2031", "asset_codes": "B-001"}),
-    ("work_orders", "W-001", {"actual_cost": "3,300,000"}),
-])
+@pytest.mark.parametrize(
+    ("form", "key", "change"),
+    [
+        ("assets", "S-001", {"name": "第一小学校（新校舎）", "floor_area_m2": "6100"}),
+        ("parcels", "LP-001", {"owner_department": "管財課"}),
+        ("plans", "PL-001", {"period_end_fy": "2031", "asset_codes": "B-001"}),
+        ("work_orders", "W-001", {"actual_cost": "3,300,000"}),
+    ],
+)
 def test_an_edit_changes_only_what_changed_and_audits_it(url, form, key, change):
     loaded = load(url, form, key)
     before = contents(url)
@@ -182,8 +264,13 @@ def test_an_inspection_edit(url):
         inspection = connection.execute(sa.text("SELECT id FROM inspections ORDER BY id")).scalar()
     database.dispose()
     loaded = load(url, "inspections", inspection)
-    result = submit(url, "inspections", {**loaded.values, "findings": "支承部に腐食"}, record_id=inspection,
-                    version=str(loaded.version))
+    result = submit(
+        url,
+        "inspections",
+        {**loaded.values, "findings": "支承部に腐食"},
+        record_id=inspection,
+        version=str(loaded.version),
+    )
     assert isinstance(result, Saved) and result.page == "B-001"
     assert load(url, "inspections", inspection).values["findings"] == "支承部に腐食"
 
@@ -211,14 +298,30 @@ BAD = [  # form, field, value, the validator's message (exactly), on top of a go
     ("assets", "acquisition_date", "2999-01-01", "is in the future (today is 2026-06-01)"),
     ("assets", "status", "closed", "a closed asset needs its closed_on"),
     ("assets", "status", "demolished", "not one of in_service, closed, disposed"),
-    ("assets", GEOMETRY, "POLYGON ((139.5 35.3, 139.51 35.31, 139.51 35.3, 139.5 35.31, 139.5 35.3))",
-     "invalid geometry: Self-intersection"),
-    ("assets", GEOMETRY, "LINESTRING (139.55 35.32, 139.56 35.33)", "a community_centre must be a point or a polygon, "
-     "not a line"),
-    ("assets", GEOMETRY, "35.32, 139.55", "outside Japan: longitude and latitude look swapped (lon is 122–154, "
-     "lat 20–46)"),
-    ("assets", GEOMETRY, "2.35, 48.85", "outside Japan (lon 122–154, lat 20–46 after reprojecting from EPSG:4326): "
-     "is that the file's CRS?"),
+    (
+        "assets",
+        GEOMETRY,
+        "POLYGON ((139.5 35.3, 139.51 35.31, 139.51 35.3, 139.5 35.31, 139.5 35.3))",
+        "invalid geometry: Self-intersection",
+    ),
+    (
+        "assets",
+        GEOMETRY,
+        "LINESTRING (139.55 35.32, 139.56 35.33)",
+        "a community_centre must be a point or a polygon, not a line",
+    ),
+    (
+        "assets",
+        GEOMETRY,
+        "35.32, 139.55",
+        "outside Japan: longitude and latitude look swapped (lon is 122–154, lat 20–46)",
+    ),
+    (
+        "assets",
+        GEOMETRY,
+        "2.35, 48.85",
+        "outside Japan (lon 122–154, lat 20–46 after reprojecting from EPSG:4326): is that the file's CRS?",
+    ),
     ("assets", GEOMETRY, "POLYGON ((139.5 35.3, 139.51", "not valid WKT"),
     ("parcels", GEOMETRY, "", "required: no geometry"),
     ("parcels", GEOMETRY, "POINT (139.5 35.3)", "must be a polygon or multipolygon"),
@@ -266,16 +369,22 @@ def test_a_bad_value_is_shown_next_to_its_field_and_nothing_is_written(url, form
 IMPORTED = [case for case in BAD if case[0] != "plans"]
 
 
-@pytest.mark.parametrize(("form", "field", "value", "message"), IMPORTED,
-                         ids=[i for i, case in zip(IDS, BAD, strict=True) if case[0] != "plans"])
+@pytest.mark.parametrize(
+    ("form", "field", "value", "message"),
+    IMPORTED,
+    ids=[i for i, case in zip(IDS, BAD, strict=True) if case[0] != "plans"],
+)
 def test_the_importer_refuses_the_same_values_with_the_same_message(url, tmp_path, form, field, value, message):
     """The same record as a CSV row (English headers, the geometry as WKT in EPSG:4326)."""
     values = bad_values(form, field, value)
     form_errors = submit(url, form, values).errors
     row = {k: v for k, v in values.items() if k != GEOMETRY}
     if GEOMETRY in values:
-        row["wkt (EPSG:4326)"] = "POINT ({} {})".format(*values[GEOMETRY].split(", ")) \
-            if forms._LONLAT.match(values[GEOMETRY]) else values[GEOMETRY]
+        row["wkt (EPSG:4326)"] = (
+            "POINT ({} {})".format(*values[GEOMETRY].split(", "))
+            if forms._LONLAT.match(values[GEOMETRY])
+            else values[GEOMETRY]
+        )
     path = tmp_path / f"{form}.csv"
     pd.DataFrame([row]).to_csv(path, index=False)
     before = contents(url)
@@ -294,22 +403,32 @@ def test_a_taken_code_is_refused_by_the_form(url):
     before = contents(url)
     result = submit(url, "assets", {**GOOD["assets"], "code": "B-001"})
     assert result.errors == {"code": ["an asset with this code exists already"]}
-    same_day = submit(url, "inspections", {**GOOD["inspections"], "asset_code": "B-001", "inspected_on": "2019-10-01",
-                                           "next_due_on": ""})
+    same_day = submit(
+        url,
+        "inspections",
+        {**GOOD["inspections"], "asset_code": "B-001", "inspected_on": "2019-10-01", "next_due_on": ""},
+    )
     assert same_day.errors == {"inspected_on": ["this asset has an inspection on this day already: edit that one"]}
     assert contents(url) == before
 
 
 # ------------------------------------------------------------------------------ optimistic locking
 
+
 def test_the_second_save_of_the_same_version_is_refused_and_the_first_kept(url):
     first, second = load(url, "assets", "S-001"), load(url, "assets", "S-001")
-    saved = submit(url, "assets", {**first.values, "name": "第一小学校（甲）"}, record_id=first.id,
-                   version=str(first.version))
+    saved = submit(
+        url, "assets", {**first.values, "name": "第一小学校（甲）"}, record_id=first.id, version=str(first.version)
+    )
     assert isinstance(saved, Saved)
     before = contents(url)
-    refused = submit(url, "assets", {**second.values, "name": "第一小学校（乙）", "structure": "S"},
-                     record_id=second.id, version=str(second.version))
+    refused = submit(
+        url,
+        "assets",
+        {**second.values, "name": "第一小学校（乙）", "structure": "S"},
+        record_id=second.id,
+        version=str(second.version),
+    )
     assert isinstance(refused, Invalid) and refused.conflict
     assert list(refused.errors) == [FORM] and "tanaka" in refused.errors[FORM][0]
     assert contents(url) == before
@@ -324,6 +443,7 @@ def test_a_form_without_its_version_is_refused(url):
 
 # ------------------------------------------------------------------------------ messages
 
+
 def test_every_message_a_form_can_show_is_in_the_catalogue():
     """Each bad value's message matches an entry of forms.MESSAGES (so it is translated)."""
     for _form, _field, _value, message in BAD:
@@ -337,11 +457,15 @@ def test_messages_in_japanese():
 
     ja = Translations.load(str(TRANSLATIONS), ["ja"])
     assert forms.localise("a closed asset needs its closed_on", ja.gettext) == "休止中の資産には休止日が必要です"
-    assert forms.localise("a road must be a line, not a point", ja.gettext, names={"road": "道路"}) == \
-        "道路の形状は線にしてください（点は不可）"
+    assert (
+        forms.localise("a road must be a line, not a point", ja.gettext, names={"road": "道路"})
+        == "道路の形状は線にしてください（点は不可）"
+    )
     assert forms.localise("must be greater than 0", ja.gettext) == "0より大きい値にしてください"
-    assert forms.localise("a school must be a point or a polygon, not a line", ja.gettext) == \
-        "schoolの形状は点または面にしてください（線は不可）"
+    assert (
+        forms.localise("a school must be a point or a polygon, not a line", ja.gettext)
+        == "schoolの形状は点または面にしてください（線は不可）"
+    )
 
 
 def test_geometry_text_round_trips():
@@ -352,7 +476,16 @@ def test_every_field_has_a_label_and_a_widget():
     for form in forms.FORMS.values():
         for name in form.fields:
             assert name in forms.LABELS, (form.name, name)
-            assert forms.widget(form.column(name)) in ("text", "textarea", "select", "checkbox", "date", "number",
-                                                        "soundness", "codes", "geometry")
+            assert forms.widget(form.column(name)) in (
+                "text",
+                "textarea",
+                "select",
+                "checkbox",
+                "date",
+                "number",
+                "soundness",
+                "codes",
+                "geometry",
+            )
             for value in getattr(form.column(name), "allowed", ()):
                 assert value in forms.CHOICES, value

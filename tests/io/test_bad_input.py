@@ -21,8 +21,16 @@ from shapely import Point, box
 
 from fm.db import Database
 
-GOOD = {"code": "N-001", "name": "新規施設", "category": "school", "lon": "139.55", "lat": "35.32",
-        "acquisition_cost": "1000", "acquisition_date": "2001-04-01", "status": "in_service"}
+GOOD = {
+    "code": "N-001",
+    "name": "新規施設",
+    "category": "school",
+    "lon": "139.55",
+    "lat": "35.32",
+    "acquisition_cost": "1000",
+    "acquisition_date": "2001-04-01",
+    "status": "in_service",
+}
 
 
 @pytest.fixture(scope="module", params=["sqlite", "postgis"])
@@ -36,8 +44,10 @@ def url(request, tmp_path_factory) -> str:
 def contents(url: str) -> dict[str, list]:
     database = Database(url)
     with database.connect() as connection:
-        found = {name: connection.execute(sa.text(f"SELECT * FROM {name} ORDER BY id")).all()
-                 for name in (*RECORD_TABLES, "districts")}
+        found = {
+            name: connection.execute(sa.text(f"SELECT * FROM {name} ORDER BY id")).all()
+            for name in (*RECORD_TABLES, "districts")
+        }
     database.dispose()
     return found
 
@@ -54,8 +64,9 @@ def rejected(url: str, kind: str, path: Path, *options: str) -> str:
 
 def csv(tmp_path: Path, *rows: dict, name: str = "file.csv", encoding: str = "utf-8") -> Path:
     path = tmp_path / name
-    pd.DataFrame([{**GOOD, "code": f"N-{i:03d}", **row} for i, row in enumerate(rows, start=1)]) \
-        .to_csv(path, index=False, encoding=encoding)
+    pd.DataFrame([{**GOOD, "code": f"N-{i:03d}", **row} for i, row in enumerate(rows, start=1)]).to_csv(
+        path, index=False, encoding=encoding
+    )
     return path
 
 
@@ -81,10 +92,13 @@ def test_bad_value_in_csv(url, tmp_path, case):
     assert "1 problem(s), nothing imported" in message
 
 
-@pytest.mark.parametrize(("lon", "lat", "words"), [
-    ("35.32", "139.55", "longitude and latitude look swapped"),
-    ("2.35", "48.85", "outside Japan"),
-])
+@pytest.mark.parametrize(
+    ("lon", "lat", "words"),
+    [
+        ("35.32", "139.55", "longitude and latitude look swapped"),
+        ("2.35", "48.85", "outside Japan"),
+    ],
+)
 def test_geometry_outside_japan(url, tmp_path, lon, lat, words):
     message = rejected(url, "assets", csv(tmp_path, {"lon": lon, "lat": lat}))
     assert "line 2, lon/lat" in message and words in message, message
@@ -92,13 +106,23 @@ def test_geometry_outside_japan(url, tmp_path, lon, lat, words):
 
 def test_every_bad_row_is_listed_in_japanese_headers(url, tmp_path):
     path = tmp_path / "ja.csv"
-    pd.DataFrame({"資産番号": ["A", "B", "A", "C"], "名称": ["一", "", "三", "四"],
-                  "施設区分": ["school", "school", "school", "castle"],
-                  "取得価額（円）": ["1,000", "-1", "x", "2"]}).to_csv(path, index=False, encoding="utf-8-sig")
+    pd.DataFrame(
+        {
+            "資産番号": ["A", "B", "A", "C"],
+            "名称": ["一", "", "三", "四"],
+            "施設区分": ["school", "school", "school", "castle"],
+            "取得価額（円）": ["1,000", "-1", "x", "2"],
+        }
+    ).to_csv(path, index=False, encoding="utf-8-sig")
     message = rejected(url, "assets", path)
-    for expected in ("line 3, 名称: required", "line 3, 取得価額（円）: '-1' must not be negative",
-                     "line 4, 取得価額（円）: 'x' not a number", "line 4, 資産番号: 'A' duplicate",
-                     "the same code as line 2", "line 5, 施設区分: 'castle' unknown category"):
+    for expected in (
+        "line 3, 名称: required",
+        "line 3, 取得価額（円）: '-1' must not be negative",
+        "line 4, 取得価額（円）: 'x' not a number",
+        "line 4, 資産番号: 'A' duplicate",
+        "the same code as line 2",
+        "line 5, 施設区分: 'castle' unknown category",
+    ):
         assert expected in message, message
     assert "5 problem(s)" in message
 
@@ -108,24 +132,33 @@ def test_json_lists_problems_as_records(url, tmp_path):
     result = run(url, "import", "assets", str(csv(tmp_path, {"acquisition_cost": "-5"})), "--format", "json")
     assert result.exit_code == 1 and contents(url) == before
     problems = json.loads(result.stdout)["problems"]
-    assert problems == [{"row": "line 2", "field": "acquisition_cost", "value": "-5",
-                         "message": "must not be negative"}]
+    assert problems == [
+        {"row": "line 2", "field": "acquisition_cost", "value": "-5", "message": "must not be negative"}
+    ]
 
 
 def wkt_parcels(tmp_path: Path, wkt: str, header: str = "wkt (EPSG:4326)") -> Path:
     path = tmp_path / "parcels.csv"
-    pd.DataFrame({"code": ["LP-9", "LP-10"], header: ["POLYGON ((139.5 35.3, 139.51 35.3, 139.51 35.31, 139.5 35.3))",
-                                                       wkt]}).to_csv(path, index=False)
+    pd.DataFrame(
+        {"code": ["LP-9", "LP-10"], header: ["POLYGON ((139.5 35.3, 139.51 35.3, 139.51 35.31, 139.5 35.3))", wkt]}
+    ).to_csv(path, index=False)
     return path
 
 
-@pytest.mark.parametrize(("wkt", "words"), [
-    ("POLYGON ((139.5 35.3, 139.51 35.31, 139.51 35.3, 139.5 35.31, 139.5 35.3))", "invalid geometry: Self-intersection"),
-    ("POLYGON EMPTY", "empty geometry"),
-    ("POLYGON ((139.5 35.3, 139.51", "not valid WKT"),
-    ("POINT (139.5 35.3)", "must be a polygon"),
-    ("", "required: no geometry"),
-], ids=["self-intersecting", "empty", "not wkt", "point for a parcel", "no geometry"])
+@pytest.mark.parametrize(
+    ("wkt", "words"),
+    [
+        (
+            "POLYGON ((139.5 35.3, 139.51 35.31, 139.51 35.3, 139.5 35.31, 139.5 35.3))",
+            "invalid geometry: Self-intersection",
+        ),
+        ("POLYGON EMPTY", "empty geometry"),
+        ("POLYGON ((139.5 35.3, 139.51", "not valid WKT"),
+        ("POINT (139.5 35.3)", "must be a polygon"),
+        ("", "required: no geometry"),
+    ],
+    ids=["self-intersecting", "empty", "not wkt", "point for a parcel", "no geometry"],
+)
 def test_bad_geometry(url, tmp_path, wkt, words):
     message = rejected(url, "parcels", wkt_parcels(tmp_path, wkt))
     assert "line 3, wkt (EPSG:4326)" in message and words in message, message
@@ -139,8 +172,9 @@ def test_wkt_without_crs_needs_crs(url, tmp_path):
 
 
 def gpkg(tmp_path: Path, crs, geometry=None, name: str = "assets.gpkg") -> Path:
-    frame = gpd.GeoDataFrame({"code": ["G-1"], "name": ["点"], "category": ["school"]},
-                             geometry=[geometry or Point(139.55, 35.32)], crs=crs)
+    frame = gpd.GeoDataFrame(
+        {"code": ["G-1"], "name": ["点"], "category": ["school"]}, geometry=[geometry or Point(139.55, 35.32)], crs=crs
+    )
     frame.to_file(tmp_path / name, layer="assets")
     return tmp_path / name
 
@@ -157,8 +191,9 @@ def test_geopackage_with_a_wrong_crs(url, tmp_path):
     message = rejected(url, "assets", metres)
     assert "feature 1, geometry" in message and "look like metres of a plane CRS" in message, message
     plane = gpkg(tmp_path, 6677, Point(-12_000.0, -48_000.0), name="plane.gpkg")
-    assert "the file says its CRS is EPSG:6677 but --crs says EPSG:4326" in rejected(url, "assets", plane,
-                                                                                      "--crs", "4326")
+    assert "the file says its CRS is EPSG:6677 but --crs says EPSG:4326" in rejected(
+        url, "assets", plane, "--crs", "4326"
+    )
     assert "not a known EPSG code" in rejected(url, "assets", plane, "--crs", "99999")
 
 
@@ -181,8 +216,14 @@ def test_inspection_problems(url, tmp_path):
 
 def test_work_order_problems(url, tmp_path):
     path = tmp_path / "work.geojson"
-    frame = pd.DataFrame({"code": ["W-9", "W-10"], "asset_code": ["B-001", "ZZZ"], "kind": ["reactive", "fix"],
-                          "status": ["completed", "planned"]})
+    frame = pd.DataFrame(
+        {
+            "code": ["W-9", "W-10"],
+            "asset_code": ["B-001", "ZZZ"],
+            "kind": ["reactive", "fix"],
+            "status": ["completed", "planned"],
+        }
+    )
     gpd.GeoDataFrame(frame, geometry=[None, None], crs=4326).to_file(path)
     message = rejected(url, "work_orders", path)
     assert "feature 1, status: 'completed' a completed work order needs its completed_on" in message, message
@@ -192,10 +233,17 @@ def test_work_order_problems(url, tmp_path):
 
 def test_work_order_start_and_cause_rules(url, tmp_path):
     path = tmp_path / "work.csv"
-    pd.DataFrame({"工事番号": ["W-20", "W-21", "W-22"], "資産番号": "B-001", "種別": ["reactive", "preventive", "renewal"],
-                  "原因": [None, None, "planned"], "着手日": ["2025-05-10", "2999-01-01", "2025-05-10"],
-                  "完了日": ["2025-05-20", None, "2025-05-01"],
-                  "状態": ["completed", "in_progress", "completed"]}).to_csv(path, index=False)
+    pd.DataFrame(
+        {
+            "工事番号": ["W-20", "W-21", "W-22"],
+            "資産番号": "B-001",
+            "種別": ["reactive", "preventive", "renewal"],
+            "原因": [None, None, "planned"],
+            "着手日": ["2025-05-10", "2999-01-01", "2025-05-10"],
+            "完了日": ["2025-05-20", None, "2025-05-01"],
+            "状態": ["completed", "in_progress", "completed"],
+        }
+    ).to_csv(path, index=False)
     message = rejected(url, "work_orders", path)
     assert "line 2, 原因: a reactive work order needs its 原因" in message, message
     assert "line 3, 着手日: '2999-01-01' is in the future" in message
@@ -210,7 +258,7 @@ def test_unreadable_file(url, tmp_path, damage, suffix):
     run(url, "export", "assets", str(good))
     path = tmp_path / f"bad{suffix}"
     data = good.read_bytes()
-    path.write_bytes(b"\x00\x01not a file at all" * 50 if damage == "garbage" else data[:len(data) // 3])
+    path.write_bytes(b"\x00\x01not a file at all" * 50 if damage == "garbage" else data[: len(data) // 3])
     assert "cannot read bad" in rejected(url, "assets", path)
 
 
@@ -237,11 +285,14 @@ def test_unknown_and_missing_columns(url, tmp_path):
     assert "category: required column missing" in message
 
 
-@pytest.mark.parametrize(("name", "content", "words"), [
-    ("empty.csv", b"", "empty.csv is empty"),
-    ("header.csv", b"code,name,category\n", "holds no records"),
-    ("assets.shp", b"x", "fm reads and writes .gpkg"),
-])
+@pytest.mark.parametrize(
+    ("name", "content", "words"),
+    [
+        ("empty.csv", b"", "empty.csv is empty"),
+        ("header.csv", b"code,name,category\n", "holds no records"),
+        ("assets.shp", b"x", "fm reads and writes .gpkg"),
+    ],
+)
 def test_empty_or_foreign_file(url, tmp_path, name, content, words):
     path = tmp_path / name
     path.write_bytes(content)
@@ -273,8 +324,12 @@ def test_encoding_that_is_not_utf8_or_cp932(url, tmp_path):
 
 def test_a_new_parcel_needs_a_geometry(url, tmp_path):
     path = tmp_path / "parcels.xlsx"
-    _table_xlsx(path, ["土地番号", "利用状況", "用途の開始日"], ["LP-001", "unused", "2025-01-10"],
-                ["LP-NEW", "unused", "2025-01-10"])
+    _table_xlsx(
+        path,
+        ["土地番号", "利用状況", "用途の開始日"],
+        ["LP-001", "unused", "2025-01-10"],
+        ["LP-NEW", "unused", "2025-01-10"],
+    )
     message = rejected(url, "parcels", path)
     assert "row 3: 'LP-NEW' new parcels need a geometry" in message and "row 2" not in message, message
 
@@ -289,8 +344,15 @@ def _table_xlsx(path: Path, *rows: list) -> None:
 def test_a_rule_only_the_database_can_check(url, tmp_path):
     """The file cannot know B-001 was acquired in 1968; the database's CHECK refuses, and rolls back whole."""
     path = tmp_path / "disposed.csv"
-    pd.DataFrame({"code": ["N-1", "B-001"], "name": ["新規", "滑川橋"], "category": ["school", "bridge"],
-                  "status": ["in_service", "disposed"], "disposed_on": ["", "1960-01-01"]}).to_csv(path, index=False)
+    pd.DataFrame(
+        {
+            "code": ["N-1", "B-001"],
+            "name": ["新規", "滑川橋"],
+            "category": ["school", "bridge"],
+            "status": ["in_service", "disposed"],
+            "disposed_on": ["", "1960-01-01"],
+        }
+    ).to_csv(path, index=False)
     message = rejected(url, "assets", path)
     assert "disposed.csv: the database refused the import, nothing was written" in message, message
     assert "disposed_after_acquired" in message
@@ -301,16 +363,29 @@ def test_csv_lines_count_line_breaks_inside_quotes(url, tmp_path):
     assert "line 4, acquisition_cost: '-1' must not be negative" in rejected(url, "assets", path)
 
 
-@pytest.mark.parametrize(("category", "wkt", "words"), [
-    ("road", "POINT (139.55 35.32)", "a road must be a line, not a point"),
-    ("school", "LINESTRING (139.55 35.32, 139.56 35.33)", "a school must be a point or a polygon, not a line"),
-    ("bridge", "POLYGON ((139.5 35.3, 139.51 35.3, 139.51 35.31, 139.5 35.3))",
-     "a bridge must be a point or a line, not a polygon"),
-], ids=["road as a point", "school as a line", "bridge as a polygon"])
+@pytest.mark.parametrize(
+    ("category", "wkt", "words"),
+    [
+        ("road", "POINT (139.55 35.32)", "a road must be a line, not a point"),
+        ("school", "LINESTRING (139.55 35.32, 139.56 35.33)", "a school must be a point or a polygon, not a line"),
+        (
+            "bridge",
+            "POLYGON ((139.5 35.3, 139.51 35.3, 139.51 35.31, 139.5 35.3))",
+            "a bridge must be a point or a line, not a polygon",
+        ),
+    ],
+    ids=["road as a point", "school as a line", "bridge as a polygon"],
+)
 def test_geometry_type_must_fit_the_category(url, tmp_path, category, wkt, words):
     path = tmp_path / "assets.csv"
-    pd.DataFrame({"code": ["N-1", "N-2"], "name": ["甲", "乙"], "category": ["park", category],
-                  "wkt (EPSG:4326)": ["POINT (139.55 35.32)", wkt]}).to_csv(path, index=False)
+    pd.DataFrame(
+        {
+            "code": ["N-1", "N-2"],
+            "name": ["甲", "乙"],
+            "category": ["park", category],
+            "wkt (EPSG:4326)": ["POINT (139.55 35.32)", wkt],
+        }
+    ).to_csv(path, index=False)
     message = rejected(url, "assets", path)
     assert f"line 3, wkt (EPSG:4326): '{wkt}' {words}" in message, message
     assert "1 problem(s)" in message

@@ -79,8 +79,11 @@ def test_plane_crs_round_trip(db_url, tmp_path):
     """--crs 6677 writes survey coordinates that say their CRS; they import back within 1e-9 degrees."""
     seed(db_url)
     before = snapshot(db_url)
-    files = {"assets.gpkg": ("assets",), "bridges.csv": ("assets", "--category", "bridge"),
-             "parcels.xlsx": ("parcels",)}
+    files = {
+        "assets.gpkg": ("assets",),
+        "bridges.csv": ("assets", "--category", "bridge"),
+        "parcels.xlsx": ("parcels",),
+    }
     for name, (kind, *options) in files.items():
         assert run(db_url, "export", kind, str(tmp_path / name), "--crs", "6677", *options).exit_code == 0
     assert 'ID["EPSG",6677]' in ogrinfo(tmp_path / "assets.gpkg")
@@ -94,9 +97,15 @@ def test_plane_crs_round_trip(db_url, tmp_path):
         assert result.exit_code == 0, result.output
     after = snapshot(db_url)
     after["inspections"], after["work_orders"], after["parcel_uses"] = (
-        before["inspections"].iloc[:0], before["work_orders"].iloc[:0], before["parcel_uses"].iloc[:0])
+        before["inspections"].iloc[:0],
+        before["work_orders"].iloc[:0],
+        before["parcel_uses"].iloc[:0],
+    )
     before["inspections"], before["work_orders"], before["parcel_uses"] = (
-        after["inspections"], after["work_orders"], after["parcel_uses"])
+        after["inspections"],
+        after["work_orders"],
+        after["parcel_uses"],
+    )
     assert_same(before, after)
 
 

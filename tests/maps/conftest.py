@@ -23,8 +23,14 @@ def map_app(scored_demo_url: str, tmp_path_factory):
     from fm.config import Config
     from fm.web import create_app
 
-    app = create_app(Config(database_url=scored_demo_url, instance_path=tmp_path_factory.mktemp("instance"),
-                            secret_key="test", basemap="none"))
+    app = create_app(
+        Config(
+            database_url=scored_demo_url,
+            instance_path=tmp_path_factory.mktemp("instance"),
+            secret_key="test",
+            basemap="none",
+        )
+    )
     app.config.update(TESTING=True)
     yield app
     app.extensions["fm.database"].dispose()

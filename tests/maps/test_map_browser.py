@@ -22,10 +22,14 @@ pytestmark = pytest.mark.browser
 def servers(scored_demo_url, tmp_path_factory):
     """Base URLs of the app with no basemap and with the GSI tiles."""
     folder = tmp_path_factory.mktemp("live")
-    with chromium.live_app(Config(database_url=scored_demo_url, instance_path=folder, secret_key="test",
-                                  basemap="none")) as plain, \
-            chromium.live_app(Config(database_url=scored_demo_url, instance_path=folder, secret_key="test",
-                                     basemap="gsi")) as gsi:
+    with (
+        chromium.live_app(
+            Config(database_url=scored_demo_url, instance_path=folder, secret_key="test", basemap="none")
+        ) as plain,
+        chromium.live_app(
+            Config(database_url=scored_demo_url, instance_path=folder, secret_key="test", basemap="gsi")
+        ) as gsi,
+    ):
         yield {"none": plain, "gsi": gsi}
 
 
@@ -38,8 +42,14 @@ class Visit:
         self.outside: list[str] = []
         self.page.on("console", lambda m: m.type == "error" and self._console(m.text))
         self.page.on("pageerror", lambda e: self.errors.append(str(e)))
-        self.page.route("**/*", lambda r: r.continue_() if r.request.url.startswith(allowed) or
-                        r.request.url.startswith("data:") else self._refuse(r))
+        self.page.route(
+            "**/*",
+            lambda r: (
+                r.continue_()
+                if r.request.url.startswith(allowed) or r.request.url.startswith("data:")
+                else self._refuse(r)
+            ),
+        )
         if allowed.startswith("http"):  # an app, not a file
             chromium.sign_in(self.page, allowed)
 
@@ -58,22 +68,27 @@ class Visit:
 
     def count(self, expression: str) -> int:
         """Evaluate ``expression`` with ``map`` bound to the page's Leaflet map."""
-        return self.page.evaluate(f"(() => {{ const map = window[document.querySelector('.folium-map').id]; "
-                                  f"return {expression}; }})()")
+        return self.page.evaluate(
+            f"(() => {{ const map = window[document.querySelector('.folium-map').id]; return {expression}; }})()"
+        )
 
     def click_point(self, top: bool = False) -> tuple[str, float]:
         """Zoom to a point asset (with ``top``, near the top edge of the map), click it; return its code
         and its distance from the top."""
-        code = self.count("(() => { const l = Object.values(map._layers).find(l => l.feature && "
-                          "l.feature.geometry.type === 'Point'); map.setView(l.getLatLng(), 17, {animate: false}); "
-                          + ("map.panBy([0, map.getSize().y / 2 - 30], {animate: false}); " if top else "")
-                          + "return l.feature.properties.code; })()")
+        code = self.count(
+            "(() => { const l = Object.values(map._layers).find(l => l.feature && "
+            "l.feature.geometry.type === 'Point'); map.setView(l.getLatLng(), 17, {animate: false}); "
+            + ("map.panBy([0, map.getSize().y / 2 - 30], {animate: false}); " if top else "")
+            + "return l.feature.properties.code; })()"
+        )
         chromium.wait_until(self.page, "window.fmMapState.requests >= 2 && window.fmMapState.ready")
         self.page.wait_for_timeout(400)
         box = self.page.locator(".folium-map").bounding_box()
-        x, y = self.count(f"(() => {{ const l = Object.values(map._layers).find(l => l.feature && "
-                          f"l.feature.properties.code === '{code}'); "
-                          f"const p = map.latLngToContainerPoint(l.getLatLng()); return [p.x, p.y]; }})()")
+        x, y = self.count(
+            f"(() => {{ const l = Object.values(map._layers).find(l => l.feature && "
+            f"l.feature.properties.code === '{code}'); "
+            f"const p = map.latLngToContainerPoint(l.getLatLng()); return [p.x, p.y]; }})()"
+        )
         self.page.mouse.click(box["x"] + x, box["y"] + y)
         self.page.locator(".leaflet-popup-content .fm-card").wait_for(timeout=10_000)
         return code, y
@@ -89,15 +104,15 @@ def _held(url: str, where: str = "") -> int:
 
     database = Database(url)
     with database.connect() as connection:
-        value = connection.execute(sa.text("SELECT count(*) FROM assets a WHERE status <> 'disposed' "
-                                           f"AND geom IS NOT NULL {where}")).scalar()
+        value = connection.execute(
+            sa.text(f"SELECT count(*) FROM assets a WHERE status <> 'disposed' AND geom IS NOT NULL {where}")
+        ).scalar()
     database.dispose()
     return int(value)
 
 
 # Drawn features, not counting the district outlines drawn for orientation.
-FEATURES = ("Object.values(map._layers).filter(l => l.feature && !l._layers && l.options.interactive !== false)"
-            ".length")
+FEATURES = "Object.values(map._layers).filter(l => l.feature && !l._layers && l.options.interactive !== false).length"
 
 
 def test_risk_map_draws_every_asset(browser, servers, scored_demo_url):
@@ -147,12 +162,19 @@ def test_category_toggle_refetches_without_it(browser, servers, scored_demo_url)
     assert visit.errors == [] and visit.outside == []
 
 
-@pytest.mark.parametrize(("kind", "query", "expected"), [
-    ("plans", "", "SELECT count(*) FROM assets a JOIN asset_categories c ON c.code = a.category "
-                  "WHERE a.status <> 'disposed' AND c.asset_group = 'facility'"),
-    ("land", "fiscal_year=2025", 45 * 2),  # each parcel's area and its marker
-    ("districts", "indicator=plan_coverage&fiscal_year=2025", 5),
-])
+@pytest.mark.parametrize(
+    ("kind", "query", "expected"),
+    [
+        (
+            "plans",
+            "",
+            "SELECT count(*) FROM assets a JOIN asset_categories c ON c.code = a.category "
+            "WHERE a.status <> 'disposed' AND c.asset_group = 'facility'",
+        ),
+        ("land", "fiscal_year=2025", 45 * 2),  # each parcel's area and its marker
+        ("districts", "indicator=plan_coverage&fiscal_year=2025", 5),
+    ],
+)
 def test_other_maps_draw_their_features(browser, servers, scored_demo_url, kind, query, expected):
     visit = Visit(browser, servers["none"])
     state = visit.open(f"{servers['none']}/maps/{kind}?{query}")
@@ -176,8 +198,11 @@ def test_heat_map_holds_every_repair(browser, servers, scored_demo_url):
     with database.session() as session:
         expected = len(maps.repair_points(session, first=2020, last=2024))
     database.dispose()
-    assert visit.count("Object.values(map._layers).find(l => l._latlngs && l._heat !== undefined)"
-                       "._latlngs.length") == expected > 0
+    assert (
+        visit.count("Object.values(map._layers).find(l => l._latlngs && l._heat !== undefined)._latlngs.length")
+        == expected
+        > 0
+    )
     visit.shot("repairs")
     assert visit.errors == [] and visit.outside == []
 
@@ -202,8 +227,10 @@ def test_exported_file_works_offline(browser, scored_demo_url, tmp_path):
     visit = Visit(browser, "file://")
     state = visit.open(out.as_uri())
     assert state["drawn"] == _held(scored_demo_url) and state["requests"] == 0
-    visit.count("(() => { const l = Object.values(map._layers).find(l => l.feature && "
-                "l.feature.geometry.type === 'Point'); l.openPopup(); return 0; })()")
+    visit.count(
+        "(() => { const l = Object.values(map._layers).find(l => l.feature && "
+        "l.feature.geometry.type === 'Point'); l.openPopup(); return 0; })()"
+    )
     assert "Main reasons" in visit.page.locator(".leaflet-popup-content").inner_text()
     visit.shot("export-risk-en")
     assert visit.errors == [] and visit.outside == []

@@ -8,18 +8,23 @@ import pytest
 from clirun import run
 
 
-@pytest.mark.parametrize(("kind", "options"), [("risk", ["--district", "1", "--class", "very_high,high"]),
-                                               ("plans", ["--fiscal-year", "2025"]),
-                                               ("land", ["--fiscal-year", "2025", "--lang", "en"]),
-                                               ("districts", ["--indicator", "aging_ratio", "--fiscal-year", "2024"]),
-                                               ("repairs", ["--years", "3", "--fiscal-year", "2024"])])
+@pytest.mark.parametrize(
+    ("kind", "options"),
+    [
+        ("risk", ["--district", "1", "--class", "very_high,high"]),
+        ("plans", ["--fiscal-year", "2025"]),
+        ("land", ["--fiscal-year", "2025", "--lang", "en"]),
+        ("districts", ["--indicator", "aging_ratio", "--fiscal-year", "2024"]),
+        ("repairs", ["--years", "3", "--fiscal-year", "2024"]),
+    ],
+)
 def test_each_map_exports_one_self_contained_file(scored_demo_url, tmp_path, kind, options):
     out = tmp_path / f"{kind}.html"
     result = run(scored_demo_url, "map", kind, str(out), *options)
     assert result.exit_code == 0, result.output
     assert f"wrote {out}" in result.output and not (tmp_path / f"{kind}.html.partial").exists()
     html = out.read_text(encoding="utf-8")
-    assert not re.search(r'<script[^>]*\ssrc=|<link[^>]*\shref=', html), "everything must be inlined"
+    assert not re.search(r"<script[^>]*\ssrc=|<link[^>]*\shref=", html), "everything must be inlined"
     assert "L.map(" in html and "fmMap.legend" in html
     # The default basemap, credited (Folium writes the attribution with \u escapes).
     assert "cyberjapandata.gsi.go.jp/xyz/pale" in html and "ichiran.html" in html
@@ -32,14 +37,17 @@ def test_export_filters_are_the_page_filters(scored_demo_url, tmp_path):
     assert classes == {"very_high"}
 
 
-@pytest.mark.parametrize(("args", "message"), [
-    (["map", "castle", "x.html"], "Invalid value for '{risk|plans|land|districts|repairs}'"),
-    (["map", "risk", "x.html", "--basemap", "osm"], "basemap must be gsi or none or an XYZ tile URL"),
-    (["map", "risk", "x.html", "--basemap", "https://t.example.jp/{z}/{x}/{y}.png"], "set its attribution"),
-    (["map", "risk", "x.html", "--class", "awful"], "class: unknown value 'awful'"),
-    (["map", "repairs", "x.html", "--years", "0"], "years must be a whole number from 1 to 50"),
-    (["map", "land", "x.html", "--fiscal-year", "20x5"], "fiscal_year must be a year such as 2025"),
-])
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["map", "castle", "x.html"], "Invalid value for '{risk|plans|land|districts|repairs}'"),
+        (["map", "risk", "x.html", "--basemap", "osm"], "basemap must be gsi or none or an XYZ tile URL"),
+        (["map", "risk", "x.html", "--basemap", "https://t.example.jp/{z}/{x}/{y}.png"], "set its attribution"),
+        (["map", "risk", "x.html", "--class", "awful"], "class: unknown value 'awful'"),
+        (["map", "repairs", "x.html", "--years", "0"], "years must be a whole number from 1 to 50"),
+        (["map", "land", "x.html", "--fiscal-year", "20x5"], "fiscal_year must be a year such as 2025"),
+    ],
+)
 def test_bad_options_are_named_and_nothing_is_written(scored_demo_url, tmp_path, monkeypatch, args, message):
     monkeypatch.chdir(tmp_path)
     result = run(scored_demo_url, *args)

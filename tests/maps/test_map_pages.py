@@ -47,16 +47,24 @@ def test_too_many_features_become_clusters_that_count_them_all(map_client, monke
 
 
 def test_filters_match_the_records(map_client, scored_demo_url):
-    in_district = _scalar(scored_demo_url, "SELECT count(*) FROM assets WHERE status <> 'disposed' "
-                                           "AND geom IS NOT NULL AND district_id = 2")
+    in_district = _scalar(
+        scored_demo_url,
+        "SELECT count(*) FROM assets WHERE status <> 'disposed' AND geom IS NOT NULL AND district_id = 2",
+    )
     assert _layer(map_client, "risk", f"bbox={CITY}&zoom=13&district=2")["total"] == in_district
-    very_high = _scalar(scored_demo_url, "SELECT count(*) FROM risk_scores s JOIN assets a ON a.id = s.asset_id "
-                                         "WHERE s.risk_class = 'very_high' AND a.geom IS NOT NULL")
+    very_high = _scalar(
+        scored_demo_url,
+        "SELECT count(*) FROM risk_scores s JOIN assets a ON a.id = s.asset_id "
+        "WHERE s.risk_class = 'very_high' AND a.geom IS NOT NULL",
+    )
     data = _layer(map_client, "risk", f"bbox={CITY}&zoom=13&class=very_high")
     assert data["total"] == very_high > 0 and {f["properties"]["class"] for f in data["features"]} == {"very_high"}
     bridges = _layer(map_client, "risk", f"bbox={CITY}&zoom=13&category=bridge&condition=3,4")
-    worn = _scalar(scored_demo_url, "SELECT count(*) FROM risk_scores s JOIN assets a ON a.id = s.asset_id "
-                                    "WHERE a.category = 'bridge' AND s.state IN (3, 4)")
+    worn = _scalar(
+        scored_demo_url,
+        "SELECT count(*) FROM risk_scores s JOIN assets a ON a.id = s.asset_id "
+        "WHERE a.category = 'bridge' AND s.state IN (3, 4)",
+    )
     assert bridges["total"] == worn > 0
     assert _layer(map_client, "risk", f"bbox={CITY}&zoom=13&category=")["total"] == 0
     # The page's form sends "all" as an empty value: no restriction.
@@ -90,9 +98,18 @@ def test_asset_page_shows_the_card_and_a_map(map_client):
     assert map_client.get("/assets/NO-SUCH").status_code == 404
 
 
-@pytest.mark.parametrize("path", ["/maps/risk", "/maps/plans", "/maps/land?fiscal_year=2025",
-                                  "/maps/districts?indicator=aging_ratio&fiscal_year=2024", "/maps/repairs",
-                                  "/maps/risk?lang=en&district=1&class=high", "/assets/BL-00001"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/maps/risk",
+        "/maps/plans",
+        "/maps/land?fiscal_year=2025",
+        "/maps/districts?indicator=aging_ratio&fiscal_year=2024",
+        "/maps/repairs",
+        "/maps/risk?lang=en&district=1&class=high",
+        "/assets/BL-00001",
+    ],
+)
 def test_pages_load_nothing_from_outside_the_app(map_client, path):
     response = map_client.get(path)
     assert response.status_code == 200
@@ -122,24 +139,27 @@ def test_district_figures_add_up_to_the_city(scored_demo_url):
     assert len(points) == sum(by_year[("reactive_repairs", y)]["numerator"] for y in range(2020, 2025))
 
 
-@pytest.mark.parametrize(("path", "status", "message"), [
-    ("/api/map/risk?zoom=13", 400, "bbox is required"),
-    (f"/api/map/risk?bbox={CITY}&zoom=abc", 400, "zoom must be a whole number"),
-    ("/api/map/risk?bbox=35.3,139.5,35.4,139.6&zoom=13", 400, "swapped"),
-    (f"/api/map/risk?bbox={CITY}&zoom=13&category=castle", 400, "category: unknown value 'castle'"),
-    (f"/api/map/risk?bbox={CITY}&zoom=13&district=99", 400, "district: unknown value '99'"),
-    (f"/api/map/risk?bbox={CITY}&zoom=13&class=awful", 400, "class: unknown value 'awful'"),
-    (f"/api/map/risk?bbox={CITY}&zoom=13&condition=0", 400, "condition: unknown value '0'"),
-    (f"/api/map/plans?bbox={CITY}&zoom=13&category=road", 400, "category: unknown value 'road'"),
-    (f"/api/map/plans?bbox={CITY}&zoom=13&fiscal_year=20x5", 400, "fiscal_year must be a year"),
-    (f"/api/map/parcels?bbox={CITY}&zoom=13", 404, "no map layer 'parcels'"),
-    ("/api/map/cards/NO-SUCH", 404, "no asset with code 'NO-SUCH'"),
-    ("/maps/treasure", 404, "no map 'treasure'"),
-    ("/maps/districts?indicator=happiness", 400, "unknown district indicator 'happiness'"),
-    ("/maps/repairs?years=0", 400, "years must be a whole number from 1 to 50"),
-    ("/maps/repairs?years=%C2%B2", 400, "years must be a whole number from 1 to 50"),
-    (f"/api/map/plans?bbox={CITY}&zoom=13&fiscal_year=%C2%B2%C2%B2%C2%B2%C2%B2", 400, "fiscal_year must be a year"),
-])
+@pytest.mark.parametrize(
+    ("path", "status", "message"),
+    [
+        ("/api/map/risk?zoom=13", 400, "bbox is required"),
+        (f"/api/map/risk?bbox={CITY}&zoom=abc", 400, "zoom must be a whole number"),
+        ("/api/map/risk?bbox=35.3,139.5,35.4,139.6&zoom=13", 400, "swapped"),
+        (f"/api/map/risk?bbox={CITY}&zoom=13&category=castle", 400, "category: unknown value 'castle'"),
+        (f"/api/map/risk?bbox={CITY}&zoom=13&district=99", 400, "district: unknown value '99'"),
+        (f"/api/map/risk?bbox={CITY}&zoom=13&class=awful", 400, "class: unknown value 'awful'"),
+        (f"/api/map/risk?bbox={CITY}&zoom=13&condition=0", 400, "condition: unknown value '0'"),
+        (f"/api/map/plans?bbox={CITY}&zoom=13&category=road", 400, "category: unknown value 'road'"),
+        (f"/api/map/plans?bbox={CITY}&zoom=13&fiscal_year=20x5", 400, "fiscal_year must be a year"),
+        (f"/api/map/parcels?bbox={CITY}&zoom=13", 404, "no map layer 'parcels'"),
+        ("/api/map/cards/NO-SUCH", 404, "no asset with code 'NO-SUCH'"),
+        ("/maps/treasure", 404, "no map 'treasure'"),
+        ("/maps/districts?indicator=happiness", 400, "unknown district indicator 'happiness'"),
+        ("/maps/repairs?years=0", 400, "years must be a whole number from 1 to 50"),
+        ("/maps/repairs?years=%C2%B2", 400, "years must be a whole number from 1 to 50"),
+        (f"/api/map/plans?bbox={CITY}&zoom=13&fiscal_year=%C2%B2%C2%B2%C2%B2%C2%B2", 400, "fiscal_year must be a year"),
+    ],
+)
 def test_bad_parameters_get_a_message_not_a_500(map_client, path, status, message):
     response = map_client.get(path)
     assert response.status_code == status

@@ -25,18 +25,21 @@ from fm.domain.maps.viewport import (
 from fm.errors import ValidationError
 
 
-@pytest.mark.parametrize(("bbox", "zoom", "message"), [
-    (None, "14", "bbox is required"),
-    ("139.5,35.3,139.6", "14", "bbox must be four numbers"),
-    ("139.5,35.3,abc,35.4", "14", "bbox must be four numbers"),
-    ("139.6,35.3,139.5,35.4", "14", "west < east"),
-    ("139.5,95,139.6,96", "14", "-90 ≤ south < north ≤ 90"),
-    ("35.3,139.5,35.4,139.6", "14", "latitude and longitude swapped"),
-    ("2.3,48.8,2.4,48.9", "14", "lies outside Japan"),
-    ("139.5,35.3,139.6,35.4", None, "zoom is required"),
-    ("139.5,35.3,139.6,35.4", "23", "zoom must be a whole number from 0 to 22"),
-    ("139.5,35.3,139.6,35.4", "1.5", "zoom must be a whole number"),
-])
+@pytest.mark.parametrize(
+    ("bbox", "zoom", "message"),
+    [
+        (None, "14", "bbox is required"),
+        ("139.5,35.3,139.6", "14", "bbox must be four numbers"),
+        ("139.5,35.3,abc,35.4", "14", "bbox must be four numbers"),
+        ("139.6,35.3,139.5,35.4", "14", "west < east"),
+        ("139.5,95,139.6,96", "14", "-90 ≤ south < north ≤ 90"),
+        ("35.3,139.5,35.4,139.6", "14", "latitude and longitude swapped"),
+        ("2.3,48.8,2.4,48.9", "14", "lies outside Japan"),
+        ("139.5,35.3,139.6,35.4", None, "zoom is required"),
+        ("139.5,35.3,139.6,35.4", "23", "zoom must be a whole number from 0 to 22"),
+        ("139.5,35.3,139.6,35.4", "1.5", "zoom must be a whole number"),
+    ],
+)
 def test_bad_viewport_is_named(bbox, zoom, message):
     with pytest.raises(ValidationError, match=message):
         parse_viewport(bbox, zoom)
@@ -55,14 +58,24 @@ def test_filter_checks_each_value_against_what_exists():
     with pytest.raises(ValidationError) as caught:
         parse_filter({"category": "road,castle", "district": "x", "class": "awful", "condition": "7"}, **known)
     problems = " | ".join(caught.value.problems)
-    for fragment in ("category: unknown value 'castle'", "district: unknown value 'x'", "class: unknown value 'awful'",
-                     "condition: unknown value '7'"):
+    for fragment in (
+        "category: unknown value 'castle'",
+        "district: unknown value 'x'",
+        "class: unknown value 'awful'",
+        "condition: unknown value '7'",
+    ):
         assert fragment in problems
 
 
 def test_apply_filter_keeps_matching_rows():
-    points = pd.DataFrame({"category": ["road", "road", "bridge"], "district_id": [1, 2, 1],
-                           "class": ["high", "low", "high"], "state": [3, 1, np.nan]})
+    points = pd.DataFrame(
+        {
+            "category": ["road", "road", "bridge"],
+            "district_id": [1, 2, 1],
+            "class": ["high", "low", "high"],
+            "state": [3, 1, np.nan],
+        }
+    )
     kept = apply_filter(points, MapFilter(categories=("road", "bridge"), districts=(1,), classes=("high",)))
     assert kept.index.tolist() == [0, 2]
     assert apply_filter(points, MapFilter(conditions=(3,))).index.tolist() == [0]
@@ -77,8 +90,13 @@ def test_pixels_match_leaflet():
 def test_clusters_count_every_point_once_with_its_worst_class():
     rng = np.random.default_rng(1)
     order = ["very_high", "high", "low"]
-    points = pd.DataFrame({"x": rng.uniform(139.45, 139.62, 2000), "y": rng.uniform(35.28, 35.37, 2000),
-                           "class": rng.choice(order, 2000, p=[0.01, 0.2, 0.79])})
+    points = pd.DataFrame(
+        {
+            "x": rng.uniform(139.45, 139.62, 2000),
+            "y": rng.uniform(35.28, 35.37, 2000),
+            "class": rng.choice(order, 2000, p=[0.01, 0.2, 0.79]),
+        }
+    )
     cells = cluster(points, 13, order)
     assert cells["count"].sum() == 2000
     assert (cells[[f"n_{c}" for c in order]].sum(axis=1) == cells["count"]).all()
@@ -119,8 +137,12 @@ def test_district_values_for_each_kind_of_indicator():
     where = pd.Series({10: 1, 11: 1, 12: 2})
     risk = district_values("risk", districts, where, pd.DataFrame({"id": [10, 11, 12], "score": [0.2, 0.4, 0.9]}))
     assert risk["value"].tolist() == pytest.approx([0.3, 0.9])
-    aging = district_values("aging_ratio", districts, where, pd.DataFrame(
-        {"id": [10, 11], "acquisition_cost": [100, 300], "accumulated_depreciation": [50, 250]}))
+    aging = district_values(
+        "aging_ratio",
+        districts,
+        where,
+        pd.DataFrame({"id": [10, 11], "acquisition_cost": [100, 300], "accumulated_depreciation": [50, 250]}),
+    )
     assert aging["value"].tolist()[0] == pytest.approx(75.0) and aging["value"].isna().tolist() == [False, True]
     repairs = district_values("reactive_repairs", districts, where, pd.DataFrame({"asset_id": [12, 12, 10]}))
     assert repairs["value"].tolist() == [1.0, 2.0]
@@ -132,9 +154,18 @@ def test_category_labels_are_escaped_for_the_layer_switcher():
     from fm.domain.maps.style import RISK
 
     districts = gpd.GeoDataFrame({"id": [1]}, geometry=[shapely.box(139.5, 35.3, 139.6, 35.4)], crs=4326)
-    m = asset_map("risk", categories=pd.DataFrame({"code": ["x"], "label": ["<img src=x onerror=alert(1)>"]}),
-                  classes=RISK, tiles=basemap("none"), bounds=(139.5, 35.3, 139.6, 35.4), static=None, lang="ja",
-                  title="t", labels={}, source={"data": {"type": "FeatureCollection", "features": []}},
-                  districts=districts)
+    m = asset_map(
+        "risk",
+        categories=pd.DataFrame({"code": ["x"], "label": ["<img src=x onerror=alert(1)>"]}),
+        classes=RISK,
+        tiles=basemap("none"),
+        bounds=(139.5, 35.3, 139.6, 35.4),
+        static=None,
+        lang="ja",
+        title="t",
+        labels={},
+        source={"data": {"type": "FeatureCollection", "features": []}},
+        districts=districts,
+    )
     names = re.findall(r'("[^"]*") : feature_group_', m.get_root().render())
     assert [json.loads(n) for n in names] == ["&lt;img src=x onerror=alert(1)&gt;"]  # Leaflet shows it as text

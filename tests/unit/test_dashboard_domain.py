@@ -13,17 +13,53 @@ from fm.domain.kpi.measures import KpiData, measure
 from fm.domain.kpi.whatif import aging_whatif
 
 D = pd.Timestamp
-CATEGORIES = pd.DataFrame({"code": ["school", "bridge"], "name": ["学校", "橋梁"], "name_en": ["School", "Bridge"],
-                           "useful_life_years": [47, 60]})
-WORK_COLUMNS = ["id", "code", "asset_id", "kind", "cause", "status", "planned_on", "planned_cost", "completed_on",
-                "actual_cost"]
+CATEGORIES = pd.DataFrame(
+    {
+        "code": ["school", "bridge"],
+        "name": ["学校", "橋梁"],
+        "name_en": ["School", "Bridge"],
+        "useful_life_years": [47, 60],
+    }
+)
+WORK_COLUMNS = [
+    "id",
+    "code",
+    "asset_id",
+    "kind",
+    "cause",
+    "status",
+    "planned_on",
+    "planned_cost",
+    "completed_on",
+    "actual_cost",
+]
 
 
 def data(assets: list[tuple], work: list[tuple] = ()) -> KpiData:
-    frame = pd.DataFrame(assets, columns=["id", "code", "name", "category", "district_id", "acquisition_date",
-                                          "acquisition_cost", "useful_life_years", "disposed_on"])
-    return KpiData(assets=frame, categories=CATEGORIES, plans=None, plan_assets=None, budget_items=None,
-                   parcels=None, parcel_uses=None, work_orders=pd.DataFrame(list(work), columns=WORK_COLUMNS))
+    frame = pd.DataFrame(
+        assets,
+        columns=[
+            "id",
+            "code",
+            "name",
+            "category",
+            "district_id",
+            "acquisition_date",
+            "acquisition_cost",
+            "useful_life_years",
+            "disposed_on",
+        ],
+    )
+    return KpiData(
+        assets=frame,
+        categories=CATEGORIES,
+        plans=None,
+        plan_assets=None,
+        budget_items=None,
+        parcels=None,
+        parcel_uses=None,
+        work_orders=pd.DataFrame(list(work), columns=WORK_COLUMNS),
+    )
 
 
 class TestAgingWhatIf:
@@ -36,12 +72,16 @@ class TestAgingWhatIf:
        Disposal planned on 2029-09-30 (FY2029): gone from the end of FY2029.
     """
 
-    ASSETS = [(1, "A", "体育館", "school", 1, D("2016-06-01"), 1_000_000, 10, None),
-              (2, "B", "橋", "bridge", 2, D("2006-05-01"), 3_000_000, 30, D("2029-09-30"))]
-    WORK = [(1, "W-R", 1, "renewal", "planned", "planned", D("2027-07-01"), 1_500_000, None, None),
-            (2, "W-X", 2, "renewal", "planned", "cancelled", D("2027-07-01"), 9_000_000, None, None),  # not open
-            (3, "W-Y", 2, "renewal", "planned", "planned", D("2040-07-01"), 9_000_000, None, None),  # past horizon
-            (4, "W-Z", 2, "renewal", "planned", "planned", None, 9_000_000, None, None)]  # no date
+    ASSETS = [
+        (1, "A", "体育館", "school", 1, D("2016-06-01"), 1_000_000, 10, None),
+        (2, "B", "橋", "bridge", 2, D("2006-05-01"), 3_000_000, 30, D("2029-09-30")),
+    ]
+    WORK = [
+        (1, "W-R", 1, "renewal", "planned", "planned", D("2027-07-01"), 1_500_000, None, None),
+        (2, "W-X", 2, "renewal", "planned", "cancelled", D("2027-07-01"), 9_000_000, None, None),  # not open
+        (3, "W-Y", 2, "renewal", "planned", "planned", D("2040-07-01"), 9_000_000, None, None),  # past horizon
+        (4, "W-Z", 2, "renewal", "planned", "planned", None, 9_000_000, None, None),
+    ]  # no date
 
     def test_two_curves(self):
         result = aging_whatif(data(self.ASSETS, self.WORK), fiscal_year=2025, years=10)
@@ -52,16 +92,25 @@ class TestAgingWhatIf:
             assert years.at[year, "nothing_numerator"] == 999_999 + b[year]
             assert years.at[year, "nothing_denominator"] == 4_000_000
         # Planned: FY2026 as doing nothing; FY2027 A renewed (new, not yet depreciated); FY2029 B gone.
-        expected = {2026: (2_999_999, 4_000_000), 2027: (0 + 2_100_000, 4_500_000),
-                    2028: (150_000 + 2_200_000, 4_500_000), 2029: (300_000, 1_500_000),
-                    2030: (450_000, 1_500_000), 2035: (1_200_000, 1_500_000)}
+        expected = {
+            2026: (2_999_999, 4_000_000),
+            2027: (0 + 2_100_000, 4_500_000),
+            2028: (150_000 + 2_200_000, 4_500_000),
+            2029: (300_000, 1_500_000),
+            2030: (450_000, 1_500_000),
+            2035: (1_200_000, 1_500_000),
+        }
         for year, (numerator, denominator) in expected.items():
             assert (years.at[year, "planned_numerator"], years.at[year, "planned_denominator"]) == (
-                numerator, denominator)
+                numerator,
+                denominator,
+            )
             assert years.at[year, "planned_value"] == pytest.approx(100 * numerator / denominator)
         shown = {row["fiscal_year"]: (row["planned_value"], row["nothing_value"]) for row in result.as_dict()["years"]}
         assert shown[2027] == (46.7, 77.5) and shown[2029] == (20.0, 82.5) and shown[2035] == (80.0, 97.5)
-        assert result.renewals[["fiscal_year", "asset_code", "planned_cost"]].values.tolist() == [[2027, "A", 1_500_000]]
+        assert result.renewals[["fiscal_year", "asset_code", "planned_cost"]].values.tolist() == [
+            [2027, "A", 1_500_000]
+        ]
         assert result.disposals[["fiscal_year", "code"]].values.tolist() == [[2029, "B"]]
 
     def test_nothing_planned_gives_one_curve(self):
@@ -74,10 +123,12 @@ class TestAgingWhatIf:
 
 
 class TestBreakdownAndList:
-    ASSETS = [(1, "A", "a", "school", 1, D("2015-06-01"), 1_000_000, 10, None),
-              (2, "B", "b", "school", 2, D("2020-06-01"), 2_000_000, 20, None),
-              (3, "C", "c", "bridge", 1, D("2015-06-01"), 4_000_000, 40, None),
-              (4, "D", "d", "bridge", None, D("2024-06-01"), 500_000, 10, None)]
+    ASSETS = [
+        (1, "A", "a", "school", 1, D("2015-06-01"), 1_000_000, 10, None),
+        (2, "B", "b", "school", 2, D("2020-06-01"), 2_000_000, 20, None),
+        (3, "C", "c", "bridge", 1, D("2015-06-01"), 4_000_000, 40, None),
+        (4, "D", "d", "bridge", None, D("2024-06-01"), 500_000, 10, None),
+    ]
 
     def frame(self):
         records = data(self.ASSETS)
@@ -90,7 +141,9 @@ class TestBreakdownAndList:
         labels = CATEGORIES.rename(columns={"code": "key"})
         rows = breakdown(self.frame(), "aging_ratio", "category", labels)
         assert [(r["key"], r["numerator"], r["denominator"], r["value"]) for r in rows] == [
-            ("school", 1_300_000, 3_000_000, 43.3), ("bridge", 900_000, 4_500_000, 20.0)]
+            ("school", 1_300_000, 3_000_000, 43.3),
+            ("bridge", 900_000, 4_500_000, 20.0),
+        ]
         assert sum(r["numerator"] for r in rows) == result.numerator
         districts = pd.DataFrame({"key": [2, 1], "name": ["大船", "鎌倉"], "name_en": ["Ofuna", "Kamakura"]})
         by_district = breakdown(self.frame(), "aging_ratio", "district", districts)
@@ -103,8 +156,11 @@ class TestBreakdownAndList:
     def test_filter_sort_and_pages(self):
         frame = self.frame()
         page = sorted_page(frame, "aging_ratio", per_page=3)
-        assert page.rows["code"].tolist() == ["A", "C", "B"] and page.pages == 2 and page.sort == \
-            "accumulated_depreciation"
+        assert (
+            page.rows["code"].tolist() == ["A", "C", "B"]
+            and page.pages == 2
+            and page.sort == "accumulated_depreciation"
+        )
         assert sorted_page(frame, "aging_ratio", per_page=3, page=2).rows["code"].tolist() == ["D"]
         assert sorted_page(frame, "aging_ratio", sort="code").rows["code"].tolist() == ["A", "B", "C", "D"]
         schools = filtered(frame, "aging_ratio", {"category": "school"})
@@ -135,8 +191,14 @@ class TestPercentCharts:
 
     @staticmethod
     def trend(*values: float) -> dict:
-        return {"series": [{"fiscal_year": 2021 + i, "value": v} for i, v in enumerate(values)], "target": None,
-                "published": None, "name": "総執行率", "unit": "%", "decimals": 1}
+        return {
+            "series": [{"fiscal_year": 2021 + i, "value": v} for i, v in enumerate(values)],
+            "target": None,
+            "published": None,
+            "name": "総執行率",
+            "unit": "%",
+            "decimals": 1,
+        }
 
     def test_an_execution_rate_of_130_percent_is_drawn_inside(self):
         from fm.web.figures import trend_chart
@@ -153,7 +215,8 @@ class TestPercentCharts:
     def test_whatif_over_100_percent_is_drawn_inside(self):
         from fm.web.figures import whatif_chart
 
-        rows = [{"fiscal_year": 2026 + i, "planned_value": 90.0 + i, "nothing_value": 100.0 + 10 * i}
-                for i in range(4)]  # doing nothing reaches 130 %
+        rows = [
+            {"fiscal_year": 2026 + i, "planned_value": 90.0 + i, "nothing_value": 100.0 + 10 * i} for i in range(4)
+        ]  # doing nothing reaches 130 %
         svg = whatif_chart({"years": rows}, height=260)
         assert _dots_inside(svg, 260) and _ticks(svg)[-1] == "200 %"

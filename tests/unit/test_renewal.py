@@ -11,20 +11,21 @@ from fm.domain.renewal.costs import load_unit_costs
 from fm.domain.renewal.projection import project_renewal
 from fm.errors import ValidationError
 
-INVENTORY = pd.DataFrame([
-    # school (学校教育系: 17 / 33 万円/m²), 1,000 m², 26 years old in FY2026
-    {"category": "school", "status": "in_service", "year_built": 2000, "floor_area_m2": 1000.0},
-    # office (行政系: 25 / 40 万円/m²), 500 m², 66 years old: past its rebuild
-    {"category": "office", "status": "in_service", "year_built": 1960, "floor_area_m2": 500.0},
-    # RC bridge, 100 m² of deck, 56 years old: renewed at 60, in FY2030
-    {"category": "bridge", "status": "in_service", "year_built": 1970, "deck_area_m2": 100.0, "structure": "RC"},
-    # sewer pipe, 50 m, 56 years old: past its 50-year renewal
-    {"category": "sewer_pipe", "status": "in_service", "year_built": 1970, "length_m": 50.0,
-     "diameter_mm": 250.0},
-    # left out: disposed, and a tunnel (outside the method)
-    {"category": "office", "status": "disposed", "year_built": 1950, "floor_area_m2": 9999.0},
-    {"category": "tunnel", "status": "in_service", "year_built": 1970, "length_m": 200.0},
-])
+INVENTORY = pd.DataFrame(
+    [
+        # school (学校教育系: 17 / 33 万円/m²), 1,000 m², 26 years old in FY2026
+        {"category": "school", "status": "in_service", "year_built": 2000, "floor_area_m2": 1000.0},
+        # office (行政系: 25 / 40 万円/m²), 500 m², 66 years old: past its rebuild
+        {"category": "office", "status": "in_service", "year_built": 1960, "floor_area_m2": 500.0},
+        # RC bridge, 100 m² of deck, 56 years old: renewed at 60, in FY2030
+        {"category": "bridge", "status": "in_service", "year_built": 1970, "deck_area_m2": 100.0, "structure": "RC"},
+        # sewer pipe, 50 m, 56 years old: past its 50-year renewal
+        {"category": "sewer_pipe", "status": "in_service", "year_built": 1970, "length_m": 50.0, "diameter_mm": 250.0},
+        # left out: disposed, and a tunnel (outside the method)
+        {"category": "office", "status": "disposed", "year_built": 1950, "floor_area_m2": 9999.0},
+        {"category": "tunnel", "status": "in_service", "year_built": 1970, "length_m": 200.0},
+    ]
+)
 
 
 def project(scenario):
@@ -35,9 +36,9 @@ def project(scenario):
 def test_simple_renewal_by_hand():
     table, outside = project("simple")
     building = {year: 0 for year in range(2026, 2038)}
-    for year in range(2026, 2036):           # office rebuild backlog: 500 m² × 400,000 ÷ 10 years
+    for year in range(2026, 2036):  # office rebuild backlog: 500 m² × 400,000 ÷ 10 years
         building[year] += 20_000_000
-    for year in (2030, 2031):                # school refurbishment at 30: 1,000 m² × 170,000 over 2 years
+    for year in (2030, 2031):  # school refurbishment at 30: 1,000 m² × 170,000 over 2 years
         building[year] += 85_000_000
     assert table["building"].to_dict() == building
     assert table["bridge"].to_dict() == {year: 42_500_000 if year == 2030 else 0 for year in range(2026, 2038)}
@@ -51,24 +52,29 @@ def test_life_extension_by_hand():
     table, _ = project("extended")
     # school, 26: its age-20 repair (0.30 × 330,000 × 1,000 m²) in the backlog; next event at 40 is FY2040
     # office, 66: its age-60 repair (0.30 × 400,000 × 500 m²) in the backlog; rebuild at 80 is FY2040
-    assert table["building"].to_dict() == {year: (9_900_000 + 6_000_000 if year <= 2035 else 0)
-                                           for year in range(2026, 2038)}
+    assert table["building"].to_dict() == {
+        year: (9_900_000 + 6_000_000 if year <= 2035 else 0) for year in range(2026, 2038)
+    }
     assert table["bridge"].sum() == 0 and table["sewer"].sum() == 0  # 100- and 75-year cycles
 
 
 def test_unknown_year_costs_an_even_share_every_year():
-    bridge = pd.DataFrame([{"category": "bridge", "status": "in_service", "year_built": None,
-                            "deck_area_m2": 60.0, "structure": "S"}])
+    bridge = pd.DataFrame(
+        [{"category": "bridge", "status": "in_service", "year_built": None, "deck_area_m2": 60.0, "structure": "S"}]
+    )
     table, _ = project_renewal(bridge, load_unit_costs(), scenario="simple", start=2026, years=3)
     assert table["bridge"].tolist() == [500_000] * 3  # 60 m² × 500,000 (steel) ÷ 60 years
 
 
-@pytest.mark.parametrize(("text", "named"), [
-    ("[road]\nyen_per_m2 = -4700\n", "'road.yen_per_m2' must be a positive number"),
-    ("[building_cost]\ncivic = [25]\n", "'building_cost.civic' must be [refurbish, rebuild]"),
-    ("[scenario.simple]\nbuilding = [[60, \"rebuild\", 3], [30, \"refurbish\", 2]]\n", "ages must increase"),
-    ("colour = 1\n", "unknown key 'colour'"),
-])
+@pytest.mark.parametrize(
+    ("text", "named"),
+    [
+        ("[road]\nyen_per_m2 = -4700\n", "'road.yen_per_m2' must be a positive number"),
+        ("[building_cost]\ncivic = [25]\n", "'building_cost.civic' must be [refurbish, rebuild]"),
+        ('[scenario.simple]\nbuilding = [[60, "rebuild", 3], [30, "refurbish", 2]]\n', "ages must increase"),
+        ("colour = 1\n", "unknown key 'colour'"),
+    ],
+)
 def test_bad_unit_costs_are_refused_naming_the_key(tmp_path, text, named):
     path = tmp_path / "costs.toml"
     path.write_text(text)
@@ -78,8 +84,7 @@ def test_bad_unit_costs_are_refused_naming_the_key(tmp_path, text, named):
 
 def test_work_due_exactly_this_year_is_not_backlog():
     # A school exactly 30 in FY2026: its refurbishment (1,000 m² × 170,000) falls in 2026–2027, not over 10 years.
-    school = pd.DataFrame([{"category": "school", "status": "in_service", "year_built": 1996,
-                            "floor_area_m2": 1000.0}])
+    school = pd.DataFrame([{"category": "school", "status": "in_service", "year_built": 1996, "floor_area_m2": 1000.0}])
     table, _ = project_renewal(school, load_unit_costs(), scenario="simple", start=2026, years=3)
     assert table["building"].tolist() == [85_000_000, 85_000_000, 0]
 
@@ -92,7 +97,8 @@ def test_backlog_per_year_does_not_depend_on_the_horizon():
 
 
 def test_missing_sizes_cost_nothing_rather_than_garbage():
-    bridge = pd.DataFrame([{"category": "bridge", "status": "in_service", "year_built": 1950,
-                            "deck_area_m2": None, "structure": "RC"}])
+    bridge = pd.DataFrame(
+        [{"category": "bridge", "status": "in_service", "year_built": 1950, "deck_area_m2": None, "structure": "RC"}]
+    )
     table, _ = project_renewal(bridge, load_unit_costs(), scenario="simple", start=2026, years=2)
     assert table["bridge"].tolist() == [0, 0]

@@ -19,15 +19,35 @@ TODAY = date(2026, 1, 10)
 
 
 def _work(**rows) -> pd.DataFrame:
-    base = {"id": 1, "code": "W-1", "version": 1, "asset_id": 1, "asset_code": "A-1", "asset_name": "橋",
-            "category": "bridge", "district_id": 1, "kind": "preventive", "cause": None, "description": "塗装",
-            "planned_on": date(2026, 2, 1), "planned_cost": 1000, "status": "planned"}
+    base = {
+        "id": 1,
+        "code": "W-1",
+        "version": 1,
+        "asset_id": 1,
+        "asset_code": "A-1",
+        "asset_name": "橋",
+        "category": "bridge",
+        "district_id": 1,
+        "kind": "preventive",
+        "cause": None,
+        "description": "塗装",
+        "planned_on": date(2026, 2, 1),
+        "planned_cost": 1000,
+        "status": "planned",
+    }
     return pd.DataFrame([{**base, **row} for row in rows.values()], columns=list(base))
 
 
 def _due(*rows) -> pd.DataFrame:
-    base = {"asset_id": 1, "asset_code": "A-1", "asset_name": "橋", "category": "bridge", "district_id": 1,
-            "last_inspected_on": date(2021, 1, 1), "due_on": date(2026, 1, 1)}
+    base = {
+        "asset_id": 1,
+        "asset_code": "A-1",
+        "asset_name": "橋",
+        "category": "bridge",
+        "district_id": 1,
+        "last_inspected_on": date(2021, 1, 1),
+        "due_on": date(2026, 1, 1),
+    }
     return pd.DataFrame([{**base, **row} for row in rows], columns=list(base))
 
 
@@ -35,17 +55,22 @@ def _due(*rows) -> pd.DataFrame:
 # 2026-01-04 (Sunday) closes 2026-W01; 2026-01-05 opens W02; 2026-03-30 (Monday) opens W14, which
 # runs into April, so into fiscal year 2026, while the week counts in FY2025 (its first day).
 ITEMS = schedule_items(
-    _work(a={"id": 1, "code": "W-1", "asset_code": "A-1", "planned_on": date(2026, 1, 4)},
-          b={"id": 2, "code": "W-2", "asset_code": "A-2", "planned_on": date(2026, 1, 5), "status": "in_progress"},
-          c={"id": 3, "code": "W-3", "asset_code": "A-3", "planned_on": date(2025, 11, 3)},
-          d={"id": 4, "code": "W-4", "asset_code": "A-4", "planned_on": date(2026, 4, 2), "district_id": 2},
-          e={"id": 5, "code": "W-5", "asset_code": "A-5", "planned_on": date(2026, 1, 20), "status": "completed"},
-          f={"id": 6, "code": "W-6", "asset_code": "A-6", "planned_on": None},
-          g={"id": 7, "code": "W-7", "asset_code": "A-7", "planned_on": date(2026, 3, 31), "category": "park"}),
-    _due({"asset_id": 11, "asset_code": "B-1", "due_on": date(2025, 12, 29)},
-         {"asset_id": 12, "asset_code": "B-2", "due_on": date(2026, 3, 30)},
-         {"asset_id": 13, "asset_code": "B-3", "due_on": None, "last_inspected_on": None},
-         {"asset_id": 14, "asset_code": "B-4", "due_on": date(2026, 1, 10)}))
+    _work(
+        a={"id": 1, "code": "W-1", "asset_code": "A-1", "planned_on": date(2026, 1, 4)},
+        b={"id": 2, "code": "W-2", "asset_code": "A-2", "planned_on": date(2026, 1, 5), "status": "in_progress"},
+        c={"id": 3, "code": "W-3", "asset_code": "A-3", "planned_on": date(2025, 11, 3)},
+        d={"id": 4, "code": "W-4", "asset_code": "A-4", "planned_on": date(2026, 4, 2), "district_id": 2},
+        e={"id": 5, "code": "W-5", "asset_code": "A-5", "planned_on": date(2026, 1, 20), "status": "completed"},
+        f={"id": 6, "code": "W-6", "asset_code": "A-6", "planned_on": None},
+        g={"id": 7, "code": "W-7", "asset_code": "A-7", "planned_on": date(2026, 3, 31), "category": "park"},
+    ),
+    _due(
+        {"asset_id": 11, "asset_code": "B-1", "due_on": date(2025, 12, 29)},
+        {"asset_id": 12, "asset_code": "B-2", "due_on": date(2026, 3, 30)},
+        {"asset_id": 13, "asset_code": "B-3", "due_on": None, "last_inspected_on": None},
+        {"asset_id": 14, "asset_code": "B-4", "due_on": date(2026, 1, 10)},
+    ),
+)
 
 
 def test_items_keep_open_dated_work_and_dated_inspections():
@@ -82,7 +107,11 @@ def test_fiscal_year_of_each_group():
     assert pd.isna(months.loc["A-3", "fiscal_year"])
     listed = groups(build_schedule(ITEMS, today=TODAY, by="month", end=date(2026, 4, 30)))
     assert [(g["key"], g["fiscal_year"], g["count"]) for g in listed] == [
-        (OVERDUE, None, 4), ("2026-01", 2025, 1), ("2026-03", 2025, 2), ("2026-04", 2026, 1)]
+        (OVERDUE, None, 4),
+        ("2026-01", 2025, 1),
+        ("2026-03", 2025, 2),
+        ("2026-04", 2026, 1),
+    ]
     assert listed[1]["start"] == date(2026, 1, 1) and listed[1]["end"] == date(2026, 1, 31)
 
 

@@ -3,14 +3,17 @@ import pytest
 
 from fm.domain.stats import asset_counts
 
-CATEGORIES = pd.DataFrame({
-    "code": ["school", "bridge", "road"],
-    "name": ["学校", "橋梁", "道路"],
-    "name_en": ["School", "Bridge", "Road"],
-    "asset_group": ["facility", "infrastructure", "infrastructure"],
-})
-DISTRICTS = pd.DataFrame({"id": [1, 2], "code": ["kamakura", "ofuna"], "name": ["鎌倉", "大船"],
-                          "name_en": ["Kamakura", "Ofuna"]})
+CATEGORIES = pd.DataFrame(
+    {
+        "code": ["school", "bridge", "road"],
+        "name": ["学校", "橋梁", "道路"],
+        "name_en": ["School", "Bridge", "Road"],
+        "asset_group": ["facility", "infrastructure", "infrastructure"],
+    }
+)
+DISTRICTS = pd.DataFrame(
+    {"id": [1, 2], "code": ["kamakura", "ofuna"], "name": ["鎌倉", "大船"], "name_en": ["Kamakura", "Ofuna"]}
+)
 
 
 def counts(rows):
@@ -27,13 +30,15 @@ def test_empty_register_counts_zero_everywhere():
 
 
 def test_counts_held_assets_and_leaves_disposed_out():
-    result = counts([
-        ("bridge", 1, "in_service"),
-        ("bridge", 2, "in_service"),
-        ("bridge", 2, "disposed"),
-        ("school", 1, "closed"),
-        ("road", None, "in_service"),
-    ])
+    result = counts(
+        [
+            ("bridge", 1, "in_service"),
+            ("bridge", 2, "in_service"),
+            ("bridge", 2, "disposed"),
+            ("school", 1, "closed"),
+            ("road", None, "in_service"),
+        ]
+    )
     assert result["total"] == 4
     assert {r["code"]: r["count"] for r in result["by_category"]} == {"school": 1, "bridge": 2, "road": 1}
     assert [(r["code"], r["count"]) for r in result["by_district"]] == [("kamakura", 2), ("ofuna", 1), (None, 1)]

@@ -28,8 +28,12 @@ def page(browser, live_url):
     page.errors, page.outside = [], []
     page.on("console", lambda m: page.errors.append(m.text) if m.type == "error" else None)
     page.on("pageerror", lambda e: page.errors.append(str(e)))
-    page.route("**/*", lambda r: r.continue_() if r.request.url.startswith(live_url)
-               else (page.outside.append(r.request.url), r.abort()))
+    page.route(
+        "**/*",
+        lambda r: (
+            r.continue_() if r.request.url.startswith(live_url) else (page.outside.append(r.request.url), r.abort())
+        ),
+    )
     yield page
     assert page.errors == [] and page.outside == []
     page.close()

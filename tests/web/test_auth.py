@@ -27,8 +27,10 @@ def test_everything_but_sign_in_needs_an_account(anonymous):
     assert anonymous.get("/static/fm.css").status_code == 200
 
 
-@pytest.mark.parametrize(("target", "landing"), [("/dashboard", "/dashboard"), ("//evil.example/x", "/"),
-                                                 ("https://evil.example/", "/"), ("", "/")])
+@pytest.mark.parametrize(
+    ("target", "landing"),
+    [("/dashboard", "/dashboard"), ("//evil.example/x", "/"), ("https://evil.example/", "/"), ("", "/")],
+)
 def test_sign_in_goes_back_only_inside_the_app(app, target, landing):
     ensure_user(app.config["FM"].database_url, "alice", "engineer")
     client = _fresh(app)
@@ -53,11 +55,11 @@ def test_a_form_without_its_csrf_token_is_refused(app):
 
 def test_sign_in_is_rate_limited(app):
     client = _fresh(app)
-    codes = [client.post("/sign-in", data={"username": f"guess{n}", "password": "x" * 12}).status_code
-             for n in range(11)]
+    codes = [
+        client.post("/sign-in", data={"username": f"guess{n}", "password": "x" * 12}).status_code for n in range(11)
+    ]
     assert codes == [200] * 10 + [429]
-    assert "Too many" in client.post("/sign-in?lang=en", data={"username": "x", "password": "y"}).get_data(
-        as_text=True)
+    assert "Too many" in client.post("/sign-in?lang=en", data={"username": "x", "password": "y"}).get_data(as_text=True)
 
 
 def test_sign_out_ends_the_session(client):
@@ -118,7 +120,6 @@ def app_with_gsi(db_url, tmp_path):
     app.extensions["fm.database"].dispose()
 
 
-
 def test_the_language_switch_keeps_the_page_query(client):
     page = client.get("/dashboard?fiscal_year=2024&lang=ja").get_data(as_text=True)
     assert 'href="?fiscal_year=2024&amp;lang=en"' in page
@@ -128,8 +129,9 @@ def test_the_sign_in_limit_is_a_setting(db_url, tmp_path):
     from fm.config import Config
     from fm.web import create_app
 
-    app = create_app(Config(database_url=db_url, instance_path=tmp_path, secret_key="test",
-                            sign_in_limit="3 per minute"))
+    app = create_app(
+        Config(database_url=db_url, instance_path=tmp_path, secret_key="test", sign_in_limit="3 per minute")
+    )
     client = _fresh(app)
     codes = [client.post("/sign-in", data={"username": "x", "password": "y" * 12}).status_code for _ in range(4)]
     assert codes == [200, 200, 200, 429]

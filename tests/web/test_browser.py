@@ -30,7 +30,9 @@ def live_url(tmp_path_factory):
         yield base
 
 
-@pytest.mark.parametrize(("lang", "heading", "bridge"), [("ja", "資産台帳", "橋梁"), ("en", "Asset register", "Bridge")])
+@pytest.mark.parametrize(
+    ("lang", "heading", "bridge"), [("ja", "資産台帳", "橋梁"), ("en", "Asset register", "Bridge")]
+)
 def test_home_page_renders_counts(browser, live_url, lang, heading, bridge):
     page = browser.new_page(viewport={"width": 1200, "height": 900})
     chromium.sign_in(page, live_url)

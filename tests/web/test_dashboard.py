@@ -62,7 +62,11 @@ def test_cards_and_trends_are_fm_kpi(demo_url, client):
         rows = [r for r in report["indicators"] if r["indicator"] == trend["indicator"]]
         assert [p["value"] for p in trend["series"]] == [r["value"] for r in rows]
     assert {t["indicator"]: t["published"]["value"] for t in trends["indicators"] if t["published"]} == {
-        "plan_coverage": 52.3, "underused_land": 9039.08, "aging_ratio": 67.7, "execution_rate": 48.0}
+        "plan_coverage": 52.3,
+        "underused_land": 9039.08,
+        "aging_ratio": 67.7,
+        "execution_rate": 48.0,
+    }
     for year in (2024, YEAR):
         page = client.get(f"/dashboard?fiscal_year={year}").get_data(as_text=True)
         assert page.count("<svg") == 8
@@ -84,12 +88,14 @@ def test_lists_add_up_to_the_indicator_and_export(demo_url, client):
         assert _counted(indicator, exported) == pytest.approx(kpi[indicator]["numerator"])
         key = "plan_code" if indicator == "execution_rate" else "code"
         assert [row[key] for row in exported[:500]] == [row[key] for row in first["rows"]]
-        book = openpyxl.load_workbook(io.BytesIO(client.get(
-            f"/dashboard/{indicator}/records.xlsx?fiscal_year={YEAR}").get_data()), read_only=True)
+        book = openpyxl.load_workbook(
+            io.BytesIO(client.get(f"/dashboard/{indicator}/records.xlsx?fiscal_year={YEAR}").get_data()), read_only=True
+        )
         sheet = list(book.active.values)
         assert list(sheet[0]) == text.splitlines()[0].split(",")
-        assert [[_cell(v) for v in line] for line in sheet[1:]] == [[_cell(v) for v in row.values()]
-                                                                    for row in exported]
+        assert [[_cell(v) for v in line] for line in sheet[1:]] == [
+            [_cell(v) for v in row.values()] for row in exported
+        ]
         for by in DIMENSIONS[indicator]:
             groups = client.get(f"/api/kpi/{indicator}/breakdown?fiscal_year={YEAR}&by={by}").get_json()["groups"]
             assert sum(g["numerator"] for g in groups) == pytest.approx(kpi[indicator]["numerator"], abs=0.05)
@@ -98,8 +104,10 @@ def test_lists_add_up_to_the_indicator_and_export(demo_url, client):
 
 def test_pages_of_a_list_make_the_whole_list(demo_url, client):
     whole = client.get(f"/api/kpi/reactive_repairs/list?fiscal_year={YEAR}&per_page=500").get_json()
-    pages = [client.get(f"/api/kpi/reactive_repairs/list?fiscal_year={YEAR}&per_page=25&page={n}").get_json()
-             for n in (1, 2, 3)]
+    pages = [
+        client.get(f"/api/kpi/reactive_repairs/list?fiscal_year={YEAR}&per_page=25&page={n}").get_json()
+        for n in (1, 2, 3)
+    ]
     assert [p["pages"] for p in pages] == [3, 3, 3] and whole["records"] == 68
     assert [row for p in pages for row in p["rows"]] == whole["rows"]
     assert _counted("reactive_repairs", whole["rows"]) == whole["numerator"] == 68
@@ -110,12 +118,17 @@ def test_a_bar_drills_down_to_its_records(demo_url, client):
     bridge = next(g for g in groups if g["key"] == "bridge")
     listing = client.get(f"/api/kpi/aging_ratio/list?fiscal_year={YEAR}&category=bridge").get_json()
     assert (listing["records"], listing["numerator"], listing["denominator"], listing["value"]) == (
-        bridge["records"], bridge["numerator"], bridge["denominator"], bridge["value"])
+        bridge["records"],
+        bridge["numerator"],
+        bridge["denominator"],
+        bridge["value"],
+    )
     assert listing["sort"] == "accumulated_depreciation" and listing["order"] == "desc"
     costs = [row["accumulated_depreciation"] for row in listing["rows"]]
     assert costs == sorted(costs, reverse=True)
-    page = client.get(f"/dashboard/aging_ratio?fiscal_year={YEAR}&category=bridge&sort=acquisition_cost&order=asc"
-                      "&page=2").get_data(as_text=True)
+    page = client.get(
+        f"/dashboard/aging_ratio?fiscal_year={YEAR}&category=bridge&sort=acquisition_cost&order=asc&page=2"
+    ).get_data(as_text=True)
     assert 'href="/assets/BR-' in page and "2／3ページ" in page and "区分別: 橋梁" in page
 
 
@@ -125,9 +138,14 @@ def _record_links(page: str) -> list[str]:
     return [html.unescape(href) for href in re.findall(r'href="([^"]*)"', rows.group(1))]
 
 
-@pytest.mark.parametrize("path", [f"/dashboard/aging_ratio?fiscal_year={YEAR}&category=bridge&page=2",
-                                  f"/dashboard/reactive_repairs?fiscal_year={YEAR}",
-                                  f"/dashboard/underused_land?fiscal_year={YEAR}"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        f"/dashboard/aging_ratio?fiscal_year={YEAR}&category=bridge&page=2",
+        f"/dashboard/reactive_repairs?fiscal_year={YEAR}",
+        f"/dashboard/underused_land?fiscal_year={YEAR}",
+    ],
+)
 def test_every_link_of_a_list_opens_a_page(demo_url, client, path):
     page = client.get(path).get_data(as_text=True)
     assert "records-table" in page and 'class="empty"' not in page  # the list has rows
@@ -151,30 +169,40 @@ def sample(db_url: str) -> None:
     database.dispose()
 
 
-@pytest.mark.parametrize(("path", "status", "message"), [
-    ("/dashboard?fiscal_year=1999", 404, "no data for fiscal year 1999"),
-    ("/dashboard/happiness", 404, "unknown indicator 'happiness'"),
-    ("/dashboard/aging_ratio?fiscal_year=2020&page=99", 404, "page 99 does not exist"),
-    ("/dashboard/aging_ratio?fiscal_year=2020&page=0", 400, "page must be a whole number"),
-    ("/dashboard/aging_ratio/records.pdf?fiscal_year=2020", 404, "download as csv or xlsx"),
-    ("/api/kpi/happiness/list?fiscal_year=2020", 404, "unknown indicator 'happiness'"),
-    ("/api/kpi/aging_ratio/list?fiscal_year=1999", 404, "no data for fiscal year 1999"),
-    ("/api/kpi/aging_ratio/list?fiscal_year=2020&page=2", 404, "page 2 does not exist"),
-    ("/api/kpi/aging_ratio/list?fiscal_year=2020&sort=password", 400, "sort must be one of"),
-    ("/api/kpi/aging_ratio/list?fiscal_year=2020&order=up", 400, "order must be asc or desc"),
-    ("/api/kpi/aging_ratio/list?fiscal_year=2020&per_page=100000", 400, "per_page must be a whole number"),
-    ("/api/kpi/aging_ratio/list?fiscal_year=2020&plan=IP-001", 400, "aging_ratio is grouped by category or district"),
-    ("/api/kpi/aging_ratio/list", 400, "fiscal_year is required"),
-    ("/api/kpi/aging_ratio/breakdown?fiscal_year=2020&by=plan", 400, "by must be category or district"),
-    ("/api/kpi/aging_ratio/whatif?fiscal_year=2020&years=0", 400, "years must be a whole number from 1 to 50"),
-    ("/api/kpi/aging_ratio/whatif?fiscal_year=abc", 400, "fiscal_year must be a year"),
-    ("/api/renewal?start=20", 400, "start must be a year"),
-])
+@pytest.mark.parametrize(
+    ("path", "status", "message"),
+    [
+        ("/dashboard?fiscal_year=1999", 404, "no data for fiscal year 1999"),
+        ("/dashboard/happiness", 404, "unknown indicator 'happiness'"),
+        ("/dashboard/aging_ratio?fiscal_year=2020&page=99", 404, "page 99 does not exist"),
+        ("/dashboard/aging_ratio?fiscal_year=2020&page=0", 400, "page must be a whole number"),
+        ("/dashboard/aging_ratio/records.pdf?fiscal_year=2020", 404, "download as csv or xlsx"),
+        ("/api/kpi/happiness/list?fiscal_year=2020", 404, "unknown indicator 'happiness'"),
+        ("/api/kpi/aging_ratio/list?fiscal_year=1999", 404, "no data for fiscal year 1999"),
+        ("/api/kpi/aging_ratio/list?fiscal_year=2020&page=2", 404, "page 2 does not exist"),
+        ("/api/kpi/aging_ratio/list?fiscal_year=2020&sort=password", 400, "sort must be one of"),
+        ("/api/kpi/aging_ratio/list?fiscal_year=2020&order=up", 400, "order must be asc or desc"),
+        ("/api/kpi/aging_ratio/list?fiscal_year=2020&per_page=100000", 400, "per_page must be a whole number"),
+        (
+            "/api/kpi/aging_ratio/list?fiscal_year=2020&plan=IP-001",
+            400,
+            "aging_ratio is grouped by category or district",
+        ),
+        ("/api/kpi/aging_ratio/list", 400, "fiscal_year is required"),
+        ("/api/kpi/aging_ratio/breakdown?fiscal_year=2020&by=plan", 400, "by must be category or district"),
+        ("/api/kpi/aging_ratio/whatif?fiscal_year=2020&years=0", 400, "years must be a whole number from 1 to 50"),
+        ("/api/kpi/aging_ratio/whatif?fiscal_year=abc", 400, "fiscal_year must be a year"),
+        ("/api/renewal?start=20", 400, "start must be a year"),
+    ],
+)
 def test_bad_parameters_say_what_is_wrong(sample, client, path, status, message):
     response = client.get(path)
     assert response.status_code == status
-    text = response.get_json()["error"]["message"] if path.startswith("/api/") else html.unescape(
-        response.get_data(as_text=True))
+    text = (
+        response.get_json()["error"]["message"]
+        if path.startswith("/api/")
+        else html.unescape(response.get_data(as_text=True))
+    )
     assert message in text
 
 

@@ -28,14 +28,27 @@ def add_planned_work(url: str) -> None:
     """Renew the five oldest schools in FY2027–2031 and dispose of two community centres in FY2028."""
     database = Database(url)
     with database.session() as session:
-        schools = session.scalars(sa.select(Asset).where(Asset.category == "school", Asset.status == "in_service")
-                                  .order_by(Asset.acquisition_date, Asset.code).limit(5)).all()
+        schools = session.scalars(
+            sa.select(Asset)
+            .where(Asset.category == "school", Asset.status == "in_service")
+            .order_by(Asset.acquisition_date, Asset.code)
+            .limit(5)
+        ).all()
         for offset, school in enumerate(schools):
-            session.add(WorkOrder(code=f"RN-{school.code}", asset_id=school.id, kind="renewal", cause="planned",
-                                  status="planned", planned_on=date(2027 + offset, 7, 1),
-                                  planned_cost=3 * (school.acquisition_cost or 0)))
-        for centre in session.scalars(sa.select(Asset).where(Asset.category == "community_centre")
-                                      .order_by(Asset.code).limit(2)):
+            session.add(
+                WorkOrder(
+                    code=f"RN-{school.code}",
+                    asset_id=school.id,
+                    kind="renewal",
+                    cause="planned",
+                    status="planned",
+                    planned_on=date(2027 + offset, 7, 1),
+                    planned_cost=3 * (school.acquisition_cost or 0),
+                )
+            )
+        for centre in session.scalars(
+            sa.select(Asset).where(Asset.category == "community_centre").order_by(Asset.code).limit(2)
+        ):
             centre.disposed_on = date(2028, 9, 30)
     database.dispose()
 
@@ -121,7 +134,12 @@ def test_drill_down_in_english_on_a_tablet(open_page, live_url):
     assert page.locator("h1").inner_text() == "Reactive repairs after sudden failure"
     assert page.locator("#records-table tbody tr").count() == 20
     assert page.locator("#records-table tbody tr td:nth-child(5)").first.inner_text() in (
-        "Kamakura", "Koshigoe", "Fukasawa", "Ofuna", "Tamanawa")  # district names in English too
+        "Kamakura",
+        "Koshigoe",
+        "Fukasawa",
+        "Ofuna",
+        "Tamanawa",
+    )  # district names in English too
     page.get_by_role("link", name="Next →").click()
     page.wait_for_url("**page=2**")
     assert "Page 2 of 4" in page.locator(".pager").inner_text()

@@ -21,15 +21,15 @@ def test_home_in_japanese_by_default(client, sample):
     page = client.get("/").get_data(as_text=True)
     assert '<html lang="ja">' in page and "<title>資産台帳 · fm</title>" in page
     assert '<span class="figure" id="total">5</span>' in page
-    assert "<td>橋梁</td><td class=\"num\">2</td>" in page
-    assert "<td>鎌倉</td><td class=\"num\">3</td>" in page
-    assert "<td>地域未設定</td><td class=\"num\">1</td>" in page
+    assert '<td>橋梁</td><td class="num">2</td>' in page
+    assert '<td>鎌倉</td><td class="num">3</td>' in page
+    assert '<td>地域未設定</td><td class="num">1</td>' in page
 
 
 def test_language_switch_is_remembered(client, sample):
     page = client.get("/?lang=en").get_data(as_text=True)
     assert '<html lang="en">' in page and "Asset register" in page
-    assert "<td>Bridge</td><td class=\"num\">2</td>" in page
+    assert '<td>Bridge</td><td class="num">2</td>' in page
     assert '<html lang="en">' in client.get("/").get_data(as_text=True)  # from the cookie
     assert '<html lang="ja">' in client.get("/?lang=ja").get_data(as_text=True)
 
@@ -59,8 +59,7 @@ def test_unfit_database_shows_what_to_do_until_it_is_fixed(app):
     page = client.get("/")
     assert page.status_code == 503 and "upgrade fm" in page.get_data(as_text=True)
     with database.engine.begin() as connection:
-        connection.execute(sa.text("UPDATE alembic_version SET version_num = :head"),
-                           {"head": migrate.head_revision()})
+        connection.execute(sa.text("UPDATE alembic_version SET version_num = :head"), {"head": migrate.head_revision()})
     assert client.get("/sign-in").status_code == 200
     assert client.get("/").headers["Location"].startswith("/sign-in")
 

@@ -19,8 +19,9 @@ OPEN = {"auth.sign_in", "auth.sign_out"}
 
 
 def _write_rules(app):
-    return sorted((rule for rule in app.url_map.iter_rules() if rule.methods & WRITE_METHODS),
-                  key=lambda rule: rule.rule)
+    return sorted(
+        (rule for rule in app.url_map.iter_rules() if rule.methods & WRITE_METHODS), key=lambda rule: rule.rule
+    )
 
 
 def _fingerprint(app) -> dict[str, tuple]:
@@ -28,8 +29,9 @@ def _fingerprint(app) -> dict[str, tuple]:
     found = {}
     with app.extensions["fm.database"].engine.connect() as connection:
         for table in metadata.sorted_tables:
-            columns = [sa.func.count()] + ([sa.func.coalesce(sa.func.sum(table.c.version), 0)]
-                                            if "version" in table.c else [])
+            columns = [sa.func.count()] + (
+                [sa.func.coalesce(sa.func.sum(table.c.version), 0)] if "version" in table.c else []
+            )
             found[table.name] = tuple(connection.execute(sa.select(*columns).select_from(table)).one())
     return found
 
@@ -55,12 +57,20 @@ def _url(rule, values: dict[str, object]) -> str:
     arguments = {}
     for name in rule.arguments:
         if name == "code":
-            kind = ("work_order" if "work-order" in rule.rule else "parcel" if "/parcels" in rule.rule
-                    else "plan" if "/plans" in rule.rule or "/budgets" in rule.rule else "asset")
+            kind = (
+                "work_order"
+                if "work-order" in rule.rule
+                else "parcel"
+                if "/parcels" in rule.rule
+                else "plan"
+                if "/plans" in rule.rule or "/budgets" in rule.rule
+                else "asset"
+            )
             arguments[name] = values[kind]
         elif name in ("id", "record_id", "inspection_id", "work_order_id"):
-            arguments[name] = values["work_order_id" if "work-order" in rule.rule or name == "work_order_id"
-                                     else "inspection"]
+            arguments[name] = values[
+                "work_order_id" if "work-order" in rule.rule or name == "work_order_id" else "inspection"
+            ]
         elif name in values:
             arguments[name] = values[name]
         else:
@@ -79,8 +89,11 @@ def _anonymous_with_a_token(app):
 
 
 def test_every_write_endpoint_checks_the_role(app):
-    unguarded = [rule.rule for rule in _write_rules(app)
-                 if rule.endpoint not in OPEN and not hasattr(app.view_functions[rule.endpoint], "fm_writes")]
+    unguarded = [
+        rule.rule
+        for rule in _write_rules(app)
+        if rule.endpoint not in OPEN and not hasattr(app.view_functions[rule.endpoint], "fm_writes")
+    ]
     assert unguarded == [], "wrap these views in fm.web.auth.writes(...)"
     assert len(_write_rules(app)) > len(OPEN)
 

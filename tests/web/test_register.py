@@ -52,8 +52,9 @@ def demo(request: pytest.FixtureRequest, tmp_path_factory) -> str:
 def client(demo: str, tmp_path_factory):
     from fm.web import create_app
 
-    app = create_app(Config(database_url=demo, instance_path=tmp_path_factory.mktemp("instance"), secret_key="test",
-                            basemap="none"))
+    app = create_app(
+        Config(database_url=demo, instance_path=tmp_path_factory.mktemp("instance"), secret_key="test", basemap="none")
+    )
     app.config.update(TESTING=True)
     yield signed_in(app, "viewer")
     app.extensions["fm.database"].dispose()
@@ -69,9 +70,21 @@ def frame(demo: str) -> pd.DataFrame:
     """Every asset with its latest risk class and plan status, computed in pandas."""
     database = Database(demo)
     with database.session() as session:
-        assets = store.read_assets(session, columns=("id", "code", "name", "category", "district_id", "status",
-                                                     "year_built", "needs_individual_plan", "acquisition_date",
-                                                     "disposed_on"))
+        assets = store.read_assets(
+            session,
+            columns=(
+                "id",
+                "code",
+                "name",
+                "category",
+                "district_id",
+                "status",
+                "year_built",
+                "needs_individual_plan",
+                "acquisition_date",
+                "disposed_on",
+            ),
+        )
         _, scores = risk_store.read_latest(session)
         plan = maps._plan_status(session, assets, fiscal_year=fiscal_year(date.today()))
         categories = store.read_categories(session)
@@ -94,8 +107,13 @@ def _csv(client, query: str) -> pd.DataFrame:
     assert response.status_code == 200
     body = response.get_data()
     assert body.startswith(b"\xef\xbb\xbf") and b"\r\n" in body
-    return pd.read_csv(io.BytesIO(body), encoding="utf-8-sig", dtype={"code": str, "name": str},
-                       keep_default_na=False, na_values={"risk_score": [""], "year_built": [""]})
+    return pd.read_csv(
+        io.BytesIO(body),
+        encoding="utf-8-sig",
+        dtype={"code": str, "name": str},
+        keep_default_na=False,
+        na_values={"risk_score": [""], "year_built": [""]},
+    )
 
 
 FILTERS = [
@@ -109,8 +127,10 @@ FILTERS = [
     ("plan=adopted", lambda f: f["plan_status"] == "adopted"),
     ("plan=needed", lambda f: f["plan_status"] == "needed"),
     ("plan=not_needed&district=1", lambda f: (f["plan_status"] == "not_needed") & (f["district_id"] == 1)),
-    ("category=bridge&district=4&risk=very_high,high", lambda f: (f["category"] == "bridge") & (f["district_id"] == 4)
-     & f["risk_class"].isin(["very_high", "high"])),
+    (
+        "category=bridge&district=4&risk=very_high,high",
+        lambda f: (f["category"] == "bridge") & (f["district_id"] == 4) & f["risk_class"].isin(["very_high", "high"]),
+    ),
     ("district=&risk=&plan=", lambda f: f.index == f.index),  # a form's "all"
 ]
 
@@ -138,8 +158,10 @@ def test_search_by_name_or_code(client, frame, search):
 
     # any case; % and _ are letters here, not wildcards (only the bare asset has them)
     wanted = search.lower()
-    expected = frame[frame["name"].str.lower().str.contains(wanted, regex=False)
-                     | frame["code"].str.lower().str.contains(wanted, regex=False)]
+    expected = frame[
+        frame["name"].str.lower().str.contains(wanted, regex=False)
+        | frame["code"].str.lower().str.contains(wanted, regex=False)
+    ]
     found = _csv(client, f"q={quote(search)}")
     assert len(expected) > 0 and sorted(found["code"]) == sorted(expected["code"])
     assert _api(client, f"q={quote(search)}")["total"] == len(expected)
@@ -154,12 +176,16 @@ def test_full_width_search_finds_ascii_codes(client):
     assert _api(client, f"q={quote('（第2）')}")["total"] > 0  # names keep their full-width brackets
 
 
-SORTS = [("code", "asc", ["code"], [True]), ("name", "asc", ["name", "code"], [True, True]),
-         ("name", "desc", ["name", "code"], [False, True]),
-         ("year_built", "desc", ["year_built", "code"], [False, True]),
-         ("risk", "desc", ["risk_score", "code"], [False, True]), ("risk", "asc", ["risk_score", "code"], [True, True]),
-         ("category", "asc", ["category_order", "category", "code"], [True, True, True]),
-         ("district", "desc", ["district_id", "code"], [False, True])]
+SORTS = [
+    ("code", "asc", ["code"], [True]),
+    ("name", "asc", ["name", "code"], [True, True]),
+    ("name", "desc", ["name", "code"], [False, True]),
+    ("year_built", "desc", ["year_built", "code"], [False, True]),
+    ("risk", "desc", ["risk_score", "code"], [False, True]),
+    ("risk", "asc", ["risk_score", "code"], [True, True]),
+    ("category", "asc", ["category_order", "category", "code"], [True, True, True]),
+    ("district", "desc", ["district_id", "code"], [False, True]),
+]
 
 
 @pytest.mark.parametrize(("sort", "order", "by", "ascending"), SORTS, ids=[f"{s}-{o}" for s, o, _, _ in SORTS])
@@ -183,8 +209,10 @@ def test_paging_covers_every_row_once(client, frame):
     seen: list[str] = []
     first = _api(client, "sort=risk&per_page=200&category=school,road,bridge")
     for number in range(1, first["pages"] + 1):
-        seen += [row["code"] for row in _api(client, f"sort=risk&per_page=200&category=school,road,bridge"
-                                                     f"&page={number}")["assets"]]
+        seen += [
+            row["code"]
+            for row in _api(client, f"sort=risk&per_page=200&category=school,road,bridge&page={number}")["assets"]
+        ]
     expected = frame[frame["category"].isin(["school", "road", "bridge"])]
     assert len(seen) == len(set(seen)) == first["total"] == len(expected)
     assert set(seen) == set(expected["code"])
@@ -223,21 +251,24 @@ def test_page_shows_total_rows_links_and_keeps_the_filters(client):
     assert 'href="/assets?page=3&amp;per_page=25"' in english and 'rel="prev"' in english
 
 
-@pytest.mark.parametrize(("query", "message"), [
-    ("category=castle", "category: unknown value 'castle'"),
-    ("district=99", "district: unknown value '99'"),
-    ("district=abc", "district: unknown value 'abc'"),
-    ("status=sold", "status: unknown value 'sold'"),
-    ("risk=awful", "risk: unknown value 'awful'"),
-    ("plan=maybe", "plan: unknown value 'maybe'"),
-    ("sort=colour", "sort must be one of code, name"),
-    ("order=up", "order must be one of asc, desc"),
-    ("page=0", "page must be a whole number"),
-    ("page=%C2%B2", "page must be a whole number"),
-    ("page=999", "page 999 does not exist"),
-    ("per_page=7", "per_page must be one of 25, 50, 100, 200"),
-    ("q=" + "x" * 101, "q: a search of at most 100 characters"),
-])
+@pytest.mark.parametrize(
+    ("query", "message"),
+    [
+        ("category=castle", "category: unknown value 'castle'"),
+        ("district=99", "district: unknown value '99'"),
+        ("district=abc", "district: unknown value 'abc'"),
+        ("status=sold", "status: unknown value 'sold'"),
+        ("risk=awful", "risk: unknown value 'awful'"),
+        ("plan=maybe", "plan: unknown value 'maybe'"),
+        ("sort=colour", "sort must be one of code, name"),
+        ("order=up", "order must be one of asc, desc"),
+        ("page=0", "page must be a whole number"),
+        ("page=%C2%B2", "page must be a whole number"),
+        ("page=999", "page 999 does not exist"),
+        ("per_page=7", "per_page must be one of 25, 50, 100, 200"),
+        ("q=" + "x" * 101, "q: a search of at most 100 characters"),
+    ],
+)
 def test_bad_parameters_get_400_naming_them(client, query, message):
     for path in (f"/assets?{query}", f"/api/assets?{query}"):
         response = client.get(path)
@@ -259,6 +290,7 @@ def test_bad_download_format_is_400(client):
 
 # The asset page ---------------------------------------------------------------------------------
 
+
 def _kpi(url: str):
     database = Database(url)
     with database.session() as session:
@@ -271,10 +303,13 @@ def _busy_asset(url: str) -> str:
     """A demo asset with inspections, work orders and a plan work of its own."""
     database = Database(url)
     with database.connect() as connection:
-        code = connection.execute(sa.text(
-            "SELECT a.code FROM assets a WHERE EXISTS (SELECT 1 FROM inspections i WHERE i.asset_id = a.id) "
-            "AND EXISTS (SELECT 1 FROM work_orders w WHERE w.asset_id = a.id) "
-            "AND EXISTS (SELECT 1 FROM plan_works p WHERE p.asset_id = a.id) ORDER BY a.code LIMIT 1")).scalar_one()
+        code = connection.execute(
+            sa.text(
+                "SELECT a.code FROM assets a WHERE EXISTS (SELECT 1 FROM inspections i WHERE i.asset_id = a.id) "
+                "AND EXISTS (SELECT 1 FROM work_orders w WHERE w.asset_id = a.id) "
+                "AND EXISTS (SELECT 1 FROM plan_works p WHERE p.asset_id = a.id) ORDER BY a.code LIMIT 1"
+            )
+        ).scalar_one()
     database.dispose()
     return code
 
@@ -285,18 +320,30 @@ def test_asset_page_shows_every_section(client, demo, lang):
     response = client.get(f"/assets/{code}?lang={lang}")
     assert response.status_code == 200
     page = response.get_data(as_text=True)
-    for part in ('id="attributes"', 'id="card"', 'id="inspection-table"', 'id="condition-chart"',
-                 'id="work-order-table"', 'id="plans"', 'id="depreciation-table"', 'id="depreciation-now"',
-                 "folium-map", 'href="/assets"'):
+    for part in (
+        'id="attributes"',
+        'id="card"',
+        'id="inspection-table"',
+        'id="condition-chart"',
+        'id="work-order-table"',
+        'id="plans"',
+        'id="depreciation-table"',
+        'id="depreciation-now"',
+        "folium-map",
+        'href="/assets"',
+    ):
         assert part in page, part
     words = {"ja": ("取得価額", "円", "年度", "点検"), "en": ("Acquisition cost", "yen", "FY", "Inspections")}[lang]
     assert all(word in page for word in words)
     database = Database(demo)
     with database.connect() as connection:
-        counts = connection.execute(sa.text(
-            "SELECT (SELECT count(*) FROM inspections i WHERE i.asset_id = a.id), "
-            "(SELECT count(*) FROM work_orders w WHERE w.asset_id = a.id) FROM assets a WHERE a.code = :code"),
-            {"code": code}).one()
+        counts = connection.execute(
+            sa.text(
+                "SELECT (SELECT count(*) FROM inspections i WHERE i.asset_id = a.id), "
+                "(SELECT count(*) FROM work_orders w WHERE w.asset_id = a.id) FROM assets a WHERE a.code = :code"
+            ),
+            {"code": code},
+        ).one()
     database.dispose()
     inspections = re.search(r'id="inspection-table".*?</table>', page, re.S).group(0)
     work = re.search(r'id="work-order-table".*?</table>', page, re.S).group(0)
@@ -323,16 +370,18 @@ def test_depreciation_rows_are_the_aging_ratios_figures(client, demo, convention
         for year in (fiscal_year(today), 2020):
             counted = measure("aging_ratio", data, fiscal_year=year, convention=convention).records.set_index("code")
             for code in ("BL-00001", "BR-00021", "RD-00010", "SW-00003"):
-                page = asset_page.asset_page(session, code, config=load_config(), convention=convention,
-                                             today=date(year + 1, 3, 31))
+                page = asset_page.asset_page(
+                    session, code, config=load_config(), convention=convention, today=date(year + 1, 3, 31)
+                )
                 rows = page["depreciation"]["rows"]
                 last = rows.iloc[-1]
                 assert last["fiscal_year"] == year
                 assert last["accumulated_depreciation"] == counted.at[code, "accumulated_depreciation"]
                 assert last["book_value"] == counted.at[code, "book_value"]
                 assert rows["depreciation"].sum() == last["accumulated_depreciation"]
-                assert (rows["accumulated_depreciation"] + rows["book_value"] == counted.at[code,
-                                                                                             "acquisition_cost"]).all()
+                assert (
+                    rows["accumulated_depreciation"] + rows["book_value"] == counted.at[code, "acquisition_cost"]
+                ).all()
                 checked += 1
     database.dispose()
     assert checked == 8
@@ -347,8 +396,12 @@ def test_depreciation_rows_are_the_aging_ratios_figures(client, demo, convention
 def test_disposed_asset_depreciates_until_its_last_year_held(demo):
     database = Database(demo)
     with database.session() as session:
-        disposed = session.execute(sa.select(Asset.code, Asset.disposed_on).where(
-            Asset.status == "disposed", Asset.acquisition_date.is_not(None)).order_by(Asset.code).limit(1)).one()
+        disposed = session.execute(
+            sa.select(Asset.code, Asset.disposed_on)
+            .where(Asset.status == "disposed", Asset.acquisition_date.is_not(None))
+            .order_by(Asset.code)
+            .limit(1)
+        ).one()
         page = asset_page.asset_page(session, disposed.code, config=load_config())
     database.dispose()
     assert page["depreciation"]["rows"]["fiscal_year"].iloc[-1] == fiscal_year(disposed.disposed_on) - 1

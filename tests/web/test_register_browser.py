@@ -62,8 +62,10 @@ def _shot(page, name: str) -> None:
 
 
 @pytest.mark.parametrize("size", SIZES)
-@pytest.mark.parametrize(("lang", "heading", "total_word", "bridge"),
-                         [("ja", "資産台帳", "件", "橋梁"), ("en", "Asset register", "assets", "Bridge")])
+@pytest.mark.parametrize(
+    ("lang", "heading", "total_word", "bridge"),
+    [("ja", "資産台帳", "件", "橋梁"), ("en", "Asset register", "assets", "Bridge")],
+)
 def test_find_an_asset_and_open_its_page(visit, site, size, lang, heading, total_word, bridge):
     base, _ = site
     page = visit(size)

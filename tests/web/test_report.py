@@ -19,10 +19,13 @@ def test_html_report_stands_alone(demo_url, tmp_path):
     assert not re.search(r'(src|href)="(https?:)?//', page) and "<link" not in page and "<script" not in page
 
 
-@pytest.mark.parametrize(("args", "message"), [
-    (["--fiscal-year", "1999", "r.html"], "no data for fiscal year 1999"),
-    (["--fiscal-year", "2025", "r.docx"], "written as .html or .pdf"),
-])
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--fiscal-year", "1999", "r.html"], "no data for fiscal year 1999"),
+        (["--fiscal-year", "2025", "r.docx"], "written as .html or .pdf"),
+    ],
+)
 def test_report_errors_are_one_line(db_url, tmp_path, args, message):
     result = run(db_url, "report", *args[:-1], str(tmp_path / args[-1]))
     assert result.exit_code == 1 and message in result.stderr

@@ -32,24 +32,67 @@ def seed(url: str) -> dict[str, int]:
     with database.session() as session:
         ids = add_sample(session)
         day = lambda n: TODAY + timedelta(days=n)  # noqa: E731
-        session.add_all([
-            WorkOrder(code="W-OLD", asset_id=ids["B-001"], kind="preventive", cause="planned", description="塗装",
-                      planned_on=day(-40), planned_cost=1_200_000, status="planned"),
-            WorkOrder(code="W-RUN", asset_id=ids["S-001"], kind="reactive", cause="sudden_failure",
-                      planned_on=day(-3), started_on=day(-2), planned_cost=300_000, status="in_progress"),
-            WorkOrder(code="W-SOON", asset_id=ids["B-002"], kind="renewal", planned_on=day(10),
-                      planned_cost=45_000_000, status="planned"),
-            WorkOrder(code="W-NEXT", asset_id=ids["R-001"], kind="preventive", planned_on=day(45),
-                      planned_cost=800_000, status="planned"),
-            WorkOrder(code="W-LATE", asset_id=ids["R-001"], kind="preventive", planned_on=day(200), status="planned"),
-            WorkOrder(code="W-DONE", asset_id=ids["B-002"], kind="preventive", planned_on=day(-5),
-                      completed_on=day(-1), status="completed"),
-            WorkOrder(code="W-NODATE", asset_id=ids["B-002"], kind="preventive", status="planned"),
-            Inspection(asset_id=ids["S-001"], inspected_on=date(2024, 6, 1), condition_score=2,
-                       next_due_on=day(20)),
-            Inspection(asset_id=ids["X-001"], inspected_on=date(2019, 6, 1), condition_score=4,
-                       next_due_on=date(2020, 6, 1)),
-        ])
+        session.add_all(
+            [
+                WorkOrder(
+                    code="W-OLD",
+                    asset_id=ids["B-001"],
+                    kind="preventive",
+                    cause="planned",
+                    description="塗装",
+                    planned_on=day(-40),
+                    planned_cost=1_200_000,
+                    status="planned",
+                ),
+                WorkOrder(
+                    code="W-RUN",
+                    asset_id=ids["S-001"],
+                    kind="reactive",
+                    cause="sudden_failure",
+                    planned_on=day(-3),
+                    started_on=day(-2),
+                    planned_cost=300_000,
+                    status="in_progress",
+                ),
+                WorkOrder(
+                    code="W-SOON",
+                    asset_id=ids["B-002"],
+                    kind="renewal",
+                    planned_on=day(10),
+                    planned_cost=45_000_000,
+                    status="planned",
+                ),
+                WorkOrder(
+                    code="W-NEXT",
+                    asset_id=ids["R-001"],
+                    kind="preventive",
+                    planned_on=day(45),
+                    planned_cost=800_000,
+                    status="planned",
+                ),
+                WorkOrder(
+                    code="W-LATE", asset_id=ids["R-001"], kind="preventive", planned_on=day(200), status="planned"
+                ),
+                WorkOrder(
+                    code="W-DONE",
+                    asset_id=ids["B-002"],
+                    kind="preventive",
+                    planned_on=day(-5),
+                    completed_on=day(-1),
+                    status="completed",
+                ),
+                WorkOrder(code="W-NODATE", asset_id=ids["B-002"], kind="preventive", status="planned"),
+                Inspection(
+                    asset_id=ids["S-001"], inspected_on=date(2024, 6, 1), condition_score=2, next_due_on=day(20)
+                ),
+                Inspection(
+                    asset_id=ids["X-001"],
+                    inspected_on=date(2019, 6, 1),
+                    condition_score=4,
+                    next_due_on=date(2020, 6, 1),
+                ),
+            ]
+        )
     database.dispose()
     return ids
 
@@ -75,8 +118,14 @@ def test_overdue_first_then_by_month(seeded, client):
     assert sorted(_codes(rest)) == ["W-NEXT", "W-SOON", "insp:S-001"]
     assert [r["due_on"] for r in rest] == sorted(r["due_on"] for r in rest)
     assert all(r["group"] == r["due_on"][:7] for r in rest)
-    assert body["groups"][0] == {"key": "overdue", "overdue": True, "start": None, "end": None, "fiscal_year": None,
-                                 "count": 3}
+    assert body["groups"][0] == {
+        "key": "overdue",
+        "overdue": True,
+        "start": None,
+        "end": None,
+        "fiscal_year": None,
+        "count": 3,
+    }
     week = client.get("/api/schedule?by=week").get_json()
     assert _codes(week["rows"]) == _codes(rows)
     for row in week["rows"][3:]:
@@ -104,11 +153,15 @@ def _database_count(url: str, *, end: date, kind: str | None, category: str | No
     if district:
         where_asset.append("a.district_id = (SELECT id FROM districts WHERE code = :district)")
     extra = "".join(f" AND {w}" for w in where_asset)
-    work = ("SELECT count(*) FROM work_orders w JOIN assets a ON a.id = w.asset_id WHERE w.status IN "
-            "('planned', 'in_progress') AND w.planned_on IS NOT NULL AND w.planned_on <= :end" + extra)
-    inspections = ("SELECT count(*) FROM inspections i JOIN assets a ON a.id = i.asset_id WHERE a.status <> "
-                   "'disposed' AND i.next_due_on <= :end AND i.inspected_on = (SELECT max(inspected_on) FROM "
-                   "inspections j WHERE j.asset_id = i.asset_id)" + extra)
+    work = (
+        "SELECT count(*) FROM work_orders w JOIN assets a ON a.id = w.asset_id WHERE w.status IN "
+        "('planned', 'in_progress') AND w.planned_on IS NOT NULL AND w.planned_on <= :end" + extra
+    )
+    inspections = (
+        "SELECT count(*) FROM inspections i JOIN assets a ON a.id = i.asset_id WHERE a.status <> "
+        "'disposed' AND i.next_due_on <= :end AND i.inspected_on = (SELECT max(inspected_on) FROM "
+        "inspections j WHERE j.asset_id = i.asset_id)" + extra
+    )
     parameters = {"end": end, "category": category, "district": district}
     with database.session() as session:
         total = 0
@@ -129,8 +182,12 @@ def test_filters_equal_counts_in_the_database(seeded, client, kind):
             rows = client.get("/api/schedule", query_string=query).get_json()["rows"]
             expected = _database_count(seeded, end=end, kind=kind, category=category, district=district)
             assert len(rows) == expected, query
-            assert all((r["kind"] == kind or kind is None) and (r["category"] == category or category is None)
-                       and (r["district"] == district or district is None) for r in rows)
+            assert all(
+                (r["kind"] == kind or kind is None)
+                and (r["category"] == category or category is None)
+                and (r["district"] == district or district is None)
+                for r in rows
+            )
     assert _database_count(seeded, end=end, kind=None, category=None, district=None) == 7
 
 
@@ -152,8 +209,18 @@ def test_downloads_list_the_same_rows(seeded, client):
     assert client.get("/schedule/export.pdf").status_code == 404
 
 
-@pytest.mark.parametrize("query", ["by=year", "from=2026-13-01", "to=tomorrow", "category=castle", "district=mars",
-                                   "kind=party", "from=2030-01-01&to=2029-01-01"])
+@pytest.mark.parametrize(
+    "query",
+    [
+        "by=year",
+        "from=2026-13-01",
+        "to=tomorrow",
+        "category=castle",
+        "district=mars",
+        "kind=party",
+        "from=2030-01-01&to=2029-01-01",
+    ],
+)
 def test_bad_parameters_are_400(seeded, client, query):
     response = client.get(f"/api/schedule?{query}")
     assert response.status_code == 400, query
@@ -161,6 +228,7 @@ def test_bad_parameters_are_400(seeded, client, query):
 
 
 # Starting and closing ---------------------------------------------------------------------------
+
 
 def _work_order(url: str, code: str) -> dict:
     database = Database(url)
@@ -174,9 +242,17 @@ def _work_order(url: str, code: str) -> dict:
 def _audit(url: str, record_id: int) -> list[dict]:
     database = Database(url)
     with database.session() as session:
-        rows = session.execute(sa.text("SELECT actor, source, action, table_name, changes FROM audit_log WHERE "
-                                       "table_name = 'work_orders' AND record_id = :id ORDER BY id"),
-                               {"id": record_id}).mappings().all()
+        rows = (
+            session.execute(
+                sa.text(
+                    "SELECT actor, source, action, table_name, changes FROM audit_log WHERE "
+                    "table_name = 'work_orders' AND record_id = :id ORDER BY id"
+                ),
+                {"id": record_id},
+            )
+            .mappings()
+            .all()
+        )
         rows = [dict(r) for r in rows]
     database.dispose()
     return rows
@@ -190,8 +266,10 @@ def test_start_writes_status_and_date_and_an_audit_entry(seeded, client_as):
     engineer = client_as("engineer")
     before = _work_order(seeded, "W-SOON")
     day = TODAY - timedelta(days=1)
-    response = engineer.post(f"/schedule/work-orders/{before['code']}/start",
-                             data={"version": before["version"], "started_on": day.isoformat()})
+    response = engineer.post(
+        f"/schedule/work-orders/{before['code']}/start",
+        data={"version": before["version"], "started_on": day.isoformat()},
+    )
     assert response.status_code == 302
     after = _work_order(seeded, "W-SOON")
     assert _changed(before, after) == {"status", "started_on", "version"}
@@ -212,31 +290,53 @@ def test_start_defaults_to_today(seeded, client_as):
 
 def test_done_records_date_cost_and_kind(seeded, client_as):
     before = _work_order(seeded, "W-OLD")
-    response = client_as("admin").post(f"/schedule/work-orders/{before['code']}/done", data={
-        "version": before["version"], "completed_on": TODAY.isoformat(), "actual_cost": "1,350,000",
-        "kind": "reactive", "cause": "inspection_finding"})
+    response = client_as("admin").post(
+        f"/schedule/work-orders/{before['code']}/done",
+        data={
+            "version": before["version"],
+            "completed_on": TODAY.isoformat(),
+            "actual_cost": "1,350,000",
+            "kind": "reactive",
+            "cause": "inspection_finding",
+        },
+    )
     assert response.status_code == 302
     after = _work_order(seeded, "W-OLD")
     assert _changed(before, after) == {"status", "completed_on", "actual_cost", "kind", "cause", "version"}
-    assert (after["status"], after["completed_on"], after["actual_cost"], after["kind"], after["cause"]) == \
-        ("completed", TODAY, 1_350_000, "reactive", "inspection_finding")
+    assert (after["status"], after["completed_on"], after["actual_cost"], after["kind"], after["cause"]) == (
+        "completed",
+        TODAY,
+        1_350_000,
+        "reactive",
+        "inspection_finding",
+    )
     assert len(_audit(seeded, before["id"])) == 1
     rows = client_as("viewer").get("/api/schedule").get_json()["rows"]
     assert "W-OLD" not in _codes(rows)
 
 
-@pytest.mark.parametrize(("form", "field", "message"), [
-    ({"actual_cost": "-5", "completed_on": "TODAY"}, "actual_cost", "must not be negative"),
-    ({"actual_cost": "12.5", "completed_on": "TODAY"}, "actual_cost", "whole number"),
-    ({"actual_cost": "abc", "completed_on": "TODAY"}, "actual_cost", "not a number"),
-    ({"actual_cost": "100", "completed_on": ""}, "completed_on", "a completed work order needs its"),
-    ({"actual_cost": "100", "completed_on": "TOMORROW"}, "completed_on", "is in the future"),
-    ({"actual_cost": "100", "completed_on": "2025-02-30"}, "completed_on", "not a date"),
-    ({"actual_cost": "100", "completed_on": "TODAY", "kind": "reactive", "cause": ""}, "cause", "a reactive work order needs its"),
-    ({"actual_cost": "100", "completed_on": "TODAY", "kind": "fixed"}, "kind", "not one of"),
-    ({"actual_cost": "100", "completed_on": "TODAY", "started_on_before": True}, "completed_on",
-     "before the start date"),
-])
+@pytest.mark.parametrize(
+    ("form", "field", "message"),
+    [
+        ({"actual_cost": "-5", "completed_on": "TODAY"}, "actual_cost", "must not be negative"),
+        ({"actual_cost": "12.5", "completed_on": "TODAY"}, "actual_cost", "whole number"),
+        ({"actual_cost": "abc", "completed_on": "TODAY"}, "actual_cost", "not a number"),
+        ({"actual_cost": "100", "completed_on": ""}, "completed_on", "a completed work order needs its"),
+        ({"actual_cost": "100", "completed_on": "TOMORROW"}, "completed_on", "is in the future"),
+        ({"actual_cost": "100", "completed_on": "2025-02-30"}, "completed_on", "not a date"),
+        (
+            {"actual_cost": "100", "completed_on": "TODAY", "kind": "reactive", "cause": ""},
+            "cause",
+            "a reactive work order needs its",
+        ),
+        ({"actual_cost": "100", "completed_on": "TODAY", "kind": "fixed"}, "kind", "not one of"),
+        (
+            {"actual_cost": "100", "completed_on": "TODAY", "started_on_before": True},
+            "completed_on",
+            "before the start date",
+        ),
+    ],
+)
 def test_bad_values_show_the_message_and_write_nothing(seeded, client_as, form, field, message):
     form = dict(form)  # the parameter is shared by both backends' runs
     code = "W-RUN" if form.pop("started_on_before", False) else "W-OLD"
@@ -258,8 +358,10 @@ def test_bad_values_show_the_message_and_write_nothing(seeded, client_as, form, 
 
 def test_future_start_is_refused(seeded, client_as):
     before = _work_order(seeded, "W-SOON")
-    response = client_as("engineer").post(f"/schedule/work-orders/{before['code']}/start", data={
-        "version": before["version"], "started_on": (TODAY + timedelta(days=3)).isoformat()})
+    response = client_as("engineer").post(
+        f"/schedule/work-orders/{before['code']}/start",
+        data={"version": before["version"], "started_on": (TODAY + timedelta(days=3)).isoformat()},
+    )
     assert response.status_code == 400 and 'id="error-started_on"' in response.get_data(as_text=True)
     assert _work_order(seeded, "W-SOON") == before
 
@@ -267,11 +369,18 @@ def test_future_start_is_refused(seeded, client_as):
 def test_stale_version_is_409_and_the_first_edit_stays(seeded, client_as):
     first, second = client_as("engineer"), client_as("admin")
     before = _work_order(seeded, "W-SOON")
-    assert first.post(f"/schedule/work-orders/{before['code']}/start", data={
-        "version": before["version"], "started_on": TODAY.isoformat()}).status_code == 302
+    assert (
+        first.post(
+            f"/schedule/work-orders/{before['code']}/start",
+            data={"version": before["version"], "started_on": TODAY.isoformat()},
+        ).status_code
+        == 302
+    )
     kept = _work_order(seeded, "W-SOON")
-    response = second.post(f"/schedule/work-orders/{before['code']}/done?lang=en", data={
-        "version": before["version"], "completed_on": TODAY.isoformat(), "actual_cost": "5", "kind": "renewal"})
+    response = second.post(
+        f"/schedule/work-orders/{before['code']}/done?lang=en",
+        data={"version": before["version"], "completed_on": TODAY.isoformat(), "actual_cost": "5", "kind": "renewal"},
+    )
     assert response.status_code == 409
     assert "changed by engineer" in response.get_data(as_text=True)
     assert _work_order(seeded, "W-SOON") == kept
@@ -283,8 +392,10 @@ def test_viewer_may_not_start_and_nothing_changes(seeded, client, client_as):
     response = client.post(f"/schedule/work-orders/{before['code']}/start", data={"version": before["version"]})
     assert response.status_code in (400, 403)  # the viewer client sends no CSRF token: either refusal
     viewer = client_as("viewer", "viewer-2")
-    assert viewer.post(f"/schedule/work-orders/{before['code']}/start",
-                       data={"version": before["version"]}).status_code == 403
+    assert (
+        viewer.post(f"/schedule/work-orders/{before['code']}/start", data={"version": before["version"]}).status_code
+        == 403
+    )
     assert _work_order(seeded, "W-SOON") == before
     page = viewer.get("/schedule").get_data(as_text=True)
     assert "/start" not in page and "W-SOON" in page
@@ -292,8 +403,9 @@ def test_viewer_may_not_start_and_nothing_changes(seeded, client, client_as):
 
 def test_closed_work_order_cannot_be_started(seeded, client_as):
     done = _work_order(seeded, "W-DONE")
-    response = client_as("engineer").post(f"/schedule/work-orders/{done['code']}/start?lang=en",
-                                          data={"version": done["version"]})
+    response = client_as("engineer").post(
+        f"/schedule/work-orders/{done['code']}/start?lang=en", data={"version": done["version"]}
+    )
     assert response.status_code == 400 and "only a planned work order" in response.get_data(as_text=True)
     assert _work_order(seeded, "W-DONE") == done
 

@@ -23,15 +23,19 @@ from fm.db import Database
 from fm.io import store
 from fm.web import create_app
 
-GOOD = ("code,name,category,district,year_built,lon,lat\n"
-        "B-001,滑川橋（架替）,bridge,kamakura,1968,139.5531,35.3122\n"   # name changes: updated
-        "B-002,砂押橋,bridge,ofuna,1975,139.531,35.35\n"                # as stored: unchanged
-        "N-001,新川橋,bridge,ofuna,2001,139.52,35.355\n"                 # added
-        "N-002,みどり公園,park,,1999,139.54,35.33\n")                    # added
-BAD_ROWS = ("code,name,category,year_built,lon,lat\n"
-            "B-001,滑川橋,bridge,1968,139.5531,35.3122\n"
-            "N-003,,bridge,19x8,139.52,35.355\n"
-            "N-004,城,castle,2001,139.52,35.355\n")
+GOOD = (
+    "code,name,category,district,year_built,lon,lat\n"
+    "B-001,滑川橋（架替）,bridge,kamakura,1968,139.5531,35.3122\n"  # name changes: updated
+    "B-002,砂押橋,bridge,ofuna,1975,139.531,35.35\n"  # as stored: unchanged
+    "N-001,新川橋,bridge,ofuna,2001,139.52,35.355\n"  # added
+    "N-002,みどり公園,park,,1999,139.54,35.33\n"
+)  # added
+BAD_ROWS = (
+    "code,name,category,year_built,lon,lat\n"
+    "B-001,滑川橋,bridge,1968,139.5531,35.3122\n"
+    "N-003,,bridge,19x8,139.52,35.355\n"
+    "N-004,城,castle,2001,139.52,35.355\n"
+)
 MISSING_COLUMN = "code,category,lon,lat\nN-005,bridge,139.52,35.355\n"
 TABLES = ("assets", "inspections", "work_orders", "land_parcels", "audit_log")
 
@@ -61,8 +65,10 @@ def manager(app):
 def _snapshot(url: str) -> dict[str, pd.DataFrame]:
     database = Database(url)
     with database.session() as session:
-        frames = {name: pd.DataFrame(store.read_table(session, name)).drop(columns=["geom"], errors="ignore")
-                  for name in TABLES}
+        frames = {
+            name: pd.DataFrame(store.read_table(session, name)).drop(columns=["geom"], errors="ignore")
+            for name in TABLES
+        }
     database.dispose()
     return frames
 
@@ -73,8 +79,9 @@ def _same(before: dict[str, pd.DataFrame], after: dict[str, pd.DataFrame]) -> bo
 
 def _upload(client, kind: str, name: str, body: bytes | str):
     data = body.encode() if isinstance(body, str) else body
-    return client.post("/upload", data={"kind": kind, "file": (io.BytesIO(data), name)},
-                       content_type="multipart/form-data")
+    return client.post(
+        "/upload", data={"kind": kind, "file": (io.BytesIO(data), name)}, content_type="multipart/form-data"
+    )
 
 
 def _token(response) -> str:
@@ -88,8 +95,10 @@ def _stored(app) -> list[Path]:
 
 
 def _counts(page: str) -> tuple[int, int, int]:
-    return tuple(int(re.search(rf'id="count-{what}">([0-9,]+)<', page).group(1).replace(",", ""))
-                 for what in ("added", "updated", "unchanged"))
+    return tuple(
+        int(re.search(rf'id="count-{what}">([0-9,]+)<', page).group(1).replace(",", ""))
+        for what in ("added", "updated", "unchanged")
+    )
 
 
 def test_preview_equals_the_dry_run_and_writes_nothing(seeded, app, manager, tmp_path):
@@ -121,15 +130,19 @@ def test_apply_writes_exactly_what_the_preview_showed(seeded, app, manager):
     old, new = before["assets"].set_index("code"), after["assets"].set_index("code")
     assert sorted(set(new.index) - set(old.index)) == ["N-001", "N-002"]
     assert new.loc["N-001", "name"] == "新川橋" and new.loc["N-002", "category"] == "park"
-    differs = [c for c in old.columns if c not in ("updated_at", "version")
-               and not old[c].equals(new.loc[old.index, c])]
+    differs = [
+        c for c in old.columns if c not in ("updated_at", "version") and not old[c].equals(new.loc[old.index, c])
+    ]
     assert differs == ["name"]
     changed = old.index[old["name"] != new.loc[old.index, "name"]].tolist()
     assert changed == ["B-001"] and new.loc["B-001", "name"] == "滑川橋（架替）"
     assert new.loc["B-001", "version"] == old.loc["B-001", "version"] + 1
-    audit = after["audit_log"].iloc[len(before["audit_log"]):]
-    assert sorted(zip(audit["action"], audit["record_code"], strict=True)) == [("create", "N-001"), ("create", "N-002"),
-                                                                 ("update", "B-001")]
+    audit = after["audit_log"].iloc[len(before["audit_log"]) :]
+    assert sorted(zip(audit["action"], audit["record_code"], strict=True)) == [
+        ("create", "N-001"),
+        ("create", "N-002"),
+        ("update", "B-001"),
+    ]
     assert set(audit["actor"]) == {"facility-manager"} and set(audit["source"]) == {"import"}
     assert _stored(app) == []  # the file is gone
     assert manager.post(f"/upload/{token}/apply").status_code == 404
@@ -163,27 +176,36 @@ def test_cancel_writes_nothing_and_deletes_the_file(seeded, app, manager):
 
 def _geojson_in_plane_coordinates() -> bytes:
     """Points in EPSG:6677 metres, but the file says EPSG:4326: a wrong CRS."""
-    frame = gpd.GeoDataFrame({"code": ["N-010"], "name": ["誤座標"], "category": ["bridge"]},
-                             geometry=[Point(-24000.0, -76000.0)], crs="EPSG:4326")
+    frame = gpd.GeoDataFrame(
+        {"code": ["N-010"], "name": ["誤座標"], "category": ["bridge"]},
+        geometry=[Point(-24000.0, -76000.0)],
+        crs="EPSG:4326",
+    )
     return frame.to_json().encode()
 
 
 def _truncated_gpkg(tmp_path: Path) -> bytes:
-    frame = gpd.GeoDataFrame({"code": [f"N-{i:03d}" for i in range(200)], "name": "橋", "category": "bridge"},
-                             geometry=[Point(139.52, 35.35)] * 200, crs="EPSG:4326")
+    frame = gpd.GeoDataFrame(
+        {"code": [f"N-{i:03d}" for i in range(200)], "name": "橋", "category": "bridge"},
+        geometry=[Point(139.52, 35.35)] * 200,
+        crs="EPSG:4326",
+    )
     path = tmp_path / "whole.gpkg"
     frame.to_file(path, layer="assets", driver="GPKG")
     data = path.read_bytes()
     return data[: len(data) // 3]
 
 
-@pytest.mark.parametrize(("name", "body", "expected"), [
-    ("missing.csv", MISSING_COLUMN, ["required column missing"]),
-    ("rows.csv", BAD_ROWS, ["line 3", "not a number", "required", "line 4", "unknown category"]),
-    ("plane.geojson", "GEOJSON", ["feature 1"]),
-    ("cut.gpkg", "GPKG", ["cut.gpkg"]),
-    ("setup.csv", b"MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff\x00\x00" * 64, ["setup.csv"]),
-])
+@pytest.mark.parametrize(
+    ("name", "body", "expected"),
+    [
+        ("missing.csv", MISSING_COLUMN, ["required column missing"]),
+        ("rows.csv", BAD_ROWS, ["line 3", "not a number", "required", "line 4", "unknown category"]),
+        ("plane.geojson", "GEOJSON", ["feature 1"]),
+        ("cut.gpkg", "GPKG", ["cut.gpkg"]),
+        ("setup.csv", b"MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff\x00\x00" * 64, ["setup.csv"]),
+    ],
+)
 def test_bad_files_are_refused_row_by_row_and_write_nothing(seeded, app, manager, tmp_path, name, body, expected):
     if body == "GEOJSON":
         body = _geojson_in_plane_coordinates()
@@ -243,9 +265,14 @@ def test_the_stored_file_is_not_reachable_by_any_url(seeded, app, manager):
     assert stored.parent.name == token and stored.stat().st_mode & 0o077 == 0
     urls = {rule.rule for rule in app.url_map.iter_rules()}
     assert not any("uploads" in url for url in urls)
-    for url in (f"/upload/{token}/{stored.name}", f"/uploads/{token}/{stored.name}", f"/instance/uploads/{token}/"
-                f"{stored.name}", f"/static/../instance/uploads/{token}/{stored.name}", f"/upload/{token}/upload.json",
-                f"/static/{token}/{stored.name}"):
+    for url in (
+        f"/upload/{token}/{stored.name}",
+        f"/uploads/{token}/{stored.name}",
+        f"/instance/uploads/{token}/{stored.name}",
+        f"/static/../instance/uploads/{token}/{stored.name}",
+        f"/upload/{token}/upload.json",
+        f"/static/{token}/{stored.name}",
+    ):
         response = manager.get(url)
         assert response.status_code == 404, url
         assert "N-002" not in response.get_data(as_text=True)
@@ -279,9 +306,11 @@ def test_a_workbook_of_several_sheets_needs_the_one_to_read(seeded, app, manager
     token = _token(_upload(manager, "assets", "book.xlsx", buffer.getvalue()))
     page = manager.get(f"/upload/{token}?lang=en").get_data(as_text=True)
     assert "layer or sheet" in page and "--sheet" not in page
-    response = manager.post("/upload", data={"kind": "assets", "part": "施設",
-                                              "file": (io.BytesIO(buffer.getvalue()), "book.xlsx")},
-                            content_type="multipart/form-data")
+    response = manager.post(
+        "/upload",
+        data={"kind": "assets", "part": "施設", "file": (io.BytesIO(buffer.getvalue()), "book.xlsx")},
+        content_type="multipart/form-data",
+    )
     preview = manager.get(f"/upload/{_token(response)}")
     assert preview.status_code == 200 and _counts(preview.get_data(as_text=True)) == (2, 1, 1)
 
@@ -290,8 +319,9 @@ def test_the_size_limit_comes_from_fm_upload_max_mb(monkeypatch, tmp_path):
     from fm.errors import ValidationError
 
     monkeypatch.setenv("FM_UPLOAD_MAX_MB", "5")
-    config = Config.from_env(database_url=f"sqlite:///{tmp_path / 'x.sqlite3'}", instance_path=tmp_path,
-                             secret_key="test")
+    config = Config.from_env(
+        database_url=f"sqlite:///{tmp_path / 'x.sqlite3'}", instance_path=tmp_path, secret_key="test"
+    )
     assert config.upload_max_mb == 5
     assert create_app(config).config["MAX_CONTENT_LENGTH"] == 5 * 1024 * 1024
     assert Config().upload_max_mb == 50
@@ -302,7 +332,6 @@ def test_the_size_limit_comes_from_fm_upload_max_mb(monkeypatch, tmp_path):
 
 
 def test_refused_rows_are_explained_in_japanese(seeded, manager):
-    token = _token(_upload(manager, "assets", "bad.csv", b"code,name,category,lon,lat\nN-1,,castle,139.55,35.31\n"
-))
+    token = _token(_upload(manager, "assets", "bad.csv", b"code,name,category,lon,lat\nN-1,,castle,139.55,35.31\n"))
     refused = manager.get(f"/upload/{token}?lang=ja").get_data(as_text=True)
     assert "required: must not be empty" not in refused and "unknown category;" not in refused

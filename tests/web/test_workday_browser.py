@@ -44,11 +44,12 @@ def test_an_engineers_day(browser, served, tmp_path):
     page = browser.new_page(viewport={"width": 1366, "height": 860})
     errors, outside = [], []
     # The refused upload's preview answers 422 on purpose; Chromium logs any 4xx page as a console error.
-    page.on("console", lambda m: errors.append(m.text) if m.type == "error" and "status of 422" not in m.text
-            else None)
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" and "status of 422" not in m.text else None)
     page.on("pageerror", lambda e: errors.append(str(e)))
-    page.route("**/*", lambda r: r.continue_() if r.request.url.startswith(base)
-               else (outside.append(r.request.url), r.abort()))
+    page.route(
+        "**/*",
+        lambda r: r.continue_() if r.request.url.startswith(base) else (outside.append(r.request.url), r.abort()),
+    )
     shot = lambda name: page.screenshot(path=str(chromium.ARTIFACTS / f"workday-{name}.png"), full_page=True)  # noqa: E731
     chromium.ARTIFACTS.mkdir(exist_ok=True)
     code, name = _asset(url)
@@ -69,8 +70,9 @@ def test_an_engineers_day(browser, served, tmp_path):
     shot("asset")
 
     # Record an inspection from the asset page.
-    inspections = _scalar(url, "SELECT count(*) FROM inspections i JOIN assets a ON a.id = i.asset_id "
-                               "WHERE a.code = :code", code=code)
+    inspections = _scalar(
+        url, "SELECT count(*) FROM inspections i JOIN assets a ON a.id = i.asset_id WHERE a.code = :code", code=code
+    )
     page.click("#asset-actions >> text=点検を記録")
     page.fill("#inspected_on", date.today().isoformat())
     page.fill("#inspector", "山田")
@@ -78,8 +80,12 @@ def test_an_engineers_day(browser, served, tmp_path):
     page.select_option(measure, index=2)
     page.click("form.record-form button[type=submit]")
     page.wait_for_url(f"**/assets/{code}")
-    assert _scalar(url, "SELECT count(*) FROM inspections i JOIN assets a ON a.id = i.asset_id "
-                        "WHERE a.code = :code", code=code) == inspections + 1
+    assert (
+        _scalar(
+            url, "SELECT count(*) FROM inspections i JOIN assets a ON a.id = i.asset_id WHERE a.code = :code", code=code
+        )
+        == inspections + 1
+    )
 
     # Schedule a work order for next week...
     planned = date.today() + timedelta(days=7)
@@ -104,8 +110,10 @@ def test_an_engineers_day(browser, served, tmp_path):
     page.check("#done-form input[name=kind][value=preventive]")
     page.click("#done-form button[type=submit]")
     page.wait_for_load_state()
-    assert _scalar(url, "SELECT status || ' ' || actual_cost FROM work_orders WHERE code = 'WO-E2E-1'") == \
-        "completed 1150000"
+    assert (
+        _scalar(url, "SELECT status || ' ' || actual_cost FROM work_orders WHERE code = 'WO-E2E-1'")
+        == "completed 1150000"
+    )
 
     # Upload inspections: a file with a bad row is refused and writes nothing ...
     bad, good = tmp_path / "inspections-bad.csv", tmp_path / "inspections.csv"
@@ -141,7 +149,11 @@ def _asset(url: str) -> tuple[str, str]:
     """A bridge of the demo, whose name finds it in the register."""
     database = Database(url)
     with database.engine.connect() as connection:
-        row = connection.execute(sa.text("SELECT code, name FROM assets WHERE category = 'bridge' AND status = "
-                                         "'in_service' ORDER BY code LIMIT 1")).one()
+        row = connection.execute(
+            sa.text(
+                "SELECT code, name FROM assets WHERE category = 'bridge' AND status = "
+                "'in_service' ORDER BY code LIMIT 1"
+            )
+        ).one()
     database.dispose()
     return row.code, row.name

@@ -72,10 +72,12 @@ def attributed(measure: Measure, data: KpiData) -> pd.DataFrame:
 
 def group_keys(column: pd.Series) -> pd.Series:
     """Group keys as text: ids as whole numbers (``3``, not ``3.0``), ``""`` where there is no group."""
+
     def text(value: Any) -> str:
         if value is None or pd.isna(value):
             return ""
         return str(int(value)) if isinstance(value, float) and value.is_integer() else str(value)
+
     return column.astype(object).map(text)
 
 
@@ -129,10 +131,17 @@ def breakdown(frame: pd.DataFrame, indicator: str, by: str, labels: pd.DataFrame
         row = sums.loc[key]
         value = value_of(indicator, row["numerator"], row["denominator"])
         name, name_en = names.get(key, (key or None, key or None))
-        rows.append({"key": key or None, "name": name, "name_en": name_en, "records": int(row["records"]),
-                     "numerator": plain_number(row["numerator"]),
-                     "denominator": plain_number(row["denominator"]) if indicator in RATIOS else None,
-                     "value": None if value is None else half_up(value, decimals)})
+        rows.append(
+            {
+                "key": key or None,
+                "name": name,
+                "name_en": name_en,
+                "records": int(row["records"]),
+                "numerator": plain_number(row["numerator"]),
+                "denominator": plain_number(row["denominator"]) if indicator in RATIOS else None,
+                "value": None if value is None else half_up(value, decimals),
+            }
+        )
     return rows
 
 

@@ -19,16 +19,57 @@ from fm.domain.kpi.breakdown import COLUMN, DIMENSIONS, group_keys, value_of
 
 COLUMNS: dict[str, tuple[str, ...]] = {
     "plan_coverage": ("code", "name", "category", "district", "covered", "plan_code"),
-    "underused_land": ("code", "name", "district", "owner_department", "utilisation", "current_use", "since",
-                       "area_m2"),
-    "aging_ratio": ("code", "name", "category", "district", "acquisition_date", "useful_life_years",
-                    "acquisition_cost", "accumulated_depreciation", "book_value"),
-    "execution_rate": ("plan_code", "title", "category", "fiscal_year", "planned_amount", "executed_amount",
-                       "unexecuted_amount"),
-    "preventive_share": ("code", "asset_code", "asset_name", "category", "district", "kind", "cause",
-                         "completed_on", "actual_cost"),
-    "reactive_repairs": ("code", "asset_code", "asset_name", "category", "district", "cause", "completed_on",
-                         "actual_cost"),
+    "underused_land": (
+        "code",
+        "name",
+        "district",
+        "owner_department",
+        "utilisation",
+        "current_use",
+        "since",
+        "area_m2",
+    ),
+    "aging_ratio": (
+        "code",
+        "name",
+        "category",
+        "district",
+        "acquisition_date",
+        "useful_life_years",
+        "acquisition_cost",
+        "accumulated_depreciation",
+        "book_value",
+    ),
+    "execution_rate": (
+        "plan_code",
+        "title",
+        "category",
+        "fiscal_year",
+        "planned_amount",
+        "executed_amount",
+        "unexecuted_amount",
+    ),
+    "preventive_share": (
+        "code",
+        "asset_code",
+        "asset_name",
+        "category",
+        "district",
+        "kind",
+        "cause",
+        "completed_on",
+        "actual_cost",
+    ),
+    "reactive_repairs": (
+        "code",
+        "asset_code",
+        "asset_name",
+        "category",
+        "district",
+        "cause",
+        "completed_on",
+        "actual_cost",
+    ),
 }
 # The order a list opens in: what needs attention first.
 DEFAULT_SORT: dict[str, tuple[str, str]] = {
@@ -42,8 +83,12 @@ DEFAULT_SORT: dict[str, tuple[str, str]] = {
 # Which page a row links to, and the column holding its code. Parcels have no page yet, so
 # underused land is listed without links; plan budget items have no page either.
 LINKS: dict[str, tuple[str, str] | None] = {
-    "plan_coverage": ("asset", "code"), "underused_land": None, "aging_ratio": ("asset", "code"),
-    "execution_rate": None, "preventive_share": ("asset", "asset_code"), "reactive_repairs": ("asset", "asset_code"),
+    "plan_coverage": ("asset", "code"),
+    "underused_land": None,
+    "aging_ratio": ("asset", "code"),
+    "execution_rate": None,
+    "preventive_share": ("asset", "asset_code"),
+    "reactive_repairs": ("asset", "asset_code"),
 }
 ORDERS = ("asc", "desc")
 MAX_PER_PAGE = 500
@@ -89,8 +134,9 @@ def filtered(frame: pd.DataFrame, indicator: str, groups: dict[str, str]) -> pd.
     return frame
 
 
-def ordered(frame: pd.DataFrame, indicator: str, *, sort: str | None = None,
-            order: str | None = None) -> tuple[pd.DataFrame, str, str]:
+def ordered(
+    frame: pd.DataFrame, indicator: str, *, sort: str | None = None, order: str | None = None
+) -> tuple[pd.DataFrame, str, str]:
     """``frame`` sorted by ``sort`` (a column of the list, :data:`COLUMNS`; default :data:`DEFAULT_SORT`).
 
     Ties are in the order of the list's first column; missing values go last. Returns the
@@ -104,8 +150,9 @@ def ordered(frame: pd.DataFrame, indicator: str, *, sort: str | None = None,
         raise ValueError(f"sort must be one of {', '.join(columns)}, got {sort!r}")
     if order not in ORDERS:
         raise ValueError(f"order must be asc or desc, got {order!r}")
-    result = (frame.sort_values(columns[0], kind="mergesort", na_position="last")
-              .sort_values(sort, ascending=order == "asc", kind="mergesort", na_position="last"))
+    result = frame.sort_values(columns[0], kind="mergesort", na_position="last").sort_values(
+        sort, ascending=order == "asc", kind="mergesort", na_position="last"
+    )
     return result, sort, order
 
 
@@ -114,8 +161,15 @@ def shown(frame: pd.DataFrame, indicator: str) -> pd.DataFrame:
     return frame.reindex(columns=[c for c in COLUMNS[indicator] if c in frame.columns]).reset_index(drop=True)
 
 
-def sorted_page(frame: pd.DataFrame, indicator: str, *, sort: str | None = None, order: str | None = None,
-                page: int = 1, per_page: int = 50) -> Page:
+def sorted_page(
+    frame: pd.DataFrame,
+    indicator: str,
+    *,
+    sort: str | None = None,
+    order: str | None = None,
+    page: int = 1,
+    per_page: int = 50,
+) -> Page:
     """Sort ``frame`` (see :func:`ordered`) and cut page ``page`` (from 1) of ``per_page`` rows.
 
     Raises ``ValueError`` for a bad sort, order or page size and :class:`PageOutOfRange`
@@ -136,6 +190,15 @@ def sorted_page(frame: pd.DataFrame, indicator: str, *, sort: str | None = None,
     if not 1 <= page <= pages:
         raise PageOutOfRange(f"page {page} does not exist: the list has {pages} page(s) of {per_page}")
     numerator, denominator = float(frame["numerator"].sum()), float(frame["denominator"].sum())
-    return Page(rows=shown(result.iloc[(page - 1) * per_page: page * per_page], indicator), records=len(frame),
-                page=page, pages=pages, per_page=per_page, sort=sort, order=order, numerator=numerator,
-                denominator=denominator, value=value_of(indicator, numerator, denominator))
+    return Page(
+        rows=shown(result.iloc[(page - 1) * per_page : page * per_page], indicator),
+        records=len(frame),
+        page=page,
+        pages=pages,
+        per_page=per_page,
+        sort=sort,
+        order=order,
+        numerator=numerator,
+        denominator=denominator,
+        value=value_of(indicator, numerator, denominator),
+    )

@@ -36,18 +36,35 @@ class Indicator:
     decimals: int
 
 
-INDICATORS: dict[str, Indicator] = {i.key: i for i in (
-    Indicator("plan_coverage", "個別施設計画の策定率", "Individual facility plan coverage", "%", "up", 1),
-    Indicator("underused_land", "公有地における低未利用地の面積", "Underused public land", "m²", "down", 2),
-    Indicator("aging_ratio", "有形固定資産減価償却率", "Aging ratio (accumulated depreciation / cost)", "%",
-              "down", 1),
-    Indicator("execution_rate", "社会基盤施設マネジメント計画に紐づく各個別計画の総執行率",
-              "Execution rate of the infrastructure individual plans", "%", "up", 1),
-    Indicator("preventive_share", "修繕費に占める予防保全の割合", "Preventive share of repair spending", "%",
-              "up", 1),
-    Indicator("reactive_repairs", "突発的な故障による事後修繕の件数", "Reactive repairs after sudden failure",
-              "件", "down", 0),
-)}
+INDICATORS: dict[str, Indicator] = {
+    i.key: i
+    for i in (
+        Indicator("plan_coverage", "個別施設計画の策定率", "Individual facility plan coverage", "%", "up", 1),
+        Indicator("underused_land", "公有地における低未利用地の面積", "Underused public land", "m²", "down", 2),
+        Indicator(
+            "aging_ratio", "有形固定資産減価償却率", "Aging ratio (accumulated depreciation / cost)", "%", "down", 1
+        ),
+        Indicator(
+            "execution_rate",
+            "社会基盤施設マネジメント計画に紐づく各個別計画の総執行率",
+            "Execution rate of the infrastructure individual plans",
+            "%",
+            "up",
+            1,
+        ),
+        Indicator(
+            "preventive_share", "修繕費に占める予防保全の割合", "Preventive share of repair spending", "%", "up", 1
+        ),
+        Indicator(
+            "reactive_repairs",
+            "突発的な故障による事後修繕の件数",
+            "Reactive repairs after sudden failure",
+            "件",
+            "down",
+            0,
+        ),
+    )
+}
 
 
 @dataclass(frozen=True)
@@ -137,17 +154,26 @@ def plan_coverage(data: KpiData, *, fiscal_year: int) -> Measure:
     need = assets[assets["needs_individual_plan"].astype(bool) & _held(assets, "acquisition_date", "disposed_on", end)]
     plans = data.plans
     adopted = pd.to_datetime(plans["adopted_on"])
-    in_force = plans[adopted.notna() & (adopted <= end)
-                     & (plans["period_end_fy"].isna() | (plans["period_end_fy"] >= fiscal_year))]
-    links = data.plan_assets.merge(in_force[["id", "code"]].rename(columns={"id": "plan_id", "code": "plan_code"}),
-                                   on="plan_id")
+    in_force = plans[
+        adopted.notna() & (adopted <= end) & (plans["period_end_fy"].isna() | (plans["period_end_fy"] >= fiscal_year))
+    ]
+    links = data.plan_assets.merge(
+        in_force[["id", "code"]].rename(columns={"id": "plan_id", "code": "plan_code"}), on="plan_id"
+    )
     first_plan = links.sort_values("plan_code").drop_duplicates("asset_id").set_index("asset_id")["plan_code"]
     records = need[["id", "code", "name", "category"]].copy()
     records["plan_code"] = records["id"].map(first_plan)
     records["covered"] = records["plan_code"].notna()
     covered, needed = int(records["covered"].sum()), len(records)
-    return Measure("plan_coverage", fiscal_year, ratio(covered, needed), covered, needed, records,
-                   None if needed else "no facility needs an individual plan: the coverage is undefined")
+    return Measure(
+        "plan_coverage",
+        fiscal_year,
+        ratio(covered, needed),
+        covered,
+        needed,
+        records,
+        None if needed else "no facility needs an individual plan: the coverage is undefined",
+    )
 
 
 def underused_land(data: KpiData, *, fiscal_year: int) -> Measure:
@@ -159,15 +185,24 @@ def underused_land(data: KpiData, *, fiscal_year: int) -> Measure:
     end = _end(fiscal_year)
     parcels = data.parcels[_held(data.parcels, "acquired_on", "disposed_on", end)]
     uses = data.parcel_uses.assign(valid_from=pd.to_datetime(data.parcel_uses["valid_from"]))
-    state = (uses[uses["valid_from"] <= end].sort_values(["parcel_id", "valid_from"])
-             .drop_duplicates("parcel_id", keep="last")[["parcel_id", "utilisation", "current_use", "valid_from"]])
+    state = (
+        uses[uses["valid_from"] <= end]
+        .sort_values(["parcel_id", "valid_from"])
+        .drop_duplicates("parcel_id", keep="last")[["parcel_id", "utilisation", "current_use", "valid_from"]]
+    )
     flagged = parcels.merge(state[state["utilisation"].isin(UNDERUSED)], left_on="id", right_on="parcel_id")
-    records = pd.DataFrame({
-        "id": flagged["id"], "code": flagged["code"], "name": flagged["name"],
-        "owner_department": flagged["owner_department"], "utilisation": flagged["utilisation"],
-        "current_use": flagged["current_use"], "since": flagged["valid_from"].dt.date,
-        "area_m2": area_m2(gpd.GeoDataFrame(flagged, geometry=parcels.geometry.name, crs=parcels.crs)),
-    })
+    records = pd.DataFrame(
+        {
+            "id": flagged["id"],
+            "code": flagged["code"],
+            "name": flagged["name"],
+            "owner_department": flagged["owner_department"],
+            "utilisation": flagged["utilisation"],
+            "current_use": flagged["current_use"],
+            "since": flagged["valid_from"].dt.date,
+            "area_m2": area_m2(gpd.GeoDataFrame(flagged, geometry=parcels.geometry.name, crs=parcels.crs)),
+        }
+    )
     total = float(records["area_m2"].sum())
     return Measure("underused_land", fiscal_year, total, total, None, records)
 
@@ -182,27 +217,53 @@ def aging_ratio(data: KpiData, *, fiscal_year: int, convention: str = "fiscal-ye
     end = _end(fiscal_year)
     assets = data.assets
     acquired = pd.to_datetime(assets["acquisition_date"])
-    counted = assets[_held(assets, "acquisition_date", "disposed_on", end) & acquired.notna()
-                     & (assets["acquisition_cost"].fillna(0) > 0)]
+    counted = assets[
+        _held(assets, "acquisition_date", "disposed_on", end)
+        & acquired.notna()
+        & (assets["acquisition_cost"].fillna(0) > 0)
+    ]
     default_life = counted["category"].map(data.categories.set_index("code")["useful_life_years"])
     life = counted["useful_life_years"].fillna(default_life).astype("int64")
-    accumulated = accumulated_depreciation(counted["acquisition_cost"], pd.to_datetime(counted["acquisition_date"]),
-                                           life, fiscal_year_of=fiscal_year, convention=convention)
-    records = counted[["id", "code", "name", "category", "acquisition_date", "acquisition_cost"]].assign(
-        useful_life_years=life, accumulated_depreciation=accumulated,
-        book_value=counted["acquisition_cost"].astype("int64") - accumulated,
-    ).reset_index(drop=True)
+    accumulated = accumulated_depreciation(
+        counted["acquisition_cost"],
+        pd.to_datetime(counted["acquisition_date"]),
+        life,
+        fiscal_year_of=fiscal_year,
+        convention=convention,
+    )
+    records = (
+        counted[["id", "code", "name", "category", "acquisition_date", "acquisition_cost"]]
+        .assign(
+            useful_life_years=life,
+            accumulated_depreciation=accumulated,
+            book_value=counted["acquisition_cost"].astype("int64") - accumulated,
+        )
+        .reset_index(drop=True)
+    )
     cost, depreciated = int(records["acquisition_cost"].sum()), int(records["accumulated_depreciation"].sum())
     by_category = records.groupby("category", sort=False)[["acquisition_cost", "accumulated_depreciation"]].sum()
     names = data.categories.set_index("code")
     breakdown = [
-        {"category": code, "name": names.at[code, "name"], "name_en": names.at[code, "name_en"],
-         "acquisition_cost": int(row.acquisition_cost), "accumulated_depreciation": int(row.accumulated_depreciation),
-         "value": _rounded(ratio(row.accumulated_depreciation, row.acquisition_cost), 1)}
+        {
+            "category": code,
+            "name": names.at[code, "name"],
+            "name_en": names.at[code, "name_en"],
+            "acquisition_cost": int(row.acquisition_cost),
+            "accumulated_depreciation": int(row.accumulated_depreciation),
+            "value": _rounded(ratio(row.accumulated_depreciation, row.acquisition_cost), 1),
+        }
         for code, row in by_category.loc[[c for c in names.index if c in by_category.index]].iterrows()
     ]
-    return Measure("aging_ratio", fiscal_year, ratio(depreciated, cost), depreciated, cost, records,
-                   None if cost else "no depreciable asset is held: the ratio is undefined", breakdown)
+    return Measure(
+        "aging_ratio",
+        fiscal_year,
+        ratio(depreciated, cost),
+        depreciated,
+        cost,
+        records,
+        None if cost else "no depreciable asset is held: the ratio is undefined",
+        breakdown,
+    )
 
 
 def execution_rate(data: KpiData, *, fiscal_year: int) -> Measure:
@@ -214,11 +275,13 @@ def execution_rate(data: KpiData, *, fiscal_year: int) -> Measure:
     tied = data.plans.loc[data.plans["under_infrastructure_plan"].astype(bool), ["id", "code", "title"]]
     items = data.budget_items[data.budget_items["fiscal_year"] == fiscal_year]
     records = items.merge(tied.rename(columns={"id": "plan_id", "code": "plan_code"}), on="plan_id")[
-        ["plan_id", "plan_code", "title", "fiscal_year", "planned_amount", "executed_amount"]]
+        ["plan_id", "plan_code", "title", "fiscal_year", "planned_amount", "executed_amount"]
+    ]
     planned, executed = int(records["planned_amount"].sum()), int(records["executed_amount"].sum())
     note = None if planned else f"nothing was planned for fiscal year {fiscal_year}: the rate is undefined"
-    return Measure("execution_rate", fiscal_year, ratio(executed, planned), executed, planned,
-                   records.reset_index(drop=True), note)
+    return Measure(
+        "execution_rate", fiscal_year, ratio(executed, planned), executed, planned, records.reset_index(drop=True), note
+    )
 
 
 def _completed_in(work_orders: pd.DataFrame, fiscal_year: int) -> pd.DataFrame:
@@ -234,7 +297,8 @@ def preventive_share(data: KpiData, *, fiscal_year: int) -> Measure:
     """
     done = _completed_in(data.work_orders, fiscal_year)
     records = done[done["kind"].isin(REPAIR_KINDS) & done["actual_cost"].notna()][
-        ["id", "code", "asset_id", "kind", "cause", "completed_on", "actual_cost"]].reset_index(drop=True)
+        ["id", "code", "asset_id", "kind", "cause", "completed_on", "actual_cost"]
+    ].reset_index(drop=True)
     preventive = int(records.loc[records["kind"] == "preventive", "actual_cost"].sum())
     total = int(records["actual_cost"].sum())
     note = None if total else f"no repair was completed in fiscal year {fiscal_year}: the share is undefined"
@@ -245,7 +309,8 @@ def reactive_repairs(data: KpiData, *, fiscal_year: int) -> Measure:
     """Reactive repairs after a sudden failure completed in the fiscal year (a count)."""
     done = _completed_in(data.work_orders, fiscal_year)
     records = done[(done["kind"] == "reactive") & (done["cause"] == "sudden_failure")][
-        ["id", "code", "asset_id", "kind", "cause", "completed_on", "actual_cost"]].reset_index(drop=True)
+        ["id", "code", "asset_id", "kind", "cause", "completed_on", "actual_cost"]
+    ].reset_index(drop=True)
     return Measure("reactive_repairs", fiscal_year, float(len(records)), len(records), None, records)
 
 

@@ -27,9 +27,13 @@ def load_published(path: Path | str | None = None) -> dict[str, dict[str, Any]]:
     for key, figure in figures.items():
         if key not in INDICATORS:
             problems.append(f"unknown indicator {key!r}")
-        elif not (isinstance(figure, dict) and isinstance(figure.get("fiscal_year"), int)
-                  and isinstance(figure.get("value"), (int, float)) and not isinstance(figure.get("value"), bool)
-                  and isinstance(figure.get("source"), str)):
+        elif not (
+            isinstance(figure, dict)
+            and isinstance(figure.get("fiscal_year"), int)
+            and isinstance(figure.get("value"), (int, float))
+            and not isinstance(figure.get("value"), bool)
+            and isinstance(figure.get("source"), str)
+        ):
             problems.append(f"{key}: needs fiscal_year (a year), value (a number) and source (text)")
     if problems:
         raise ValidationError([f"published figures {path or DEFAULT}: {p}" for p in problems])

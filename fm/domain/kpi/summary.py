@@ -22,10 +22,12 @@ from fm.domain.kpi.measures import INDICATORS, KpiData, Measure, measure
 def available_years(data: KpiData) -> list[int]:
     """Fiscal years from the first to the last with recorded activity: completed works or plan amounts."""
     done = data.work_orders[data.work_orders["status"] == "completed"]
-    years = pd.concat([
-        to_fiscal_year(pd.to_datetime(done["completed_on"])),
-        data.budget_items["fiscal_year"].astype("Int64"),
-    ]).dropna()
+    years = pd.concat(
+        [
+            to_fiscal_year(pd.to_datetime(done["completed_on"])),
+            data.budget_items["fiscal_year"].astype("Int64"),
+        ]
+    ).dropna()
     return list(range(int(years.min()), int(years.max()) + 1)) if len(years) else []
 
 
@@ -51,16 +53,25 @@ def summary(
             previous = measure(key, data, fiscal_year=year - 1, **options)
             change = _change(current, previous)
             target = _target(targets, key, year)
-            rows.append({
-                "indicator": key, "name": indicator.name, "name_en": indicator.name_en, "unit": indicator.unit,
-                "decimals": indicator.decimals,
-                "fiscal_year": year, "value": current.rounded(),
-                "numerator": current.numerator, "denominator": current.denominator,
-                "target": target, "direction": indicator.direction, "change": change,
-                "on_track": _on_track(current.value, change, target, indicator.direction, year),
-                "note": current.note,
-                **({"breakdown": current.breakdown} if current.breakdown is not None else {}),
-            })
+            rows.append(
+                {
+                    "indicator": key,
+                    "name": indicator.name,
+                    "name_en": indicator.name_en,
+                    "unit": indicator.unit,
+                    "decimals": indicator.decimals,
+                    "fiscal_year": year,
+                    "value": current.rounded(),
+                    "numerator": current.numerator,
+                    "denominator": current.denominator,
+                    "target": target,
+                    "direction": indicator.direction,
+                    "change": change,
+                    "on_track": _on_track(current.value, change, target, indicator.direction, year),
+                    "note": current.note,
+                    **({"breakdown": current.breakdown} if current.breakdown is not None else {}),
+                }
+            )
     return rows
 
 
@@ -87,8 +98,9 @@ def _target(targets: pd.DataFrame, indicator: str, year: int) -> dict[str, Any] 
     }
 
 
-def _on_track(value: float | None, change: float | None, target: dict[str, Any] | None, direction: str,
-              year: int) -> bool | None:
+def _on_track(
+    value: float | None, change: float | None, target: dict[str, Any] | None, direction: str, year: int
+) -> bool | None:
     if value is None:
         return None
     better = 1 if direction == "up" else -1

@@ -50,10 +50,19 @@ class WhatIf:
     def as_dict(self) -> dict[str, Any]:
         """Plain data for JSON: values at the aging ratio's published precision, yen as integers."""
         decimals = INDICATORS["aging_ratio"].decimals
-        rows = [{key: (None if pd.isna(value) else half_up(value, decimals) if key.endswith("_value") else int(value))
-                 for key, value in row.items()} for row in self.years.to_dict("records")]
-        return {"base_year": self.base_year, "years": rows,
-                "renewals": records(self.renewals), "disposals": records(self.disposals)}
+        rows = [
+            {
+                key: (None if pd.isna(value) else half_up(value, decimals) if key.endswith("_value") else int(value))
+                for key, value in row.items()
+            }
+            for row in self.years.to_dict("records")
+        ]
+        return {
+            "base_year": self.base_year,
+            "years": rows,
+            "renewals": records(self.renewals),
+            "disposals": records(self.disposals),
+        }
 
 
 def aging_whatif(data: KpiData, *, fiscal_year: int, years: int = 10, convention: str = "fiscal-year") -> WhatIf:
@@ -80,11 +89,18 @@ def aging_whatif(data: KpiData, *, fiscal_year: int, years: int = 10, convention
     stock = aging_ratio(data, fiscal_year=fiscal_year, convention=convention).records
     info = data.assets.set_index("id")
     disposed_on = pd.to_datetime(stock["id"].map(info["disposed_on"]))
-    stock = stock.assign(acquisition_date=pd.to_datetime(stock["acquisition_date"]),
-                         disposal_year=to_fiscal_year(disposed_on.where(disposed_on > end)))
+    stock = stock.assign(
+        acquisition_date=pd.to_datetime(stock["acquisition_date"]),
+        disposal_year=to_fiscal_year(disposed_on.where(disposed_on > end)),
+    )
     renewals = _renewals(data.work_orders, stock, fiscal_year, years)
-    stock = stock.merge(renewals[["asset_id", "fiscal_year", "planned_on", "planned_cost"]].rename(
-        columns={"asset_id": "id", "fiscal_year": "renewal_year"}), on="id", how="left")
+    stock = stock.merge(
+        renewals[["asset_id", "fiscal_year", "planned_on", "planned_cost"]].rename(
+            columns={"asset_id": "id", "fiscal_year": "renewal_year"}
+        ),
+        on="id",
+        how="left",
+    )
     rows = []
     for year in range(fiscal_year + 1, fiscal_year + years + 1):
         old = _depreciated(stock, stock["acquisition_cost"], stock["acquisition_date"], year, convention)
@@ -93,21 +109,39 @@ def aging_whatif(data: KpiData, *, fiscal_year: int, years: int = 10, convention
         now = stock[held & renewed]
         new = _depreciated(now, now["planned_cost"], now["planned_on"], year, convention)
         planned_num = int(old[held & ~renewed].sum() + new.sum())
-        planned_den = int(stock.loc[held & ~renewed, "acquisition_cost"].sum()
-                          + stock.loc[held & renewed, "planned_cost"].sum())
+        planned_den = int(
+            stock.loc[held & ~renewed, "acquisition_cost"].sum() + stock.loc[held & renewed, "planned_cost"].sum()
+        )
         nothing_num, nothing_den = int(old.sum()), int(stock["acquisition_cost"].sum())
-        rows.append({"fiscal_year": year, "planned_numerator": planned_num, "planned_denominator": planned_den,
-                     "planned_value": 100.0 * planned_num / planned_den if planned_den else float("nan"),
-                     "nothing_numerator": nothing_num, "nothing_denominator": nothing_den,
-                     "nothing_value": 100.0 * nothing_num / nothing_den if nothing_den else float("nan")})
+        rows.append(
+            {
+                "fiscal_year": year,
+                "planned_numerator": planned_num,
+                "planned_denominator": planned_den,
+                "planned_value": 100.0 * planned_num / planned_den if planned_den else float("nan"),
+                "nothing_numerator": nothing_num,
+                "nothing_denominator": nothing_den,
+                "nothing_value": 100.0 * nothing_num / nothing_den if nothing_den else float("nan"),
+            }
+        )
     last = fiscal_year + years
     leaving = stock[stock["disposal_year"].notna() & (stock["disposal_year"] <= last)]
-    disposals = pd.DataFrame({"fiscal_year": leaving["disposal_year"].astype("int64"), "code": leaving["code"],
-                              "name": leaving["name"], "acquisition_cost": leaving["acquisition_cost"]})
-    return WhatIf(fiscal_year, pd.DataFrame(rows),
-                  renewals[["fiscal_year", "code", "asset_code", "name", "acquisition_cost", "planned_cost"]]
-                  .reset_index(drop=True),
-                  disposals.sort_values(["fiscal_year", "code"]).reset_index(drop=True))
+    disposals = pd.DataFrame(
+        {
+            "fiscal_year": leaving["disposal_year"].astype("int64"),
+            "code": leaving["code"],
+            "name": leaving["name"],
+            "acquisition_cost": leaving["acquisition_cost"],
+        }
+    )
+    return WhatIf(
+        fiscal_year,
+        pd.DataFrame(rows),
+        renewals[["fiscal_year", "code", "asset_code", "name", "acquisition_cost", "planned_cost"]].reset_index(
+            drop=True
+        ),
+        disposals.sort_values(["fiscal_year", "code"]).reset_index(drop=True),
+    )
 
 
 def _renewals(work_orders: pd.DataFrame, stock: pd.DataFrame, fiscal_year: int, years: int) -> pd.DataFrame:
@@ -115,15 +149,26 @@ def _renewals(work_orders: pd.DataFrame, stock: pd.DataFrame, fiscal_year: int, 
     planned_on = pd.to_datetime(work_orders["planned_on"])
     year = to_fiscal_year(planned_on)
     in_horizon = ((year > fiscal_year) & (year <= fiscal_year + years)).fillna(False).astype(bool)  # no date: out
-    open_ = work_orders[(work_orders["kind"] == "renewal") & work_orders["status"].isin(OPEN_STATUSES)
-                        & work_orders["planned_cost"].notna() & in_horizon]
+    open_ = work_orders[
+        (work_orders["kind"] == "renewal")
+        & work_orders["status"].isin(OPEN_STATUSES)
+        & work_orders["planned_cost"].notna()
+        & in_horizon
+    ]
     open_ = open_.assign(planned_on=planned_on[open_.index], fiscal_year=year[open_.index].astype("int64"))
     first = open_.sort_values(["planned_on", "code"]).drop_duplicates("asset_id")
-    return first.merge(stock[["id", "code", "name", "acquisition_cost"]].rename(
-        columns={"id": "asset_id", "code": "asset_code"}), on="asset_id").sort_values(["fiscal_year", "code"])
+    return first.merge(
+        stock[["id", "code", "name", "acquisition_cost"]].rename(columns={"id": "asset_id", "code": "asset_code"}),
+        on="asset_id",
+    ).sort_values(["fiscal_year", "code"])
 
 
 def _depreciated(stock: pd.DataFrame, cost: pd.Series, acquired: pd.Series, year: int, convention: str) -> pd.Series:
     """Accumulated depreciation at the end of ``year`` of each row's ``cost`` bought on ``acquired``."""
-    return accumulated_depreciation(cost.astype("int64"), pd.to_datetime(acquired), stock["useful_life_years"],
-                                    fiscal_year_of=year, convention=convention)
+    return accumulated_depreciation(
+        cost.astype("int64"),
+        pd.to_datetime(acquired),
+        stock["useful_life_years"],
+        fiscal_year_of=year,
+        convention=convention,
+    )

@@ -41,14 +41,19 @@ def basemap(setting: str = "gsi", attribution: str | None = None) -> list[Tiles]
     []
     """
     if setting == "gsi":
-        return [Tiles(GSI.format(name="pale"), GSI_ATTRIBUTION, "地理院タイル（淡色）", 5, 18),
-                Tiles(GSI.format(name="std"), GSI_ATTRIBUTION, "地理院タイル（標準）", 5, 18)]
+        return [
+            Tiles(GSI.format(name="pale"), GSI_ATTRIBUTION, "地理院タイル（淡色）", 5, 18),
+            Tiles(GSI.format(name="std"), GSI_ATTRIBUTION, "地理院タイル（標準）", 5, 18),
+        ]
     if setting == "none":
         return []
     if not re.fullmatch(r"https?://\S+", setting) or not all(k in setting for k in ("{z}", "{x}", "{y}")):
-        raise ValidationError(f"basemap must be {' or '.join(CHOICES)} or an XYZ tile URL with {{z}}, {{x}} "
-                              f"and {{y}}, got {setting!r}")
+        raise ValidationError(
+            f"basemap must be {' or '.join(CHOICES)} or an XYZ tile URL with {{z}}, {{x}} and {{y}}, got {setting!r}"
+        )
     if not attribution:
-        raise ValidationError(f"basemap {setting}: set its attribution (FM_BASEMAP_ATTRIBUTION or "
-                              "--basemap-attribution); tile providers require one")
+        raise ValidationError(
+            f"basemap {setting}: set its attribution (FM_BASEMAP_ATTRIBUTION or "
+            "--basemap-attribution); tile providers require one"
+        )
     return [Tiles(setting, attribution, "basemap")]

@@ -72,25 +72,33 @@ def _resources(m: folium.Map, static: Static, scripts: Sequence[str]) -> None:
     m.default_js, m.default_css = [], []
     header = cast(Figure, m.get_root()).header
     for path in (LEAFLET[0], FM[0]):
-        header.add_child(CssLink(static(path)) if static else Element(f"<style>{_inline_css(path)}</style>"),
-                         name=path)
+        header.add_child(CssLink(static(path)) if static else Element(f"<style>{_inline_css(path)}</style>"), name=path)
     for path in (LEAFLET[1], *scripts, FM[1]):
-        header.add_child(JavascriptLink(static(path)) if static
-                         else Element(f"<script>{(STATIC / path).read_text()}</script>"), name=path)
+        header.add_child(
+            JavascriptLink(static(path)) if static else Element(f"<script>{(STATIC / path).read_text()}</script>"),
+            name=path,
+        )
 
 
-def new_map(*, tiles: Sequence[Tiles], bounds: Sequence[float], static: Static,
-            plugins: Sequence[str] = ()) -> folium.Map:
+def new_map(
+    *, tiles: Sequence[Tiles], bounds: Sequence[float], static: Static, plugins: Sequence[str] = ()
+) -> folium.Map:
     """An empty map fitted to ``bounds`` (west, south, east, north) over ``tiles`` (the first shown;
     none: a plain background), drawing vectors on a canvas."""
     west, south, east, north = bounds
-    m = folium.Map(location=[(south + north) / 2, (west + east) / 2], zoom_start=13, tiles=None,
-                   prefer_canvas=True)
+    m = folium.Map(location=[(south + north) / 2, (west + east) / 2], zoom_start=13, tiles=None, prefer_canvas=True)
     _resources(m, static, plugins)
     m.add_child(_Call("scale"))
     for index, layer in enumerate(tiles):
-        folium.TileLayer(layer.url, attr=layer.attribution, name=layer.name, min_zoom=layer.min_zoom,
-                         max_native_zoom=layer.max_zoom, max_zoom=20, show=index == 0).add_to(m)
+        folium.TileLayer(
+            layer.url,
+            attr=layer.attribution,
+            name=layer.name,
+            min_zoom=layer.min_zoom,
+            max_native_zoom=layer.max_zoom,
+            max_zoom=20,
+            show=index == 0,
+        ).add_to(m)
     m.fit_bounds([[south, west], [north, east]])
     return m
 
@@ -107,10 +115,22 @@ def caption(m: folium.Map, text: str) -> None:
     m.add_child(_Call("caption", _json(text)))
 
 
-def asset_map(layer: str, *, categories: pd.DataFrame, classes: Sequence[MapClass], tiles: Sequence[Tiles],
-              bounds: Sequence[float], static: Static, lang: str, title: str, labels: dict[str, str],
-              source: dict[str, Any], districts: gpd.GeoDataFrame, shown: Sequence[str] | None = None,
-              note: str | None = None) -> folium.Map:
+def asset_map(
+    layer: str,
+    *,
+    categories: pd.DataFrame,
+    classes: Sequence[MapClass],
+    tiles: Sequence[Tiles],
+    bounds: Sequence[float],
+    static: Static,
+    lang: str,
+    title: str,
+    labels: dict[str, str],
+    source: dict[str, Any],
+    districts: gpd.GeoDataFrame,
+    shown: Sequence[str] | None = None,
+    note: str | None = None,
+) -> folium.Map:
     """Assets coloured by class, one toggleable layer per category (``categories``: code, label;
     those in ``shown``, or all, switched on).
 
@@ -123,12 +143,17 @@ def asset_map(layer: str, *, categories: pd.DataFrame, classes: Sequence[MapClas
     groups = {}
     for row in categories.itertuples(index=False):
         # Leaflet's layer switcher writes names as HTML: escape them.
-        group = folium.FeatureGroup(name=str(escape(row.label)), overlay=True,
-                                    show=shown is None or row.code in shown)
+        group = folium.FeatureGroup(name=str(escape(row.label)), overlay=True, show=shown is None or row.code in shown)
         group.add_to(m)
         groups[row.code] = group.get_name()
-    config = {"layer": layer, "lang": lang, "labels": labels, "source": source,
-              "colours": {c.key: c.colour for c in classes}, "classes": {c.key: c.label(lang) for c in classes}}
+    config = {
+        "layer": layer,
+        "lang": lang,
+        "labels": labels,
+        "source": source,
+        "colours": {c.key: c.colour for c in classes},
+        "classes": {c.key: c.label(lang) for c in classes},
+    }
     groups_js = "{" + ",".join(f"{_json(code)}:{name}" for code, name in groups.items()) + "}"
     m.add_child(_Call("assetLayer", groups_js, _json(config)))
     legend(m, title, [(c.colour, c.label(lang)) for c in classes], note)
@@ -138,19 +163,34 @@ def asset_map(layer: str, *, categories: pd.DataFrame, classes: Sequence[MapClas
 
 def _popup_frame(frame: pd.DataFrame, fields: Sequence[str]) -> pd.DataFrame:
     """The popup fields as escaped text: Folium puts them into the page as HTML."""
-    return frame.assign(**{f: frame[f].map(lambda v: "" if v is None or pd.isna(v) else str(escape(v)))
-                           for f in fields})
+    return frame.assign(
+        **{f: frame[f].map(lambda v: "" if v is None or pd.isna(v) else str(escape(v))) for f in fields}
+    )
 
 
 def outline(m: folium.Map, areas: gpd.GeoDataFrame) -> None:
     """Thin grey outlines of ``areas`` (the districts), for orientation on a plain background."""
-    folium.GeoJson(areas[["geometry"]].to_json(drop_id=True), interactive=False, control=False,
-                   style_function=lambda f: {"color": "#777777", "weight": 1, "fill": False}).add_to(m)
+    folium.GeoJson(
+        areas[["geometry"]].to_json(drop_id=True),
+        interactive=False,
+        control=False,
+        style_function=lambda f: {"color": "#777777", "weight": 1, "fill": False},
+    ).add_to(m)
 
 
-def parcel_map(parcels: gpd.GeoDataFrame, *, classes: Sequence[MapClass], tiles: Sequence[Tiles],
-               bounds: Sequence[float], static: Static, lang: str, title: str, fields: dict[str, str],
-               districts: gpd.GeoDataFrame, note: str | None = None) -> folium.Map:
+def parcel_map(
+    parcels: gpd.GeoDataFrame,
+    *,
+    classes: Sequence[MapClass],
+    tiles: Sequence[Tiles],
+    bounds: Sequence[float],
+    static: Static,
+    lang: str,
+    title: str,
+    fields: dict[str, str],
+    districts: gpd.GeoDataFrame,
+    note: str | None = None,
+) -> folium.Map:
     """Parcels coloured by ``utilisation`` with a popup of ``fields`` (column: label), each also marked
     by a circle (sized by ``area_m2``) so that small parcels show at the scale of the city."""
     m = new_map(tiles=tiles, bounds=bounds, static=static)
@@ -160,49 +200,89 @@ def parcel_map(parcels: gpd.GeoDataFrame, *, classes: Sequence[MapClass], tiles:
 
     def style(feature: dict) -> dict:
         colour = colours[feature["properties"]["utilisation"]]
-        return {"color": colour, "weight": 2, "fill": True, "fillColor": colour, "fillOpacity": 0.55,
-                "radius": 4 + min(10.0, feature["properties"]["area_m2"] ** 0.5 / 4)}
+        return {
+            "color": colour,
+            "weight": 2,
+            "fill": True,
+            "fillColor": colour,
+            "fillOpacity": 0.55,
+            "radius": 4 + min(10.0, feature["properties"]["area_m2"] ** 0.5 / 4),
+        }
 
     if len(shown):
         points = shown.assign(geometry=shown.representative_point())
         for frame in (shown, points):
-            folium.GeoJson(frame.to_json(drop_id=True), name=title, control=False, style_function=style,
-                           marker=folium.CircleMarker(),
-                           popup=folium.GeoJsonPopup(fields=list(fields), aliases=list(fields.values())),
-                           tooltip=folium.GeoJsonTooltip(fields=[list(fields)[1]], labels=False)).add_to(m)
+            folium.GeoJson(
+                frame.to_json(drop_id=True),
+                name=title,
+                control=False,
+                style_function=style,
+                marker=folium.CircleMarker(),
+                popup=folium.GeoJsonPopup(fields=list(fields), aliases=list(fields.values())),
+                tooltip=folium.GeoJsonTooltip(fields=[list(fields)[1]], labels=False),
+            ).add_to(m)
     legend(m, title, [(c.colour, c.label(lang)) for c in classes], note)
     return m
 
 
-def choropleth(districts: gpd.GeoDataFrame, *, tiles: Sequence[Tiles], bounds: Sequence[float], static: Static,
-               title: str, fields: dict[str, str], colours: pd.Series, ranges: Sequence[tuple[str, str]],
-               note: str | None = None) -> folium.Map:
+def choropleth(
+    districts: gpd.GeoDataFrame,
+    *,
+    tiles: Sequence[Tiles],
+    bounds: Sequence[float],
+    static: Static,
+    title: str,
+    fields: dict[str, str],
+    colours: pd.Series,
+    ranges: Sequence[tuple[str, str]],
+    note: str | None = None,
+) -> folium.Map:
     """Districts filled with ``colours`` (one per row), a tooltip of ``fields`` and, at each
     district's representative point, a label of its first two fields (name and value)."""
     m = new_map(tiles=tiles, bounds=bounds, static=static)
     shown = _popup_frame(districts.assign(_colour=colours.to_numpy()), list(fields))
     folium.GeoJson(
-        shown[[*fields, "_colour", "geometry"]].to_json(drop_id=True), name=title,
-        style_function=lambda f: {"color": "#444", "weight": 1.5, "fillColor": f["properties"]["_colour"],
-                                  "fillOpacity": 0.7},
+        shown[[*fields, "_colour", "geometry"]].to_json(drop_id=True),
+        name=title,
+        style_function=lambda f: {
+            "color": "#444",
+            "weight": 1.5,
+            "fillColor": f["properties"]["_colour"],
+            "fillOpacity": 0.7,
+        },
         tooltip=folium.GeoJsonTooltip(fields=list(fields), aliases=list(fields.values()), sticky=True),
     ).add_to(m)
     name, value = list(fields)[:2]
     for point, first, second in zip(districts.representative_point(), districts[name], districts[value], strict=True):
-        folium.Marker([point.y, point.x], icon=folium.DivIcon(
-            html=f'<div class="fm-district-label">{escape(first)}<br>{escape(second)}</div>', icon_size=(120, 36),
-            icon_anchor=(60, 18))).add_to(m)
+        folium.Marker(
+            [point.y, point.x],
+            icon=folium.DivIcon(
+                html=f'<div class="fm-district-label">{escape(first)}<br>{escape(second)}</div>',
+                icon_size=(120, 36),
+                icon_anchor=(60, 18),
+            ),
+        ).add_to(m)
     legend(m, title, ranges, note)
     return m
 
 
-def heat_map(points: pd.DataFrame, *, tiles: Sequence[Tiles], bounds: Sequence[float], static: Static,
-             title: str, scale: tuple[str, str], districts: gpd.GeoDataFrame, note: str | None = None) -> folium.Map:
+def heat_map(
+    points: pd.DataFrame,
+    *,
+    tiles: Sequence[Tiles],
+    bounds: Sequence[float],
+    static: Static,
+    title: str,
+    scale: tuple[str, str],
+    districts: gpd.GeoDataFrame,
+    note: str | None = None,
+) -> folium.Map:
     """A heat map of ``points`` (columns x, y in lon/lat); ``scale`` labels its few and many ends."""
     m = new_map(tiles=tiles, bounds=bounds, static=static, plugins=[HEAT])
     outline(m, districts)
-    heat = folium.plugins.HeatMap(points[["y", "x"]].round(6).to_numpy().tolist(), name=title, radius=18,
-                                  blur=14, min_opacity=0.45, max_zoom=14)
+    heat = folium.plugins.HeatMap(
+        points[["y", "x"]].round(6).to_numpy().tolist(), name=title, radius=18, blur=14, min_opacity=0.45, max_zoom=14
+    )
     heat.default_js = []  # leaflet.heat comes from the app's static files (new_map's plugins)
     heat.add_to(m)
     legend(m, title, [("blue", scale[0]), ("lime", ""), ("red", scale[1])], note)
@@ -214,7 +294,9 @@ def mini_map(geometry: gpd.GeoSeries, *, colour: str, tiles: Sequence[Tiles], st
     west, south, east, north = geometry.total_bounds
     pad = 0.002
     m = new_map(tiles=tiles, bounds=(west - pad, south - pad, east + pad, north + pad), static=static)
-    folium.GeoJson(geometry.to_json(drop_id=True),
-                   style_function=lambda f: {"color": colour, "weight": 4, "fillColor": colour, "fillOpacity": 0.4},
-                   marker=folium.CircleMarker(radius=8, color=colour, fill=True, fill_opacity=0.8)).add_to(m)
+    folium.GeoJson(
+        geometry.to_json(drop_id=True),
+        style_function=lambda f: {"color": colour, "weight": 4, "fillColor": colour, "fillOpacity": 0.4},
+        marker=folium.CircleMarker(radius=8, color=colour, fill=True, fill_opacity=0.8),
+    ).add_to(m)
     return m

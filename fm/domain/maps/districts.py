@@ -17,14 +17,17 @@ SPECS = {
     "reactive_repairs": ("asset_id", None, "count", ""),
 }
 INDICATORS = tuple(SPECS)
-LABELS = {"risk": ("平均リスクスコア", "Average risk score"),
-          "aging_ratio": ("有形固定資産減価償却率", "Aging ratio"),
-          "plan_coverage": ("個別施設計画の策定率", "Individual plan coverage"),
-          "reactive_repairs": ("突発的な故障による事後修繕", "Reactive repairs after sudden failures")}
+LABELS = {
+    "risk": ("平均リスクスコア", "Average risk score"),
+    "aging_ratio": ("有形固定資産減価償却率", "Aging ratio"),
+    "plan_coverage": ("個別施設計画の策定率", "Individual plan coverage"),
+    "reactive_repairs": ("突発的な故障による事後修繕", "Reactive repairs after sudden failures"),
+}
 
 
-def district_values(indicator: str, districts: gpd.GeoDataFrame, asset_district: pd.Series,
-                    rows: pd.DataFrame) -> gpd.GeoDataFrame:
+def district_values(
+    indicator: str, districts: gpd.GeoDataFrame, asset_district: pd.Series, rows: pd.DataFrame
+) -> gpd.GeoDataFrame:
     """``districts`` with ``numerator``, ``denominator`` and ``value`` of ``indicator`` from its ``rows``.
 
     ``asset_district`` maps asset id to district id. Ratios are in %, the risk is the mean
@@ -43,14 +46,18 @@ def district_values(indicator: str, districts: gpd.GeoDataFrame, asset_district:
     grouped = rows.assign(district_id=rows[key].map(asset_district)).groupby("district_id")
     counts = grouped.size().reindex(districts["id"], fill_value=0)
     out = districts.copy()
-    out["numerator"] = (counts if numerator is None else
-                        grouped[numerator].sum().astype(float).reindex(districts["id"], fill_value=0)).to_numpy()
+    out["numerator"] = (
+        counts if numerator is None else grouped[numerator].sum().astype(float).reindex(districts["id"], fill_value=0)
+    ).to_numpy()
     if how == "count":
         out["denominator"] = None
         out["value"] = out["numerator"].astype(float)
         return out
-    denominator = counts if how in ("mean", "ratio:count") else \
-        grouped[how.split(":")[1]].sum().astype(float).reindex(districts["id"], fill_value=0)
+    denominator = (
+        counts
+        if how in ("mean", "ratio:count")
+        else grouped[how.split(":")[1]].sum().astype(float).reindex(districts["id"], fill_value=0)
+    )
     out["denominator"] = denominator.to_numpy()
     scale = 1.0 if how == "mean" else 100.0
     with np.errstate(invalid="ignore", divide="ignore"):

@@ -23,7 +23,7 @@ def tolerance(zoom: int) -> float:
     >>> round(tolerance(14), 7)
     4.29e-05
     """
-    return 360 / (256 * 2 ** zoom) / 2
+    return 360 / (256 * 2**zoom) / 2
 
 
 def geometries(geoms: gpd.GeoSeries, zoom: int | None) -> list[dict[str, Any]]:
@@ -36,8 +36,9 @@ def geometries(geoms: gpd.GeoSeries, zoom: int | None) -> list[dict[str, Any]]:
     return json.loads("[" + ",".join(shapely.to_geojson(values)) + "]")
 
 
-def features(frame: gpd.GeoDataFrame, properties: Sequence[str], *, zoom: int | None = None,
-             **members: Any) -> dict[str, Any]:
+def features(
+    frame: gpd.GeoDataFrame, properties: Sequence[str], *, zoom: int | None = None, **members: Any
+) -> dict[str, Any]:
     """A FeatureCollection of ``frame``'s rows with the given property columns; ``members`` are added
     at the top level (e.g. ``mode``, ``total``).
 
@@ -49,9 +50,14 @@ def features(frame: gpd.GeoDataFrame, properties: Sequence[str], *, zoom: int | 
     """
     values = frame[list(properties)].astype(object).where(frame[list(properties)].notna(), None)
     rows = values.to_dict("records")
-    return {"type": "FeatureCollection", **members,
-            "features": [{"type": "Feature", "geometry": geometry, "properties": row}
-                         for geometry, row in zip(geometries(frame.geometry, zoom), rows, strict=True)]}
+    return {
+        "type": "FeatureCollection",
+        **members,
+        "features": [
+            {"type": "Feature", "geometry": geometry, "properties": row}
+            for geometry, row in zip(geometries(frame.geometry, zoom), rows, strict=True)
+        ],
+    }
 
 
 def clusters(cells: pd.DataFrame, **members: Any) -> dict[str, Any]:
@@ -59,9 +65,18 @@ def clusters(cells: pd.DataFrame, **members: Any) -> dict[str, Any]:
     counts = [c for c in cells.columns if c.startswith("n_")]
     feats = []
     for record in cells.to_dict("records"):
-        feats.append({"type": "Feature",
-                      "geometry": {"type": "Point", "coordinates": [round(record["x"], DECIMALS),
-                                                                    round(record["y"], DECIMALS)]},
-                      "properties": {"count": int(record["count"]), "class": record["class"],
-                                     "classes": {c[2:]: int(record[c]) for c in counts if record[c]}}})
+        feats.append(
+            {
+                "type": "Feature",
+                "geometry": {
+                    "type": "Point",
+                    "coordinates": [round(record["x"], DECIMALS), round(record["y"], DECIMALS)],
+                },
+                "properties": {
+                    "count": int(record["count"]),
+                    "class": record["class"],
+                    "classes": {c[2:]: int(record[c]) for c in counts if record[c]},
+                },
+            }
+        )
     return {"type": "FeatureCollection", **members, "features": feats}

@@ -85,8 +85,9 @@ def parse_viewport(bbox: str | None, zoom: str | None) -> Viewport:
     return Viewport(box, level)
 
 
-def parse_filter(args: Mapping[str, str], *, categories: Sequence[str], districts: Sequence[int],
-                 classes: Sequence[str]) -> MapFilter:
+def parse_filter(
+    args: Mapping[str, str], *, categories: Sequence[str], districts: Sequence[int], classes: Sequence[str]
+) -> MapFilter:
     """The filter from comma-separated ``category``, ``district``, ``class`` and ``condition`` values,
     each checked against what exists. An empty value means no restriction (a form's "all"),
     except ``category``, where it means none shown (every layer switched off).
@@ -105,8 +106,12 @@ def parse_filter(args: Mapping[str, str], *, categories: Sequence[str], district
             return None
         return params.listed(name, raw, known, problems, convert)
 
-    found = MapFilter(categories=listed("category", categories), districts=listed("district", districts, int),
-                      classes=listed("class", classes), conditions=listed("condition", (1, 2, 3, 4, 5), int))
+    found = MapFilter(
+        categories=listed("category", categories),
+        districts=listed("district", districts, int),
+        classes=listed("class", classes),
+        conditions=listed("condition", (1, 2, 3, 4, 5), int),
+    )
     if problems:
         raise ValidationError(problems)
     return found
@@ -115,8 +120,12 @@ def parse_filter(args: Mapping[str, str], *, categories: Sequence[str], district
 def apply_filter(points: pd.DataFrame, found: MapFilter) -> pd.DataFrame:
     """The rows of ``points`` (columns category, district_id, class, state) that ``found`` keeps."""
     keep = np.ones(len(points), dtype=bool)
-    for column, allowed in (("category", found.categories), ("district_id", found.districts),
-                            ("class", found.classes), ("state", found.conditions)):
+    for column, allowed in (
+        ("category", found.categories),
+        ("district_id", found.districts),
+        ("class", found.classes),
+        ("state", found.conditions),
+    ):
         if allowed is not None:
             keep &= points[column].isin(allowed).to_numpy()
     return points[keep]
@@ -130,7 +139,7 @@ def pixels(lon: np.ndarray, lat: np.ndarray, zoom: int) -> tuple[np.ndarray, np.
     >>> [float(v[0]) for v in pixels(np.array([0.0]), np.array([0.0]), 0)]
     [128.0, 128.0]
     """
-    scale = 256 * 2.0 ** zoom
+    scale = 256 * 2.0**zoom
     lat_rad = np.radians(np.clip(lat, -85.05112878, 85.05112878))
     x = (lon + 180) / 360 * scale
     y = (1 - np.log(np.tan(lat_rad) + 1 / np.cos(lat_rad)) / np.pi) / 2 * scale
@@ -150,8 +159,15 @@ def cluster(points: pd.DataFrame, zoom: int, order: Sequence[str], *, cell_px: i
     """
     px, py = pixels(points["x"].to_numpy(float), points["y"].to_numpy(float), zoom)
     rank = pd.Categorical(points["class"], categories=list(order)).codes
-    frame = pd.DataFrame({"cx": (px // cell_px).astype(np.int64), "cy": (py // cell_px).astype(np.int64),
-                          "x": points["x"].to_numpy(float), "y": points["y"].to_numpy(float), "rank": rank})
+    frame = pd.DataFrame(
+        {
+            "cx": (px // cell_px).astype(np.int64),
+            "cy": (py // cell_px).astype(np.int64),
+            "x": points["x"].to_numpy(float),
+            "y": points["y"].to_numpy(float),
+            "rank": rank,
+        }
+    )
     cells = frame.groupby(["cx", "cy"], sort=True)
     out = cells.agg(x=("x", "mean"), y=("y", "mean"), count=("x", "size"), rank=("rank", "min")).reset_index()
     counts = pd.crosstab([frame["cx"], frame["cy"]], frame["rank"]).reindex(columns=range(len(order)), fill_value=0)

@@ -30,8 +30,14 @@ def worst_ahead(theta: np.ndarray, years: int) -> np.ndarray:
     return np.array(out)
 
 
-def candidates(assets: pd.DataFrame, distributions: dict[str, tuple[pd.Index, np.ndarray]],
-               models: pd.DataFrame, settings: dict[str, Any], *, years: int) -> tuple[pd.DataFrame, np.ndarray]:
+def candidates(
+    assets: pd.DataFrame,
+    distributions: dict[str, tuple[pd.Index, np.ndarray]],
+    models: pd.DataFrame,
+    settings: dict[str, Any],
+    *,
+    years: int,
+) -> tuple[pd.DataFrame, np.ndarray]:
     """Every (asset, year, action) worth doing, with cost and benefit; and the baseline risk per year.
 
     ``assets`` has ``id``, ``category``, ``consequence`` and ``replacement_cost``; rows without a
@@ -40,7 +46,7 @@ def candidates(assets: pd.DataFrame, distributions: dict[str, tuple[pd.Index, np
     """
     frames, baseline = [], np.zeros(years)
     for category, (rows, now) in distributions.items():
-        w = worst_ahead(models.loc[category, "theta"], years)                # (years+1, J)
+        w = worst_ahead(models.loc[category, "theta"], years)  # (years+1, J)
         cof = assets.loc[rows, "consequence"].to_numpy()
         cost = assets.loc[rows, "replacement_cost"].astype(float).to_numpy()  # NA → NaN
         # distribution at the start of each year t, and the worst-state probability at the end of each year u
@@ -51,25 +57,48 @@ def candidates(assets: pd.DataFrame, distributions: dict[str, tuple[pd.Index, np
         risk_base = np.stack([now @ w[u] for u in range(1, years + 1)], axis=1) * cof[:, None]  # (n, years)
         baseline += risk_base.sum(axis=0)
         for action in ACTIONS:
-            share = np.array([preventive_share(settings, category)] * len(rows)) if action == "preventive" \
+            share = (
+                np.array([preventive_share(settings, category)] * len(rows))
+                if action == "preventive"
                 else np.full(len(rows), settings["renewal"]["cost_share"])
+            )
             for t in range(years):
-                after = repair(starts[t], settings["preventive"]["min_state"]) if action == "preventive" \
+                after = (
+                    repair(starts[t], settings["preventive"]["min_state"])
+                    if action == "preventive"
                     else renew(starts[t])
+                )
                 ahead = np.stack([after @ w[u - t] for u in range(t + 1, years + 1)], axis=1) * cof[:, None]
                 benefit = risk_base[:, t:].sum(axis=1) - ahead.sum(axis=1)
                 keep = (benefit > 1e-12) & np.isfinite(cost) & (cost > 0)
-                frames.append(pd.DataFrame({"asset": rows[keep], "year": t, "action": action,
-                                            "cost": np.round(cost[keep] * share[keep]).astype("int64"),
-                                            "benefit": benefit[keep]}))
-    table = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(
-        columns=["asset", "year", "action", "cost", "benefit"])
+                frames.append(
+                    pd.DataFrame(
+                        {
+                            "asset": rows[keep],
+                            "year": t,
+                            "action": action,
+                            "cost": np.round(cost[keep] * share[keep]).astype("int64"),
+                            "benefit": benefit[keep],
+                        }
+                    )
+                )
+    table = (
+        pd.concat(frames, ignore_index=True)
+        if frames
+        else pd.DataFrame(columns=["asset", "year", "action", "cost", "benefit"])
+    )
     return table, baseline
 
 
-def risk_by_year(assets: pd.DataFrame, distributions: dict[str, tuple[pd.Index, np.ndarray]],
-                 models: pd.DataFrame, settings: dict[str, Any], chosen: pd.DataFrame, *,
-                 years: int) -> tuple[np.ndarray, np.ndarray]:
+def risk_by_year(
+    assets: pd.DataFrame,
+    distributions: dict[str, tuple[pd.Index, np.ndarray]],
+    models: pd.DataFrame,
+    settings: dict[str, Any],
+    chosen: pd.DataFrame,
+    *,
+    years: int,
+) -> tuple[np.ndarray, np.ndarray]:
     """Risk in each year of the horizon without the plan and with the ``chosen`` candidates done."""
     without, removed = np.zeros(years), np.zeros(years)
     for category, (rows, now) in distributions.items():

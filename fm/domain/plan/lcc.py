@@ -23,8 +23,16 @@ from fm.domain.risk import markov
 STRATEGIES = ("preventive", "reactive")
 
 
-def expected_costs(theta: np.ndarray, start: np.ndarray, replacement_cost: np.ndarray, preventive_share: float,
-                   settings: dict[str, Any], *, years: int, strategy: str) -> np.ndarray:
+def expected_costs(
+    theta: np.ndarray,
+    start: np.ndarray,
+    replacement_cost: np.ndarray,
+    preventive_share: float,
+    settings: dict[str, Any],
+    *,
+    years: int,
+    strategy: str,
+) -> np.ndarray:
     """Expected cost per year (``years``) summed over assets; ``start`` is (n, J), costs (n,).
 
     Examples
@@ -38,8 +46,9 @@ def expected_costs(theta: np.ndarray, start: np.ndarray, replacement_cost: np.nd
     [75.0, 75.0, 75.0]
     """
     one = markov.transition(theta, 1.0)
-    failure = replacement_cost * (1 + settings["reactive"]["emergency_premium"]
-                                  + settings["reactive"]["failure_cost_share"])
+    failure = replacement_cost * (
+        1 + settings["reactive"]["emergency_premium"] + settings["reactive"]["failure_cost_share"]
+    )
     distribution, out = start.astype(float).copy(), np.zeros(years)
     worst = distribution.shape[1] - 1
     for year in range(years):
@@ -55,9 +64,19 @@ def expected_costs(theta: np.ndarray, start: np.ndarray, replacement_cost: np.nd
     return out
 
 
-def simulated_totals(theta: np.ndarray, start: np.ndarray, replacement_cost: np.ndarray,
-                     preventive_share: float, settings: dict[str, Any], *, years: int, strategy: str,
-                     paths: int, seed: int, rate: float) -> np.ndarray:
+def simulated_totals(
+    theta: np.ndarray,
+    start: np.ndarray,
+    replacement_cost: np.ndarray,
+    preventive_share: float,
+    settings: dict[str, Any],
+    *,
+    years: int,
+    strategy: str,
+    paths: int,
+    seed: int,
+    rate: float,
+) -> np.ndarray:
     """Discounted total cost of each of ``paths`` simulated histories (summed over assets).
 
     Each path draws every asset's starting state from its row of ``start`` (n, J), the same
@@ -66,8 +85,9 @@ def simulated_totals(theta: np.ndarray, start: np.ndarray, replacement_cost: np.
     rng = np.random.default_rng(seed)
     start_state = (rng.random((paths, len(start)))[..., None] > np.cumsum(start, axis=1)).sum(axis=-1)
     cumulative = np.cumsum(markov.transition(theta, 1.0), axis=1)
-    failure = replacement_cost * (1 + settings["reactive"]["emergency_premium"]
-                                  + settings["reactive"]["failure_cost_share"])
+    failure = replacement_cost * (
+        1 + settings["reactive"]["emergency_premium"] + settings["reactive"]["failure_cost_share"]
+    )
     worst = len(theta)
     state = start_state.clip(max=len(theta))  # (paths, n), states from 0
     totals = np.zeros(paths)
@@ -87,4 +107,3 @@ def simulated_totals(theta: np.ndarray, start: np.ndarray, replacement_cost: np.
 def discounted(costs: np.ndarray, rate: float) -> float:
     """Σ cost_t / (1 + rate)^t for t = 1 … len(costs)."""
     return float(np.sum(costs / (1 + rate) ** np.arange(1, len(costs) + 1)))
-

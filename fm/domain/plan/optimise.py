@@ -19,8 +19,9 @@ import pandas as pd
 from fm.errors import FmError
 
 
-def solve_exact(candidates: pd.DataFrame, budgets: np.ndarray, *, time_limit: float = 120.0,
-                gap: float = 1e-3) -> np.ndarray:
+def solve_exact(
+    candidates: pd.DataFrame, budgets: np.ndarray, *, time_limit: float = 120.0, gap: float = 1e-3
+) -> np.ndarray:
     """Boolean mask of the chosen candidates: the optimum within a relative ``gap`` (HiGHS).
 
     Past ``time_limit`` seconds the best plan found so far is returned.
@@ -44,13 +45,20 @@ def solve_exact(candidates: pd.DataFrame, budgets: np.ndarray, *, time_limit: fl
     scale = max(float(candidates["cost"].max()), 1.0)  # keep the coefficients near 1 for the solver
     assets = pd.factorize(candidates["asset"])[0]
     one_each = coo_array((np.ones(n), (assets, np.arange(n))), shape=(assets.max() + 1, n))
-    per_year = coo_array((candidates["cost"].to_numpy() / scale, (candidates["year"].to_numpy(), np.arange(n))),
-                         shape=(len(budgets), n))
-    constraints = LinearConstraint(vstack([one_each, per_year]).tocsr(), -np.inf,
-                                   np.concatenate([np.ones(assets.max() + 1), budgets / scale]))
+    per_year = coo_array(
+        (candidates["cost"].to_numpy() / scale, (candidates["year"].to_numpy(), np.arange(n))), shape=(len(budgets), n)
+    )
+    constraints = LinearConstraint(
+        vstack([one_each, per_year]).tocsr(), -np.inf, np.concatenate([np.ones(assets.max() + 1), budgets / scale])
+    )
     with _quiet():  # HiGHS writes progress lines straight to the process's stdout
-        result = milp(-candidates["benefit"].to_numpy(), integrality=np.ones(n), bounds=Bounds(0, 1),
-                      constraints=constraints, options={"time_limit": time_limit, "mip_rel_gap": gap})
+        result = milp(
+            -candidates["benefit"].to_numpy(),
+            integrality=np.ones(n),
+            bounds=Bounds(0, 1),
+            constraints=constraints,
+            options={"time_limit": time_limit, "mip_rel_gap": gap},
+        )
     if result.x is None:
         raise FmError(f"the MILP found no plan ({result.message}); try --method greedy")
     return result.x > 0.5

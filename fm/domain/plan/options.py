@@ -18,12 +18,15 @@ def load_interventions(path: Path | str | None = None) -> dict[str, Any]:
     """The packaged settings overlaid with ``path`` (or ``FM_INTERVENTIONS``); validated."""
     path = path or os.environ.get("FM_INTERVENTIONS")
     settings, problems = load_overlaid(DEFAULT, path, "interventions")
-    checks = [("discount_rate", settings["discount_rate"], 0, 1), ("lcc_years", settings["lcc_years"], 1, 200),
-              ("preventive.cost_share", settings["preventive"]["cost_share"], 0, 10),
-              ("preventive.min_state", settings["preventive"]["min_state"], 2, 5),
-              ("renewal.cost_share", settings["renewal"]["cost_share"], 0, 10),
-              ("reactive.emergency_premium", settings["reactive"]["emergency_premium"], 0, 10),
-              ("reactive.failure_cost_share", settings["reactive"]["failure_cost_share"], 0, 100)]
+    checks = [
+        ("discount_rate", settings["discount_rate"], 0, 1),
+        ("lcc_years", settings["lcc_years"], 1, 200),
+        ("preventive.cost_share", settings["preventive"]["cost_share"], 0, 10),
+        ("preventive.min_state", settings["preventive"]["min_state"], 2, 5),
+        ("renewal.cost_share", settings["renewal"]["cost_share"], 0, 10),
+        ("reactive.emergency_premium", settings["reactive"]["emergency_premium"], 0, 10),
+        ("reactive.failure_cost_share", settings["reactive"]["failure_cost_share"], 0, 100),
+    ]
     checks += [(f"preventive_cost_share.{k}", v, 0, 10) for k, v in settings["preventive_cost_share"].items()]
     for name, value, low, high in checks:
         if not isinstance(value, (int, float)) or isinstance(value, bool) or not low <= value <= high:

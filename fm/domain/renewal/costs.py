@@ -27,8 +27,13 @@ def _positive(value: Any) -> bool:
 
 def _check(costs: dict[str, Any]) -> list[str]:
     problems = []
-    for section, key in (("road", "yen_per_m2"), ("road", "default_width_m"), ("bridge", "yen_per_m2"),
-                         ("bridge", "steel_yen_per_m2"), ("sewer", "yen_per_m")):
+    for section, key in (
+        ("road", "yen_per_m2"),
+        ("road", "default_width_m"),
+        ("bridge", "yen_per_m2"),
+        ("bridge", "steel_yen_per_m2"),
+        ("sewer", "yen_per_m"),
+    ):
         if not _positive(costs[section][key]):
             problems.append(f"'{section}.{key}' must be a positive number, got {costs[section][key]!r}")
     for name, pair in costs["building_cost"].items():
@@ -41,10 +46,17 @@ def _check(costs: dict[str, Any]) -> list[str]:
         spec = costs["scenario"][scenario]
         ages = []
         for event in spec["building"]:
-            if not (isinstance(event, list) and len(event) == 3 and _positive(event[0]) and _positive(event[2])
-                    and (event[1] in ("refurbish", "rebuild") or _positive(event[1]))):
-                problems.append(f"'scenario.{scenario}.building' event {event!r} must be "
-                                "[age, \"refurbish\" | \"rebuild\" | share, years]")
+            if not (
+                isinstance(event, list)
+                and len(event) == 3
+                and _positive(event[0])
+                and _positive(event[2])
+                and (event[1] in ("refurbish", "rebuild") or _positive(event[1]))
+            ):
+                problems.append(
+                    f"'scenario.{scenario}.building' event {event!r} must be "
+                    '[age, "refurbish" | "rebuild" | share, years]'
+                )
             else:
                 ages.append(event[0])
         if ages != sorted(set(ages)):

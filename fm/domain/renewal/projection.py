@@ -25,14 +25,24 @@ import numpy as np
 import pandas as pd
 
 GROUPS = ("building", "road", "bridge", "sewer")
-COLUMNS = ("category", "status", "year_built", "floor_area_m2", "length_m", "width_m", "deck_area_m2",
-           "structure", "diameter_mm")
+COLUMNS = (
+    "category",
+    "status",
+    "year_built",
+    "floor_area_m2",
+    "length_m",
+    "width_m",
+    "deck_area_m2",
+    "structure",
+    "diameter_mm",
+)
 GROUP_OF = {"bridge": "bridge", "road": "road", "sewer_pipe": "sewer"}
 MAN_YEN = 10_000
 
 
-def project_renewal(assets: pd.DataFrame, costs: dict[str, Any], *, scenario: str, start: int,
-                    years: int = 40) -> tuple[pd.DataFrame, dict[str, int]]:
+def project_renewal(
+    assets: pd.DataFrame, costs: dict[str, Any], *, scenario: str, start: int, years: int = 40
+) -> tuple[pd.DataFrame, dict[str, int]]:
     """Yearly renewal cost per group for ``years`` fiscal years from ``start``.
 
     Returns a frame (``fiscal_year`` × the groups, integer yen) and the count of held
@@ -59,27 +69,54 @@ def project_renewal(assets: pd.DataFrame, costs: dict[str, Any], *, scenario: st
     row = {g: i for i, g in enumerate(GROUPS)}
     buildings = held[held["category"].isin(costs["building_class"].keys()) & held["floor_area_m2"].notna()]
     for asset in buildings.itertuples():
-        refurbish, rebuild = (v * MAN_YEN * asset.floor_area_m2
-                              for v in costs["building_cost"][costs["building_class"][asset.category]])
-        events = [(age, refurbish if share == "refurbish" else rebuild if share == "rebuild" else share * rebuild,
-                   spread) for age, share, spread in spec["building"]]
-        _cycle(amounts[row["building"]], events, asset.year_built, start, years, costs["backlog_years"],
-               spec["building_no_refurbish_after"])
+        refurbish, rebuild = (
+            v * MAN_YEN * asset.floor_area_m2 for v in costs["building_cost"][costs["building_class"][asset.category]]
+        )
+        events = [
+            (age, refurbish if share == "refurbish" else rebuild if share == "rebuild" else share * rebuild, spread)
+            for age, share, spread in spec["building"]
+        ]
+        _cycle(
+            amounts[row["building"]],
+            events,
+            asset.year_built,
+            start,
+            years,
+            costs["backlog_years"],
+            spec["building_no_refurbish_after"],
+        )
     roads = held[held["category"] == "road"]
     area = (roads["length_m"].fillna(0) * roads["width_m"].fillna(costs["road"]["default_width_m"])).sum()
     amounts[row["road"]] += area * costs["road"]["yen_per_m2"] / spec["road_cycle_years"]
     for asset in held[held["category"] == "bridge"].itertuples():
         unit = costs["bridge"]["steel_yen_per_m2" if asset.structure == "S" else "yen_per_m2"]
         cost = (0.0 if pd.isna(asset.deck_area_m2) else asset.deck_area_m2) * unit
-        _cycle(amounts[row["bridge"]], [(spec["bridge_cycle_years"], cost, 1)], asset.year_built, start, years,
-               costs["backlog_years"], None)
+        _cycle(
+            amounts[row["bridge"]],
+            [(spec["bridge_cycle_years"], cost, 1)],
+            asset.year_built,
+            start,
+            years,
+            costs["backlog_years"],
+            None,
+        )
     sewer = costs["sewer"]
     for asset in held[held["category"] == "sewer_pipe"].itertuples():
-        unit = (sewer["diameter_yen_per_m"][int(np.searchsorted(sewer["diameter_max_mm"], asset.diameter_mm))]
-                if sewer["by_diameter"] and pd.notna(asset.diameter_mm) else sewer["yen_per_m"])
+        unit = (
+            sewer["diameter_yen_per_m"][int(np.searchsorted(sewer["diameter_max_mm"], asset.diameter_mm))]
+            if sewer["by_diameter"] and pd.notna(asset.diameter_mm)
+            else sewer["yen_per_m"]
+        )
         length = 0.0 if pd.isna(asset.length_m) else asset.length_m
-        _cycle(amounts[row["sewer"]], [(spec["sewer_cycle_years"], length * unit, 1)],
-               asset.year_built, start, years, costs["backlog_years"], None)
+        _cycle(
+            amounts[row["sewer"]],
+            [(spec["sewer_cycle_years"], length * unit, 1)],
+            asset.year_built,
+            start,
+            years,
+            costs["backlog_years"],
+            None,
+        )
     table = pd.DataFrame(np.round(amounts.T).astype("int64"), columns=list(GROUPS))
     table.insert(0, "fiscal_year", np.arange(start, start + years))
     table["total"] = table[list(GROUPS)].sum(axis=1)
@@ -88,8 +125,15 @@ def project_renewal(assets: pd.DataFrame, costs: dict[str, Any], *, scenario: st
     return table, {category: int(count) for category, count in outside.items()}
 
 
-def _cycle(out: np.ndarray, events: list[tuple[float, float, int]], built: Any, start: int, years: int,
-           backlog_years: int, no_refurbish_after: float | None) -> None:
+def _cycle(
+    out: np.ndarray,
+    events: list[tuple[float, float, int]],
+    built: Any,
+    start: int,
+    years: int,
+    backlog_years: int,
+    no_refurbish_after: float | None,
+) -> None:
     """Add one asset's cycle of (age, cost, spread) events to ``out`` (indexed from ``start``)."""
     length = events[-1][0]
     renewal = events[-1][1]
@@ -102,7 +146,9 @@ def _cycle(out: np.ndarray, events: list[tuple[float, float, int]], built: Any, 
     # The backlog is spread over backlog_years whatever the horizon; out[:n] stops at the horizon.
     if age > length:
         out[:backlog_years] += renewal / backlog_years
-        origin = start + backlog_years // 2  # rebuilt half-way through the backlog years: the next cycle runs from there
+        origin = (
+            start + backlog_years // 2
+        )  # rebuilt half-way through the backlog years: the next cycle runs from there
     else:
         passed = [e for e in events[:-1] if e[0] < age]
         if passed and (no_refurbish_after is None or age <= no_refurbish_after):

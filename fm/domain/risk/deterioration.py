@@ -25,8 +25,9 @@ MIN_STATE_PAIRS = 5
 def inspection_states(inspections: pd.DataFrame, assets: pd.DataFrame, categories: pd.DataFrame) -> pd.DataFrame:
     """Inspections with ``category`` and ``state``: soundness or score, whichever the category uses."""
     scale = assets["category"].map(categories.set_index("code")["condition_scale"])
-    frame = inspections.merge(pd.DataFrame({"asset_id": assets["id"], "category": assets["category"],
-                                            "scale": scale}), on="asset_id")
+    frame = inspections.merge(
+        pd.DataFrame({"asset_id": assets["id"], "category": assets["category"], "scale": scale}), on="asset_id"
+    )
     frame["state"] = np.where(frame["scale"] == "soundness", frame["soundness"], frame["condition_score"])
     frame["state"] = pd.to_numeric(frame["state"], errors="coerce")
     return frame.dropna(subset=["state"])
@@ -44,18 +45,34 @@ def fit(states: pd.DataFrame, repairs: pd.DataFrame, categories: pd.DataFrame, *
         if len(sample) >= min_pairs:
             starts = sample["start"].value_counts()
             leaves = sample.loc[sample["end"] > sample["start"], "start"].value_counts()
-            thin = {state: default for state in range(1, n_states)
-                    if starts.get(state, 0) < MIN_STATE_PAIRS or leaves.get(state, 0) == 0}
-            theta = markov.estimate(sample["start"].to_numpy(), sample["end"].to_numpy(),
-                                    sample["years"].to_numpy(), n_states, fixed=thin)
+            thin = {
+                state: default
+                for state in range(1, n_states)
+                if starts.get(state, 0) < MIN_STATE_PAIRS or leaves.get(state, 0) == 0
+            }
+            theta = markov.estimate(
+                sample["start"].to_numpy(), sample["end"].to_numpy(), sample["years"].to_numpy(), n_states, fixed=thin
+            )
             source = f"estimated from {len(sample)} inspection pairs (Markov hazard model, maximum likelihood)"
             if thin:
-                source += (f"; default for state(s) {', '.join(map(str, thin))} (fewer than {MIN_STATE_PAIRS} "
-                           "pairs, or none seen to leave)")
+                source += (
+                    f"; default for state(s) {', '.join(map(str, thin))} (fewer than {MIN_STATE_PAIRS} "
+                    "pairs, or none seen to leave)"
+                )
         else:
             theta = np.full(n_states - 1, default)
-            source = (f"default: too few inspection pairs ({len(sample)} < {min_pairs}); the useful life of "
-                      f"{category.useful_life_years} years spread evenly over the states")
-        rows.append({"category": category.code, "states": n_states, "theta": theta, "pairs": len(sample),
-                     "source": source, "expected_years": 1.0 / theta})
+            source = (
+                f"default: too few inspection pairs ({len(sample)} < {min_pairs}); the useful life of "
+                f"{category.useful_life_years} years spread evenly over the states"
+            )
+        rows.append(
+            {
+                "category": category.code,
+                "states": n_states,
+                "theta": theta,
+                "pairs": len(sample),
+                "source": source,
+                "expected_years": 1.0 / theta,
+            }
+        )
     return pd.DataFrame(rows).set_index("category", drop=False)

@@ -15,9 +15,16 @@ def next_inspections(assets: pd.DataFrame, inspections: pd.DataFrame, *, config:
     Next due: the latest inspection's ``next_due_on`` when recorded, else its date plus the
     category's cycle (``inspection_cycle_years``).
     """
-    latest = (inspections.assign(inspected_on=pd.to_datetime(inspections["inspected_on"]),
-                                 next_due_on=pd.to_datetime(inspections["next_due_on"]))
-              .sort_values("inspected_on").drop_duplicates("asset_id", keep="last").set_index("asset_id"))
+    latest = (
+        inspections.assign(
+            inspected_on=pd.to_datetime(inspections["inspected_on"]),
+            next_due_on=pd.to_datetime(inspections["next_due_on"]),
+        )
+        .sort_values("inspected_on")
+        .drop_duplicates("asset_id", keep="last")
+        .set_index("asset_id")
+    )
+
     # reindex, not Series.map: pandas cannot map through an empty datetime Series (an asset never inspected)
     def by_asset(column: str) -> pd.Series:
         return pd.Series(latest[column].reindex(assets["id"]).to_numpy(), index=assets.index)
@@ -28,8 +35,9 @@ def next_inspections(assets: pd.DataFrame, inspections: pd.DataFrame, *, config:
     return frame
 
 
-def due_inspections(assets: pd.DataFrame, inspections: pd.DataFrame, *, fiscal_year: int,
-                    config: RiskConfig) -> pd.DataFrame:
+def due_inspections(
+    assets: pd.DataFrame, inspections: pd.DataFrame, *, fiscal_year: int, config: RiskConfig
+) -> pd.DataFrame:
     """Held assets whose next inspection (:func:`next_inspections`) falls due by the end of ``fiscal_year``.
 
     ``status`` is ``never_inspected``, ``overdue`` (due before the year starts) or ``due``
@@ -39,7 +47,8 @@ def due_inspections(assets: pd.DataFrame, inspections: pd.DataFrame, *, fiscal_y
     disposed = pd.to_datetime(assets["disposed_on"])
     held = assets[disposed.isna() | (disposed > end)]
     frame = held[["id", "code", "name", "category", "district_id"]].join(
-        next_inspections(held, inspections, config=config))
+        next_inspections(held, inspections, config=config)
+    )
     frame["status"] = "due"
     frame.loc[frame["due_on"] < start, "status"] = "overdue"
     frame.loc[frame["last_inspected_on"].isna(), "status"] = "never_inspected"

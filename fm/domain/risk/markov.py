@@ -68,16 +68,18 @@ def transition(theta: np.ndarray, years: float | np.ndarray) -> np.ndarray:
     return p[0] if np.ndim(years) == 0 else p
 
 
-def log_likelihood(theta: np.ndarray, start: np.ndarray, end: np.ndarray, years: np.ndarray,
-                   weight: np.ndarray | None = None) -> float:
+def log_likelihood(
+    theta: np.ndarray, start: np.ndarray, end: np.ndarray, years: np.ndarray, weight: np.ndarray | None = None
+) -> float:
     """Σ weight · log P(years)[start, end] over pairs (states counted from 0)."""
     prob = transition(theta, years)[np.arange(len(years)), start, end]
     logs = np.log(np.clip(prob, 1e-300, None))
     return float(logs.sum() if weight is None else logs @ weight)
 
 
-def estimate(start: np.ndarray, end: np.ndarray, years: np.ndarray, n_states: int,
-             fixed: dict[int, float] | None = None) -> np.ndarray:
+def estimate(
+    start: np.ndarray, end: np.ndarray, years: np.ndarray, n_states: int, fixed: dict[int, float] | None = None
+) -> np.ndarray:
     """Maximum-likelihood hazards θ_1 … θ_{J−1} from inspection pairs (states counted from 1).
 
     Pairs must have ``end >= start`` and ``years > 0`` (drop the others first). ``fixed``
@@ -119,8 +121,9 @@ def estimate(start: np.ndarray, end: np.ndarray, years: np.ndarray, n_states: in
 
     guess = np.log(0.1 * (1 + 0.15 * np.arange(len(free))))
     bounds = [tuple(np.log(THETA_BOUNDS))] * len(free)
-    result = minimize(lambda x: -log_likelihood(full(x), start, end, years, weight), guess, method="L-BFGS-B",
-                      bounds=bounds)
+    result = minimize(
+        lambda x: -log_likelihood(full(x), start, end, years, weight), guess, method="L-BFGS-B", bounds=bounds
+    )
     return full(result.x)
 
 
@@ -139,15 +142,23 @@ def pairs(inspections: pd.DataFrame, repairs: pd.DataFrame | None = None) -> pd.
     ``completed_on``) is given: those do not show deterioration.
     """
     # One state per asset and day (the worse of two inspections on the same day).
-    ordered = (inspections.dropna(subset=["state"])
-               .assign(inspected_on=pd.to_datetime(inspections["inspected_on"]))
-               .groupby(["asset_id", "inspected_on"], as_index=False)["state"].max()
-               .sort_values(["asset_id", "inspected_on"], ignore_index=True))
+    ordered = (
+        inspections.dropna(subset=["state"])
+        .assign(inspected_on=pd.to_datetime(inspections["inspected_on"]))
+        .groupby(["asset_id", "inspected_on"], as_index=False)["state"]
+        .max()
+        .sort_values(["asset_id", "inspected_on"], ignore_index=True)
+    )
     nxt = ordered.groupby("asset_id").shift(-1)
-    frame = pd.DataFrame({
-        "asset_id": ordered["asset_id"], "start": ordered["state"], "end": nxt["state"],
-        "from_on": pd.to_datetime(ordered["inspected_on"]), "to_on": pd.to_datetime(nxt["inspected_on"]),
-    }).dropna(subset=["end"])
+    frame = pd.DataFrame(
+        {
+            "asset_id": ordered["asset_id"],
+            "start": ordered["state"],
+            "end": nxt["state"],
+            "from_on": pd.to_datetime(ordered["inspected_on"]),
+            "to_on": pd.to_datetime(nxt["inspected_on"]),
+        }
+    ).dropna(subset=["end"])
     frame["years"] = (frame["to_on"] - frame["from_on"]).dt.days / 365.25
     frame = frame[(frame["end"] >= frame["start"]) & (frame["years"] > 0)]
     if repairs is not None and len(repairs):

@@ -28,8 +28,15 @@ from fm.domain.geo import PLANE_CRS
 from fm.domain.risk import markov
 from fm.domain.risk.config import RISK_CLASSES, RiskConfig
 
-COMPONENTS = ("category", "users", "replacement_cost", "evacuation_shelter", "emergency_road", "railway",
-              "district_population")
+COMPONENTS = (
+    "category",
+    "users",
+    "replacement_cost",
+    "evacuation_shelter",
+    "emergency_road",
+    "railway",
+    "district_population",
+)
 NETWORK_CATEGORIES = ("bridge", "tunnel")  # categories that can be on or over a network line
 
 
@@ -61,14 +68,19 @@ def score_risk(
     likelihood = 1 + np.searchsorted(config.classes["likelihood"], frame["probability"], side="right")
     impact = 1 + np.searchsorted(config.classes["consequence"], frame["consequence"], side="right")
     frame["likelihood_class"], frame["consequence_class"] = likelihood, impact
-    frame["risk_class"] = np.array(RISK_CLASSES)[np.searchsorted(config.classes["risk"], likelihood * impact,
-                                                                  side="left")]
+    frame["risk_class"] = np.array(RISK_CLASSES)[
+        np.searchsorted(config.classes["risk"], likelihood * impact, side="left")
+    ]
     return frame
 
 
-def state_distributions(assets: pd.DataFrame, states: pd.DataFrame, models: pd.DataFrame, as_of: date,
-                        repairs: pd.DataFrame | None = None,
-                        ) -> tuple[pd.DataFrame, dict[str, tuple[pd.Index, np.ndarray]]]:
+def state_distributions(
+    assets: pd.DataFrame,
+    states: pd.DataFrame,
+    models: pd.DataFrame,
+    as_of: date,
+    repairs: pd.DataFrame | None = None,
+) -> tuple[pd.DataFrame, dict[str, tuple[pd.Index, np.ndarray]]]:
     """Each asset's state probabilities on ``as_of``: its latest inspection carried forward by its model.
 
     Only inspections and repairs on or before ``as_of`` count (the worse of two inspections on one
@@ -81,19 +93,29 @@ def state_distributions(assets: pd.DataFrame, states: pd.DataFrame, models: pd.D
     today = pd.Timestamp(as_of)
     seen = states.assign(inspected_on=pd.to_datetime(states["inspected_on"]))
     seen = seen[seen["inspected_on"] <= today]
-    latest = (seen.groupby(["asset_id", "inspected_on"], as_index=False)["state"].max()
-              .sort_values("inspected_on").drop_duplicates("asset_id", keep="last").set_index("asset_id"))
+    latest = (
+        seen.groupby(["asset_id", "inspected_on"], as_index=False)["state"]
+        .max()
+        .sort_values("inspected_on")
+        .drop_duplicates("asset_id", keep="last")
+        .set_index("asset_id")
+    )
     out = pd.DataFrame(index=assets.index)
     # reindex rather than map: map on an empty datetime series fails in pandas
     out["state"] = latest["state"].reindex(assets["id"]).to_numpy()
     out["inspected_on"] = pd.to_datetime(latest["inspected_on"].reindex(assets["id"]).to_numpy())
     out["acquired"] = pd.to_datetime(assets["acquisition_date"]).fillna(
-        pd.to_datetime(assets["year_built"].astype("Int64").astype(str) + "-04-01", errors="coerce"))
+        pd.to_datetime(assets["year_built"].astype("Int64").astype(str) + "-04-01", errors="coerce")
+    )
     since = pd.to_datetime(out["inspected_on"]).fillna(out["acquired"])
     if repairs is not None and len(repairs):
         done = repairs.assign(completed_on=pd.to_datetime(repairs["completed_on"]))
-        done = (done[done["completed_on"] <= today].sort_values("completed_on")
-                .drop_duplicates("asset_id", keep="last").set_index("asset_id"))
+        done = (
+            done[done["completed_on"] <= today]
+            .sort_values("completed_on")
+            .drop_duplicates("asset_id", keep="last")
+            .set_index("asset_id")
+        )
         when = pd.Series(pd.to_datetime(done["completed_on"].reindex(assets["id"]).to_numpy()), index=assets.index)
         kind = pd.Series(done["kind"].reindex(assets["id"]).to_numpy(), index=assets.index)
         later = when.notna() & (since.isna() | (when > since))
@@ -120,19 +142,25 @@ def _probability(assets, states, models, categories, config, as_of, repairs) -> 
         ahead = markov.transition(theta, float(config.horizon_years))
         out.loc[rows, "p_condition"] = (now @ ahead)[:, -1]
         out.loc[rows, "remaining_years"] = markov.expected_years_to_worst(theta, now)
-    life = assets["useful_life_years"].fillna(assets["category"].map(
-        categories.set_index("code")["useful_life_years"])).astype(float)
+    life = (
+        assets["useful_life_years"]
+        .fillna(assets["category"].map(categories.set_index("code")["useful_life_years"]))
+        .astype(float)
+    )
     age = (today - acquired).dt.days / 365.25
     out["age"], out["life"] = age.round(1), life
     out["p_age"] = (age / life).clip(0, 1).fillna(0.0)
     weights = config.probability
-    out["probability"] = ((weights["condition"] * out["p_condition"] + weights["age"] * out["p_age"])
-                          / (weights["condition"] + weights["age"])).clip(0, 1)
+    out["probability"] = (
+        (weights["condition"] * out["p_condition"] + weights["age"] * out["p_age"])
+        / (weights["condition"] + weights["age"])
+    ).clip(0, 1)
     return out
 
 
-def consequence(assets: pd.DataFrame, districts: pd.DataFrame, network: gpd.GeoDataFrame,
-                config: RiskConfig) -> pd.DataFrame:
+def consequence(
+    assets: pd.DataFrame, districts: pd.DataFrame, network: gpd.GeoDataFrame, config: RiskConfig
+) -> pd.DataFrame:
     """The consequence of failure (0–1) of each asset and its components ``c_*``."""
     out = pd.DataFrame(index=assets.index)
     out["c_category"] = assets["category"].map(config.criticality).fillna(0.5)
