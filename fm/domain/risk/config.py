@@ -5,6 +5,7 @@ Every problem in a user's file is gathered and reported at once, each naming its
 
 from __future__ import annotations
 
+import itertools
 import math
 import os
 from dataclasses import dataclass
@@ -75,6 +76,6 @@ def _check(settings: dict[str, Any]) -> list[str]:
     for key, value in settings["classes"].items():
         if not (isinstance(value, list) and len(value) == 4 and all(_number(v) for v in value)):
             problems.append(f"'classes.{key}' must be a list of 4 numbers, got {value!r}")
-        elif any(b <= a for a, b in zip(value, value[1:], strict=True)):
+        elif any(b <= a for a, b in itertools.pairwise(value)):
             problems.append(f"'classes.{key}' thresholds must increase, got {value!r}")
     return problems
