@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from typing import Any
 
 import geopandas as gpd
@@ -43,6 +44,6 @@ def parcel_page(session: Session, code: str) -> dict[str, Any]:
         .where(uses.c.parcel_id == parcel["id"])
         .order_by(uses.c.valid_from),
     )
-    for use, following in zip(history, [*history[1:], None], strict=True):
+    for use, following in itertools.pairwise([*history, None]):
         use["valid_to"] = following["valid_from"] if following else None
     return {"parcel": parcel, "uses": history, "geometry": geometry}
