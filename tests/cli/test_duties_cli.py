@@ -3,38 +3,19 @@
 from __future__ import annotations
 
 import json
-from datetime import date
 
 import pytest
 import sqlalchemy as sa
 from clirun import run
-from sample import add_sample
+from dutysample import add_judged
 
 from fm.accounts import audit
 from fm.db import Database
-from fm.model import Inspection, WorkOrder
 
 
 @pytest.fixture
 def judged_url(db_url: str) -> str:
-    """The sample register with B-001 judged Ⅳ on 2024-06-01 and B-002 judged Ⅲ on 2020-05-01 (next due
-    2025-05-01), and a renewal of B-002 planned."""
-    database = Database(db_url)
-    with database.session() as session:
-        ids = add_sample(session)
-        session.add_all(
-            [
-                Inspection(asset_id=ids["B-001"], inspected_on=date(2024, 6, 1), soundness=4),
-                Inspection(
-                    asset_id=ids["B-002"], inspected_on=date(2020, 5, 1), soundness=3, next_due_on=date(2025, 5, 1)
-                ),
-                WorkOrder(
-                    code="W-B2", asset_id=ids["B-002"], kind="renewal", status="planned", planned_on=date(2026, 6, 1)
-                ),
-            ]
-        )
-    database.dispose()
-    return db_url
+    return add_judged(db_url)
 
 
 def test_duties_as_json_equal_the_api(judged_url, client):
@@ -105,3 +86,37 @@ def test_unknown_asset_and_taken_code_are_named(judged_url):
     assert run(judged_url, *ok).exit_code == 0
     again = run(judged_url, *ok)
     assert again.exit_code == 1 and "code 'TR-3' is taken" in again.stderr
+
+
+def plan(url: str, budget: str, *extra: str) -> tuple[dict, str]:
+    result = run(url, "plan", "--budget", budget, "--start", "2026", "--years", "2", "--format", "json", *extra)
+    assert result.exit_code == 0, result.output
+    return json.loads(result.stdout), result.stderr
+
+
+def test_plan_schedules_the_duty_first_when_the_budget_covers_it(judged_url):
+    result, _ = plan(judged_url, "60000000")
+    first = [row for row in result["plan"] if row["duty"]]
+    # B-001 judged Ⅳ: its renewal (the replacement cost, ¥54,000,000) in FY2026, its deadline long past.
+    assert [(r["code"], r["fiscal_year"], r["intervention"], r["cost"], r["duty"]) for r in first] == [
+        ("B-001", 2026, "renewal", 54_000_000, "Ⅳ")
+    ]
+    assert result["per_year"][0]["spent_on_duties"] == 54_000_000
+    duties = result["duties"]
+    assert duties["considered"] and duties["scheduled"] == 1 and duties["shortfall"] == 0
+    # B-002 (Ⅲ) has no replacement cost: unmet, named, and not counted in yen.
+    assert [(u["code"], u["cost"]) for u in duties["unmet"]] == [("B-002", None)]
+
+
+def test_plan_short_of_the_duties_says_the_shortfall_per_year(judged_url):
+    result, _ = plan(judged_url, "50000000")
+    # ¥54,000,000 due in FY2026 (deadline past), ¥50,000,000 there: ¥4,000,000 short; FY2027 nothing due.
+    assert [y["duty_shortfall"] for y in result["per_year"]] == [4_000_000, 0]
+    assert result["duties"]["shortfall"] == 4_000_000
+    assert ("B-001", 54_000_000) in [(u["code"], u["cost"]) for u in result["duties"]["unmet"]]
+    table = run(judged_url, "plan", "--budget", "50000000", "--start", "2026", "--years", "2")
+    assert table.exit_code == 0
+    assert "the budget cannot cover the statutory duties: 2 left unmet, short FY2026 ¥4,000,000" in table.stderr
+    ignored, _ = plan(judged_url, "50000000", "--ignore-duties")
+    assert not ignored["duties"]["considered"] and ignored["duties"]["unmet"] == []
+    assert all(row["duty"] is None for row in ignored["plan"])
