@@ -134,36 +134,55 @@ def find_duties(
     category = seen["asset_id"].map(held["category"])
     judged = seen.assign(judged=judged_class(seen, category, category.map(scales), settings).to_numpy())
     judged = judged[judged["judged"].notna()].sort_values(["asset_id", "inspected_on", "id"])
-    orders = work_orders[work_orders["status"] != "cancelled"]
-    orders_by_asset = {a: g for a, g in orders.groupby("asset_id")}
-    restrictions_by_asset = {a: g for a, g in restrictions.groupby("asset_id")}
+    ids = set(judged["asset_id"])
+    orders = work_orders[(work_orders["status"] != "cancelled") & work_orders["asset_id"].isin(ids)]
+    orders_by_asset = _by_asset(orders, ("status", "planned_on", "started_on", "completed_on"))
+    restrictions_by_asset = _by_asset(
+        restrictions[restrictions["asset_id"].isin(ids)], ("inspection_id", "starts_on", "ends_on")
+    )
+    facts = {
+        int(i): (code, name, kind, _day(disposed))
+        for i, code, name, kind, disposed in zip(
+            held.index, held["code"], held["name"], held["category"], held["disposed_on"], strict=True
+        )
+        if i in ids
+    }
+    inspected = _by_asset(judged.rename(columns={"id": "inspection_id"}), ("inspection_id", "inspected_on"))
+    classes = [int(v) for v in judged["judged"]]
+    next_due = [_day(v) for v in judged["next_due_on"]]
     rows: list[dict[str, Any]] = []
-    for asset_id, group in judged.groupby("asset_id", sort=False):
-        asset = held.loc[asset_id]
-        episodes = _episodes(group, orders_by_asset.get(asset_id), as_of)
+    position = 0
+    for asset_id, group in inspected.items():
+        code, name, kind, disposed_on = facts[asset_id]
+        judgements = [
+            {
+                "id": int(inspection_id),
+                "inspected_on": day,
+                "judged": classes[position + n],
+                "next_due_on": next_due[position + n],
+            }
+            for n, (inspection_id, day) in enumerate(group)
+        ]
+        position += len(group)
+        mine = orders_by_asset.get(asset_id, [])
+        episodes = _episodes(judgements, mine, as_of)
         for number, episode in enumerate(episodes):
             ends = episodes[number + 1]["inspected_on"] if number + 1 < len(episodes) else None
             first = episode["inspected_on"]
-            deadline = _deadline(episode, asset["category"], settings, cycle)
+            deadline = _deadline(episode, kind, settings, cycle)
             measures = _measures(
-                orders_by_asset.get(asset_id),
-                restrictions_by_asset.get(asset_id),
-                episode["ids"],
-                first,
-                ends,
-                asset.get("disposed_on"),
-                as_of,
+                mine, restrictions_by_asset.get(asset_id, []), episode["ids"], first, ends, disposed_on, as_of
             )
             started = measures["measure_started_on"]
             met = started is not None and started <= deadline
             overdue = (as_of - deadline).days if started is None and as_of > deadline else 0
             rows.append(
                 {
-                    "asset_id": int(asset_id),
-                    "code": asset["code"],
-                    "name": asset["name"],
-                    "category": asset["category"],
-                    "inspection_id": int(episode["ids"][0]),
+                    "asset_id": asset_id,
+                    "code": code,
+                    "name": name,
+                    "category": kind,
+                    "inspection_id": episode["ids"][0],
                     "inspected_on": first,
                     "soundness": CLASS_LABELS[episode["judged"]],
                     "deadline": deadline,
@@ -185,27 +204,38 @@ def _day(value: Any) -> date | None:
     return pd.Timestamp(value).date()
 
 
-def _episodes(group: pd.DataFrame, orders: pd.DataFrame | None, as_of: date) -> list[dict[str, Any]]:
+def _by_asset(frame: pd.DataFrame, columns: tuple[str, ...]) -> dict[int, list[tuple]]:
+    """Rows of ``frame`` as tuples of ``columns`` (dates as ``date`` or None) by ``asset_id``, in frame order."""
+    values = [[_day(v) for v in frame[c]] if c.endswith("_on") else frame[c].astype(object).tolist() for c in columns]
+    grouped: dict[int, list[tuple]] = {}
+    for asset_id, *row in zip(frame["asset_id"].tolist(), *values, strict=True):
+        grouped.setdefault(int(asset_id), []).append(tuple(row))
+    return grouped
+
+
+def _episodes(judgements: list[dict[str, Any]], orders: list[tuple], as_of: date) -> list[dict[str, Any]]:
     """Judged inspections of one asset merged into duties: a new duty only after a completed measure."""
-    completions = (
-        sorted(d for d in (_day(v) for v in orders["completed_on"]) if d is not None and d <= as_of)
-        if orders is not None
-        else []
-    )
+    completions = sorted(done for _, _, _, done in orders if done is not None and done <= as_of)
     episodes: list[dict[str, Any]] = []
-    for row in group.itertuples():
-        day = _day(row.inspected_on)
-        assert day is not None
-        klass, due = int(row.judged), _day(row.next_due_on)
+    for row in judgements:
+        day, klass = row["inspected_on"], row["judged"]
         if episodes:
             last = episodes[-1]
             closed = any(last["inspected_on"] <= done < day for done in completions)
             if not closed:
                 if klass == 4 and last["judged"] == 3:
                     last.update(judged=4, fourth_on=day)
-                last["ids"].append(row.id)
+                last["ids"].append(row["id"])
                 continue
-        episodes.append({"ids": [row.id], "inspected_on": day, "judged": klass, "next_due_on": due, "fourth_on": day})
+        episodes.append(
+            {
+                "ids": [row["id"]],
+                "inspected_on": day,
+                "judged": klass,
+                "next_due_on": row["next_due_on"],
+                "fourth_on": day,
+            }
+        )
     return episodes
 
 
@@ -224,12 +254,12 @@ def _deadline(episode: dict[str, Any], category: str, settings: DutySettings, cy
 
 
 def _measures(
-    orders: pd.DataFrame | None,
-    restrictions: pd.DataFrame | None,
+    orders: list[tuple],
+    restrictions: list[tuple],
     inspection_ids: list[int],
     first: date,
     ends: date | None,
-    disposed_on: Any,
+    disposed: date | None,
     as_of: date,
 ) -> dict[str, Any]:
     """State of one duty from the measures within its span, as of ``as_of``."""
@@ -240,26 +270,20 @@ def _measures(
     planned = False
     starts: list[date] = []
     completions: list[date] = []
-    for order in orders.itertuples() if orders is not None else ():
-        started, completed, planned_on = _day(order.started_on), _day(order.completed_on), _day(order.planned_on)
-        if within(completed):
-            assert completed is not None
+    for status, planned_on, started, completed in orders:
+        if completed is not None and within(completed):
             completions.append(completed)
-            starts.append(started if within(started) and started is not None else completed)
-        elif within(started):
-            assert started is not None
+            starts.append(started if started is not None and within(started) else completed)
+        elif started is not None and within(started):
             starts.append(started)
-        elif order.status in ("planned", "in_progress") and (planned_on is None or planned_on >= first):
+        elif status in ("planned", "in_progress") and (planned_on is None or planned_on >= first):
             planned = planned or ends is None or (planned_on is not None and planned_on < ends)
     restricted: list[date] = []
-    for restriction in restrictions.itertuples() if restrictions is not None else ():
-        day = _day(restriction.starts_on)
-        named = not pd.isna(restriction.inspection_id) and int(restriction.inspection_id) in inspection_ids
+    for inspection_id, day, _ in restrictions:
+        named = inspection_id is not None and not pd.isna(inspection_id) and int(inspection_id) in inspection_ids
         if day is not None and day <= as_of and (named or within(day)):
             restricted.append(day)
-    disposed = _day(disposed_on)
-    if within(disposed):
-        assert disposed is not None
+    if disposed is not None and within(disposed):
         completions.append(disposed)
         starts.append(disposed)
     state = (
