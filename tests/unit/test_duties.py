@@ -185,3 +185,56 @@ def test_settings_are_checked_each_problem_named(tmp_path):
     for words in ("'grace_days'", "'score_categories'", "'score_classes.6'", "'score_classes.4' must be 3"):
         assert words in message
     assert load_settings().grace_days == 30
+
+
+def kpi_data(a, i, o, r):
+    from fm.domain.kpi import KpiData
+
+    return KpiData(
+        a,
+        CATEGORIES,
+        None,
+        None,
+        None,
+        None,
+        None,
+        o,
+        i,
+        r,
+        duty_settings=SETTINGS,
+        inspection_cycle=cycle,
+    )
+
+
+def test_measure_rates_on_a_hand_made_set():
+    from fm.domain.kpi import measure
+
+    a = assets("A", "B", "C", "D", "E", "F", disposed={"E": date(2024, 8, 1)})
+    i = inspections(
+        (1, date(2021, 6, 1), 3, None, None),  # A: Ⅲ, repaired: started 2023-05, completed 2024-02
+        (2, date(2022, 6, 1), 4, None, None),  # B: Ⅳ, closed to traffic at once, not repaired
+        (3, date(2023, 6, 1), 3, None, None),  # C: Ⅲ, work planned only
+        (4, date(2018, 6, 1), 3, None, None),  # D: judged before the cycle of FY2020–24, out of the cohort
+        (5, date(2024, 5, 1), 4, None, None),  # E: Ⅳ, removed (disposed) 2024-08-01
+        (6, date(2024, 6, 1), 3, None, None),  # F: Ⅲ, its repair starts after the year's end
+        (1, date(2024, 9, 1), 3, None, None),  # A again after its repair: a new duty, counted once, by it
+    )
+    o = orders(
+        (1, "completed", None, date(2023, 5, 1), date(2024, 2, 1)),
+        (3, "planned", date(2025, 6, 1), None, None),
+        (6, "in_progress", None, date(2025, 4, 10), None),
+    )
+    r = restrictions((2, 2, date(2022, 6, 2), None))
+    data = kpi_data(a, i, o, r)
+    started = measure("measures_started", data, fiscal_year=2024)
+    completed = measure("measures_completed", data, fiscal_year=2024)
+    # Cohort FY2020–2024: A (its 2024 duty: nothing yet), B, C, E, F = 5; D (2018) is out.
+    assert sorted(started.records["code"]) == ["A", "B", "C", "E", "F"]
+    # Started by 2025-03-31: B (restriction), E (removal) = 2 of 5; completed: E only = 1 of 5.
+    assert (started.numerator, started.denominator, started.rounded()) == (2, 5, 40.0)
+    assert (completed.numerator, completed.denominator, completed.rounded()) == (1, 5, 20.0)
+    # FY2023 (cycle FY2019–2023, as of 2024-03-31): A (2021 duty, completed 2024-02), B, C = 3.
+    earlier = measure("measures_completed", data, fiscal_year=2023)
+    assert sorted(earlier.records["code"]) == ["A", "B", "C"] and earlier.numerator == 1
+    assert measure("measures_started", data, fiscal_year=2023).numerator == 2  # A and B
+    assert measure("measures_started", data, fiscal_year=2017).value is None  # nobody judged before FY2018
