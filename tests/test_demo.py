@@ -37,7 +37,7 @@ def test_shipped_files_are_what_the_generator_makes(tmp_path):
 
 
 def test_demo_gives_the_published_figures(db_url):
-    result = run(db_url, "demo")
+    result = run(db_url, "demo", "--no-score")
     assert result.exit_code == 0, result.output
     assert "assets 4,315" in result.output
     report = json.loads(run(db_url, "kpi", "--format", "json").stdout)
@@ -48,12 +48,12 @@ def test_demo_gives_the_published_figures(db_url):
 
 
 def test_demo_is_idempotent_and_reset_starts_over(db_url):
-    assert run(db_url, "demo").exit_code == 0
+    assert run(db_url, "demo", "--no-score").exit_code == 0
     before = counts(db_url)
-    again = run(db_url, "demo")
+    again = run(db_url, "demo", "--no-score")
     assert again.exit_code == 0 and "already loaded" in again.output
     assert counts(db_url) == before
-    reset = run(db_url, "demo", "--reset")
+    reset = run(db_url, "demo", "--no-score", "--reset")
     assert reset.exit_code == 0 and counts(db_url) == before
 
 
@@ -62,13 +62,13 @@ def test_demo_refuses_a_register_of_other_data(db_url):
     with database.session() as session:
         add_sample(session)
     database.dispose()
-    result = run(db_url, "demo")
+    result = run(db_url, "demo", "--no-score")
     assert result.exit_code == 1 and "already holds 6 assets" in result.stderr and "--reset" in result.stderr
     assert counts(db_url)["assets"] == 6
 
 
 def test_kpi_records_and_api_agree(db_url, client):
-    run(db_url, "demo")
+    run(db_url, "demo", "--no-score")
     cli_json = json.loads(
         run(db_url, "kpi", "--records", "underused_land", "--fiscal-year", "2025", "--format", "json").stdout
     )
@@ -112,30 +112,43 @@ def test_targets_can_be_set_and_removed(db_url):
 def test_scaled_register_loads(tmp_path, db_url):
     written = generate_scaled(3000, tmp_path / "scaled", chunk=1000)
     assert written["assets"] == 3000 and written["inspections"] > 3000
-    result = run(db_url, "demo", "--data", str(tmp_path / "scaled"))
+    result = run(db_url, "demo", "--no-score", "--data", str(tmp_path / "scaled"))
     assert result.exit_code == 0, result.output
     assert counts(db_url)["assets"] == 3000
 
 
 def test_incomplete_dataset_is_named(tmp_path, db_url):
     (tmp_path / "assets.csv").write_text("id,code\n")
-    result = run(db_url, "demo", "--data", str(tmp_path))
+    result = run(db_url, "demo", "--no-score", "--data", str(tmp_path))
     assert result.exit_code == 1 and "missing districts.csv" in result.stderr
 
 
 def test_loader_refuses_unknown_columns_and_takes_empty_tables(tmp_path, db_url):
     write(build(), tmp_path)
     (tmp_path / "indicator_targets.csv").write_text("id,indicator,target_year,target_value,source\n")
-    assert run(db_url, "demo", "--data", str(tmp_path)).exit_code == 0
+    assert run(db_url, "demo", "--no-score", "--data", str(tmp_path)).exit_code == 0
     assert counts(db_url)["indicator_targets"] == 0
     (tmp_path / "districts.csv").write_text((tmp_path / "districts.csv").read_text().replace("id,code", "id,colour", 1))
-    result = run(db_url, "demo", "--data", str(tmp_path), "--reset")
+    result = run(db_url, "demo", "--no-score", "--data", str(tmp_path), "--reset")
     assert result.exit_code == 1 and "districts.csv: unknown column(s) colour" in result.stderr
     assert counts(db_url)["assets"] == 4315  # nothing half-written
 
 
 def test_reset_forgets_old_risk_runs(db_url):
-    assert run(db_url, "demo").exit_code == 0 and run(db_url, "score").exit_code == 0
-    assert run(db_url, "demo", "--reset").exit_code == 0
+    assert run(db_url, "demo", "--no-score").exit_code == 0 and run(db_url, "score").exit_code == 0
+    assert run(db_url, "demo", "--no-score", "--reset").exit_code == 0
     result = run(db_url, "score", "--top", "3")
     assert result.exit_code == 1 and "run `fm score` first" in result.stderr
+
+
+def test_demo_comes_scored_with_its_duties(db_url):
+    result = run(db_url, "demo")
+    assert result.exit_code == 0 and "risk scored for" in result.output
+    top = json.loads(run(db_url, "score", "--top", "5", "--format", "json").stdout)
+    assert len(top["scores"]) == 5
+    duties = json.loads(run(db_url, "duties", "--format", "json").stdout)
+    fourth = [d for d in duties if d["soundness"] == "Ⅳ"]
+    # Every structure judged Ⅳ was restricted (or repaired) within the grace days, as a city would.
+    assert fourth and all(d["met"] and d["state"] in ("restricted", "started", "completed") for d in fourth)
+    assert any(d["soundness"] == "Ⅲ" and d["overdue"] > 0 for d in duties)  # the new figures mean something
+    assert run(db_url, "demo").output.count("risk scored") == 0  # loaded and scored already: nothing to do

@@ -19,7 +19,7 @@ from fm.accounts import audit
 from fm.errors import Conflict, NotFound
 from fm.model import AuditEntry, metadata
 
-EDITABLE = ("assets", "land_parcels", "individual_plans", "inspections", "work_orders")
+EDITABLE = ("assets", "land_parcels", "individual_plans", "inspections", "work_orders", "traffic_restrictions")
 
 
 def _table(name: str) -> sa.Table:

@@ -15,6 +15,7 @@ import pandas as pd
 from sqlalchemy.orm import Session
 
 from fm.app import maps
+from fm.app.duties import asset_duties
 from fm.domain import depreciation
 from fm.domain.fiscal import fiscal_year
 from fm.domain.risk.config import RiskConfig
@@ -40,7 +41,8 @@ def asset_page(
     geometry, as a dict), ``category`` and ``district`` (their rows as dicts, or None),
     ``card`` (:func:`fm.app.maps.asset_card`), ``risk`` (class, score, run date and every
     reason, or None when not scored), ``inspections`` (newest first), ``work_orders``
-    (newest first), ``plans`` (each plan with its ``works`` for this asset), ``depreciation``
+    (newest first), ``plans`` (each plan with its ``works`` for this asset), ``duties`` (the measures
+    required by law after each Ⅲ/Ⅳ judgement, latest first: :func:`fm.app.duties.asset_duties`), ``depreciation``
     (see :func:`depreciation_table`).
     """
     today = today or date.today()
@@ -72,6 +74,7 @@ def asset_page(
         "inspections": inspections,
         "work_orders": work,
         "plans": _plans(session, asset_id),
+        "duties": asset_duties(session, asset_id, as_of=today),
         "depreciation": depreciation_table(attributes, category, today=today, convention=convention),
     }
 

@@ -10,7 +10,9 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from fm.accounts import audit
+from fm.domain.duties import load_settings as load_duty_settings
 from fm.domain.kpi import INDICATORS, KpiData, available_years, measure, summary
+from fm.domain.risk.config import load_config as load_risk_config
 from fm.errors import ValidationError
 from fm.io import store
 from fm.model import IndicatorTarget
@@ -28,6 +30,10 @@ def kpi_data(session: Session) -> KpiData:
         parcels=read("land_parcels"),
         parcel_uses=read("parcel_uses"),
         work_orders=read("work_orders"),
+        inspections=read("inspections"),
+        restrictions=read("traffic_restrictions"),
+        duty_settings=load_duty_settings(),
+        inspection_cycle=load_risk_config().cycle,
     )
 
 

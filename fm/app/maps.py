@@ -15,8 +15,10 @@ import numpy as np
 import pandas as pd
 from sqlalchemy.orm import Session
 
+from fm.app.duties import duty_frame
 from fm.app.kpi import kpi_data
 from fm.domain import cards
+from fm.domain.duties import STARTED
 from fm.domain.fiscal import fiscal_year as to_fiscal_year
 from fm.domain.kpi import INDICATORS as KPI_INDICATORS
 from fm.domain.kpi import KpiData, measure
@@ -247,6 +249,7 @@ def map_layer(session: Session, layer: str, args: Mapping[str, str]) -> dict[str
         ),
         found,
     )
+    points = _with_duties(session, points, layer, args)
     order = [c.key for c in style.classes(layer)]
     if len(points) > MAX_FEATURES:
         return geojson.clusters(cluster(points, viewport.zoom, order), layer=layer, mode="clusters", total=len(points))
@@ -263,6 +266,7 @@ def layer_features(
         layer_points(session, layer, categories=found.categories, districts=found.districts, fiscal_year=_year(args)),
         found,
     )
+    points = _with_duties(session, points, layer, args)
     many = len(points) > store.MANY_IDS  # a large register: every card at once, not by id
     cards = {
         card["code"]: card
@@ -279,6 +283,24 @@ def _features(session: Session, points: pd.DataFrame, *, zoom: int | None, **mem
     shown = gpd.GeoDataFrame(points.merge(shapes, on="id"), geometry="geom", crs=store.CRS)
     properties = ["code", "category", "class", *(["card"] if "card" in shown.columns else [])]
     return geojson.features(shown, properties, zoom=zoom, **members)
+
+
+DUTY_FILTERS = ("unmet", "overdue")
+
+
+def _with_duties(session: Session, points: pd.DataFrame, layer: str, args: Mapping[str, str]) -> pd.DataFrame:
+    """The risk map's ``duty`` filter: ``unmet`` keeps the assets with a statutory duty (Ⅲ/Ⅳ) on which no
+    measure has started, ``overdue`` those of them past the deadline (:mod:`fm.app.duties`, as of today)."""
+    wanted = args.get("duty", "")
+    if not wanted.strip():
+        return points
+    if layer != "risk" or wanted not in DUTY_FILTERS:
+        raise ValidationError(f"duty must be {' or '.join(DUTY_FILTERS)} on the risk map, got {wanted!r}")
+    found = duty_frame(session, as_of=date.today())
+    found = found[~found["state"].isin(STARTED)]
+    if wanted == "overdue":
+        found = found[found["overdue"] > 0]
+    return points[points["id"].isin(found["asset_id"])]
 
 
 def _filter(session: Session, layer: str, args: Mapping[str, str]) -> MapFilter:
@@ -452,7 +474,7 @@ def _build(
         if urls is None:
             source: dict[str, Any] = {"data": layer_features(session, kind, args, config=config, lang=lang)}
         else:
-            kept = {k: v for k, v in args.items() if k in ("district", "class", "condition", "fiscal_year")}
+            kept = {k: v for k, v in args.items() if k in ("district", "class", "condition", "fiscal_year", "duty")}
             source = {"endpoint": urls[kind], "card": urls["card"], "filters": kept}
         shown = found.categories if urls is not None else None  # the page's layer switches start as asked
         run = risk_store.latest_run(session)

@@ -11,9 +11,12 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from fm.accounts import audit
+from fm.app.duties import duty_frame
 from fm.app.risk import risk_inputs
-from fm.domain.fiscal import fiscal_year_start
+from fm.domain.duties import DutySettings
+from fm.domain.fiscal import fiscal_year, fiscal_year_start
 from fm.domain.plan import benefit as plan_benefit
+from fm.domain.plan import duties as plan_duties
 from fm.domain.plan import lcc as plan_lcc
 from fm.domain.plan import optimise as plan_optimise
 from fm.domain.plan import options as plan_options
@@ -47,8 +50,12 @@ def maintenance_plan(
     method: str = "auto",
     settings: dict[str, Any],
     config: RiskConfig,
+    ignore_duties: bool = False,
+    duty_settings: DutySettings | None = None,
 ) -> dict[str, Any]:
-    """The year-by-year plan that removes the most risk within each year's budget."""
+    """The year-by-year plan: first every statutory duty's measure before its deadline
+    (:mod:`fm.domain.plan.duties`), then what removes the most risk within what is left of each
+    year's budget. With ``ignore_duties``, risk alone (for comparison)."""
     years = len(budgets)
     if years < 1:
         raise ValidationError("the horizon must be at least one fiscal year")
@@ -56,17 +63,36 @@ def maintenance_plan(
         raise ValidationError(f"budgets must not be negative: {budgets}")
     if method not in ("auto", "exact", "greedy"):
         raise ValidationError(f"method must be auto, exact or greedy, got {method!r}")
-    assets, distributions, models = _plan_inputs(session, as_of=fiscal_year_start(start), config=config)
+    as_of = fiscal_year_start(start)
+    assets, distributions, models = _plan_inputs(session, as_of=as_of, config=config)
     table, baseline = plan_benefit.candidates(assets, distributions, models, settings, years=years)
-    budget = np.array(budgets, float)
-    greedy = plan_optimise.solve_greedy(table, budget)
-    used = "exact" if method == "exact" or (method == "auto" and len(table) <= AUTO_EXACT_LIMIT) else "greedy"
-    chosen = plan_optimise.solve_exact(table, budget) if used == "exact" else greedy
+    duties = (
+        _open_duties(session, assets, start=start, as_of=as_of, settings=duty_settings)
+        if not ignore_duties
+        else pd.DataFrame(columns=[*plan_duties.DUTY_COLUMNS, "label"])
+    )
+    first = plan_duties.schedule_duties(table, duties, np.array(budgets, "int64"))
+    rest = table[~first.decided]  # the solvers choose among the others, with what the duties left
+    budget = first.remaining.astype(float)
+    forced = pd.Series(first.chosen, index=table.index)
+
+    def solved(mask_on_rest: np.ndarray) -> pd.Series:
+        return forced | pd.Series(mask_on_rest, index=rest.index).reindex(table.index, fill_value=False)
+
+    greedy = solved(plan_optimise.solve_greedy(rest, budget))
+    used = "exact" if method == "exact" or (method == "auto" and len(rest) <= AUTO_EXACT_LIMIT) else "greedy"
+    chosen = solved(plan_optimise.solve_exact(rest, budget)) if used == "exact" else greedy
     if used == "exact" and table.loc[greedy, "benefit"].sum() > table.loc[chosen, "benefit"].sum():
         chosen = greedy  # the solver stopped at its time limit short of the greedy plan
     exact_value = float(table.loc[chosen, "benefit"].sum()) if used == "exact" else None
     greedy_value = float(table.loc[greedy, "benefit"].sum())
-    picked = table[chosen].sort_values(["year", "benefit"], ascending=[True, False])
+    picked = (
+        table[chosen]
+        .assign(duty=forced[chosen])
+        .sort_values(["year", "duty", "benefit"], ascending=[True, False, False])
+    )
+    labels = duties.set_index("asset")["label"] if len(duties) else pd.Series(dtype=object)
+    deadlines = duties.set_index("asset")["deadline"] if len(duties) else pd.Series(dtype=object)
     rows = [
         {
             "fiscal_year": start + int(c.year),
@@ -76,6 +102,8 @@ def maintenance_plan(
             "intervention": c.action,
             "cost": int(c.cost),
             "risk_removed": round(float(c.benefit), 6),
+            "duty": labels.get(c.asset) if c.duty else None,
+            "deadline": deadlines.get(c.asset) if c.duty else None,
         }
         for c in picked.itertuples()
     ]
@@ -88,6 +116,8 @@ def maintenance_plan(
                 "fiscal_year": start + y,
                 "budget": int(budgets[y]),
                 "spent": spent,
+                "spent_on_duties": int(first.spent[y]),
+                "duty_shortfall": int(first.shortfall[y]),
                 "used_percent": round(100 * spent / budgets[y], 1) if budgets[y] else None,
                 "interventions": int((picked["year"] == y).sum()),
                 "risk_without_plan": round(float(without[y]), 6),
@@ -121,7 +151,45 @@ def maintenance_plan(
             for b in backlog.head(100).itertuples()
         ],
         "backlog_assets": int(backlog["asset"].nunique()),
+        "duties": {
+            "considered": not ignore_duties,
+            "scheduled": int(first.chosen.sum()),
+            "unmet": [
+                {
+                    "code": u.code,
+                    "name": assets.at[u.asset, "name"],
+                    "category": assets.at[u.asset, "category"],
+                    "soundness": u.label,
+                    "deadline": u.deadline,
+                    "cost": None if pd.isna(u.cost) else int(u.cost),
+                    "reason": u.reason,
+                }
+                for u in first.unmet.merge(duties[["asset", "label"]], on="asset").itertuples()
+            ],
+            "shortfall": int(first.shortfall.sum()),
+            "due_after_horizon": first.later,
+        },
     }
+
+
+def _open_duties(
+    session: Session, assets: pd.DataFrame, *, start: int, as_of: date, settings: DutySettings | None
+) -> pd.DataFrame:
+    """The duties with no measure started on the first day of the plan, by the planner's asset labels."""
+    found = duty_frame(session, as_of=as_of, settings=settings)
+    found = found[found["state"].isin(["none", "planned"])]
+    label = pd.Series(assets.index, index=assets["id"])
+    found = found[found["asset_id"].isin(label.index)]
+    return pd.DataFrame(
+        {
+            "asset": found["asset_id"].map(label).to_numpy(),
+            "code": found["code"].to_numpy(),
+            "soundness": found["soundness"].map({"Ⅲ": 3, "Ⅳ": 4}).to_numpy(),
+            "deadline": found["deadline"].to_numpy(),
+            "deadline_year": (fiscal_year(pd.to_datetime(found["deadline"])) - start).astype("int64").to_numpy(),
+            "label": found["soundness"].to_numpy(),
+        }
+    )
 
 
 def create_planned_work_orders(session: Session, plan: dict[str, Any], *, actor: str) -> int:

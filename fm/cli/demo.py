@@ -22,9 +22,16 @@ from fm.cli.context import open_database
     metavar="DIR",
     help="Load this folder of CSV files instead of the shipped demo (e.g. from geodata/generate.py).",
 )
+@click.option(
+    "--no-score",
+    "no_score",
+    is_flag=True,
+    help="Do not score the risk after loading (the tests' fast path; run `fm score` later).",
+)
 @click.pass_context
-def demo(ctx: click.Context, reset: bool, data: Path | None) -> None:
-    """Load the Kamakura demo register and make one account per role (idempotent: a second run changes nothing).
+def demo(ctx: click.Context, reset: bool, data: Path | None, no_score: bool) -> None:
+    """Load the Kamakura demo register, score its risk and make one account per role (idempotent: a second
+    run changes nothing).
 
     The accounts' passwords are generated and printed once, or all set to FM_DEMO_PASSWORD.
     """
@@ -34,6 +41,10 @@ def demo(ctx: click.Context, reset: bool, data: Path | None) -> None:
         accounts = demo_app.demo_accounts(
             session, password=os.environ.get("FM_DEMO_PASSWORD") or None, actor=cli_actor()
         )
+    scored = None
+    if not no_score:
+        with open_database(ctx).session() as session:
+            scored = demo_app.score_demo(session, actor=cli_actor())
     if counts:
         click.echo(
             ", ".join(f"{name} {count:,}" for name, count in counts.items())
@@ -41,6 +52,11 @@ def demo(ctx: click.Context, reset: bool, data: Path | None) -> None:
         )
     else:
         click.echo("demo data already loaded: nothing to do (use --reset to load it afresh)")
+    if scored:
+        click.echo(
+            f"risk scored for {scored['computed_on']}: {scored['assets']:,} assets "
+            f"(`fm score --top 5`, `fm duties --overdue`, the risk map)"
+        )
     if accounts:
         click.echo(
             "\nDemo accounts (sign in at http://127.0.0.1:5000/sign-in). The passwords are shown only "

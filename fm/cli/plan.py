@@ -61,6 +61,18 @@ def _budgets(raw: str, start: int, years: int) -> list[int]:
     help="Risk settings (TOML).",
 )
 @click.option(
+    "--ignore-duties",
+    is_flag=True,
+    help="Choose by risk alone, as if no measure were required by law (for comparison).",
+)
+@click.option(
+    "--duties",
+    "duties_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    metavar="FILE",
+    help="Duty settings (TOML) over fm/domain/duties.toml; env FM_DUTIES.",
+)
+@click.option(
     "--create-work-orders",
     is_flag=True,
     help="Write the first year's interventions as planned work orders (running again adds none twice).",
@@ -83,11 +95,19 @@ def plan(
     method: str,
     interventions: Path | None,
     config_path: Path | None,
+    ignore_duties: bool,
+    duties_path: Path | None,
     create_work_orders: bool,
     fmt: str,
     output: Path | None,
 ) -> None:
-    """Plan preventive repairs and renewals for the next years within the budget (most risk removed)."""
+    """Plan preventive repairs and renewals for the next years within the budget.
+
+    First the measures the law requires after an inspection judged Ⅲ or Ⅳ, each before its deadline
+    (see `fm duties`); when the budget cannot cover them it says so, with the shortfall per year.
+    Then what removes the most risk with what is left.
+    """
+    from fm.app.duties import load_settings as load_duty_settings
     from fm.app.plan import load_interventions
 
     if years == 0:
@@ -104,6 +124,8 @@ def plan(
             method=method,
             settings=load_interventions(interventions),
             config=risk_config(config_path),
+            ignore_duties=ignore_duties,
+            duty_settings=load_duty_settings(duties_path),
         )
         created = (
             plan_app.create_planned_work_orders(session, result, actor=cli_actor()) if create_work_orders else None
@@ -157,13 +179,55 @@ def plan(
             )
         )
         click.echo(f"backlog: {result['backlog_assets']:,} assets that would benefit are left for later")
+        _echo_duties(result)
         if len(rows):
             shown = rows.head(20).assign(
-                fiscal_year=rows["fiscal_year"].astype(str), cost=rows["cost"].map("{:,}".format)
+                fiscal_year=rows["fiscal_year"].astype(str),
+                cost=rows["cost"].map("{:,}".format),
+                duty=rows["duty"].fillna(""),
+                deadline=rows["deadline"].fillna("").astype(str),
             )
             click.echo(tabulate(shown, headers="keys", showindex=False, disable_numparse=True))
     if created is not None:
         click.echo(f"{created} planned work orders created for FY{first}", err=True)
+
+
+def _echo_duties(result: dict) -> None:
+    """What the plan does about the statutory duties, and what the budget cannot cover."""
+    duties = result["duties"]
+    if not duties["considered"]:
+        click.echo("duties ignored (--ignore-duties): chosen by risk alone")
+        return
+    click.echo(
+        f"duties first: {duties['scheduled']:,} measures required after Ⅲ/Ⅳ scheduled before their deadlines"
+        + (f"; {duties['due_after_horizon']:,} due after the horizon" if duties["due_after_horizon"] else "")
+    )
+    if not duties["unmet"]:
+        return
+    short = [y for y in result["per_year"] if y["duty_shortfall"]]
+    click.echo(
+        f"the budget cannot cover the statutory duties: {len(duties['unmet']):,} left unmet, short "
+        + ", ".join(f"FY{y['fiscal_year']} ¥{y['duty_shortfall']:,}" for y in short)
+        + (f" (¥{duties['shortfall']:,} in all)" if short else ""),
+        err=True,
+    )
+    click.echo(
+        tabulate(
+            [
+                (
+                    u["code"],
+                    u["name"],
+                    u["soundness"],
+                    str(u["deadline"]),
+                    "—" if u["cost"] is None else f"{u['cost']:,}",
+                )
+                for u in duties["unmet"]
+            ],
+            headers=("unmet duty", "name", "class", "deadline", "cost (yen)"),
+            disable_numparse=True,
+        ),
+        err=True,
+    )
 
 
 @click.command()

@@ -75,6 +75,7 @@ def build(seed: int = SEED, reference: Path | None = None) -> dict[str, pd.DataF
     tables = {"districts": _districts(ground), "network_lines": network_lines(ground), "assets": assets}
     tables["inspections"] = history.inspections(rng, assets)
     tables["work_orders"] = history.work_orders(rng, assets)
+    tables["traffic_restrictions"] = history.restrictions(tables["inspections"], tables["work_orders"])
     _calibrate_aging(assets)
     tables.update(_plans(rng, assets))
     _calibrate_execution(tables)

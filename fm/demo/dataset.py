@@ -32,6 +32,7 @@ TABLES = (  # in the order they can be loaded (foreign keys first)
     "assets",
     "inspections",
     "work_orders",
+    "traffic_restrictions",
     "individual_plans",
     "plan_assets",
     "plan_works",

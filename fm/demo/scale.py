@@ -47,7 +47,7 @@ def generate_scaled(count: int, folder: Path, *, seed: int = SEED, chunk: int = 
     ground = load_ground(reference_folder())
     folder.mkdir(parents=True, exist_ok=True)
     written = dict.fromkeys(TABLES, 0)
-    first = {"assets": 1, "inspections": 1, "work_orders": 1}
+    first = {"assets": 1, "inspections": 1, "work_orders": 1, "traffic_restrictions": 1}
     shares = np.array([BUILDINGS, *INFRASTRUCTURE.values()]) / DEMO_SIZE
     kept: list[pd.DataFrame] = []
     for start in range(0, count, chunk):
@@ -74,6 +74,9 @@ def generate_scaled(count: int, folder: Path, *, seed: int = SEED, chunk: int = 
                 rng, assets, first_id=first["work_orders"], scale=len(assets) / DEMO_SIZE
             ),
         }
+        parts["traffic_restrictions"] = history.restrictions(
+            parts["inspections"], parts["work_orders"], first_id=first["traffic_restrictions"]
+        )
         for name, frame in parts.items():
             write_table(frame, folder / f"{name}.csv", append=start > 0)
             written[name] += len(frame)

@@ -9,6 +9,7 @@ from fm.model.assets import (
     WorkOrder,
 )
 from fm.model.base import Base
+from fm.model.duties import TrafficRestriction
 from fm.model.land import LandParcel, ParcelUse
 from fm.model.network import NetworkLine
 from fm.model.people import AuditEntry, User
@@ -36,6 +37,7 @@ __all__ = [
     "PlanWork",
     "RiskRun",
     "RiskScore",
+    "TrafficRestriction",
     "User",
     "WorkOrder",
     "metadata",

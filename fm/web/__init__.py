@@ -34,6 +34,7 @@ def create_app(config: Config | None = None) -> Flask:
         audit,
         auth,
         dashboard,
+        duties,
         errors,
         finance,
         forms,
@@ -59,7 +60,7 @@ def create_app(config: Config | None = None) -> Flask:
     security.init_app(app)
     for area in (home, users, audit, finance, dashboard, maps, register, asset_page, schedule, forms, parcels, plans):
         app.register_blueprint(area.pages)
-    for area in (stats, kpi, risk, dashboard, maps, register, schedule):
+    for area in (stats, kpi, risk, duties, dashboard, maps, register, schedule):
         app.register_blueprint(area.api, url_prefix="/api")
     uploads.init_app(app, config)
     return app

@@ -95,6 +95,8 @@ def page(code: str) -> str:
         chart_title=_chart_title(scale),
         work_orders=records(data["work_orders"]),
         plans=data["plans"],
+        duties=data["duties"],
+        duty_state_names=_duty_states(),
         depreciation=data["depreciation"],
         depreciation_rows=records(data["depreciation"]["rows"]) if data["depreciation"]["rows"] is not None else [],
         map=embed(mini) if mini else None,
@@ -234,6 +236,16 @@ def _causes() -> dict[str, str]:
         "disaster": _("disaster"),
         "complaint": _("complaint"),
         "other": _("other"),
+    }
+
+
+def _duty_states() -> dict[str, str]:
+    return {
+        "none": _("no measure"),
+        "planned": _("planned"),
+        "restricted": _("traffic restricted"),
+        "started": _("started"),
+        "completed": _("completed"),
     }
 
 

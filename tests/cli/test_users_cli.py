@@ -50,10 +50,10 @@ def test_bad_requests_say_what_and_change_nothing(db_url):
 
 
 def test_demo_makes_one_account_per_role_and_shows_passwords_once(db_url):
-    first = run(db_url, "demo")
+    first = run(db_url, "demo", "--no-score")
     for role in ("viewer", "engineer", "facility_manager", "finance", "admin"):
         assert f"demo-{role.replace('_', '-')}" in first.output
-    second = run(db_url, "demo")
+    second = run(db_url, "demo", "--no-score")
     assert "Demo accounts" not in second.output
     listing = json.loads(run(db_url, "users", "list", "--format", "json").output)
     assert sorted(u["role"] for u in listing) == ["admin", "engineer", "facility_manager", "finance", "viewer"]
@@ -61,6 +61,6 @@ def test_demo_makes_one_account_per_role_and_shows_passwords_once(db_url):
 
 def test_demo_passwords_from_the_environment(db_url):
     result = CliRunner().invoke(
-        cli, ["demo"], env={"FM_DATABASE_URL": db_url, "FM_DEMO_PASSWORD": "demo password 2026"}
+        cli, ["demo", "--no-score"], env={"FM_DATABASE_URL": db_url, "FM_DEMO_PASSWORD": "demo password 2026"}
     )
     assert result.exit_code == 0 and result.output.count("demo password 2026") == 5

@@ -11,7 +11,7 @@ from databases import new_database
 def scored_demo_url(request: pytest.FixtureRequest, tmp_path_factory) -> str:
     """URL of a database holding the Kamakura demo and one risk run."""
     url = new_database(request.param, tmp_path_factory.mktemp("maps"), request)
-    for args in (("demo",), ("score", "--as-of", "2026-04-01")):
+    for args in (("demo", "--no-score"), ("score", "--as-of", "2026-04-01")):
         result = run(url, *args)
         assert result.exit_code == 0, result.output
     return url

@@ -197,3 +197,17 @@ def test_page_category_starts_with_only_those_layers(map_client):
     names = re.findall(r'"([^"]+)" : (feature_group_[0-9a-f]+)', page)
     added = set(re.findall(r"(feature_group_[0-9a-f]+)\.addTo\(", page))
     assert {name for name, group in names if group in added} == {"Bridge"}
+
+
+def test_the_risk_map_filters_to_the_statutory_duties(map_client, scored_demo_url):
+    overdue = json.loads(run(scored_demo_url, "duties", "--overdue", "--format", "json").stdout)
+    unmet = json.loads(run(scored_demo_url, "duties", "--state", "none", "--format", "json").stdout)
+    unmet += json.loads(run(scored_demo_url, "duties", "--state", "planned", "--format", "json").stdout)
+    assert overdue  # the demo has Ⅲ structures past their deadline with no measure
+    data = _layer(map_client, "risk", f"bbox={CITY}&zoom=13&duty=overdue")
+    assert sorted(f["properties"]["code"] for f in data["features"]) == sorted({d["code"] for d in overdue})
+    assert _layer(map_client, "risk", f"bbox={CITY}&zoom=13&duty=unmet")["total"] == len({d["code"] for d in unmet})
+    page = map_client.get("/maps/risk?duty=overdue&lang=ja").get_data(as_text=True)
+    assert '<option value="overdue" selected>' in page and "判定区分Ⅲ・Ⅳで措置未着手" in page
+    bad = map_client.get(f"/api/map/risk?bbox={CITY}&zoom=13&duty=someday")
+    assert bad.status_code == 400 and "duty must be unmet or overdue" in bad.get_json()["error"]["message"]

@@ -17,7 +17,7 @@ pytestmark = pytest.mark.browser
 def live_url(tmp_path_factory):
     folder = tmp_path_factory.mktemp("accounts")
     url = new_database("sqlite", folder)
-    assert run(url, "demo").exit_code == 0
+    assert run(url, "demo", "--no-score").exit_code == 0
     with chromium.live_app(Config(database_url=url, instance_path=folder, secret_key="test", basemap="none")) as base:
         yield base
 

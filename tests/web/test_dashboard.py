@@ -33,6 +33,9 @@ def _counted(indicator: str, rows: list[dict]) -> float:
         return sum(int(row["executed_amount"]) for row in rows)
     if indicator == "preventive_share":
         return sum(int(row["actual_cost"]) for row in rows if row["kind"] == "preventive")
+    if indicator in ("measures_started", "measures_completed"):
+        flag = indicator.removeprefix("measures_")
+        return sum(1 for row in rows if row[flag] in (True, "True"))
     return len(rows)  # reactive_repairs
 
 
@@ -69,7 +72,7 @@ def test_cards_and_trends_are_fm_kpi(demo_url, client):
     }
     for year in (2024, YEAR):
         page = client.get(f"/dashboard?fiscal_year={year}").get_data(as_text=True)
-        assert page.count("<svg") == 8
+        assert page.count("<svg") == 10  # a trend per indicator, the aging ratio by category, the renewal
         kpi = json.loads(run(demo_url, "kpi", "--fiscal-year", str(year), "--format", "json").stdout)
         for row in kpi["indicators"]:
             card = re.search(rf'id="card-{row["indicator"]}".*?<p class="figure">(.*?)</p>', page, re.S).group(1)

@@ -57,7 +57,7 @@ def add_planned_work(url: str) -> None:
 def live_url(tmp_path_factory):
     folder = tmp_path_factory.mktemp("dashboard")
     url = new_database("sqlite", folder)
-    assert run(url, "demo").exit_code == 0
+    assert run(url, "demo", "--no-score").exit_code == 0
     add_planned_work(url)
     with chromium.live_app(Config(database_url=url, instance_path=folder, secret_key="test")) as base:
         yield base
@@ -100,7 +100,7 @@ def test_dashboard(open_page, live_url, viewport):
     page.wait_for_url("**/dashboard")
     assert page.locator("h1").inner_text() == "指標ダッシュボード"
     assert page.locator("#card-plan_coverage .figure").inner_text().startswith("52.3")
-    assert page.locator("svg.chart").count() == 8  # six trends, the what-if, the renewal projection
+    assert page.locator("svg.chart").count() == 10  # eight trends, the what-if, the renewal projection
     # The cards fit the width: no horizontal scrolling.
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
     page.screenshot(path=str(chromium.ARTIFACTS / f"dashboard-{viewport}.png"), full_page=True)
@@ -150,6 +150,6 @@ def test_drill_down_in_english_on_a_tablet(open_page, live_url):
 def test_printable_report(open_page, live_url):
     page = open_page({"width": 794, "height": 1123})  # A4 at 96 dpi
     page.goto(f"{live_url}/dashboard/report?fiscal_year=2025")
-    assert page.locator("#report-indicators tbody tr").count() == 6
+    assert page.locator("#report-indicators tbody tr").count() == 8
     page.emulate_media(media="print")
     page.screenshot(path=str(chromium.ARTIFACTS / "dashboard-report.png"), full_page=True)

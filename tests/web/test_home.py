@@ -82,7 +82,7 @@ def test_unknown_api_path_is_json_404(client):
 def test_home_shows_the_indicators_and_the_worst_risks(client, db_url):
     from clirun import run
 
-    assert run(db_url, "demo").exit_code == 0
+    assert run(db_url, "demo", "--no-score").exit_code == 0
     page = client.get("/").get_data(as_text=True)
     assert "主要指標（2025年度）" in page and "52.3 %" in page and "9,039.08 m²" in page
     assert 'id="risks"' not in page  # not scored yet

@@ -38,7 +38,7 @@ NO_DATA = "ZZ-100%_なし"  # added after scoring: unscored, never inspected, no
 def demo(request: pytest.FixtureRequest, tmp_path_factory) -> str:
     """The demo, scored once, plus one bare asset: read only by every test here."""
     url = new_database(request.param, tmp_path_factory.mktemp("register"), request)
-    for args in (("demo",), ("score", "--as-of", "2026-04-01")):
+    for args in (("demo", "--no-score"), ("score", "--as-of", "2026-04-01")):
         result = run(url, *args)
         assert result.exit_code == 0, result.output
     database = Database(url)

@@ -20,7 +20,7 @@ SIZES = {"desktop": {"width": 1366, "height": 768}, "tablet": {"width": 820, "he
 def site(tmp_path_factory):
     folder = tmp_path_factory.mktemp("register-browser")
     url = new_database("sqlite", folder)
-    for args in (("demo",), ("score", "--as-of", "2026-04-01")):
+    for args in (("demo", "--no-score"), ("score", "--as-of", "2026-04-01")):
         assert run(url, *args).exit_code == 0
     with chromium.live_app(Config(database_url=url, instance_path=folder, secret_key="test", basemap="none")) as base:
         yield base, url

@@ -14,7 +14,7 @@ def test_html_report_stands_alone(demo_url, tmp_path):
     result = run(demo_url, "report", "--fiscal-year", "2025", str(out))
     assert result.exit_code == 0, result.output
     page = out.read_text(encoding="utf-8")
-    assert "2025年度 公共施設マネジメント指標" in page and page.count("<svg") == 7  # six trends, the what-if
+    assert "2025年度 公共施設マネジメント指標" in page and page.count("<svg") == 9  # eight trends, the what-if
     assert "52.3" in page and "9,039.08" in page and "有形固定資産減価償却率" in page
     assert not re.search(r'(src|href)="(https?:)?//', page) and "<link" not in page and "<script" not in page
 
@@ -67,7 +67,7 @@ def test_pdf_report_is_one_a4_page(tmp_path):
 
     chromium.executable()  # skips without Chromium (fails under CI=true)
     url = new_database("sqlite", tmp_path)
-    assert run(url, "demo").exit_code == 0
+    assert run(url, "demo", "--no-score").exit_code == 0
     out = tmp_path / "report.pdf"
     result = run(url, "report", "--fiscal-year", "2025", str(out))
     assert result.exit_code == 0, result.output

@@ -24,7 +24,7 @@ pytestmark = pytest.mark.browser
 def served(tmp_path_factory):
     folder = tmp_path_factory.mktemp("workday")
     url = new_database("sqlite", folder)
-    assert run(url, "demo").exit_code == 0
+    assert run(url, "demo", "--no-score").exit_code == 0
     ensure_user(url, "yamada", "engineer")
     with chromium.live_app(Config(database_url=url, instance_path=folder, secret_key="test", basemap="none")) as base:
         yield base, url

@@ -27,10 +27,19 @@ DIMENSIONS: dict[str, tuple[str, ...]] = {
     "execution_rate": ("category", "plan"),
     "preventive_share": ("category", "district"),
     "reactive_repairs": ("category", "district"),
+    "measures_started": ("category", "district"),
+    "measures_completed": ("category", "district"),
 }
 COLUMN = {"category": "category", "district": "district_id", "department": "owner_department", "plan": "plan_code"}
 # Indicators whose figure is a share (numerator ÷ denominator × 100); the others are a sum.
-RATIOS = ("plan_coverage", "aging_ratio", "execution_rate", "preventive_share")
+RATIOS = (
+    "plan_coverage",
+    "aging_ratio",
+    "execution_rate",
+    "preventive_share",
+    "measures_started",
+    "measures_completed",
+)
 
 
 def attributed(measure: Measure, data: KpiData) -> pd.DataFrame:
@@ -54,7 +63,7 @@ def attributed(measure: Measure, data: KpiData) -> pd.DataFrame:
     records = measure.records.copy()
     key = measure.indicator
     assets = data.assets.set_index("id")
-    if key in ("plan_coverage", "aging_ratio"):
+    if key in ("plan_coverage", "aging_ratio", "measures_started", "measures_completed"):
         records["district_id"] = records["id"].map(assets["district_id"])
     if key in ("preventive_share", "reactive_repairs"):
         records.insert(3, "asset_code", records["asset_id"].map(assets["code"]))
@@ -98,6 +107,8 @@ def _shares(key: str, records: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
         return records["accumulated_depreciation"].astype("int64"), records["acquisition_cost"].astype("int64")
     if key == "execution_rate":
         return records["executed_amount"].astype("int64"), records["planned_amount"].astype("int64")
+    if key in ("measures_started", "measures_completed"):
+        return records[key.removeprefix("measures_")].astype("int64"), zero + 1
     if key == "preventive_share":
         cost = records["actual_cost"].astype("int64")
         return cost.where(records["kind"] == "preventive", 0), cost

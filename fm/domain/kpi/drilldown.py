@@ -70,6 +70,30 @@ COLUMNS: dict[str, tuple[str, ...]] = {
         "completed_on",
         "actual_cost",
     ),
+    "measures_started": (
+        "code",
+        "name",
+        "category",
+        "district",
+        "soundness",
+        "inspected_on",
+        "deadline",
+        "state",
+        "started",
+        "measure_started_on",
+    ),
+    "measures_completed": (
+        "code",
+        "name",
+        "category",
+        "district",
+        "soundness",
+        "inspected_on",
+        "deadline",
+        "state",
+        "completed",
+        "completed_on",
+    ),
 }
 # The order a list opens in: what needs attention first.
 DEFAULT_SORT: dict[str, tuple[str, str]] = {
@@ -79,6 +103,8 @@ DEFAULT_SORT: dict[str, tuple[str, str]] = {
     "execution_rate": ("unexecuted_amount", "desc"),
     "preventive_share": ("actual_cost", "desc"),
     "reactive_repairs": ("completed_on", "desc"),
+    "measures_started": ("started", "asc"),  # the structures with no measure yet first
+    "measures_completed": ("completed", "asc"),
 }
 # Which page a row links to, and the column holding its code. Parcels have no page yet, so
 # underused land is listed without links; plan budget items have no page either.
@@ -89,6 +115,8 @@ LINKS: dict[str, tuple[str, str] | None] = {
     "execution_rate": None,
     "preventive_share": ("asset", "asset_code"),
     "reactive_repairs": ("asset", "asset_code"),
+    "measures_started": ("asset", "code"),
+    "measures_completed": ("asset", "code"),
 }
 ORDERS = ("asc", "desc")
 MAX_PER_PAGE = 500

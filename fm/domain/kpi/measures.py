@@ -16,6 +16,8 @@ import geopandas as gpd
 import pandas as pd
 
 from fm.domain.depreciation import accumulated_depreciation
+from fm.domain.duties import STARTED, DutySettings, find_duties
+from fm.domain.duties import load_settings as load_duty_settings
 from fm.domain.fiscal import fiscal_year as to_fiscal_year
 from fm.domain.fiscal import fiscal_year_end
 from fm.domain.geo import area_m2
@@ -63,8 +65,25 @@ INDICATORS: dict[str, Indicator] = {
             "down",
             0,
         ),
+        Indicator(
+            "measures_started",
+            "判定区分Ⅲ・Ⅳの施設の措置着手率",
+            "Measures started on structures judged III or IV",
+            "%",
+            "up",
+            1,
+        ),
+        Indicator(
+            "measures_completed",
+            "判定区分Ⅲ・Ⅳの施設の措置完了率",
+            "Measures completed on structures judged III or IV",
+            "%",
+            "up",
+            1,
+        ),
     )
 }
+CYCLE_YEARS = 5  # the periodic inspection cycle: the cohort of the measure rates (docs/indicators.md)
 
 
 @dataclass(frozen=True)
@@ -79,6 +98,10 @@ class KpiData:
     parcels: gpd.GeoDataFrame
     parcel_uses: pd.DataFrame
     work_orders: pd.DataFrame
+    inspections: pd.DataFrame | None = None
+    restrictions: pd.DataFrame | None = None
+    duty_settings: DutySettings | None = None
+    inspection_cycle: Callable[[str], float] | None = None
 
 
 @dataclass(frozen=True)
@@ -314,6 +337,89 @@ def reactive_repairs(data: KpiData, *, fiscal_year: int) -> Measure:
     return Measure("reactive_repairs", fiscal_year, float(len(records)), len(records), None, records)
 
 
+def _judged_structures(data: KpiData, fiscal_year: int) -> pd.DataFrame:
+    """The structures judged Ⅲ or Ⅳ in the inspection cycle of the five fiscal years ending with
+    ``fiscal_year``, each once (its latest duty of the cycle), with the state of its measures at the
+    year's end (:func:`fm.domain.duties.find_duties`)."""
+    end = fiscal_year_end(fiscal_year)
+    if data.inspections is None:
+        raise ValueError("the measure rates need the inspections (KpiData.inspections)")
+    restrictions = (
+        data.restrictions
+        if data.restrictions is not None
+        else pd.DataFrame(columns=["asset_id", "inspection_id", "starts_on", "ends_on"])
+    )
+    if data.inspection_cycle is not None:
+        cycle = data.inspection_cycle
+    else:
+        from fm.domain.risk.config import load_config
+
+        cycle = load_config().cycle
+    duties = find_duties(
+        data.assets,
+        data.inspections,
+        data.work_orders,
+        restrictions,
+        data.categories,
+        settings=data.duty_settings or load_duty_settings(),
+        cycle=cycle,
+        as_of=end,
+    )
+    first = pd.Timestamp(fiscal_year_end(fiscal_year - CYCLE_YEARS) + pd.Timedelta(days=1))
+    cohort = duties[pd.to_datetime(duties["inspected_on"]) >= first]
+    cohort = cohort.sort_values(["asset_id", "inspected_on"]).drop_duplicates("asset_id", keep="last")
+    records = cohort[
+        ["asset_id", "code", "name", "category", "inspected_on", "soundness", "deadline", "state"]
+        + ["measure_started_on", "completed_on", "restricted_since"]
+    ].rename(columns={"asset_id": "id"})
+    return records.assign(
+        started=records["state"].isin(STARTED), completed=records["state"] == "completed"
+    ).reset_index(drop=True)
+
+
+def _measure_rate(data: KpiData, fiscal_year: int, key: str, column: str) -> Measure:
+    records = _judged_structures(data, fiscal_year)
+    counted, judged = int(records[column].sum()), len(records)
+    note = (
+        None
+        if judged
+        else f"no structure was judged Ⅲ or Ⅳ in FY{fiscal_year - CYCLE_YEARS + 1}–{fiscal_year}: the rate is undefined"
+    )
+    return Measure(key, fiscal_year, ratio(counted, judged), counted, judged, records, note)
+
+
+def measures_started(data: KpiData, *, fiscal_year: int) -> Measure:
+    """措置着手率: structures judged Ⅲ or Ⅳ in the five fiscal years to ``fiscal_year`` whose measures had
+    started by the year's end (a work order started or completed, a traffic restriction, a removal), in %.
+
+    The national road-maintenance reports' figure (道路メンテナンス年報); definition and source in
+    docs/indicators.md. Each structure counts once, by its latest duty of the cycle.
+
+    Examples
+    --------
+    >>> assets = pd.DataFrame({"id": [1, 2], "code": ["A", "B"], "name": ["a", "b"], "category": "bridge",
+    ...                        "disposed_on": None})
+    >>> categories = pd.DataFrame({"code": ["bridge"], "condition_scale": ["soundness"]})
+    >>> inspections = pd.DataFrame({"id": [1, 2], "asset_id": [1, 2], "inspected_on": [pd.Timestamp("2024-05-01")] * 2,
+    ...     "soundness": [3, 4], "condition_score": None, "next_due_on": None})
+    >>> orders = pd.DataFrame({"asset_id": [2], "status": ["completed"], "planned_on": [None],
+    ...     "started_on": [pd.Timestamp("2024-06-01")], "completed_on": [pd.Timestamp("2025-02-01")]})
+    >>> data = KpiData(assets, categories, None, None, None, None, None, orders, inspections,
+    ...                inspection_cycle=lambda category: 5.0)
+    >>> measures_started(data, fiscal_year=2024).value, measures_completed(data, fiscal_year=2024).value
+    (50.0, 50.0)
+    >>> measures_completed(data, fiscal_year=2023).note
+    'no structure was judged Ⅲ or Ⅳ in FY2019–2023: the rate is undefined'
+    """
+    return _measure_rate(data, fiscal_year, "measures_started", "started")
+
+
+def measures_completed(data: KpiData, *, fiscal_year: int) -> Measure:
+    """措置完了率: the same structures as :func:`measures_started`, those whose measures were completed by
+    the year's end (a work order completed, or the structure removed), in %."""
+    return _measure_rate(data, fiscal_year, "measures_completed", "completed")
+
+
 MEASURES: dict[str, Callable[..., Measure]] = {
     "plan_coverage": plan_coverage,
     "underused_land": underused_land,
@@ -321,6 +427,8 @@ MEASURES: dict[str, Callable[..., Measure]] = {
     "execution_rate": execution_rate,
     "preventive_share": preventive_share,
     "reactive_repairs": reactive_repairs,
+    "measures_started": measures_started,
+    "measures_completed": measures_completed,
 }
 
 

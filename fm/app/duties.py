@@ -1,0 +1,192 @@
+"""Use cases of the statutory measures after Ⅲ / Ⅳ: `fm duties`, `/api/duties`, `fm restrictions`."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+import pandas as pd
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from fm.accounts import edits
+from fm.domain import duties as duty_rules
+from fm.domain.duties import STATES as STATES
+from fm.domain.duties import DutySettings
+from fm.domain.duties import load_settings as load_settings
+from fm.domain.risk.config import RiskConfig
+from fm.domain.risk.config import load_config as load_risk_config
+from fm.errors import NotFound, ValidationError
+from fm.io import store
+from fm.model import Asset, Inspection, TrafficRestriction
+from fm.model.duties import RESTRICTION_KINDS as RESTRICTION_KINDS
+
+DUTY_KEYS = (
+    "code",
+    "name",
+    "category",
+    "inspected_on",
+    "soundness",
+    "deadline",
+    "state",
+    "measure_started_on",
+    "completed_on",
+    "restricted_since",
+    "met",
+    "overdue",
+)
+RESTRICTION_COLUMNS = ("code", "asset_code", "kind", "starts_on", "ends_on", "inspected_on", "notes")
+
+
+def duty_frame(
+    session: Session, *, as_of: date, settings: DutySettings | None = None, config: RiskConfig | None = None
+) -> pd.DataFrame:
+    """Every duty as of ``as_of`` (:func:`fm.domain.duties.find_duties`), overdue first."""
+    settings = settings or load_settings()
+    config = config or load_risk_config()
+    assets = store.read_assets(session, columns=("id", "code", "name", "category", "status", "disposed_on"))
+    inspections = store.read_table(
+        session,
+        "inspections",
+        ("id", "asset_id", "inspected_on", "soundness", "condition_score", "next_due_on"),
+    )
+    orders = store.read_table(
+        session, "work_orders", ("asset_id", "code", "status", "planned_on", "started_on", "completed_on")
+    )
+    restrictions = store.read_table(
+        session, "traffic_restrictions", ("asset_id", "inspection_id", "starts_on", "ends_on")
+    )
+    return duty_rules.find_duties(
+        assets,
+        inspections,
+        orders,
+        restrictions,
+        store.read_categories(session),
+        settings=settings,
+        cycle=config.cycle,
+        as_of=as_of,
+    )
+
+
+def list_duties(
+    session: Session,
+    *,
+    as_of: date,
+    state: str | None = None,
+    overdue: bool = False,
+    settings: DutySettings | None = None,
+) -> list[dict[str, Any]]:
+    """The duties as JSON rows (``fm duties --format json`` = ``GET /api/duties``), optionally only
+    those in ``state`` or only the overdue ones."""
+    if state is not None and state not in STATES:
+        raise ValidationError(f"state must be one of {', '.join(STATES)}, got {state!r}")
+    frame = duty_frame(session, as_of=as_of, settings=settings)
+    if state is not None:
+        frame = frame[frame["state"] == state]
+    if overdue:
+        frame = frame[frame["overdue"] > 0]
+    return [_row(row) for row in frame.to_dict("records")]
+
+
+def _row(row: dict[str, Any]) -> dict[str, Any]:
+    out = {key: (None if row[key] is None or row[key] is pd.NaT else row[key]) for key in DUTY_KEYS}
+    return {**out, "met": bool(row["met"]), "overdue": int(row["overdue"])}
+
+
+def asset_duties(session: Session, asset_id: int, *, as_of: date) -> list[dict[str, Any]]:
+    """The duties of one asset, latest first (the asset page)."""
+    frame = duty_frame(session, as_of=as_of)
+    mine = frame[frame["asset_id"] == asset_id].sort_values("inspected_on", ascending=False)
+    return [_row(row) for row in mine.to_dict("records")]
+
+
+def add_restriction(
+    session: Session,
+    *,
+    code: str,
+    asset_code: str,
+    kind: str,
+    starts_on: date,
+    ends_on: date | None = None,
+    inspected_on: date | None = None,
+    notes: str | None = None,
+    actor: str,
+    source: str = "cli",
+) -> int:
+    """Record a traffic restriction (audited); refused, naming the record and the field, when it ends
+    before it starts, starts before the inspection that required it, or names no such asset or inspection.
+
+    The inspection that required it is the asset's inspection of ``inspected_on`` when given, else the
+    asset's latest inspection judged Ⅲ or Ⅳ on or before ``starts_on`` (or, when there is none, its
+    first such inspection after it, which the check then refuses).
+    """
+    code = (code or "").strip()
+    if not code:
+        raise ValidationError("restriction: code is required")
+    if kind not in RESTRICTION_KINDS:
+        raise ValidationError(f"restriction {code}: kind must be one of {', '.join(RESTRICTION_KINDS)}, got {kind!r}")
+    asset_id = store.find_asset(session, asset_code)
+    if asset_id is None:
+        raise NotFound(f"restriction {code}: asset_code {asset_code!r} is not in the register")
+    if session.scalar(sa.select(TrafficRestriction.id).where(TrafficRestriction.code == code)) is not None:
+        raise ValidationError(f"restriction {code}: code {code!r} is taken by another restriction")
+    inspection = _requiring_inspection(session, asset_id, code=code, inspected_on=inspected_on, starts_on=starts_on)
+    values = {"starts_on": starts_on, "ends_on": ends_on}
+    problems = duty_rules.check_restriction(values, inspection=inspection, code=code)
+    if problems:
+        raise ValidationError([message for _, message in problems])
+    return edits.insert(
+        session,
+        "traffic_restrictions",
+        {
+            "code": code,
+            "asset_id": asset_id,
+            "inspection_id": inspection["id"] if inspection else None,
+            "kind": kind,
+            "starts_on": starts_on,
+            "ends_on": ends_on,
+            "notes": notes,
+        },
+        actor=actor,
+        source=source,
+    )
+
+
+def _requiring_inspection(
+    session: Session, asset_id: int, *, code: str, inspected_on: date | None, starts_on: date
+) -> dict[str, Any] | None:
+    query = sa.select(Inspection.id, Inspection.inspected_on).where(Inspection.asset_id == asset_id)
+    if inspected_on is not None:
+        row = session.execute(query.where(Inspection.inspected_on == inspected_on)).first()
+        if row is None:
+            raise ValidationError(
+                f"restriction {code}: inspected_on {inspected_on}: no inspection of the asset that day"
+            )
+        return {"id": row.id, "inspected_on": row.inspected_on}
+    judged = query.where(Inspection.soundness >= 3).order_by(Inspection.inspected_on.desc())
+    before = session.execute(judged.where(Inspection.inspected_on <= starts_on).limit(1)).first()
+    row = (
+        before or session.execute(judged.order_by(None).order_by(Inspection.inspected_on).limit(1)).first()
+    )  # only later ones: refused by the check
+    return {"id": row.id, "inspected_on": row.inspected_on} if row else None
+
+
+def list_restrictions(session: Session, *, asset_code: str | None = None) -> pd.DataFrame:
+    """Traffic restrictions, latest first, with the asset's code and the date of the inspection behind each."""
+    query = (
+        sa.select(
+            TrafficRestriction.code,
+            Asset.code.label("asset_code"),
+            TrafficRestriction.kind,
+            TrafficRestriction.starts_on,
+            TrafficRestriction.ends_on,
+            Inspection.inspected_on,
+            TrafficRestriction.notes,
+        )
+        .join(Asset, Asset.id == TrafficRestriction.asset_id)
+        .outerjoin(Inspection, Inspection.id == TrafficRestriction.inspection_id)
+        .order_by(TrafficRestriction.starts_on.desc(), TrafficRestriction.code)
+    )
+    if asset_code is not None:
+        query = query.where(Asset.code == asset_code)
+    return pd.DataFrame(session.execute(query).all(), columns=list(RESTRICTION_COLUMNS))

@@ -1,0 +1,34 @@
+"""The duties on the asset page, in Japanese and English, on SQLite and PostGIS."""
+
+from __future__ import annotations
+
+import pytest
+from dutysample import add_judged
+
+
+@pytest.fixture
+def judged(db_url):
+    return add_judged(db_url)
+
+
+def test_asset_page_shows_the_duty_and_its_state(judged, client):
+    page = client.get("/assets/B-001?lang=ja").get_data(as_text=True)
+    assert "法定の措置（判定区分Ⅲ・Ⅳ）" in page and 'id="duties"' in page
+    assert "<td>Ⅳ</td>" in page and "2024-07-01" in page and "未着手" in page
+    assert 'class="overdue"' in page
+    english = client.get("/assets/B-002?lang=en").get_data(as_text=True)
+    assert "Measures required by law" in english and "<td>Ⅲ</td>" in english and "planned" in english
+
+
+def test_a_structure_never_judged_iii_or_iv_says_so_and_a_school_shows_nothing(judged, client):
+    from fm.db import Database
+    from fm.model import Inspection
+
+    database = Database(judged)
+    with database.session() as session:
+        session.query(Inspection).filter(Inspection.soundness >= 3).delete()
+    database.dispose()
+    bridge = client.get("/assets/B-001?lang=en").get_data(as_text=True)
+    assert "No measure required: never judged III or IV." in bridge
+    school = client.get("/assets/S-001?lang=en").get_data(as_text=True)
+    assert "Measures required by law" not in school
