@@ -19,8 +19,10 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from fm.accounts import edits
+from fm.app.duties import duty_frame
 from fm.domain import schedule as domain
 from fm.domain.risk.config import RiskConfig
+from fm.domain.risk.explain import ROMAN as ROMAN
 from fm.domain.risk.inspections import next_inspections
 from fm.domain.schedule import GROUPINGS as GROUPINGS
 from fm.domain.schedule import KINDS as KINDS
@@ -88,7 +90,7 @@ def schedule(session: Session, *, today: date, filters: Filters, config: RiskCon
     if filters.district is not None:
         district_ids = districts.loc[districts["code"] == filters.district, "id"].tolist()
     rows = domain.build_schedule(
-        _items(session, config, end),
+        _items(session, config, end, today=today),
         today=today,
         by=filters.by,
         start=filters.start,
@@ -121,8 +123,9 @@ def _known(name: str, value: str | None, codes: pd.Series) -> None:
         raise ValidationError(f"unknown {name} {value!r}; known: {', '.join(codes)}")
 
 
-def _items(session: Session, config: RiskConfig, end: date) -> pd.DataFrame:
-    """Open work orders with their asset, and the next inspection of each asset held (those due by ``end``)."""
+def _items(session: Session, config: RiskConfig, end: date, *, today: date) -> pd.DataFrame:
+    """The statutory duties unmet ``today``, open work orders with their asset, and the next inspection of each
+    asset held (those due by ``end``)."""
     assets = store.read_assets(session, columns=("code", "name", "category", "district_id", "status"))
     work = pd.DataFrame(
         session.execute(
@@ -172,7 +175,9 @@ def _items(session: Session, config: RiskConfig, end: date) -> pd.DataFrame:
             "due_on": due["due_on"],
         }
     )
-    return domain.schedule_items(work, next_due)
+    duties = duty_frame(session, as_of=today, config=config)
+    duties["district_id"] = duties["asset_id"].map(assets.set_index("id")["district_id"])
+    return domain.schedule_items(work, next_due, duties[pd.to_datetime(duties["deadline"]) <= pd.Timestamp(end)])
 
 
 def _names(rows: pd.DataFrame, categories: pd.DataFrame, districts: pd.DataFrame) -> pd.DataFrame:

@@ -1,10 +1,13 @@
-"""The engineers' schedule: open work orders and inspections due, overdue first, then by month or ISO week.
+"""The engineers' schedule: unmet statutory duties, open work orders and inspections due, overdue first, then by
+month or ISO week.
 
-Plain pandas, no database. A schedule row is a work order (planned or in progress, due on
-its ``planned_on``) or an asset's next inspection (due on its latest inspection's
-``next_due_on``, or that inspection's date plus the category's cycle: see
-:func:`fm.domain.risk.inspections.next_inspections`). Rows due before ``today`` are *overdue*:
-they form one group at the top, oldest first, whatever the grouping. The other rows fall
+Plain pandas, no database. A schedule row is a statutory duty not yet met (a measure after a
+soundness Ⅲ/Ⅳ judgement, due on its deadline: see :func:`fm.domain.duties.find_duties`), a work
+order (planned or in progress, due on its ``planned_on``) or an asset's next inspection (due on
+its latest inspection's ``next_due_on``, or that inspection's date plus the category's cycle:
+see :func:`fm.domain.risk.inspections.next_inspections`). Rows due before ``today`` are *overdue*:
+they form one group at the top, whatever the grouping. In every group the duties come first (they
+are legal obligations, not one priority among others), then the other rows oldest first. The other rows fall
 in calendar months (``2026-01``) or ISO 8601 weeks (``2026-W01``, Monday to Sunday, the
 week belonging to the year of its Thursday), each group with the fiscal year (年度, from
 1 April) of its first day.
@@ -20,7 +23,7 @@ import pandas as pd
 
 from fm.domain.fiscal import fiscal_year
 
-KINDS = ("work_order", "inspection")
+KINDS = ("duty", "work_order", "inspection")
 """What a schedule row is."""
 GROUPINGS = ("month", "week")
 OVERDUE = "overdue"
@@ -60,8 +63,10 @@ def default_end(today: date, months: int = DEFAULT_MONTHS) -> date:
     return date(month // 12, month % 12 + 1, 1) - timedelta(days=1)
 
 
-def schedule_items(work_orders: pd.DataFrame, next_due: pd.DataFrame) -> pd.DataFrame:
-    """Work orders and inspections due as rows of one frame (columns :data:`ITEM_COLUMNS`).
+def schedule_items(
+    work_orders: pd.DataFrame, next_due: pd.DataFrame, duties: pd.DataFrame | None = None
+) -> pd.DataFrame:
+    """Unmet duties, work orders and inspections due as rows of one frame (columns :data:`ITEM_COLUMNS`).
 
     Parameters
     ----------
@@ -73,6 +78,10 @@ def schedule_items(work_orders: pd.DataFrame, next_due: pd.DataFrame) -> pd.Data
     next_due
         Per asset: ``asset_id``, ``asset_code``, ``asset_name``, ``category``, ``district_id``,
         ``last_inspected_on`` and ``due_on``; assets without a due date (never inspected) are left out.
+    duties
+        Duties as :func:`fm.domain.duties.find_duties` gives them, with the asset's ``district_id``;
+        only those not ``met`` are kept, due on their ``deadline``, with the soundness judged as
+        ``description``, the inspection as ``last_inspected_on`` and their state as ``status``.
     """
     open_work = work_orders[work_orders["status"].isin(OPEN_WORK) & work_orders["planned_on"].notna()]
     work = pd.DataFrame(
@@ -118,8 +127,30 @@ def schedule_items(work_orders: pd.DataFrame, next_due: pd.DataFrame) -> pd.Data
         },
         index=due.index,
     )
+    unmet = duties[~duties["met"].astype(bool)] if duties is not None else pd.DataFrame(columns=["met"])
+    duty_rows = pd.DataFrame(
+        {
+            "kind": "duty",
+            "record_id": unmet.get("inspection_id"),
+            "code": None,
+            "version": None,
+            "asset_id": unmet.get("asset_id"),
+            "asset_code": unmet.get("code"),
+            "asset_name": unmet.get("name"),
+            "category": unmet.get("category"),
+            "district_id": unmet.get("district_id"),
+            "work_kind": None,
+            "cause": None,
+            "description": unmet.get("soundness"),
+            "last_inspected_on": unmet.get("inspected_on"),
+            "due_on": unmet.get("deadline"),
+            "planned_cost": None,
+            "status": unmet.get("state"),
+        },
+        index=unmet.index,
+    )
     items = pd.concat(
-        [frame.astype(object) for frame in (work, inspections) if len(frame)]
+        [frame.astype(object) for frame in (duty_rows, work, inspections) if len(frame)]
         or [pd.DataFrame(columns=list(ITEM_COLUMNS))],
         ignore_index=True,
     )
@@ -167,17 +198,18 @@ def build_schedule(
     DataFrame
         ``items``' columns plus ``group`` (``overdue``, ``2026-01`` or ``2026-W01``),
         ``group_start``, ``group_end`` and ``fiscal_year`` of the group (none for the
-        overdue one) and ``days_overdue`` (0 when not overdue), overdue rows first (oldest
-        first), then by group, due date, kind and asset code.
+        overdue one) and ``days_overdue`` (0 when not overdue), overdue rows first, then by
+        group; within a group the duties first, then by due date (oldest first), kind and asset code.
 
     Examples
     --------
-    >>> items = pd.DataFrame({"kind": ["inspection", "work_order", "work_order"], "category": "bridge",
-    ...                       "district_id": 1, "asset_code": ["B-1", "B-2", "B-3"],
-    ...                       "due_on": [date(2026, 3, 30), date(2026, 4, 2), date(2026, 3, 1)]})
+    >>> items = pd.DataFrame({"kind": ["inspection", "work_order", "work_order", "duty"], "category": "bridge",
+    ...                       "district_id": 1, "asset_code": ["B-1", "B-2", "B-3", "B-4"],
+    ...                       "due_on": [date(2026, 3, 30), date(2026, 4, 2), date(2026, 3, 1), date(2026, 3, 9)]})
     >>> rows = build_schedule(items, today=date(2026, 3, 10), by="week")
-    >>> rows[["asset_code", "group", "days_overdue", "fiscal_year"]].values.tolist()
-    [['B-3', 'overdue', 9, <NA>], ['B-1', '2026-W14', 0, 2025], ['B-2', '2026-W14', 0, 2025]]
+    >>> rows[["asset_code", "group", "days_overdue", "fiscal_year"]].values.tolist()  # doctest: +NORMALIZE_WHITESPACE
+    [['B-4', 'overdue', 1, <NA>], ['B-3', 'overdue', 9, <NA>], ['B-1', '2026-W14', 0, 2025],
+     ['B-2', '2026-W14', 0, 2025]]
     """
     if by not in GROUPINGS:
         raise ValueError(f"by must be one of {', '.join(GROUPINGS)}, got {by!r}")
@@ -200,8 +232,9 @@ def build_schedule(
     rows["days_overdue"] = np.maximum((pd.Timestamp(today) - due).dt.days, 0).astype("int64")
     rows["_order"] = np.where(overdue, pd.Timestamp.min.value, starts.to_numpy(dtype="datetime64[ns]").astype("int64"))
     rows["_due"] = due
-    rows = rows.sort_values(["_order", "_due", "kind", "asset_code"], kind="stable")
-    return rows.drop(columns=["_order", "_due"]).reset_index(drop=True)
+    rows["_duty"] = (rows["kind"] != "duty").astype(int)
+    rows = rows.sort_values(["_order", "_duty", "_due", "kind", "asset_code"], kind="stable")
+    return rows.drop(columns=["_order", "_duty", "_due"]).reset_index(drop=True)
 
 
 def _periods(due: pd.Series, by: str) -> tuple[pd.Series, pd.Series, pd.Series]:

@@ -229,6 +229,10 @@ def period(group: dict) -> str:
 def helpers() -> dict[str, Any]:
     """Names of coded values and a link builder that tolerates an endpoint not (yet) there."""
     names = {
+        "duty": _("Measure required by law"),
+        "none": _("no measure"),
+        "restricted": _("traffic restricted"),
+        "started": _("started"),
         "work_order": _("Work order"),
         "inspection": _("Inspection"),
         "planned": _("planned"),
@@ -245,7 +249,7 @@ def helpers() -> dict[str, Any]:
         "complaint": _("complaint"),
         "other": _("other"),
     }
-    return {"names": names, "link": _link, "fiscal_label": _fiscal_label, "problem": problem}
+    return {"names": names, "link": _link, "fiscal_label": _fiscal_label, "problem": problem, "roman": schedule.ROMAN}
 
 
 def problem(message: str) -> str:

@@ -11,6 +11,8 @@ from datetime import date, timedelta
 import openpyxl
 import pytest
 import sqlalchemy as sa
+from clirun import run
+from dutysample import add_judged
 from sample import add_sample
 
 from fm.db import Database
@@ -428,3 +430,30 @@ def test_the_page_shows_at_most_so_many_rows_a_group(seeded, client, monkeypatch
     assert overdue.group(1).split("<tbody>")[1].count("<tr") == 2
     assert "The first 2 of 3 rows are shown" in overdue.group(1)
     assert len(client.get("/api/schedule").get_json()["rows"]) == 6  # the JSON and downloads keep them all
+
+
+def test_unmet_duties_come_first_with_days_overdue(db_url, client):
+    """B-001 judged Ⅳ (deadline 2024-07-01) and B-002 judged Ⅲ (deadline 2025-05-01, a renewal only planned):
+    both duties unmet, so they open the overdue group before the overdue inspections, with their days overdue."""
+    add_judged(db_url)
+    rows = client.get("/api/schedule").get_json()["rows"]
+    duties = [r for r in rows if r["kind"] == "duty"]
+    assert [(r["asset_code"], r["description"], r["due_on"], r["status"]) for r in duties] == [
+        ("B-001", "Ⅳ", "2024-07-01", "none"),
+        ("B-002", "Ⅲ", "2025-05-01", "planned"),
+    ]
+    assert rows[: len(duties)] == duties and all(r["group"] == "overdue" for r in duties)
+    assert [r["days_overdue"] for r in duties] == [
+        (date.today() - date(2024, 7, 1)).days,
+        (date.today() - date(2025, 5, 1)).days,
+    ]
+    page = client.get("/schedule?kind=duty").get_data(as_text=True)
+    assert page.count('class="kind-tag duty"') == 2 and "B-001" in page
+
+
+def test_a_met_duty_leaves_the_schedule(db_url, client):
+    add_judged(db_url)
+    result = run(db_url, "restrictions", "add", "TR-1", "--asset", "B-001", "--kind", "closed", "--from", "2024-06-03")
+    assert result.exit_code == 0, result.output
+    rows = client.get("/api/schedule").get_json()["rows"]
+    assert [r["asset_code"] for r in rows if r["kind"] == "duty"] == ["B-002"]
