@@ -22,7 +22,6 @@ from fm.accounts import edits
 from fm.app.duties import duty_frame
 from fm.domain import schedule as domain
 from fm.domain.risk.config import RiskConfig
-from fm.domain.risk.explain import ROMAN as ROMAN
 from fm.domain.risk.inspections import next_inspections
 from fm.domain.schedule import GROUPINGS as GROUPINGS
 from fm.domain.schedule import KINDS as KINDS

@@ -1,7 +1,7 @@
 """The engineers' schedule: unmet statutory duties, open work orders and inspections due, overdue first, then by
 month or ISO week.
 
-Plain pandas, no database. A schedule row is a statutory duty not yet met (a measure after a
+Plain pandas, no database. A schedule row is a statutory duty whose measure has not started (after a
 soundness Ⅲ/Ⅳ judgement, due on its deadline: see :func:`fm.domain.duties.find_duties`), a work
 order (planned or in progress, due on its ``planned_on``) or an asset's next inspection (due on
 its latest inspection's ``next_due_on``, or that inspection's date plus the category's cycle:
@@ -80,8 +80,9 @@ def schedule_items(
         ``last_inspected_on`` and ``due_on``; assets without a due date (never inspected) are left out.
     duties
         Duties as :func:`fm.domain.duties.find_duties` gives them, with the asset's ``district_id``;
-        only those not ``met`` are kept, due on their ``deadline``, with the soundness judged as
-        ``description``, the inspection as ``last_inspected_on`` and their state as ``status``.
+        those whose measure has not started (state ``none`` or ``planned``) are kept, due on their
+        ``deadline``, with the class judged (Ⅲ, Ⅳ) as ``description``, the inspection as
+        ``last_inspected_on`` and their state as ``status``.
     """
     open_work = work_orders[work_orders["status"].isin(OPEN_WORK) & work_orders["planned_on"].notna()]
     work = pd.DataFrame(
@@ -127,7 +128,7 @@ def schedule_items(
         },
         index=due.index,
     )
-    unmet = duties[~duties["met"].astype(bool)] if duties is not None else pd.DataFrame(columns=["met"])
+    unmet = duties[duties["measure_started_on"].isna()] if duties is not None else pd.DataFrame()
     duty_rows = pd.DataFrame(
         {
             "kind": "duty",

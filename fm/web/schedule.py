@@ -249,7 +249,7 @@ def helpers() -> dict[str, Any]:
         "complaint": _("complaint"),
         "other": _("other"),
     }
-    return {"names": names, "link": _link, "fiscal_label": _fiscal_label, "problem": problem, "roman": schedule.ROMAN}
+    return {"names": names, "link": _link, "fiscal_label": _fiscal_label, "problem": problem}
 
 
 def problem(message: str) -> str:
