@@ -22,6 +22,12 @@ from fm.io import store
 from fm.serialize import records
 
 SCORE_KEYS = ("probability", "consequence", "score", "risk_class")
+ROMAN = {1: "Ⅰ", 2: "Ⅱ", 3: "Ⅲ", 4: "Ⅳ"}
+
+
+def state_label(state: int, n_states: int) -> str:
+    """A condition state as engineers write it: soundness Ⅰ–Ⅳ (4 states) or a score 1–5."""
+    return ROMAN[state] if n_states == 4 else str(state)
 
 
 def risk_inputs(session: Session, *, as_of: date | None = None, config: RiskConfig | None = None) -> dict[str, Any]:
