@@ -204,39 +204,51 @@ def _repair_pass(
     # per year, the interventions held, least efficient first (entries go stale as assets switch)
     taken = current[current >= 0]
     by_year = {
-        int(y): list(taken[year[taken] == y][np.argsort(ratio[taken[year[taken] == y]], kind="stable")])
+        int(y): taken[year[taken] == y][np.argsort(ratio[taken[year[taken] == y]], kind="stable")].tolist()
         for y in np.unique(year[taken])
     }
+    head: dict[int, int] = {}  # per year, where the first intervention still held may be
+    # Python lists: scalar access in the loop is several times faster than on numpy arrays
+    owner, when, price, value = asset_index.tolist(), year.tolist(), cost.tolist(), benefit.tolist()
+    now, left = current.tolist(), remaining.tolist()
     changed = False
-    for i in better:
-        a, y = asset_index[i], year[i]
-        c = current[a]
-        have = benefit[c] if c >= 0 else 0.0
-        if benefit[i] <= have + 1e-12:
+    for i in better.tolist():
+        a, y = owner[i], when[i]
+        c = now[a]
+        have = value[c] if c >= 0 else 0.0
+        if value[i] <= have + 1e-12:
             continue
-        room = remaining[y] + (cost[c] if c >= 0 and year[c] == y else 0.0)
+        room = left[y] + (price[c] if c >= 0 and when[c] == y else 0.0)
         given: list[int] = []
-        if cost[i] > room:
-            lost = 0.0
-            for j in by_year.get(int(y), []):
-                if current[asset_index[j]] != j or asset_index[j] == a:
+        if price[i] > room:
+            held_y = by_year.get(y, [])
+            at = head.get(y, 0)
+            while at < len(held_y) and now[owner[held_y[at]]] != held_y[at]:
+                at += 1  # given back or switched since: skipped for good
+            head[y] = at
+            lost, need = 0.0, value[i] - have
+            for k in range(at, len(held_y)):
+                j = held_y[k]
+                if now[owner[j]] != j or owner[j] == a:
                     continue  # stale, or the asset itself
-                if lost + benefit[j] >= benefit[i] - have:
+                if lost + value[j] >= need:
                     break
                 given.append(j)
-                lost += benefit[j]
-                room += cost[j]
-                if cost[i] <= room:
+                lost += value[j]
+                room += price[j]
+                if price[i] <= room:
                     break
-            if cost[i] > room:
+            if price[i] > room:
                 continue
         for j in given:
-            current[asset_index[j]] = -1
-            remaining[year[j]] += cost[j]
+            now[owner[j]] = -1
+            left[when[j]] += price[j]
         if c >= 0:
-            remaining[year[c]] += cost[c]
-        current[a] = i
-        remaining[y] -= cost[i]
-        by_year.setdefault(int(y), []).append(i)  # appended last: not given back again in this pass
+            left[when[c]] += price[c]
+        now[a] = i
+        left[y] -= price[i]
+        by_year.setdefault(y, []).append(i)  # appended last: not given back again in this pass
         changed = True
+    current[:] = now
+    remaining[:] = left
     return changed
