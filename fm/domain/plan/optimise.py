@@ -19,6 +19,8 @@ import pandas as pd
 
 from fm.errors import FmError
 
+LARGE = 2_000_000  # candidates beyond which the heuristic repairs the benefit-per-yen start only (time)
+
 
 def solve_exact(
     candidates: pd.DataFrame, budgets: np.ndarray, *, time_limit: float = 120.0, gap: float = 1e-3
@@ -98,7 +100,8 @@ def solve_greedy(candidates: pd.DataFrame, budgets: np.ndarray, *, passes: int =
        Lagrangian relaxation of the yearly budgets (a price per yen of each year, adjusted until each
        asset's best candidate at those prices roughly fits: it weighs one asset's candidates against
        each other and across years, which the per-candidate rules cannot). The best of the three plans
-       is returned. ``passes=0`` is the plain benefit-per-yen rule.
+       is returned. Beyond ``LARGE`` candidates (the passes are a Python loop over them) only the
+       first start is repaired. ``passes=0`` is the plain benefit-per-yen rule.
     """
     n = len(candidates)
     cost = candidates["cost"].to_numpy(dtype=float)
@@ -107,7 +110,7 @@ def solve_greedy(candidates: pd.DataFrame, budgets: np.ndarray, *, passes: int =
     asset_index = np.unique(candidates["asset"].to_numpy(), return_inverse=True)[1].reshape(-1)
     year = candidates["year"].to_numpy()
     best, best_value = np.zeros(n, bool), -1.0
-    starts = ["ratio"] if passes == 0 else ["ratio", "benefit", "lagrange"]
+    starts = ["ratio"] if passes == 0 or n > LARGE else ["ratio", "benefit", "lagrange"]
     for start in starts:
         if start == "lagrange":
             current, remaining = _lagrangian_start(asset_index, year, cost, benefit, ratio, budgets)
