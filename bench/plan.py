@@ -91,6 +91,8 @@ def main() -> None:
 
 def random_registers(count: int) -> None:
     """Gaps of the heuristic and of the plain rule to the enumerated optimum on ``count`` small registers."""
+    if count <= 0:
+        return
     rng = np.random.default_rng(2026)
     gaps: dict[str, list[float]] = {"heuristic": [], "plain benefit per yen": []}
     started = time.perf_counter()
