@@ -31,9 +31,9 @@ AUTO_EXACT_LIMIT = 100_000  # candidates: HiGHS takes ~8 s at 42,000, ~26 s at 8
 
 
 def _plan_inputs(session: Session, *, as_of: date, config: RiskConfig):
-    inputs = risk_inputs(session, as_of=as_of)
+    inputs = risk_inputs(session, as_of=as_of, config=config)
     states = deterioration.inspection_states(inputs["inspections"], inputs["assets"], inputs["categories"])
-    models = deterioration.fit(states, inputs["repairs"], inputs["categories"], min_pairs=config.min_pairs)
+    models = deterioration.fit(states, inputs["repairs"], inputs["categories"], prior_shape=config.prior_shape)
     assets = inputs["assets"]
     assets = assets.join(
         risk_score.consequence(assets, inputs["districts"], inputs["network"], config)[["consequence"]]

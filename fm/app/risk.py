@@ -22,11 +22,19 @@ from fm.io import store
 from fm.serialize import records
 
 SCORE_KEYS = ("probability", "consequence", "score", "risk_class")
+ROMAN = {1: "Ⅰ", 2: "Ⅱ", 3: "Ⅲ", 4: "Ⅳ"}
 
 
-def risk_inputs(session: Session, *, as_of: date | None = None) -> dict[str, Any]:
+def state_label(state: int, n_states: int) -> str:
+    """A condition state as engineers write it: soundness Ⅰ–Ⅳ (4 states) or a score 1–5."""
+    return ROMAN[state] if n_states == 4 else str(state)
+
+
+def risk_inputs(session: Session, *, as_of: date | None = None, config: RiskConfig | None = None) -> dict[str, Any]:
     """Frames the risk engine reads (inspections and repairs up to ``as_of``); geometry only where a
-    spatial join needs it."""
+    spatial join needs it. ``repairs`` are the completed work orders of the kinds that change condition
+    (``restoring_work`` of the risk configuration)."""
+    restoring = (config or load_config()).restoring_work
     columns = (
         "id",
         "code",
@@ -50,7 +58,7 @@ def risk_inputs(session: Session, *, as_of: date | None = None) -> dict[str, Any
     categories = store.read_categories(session)
     inspections = store.read_table(session, "inspections", ("asset_id", "inspected_on", "soundness", "condition_score"))
     work = store.read_table(session, "work_orders", ("asset_id", "kind", "status", "completed_on"))
-    repairs = work[(work["status"] == "completed") & work["kind"].isin(["preventive", "renewal"])]
+    repairs = work[(work["status"] == "completed") & work["kind"].isin(restoring)]
     if as_of is not None:
         inspections = inspections[pd.to_datetime(inspections["inspected_on"]) <= pd.Timestamp(as_of)]
         repairs = repairs[pd.to_datetime(repairs["completed_on"]) <= pd.Timestamp(as_of)]
@@ -66,9 +74,9 @@ def risk_inputs(session: Session, *, as_of: date | None = None) -> dict[str, Any
 
 def compute_risk(session: Session, *, config: RiskConfig, as_of: date, actor: str) -> dict[str, Any]:
     """Score every asset held, store the run (with its configuration and models; audited), return a summary."""
-    inputs = risk_inputs(session, as_of=as_of)
+    inputs = risk_inputs(session, as_of=as_of, config=config)
     states = deterioration.inspection_states(inputs["inspections"], inputs["assets"], inputs["categories"])
-    models = deterioration.fit(states, inputs["repairs"], inputs["categories"], min_pairs=config.min_pairs)
+    models = deterioration.fit(states, inputs["repairs"], inputs["categories"], prior_shape=config.prior_shape)
     scores = score_risk(
         inputs["assets"],
         states,
@@ -102,13 +110,22 @@ def compute_risk(session: Session, *, config: RiskConfig, as_of: date, actor: st
 
 
 def _models_json(models: pd.DataFrame) -> dict[str, Any]:
+    def rates(values: np.ndarray) -> list[float]:
+        return [float(f"{float(v):.4g}") for v in values]
+
     return {
         row.category: {
             "states": int(row.states),
-            "theta": [round(float(t), 6) for t in row.theta],
+            "theta": rates(row.theta),
+            "theta_lower": rates(row.lower),
+            "theta_upper": rates(row.upper),
+            "theta_default": float(f"{row.default:.4g}"),
             "expected_years": [round(float(y), 2) for y in row.expected_years],
+            "years_to_worst": round(float(np.sum(row.expected_years)), 2),
             "transition_1y": np.round(markov.transition(row.theta, 1.0), 4).tolist(),
             "pairs": int(row.pairs),
+            "dropped": dict(row.dropped),
+            "effective_samples": round(float(row.ess)),
             "source": row.source,
         }
         for row in models.itertuples()
@@ -155,11 +172,27 @@ def risk_explanation(session: Session, code: str, *, lang: str = "ja") -> dict[s
 
 
 def risk_models(session: Session, *, config: RiskConfig) -> list[dict[str, Any]]:
-    """Per category: the deterioration hazards, expected years in each state, and where they come from."""
-    inputs = risk_inputs(session)
+    """Per category: the pairs used and dropped (by reason), the hazards (posterior mean) with their 95 %
+    credible intervals beside the useful-life default, the expected years in each state, and the
+    deterioration curve against the observed share of inspections in each state by age (``by_age``)."""
+    inputs = risk_inputs(session, config=config)
     states = deterioration.inspection_states(inputs["inspections"], inputs["assets"], inputs["categories"])
-    models = deterioration.fit(states, inputs["repairs"], inputs["categories"], min_pairs=config.min_pairs)
-    return [{"category": category, **model} for category, model in _models_json(models).items()]
+    models = deterioration.fit(states, inputs["repairs"], inputs["categories"], prior_shape=config.prior_shape)
+    profile = deterioration.age_profile(states, inputs["assets"], models)
+    names = inputs["categories"].set_index("code")
+    return [
+        {
+            "category": category,
+            "name": names.at[category, "name"],
+            "name_en": names.at[category, "name_en"],
+            **model,
+            "by_age": [
+                {k: row[k] for k in ("age_from", "age_to", "inspections", "observed", "model")}
+                for row in profile[profile["category"] == category].to_dict("records")
+            ],
+        }
+        for category, model in _models_json(models).items()
+    ]
 
 
 def inspections_due(session: Session, *, fiscal_year: int, config: RiskConfig) -> pd.DataFrame:

@@ -28,7 +28,10 @@ from fm.serialize import to_json
 @click.option("--top", type=click.IntRange(1), metavar="N", help="List the N worst of the latest run.")
 @click.option("--explain", "code", metavar="CODE", help="Say why asset CODE ranks where it does.")
 @click.option(
-    "--model", "show_model", is_flag=True, help="Per category: deterioration hazards and expected years in each state."
+    "--model",
+    "show_model",
+    is_flag=True,
+    help="Per category: pairs used and dropped, hazards (95 % intervals) beside the default, years, curve by age.",
 )
 @click.option("--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="table", show_default=True)
 @click.option("--lang", type=click.Choice(["ja", "en"]), default="ja", show_default=True)
@@ -53,19 +56,36 @@ def score(
             models = risk_app.risk_models(session, config=config)
             if fmt == "json":
                 click.echo(to_json(models))
+            elif fmt == "csv":
+                print_frame(pd.DataFrame([row for m in models for row in _state_rows(m)]), fmt)
             else:
-                frame = pd.DataFrame(
-                    [
-                        {
-                            "category": m["category"],
-                            "pairs": m["pairs"],
-                            "expected_years": " / ".join(f"{y:g}" for y in m["expected_years"]),
-                            "source": m["source"],
-                        }
-                        for m in models
-                    ]
-                )
-                print_frame(frame, fmt)
+                for m in models:
+                    dropped = ", ".join(f"{why} {n}" for why, n in m["dropped"].items()) or "none"
+                    click.echo(
+                        f"\n{m['category']} ({m['name']}): {m['pairs']} pairs used, dropped: {dropped}; "
+                        f"{m['years_to_worst']:g} years from state 1 to the worst"
+                    )
+                    print_frame(pd.DataFrame(_state_rows(m)).drop(columns=["category"]), fmt)
+                    if m["by_age"]:
+                        click.echo("by age: observed share of inspections in each state (model)")
+                        print_frame(
+                            pd.DataFrame(
+                                [
+                                    {
+                                        "age": f"{band['age_from']}–{band['age_to']}",
+                                        "inspections": band["inspections"],
+                                        **{
+                                            f"state {k + 1}": f"{o:.2f} ({p:.2f})"
+                                            for k, (o, p) in enumerate(
+                                                zip(band["observed"], band["model"], strict=True)
+                                            )
+                                        },
+                                    }
+                                    for band in m["by_age"]
+                                ]
+                            ),
+                            fmt,
+                        )
             return
         if code:
             explained = risk_app.risk_explanation(session, code, lang=lang)
@@ -134,3 +154,19 @@ def inspections(ctx: click.Context, fiscal_year: int | None, config_path: Path |
     year = fiscal_year or fiscal_year_of(date.today())
     with open_database(ctx).session() as session:
         print_frame(risk_app.inspections_due(session, fiscal_year=year, config=risk_config(config_path)), fmt)
+
+
+def _state_rows(model: dict) -> list[dict]:
+    """One row per state a category's assets can leave: hazard, 95 % credible interval, default, years."""
+    return [
+        {
+            "category": model["category"],
+            "state": k + 1,
+            "hazard": model["theta"][k],
+            "lower_95": model["theta_lower"][k],
+            "upper_95": model["theta_upper"][k],
+            "default": model["theta_default"],
+            "expected_years": model["expected_years"][k],
+        }
+        for k in range(model["states"] - 1)
+    ]

@@ -60,6 +60,7 @@ def create_app(config: Config | None = None) -> Flask:
     security.init_app(app)
     for area in (home, users, audit, finance, dashboard, maps, register, asset_page, schedule, forms, parcels, plans):
         app.register_blueprint(area.pages)
+    app.register_blueprint(risk.pages)
     for area in (stats, kpi, risk, duties, dashboard, maps, register, schedule):
         app.register_blueprint(area.api, url_prefix="/api")
     uploads.init_app(app, config)

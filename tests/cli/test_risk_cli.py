@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 import sqlalchemy as sa
 from clirun import run
 
@@ -48,8 +49,28 @@ def test_models_report_expected_years(demo_url, client):
     models = json.loads(run(demo_url, "score", "--model", "--format", "json").stdout)
     bridge = next(m for m in models if m["category"] == "bridge")
     assert bridge["states"] == 4 and len(bridge["expected_years"]) == 3
-    assert "inspection pairs" in bridge["source"]
+    assert "inspection pairs" in bridge["source"] and "Bayesian update" in bridge["source"]
     assert client.get("/api/risk/models").get_json() == models
+    for m in models:
+        # every category estimated; each hazard inside its own credible interval; the default beside it
+        assert all(lo <= t <= hi for lo, t, hi in zip(m["theta_lower"], m["theta"], m["theta_upper"], strict=True))
+        assert m["theta_default"] > 0 and m["years_to_worst"] == pytest.approx(sum(m["expected_years"]), abs=0.05)
+        assert all(sum(band["observed"]) == pytest.approx(1, abs=1e-3) for band in m["by_age"])
+    # the demo's completed reactive repairs (sudden-failure fixes) drop their pairs now, by reason
+    assert sum(m["dropped"].get("work:reactive", 0) for m in models) > 0
+    table = run(demo_url, "score", "--model")
+    assert table.exit_code == 0 and "pairs used, dropped: " in table.output and "by age" in table.output
+    csv = run(demo_url, "score", "--model", "--format", "csv").stdout.splitlines()
+    assert csv[0] == "category,state,hazard,lower_95,upper_95,default,expected_years"
+    assert len(csv) == 1 + sum(m["states"] - 1 for m in models)
+
+
+def test_model_page_in_both_languages(demo_url, client):
+    ja = client.get("/risk/models").get_data(as_text=True)
+    assert "<h1>劣化予測モデル</h1>" in ja and "95パーセント信用区間" in ja and "<svg" in ja
+    assert 'id="model-bridge"' in ja and "Ⅲ" in ja
+    en = client.get("/risk/models?lang=en").get_data(as_text=True)
+    assert "<h1>Deterioration models</h1>" in en and "spans completed reactive work" in en
 
 
 def test_listing_before_any_score_says_what_to_run(db_url):

@@ -102,7 +102,7 @@ def run(assets, inspections=None, config=None):
         else pd.DataFrame({"asset_id": [], "inspected_on": [], "soundness": [], "condition_score": []})
     )
     states = deterioration.inspection_states(inspections, assets, CATEGORIES)
-    models = deterioration.fit(states, pd.DataFrame(), CATEGORIES, min_pairs=30)
+    models = deterioration.fit(states, pd.DataFrame(), CATEGORIES)
     return score_risk(
         assets, states, models, CATEGORIES, DISTRICTS, RAILWAY, config=config or load_config(), as_of=date(2025, 4, 1)
     ).set_index("code")
@@ -244,7 +244,7 @@ def test_scoring_a_past_day_ignores_later_inspections_and_counts_repairs():
     repairs = pd.DataFrame({"asset_id": [2], "kind": ["renewal"], "completed_on": pd.to_datetime(["2024-01-10"])})
     assets = pd.DataFrame([bridge(1, None), bridge(2, None)])
     states = deterioration.inspection_states(inspections, assets, CATEGORIES)
-    models = deterioration.fit(states, pd.DataFrame(), CATEGORIES, min_pairs=30)
+    models = deterioration.fit(states, pd.DataFrame(), CATEGORIES)
     scores = score_risk(
         assets,
         states,

@@ -17,6 +17,7 @@ from fm.errors import ValidationError
 
 DEFAULT = Path(__file__).with_name("default.toml")
 RISK_CLASSES = ("very_low", "low", "medium", "high", "very_high")
+WORK_KINDS = ("preventive", "reactive", "renewal")  # the work order kinds (fm.model.assets.WORK_KINDS; a test checks)
 
 
 @dataclass(frozen=True)
@@ -24,7 +25,8 @@ class RiskConfig:
     """Validated settings; ``as_dict()`` is what a risk run stores."""
 
     horizon_years: float
-    min_pairs: int
+    prior_shape: float
+    restoring_work: list[str]
     on_line_m: float
     probability: dict[str, float]
     consequence: dict[str, float]
@@ -44,6 +46,13 @@ def load_config(path: Path | str | None = None) -> RiskConfig:
     """The defaults, overlaid with ``path`` (or ``FM_RISK_CONFIG``) when given; validated."""
     path = path or os.environ.get("FM_RISK_CONFIG")
     settings, problems = load_overlaid(DEFAULT, path, "risk configuration")
+    problems = [
+        "'min_pairs' is no longer used: every category is now estimated by Bayesian updating with the "
+        "useful-life default as its prior (docs/risk.md); remove it, or set 'prior_shape'"
+        if p.startswith("unknown key 'min_pairs'")
+        else p
+        for p in problems
+    ]
     problems += _check(settings)
     if problems:
         raise ValidationError([f"risk configuration {path or DEFAULT}: {p}" for p in problems])
@@ -56,7 +65,10 @@ def _number(value: Any) -> bool:
 
 def _check(settings: dict[str, Any]) -> list[str]:
     problems = []
-    for key in ("horizon_years", "min_pairs", "on_line_m"):
+    work = settings["restoring_work"]
+    if not isinstance(work, list) or any(kind not in WORK_KINDS for kind in work):
+        problems.append(f"'restoring_work' must be a list of work order kinds from {list(WORK_KINDS)}, got {work!r}")
+    for key in ("horizon_years", "prior_shape", "on_line_m"):
         if not _number(settings[key]) or settings[key] <= 0:
             problems.append(f"{key!r} must be a positive number, got {settings[key]!r}")
     for table in ("probability", "consequence", "criticality"):

@@ -14,6 +14,8 @@ i are 1/θ_i.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import pandas as pd
 
@@ -134,12 +136,28 @@ def expected_years_to_worst(theta: np.ndarray, distribution: np.ndarray) -> np.n
 
 
 def pairs(inspections: pd.DataFrame, repairs: pd.DataFrame | None = None) -> pd.DataFrame:
-    """Consecutive inspection pairs of each asset: ``asset_id, start, end, years``.
+    """The usable consecutive inspection pairs of each asset: ``asset_id, start, end, years``.
 
-    ``inspections`` has ``asset_id``, ``inspected_on`` and ``state``. Pairs whose state
-    improved (a repair, or an inspection error) are dropped, as are pairs with a
-    completed repair or renewal of that asset in between when ``repairs`` (``asset_id``,
-    ``completed_on``) is given: those do not show deterioration.
+    The rows of :func:`pair_table` that are not dropped.
+    """
+    table = pair_table(inspections, repairs)
+    kept = table[table["dropped"].isna()]
+    return kept[["asset_id", "start", "end", "years"]].reset_index(drop=True)
+
+
+def pair_table(inspections: pd.DataFrame, work: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Every consecutive inspection pair of each asset, ``asset_id, start, end, years, dropped``.
+
+    ``inspections`` has ``asset_id``, ``inspected_on`` and ``state``; ``work`` (``asset_id``,
+    ``completed_on``, optionally ``kind`` and ``state_after``) is the completed work that changes
+    condition. ``dropped`` says why a pair cannot show deterioration, else it is missing:
+
+    - ``"work:<kind>"``: work was completed between the two inspections. When the latest such work
+      records the condition after it (``state_after``), the pair is **split** at the work instead:
+      it becomes the pair (state after the work, completion day) → (second inspection), kept unless it
+      improved; the part before the work is not a deterioration pair and is not counted.
+    - ``"improved"``: the condition got better with no work recorded (an unrecorded repair or an
+      inspection error).
     """
     # One state per asset and day (the worse of two inspections on the same day).
     ordered = (
@@ -159,12 +177,237 @@ def pairs(inspections: pd.DataFrame, repairs: pd.DataFrame | None = None) -> pd.
             "to_on": pd.to_datetime(nxt["inspected_on"]),
         }
     ).dropna(subset=["end"])
-    frame["years"] = (frame["to_on"] - frame["from_on"]).dt.days / 365.25
-    frame = frame[(frame["end"] >= frame["start"]) & (frame["years"] > 0)]
-    if repairs is not None and len(repairs):
-        done = repairs.assign(completed_on=pd.to_datetime(repairs["completed_on"])).dropna(subset=["completed_on"])
-        frame = frame.reset_index(drop=True)
-        joined = frame.assign(row=frame.index).merge(done[["asset_id", "completed_on"]], on="asset_id")
+    frame = frame.reset_index(drop=True)
+    frame["dropped"] = pd.Series(pd.NA, index=frame.index, dtype="object")
+    if work is not None and len(work):
+        done = work.assign(completed_on=pd.to_datetime(work["completed_on"])).dropna(subset=["completed_on"])
+        done = done.assign(
+            kind=done["kind"] if "kind" in done else "repair",
+            state_after=pd.to_numeric(done["state_after"], errors="coerce") if "state_after" in done else np.nan,
+        )
+        joined = frame[["asset_id", "from_on", "to_on"]].assign(row=frame.index)
+        joined = joined.merge(done[["asset_id", "completed_on", "kind", "state_after"]], on="asset_id")
         between = joined[(joined["completed_on"] > joined["from_on"]) & (joined["completed_on"] <= joined["to_on"])]
-        frame = frame.drop(index=between["row"].unique())
-    return frame.astype({"start": int, "end": int})[["asset_id", "start", "end", "years"]].reset_index(drop=True)
+        latest = between.sort_values(["row", "completed_on"]).drop_duplicates("row", keep="last").set_index("row")
+        frame.loc[latest.index, "dropped"] = "work:" + latest["kind"].astype(str)
+        split = latest[latest["state_after"].notna()]
+        frame.loc[split.index, "start"] = split["state_after"]
+        frame.loc[split.index, "from_on"] = split["completed_on"]
+        frame.loc[split.index, "dropped"] = pd.NA
+    frame["years"] = (frame["to_on"] - frame["from_on"]).dt.days / 365.25
+    frame.loc[frame["dropped"].isna() & (frame["end"] < frame["start"]), "dropped"] = "improved"
+    frame = frame[frame["years"] > 0]
+    return frame.astype({"start": int, "end": int})[["asset_id", "start", "end", "years", "dropped"]].reset_index(
+        drop=True
+    )
+
+
+def pair_log_probability(
+    theta: np.ndarray,
+    start: np.ndarray,
+    end: np.ndarray,
+    years: np.ndarray,
+    groups: list[tuple[int, int, np.ndarray]] | None = None,
+) -> np.ndarray:
+    """``log P(years)[start, end]`` for a stack of hazard vectors at once: ``theta`` (K, J−1) → (K, n pairs).
+
+    The closed form of 津田 et al. (2005), state by state: for i ≤ j (counted from 0),
+    ``P(z)[i, j] = Π_{m=i}^{j−1} θ_m · Σ_{k=i}^{j} exp(−θ_k z) / Π_{m=i…j, m≠k} (θ_m − θ_k)`` with
+    θ of the worst state 0. Used to weigh posterior samples, which have distinct hazards almost surely;
+    hazards closer than 10⁻³ (relative) are spread apart by that much first, so the terms never cancel.
+    """
+    theta = np.atleast_2d(np.asarray(theta, float))
+    rates = np.concatenate([theta, np.zeros((len(theta), 1))], axis=1)  # (K, J)
+    # Hazards within 10⁻³ of each other (the optimiser at a bound, a state the data do not inform) would make
+    # the terms cancel: spread those samples' hazards by 10⁻³ (relative), far below any sampling error.
+    ordered = np.sort(theta, axis=1)
+    close = np.any(np.diff(ordered, axis=1) < 1e-3 * ordered[:, 1:], axis=1)
+    if close.any():
+        rates[close, :-1] *= 1 + 2e-3 * np.arange(theta.shape[1])
+    out = np.empty((len(theta), len(start)))
+    for i, j, rows in groups or pair_groups(start, end):
+        z = years[rows]
+        if i == j:
+            out[:, rows] = -np.outer(rates[:, i], z)
+            continue
+        span = rates[:, i : j + 1]  # (K, terms)
+        diff = span[:, :, None] - span[:, None, :]  # θ_m − θ_k
+        np.einsum("kii->ki", diff)[:] = 1.0
+        weights = np.prod(rates[:, i:j], axis=1)[:, None] / np.prod(diff, axis=1)  # (K, terms)
+        prob = np.einsum("kt,ktn->kn", weights, np.exp(-span[:, :, None] * z[None, None, :]))
+        out[:, rows] = np.log(np.clip(np.nan_to_num(prob, nan=0.0), 1e-300, 1.0))
+    return out
+
+
+def pair_groups(start: np.ndarray, end: np.ndarray) -> list[tuple[int, int, np.ndarray]]:
+    """The pairs by (start, end) states (from 0): ``(i, j, rows)``, computed once for many evaluations."""
+    start, end = np.asarray(start, int), np.asarray(end, int)
+    return [
+        (int(i), int(j), np.flatnonzero((start == i) & (end == j)))
+        for i, j in sorted({(int(a), int(b)) for a, b in zip(start, end, strict=True)})
+    ]
+
+
+def gamma_prior(default: np.ndarray, shape: float) -> tuple[np.ndarray, np.ndarray]:
+    """Independent Gamma(α, β) priors on each θ with mean ``default``: ``(α, β = α / default)``.
+
+    α is the prior's weight in transitions: the prior counts as α state changes seen over α / θ₀
+    asset-years in each state."""
+    default = np.asarray(default, float)
+    return np.full(default.shape, float(shape)), float(shape) / default
+
+
+def posterior(
+    start: np.ndarray,
+    end: np.ndarray,
+    years: np.ndarray,
+    n_states: int,
+    default: np.ndarray,
+    *,
+    prior_shape: float = 1.0,
+    samples: int = 3000,
+    level: float = 0.95,
+    seed: int = 0,
+) -> dict[str, np.ndarray | float]:
+    """Bayesian updating of the hazards: Gamma priors (mean ``default``) × the Markov likelihood of the pairs.
+
+    States are counted from 1. The posterior is found in log θ: its mode (L-BFGS-B) and curvature
+    there (the Laplace approximation) give a multivariate Student-t proposal (scipy.stats, 5 degrees
+    of freedom), and importance sampling from it corrects for the posterior's skew, which matters
+    exactly where data are sparse (a state never seen to leave has a posterior close to its likelihood
+    bound, far from a normal shape). A hazard that only pairs staying in their state inform (or none) has
+    an exact Gamma posterior, used as such. Returns the posterior ``mean`` (used for scoring), ``lower`` and
+    ``upper`` (equal-tailed ``level`` credible interval), ``sd``, the ``mode`` (which is the maximum
+    likelihood estimate as the data grow) and ``ess`` (effective sample size of the weights).
+
+    Examples
+    --------
+    No pair at all: the posterior is the prior, Gamma(1, 1/0.1), mean 0.1.
+
+    >>> none = np.array([], int)
+    >>> post = posterior(none, none, np.array([]), 2, np.array([0.1]))
+    >>> round(float(post["mean"][0]), 2)
+    0.1
+    """
+    start, end = np.asarray(start, int) - 1, np.asarray(end, int) - 1
+    years = np.asarray(years, float)
+    if np.any(end < start) or np.any(years <= 0):
+        raise ValueError("posterior: pairs need end >= start and years > 0")
+    if len(start):
+        unique, counts = np.unique(np.column_stack([start, end, years]), axis=0, return_counts=True)
+        start, end, years = unique[:, 0].astype(int), unique[:, 1].astype(int), unique[:, 2]
+        weight = counts.astype(float)
+    else:
+        weight = np.zeros(0)
+    alpha, beta = gamma_prior(default, prior_shape)
+    n = n_states - 1
+    # Which hazards each pair depends on: θ_start … θ_end (θ of the worst state is 0).
+    moves = start < end
+    mixed = np.array([bool(np.any(moves & (start <= k) & (end >= k))) for k in range(n)], bool)
+    # A hazard that only pairs staying in its state inform has a Gamma posterior exactly (the likelihood of
+    # staying z years is exp(−θ z)): Gamma(α, β + years in the state). The same with no pair: the prior.
+    stays = np.array([float(weight[(start == k) & (end == k)] @ years[(start == k) & (end == k)]) for k in range(n)])
+    shape, rate = alpha.copy(), beta + stays
+    # scipy takes half a second to load: only where it is needed
+    from scipy.stats import gamma
+
+    tail = (1 - level) / 2
+    mean = shape / rate
+    lower = gamma.ppf(tail, shape, scale=1 / rate)
+    upper = gamma.ppf(1 - tail, shape, scale=1 / rate)
+    sd = np.sqrt(shape) / rate
+    mode = np.maximum(shape - 1, 0) / rate
+    ess = float(samples)
+    if mixed.any():
+        keep = np.isin(start, np.flatnonzero(mixed)) | np.isin(end, np.flatnonzero(mixed))
+        drawn = _importance_sample(
+            start[keep], end[keep], years[keep], weight[keep], alpha / beta, mixed, alpha, beta, samples, level, seed
+        )
+        for key, values in (("mean", mean), ("lower", lower), ("upper", upper), ("sd", sd), ("mode", mode)):
+            values[mixed] = drawn[key]
+        ess = float(drawn["ess"])
+    return {"mean": mean, "lower": lower, "upper": upper, "sd": sd, "mode": mode, "ess": ess}
+
+
+def _importance_sample(
+    start: np.ndarray,
+    end: np.ndarray,
+    years: np.ndarray,
+    weight: np.ndarray,
+    base: np.ndarray,
+    free: np.ndarray,
+    alpha: np.ndarray,
+    beta: np.ndarray,
+    samples: int,
+    level: float,
+    seed: int,
+) -> dict[str, np.ndarray]:
+    """The posterior of the hazards ``free`` (the others held at ``base``; no pair here depends on them):
+    Laplace approximation in log θ, then importance sampling from a Student-t around it."""
+    from scipy.optimize import minimize
+    from scipy.stats import multivariate_t
+
+    groups = pair_groups(start, end)
+    lo, hi = np.log(THETA_BOUNDS)
+    a, b = alpha[free], beta[free]
+
+    def full(theta_free: np.ndarray) -> np.ndarray:
+        theta = np.tile(base, (len(theta_free), 1))
+        theta[:, free] = theta_free
+        return theta
+
+    def log_post(u: np.ndarray) -> float:
+        """log posterior density of u = log θ (the Jacobian e^u included), up to a constant."""
+        theta = np.exp(u)[None, :]
+        return float(
+            np.sum(a * u - b * theta[0]) + pair_log_probability(full(theta), start, end, years, groups)[0] @ weight
+        )
+
+    guess = np.log(base[free]) + 0.01 * np.arange(int(free.sum()))  # distinct hazards to start
+    found = minimize(lambda u: -log_post(u), guess, method="L-BFGS-B", bounds=[(lo, hi)] * len(guess))
+    mode = found.x
+    hessian = _hessian(lambda u: -log_post(u), mode)
+    try:
+        cov = np.linalg.inv(hessian)
+        np.linalg.cholesky(cov)
+    except np.linalg.LinAlgError:
+        cov = np.diag(1.0 / np.maximum(np.abs(np.diag(hessian)), 1e-6))
+    proposal = multivariate_t(loc=mode, shape=cov, df=5, allow_singular=True)
+    rng = np.random.default_rng(seed)
+    u = np.clip(proposal.rvs(size=samples, random_state=rng).reshape(samples, len(mode)), lo, hi)
+    theta = np.exp(u)
+    log_target = (a * u - b * theta).sum(axis=1) + pair_log_probability(full(theta), start, end, years, groups) @ weight
+    log_w = log_target - proposal.logpdf(u).reshape(samples)
+    w = np.exp(log_w - log_w.max())
+    w /= w.sum()
+    mean = w @ theta
+    tail = (1 - level) / 2
+    order = np.argsort(theta, axis=0)
+    bounds = []
+    for q in (tail, 1 - tail):
+        column = []
+        for k in range(theta.shape[1]):
+            cdf = np.cumsum(w[order[:, k]])
+            column.append(theta[order[:, k], k][min(int(np.searchsorted(cdf, q)), samples - 1)])
+        bounds.append(np.array(column))
+    return {
+        "mean": mean,
+        "lower": bounds[0],
+        "upper": bounds[1],
+        "sd": np.sqrt(w @ (theta - mean) ** 2),
+        "mode": np.exp(mode),
+        "ess": np.array(1.0 / np.sum(w**2)),
+    }
+
+
+def _hessian(f: Callable[[np.ndarray], float], x: np.ndarray, step: float = 1e-3) -> np.ndarray:
+    """Central-difference Hessian of a smooth function of a few variables (here ≤ 4 log-hazards)."""
+    n = len(x)
+    h = np.zeros((n, n))
+    e = np.eye(n) * step
+    for i in range(n):
+        for j in range(i, n):
+            h[i, j] = h[j, i] = (f(x + e[i] + e[j]) - f(x + e[i] - e[j]) - f(x - e[i] + e[j]) + f(x - e[i] - e[j])) / (
+                4 * step * step
+            )
+    return h

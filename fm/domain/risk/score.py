@@ -59,7 +59,7 @@ def score_risk(
     on_emergency_road and ``geom`` (only rows in NETWORK_CATEGORIES are read);
     ``states`` is :func:`fm.domain.risk.deterioration.inspection_states`; ``models`` is
     :func:`fm.domain.risk.deterioration.fit`; ``repairs`` (asset_id, kind, completed_on) are the completed
-    preventive repairs and renewals.
+    work that changes condition (the configuration's ``restoring_work``).
     """
     frame = assets[["id", "code", "name", "category", "district_id"]].copy()
     frame = frame.join(_probability(assets, states, models, categories, config, as_of, repairs))
@@ -84,9 +84,10 @@ def state_distributions(
     """Each asset's state probabilities on ``as_of``: its latest inspection carried forward by its model.
 
     Only inspections and repairs on or before ``as_of`` count (the worse of two inspections on one
-    day). A preventive repair or renewal completed after the latest inspection (``repairs``:
-    asset_id, kind, completed_on) improves the state by one or brings it back to the best, from
-    its completion date. With no inspection the asset starts in the best state at its acquisition
+    day). Work that changes condition (``repairs``: asset_id, kind, completed_on; the kinds of the
+    configuration's ``restoring_work``) completed after the latest inspection brings the asset back
+    to the best state (a renewal) or improves it by one (a preventive or reactive repair), from its
+    completion date. With no inspection the asset starts in the best state at its acquisition
     (or 1 April of its year built; today when neither is known). Returns a frame (state,
     inspected_on, years_since, acquired) and, per category, the row index and an (n, J) array.
     """
