@@ -250,9 +250,15 @@ def _other_layers(path: Path, layer: str) -> list[str]:
         return []
 
 
+EXCEL_EXACT = 2**53
+"""Excel holds numbers as doubles (15 significant digits shown): whole numbers beyond this are written as text."""
+
+
 def write_excel(frame: pd.DataFrame, target: Path | io.BytesIO, sheet: str) -> None:
-    """``frame`` as an Excel sheet: text that starts with '=' stays text (never a formula), header
+    """``frame`` as an Excel sheet: text that starts with '=' stays text (never a formula), whole numbers
+    a double cannot hold exactly (amounts of yen beyond 2**53) are written as text of their digits, header
     row frozen, columns sized to their headers."""
+    frame = _exact_whole_numbers(frame)
     with pd.ExcelWriter(target, engine="openpyxl", date_format="YYYY-MM-DD") as writer:
         frame.to_excel(writer, sheet_name=sheet, index=False)
         worksheet = writer.sheets[sheet]
@@ -261,6 +267,21 @@ def write_excel(frame: pd.DataFrame, target: Path | io.BytesIO, sheet: str) -> N
         worksheet.freeze_panes = "A2"
         for cells in worksheet.iter_cols(min_row=1, max_row=1):
             worksheet.column_dimensions[cells[0].column_letter].width = max(10, min(40, 2 * len(str(cells[0].value))))
+
+
+def _exact_whole_numbers(frame: pd.DataFrame) -> pd.DataFrame:
+    """Integer columns holding a value beyond :data:`EXCEL_EXACT` as text (object), every value exact."""
+    out = frame
+    for name in frame.columns:
+        values = frame[name]
+        if pd.api.types.is_integer_dtype(values.dtype) and (values.abs() > EXCEL_EXACT).fillna(False).any():
+            if out is frame:
+                out = frame.copy()
+            out[name] = [
+                None if pd.isna(v) else (str(int(v)) if abs(int(v)) > EXCEL_EXACT else int(v))
+                for v in values.astype(object)
+            ]
+    return out
 
 
 def _first_line(exc: BaseException) -> str:

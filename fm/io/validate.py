@@ -11,13 +11,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from decimal import Decimal, InvalidOperation
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 
 from fm.errors import ValidationError
-from fm.io.columns import Column, Headers, Kind, guess_kind, resolve_headers
+from fm.io.columns import BIGINT_MOST, Column, Headers, Kind, guess_kind, resolve_headers
 from fm.io.coordinates import geometries
 from fm.io.files import Table, cells, parse
 from fm.io.problems import Problem, Rejected
@@ -160,16 +161,101 @@ def _column(
         return _date(column, text, today, report)
     if column.type == "codes":
         return _codes(text, values, rows, header, references, problems)
+    if column.type in ("integer", "yen"):
+        return _whole_column(column, values if text is None else None, text, report, today)
     if text is None:
         return _bounded(column, values.astype("Float64"), report, today)
     numbers = parse(text, _number).astype("Float64")
-    report(text.notna() & numbers.isna(), "not a number" + (" (whole yen)" if column.type == "yen" else ""))
+    report(text.notna() & numbers.isna(), "not a number")
     return _bounded(column, numbers, report, today)
 
 
+def _plain(text: pd.Series) -> pd.Series:
+    """A number as typed, without thousands separators, ``¥`` and ``円``."""
+    return text.str.replace(",", "", regex=False).str.replace("¥", "", regex=False).str.removesuffix("円").str.strip()
+
+
 def _number(text: pd.Series) -> pd.Series:
-    plain = text.str.replace(",", "", regex=False).str.replace("¥", "", regex=False).str.removesuffix("円")
-    return pd.to_numeric(plain, errors="coerce").astype("Float64")
+    return pd.to_numeric(_plain(text), errors="coerce").astype("Float64")
+
+
+_DIGITS = r"[+-]?[0-9]{1,18}"
+"""Whole numbers that int64 holds whatever their digits: read at once, vectorised."""
+
+
+def _exact(text: pd.Series) -> pd.Series:
+    """Each number as an exact :class:`~decimal.Decimal` (object dtype, NA where it is not a number): never
+    through a float, which holds whole numbers exactly only up to 2**53 (about 9×10¹⁵)."""
+    plain = _plain(text)
+    short = plain.str.fullmatch(_DIGITS).fillna(False).astype(bool).to_numpy()
+    out = np.full(len(plain), None, dtype=object)
+    out[short] = [Decimal(v) for v in plain[short].astype("int64").tolist()]
+    for n in np.flatnonzero(plain.notna().to_numpy() & ~short):
+        try:
+            out[n] = Decimal(plain.iloc[n])
+        except InvalidOperation:
+            pass
+    return pd.Series(out, index=text.index, dtype=object)
+
+
+def _each(values: pd.Series, where: pd.Series, test) -> pd.Series:
+    """``test(value)`` where ``where`` holds, False elsewhere."""
+    mask = where.to_numpy(dtype=bool)
+    items = values.to_numpy(dtype=object)
+    return pd.Series([bool(test(v)) if m else False for v, m in zip(items, mask, strict=True)], index=values.index)
+
+
+def _whole_column(column: Column, numbers: pd.Series | None, text: pd.Series | None, report, today: date) -> pd.Series:
+    """Whole numbers and yen, exactly: checked as Decimals against the type, the bounds and the largest
+    value the database column holds, then stored as Int64 (whose int64 holds every BIGINT exactly)."""
+    if numbers is not None:  # numbers already, as a GeoPackage or GeoJSON gives them
+        present = numbers.notna()
+        # int64 or float64 (each value exactly as the file's reader gave it)
+        exact = pd.Series([Decimal(v) if p else None for v, p in zip(numbers.tolist(), present, strict=True)])
+        exact.index = numbers.index
+    else:
+        assert text is not None
+        exact = parse(text, _exact)
+        report(text.notna() & exact.isna(), "not a number" + (" (whole yen)" if column.type == "yen" else ""))
+    present = exact.notna()
+    finite = _each(exact, present, lambda v: v.is_finite())
+    report(present & ~finite, "not a finite number")
+    whole = _each(exact, finite, lambda v: v == v.to_integral_value())
+    report(finite & ~whole, "must be a whole number" + (" of yen" if column.type == "yen" else ""))
+    items, mask = exact.to_numpy(dtype=object), whole.to_numpy(dtype=bool)
+    values = pd.Series(  # Python ints in an object column: pandas would make float64 of ints and None
+        np.array([int(v) if m else None for v, m in zip(items, mask, strict=True)], dtype=object), index=exact.index
+    )
+    good = whole.copy()
+
+    def check(bad: pd.Series, message: str) -> None:
+        bad = good & bad
+        report(bad, message)
+        good[bad] = False
+
+    def compare(test) -> pd.Series:
+        return _each(values, good, test)
+
+    if column.low is not None:
+        low = int(column.low)
+        if column.low_open:
+            check(compare(lambda v: v <= low), f"must be greater than {low:,}")
+        elif low == 0:
+            check(compare(lambda v: v < 0), "must not be negative")
+        else:
+            check(compare(lambda v: v < low), f"must be at least {low:g}")
+    if column.high is not None:
+        check(compare(lambda v: v > column.high), f"must be at most {column.high:g}")
+    if column.most is not None:
+        most = column.most
+        check(compare(lambda v: v > most), f"too large (at most {most:,})")
+        check(compare(lambda v: v < -most - 1), f"too small (at least {-most - 1:,})")
+    if column.name == "year_built":
+        check(compare(lambda v: v > today.year), "is in the future")
+    # A whole number out of bounds is kept (reported already, so nothing is written) for the rules across
+    # fields, as long as int64 holds it.
+    fits = _each(values, whole, lambda v: -(2**63) <= v < 2**63)
+    return pd.Series(pd.array(values.where(fits, None).tolist(), dtype="Int64"), index=values.index)
 
 
 CODE_SEPARATORS = r"[\s,、;；]+"
@@ -380,11 +466,14 @@ def yen(text: str, *, field: str) -> int:
     >>> yen("¥1,200,000", field="planned_amount")
     1200000
     """
-    value = _number(pd.Series([str(text).strip() or None], dtype="string")).iloc[0]
+    problems: list[str] = []
+    column = Column(field, field, "yen", low=0, most=BIGINT_MOST)
+    text_ = pd.Series([str(text).strip() or None], dtype="string")
+    value = _whole_column(
+        column, None, text_, lambda bad, message: problems.extend([message] if bad.any() else []), date.today()
+    ).iloc[0]
+    if problems:
+        raise ValidationError(f"{field}: {problems[0]}")
     if pd.isna(value):
         raise ValidationError(f"{field}: not a number (whole yen)")
-    if value % 1 != 0:
-        raise ValidationError(f"{field}: must be a whole number of yen")
-    if value < 0:
-        raise ValidationError(f"{field}: must not be negative")
     return int(value)
