@@ -271,7 +271,8 @@ class Headers:
     epsg: dict[str, int]
     """field name → EPSG stated in the header, for coordinate columns that state one."""
     unknown: list[str]
-    duplicated: list[str]
+    duplicated: list[tuple[str, str]]
+    """(the header read, a later one for the same field)."""
 
 
 def resolve_headers(kind: Kind, headers: list[str], *, coordinates: bool) -> Headers:
@@ -285,7 +286,7 @@ def resolve_headers(kind: Kind, headers: list[str], *, coordinates: bool) -> Hea
     epsg: dict[str, int] = {}
     unknown: list[str] = []
     seen: dict[str, str] = {}
-    duplicated: list[str] = []
+    duplicated: list[tuple[str, str]] = []
     for raw in headers:
         text = normalise(raw)
         found = names.get(text)
@@ -298,7 +299,7 @@ def resolve_headers(kind: Kind, headers: list[str], *, coordinates: bool) -> Hea
         if found is None:
             unknown.append(str(raw))
         elif found in seen:
-            duplicated.append(str(raw))
+            duplicated.append((str(seen[found]), str(raw)))
         else:
             seen[found] = raw
             fields[str(raw)] = found

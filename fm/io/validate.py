@@ -9,7 +9,7 @@ check in about a second.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal, InvalidOperation
 
@@ -52,6 +52,9 @@ class References:
     categories: frozenset[str] = frozenset()
     districts: frozenset[str] = frozenset()
     assets: frozenset[str] = frozenset()
+    keys: frozenset[str] = frozenset()
+    """The codes of the records of the kind imported that the database holds: a code in the file is matched
+    to one of them (see :func:`spell_codes`), and a row whose code is none of them adds a record."""
 
 
 @dataclass
@@ -61,22 +64,35 @@ class Checked:
     frame: pd.DataFrame
     geometry: gpd.GeoSeries | None
     """EPSG:4326; None when the file has no geometry (then the stored geometry is kept)."""
+    names: dict[str, str] = field(default_factory=dict)
+    """field name → the file's header for it."""
 
 
 def validate(kind: Kind, table: Table, *, references: References, crs: int | None, today: date, source: str) -> Checked:
     """Check every row of ``table`` as records of ``kind``; raise Rejected listing every problem."""
     problems: list[Problem] = []
     headers = resolve_headers(kind, [str(c) for c in table.frame.columns], coordinates=table.geometry is None)
-    if _check_headers(kind, table, headers, problems):
-        raise Rejected(source, problems)  # a file of another kind: its values say nothing more
+    stop, absent = _check_headers(kind, table, headers, problems)
+    if stop:
+        raise Rejected(source, problems)  # another kind, or a field twice: its values say nothing more
     frame = table.frame.rename(columns=headers.fields)[list(headers.fields.values())]
     names = {v: k for k, v in headers.fields.items()}
+    _unsaved_formulas(table, problems)
     out = pd.DataFrame(index=frame.index)
     for column in kind.columns:
         if column.name in frame.columns:
             out[column.name] = _column(
-                column, frame[column.name], table.rows, names[column.name], references, today, problems
+                column,
+                frame[column.name],
+                table.rows,
+                names[column.name],
+                references,
+                today,
+                problems,
+                known=_known_codes(kind, column, references),
             )
+    if absent:
+        _new_records_complete(kind, out, table.rows, names, absent, references, problems)
     _rules(kind, out, table.rows, names, problems)
     _duplicates(kind, out, table.rows, names, problems)
     found = None
@@ -86,14 +102,21 @@ def validate(kind: Kind, table: Table, *, references: References, crs: int | Non
         )
     if problems:
         raise Rejected(source, _in_file_order(problems, table.rows))
-    return Checked(out, found)
+    return Checked(out, found, names)
 
 
-def _check_headers(kind: Kind, table: Table, headers: Headers, problems: list[Problem]) -> bool:
-    """Report missing, unknown and doubled columns; True when the file is one of another kind."""
+def _check_headers(kind: Kind, table: Table, headers: Headers, problems: list[Problem]) -> tuple[bool, list[Column]]:
+    """Report unknown and doubled columns, and missing ones a file of ``kind`` cannot do without. Return
+    whether to stop (a file of another kind, a field given twice) and the required columns the file lacks
+    that only new records need: a file with the key and some columns updates those columns alone."""
+    for first, later in headers.duplicated:
+        problems.append(Problem(table.header, "", "", f"{first} and {later} are the same field"))
+    if headers.duplicated:
+        return True, []
     present = set(headers.fields.values())
     missing = [c for c in kind.columns if c.required and c.name not in present]
-    if missing or headers.unknown:
+    keys_missing = [c for c in missing if c.name in kind.key]
+    if keys_missing or headers.unknown:
         other = guess_kind([str(c) for c in table.frame.columns], coordinates=table.geometry is None)
         if other is not None and other.name != kind.name:
             problems.append(
@@ -104,14 +127,87 @@ def _check_headers(kind: Kind, table: Table, headers: Headers, problems: list[Pr
                     f"this is a file of {other.name}, not of {kind.name}: import it with `fm import {other.name}`",
                 )
             )
-            return True
-    for column in missing:
+            return True, []
+    for column in keys_missing:
         problems.append(Problem("", column.en, "", f"required column missing (header {column.en!r} or {column.ja!r})"))
     for name in headers.unknown:
         problems.append(Problem("", name, "", f"unknown column for {kind.name}; see docs/import-export.md"))
-    for name in headers.duplicated:
-        problems.append(Problem("", name, "", "column given twice"))
-    return False
+    return False, [c for c in missing if c not in keys_missing]
+
+
+def _new_records_complete(
+    kind: Kind,
+    out: pd.DataFrame,
+    rows: pd.Series,
+    names: dict[str, str],
+    absent: list[Column],
+    references: References,
+    problems: list[Problem],
+) -> None:
+    """A file without some required columns updates the records fm holds; a row that would add one is refused
+    (and when no row updates a record, the columns are said to be missing, as a file of new records needs them)."""
+    codes = out["code"] if "code" in out.columns and kind.key == ("code",) else None
+    new = codes.notna() & ~codes.isin(references.keys) if codes is not None else None
+    if codes is None or new is None or new.all() or kind.key != ("code",):
+        for column in absent:
+            problems.append(
+                Problem("", column.en, "", f"required column missing (header {column.en!r} or {column.ja!r})")
+            )
+        return
+    wanted = ", ".join(f"{c.en} ({c.ja})" for c in absent)
+    for index in out.index[new.to_numpy(dtype=bool)]:
+        problems.append(
+            Problem(
+                rows.loc[index],
+                names["code"],
+                str(codes.loc[index]),
+                f"no such record to update, and a new one needs {wanted}, which the file has no column for",
+            )
+        )
+
+
+def _unsaved_formulas(table: Table, problems: list[Problem]) -> None:
+    for position, header, formula in table.unsaved:
+        problems.append(
+            Problem(
+                table.rows.iloc[position],
+                header,
+                formula,
+                "a formula whose value the file does not hold (saved by a program that does not calculate): "
+                "open and save the file in Excel, or type the value",
+            )
+        )
+
+
+CONTROL = r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]"
+"""Control characters, which no text field may hold (tab, line feed and carriage return may)."""
+
+
+def _known_codes(kind: Kind, column: Column, references: References) -> frozenset[str] | None:
+    """The codes the values of ``column`` are matched to, if it holds codes (else None)."""
+    if column.refers == "asset":
+        return references.assets
+    if column.name == "code" and kind.key == ("code",):
+        return references.keys
+    return None
+
+
+def spell_codes(text: pd.Series, known: frozenset[str]) -> pd.Series:
+    """Codes as fm matches them: NFKC-normalised (full-width ``ＢＬ－００００１`` is ``BL-00001``) and
+    trimmed, then spelt as the database spells the one code they equal ignoring case, if there is one
+    (a code the database holds in two spellings that differ only in case matches only exactly).
+
+    >>> spell_codes(pd.Series(["ＢＬ－００００１", "bl-00002", "N-1", None], dtype="string"),
+    ...       frozenset({"BL-00001", "BL-00002"})).tolist()
+    ['BL-00001', 'BL-00002', 'N-1', <NA>]
+    """
+    plain = text.str.normalize("NFKC").str.strip()
+    folded: dict[str, str | None] = {}
+    for code in known:
+        key = code.casefold()
+        folded[key] = code if key not in folded else None
+    spelt = plain.where(plain.isin(known), plain.str.casefold().map(folded))
+    return spelt.fillna(plain).astype("string")
 
 
 def _column(
@@ -122,6 +218,8 @@ def _column(
     references: References,
     today: date,
     problems: list[Problem],
+    *,
+    known: frozenset[str] | None = None,
 ) -> pd.Series:
     def report(bad: pd.Series, message: str) -> None:
         for index in bad.index[bad.fillna(False).to_numpy(dtype=bool)]:
@@ -135,7 +233,11 @@ def _column(
         text = cells(values)  # whole numbers read as floats (a GeoPackage code column) stay whole
     if column.required:
         report(text.isna() if text is not None else values.isna(), "required: must not be empty")
+    if column.type in ("text", "codes"):
+        report(text.str.contains(CONTROL, regex=True), "contains control characters (such as NUL): not text")
     if column.type == "text":
+        if known is not None:
+            text = spell_codes(text, known)
         if column.length:
             report(text.str.len() > column.length, f"longer than {column.length} characters")
         if column.allowed or column.refers in ("category", "district"):
@@ -239,7 +341,7 @@ def _whole_column(column: Column, numbers: pd.Series | None, text: pd.Series | N
     if column.low is not None:
         low = int(column.low)
         if column.low_open:
-            check(compare(lambda v: v <= low), f"must be greater than {low:,}")
+            check(compare(lambda v: v <= low), f"must be greater than {low:g}")
         elif low == 0:
             check(compare(lambda v: v < 0), "must not be negative")
         else:
@@ -266,11 +368,11 @@ def _codes(
     text: pd.Series, values: pd.Series, rows: pd.Series, header: str, references: References, problems: list[Problem]
 ) -> pd.Series:
     """A list of asset codes per cell, each one checked: a tuple of codes in the order given, each once."""
-    lists = (
-        text.fillna("")
-        .str.split(CODE_SEPARATORS, regex=True)
-        .map(lambda codes: tuple(dict.fromkeys(c for c in codes if c)))
-    )
+    split = text.fillna("").str.normalize("NFKC").str.split(CODE_SEPARATORS, regex=True)
+    each = split.explode()
+    spelt = spell_codes(each.astype("string"), references.assets).fillna("")
+    lists = spelt.groupby(level=0, sort=False).agg(lambda found: tuple(dict.fromkeys(c for c in found if c)))
+    lists = lists.reindex(text.index).map(lambda found: found if isinstance(found, tuple) else ())
     for index, codes in lists.items():
         unknown = [c for c in codes if c not in references.assets]
         if unknown:
@@ -438,7 +540,8 @@ def _before(out: pd.DataFrame, later: str, earlier: str) -> pd.Series:
 def _duplicates(kind: Kind, out: pd.DataFrame, rows: pd.Series, names: dict[str, str], problems: list[Problem]) -> None:
     if not set(kind.key) <= set(out.columns):
         return
-    keys = out[list(kind.key)].astype("string")
+    shown = out[list(kind.key)].astype("string")
+    keys = shown.apply(lambda column: column.str.casefold())  # codes in any case are the same code
     repeated = keys.duplicated(keep="first") & keys.notna().all(axis=1)
     first = keys.drop_duplicates(keep="first").reset_index().set_index(list(kind.key))["index"]
     for index in out.index[repeated.to_numpy()]:
@@ -448,7 +551,7 @@ def _duplicates(kind: Kind, out: pd.DataFrame, rows: pd.Series, names: dict[str,
             Problem(
                 rows.loc[index],
                 " + ".join(names[k] for k in kind.key),
-                " / ".join(key),
+                " / ".join(shown.loc[index]),
                 f"duplicate: the same {' and '.join(kind.key)} as {where}",
             )
         )
