@@ -283,16 +283,16 @@ def _number(text: pd.Series) -> pd.Series:
 
 _DIGITS = r"[+-]?[0-9]{1,18}"
 """Whole numbers that int64 holds whatever their digits: read at once, vectorised."""
+INT64 = (-(2**63), 2**63 - 1)
 
 
 def _exact(text: pd.Series) -> pd.Series:
     """Each number as an exact :class:`~decimal.Decimal` (object dtype, NA where it is not a number): never
-    through a float, which holds whole numbers exactly only up to 2**53 (about 9×10¹⁵)."""
+    through a float, which holds whole numbers exactly only up to 2**53 (about 9×10¹⁵). Used for the cells
+    the vectorised path (:data:`_DIGITS`) does not read: long numbers, decimals, exponents."""
     plain = _plain(text)
-    short = plain.str.fullmatch(_DIGITS).fillna(False).astype(bool).to_numpy()
     out = np.full(len(plain), None, dtype=object)
-    out[short] = [Decimal(v) for v in plain[short].astype("int64").tolist()]
-    for n in np.flatnonzero(plain.notna().to_numpy() & ~short):
+    for n in np.flatnonzero(plain.notna().to_numpy()):
         try:
             out[n] = Decimal(plain.iloc[n])
         except InvalidOperation:
@@ -300,64 +300,97 @@ def _exact(text: pd.Series) -> pd.Series:
     return pd.Series(out, index=text.index, dtype=object)
 
 
-def _each(values: pd.Series, where: pd.Series, test) -> pd.Series:
-    """``test(value)`` where ``where`` holds, False elsewhere."""
-    mask = where.to_numpy(dtype=bool)
-    items = values.to_numpy(dtype=object)
-    return pd.Series([bool(test(v)) if m else False for v, m in zip(items, mask, strict=True)], index=values.index)
-
-
 def _whole_column(column: Column, numbers: pd.Series | None, text: pd.Series | None, report, today: date) -> pd.Series:
-    """Whole numbers and yen, exactly: checked as Decimals against the type, the bounds and the largest
-    value the database column holds, then stored as Int64 (whose int64 holds every BIGINT exactly)."""
+    """Whole numbers and yen, exactly: never through a float. Plain digits that int64 holds (nearly every
+    cell) are read and checked vectorised; any other cell (19 digits, ``1e20``, ``12.5``, ``１２３``) as an
+    exact Decimal. Checked against the type, the bounds and the largest value the database column holds;
+    returned as Int64 (whose int64 holds every BIGINT exactly)."""
+    given = numbers if numbers is not None else text
+    assert given is not None
+    index = given.index
+    data = np.zeros(len(index), dtype="int64")  # the values, where ``read``
+    read = np.zeros(len(index), dtype=bool)
+    slow = np.full(len(index), None, dtype=object)  # Decimal, for the cells read one by one
     if numbers is not None:  # numbers already, as a GeoPackage or GeoJSON gives them
-        present = numbers.notna()
-        # int64 or float64 (each value exactly as the file's reader gave it)
-        exact = pd.Series([Decimal(v) if p else None for v, p in zip(numbers.tolist(), present, strict=True)])
-        exact.index = numbers.index
+        present = numbers.notna().to_numpy()
+        if pd.api.types.is_integer_dtype(numbers.dtype):
+            data[present] = numbers[present].to_numpy(dtype="int64")
+            read = present
+        else:
+            slow[present] = [Decimal(float(v)) for v in numbers[present].tolist()]
     else:
         assert text is not None
-        exact = parse(text, _exact)
-        report(text.notna() & exact.isna(), "not a number" + (" (whole yen)" if column.type == "yen" else ""))
-    present = exact.notna()
-    finite = _each(exact, present, lambda v: v.is_finite())
-    report(present & ~finite, "not a finite number")
-    whole = _each(exact, finite, lambda v: v == v.to_integral_value())
-    report(finite & ~whole, "must be a whole number" + (" of yen" if column.type == "yen" else ""))
-    items, mask = exact.to_numpy(dtype=object), whole.to_numpy(dtype=bool)
-    values = pd.Series(  # Python ints in an object column: pandas would make float64 of ints and None
-        np.array([int(v) if m else None for v, m in zip(items, mask, strict=True)], dtype=object), index=exact.index
-    )
-    good = whole.copy()
+        plain = _plain(text)
+        short = plain.str.fullmatch(_DIGITS).fillna(False).astype(bool).to_numpy()
+        # numpy arrays, never a Series assignment, which aligns through float64
+        data[short] = plain[short].astype("int64").to_numpy()
+        read = short.copy()
+        rest = text.notna().to_numpy() & ~short
+        if rest.any():
+            slow[rest] = parse(text[rest], _exact).to_numpy(dtype=object)
+            failed = rest & pd.isna(slow)
+            report(pd.Series(failed, index=index), "not a number" + (" (whole yen)" if column.type == "yen" else ""))
+    if any(v is not None for v in slow):
+        _whole_decimals(column, pd.Series(slow, index=index, dtype=object), data, read, report)
+    values = pd.Series(pd.arrays.IntegerArray(data, ~read), index=index)
+    good = pd.Series(read, index=index)
 
     def check(bad: pd.Series, message: str) -> None:
-        bad = good & bad
+        bad = good & bad.fillna(False).astype(bool)
         report(bad, message)
         good[bad] = False
-
-    def compare(test) -> pd.Series:
-        return _each(values, good, test)
 
     if column.low is not None:
         low = int(column.low)
         if column.low_open:
-            check(compare(lambda v: v <= low), f"must be greater than {low:g}")
+            check(values <= low, f"must be greater than {low:g}")
         elif low == 0:
-            check(compare(lambda v: v < 0), "must not be negative")
+            check(values < 0, "must not be negative")
         else:
-            check(compare(lambda v: v < low), f"must be at least {low:g}")
+            check(values < low, f"must be at least {low:g}")
     if column.high is not None:
-        check(compare(lambda v: v > column.high), f"must be at most {column.high:g}")
+        check(values > column.high, f"must be at most {column.high:g}")
     if column.most is not None:
-        most = column.most
-        check(compare(lambda v: v > most), f"too large (at most {most:,})")
-        check(compare(lambda v: v < -most - 1), f"too small (at least {-most - 1:,})")
+        check(values > column.most, f"too large (at most {column.most:,})")
+        check(values < -column.most - 1, f"too small (at least {-column.most - 1:,})")
     if column.name == "year_built":
-        check(compare(lambda v: v > today.year), "is in the future")
+        check(values > today.year, "is in the future")
     # A whole number out of bounds is kept (reported already, so nothing is written) for the rules across
-    # fields, as long as int64 holds it.
-    fits = _each(values, whole, lambda v: -(2**63) <= v < 2**63)
-    return pd.Series(pd.array(values.where(fits, None).tolist(), dtype="Int64"), index=values.index)
+    # fields: values holds every number int64 holds.
+    return values
+
+
+def _whole_decimals(column: Column, slow: pd.Series, data: np.ndarray, read: np.ndarray, report) -> None:
+    """Check the cells read as Decimals; put the whole ones int64 holds into ``data`` (marking ``read``)."""
+    n = len(slow)
+    finite, whole, beyond, negative = (np.zeros(n, dtype=bool) for _ in range(4))
+    for position, value in enumerate(slow.tolist()):
+        if value is None or value is pd.NA or not value.is_finite():
+            continue
+        finite[position] = True
+        if value != value.to_integral_value():
+            continue
+        whole[position] = True
+        number = int(value)
+        if INT64[0] <= number <= INT64[1]:
+            data[position] = number
+            read[position] = True
+        else:
+            beyond[position] = True
+            negative[position] = number < 0
+    present = slow.notna().to_numpy()
+
+    def say(mask: np.ndarray, message: str) -> None:
+        report(pd.Series(mask, index=slow.index), message)
+
+    say(present & ~finite, "not a finite number")
+    say(finite & ~whole, "must be a whole number" + (" of yen" if column.type == "yen" else ""))
+    if column.low is not None and int(column.low) == 0:
+        say(beyond & negative, "must not be negative")
+        beyond = beyond & ~negative
+    most = column.most if column.most is not None else INT64[1]
+    say(beyond & ~negative, f"too large (at most {most:,})")
+    say(beyond & negative, f"too small (at least {-most - 1:,})")
 
 
 CODE_SEPARATORS = r"[\s,、;；]+"
