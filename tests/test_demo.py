@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import math
+from datetime import date
+from fractions import Fraction
 
 import pytest
 import sqlalchemy as sa
@@ -13,6 +16,7 @@ from fm.db import Database
 from fm.demo.build import build
 from fm.demo.dataset import TABLES, demo_folder, write
 from fm.demo.scale import generate_scaled
+from fm.domain.fiscal import fiscal_year
 
 PUBLISHED = [
     ("plan_coverage", 2025, 52.3),
@@ -45,6 +49,24 @@ def test_demo_gives_the_published_figures(db_url):
     for indicator, year, published in PUBLISHED:
         assert values[(indicator, year)] == published, indicator
     assert report["fiscal_years"] == list(range(2014, 2026))
+
+
+def test_demo_depreciation_is_exact_to_the_yen_in_every_year(db_url):
+    """Every asset's accumulated depreciation and book value, FY2014–FY2025, equal the rule worked out with
+    exact fractions (the float product used to leave most categories 29 to 74 yen short)."""
+    assert run(db_url, "demo").exit_code == 0
+    for year in range(2014, 2026):
+        records = json.loads(
+            run(db_url, "kpi", "--records", "aging_ratio", "--fiscal-year", str(year), "--format", "json").stdout
+        )
+        assert records
+        for row in records:
+            acquired = date.fromisoformat(row["acquisition_date"])
+            cost, life = row["acquisition_cost"], row["useful_life_years"]
+            share = Fraction(max(year - fiscal_year(acquired), 0), life)
+            expected = cost - 1 if share >= 1 else math.floor(cost * share)
+            assert row["accumulated_depreciation"] == expected, (year, row["code"])
+            assert row["book_value"] == cost - expected
 
 
 def test_demo_is_idempotent_and_reset_starts_over(db_url):

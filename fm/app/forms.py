@@ -737,6 +737,29 @@ MESSAGES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         (r"must not be negative", N_("must not be negative")),
         (r"must be at least (?P<n>[-\d.e+]+)", N_("must be at least %(n)s")),
         (r"must be at most (?P<n>[-\d.e+]+)", N_("must be at most %(n)s")),
+        (r"too large \(at most (?P<n>[\d,]+)\)", N_("too large (at most %(n)s)")),
+        (r"too small \(at least (?P<n>[-\d,]+)\)", N_("too small (at least %(n)s)")),
+        (r"contains control characters .*", N_("contains control characters (such as NUL): not text")),
+        (r"(?P<first>.+) and (?P<later>.+) are the same field", N_("%(first)s and %(later)s are the same field")),
+        (
+            r"a formula whose value the file does not hold .*",
+            N_(
+                "a formula whose value the file does not hold (saved by a program that does not calculate): "
+                "open and save the file in Excel, or type the value"
+            ),
+        ),
+        (
+            r"no such record to update, and a new one needs (?P<columns>.+), which the file has no column for",
+            N_("no such record to update, and a new one needs %(columns)s, which the file has no column for"),
+        ),
+        (
+            r"a (?P<category>\w+) must be (?P<shapes>.+), and the stored geometry of (?P<code>.+) is "
+            r"(?P<shape>a [a-z ]+): give the new geometry in the file .*",
+            N_(
+                "a %(category)s must be %(shapes)s, and the stored geometry of %(code)s is %(shape)s: give the new "
+                "geometry in the file (lon/lat, x/y or wkt)"
+            ),
+        ),
         (r"a (?P<choice>closed|disposed) asset needs its (?P<field>\w+)", N_("a %(choice)s asset needs its %(field)s")),
         (r"is before the acquisition date", N_("is before the acquisition date")),
         (r"needs its (?P<field>\w+) too", N_("needs its %(field)s too")),

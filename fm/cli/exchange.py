@@ -58,6 +58,10 @@ def import_(
         f"{result['file']} ({result['kind']}): {result['added']:,} added, {result['updated']:,} updated, "
         f"{result['unchanged']:,} unchanged" + (" (dry run: nothing written)" if dry_run else "")
     )
+    for move in result.get("moves", []):
+        click.echo(f"{move['row']}: work order {move['code']} moved from asset {move['from']} to {move['to']}")
+    if result.get("moved", 0) > len(result.get("moves", [])):
+        click.echo(f"… {result['moved'] - len(result['moves']):,} more work orders moved to another asset")
 
 
 @click.command("export")

@@ -8,11 +8,17 @@ Two conventions, chosen by name:
     ``min(max(Y - A, 0), life)`` years of depreciation.
 ``"daily"``
     Depreciation runs from the acquisition date, day by day: the elapsed share is
-    ``days / (life × 365.25)``.
+    ``days / (life × 365.25)``, that is the exact fraction ``4 × days / (1461 × life)``.
 
-Either way accumulated depreciation is ``floor(cost × elapsed share)`` yen, and a
-fully depreciated asset keeps a memo value of 1 yen while it is held, so its
+Either way the elapsed share is an exact fraction ``n / d`` of whole numbers and accumulated
+depreciation is ``⌊cost × n / d⌋`` yen, computed in integers, never through a float: a share
+of 42/60 of 10,564,000 yen is 7,394,800 yen, not the 7,394,799 that ``floor(cost × 0.7)``
+gives. A fully depreciated asset keeps a memo value of 1 yen while it is held, so its
 accumulated depreciation is ``cost − 1``.
+
+The product is formed as ``(cost // d) × n + (cost % d) × n // d``, whose terms stay below
+the cost and below ``d²``, so every amount a BIGINT column holds (up to 2⁶³ − 1 yen) is
+exact in int64; lives so long that ``d²`` would not fit fall back to Python integers.
 """
 
 from __future__ import annotations
@@ -26,6 +32,10 @@ from fm.domain.fiscal import fiscal_year, fiscal_year_end
 
 CONVENTIONS = ("fiscal-year", "daily")
 MEMO_VALUE = 1
+DAYS_PER_FOUR_YEARS = 1461
+"""365.25 days a year, as the whole number of days in four years: the daily convention's denominator."""
+_EXACT_INT64 = 3_037_000_499
+"""The largest denominator whose square fits in int64: below it the product is exact in numpy."""
 
 
 def accumulated_depreciation(
@@ -41,11 +51,11 @@ def accumulated_depreciation(
     Parameters
     ----------
     cost
-        Acquisition cost in yen (> 0).
+        Acquisition cost in whole yen (> 0).
     acquired
         Acquisition dates.
     life_years
-        Useful life in years (> 0).
+        Useful life in whole years (> 0).
     fiscal_year_of
         The fiscal year at whose end (31 March) depreciation is measured.
     convention
@@ -53,25 +63,53 @@ def accumulated_depreciation(
 
     Examples
     --------
-    >>> cost = pd.Series([1_000_000, 1_000_000, 1_000_000])
-    >>> acquired = pd.Series(pd.to_datetime(["2020-03-31", "2020-04-01", "1990-06-01"]))
-    >>> accumulated_depreciation(cost, acquired, pd.Series([10, 10, 10]), fiscal_year_of=2024).tolist()
-    [500000, 400000, 999999]
+    >>> cost = pd.Series([1_000_000, 1_000_000, 1_000_000, 10_564_000])
+    >>> acquired = pd.Series(pd.to_datetime(["2020-03-31", "2020-04-01", "1990-06-01", "1982-06-01"]))
+    >>> accumulated_depreciation(cost, acquired, pd.Series([10, 10, 10, 60]), fiscal_year_of=2024).tolist()
+    [500000, 400000, 999999, 7394800]
     """
     if convention not in CONVENTIONS:
         raise ValueError(f"convention must be one of {CONVENTIONS}, got {convention!r}")
-    cost = cost.astype("int64")
-    life = life_years.astype("float64")
+    life = _whole(life_years, "life_years")
+    if (life <= 0).any():
+        raise ValueError("life_years must be greater than 0")
     if convention == "fiscal-year":
-        elapsed = (fiscal_year_of - fiscal_year(acquired)).astype("float64").clip(lower=0)
-        share = (elapsed / life).clip(upper=1.0)
+        years = (fiscal_year_of - fiscal_year(acquired)).astype("Int64")
+        numerator = _whole(years, "acquired").clip(min=0)
+        denominator = life
     else:
         end = pd.Timestamp(fiscal_year_end(fiscal_year_of))
-        days = (end - pd.to_datetime(acquired)).dt.days.astype("float64").clip(lower=0)
-        share = (days / (life * 365.25)).clip(upper=1.0)
-    accumulated = np.floor(cost.to_numpy() * share.to_numpy()).astype("int64")
-    accumulated = np.where(share.to_numpy() >= 1.0, cost.to_numpy() - MEMO_VALUE, accumulated)
+        days = (end - pd.to_datetime(acquired)).dt.days.astype("Int64")
+        numerator = 4 * _whole(days, "acquired").clip(min=0)
+        denominator = DAYS_PER_FOUR_YEARS * life
+    amounts = _whole(cost, "cost")
+    done = numerator >= denominator
+    accumulated = _share(amounts, np.minimum(numerator, denominator), denominator)
+    accumulated = np.where(done, amounts - MEMO_VALUE, accumulated)
     return pd.Series(accumulated, index=cost.index, dtype="int64")
+
+
+def _whole(values: pd.Series, name: str) -> np.ndarray:
+    """``values`` as an int64 array, refusing what is missing or not a whole number (never rounding it)."""
+    if values.isna().any():
+        raise ValueError(f"{name} must not be missing")
+    if pd.api.types.is_integer_dtype(values.dtype):
+        return values.to_numpy(dtype="int64")
+    if pd.api.types.is_float_dtype(values.dtype):
+        numbers = values.to_numpy(dtype="float64")
+        if not (np.isfinite(numbers).all() and (numbers % 1 == 0).all() and (np.abs(numbers) < 2**53).all()):
+            raise ValueError(f"{name} must be whole numbers (below 2**53 when given as floats)")
+        return numbers.astype("int64")
+    return np.array([int(v) for v in values], dtype="int64")  # Python ints (object dtype): exact or OverflowError
+
+
+def _share(amounts: np.ndarray, numerator: np.ndarray, denominator: np.ndarray) -> np.ndarray:
+    """``⌊amounts × numerator / denominator⌋`` exactly, for ``0 ≤ numerator ≤ denominator``."""
+    if len(denominator) == 0 or denominator.max() <= _EXACT_INT64:
+        whole, part = np.divmod(amounts, denominator)
+        return whole * numerator + part * numerator // denominator
+    exact = [a * n // d for a, n, d in zip(amounts.tolist(), numerator.tolist(), denominator.tolist(), strict=True)]
+    return np.array(exact, dtype="int64")
 
 
 def schedule(

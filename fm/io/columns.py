@@ -46,6 +46,8 @@ class Column:
     each of the codes listed)."""
     length: int | None = None
     """Longest text the database column holds."""
+    most: int | None = None
+    """Integers and yen: the largest value the database column holds (BIGINT or INTEGER)."""
 
     @property
     def en(self) -> str:
@@ -70,8 +72,18 @@ class Kind:
         return next(c for c in self.columns if c.name == name)
 
 
+BIGINT_MOST = 2**63 - 1
+"""The largest value a BIGINT column holds (PostgreSQL and SQLite alike): yen up to 9,223,372,036,854,775,807."""
+INTEGER_MOST = 2**31 - 1
+"""The largest value an INTEGER column holds on PostgreSQL (counts, years, lives)."""
+
+
 def _yen(name: str, ja: str) -> Column:
-    return Column(name, ja, "yen", "円", low=0)
+    return Column(name, ja, "yen", "円", low=0, most=BIGINT_MOST)
+
+
+def _integer(name: str, ja: str, unit: str = "", **options) -> Column:
+    return Column(name, ja, "integer", unit, most=INTEGER_MOST, **options)
 
 
 def _size(name: str, ja: str, unit: str) -> Column:
@@ -87,7 +99,7 @@ ASSETS = Kind(
         Column("name", "名称", required=True, length=200),
         Column("category", "施設区分", required=True, refers="category"),
         Column("district", "地域", refers="district"),
-        Column("year_built", "建設年", "integer", "西暦年", low=1600),
+        _integer("year_built", "建設年", "西暦年", low=1600),
         Column("structure", "構造", length=60),
         _size("floor_area_m2", "延床面積", "m²"),
         _size("deck_area_m2", "橋面積", "m²"),
@@ -96,9 +108,9 @@ ASSETS = Kind(
         _size("diameter_mm", "管径", "mm"),
         Column("acquisition_date", "取得日", "date", past=True),
         _yen("acquisition_cost", "取得価額"),
-        Column("useful_life_years", "耐用年数", "integer", "年", low=0, low_open=True),
+        _integer("useful_life_years", "耐用年数", "年", low=0, low_open=True),
         _yen("replacement_cost", "再調達価額"),
-        Column("annual_users", "年間利用者数", "integer", "人・台/年", low=0),
+        _integer("annual_users", "年間利用者数", "人・台/年", low=0),
         Column("is_evacuation_shelter", "避難所", "boolean"),
         Column("on_emergency_road", "緊急輸送道路", "boolean"),
         Column("needs_individual_plan", "個別施設計画の対象", "boolean"),
@@ -120,7 +132,7 @@ INSPECTIONS = Kind(
         Column("inspector", "点検者", length=100),
         Column("method", "点検方法", allowed=INSPECTION_METHODS),
         Column("soundness", "健全度", "soundness"),
-        Column("condition_score", "状態評価", "integer", low=1, high=5),
+        _integer("condition_score", "状態評価", low=1, high=5),
         Column("findings", "所見"),
         Column("next_due_on", "次回点検期限", "date"),
     ),
@@ -172,7 +184,7 @@ DISTRICTS = Kind(
         Column("code", "地域コード", required=True),
         Column("name", "名称", required=True),
         Column("name_en", "英語名", required=True),
-        Column("population", "人口", "integer", "人", low=0),
+        _integer("population", "人口", "人", low=0),
         Column("population_on", "人口の基準日", "date"),
     ),
     geometry="MULTIPOLYGON",
@@ -188,8 +200,8 @@ PLANS = Kind(
         Column("code", "計画番号", required=True, length=40),
         Column("title", "計画名", required=True, length=200),
         Column("adopted_on", "策定日", "date", past=True),
-        Column("period_start_fy", "計画開始年度", "integer", low=1900, high=2200),
-        Column("period_end_fy", "計画終了年度", "integer", low=1900, high=2200),
+        _integer("period_start_fy", "計画開始年度", low=1900, high=2200),
+        _integer("period_end_fy", "計画終了年度", low=1900, high=2200),
         Column("under_infrastructure_plan", "社会基盤施設マネジメント計画の対象", "boolean"),
         Column("asset_codes", "対象資産", "codes", refers="asset"),
     ),
@@ -259,7 +271,8 @@ class Headers:
     epsg: dict[str, int]
     """field name → EPSG stated in the header, for coordinate columns that state one."""
     unknown: list[str]
-    duplicated: list[str]
+    duplicated: list[tuple[str, str]]
+    """(the header read, a later one for the same field)."""
 
 
 def resolve_headers(kind: Kind, headers: list[str], *, coordinates: bool) -> Headers:
@@ -273,7 +286,7 @@ def resolve_headers(kind: Kind, headers: list[str], *, coordinates: bool) -> Hea
     epsg: dict[str, int] = {}
     unknown: list[str] = []
     seen: dict[str, str] = {}
-    duplicated: list[str] = []
+    duplicated: list[tuple[str, str]] = []
     for raw in headers:
         text = normalise(raw)
         found = names.get(text)
@@ -286,7 +299,7 @@ def resolve_headers(kind: Kind, headers: list[str], *, coordinates: bool) -> Hea
         if found is None:
             unknown.append(str(raw))
         elif found in seen:
-            duplicated.append(str(raw))
+            duplicated.append((str(seen[found]), str(raw)))
         else:
             seen[found] = raw
             fields[str(raw)] = found

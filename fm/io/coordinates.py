@@ -188,7 +188,7 @@ NAMES = {
     7: "GeometryCollection",
 }
 """Geometry type names by shapely's type id."""
-_SHAPE = {
+SHAPES = {
     "Point": "a point",
     "MultiPoint": "a point",
     "LineString": "a line",
@@ -201,9 +201,9 @@ _SHAPE = {
 }
 
 
-def _shapes(types: tuple[str, ...]) -> str:
+def shapes(types: tuple[str, ...]) -> str:
     """``a point or a polygon``: the shapes of ``types`` in words."""
-    return " or ".join(dict.fromkeys(_SHAPE[t] for t in types))
+    return " or ".join(dict.fromkeys(SHAPES[t] for t in types))
 
 
 def _check(
@@ -252,7 +252,7 @@ def _check(
         wrong = present & np.array(
             [bool(a) and NAMES[t] not in a for t, a in zip(types, allowed, strict=True)], dtype=bool
         )
-        report(wrong, lambda i: f"a {categories.iloc[i]} must be {_shapes(allowed[i])}, not {_SHAPE[NAMES[types[i]]]}")
+        report(wrong, lambda i: f"a {categories.iloc[i]} must be {shapes(allowed[i])}, not {SHAPES[NAMES[types[i]]]}")
     where = source.to_epsg(min_confidence=70)
     report(
         present & finite & ~inside & swapped,

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import io
 import os
+import zipfile
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import geopandas as gpd
@@ -38,6 +39,11 @@ class Table:
     geometry: gpd.GeoSeries | None
     """Spatial formats: each row's geometry, with the file's CRS (None when it states none)."""
     format: str
+    header: str = "header"
+    """Where the header row is, as the user sees it: ``line 1`` of a CSV, ``row 3`` of a sheet."""
+    unsaved: list[tuple[int, str, str]] = field(default_factory=list)
+    """Excel cells holding a formula whose value the file does not hold (written by a program that does not
+    calculate): (position of the row in ``frame``, header, formula). They are refused, never read as empty."""
 
 
 def file_format(path: Path) -> str:
@@ -137,7 +143,7 @@ def _read_csv(path: Path, encoding: str | None) -> Table:
     lines = 2 + pd.Series(range(len(frame)), index=frame.index) + pd.Series(breaks, index=frame.index).cumsum() - breaks
     blank = (frame == "").all(axis=1)
     frame, lines = frame[~blank], lines[~blank]
-    return Table(frame, "line " + lines.astype(int).astype(str), None, "CSV")
+    return Table(frame, "line " + lines.astype(int).astype(str), None, "CSV", header="line 1")
 
 
 def _read_excel(path: Path, sheet: str | None, kind: str) -> Table:
@@ -146,18 +152,24 @@ def _read_excel(path: Path, sheet: str | None, kind: str) -> Table:
     except Exception as exc:  # noqa: BLE001 (not a zip, damaged, or not a workbook)
         raise FmError(f"cannot read {path.name} as an Excel workbook: {_first_line(exc)}") from None
     try:
-        worksheet = book[_pick(path, book.sheetnames, sheet, "sheet", "--sheet", kind)]
+        chosen = _pick(path, book.sheetnames, sheet, "sheet", "--sheet", kind)
+        worksheet = book[chosen]
         cells = [
             (number, row)
             for number, row in enumerate(worksheet.iter_rows(values_only=True), start=1)
             if any(v is not None and str(v).strip() != "" for v in row)
         ]
+        formulas = _formulas_without_values(path, chosen) if _has_formulas(path) else {}
     except FmError:
         raise
     except Exception as exc:  # noqa: BLE001 (a damaged sheet)
         raise FmError(f"cannot read {path.name}: {_first_line(exc)}") from None
     finally:
         book.close()
+    if formulas:  # rows holding nothing but such formulas are rows all the same
+        numbers = {number for number, _ in cells}
+        cells += [(number, ()) for number in sorted({r for r, _ in formulas} - numbers)]
+        cells.sort(key=lambda item: item[0])
     # The header is the first row with two or more filled cells (a title row above it is skipped).
     start = next((i for i, (_, row) in enumerate(cells) if sum(v is not None for v in row) >= 2), None)
     if start is None:
@@ -167,10 +179,50 @@ def _read_excel(path: Path, sheet: str | None, kind: str) -> Table:
     frame = pd.DataFrame(
         [list(row) + [None] * (len(headers) - len(row)) for _, row in body], columns=range(len(headers)), dtype=object
     )
-    keep = [i for i, h in enumerate(headers) if h or frame[i].notna().any()]
+    position = {number: n for n, (number, _) in enumerate(body)}
+    pending = {(r, c): f for (r, c), f in formulas.items() if r in position and c < len(headers)}
+    keep = [i for i, h in enumerate(headers) if h or frame[i].notna().any() or any(c == i for _, c in pending)]
     frame = frame[keep]
     frame.columns = [headers[i] or f"(column {openpyxl.utils.get_column_letter(i + 1)})" for i in keep]
-    return Table(frame, pd.Series([f"row {n}" for n, _ in body], dtype=str), None, "Excel")
+    names = dict(zip(keep, frame.columns, strict=True))
+    unsaved = [(position[r], names[c], f) for (r, c), f in sorted(pending.items()) if c in names]
+    header = f"row {cells[start][0]}"
+    return Table(frame, pd.Series([f"row {n}" for n, _ in body], dtype=str), None, "Excel", header, unsaved)
+
+
+def _has_formulas(path: Path) -> bool:
+    """Whether any sheet of the workbook holds a formula (an ``<f>`` element): most files hold none, and
+    reading a sheet a second time is then spared."""
+    with zipfile.ZipFile(path) as archive:
+        for name in archive.namelist():
+            if name.startswith("xl/worksheets/") and name.endswith(".xml"):
+                with archive.open(name) as sheet:
+                    tail = b""
+                    while chunk := sheet.read(1 << 20):
+                        if b"<f>" in tail + chunk or b"<f " in tail + chunk:
+                            return True
+                        tail = chunk[-3:]
+    return False
+
+
+def _formulas_without_values(path: Path, sheet: str) -> dict[tuple[int, int], str]:
+    """(row number, column index) → formula, for the cells of ``sheet`` holding a formula and no saved value.
+
+    Excel saves each formula's last value with the file, and that value is what fm reads; a file written by
+    a program that does not calculate (openpyxl, some exports) holds the formula alone."""
+    saved = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    written = openpyxl.load_workbook(path, read_only=True, data_only=False)
+    try:
+        found = {}
+        rows = zip(saved[sheet].iter_rows(values_only=True), written[sheet].iter_rows(values_only=True), strict=False)
+        for number, (values, formulas) in enumerate(rows, start=1):
+            for column, (value, formula) in enumerate(zip(values, formulas, strict=False)):
+                if value is None and isinstance(formula, str) and formula.startswith("="):
+                    found[(number, column)] = formula
+        return found
+    finally:
+        saved.close()
+        written.close()
 
 
 def cells(values: pd.Series) -> pd.Series:
@@ -250,9 +302,15 @@ def _other_layers(path: Path, layer: str) -> list[str]:
         return []
 
 
+EXCEL_EXACT = 2**53
+"""Excel holds numbers as doubles (15 significant digits shown): whole numbers beyond this are written as text."""
+
+
 def write_excel(frame: pd.DataFrame, target: Path | io.BytesIO, sheet: str) -> None:
-    """``frame`` as an Excel sheet: text that starts with '=' stays text (never a formula), header
+    """``frame`` as an Excel sheet: text that starts with '=' stays text (never a formula), whole numbers
+    a double cannot hold exactly (amounts of yen beyond 2**53) are written as text of their digits, header
     row frozen, columns sized to their headers."""
+    frame = _exact_whole_numbers(frame)
     with pd.ExcelWriter(target, engine="openpyxl", date_format="YYYY-MM-DD") as writer:
         frame.to_excel(writer, sheet_name=sheet, index=False)
         worksheet = writer.sheets[sheet]
@@ -261,6 +319,21 @@ def write_excel(frame: pd.DataFrame, target: Path | io.BytesIO, sheet: str) -> N
         worksheet.freeze_panes = "A2"
         for cells in worksheet.iter_cols(min_row=1, max_row=1):
             worksheet.column_dimensions[cells[0].column_letter].width = max(10, min(40, 2 * len(str(cells[0].value))))
+
+
+def _exact_whole_numbers(frame: pd.DataFrame) -> pd.DataFrame:
+    """Integer columns holding a value beyond :data:`EXCEL_EXACT` as text (object), every value exact."""
+    out = frame
+    for name in frame.columns:
+        values = frame[name]
+        if pd.api.types.is_integer_dtype(values.dtype) and (values.abs() > EXCEL_EXACT).fillna(False).any():
+            if out is frame:
+                out = frame.copy()
+            out[name] = [
+                None if pd.isna(v) else (str(int(v)) if abs(int(v)) > EXCEL_EXACT else int(v))
+                for v in values.astype(object)
+            ]
+    return out
 
 
 def _first_line(exc: BaseException) -> str:

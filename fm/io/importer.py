@@ -28,8 +28,8 @@ from sqlalchemy.orm import Session
 from fm.accounts import audit
 from fm.errors import FmError
 from fm.io import bulk, files, store
-from fm.io.columns import KINDS, Kind
-from fm.io.coordinates import parse_crs
+from fm.io.columns import GEOMETRY_TYPES, KINDS, Kind
+from fm.io.coordinates import SHAPES, parse_crs, shapes
 from fm.io.problems import Problem, Rejected
 from fm.io.validate import Checked, References, validate
 from fm.model import metadata
@@ -95,6 +95,9 @@ def import_file(
                 for i in np.flatnonzero(new)
             ],
         )
+    if kind.name == "assets" and checked.geometry is None and "category" in records.columns:
+        _check_stored_geometry(session, merged, new, table.rows, checked.names, path.name)
+    moved, moves = _moves(session, merged, new, table.rows) if kind.name == "work_orders" else (0, [])
     uses = _use_changes(session, merged) if kind.name == "parcels" else None
     use_changed = uses["changed"] if uses is not None else pd.Series(False, index=merged.index)
     added, updated = int(new.sum()), int((~new & (changed | use_changed)).sum())
@@ -122,6 +125,9 @@ def import_file(
         "unchanged": len(merged) - added - updated,
         "dry_run": dry_run,
     }
+    if kind.name == "work_orders":  # a work order re-imported under its code with another asset: said, not hidden
+        result["moved"] = moved
+        result["moves"] = moves
     if details is not None:
         touched = changed | use_changed
         first = merged.index[(new | touched).to_numpy()][:details]
@@ -139,6 +145,61 @@ def import_file(
     return result
 
 
+def _check_stored_geometry(
+    session: Session, merged: pd.DataFrame, new: pd.Series, rows: pd.Series, names: dict[str, str], source: str
+) -> None:
+    """A file without geometry that changes an asset's category: the stored geometry must fit the new category
+    (a point cannot become a road), or the file must give the new geometry."""
+    moved = ~new & merged["category"].notna() & (merged["category"] != merged["category_old"]).fillna(False)
+    if not moved.any():
+        return
+    stored = store.read_assets(session, columns=["geom"], ids=merged.loc[moved, "id"].astype(int).tolist())
+    geometry = dict(zip(stored["id"], stored.geometry, strict=True))
+    problems = []
+    for index in merged.index[moved.to_numpy(dtype=bool)]:
+        category = merged.at[index, "category"]
+        shape = geometry.get(int(merged.at[index, "id"]))
+        allowed = GEOMETRY_TYPES.get(category, ())
+        if shape is None or not allowed or shape.geom_type in allowed:
+            continue
+        problems.append(
+            Problem(
+                rows.loc[index],
+                names["category"],
+                str(category),
+                f"a {category} must be {shapes(allowed)}, and the stored geometry of {merged.at[index, 'code']} is "
+                f"{SHAPES[shape.geom_type]}: give the new geometry in the file (lon/lat, x/y or wkt)",
+            )
+        )
+    if problems:
+        raise Rejected(source, problems)
+
+
+MOVES_LISTED = 100
+"""The most work orders moved to another asset a result lists (``moved``)."""
+
+
+def _moves(session: Session, merged: pd.DataFrame, new: pd.Series, rows: pd.Series) -> tuple[int, list[dict[str, Any]]]:
+    """How many work orders the file moves from one asset to another, and the first :data:`MOVES_LISTED` of
+    them as ``{row, code, from, to}`` (asset codes), in file order."""
+    if "asset_id" not in merged.columns:
+        return 0, []
+    old, now = merged["asset_id_old"], merged["asset_id"]
+    moved = ~new & old.notna() & now.notna() & (old != now).fillna(False)
+    if not moved.any():
+        return 0, []
+    code = store.read_table(session, "assets", ["id", "code"]).set_index("id")["code"]
+    return int(moved.sum()), [
+        {
+            "row": rows.loc[i],
+            "code": str(merged.at[i, "code"]),
+            "from": str(code.get(int(old.loc[i]), old.loc[i])),
+            "to": str(code.get(int(now.loc[i]), now.loc[i])),
+        }
+        for i in merged.index[moved.to_numpy(dtype=bool)][:MOVES_LISTED]
+    ]
+
+
 def _references(session: Session, kind: Kind) -> References:
     refers = {c.refers for c in kind.columns}
     return References(
@@ -147,6 +208,9 @@ def _references(session: Session, kind: Kind) -> References:
         if "district" in refers
         else frozenset(),
         assets=frozenset(store.read_table(session, "assets", ["code"])["code"]) if "asset" in refers else frozenset(),
+        keys=frozenset(store.read_table(session, TABLES[kind.name], ["code"])["code"])
+        if kind.key == ("code",)
+        else frozenset(),
     )
 
 

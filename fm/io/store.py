@@ -196,9 +196,11 @@ def _frame(session: Session, query: sa.Select) -> pd.DataFrame:
     else:
         rows = [tuple(row) for row in result.all()]
     frame = pd.DataFrame(rows, columns=list(result.keys()))
-    for column in columns:  # integers with NULLs: nullable Int64, as the COPY path gives them
+    for number, column in enumerate(columns):  # integers with NULLs: nullable Int64, as the COPY path gives them
         if isinstance(column.type, sa.Integer) and frame[column.name].isna().any():
-            frame[column.name] = frame[column.name].astype("Int64")
+            # From the driver's Python ints, not from the float64 column pandas made of them with the
+            # NULLs, which holds whole numbers exactly only up to 2**53 (money goes up to 2**63 - 1 yen).
+            frame[column.name] = pd.array([row[number] for row in rows], dtype="Int64")
     return frame
 
 
@@ -215,7 +217,11 @@ def _copy_frame(session: Session, query: sa.Select, columns: list) -> pd.DataFra
             buffer.write(chunk)
     buffer.seek(0)
     text = {c.name: str for c in columns if not isinstance(c.type, (sa.Integer, sa.Float, sa.Numeric))}
-    frame = pd.read_csv(buffer, dtype=text, keep_default_na=False, na_values={c.name: ["\\N"] for c in columns})
+    # Integers parsed as such, never through float64 (exact up to 2**53 only): Int64 keeps every BIGINT.
+    whole = {c.name: "Int64" for c in columns if isinstance(c.type, sa.Integer)}
+    frame = pd.read_csv(
+        buffer, dtype={**text, **whole}, keep_default_na=False, na_values={c.name: ["\\N"] for c in columns}
+    )
     for column in columns:
         values = frame[column.name]
         if isinstance(column.type, sa.Boolean):
@@ -226,8 +232,8 @@ def _copy_frame(session: Session, query: sa.Select, columns: list) -> pd.DataFra
             frame[column.name] = [None if pd.isna(v) else json.loads(v) for v in values]
         elif isinstance(column.type, sa.DateTime):
             frame[column.name] = pd.to_datetime(values, utc=True)
-        elif isinstance(column.type, sa.Integer) and values.isna().any():
-            frame[column.name] = values.astype("Int64")
+        elif isinstance(column.type, sa.Integer) and not values.isna().any():
+            frame[column.name] = values.astype("int64")  # no NULLs: plain int64, as a plain fetch gives
         elif not isinstance(column.type, (sa.Integer, sa.Float, sa.Numeric)):
             frame[column.name] = values.astype(object).where(values.notna(), None)
     return frame

@@ -9,15 +9,16 @@ check in about a second.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
+from decimal import Decimal, InvalidOperation
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 
 from fm.errors import ValidationError
-from fm.io.columns import Column, Headers, Kind, guess_kind, resolve_headers
+from fm.io.columns import BIGINT_MOST, Column, Headers, Kind, guess_kind, resolve_headers
 from fm.io.coordinates import geometries
 from fm.io.files import Table, cells, parse
 from fm.io.problems import Problem, Rejected
@@ -51,6 +52,9 @@ class References:
     categories: frozenset[str] = frozenset()
     districts: frozenset[str] = frozenset()
     assets: frozenset[str] = frozenset()
+    keys: frozenset[str] = frozenset()
+    """The codes of the records of the kind imported that the database holds: a code in the file is matched
+    to one of them (see :func:`spell_codes`), and a row whose code is none of them adds a record."""
 
 
 @dataclass
@@ -60,22 +64,35 @@ class Checked:
     frame: pd.DataFrame
     geometry: gpd.GeoSeries | None
     """EPSG:4326; None when the file has no geometry (then the stored geometry is kept)."""
+    names: dict[str, str] = field(default_factory=dict)
+    """field name → the file's header for it."""
 
 
 def validate(kind: Kind, table: Table, *, references: References, crs: int | None, today: date, source: str) -> Checked:
     """Check every row of ``table`` as records of ``kind``; raise Rejected listing every problem."""
     problems: list[Problem] = []
     headers = resolve_headers(kind, [str(c) for c in table.frame.columns], coordinates=table.geometry is None)
-    if _check_headers(kind, table, headers, problems):
-        raise Rejected(source, problems)  # a file of another kind: its values say nothing more
+    stop, absent = _check_headers(kind, table, headers, problems)
+    if stop:
+        raise Rejected(source, problems)  # another kind, or a field twice: its values say nothing more
     frame = table.frame.rename(columns=headers.fields)[list(headers.fields.values())]
     names = {v: k for k, v in headers.fields.items()}
+    _unsaved_formulas(table, problems)
     out = pd.DataFrame(index=frame.index)
     for column in kind.columns:
         if column.name in frame.columns:
             out[column.name] = _column(
-                column, frame[column.name], table.rows, names[column.name], references, today, problems
+                column,
+                frame[column.name],
+                table.rows,
+                names[column.name],
+                references,
+                today,
+                problems,
+                known=_known_codes(kind, column, references),
             )
+    if absent:
+        _new_records_complete(kind, out, table.rows, names, absent, references, problems)
     _rules(kind, out, table.rows, names, problems)
     _duplicates(kind, out, table.rows, names, problems)
     found = None
@@ -85,14 +102,21 @@ def validate(kind: Kind, table: Table, *, references: References, crs: int | Non
         )
     if problems:
         raise Rejected(source, _in_file_order(problems, table.rows))
-    return Checked(out, found)
+    return Checked(out, found, names)
 
 
-def _check_headers(kind: Kind, table: Table, headers: Headers, problems: list[Problem]) -> bool:
-    """Report missing, unknown and doubled columns; True when the file is one of another kind."""
+def _check_headers(kind: Kind, table: Table, headers: Headers, problems: list[Problem]) -> tuple[bool, list[Column]]:
+    """Report unknown and doubled columns, and missing ones a file of ``kind`` cannot do without. Return
+    whether to stop (a file of another kind, a field given twice) and the required columns the file lacks
+    that only new records need: a file with the key and some columns updates those columns alone."""
+    for first, later in headers.duplicated:
+        problems.append(Problem(table.header, "", "", f"{first} and {later} are the same field"))
+    if headers.duplicated:
+        return True, []
     present = set(headers.fields.values())
     missing = [c for c in kind.columns if c.required and c.name not in present]
-    if missing or headers.unknown:
+    keys_missing = [c for c in missing if c.name in kind.key]
+    if keys_missing or headers.unknown:
         other = guess_kind([str(c) for c in table.frame.columns], coordinates=table.geometry is None)
         if other is not None and other.name != kind.name:
             problems.append(
@@ -103,14 +127,87 @@ def _check_headers(kind: Kind, table: Table, headers: Headers, problems: list[Pr
                     f"this is a file of {other.name}, not of {kind.name}: import it with `fm import {other.name}`",
                 )
             )
-            return True
-    for column in missing:
+            return True, []
+    for column in keys_missing:
         problems.append(Problem("", column.en, "", f"required column missing (header {column.en!r} or {column.ja!r})"))
     for name in headers.unknown:
         problems.append(Problem("", name, "", f"unknown column for {kind.name}; see docs/import-export.md"))
-    for name in headers.duplicated:
-        problems.append(Problem("", name, "", "column given twice"))
-    return False
+    return False, [c for c in missing if c not in keys_missing]
+
+
+def _new_records_complete(
+    kind: Kind,
+    out: pd.DataFrame,
+    rows: pd.Series,
+    names: dict[str, str],
+    absent: list[Column],
+    references: References,
+    problems: list[Problem],
+) -> None:
+    """A file without some required columns updates the records fm holds; a row that would add one is refused
+    (and when no row updates a record, the columns are said to be missing, as a file of new records needs them)."""
+    codes = out["code"] if "code" in out.columns and kind.key == ("code",) else None
+    new = codes.notna() & ~codes.isin(references.keys) if codes is not None else None
+    if codes is None or new is None or new.all() or kind.key != ("code",):
+        for column in absent:
+            problems.append(
+                Problem("", column.en, "", f"required column missing (header {column.en!r} or {column.ja!r})")
+            )
+        return
+    wanted = ", ".join(f"{c.en} ({c.ja})" for c in absent)
+    for index in out.index[new.to_numpy(dtype=bool)]:
+        problems.append(
+            Problem(
+                rows.loc[index],
+                names["code"],
+                str(codes.loc[index]),
+                f"no such record to update, and a new one needs {wanted}, which the file has no column for",
+            )
+        )
+
+
+def _unsaved_formulas(table: Table, problems: list[Problem]) -> None:
+    for position, header, formula in table.unsaved:
+        problems.append(
+            Problem(
+                table.rows.iloc[position],
+                header,
+                formula,
+                "a formula whose value the file does not hold (saved by a program that does not calculate): "
+                "open and save the file in Excel, or type the value",
+            )
+        )
+
+
+CONTROL = r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]"
+"""Control characters, which no text field may hold (tab, line feed and carriage return may)."""
+
+
+def _known_codes(kind: Kind, column: Column, references: References) -> frozenset[str] | None:
+    """The codes the values of ``column`` are matched to, if it holds codes (else None)."""
+    if column.refers == "asset":
+        return references.assets
+    if column.name == "code" and kind.key == ("code",):
+        return references.keys
+    return None
+
+
+def spell_codes(text: pd.Series, known: frozenset[str]) -> pd.Series:
+    """Codes as fm matches them: NFKC-normalised (full-width ``ＢＬ－００００１`` is ``BL-00001``) and
+    trimmed, then spelt as the database spells the one code they equal ignoring case, if there is one
+    (a code the database holds in two spellings that differ only in case matches only exactly).
+
+    >>> spell_codes(pd.Series(["ＢＬ－００００１", "bl-00002", "N-1", None], dtype="string"),
+    ...       frozenset({"BL-00001", "BL-00002"})).tolist()
+    ['BL-00001', 'BL-00002', 'N-1', <NA>]
+    """
+    plain = text.str.normalize("NFKC").str.strip()
+    folded: dict[str, str | None] = {}
+    for code in known:
+        key = code.casefold()
+        folded[key] = code if key not in folded else None
+    spelt = plain.where(plain.isin(known), plain.str.casefold().map(folded))
+    return spelt.fillna(plain).astype("string")
 
 
 def _column(
@@ -121,6 +218,8 @@ def _column(
     references: References,
     today: date,
     problems: list[Problem],
+    *,
+    known: frozenset[str] | None = None,
 ) -> pd.Series:
     def report(bad: pd.Series, message: str) -> None:
         for index in bad.index[bad.fillna(False).to_numpy(dtype=bool)]:
@@ -134,7 +233,11 @@ def _column(
         text = cells(values)  # whole numbers read as floats (a GeoPackage code column) stay whole
     if column.required:
         report(text.isna() if text is not None else values.isna(), "required: must not be empty")
+    if column.type in ("text", "codes"):
+        report(text.str.contains(CONTROL, regex=True), "contains control characters (such as NUL): not text")
     if column.type == "text":
+        if known is not None:
+            text = spell_codes(text, known)
         if column.length:
             report(text.str.len() > column.length, f"longer than {column.length} characters")
         if column.allowed or column.refers in ("category", "district"):
@@ -160,16 +263,134 @@ def _column(
         return _date(column, text, today, report)
     if column.type == "codes":
         return _codes(text, values, rows, header, references, problems)
+    if column.type in ("integer", "yen"):
+        return _whole_column(column, values if text is None else None, text, report, today)
     if text is None:
         return _bounded(column, values.astype("Float64"), report, today)
     numbers = parse(text, _number).astype("Float64")
-    report(text.notna() & numbers.isna(), "not a number" + (" (whole yen)" if column.type == "yen" else ""))
+    report(text.notna() & numbers.isna(), "not a number")
     return _bounded(column, numbers, report, today)
 
 
+def _plain(text: pd.Series) -> pd.Series:
+    """A number as typed, without thousands separators, ``¥`` and ``円``."""
+    return text.str.replace(",", "", regex=False).str.replace("¥", "", regex=False).str.removesuffix("円").str.strip()
+
+
 def _number(text: pd.Series) -> pd.Series:
-    plain = text.str.replace(",", "", regex=False).str.replace("¥", "", regex=False).str.removesuffix("円")
-    return pd.to_numeric(plain, errors="coerce").astype("Float64")
+    return pd.to_numeric(_plain(text), errors="coerce").astype("Float64")
+
+
+_DIGITS = r"[+-]?[0-9]{1,18}"
+"""Whole numbers that int64 holds whatever their digits: read at once, vectorised."""
+INT64 = (-(2**63), 2**63 - 1)
+
+
+def _exact(text: pd.Series) -> pd.Series:
+    """Each number as an exact :class:`~decimal.Decimal` (object dtype, NA where it is not a number): never
+    through a float, which holds whole numbers exactly only up to 2**53 (about 9×10¹⁵). Used for the cells
+    the vectorised path (:data:`_DIGITS`) does not read: long numbers, decimals, exponents."""
+    plain = _plain(text)
+    out = np.full(len(plain), None, dtype=object)
+    for n in np.flatnonzero(plain.notna().to_numpy()):
+        try:
+            out[n] = Decimal(plain.iloc[n])
+        except InvalidOperation:
+            pass
+    return pd.Series(out, index=text.index, dtype=object)
+
+
+def _whole_column(column: Column, numbers: pd.Series | None, text: pd.Series | None, report, today: date) -> pd.Series:
+    """Whole numbers and yen, exactly: never through a float. Plain digits that int64 holds (nearly every
+    cell) are read and checked vectorised; any other cell (19 digits, ``1e20``, ``12.5``, ``１２３``) as an
+    exact Decimal. Checked against the type, the bounds and the largest value the database column holds;
+    returned as Int64 (whose int64 holds every BIGINT exactly)."""
+    given = numbers if numbers is not None else text
+    assert given is not None
+    index = given.index
+    data = np.zeros(len(index), dtype="int64")  # the values, where ``read``
+    read = np.zeros(len(index), dtype=bool)
+    slow = np.full(len(index), None, dtype=object)  # Decimal, for the cells read one by one
+    if numbers is not None:  # numbers already, as a GeoPackage or GeoJSON gives them
+        present = numbers.notna().to_numpy()
+        if pd.api.types.is_integer_dtype(numbers.dtype):
+            data[present] = numbers[present].to_numpy(dtype="int64")
+            read = present
+        else:
+            slow[present] = [Decimal(float(v)) for v in numbers[present].tolist()]
+    else:
+        assert text is not None
+        plain = _plain(text)
+        short = plain.str.fullmatch(_DIGITS).fillna(False).astype(bool).to_numpy()
+        # numpy arrays, never a Series assignment, which aligns through float64
+        data[short] = plain[short].astype("int64").to_numpy()
+        read = short.copy()
+        rest = text.notna().to_numpy() & ~short
+        if rest.any():
+            slow[rest] = parse(text[rest], _exact).to_numpy(dtype=object)
+            failed = rest & pd.isna(slow)
+            report(pd.Series(failed, index=index), "not a number" + (" (whole yen)" if column.type == "yen" else ""))
+    if any(v is not None for v in slow):
+        _whole_decimals(column, pd.Series(slow, index=index, dtype=object), data, read, report)
+    values = pd.Series(pd.arrays.IntegerArray(data, ~read), index=index)
+    good = pd.Series(read, index=index)
+
+    def check(bad: pd.Series, message: str) -> None:
+        bad = good & bad.fillna(False).astype(bool)
+        report(bad, message)
+        good[bad] = False
+
+    if column.low is not None:
+        low = int(column.low)
+        if column.low_open:
+            check(values <= low, f"must be greater than {low:g}")
+        elif low == 0:
+            check(values < 0, "must not be negative")
+        else:
+            check(values < low, f"must be at least {low:g}")
+    if column.high is not None:
+        check(values > column.high, f"must be at most {column.high:g}")
+    if column.most is not None:
+        check(values > column.most, f"too large (at most {column.most:,})")
+        check(values < -column.most - 1, f"too small (at least {-column.most - 1:,})")
+    if column.name == "year_built":
+        check(values > today.year, "is in the future")
+    # A whole number out of bounds is kept (reported already, so nothing is written) for the rules across
+    # fields: values holds every number int64 holds.
+    return values
+
+
+def _whole_decimals(column: Column, slow: pd.Series, data: np.ndarray, read: np.ndarray, report) -> None:
+    """Check the cells read as Decimals; put the whole ones int64 holds into ``data`` (marking ``read``)."""
+    n = len(slow)
+    finite, whole, beyond, negative = (np.zeros(n, dtype=bool) for _ in range(4))
+    for position, value in enumerate(slow.tolist()):
+        if value is None or value is pd.NA or not value.is_finite():
+            continue
+        finite[position] = True
+        if value != value.to_integral_value():
+            continue
+        whole[position] = True
+        number = int(value)
+        if INT64[0] <= number <= INT64[1]:
+            data[position] = number
+            read[position] = True
+        else:
+            beyond[position] = True
+            negative[position] = number < 0
+    present = slow.notna().to_numpy()
+
+    def say(mask: np.ndarray, message: str) -> None:
+        report(pd.Series(mask, index=slow.index), message)
+
+    say(present & ~finite, "not a finite number")
+    say(finite & ~whole, "must be a whole number" + (" of yen" if column.type == "yen" else ""))
+    if column.low is not None and int(column.low) == 0:
+        say(beyond & negative, "must not be negative")
+        beyond = beyond & ~negative
+    most = column.most if column.most is not None else INT64[1]
+    say(beyond & ~negative, f"too large (at most {most:,})")
+    say(beyond & negative, f"too small (at least {-most - 1:,})")
 
 
 CODE_SEPARATORS = r"[\s,、;；]+"
@@ -180,11 +401,11 @@ def _codes(
     text: pd.Series, values: pd.Series, rows: pd.Series, header: str, references: References, problems: list[Problem]
 ) -> pd.Series:
     """A list of asset codes per cell, each one checked: a tuple of codes in the order given, each once."""
-    lists = (
-        text.fillna("")
-        .str.split(CODE_SEPARATORS, regex=True)
-        .map(lambda codes: tuple(dict.fromkeys(c for c in codes if c)))
-    )
+    split = text.fillna("").str.normalize("NFKC").str.split(CODE_SEPARATORS, regex=True)
+    each = split.explode()
+    spelt = spell_codes(each.astype("string"), references.assets).fillna("")
+    lists = spelt.groupby(level=0, sort=False).agg(lambda found: tuple(dict.fromkeys(c for c in found if c)))
+    lists = lists.reindex(text.index).map(lambda found: found if isinstance(found, tuple) else ())
     for index, codes in lists.items():
         unknown = [c for c in codes if c not in references.assets]
         if unknown:
@@ -352,7 +573,8 @@ def _before(out: pd.DataFrame, later: str, earlier: str) -> pd.Series:
 def _duplicates(kind: Kind, out: pd.DataFrame, rows: pd.Series, names: dict[str, str], problems: list[Problem]) -> None:
     if not set(kind.key) <= set(out.columns):
         return
-    keys = out[list(kind.key)].astype("string")
+    shown = out[list(kind.key)].astype("string")
+    keys = shown.apply(lambda column: column.str.casefold())  # codes in any case are the same code
     repeated = keys.duplicated(keep="first") & keys.notna().all(axis=1)
     first = keys.drop_duplicates(keep="first").reset_index().set_index(list(kind.key))["index"]
     for index in out.index[repeated.to_numpy()]:
@@ -362,7 +584,7 @@ def _duplicates(kind: Kind, out: pd.DataFrame, rows: pd.Series, names: dict[str,
             Problem(
                 rows.loc[index],
                 " + ".join(names[k] for k in kind.key),
-                " / ".join(key),
+                " / ".join(shown.loc[index]),
                 f"duplicate: the same {' and '.join(kind.key)} as {where}",
             )
         )
@@ -380,11 +602,14 @@ def yen(text: str, *, field: str) -> int:
     >>> yen("¥1,200,000", field="planned_amount")
     1200000
     """
-    value = _number(pd.Series([str(text).strip() or None], dtype="string")).iloc[0]
+    problems: list[str] = []
+    column = Column(field, field, "yen", low=0, most=BIGINT_MOST)
+    text_ = pd.Series([str(text).strip() or None], dtype="string")
+    value = _whole_column(
+        column, None, text_, lambda bad, message: problems.extend([message] if bad.any() else []), date.today()
+    ).iloc[0]
+    if problems:
+        raise ValidationError(f"{field}: {problems[0]}")
     if pd.isna(value):
         raise ValidationError(f"{field}: not a number (whole yen)")
-    if value % 1 != 0:
-        raise ValidationError(f"{field}: must be a whole number of yen")
-    if value < 0:
-        raise ValidationError(f"{field}: must not be negative")
     return int(value)

@@ -133,6 +133,15 @@ def apply(token: str) -> Any:
             unchanged=result["unchanged"],
         )
     )
+    for move in result.get("moves", []):
+        flash(
+            _(
+                "work order %(code)s moved from asset %(old)s to %(new)s",
+                code=move["code"],
+                old=move["from"],
+                new=move["to"],
+            )
+        )
     return redirect(url_for("uploads.index"))
 
 

@@ -36,7 +36,7 @@ def test_headers_match_in_either_language_with_or_without_units():
         "lat (epsg:6668)": "lat",
     }
     assert found.epsg == {"lon": 6668, "lat": 6668}
-    assert found.duplicated == ["取得価額"] and found.unknown == ["memo"]
+    assert found.duplicated == [("取得価額(円)", "取得価額")] and found.unknown == ["memo"]
 
 
 def test_a_file_of_another_kind_is_recognised():

@@ -335,3 +335,27 @@ def test_refused_rows_are_explained_in_japanese(seeded, manager):
     token = _token(_upload(manager, "assets", "bad.csv", b"code,name,category,lon,lat\nN-1,,castle,139.55,35.31\n"))
     refused = manager.get(f"/upload/{token}?lang=ja").get_data(as_text=True)
     assert "required: must not be empty" not in refused and "unknown category;" not in refused
+
+
+def test_a_work_order_moved_to_another_asset_is_shown_before_and_after_applying(seeded, app):
+    manager = signed_in(app, "engineer")  # the role that imports work orders
+    body = "工事番号,資産番号\nW-001,B-002\n"
+    token = _token(_upload(manager, "work_orders", "moves.csv", body))
+    page = manager.get(f"/upload/{token}?lang=en").get_data(as_text=True)
+    moved = re.search(r'<section id="moved" class="moved">(.*?)</section>', page, re.S).group(1)
+    assert "1 work order(s) would move to another asset" in moved
+    assert "line 2: work order W-001 moved from asset B-001 to B-002" in moved
+    ja = manager.get(f"/upload/{token}?lang=ja").get_data(as_text=True)
+    assert "工事 W-001 の対象資産を B-001 から B-002 に変更" in ja
+    assert manager.post(f"/upload/{token}/apply").status_code == 302
+    shown = manager.get("/upload").get_data(as_text=True)  # flashed in the language of the last page
+    flashes = re.search(r'<ul class="flashes".*?</ul>', shown, re.S).group(0)
+    assert "工事 W-001 の対象資産を B-001 から B-002 に変更" in flashes
+
+
+def test_a_refused_amount_and_formula_are_explained_in_japanese(seeded, manager):
+    body = "code,name,category,取得価額\nB-001,滑川橋,bridge,1e20\nB-002,\x00,bridge,100\n"
+    token = _token(_upload(manager, "assets", "bad.csv", body))
+    refused = manager.get(f"/upload/{token}?lang=ja").get_data(as_text=True)
+    assert "大きすぎます（9,223,372,036,854,775,807以下）" in refused
+    assert "制御文字（NULなど）を含んでいます" in refused, re.findall(r"<tr>.*?</tr>", refused, re.S)

@@ -21,6 +21,7 @@ from fm.domain.duties import load_settings as load_duty_settings
 from fm.domain.fiscal import fiscal_year as to_fiscal_year
 from fm.domain.fiscal import fiscal_year_end
 from fm.domain.geo import area_m2
+from fm.domain.money import total
 
 UNDERUSED = ("underused", "unused")
 REPAIR_KINDS = ("preventive", "reactive")
@@ -263,8 +264,11 @@ def aging_ratio(data: KpiData, *, fiscal_year: int, convention: str = "fiscal-ye
         )
         .reset_index(drop=True)
     )
-    cost, depreciated = int(records["acquisition_cost"].sum()), int(records["accumulated_depreciation"].sum())
-    by_category = records.groupby("category", sort=False)[["acquisition_cost", "accumulated_depreciation"]].sum()
+    # exact totals in Python integers (an int64 sum wraps round silently past 9.2 × 10¹⁸ yen)
+    cost, depreciated = total(records["acquisition_cost"]), total(records["accumulated_depreciation"])
+    by_category = records.groupby("category", sort=False)[["acquisition_cost", "accumulated_depreciation"]].agg(
+        lambda amounts: total(amounts)
+    )
     names = data.categories.set_index("code")
     breakdown = [
         {

@@ -33,6 +33,7 @@ from fm.domain.depreciation import accumulated_depreciation
 from fm.domain.fiscal import fiscal_year as to_fiscal_year
 from fm.domain.fiscal import fiscal_year_end
 from fm.domain.kpi.measures import INDICATORS, KpiData, aging_ratio, half_up
+from fm.domain.money import total
 from fm.serialize import records
 
 OPEN_STATUSES = ("planned", "in_progress")
@@ -108,11 +109,11 @@ def aging_whatif(data: KpiData, *, fiscal_year: int, years: int = 10, convention
         renewed = stock["renewal_year"].notna() & (stock["renewal_year"] <= year)
         now = stock[held & renewed]
         new = _depreciated(now, now["planned_cost"], now["planned_on"], year, convention)
-        planned_num = int(old[held & ~renewed].sum() + new.sum())
-        planned_den = int(
-            stock.loc[held & ~renewed, "acquisition_cost"].sum() + stock.loc[held & renewed, "planned_cost"].sum()
+        planned_num = total(old[held & ~renewed]) + total(new)  # exact: Python integers
+        planned_den = total(stock.loc[held & ~renewed, "acquisition_cost"]) + total(
+            stock.loc[held & renewed, "planned_cost"]
         )
-        nothing_num, nothing_den = int(old.sum()), int(stock["acquisition_cost"].sum())
+        nothing_num, nothing_den = total(old), total(stock["acquisition_cost"])
         rows.append(
             {
                 "fiscal_year": year,

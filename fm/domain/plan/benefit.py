@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from fm.domain.money import share_of
 from fm.domain.plan.options import preventive_share, renew, repair
 from fm.domain.risk import markov
 
@@ -49,6 +50,7 @@ def candidates(
         w = worst_ahead(models.loc[category, "theta"], years)  # (years+1, J)
         cof = assets.loc[rows, "consequence"].to_numpy()
         cost = assets.loc[rows, "replacement_cost"].astype(float).to_numpy()  # NA → NaN
+        yen = assets.loc[rows, "replacement_cost"].astype("Int64").fillna(0).to_numpy(dtype="int64")  # exact
         # distribution at the start of each year t, and the worst-state probability at the end of each year u
         one = markov.transition(models.loc[category, "theta"], 1.0)
         starts = [now]
@@ -57,10 +59,9 @@ def candidates(
         risk_base = np.stack([now @ w[u] for u in range(1, years + 1)], axis=1) * cof[:, None]  # (n, years)
         baseline += risk_base.sum(axis=0)
         for action in ACTIONS:
+            # the share of the replacement cost an action costs, as written in the settings (0.3 is 3/10 exactly)
             share = (
-                np.array([preventive_share(settings, category)] * len(rows))
-                if action == "preventive"
-                else np.full(len(rows), settings["renewal"]["cost_share"])
+                preventive_share(settings, category) if action == "preventive" else settings["renewal"]["cost_share"]
             )
             for t in range(years):
                 after = (
@@ -77,7 +78,7 @@ def candidates(
                             "asset": rows[keep],
                             "year": t,
                             "action": action,
-                            "cost": np.round(cost[keep] * share[keep]).astype("int64"),
+                            "cost": share_of(yen[keep], share),
                             "benefit": benefit[keep],
                         }
                     )

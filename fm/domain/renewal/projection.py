@@ -15,6 +15,11 @@ Method (``unit_costs.toml`` has every figure and its source):
 - An asset of unknown age costs its renewal ÷ cycle every year (the method's rule for
   bridges of unknown year). Disposed assets are left out; tunnels, rivers, ponds and parks
   are outside the method and reported as not projected.
+
+Money in integers: each event's cost (a measured area or length × a unit cost × a share) is
+rounded once to the yen, half up; an amount spread over years is split in whole yen that add
+up to it exactly (the first years take the remainder, :func:`split`); a yearly share (roads,
+unknown ages) is rounded half up to the yen. Nothing is added up in floating point.
 """
 
 from __future__ import annotations
@@ -65,7 +70,7 @@ def project_renewal(
     spec = costs["scenario"][scenario]
     assets = assets.reindex(columns=list(COLUMNS))
     held = assets[assets["status"] != "disposed"]
-    amounts = np.zeros((len(GROUPS), years))
+    amounts = np.zeros((len(GROUPS), years), dtype="int64")
     row = {g: i for i, g in enumerate(GROUPS)}
     buildings = held[held["category"].isin(costs["building_class"].keys()) & held["floor_area_m2"].notna()]
     for asset in buildings.itertuples():
@@ -73,7 +78,11 @@ def project_renewal(
             v * MAN_YEN * asset.floor_area_m2 for v in costs["building_cost"][costs["building_class"][asset.category]]
         )
         events = [
-            (age, refurbish if share == "refurbish" else rebuild if share == "rebuild" else share * rebuild, spread)
+            (
+                age,
+                yen(refurbish if share == "refurbish" else rebuild if share == "rebuild" else share * rebuild),
+                spread,
+            )
             for age, share, spread in spec["building"]
         ]
         _cycle(
@@ -87,13 +96,13 @@ def project_renewal(
         )
     roads = held[held["category"] == "road"]
     area = (roads["length_m"].fillna(0) * roads["width_m"].fillna(costs["road"]["default_width_m"])).sum()
-    amounts[row["road"]] += area * costs["road"]["yen_per_m2"] / spec["road_cycle_years"]
+    amounts[row["road"]] += _share(yen(area * costs["road"]["yen_per_m2"]), spec["road_cycle_years"])
     for asset in held[held["category"] == "bridge"].itertuples():
         unit = costs["bridge"]["steel_yen_per_m2" if asset.structure == "S" else "yen_per_m2"]
         cost = (0.0 if pd.isna(asset.deck_area_m2) else asset.deck_area_m2) * unit
         _cycle(
             amounts[row["bridge"]],
-            [(spec["bridge_cycle_years"], cost, 1)],
+            [(spec["bridge_cycle_years"], yen(cost), 1)],
             asset.year_built,
             start,
             years,
@@ -110,14 +119,14 @@ def project_renewal(
         length = 0.0 if pd.isna(asset.length_m) else asset.length_m
         _cycle(
             amounts[row["sewer"]],
-            [(spec["sewer_cycle_years"], length * unit, 1)],
+            [(spec["sewer_cycle_years"], yen(length * unit), 1)],
             asset.year_built,
             start,
             years,
             costs["backlog_years"],
             None,
         )
-    table = pd.DataFrame(np.round(amounts.T).astype("int64"), columns=list(GROUPS))
+    table = pd.DataFrame(amounts.T, columns=list(GROUPS))
     table.insert(0, "fiscal_year", np.arange(start, start + years))
     table["total"] = table[list(GROUPS)].sum(axis=1)
     projected = set(costs["building_class"]) | {"road", "bridge", "sewer_pipe"}
@@ -125,9 +134,40 @@ def project_renewal(
     return table, {category: int(count) for category, count in outside.items()}
 
 
+def yen(amount: float) -> int:
+    """A measured amount (area × unit cost) rounded once to the yen, half up.
+
+    >>> yen(2.5), yen(1_234_567.49), yen(0.0)
+    (3, 1234567, 0)
+    """
+    return int(np.floor(amount + 0.5))
+
+
+def split(amount: int, parts: int) -> np.ndarray:
+    """``amount`` yen over ``parts`` years in whole yen adding up to it exactly, the first years taking the
+    remainder.
+
+    >>> split(100, 3).tolist(), split(2, 3).tolist()
+    ([34, 33, 33], [1, 1, 0])
+    """
+    whole, rest = divmod(int(amount), int(parts))
+    out = np.full(int(parts), whole, dtype="int64")
+    out[:rest] += 1
+    return out
+
+
+def _share(amount: int, parts: int) -> int:
+    """``amount ÷ parts`` yen rounded half up: a yearly share paid every year.
+
+    >>> _share(100, 3), _share(5, 2)
+    (33, 3)
+    """
+    return (2 * int(amount) + int(parts)) // (2 * int(parts))
+
+
 def _cycle(
     out: np.ndarray,
-    events: list[tuple[float, float, int]],
+    events: list[tuple[float, int, int]],
     built: Any,
     start: int,
     years: int,
@@ -138,27 +178,27 @@ def _cycle(
     length = events[-1][0]
     renewal = events[-1][1]
     if built is None or pd.isna(built):
-        out += sum(cost for _, cost, _ in events) / length  # unknown age: a cycle's cost spread evenly
+        out += _share(sum(cost for _, cost, _ in events), int(length))  # unknown age: a cycle's cost each year
         return
     age = start - int(built)
     origin = int(built)
     # Work is overdue (backlog) only when its age has passed: at exactly its age it falls due this year.
     # The backlog is spread over backlog_years whatever the horizon; out[:n] stops at the horizon.
     if age > length:
-        out[:backlog_years] += renewal / backlog_years
+        out[:backlog_years] += split(renewal, backlog_years)[: len(out)]
         origin = (
             start + backlog_years // 2
         )  # rebuilt half-way through the backlog years: the next cycle runs from there
     else:
         passed = [e for e in events[:-1] if e[0] < age]
         if passed and (no_refurbish_after is None or age <= no_refurbish_after):
-            out[:backlog_years] += passed[-1][1] / backlog_years
+            out[:backlog_years] += split(passed[-1][1], backlog_years)[: len(out)]
     while origin < start + years:
         for event_age, cost, spread in events:
             first = origin + int(event_age)
             if origin == int(built) and event_age < age:
                 continue  # already past at the start: done, or counted in the backlog
-            for year in range(first, first + spread):
+            for year, amount in zip(range(first, first + spread), split(cost, spread), strict=True):
                 if start <= year < start + years:
-                    out[year - start] += cost / spread
+                    out[year - start] += amount
         origin += int(length)
