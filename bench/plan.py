@@ -14,13 +14,18 @@ repeated) and times the heuristic alone.
 from __future__ import annotations
 
 import argparse
-import itertools
+import sys
 import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tests"))
+
+from plansample import enumerate_best, random_register
 
 from fm.app import demo
 from fm.app import plan as planning
@@ -113,38 +118,6 @@ def random_registers(count: int) -> None:
             f"worst {100 * found_array.max():.2f} %, within 5 % in {100 * np.mean(found_array <= 0.05):.1f} %"
         )
     print(f"  ({time.perf_counter() - started:.0f} s with the enumeration)")
-
-
-def random_register(rng: np.random.Generator, *, assets: int, years: int) -> tuple[pd.DataFrame, np.ndarray]:
-    """Candidates of a small register of bridges (the planner's own benefit model) and yearly budgets of
-    20–60 % of what renewing everything would cost, where renewals are often worth their cost."""
-    theta = rng.uniform(0.05, 0.4, size=3)
-    models = pd.DataFrame({"theta": [theta]}, index=["bridge"])
-    frame = pd.DataFrame(
-        {
-            "id": range(assets),
-            "category": "bridge",
-            "consequence": rng.uniform(0.2, 1.0, assets),
-            "replacement_cost": rng.integers(10, 200, assets) * 1_000_000,
-        }
-    )
-    now = rng.dirichlet(np.full(4, 0.6), size=assets)
-    table, _ = benefit.candidates(frame, {"bridge": (frame.index, now)}, models, load_interventions(), years=years)
-    budgets = np.full(years, float(frame["replacement_cost"].sum()) * rng.uniform(0.2, 0.6) / years)
-    return table.reset_index(drop=True), budgets
-
-
-def enumerate_best(table: pd.DataFrame, budgets: np.ndarray) -> float:
-    """The exact optimum by trying every combination of one candidate (or none) per asset."""
-    options = [[-1, *group.index] for _, group in table.groupby("asset")]
-    cost, value, year = table["cost"].to_numpy(), table["benefit"].to_numpy(), table["year"].to_numpy()
-    best = 0.0
-    for combo in itertools.product(*options):
-        picked = [i for i in combo if i >= 0]
-        spent = np.bincount(year[picked], weights=cost[picked], minlength=len(budgets))
-        if np.all(spent <= budgets):
-            best = max(best, float(value[picked].sum()))
-    return best
 
 
 if __name__ == "__main__":

@@ -21,20 +21,8 @@ from fm.io import store
 from fm.model import Asset, Inspection, TrafficRestriction
 from fm.model.duties import RESTRICTION_KINDS as RESTRICTION_KINDS
 
-DUTY_KEYS = (
-    "code",
-    "name",
-    "category",
-    "inspected_on",
-    "soundness",
-    "deadline",
-    "state",
-    "measure_started_on",
-    "completed_on",
-    "restricted_since",
-    "met",
-    "overdue",
-)
+DUTY_KEYS = tuple(c for c in duty_rules.COLUMNS if c not in ("asset_id", "inspection_id"))
+"""What `fm duties --format json` and `/api/duties` give for each duty: the domain's columns less the ids."""
 RESTRICTION_COLUMNS = ("code", "asset_code", "kind", "starts_on", "ends_on", "inspected_on", "notes")
 
 
