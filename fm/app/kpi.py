@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from fm.accounts import audit
+from fm.app.snapshots import snapshotted
 from fm.domain.duties import load_settings as load_duty_settings
 from fm.domain.kpi import INDICATORS, KpiData, available_years, measure, summary
 from fm.domain.risk.config import load_config as load_risk_config
@@ -37,6 +38,7 @@ def kpi_data(session: Session) -> KpiData:
     )
 
 
+@snapshotted
 def kpi_report(session: Session, *, fiscal_year: int | None = None, convention: str = "fiscal-year") -> dict[str, Any]:
     """Every indicator for ``fiscal_year`` (default: every year with data), with targets and trend."""
     data = kpi_data(session)
@@ -45,6 +47,7 @@ def kpi_report(session: Session, *, fiscal_year: int | None = None, convention: 
     return {"fiscal_years": years, "indicators": rows}
 
 
+@snapshotted
 def kpi_records(session: Session, indicator: str, *, fiscal_year: int, convention: str = "fiscal-year") -> pd.DataFrame:
     """The records ``indicator`` counted in ``fiscal_year``: the drill-down behind a figure."""
     if indicator not in INDICATORS:

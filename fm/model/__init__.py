@@ -9,6 +9,7 @@ from fm.model.assets import (
     WorkOrder,
 )
 from fm.model.base import Base
+from fm.model.changes import DataChange
 from fm.model.duties import TrafficRestriction
 from fm.model.land import LandParcel, ParcelUse
 from fm.model.network import NetworkLine
@@ -24,6 +25,7 @@ __all__ = [
     "AssetCategory",
     "AuditEntry",
     "Base",
+    "DataChange",
     "District",
     "FacilityUsage",
     "IndicatorTarget",

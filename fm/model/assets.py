@@ -170,9 +170,10 @@ class RiskScore(Base):
         *not_negative("consequence", "score"),
         sa.Index("ix_risk_scores_asset_id", "asset_id"),
         sa.Index("ix_risk_scores_map", "run_id", "asset_id", "risk_class", "state"),  # covers the map's classes
+        sa.Index("ix_risk_scores_ranking", "run_id", "score"),  # the worst of a run, read backwards
     )
 
-    # One index only (the key): a run writes a million rows at once.
+    # Few indexes (the key, the map's classes, the ranking): a run writes a million rows at once.
     run_id: Mapped[int] = mapped_column(sa.ForeignKey("risk_runs.id", ondelete="CASCADE"), primary_key=True)
     asset_id: Mapped[int] = mapped_column(sa.ForeignKey("assets.id", ondelete="CASCADE"), primary_key=True)
     probability: Mapped[float] = mapped_column(sa.Float, comment="probability of failure within the horizon")
