@@ -611,10 +611,9 @@ def _extra_values(form_name: str, values: Mapping[str, str], extras: dict[str, A
 
 
 def _version(version: int | str | None) -> int | None:
-    try:
-        return int(str(version))
-    except ValueError:
-        return None
+    """The version a form was opened at; None when it is missing or not a version number at all."""
+    text = str(version)
+    return int(text) if re.fullmatch(r"[0-9]{1,9}", text) else None
 
 
 def _bump(session: Session, form: Form, record_id: int, version: int) -> int:
