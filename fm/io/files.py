@@ -346,6 +346,26 @@ def _other_layers(path: Path, layer: str) -> list[str]:
         return []
 
 
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+"""What makes a spreadsheet read a cell as a formula (OWASP's CSV injection list)."""
+
+
+def neutralise_formulas(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with every text cell that starts like a formula prefixed with ``'``, as OWASP advises for
+    files people open in a spreadsheet (a name uploaded as ``=HYPERLINK(…)`` must not come back live).
+    Numbers are left as they are; ``frame`` is not changed.
+
+    >>> neutralise_formulas(pd.DataFrame({"name": ["=1+1", "-x", "橋"], "n": [-1, 2, 3]})).to_dict("list")
+    {'name': ["'=1+1", "'-x", '橋'], 'n': [-1, 2, 3]}
+    """
+    out = frame
+    for row, column in _text_cells(frame, lambda t: t.str.startswith(FORMULA_STARTS)):
+        if out is frame:
+            out = frame.copy()
+        out.iat[row, column] = "'" + str(frame.iat[row, column])
+    return out
+
+
 EXCEL_EXACT = 2**53
 """Excel holds numbers as doubles (15 significant digits shown): whole numbers beyond this are written as text."""
 

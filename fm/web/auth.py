@@ -198,7 +198,15 @@ def _too_many(exc: Any) -> tuple[str, int]:
 def init_app(app: Flask) -> None:
     """Sessions, the account loader, the sign-in limit, and the sign-in check before every request."""
     app.config["PERMANENT_SESSION_LIFETIME"] = SESSION_IDLE
-    app.config.update(SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax", SESSION_REFRESH_EACH_REQUEST=True)
+    secure = app.config["FM"].secure_cookies
+    app.config.update(
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_REFRESH_EACH_REQUEST=True,
+        SESSION_COOKIE_SECURE=secure,
+        REMEMBER_COOKIE_SECURE=secure,
+        REMEMBER_COOKIE_HTTPONLY=True,
+    )
     login_manager.init_app(app)
     limiter.init_app(app)
     app.register_error_handler(429, _too_many)

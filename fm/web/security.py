@@ -11,7 +11,7 @@ import re
 import secrets
 from urllib.parse import urlsplit
 
-from flask import Flask, Response, g
+from flask import Flask, Response, g, request
 
 _SCRIPT = re.compile(r"<script(?![^>]*\bnonce=)")
 
@@ -64,6 +64,6 @@ def init_app(app: Flask) -> None:
         response.headers["X-Frame-Options"] = "DENY"
         response.headers["X-Content-Type-Options"] = "nosniff"
         response.headers["Referrer-Policy"] = "same-origin"
-        if response.mimetype == "text/html":
+        if request.endpoint != "static":  # pages, JSON and downloads hold a signed-in user's data
             response.headers["Cache-Control"] = "no-store"
         return response

@@ -101,3 +101,69 @@ def test_a_record_number_out_of_range_in_a_path_or_a_form_is_not_a_server_error(
     from fm.app import forms
 
     assert forms._version(HUGE) is None and forms._version("3") == 3
+
+
+def test_downloaded_cells_that_would_run_as_formulas_are_prefixed(app, admin):
+    import io
+
+    import openpyxl
+    import pandas as pd
+
+    from fm.accounts import users
+    from fm.app import exchange
+
+    with app.extensions["fm.database"].session() as session:
+        users.create(
+            session,
+            "mallory",
+            role="viewer",
+            password="x" * 12,
+            display_name='=HYPERLINK("http://evil/","x")',
+            actor="test",
+            source="cli",
+        )
+    csv = admin.get("/admin/audit.csv?table=users&record=").get_data().decode("utf-8-sig")
+    assert "'=HYPERLINK(" in csv and ",=HYPERLINK" not in csv and '"=HYPERLINK' not in csv
+    frame = pd.DataFrame(
+        {"text": ["=1+1", "+81", "-x", "@SUM(A1)", "\tx", "\rx", "plain", None], "n": [-5, 1, 2, 3, 4, 5, 6, 7]}
+    )
+    workbook = openpyxl.load_workbook(io.BytesIO(exchange.table_bytes(frame, "xlsx", sheet="t")))
+    values = [(row[0], row[1]) for row in workbook.active.iter_rows(min_row=2, values_only=True)]
+    assert values == [
+        ("'=1+1", -5),
+        ("'+81", 1),
+        ("'-x", 2),
+        ("'@SUM(A1)", 3),
+        ("'\tx", 4),
+        ("'\nx", 5),  # XML reads a CR as LF
+        ("plain", 6),
+        (None, 7),
+    ]
+    csv = exchange.table_bytes(frame, "csv", sheet="t").decode("utf-8-sig")
+    assert csv.splitlines()[1:3] == ["'=1+1,-5", "'+81,1"]
+
+
+@pytest.mark.parametrize("path", ["/api/stats", "/admin/audit.csv", "/admin/audit", "/api/risk"])
+def test_signed_in_data_is_never_cached(admin, path):
+    assert admin.get(path).headers.get("Cache-Control") == "no-store"
+
+
+def test_static_files_may_be_cached(admin):
+    assert admin.get("/static/fm.css").headers.get("Cache-Control") != "no-store"
+
+
+def test_secure_cookies_are_a_setting(url, tmp_path, monkeypatch):
+    from fm.web import create_app
+
+    monkeypatch.setenv("FM_SECURE_COOKIES", "1")
+    monkeypatch.setenv("FM_DATABASE_URL", url)
+    monkeypatch.setenv("FM_INSTANCE_PATH", str(tmp_path))
+    secure = create_app()
+    assert secure.config["SESSION_COOKIE_SECURE"] and secure.config["REMEMBER_COOKIE_SECURE"]
+    client = secure.test_client()
+    cookies = client.get("/sign-in?lang=en", base_url="https://fm.example").headers.getlist("Set-Cookie")
+    assert cookies and all("Secure" in cookie for cookie in cookies), cookies
+    secure.extensions["fm.database"].dispose()
+    monkeypatch.setenv("FM_SECURE_COOKIES", "maybe")
+    with pytest.raises(ValueError, match="FM_SECURE_COOKIES must be 1 or 0"):
+        create_app()
