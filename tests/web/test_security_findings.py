@@ -167,3 +167,10 @@ def test_secure_cookies_are_a_setting(url, tmp_path, monkeypatch):
     monkeypatch.setenv("FM_SECURE_COOKIES", "maybe")
     with pytest.raises(ValueError, match="FM_SECURE_COOKIES must be 1 or 0"):
         create_app()
+
+
+def test_the_policy_allows_no_inline_style(admin):
+    response = admin.get("/")
+    policy = response.headers["Content-Security-Policy"]
+    assert "'unsafe-inline'" not in policy and "style-src 'self' 'nonce-" in policy
+    assert ' style="' not in response.get_data(as_text=True)
