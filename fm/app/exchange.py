@@ -26,7 +26,9 @@ def export_records(session: Session, kind: str, path: Path, **options: Any) -> d
 
 def table_bytes(frame: pd.DataFrame, fmt: str, *, sheet: str) -> bytes:
     """Any list as a file's bytes: ``csv`` (UTF-8 with BOM, so Excel opens Japanese text; CRLF) or ``xlsx``
-    (one sheet named ``sheet``, where text starting with '=' stays text)."""
+    (one sheet named ``sheet``). Text that a spreadsheet would take for a formula (starting with = + - @, a
+    tab or a carriage return) is prefixed with ``'`` in both (OWASP's advice against formula injection)."""
+    frame = files.neutralise_formulas(frame)
     if fmt == "csv":
         return frame.to_csv(index=False, lineterminator="\r\n").encode("utf-8-sig")
     buffer = io.BytesIO()

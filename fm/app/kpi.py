@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import math
 from typing import Any
 
 import pandas as pd
@@ -74,6 +75,8 @@ def set_target(
     """Set (or with ``value=None`` remove) the target of ``indicator`` for ``fiscal_year``; audited."""
     if indicator not in INDICATORS:
         raise ValidationError(f"unknown indicator {indicator!r}; choose from {', '.join(INDICATORS)}")
+    if value is not None and not math.isfinite(value):
+        raise ValidationError(f"target of {indicator} for FY{fiscal_year}: {value} is not a finite number")
     if value is not None and value < 0:
         raise ValidationError(f"target of {indicator} for FY{fiscal_year}: {value} is negative")
     old = session.scalar(

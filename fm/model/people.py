@@ -34,6 +34,9 @@ class User(Base):
         sa.DateTime(timezone=True), comment="sessions signed in before this are no longer valid"
     )
     last_sign_in_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    session_version: Mapped[int] = mapped_column(
+        sa.Integer, server_default="1", comment="raised by sign-out, a stop or a password change: older sessions end"
+    )
 
 
 class AuditEntry(Base):

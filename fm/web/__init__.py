@@ -21,6 +21,9 @@ def create_app(config: Config | None = None) -> Flask:
     """
     config = config or Config.from_env()
     app = Flask(__name__, template_folder=str(resource_path("templates")), static_folder="static")
+    from fm.web.api import RecordNumber
+
+    app.url_map.converters["int"] = RecordNumber
     app.config.update(
         SECRET_KEY=config.resolved_secret_key(), FM=config, FM_TILES=basemap(config.basemap, config.basemap_attribution)
     )

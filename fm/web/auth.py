@@ -134,7 +134,7 @@ def _load(user_id: str) -> Account | None:
     if users.now() - started_at > SESSION_MAX:
         return None
     with context.session() as active:
-        user = users.session_account(active, int(user_id), started_at)
+        user = users.session_account(active, int(user_id), started_at, session.get("session_version"))
         return Account(user) if user is not None else None
 
 
@@ -162,11 +162,12 @@ def sign_in() -> Any:
         with context.session() as active:
             user = users.sign_in(active, username, request.form.get("password") or "")
             if user is not None:
-                account = Account(user)
+                account, version = Account(user), user.session_version
         if user is not None:
             session.clear()
             session.permanent = True
             session["signed_in_at"] = users.now().isoformat()
+            session["session_version"] = version
             login_user(account)
             return redirect(_safe_next(request.form.get("next")))
         error = _("Wrong username or password.")
@@ -175,7 +176,11 @@ def sign_in() -> Any:
 
 @blueprint.post("/sign-out")
 def sign_out() -> Response:
-    """End the session."""
+    """End the session on the server side too: a copy of its cookie stops working (as do the account's other
+    sessions, which share its session version)."""
+    if current_user.is_authenticated:
+        with context.session() as active:
+            users.end_sessions(active, current_user.id)
     logout_user()
     session.clear()
     flash(_("You are signed out."))
@@ -193,7 +198,15 @@ def _too_many(exc: Any) -> tuple[str, int]:
 def init_app(app: Flask) -> None:
     """Sessions, the account loader, the sign-in limit, and the sign-in check before every request."""
     app.config["PERMANENT_SESSION_LIFETIME"] = SESSION_IDLE
-    app.config.update(SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax", SESSION_REFRESH_EACH_REQUEST=True)
+    secure = app.config["FM"].secure_cookies
+    app.config.update(
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_REFRESH_EACH_REQUEST=True,
+        SESSION_COOKIE_SECURE=secure,
+        REMEMBER_COOKIE_SECURE=secure,
+        REMEMBER_COOKIE_HTTPONLY=True,
+    )
     login_manager.init_app(app)
     limiter.init_app(app)
     app.register_error_handler(429, _too_many)
