@@ -42,6 +42,7 @@ def create_app(config: Config | None = None) -> Flask:
         i18n,
         kpi,
         maps,
+        ogcapi,
         parcels,
         plans,
         register,
@@ -61,6 +62,7 @@ def create_app(config: Config | None = None) -> Flask:
     for area in (home, users, audit, finance, dashboard, maps, register, asset_page, schedule, forms, parcels, plans):
         app.register_blueprint(area.pages)
     app.register_blueprint(risk.pages)
+    app.register_blueprint(ogcapi.pages)
     for area in (stats, kpi, risk, duties, dashboard, maps, register, schedule):
         app.register_blueprint(area.api, url_prefix="/api")
     uploads.init_app(app, config)
