@@ -50,6 +50,7 @@ def create_app(config: Config | None = None) -> Flask:
         schedule,
         security,
         stats,
+        tokens,
         uploads,
         users,
     )
@@ -63,6 +64,7 @@ def create_app(config: Config | None = None) -> Flask:
         app.register_blueprint(area.pages)
     app.register_blueprint(risk.pages)
     app.register_blueprint(ogcapi.pages)
+    app.register_blueprint(tokens.pages)
     for area in (stats, kpi, risk, duties, dashboard, maps, register, schedule):
         app.register_blueprint(area.api, url_prefix="/api")
     uploads.init_app(app, config)
