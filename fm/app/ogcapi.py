@@ -201,6 +201,12 @@ def collection(session: Session, request: Request, name: str) -> dict[str, Any]:
                 "href": request.url(f"{path}/items", f="html"),
             },
             {
+                "rel": "describedby",
+                "type": "application/schema+json",
+                "title": "the features' properties (JSON Schema)",
+                "href": request.url(f"{path}/queryables", f="json"),
+            },
+            {
                 "rel": "http://www.opengis.net/def/rel/ogc/1.0/queryables",
                 "type": "application/schema+json",
                 "title": "the properties to filter on",

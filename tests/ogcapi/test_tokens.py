@@ -7,12 +7,14 @@ import base64
 import logging
 from datetime import UTC, datetime, timedelta
 
+import pytest
 import sqlalchemy as sa
 from clirun import run
 from webauth import ensure_user
 
 from fm.db import Database
 
+pytestmark = pytest.mark.parametrize("sample_url", ["sqlite"], indirect=True)  # the backend does not matter here
 ITEMS = "/ogcapi/collections/assets/items?f=json"
 
 
