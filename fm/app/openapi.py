@@ -69,12 +69,19 @@ def _path_params(path: str) -> list[dict[str, Any]]:
     return [_param(n, "path", schema.get(n)) for n in names]
 
 
-def _ok(media: str, schema: str) -> dict[str, Any]:
+def _ok(media: str, schema: str, *, html: bool = False) -> dict[str, Any]:
+    content: dict[str, Any] = {media: {"schema": {"$ref": f"#/components/schemas/{schema}"}}}
+    more: dict[str, Any] = {}
+    if html:
+        content["text/html"] = {"schema": {"type": "string"}}
+        more["302"] = {"description": "a browser without a session: to the sign-in page"}
     return {
-        "200": {"description": "OK", "content": {media: {"schema": {"$ref": f"#/components/schemas/{schema}"}}}},
+        "200": {"description": "OK", "content": content},
+        **more,
         "400": {"$ref": "#/components/responses/Invalid"},
         "401": {"$ref": "#/components/responses/Unauthorized"},
         "404": {"$ref": "#/components/responses/NotFound"},
+        "503": {"$ref": "#/components/responses/Unavailable"},
     }
 
 
@@ -103,7 +110,8 @@ def _ogc_operation(path: str, summary: str) -> dict[str, Any]:
         media, schema = "application/geo+json", "Feature"
     elif path == "/ogcapi/api":
         media = "application/vnd.oai.openapi+json;version=3.0"
-    operation: dict[str, Any] = {"summary": summary, "parameters": parameters, "responses": _ok(media, schema)}
+    responses = _ok(media, schema, html=True)
+    operation: dict[str, Any] = {"summary": summary, "parameters": parameters, "responses": responses}
     if path.endswith("/items"):
         operation["description"] = "Any other query parameter filters on the property of that name (see queryables)."
     return operation
@@ -119,7 +127,7 @@ def document(server: str) -> dict[str, Any]:
             "get": {
                 "summary": summary,
                 "parameters": [*_path_params(path), *(_param(n) for n in names)],
-                "responses": _ok("application/json", "Object"),
+                "responses": _ok("application/json", "Any"),
             }
         }
     error = {"type": "object", "properties": {"code": _TEXT, "description": _TEXT, "error": {"type": "object"}}}
@@ -142,6 +150,7 @@ def document(server: str) -> dict[str, Any]:
             },
             "schemas": {
                 "Object": {"type": "object"},
+                "Any": {"description": "the body `fm … --format json` prints for the same question"},
                 "Exception": error,
                 "Feature": {
                     "type": "object",
@@ -174,6 +183,10 @@ def document(server: str) -> dict[str, Any]:
                     ("Invalid", "a parameter is wrong (the body names it)"),
                     ("Unauthorized", "no account: sign in, or send an API token"),
                     ("NotFound", "no such collection or feature"),
+                    (
+                        "Unavailable",
+                        "the database is not ready, or what is asked is not computed yet (the body says what to run)",
+                    ),
                 )
             },
         },
