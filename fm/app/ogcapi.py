@@ -31,7 +31,6 @@ from fm.domain.maps.districts import LABELS as INDICATOR_LABELS
 from fm.errors import FmError, ValidationError
 from fm.io import features
 from fm.io.store import CRS as STORAGE_CRS
-from fm.serialize import missing
 
 CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
 EPSG6677 = "http://www.opengis.net/def/crs/EPSG/0/6677"
@@ -394,8 +393,10 @@ def _enrich(session: Session, name: str, frame: pd.DataFrame) -> pd.DataFrame:
         return frame
     year = fiscal_year(date.today())
     if name == "assets":
-        status = plan_status(session, frame, fiscal_year=year)
-        frame = frame.assign(plan_status=frame["id"].map(status))
+        needing = frame[frame["needs_individual_plan"].astype(bool)]
+        status = plan_status(session, needing, fiscal_year=year) if len(needing) else pd.Series(dtype=object)
+        mapped = frame["id"].map(status).astype(object)
+        frame = frame.assign(plan_status=mapped.where(mapped.notna(), "not_needed"))
     elif name == "districts":
         for indicator in DISTRICT_INDICATORS:
             try:
@@ -416,26 +417,26 @@ def _features(session: Session, name: str, frame: pd.DataFrame, crs: str) -> lis
     frame = _enrich(session, name, frame)
     geometry, frame = _geometry(session, name, frame, crs)
     shapes = geometry.to_numpy()
-    drop = [c for c in ("id", "geom") if c in frame.columns and c != source.key]
-    rows = frame.drop(columns=drop).to_dict("records")
-    out = []
-    for row, shape in zip(rows, shapes, strict=True):
-        properties = {k: (None if missing(v) else _plain(v)) for k, v in row.items()}
-        out.append(
-            {
-                "type": "Feature",
-                "id": properties[source.key],
-                "geometry": None if shape is None else shapely.geometry.mapping(shape),
-                "properties": properties,
-            }
-        )
-    return out
+    names = [c for c in frame.columns if c not in ("id", "geom") or c == source.key]
+    # column by column (pandas' to_dict and a test per value cost more than the query)
+    columns = [_python(frame[c]) for c in names]
+    keys = columns[names.index(source.key)]
+    return [
+        {
+            "type": "Feature",
+            "id": key,
+            "geometry": None if shape is None else shapely.geometry.mapping(shape),
+            "properties": dict(zip(names, values, strict=True)),
+        }
+        for key, shape, values in zip(keys, shapes, zip(*columns, strict=True), strict=True)
+    ]
 
 
-def _plain(value: Any) -> Any:
-    if isinstance(value, np.generic):
-        return value.item()
-    return value
+def _python(values: pd.Series) -> list[Any]:
+    """Plain Python values, None where missing."""
+    if values.dtype.kind in "iub":
+        return values.tolist()
+    return values.astype(object).where(values.notna(), None).tolist()
 
 
 def items(session: Session, request: Request, name: str) -> tuple[dict[str, Any], str]:
