@@ -434,7 +434,7 @@ def _features(session: Session, name: str, frame: pd.DataFrame, crs: str) -> lis
 
 def _python(values: pd.Series) -> list[Any]:
     """Plain Python values, None where missing."""
-    if values.dtype.kind in "iub":
+    if isinstance(values.dtype, np.dtype) and values.dtype.kind in "iub":  # numpy: no missing values
         return values.tolist()
     return values.astype(object).where(values.notna(), None).tolist()
 

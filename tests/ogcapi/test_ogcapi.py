@@ -146,3 +146,8 @@ def test_html_pages(viewer):
         response = viewer.get(path, headers={"Accept": "text/html"})
         assert response.status_code == 200 and response.mimetype == "text/html", path
     assert "滑川橋" in viewer.get("/ogcapi/collections/assets/items?f=html").get_data(as_text=True)
+
+
+def test_missing_values_are_null(viewer):
+    _, body = get(viewer, "/ogcapi/collections/assets/items/B-002", f="json")
+    assert body["properties"]["acquisition_cost"] is None and body["properties"]["risk_class"] is None
