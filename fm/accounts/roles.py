@@ -19,6 +19,7 @@ WRITERS: dict[str, frozenset[str]] = {
     "budgets": frozenset({"finance", "admin"}),
     "users": frozenset({"admin"}),
     "audit": frozenset({"admin"}),
+    "tokens": frozenset(ROLES),  # one's own API tokens; an admin's, anyone's (fm.web.tokens)
 }
 """Subject → the roles that may change it."""
 

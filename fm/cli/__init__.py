@@ -23,6 +23,7 @@ from fm.cli import (
     risk,
     serve,
     stats,
+    tokens,
     users,
 )
 from fm.cli.context import FmGroup
@@ -56,6 +57,7 @@ for command in (
     kpi.kpi,
     kpi.targets,
     users.users_group,
+    tokens.tokens_group,
     risk.score,
     risk.inspections,
     duties.duties,

@@ -8,7 +8,7 @@ the current one (fm/app/snapshots.py). On PostgreSQL the trigger runs once per
 statement, on SQLite (which has no statement triggers) once per row.
 
 ``risk_scores`` is not watched: its rows are written only with their ``risk_runs`` row,
-which is. ``users`` and ``audit_log`` are not: a sign-in changes no figure.
+which is. ``users``, ``api_tokens`` and ``audit_log`` are not: a sign-in changes no figure.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-UNWATCHED = frozenset({"users", "audit_log", "risk_scores", "data_changes", "alembic_version"})
+UNWATCHED = frozenset({"users", "api_tokens", "audit_log", "risk_scores", "data_changes", "alembic_version"})
 
 
 def watch(connection: Connection, table: str) -> None:

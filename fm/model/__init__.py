@@ -13,7 +13,7 @@ from fm.model.changes import DataChange
 from fm.model.duties import TrafficRestriction
 from fm.model.land import LandParcel, ParcelUse
 from fm.model.network import NetworkLine
-from fm.model.people import AuditEntry, User
+from fm.model.people import ApiToken, AuditEntry, User
 from fm.model.plans import IndividualPlan, PlanAsset, PlanBudgetItem, PlanWork
 from fm.model.reference import AssetCategory, District
 from fm.model.targets import IndicatorTarget
@@ -21,6 +21,7 @@ from fm.model.targets import IndicatorTarget
 metadata = Base.metadata
 
 __all__ = [
+    "ApiToken",
     "Asset",
     "AssetCategory",
     "AuditEntry",

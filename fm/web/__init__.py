@@ -45,6 +45,7 @@ def create_app(config: Config | None = None) -> Flask:
         i18n,
         kpi,
         maps,
+        ogcapi,
         parcels,
         plans,
         register,
@@ -52,6 +53,7 @@ def create_app(config: Config | None = None) -> Flask:
         schedule,
         security,
         stats,
+        tokens,
         uploads,
         users,
     )
@@ -64,6 +66,8 @@ def create_app(config: Config | None = None) -> Flask:
     for area in (home, users, audit, finance, dashboard, maps, register, asset_page, schedule, forms, parcels, plans):
         app.register_blueprint(area.pages)
     app.register_blueprint(risk.pages)
+    app.register_blueprint(ogcapi.pages)
+    app.register_blueprint(tokens.pages)
     for area in (stats, kpi, risk, duties, dashboard, maps, register, schedule):
         app.register_blueprint(area.api, url_prefix="/api")
     uploads.init_app(app, config)

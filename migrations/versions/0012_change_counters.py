@@ -1,7 +1,7 @@
 """change counters: triggers count the writes to every table the figures are computed from
 
 Revision ID: 0012
-Revises: 0008
+Revises: 0009
 Create Date: 2026-12-05
 
 A computed figure (the dashboard's indicators of every year, the home page) is kept with
@@ -18,7 +18,7 @@ from alembic import op
 from fm.db.changes import COUNT_FUNCTION, unwatch, watch
 
 revision = "0012"
-down_revision = "0008"
+down_revision = "0009"
 branch_labels = None
 depends_on = None
 

@@ -82,7 +82,7 @@ def frame(demo: str) -> pd.DataFrame:
             ),
         )
         _, scores = risk_store.read_latest(session)
-        plan = maps._plan_status(session, assets, fiscal_year=fiscal_year(date.today()))
+        plan = maps.plan_status(session, assets, fiscal_year=fiscal_year(date.today()))
         categories = store.read_categories(session)
     database.dispose()
     assets["risk_class"] = assets["id"].map(scores.set_index("id")["risk_class"]).fillna("unscored")
