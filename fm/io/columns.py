@@ -181,15 +181,14 @@ DISTRICTS = Kind(
     "地域",
     ("code",),
     (
-        Column("code", "地域コード", required=True),
-        Column("name", "名称", required=True),
-        Column("name_en", "英語名", required=True),
+        Column("code", "地域コード", required=True, length=32),
+        Column("name", "名称", required=True, length=100),
+        Column("name_en", "英語名", required=True, length=100),
         _integer("population", "人口", "人", low=0),
         Column("population_on", "人口の基準日", "date"),
     ),
     geometry="MULTIPOLYGON",
     geometry_required=True,
-    importable=False,
 )
 
 PLANS = Kind(
