@@ -209,6 +209,44 @@ PLANS = Kind(
 )
 """Individual plans (個別施設計画), checked for the web form; not (yet) imported or exported."""
 
+_PLAN_CODE = Column("plan_code", "計画番号", required=True, length=40)
+_PLAN_YEAR = _integer("fiscal_year", "年度", required=True, low=1900, high=2200)
+
+PLAN_SHEETS = (
+    Kind("plans", "計画", ("code",), tuple(c for c in PLANS.columns if c.name != "asset_codes")),
+    Kind(
+        "assets",
+        "対象資産",
+        ("plan_code", "asset_code"),
+        (_PLAN_CODE, Column("asset_code", "資産番号", required=True, refers="asset")),
+    ),
+    Kind(
+        "works",
+        "工事",
+        ("plan_code", "fiscal_year", "asset_code", "description"),
+        (
+            _PLAN_CODE,
+            _PLAN_YEAR,
+            Column("asset_code", "資産番号", refers="asset"),
+            Column("description", "内容"),
+            Column("cost", "事業費", "yen", "円", required=True, low=0, most=BIGINT_MOST),
+        ),
+    ),
+    Kind(
+        "budget",
+        "予算",
+        ("plan_code", "fiscal_year"),
+        (
+            _PLAN_CODE,
+            _PLAN_YEAR,
+            Column("planned_amount", "計画額", "yen", "円", required=True, low=0, most=BIGINT_MOST),
+            Column("executed_amount", "執行額", "yen", "円", low=0, most=BIGINT_MOST),
+        ),
+    ),
+)
+"""The sheets of a plans workbook (or the CSV files of a plans folder, ``plans.csv``, ``assets.csv``, …): the
+plans, the assets each covers, its works by fiscal year, its budget lines (planned and executed amounts)."""
+
 KINDS = {kind.name: kind for kind in (ASSETS, PARCELS, INSPECTIONS, WORK_ORDERS, DISTRICTS, PLANS)}
 
 _POINT, _LINE, _POLYGON = ("Point", "MultiPoint"), ("LineString", "MultiLineString"), ("Polygon", "MultiPolygon")
