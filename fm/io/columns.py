@@ -97,6 +97,7 @@ ASSETS = Kind(
     (
         Column("code", "資産番号", required=True, length=40),
         Column("name", "名称", required=True, length=200),
+        Column("ledger_no", "台帳番号", length=40),
         Column("category", "施設区分", required=True, refers="category"),
         Column("district", "地域", refers="district"),
         _integer("year_built", "建設年", "西暦年", low=1600),

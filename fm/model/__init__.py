@@ -11,6 +11,7 @@ from fm.model.assets import (
 from fm.model.base import Base
 from fm.model.duties import TrafficRestriction
 from fm.model.land import LandParcel, ParcelUse
+from fm.model.ledger import LedgerEntry
 from fm.model.network import NetworkLine
 from fm.model.people import AuditEntry, User
 from fm.model.plans import IndividualPlan, PlanAsset, PlanBudgetItem, PlanWork
@@ -30,6 +31,7 @@ __all__ = [
     "IndividualPlan",
     "Inspection",
     "LandParcel",
+    "LedgerEntry",
     "NetworkLine",
     "ParcelUse",
     "PlanAsset",
