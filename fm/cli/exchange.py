@@ -21,6 +21,12 @@ from fm.serialize import to_json
 @click.option("--crs", type=int, metavar="EPSG", help="CRS of a file that states none (e.g. 6677).")
 @click.option("--encoding", help="CSV encoding (default: UTF-8 with or without BOM, else cp932).")
 @click.option(
+    "--fiscal-year",
+    "fiscal_year",
+    type=click.IntRange(1900, 2200),
+    help="ledger: the fiscal year at whose end its figures stand (default: the last one closed).",
+)
+@click.option(
     "--dry-run", is_flag=True, help="Check and count what would be added, updated and left alone; write nothing."
 )
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
@@ -33,12 +39,15 @@ def import_(
     sheet: str | None,
     crs: int | None,
     encoding: str | None,
+    fiscal_year: int | None,
     dry_run: bool,
     fmt: str,
 ) -> None:
     """Import FILE (.gpkg, .geojson, .csv, .xlsx) as KIND, all or nothing; existing codes are updated.
 
-    Plans come as one workbook (a sheet each: 計画, 対象資産, 工事, 予算) or a folder of CSV files.
+    The fixed-asset ledger (固定資産台帳, KIND ledger) is a CSV (UTF-8 or cp932) or Excel table; its figures
+    stand at the end of --fiscal-year. Plans come as one workbook (a sheet each: 計画, 対象資産, 工事, 予算)
+    or a folder of CSV files.
 
     Every problem is listed, one a line, with its row, column, value and what is wrong;
     then nothing is written. Columns: docs/import-export.md.
@@ -46,7 +55,15 @@ def import_(
     try:
         with open_database(ctx).session() as session:
             result = exchange.import_records(
-                session, kind, file, layer=layer, sheet=sheet, crs=crs, encoding=encoding, dry_run=dry_run
+                session,
+                kind,
+                file,
+                layer=layer,
+                sheet=sheet,
+                crs=crs,
+                encoding=encoding,
+                dry_run=dry_run,
+                **({"fiscal_year": fiscal_year} if fiscal_year is not None else {}),
             )
     except Rejected as exc:
         if fmt != "json":

@@ -40,7 +40,11 @@ def upgrade() -> None:
         sa.Column("acquisition_cost", sa.BigInteger(), nullable=False, comment="取得価額等, yen"),
         sa.Column("useful_life_years", sa.Integer(), nullable=True, comment="耐用年数"),
         sa.Column(
-            "accumulated_depreciation", sa.BigInteger(), server_default="0", nullable=False, comment="減価償却累計額, yen"
+            "accumulated_depreciation",
+            sa.BigInteger(),
+            server_default="0",
+            nullable=False,
+            comment="減価償却累計額, yen",
         ),
         sa.Column("book_value", sa.BigInteger(), nullable=False, comment="期末簿価, yen"),
         sa.Column("area_m2", sa.Float(), nullable=True, comment="数量（面積）"),
