@@ -66,6 +66,7 @@ def subject_label(subject: str) -> str:
         "budgets": _("budgets"),
         "users": _("accounts"),
         "audit": _("the audit trail"),
+        "ledger": _("the fixed-asset ledger"),
     }[subject]
 
 

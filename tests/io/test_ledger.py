@@ -118,3 +118,30 @@ def test_bad_ledgers_refused(db_url, tmp_path):
     with database.session() as session:
         assert session.scalar(sa.text("SELECT count(*) FROM ledger_entries")) == 0
     database.dispose()
+
+
+@pytest.mark.parametrize("backend", ["sqlite"])
+def test_ledger_page_settles_a_pair(db_url, tmp_path, app, client_as):
+    _sample(db_url)
+    path = tmp_path / "台帳.csv"
+    _write(path, LEDGER)
+    assert run(db_url, "import", "ledger", str(path), "--fiscal-year", "2024").exit_code == 0
+    viewer = client_as("viewer")
+    page = viewer.get("/ledger?lang=en").get_data(as_text=True)
+    assert "64.8 %" in page and "63.5 %" in page and "L-0002" in page
+    assert "the ledger depreciates from the fiscal year of acquisition" in page
+    assert 'name="asset_code"' not in page  # a viewer sees the pairs, settles none
+    assert viewer.post("/ledger/settle/L-0002", data={"asset_code": "S-001"}).status_code == 403
+    finance = client_as("finance", "suzuki")
+    bad = finance.post("/ledger/settle/L-0002?lang=en", data={"asset_code": "S-404"})
+    assert bad.status_code == 400 and "no asset with code" in bad.get_data(as_text=True)
+    assert finance.post("/ledger/settle/L-0002", data={"asset_code": "S-001"}).status_code == 302
+    assert "Nothing to settle." in finance.get("/ledger?lang=en").get_data(as_text=True)
+    database = Database(db_url)
+    with database.session() as session:
+        entry = session.execute(
+            sa.text("SELECT actor, changes FROM audit_log WHERE record_code = 'L-0002' ORDER BY id DESC")
+        ).first()
+    database.dispose()
+    changes = entry[1] if isinstance(entry[1], dict) else json.loads(entry[1])
+    assert entry[0] == "suzuki" and changes == {"asset": [None, "S-001"], "match_status": [None, "confirmed"]}
