@@ -50,6 +50,7 @@ def _values(app) -> dict[str, object]:
             "username": "demo-viewer",
             "year": 2024,
             "token": "0" * 32,
+            "ledger_no": "L-0001",  # the demo has no ledger: a settlement of no row, refused after the role check
         }
 
 
