@@ -129,10 +129,11 @@ def settle(session: Session, ledger_no: str, asset_code: str | None, *, actor: s
 def aging(session: Session, *, convention: str = "fiscal-year") -> dict[str, Any]:
     """The aging ratio from the ledger's own figures and fm's recomputation: ``rows`` (one per ledger row,
     with the register asset it is tied to, the difference and its reason) and ``totals``."""
-    stored = read_ledger(session)
+    stored, assets, found = _matched(session)
     rows, totals = domain.aging(stored, convention=convention)
-    codes = store.read_table(session, "assets", ["id", "code"]).set_index("id")["code"]
-    rows["asset_code"] = rows["asset_id"].map(lambda i: None if pd.isna(i) else codes.get(int(i)))
+    codes = assets.set_index("id")["code"]
+    tied = found.set_index("id")["asset_id"]  # the stored ties, and those `fm ledger match` would store
+    rows["asset_code"] = rows["id"].map(tied).map(lambda i: None if pd.isna(i) else codes.get(int(i)))
     totals["in_register"] = int(rows["asset_code"].notna().sum())
     columns = [
         "ledger_no",

@@ -37,7 +37,7 @@ def last_closed_year(today: date) -> int:
     >>> last_closed_year(date(2026, 3, 31)), last_closed_year(date(2026, 4, 1))
     (2024, 2025)
     """
-    return int(fiscal_year_of(pd.Series([pd.Timestamp(today)])).iloc[0]) - 1
+    return fiscal_year_of(today) - 1
 
 
 def import_ledger(

@@ -67,6 +67,7 @@ def test_five_rows_aging_ratio_by_hand(db_url, tmp_path):
     assert [rows[n]["difference"] for n in sorted(rows)] == [0, 2_000_000, 0, 0, 0]
     assert rows["L-0002"]["reason"] == "the ledger depreciates from the fiscal year of acquisition"
     assert rows["L-0002"]["acquired_on"] == "2000-06-01"
+    assert totals["in_register"] == 1  # the bridge, by its ledger number
 
     match = json.loads(run(db_url, "ledger", "match", "--format", "json").stdout)
     assert match["counts"] == {"matched": 1, "doubtful": 1, "unmatched": 0, "outside": 3}

@@ -186,3 +186,21 @@ def test_bad_plans_refused_then_updated_by_code(db_url, tmp_path):
         ["2026 S-001 屋上防水 12,000,000"],
         ["2026 S-001 屋上防水 12,500,000", "2028 S-001 外壁 12,000,000"],
     ]
+
+
+@pytest.mark.parametrize("backend", ["sqlite"])
+def test_plans_list_page(db_url, app, client_as):
+    sample(db_url)
+    typed(db_url)
+    viewer = client_as("viewer")
+    page = viewer.get("/plans?lang=en&fiscal_year=2025").get_data(as_text=True)
+    # PL-1 covers B-001 and S-001, PL-2 (not adopted) L-001: 2 of the 4 facilities that need a plan.
+    assert "Plan coverage at the end of FY2025: 50.0 % (2 of 4 facilities that need a plan)." in page
+    assert 'href="/plans/PL-1"' in page and 'href="/plans/PL-2"' in page
+    adopted = viewer.get("/plans?lang=en&status=in_force&fiscal_year=2025").get_data(as_text=True)
+    assert 'href="/plans/PL-1"' in adopted and 'href="/plans/PL-2"' not in adopted
+    libraries = viewer.get("/plans?lang=en&category=library").get_data(as_text=True)
+    assert 'href="/plans/PL-2"' in libraries and 'href="/plans/PL-1"' not in libraries
+    assert 'href="/plans/PL-1"' not in viewer.get("/plans?period=2040").get_data(as_text=True)
+    assert "No plan fits" in viewer.get("/plans?lang=en&coverage=none").get_data(as_text=True)
+    assert viewer.get("/plans?status=bogus").status_code == 400
