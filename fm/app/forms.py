@@ -98,6 +98,7 @@ LABELS = {
     "district": N_("District"),
     "year_built": N_("Year built"),
     "structure": N_("Structure"),
+    "ledger_no": N_("Fixed-asset ledger number"),
     "floor_area_m2": N_("Floor area (m²)"),
     "deck_area_m2": N_("Deck area (m²)"),
     "length_m": N_("Length (m)"),

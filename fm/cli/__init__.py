@@ -17,6 +17,7 @@ from fm.cli import (
     duties,
     exchange,
     kpi,
+    ledger,
     maps,
     plan,
     renewal,
@@ -68,6 +69,7 @@ for command in (
     dashboard.report,
     dashboard.whatif,
     maps.map_export,
+    ledger.ledger,
 ):
     cli.add_command(command)
 

@@ -68,9 +68,16 @@ def file_format(path: Path) -> str:
 
 
 def read(
-    path: Path, *, layer: str | None = None, sheet: str | None = None, encoding: str | None = None, kind: str
+    path: Path,
+    *,
+    layer: str | None = None,
+    sheet: str | None = None,
+    encoding: str | None = None,
+    kind: str,
+    empty_ok: bool = False,
 ) -> Table:
-    """Read ``path``: the layer or sheet named, or the only one, or the one named after ``kind``."""
+    """Read ``path``: the layer or sheet named, or the only one, or the one named after ``kind`` (with
+    ``empty_ok``, a file of a header alone is a table of no rows, not an error)."""
     fmt = file_format(path)
     if not path.is_file():
         raise FmError(f"{path}: no such file")
@@ -82,7 +89,7 @@ def read(
         table = _read_csv(path, encoding)
     else:
         table = _read_excel(path, sheet, kind)
-    if table.frame.empty:
+    if table.frame.empty and not (empty_ok and len(table.frame.columns)):
         raise FmError(f"{path.name} holds no records (only a header, or nothing)")
     return table
 
@@ -374,15 +381,47 @@ def write_excel(frame: pd.DataFrame, target: Path | io.BytesIO, sheet: str) -> N
     """``frame`` as an Excel sheet: text that starts with '=' stays text (never a formula), whole numbers
     a double cannot hold exactly (amounts of yen beyond 2**53) are written as text of their digits, header
     row frozen, columns sized to their headers."""
-    frame = _exact_whole_numbers(frame)
+    write_sheets({sheet: frame}, target)
+
+
+def write_sheets(sheets: dict[str, pd.DataFrame], target: Path | io.BytesIO) -> None:
+    """Several frames as the sheets of one workbook, in order, each as :func:`write_excel` writes one."""
     with pd.ExcelWriter(target, engine="openpyxl", date_format="YYYY-MM-DD") as writer:
-        frame.to_excel(writer, sheet_name=sheet, index=False)
-        worksheet = writer.sheets[sheet]
-        for row, column in _text_cells(frame, lambda t: t.str.startswith("=")):
-            worksheet.cell(row + 2, column + 1).data_type = "s"  # text, never a formula
-        worksheet.freeze_panes = "A2"
-        for cells in worksheet.iter_cols(min_row=1, max_row=1):
-            worksheet.column_dimensions[cells[0].column_letter].width = max(10, min(40, 2 * len(str(cells[0].value))))
+        for sheet, given in sheets.items():
+            frame = _exact_whole_numbers(given)
+            frame.to_excel(writer, sheet_name=sheet, index=False)
+            worksheet = writer.sheets[sheet]
+            for row, column in _text_cells(frame, lambda t: t.str.startswith("=")):
+                worksheet.cell(row + 2, column + 1).data_type = "s"  # text, never a formula
+            worksheet.freeze_panes = "A2"
+            for cells in worksheet.iter_cols(min_row=1, max_row=1):
+                width = max(10, min(40, 2 * len(str(cells[0].value))))
+                worksheet.column_dimensions[cells[0].column_letter].width = width
+
+
+def write_workbook(sheets: dict[str, pd.DataFrame], path: Path) -> None:
+    """:func:`write_sheets` to ``path``, written beside it and renamed over it when complete."""
+    if not path.parent.is_dir():
+        raise FmError(f"cannot write {path}: the folder {path.parent} does not exist")
+    partial = path.with_name(f".{path.stem}.partial{path.suffix}")
+    try:
+        write_sheets(sheets, partial)
+        os.replace(partial, path)
+    except Exception as exc:  # noqa: BLE001 (a full disk, no permission, a folder in the way)
+        partial.unlink(missing_ok=True)
+        raise FmError(f"cannot write {path}: {_first_line(exc)}") from None
+
+
+def sheet_names(path: Path) -> list[str]:
+    """The sheets of the workbook ``path``, in order; FmError when it is not one."""
+    try:
+        book = openpyxl.load_workbook(path, read_only=True)
+    except Exception as exc:  # noqa: BLE001 (not a zip, damaged, or not a workbook)
+        raise FmError(f"cannot read {path.name} as an Excel workbook: {_first_line(exc)}") from None
+    try:
+        return list(book.sheetnames)
+    finally:
+        book.close()
 
 
 def _exact_whole_numbers(frame: pd.DataFrame) -> pd.DataFrame:

@@ -12,6 +12,7 @@ from fm.model.base import Base
 from fm.model.changes import DataChange
 from fm.model.duties import TrafficRestriction
 from fm.model.land import LandParcel, ParcelUse
+from fm.model.ledger import LedgerEntry
 from fm.model.network import NetworkLine
 from fm.model.people import ApiToken, AuditEntry, User
 from fm.model.plans import IndividualPlan, PlanAsset, PlanBudgetItem, PlanWork
@@ -33,6 +34,7 @@ __all__ = [
     "IndividualPlan",
     "Inspection",
     "LandParcel",
+    "LedgerEntry",
     "NetworkLine",
     "ParcelUse",
     "PlanAsset",

@@ -49,6 +49,7 @@ class Asset(Versioned, Timestamped, Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     code: Mapped[str] = mapped_column(sa.String(40), unique=True, comment="the city's asset number")
     name: Mapped[str] = mapped_column(sa.String(200), comment="Japanese name")
+    ledger_no: Mapped[str | None] = mapped_column(sa.String(40), index=True, comment="its number in the 固定資産台帳")
     category: Mapped[str] = mapped_column(sa.ForeignKey("asset_categories.code"), index=True)
     district_id: Mapped[int | None] = mapped_column(sa.ForeignKey("districts.id"), index=True)
     geom: Mapped[ShapelyGeometry | None] = mapped_column(Geometry("GEOMETRY"))

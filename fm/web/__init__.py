@@ -44,6 +44,7 @@ def create_app(config: Config | None = None) -> Flask:
         home,
         i18n,
         kpi,
+        ledger,
         maps,
         ogcapi,
         parcels,
@@ -63,7 +64,9 @@ def create_app(config: Config | None = None) -> Flask:
     errors.init_app(app)
     auth.init_app(app)
     security.init_app(app)
-    for area in (home, users, audit, finance, dashboard, maps, register, asset_page, schedule, forms, parcels, plans):
+    areas = (home, users, audit, finance, ledger, dashboard, maps, register, asset_page, schedule, forms)
+    areas += (parcels, plans)
+    for area in areas:
         app.register_blueprint(area.pages)
     app.register_blueprint(risk.pages)
     app.register_blueprint(ogcapi.pages)

@@ -69,6 +69,7 @@ def subject_label(subject: str) -> str:
         "users": _("accounts"),
         "audit": _("the audit trail"),
         "tokens": _("API tokens"),
+        "ledger": _("the fixed-asset ledger"),
     }[subject]
 
 

@@ -1,7 +1,7 @@
 """change counters: triggers count the writes to every table the figures are computed from
 
 Revision ID: 0012
-Revises: 0009
+Revises: 0010
 Create Date: 2026-12-05
 
 A computed figure (the dashboard's indicators of every year, the home page) is kept with
@@ -18,7 +18,7 @@ from alembic import op
 from fm.db.changes import COUNT_FUNCTION, unwatch, watch
 
 revision = "0012"
-down_revision = "0009"
+down_revision = "0010"
 branch_labels = None
 depends_on = None
 
@@ -31,6 +31,7 @@ WATCHED = (
     "individual_plans",
     "inspections",
     "land_parcels",
+    "ledger_entries",
     "network_lines",
     "parcel_uses",
     "plan_assets",

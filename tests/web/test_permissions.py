@@ -51,6 +51,7 @@ def _values(app) -> dict[str, object]:
             "year": 2024,
             "token": "0" * 32,
             "token_id": 1,
+            "ledger_no": "L-0001",  # the demo has no ledger: a settlement of no row, refused after the role check
         }
 
 
