@@ -2,7 +2,6 @@
 
 from fm.model.assets import (
     Asset,
-    FacilityUsage,
     Inspection,
     RiskRun,
     RiskScore,
@@ -14,6 +13,7 @@ from fm.model.land import LandParcel, ParcelUse
 from fm.model.network import NetworkLine
 from fm.model.people import AuditEntry, User
 from fm.model.plans import IndividualPlan, PlanAsset, PlanBudgetItem, PlanWork
+from fm.model.portfolio import DistrictPopulation, Service, ServiceBuilding, ServiceUsage
 from fm.model.reference import AssetCategory, District
 from fm.model.targets import IndicatorTarget
 
@@ -25,7 +25,7 @@ __all__ = [
     "AuditEntry",
     "Base",
     "District",
-    "FacilityUsage",
+    "DistrictPopulation",
     "IndicatorTarget",
     "IndividualPlan",
     "Inspection",
@@ -37,6 +37,9 @@ __all__ = [
     "PlanWork",
     "RiskRun",
     "RiskScore",
+    "Service",
+    "ServiceBuilding",
+    "ServiceUsage",
     "TrafficRestriction",
     "User",
     "WorkOrder",
