@@ -66,11 +66,9 @@ def aging_ratio(building: dict[str, Any], *, fiscal_year: int) -> float | None:
     ...             fiscal_year=2024)
     68.0
     """
-    cost, acquired, life = (
-        building.get("acquisition_cost"),
-        building.get("acquisition_date"),
-        building.get("useful_life_years"),
-    )
+    cost: Any = building.get("acquisition_cost")
+    acquired: Any = building.get("acquisition_date")
+    life: Any = building.get("useful_life_years")
     if any(v is None or pd.isna(v) for v in (cost, acquired, life)) or int(cost) <= 0:
         return None
     accumulated = accumulated_depreciation(
