@@ -44,6 +44,7 @@ def create_app(config: Config | None = None) -> Flask:
         maps,
         parcels,
         plans,
+        portfolio,
         register,
         risk,
         schedule,
@@ -58,10 +59,24 @@ def create_app(config: Config | None = None) -> Flask:
     errors.init_app(app)
     auth.init_app(app)
     security.init_app(app)
-    for area in (home, users, audit, finance, dashboard, maps, register, asset_page, schedule, forms, parcels, plans):
+    for area in (
+        home,
+        users,
+        audit,
+        finance,
+        dashboard,
+        maps,
+        register,
+        asset_page,
+        schedule,
+        forms,
+        parcels,
+        plans,
+        portfolio,
+    ):
         app.register_blueprint(area.pages)
     app.register_blueprint(risk.pages)
-    for area in (stats, kpi, risk, duties, dashboard, maps, register, schedule):
+    for area in (stats, kpi, risk, duties, dashboard, maps, register, schedule, portfolio):
         app.register_blueprint(area.api, url_prefix="/api")
     uploads.init_app(app, config)
     return app
