@@ -18,7 +18,7 @@ from fm.domain.portfolio.evaluation import QUADRANT_LABELS as QUADRANT_LABELS
 from fm.domain.portfolio.evaluation import QUADRANTS as QUADRANTS
 from fm.domain.portfolio.evaluation import EvaluationSettings, evaluate
 from fm.domain.portfolio.evaluation import load_settings as load_settings
-from fm.domain.portfolio.usage import apportion, building_usage
+from fm.domain.portfolio.usage import building_usage
 from fm.domain.renewal import projection as renewal
 from fm.domain.renewal.costs import load_unit_costs
 from fm.errors import NotFound
@@ -262,4 +262,4 @@ def _service_card(
     }
 
 
-__all__ = ["QUADRANTS", "QUADRANT_LABELS", "SERVICE_KINDS", "apportion", "card", "evaluation", "evaluation_frame"]
+__all__ = ["QUADRANTS", "QUADRANT_LABELS", "SERVICE_KINDS", "card", "evaluation", "evaluation_frame"]
