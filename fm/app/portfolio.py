@@ -94,6 +94,12 @@ def evaluation(
     return records(evaluation_frame(session, settings=settings, fiscal_year=fiscal_year))
 
 
+def usage_years(session: Session) -> list[int]:
+    """The fiscal years with recorded service usage, newest first (the evaluation page's choices)."""
+    years = store.read_table(session, "service_usage", ("fiscal_year",))["fiscal_year"]
+    return sorted({int(y) for y in years}, reverse=True)
+
+
 def settings_of(path: Path | str | None = None) -> EvaluationSettings:
     return load_settings(path)
 

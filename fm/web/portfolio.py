@@ -70,6 +70,7 @@ def index() -> Any:
     settings = portfolio.load_settings()
     with session() as active:
         frame = portfolio.evaluation_frame(active, settings=settings, fiscal_year=fiscal_year_arg())
+        years = portfolio.usage_years(active)
     rows = frame.to_dict("records")
     points = [
         Point(
@@ -105,6 +106,7 @@ def index() -> Any:
         kind_label=kind_label,
         settings=settings,
         fiscal_year=rows[0]["fiscal_year"] if rows else None,
+        years=years,
     )
 
 

@@ -69,6 +69,12 @@ def test_pages_in_japanese(client):
     assert 'href="/portfolio/cards/BL-00001"' in page
     card = client.get("/portfolio/cards/BL-00036").get_data(as_text=True)
     assert "施設カルテ" in card and "第一子ども会館" in card
+    service = client.get("/portfolio/cards/SV-00001?service=1").get_data(as_text=True)
+    assert "BL-00006" in service and "市民サービスコーナー" in service
+    earlier = client.get("/portfolio/?fiscal_year=2019").get_data(as_text=True)
+    assert '<option value="2019" selected>' in earlier
+    english = client.get("/portfolio/?lang=en").get_data(as_text=True)
+    assert "Consider closing" in english and "Portfolio review" in english
 
 
 def test_pages_in_chromium(browser, demo):
