@@ -147,6 +147,25 @@ def _plans(session: Session, asset_ids: list[int]) -> dict[int, list[dict[str, A
     return out
 
 
+def _district(session: Session, district_id: Any, lang: str) -> dict[str, Any] | None:
+    """The building's district with its population by age class, counted and projected, oldest year first."""
+    if missing(district_id):
+        return None
+    districts = store.read_table(session, "districts", ("id", "code", "name", "name_en")).set_index("id")
+    if int(district_id) not in districts.index:
+        return None
+    row = districts.loc[int(district_id)]
+    people = store.read_table(
+        session,
+        "district_population",
+        ("district_id", "fiscal_year", "age_0_14", "age_15_64", "age_65_over", "projected"),
+    )
+    people = people[people["district_id"] == int(district_id)].sort_values("fiscal_year").drop(columns="district_id")
+    people["total"] = people["age_0_14"] + people["age_15_64"] + people["age_65_over"]
+    people["share_65_over"] = (100 * people["age_65_over"] / people["total"].where(people["total"] > 0)).round(1)
+    return {"code": row["code"], "name": row["name_en" if lang == "en" else "name"], "population": records(people)}
+
+
 def _building_facts(row: dict[str, Any], *, year: int, lang: str, risk_on: Any) -> dict[str, Any]:
     state = None if missing(row["state"]) else int(row["state"])
     return {
@@ -214,6 +233,7 @@ def _building_card(
         "renewal": {"start": fiscal_year_of(today) + 1, **cards.renewal_due(totals)},
         "plans": plans,
         "plan_status": cards.plan_status(plans, needs_plan=bool(row["needs_individual_plan"])),
+        "district": _district(session, row["district_id"], lang),
     }
 
 

@@ -57,6 +57,9 @@ def test_card_json_equals_the_cli_for_a_building_and_a_service(demo, client):
     last = building["years"][-1]
     assert last["cost_per_user"] == (2 * last["operating_cost"] + last["users"]) // (2 * last["users"])
     assert 0 < building["renewal"]["next_10_years"] <= building["renewal"]["next_40_years"]
+    people = building["district"]["population"]  # 鎌倉: counted FY2024, then projected to 2050
+    assert building["district"]["code"] == "kamakura" and people[0]["total"] == 46_193 and not people[0]["projected"]
+    assert people[-1]["fiscal_year"] == 2050 and people[-1]["projected"]
     service = client.get("/api/portfolio/cards/SV-00001?service=1").get_json()
     assert [b["code"] for b in service["buildings"]] == ["BL-00001", "BL-00006"]  # one service in two buildings
     missing = client.get("/api/portfolio/cards/NOPE")
