@@ -11,7 +11,7 @@ from typing import Any
 import pandas as pd
 from sqlalchemy.orm import Session
 
-from fm.domain.cards import condition_text
+from fm.domain.cards import RISK_LABELS, condition_text
 from fm.domain.fiscal import fiscal_year as fiscal_year_of
 from fm.domain.portfolio import card as cards
 from fm.domain.portfolio.evaluation import QUADRANT_LABELS as QUADRANT_LABELS
@@ -184,7 +184,12 @@ def _building_facts(row: dict[str, Any], *, year: int, lang: str, risk_on: Any) 
         },
         "risk": None
         if missing(row["risk_class"])
-        else {"risk_class": row["risk_class"], "score": round(float(row["risk_score"]), 3), "computed_on": risk_on},
+        else {
+            "risk_class": row["risk_class"],
+            "label": RISK_LABELS[row["risk_class"]].label(lang) if row["risk_class"] in RISK_LABELS else None,
+            "score": round(float(row["risk_score"]), 3),
+            "computed_on": risk_on,
+        },
         "aging_ratio": cards.aging_ratio(row, fiscal_year=year),
     }
 
