@@ -1,7 +1,8 @@
 """Roles and what each may change; everyone signed in reads everything.
 
 viewer reads only; engineer records inspections and work orders; facility manager keeps
-the register of assets, land parcels and individual plans; finance keeps valuations,
+the register of assets, land parcels and individual plans, and the portfolio's services,
+their buildings and usage, and district population; finance keeps valuations,
 budgets and indicator targets; admin does everything and manages accounts.
 """
 
@@ -13,6 +14,10 @@ WRITERS: dict[str, frozenset[str]] = {
     "assets": frozenset({"facility_manager", "admin"}),
     "parcels": frozenset({"facility_manager", "admin"}),
     "plans": frozenset({"facility_manager", "admin"}),
+    "services": frozenset({"facility_manager", "admin"}),
+    "service_buildings": frozenset({"facility_manager", "admin"}),
+    "service_usage": frozenset({"facility_manager", "admin"}),
+    "population": frozenset({"facility_manager", "admin"}),
     "inspections": frozenset({"engineer", "admin"}),
     "work_orders": frozenset({"engineer", "admin"}),
     "targets": frozenset({"finance", "admin"}),

@@ -30,7 +30,16 @@ from fm.io import files, importer, store
 from fm.io.files import FORMATS as FORMATS
 from fm.io.problems import Rejected
 
-KINDS = ("assets", "parcels", "inspections", "work_orders")
+KINDS = (
+    "assets",
+    "parcels",
+    "inspections",
+    "work_orders",
+    "services",
+    "service_buildings",
+    "service_usage",
+    "population",
+)
 """What a user may upload; the role that may apply each is the one that may change it (fm.accounts.roles)."""
 STALE = 24 * 3600
 """Seconds after which a stored upload is removed (when the next one is stored)."""

@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from fm.demo import history, places
+from fm.demo import history, places, services
 from fm.demo.generate import (
     PUBLISHED,
     SEED,
@@ -81,7 +81,7 @@ def build(seed: int = SEED, reference: Path | None = None) -> dict[str, pd.DataF
     _calibrate_execution(tables)
     parcels, uses = history.parcels(rng, ground.boundary, lambda g: _district_of(ground, g))
     tables["land_parcels"], tables["parcel_uses"] = _calibrate_land(parcels, uses)
-    tables["facility_usage"] = history.usage(rng, assets)
+    tables.update(services.tables(assets, seed=seed))
     tables["indicator_targets"] = TARGETS.assign(id=np.arange(1, len(TARGETS) + 1))
     check_published(tables)
     return tables

@@ -39,7 +39,10 @@ TABLES = (  # in the order they can be loaded (foreign keys first)
     "plan_budget_items",
     "land_parcels",
     "parcel_uses",
-    "facility_usage",
+    "services",
+    "service_buildings",
+    "service_usage",
+    "district_population",
     "indicator_targets",
 )
 

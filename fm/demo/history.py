@@ -300,32 +300,6 @@ def parcels(rng, boundary, district_of, count: int = 300) -> tuple[pd.DataFrame,
     return frame, use_frame
 
 
-def usage(rng, assets: pd.DataFrame, first_fy: int = 2019) -> pd.DataFrame:
-    """Users and operating cost of each building for FY2019 on (with the 2020 pandemic dip)."""
-    buildings = assets[assets["floor_area_m2"].notna()]
-    rows = []
-    for year in range(first_fy, LAST_FY + 1):
-        factor = {2020: 0.55, 2021: 0.75}.get(year, 1.0) * rng.uniform(0.95, 1.05, len(buildings))
-        held = pd.to_datetime(buildings["disposed_on"]).isna() | (
-            pd.to_datetime(buildings["disposed_on"]) > pd.Timestamp(fiscal_year_end(year))
-        )
-        rows.append(
-            pd.DataFrame(
-                {
-                    "asset_id": buildings["id"],
-                    "fiscal_year": year,
-                    "users": np.round(buildings["annual_users"] * factor).astype("int64"),
-                    "operating_cost": (
-                        np.round(buildings["floor_area_m2"] * rng.uniform(8_000, 15_000, len(buildings)) / 1000) * 1000
-                    ).astype("int64"),
-                }
-            )[held.to_numpy()]
-        )
-    frame = pd.concat(rows, ignore_index=True)
-    frame.insert(0, "id", np.arange(1, len(frame) + 1))
-    return frame
-
-
 def restrictions(inspections: pd.DataFrame, work_orders: pd.DataFrame, *, first_id: int = 1) -> pd.DataFrame:
     """A traffic restriction (通行規制) after each soundness Ⅳ judgement, as a city records one: from 1–20
     days after the inspection (within the 30 days of grace), a load limit or, one time in three, a closure,

@@ -11,8 +11,10 @@ DISTRICTS = (
     ("tamanawa", "玉縄", "Tamanawa", "玉縄行政センター"),
 )
 
-# Approximate populations (persons), rounded; to check against the city's statistics.
-POPULATION = {"kamakura": 44_000, "koshigoe": 33_000, "fukasawa": 40_000, "ofuna": 57_000, "tamanawa": 22_000}
+# Population by district (persons, 172,938 in all) and the share aged 65 and over, from the project's domain
+# notes (a secondary source citing the city's resident register; to check against 鎌倉市 統計「地域別人口」).
+POPULATION = {"kamakura": 46_193, "koshigoe": 23_940, "fukasawa": 33_973, "ofuna": 44_211, "tamanawa": 24_621}
+AGED_SHARE = {"kamakura": 0.326, "koshigoe": 0.341, "fukasawa": 0.313, "ofuna": 0.267, "tamanawa": 0.288}
 
 PLACES = {
     "kamakura": (

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from fm.demo import history
+from fm.demo import history, services
 from fm.demo.build import PREFIX, TARGETS, _districts
 from fm.demo.dataset import TABLES, reference_folder, write_table
 from fm.demo.generate import (
@@ -129,7 +129,7 @@ def _small_tables(rng, ground: Ground, assets: pd.DataFrame, folder: Path, writt
         rng, ground.boundary, lambda g: _district_of(ground, g)
     )
     tables["land_parcels"]["geom"] = to_storage(tables["land_parcels"]["geom"].to_numpy())
-    tables["facility_usage"] = history.usage(rng, assets)
+    tables.update(services.tables(assets, seed=int(rng.integers(2**31))))
     tables["indicator_targets"] = TARGETS.assign(id=np.arange(1, len(TARGETS) + 1))
     for name, frame in tables.items():
         write_table(frame, folder / f"{name}.csv")

@@ -23,6 +23,7 @@ from fm.model.assets import (
     WORK_STATUSES,
 )
 from fm.model.land import UTILISATIONS
+from fm.model.portfolio import SERVICE_KINDS
 
 
 @dataclass(frozen=True)
@@ -42,8 +43,8 @@ class Column:
     past: bool = False
     """A date of something done: not in the future."""
     refers: str | None = None
-    """``category``, ``district`` or ``asset``: the value is the code of one in the database (type ``codes``:
-    each of the codes listed)."""
+    """``category``, ``district``, ``asset`` or ``service``: the value is the code of one in the database (type
+    ``codes``: each of the codes listed)."""
     length: int | None = None
     """Longest text the database column holds."""
     most: int | None = None
@@ -292,7 +293,78 @@ LEDGER = Kind(
 """The fixed-asset ledger (固定資産台帳) in the layout of the unified standard's 固定資産台帳 (総務省「資産評価及び
 固定資産台帳整備の手引き」): read by ``fm import ledger`` (:mod:`fm.io.ledger`), not by the register's importer."""
 
-KINDS = {kind.name: kind for kind in (ASSETS, PARCELS, INSPECTIONS, WORK_ORDERS, DISTRICTS, PLANS)}
+SERVICES = Kind(
+    "services",
+    "機能",
+    ("code",),
+    (
+        Column("code", "機能番号", required=True, length=40),
+        Column("name", "名称", required=True, length=200),
+        Column("kind", "機能の種類", required=True, allowed=SERVICE_KINDS),
+        Column("notes", "備考"),
+    ),
+)
+"""Services (機能: a library, a community centre, …), apart from the buildings that house them."""
+
+SERVICE_BUILDINGS = Kind(
+    "service_buildings",
+    "機能の入居施設",
+    ("service_code", "asset_code"),
+    (
+        Column("service_code", "機能番号", required=True, refers="service"),
+        Column("asset_code", "資産番号", required=True, refers="asset"),
+        _size("floor_area_m2", "占有面積", "m²"),
+        Column("opening_hours", "開館時間", length=100),
+        Column("hours_per_week", "週あたり開館時間", "number", "時間", low=0, low_open=True, high=168),
+    ),
+)
+"""Which building houses which service, with the floor area the service occupies there: the floor areas of a
+building's services together may not exceed the building's."""
+
+SERVICE_USAGE = Kind(
+    "service_usage",
+    "機能の利用実績",
+    ("service_code", "fiscal_year"),
+    (
+        Column("service_code", "機能番号", required=True, refers="service"),
+        _integer("fiscal_year", "年度", required=True, low=1900, high=2200),
+        _integer("users", "利用者数", "人/年", low=0),
+        _yen("operating_cost", "運営費"),
+    ),
+)
+
+POPULATION = Kind(
+    "population",
+    "地域別人口",
+    ("district", "fiscal_year"),
+    (
+        Column("district", "地域", required=True, refers="district"),
+        _integer("fiscal_year", "年度", required=True, low=1900, high=2200),
+        _integer("age_0_14", "年少人口", "0〜14歳", required=True, low=0),
+        _integer("age_15_64", "生産年齢人口", "15〜64歳", required=True, low=0),
+        _integer("age_65_over", "老年人口", "65歳以上", required=True, low=0),
+        Column("projected", "推計", "boolean"),
+        Column("source", "出典", length=200),
+    ),
+)
+"""Population by district and fiscal year in three age classes, counted or projected: a year in a file must give
+every district (with those the database holds for it)."""
+
+KINDS = {
+    kind.name: kind
+    for kind in (
+        ASSETS,
+        PARCELS,
+        INSPECTIONS,
+        WORK_ORDERS,
+        DISTRICTS,
+        PLANS,
+        SERVICES,
+        SERVICE_BUILDINGS,
+        SERVICE_USAGE,
+        POPULATION,
+    )
+}
 
 _POINT, _LINE, _POLYGON = ("Point", "MultiPoint"), ("LineString", "MultiLineString"), ("Polygon", "MultiPolygon")
 _FACILITIES = (

@@ -42,9 +42,9 @@ def export_file(
         raise FmError(f"fm exports {', '.join(k for k, v in KINDS.items() if v.exportable)}, not {kind_name}")
     fmt = files.file_format(path)
     target = parse_crs(crs) if crs is not None else CRS.from_user_input(STORAGE_CRS)
-    if categories and kind.name in ("parcels", "districts"):
+    if categories and kind.name in ("parcels", "districts", "services", "service_usage", "population"):
         raise FmError(f"--category does not apply to {kind.name}")
-    if districts and kind.name == "districts":
+    if districts and kind.name in ("districts", "services", "service_usage"):
         raise FmError("--district does not apply to districts")
     records = _read(session, kind, _known(session, "category", categories), _known(session, "district", districts))
     out = pd.DataFrame(index=records.index)
@@ -116,6 +116,18 @@ def _read(session: Session, kind: Kind, categories: tuple[str, ...], districts: 
             left_on="id",
             right_on="parcel_id",
         )
+    elif kind.name in ("services", "service_buildings", "service_usage"):
+        frame = pd.DataFrame(store.read_table(session, kind.name))
+        if "service_id" in frame.columns:
+            services = store.read_table(session, "services", ["id", "code"]).set_index("id")["code"]
+            frame["service_code"] = frame["service_id"].map(services)
+        if "asset_id" in frame.columns:
+            frame = frame[frame["asset_id"].isin(chosen["id"])]
+            frame["asset_code"] = frame["asset_id"].map(assets.set_index("id")["code"])
+    elif kind.name == "population":
+        frame = pd.DataFrame(store.read_table(session, "district_population"))
+        frame["district"] = frame["district_id"].map(district_codes)
+        frame = frame[frame["district"].isin(districts)] if districts else frame
     else:
         frame = pd.DataFrame(store.read_table(session, "districts"))
     frame = frame.astype({c: object for c in frame.columns if c != "geom"})

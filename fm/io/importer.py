@@ -43,7 +43,18 @@ TABLES = {
     "work_orders": "work_orders",
     "parcels": "land_parcels",
     "districts": "districts",
+    "services": "services",
+    "service_buildings": "service_buildings",
+    "service_usage": "service_usage",
+    "population": "district_population",
 }
+DB_KEYS = {
+    "inspections": ("asset_id", "inspected_on"),
+    "service_buildings": ("service_id", "asset_id"),
+    "service_usage": ("service_id", "fiscal_year"),
+    "population": ("district_id", "fiscal_year"),
+}
+"""The key a file's records are matched on, as the table holds it (the others: ``code``)."""
 USE_FIELDS = ("current_use", "utilisation")
 """A parcel row's use, held apart (as ``use_<field>``, like ``use_since``) from the parcel's own columns."""
 
@@ -108,6 +119,10 @@ def import_file(
         _check_stored_geometry(session, merged, new, table.rows, checked.names, path.name)
     if kind.name == "districts":
         _check_overlaps(session, merged, table.rows, checked.names, path.name)
+    if kind.name == "service_buildings":
+        _check_floor_shares(session, merged, table.rows, checked, path.name)
+    if kind.name == "population":
+        _check_every_district(session, merged, table.rows, checked, path.name)
     moved, moves = _moves(session, merged, new, table.rows) if kind.name == "work_orders" else (0, [])
     uses = _use_changes(session, merged) if kind.name == "parcels" else None
     use_changed = uses["changed"] if uses is not None else pd.Series(False, index=merged.index)
@@ -258,6 +273,61 @@ def _moves(session: Session, merged: pd.DataFrame, new: pd.Series, rows: pd.Seri
     ]
 
 
+def _check_floor_shares(session: Session, merged: pd.DataFrame, rows: pd.Series, checked: Checked, source: str) -> None:
+    """The floor areas of a building's services, stored and imported together, may not exceed its floor area."""
+    if "floor_area_m2" not in merged.columns:
+        return
+    stored = store.read_table(session, "service_buildings", ["service_id", "asset_id", "floor_area_m2"])
+    imported = merged[["service_id", "asset_id", "floor_area_m2"]]
+    kept = stored.merge(imported[["service_id", "asset_id"]], how="left", indicator=True)
+    together = pd.concat([kept.loc[kept["_merge"] == "left_only", imported.columns], imported], ignore_index=True)
+    occupied = together.astype({"asset_id": "int64"}).groupby("asset_id")["floor_area_m2"].sum().astype(float)
+    buildings = store.read_table(session, "assets", ["id", "code", "floor_area_m2"]).set_index("id")
+    total = buildings["floor_area_m2"].astype(float).reindex(occupied.index).to_numpy()
+    area = occupied.to_numpy()
+    over = occupied.index[(np.isnan(total) & (area > 0)) | (area > total + 1e-6)]
+    problems = []
+    for index in merged.index[merged["asset_id"].isin(over).to_numpy()]:
+        asset = merged.at[index, "asset_id"]
+        code, area = buildings.at[asset, "code"], buildings.at[asset, "floor_area_m2"]
+        share = "" if pd.isna(area) else f", {100 * occupied[asset] / area:.1f} % of its {area:,.1f} m²"
+        problems.append(
+            Problem(
+                rows.loc[index],
+                checked.names["floor_area_m2"],
+                f"{merged.at[index, 'floor_area_m2']:g}",
+                f"the services of {code} would occupy {occupied[asset]:,.1f} m²{share}"
+                + (": the building has no floor area" if pd.isna(area) else ": more than 100 % of the building"),
+            )
+        )
+    if problems:
+        raise Rejected(source, problems)
+
+
+def _check_every_district(
+    session: Session, merged: pd.DataFrame, rows: pd.Series, checked: Checked, source: str
+) -> None:
+    """Every fiscal year a population file gives must have every district (in the file or the database)."""
+    districts = store.read_table(session, "districts", ["id", "code"]).set_index("id")["code"]
+    stored = store.read_table(session, "district_population", ["district_id", "fiscal_year"])
+    problems = []
+    for year, group in merged.groupby("fiscal_year", sort=True):
+        present = set(group["district_id"]) | set(stored.loc[stored["fiscal_year"] == year, "district_id"])
+        missing = [districts[d] for d in districts.index if d not in present]
+        if missing:
+            problems.append(
+                Problem(
+                    rows.loc[group.index[0]],
+                    checked.names["district"],
+                    "",
+                    f"fiscal year {year} has no row for district {', '.join(missing)}: a year needs every "
+                    "district, or the city's totals would be wrong",
+                )
+            )
+    if problems:
+        raise Rejected(source, problems)
+
+
 def _references(session: Session, kind: Kind) -> References:
     refers = {c.refers for c in kind.columns}
     return References(
@@ -266,6 +336,9 @@ def _references(session: Session, kind: Kind) -> References:
         if "district" in refers
         else frozenset(),
         assets=frozenset(store.read_table(session, "assets", ["code"])["code"]) if "asset" in refers else frozenset(),
+        services=frozenset(store.read_table(session, "services", ["code"])["code"])
+        if "service" in refers
+        else frozenset(),
         keys=frozenset(store.read_table(session, TABLES[kind.name], ["code"])["code"])
         if kind.key == ("code",)
         else frozenset(),
@@ -273,7 +346,7 @@ def _references(session: Session, kind: Kind) -> References:
 
 
 def _db_key(kind: Kind) -> tuple[str, ...]:
-    return ("asset_id", "inspected_on") if kind.name == "inspections" else ("code",)
+    return DB_KEYS.get(kind.name, ("code",))
 
 
 def _records(session: Session, kind: Kind, checked: Checked) -> pd.DataFrame:
@@ -285,6 +358,9 @@ def _records(session: Session, kind: Kind, checked: Checked) -> pd.DataFrame:
     if "asset_code" in frame.columns:
         ids = store.read_table(session, "assets", ["id", "code"]).set_index("code")["id"]
         frame["asset_id"] = frame.pop("asset_code").map(ids).astype("Int64")
+    if "service_code" in frame.columns:
+        ids = store.read_table(session, "services", ["id", "code"]).set_index("code")["id"]
+        frame["service_id"] = frame.pop("service_code").map(ids).astype("Int64")
     if checked.geometry is not None:
         frame["geom"] = checked.geometry.to_numpy(dtype=object)
     frame = frame.rename(columns={field: f"use_{field}" for field in USE_FIELDS})
@@ -450,6 +526,9 @@ def listed(
     if kind.name == "inspections":
         codes = checked["asset_code"].astype(str).to_numpy()
         keys = {i: f"{codes[i]} {merged.at[i, 'inspected_on']}" for i in found.index}
+    elif kind.key != ("code",):
+        shown = checked[list(kind.key)].astype(str).to_numpy()
+        keys = {i: " ".join(shown[i]) for i in found.index}
     else:
         keys = {i: str(merged.at[i, "code"]) for i in found.index}
     return [

@@ -52,6 +52,7 @@ class References:
     categories: frozenset[str] = frozenset()
     districts: frozenset[str] = frozenset()
     assets: frozenset[str] = frozenset()
+    services: frozenset[str] = frozenset()
     keys: frozenset[str] = frozenset()
     """The codes of the records of the kind imported that the database holds: a code in the file is matched
     to one of them (see :func:`spell_codes`), and a row whose code is none of them adds a record."""
@@ -187,6 +188,8 @@ def _known_codes(kind: Kind, column: Column, references: References) -> frozense
     """The codes the values of ``column`` are matched to, if it holds codes (else None)."""
     if column.refers == "asset":
         return references.assets
+    if column.refers == "service":
+        return references.services
     if column.name == "code" and kind.key == ("code",):
         return references.keys
     return None
@@ -423,6 +426,8 @@ def _codes(
 def _reference(column: Column, values: pd.Series, report, references: References) -> None:
     if column.refers == "asset":
         known, what = references.assets, "no asset with this code in the database"
+    elif column.refers == "service":
+        known, what = references.services, "no service with this code in the database: import the services first"
     else:
         known = references.categories if column.refers == "category" else references.districts
         what = f"unknown {column.refers}; known: {', '.join(sorted(known)) or 'none'}"

@@ -2,7 +2,6 @@
 
 from fm.model.assets import (
     Asset,
-    FacilityUsage,
     Inspection,
     RiskRun,
     RiskScore,
@@ -16,6 +15,7 @@ from fm.model.ledger import LedgerEntry
 from fm.model.network import NetworkLine
 from fm.model.people import ApiToken, AuditEntry, User
 from fm.model.plans import IndividualPlan, PlanAsset, PlanBudgetItem, PlanWork
+from fm.model.portfolio import DistrictPopulation, Service, ServiceBuilding, ServiceUsage
 from fm.model.reference import AssetCategory, District
 from fm.model.targets import IndicatorTarget
 
@@ -29,7 +29,7 @@ __all__ = [
     "Base",
     "DataChange",
     "District",
-    "FacilityUsage",
+    "DistrictPopulation",
     "IndicatorTarget",
     "IndividualPlan",
     "Inspection",
@@ -42,6 +42,9 @@ __all__ = [
     "PlanWork",
     "RiskRun",
     "RiskScore",
+    "Service",
+    "ServiceBuilding",
+    "ServiceUsage",
     "TrafficRestriction",
     "User",
     "WorkOrder",

@@ -128,22 +128,6 @@ class WorkOrder(Versioned, Timestamped, Base):
     status: Mapped[str] = mapped_column(sa.String(16), server_default="planned")
 
 
-class FacilityUsage(Base):
-    """Users and operating cost of one facility in one fiscal year."""
-
-    __tablename__ = "facility_usage"
-    __table_args__ = (
-        sa.UniqueConstraint("asset_id", "fiscal_year"),
-        *not_negative("users", "operating_cost"),
-    )
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    asset_id: Mapped[int] = mapped_column(sa.ForeignKey("assets.id", ondelete="CASCADE"))
-    fiscal_year: Mapped[int] = mapped_column(sa.Integer)
-    users: Mapped[int | None] = mapped_column(sa.Integer)
-    operating_cost: Mapped[int | None] = mapped_column(Yen, comment="yen")
-
-
 class RiskRun(Base):
     """One computation of every asset's risk: when, with which configuration and deterioration model."""
 

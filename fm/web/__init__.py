@@ -49,6 +49,7 @@ def create_app(config: Config | None = None) -> Flask:
         ogcapi,
         parcels,
         plans,
+        portfolio,
         register,
         risk,
         schedule,
@@ -65,13 +66,13 @@ def create_app(config: Config | None = None) -> Flask:
     auth.init_app(app)
     security.init_app(app)
     areas = (home, users, audit, finance, ledger, dashboard, maps, register, asset_page, schedule, forms)
-    areas += (parcels, plans)
+    areas += (parcels, plans, portfolio)
     for area in areas:
         app.register_blueprint(area.pages)
     app.register_blueprint(risk.pages)
     app.register_blueprint(ogcapi.pages)
     app.register_blueprint(tokens.pages)
-    for area in (stats, kpi, risk, duties, dashboard, maps, register, schedule):
+    for area in (stats, kpi, risk, duties, dashboard, maps, register, schedule, portfolio):
         app.register_blueprint(area.api, url_prefix="/api")
     uploads.init_app(app, config)
     return app

@@ -247,3 +247,83 @@ def bar_chart(
             f"{escape(fmt(level.value))}</title></line>"
         )
     return _svg(frame, title, parts)
+
+
+@dataclass(frozen=True)
+class Point:
+    """One point of a scatter chart: where, what its tooltip says, where it links, its CSS class."""
+
+    x: float
+    y: float
+    label: str
+    href: str
+    css: str
+
+
+@dataclass(frozen=True)
+class Quadrant:
+    """A quadrant of a scatter chart split at two thresholds: which corner (``x_high``, ``y_high``), its name."""
+
+    x_high: bool
+    y_high: bool
+    label: str
+    css: str
+
+
+def scatter_chart(
+    points: Sequence[Point],
+    *,
+    x_split: float,
+    y_split: float,
+    quadrants: Sequence[Quadrant],
+    title: str,
+    x_label: str,
+    y_label: str,
+    width: int = 640,
+    height: int = 480,
+) -> Markup:
+    """Points on two 0–100 axes, the plane split into four shaded, named quadrants at ``x_split`` and
+    ``y_split``; each point a link (keyboard and screen reader reach it by its ``<title>``)."""
+    left, bottom, top, right = 44.0, 40.0, 10.0, 12.0
+    plot_w, plot_h = width - left - right, height - top - bottom
+
+    def sx(v: float) -> float:
+        return left + max(0.0, min(100.0, v)) * plot_w / 100
+
+    def sy(v: float) -> float:
+        return top + (100 - max(0.0, min(100.0, v))) * plot_h / 100
+
+    parts = []
+    for q in quadrants:
+        x0, x1 = (sx(x_split), sx(100)) if q.x_high else (sx(0), sx(x_split))
+        y0, y1 = (sy(100), sy(y_split)) if q.y_high else (sy(y_split), sy(0))
+        anchor, tx = ("end", x1 - 6) if q.x_high else ("start", x0 + 6)
+        ty = y0 + 16 if q.y_high else y1 - 8
+        parts.append(
+            f'<rect class="{q.css}" x="{x0:.1f}" y="{y0:.1f}" width="{x1 - x0:.1f}" height="{y1 - y0:.1f}"/>'
+            f'<text class="quadrant-label" x="{tx:.1f}" y="{ty:.1f}" text-anchor="{anchor}">{escape(q.label)}</text>'
+        )
+    for tick in range(0, 101, 20):
+        parts.append(
+            f'<text class="tick" x="{sx(tick):.1f}" y="{height - bottom + 14:.1f}" text-anchor="middle">{tick}</text>'
+            f'<text class="tick" x="{left - 6:.1f}" y="{sy(tick) + 4:.1f}" text-anchor="end">{tick}</text>'
+        )
+    parts.append(
+        f'<line class="split" x1="{sx(x_split):.1f}" x2="{sx(x_split):.1f}" y1="{sy(100):.1f}" y2="{sy(0):.1f}"/>'
+        f'<line class="split" x1="{sx(0):.1f}" x2="{sx(100):.1f}" y1="{sy(y_split):.1f}" y2="{sy(y_split):.1f}"/>'
+        f'<rect class="plot-border" x="{left}" y="{top}" width="{plot_w:.1f}" height="{plot_h:.1f}"/>'
+        f'<text class="axis-label" x="{left + plot_w / 2:.1f}" y="{height - 6}" text-anchor="middle">'
+        f"{escape(x_label)}</text>"
+        f'<text class="axis-label" transform="translate(12 {top + plot_h / 2:.1f}) rotate(-90)" '
+        f'text-anchor="middle">{escape(y_label)}</text>'
+    )
+    for p in points:
+        parts.append(
+            f'<a href="{escape(p.href)}"><circle class="{p.css}" cx="{sx(p.x):.1f}" cy="{sy(p.y):.1f}" r="5">'
+            f"<title>{escape(p.label)}</title></circle></a>"
+        )
+    return Markup(
+        f'<svg class="chart scatter" viewBox="0 0 {width} {height}" role="img" '
+        f'xmlns="http://www.w3.org/2000/svg" preserveAspectRatio="xMidYMid meet">'
+        f"<title>{escape(title)}</title>" + "".join(parts) + "</svg>"
+    )

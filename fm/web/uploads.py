@@ -161,6 +161,10 @@ def _names() -> dict[str, str]:
         "parcels": _("Land parcels"),
         "inspections": _("Inspections"),
         "work_orders": _("Work orders"),
+        "services": _("Services"),
+        "service_buildings": _("Services in buildings"),
+        "service_usage": _("Service usage"),
+        "population": _("Population"),
     }
 
 

@@ -1,7 +1,7 @@
 """change counters: triggers count the writes to every table the figures are computed from
 
 Revision ID: 0012
-Revises: 0010
+Revises: 0011
 Create Date: 2026-12-05
 
 A computed figure (the dashboard's indicators of every year, the home page) is kept with
@@ -18,13 +18,14 @@ from alembic import op
 from fm.db.changes import COUNT_FUNCTION, unwatch, watch
 
 revision = "0012"
-down_revision = "0010"
+down_revision = "0011"
 branch_labels = None
 depends_on = None
 
 WATCHED = (
     "asset_categories",
     "assets",
+    "district_population",
     "districts",
     "facility_usage",
     "indicator_targets",
@@ -38,6 +39,9 @@ WATCHED = (
     "plan_budget_items",
     "plan_works",
     "risk_runs",
+    "service_buildings",
+    "service_usage",
+    "services",
     "traffic_restrictions",
     "work_orders",
 )

@@ -165,3 +165,36 @@ def test_upgrading_a_register_with_data_keeps_rows_and_spatial_index(empty_db_ur
         session.flush()
         assert list(store.read_assets(session, columns=("code",), bbox=(139.5, 35.3, 139.6, 35.4))["code"]) == ["B-1"]
     database.dispose()
+
+
+def test_0011_moves_facility_usage_into_services_and_keeps_it_readable(empty_db_url):
+    """Each building's yearly usage becomes a service housed in it; ``facility_usage`` reads the same rows
+    as before (now a view), and the downgrade gives the table back with them."""
+    database = Database(empty_db_url)
+    rows = [(1, 2023, 120, 3_000_000), (1, 2024, 130, 3_100_000), (2, 2024, 7, 12_345_678_901)]
+    read = "SELECT asset_id, fiscal_year, users, operating_cost FROM facility_usage ORDER BY asset_id, fiscal_year"
+    with database.connect() as connection:
+        migrate.upgrade(connection, "0007")
+        for n, (code, category) in enumerate((("BL-1", "library"), ("BL-2", "hall")), start=1):
+            connection.execute(
+                sa.text(
+                    "INSERT INTO assets (id, code, name, category, status, floor_area_m2, is_evacuation_shelter, "
+                    "on_emergency_road, needs_individual_plan) "
+                    f"VALUES ({n}, '{code}', '館{n}', '{category}', 'in_service', 812.5, false, false, false)"
+                )
+            )
+        for row in rows:
+            connection.execute(
+                sa.text(f"INSERT INTO facility_usage (asset_id, fiscal_year, users, operating_cost) VALUES {row}")
+            )
+        connection.commit()
+        migrate.upgrade(connection)
+        assert [tuple(r) for r in connection.execute(sa.text(read))] == rows
+        services = connection.execute(sa.text("SELECT code, name, kind FROM services ORDER BY code")).all()
+        assert [tuple(s) for s in services] == [("BL-1", "館1", "library"), ("BL-2", "館2", "culture")]
+        assert connection.scalar(sa.text("SELECT count(*) FROM service_usage")) == 3
+        migrate.downgrade(connection, "0007")
+        assert [tuple(r) for r in connection.execute(sa.text(read))] == rows
+        assert "services" not in sa.inspect(connection).get_table_names()
+        connection.commit()
+    database.dispose()
