@@ -27,7 +27,6 @@ WATCHED = (
     "assets",
     "district_population",
     "districts",
-    "facility_usage",
     "indicator_targets",
     "individual_plans",
     "inspections",
