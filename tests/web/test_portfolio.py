@@ -34,7 +34,7 @@ def client(demo):
     app.extensions["fm.database"].dispose()
 
 
-def test_evaluation_json_equals_the_cli_and_finds_a_handful_to_close(demo, client):
+def test_evaluation_json_equals_the_cli_and_finds_a_handful_to_close(demo, client, tmp_path):
     url, _folder = demo
     cli = json.loads(run(url, "portfolio", "evaluate", "--format", "json").output)
     api = client.get("/api/portfolio/evaluation").get_json()
@@ -43,6 +43,12 @@ def test_evaluation_json_equals_the_cli_and_finds_a_handful_to_close(demo, clien
     quadrants = [row["quadrant"] for row in cli]
     assert 5 <= quadrants.count("consider_closing") <= 25
     assert set(quadrants) == {"keep", "improve", "repurpose_merge", "consider_closing"}
+    closing = json.loads(run(url, "portfolio", "evaluate", "--quadrant", "consider_closing", "--format", "json").output)
+    assert [r["code"] for r in closing] == [r["code"] for r in cli if r["quadrant"] == "consider_closing"]
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[thresholds]\nuse = 150\n", encoding="utf-8")
+    refused = run(url, "portfolio", "evaluate", "--settings", str(bad))
+    assert refused.exit_code == 1 and "'thresholds.use' must be a number from 0 to 100, got 150" in refused.output
 
 
 def test_card_json_equals_the_cli_for_a_building_and_a_service(demo, client):
