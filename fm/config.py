@@ -12,6 +12,8 @@
 ``FM_UPLOAD_MAX_MB`` the largest file (request) the web upload accepts, in MB. Default: 50.
 ``FM_SIGN_IN_LIMIT`` sign-in attempts allowed from one address, e.g. ``10 per minute`` (default);
                      raise it when every user comes through one proxy address.
+``FM_SECURE_COOKIES`` ``1`` (or ``true``/``yes``/``on``): the session, remember and language cookies are
+                     sent over HTTPS only (``Secure``). Set it behind a TLS proxy. Default: off.
 """
 
 from __future__ import annotations
@@ -34,6 +36,16 @@ def _default_database_url() -> str:
     return f"sqlite:///{_instance_path() / SQLITE_FILENAME}"
 
 
+def _switch(name: str, text: str) -> bool:
+    """An on/off setting: 1/true/yes/on or 0/false/no/off (or empty)."""
+    value = text.strip().lower()
+    if value in ("1", "true", "yes", "on"):
+        return True
+    if value in ("", "0", "false", "no", "off"):
+        return False
+    raise ValidationError(f"{name} must be 1 or 0 (true/false, yes/no, on/off), got {text!r}")
+
+
 @dataclass(frozen=True)
 class Config:
     """Resolved settings; ``Config.from_env()`` reads them, tests build one directly."""
@@ -45,6 +57,7 @@ class Config:
     basemap_attribution: str | None = None
     upload_max_mb: int = 50
     sign_in_limit: str = "10 per minute"
+    secure_cookies: bool = False
 
     @classmethod
     def from_env(cls, **overrides: object) -> Config:
@@ -64,6 +77,8 @@ class Config:
             if not size.isdigit() or int(size) < 1:
                 raise ValidationError(f"FM_UPLOAD_MAX_MB must be a whole number of megabytes (1 or more), got {size!r}")
             values["upload_max_mb"] = int(size)
+        if (secure := os.environ.get("FM_SECURE_COOKIES")) is not None:
+            values["secure_cookies"] = _switch("FM_SECURE_COOKIES", secure)
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)  # type: ignore[arg-type]
 

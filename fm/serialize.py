@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+import math
 from datetime import date
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 
@@ -21,10 +23,29 @@ def _default(value: Any) -> Any:
 
 def to_json(data: Any, *, compact: bool = False) -> str:
     """JSON text with Japanese kept readable (no \\u escapes) and dates as ISO 8601; indented, or with
-    ``compact`` on one line without spaces (map data, where size matters)."""
-    if compact:
-        return json.dumps(data, ensure_ascii=False, separators=(",", ":"), default=_default)
-    return json.dumps(data, ensure_ascii=False, indent=2, default=_default)
+    ``compact`` on one line without spaces (map data, where size matters).
+
+    Infinity and NaN are not JSON: a non-finite number is written as null (the encoder refuses them; only
+    then is the data walked to replace them, so the common case costs nothing more).
+    """
+    options: dict[str, Any] = {"separators": (",", ":")} if compact else {"indent": 2}
+    try:
+        return json.dumps(data, ensure_ascii=False, allow_nan=False, default=_default, **options)
+    except ValueError:
+        return json.dumps(_finite(data), ensure_ascii=False, allow_nan=False, default=_default, **options)
+
+
+def _finite(value: Any) -> Any:
+    """``value`` with every non-finite float (numpy's included) in it replaced by None."""
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_finite(v) for v in value]
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
 
 
 def records(frame: pd.DataFrame) -> list[dict[str, Any]]:

@@ -15,7 +15,7 @@ from collections.abc import Iterator
 import pgserver
 import pytest
 import sqlalchemy as sa
-from databases import new_database
+from databases import DEMO, new_database, prepared_database
 
 from fm.config import Config
 from fm.db import Database, migrate
@@ -65,7 +65,10 @@ def backend(request: pytest.FixtureRequest) -> str:
 
 @pytest.fixture
 def db_url(backend: str, tmp_path, request: pytest.FixtureRequest) -> str:
-    """URL of a fresh database at the current schema."""
+    """URL of a fresh database at the current schema; holding the demo when the test asks for ``demo_url``
+    (a copy of one loaded once per test process, see tests/databases.py)."""
+    if "demo_url" in request.fixturenames:
+        return prepared_database(backend, tmp_path, request, *DEMO)
     return new_database(backend, tmp_path, request)
 
 
@@ -118,10 +121,7 @@ def anonymous(app):
 
 @pytest.fixture
 def demo_url(db_url: str) -> str:
-    """URL of a fresh database holding the Kamakura demo register."""
-    from clirun import run
-
-    assert run(db_url, "demo", "--no-score").exit_code == 0
+    """URL of a fresh database holding the Kamakura demo register (``db_url`` is that database)."""
     return db_url
 
 

@@ -22,8 +22,10 @@ WRITERS: dict[str, frozenset[str]] = {
     "work_orders": frozenset({"engineer", "admin"}),
     "targets": frozenset({"finance", "admin"}),
     "budgets": frozenset({"finance", "admin"}),
+    "ledger": frozenset({"facility_manager", "finance", "admin"}),
     "users": frozenset({"admin"}),
     "audit": frozenset({"admin"}),
+    "tokens": frozenset(ROLES),  # one's own API tokens; an admin's, anyone's (fm.web.tokens)
 }
 """Subject → the roles that may change it."""
 

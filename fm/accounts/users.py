@@ -149,6 +149,7 @@ def set_password(session: Session, username: str, password: str, *, actor: str, 
     check_password(password, username=username)
     user.password_hash = generate_password_hash(password)
     user.password_changed_at = audit.now()
+    end_sessions(session, user.id)
     audit.record(
         session,
         actor=actor,
@@ -205,3 +206,13 @@ def set_active(session: Session, username: str, active: bool, *, actor: str, sou
             changes={"active": [user.active, active]},
         )
         user.active = active
+        if not active:
+            end_sessions(session, user.id)
+
+
+def end_sessions(session: Session, user_id: int) -> None:
+    """End every session of ``user_id`` (each browser, and any copy of its cookie) on the server side."""
+    session.execute(
+        sa.update(User).where(User.id == user_id).values(session_version=User.session_version + 1),
+        execution_options={"synchronize_session": "fetch"},
+    )

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from fm.app import kpi
 from fm.app.renewal import renewal_projection
+from fm.app.snapshots import snapshotted
 from fm.domain.fiscal import fiscal_year as fiscal_year_of
 from fm.domain.kpi import INDICATORS, KpiData, available_years, measure, summary
 from fm.domain.kpi.breakdown import (
@@ -118,6 +119,7 @@ def _trends(loaded: Records, convention: str) -> dict[str, Any]:
     return {"fiscal_years": years, "indicators": trends, "rows": rows}
 
 
+@snapshotted
 def kpi_trends(session: Session, *, convention: str = "fiscal-year") -> dict[str, Any]:
     """Per indicator, its value in every fiscal year with data, its latest target and its published figure.
 
@@ -143,6 +145,7 @@ def _breakdown(loaded: Records, indicator: str, fiscal_year: int, by: str, conve
     }
 
 
+@snapshotted
 def kpi_breakdown(
     session: Session, indicator: str, *, fiscal_year: int, by: str, convention: str = "fiscal-year"
 ) -> dict[str, Any]:
@@ -201,6 +204,7 @@ def _list(
     }
 
 
+@snapshotted
 def kpi_list(
     session: Session,
     indicator: str,
@@ -225,6 +229,7 @@ def kpi_list(
     return _list(loaded, indicator, fiscal_year, groups or {}, sort, order, page, per_page, convention)
 
 
+@snapshotted
 def kpi_list_export(
     session: Session,
     indicator: str,
@@ -252,6 +257,7 @@ def _whatif(loaded: Records, fiscal_year: int, years: int, convention: str) -> d
     return aging_whatif(loaded.data, fiscal_year=fiscal_year, years=years, convention=convention).as_dict()
 
 
+@snapshotted
 def whatif(session: Session, *, fiscal_year: int, years: int = 10, convention: str = "fiscal-year") -> dict[str, Any]:
     """The aging ratio over the ``years`` fiscal years after ``fiscal_year``: planned work against doing nothing."""
     loaded = Records.load(session)
@@ -259,6 +265,7 @@ def whatif(session: Session, *, fiscal_year: int, years: int = 10, convention: s
     return _whatif(loaded, fiscal_year, years, convention)
 
 
+@snapshotted
 def renewal(session: Session, *, start: int | None = None, years: int = 40) -> dict[str, Any]:
     """The renewal-cost projection of ``fm renewal`` with the packaged unit costs (default start: next FY)."""
     first = start or fiscal_year_of(date.today()) + 1
@@ -273,6 +280,7 @@ def _year(loaded: Records, fiscal_year: int | None) -> int | None:
     return loaded.years[-1] if loaded.years else None
 
 
+@snapshotted
 def overview(session: Session, *, fiscal_year: int | None = None, convention: str = "fiscal-year") -> dict[str, Any]:
     """The dashboard page: cards of ``fiscal_year`` (default the latest), trends, the aging ratio by
     category, the what-if over the next 10 years and the renewal projection."""
@@ -292,6 +300,7 @@ def overview(session: Session, *, fiscal_year: int | None = None, convention: st
     }
 
 
+@snapshotted
 def indicator_detail(
     session: Session,
     indicator: str,
@@ -322,6 +331,7 @@ def indicator_detail(
     }
 
 
+@snapshotted
 def yearly_report(
     session: Session, *, fiscal_year: int | None = None, convention: str = "fiscal-year"
 ) -> dict[str, Any]:

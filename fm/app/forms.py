@@ -98,6 +98,7 @@ LABELS = {
     "district": N_("District"),
     "year_built": N_("Year built"),
     "structure": N_("Structure"),
+    "ledger_no": N_("Fixed-asset ledger number"),
     "floor_area_m2": N_("Floor area (m²)"),
     "deck_area_m2": N_("Deck area (m²)"),
     "length_m": N_("Length (m)"),
@@ -321,6 +322,29 @@ def text(value: Any) -> str:
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
     return str(value)
+
+
+TICKED = ("true", "1", "yes", "on")
+
+
+def differing(form: Form, stored: Loaded, values: Mapping[str, str]) -> dict[str, str]:
+    """Field → what the other person saved, for each field whose saved value differs from ``values`` (the form
+    as posted). A checkbox posts nothing when it is not ticked: stored ``false`` (or nothing) equals unticked.
+
+    >>> stored = Loaded(1, 2, {"is_evacuation_shelter": "false", "name": "橋"}, "B-1")
+    >>> differing(FORMS["assets"], stored, {"name": "新橋"})
+    {'name': '橋'}
+    """
+    found = {}
+    for name in form.fields:
+        saved, given = stored.values.get(name, ""), values.get(name, "")
+        if widget(form.column(name)) == "checkbox":
+            same = (saved in TICKED) == (given in TICKED)
+        else:
+            same = saved == given
+        if not same:
+            found[name] = saved
+    return found
 
 
 def _code_of(session: Session, table_name: str, record_id: int | None) -> str | None:
@@ -611,10 +635,9 @@ def _extra_values(form_name: str, values: Mapping[str, str], extras: dict[str, A
 
 
 def _version(version: int | str | None) -> int | None:
-    try:
-        return int(str(version))
-    except ValueError:
-        return None
+    """The version a form was opened at; None when it is missing or not a version number at all."""
+    text = str(version)
+    return int(text) if re.fullmatch(r"[0-9]{1,9}", text) else None
 
 
 def _bump(session: Session, form: Form, record_id: int, version: int) -> int:

@@ -8,10 +8,12 @@ from sqlalchemy.orm import Session
 
 from fm.app.kpi import kpi_report
 from fm.app.risk import risk_ranking
+from fm.app.snapshots import snapshotted
 from fm.app.stats import asset_stats
 from fm.errors import FmError
 
 
+@snapshotted
 def home_page(session: Session, *, lang: str = "ja") -> dict[str, Any]:
     """``counts`` (see :func:`fm.app.stats.asset_stats`), ``indicators`` of the latest fiscal year with data, and
     ``risks``, the five worst scores (None before the first ``fm score``)."""

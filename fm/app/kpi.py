@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import math
 from typing import Any
 
 import pandas as pd
@@ -10,6 +11,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from fm.accounts import audit
+from fm.app.snapshots import snapshotted
 from fm.domain.duties import load_settings as load_duty_settings
 from fm.domain.kpi import INDICATORS, KpiData, available_years, measure, summary
 from fm.domain.risk.config import load_config as load_risk_config
@@ -37,6 +39,7 @@ def kpi_data(session: Session) -> KpiData:
     )
 
 
+@snapshotted
 def kpi_report(session: Session, *, fiscal_year: int | None = None, convention: str = "fiscal-year") -> dict[str, Any]:
     """Every indicator for ``fiscal_year`` (default: every year with data), with targets and trend."""
     data = kpi_data(session)
@@ -45,6 +48,7 @@ def kpi_report(session: Session, *, fiscal_year: int | None = None, convention: 
     return {"fiscal_years": years, "indicators": rows}
 
 
+@snapshotted
 def kpi_records(session: Session, indicator: str, *, fiscal_year: int, convention: str = "fiscal-year") -> pd.DataFrame:
     """The records ``indicator`` counted in ``fiscal_year``: the drill-down behind a figure."""
     if indicator not in INDICATORS:
@@ -71,6 +75,8 @@ def set_target(
     """Set (or with ``value=None`` remove) the target of ``indicator`` for ``fiscal_year``; audited."""
     if indicator not in INDICATORS:
         raise ValidationError(f"unknown indicator {indicator!r}; choose from {', '.join(INDICATORS)}")
+    if value is not None and not math.isfinite(value):
+        raise ValidationError(f"target of {indicator} for FY{fiscal_year}: {value} is not a finite number")
     if value is not None and value < 0:
         raise ValidationError(f"target of {indicator} for FY{fiscal_year}: {value} is negative")
     old = session.scalar(

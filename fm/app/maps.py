@@ -181,7 +181,7 @@ def layer_categories(session: Session, layer: str, *, lang: str) -> pd.DataFrame
     ).reset_index(drop=True)
 
 
-def _plan_status(session: Session, assets: pd.DataFrame, *, fiscal_year: int) -> pd.Series:
+def plan_status(session: Session, assets: pd.DataFrame, *, fiscal_year: int) -> pd.Series:
     """adopted, needed or not_needed per asset id, by the plan coverage indicator's own records."""
     data = KpiData(
         assets=assets,
@@ -227,7 +227,7 @@ def layer_points(
         year = fiscal_year or to_fiscal_year(date.today())
         columns = ("id", "code", "name", "category", "needs_individual_plan", "acquisition_date", "disposed_on")
         held = store.read_assets(session, columns=columns, categories=categories)
-        points["class"] = points["id"].map(_plan_status(session, held, fiscal_year=year))
+        points["class"] = points["id"].map(plan_status(session, held, fiscal_year=year))
     return points.drop(columns="risk_class")
 
 

@@ -8,7 +8,10 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from fm.errors import NotFound
+from fm.app.kpi import kpi_data
+from fm.domain.kpi import measure
+from fm.errors import NotFound, ValidationError
+from fm.io import store
 from fm.model import metadata
 
 
@@ -85,4 +88,88 @@ def plan_page(session: Session, code: str) -> dict[str, Any]:
             "planned_amount": int(frame["planned_amount"].sum()),
             "executed_amount": int(frame["executed_amount"].sum()),
         },
+    }
+
+
+PLAN_STATES = ("in_force", "not_adopted", "ended")
+COVERAGE_FILTERS = ("covering", "none")
+
+
+def plan_list(
+    session: Session,
+    *,
+    fiscal_year: int,
+    status: str | None = None,
+    period: int | None = None,
+    category: str | None = None,
+    coverage: str | None = None,
+) -> dict[str, Any]:
+    """The individual plans with what each covers and spends, filtered: ``status`` (``in_force``: adopted and
+    its period not ended by ``fiscal_year``; ``not_adopted``; ``ended``), ``period`` (a fiscal year the plan's
+    period holds), ``category`` (covers an asset of it), ``coverage`` (``covering``: covers an asset that needs
+    a plan; ``none``: covers none). Also the plan-coverage figure of ``fiscal_year`` the plans feed
+    (``coverage_figure``: value, covered, needed), counted as the indicator counts it."""
+    if status is not None and status not in PLAN_STATES:
+        raise ValidationError(f"status must be one of {', '.join(PLAN_STATES)}, got {status!r}")
+    if coverage is not None and coverage not in COVERAGE_FILTERS:
+        raise ValidationError(f"coverage must be one of {', '.join(COVERAGE_FILTERS)}, got {coverage!r}")
+    plans = pd.DataFrame(store.read_table(session, "individual_plans"))
+    links = store.read_table(session, "plan_assets")
+    assets = store.read_table(session, "assets", ["id", "category", "needs_individual_plan"])
+    budget = store.read_table(session, "plan_budget_items")
+    covered = links.merge(assets.rename(columns={"id": "asset_id"}), on="asset_id")
+    by_plan = covered.groupby("plan_id")
+    plans["assets"] = plans["id"].map(by_plan.size()).fillna(0).astype(int)
+    plans["needing"] = plans["id"].map(by_plan["needs_individual_plan"].sum()).fillna(0).astype(int)
+    plans["categories"] = (
+        plans["id"]
+        .map(by_plan["category"].agg(lambda c: sorted(set(c))))
+        .map(lambda c: c if isinstance(c, list) else [])
+    )
+    sums = budget.groupby("plan_id")[["planned_amount", "executed_amount"]].sum()
+    plans["planned_amount"] = plans["id"].map(sums["planned_amount"]).fillna(0).astype("int64")
+    plans["executed_amount"] = plans["id"].map(sums["executed_amount"]).fillna(0).astype("int64")
+    ended = plans["period_end_fy"].notna() & (plans["period_end_fy"] < fiscal_year)
+    plans["status"] = [
+        "not_adopted" if pd.isna(a) else ("ended" if e else "in_force")
+        for a, e in zip(plans["adopted_on"], ended, strict=True)
+    ]
+    chosen = pd.Series(True, index=plans.index)
+    if status:
+        chosen &= plans["status"] == status
+    if period is not None:
+        start, end = plans["period_start_fy"], plans["period_end_fy"]
+        chosen &= (start.isna() | (start <= period)) & (end.isna() | (end >= period))
+    if category:
+        chosen &= plans["categories"].map(lambda c: category in c)
+    if coverage == "covering":
+        chosen &= plans["needing"] > 0
+    elif coverage == "none":
+        chosen &= plans["needing"] == 0
+    figure = measure("plan_coverage", kpi_data(session), fiscal_year=fiscal_year)
+    rows = plans[chosen].sort_values("code")
+    return {
+        "rows": rows[
+            [
+                "code",
+                "title",
+                "status",
+                "adopted_on",
+                "period_start_fy",
+                "period_end_fy",
+                "assets",
+                "needing",
+                "categories",
+                "planned_amount",
+                "executed_amount",
+            ]
+        ].reset_index(drop=True),
+        "total": len(plans),
+        "coverage_figure": {
+            "value": figure.value,
+            "covered": int(figure.numerator),
+            "needed": int(figure.denominator or 0),
+            "fiscal_year": fiscal_year,
+        },
+        "categories": sorted(store.read_categories(session)["code"]),
     }

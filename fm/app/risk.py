@@ -134,11 +134,9 @@ def _models_json(models: pd.DataFrame) -> dict[str, Any]:
 
 def risk_ranking(session: Session, *, top: int | None = None, lang: str = "ja") -> dict[str, Any]:
     """The latest run's scores, worst first (``top`` of them), each with its main reasons."""
-    run, scores = risk_store.read_latest(session)
+    run, scores = risk_store.read_latest(session, limit=top)
     if run is None:
         raise FmError("no risk scores yet: run `fm score` first")
-    if top is not None:
-        scores = scores.head(top)
     scales = store.read_categories(session).set_index("code")["condition_scale"]
     rows = []
     for record in records(scores):

@@ -10,6 +10,7 @@ entry.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -20,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from fm.accounts import edits
 from fm.app.duties import duty_frame
+from fm.app.snapshots import snapshot
 from fm.domain import schedule as domain
 from fm.domain.risk.config import RiskConfig
 from fm.domain.risk.inspections import next_inspections
@@ -88,8 +90,16 @@ def schedule(session: Session, *, today: date, filters: Filters, config: RiskCon
     district_ids = None
     if filters.district is not None:
         district_ids = districts.loc[districts["code"] == filters.district, "id"].tolist()
+    items = snapshot(
+        session,
+        "schedule.items",
+        lambda: _items(session, config, end, today=today),
+        end,
+        today,
+        json.dumps(config.as_dict(), sort_keys=True),
+    )
     rows = domain.build_schedule(
-        _items(session, config, end, today=today),
+        items,
         today=today,
         by=filters.by,
         start=filters.start,

@@ -16,6 +16,7 @@ from fm.accounts.audit import now as now
 from fm.accounts.roles import WRITERS as WRITERS
 from fm.accounts.roles import may_write as may_write
 from fm.accounts.users import create as create
+from fm.accounts.users import end_sessions as end_sessions
 from fm.accounts.users import generate_password as generate_password
 from fm.accounts.users import listing as listing
 from fm.accounts.users import set_active as set_active
@@ -45,11 +46,16 @@ def sign_in(session: Session, username: str, password: str) -> User | None:
     return user
 
 
-def session_account(session: Session, user_id: int, signed_in_at: datetime) -> User | None:
-    """The account a browser session signed in to at ``signed_in_at``; None when it is gone, stopped, or its
-    password has changed since (which ends every session it had)."""
+def session_account(session: Session, user_id: int, signed_in_at: datetime, version: int | None) -> User | None:
+    """The account a browser session signed in to at ``signed_in_at`` with session ``version``; None when it is
+    gone, stopped, signed out since, or its password has changed since (each ends every session it had)."""
     user = session.get(User, user_id)
-    if user is None or not user.active or accounts.signed_in_before_password_change(user, signed_in_at):
+    if (
+        user is None
+        or not user.active
+        or version != user.session_version
+        or accounts.signed_in_before_password_change(user, signed_in_at)
+    ):
         return None
     return user
 

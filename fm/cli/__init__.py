@@ -17,6 +17,7 @@ from fm.cli import (
     duties,
     exchange,
     kpi,
+    ledger,
     maps,
     plan,
     portfolio,
@@ -24,6 +25,7 @@ from fm.cli import (
     risk,
     serve,
     stats,
+    tokens,
     users,
 )
 from fm.cli.context import FmGroup
@@ -57,6 +59,7 @@ for command in (
     kpi.kpi,
     kpi.targets,
     users.users_group,
+    tokens.tokens_group,
     risk.score,
     risk.inspections,
     duties.duties,
@@ -68,6 +71,7 @@ for command in (
     dashboard.report,
     dashboard.whatif,
     maps.map_export,
+    ledger.ledger,
 ):
     cli.add_command(command)
 

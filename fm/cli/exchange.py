@@ -8,18 +8,24 @@ from pathlib import Path
 import click
 
 from fm.app import exchange
-from fm.app.exchange import KINDS, Rejected
+from fm.app.exchange import EXPORTABLE, IMPORTABLE, Rejected
 from fm.cli.context import open_database
 from fm.serialize import to_json
 
 
 @click.command("import")
-@click.argument("kind", type=click.Choice([k for k, v in KINDS.items() if v.importable]))
-@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("kind", type=click.Choice(IMPORTABLE))
+@click.argument("file", type=click.Path(path_type=Path))
 @click.option("--layer", help="GeoPackage layer (default: the only one, or the one named KIND).")
 @click.option("--sheet", help="Excel sheet (default: the only one, or the one named KIND).")
 @click.option("--crs", type=int, metavar="EPSG", help="CRS of a file that states none (e.g. 6677).")
 @click.option("--encoding", help="CSV encoding (default: UTF-8 with or without BOM, else cp932).")
+@click.option(
+    "--fiscal-year",
+    "fiscal_year",
+    type=click.IntRange(1900, 2200),
+    help="ledger: the fiscal year at whose end its figures stand (default: the last one closed).",
+)
 @click.option(
     "--dry-run", is_flag=True, help="Check and count what would be added, updated and left alone; write nothing."
 )
@@ -33,10 +39,15 @@ def import_(
     sheet: str | None,
     crs: int | None,
     encoding: str | None,
+    fiscal_year: int | None,
     dry_run: bool,
     fmt: str,
 ) -> None:
     """Import FILE (.gpkg, .geojson, .csv, .xlsx) as KIND, all or nothing; existing codes are updated.
+
+    The fixed-asset ledger (固定資産台帳, KIND ledger) is a CSV (UTF-8 or cp932) or Excel table; its figures
+    stand at the end of --fiscal-year. Plans come as one workbook (a sheet each: 計画, 対象資産, 工事, 予算)
+    or a folder of CSV files.
 
     Every problem is listed, one a line, with its row, column, value and what is wrong;
     then nothing is written. Columns: docs/import-export.md.
@@ -44,7 +55,15 @@ def import_(
     try:
         with open_database(ctx).session() as session:
             result = exchange.import_records(
-                session, kind, file, layer=layer, sheet=sheet, crs=crs, encoding=encoding, dry_run=dry_run
+                session,
+                kind,
+                file,
+                layer=layer,
+                sheet=sheet,
+                crs=crs,
+                encoding=encoding,
+                dry_run=dry_run,
+                **({"fiscal_year": fiscal_year} if fiscal_year is not None else {}),
             )
     except Rejected as exc:
         if fmt != "json":
@@ -58,6 +77,8 @@ def import_(
         f"{result['file']} ({result['kind']}): {result['added']:,} added, {result['updated']:,} updated, "
         f"{result['unchanged']:,} unchanged" + (" (dry run: nothing written)" if dry_run else "")
     )
+    for sheet, count in result.get("lines", {}).items():
+        click.echo(f"  {sheet}: {count:,} lines")
     for move in result.get("moves", []):
         click.echo(f"{move['row']}: work order {move['code']} moved from asset {move['from']} to {move['to']}")
     if result.get("moved", 0) > len(result.get("moves", [])):
@@ -65,8 +86,8 @@ def import_(
 
 
 @click.command("export")
-@click.argument("kind", type=click.Choice([k for k, v in KINDS.items() if v.exportable]))
-@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("kind", type=click.Choice(EXPORTABLE))
+@click.argument("file", type=click.Path(path_type=Path))
 @click.option("--lang", type=click.Choice(["ja", "en"]), default="ja", show_default=True, help="Header language.")
 @click.option("--crs", type=int, metavar="EPSG", help="CRS of the geometry (default 4326; 6677 for survey work).")
 @click.option(
@@ -85,7 +106,9 @@ def export(
     category: tuple[str, ...],
     district: tuple[str, ...],
 ) -> None:
-    """Write KIND to FILE (.gpkg, .geojson, .csv, .xlsx) in the documented column format."""
+    """Write KIND to FILE (.gpkg, .geojson, .csv, .xlsx) in the documented column format.
+
+    Plans: FILE.xlsx (a sheet each) or a folder of CSV files (FILE without an extension)."""
     with open_database(ctx).session() as session:
         result = exchange.export_records(
             session, kind, file, lang=lang, crs=crs, categories=category, districts=district

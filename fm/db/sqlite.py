@@ -17,6 +17,9 @@ from functools import lru_cache
 import shapely
 
 BOUND_FUNCTIONS = ("fm_minx", "fm_miny", "fm_maxx", "fm_maxy")
+INTERSECTS_FUNCTION = "fm_intersects_box"
+"""``fm_intersects_box(geom, minx, miny, maxx, maxy)``: 1 when the geometry meets the box (shapely, the
+same GEOS test as PostGIS's ST_Intersects), so a window query can be exact inside SQL, before LIMIT."""
 
 
 @lru_cache(maxsize=4)
@@ -32,10 +35,17 @@ def _bound(index: int):
     return function
 
 
+def _intersects_box(blob: bytes | None, minx: float, miny: float, maxx: float, maxy: float) -> int | None:
+    if blob is None:
+        return None
+    return int(shapely.intersects(shapely.from_wkb(bytes(blob)), shapely.box(minx, miny, maxx, maxy)))
+
+
 def configure_connection(connection: sqlite3.Connection, *, file_backed: bool) -> None:
     """Enforce foreign keys, wait on locks, use WAL for files, register the bbox functions."""
     for index, name in enumerate(BOUND_FUNCTIONS):
         connection.create_function(name, 1, _bound(index), deterministic=True)
+    connection.create_function(INTERSECTS_FUNCTION, 5, _intersects_box, deterministic=True)
     cursor = connection.cursor()
     cursor.execute("PRAGMA foreign_keys = ON")
     cursor.execute("PRAGMA busy_timeout = 10000")

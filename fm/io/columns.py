@@ -98,6 +98,7 @@ ASSETS = Kind(
     (
         Column("code", "資産番号", required=True, length=40),
         Column("name", "名称", required=True, length=200),
+        Column("ledger_no", "台帳番号", length=40),
         Column("category", "施設区分", required=True, refers="category"),
         Column("district", "地域", refers="district"),
         _integer("year_built", "建設年", "西暦年", low=1600),
@@ -182,15 +183,14 @@ DISTRICTS = Kind(
     "地域",
     ("code",),
     (
-        Column("code", "地域コード", required=True),
-        Column("name", "名称", required=True),
-        Column("name_en", "英語名", required=True),
+        Column("code", "地域コード", required=True, length=32),
+        Column("name", "名称", required=True, length=100),
+        Column("name_en", "英語名", required=True, length=100),
         _integer("population", "人口", "人", low=0),
         Column("population_on", "人口の基準日", "date"),
     ),
     geometry="MULTIPOLYGON",
     geometry_required=True,
-    importable=False,
 )
 
 PLANS = Kind(
@@ -210,6 +210,88 @@ PLANS = Kind(
     exportable=False,
 )
 """Individual plans (個別施設計画), checked for the web form; not (yet) imported or exported."""
+
+_PLAN_CODE = Column("plan_code", "計画番号", required=True, length=40)
+_PLAN_YEAR = _integer("fiscal_year", "年度", required=True, low=1900, high=2200)
+
+PLAN_SHEETS = (
+    Kind("plans", "計画", ("code",), tuple(c for c in PLANS.columns if c.name != "asset_codes")),
+    Kind(
+        "assets",
+        "対象資産",
+        ("plan_code", "asset_code"),
+        (_PLAN_CODE, Column("asset_code", "資産番号", required=True, refers="asset")),
+    ),
+    Kind(
+        "works",
+        "工事",
+        ("plan_code", "fiscal_year", "asset_code", "description"),
+        (
+            _PLAN_CODE,
+            _PLAN_YEAR,
+            Column("asset_code", "資産番号", refers="asset"),
+            Column("description", "内容"),
+            Column("cost", "事業費", "yen", "円", required=True, low=0, most=BIGINT_MOST),
+        ),
+    ),
+    Kind(
+        "budget",
+        "予算",
+        ("plan_code", "fiscal_year"),
+        (
+            _PLAN_CODE,
+            _PLAN_YEAR,
+            Column("planned_amount", "計画額", "yen", "円", required=True, low=0, most=BIGINT_MOST),
+            Column("executed_amount", "執行額", "yen", "円", low=0, most=BIGINT_MOST),
+        ),
+    ),
+)
+"""The sheets of a plans workbook (or the CSV files of a plans folder, ``plans.csv``, ``assets.csv``, …): the
+plans, the assets each covers, its works by fiscal year, its budget lines (planned and executed amounts)."""
+
+ACCOUNTS = (
+    "土地",
+    "立木竹",
+    "建物",
+    "建物附属設備",
+    "工作物",
+    "船舶",
+    "浮標等",
+    "航空機",
+    "その他",
+    "建設仮勘定",
+    "物品",
+)
+"""The 勘定科目 of tangible fixed assets in the unified standard's balance sheet (事業用資産 and インフラ資産 alike,
+and 物品)."""
+NOT_DEPRECIATED = ("土地", "立木竹", "建設仮勘定")
+"""Accounts that are not depreciated: land, standing timber and construction in progress (土地等の非償却資産)."""
+
+LEDGER = Kind(
+    "ledger",
+    "固定資産台帳",
+    ("ledger_no",),
+    (
+        Column("ledger_no", "資産番号", required=True, length=40),
+        Column("name", "資産名称", required=True, length=200),
+        Column("account", "勘定科目", required=True, allowed=ACCOUNTS),
+        Column("asset_type", "資産区分", allowed=("事業用資産", "インフラ資産", "物品")),
+        Column("acquired_on", "取得年月日", "date", past=True),
+        Column("in_service_on", "供用開始年月日", "date", past=True),
+        Column("acquisition_cost", "取得価額等", "yen", "円", required=True, low=0, most=BIGINT_MOST),
+        _integer("useful_life_years", "耐用年数", "年", low=0, low_open=True),
+        _yen("accumulated_depreciation", "減価償却累計額"),
+        Column("book_value", "期末簿価", "yen", "円", required=True, low=0, most=BIGINT_MOST),
+        _size("area_m2", "数量（面積）", "m²"),
+        Column("location", "所在地", length=200),
+        Column("department", "所管部署", length=100),
+        Column("purpose", "用途", length=100),
+    ),
+    importable=False,
+    exportable=False,
+)
+"""The fixed-asset ledger (固定資産台帳) in the layout of the unified standard's 固定資産台帳 (総務省「資産評価及び
+固定資産台帳整備の手引き」): read by ``fm import ledger`` (:mod:`fm.io.ledger`), not by the register's importer."""
 
 SERVICES = Kind(
     "services",

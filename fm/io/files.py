@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import geopandas as gpd
 import openpyxl
@@ -27,6 +29,14 @@ TABULAR = {".csv": "CSV", ".xlsx": "Excel"}
 FORMATS = {**SPATIAL, **TABULAR}
 EXCEL_CELL = 32_767
 """The most characters an Excel cell holds."""
+EXCEL_MAX_COLUMNS = 1_000
+"""The widest sheet fm reads (a register has a few dozen columns; Excel allows 16,384)."""
+EXCEL_MAX_ROWS = 1_048_576
+"""The longest sheet fm reads: Excel's own limit."""
+EXCEL_MAX_UNPACKED = 2 * 2**30
+"""The most bytes a workbook may unpack to, by the sizes its zip declares (2 GiB: a million full rows)."""
+_CELL_REF = re.compile(rb'<(?:\w+:)?c r="([A-Z]{1,3})[0-9]+"')
+_ROW_REF = re.compile(rb'<(?:\w+:)?row r="([0-9]{1,9})"')
 
 
 @dataclass
@@ -58,9 +68,16 @@ def file_format(path: Path) -> str:
 
 
 def read(
-    path: Path, *, layer: str | None = None, sheet: str | None = None, encoding: str | None = None, kind: str
+    path: Path,
+    *,
+    layer: str | None = None,
+    sheet: str | None = None,
+    encoding: str | None = None,
+    kind: str,
+    empty_ok: bool = False,
 ) -> Table:
-    """Read ``path``: the layer or sheet named, or the only one, or the one named after ``kind``."""
+    """Read ``path``: the layer or sheet named, or the only one, or the one named after ``kind`` (with
+    ``empty_ok``, a file of a header alone is a table of no rows, not an error)."""
     fmt = file_format(path)
     if not path.is_file():
         raise FmError(f"{path}: no such file")
@@ -72,7 +89,7 @@ def read(
         table = _read_csv(path, encoding)
     else:
         table = _read_excel(path, sheet, kind)
-    if table.frame.empty:
+    if table.frame.empty and not (empty_ok and len(table.frame.columns)):
         raise FmError(f"{path.name} holds no records (only a header, or nothing)")
     return table
 
@@ -148,18 +165,23 @@ def _read_csv(path: Path, encoding: str | None) -> Table:
 
 def _read_excel(path: Path, sheet: str | None, kind: str) -> Table:
     try:
+        _check_unpacked_size(path)
         book = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    except FmError:
+        raise
     except Exception as exc:  # noqa: BLE001 (not a zip, damaged, or not a workbook)
         raise FmError(f"cannot read {path.name} as an Excel workbook: {_first_line(exc)}") from None
     try:
         chosen = _pick(path, book.sheetnames, sheet, "sheet", "--sheet", kind)
         worksheet = book[chosen]
+        has_formulas = _check_extent(path, book, chosen)
+        worksheet.reset_dimensions()  # the declared dimension is not believed: only the cells held are read
         cells = [
             (number, row)
             for number, row in enumerate(worksheet.iter_rows(values_only=True), start=1)
             if any(v is not None and str(v).strip() != "" for v in row)
         ]
-        formulas = _formulas_without_values(path, chosen) if _has_formulas(path) else {}
+        formulas = _formulas_without_values(path, chosen) if has_formulas else {}
     except FmError:
         raise
     except Exception as exc:  # noqa: BLE001 (a damaged sheet)
@@ -190,19 +212,46 @@ def _read_excel(path: Path, sheet: str | None, kind: str) -> Table:
     return Table(frame, pd.Series([f"row {n}" for n, _ in body], dtype=str), None, "Excel", header, unsaved)
 
 
-def _has_formulas(path: Path) -> bool:
-    """Whether any sheet of the workbook holds a formula (an ``<f>`` element): most files hold none, and
-    reading a sheet a second time is then spared."""
+def _check_unpacked_size(path: Path) -> None:
+    """Refuse a workbook whose zip declares more than :data:`EXCEL_MAX_UNPACKED` bytes, before it is parsed
+    (zipfile never unpacks more than the declared size of a member)."""
     with zipfile.ZipFile(path) as archive:
-        for name in archive.namelist():
-            if name.startswith("xl/worksheets/") and name.endswith(".xml"):
-                with archive.open(name) as sheet:
-                    tail = b""
-                    while chunk := sheet.read(1 << 20):
-                        if b"<f>" in tail + chunk or b"<f " in tail + chunk:
-                            return True
-                        tail = chunk[-3:]
-    return False
+        unpacked = sum(member.file_size for member in archive.infolist())
+    if unpacked > EXCEL_MAX_UNPACKED:
+        raise FmError(
+            f"{path.name} unpacks to {unpacked / 2**20:,.0f} MiB; fm unpacks at most {EXCEL_MAX_UNPACKED / 2**20:,.0f} "
+            "MiB of a workbook. Save the sheet fm needs as a workbook of its own, or as CSV."
+        )
+
+
+def _check_extent(path: Path, book: Any, sheet: str) -> bool:
+    """Refuse ``sheet`` when a cell lies beyond :data:`EXCEL_MAX_COLUMNS` or a row beyond :data:`EXCEL_MAX_ROWS`
+    (by the cells the sheet's XML holds, whatever dimension it declares), in one pass over the XML before any
+    cell is parsed; and say whether the sheet holds a formula (an ``<f>`` element: most hold none, and
+    reading the sheet a second time is then spared)."""
+    widest, last, formulas = 0, 0, False
+    with zipfile.ZipFile(path) as archive, archive.open(book[sheet]._worksheet_path) as xml:
+        tail = b""
+        while chunk := xml.read(1 << 22):
+            text = tail + chunk
+            cut = text.rfind(b"<")  # an element split between two chunks is scanned with the next one
+            text, tail = (text[:cut], text[cut:]) if cut > 0 else (text, b"")
+            formulas = formulas or b"<f>" in text or b"<f " in text
+            for letters in set(_CELL_REF.findall(text)):
+                widest = max(widest, openpyxl.utils.column_index_from_string(letters.decode()))
+            if rows := _ROW_REF.findall(text):
+                last = max(last, *map(int, rows))
+            if widest > EXCEL_MAX_COLUMNS or last > EXCEL_MAX_ROWS:
+                break
+    if widest > EXCEL_MAX_COLUMNS:
+        letter = openpyxl.utils.get_column_letter(widest)
+        raise FmError(
+            f"{path.name}: sheet {sheet} uses column {letter} ({widest}); fm reads at most {EXCEL_MAX_COLUMNS} "
+            f"columns. Delete the columns beyond {openpyxl.utils.get_column_letter(EXCEL_MAX_COLUMNS)} and try again."
+        )
+    if last > EXCEL_MAX_ROWS:
+        raise FmError(f"{path.name}: sheet {sheet} uses row {last}; fm reads at most {EXCEL_MAX_ROWS:,} rows.")
+    return formulas
 
 
 def _formulas_without_values(path: Path, sheet: str) -> dict[tuple[int, int], str]:
@@ -213,6 +262,8 @@ def _formulas_without_values(path: Path, sheet: str) -> dict[tuple[int, int], st
     saved = openpyxl.load_workbook(path, read_only=True, data_only=True)
     written = openpyxl.load_workbook(path, read_only=True, data_only=False)
     try:
+        saved[sheet].reset_dimensions()
+        written[sheet].reset_dimensions()
         found = {}
         rows = zip(saved[sheet].iter_rows(values_only=True), written[sheet].iter_rows(values_only=True), strict=False)
         for number, (values, formulas) in enumerate(rows, start=1):
@@ -302,6 +353,26 @@ def _other_layers(path: Path, layer: str) -> list[str]:
         return []
 
 
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+"""What makes a spreadsheet read a cell as a formula (OWASP's CSV injection list)."""
+
+
+def neutralise_formulas(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with every text cell that starts like a formula prefixed with ``'``, as OWASP advises for
+    files people open in a spreadsheet (a name uploaded as ``=HYPERLINK(…)`` must not come back live).
+    Numbers are left as they are; ``frame`` is not changed.
+
+    >>> neutralise_formulas(pd.DataFrame({"name": ["=1+1", "-x", "橋"], "n": [-1, 2, 3]})).to_dict("list")
+    {'name': ["'=1+1", "'-x", '橋'], 'n': [-1, 2, 3]}
+    """
+    out = frame
+    for row, column in _text_cells(frame, lambda t: t.str.startswith(FORMULA_STARTS)):
+        if out is frame:
+            out = frame.copy()
+        out.iat[row, column] = "'" + str(frame.iat[row, column])
+    return out
+
+
 EXCEL_EXACT = 2**53
 """Excel holds numbers as doubles (15 significant digits shown): whole numbers beyond this are written as text."""
 
@@ -310,15 +381,47 @@ def write_excel(frame: pd.DataFrame, target: Path | io.BytesIO, sheet: str) -> N
     """``frame`` as an Excel sheet: text that starts with '=' stays text (never a formula), whole numbers
     a double cannot hold exactly (amounts of yen beyond 2**53) are written as text of their digits, header
     row frozen, columns sized to their headers."""
-    frame = _exact_whole_numbers(frame)
+    write_sheets({sheet: frame}, target)
+
+
+def write_sheets(sheets: dict[str, pd.DataFrame], target: Path | io.BytesIO) -> None:
+    """Several frames as the sheets of one workbook, in order, each as :func:`write_excel` writes one."""
     with pd.ExcelWriter(target, engine="openpyxl", date_format="YYYY-MM-DD") as writer:
-        frame.to_excel(writer, sheet_name=sheet, index=False)
-        worksheet = writer.sheets[sheet]
-        for row, column in _text_cells(frame, lambda t: t.str.startswith("=")):
-            worksheet.cell(row + 2, column + 1).data_type = "s"  # text, never a formula
-        worksheet.freeze_panes = "A2"
-        for cells in worksheet.iter_cols(min_row=1, max_row=1):
-            worksheet.column_dimensions[cells[0].column_letter].width = max(10, min(40, 2 * len(str(cells[0].value))))
+        for sheet, given in sheets.items():
+            frame = _exact_whole_numbers(given)
+            frame.to_excel(writer, sheet_name=sheet, index=False)
+            worksheet = writer.sheets[sheet]
+            for row, column in _text_cells(frame, lambda t: t.str.startswith("=")):
+                worksheet.cell(row + 2, column + 1).data_type = "s"  # text, never a formula
+            worksheet.freeze_panes = "A2"
+            for cells in worksheet.iter_cols(min_row=1, max_row=1):
+                width = max(10, min(40, 2 * len(str(cells[0].value))))
+                worksheet.column_dimensions[cells[0].column_letter].width = width
+
+
+def write_workbook(sheets: dict[str, pd.DataFrame], path: Path) -> None:
+    """:func:`write_sheets` to ``path``, written beside it and renamed over it when complete."""
+    if not path.parent.is_dir():
+        raise FmError(f"cannot write {path}: the folder {path.parent} does not exist")
+    partial = path.with_name(f".{path.stem}.partial{path.suffix}")
+    try:
+        write_sheets(sheets, partial)
+        os.replace(partial, path)
+    except Exception as exc:  # noqa: BLE001 (a full disk, no permission, a folder in the way)
+        partial.unlink(missing_ok=True)
+        raise FmError(f"cannot write {path}: {_first_line(exc)}") from None
+
+
+def sheet_names(path: Path) -> list[str]:
+    """The sheets of the workbook ``path``, in order; FmError when it is not one."""
+    try:
+        book = openpyxl.load_workbook(path, read_only=True)
+    except Exception as exc:  # noqa: BLE001 (not a zip, damaged, or not a workbook)
+        raise FmError(f"cannot read {path.name} as an Excel workbook: {_first_line(exc)}") from None
+    try:
+        return list(book.sheetnames)
+    finally:
+        book.close()
 
 
 def _exact_whole_numbers(frame: pd.DataFrame) -> pd.DataFrame:

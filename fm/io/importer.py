@@ -18,6 +18,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+import geopandas as gpd
 import numpy as np
 import pandas as pd
 import psycopg
@@ -26,6 +27,8 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from fm.accounts import audit
+from fm.domain import geo
+from fm.domain.geo import STORAGE_CRS
 from fm.errors import FmError
 from fm.io import bulk, files, store
 from fm.io.columns import GEOMETRY_TYPES, KINDS, Kind
@@ -39,6 +42,7 @@ TABLES = {
     "inspections": "inspections",
     "work_orders": "work_orders",
     "parcels": "land_parcels",
+    "districts": "districts",
     "services": "services",
     "service_buildings": "service_buildings",
     "service_usage": "service_usage",
@@ -113,6 +117,8 @@ def import_file(
         )
     if kind.name == "assets" and checked.geometry is None and "category" in records.columns:
         _check_stored_geometry(session, merged, new, table.rows, checked.names, path.name)
+    if kind.name == "districts":
+        _check_overlaps(session, merged, table.rows, checked.names, path.name)
     if kind.name == "service_buildings":
         _check_floor_shares(session, merged, table.rows, checked, path.name)
     if kind.name == "population":
@@ -193,6 +199,53 @@ def _check_stored_geometry(
         )
     if problems:
         raise Rejected(source, problems)
+
+
+def _check_overlaps(
+    session: Session, merged: pd.DataFrame, rows: pd.Series, names: dict[str, str], source: str
+) -> None:
+    """Districts tile the city: a district of the file may share edges with the others (the file's and the
+    stored ones it leaves alone), never ground wider than :data:`~fm.domain.geo.OVERLAP_TOLERANCE_M`, measured
+    in EPSG:6677. A row without geometry keeps the stored one."""
+    stored = store.read_table(session, "districts", ["id", "code", "geom"])
+    by_code = dict(zip(stored["code"], stored["geom"], strict=True))
+    mine = gpd.GeoSeries(
+        [g if g is not None else by_code.get(c) for g, c in zip(_geoms(merged), merged["code"], strict=True)],
+        index=merged.index,
+        crs=STORAGE_CRS,
+    )
+    mine = mine[~mine.isna()]
+    others = stored[~stored["code"].isin(set(merged["code"]))]
+    label = names.get("geom", "geometry")
+    problems = [
+        Problem(
+            rows.iloc[pair.right],
+            label,
+            str(merged.at[pair.right, "code"]),
+            f"overlaps district {merged.at[pair.left, 'code']} ({rows.iloc[pair.left]}) by {pair.area_m2:,.0f} m² "
+            "(districts may share edges, not ground)",
+        )
+        for pair in geo.overlaps(mine).itertuples()
+    ]
+    if len(others):
+        stored_shapes = gpd.GeoSeries(others["geom"].to_numpy(), index=others["code"].to_numpy(), crs=STORAGE_CRS)
+        problems += [
+            Problem(
+                rows.iloc[pair.left],
+                label,
+                str(merged.at[pair.left, "code"]),
+                f"overlaps the stored district {pair.right} by {pair.area_m2:,.0f} m² "
+                "(districts may share edges, not ground; change both in one file)",
+            )
+            for pair in geo.overlaps(mine, stored_shapes).itertuples()
+        ]
+    if problems:
+        order = {label: n for n, label in enumerate(rows)}
+        raise Rejected(source, sorted(problems, key=lambda p: order.get(p.row, -1)))
+
+
+def _geoms(merged: pd.DataFrame) -> list[Any]:
+    return merged["geom"].tolist() if "geom" in merged.columns else [None] * len(merged)
 
 
 MOVES_LISTED = 100

@@ -84,9 +84,11 @@ def latest_run(session: Session) -> RiskRun | None:
     return session.scalars(sa.select(RiskRun).order_by(RiskRun.computed_at.desc(), RiskRun.id.desc()).limit(1)).first()
 
 
-def read_latest(session: Session, *, asset_ids: Sequence[int] | None = None) -> tuple[RiskRun | None, pd.DataFrame]:
-    """The latest run (:func:`latest_run`) and its scores (of ``asset_ids`` only, if given) with the
-    asset's code, name and category, worst first."""
+def read_latest(
+    session: Session, *, asset_ids: Sequence[int] | None = None, limit: int | None = None
+) -> tuple[RiskRun | None, pd.DataFrame]:
+    """The latest run (:func:`latest_run`) and its scores (of ``asset_ids`` only, if given; the ``limit``
+    worst only, if given) with the asset's code, name and category, worst first."""
     run = latest_run(session)
     if run is None:
         return None, pd.DataFrame()
@@ -116,5 +118,7 @@ def read_latest(session: Session, *, asset_ids: Sequence[int] | None = None) -> 
     )
     if asset_ids is not None:
         query = query.where(scores.c.asset_id.in_([int(i) for i in asset_ids]))
+    if limit is not None:
+        query = query.limit(limit)
     result = session.execute(query)
     return run, pd.DataFrame(result.all(), columns=list(result.keys()))

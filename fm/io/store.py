@@ -177,6 +177,36 @@ def _window(session: Session, bbox: tuple[float, float, float, float]) -> sa.Col
     return Asset.id.in_(candidates)
 
 
+def bounds(session: Session, table: sa.Table) -> tuple[float, float, float, float] | None:
+    """The box of every geometry of ``table`` (lon/lat), from the spatial index on SQLite; None if none."""
+    if session.get_bind().dialect.name == "postgresql":
+        extent = sa.func.ST_Extent(table.c.geom)
+        row = session.execute(
+            sa.select(
+                sa.func.ST_XMin(extent, type_=sa.Float),
+                sa.func.ST_YMin(extent, type_=sa.Float),
+                sa.func.ST_XMax(extent, type_=sa.Float),
+                sa.func.ST_YMax(extent, type_=sa.Float),
+            )
+        ).one()
+    else:
+        rtree = sa.table(rtree_name(table.name, "geom"), *(sa.column(c) for c in ("minx", "maxx", "miny", "maxy")))
+        row = session.execute(
+            sa.select(
+                sa.func.min(rtree.c.minx),
+                sa.func.min(rtree.c.miny),
+                sa.func.max(rtree.c.maxx),
+                sa.func.max(rtree.c.maxy),
+            )
+        ).one()
+    return None if row[0] is None else tuple(float(v) for v in row)  # type: ignore[return-value]
+
+
+def frame(session: Session, query: sa.Select) -> pd.DataFrame:
+    """Run ``query`` into a frame, geometry as shapely objects (see :func:`_frame`)."""
+    return _frame(session, query)
+
+
 def _frame(session: Session, query: sa.Select) -> pd.DataFrame:
     """Run ``query`` into a frame; on PostgreSQL without geometry, through COPY (several times faster)."""
     columns = list(query.selected_columns)

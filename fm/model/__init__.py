@@ -8,10 +8,12 @@ from fm.model.assets import (
     WorkOrder,
 )
 from fm.model.base import Base
+from fm.model.changes import DataChange
 from fm.model.duties import TrafficRestriction
 from fm.model.land import LandParcel, ParcelUse
+from fm.model.ledger import LedgerEntry
 from fm.model.network import NetworkLine
-from fm.model.people import AuditEntry, User
+from fm.model.people import ApiToken, AuditEntry, User
 from fm.model.plans import IndividualPlan, PlanAsset, PlanBudgetItem, PlanWork
 from fm.model.portfolio import DistrictPopulation, Service, ServiceBuilding, ServiceUsage
 from fm.model.reference import AssetCategory, District
@@ -20,16 +22,19 @@ from fm.model.targets import IndicatorTarget
 metadata = Base.metadata
 
 __all__ = [
+    "ApiToken",
     "Asset",
     "AssetCategory",
     "AuditEntry",
     "Base",
+    "DataChange",
     "District",
     "DistrictPopulation",
     "IndicatorTarget",
     "IndividualPlan",
     "Inspection",
     "LandParcel",
+    "LedgerEntry",
     "NetworkLine",
     "ParcelUse",
     "PlanAsset",

@@ -49,6 +49,7 @@ class Asset(Versioned, Timestamped, Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     code: Mapped[str] = mapped_column(sa.String(40), unique=True, comment="the city's asset number")
     name: Mapped[str] = mapped_column(sa.String(200), comment="Japanese name")
+    ledger_no: Mapped[str | None] = mapped_column(sa.String(40), index=True, comment="its number in the 固定資産台帳")
     category: Mapped[str] = mapped_column(sa.ForeignKey("asset_categories.code"), index=True)
     district_id: Mapped[int | None] = mapped_column(sa.ForeignKey("districts.id"), index=True)
     geom: Mapped[ShapelyGeometry | None] = mapped_column(Geometry("GEOMETRY"))
@@ -154,9 +155,10 @@ class RiskScore(Base):
         *not_negative("consequence", "score"),
         sa.Index("ix_risk_scores_asset_id", "asset_id"),
         sa.Index("ix_risk_scores_map", "run_id", "asset_id", "risk_class", "state"),  # covers the map's classes
+        sa.Index("ix_risk_scores_ranking", "run_id", "score"),  # the worst of a run, read backwards
     )
 
-    # One index only (the key): a run writes a million rows at once.
+    # Few indexes (the key, the map's classes, the ranking): a run writes a million rows at once.
     run_id: Mapped[int] = mapped_column(sa.ForeignKey("risk_runs.id", ondelete="CASCADE"), primary_key=True)
     asset_id: Mapped[int] = mapped_column(sa.ForeignKey("assets.id", ondelete="CASCADE"), primary_key=True)
     probability: Mapped[float] = mapped_column(sa.Float, comment="probability of failure within the horizon")

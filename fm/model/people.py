@@ -34,6 +34,9 @@ class User(Base):
         sa.DateTime(timezone=True), comment="sessions signed in before this are no longer valid"
     )
     last_sign_in_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    session_version: Mapped[int] = mapped_column(
+        sa.Integer, server_default="1", comment="raised by sign-out, a stop or a password change: older sessions end"
+    )
 
 
 class AuditEntry(Base):
@@ -56,3 +59,20 @@ class AuditEntry(Base):
     record_id: Mapped[int | None] = mapped_column(sa.Integer)
     record_code: Mapped[str | None] = mapped_column(sa.String(100), comment="the record's code as users know it")
     changes: Mapped[dict[str, Any]] = mapped_column(sa.JSON, comment="{field: [old, new]}")
+
+
+class ApiToken(Base):
+    """A machine client's key to one account (QGIS, ogr2ogr, scripts): only its SHA-256 is stored, never the
+    token; it acts with the account's role, until it expires or is revoked."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(sa.String(100), comment="what the token is for, e.g. QGIS on PC-12")
+    token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True, comment="SHA-256 of the token, hex")
+    prefix: Mapped[str] = mapped_column(sa.String(12), comment="the token's first characters, to recognise it")
+    created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True))
+    expires_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True))
+    revoked_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    last_used_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))

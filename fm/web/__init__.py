@@ -21,6 +21,9 @@ def create_app(config: Config | None = None) -> Flask:
     """
     config = config or Config.from_env()
     app = Flask(__name__, template_folder=str(resource_path("templates")), static_folder="static")
+    from fm.web.api import RecordNumber
+
+    app.url_map.converters["int"] = RecordNumber
     app.config.update(
         SECRET_KEY=config.resolved_secret_key(), FM=config, FM_TILES=basemap(config.basemap, config.basemap_attribution)
     )
@@ -41,7 +44,9 @@ def create_app(config: Config | None = None) -> Flask:
         home,
         i18n,
         kpi,
+        ledger,
         maps,
+        ogcapi,
         parcels,
         plans,
         portfolio,
@@ -50,6 +55,7 @@ def create_app(config: Config | None = None) -> Flask:
         schedule,
         security,
         stats,
+        tokens,
         uploads,
         users,
     )
@@ -59,23 +65,13 @@ def create_app(config: Config | None = None) -> Flask:
     errors.init_app(app)
     auth.init_app(app)
     security.init_app(app)
-    for area in (
-        home,
-        users,
-        audit,
-        finance,
-        dashboard,
-        maps,
-        register,
-        asset_page,
-        schedule,
-        forms,
-        parcels,
-        plans,
-        portfolio,
-    ):
+    areas = (home, users, audit, finance, ledger, dashboard, maps, register, asset_page, schedule, forms)
+    areas += (parcels, plans, portfolio)
+    for area in areas:
         app.register_blueprint(area.pages)
     app.register_blueprint(risk.pages)
+    app.register_blueprint(ogcapi.pages)
+    app.register_blueprint(tokens.pages)
     for area in (stats, kpi, risk, duties, dashboard, maps, register, schedule, portfolio):
         app.register_blueprint(area.api, url_prefix="/api")
     uploads.init_app(app, config)

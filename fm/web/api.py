@@ -6,11 +6,33 @@ from __future__ import annotations
 import re
 
 from flask import Response, request
+from werkzeug.routing import IntegerConverter
 
 from fm.app.conventions import CONVENTIONS
 from fm.errors import ValidationError
 from fm.serialize import to_json
 from fm.web.i18n import LANGUAGES
+
+MAX_ID = 2**31 - 1
+"""The largest record number (PostgreSQL's ``integer``); a larger one in a path is 404, in a query 400."""
+
+
+class RecordNumber(IntegerConverter):
+    """``<int:…>`` in every route: a record number from 0 to :data:`MAX_ID` (a larger one matches no route)."""
+
+    def __init__(self, map, *args, **kwargs) -> None:  # noqa: A002 (werkzeug's parameter name)
+        kwargs.setdefault("max", MAX_ID)
+        super().__init__(map, *args, **kwargs)
+
+
+def whole_arg(name: str, default: int | None, low: int, high: int) -> int | None:
+    """Query parameter ``name``: a whole number from ``low`` to ``high`` (400 with a message otherwise)."""
+    raw = request.args.get(name) or None
+    if raw is None:
+        return default
+    if not re.fullmatch(r"[0-9]{1,10}", raw) or not low <= int(raw) <= high:
+        raise ValidationError(f"{name} must be a whole number from {low} to {high}, got {raw[:30]!r}")
+    return int(raw)
 
 
 def json_response(data: object, status: int = 200) -> Response:

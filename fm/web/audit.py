@@ -8,6 +8,7 @@ from flask import Blueprint, Response, render_template, request
 
 from fm.app import audit
 from fm.errors import ValidationError
+from fm.web.api import MAX_ID, whole_arg
 from fm.web.auth import check_write
 from fm.web.context import session
 from fm.web.downloads import table_response
@@ -26,18 +27,12 @@ def _filters() -> dict[str, Any]:
         found[name] = value
     found["table_name"] = request.args.get("table") or None
     found["actor"] = request.args.get("actor") or None
-    record = request.args.get("record") or None
-    if record is not None and not record.isdigit():
-        raise ValidationError("record must be a record number")
-    found["record_id"] = int(record) if record else None
+    found["record_id"] = whole_arg("record", None, 1, MAX_ID)
     return found
 
 
 def _page() -> int:
-    text = request.args.get("page", "1")
-    if not text.isdigit() or int(text) < 1:
-        raise ValidationError("page must be a whole number from 1")
-    return int(text)
+    return whole_arg("page", 1, 1, 1_000_000) or 1
 
 
 @pages.get("/audit")

@@ -23,6 +23,7 @@ from flask import (
     abort,
     current_app,
     flash,
+    g,
     redirect,
     render_template,
     request,
@@ -34,8 +35,9 @@ from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager, UserMixin, current_user, login_user, logout_user
 
-from fm.app import users
+from fm.app import tokens, users
 from fm.web import context
+from fm.web.api import json_response
 
 SESSION_IDLE = timedelta(hours=4)
 SESSION_MAX = timedelta(hours=12)
@@ -66,6 +68,8 @@ def subject_label(subject: str) -> str:
         "budgets": _("budgets"),
         "users": _("accounts"),
         "audit": _("the audit trail"),
+        "tokens": _("API tokens"),
+        "ledger": _("the fixed-asset ledger"),
     }[subject]
 
 
@@ -134,8 +138,76 @@ def _load(user_id: str) -> Account | None:
     if users.now() - started_at > SESSION_MAX:
         return None
     with context.session() as active:
-        user = users.session_account(active, int(user_id), started_at)
+        user = users.session_account(active, int(user_id), started_at, session.get("session_version"))
         return Account(user) if user is not None else None
+
+
+def _token_credentials(req: Any) -> tuple[str, str | None] | None:
+    """The token a request sends, and the username it names: ``Authorization: Bearer <token>``, or HTTP
+    Basic with the username and the token as password (what GDAL's GDAL_HTTP_USERPWD and QGIS's basic
+    authentication send); None without an Authorization header."""
+    credentials = req.authorization
+    if credentials is None:
+        return None
+    if credentials.type == "bearer":
+        return credentials.token or "", None
+    if credentials.type == "basic":
+        return credentials.password or "", credentials.username or ""
+    return "", None
+
+
+@login_manager.request_loader
+def _by_token(req: Any) -> Account | None:
+    """The account of the API token the request carries; each use logged with the token's number."""
+    credentials = _token_credentials(req)
+    if credentials is None:
+        return None
+    token, username = credentials
+    with context.session() as active:
+        found = tokens.authenticate(active, token, username=username)
+        if found is None:
+            g.fm_token_refused = True
+            current_app.logger.warning(
+                "API token refused (unknown, expired or revoked) for %s %s from %s",
+                req.method,
+                req.path,
+                req.remote_addr,
+            )
+            return None
+        user, row = found
+        g.fm_token = row.id
+        current_app.logger.info(
+            "API token %d (%s…) of %s: %s %s from %s",
+            row.id,
+            row.prefix,
+            user.username,
+            req.method,
+            req.full_path.rstrip("?"),
+            req.remote_addr,
+        )
+        return Account(user)
+
+
+def _unauthorized() -> Response:
+    """401 for a machine client: JSON (an OGC exception under /ogcapi), and how to authenticate."""
+    message = _("Sign in first.")
+    if g.get("fm_token_refused"):
+        message = _("The API token is unknown, expired or revoked.")
+    if request.path.startswith("/ogcapi"):
+        body: dict[str, Any] = {"code": "Unauthorized", "description": message}
+    else:
+        body = {"error": {"status": 401, "message": message}}
+    response = json_response(body, 401)
+    response.headers["WWW-Authenticate"] = 'Basic realm="fm", charset="UTF-8"'
+    return response
+
+
+def _wants_page() -> bool:
+    if request.args.get("f") == "json":
+        return False
+    if request.args.get("f") == "html":
+        return True
+    return request.accept_mimetypes.best_match(["application/json", "text/html"]) == "text/html"
 
 
 def _safe_next(target: str | None) -> str:
@@ -162,11 +234,12 @@ def sign_in() -> Any:
         with context.session() as active:
             user = users.sign_in(active, username, request.form.get("password") or "")
             if user is not None:
-                account = Account(user)
+                account, version = Account(user), user.session_version
         if user is not None:
             session.clear()
             session.permanent = True
             session["signed_in_at"] = users.now().isoformat()
+            session["session_version"] = version
             login_user(account)
             return redirect(_safe_next(request.form.get("next")))
         error = _("Wrong username or password.")
@@ -175,7 +248,11 @@ def sign_in() -> Any:
 
 @blueprint.post("/sign-out")
 def sign_out() -> Response:
-    """End the session."""
+    """End the session on the server side too: a copy of its cookie stops working (as do the account's other
+    sessions, which share its session version)."""
+    if current_user.is_authenticated:
+        with context.session() as active:
+            users.end_sessions(active, current_user.id)
     logout_user()
     session.clear()
     flash(_("You are signed out."))
@@ -193,7 +270,15 @@ def _too_many(exc: Any) -> tuple[str, int]:
 def init_app(app: Flask) -> None:
     """Sessions, the account loader, the sign-in limit, and the sign-in check before every request."""
     app.config["PERMANENT_SESSION_LIFETIME"] = SESSION_IDLE
-    app.config.update(SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax", SESSION_REFRESH_EACH_REQUEST=True)
+    secure = app.config["FM"].secure_cookies
+    app.config.update(
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_REFRESH_EACH_REQUEST=True,
+        SESSION_COOKIE_SECURE=secure,
+        REMEMBER_COOKIE_SECURE=secure,
+        REMEMBER_COOKIE_HTTPONLY=True,
+    )
     login_manager.init_app(app)
     limiter.init_app(app)
     app.register_error_handler(429, _too_many)
@@ -203,8 +288,9 @@ def init_app(app: Flask) -> None:
     def require_account() -> Any:
         if request.endpoint in PUBLIC or current_user.is_authenticated:
             return None
-        if request.path.startswith("/api/"):
-            abort(401, _("Sign in first."))
+        machine = request.path.startswith("/ogcapi") and (request.authorization is not None or not _wants_page())
+        if request.path.startswith("/api/") or machine:
+            return _unauthorized()
         return redirect(url_for("auth.sign_in", next=request.full_path.rstrip("?")))
 
     @app.context_processor

@@ -18,7 +18,7 @@ from fm.app.dashboard import COLUMNS, DIMENSIONS
 from fm.app.kpi import INDICATORS
 from fm.errors import NotFound, ValidationError
 from fm.web import figures
-from fm.web.api import convention_arg, fiscal_year_arg, json_response
+from fm.web.api import convention_arg, fiscal_year_arg, json_response, whole_arg
 from fm.web.context import session
 from fm.web.downloads import table_response
 
@@ -29,12 +29,7 @@ GROUP_PARAMETERS = ("category", "district", "department", "plan")
 
 def _whole(name: str, default: int, low: int, high: int) -> int:
     """Query parameter ``name``: a whole number from ``low`` to ``high``."""
-    raw = request.args.get(name)
-    if raw is None:
-        return default
-    if not re.fullmatch(r"[0-9]{1,6}", raw) or not low <= int(raw) <= high:
-        raise ValidationError(f"{name} must be a whole number from {low} to {high}, got {raw!r}")
-    return int(raw)
+    return whole_arg(name, default, low, high) or default
 
 
 def _indicator(indicator: str) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from datetime import date
 from typing import Any
 
@@ -74,7 +75,9 @@ def set_target() -> Any:
         except ValueError:
             errors["value"] = _("not a number")
         else:
-            if value < 0:
+            if not math.isfinite(value):
+                errors["value"] = _("not a finite number")
+            elif value < 0:
                 errors["value"] = _("must not be negative")
     if errors:
         return _targets_page(errors, 400)

@@ -179,7 +179,7 @@ def _render(
         cancel = url_for(PAGES[form.name], code=stored.page)
     differing = {}
     if invalid is not None and invalid.conflict and stored is not None:
-        differing = {f: stored.values.get(f, "") for f in form.fields if stored.values.get(f, "") != values.get(f, "")}
+        differing = forms.differing(form, stored, values)
     return render_template(
         "forms/form.html",
         form=form,

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
-from flask import Flask, Response, request
+from flask import Flask, Response, current_app, request
 from flask_babel import Babel, get_locale
 from flask_login import current_user
 
@@ -55,7 +55,14 @@ def init_app(app: Flask) -> None:
     def remember_language(response: Response) -> Response:
         chosen = request.args.get("lang")
         if chosen in LANGUAGES and request.cookies.get(COOKIE) != chosen:
-            response.set_cookie(COOKIE, chosen, max_age=365 * 24 * 3600, samesite="Lax")
+            response.set_cookie(
+                COOKIE,
+                chosen,
+                max_age=365 * 24 * 3600,
+                samesite="Lax",
+                secure=current_app.config["FM"].secure_cookies,
+                httponly=True,
+            )
         if chosen in LANGUAGES and current_user.is_authenticated and current_user.language != chosen:
             with session() as active:
                 users.set_language(active, current_user.id, chosen)

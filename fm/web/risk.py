@@ -3,20 +3,18 @@ the deterioration models (``/risk/models``: what ``fm score --model`` prints).""
 
 from __future__ import annotations
 
-import re
 from datetime import date
 from typing import Any
 
-from flask import Blueprint, Response, render_template, request
+from flask import Blueprint, Response, render_template
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from markupsafe import Markup
 
 from fm.app import risk
 from fm.app.conventions import fiscal_year
-from fm.errors import ValidationError
 from fm.serialize import records
-from fm.web.api import fiscal_year_arg, json_response, lang_arg
+from fm.web.api import fiscal_year_arg, json_response, lang_arg, whole_arg
 from fm.web.charts import Series, line_chart
 from fm.web.context import session
 
@@ -84,11 +82,9 @@ def _curve(model: dict[str, Any]) -> Markup | None:
 @api.get("/risk")
 def ranking() -> Response:
     """The latest risk scores, worst first (?top=N), each with its reasons."""
-    raw = request.args.get("top")
-    if raw is not None and (not re.fullmatch(r"[0-9]{1,7}", raw) or int(raw) < 1):
-        raise ValidationError(f"top must be a positive whole number, got {raw!r}")
+    top = whole_arg("top", None, 1, 9_999_999)
     with session() as active:
-        return json_response(risk.risk_ranking(active, top=int(raw) if raw else None, lang=lang_arg()))
+        return json_response(risk.risk_ranking(active, top=top, lang=lang_arg()))
 
 
 @api.get("/risk/models")

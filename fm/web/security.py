@@ -1,8 +1,10 @@
 """Security headers on every response: a Content-Security-Policy that allows only the app itself
 (and the configured tile server for map images), no framing, no content-type sniffing.
 
-Inline scripts run only with the request's nonce (``csp_nonce()`` in templates); Folium's
-own inline scripts get it in :func:`with_nonce`.
+Inline scripts and ``<style>`` elements run only with the request's nonce (``csp_nonce()`` in
+templates); Folium's own get it in :func:`with_nonce`. Style attributes are not allowed at all:
+bars and swatches are SVG whose sizes and colours are attributes (:func:`bar`, :func:`swatch`),
+and scripts style elements through the DOM.
 """
 
 from __future__ import annotations
@@ -11,9 +13,10 @@ import re
 import secrets
 from urllib.parse import urlsplit
 
-from flask import Flask, Response, g
+from flask import Flask, Response, g, request
+from markupsafe import Markup
 
-_SCRIPT = re.compile(r"<script(?![^>]*\bnonce=)")
+_SCRIPT = re.compile(r"<(script|style)(?![^>]*\bnonce=)")
 
 
 def nonce() -> str:
@@ -24,8 +27,24 @@ def nonce() -> str:
 
 
 def with_nonce(html: str) -> str:
-    """``html`` (made by the app, e.g. Folium's output) with the nonce on each of its script tags."""
-    return _SCRIPT.sub(f'<script nonce="{nonce()}"', html)
+    """``html`` (made by the app, e.g. Folium's output) with the nonce on each of its script and style tags."""
+    return _SCRIPT.sub(lambda tag: f'<{tag.group(1)} nonce="{nonce()}"', html)
+
+
+def bar(percent: float) -> Markup:
+    """A horizontal bar ``percent`` wide, as SVG (its width an attribute, since the CSP allows no inline styles)."""
+    width = max(0.0, min(100.0, float(percent)))
+    return Markup(
+        f'<svg viewBox="0 0 100 1" preserveAspectRatio="none" role="img" aria-label="{width:.0f}%">'
+        f'<rect width="{width:.1f}" height="1"/></svg>'
+    )
+
+
+def swatch(colour: str) -> Markup:
+    """A round colour swatch, as SVG (its colour a fill attribute, not a style)."""
+    return Markup(
+        '<svg class="swatch" viewBox="0 0 10 10" aria-hidden="true"><circle cx="5" cy="5" r="5" fill="{}"/></svg>'
+    ).format(colour)
 
 
 def policy(tile_hosts: list[str], script_nonce: str) -> str:
@@ -35,7 +54,7 @@ def policy(tile_hosts: list[str], script_nonce: str) -> str:
         [
             "default-src 'self'",
             f"script-src 'self' 'nonce-{script_nonce}'",
-            "style-src 'self' 'unsafe-inline'",
+            f"style-src 'self' 'nonce-{script_nonce}'",
             f"img-src {images}",
             "connect-src 'self'",
             "font-src 'self' data:",
@@ -56,7 +75,7 @@ def init_app(app: Flask) -> None:
             if (p := urlsplit(t.url)).netloc
         }
     )
-    app.jinja_env.globals["csp_nonce"] = nonce
+    app.jinja_env.globals.update(csp_nonce=nonce, bar=bar, swatch=swatch)
 
     @app.after_request
     def headers(response: Response) -> Response:
@@ -64,6 +83,6 @@ def init_app(app: Flask) -> None:
         response.headers["X-Frame-Options"] = "DENY"
         response.headers["X-Content-Type-Options"] = "nosniff"
         response.headers["Referrer-Policy"] = "same-origin"
-        if response.mimetype == "text/html":
+        if request.endpoint != "static":  # pages, JSON and downloads hold a signed-in user's data
             response.headers["Cache-Control"] = "no-store"
         return response

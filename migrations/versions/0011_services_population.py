@@ -1,7 +1,7 @@
 """services apart from buildings, their yearly usage, and population by district and age class
 
 Revision ID: 0011
-Revises: 0007
+Revises: 0010
 Create Date: 2026-12-05
 
 施設と機能の分離: a service (機能) is a record of its own, housed in one or more buildings with the
@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0011"
-down_revision = "0007"
+down_revision = "0010"
 branch_labels = None
 depends_on = None
 

@@ -143,6 +143,8 @@ def test_the_second_of_two_people_saving_the_same_record_gets_409_and_the_first_
     assert "Changed by sato at" in page and "(JST)" in page and "your changes were not saved" in page
     assert 'value="SRC"' in field(page, "structure") and "耐震補強済み" in field(page, "notes")
     assert "RC" in field(page, "structure").split("Saved by the other person:")[1]
+    for unchanged in ("is_evacuation_shelter", "on_emergency_road", "name"):
+        assert "Saved by the other person" not in field(page, unchanged), unchanged  # stored false = unticked
     assert 'name="version" value="2"' in page
     assert scalar(url, "SELECT structure FROM assets WHERE code = 'S-001'") == "RC"
     assert scalar(url, "SELECT notes FROM assets WHERE code = 'S-001'") is None

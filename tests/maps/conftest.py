@@ -3,18 +3,13 @@
 from __future__ import annotations
 
 import pytest
-from clirun import run
-from databases import new_database
+from databases import SCORED_DEMO, prepared_database
 
 
 @pytest.fixture(scope="module", params=["sqlite", pytest.param("postgis", marks=pytest.mark.postgis)])
 def scored_demo_url(request: pytest.FixtureRequest, tmp_path_factory) -> str:
     """URL of a database holding the Kamakura demo and one risk run."""
-    url = new_database(request.param, tmp_path_factory.mktemp("maps"), request)
-    for args in (("demo", "--no-score"), ("score", "--as-of", "2026-04-01")):
-        result = run(url, *args)
-        assert result.exit_code == 0, result.output
-    return url
+    return prepared_database(request.param, tmp_path_factory.mktemp("maps"), request, *SCORED_DEMO)
 
 
 @pytest.fixture(scope="module")

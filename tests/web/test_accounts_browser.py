@@ -5,8 +5,7 @@ from __future__ import annotations
 
 import chromium
 import pytest
-from clirun import run
-from databases import new_database
+from databases import DEMO, prepared_database
 
 from fm.config import Config
 
@@ -14,10 +13,9 @@ pytestmark = pytest.mark.browser
 
 
 @pytest.fixture(scope="module")
-def live_url(tmp_path_factory):
+def live_url(tmp_path_factory, request):
     folder = tmp_path_factory.mktemp("accounts")
-    url = new_database("sqlite", folder)
-    assert run(url, "demo", "--no-score").exit_code == 0
+    url = prepared_database("sqlite", folder, request, *DEMO)
     with chromium.live_app(Config(database_url=url, instance_path=folder, secret_key="test", basemap="none")) as base:
         yield base
 

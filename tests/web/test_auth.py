@@ -68,6 +68,34 @@ def test_sign_out_ends_the_session(client):
     assert client.get("/api/stats").status_code == 401
 
 
+def _copy(app, client):
+    """Another browser holding a copy of ``client``'s session cookie."""
+    thief = app.test_client()
+    thief.set_cookie("session", client.get_cookie("session").value)
+    return thief
+
+
+def test_a_copied_session_cookie_dies_with_sign_out(app, client):
+    copied = _copy(app, client)
+    assert copied.get("/api/stats").status_code == 200
+    client.post("/sign-out")
+    assert copied.get("/api/stats").status_code == 401
+
+
+def test_a_copied_session_cookie_dies_when_the_account_is_stopped_or_its_password_reset(app, client):
+    from fm.accounts import users
+
+    copied = _copy(app, client)
+    with app.extensions["fm.database"].session() as session:
+        users.set_active(session, "viewer", False, actor="admin", source="cli")
+        users.set_active(session, "viewer", True, actor="admin", source="cli")
+    assert copied.get("/api/stats").status_code == 401  # stopped and started again: the old sessions stay ended
+    again = _copy(app, signed_in(app, "viewer"))
+    with app.extensions["fm.database"].session() as session:
+        users.set_password(session, "viewer", PASSWORD, actor="admin", source="cli")
+    assert again.get("/api/stats").status_code == 401
+
+
 def test_sessions_expire(app, client):
     with client.session_transaction() as session:
         session["signed_in_at"] = (audit.now() - timedelta(hours=13)).isoformat()

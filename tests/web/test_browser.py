@@ -58,3 +58,22 @@ def test_language_link_switches_the_page(browser, live_url):
     page.goto(live_url)  # remembered
     assert page.locator("html").get_attribute("lang") == "en"
     page.close()
+
+
+def test_no_page_needs_an_inline_style(browser, live_url):
+    """The CSP allows no inline styles (no 'unsafe-inline'): Chromium reports none refused, and the bars and
+    swatches that used style attributes still show (as SVG)."""
+    page = browser.new_page(viewport={"width": 1200, "height": 900})
+    refused = []
+    page.on("console", lambda message: "Content Security Policy" in message.text and refused.append(message.text))
+    chromium.sign_in(page, live_url)
+    for path in ("/", "/assets", "/assets/B-001", "/dashboard", "/dashboard/aging_ratio", "/maps/assets"):
+        page.goto(f"{live_url}{path}?lang=en")
+        page.wait_for_load_state("networkidle")
+    assert refused == []
+    page.goto(f"{live_url}/")
+    widths = page.locator("#by-category td.bar rect").evaluate_all("rs => rs.map(r => r.getBoundingClientRect().width)")
+    assert len(widths) == 4 and sorted(widths)[0] > 20 and abs(max(widths) - 2 * min(widths)) < 2  # 2 bridges : 1
+    page.goto(f"{live_url}/assets/B-001")
+    assert page.locator("svg.swatch").count() >= 1
+    page.close()

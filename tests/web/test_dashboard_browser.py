@@ -13,8 +13,7 @@ from datetime import date
 import chromium
 import pytest
 import sqlalchemy as sa
-from clirun import run
-from databases import new_database
+from databases import DEMO, prepared_database
 
 from fm.config import Config
 from fm.db import Database
@@ -54,10 +53,9 @@ def add_planned_work(url: str) -> None:
 
 
 @pytest.fixture(scope="module")
-def live_url(tmp_path_factory):
+def live_url(tmp_path_factory, request):
     folder = tmp_path_factory.mktemp("dashboard")
-    url = new_database("sqlite", folder)
-    assert run(url, "demo", "--no-score").exit_code == 0
+    url = prepared_database("sqlite", folder, request, *DEMO)
     add_planned_work(url)
     with chromium.live_app(Config(database_url=url, instance_path=folder, secret_key="test")) as base:
         yield base

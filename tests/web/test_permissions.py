@@ -50,6 +50,8 @@ def _values(app) -> dict[str, object]:
             "username": "demo-viewer",
             "year": 2024,
             "token": "0" * 32,
+            "token_id": 1,
+            "ledger_no": "L-0001",  # the demo has no ledger: a settlement of no row, refused after the role check
         }
 
 

@@ -16,8 +16,7 @@ import openpyxl
 import pandas as pd
 import pytest
 import sqlalchemy as sa
-from clirun import run
-from databases import new_database
+from databases import SCORED_DEMO, prepared_database
 from webauth import signed_in
 
 from fm.app import asset_page, maps
@@ -37,10 +36,7 @@ NO_DATA = "ZZ-100%_なし"  # added after scoring: unscored, never inspected, no
 @pytest.fixture(scope="module", params=["sqlite", pytest.param("postgis", marks=pytest.mark.postgis)])
 def demo(request: pytest.FixtureRequest, tmp_path_factory) -> str:
     """The demo, scored once, plus one bare asset: read only by every test here."""
-    url = new_database(request.param, tmp_path_factory.mktemp("register"), request)
-    for args in (("demo", "--no-score"), ("score", "--as-of", "2026-04-01")):
-        result = run(url, *args)
-        assert result.exit_code == 0, result.output
+    url = prepared_database(request.param, tmp_path_factory.mktemp("register"), request, *SCORED_DEMO)
     database = Database(url)
     with database.session() as session:
         session.execute(sa.insert(Asset).values(code=NO_DATA, name="名称未設定の施設", category="park"))
@@ -86,7 +82,7 @@ def frame(demo: str) -> pd.DataFrame:
             ),
         )
         _, scores = risk_store.read_latest(session)
-        plan = maps._plan_status(session, assets, fiscal_year=fiscal_year(date.today()))
+        plan = maps.plan_status(session, assets, fiscal_year=fiscal_year(date.today()))
         categories = store.read_categories(session)
     database.dispose()
     assets["risk_class"] = assets["id"].map(scores.set_index("id")["risk_class"]).fillna("unscored")

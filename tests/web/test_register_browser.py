@@ -7,8 +7,7 @@ from __future__ import annotations
 
 import chromium
 import pytest
-from clirun import run
-from databases import new_database
+from databases import SCORED_DEMO, prepared_database
 
 from fm.config import Config
 
@@ -17,11 +16,9 @@ SIZES = {"desktop": {"width": 1366, "height": 768}, "tablet": {"width": 820, "he
 
 
 @pytest.fixture(scope="module")
-def site(tmp_path_factory):
+def site(tmp_path_factory, request):
     folder = tmp_path_factory.mktemp("register-browser")
-    url = new_database("sqlite", folder)
-    for args in (("demo", "--no-score"), ("score", "--as-of", "2026-04-01")):
-        assert run(url, *args).exit_code == 0
+    url = prepared_database("sqlite", folder, request, *SCORED_DEMO)
     with chromium.live_app(Config(database_url=url, instance_path=folder, secret_key="test", basemap="none")) as base:
         yield base, url
 

@@ -6,7 +6,7 @@ import re
 
 import pytest
 from clirun import run
-from databases import new_database
+from databases import DEMO, prepared_database
 
 
 def test_html_report_stands_alone(demo_url, tmp_path):
@@ -62,12 +62,11 @@ def test_the_footer_gives_the_dashboard_as_a_full_address(demo_url, client):
 
 
 @pytest.mark.browser
-def test_pdf_report_is_one_a4_page(tmp_path):
+def test_pdf_report_is_one_a4_page(tmp_path, request):
     import chromium
 
     chromium.executable()  # skips without Chromium (fails under CI=true)
-    url = new_database("sqlite", tmp_path)
-    assert run(url, "demo", "--no-score").exit_code == 0
+    url = prepared_database("sqlite", tmp_path, request, *DEMO)
     out = tmp_path / "report.pdf"
     result = run(url, "report", "--fiscal-year", "2025", str(out))
     assert result.exit_code == 0, result.output

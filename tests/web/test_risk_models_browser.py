@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import chromium
 import pytest
-from clirun import run
-from databases import new_database
+from databases import prepared_database
 
 from fm.config import Config
 
@@ -13,10 +12,9 @@ pytestmark = pytest.mark.browser
 
 
 @pytest.fixture(scope="module")
-def live_url(tmp_path_factory):
+def live_url(tmp_path_factory, request):
     folder = tmp_path_factory.mktemp("models")
-    url = new_database("sqlite", folder)
-    assert run(url, "demo").exit_code == 0
+    url = prepared_database("sqlite", folder, request, ("demo",))
     with chromium.live_app(Config(database_url=url, instance_path=folder, secret_key="test")) as base:
         yield base
 

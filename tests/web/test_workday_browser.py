@@ -10,8 +10,7 @@ from datetime import date, timedelta
 import chromium
 import pytest
 import sqlalchemy as sa
-from clirun import run
-from databases import new_database
+from databases import DEMO, prepared_database
 from webauth import PASSWORD, ensure_user
 
 from fm.config import Config
@@ -21,10 +20,9 @@ pytestmark = pytest.mark.browser
 
 
 @pytest.fixture(scope="module")
-def served(tmp_path_factory):
+def served(tmp_path_factory, request):
     folder = tmp_path_factory.mktemp("workday")
-    url = new_database("sqlite", folder)
-    assert run(url, "demo", "--no-score").exit_code == 0
+    url = prepared_database("sqlite", folder, request, *DEMO)
     ensure_user(url, "yamada", "engineer")
     with chromium.live_app(Config(database_url=url, instance_path=folder, secret_key="test", basemap="none")) as base:
         yield base, url

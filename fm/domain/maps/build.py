@@ -105,7 +105,10 @@ def new_map(
 
 def legend(m: folium.Map, title: str, rows: Sequence[tuple[str, str]], note: str | None = None) -> None:
     """A legend box (bottom right) with ``title``, one swatch per (colour, label) and an optional note."""
-    items = "".join(f'<li><i style="background:{escape(colour)}"></i>{escape(label)}</li>' for colour, label in rows)
+    items = "".join(  # the swatch is an SVG fill, not a style attribute (the app's CSP allows none)
+        f'<li><svg viewBox="0 0 14 14"><rect width="14" height="14" fill="{escape(colour)}"/></svg>{escape(label)}</li>'
+        for colour, label in rows
+    )
     html = f"<strong>{escape(title)}</strong><ul>{items}</ul>" + (f"<p>{escape(note)}</p>" if note else "")
     m.add_child(_Call("legend", _json(html)))
 

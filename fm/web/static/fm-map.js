@@ -27,7 +27,9 @@
   function cardHtml(card, properties, cfg) {
     var labels = cfg.labels, rows = [];
     function row(label, html) { rows.push("<tr><th>" + esc(label) + "</th><td>" + html + "</td></tr>"); }
-    function swatch(colour) { return "<span class=\"fm-swatch\" style=\"background:" + esc(colour) + "\"></span>"; }
+    function swatch(colour) {  // an SVG fill, not a style attribute: the CSP allows no inline styles
+      return "<svg class=\"fm-swatch\" viewBox=\"0 0 10 10\"><circle cx=\"5\" cy=\"5\" r=\"5\" fill=\"" + esc(colour) + "\"/></svg>";
+    }
     if (cfg.layer !== "risk") row(labels.class, swatch(cfg.colours[properties["class"]]) + esc(cfg.classes[properties["class"]]));
     row(labels.category, esc(card.category));
     if (card.district) row(labels.district, esc(card.district));
@@ -128,11 +130,13 @@
     function cluster(feature) {
       var p = feature.properties, latlng = L.latLng(feature.geometry.coordinates[1], feature.geometry.coordinates[0]);
       var size = Math.round(26 + 8 * Math.log10(p.count));
-      var marker = L.marker(latlng, {icon: L.divIcon({
-        className: "", iconSize: [size, size],
-        html: "<div class=\"fm-cluster\" style=\"background:" + esc(colour(p)) + ";width:" + size + "px;height:" +
-          size + "px;line-height:" + (size - 4) + "px\">" + esc(p.count.toLocaleString()) + "</div>"
-      })});
+      var disc = document.createElement("div");  // styled through the DOM: the CSP allows no style attributes
+      disc.className = "fm-cluster";
+      disc.textContent = p.count.toLocaleString();
+      disc.style.background = colour(p);
+      disc.style.width = disc.style.height = size + "px";
+      disc.style.lineHeight = (size - 4) + "px";
+      var marker = L.marker(latlng, {icon: L.divIcon({className: "", iconSize: [size, size], html: disc})});
       var lines = Object.keys(p.classes).map(function (key) {
         return esc(cfg.classes[key] || key) + ": " + p.classes[key].toLocaleString();
       });
