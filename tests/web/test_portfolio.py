@@ -1,6 +1,7 @@
-"""The portfolio review on the Kamakura demo (SQLite, loaded once for the module): the evaluation's and the
-card's JSON equal the CLI's, the pages render in Japanese, and in Chromium (no console error, nothing
-outside the app, the card printed on one A4 page). The backends matter only below (tests/io, tests/db)."""
+"""The portfolio review on the scored Kamakura demo (SQLite, a copy of the one the test process prepares
+once): the evaluation's and the card's JSON equal the CLI's, the pages render in Japanese, and in Chromium (no
+console error, nothing outside the app, the card printed on one A4 page). The backends matter only below
+(tests/io, tests/db)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import re
 import chromium
 import pytest
 from clirun import run
-from databases import new_database
+from databases import SCORED_DEMO, prepared_database
 from webauth import signed_in
 
 from fm.config import Config
@@ -18,11 +19,10 @@ from fm.web import create_app
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory):
+def demo(tmp_path_factory, request):
+    """A copy of the scored demo the test process prepares once."""
     folder = tmp_path_factory.mktemp("portfolio")
-    url = new_database("sqlite", folder)
-    assert run(url, "demo", "--no-score").exit_code == 0
-    return url, folder
+    return prepared_database("sqlite", folder, request, *SCORED_DEMO), folder
 
 
 @pytest.fixture(scope="module")
