@@ -22,6 +22,7 @@ down_revision = "0011"
 branch_labels = None
 depends_on = None
 
+# facility_usage is a view since 0011 (no trigger can sit on it); the service tables it reads are watched.
 WATCHED = (
     "asset_categories",
     "assets",

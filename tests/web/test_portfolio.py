@@ -1,6 +1,7 @@
-"""The portfolio review on the Kamakura demo (SQLite, loaded once for the module): the evaluation's and the
-card's JSON equal the CLI's, the pages render in Japanese, and in Chromium (no console error, nothing
-outside the app, the card printed on one A4 page). The backends matter only below (tests/io, tests/db)."""
+"""The portfolio review on the scored Kamakura demo (SQLite, a copy of the one the test process prepares
+once): the evaluation's and the card's JSON equal the CLI's, the pages render in Japanese, and in Chromium (no
+console error, nothing outside the app, the card printed on one A4 page). The backends matter only below
+(tests/io, tests/db)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import re
 import chromium
 import pytest
 from clirun import run
-from databases import new_database
+from databases import SCORED_DEMO, prepared_database
 from webauth import signed_in
 
 from fm.config import Config
@@ -18,11 +19,10 @@ from fm.web import create_app
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory):
+def demo(tmp_path_factory, request):
+    """A copy of the scored demo the test process prepares once."""
     folder = tmp_path_factory.mktemp("portfolio")
-    url = new_database("sqlite", folder)
-    assert run(url, "demo", "--no-score").exit_code == 0
-    return url, folder
+    return prepared_database("sqlite", folder, request, *SCORED_DEMO), folder
 
 
 @pytest.fixture(scope="module")
@@ -34,7 +34,7 @@ def client(demo):
     app.extensions["fm.database"].dispose()
 
 
-def test_evaluation_json_equals_the_cli_and_finds_a_handful_to_close(demo, client):
+def test_evaluation_json_equals_the_cli_and_finds_a_handful_to_close(demo, client, tmp_path):
     url, _folder = demo
     cli = json.loads(run(url, "portfolio", "evaluate", "--format", "json").output)
     api = client.get("/api/portfolio/evaluation").get_json()
@@ -43,6 +43,12 @@ def test_evaluation_json_equals_the_cli_and_finds_a_handful_to_close(demo, clien
     quadrants = [row["quadrant"] for row in cli]
     assert 5 <= quadrants.count("consider_closing") <= 25
     assert set(quadrants) == {"keep", "improve", "repurpose_merge", "consider_closing"}
+    closing = json.loads(run(url, "portfolio", "evaluate", "--quadrant", "consider_closing", "--format", "json").output)
+    assert [r["code"] for r in closing] == [r["code"] for r in cli if r["quadrant"] == "consider_closing"]
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[thresholds]\nuse = 150\n", encoding="utf-8")
+    refused = run(url, "portfolio", "evaluate", "--settings", str(bad))
+    assert refused.exit_code == 1 and "'thresholds.use' must be a number from 0 to 100, got 150" in refused.output
 
 
 def test_card_json_equals_the_cli_for_a_building_and_a_service(demo, client):
