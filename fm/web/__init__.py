@@ -64,7 +64,7 @@ def create_app(config: Config | None = None) -> Flask:
     for area in areas:
         app.register_blueprint(area.pages)
     app.register_blueprint(risk.pages)
-    for area in (stats, kpi, risk, duties, dashboard, maps, register, schedule):
+    for area in (stats, kpi, risk, duties, dashboard, maps, register, schedule, ledger):
         app.register_blueprint(area.api, url_prefix="/api")
     uploads.init_app(app, config)
     return app

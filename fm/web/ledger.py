@@ -5,15 +5,34 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 from fm.app import ledger
 from fm.errors import ValidationError
+from fm.serialize import records
+from fm.web.api import convention_arg, json_response
 from fm.web.auth import actor, writes
 from fm.web.context import session
 
 pages = Blueprint("ledger", __name__, url_prefix="/ledger")
+api = Blueprint("ledger_api", __name__)
+
+
+@api.get("/ledger/aging")
+def aging_json() -> Response:
+    """The ledger's aging ratio beside fm's, every row with its difference: the JSON of `fm ledger aging`."""
+    with session() as active:
+        result = ledger.aging(active, convention=convention_arg())
+    return json_response({"totals": result["totals"], "rows": records(result["rows"])})
+
+
+@api.get("/ledger/pairs")
+def pairs_json() -> Response:
+    """The counts by state and the rows to settle, as `fm ledger match --format json` lists them (read only)."""
+    with session() as active:
+        listing = ledger.pairs(active)
+    return json_response({"counts": listing["counts"], "rows": records(listing["rows"])})
 
 
 def _reason(text: str | None) -> str:
