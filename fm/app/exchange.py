@@ -10,13 +10,14 @@ import pandas as pd
 from sqlalchemy.orm import Session
 
 from fm.errors import FmError
-from fm.io import exporter, files, importer, ledger, plans
+from fm.io import categories, exporter, files, importer, ledger, plans
 from fm.io.columns import KINDS as KINDS
 from fm.io.problems import Rejected as Rejected
 
-BOOKS = ("plans", "ledger")
+BOOKS = ("plans", "ledger", "categories")
 """Kinds with an importer of their own: plans (a workbook of several sheets, or a folder of CSV files) and the
-fixed-asset ledger (keyed by its ledger number, its figures as of a fiscal year)."""
+fixed-asset ledger (keyed by its ledger number, its figures as of a fiscal year), the asset categories (the
+built-in ones are the starting values a city edits)."""
 IMPORTABLE = (*(k for k, v in KINDS.items() if v.importable), *BOOKS)
 EXPORTABLE = (*(k for k, v in KINDS.items() if v.exportable), *BOOKS)
 
@@ -32,6 +33,11 @@ def import_records(session: Session, kind: str, path: Path, **options: Any) -> d
         return ledger.import_ledger(session, path, fiscal_year=fiscal_year, **options)
     if fiscal_year is not None:
         raise FmError("--fiscal-year applies to the ledger only")
+    if kind == "categories":
+        for option in ("layer", "crs"):
+            if options.pop(option, None) is not None:
+                raise FmError(f"--{option} does not apply to categories (a CSV or Excel table)")
+        return categories.import_categories(session, path, **options)
     if kind == "plans":
         for option in ("layer", "sheet", "crs"):
             if options.pop(option, None) is not None:
@@ -43,6 +49,10 @@ def import_records(session: Session, kind: str, path: Path, **options: Any) -> d
 def export_records(session: Session, kind: str, path: Path, **options: Any) -> dict[str, Any]:
     """Write the records of ``kind`` to a file (see :func:`fm.io.exporter.export_file`; plans:
     :func:`fm.io.plans.export_plans`)."""
+    if kind == "categories":
+        if options.get("crs") or options.get("categories") or options.get("districts"):
+            raise FmError("--crs, --category and --district do not apply to categories")
+        return categories.export_categories(session, path, lang=options.get("lang", "ja"))
     if kind == "ledger":
         if options.get("crs") or options.get("categories") or options.get("districts"):
             raise FmError("--crs, --category and --district do not apply to the ledger")

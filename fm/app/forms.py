@@ -905,3 +905,69 @@ def choices(session: Session, what: str, lang: str) -> list[tuple[str, str]]:
     name = table.c.name_en if lang == "en" else table.c.name
     order = (table.c.sort_order, table.c.code) if what == "category" else (table.c.id,)
     return [(code, label) for code, label in session.execute(sa.select(table.c.code, name).order_by(*order))]
+
+
+# ------------------------------------------------------------------------------------------ deleting
+
+DEPENDENTS: dict[str, tuple[tuple[str, str, str], ...]] = {
+    "assets": (
+        ("inspections", "asset_id", N_("inspections")),
+        ("work_orders", "asset_id", N_("work orders")),
+        ("traffic_restrictions", "asset_id", N_("traffic restrictions")),
+        ("plan_assets", "asset_id", N_("individual plans covering it")),
+        ("plan_works", "asset_id", N_("works of individual plans")),
+        ("ledger_entries", "asset_id", N_("fixed-asset ledger rows tied to it")),
+    ),
+    "plans": (("plan_budget_items", "plan_id", N_("budget lines")),),
+    "inspections": (("traffic_restrictions", "inspection_id", N_("traffic restrictions it required")),),
+    "parcels": (),
+    "work_orders": (),
+}
+"""Per form: the records that depend on one of its records, (table, column, what they are). A record with any
+is not deleted: the reason names them and how many. What is part of a record goes with it (a parcel's use
+history, a plan's covered assets and works, an asset's risk scores and usage figures)."""
+
+
+@dataclass(frozen=True)
+class Refused:
+    """Why a record was not deleted: ``(count, what)`` of each kind of record that depends on it."""
+
+    code: str
+    dependents: list[tuple[int, str]]
+
+
+def dependents(session: Session, form_name: str, record_id: int) -> list[tuple[int, str]]:
+    """``(count, what)`` of the records that depend on the record ``record_id`` of ``form_name``."""
+    found = []
+    for table_name, column, what in DEPENDENTS[form_name]:
+        table = metadata.tables[table_name]
+        count = session.scalar(sa.select(sa.func.count()).select_from(table).where(table.c[column] == record_id))
+        if table_name == "plan_budget_items" and count:  # a plan's budget lines count once money was executed
+            count = session.scalar(
+                sa.select(sa.func.count())
+                .select_from(table)
+                .where(table.c[column] == record_id, table.c.executed_amount > 0)
+            )
+            what = N_("budget lines with executed amounts")
+        if count:
+            found.append((int(count), what))
+    return found
+
+
+def remove(
+    session: Session, form_name: str, record_id: int, version: int | str | None, *, actor: str
+) -> Saved | Refused | Invalid:
+    """Delete the record ``record_id`` of ``form_name`` opened at ``version``: refused (:class:`Refused`) while
+    others depend on it, :class:`Invalid` with ``conflict`` when it was saved since; else deleted with one
+    audit entry holding its last values (and what went with it)."""
+    form = FORMS[form_name]
+    loaded = load(session, form_name, record_id)  # NotFound when gone
+    code = loaded.values.get("code") or f"{loaded.page} {loaded.values.get('inspected_on', '')}".strip()
+    found = dependents(session, form_name, record_id)
+    if found:
+        return Refused(code, found)
+    try:
+        edits.delete(session, form.table, record_id, _version(version) or 0, actor=actor, source=SOURCE)
+    except Conflict:
+        return Invalid({"": [_conflict(session, form, record_id)]}, conflict=True)
+    return Saved(record_id, 0, loaded.page, loaded.values.get("code"))

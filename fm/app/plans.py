@@ -171,5 +171,7 @@ def plan_list(
             "needed": int(figure.denominator or 0),
             "fiscal_year": fiscal_year,
         },
-        "categories": sorted(store.read_categories(session)["code"]),
+        "categories": {
+            c.code: {"name": c.name, "name_en": c.name_en} for c in store.read_categories(session).itertuples()
+        },
     }

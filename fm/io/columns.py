@@ -24,6 +24,7 @@ from fm.model.assets import (
 )
 from fm.model.land import UTILISATIONS
 from fm.model.portfolio import SERVICE_KINDS
+from fm.model.reference import CONDITION_SCALES, GROUPS
 
 
 @dataclass(frozen=True)
@@ -292,6 +293,25 @@ LEDGER = Kind(
 )
 """The fixed-asset ledger (固定資産台帳) in the layout of the unified standard's 固定資産台帳 (総務省「資産評価及び
 固定資産台帳整備の手引き」): read by ``fm import ledger`` (:mod:`fm.io.ledger`), not by the register's importer."""
+
+CATEGORIES = Kind(
+    "categories",
+    "施設区分",
+    ("code",),
+    (
+        Column("code", "施設区分", required=True, length=32),
+        Column("name", "名称", required=True, length=100),
+        Column("name_en", "英語名", required=True, length=100),
+        Column("asset_group", "分類", required=True, allowed=GROUPS),
+        Column("condition_scale", "評価方法", required=True, allowed=CONDITION_SCALES),
+        _integer("useful_life_years", "耐用年数", "年", required=True, low=0, low_open=True),
+        _integer("sort_order", "表示順"),
+    ),
+    importable=False,
+    exportable=False,
+)
+"""The asset categories as data (``fm export categories`` / ``fm import categories``, :mod:`fm.io.categories`):
+the built-in ones are the starting values a city edits."""
 
 SERVICES = Kind(
     "services",

@@ -72,7 +72,7 @@ def create_app(config: Config | None = None) -> Flask:
     app.register_blueprint(risk.pages)
     app.register_blueprint(ogcapi.pages)
     app.register_blueprint(tokens.pages)
-    for area in (stats, kpi, risk, duties, dashboard, maps, register, schedule, portfolio):
+    for area in (stats, kpi, risk, duties, dashboard, maps, register, schedule, portfolio, ledger):
         app.register_blueprint(area.api, url_prefix="/api")
     uploads.init_app(app, config)
     return app

@@ -26,6 +26,7 @@ from flask_babel import gettext as _
 
 from fm.app import forms
 from fm.app.forms import FORM, FORMS, GEOMETRY, Invalid, Saved
+from fm.errors import Conflict
 from fm.web.auth import actor, writes
 from fm.web.context import session
 
@@ -110,6 +111,80 @@ def edit_work_order(code: str) -> Any:
     return _form("work_orders", code=code)
 
 
+DELETE_ROUTES = {
+    "assets": "forms.delete_asset",
+    "parcels": "forms.delete_parcel",
+    "plans": "forms.delete_plan",
+    "inspections": "forms.delete_inspection",
+    "work_orders": "forms.delete_work_order",
+}
+AFTER_DELETE = {"assets": "register.index", "plans": "plans.index"}
+
+
+@pages.post("/assets/<path:code>/delete")
+@writes("assets")
+def delete_asset(code: str) -> Any:
+    """Delete the asset ``code`` (refused while inspections, work orders, plans or the ledger refer to it)."""
+    return _delete("assets", code=code)
+
+
+@pages.post("/parcels/<path:code>/delete")
+@writes("parcels")
+def delete_parcel(code: str) -> Any:
+    """Delete the land parcel ``code`` and its use history."""
+    return _delete("parcels", code=code)
+
+
+@pages.post("/plans/<path:code>/delete")
+@writes("plans")
+def delete_plan(code: str) -> Any:
+    """Delete the individual plan ``code`` (refused once money was executed under it)."""
+    return _delete("plans", code=code)
+
+
+@pages.post("/inspections/<int:inspection_id>/delete")
+@writes("inspections")
+def delete_inspection(inspection_id: int) -> Any:
+    """Delete the inspection ``inspection_id`` (refused while a traffic restriction rests on it)."""
+    return _delete("inspections", record_id=inspection_id)
+
+
+@pages.post("/work-orders/<path:code>/delete")
+@writes("work_orders")
+def delete_work_order(code: str) -> Any:
+    """Delete the work order ``code``."""
+    return _delete("work_orders", code=code)
+
+
+def _delete(name: str, *, code: str | None = None, record_id: int | None = None) -> Any:
+    """Delete one record from its edit page: refused with the reason (409) while others depend on it or when
+    someone saved it since the page was opened; audited with its last values."""
+    form = FORMS[name]
+    with session() as active:
+        if code is not None:
+            record_id = forms.find(active, name, code)
+        assert record_id is not None
+        result = forms.remove(active, name, record_id, request.form.get("version"), actor=actor())
+    if isinstance(result, forms.Refused):
+        listed = ", ".join(_("%(count)s %(what)s", count=n, what=_(what)) for n, what in result.dependents)
+        raise Conflict(
+            _(
+                "The %(what)s %(code)s was not deleted: %(others)s depend on it. Delete or move them first.",
+                what=_(form.title),
+                code=result.code,
+                others=listed,
+            )
+        )
+    if isinstance(result, Invalid):
+        raise Conflict(_("Not deleted: the record was changed by someone else since you opened it. Look again."))
+    flash(_("Deleted the %(what)s %(code)s.", what=_(form.title), code=result.code or result.page))
+    if name in ("inspections", "work_orders"):
+        return redirect(url_for("assets.page", code=result.page))
+    if name == "parcels":
+        return redirect(url_for("maps.page", kind="land"))
+    return redirect(url_for(AFTER_DELETE[name]))
+
+
 @pages.get("/forms/assets.json")
 def asset_search() -> Response:
     """Assets whose code or name contains ?q (at most 20): the plan form's asset picker."""
@@ -185,6 +260,7 @@ def _render(
         form=form,
         values=values,
         stored=stored,
+        delete_url=_delete_url(form.name, stored),
         errors=errors,
         form_errors=errors.pop(FORM, []),
         conflict=bool(invalid and invalid.conflict),
@@ -220,3 +296,11 @@ def _tiles() -> list[dict[str, Any]]:
         {"url": t.url, "attribution": t.attribution, "name": t.name, "minZoom": t.min_zoom, "maxZoom": t.max_zoom}
         for t in current_app.config["FM_TILES"]
     ]
+
+
+def _delete_url(name: str, stored: forms.Loaded | None) -> str | None:
+    if stored is None:
+        return None
+    if name == "inspections":
+        return url_for(DELETE_ROUTES[name], inspection_id=stored.id)
+    return url_for(DELETE_ROUTES[name], code=stored.values.get("code"))

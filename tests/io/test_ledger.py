@@ -132,6 +132,10 @@ def test_ledger_page_settles_a_pair(db_url, tmp_path, app, client_as):
     assert "64.8 %" in page and "63.5 %" in page and "L-0002" in page
     assert "the ledger depreciates from the fiscal year of acquisition" in page
     assert 'name="asset_code"' not in page  # a viewer sees the pairs, settles none
+    # The API answers what the CLI prints.
+    for cli, url in ((["ledger", "aging", "--format", "json"], "/api/ledger/aging"),):
+        assert viewer.get(url).get_json() == json.loads(run(db_url, *cli).stdout)
+    assert viewer.get("/api/ledger/pairs").get_json()["counts"]["doubtful"] == 1
     assert viewer.post("/ledger/settle/L-0002", data={"asset_code": "S-001"}).status_code == 403
     finance = client_as("finance", "suzuki")
     bad = finance.post("/ledger/settle/L-0002?lang=en", data={"asset_code": "S-404"})

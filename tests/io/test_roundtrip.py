@@ -125,7 +125,9 @@ def test_excel_keeps_text_that_looks_like_a_formula(db_url, tmp_path):
     database.dispose()
     path = tmp_path / "assets.xlsx"
     assert run(db_url, "export", "assets", str(path), "--lang", "en").exit_code == 0
-    cell = next(c for c in openpyxl.load_workbook(path).active["W"] if c.value and str(c.value).startswith("="))
+    sheet = openpyxl.load_workbook(path).active
+    notes = next(c.column_letter for c in sheet[1] if c.value == "notes")
+    cell = next(c for c in sheet[notes] if c.value and str(c.value).startswith("="))
     assert cell.data_type == "s"
     again = json.loads(run(db_url, "import", "assets", str(path), "--format", "json").stdout)
     assert again["unchanged"] == COUNTS["assets"]
