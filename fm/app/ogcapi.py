@@ -379,12 +379,17 @@ def _geometry(session: Session, name: str, frame: pd.DataFrame, crs: str) -> tup
     series = gpd.GeoSeries(shapes.where(shapes.notna(), None).to_numpy(), crs=STORAGE_CRS, index=frame.index)
     if name == "parcels":
         frame = frame.assign(area_m2=area_m2(series).round(2))
-    if crs == EPSG6677:
-        series = series.to_crs(PLANE_CRS)
-        series = gpd.GeoSeries(
-            shapely.transform(series.to_numpy(), lambda xy: xy[:, ::-1]), crs=PLANE_CRS, index=series.index
-        )
+    if crs == EPSG6677:  # easting, northing by pyproj; then the CRS's own order: northing, easting
+        series = gpd.GeoSeries(shapely.transform(series.to_numpy(), _to_plane), crs=PLANE_CRS, index=series.index)
     return series, frame
+
+
+_PLANE = Transformer.from_crs(STORAGE_CRS, PLANE_CRS, always_xy=True)
+
+
+def _to_plane(xy: np.ndarray) -> np.ndarray:
+    east, north = _PLANE.transform(xy[:, 0], xy[:, 1])
+    return np.column_stack([north, east])
 
 
 def _enrich(session: Session, name: str, frame: pd.DataFrame) -> pd.DataFrame:
@@ -394,7 +399,7 @@ def _enrich(session: Session, name: str, frame: pd.DataFrame) -> pd.DataFrame:
     year = fiscal_year(date.today())
     if name == "assets":
         needing = frame[frame["needs_individual_plan"].astype(bool)]
-        status = plan_status(session, needing, fiscal_year=year) if len(needing) else pd.Series(dtype=object)
+        status = plan_status(session, needing, fiscal_year=year, few=True) if len(needing) else pd.Series(dtype=object)
         mapped = frame["id"].map(status).astype(object)
         frame = frame.assign(plan_status=mapped.where(mapped.notna(), "not_needed"))
     elif name == "districts":

@@ -60,8 +60,13 @@ def window(session: Session, table: sa.Table, bbox: Box) -> sa.ColumnElement[boo
     candidates = sa.select(rtree.c.id).where(
         rtree.c.maxx >= minx, rtree.c.minx <= maxx, rtree.c.maxy >= miny, rtree.c.miny <= maxy
     )
+    # A row whose (outward-rounded) box lies inside the window meets it: no geometry to decode. Only
+    # those across its edge go through shapely.
+    inside = sa.select(rtree.c.id).where(
+        rtree.c.minx >= minx, rtree.c.maxx <= maxx, rtree.c.miny >= miny, rtree.c.maxy <= maxy
+    )
     exact = getattr(sa.func, INTERSECTS_FUNCTION)(geom, minx, miny, maxx, maxy) == 1
-    return sa.and_(table.c.id.in_(candidates), exact)
+    return sa.and_(table.c.id.in_(candidates), sa.or_(table.c.id.in_(inside), exact))
 
 
 def _latest_use(parcels: sa.Table, column: str) -> sa.ScalarSelect:
@@ -317,8 +322,16 @@ def read_page(session: Session, source: Source, query: Query) -> tuple[pd.DataFr
     frame = store.frame(session, page)
     if query.offset == 0 and len(frame) < query.limit:
         return frame, len(frame)
-    count = sa.select(sa.func.count()).select_from(source.select_from).where(*where)
-    return frame, int(session.execute(count).scalar_one())
+    count = sa.select(sa.func.count()).select_from(source.select_from if where else _base(source.select_from))
+    return frame, int(session.execute(count.where(*where)).scalar_one())
+
+
+def _base(clause: sa.FromClause) -> sa.FromClause:
+    """The first table of a join: every collection's joins keep its rows one for one (inner joins along
+    non-null keys, outer joins to one row), so without conditions it alone has the count."""
+    while isinstance(clause, sa.Join):
+        clause = clause.left
+    return clause
 
 
 def extent(session: Session, source: Source) -> tuple[Box | None, tuple[date | None, date | None] | None]:
