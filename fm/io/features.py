@@ -317,8 +317,18 @@ def read_page(session: Session, source: Source, query: Query) -> tuple[pd.DataFr
     """The page of features ``query`` asks for, ordered by the key, and how many match in all."""
     where = _conditions(session, source, query)
     columns = [expression.label(name) for name, expression in source.columns.items()]
-    select = sa.select(*columns).select_from(source.select_from).where(*where)
-    page = select.order_by(source.columns[source.key]).limit(query.limit).offset(query.offset)
+    key = source.columns[source.key]
+    # The page's ids first, then their columns: so the per-row subqueries (latest inspection, parcel use)
+    # run for the page only, not for every row an OFFSET skips.
+    ids = (
+        sa.select(source.columns["id"])
+        .select_from(source.select_from)
+        .where(*where)
+        .order_by(key)
+        .limit(query.limit)
+        .offset(query.offset)
+    )
+    page = sa.select(*columns).select_from(source.select_from).where(source.columns["id"].in_(ids)).order_by(key)
     frame = store.frame(session, page)
     if query.offset == 0 and len(frame) < query.limit:
         return frame, len(frame)
