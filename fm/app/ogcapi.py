@@ -39,7 +39,7 @@ CRS_ALIASES = {"CRS84": CRS84, "EPSG:4326": CRS84, "OGC:CRS84": CRS84, "EPSG:667
 """Short names taken as well as the URIs (``EPSG:4326`` as lon/lat, the order GIS tools use)."""
 DEFAULT_LIMIT = 10
 MAX_LIMIT = 10_000
-RESERVED = frozenset({"f", "bbox", "bbox-crs", "crs", "datetime", "limit", "offset", "lang", "properties"})
+RESERVED = frozenset({"f", "bbox", "bbox-crs", "crs", "datetime", "limit", "offset", "lang"})
 CONFORMANCE = (
     "http://www.opengis.net/spec/ogcapi-common-1/1.0/conf/core",
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
@@ -300,8 +300,12 @@ def _bbox(args: Mapping[str, str]) -> tuple[float, float, float, float] | None:
         if not (-180 <= minx <= 180 and -180 <= maxx <= 180 and -90 <= miny <= 90 and -90 <= maxy <= 90):
             raise _invalid(f"bbox {raw!r} is outside longitude -180..180, latitude -90..90")
         return minx, miny, maxx, maxy
-    transformer = Transformer.from_crs(PLANE_CRS, STORAGE_CRS, always_xy=True)
-    return transformer.transform_bounds(minx, miny, maxx, maxy, densify_pts=21)
+    if max(abs(n) for n in numbers) > 1e7:  # no plane zone reaches 10,000 km from its origin
+        raise _invalid(f"bbox {raw!r} in EPSG:6677 is outside the area that CRS covers")
+    box = _FROM_PLANE.transform_bounds(minx, miny, maxx, maxy, densify_pts=21)
+    if not (np.isfinite(box).all() and -180 <= box[0] <= box[2] <= 180 and -90 <= box[1] <= box[3] <= 90):
+        raise _invalid(f"bbox {raw!r} in EPSG:6677 is outside the area that CRS covers")
+    return box
 
 
 def _date(text: str) -> datetime:
@@ -385,6 +389,7 @@ def _geometry(session: Session, name: str, frame: pd.DataFrame, crs: str) -> tup
 
 
 _PLANE = Transformer.from_crs(STORAGE_CRS, PLANE_CRS, always_xy=True)
+_FROM_PLANE = Transformer.from_crs(PLANE_CRS, STORAGE_CRS, always_xy=True)
 
 
 def _to_plane(xy: np.ndarray) -> np.ndarray:
