@@ -18,6 +18,7 @@ from typing import Any
 import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.util import find_tables
 
 from fm.db.sqlite import INTERSECTS_FUNCTION, rtree_name
 from fm.domain.kpi.measures import UNDERUSED
@@ -322,7 +323,7 @@ def read_page(session: Session, source: Source, query: Query) -> tuple[pd.DataFr
     # run for the page only, not for every row an OFFSET skips.
     ids = (
         sa.select(source.columns["id"])
-        .select_from(source.select_from)
+        .select_from(_needed(source.select_from, where))
         .where(*where)
         .order_by(key)
         .limit(query.limit)
@@ -332,8 +333,18 @@ def read_page(session: Session, source: Source, query: Query) -> tuple[pd.DataFr
     frame = store.frame(session, page)
     if query.offset == 0 and len(frame) < query.limit:
         return frame, len(frame)
-    count = sa.select(sa.func.count()).select_from(source.select_from if where else _base(source.select_from))
+    count = sa.select(sa.func.count()).select_from(_needed(source.select_from, where))
     return frame, int(session.execute(count.where(*where)).scalar_one())
+
+
+def _needed(joined: sa.FromClause, where: list[sa.ColumnElement[bool]]) -> sa.FromClause:
+    """The collection's joins, or its first table alone when no condition names a joined table: the joins
+    keep rows one for one, so the ids, their order by the key and their count are the same without them,
+    and PostgreSQL would otherwise join every row before the ORDER BY … LIMIT."""
+    base = _base(joined)
+    others = {t for t in find_tables(joined, include_joins=False) if t is not base}
+    named = {t for condition in where for t in find_tables(condition, check_columns=True, include_selects=True)}
+    return joined if others & named else base
 
 
 def _base(clause: sa.FromClause) -> sa.FromClause:
