@@ -16,6 +16,7 @@ from datetime import date
 from typing import Any
 
 import pandas as pd
+import shapely
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.util import find_tables
@@ -317,7 +318,11 @@ def _conditions(session: Session, source: Source, query: Query) -> list[sa.Colum
 def read_page(session: Session, source: Source, query: Query) -> tuple[pd.DataFrame, int]:
     """The page of features ``query`` asks for, ordered by the key, and how many match in all."""
     where = _conditions(session, source, query)
-    columns = [expression.label(name) for name, expression in source.columns.items()]
+    postgres = session.get_bind().dialect.name == "postgresql"
+    columns = [
+        (_wkb(expression, postgres) if name == "geom" else expression).label(name)
+        for name, expression in source.columns.items()
+    ]
     key = source.columns[source.key]
     # The page's ids first, then their columns: so the per-row subqueries (latest inspection, parcel use)
     # run for the page only, not for every row an OFFSET skips.
@@ -331,10 +336,20 @@ def read_page(session: Session, source: Source, query: Query) -> tuple[pd.DataFr
     )
     page = sa.select(*columns).select_from(source.select_from).where(source.columns["id"].in_(ids)).order_by(key)
     frame = store.frame(session, page)
+    if "geom" in frame.columns:  # decoded all at once (one by one, it cost more than the query)
+        frame["geom"] = shapely.from_wkb(frame["geom"].to_numpy(dtype=object))
     if query.offset == 0 and len(frame) < query.limit:
         return frame, len(frame)
     count = sa.select(sa.func.count()).select_from(_needed(source.select_from, where))
     return frame, int(session.execute(count.where(*where)).scalar_one())
+
+
+def _wkb(geom: sa.ColumnElement, postgres: bool) -> sa.ColumnElement:
+    """The geometry as WKB, not decoded by the column type row by row (PostgreSQL: hex text, so that the
+    page comes through COPY)."""
+    if postgres:
+        return sa.func.ST_AsHEXEWKB(sa.type_coerce(geom, sa.LargeBinary), type_=sa.String)
+    return sa.type_coerce(geom, sa.LargeBinary)
 
 
 def _needed(joined: sa.FromClause, where: list[sa.ColumnElement[bool]]) -> sa.FromClause:
