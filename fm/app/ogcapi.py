@@ -422,8 +422,9 @@ def indicator_labels(lang: str) -> dict[str, str]:
     return {k: v[1 if lang == "en" else 0] for k, v in INDICATOR_LABELS.items()}
 
 
-def _features(session: Session, name: str, frame: pd.DataFrame, crs: str) -> list[dict[str, Any]]:
-    source = features.sources(session)[name]
+def _features(
+    session: Session, name: str, source: features.Source, frame: pd.DataFrame, crs: str
+) -> list[dict[str, Any]]:
     frame = _enrich(session, name, frame)
     geometry, frame = _geometry(session, name, frame, crs)
     shapes = geometry.to_numpy()
@@ -456,7 +457,7 @@ def items(session: Session, request: Request, name: str) -> tuple[dict[str, Any]
     source = features.sources(session)[name]
     query, crs = _query(source, name, request.args)
     frame, matched = features.read_page(session, source, query)
-    found = _features(session, name, frame, crs)
+    found = _features(session, name, source, frame, crs)
     path = f"/collections/{name}/items"
     kept = {k: v for k, v in request.args.items() if k not in ("offset", "f")}
     links = [
@@ -510,7 +511,7 @@ def item(session: Session, request: Request, name: str, feature_id: str) -> tupl
     frame, _ = features.read_page(session, source, features.Query(limit=1, key=key))
     if not len(frame):
         raise OgcError(404, "NotFound", f"no feature {feature_id!r} in {name}")
-    (feature,) = _features(session, name, frame, crs)
+    (feature,) = _features(session, name, source, frame, crs)
     path = f"/collections/{name}/items/{feature_id}"
     feature["links"] = [
         {"rel": "self", "type": "application/geo+json", "href": request.url(path, f="json")},
