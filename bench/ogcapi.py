@@ -119,6 +119,8 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=15)
     parser.add_argument("--page-size", type=int, default=5000)
     parser.add_argument("--no-postgis", action="store_true")
+    parser.add_argument("--no-sqlite", action="store_true")
+    parser.add_argument("--no-ogr2ogr", action="store_true", help="the pages only")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as scratch:
         folder = args.folder or Path(scratch)
@@ -126,7 +128,7 @@ def main() -> None:
         data = folder / f"data-{args.assets}"
         if not (data / "assets.csv").exists():
             generate_scaled(args.assets, data)
-        backends = [("SQLite", f"sqlite:///{folder / f'register-{args.assets}.sqlite3'}")]
+        backends = [] if args.no_sqlite else [("SQLite", f"sqlite:///{folder / f'register-{args.assets}.sqlite3'}")]
         server = None
         if not args.no_postgis:
             postgres = args.postgres_url
@@ -142,7 +144,8 @@ def main() -> None:
                 prepare(url, data, args.assets)
                 token = _token(url)
                 pages(url, folder, args.repeat, token)
-                pull(url, folder, token, args.page_size)
+                if not args.no_ogr2ogr:
+                    pull(url, folder, token, args.page_size)
         finally:
             if server is not None:
                 server.stop()

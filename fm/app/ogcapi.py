@@ -39,7 +39,7 @@ CRS_ALIASES = {"CRS84": CRS84, "EPSG:4326": CRS84, "OGC:CRS84": CRS84, "EPSG:667
 """Short names taken as well as the URIs (``EPSG:4326`` as lon/lat, the order GIS tools use)."""
 DEFAULT_LIMIT = 10
 MAX_LIMIT = 10_000
-RESERVED = frozenset({"f", "bbox", "bbox-crs", "crs", "datetime", "limit", "offset", "lang", "properties"})
+RESERVED = frozenset({"f", "bbox", "bbox-crs", "crs", "datetime", "limit", "offset", "lang"})
 CONFORMANCE = (
     "http://www.opengis.net/spec/ogcapi-common-1/1.0/conf/core",
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
@@ -300,8 +300,12 @@ def _bbox(args: Mapping[str, str]) -> tuple[float, float, float, float] | None:
         if not (-180 <= minx <= 180 and -180 <= maxx <= 180 and -90 <= miny <= 90 and -90 <= maxy <= 90):
             raise _invalid(f"bbox {raw!r} is outside longitude -180..180, latitude -90..90")
         return minx, miny, maxx, maxy
-    transformer = Transformer.from_crs(PLANE_CRS, STORAGE_CRS, always_xy=True)
-    return transformer.transform_bounds(minx, miny, maxx, maxy, densify_pts=21)
+    if max(abs(n) for n in numbers) > 1e7:  # no plane zone reaches 10,000 km from its origin
+        raise _invalid(f"bbox {raw!r} in EPSG:6677 is outside the area that CRS covers")
+    box = _FROM_PLANE.transform_bounds(minx, miny, maxx, maxy, densify_pts=21)
+    if not (np.isfinite(box).all() and -180 <= box[0] <= box[2] <= 180 and -90 <= box[1] <= box[3] <= 90):
+        raise _invalid(f"bbox {raw!r} in EPSG:6677 is outside the area that CRS covers")
+    return box
 
 
 def _date(text: str) -> datetime:
@@ -379,12 +383,18 @@ def _geometry(session: Session, name: str, frame: pd.DataFrame, crs: str) -> tup
     series = gpd.GeoSeries(shapes.where(shapes.notna(), None).to_numpy(), crs=STORAGE_CRS, index=frame.index)
     if name == "parcels":
         frame = frame.assign(area_m2=area_m2(series).round(2))
-    if crs == EPSG6677:
-        series = series.to_crs(PLANE_CRS)
-        series = gpd.GeoSeries(
-            shapely.transform(series.to_numpy(), lambda xy: xy[:, ::-1]), crs=PLANE_CRS, index=series.index
-        )
+    if crs == EPSG6677:  # easting, northing by pyproj; then the CRS's own order: northing, easting
+        series = gpd.GeoSeries(shapely.transform(series.to_numpy(), _to_plane), crs=PLANE_CRS, index=series.index)
     return series, frame
+
+
+_PLANE = Transformer.from_crs(STORAGE_CRS, PLANE_CRS, always_xy=True)
+_FROM_PLANE = Transformer.from_crs(PLANE_CRS, STORAGE_CRS, always_xy=True)
+
+
+def _to_plane(xy: np.ndarray) -> np.ndarray:
+    east, north = _PLANE.transform(xy[:, 0], xy[:, 1])
+    return np.column_stack([north, east])
 
 
 def _enrich(session: Session, name: str, frame: pd.DataFrame) -> pd.DataFrame:
@@ -394,7 +404,7 @@ def _enrich(session: Session, name: str, frame: pd.DataFrame) -> pd.DataFrame:
     year = fiscal_year(date.today())
     if name == "assets":
         needing = frame[frame["needs_individual_plan"].astype(bool)]
-        status = plan_status(session, needing, fiscal_year=year) if len(needing) else pd.Series(dtype=object)
+        status = plan_status(session, needing, fiscal_year=year, few=True) if len(needing) else pd.Series(dtype=object)
         mapped = frame["id"].map(status).astype(object)
         frame = frame.assign(plan_status=mapped.where(mapped.notna(), "not_needed"))
     elif name == "districts":
@@ -412,8 +422,9 @@ def indicator_labels(lang: str) -> dict[str, str]:
     return {k: v[1 if lang == "en" else 0] for k, v in INDICATOR_LABELS.items()}
 
 
-def _features(session: Session, name: str, frame: pd.DataFrame, crs: str) -> list[dict[str, Any]]:
-    source = features.sources(session)[name]
+def _features(
+    session: Session, name: str, source: features.Source, frame: pd.DataFrame, crs: str
+) -> list[dict[str, Any]]:
     frame = _enrich(session, name, frame)
     geometry, frame = _geometry(session, name, frame, crs)
     shapes = geometry.to_numpy()
@@ -446,7 +457,7 @@ def items(session: Session, request: Request, name: str) -> tuple[dict[str, Any]
     source = features.sources(session)[name]
     query, crs = _query(source, name, request.args)
     frame, matched = features.read_page(session, source, query)
-    found = _features(session, name, frame, crs)
+    found = _features(session, name, source, frame, crs)
     path = f"/collections/{name}/items"
     kept = {k: v for k, v in request.args.items() if k not in ("offset", "f")}
     links = [
@@ -500,7 +511,7 @@ def item(session: Session, request: Request, name: str, feature_id: str) -> tupl
     frame, _ = features.read_page(session, source, features.Query(limit=1, key=key))
     if not len(frame):
         raise OgcError(404, "NotFound", f"no feature {feature_id!r} in {name}")
-    (feature,) = _features(session, name, frame, crs)
+    (feature,) = _features(session, name, source, frame, crs)
     path = f"/collections/{name}/items/{feature_id}"
     feature["links"] = [
         {"rel": "self", "type": "application/geo+json", "href": request.url(path, f="json")},

@@ -44,6 +44,10 @@ API: dict[str, tuple[str, tuple[str, ...]]] = {
     ),
     "/api/map/cards/{code}": ("An asset's card on the map", ("lang",)),
     "/api/schedule": ("The engineers' schedule", ("from", "to", "by", "kind", "category", "district")),
+    "/api/ledger/aging": ("The aging ratio from the fixed-asset ledger beside fm's recomputation", ("convention",)),
+    "/api/ledger/pairs": ("Ledger rows matched to the register, doubtful or unmatched", ()),
+    "/api/portfolio/evaluation": ("Every building's quantitative evaluation (一次評価) and quadrant", ("fiscal_year",)),
+    "/api/portfolio/cards/{code}": ("The facility card (施設カルテ) of a building or service", ("service", "lang")),
 }
 """path → summary and its query parameters (all optional, strings; the endpoint checks them)."""
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 import click
 
 from fm.cli.context import open_database
@@ -19,6 +21,7 @@ def serve(ctx: click.Context, host: str, port: int, threads: int, debug: bool) -
 
     open_database(ctx).dispose()
     app = create_app(ctx.obj)
+    _log_token_use()
     click.echo(f"fm serving on http://{host}:{port}/ (Ctrl+C to stop)")
     if debug:
         app.run(host=host, port=port, debug=True)
@@ -26,3 +29,12 @@ def serve(ctx: click.Context, host: str, port: int, threads: int, debug: bool) -
         import waitress
 
         waitress.serve(app, host=host, port=port, threads=threads, ident="fm")
+
+
+def _log_token_use() -> None:
+    """Each request made with an API token, one line on stderr (who, which token, what, from where)."""
+    handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    log = logging.getLogger("fm.tokens")
+    log.setLevel(logging.INFO)
+    log.addHandler(handler)

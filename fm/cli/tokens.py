@@ -30,7 +30,10 @@ def tokens_list(ctx: click.Context, username: str | None = None, fmt: str = "tab
     if fmt == "json":
         click.echo(to_json(records(frame)))
     elif len(frame):
-        click.echo(tabulate(frame, headers="keys", showindex=False))
+        shown = frame.copy()
+        for column in ("created_at", "expires_at", "last_used_at", "revoked_at"):
+            shown[column] = [f"{t:%Y-%m-%d %H:%M}" if t is not None else "" for t in shown[column]]
+        click.echo(tabulate(shown, headers="keys", showindex=False))
     else:
         click.echo("no API tokens yet: fm tokens create USERNAME")
 

@@ -16,8 +16,10 @@ from datetime import date
 from typing import Any
 
 import pandas as pd
+import shapely
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.util import find_tables
 
 from fm.db.sqlite import INTERSECTS_FUNCTION, rtree_name
 from fm.domain.kpi.measures import UNDERUSED
@@ -60,8 +62,13 @@ def window(session: Session, table: sa.Table, bbox: Box) -> sa.ColumnElement[boo
     candidates = sa.select(rtree.c.id).where(
         rtree.c.maxx >= minx, rtree.c.minx <= maxx, rtree.c.maxy >= miny, rtree.c.miny <= maxy
     )
+    # A row whose (outward-rounded) box lies inside the window meets it: no geometry to decode. Only
+    # those across its edge go through shapely.
+    inside = sa.select(rtree.c.id).where(
+        rtree.c.minx >= minx, rtree.c.maxx <= maxx, rtree.c.miny >= miny, rtree.c.maxy <= maxy
+    )
     exact = getattr(sa.func, INTERSECTS_FUNCTION)(geom, minx, miny, maxx, maxy) == 1
-    return sa.and_(table.c.id.in_(candidates), exact)
+    return sa.and_(table.c.id.in_(candidates), sa.or_(table.c.id.in_(inside), exact))
 
 
 def _latest_use(parcels: sa.Table, column: str) -> sa.ScalarSelect:
@@ -311,14 +318,57 @@ def _conditions(session: Session, source: Source, query: Query) -> list[sa.Colum
 def read_page(session: Session, source: Source, query: Query) -> tuple[pd.DataFrame, int]:
     """The page of features ``query`` asks for, ordered by the key, and how many match in all."""
     where = _conditions(session, source, query)
-    columns = [expression.label(name) for name, expression in source.columns.items()]
-    select = sa.select(*columns).select_from(source.select_from).where(*where)
-    page = select.order_by(source.columns[source.key]).limit(query.limit).offset(query.offset)
-    frame = store.frame(session, page)
+    postgres = session.get_bind().dialect.name == "postgresql"
+    columns = [
+        (_wkb(expression, postgres) if name == "geom" else expression).label(name)
+        for name, expression in source.columns.items()
+    ]
+    key = source.columns[source.key]
+    # The page's ids first, then their columns: so the per-row subqueries (latest inspection, parcel use)
+    # run for the page only, not for every row an OFFSET skips.
+    ids = (
+        sa.select(source.columns["id"])
+        .select_from(_needed(source.select_from, where))
+        .where(*where)
+        .order_by(key)
+        .limit(query.limit)
+        .offset(query.offset)
+    )
+    page = sa.select(*columns).select_from(source.select_from).where(source.columns["id"].in_(ids)).order_by(key)
+    result = session.connection().execute(page)
+    # A plain fetch (no COPY: for one page its set-up costs more than it saves), Python values kept as they are
+    frame = pd.DataFrame([tuple(row) for row in result.all()], columns=list(result.keys()), dtype=object)
+    if "geom" in frame.columns:  # decoded all at once (one by one, it cost more than the query)
+        frame["geom"] = shapely.from_wkb(frame["geom"].to_numpy(dtype=object))
     if query.offset == 0 and len(frame) < query.limit:
         return frame, len(frame)
-    count = sa.select(sa.func.count()).select_from(source.select_from).where(*where)
-    return frame, int(session.execute(count).scalar_one())
+    count = sa.select(sa.func.count()).select_from(_needed(source.select_from, where))
+    return frame, int(session.execute(count.where(*where)).scalar_one())
+
+
+def _wkb(geom: sa.ColumnElement, postgres: bool) -> sa.ColumnElement:
+    """The geometry as WKB, not decoded by the column type row by row (PostgreSQL: hex text)."""
+    if postgres:
+        return sa.func.ST_AsHEXEWKB(sa.type_coerce(geom, sa.LargeBinary), type_=sa.String)
+    return sa.type_coerce(geom, sa.LargeBinary)
+
+
+def _needed(joined: sa.FromClause, where: list[sa.ColumnElement[bool]]) -> sa.FromClause:
+    """The collection's joins, or its first table alone when no condition names a joined table: the joins
+    keep rows one for one, so the ids, their order by the key and their count are the same without them,
+    and PostgreSQL would otherwise join every row before the ORDER BY … LIMIT."""
+    base = _base(joined)
+    others = {t for t in find_tables(joined, include_joins=False) if t is not base}
+    named = {t for condition in where for t in find_tables(condition, check_columns=True, include_selects=True)}
+    return joined if others & named else base
+
+
+def _base(clause: sa.FromClause) -> sa.FromClause:
+    """The first table of a join: every collection's joins keep its rows one for one (inner joins along
+    non-null keys, outer joins to one row), so without conditions it alone has the count."""
+    while isinstance(clause, sa.Join):
+        clause = clause.left
+    return clause
 
 
 def extent(session: Session, source: Source) -> tuple[Box | None, tuple[date | None, date | None] | None]:

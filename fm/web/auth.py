@@ -11,6 +11,7 @@ address and per username (Flask-Limiter, in memory: one process per app, as fm s
 from __future__ import annotations
 
 import functools
+import logging
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
@@ -41,6 +42,8 @@ from fm.web.api import json_response
 
 SESSION_IDLE = timedelta(hours=4)
 SESSION_MAX = timedelta(hours=12)
+TOKEN_LOG = logging.getLogger("fm.tokens")
+"""Every request made with an API token, and every token refused (``fm serve`` writes it to stderr)."""
 PUBLIC = frozenset({"auth.sign_in", "static"})
 """Endpoints that answer without an account."""
 
@@ -167,7 +170,7 @@ def _by_token(req: Any) -> Account | None:
         found = tokens.authenticate(active, token, username=username)
         if found is None:
             g.fm_token_refused = True
-            current_app.logger.warning(
+            TOKEN_LOG.warning(
                 "API token refused (unknown, expired or revoked) for %s %s from %s",
                 req.method,
                 req.path,
@@ -176,7 +179,7 @@ def _by_token(req: Any) -> Account | None:
             return None
         user, row = found
         g.fm_token = row.id
-        current_app.logger.info(
+        TOKEN_LOG.info(
             "API token %d (%s…) of %s: %s %s from %s",
             row.id,
             row.prefix,

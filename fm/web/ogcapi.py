@@ -96,7 +96,7 @@ def items(name: str) -> Response:
         return _answer("items", lambda r: ogcapi.items(active, r, name), name=name)
 
 
-@pages.get("/collections/<name>/items/<feature_id>")
+@pages.get("/collections/<name>/items/<path:feature_id>")  # codes may hold a slash (BR/001)
 def item(name: str, feature_id: str) -> Response:
     with session() as active:
         return _answer("item", lambda r: ogcapi.item(active, r, name, feature_id), name=name)

@@ -61,12 +61,21 @@ def test_items_page_and_one_item(viewer):
         ({"datetime": "2020-13-01"}, 400),
         ({"crs": "EPSG:3857"}, 400),
         ({"bbox-crs": "EPSG:3857", "bbox": "1,2,3,4"}, 400),
+        ({"bbox-crs": "EPSG:6677", "bbox": "-1e300,-1e300,1e300,1e300"}, 400),
+        ({"bbox": "nan,1,2,3"}, 400),
+        ({"offset": "-1"}, 400),
+        ({"limit": "ten"}, 400),
     ],
 )
 def test_bad_parameters(viewer, query, status):
     response, body = get(viewer, "/ogcapi/collections/assets/items", f="json", **query)
     assert response.status_code == status
     assert body["code"] == "InvalidParameterValue" and body["description"]
+
+
+def test_unknown_format(viewer):
+    response = viewer.get("/ogcapi/collections?f=xml")
+    assert response.status_code == 400 and response.get_json()["code"] == "InvalidParameterValue"
 
 
 def test_unknown_collection_and_feature(viewer):

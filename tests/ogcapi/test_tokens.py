@@ -40,7 +40,7 @@ def test_tokens_from_the_cli(sample_url, ogc_app, caplog):
     assert client.get(ITEMS).status_code == 401
     body = client.get(ITEMS).get_json()
     assert body["code"] == "Unauthorized" and "WWW-Authenticate" in client.get(ITEMS).headers
-    with caplog.at_level(logging.INFO, logger=ogc_app.logger.name):
+    with caplog.at_level(logging.INFO, logger="fm.tokens"):
         assert client.get(ITEMS, headers=_bearer(token)).status_code == 200
     assert f"API token {number} ({token[:10]}…) of gis: GET {ITEMS}" in caplog.text
     assert client.get(ITEMS, headers=_basic("gis", token)).status_code == 200

@@ -50,7 +50,7 @@ def _values(app) -> dict[str, object]:
             "username": "demo-viewer",
             "year": 2024,
             "token": "0" * 32,
-            "token_id": 1,
+            "token_id": 999_999,  # none such: every role may revoke its own tokens, so 404 rather than 403
             "ledger_no": "L-0001",  # the demo has no ledger: a settlement of no row, refused after the role check
         }
 
