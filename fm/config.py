@@ -12,6 +12,8 @@
 ``FM_UPLOAD_MAX_MB`` the largest file (request) the web upload accepts, in MB. Default: 50.
 ``FM_SIGN_IN_LIMIT`` sign-in attempts allowed from one address, e.g. ``10 per minute`` (default);
                      raise it when every user comes through one proxy address.
+``FM_BUSY_TIMEOUT``  seconds a SQLite write waits for another process's lock (an import, a backup) before
+                     the page says "the database is busy, try again" (503). Default: 10.
 ``FM_SECURE_COOKIES`` ``1`` (or ``true``/``yes``/``on``): the session, remember and language cookies are
                      sent over HTTPS only (``Secure``). Set it behind a TLS proxy. Default: off.
 """
@@ -36,6 +38,16 @@ def _default_database_url() -> str:
     return f"sqlite:///{_instance_path() / SQLITE_FILENAME}"
 
 
+def _seconds(name: str, text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0 <= value <= 3600:
+        raise ValidationError(f"{name} must be a number of seconds from 0 to 3600, got {text!r}")
+    return value
+
+
 def _switch(name: str, text: str) -> bool:
     """An on/off setting: 1/true/yes/on or 0/false/no/off (or empty)."""
     value = text.strip().lower()
@@ -58,6 +70,7 @@ class Config:
     upload_max_mb: int = 50
     sign_in_limit: str = "10 per minute"
     secure_cookies: bool = False
+    busy_timeout: float = 10.0
 
     @classmethod
     def from_env(cls, **overrides: object) -> Config:
@@ -77,6 +90,8 @@ class Config:
             if not size.isdigit() or int(size) < 1:
                 raise ValidationError(f"FM_UPLOAD_MAX_MB must be a whole number of megabytes (1 or more), got {size!r}")
             values["upload_max_mb"] = int(size)
+        if wait := os.environ.get("FM_BUSY_TIMEOUT"):
+            values["busy_timeout"] = _seconds("FM_BUSY_TIMEOUT", wait)
         if (secure := os.environ.get("FM_SECURE_COOKIES")) is not None:
             values["secure_cookies"] = _switch("FM_SECURE_COOKIES", secure)
         values.update({k: v for k, v in overrides.items() if v is not None})

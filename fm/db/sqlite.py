@@ -32,13 +32,13 @@ def _bound(index: int):
     return function
 
 
-def configure_connection(connection: sqlite3.Connection, *, file_backed: bool) -> None:
+def configure_connection(connection: sqlite3.Connection, *, file_backed: bool, busy_timeout: float = 10.0) -> None:
     """Enforce foreign keys, wait on locks, use WAL for files, register the bbox functions."""
     for index, name in enumerate(BOUND_FUNCTIONS):
         connection.create_function(name, 1, _bound(index), deterministic=True)
     cursor = connection.cursor()
     cursor.execute("PRAGMA foreign_keys = ON")
-    cursor.execute("PRAGMA busy_timeout = 10000")
+    cursor.execute(f"PRAGMA busy_timeout = {int(busy_timeout * 1000)}")
     if file_backed:
         cursor.execute("PRAGMA journal_mode = WAL")
     cursor.close()

@@ -27,7 +27,7 @@ def create_app(config: Config | None = None) -> Flask:
     app.config.update(
         SECRET_KEY=config.resolved_secret_key(), FM=config, FM_TILES=basemap(config.basemap, config.basemap_attribution)
     )
-    app.extensions["fm.database"] = Database(config.database_url)
+    app.extensions["fm.database"] = Database(config.database_url, busy_timeout=config.busy_timeout)
     app.jinja_env.globals["fm_version"] = __version__
 
     from flask_wtf import CSRFProtect

@@ -23,6 +23,7 @@ from flask import (
     abort,
     current_app,
     flash,
+    g,
     redirect,
     render_template,
     request,
@@ -128,7 +129,7 @@ def writes(*subjects: str) -> Callable:
 @login_manager.user_loader
 def _load(user_id: str) -> Account | None:
     started = session.get("signed_in_at")
-    if started is None:
+    if started is None or g.get("database_down"):
         return None
     started_at = datetime.fromisoformat(started)
     if users.now() - started_at > SESSION_MAX:
