@@ -67,4 +67,11 @@ def create_app(config: Config | None = None) -> Flask:
     for area in (stats, kpi, risk, duties, dashboard, maps, register, schedule):
         app.register_blueprint(area.api, url_prefix="/api")
     uploads.init_app(app, config)
+    if config.trusted_proxies:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        # Behind N proxies, believe the last N hops of X-Forwarded-For/-Proto/-Host (the client's address for
+        # the sign-in limit and the audit, https for secure cookies and redirects); never more.
+        n = config.trusted_proxies
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)  # type: ignore[method-assign]
     return app
