@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from fm.cli.context import open_database
-from fm.db import backup, migrate
+from fm.db import backup, migrate, roles
 
 
 @click.group()
@@ -80,6 +80,17 @@ def db_restore(ctx: click.Context, file: Path, replace: bool) -> None:
         + (f", replacing schema {before}" if before else "")
         + (f"; migrated {manifest.schema_revision} -> {after}" if after != manifest.schema_revision else "")
     )
+
+
+@db.command("grant-app")
+@click.argument("role")
+@click.pass_context
+def db_grant_app(ctx: click.Context, role: str) -> None:
+    """(PostgreSQL, as the migration role, after each upgrade) give ROLE, the role fm serve connects as, the
+    rights to read and write rows but not to change the schema, and only to add to the audit log."""
+    with open_database(ctx).connect() as connection:
+        done = roles.grant_app(connection, role)
+    click.echo(f"{role}: {len(done)} grants (rows read and written; audit_log append-only; no schema changes)")
 
 
 @db.command("revision")

@@ -69,3 +69,47 @@ def test_sessions_expire_after_the_idle_setting(url, tmp_path, monkeypatch):
     monkeypatch.setattr(itsdangerous.timed.TimestampSigner, "get_timestamp", lambda self: now(self) + 301)
     assert client.get("/api/stats").status_code == 401  # 5 minutes and 1 second later, nothing in between
     app.extensions["fm.database"].dispose()
+
+
+@pytest.mark.postgis
+def test_the_app_runs_as_a_role_that_cannot_alter_the_schema_or_the_audit_log(
+    postgres_admin_url, postgis_template, tmp_path
+):
+    import itertools
+    import os
+
+    import pgserver
+    import sqlalchemy as sa
+    from clirun import run
+    from webauth import signed_in
+
+    owner_url = pgserver.create_database(postgres_admin_url, template=postgis_template)
+    role = f"fm_app_{os.getpid()}_{next(itertools.count())}_{tmp_path.name[-6:].lower()}".replace("-", "_")
+    admin = sa.create_engine(postgres_admin_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(sa.text(f"CREATE ROLE {role} LOGIN"))
+    admin.dispose()
+    granted = run(owner_url, "db", "grant-app", role)
+    assert granted.exit_code == 0, granted.output
+    app_url = sa.make_url(owner_url).set(username=role).render_as_string(hide_password=False)
+
+    from fm.web import create_app
+
+    app = create_app(Config(database_url=app_url, instance_path=tmp_path, secret_key="t"))
+    ensure_user(owner_url, "viewer", "viewer")
+    client = signed_in(app, "viewer")  # signing in adds to the audit log, as the app's role
+    assert client.get("/api/stats").status_code == 200
+    app.extensions["fm.database"].dispose()
+    engine = sa.create_engine(app_url)
+    for statement, refusal in [
+        ("ALTER TABLE assets ADD COLUMN x integer", "must be owner"),
+        ("CREATE TABLE extra (id integer)", "permission denied for schema public"),
+        ("UPDATE audit_log SET actor = 'someone else'", "permission denied for table audit_log"),
+        ("DELETE FROM audit_log", "permission denied for table audit_log"),
+        ("DROP TABLE users", "must be owner"),
+    ]:
+        with engine.connect() as connection, pytest.raises(sa.exc.ProgrammingError, match=refusal):
+            connection.execute(sa.text(statement))
+    with engine.connect() as connection:
+        assert connection.execute(sa.text("SELECT count(*) FROM audit_log WHERE action = 'sign_in'")).scalar() == 1
+    engine.dispose()
