@@ -171,3 +171,12 @@ def test_postgresql_stopped_and_started_while_the_app_serves(tmp_path):
         app.extensions["fm.database"].dispose()
     finally:
         server.stop()
+
+
+def test_a_plan_killed_while_its_work_orders_are_saved_leaves_none(sample_url, tmp_path):
+    assert subprocess.run([FM, "--database-url", sample_url, "score"], capture_output=True).returncode == 0
+    before = _count(sample_url, "SELECT count(*) FROM work_orders")
+    _kill(_paused(sample_url, "plan", "--budget", "500000000", "--years", "2", "--create-work-orders"))
+    assert _count(sample_url, "SELECT count(*) FROM work_orders") == before
+    assert _count(sample_url, "SELECT count(*) FROM audit_log WHERE table_name = 'work_orders'") == 0
+    _serves(sample_url, tmp_path)
