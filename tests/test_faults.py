@@ -17,6 +17,7 @@ from pathlib import Path
 import pgserver
 import pytest
 import sqlalchemy as sa
+from clirun import run
 from databases import new_database
 from sample import add_sample
 from webauth import signed_in
@@ -79,7 +80,7 @@ def sample_url(tmp_path) -> str:
 def _renamed(url: str, folder: Path) -> Path:
     """The register exported, with every bridge renamed: a file whose import changes records."""
     exported = folder / "assets.csv"
-    assert subprocess.run([FM, "--database-url", url, "export", "assets", str(exported)]).returncode == 0
+    assert run(url, "export", "assets", str(exported)).exit_code == 0  # in-process: only the killed one is a process
     lines = exported.read_text(encoding="utf-8-sig").splitlines()
     changed = folder / "changed.csv"
     changed.write_text("\n".join([lines[0], *(line.replace("橋", "新橋") for line in lines[1:])]) + "\n")
@@ -118,7 +119,7 @@ def test_a_migration_killed_before_commit_leaves_the_old_schema(tmp_path):
     _kill(_paused(url, "db", "upgrade"))
     assert _count(url, "SELECT version_num FROM alembic_version") == "0007"
     check_integrity(Database(url))
-    assert subprocess.run([FM, "--database-url", url, "db", "upgrade"], capture_output=True).returncode == 0
+    assert run(url, "db", "upgrade").exit_code == 0
     _serves(url, tmp_path)
 
 
@@ -174,7 +175,7 @@ def test_postgresql_stopped_and_started_while_the_app_serves(tmp_path):
 
 
 def test_a_plan_killed_while_its_work_orders_are_saved_leaves_none(sample_url, tmp_path):
-    assert subprocess.run([FM, "--database-url", sample_url, "score"], capture_output=True).returncode == 0
+    assert run(sample_url, "score").exit_code == 0
     before = _count(sample_url, "SELECT count(*) FROM work_orders")
     _kill(_paused(sample_url, "plan", "--budget", "500000000", "--years", "2", "--create-work-orders"))
     assert _count(sample_url, "SELECT count(*) FROM work_orders") == before
