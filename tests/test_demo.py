@@ -108,7 +108,7 @@ def test_kpi_records_and_api_agree(db_url, client):
     [
         ("/api/kpi?fiscal_year=abc", "fiscal_year must be a year"),
         ("/api/kpi?fiscal_year=²", "fiscal_year must be a year"),
-        ("/api/risk?top=²", "top must be a positive whole number"),
+        ("/api/risk?top=²", "top must be a whole number from 1 to 9999999"),
         ("/api/kpi/happiness/records?fiscal_year=2025", "unknown indicator 'happiness'"),
         ("/api/kpi/aging_ratio/records", "fiscal_year is required"),
         ("/api/kpi?convention=monthly", "convention must be"),
