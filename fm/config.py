@@ -12,6 +12,15 @@
 ``FM_UPLOAD_MAX_MB`` the largest file (request) the web upload accepts, in MB. Default: 50.
 ``FM_SIGN_IN_LIMIT`` sign-in attempts allowed from one address, e.g. ``10 per minute`` (default);
                      raise it when every user comes through one proxy address.
+``FM_SECRET_KEY_FILE`` a file holding the key (e.g. a systemd credential or a Docker secret); wins over the
+                     default, loses to ``FM_SECRET_KEY``.
+``FM_DATABASE_PASSWORD_FILE`` a file holding the database password, put into ``FM_DATABASE_URL`` (which
+                     then carries no password), so that the password is in no environment listing.
+``FM_TRUSTED_PROXIES`` how many reverse proxies stand in front of fm (default 0): their
+                     ``X-Forwarded-For/-Proto/-Host`` headers are believed, anybody else's are not.
+``FM_SESSION_IDLE_MINUTES`` minutes without a request after which a session ends (default 240).
+``FM_BUSY_TIMEOUT``  seconds a SQLite write waits for another process's lock (an import, a backup) before
+                     the page says "the database is busy, try again" (503). Default: 10.
 ``FM_SECURE_COOKIES`` ``1`` (or ``true``/``yes``/``on``): the session, remember and language cookies are
                      sent over HTTPS only (``Secure``). Set it behind a TLS proxy. Default: off.
 """
@@ -36,6 +45,33 @@ def _default_database_url() -> str:
     return f"sqlite:///{_instance_path() / SQLITE_FILENAME}"
 
 
+def _read_secret(name: str, path: str) -> str:
+    """The first line of the file ``path`` (a key or a password), or a ValidationError naming the setting."""
+    try:
+        text = Path(path).read_text(encoding="utf-8").strip()
+    except OSError as exc:
+        raise ValidationError(f"{name}: cannot read {path}: {exc.strerror}") from None
+    if not text:
+        raise ValidationError(f"{name}: {path} is empty")
+    return text.splitlines()[0]
+
+
+def _with_password(url: str, password: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).set(password=password).render_as_string(hide_password=False)
+
+
+def _seconds(name: str, text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0 <= value <= 3600:
+        raise ValidationError(f"{name} must be a number of seconds from 0 to 3600, got {text!r}")
+    return value
+
+
 def _switch(name: str, text: str) -> bool:
     """An on/off setting: 1/true/yes/on or 0/false/no/off (or empty)."""
     value = text.strip().lower()
@@ -58,6 +94,9 @@ class Config:
     upload_max_mb: int = 50
     sign_in_limit: str = "10 per minute"
     secure_cookies: bool = False
+    busy_timeout: float = 10.0
+    trusted_proxies: int = 0
+    session_idle_minutes: int = 240
 
     @classmethod
     def from_env(cls, **overrides: object) -> Config:
@@ -65,8 +104,13 @@ class Config:
         values: dict[str, object] = {}
         if url := os.environ.get("FM_DATABASE_URL"):
             values["database_url"] = url
+        if key_file := os.environ.get("FM_SECRET_KEY_FILE"):
+            values["secret_key"] = _read_secret("FM_SECRET_KEY_FILE", key_file)
         if key := os.environ.get("FM_SECRET_KEY"):
             values["secret_key"] = key
+        if password_file := os.environ.get("FM_DATABASE_PASSWORD_FILE"):
+            url = str(values.get("database_url") or _default_database_url())
+            values["database_url"] = _with_password(url, _read_secret("FM_DATABASE_PASSWORD_FILE", password_file))
         if tiles := os.environ.get("FM_BASEMAP"):
             values["basemap"] = tiles
         if credit := os.environ.get("FM_BASEMAP_ATTRIBUTION"):
@@ -77,6 +121,16 @@ class Config:
             if not size.isdigit() or int(size) < 1:
                 raise ValidationError(f"FM_UPLOAD_MAX_MB must be a whole number of megabytes (1 or more), got {size!r}")
             values["upload_max_mb"] = int(size)
+        for name, setting, low, high in (
+            ("FM_TRUSTED_PROXIES", "trusted_proxies", 0, 5),
+            ("FM_SESSION_IDLE_MINUTES", "session_idle_minutes", 1, 7 * 24 * 60),
+        ):
+            if (raw := os.environ.get(name)) is not None:
+                if not raw.strip().isdigit() or not low <= int(raw) <= high:
+                    raise ValidationError(f"{name} must be a whole number from {low} to {high}, got {raw!r}")
+                values[setting] = int(raw)
+        if wait := os.environ.get("FM_BUSY_TIMEOUT"):
+            values["busy_timeout"] = _seconds("FM_BUSY_TIMEOUT", wait)
         if (secure := os.environ.get("FM_SECURE_COOKIES")) is not None:
             values["secure_cookies"] = _switch("FM_SECURE_COOKIES", secure)
         values.update({k: v for k, v in overrides.items() if v is not None})

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from alembic import context
 
-from fm.db import Database
+from fm.db import Database, pause_before_commit
 from fm.db.migrate import include_filter
 from fm.model import metadata
 
@@ -19,10 +19,12 @@ def run(connection) -> None:
         include_object=include_filter(dialect),
         compare_type=True,
         render_as_batch=dialect == "sqlite",  # SQLite alters tables by copying them
+        transactional_ddl=True,  # SQLite's DDL is transactional too (fm.db begins its transactions itself)
         user_module_prefix="fm.db.types.",
     )
     with context.begin_transaction():
         context.run_migrations()
+        pause_before_commit(connection)  # the crash tests' fault injection (fm.db.PAUSE); nothing otherwise
 
 
 if context.is_offline_mode():

@@ -8,6 +8,9 @@ the tests alike. Its :meth:`Database.check` turns every way a database can be un
 
 from __future__ import annotations
 
+import os
+import sys
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -43,8 +46,9 @@ def describe(url: URL) -> str:
     return url.render_as_string(hide_password=True)
 
 
-def create_engine(url: str | URL) -> Engine:
-    """An engine for ``url`` with fm's connection set-up (SQLite pragmas and spatial functions)."""
+def create_engine(url: str | URL, *, busy_timeout: float = 10.0) -> Engine:
+    """An engine for ``url`` with fm's connection set-up (SQLite pragmas and spatial functions); a SQLite
+    write waits ``busy_timeout`` seconds for another process's lock."""
     parsed = parse_url(url) if isinstance(url, str) else url
     if parsed.get_backend_name() == "sqlite":
         database = parsed.database or ""
@@ -57,7 +61,15 @@ def create_engine(url: str | URL) -> Engine:
 
         @event.listens_for(engine, "connect")
         def _connect(dbapi_connection, _record) -> None:
-            sqlite.configure_connection(dbapi_connection, file_backed=file_backed)
+            sqlite.configure_connection(dbapi_connection, file_backed=file_backed, busy_timeout=busy_timeout)
+            # Python's sqlite3 begins a transaction only before INSERT/UPDATE/DELETE, so a migration's DDL
+            # would commit statement by statement (a killed `fm db upgrade` left a column without its
+            # revision). fm begins every transaction itself instead, DDL included (SQLAlchemy's recipe).
+            dbapi_connection.isolation_level = None
+
+        @event.listens_for(engine, "begin")
+        def _begin(connection) -> None:
+            connection.exec_driver_sql("BEGIN")
 
         return engine
     return sa.create_engine(parsed, pool_pre_ping=True, connect_args={"connect_timeout": 10})
@@ -66,9 +78,9 @@ def create_engine(url: str | URL) -> Engine:
 class Database:
     """One configured database: its engine, a session factory and its health check."""
 
-    def __init__(self, url: str | URL) -> None:
+    def __init__(self, url: str | URL, *, busy_timeout: float = 10.0) -> None:
         self.url = parse_url(url) if isinstance(url, str) else url
-        self.engine = create_engine(self.url)
+        self.engine = create_engine(self.url, busy_timeout=busy_timeout)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
 
     @property
@@ -80,6 +92,9 @@ class Database:
         """A session that commits when the block ends normally and rolls back otherwise."""
         with self._sessions() as session, session.begin():
             yield session
+            if PAUSE in os.environ:
+                session.flush()
+                pause_before_commit(session.connection())
 
     def check(self) -> None:
         """Raise DatabaseError unless the database is reachable, spatial and at the current schema."""
@@ -104,6 +119,19 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+PAUSE = "FM_TEST_PAUSE_BEFORE_COMMIT"
+"""Fault injection for the crash tests (tests/test_faults.py): when set to a number of seconds, every write
+transaction of fm (and every migration) waits that long just before its COMMIT, after all its work, and says
+so on stderr, so that a test can kill the real process at exactly that point. Never set in production."""
+
+
+def pause_before_commit(connection: sa.Connection) -> None:
+    """Wait :data:`PAUSE` seconds (when set) inside the transaction of ``connection``, about to commit."""
+    if seconds := os.environ.get(PAUSE):
+        print(f"fm: paused before commit ({connection.dialect.name})", file=sys.stderr, flush=True)
+        time.sleep(float(seconds))
 
 
 def _first_line(error: BaseException | None) -> str:

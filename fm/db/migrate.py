@@ -65,19 +65,23 @@ def _sqlite_foreign_keys_off(connection: sa.Connection) -> Iterator[None]:
     """Run migrations with SQLite's foreign keys off: batch mode copies tables, and dropping the old
     copy with them on would cascade-delete every child row. Checked again afterwards."""
     sqlite = connection.dialect.name == "sqlite"
+
+    def pragma(sql: str) -> list[Any]:  # outside any transaction (inside one, foreign_keys is ignored)
+        return connection.connection.driver_connection.execute(sql).fetchall()  # type: ignore[union-attr]
+
     if sqlite:
         connection.commit()
-        connection.exec_driver_sql("PRAGMA foreign_keys = OFF")
+        pragma("PRAGMA foreign_keys = OFF")
     try:
         yield
         connection.commit()
     finally:
         if sqlite:
-            if connection.in_transaction():  # a failed migration: PRAGMA is ignored inside a transaction
+            if connection.in_transaction():  # a failed migration
                 connection.rollback()
-            connection.exec_driver_sql("PRAGMA foreign_keys = ON")
+            pragma("PRAGMA foreign_keys = ON")
     if sqlite:
-        broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+        broken = pragma("PRAGMA foreign_key_check")
         if broken:
             raise DatabaseError(
                 f"the migration left {len(broken)} rows whose foreign keys point nowhere "

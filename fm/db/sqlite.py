@@ -41,14 +41,14 @@ def _intersects_box(blob: bytes | None, minx: float, miny: float, maxx: float, m
     return int(shapely.intersects(shapely.from_wkb(bytes(blob)), shapely.box(minx, miny, maxx, maxy)))
 
 
-def configure_connection(connection: sqlite3.Connection, *, file_backed: bool) -> None:
+def configure_connection(connection: sqlite3.Connection, *, file_backed: bool, busy_timeout: float = 10.0) -> None:
     """Enforce foreign keys, wait on locks, use WAL for files, register the bbox functions."""
     for index, name in enumerate(BOUND_FUNCTIONS):
         connection.create_function(name, 1, _bound(index), deterministic=True)
     connection.create_function(INTERSECTS_FUNCTION, 5, _intersects_box, deterministic=True)
     cursor = connection.cursor()
     cursor.execute("PRAGMA foreign_keys = ON")
-    cursor.execute("PRAGMA busy_timeout = 10000")
+    cursor.execute(f"PRAGMA busy_timeout = {int(busy_timeout * 1000)}")
     if file_backed:
         cursor.execute("PRAGMA journal_mode = WAL")
     cursor.close()

@@ -27,7 +27,7 @@ def create_app(config: Config | None = None) -> Flask:
     app.config.update(
         SECRET_KEY=config.resolved_secret_key(), FM=config, FM_TILES=basemap(config.basemap, config.basemap_attribution)
     )
-    app.extensions["fm.database"] = Database(config.database_url)
+    app.extensions["fm.database"] = Database(config.database_url, busy_timeout=config.busy_timeout)
     app.jinja_env.globals["fm_version"] = __version__
 
     from flask_wtf import CSRFProtect
@@ -75,4 +75,11 @@ def create_app(config: Config | None = None) -> Flask:
     for area in (stats, kpi, risk, duties, dashboard, maps, register, schedule, portfolio, ledger):
         app.register_blueprint(area.api, url_prefix="/api")
     uploads.init_app(app, config)
+    if config.trusted_proxies:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        # Behind N proxies, believe the last N hops of X-Forwarded-For/-Proto/-Host (the client's address for
+        # the sign-in limit and the audit, https for secure cookies and redirects); never more.
+        n = config.trusted_proxies
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)  # type: ignore[method-assign]
     return app

@@ -32,7 +32,8 @@ def _filters() -> dict[str, Any]:
 
 
 def _page() -> int:
-    return whole_arg("page", 1, 1, 1_000_000) or 1
+    page = whole_arg("page", 1, 1, 1_000_000)
+    return 1 if page is None else page
 
 
 @pages.get("/audit")

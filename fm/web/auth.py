@@ -3,7 +3,7 @@
 Every page and API call needs a signed-in account (a viewer reads everything); a view
 that changes data is wrapped in :func:`writes`, which answers 403 to a role that may not
 (fm.accounts.roles) before the view runs. Flask-Login keeps the account in the signed session
-cookie; the session ends after ``SESSION_IDLE`` without a request, ``SESSION_MAX`` after
+cookie; the session ends after ``FM_SESSION_IDLE_MINUTES`` (default 4 hours) without a request, ``SESSION_MAX`` after
 sign-in, or when the account's password changes. Sign-in attempts are rate-limited per
 address and per username (Flask-Limiter, in memory: one process per app, as fm serve runs).
 """
@@ -135,7 +135,7 @@ def writes(*subjects: str) -> Callable:
 @login_manager.user_loader
 def _load(user_id: str) -> Account | None:
     started = session.get("signed_in_at")
-    if started is None:
+    if started is None or g.get("database_down"):
         return None
     started_at = datetime.fromisoformat(started)
     if users.now() - started_at > SESSION_MAX:
@@ -272,7 +272,7 @@ def _too_many(exc: Any) -> tuple[str, int]:
 
 def init_app(app: Flask) -> None:
     """Sessions, the account loader, the sign-in limit, and the sign-in check before every request."""
-    app.config["PERMANENT_SESSION_LIFETIME"] = SESSION_IDLE
+    app.config["PERMANENT_SESSION_LIFETIME"] = timedelta(minutes=app.config["FM"].session_idle_minutes)
     secure = app.config["FM"].secure_cookies
     app.config.update(
         SESSION_COOKIE_HTTPONLY=True,

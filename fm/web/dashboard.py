@@ -29,7 +29,8 @@ GROUP_PARAMETERS = ("category", "district", "department", "plan")
 
 def _whole(name: str, default: int, low: int, high: int) -> int:
     """Query parameter ``name``: a whole number from ``low`` to ``high``."""
-    return whole_arg(name, default, low, high) or default
+    value = whole_arg(name, default, low, high)
+    return default if value is None else value
 
 
 def _indicator(indicator: str) -> str:

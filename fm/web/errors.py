@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import Flask, Response, render_template, request
+from flask import Flask, Response, g, render_template, request
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
@@ -25,6 +25,11 @@ def error_response(status: int, message: str) -> Response | tuple[str, int]:
     if request.path.startswith("/api/"):
         return json_response({"error": {"status": status, "message": message}}, status)
     return render_template("error.html", status=status, message=message), status
+
+
+def busy(exc: sa.exc.DBAPIError) -> bool:
+    """Whether ``exc`` is SQLite's lock held by another process past the busy timeout."""
+    return isinstance(exc, sa.exc.OperationalError) and "database is locked" in str(exc.orig)
 
 
 def init_app(app: Flask) -> None:
@@ -70,13 +75,24 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(FmError)
     def unavailable(exc: FmError):
+        if isinstance(exc, DatabaseError):
+            g.database_down = True  # the error page is drawn without asking the database who is signed in
         return error_response(503, str(exc))
 
     @app.errorhandler(sa.exc.DBAPIError)
     def database_failure(exc: sa.exc.DBAPIError):
-        # Most database failures are a database not set up: say which, and what to run.
+        if busy(exc):
+            return error_response(
+                503,
+                _(
+                    "The database is busy (another program, such as an import, is writing to it). Nothing was "
+                    "saved: try again in a moment."
+                ),
+            )
+        # Most database failures are a database not set up or not reachable: say which, and what to run.
         try:
             database().check()
         except DatabaseError as reason:
+            g.database_down = True
             return error_response(503, str(reason))
         raise exc

@@ -63,7 +63,12 @@ def init_app(app: Flask) -> None:
                 secure=current_app.config["FM"].secure_cookies,
                 httponly=True,
             )
-        if chosen in LANGUAGES and current_user.is_authenticated and current_user.language != chosen:
+        if (
+            chosen in LANGUAGES
+            and response.status_code < 500  # the database may be busy or down: the cookie remembers it meanwhile
+            and current_user.is_authenticated
+            and current_user.language != chosen
+        ):
             with session() as active:
                 users.set_language(active, current_user.id, chosen)
         return response
