@@ -136,35 +136,11 @@ def _axes(frame: Frame, tick: Callable[[float], str], label_x: Callable[[int], s
     return parts
 
 
-def _svg(frame: Frame, title: str, parts: list[str], table: str = "") -> Markup:
+def _svg(frame: Frame, title: str, parts: list[str]) -> Markup:
     return Markup(
         f'<svg class="chart" viewBox="0 0 {frame.width} {frame.height}" role="img" '
         f'xmlns="http://www.w3.org/2000/svg" preserveAspectRatio="xMidYMid meet">'
-        f"<title>{escape(title)}</title>" + "".join(parts) + "</svg>" + table
-    )
-
-
-def _table_label() -> str:
-    from flask import has_request_context
-    from flask_babel import gettext
-
-    return gettext("The figures as a table") if has_request_context() else "The figures as a table"
-
-
-def _table(title: str, xs: Sequence[int], columns: Sequence[tuple[str, Sequence[float | None]]], fmt, label_x) -> str:
-    """The chart's figures as a table under a disclosure, for a screen reader or a reader of numbers (JIS X 8341-3
-    1.1.1): a row per x, a column per series."""
-    head = "".join(f'<th scope="col">{escape(name)}</th>' for name, _ in columns)
-    rows = "".join(
-        f'<tr><th scope="row">{escape(label_x(x))}</th>'
-        + "".join(f'<td class="num">{"—" if vs[i] is None else escape(fmt(vs[i]))}</td>' for _, vs in columns)
-        + "</tr>"
-        for i, x in enumerate(xs)
-    )
-    return (
-        f'<details class="chart-data"><summary>{escape(_table_label())}</summary><table class="counts compact">'
-        f"<caption>{escape(title)}</caption><thead><tr><td></td>{head}</tr></thead><tbody>{rows}</tbody></table>"
-        "</details>"
+        f"<title>{escape(title)}</title>" + "".join(parts) + "</svg>"
     )
 
 
@@ -223,8 +199,7 @@ def line_chart(
                 f"<title>{escape(mark.label)} ({escape(label_x(mark.x))}): {escape(fmt(mark.value))}"
                 f"</title></path>"
             )
-    columns = [(s.name, s.values) for s in series] + [(lv.label, [lv.value] * len(xs)) for lv in levels]
-    return _svg(frame, title, parts, _table(title, xs, columns, fmt, label_x))
+    return _svg(frame, title, parts)
 
 
 def bar_chart(
@@ -271,5 +246,4 @@ def bar_chart(
             f'x2="{width - RIGHT}" y1="{y:.1f}" y2="{y:.1f}"><title>{escape(level.label)}: '
             f"{escape(fmt(level.value))}</title></line>"
         )
-    columns = [(s.name, s.values) for s in stacks] + [(lv.label, [lv.value] * len(xs)) for lv in levels]
-    return _svg(frame, title, parts, _table(title, xs, columns, fmt, label_x))
+    return _svg(frame, title, parts)
