@@ -63,6 +63,8 @@ NOT_APPLICABLE = {"1.2.1", "1.2.2", "1.2.3", "1.2.4", "1.2.5", "1.4.2", "2.2.2",
 BY_HAND = {"1.3.2", "1.3.3", "1.4.1", "1.4.4", "1.4.5", "2.1.1", "2.1.2", "2.2.1", "2.4.3", "2.4.5", "2.4.7"}
 BY_HAND |= {"3.1.2", "3.2.1", "3.2.2", "3.2.3", "3.2.4", "3.3.1", "3.3.3", "3.3.4"}
 """Criteria axe-core cannot decide alone: checked by hand, see docs/accessibility.md."""
+GAPS = {"1.1.1": "グラフの過去年度ごとの値がテキストの表になっていない（accessibility.md「Charts」）"}
+"""Criteria the by-hand check found not fully met (kept here until fixed, so the statement does not overclaim)."""
 
 
 def _criterion(tag: str) -> str | None:
@@ -82,7 +84,7 @@ def statement(results: dict) -> str:
                 if (number := _criterion(tag)) is not None:
                     failed[number].add(page["path"])
     paths = sorted({page["path"] for page in checked})
-    passed = not any(page["violations"] for page in checked)
+    passed = not any(page["violations"] for page in checked) and not GAPS
     lines = [
         "# アクセシビリティ試験結果 (JIS X 8341-3:2016)",
         "",
@@ -110,7 +112,7 @@ def statement(results: dict) -> str:
             applies, result, how = "—", "適合（該当なし）", "音声・映像・点滅なし"
         else:
             applies = "○"
-            result = "不適合" if number in failed else "適合"
+            result = "不適合" if number in failed else f"一部不適合: {GAPS[number]}" if number in GAPS else "適合"
             how = "目視・キーボード" if number in BY_HAND else "axe-core"
             if number in BY_HAND and number not in {"3.2.3", "3.2.4", "3.1.2"}:
                 how += "・axe-core"
