@@ -89,6 +89,9 @@ TEXT = {
         "plans_note": "{year}年度末。策定率の記録は fm kpi --records plan_coverage と同じ",
         "no_value": "値なし",
         "made": "{date} 作成（fm）",
+        "in_view": "地図の表示範囲にある資産（地図と同じ内容の表。地図を動かすと更新されます）",
+        "in_view_clusters": "地図の表示範囲にある資産の区分別件数（拡大すると資産ごとの表になります）",
+        "count": "件数",
     },
     "en": {
         "loading": "Loading…",
@@ -129,6 +132,9 @@ TEXT = {
         "plans_note": "End of FY{year}; the records of fm kpi --records plan_coverage",
         "no_value": "no value",
         "made": "made on {date} with fm",
+        "in_view": "Assets in the map's view (the map as a table; it follows the map as you move it)",
+        "in_view_clusters": "Assets in the map's view by class (zoom in for one row per asset)",
+        "count": "Count",
     },
 }
 

@@ -80,13 +80,30 @@ def _resources(m: folium.Map, static: Static, scripts: Sequence[str]) -> None:
         )
 
 
+_FIXED_SCALE = re.compile(r'<meta name="viewport"[^>]*user-scalable=no[^>]*>')
+
+
+class _Map(folium.Map):
+    """Folium's map, but its viewport lets the reader zoom: Folium writes ``maximum-scale=1.0, user-scalable=no``,
+    which keeps a phone's reader from enlarging the page (JIS X 8341-3 / WCAG 1.4.4 Resize text)."""
+
+    def render(self, **kwargs: Any) -> Any:
+        rendered = super().render(**kwargs)
+        header = cast(Figure, self.get_root()).header
+        element = header._children.get(self.get_name())
+        if element is not None and element._template_str:
+            viewport = '<meta name="viewport" content="width=device-width, initial-scale=1">'
+            header.add_child(Element(_FIXED_SCALE.sub(viewport, element._template_str)), name=self.get_name())
+        return rendered
+
+
 def new_map(
     *, tiles: Sequence[Tiles], bounds: Sequence[float], static: Static, plugins: Sequence[str] = ()
 ) -> folium.Map:
     """An empty map fitted to ``bounds`` (west, south, east, north) over ``tiles`` (the first shown;
     none: a plain background), drawing vectors on a canvas."""
     west, south, east, north = bounds
-    m = folium.Map(location=[(south + north) / 2, (west + east) / 2], zoom_start=13, tiles=None, prefer_canvas=True)
+    m = _Map(location=[(south + north) / 2, (west + east) / 2], zoom_start=13, tiles=None, prefer_canvas=True)
     _resources(m, static, plugins)
     m.add_child(_Call("scale"))
     for index, layer in enumerate(tiles):
@@ -156,6 +173,7 @@ def asset_map(
         "source": source,
         "colours": {c.key: c.colour for c in classes},
         "classes": {c.key: c.label(lang) for c in classes},
+        "categories": {row.code: row.label for row in categories.itertuples(index=False)},
     }
     groups_js = "{" + ",".join(f"{_json(code)}:{name}" for code, name in groups.items()) + "}"
     m.add_child(_Call("assetLayer", groups_js, _json(config)))

@@ -79,6 +79,10 @@
       rotateMode: false, drawCircleMarker: !polygonsOnly, drawPolyline: !polygonsOnly,
       drawRectangle: true, drawPolygon: true, editMode: true, dragMode: true, removalMode: true
     });
+    // Geoman's buttons are empty links titled on their parent: give each the title as its name (WCAG 2.4.4, 4.1.2)
+    box.querySelectorAll("[title] > .leaflet-buttons-control-button").forEach(function (button) {
+      button.setAttribute("aria-label", button.parentNode.getAttribute("title"));
+    });
 
     function say(message) {
       note.textContent = message || "";
@@ -189,6 +193,9 @@
   }
 
   function start() {
+    // A refused save: focus goes to the summary of what to correct, each line a link to its field (WCAG 3.3.1)
+    var summary = document.getElementById("form-errors");
+    if (summary) summary.focus();
     var box = document.getElementById("form-map");
     if (box) geometryField(box);
     var picker = document.querySelector(".asset-search");

@@ -91,6 +91,42 @@
 
     function colour(properties) { return cfg.colours[properties["class"]] || "#777777"; }
 
+    // The features in view as a table after the map, for a screen reader or a keyboard (JIS X 8341-3 1.1.1, 1.3.1):
+    // code, category and class by name, never by colour alone (1.4.1). Rebuilt on every redraw; announced politely.
+    var frame = map.getContainer().closest(".map-frame") || map.getContainer();
+    var listing = document.createElement("section");
+    listing.className = "fm-in-view";
+    listing.setAttribute("aria-live", "polite");
+    listing.setAttribute("aria-label", labels.in_view);
+    listing.tabIndex = 0;  // it scrolls: reachable by keyboard
+    frame.parentNode.insertBefore(listing, frame.nextSibling);
+
+    function table(caption, heads, rows) {
+      listing.innerHTML = "<table class=\"counts\"><caption>" + esc(caption) + "</caption><thead><tr>" +
+        heads.map(function (h) { return "<th scope=\"col\">" + esc(h) + "</th>"; }).join("") + "</tr></thead><tbody>" +
+        rows.map(function (r) { return "<tr>" + r.map(function (c) { return "<td>" + esc(c) + "</td>"; }).join("") +
+          "</tr>"; }).join("") + "</tbody></table>";
+    }
+
+    function list(collection) {
+      if (state.mode === "clusters") {
+        var counts = {};
+        collection.features.forEach(function (f) {
+          Object.keys(f.properties.classes).forEach(function (key) {
+            counts[key] = (counts[key] || 0) + f.properties.classes[key];
+          });
+        });
+        table(labels.in_view_clusters, [labels.class, labels.count], Object.keys(cfg.classes).filter(function (key) {
+          return counts[key];
+        }).map(function (key) { return [cfg.classes[key], counts[key].toLocaleString()]; }));
+        return;
+      }
+      table(labels.in_view, [labels.code, labels.category, labels.class], collection.features.map(function (f) {
+        var p = f.properties;
+        return [p.code, (cfg.categories || {})[p.category] || p.category, cfg.classes[p["class"]] || p["class"]];
+      }));
+    }
+
     function bindCard(feature, layer) {
       var properties = feature.properties;
       if (properties.card) {
@@ -171,6 +207,7 @@
         say(format(labels.shown, {count: collection.features.length}));
       }
       state.drawn = collection.features.length;
+      list(collection);
       if (keep && state.mode === "features") reopen(keep);
       ready();
     }
