@@ -58,6 +58,13 @@ def test_unit_costs_round_trip_change_and_refusal(db_url, tmp_path):
     unchanged = json.loads(run(db_url, "import", "unit-costs", str(path), "--format", "json").stdout)
     assert (unchanged["added"], unchanged["updated"], unchanged["unchanged"]) == (0, 0, 15)
     assert _renewal(db_url) == before
+    english = tmp_path / "unit_costs.csv"
+    assert run(db_url, "export", "unit-costs", str(english), "--lang", "en").exit_code == 0
+    assert english.read_text(encoding="utf-8-sig").splitlines()[0] == (
+        "category,refurbish_yen,renewal_yen,steel_renewal_yen"
+    )
+    again = json.loads(run(db_url, "import", "unit-costs", str(english), "--format", "json").stdout)
+    assert (again["format"], again["updated"], again["unchanged"]) == ("CSV", 0, 15)
 
     rows["road"][2].value = 5_000  # was 4,700 yen/m²
     rows["school"][1].value = 180_000  # refurbishment, was 170,000 yen/m²
