@@ -16,7 +16,7 @@ import pandas as pd
 from sqlalchemy.orm import Session
 
 from fm.app import kpi
-from fm.app.renewal import renewal_projection
+from fm.app.renewal import city_unit_costs, renewal_projection
 from fm.app.snapshots import snapshotted
 from fm.domain.fiscal import fiscal_year as fiscal_year_of
 from fm.domain.kpi import INDICATORS, KpiData, available_years, measure, summary
@@ -40,7 +40,6 @@ from fm.domain.kpi.drilldown import (
 from fm.domain.kpi.measures import half_up
 from fm.domain.kpi.published import load_published
 from fm.domain.kpi.whatif import aging_whatif
-from fm.domain.renewal.costs import load_unit_costs
 from fm.errors import NotFound, ValidationError
 from fm.io import store
 from fm.serialize import records
@@ -269,7 +268,7 @@ def whatif(session: Session, *, fiscal_year: int, years: int = 10, convention: s
 def renewal(session: Session, *, start: int | None = None, years: int = 40) -> dict[str, Any]:
     """The renewal-cost projection of ``fm renewal`` with the packaged unit costs (default start: next FY)."""
     first = start or fiscal_year_of(date.today()) + 1
-    return renewal_projection(session, start=first, years=years, unit_costs=load_unit_costs())
+    return renewal_projection(session, start=first, years=years, unit_costs=city_unit_costs(session))
 
 
 def _year(loaded: Records, fiscal_year: int | None) -> int | None:

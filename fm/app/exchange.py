@@ -10,14 +10,14 @@ import pandas as pd
 from sqlalchemy.orm import Session
 
 from fm.errors import FmError
-from fm.io import categories, exporter, files, importer, ledger, plans
+from fm.io import categories, exporter, files, importer, ledger, plans, unit_costs
 from fm.io.columns import KINDS as KINDS
 from fm.io.problems import Rejected as Rejected
 
-BOOKS = ("plans", "ledger", "categories")
+BOOKS = ("plans", "ledger", "categories", "unit-costs")
 """Kinds with an importer of their own: plans (a workbook of several sheets, or a folder of CSV files) and the
 fixed-asset ledger (keyed by its ledger number, its figures as of a fiscal year), the asset categories (the
-built-in ones are the starting values a city edits)."""
+built-in ones are the starting values a city edits) and the renewal unit costs per category (likewise)."""
 IMPORTABLE = (*(k for k, v in KINDS.items() if v.importable), *BOOKS)
 EXPORTABLE = (*(k for k, v in KINDS.items() if v.exportable), *BOOKS)
 
@@ -38,6 +38,11 @@ def import_records(session: Session, kind: str, path: Path, **options: Any) -> d
             if options.pop(option, None) is not None:
                 raise FmError(f"--{option} does not apply to categories (a CSV or Excel table)")
         return categories.import_categories(session, path, **options)
+    if kind == "unit-costs":
+        for option in ("layer", "crs"):
+            if options.pop(option, None) is not None:
+                raise FmError(f"--{option} does not apply to unit costs (a CSV or Excel table)")
+        return unit_costs.import_unit_costs(session, path, **options)
     if kind == "plans":
         for option in ("layer", "sheet", "crs"):
             if options.pop(option, None) is not None:
@@ -53,6 +58,10 @@ def export_records(session: Session, kind: str, path: Path, **options: Any) -> d
         if options.get("crs") or options.get("categories") or options.get("districts"):
             raise FmError("--crs, --category and --district do not apply to categories")
         return categories.export_categories(session, path, lang=options.get("lang", "ja"))
+    if kind == "unit-costs":
+        if options.get("crs") or options.get("categories") or options.get("districts"):
+            raise FmError("--crs, --category and --district do not apply to unit costs")
+        return unit_costs.export_unit_costs(session, path, lang=options.get("lang", "ja"))
     if kind == "ledger":
         if options.get("crs") or options.get("categories") or options.get("districts"):
             raise FmError("--crs, --category and --district do not apply to the ledger")

@@ -11,6 +11,7 @@ from typing import Any
 import pandas as pd
 from sqlalchemy.orm import Session
 
+from fm.app.renewal import city_unit_costs
 from fm.domain.cards import RISK_LABELS, condition_text
 from fm.domain.fiscal import fiscal_year as fiscal_year_of
 from fm.domain.portfolio import card as cards
@@ -20,7 +21,6 @@ from fm.domain.portfolio.evaluation import EvaluationSettings, evaluate
 from fm.domain.portfolio.evaluation import load_settings as load_settings
 from fm.domain.portfolio.usage import building_usage
 from fm.domain.renewal import projection as renewal
-from fm.domain.renewal.costs import load_unit_costs
 from fm.errors import NotFound
 from fm.io import risk as risk_store
 from fm.io import store
@@ -124,8 +124,7 @@ def _last_year(usage: pd.DataFrame, today: date) -> int:
     return int(recorded.max()) if len(recorded) else current - 1
 
 
-def _renewal(buildings: pd.DataFrame, start: int) -> dict[int, pd.Series]:
-    costs = load_unit_costs()
+def _renewal(buildings: pd.DataFrame, start: int, costs: dict[str, Any]) -> dict[int, pd.Series]:
     out = {}
     for index in buildings.index:
         table, _outside = renewal.project_renewal(
@@ -217,7 +216,7 @@ def _building_card(
     area = float(row["floor_area_m2"])
     occupied = float(here["floor_area_m2"].fillna(0).sum())
     plans = _plans(session, [asset_id])[asset_id]
-    totals = _renewal(buildings, fiscal_year_of(today) + 1)[asset_id]
+    totals = _renewal(buildings, fiscal_year_of(today) + 1, city_unit_costs(session))[asset_id]
     return {
         "type": "building",
         **_building_facts(row, year=year, lang=lang, risk_on=buildings.attrs["risk_computed_on"]),
@@ -256,7 +255,7 @@ def _service_card(
     buildings = _buildings(session, ids=ids) if ids else pd.DataFrame(columns=list(BUILDING_COLUMNS))
     year = _last_year(usage, today)
     start = fiscal_year_of(today) + 1
-    totals = _renewal(buildings, start) if len(buildings) else {}
+    totals = _renewal(buildings, start, city_unit_costs(session)) if len(buildings) else {}
     plans = _plans(session, ids) if ids else {}
     rows = []
     due = {"next_10_years": 0, "next_40_years": 0}

@@ -2,17 +2,30 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
+import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from fm.domain.renewal import projection as renewal
 from fm.domain.renewal import report as report
-from fm.domain.renewal.costs import SCENARIOS
-from fm.domain.renewal.costs import load_unit_costs as load_unit_costs
+from fm.domain.renewal.costs import SCENARIOS, UnitCost, load_unit_costs, with_unit_costs
 from fm.domain.renewal.projection import GROUPS as GROUPS
 from fm.io import store
+from fm.model import RenewalUnitCost
 from fm.serialize import records
+
+
+def city_unit_costs(session: Session, path: Path | str | None = None) -> dict[str, Any]:
+    """The unit costs and cycles the projection uses: the packaged ones with the city's unit costs (the table
+    ``renewal_unit_costs``, ``fm import unit-costs``) over them; with ``path`` (``fm renewal --unit-costs``), that
+    TOML file over the packaged ones instead, a what-if that leaves the table alone."""
+    if path:
+        return load_unit_costs(path)
+    rows = session.scalars(sa.select(RenewalUnitCost))
+    table = {r.category: UnitCost(r.refurbish_yen, r.renewal_yen, r.steel_renewal_yen) for r in rows}
+    return with_unit_costs(load_unit_costs(), table)
 
 
 def renewal_projection(session: Session, *, start: int, years: int = 40, unit_costs: dict[str, Any]) -> dict[str, Any]:

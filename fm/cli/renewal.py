@@ -22,7 +22,10 @@ from fm.serialize import to_json
     "--unit-costs",
     type=click.Path(dir_okay=False, path_type=Path),
     metavar="FILE",
-    help="Unit costs and cycles (TOML) over the packaged ones (fm/renewal/unit_costs.toml).",
+    help=(
+        "Unit costs and cycles (TOML) over the packaged ones (fm/domain/renewal/unit_costs.toml), "
+        "instead of the city's (fm import unit-costs): a what-if."
+    ),
 )
 @click.option(
     "--format", "fmt", type=click.Choice(["table", "json", "csv", "xlsx"]), default="table", show_default=True
@@ -60,7 +63,6 @@ def renewal(
     lang: str,
 ) -> None:
     """Project renewal costs per fiscal year (総務省 更新費用試算 style): simple renewal vs life extension."""
-    from fm.app.renewal import load_unit_costs
     from fm.app.renewal import report as renewal_report
 
     if fmt == "xlsx" and output is None:
@@ -68,8 +70,8 @@ def renewal(
     if chart is not None and chart.suffix.lower() not in (".png", ".svg"):
         raise click.UsageError("--chart must end in .png or .svg")
     first = start or fiscal_year_of(date.today()) + 1
-    costs = load_unit_costs(unit_costs)
     with open_database(ctx).session() as session:
+        costs = renewal_app.city_unit_costs(session, unit_costs)
         result = renewal_app.renewal_projection(session, start=first, years=years, unit_costs=costs)
     if chart is not None:
         renewal_report.chart(result, chart, scenario=scenario, lang=lang)

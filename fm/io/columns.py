@@ -370,6 +370,23 @@ POPULATION = Kind(
 """Population by district and fiscal year in three age classes, counted or projected: a year in a file must give
 every district (with those the database holds for it)."""
 
+UNIT_COSTS = Kind(
+    "unit-costs",
+    "更新単価",
+    ("category",),
+    (
+        Column("category", "施設区分", required=True, refers="category"),
+        Column("refurbish_yen", "大規模改修単価", "yen", "円", low=0, low_open=True, most=BIGINT_MOST),
+        Column("renewal_yen", "更新単価", "yen", "円", required=True, low=0, low_open=True, most=BIGINT_MOST),
+        Column("steel_renewal_yen", "鋼橋更新単価", "yen", "円", low=0, low_open=True, most=BIGINT_MOST),
+    ),
+    importable=False,
+    exportable=False,
+)
+"""The renewal unit costs per category as data (``fm export unit-costs`` / ``fm import unit-costs``,
+:mod:`fm.io.unit_costs`): yen per m² of floor (buildings), road or bridge deck, per m of sewer pipe; seeded with
+the packaged defaults of the renewal projection."""
+
 KINDS = {
     kind.name: kind
     for kind in (

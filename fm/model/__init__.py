@@ -16,7 +16,7 @@ from fm.model.network import NetworkLine
 from fm.model.people import ApiToken, AuditEntry, User
 from fm.model.plans import IndividualPlan, PlanAsset, PlanBudgetItem, PlanWork
 from fm.model.portfolio import DistrictPopulation, Service, ServiceBuilding, ServiceUsage
-from fm.model.reference import AssetCategory, District
+from fm.model.reference import AssetCategory, District, RenewalUnitCost
 from fm.model.targets import IndicatorTarget
 
 metadata = Base.metadata
@@ -40,6 +40,7 @@ __all__ = [
     "PlanAsset",
     "PlanBudgetItem",
     "PlanWork",
+    "RenewalUnitCost",
     "RiskRun",
     "RiskScore",
     "Service",

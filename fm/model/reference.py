@@ -50,3 +50,21 @@ class AssetCategory(Base):
     condition_scale: Mapped[str] = mapped_column(sa.String(16))
     useful_life_years: Mapped[int] = mapped_column(sa.Integer, comment="default for depreciation")
     sort_order: Mapped[int] = mapped_column(sa.Integer, server_default="0")
+
+
+class RenewalUnitCost(Base):
+    """A city's renewal unit cost for one category (integer yen), over the packaged defaults of
+    ``fm/domain/renewal/unit_costs.toml``: per m² of floor (buildings: refurbishment and rebuilding), per m² of
+    road or bridge deck (``steel_renewal_yen``: steel bridges), per m of sewer pipe."""
+
+    __tablename__ = "renewal_unit_costs"
+    __table_args__ = (
+        sa.CheckConstraint("renewal_yen > 0", name="renewal_yen_positive"),
+        sa.CheckConstraint("refurbish_yen IS NULL OR refurbish_yen > 0", name="refurbish_yen_positive"),
+        sa.CheckConstraint("steel_renewal_yen IS NULL OR steel_renewal_yen > 0", name="steel_renewal_yen_positive"),
+    )
+
+    category: Mapped[str] = mapped_column(sa.String(32), sa.ForeignKey("asset_categories.code"), primary_key=True)
+    refurbish_yen: Mapped[int | None] = mapped_column(sa.BigInteger, comment="buildings: 大規模改修, yen per m²")
+    renewal_yen: Mapped[int] = mapped_column(sa.BigInteger, comment="建替え / 更新, yen per m² (sewer: per m)")
+    steel_renewal_yen: Mapped[int | None] = mapped_column(sa.BigInteger, comment="bridges: steel, yen per m²")

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import copy
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from fm.domain.settings import load_overlaid
 from fm.errors import ValidationError
@@ -19,6 +21,52 @@ def load_unit_costs(path: Path | str | None = None) -> dict[str, Any]:
     if problems:
         raise ValidationError([f"unit costs {path or DEFAULT}: {p}" for p in problems])
     return costs
+
+
+class UnitCost(NamedTuple):
+    """A city's unit cost of one category in whole yen (the table ``renewal_unit_costs``)."""
+
+    refurbish_yen: int | None
+    """Buildings: refurbishment (大規模改修) per m² of floor; None for the others."""
+    renewal_yen: int
+    """Rebuilding or renewal per m² (floor, road, bridge deck) or per m (sewer pipe)."""
+    steel_renewal_yen: int | None = None
+    """Bridges: steel bridges per m² of deck (None: the same as the others)."""
+
+
+INFRASTRUCTURE = {
+    "road": ("road", "yen_per_m2"),
+    "bridge": ("bridge", "yen_per_m2"),
+    "sewer_pipe": ("sewer", "yen_per_m"),
+}
+"""The categories projected by a unit cost of their own (not a building class), and where it sits."""
+
+
+def with_unit_costs(costs: dict[str, Any], table: Mapping[str, UnitCost]) -> dict[str, Any]:
+    """``costs`` with a city's unit costs per category over them (a new dict; ``costs`` is left alone).
+
+    A building category (both costs given) is costed on its own figures (``building_yen``, yen per m²),
+    no longer on its class's; road, bridge and sewer_pipe set their section's unit cost.
+
+    >>> city = {"school": UnitCost(180_000, 350_000), "road": UnitCost(None, 5_000)}
+    >>> costs = with_unit_costs(load_unit_costs(), city)
+    >>> costs["building_yen"]["school"], costs["road"]["yen_per_m2"], costs["building_cost"]["school_childcare"]
+    ([180000, 350000], 5000, [17, 33])
+    """
+    out = copy.deepcopy(costs)
+    out.setdefault("building_yen", {})
+    for category, cost in table.items():
+        if category in INFRASTRUCTURE:
+            section, key = INFRASTRUCTURE[category]
+            out[section][key] = cost.renewal_yen
+            if category == "bridge":
+                out["bridge"]["steel_yen_per_m2"] = cost.steel_renewal_yen or cost.renewal_yen
+        elif cost.refurbish_yen is not None:
+            out["building_yen"][category] = [cost.refurbish_yen, cost.renewal_yen]
+            out["building_class"].setdefault(category, category)
+        else:
+            raise ValueError(f"unit cost of {category}: a building needs its refurbishment cost")
+    return out
 
 
 def _positive(value: Any) -> bool:

@@ -74,9 +74,9 @@ def project_renewal(
     row = {g: i for i, g in enumerate(GROUPS)}
     buildings = held[held["category"].isin(costs["building_class"].keys()) & held["floor_area_m2"].notna()]
     for asset in buildings.itertuples():
-        refurbish, rebuild = (
-            v * MAN_YEN * asset.floor_area_m2 for v in costs["building_cost"][costs["building_class"][asset.category]]
-        )
+        own = costs.get("building_yen", {}).get(asset.category)
+        per_m2 = own or [v * MAN_YEN for v in costs["building_cost"][costs["building_class"][asset.category]]]
+        refurbish, rebuild = (v * asset.floor_area_m2 for v in per_m2)
         events = [
             (
                 age,
