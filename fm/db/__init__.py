@@ -62,14 +62,15 @@ def create_engine(url: str | URL, *, busy_timeout: float = 10.0) -> Engine:
         @event.listens_for(engine, "connect")
         def _connect(dbapi_connection, _record) -> None:
             sqlite.configure_connection(dbapi_connection, file_backed=file_backed, busy_timeout=busy_timeout)
-            # Python's sqlite3 begins a transaction only before INSERT/UPDATE/DELETE, so a migration's DDL
-            # would commit statement by statement (a killed `fm db upgrade` left a column without its
-            # revision). fm begins every transaction itself instead, DDL included (SQLAlchemy's recipe).
-            dbapi_connection.isolation_level = None
 
         @event.listens_for(engine, "begin")
         def _begin(connection) -> None:
-            connection.exec_driver_sql("BEGIN")
+            # Python's sqlite3 begins a transaction only before INSERT/UPDATE/DELETE: reads take no snapshot,
+            # so concurrent requests never fail to upgrade a stale read to a write. A migration's DDL would
+            # then commit statement by statement, so fm.db.migrate hands the driver no transaction control
+            # (isolation_level None) for its run and fm begins that transaction itself, DDL included.
+            if connection.connection.driver_connection.isolation_level is None:
+                connection.exec_driver_sql("BEGIN")
 
         return engine
     return sa.create_engine(parsed, pool_pre_ping=True, connect_args={"connect_timeout": 10})

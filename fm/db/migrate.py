@@ -63,7 +63,8 @@ def downgrade(connection: sa.Connection, revision: str) -> None:
 @contextmanager
 def _sqlite_foreign_keys_off(connection: sa.Connection) -> Iterator[None]:
     """Run migrations with SQLite's foreign keys off: batch mode copies tables, and dropping the old
-    copy with them on would cascade-delete every child row. Checked again afterwards."""
+    copy with them on would cascade-delete every child row. Checked again afterwards. Its DDL is in one
+    transaction that fm begins (see fm.db.create_engine), so a killed migration leaves nothing half-done."""
     sqlite = connection.dialect.name == "sqlite"
 
     def pragma(sql: str) -> list[Any]:  # outside any transaction (inside one, foreign_keys is ignored)
@@ -71,7 +72,9 @@ def _sqlite_foreign_keys_off(connection: sa.Connection) -> Iterator[None]:
 
     if sqlite:
         connection.commit()
+        driver = connection.connection.driver_connection
         pragma("PRAGMA foreign_keys = OFF")
+        driver.isolation_level = None  # type: ignore[union-attr]  # fm begins the transaction, DDL included
     try:
         yield
         connection.commit()
@@ -79,6 +82,7 @@ def _sqlite_foreign_keys_off(connection: sa.Connection) -> Iterator[None]:
         if sqlite:
             if connection.in_transaction():  # a failed migration
                 connection.rollback()
+            driver.isolation_level = ""  # type: ignore[union-attr]  # back to the driver's own transactions
             pragma("PRAGMA foreign_keys = ON")
     if sqlite:
         broken = pragma("PRAGMA foreign_key_check")
