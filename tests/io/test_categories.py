@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 
 import openpyxl
-import pytest
 import sqlalchemy as sa
 from clirun import run
 from sample import add_sample
@@ -14,7 +13,6 @@ from sample import add_sample
 from fm.db import Database
 
 
-@pytest.mark.parametrize("backend", ["sqlite"])  # the rules are the file's and the use case's
 def test_categories_round_trip_edit_and_refusal(db_url, tmp_path):
     database = Database(db_url)
     with database.session() as session:

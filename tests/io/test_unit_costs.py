@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 
 import openpyxl
-import pytest
 import sqlalchemy as sa
 from clirun import run
 from shapely import LineString, Point
@@ -21,7 +20,6 @@ def _renewal(url: str) -> dict:
     return json.loads(out.stdout)["scenarios"]
 
 
-@pytest.mark.parametrize("backend", ["sqlite"])  # the rules are the file's and the use case's
 def test_unit_costs_round_trip_change_and_refusal(db_url, tmp_path):
     database = Database(db_url)
     with database.session() as session:
