@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -24,11 +23,10 @@ import sqlalchemy as sa
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
-from register import prepare  # noqa: I001  (bench/register.py: load and score once)
+import registers  # noqa: I001  (bench/registers.py: the registers, loaded and scored once)
 
 from fm.config import Config
 from fm.db import Database
-from fm.demo.scale import generate_scaled
 
 CASES = (
     ("landing page /", "/", 300),
@@ -84,36 +82,11 @@ def measure(url: str, label: str, folder: Path, repeat: int) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--assets", type=int, default=100_000)
-    parser.add_argument("--folder", type=Path, help="keep the data and the SQLite database here, and reuse them")
-    parser.add_argument("--postgres-url", help="a PostGIS database (default: a throwaway server)")
+    registers.arguments(parser)
     parser.add_argument("--repeat", type=int, default=15)
-    parser.add_argument("--no-postgis", action="store_true")
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as scratch:
-        folder = args.folder or Path(scratch)
-        folder.mkdir(parents=True, exist_ok=True)
-        data = folder / f"data-{args.assets}"
-        if not (data / "assets.csv").exists():
-            generate_scaled(args.assets, data)
-        url = f"sqlite:///{folder / f'register-{args.assets}.sqlite3'}"
-        prepare(url, data, args.assets)
-        measure(url, f"SQLite, {args.assets:,} assets", folder, args.repeat)
-        if args.no_postgis:
-            return
-        server = None
-        postgres = args.postgres_url
-        if postgres is None:
-            import pgserver
-
-            server = pgserver.start()
-            postgres = pgserver.create_database(server.url())
-        try:
-            prepare(postgres, data, args.assets)
-            measure(postgres, f"PostGIS, {args.assets:,} assets", folder, args.repeat)
-        finally:
-            if server is not None:
-                server.stop()
+    for label, url, folder in registers.registers(args):
+        measure(url, label, folder, args.repeat)
 
 
 if __name__ == "__main__":

@@ -21,7 +21,6 @@ import secrets
 import socket
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -30,11 +29,10 @@ import sqlalchemy as sa
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
-from register import prepare  # noqa: I001  (bench/register.py: load and score once)
+import registers  # noqa: I001  (bench/registers.py: the registers, loaded and scored once)
 
 from fm.accounts import users
 from fm.db import Database
-from fm.demo.scale import generate_scaled
 from fm.errors import NotFound
 
 ROLES = ("viewer", "facility_manager", "engineer", "finance")
@@ -153,38 +151,13 @@ def _report(prefix: Path, count: int, seconds: int) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--assets", type=int, default=100_000)
-    parser.add_argument("--folder", type=Path, help="keep the data and the SQLite database here, and reuse them")
-    parser.add_argument("--postgres-url", help="a PostGIS database (default: a throwaway server)")
+    registers.arguments(parser)
     parser.add_argument("--users", type=int, nargs="+", default=[8, 32])
     parser.add_argument("--seconds", type=int, default=60)
     parser.add_argument("--threads", type=int, default=8)
-    parser.add_argument("--no-postgis", action="store_true")
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as scratch:
-        folder = args.folder or Path(scratch)
-        folder.mkdir(parents=True, exist_ok=True)
-        data = folder / f"data-{args.assets}"
-        if not (data / "assets.csv").exists():
-            generate_scaled(args.assets, data)
-        url = f"sqlite:///{folder / f'register-{args.assets}.sqlite3'}"
-        prepare(url, data, args.assets)
-        run(url, f"SQLite, {args.assets:,} assets", folder, args.users, args.seconds, args.threads)
-        if args.no_postgis:
-            return
-        server = None
-        postgres = args.postgres_url
-        if postgres is None:
-            import pgserver
-
-            server = pgserver.start()
-            postgres = pgserver.create_database(server.url())
-        try:
-            prepare(postgres, data, args.assets)
-            run(postgres, f"PostGIS, {args.assets:,} assets", folder, args.users, args.seconds, args.threads)
-        finally:
-            if server is not None:
-                server.stop()
+    for label, url, folder in registers.registers(args):
+        run(url, label, folder, args.users, args.seconds, args.threads)
 
 
 if __name__ == "__main__":
