@@ -22,9 +22,10 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql.util import find_tables
 
 from fm.db.sqlite import INTERSECTS_FUNCTION, rtree_name
+from fm.domain.fiscal import fiscal_year
 from fm.domain.kpi.measures import UNDERUSED
+from fm.io import register, store
 from fm.io import risk as risk_store
-from fm.io import store
 from fm.model import metadata
 
 Box = tuple[float, float, float, float]
@@ -148,6 +149,8 @@ def sources(session: Session) -> dict[str, Source]:
         "risk_class": scores.c.risk_class,
         "condition": latest.label("condition"),
         "last_inspected_on": last_on.scalar_subquery().label("last_inspected_on"),
+        # the plan coverage indicator's rule, in SQL (fm.io.register): per page row, not the indicator over frames
+        "plan_status": register.plan_status(fiscal_year(date.today())).label("plan_status"),
         "geom": assets.c.geom,
     }
     scored = asset_join.outerjoin(

@@ -51,6 +51,38 @@ def test_extents_of_the_collections_placed_at_assets(viewer):
     assert smaller >= 1  # at least the plan's box is strictly inside all assets'
 
 
+def test_plan_status_is_the_plan_coverage_indicators(sample_url, viewer):
+    """The assets' plan_status (SQL, per page) says what the plan coverage indicator's own rule says, and it can
+    be filtered on."""
+    from datetime import date
+
+    import sqlalchemy as sa
+
+    from fm.app.maps import plan_status
+    from fm.db import Database
+    from fm.domain.fiscal import fiscal_year
+    from fm.io import store
+
+    database = Database(sample_url)
+    flag = sa.text("UPDATE assets SET needs_individual_plan = :v WHERE code = 'B-001'")
+    with database.session() as session:
+        session.execute(flag, {"v": True})  # needing a plan and covered by P-001: adopted
+    try:
+        with database.session() as session:
+            assets = store.read_table(session, "assets")
+            expected = plan_status(session, assets, fiscal_year=fiscal_year(date.today()))
+        items = get(viewer, "/ogcapi/collections/assets/items", f="json", limit=100)[1]["features"]
+        served = {f["properties"]["code"]: f["properties"]["plan_status"] for f in items}
+        assert served == dict(zip(assets["code"], assets["id"].map(expected), strict=True))
+        assert (served["B-001"], served["B-002"], served["S-001"]) == ("adopted", "not_needed", "needed")
+        needed = get(viewer, "/ogcapi/collections/assets/items", f="json", plan_status="needed")[1]["features"]
+        assert [f["id"] for f in needed] == ["S-001"]
+    finally:
+        with database.session() as session:
+            session.execute(flag, {"v": False})
+        database.dispose()
+
+
 def test_items_page_and_one_item(viewer):
     response, body = get(viewer, "/ogcapi/collections/assets/items", f="json", limit=2)
     assert response.status_code == 200 and response.mimetype == "application/geo+json"
