@@ -23,7 +23,7 @@ import shapely
 from pyproj import Transformer
 from sqlalchemy.orm import Session
 
-from fm.app.maps import district_indicator, plan_status
+from fm.app.maps import district_indicator
 from fm.domain.fiscal import fiscal_year
 from fm.domain.geo import PLANE_CRS, area_m2
 from fm.domain.maps.districts import INDICATORS as DISTRICT_INDICATORS
@@ -398,16 +398,12 @@ def _to_plane(xy: np.ndarray) -> np.ndarray:
 
 
 def _enrich(session: Session, name: str, frame: pd.DataFrame) -> pd.DataFrame:
-    """What is computed rather than stored: an asset's plan status, a district's indicators."""
+    """What is computed rather than stored: a district's indicators (an asset's plan status is SQL, see
+    fm.io.features)."""
     if not len(frame):
         return frame
     year = fiscal_year(date.today())
-    if name == "assets":
-        needing = frame[frame["needs_individual_plan"].astype(bool)]
-        status = plan_status(session, needing, fiscal_year=year, few=True) if len(needing) else pd.Series(dtype=object)
-        mapped = frame["id"].map(status).astype(object)
-        frame = frame.assign(plan_status=mapped.where(mapped.notna(), "not_needed"))
-    elif name == "districts":
+    if name == "districts":
         for indicator in DISTRICT_INDICATORS:
             try:
                 values = district_indicator(session, indicator, fiscal_year=year).set_index("id")["value"]

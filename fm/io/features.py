@@ -22,9 +22,10 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql.util import find_tables
 
 from fm.db.sqlite import INTERSECTS_FUNCTION, rtree_name
+from fm.domain.fiscal import fiscal_year
 from fm.domain.kpi.measures import UNDERUSED
+from fm.io import register, store
 from fm.io import risk as risk_store
-from fm.io import store
 from fm.model import metadata
 
 Box = tuple[float, float, float, float]
@@ -45,6 +46,9 @@ class Source:
     """the property ``datetime`` filters on"""
     window: Callable[[Session, Box], sa.ColumnElement[bool]] | None = None
     """for sources without geometry_table: the condition that a feature meets a box"""
+    placed_at: sa.Select | None = None
+    """the ids of the assets whose geometry the features take (their box is the extent); None: every row of
+    geometry_table"""
 
     @property
     def properties(self) -> list[str]:
@@ -145,6 +149,8 @@ def sources(session: Session) -> dict[str, Source]:
         "risk_class": scores.c.risk_class,
         "condition": latest.label("condition"),
         "last_inspected_on": last_on.scalar_subquery().label("last_inspected_on"),
+        # the plan coverage indicator's rule, in SQL (fm.io.register): per page row, not the indicator over frames
+        "plan_status": register.plan_status(fiscal_year(date.today())).label("plan_status"),
         "geom": assets.c.geom,
     }
     scored = asset_join.outerjoin(
@@ -225,6 +231,7 @@ def sources(session: Session) -> dict[str, Source]:
             inspections.join(on_asset, assets.c.id == inspections.c.asset_id),
             assets,
             "inspected_on",
+            placed_at=sa.select(inspections.c.asset_id),
         ),
         "work_orders": Source(
             "code",
@@ -256,6 +263,7 @@ def sources(session: Session) -> dict[str, Source]:
             orders.join(on_asset, assets.c.id == orders.c.asset_id),
             assets,
             "date",
+            placed_at=sa.select(orders.c.asset_id),
         ),
         "plans": Source(
             "code",
@@ -274,6 +282,7 @@ def sources(session: Session) -> dict[str, Source]:
             None,
             "adopted_on",
             plan_window,
+            sa.select(plan_assets.c.asset_id),
         ),
     }
 
@@ -372,11 +381,12 @@ def _base(clause: sa.FromClause) -> sa.FromClause:
 
 
 def extent(session: Session, source: Source) -> tuple[Box | None, tuple[date | None, date | None] | None]:
-    """The box of every feature's geometry (lon/lat) and the first and last date, if any."""
+    """The box of every feature's geometry (lon/lat) and the first and last date, if any. Collections placed
+    at assets (inspections, work orders, plans) take the box of just the assets their features are at."""
     box = None
     table = source.geometry_table
     if table is not None or source.window is not None:
-        box = store.bounds(session, table if table is not None else metadata.tables["assets"])
+        box = store.bounds(session, table if table is not None else metadata.tables["assets"], source.placed_at)
     dates = None
     if source.date is not None:
         column = source.columns[source.date]

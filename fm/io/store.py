@@ -177,28 +177,31 @@ def _window(session: Session, bbox: tuple[float, float, float, float]) -> sa.Col
     return Asset.id.in_(candidates)
 
 
-def bounds(session: Session, table: sa.Table) -> tuple[float, float, float, float] | None:
-    """The box of every geometry of ``table`` (lon/lat), from the spatial index on SQLite; None if none."""
+def bounds(session: Session, table: sa.Table, ids: sa.Select | None = None) -> tuple[float, float, float, float] | None:
+    """The box of every geometry of ``table`` (lon/lat), or of the rows whose id ``ids`` selects, from the
+    spatial index on SQLite; None if none."""
     if session.get_bind().dialect.name == "postgresql":
         extent = sa.func.ST_Extent(table.c.geom)
-        row = session.execute(
-            sa.select(
-                sa.func.ST_XMin(extent, type_=sa.Float),
-                sa.func.ST_YMin(extent, type_=sa.Float),
-                sa.func.ST_XMax(extent, type_=sa.Float),
-                sa.func.ST_YMax(extent, type_=sa.Float),
-            )
-        ).one()
+        query = sa.select(
+            sa.func.ST_XMin(extent, type_=sa.Float),
+            sa.func.ST_YMin(extent, type_=sa.Float),
+            sa.func.ST_XMax(extent, type_=sa.Float),
+            sa.func.ST_YMax(extent, type_=sa.Float),
+        )
+        if ids is not None:
+            query = query.where(table.c.id.in_(ids))
     else:
-        rtree = sa.table(rtree_name(table.name, "geom"), *(sa.column(c) for c in ("minx", "maxx", "miny", "maxy")))
-        row = session.execute(
-            sa.select(
-                sa.func.min(rtree.c.minx),
-                sa.func.min(rtree.c.miny),
-                sa.func.max(rtree.c.maxx),
-                sa.func.max(rtree.c.maxy),
-            )
-        ).one()
+        names = ("id", "minx", "maxx", "miny", "maxy")
+        rtree = sa.table(rtree_name(table.name, "geom"), *(sa.column(c) for c in names))
+        query = sa.select(
+            sa.func.min(rtree.c.minx),
+            sa.func.min(rtree.c.miny),
+            sa.func.max(rtree.c.maxx),
+            sa.func.max(rtree.c.maxy),
+        )
+        if ids is not None:
+            query = query.where(rtree.c.id.in_(ids))
+    row = session.execute(query).one()
     return None if row[0] is None else tuple(float(v) for v in row)  # type: ignore[return-value]
 
 

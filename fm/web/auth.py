@@ -289,7 +289,17 @@ def init_app(app: Flask) -> None:
 
     @app.before_request
     def require_account() -> Any:
-        if request.endpoint in PUBLIC or current_user.is_authenticated:
+        if request.endpoint in PUBLIC:
+            return None
+        if request.authorization is not None:
+            # A request that sends a token is judged by that token alone, even beside a session cookie: an
+            # unknown, expired or revoked token is refused, and a live one acts as its own account.
+            account = _by_token(request)
+            if account is None:
+                return _unauthorized()
+            login_manager._update_request_context_with_user(account)
+            return None
+        if current_user.is_authenticated:
             return None
         machine = request.path.startswith("/ogcapi") and (request.authorization is not None or not _wants_page())
         if request.path.startswith("/api/") or machine:

@@ -32,6 +32,57 @@ def test_landing_conformance_collections(viewer):
     assert assets["extent"]["temporal"]["interval"][0][0].startswith("19")
 
 
+def test_extents_of_the_collections_placed_at_assets(viewer):
+    """Inspections, work orders and plans take the box of just the assets their features are at (the plan covers
+    B-001 and B-002 only), not the box of every asset."""
+    from shapely import box as make_box
+    from shapely.geometry import shape
+    from shapely.ops import unary_union
+
+    everything = get(viewer, "/ogcapi/collections/assets", f="json")[1]["extent"]["spatial"]["bbox"][0]
+    smaller = 0
+    for name in ("inspections", "work_orders", "plans"):
+        extent = get(viewer, f"/ogcapi/collections/{name}", f="json")[1]["extent"]["spatial"]["bbox"][0]
+        items = get(viewer, f"/ogcapi/collections/{name}/items", f="json", limit=1000)[1]["features"]
+        assert items, name
+        expected = unary_union([shape(f["geometry"]) for f in items]).bounds
+        assert extent == pytest.approx(expected, abs=3e-5), name  # float32 in SQLite's R*Tree, rounded outward
+        smaller += make_box(*extent).area < make_box(*everything).area - 1e-9
+    assert smaller >= 1  # at least the plan's box is strictly inside all assets'
+
+
+def test_plan_status_is_the_plan_coverage_indicators(sample_url, viewer):
+    """The assets' plan_status (SQL, per page) says what the plan coverage indicator's own rule says, and it can
+    be filtered on."""
+    from datetime import date
+
+    import sqlalchemy as sa
+
+    from fm.app.maps import plan_status
+    from fm.db import Database
+    from fm.domain.fiscal import fiscal_year
+    from fm.io import store
+
+    database = Database(sample_url)
+    flag = sa.text("UPDATE assets SET needs_individual_plan = :v WHERE code = 'B-001'")
+    with database.session() as session:
+        session.execute(flag, {"v": True})  # needing a plan and covered by P-001: adopted
+    try:
+        with database.session() as session:
+            assets = store.read_table(session, "assets")
+            expected = plan_status(session, assets, fiscal_year=fiscal_year(date.today()))
+        items = get(viewer, "/ogcapi/collections/assets/items", f="json", limit=100)[1]["features"]
+        served = {f["properties"]["code"]: f["properties"]["plan_status"] for f in items}
+        assert served == dict(zip(assets["code"], assets["id"].map(expected), strict=True))
+        assert (served["B-001"], served["B-002"], served["S-001"]) == ("adopted", "not_needed", "needed")
+        needed = get(viewer, "/ogcapi/collections/assets/items", f="json", plan_status="needed")[1]["features"]
+        assert [f["id"] for f in needed] == ["S-001"]
+    finally:
+        with database.session() as session:
+            session.execute(flag, {"v": False})
+        database.dispose()
+
+
 def test_items_page_and_one_item(viewer):
     response, body = get(viewer, "/ogcapi/collections/assets/items", f="json", limit=2)
     assert response.status_code == 200 and response.mimetype == "application/geo+json"

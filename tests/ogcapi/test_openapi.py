@@ -1,5 +1,5 @@
 """The OpenAPI document: it describes exactly the app's GET JSON routes, and a property-based run of
-schemathesis against it (the sample on SQLite, served) finds no 500 and no response that breaks it."""
+schemathesis against it (the sample on each backend, served) finds no 500 and no response that breaks it."""
 
 from __future__ import annotations
 
@@ -20,6 +20,8 @@ from webauth import ensure_user
 from fm.app.openapi import document
 from fm.config import Config
 from fm.db import Database
+
+BACKENDS = ("sqlite", "postgis")
 
 
 def _shape(path: str) -> str:
@@ -50,11 +52,13 @@ def test_served_with_its_media_type(live):
     assert any(link["rel"] == "service-desc" and link["href"].endswith("/ogcapi/api") for link in landing["links"])
 
 
-@pytest.fixture(scope="module")
-def live(tmp_path_factory):
-    """The sample on SQLite (one backend: the other is tried by test_ogcapi.py), served, and a viewer's token."""
+@pytest.fixture(scope="module", params=BACKENDS, ids=BACKENDS)
+def live(request, tmp_path_factory):
+    """The sample on each backend (module-scoped: made once per backend), served, and a viewer's token."""
+    if request.param == "postgis":
+        request.applymarker(pytest.mark.postgis)
     folder = tmp_path_factory.mktemp("live")
-    sample_url = new_database("sqlite", folder)
+    sample_url = new_database(request.param, folder, request)
     database = Database(sample_url)
     with database.session() as session:
         add_extras(session, add_sample(session))

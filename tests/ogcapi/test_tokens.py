@@ -81,3 +81,32 @@ def test_tokens_page(ogc_app):
     number = int(listed.split("/account/tokens/")[1].split("/")[0])
     assert admin.post(f"/account/tokens/{number}/revoke").status_code == 302
     assert ogc_app.test_client().get(ITEMS, headers=_bearer(token)).status_code == 401
+
+
+def test_a_bad_token_is_refused_beside_a_session(sample_url, ogc_app):
+    """A token is judged on its own even when the request also carries a signed-in browser's session cookie:
+    unknown, revoked or expired → 401; a live one acts as its own account, not the session's."""
+    from webauth import signed_in
+
+    browser = signed_in(ogc_app, "viewer", "sessioned")
+    assert browser.get(ITEMS).status_code == 200  # the session alone is enough
+    ensure_user(sample_url, "robot", "viewer")
+    number, token = _make(sample_url, "robot")
+    assert browser.get(ITEMS, headers=_bearer(token + "x")).status_code == 401
+    assert browser.get("/api/stats", headers=_bearer("nonsense")).status_code == 401
+    assert browser.get(ITEMS, headers=_basic("robot", "not-a-token")).status_code == 401
+    assert browser.get("/", headers=_bearer("nonsense")).status_code == 401  # pages too: no redirect, no session
+    assert browser.get(ITEMS, headers=_bearer(token)).status_code == 200
+    assert run(sample_url, "tokens", "revoke", str(number)).exit_code == 0
+    refused = browser.get(ITEMS, headers=_bearer(token))
+    assert refused.status_code == 401 and refused.get_json()["code"] == "Unauthorized"
+    late_number, late = _make(sample_url, "robot")
+    database = Database(sample_url)
+    with database.session() as session:
+        session.execute(
+            sa.text("UPDATE api_tokens SET expires_at = :t WHERE id = :n"),
+            {"t": datetime.now(UTC) - timedelta(seconds=1), "n": late_number},
+        )
+    database.dispose()
+    assert browser.get(ITEMS, headers=_bearer(late)).status_code == 401
+    assert browser.get(ITEMS).status_code == 200  # the session itself still works without the header
