@@ -187,14 +187,13 @@ def layer_categories(session: Session, layer: str, *, lang: str) -> pd.DataFrame
     ).reset_index(drop=True)
 
 
-def plan_status(session: Session, assets: pd.DataFrame, *, fiscal_year: int, few: bool = False) -> pd.Series:
-    """adopted, needed or not_needed per asset id, by the plan coverage indicator's own records; with ``few``
-    (a page of them), only those assets' plan links are read."""
+def plan_status(session: Session, assets: pd.DataFrame, *, fiscal_year: int) -> pd.Series:
+    """adopted, needed or not_needed per asset id, by the plan coverage indicator's own records."""
     data = KpiData(
         assets=assets,
         categories=None,
         plans=store.read_table(session, "individual_plans"),
-        plan_assets=store.read_table(session, "plan_assets", asset_ids=assets["id"].tolist() if few else None),
+        plan_assets=store.read_table(session, "plan_assets"),
         budget_items=None,
         parcels=None,
         parcel_uses=None,
