@@ -136,11 +136,29 @@ def _axes(frame: Frame, tick: Callable[[float], str], label_x: Callable[[int], s
     return parts
 
 
-def _svg(frame: Frame, title: str, parts: list[str]) -> Markup:
+def _svg(frame: Frame, title: str, parts: list[str], figures: str) -> Markup:
     return Markup(
         f'<svg class="chart" viewBox="0 0 {frame.width} {frame.height}" role="img" '
         f'xmlns="http://www.w3.org/2000/svg" preserveAspectRatio="xMidYMid meet">'
-        f"<title>{escape(title)}</title>" + "".join(parts) + "</svg>"
+        f"<title>{escape(title)}</title><desc>{escape(figures)}</desc>" + "".join(parts) + "</svg>"
+    )
+
+
+def _figures(
+    xs: Sequence[int], series: Sequence[Series], fmt: Callable[[float], str], label_x: Callable[[int], str]
+) -> str:
+    """Every value the chart draws, as text: ``role="img"`` hides the points' own titles from a screen
+    reader, so the figures are the image's description (JIS X 8341-3 1.1.1), with no room taken on the page.
+
+    >>> _figures([2023, 2024], [Series("率", [60.0, None], "rate")], "{:.1f} %".format, "FY{}".format)
+    '率: FY2023 60.0 %, FY2024 —'
+    """
+    return "; ".join(
+        f"{line.name}: "
+        + ", ".join(
+            f"{label_x(x)} {'—' if value is None else fmt(value)}" for x, value in zip(xs, line.values, strict=True)
+        )
+        for line in series
     )
 
 
@@ -199,7 +217,7 @@ def line_chart(
                 f"<title>{escape(mark.label)} ({escape(label_x(mark.x))}): {escape(fmt(mark.value))}"
                 f"</title></path>"
             )
-    return _svg(frame, title, parts)
+    return _svg(frame, title, parts, _figures(xs, series, fmt, label_x))
 
 
 def bar_chart(
@@ -246,7 +264,7 @@ def bar_chart(
             f'x2="{width - RIGHT}" y1="{y:.1f}" y2="{y:.1f}"><title>{escape(level.label)}: '
             f"{escape(fmt(level.value))}</title></line>"
         )
-    return _svg(frame, title, parts)
+    return _svg(frame, title, parts, _figures(xs, stacks, fmt, label_x))
 
 
 @dataclass(frozen=True)
