@@ -4,8 +4,8 @@ Whatever writes (a form, ``fm import`` in another process, raw SQL), the counter
 the same transaction as the rows, so a reader that sees the new rows sees the new
 counters and never the other way round. :func:`version` reads them all in one query; a
 figure computed from the tables is still valid while the version it was computed at is
-the current one (fm/app/snapshots.py). On PostgreSQL the trigger runs once per
-statement, on SQLite (which has no statement triggers) once per row.
+the current one (fm/app/snapshots.py). On PostgreSQL the trigger runs per statement and
+counts once per table and transaction; on SQLite (which has no statement triggers) per row.
 
 ``risk_scores`` is not watched: its rows are written only with their ``risk_runs`` row,
 which is. ``users``, ``api_tokens`` and ``audit_log`` are not: a sign-in changes no figure.
@@ -52,7 +52,12 @@ def unwatch(connection: Connection, table: str) -> None:
 COUNT_FUNCTION = """
 CREATE FUNCTION fm_count_changes() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    UPDATE data_changes SET changes = changes + 1 WHERE table_name = TG_TABLE_NAME;
+    -- once per table and transaction: a transaction of many statements (an executemany) would otherwise
+    -- stack a row version of the counter per statement, each update slower than the last
+    IF current_setting('fm.counted_' || TG_TABLE_NAME, true) IS DISTINCT FROM txid_current()::text THEN
+        PERFORM set_config('fm.counted_' || TG_TABLE_NAME, txid_current()::text, true);
+        UPDATE data_changes SET changes = changes + 1 WHERE table_name = TG_TABLE_NAME;
+    END IF;
     RETURN NULL;
 END
 $$
