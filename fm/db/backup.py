@@ -324,6 +324,10 @@ def _pg_restore(database: Database, dump: Path, work: Path, old_tables: list[str
     tool = [_tool("pg_restore"), "--no-owner", "--no-privileges", f"--use-list={work / 'toc.list'}"]
     _run([*tool, f"--file={script}", str(dump)], url, "pg_restore")
     drops = "".join(f'DROP TABLE IF EXISTS public."{name}" CASCADE;\n' for name in old_tables)
+    functions = [
+        line.split(" FUNCTION public ", 1)[1].rsplit(")", 1)[0] + ")" for line in kept if " FUNCTION public " in line
+    ]
+    drops += "".join(f"DROP FUNCTION IF EXISTS public.{signature} CASCADE;\n" for signature in functions)
     (work / "drop.sql").write_text(drops)
     _run(
         [

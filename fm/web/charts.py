@@ -341,7 +341,8 @@ def scatter_chart(
             f"<title>{escape(p.label)}</title></circle></a>"
         )
     return Markup(
-        f'<svg class="chart scatter" viewBox="0 0 {width} {height}" role="img" '
+        # a group, not an image: its points are links a keyboard and a screen reader reach, each named by its title
+        f'<svg class="chart scatter" viewBox="0 0 {width} {height}" role="group" aria-label="{escape(title)}" '
         f'xmlns="http://www.w3.org/2000/svg" preserveAspectRatio="xMidYMid meet">'
         f"<title>{escape(title)}</title>" + "".join(parts) + "</svg>"
     )

@@ -68,7 +68,8 @@ def history(url: str, table: str, record_id: int) -> pd.DataFrame:
 
 
 def changed_tables(before: dict, after: dict) -> set[str]:
-    return {name for name in before if before[name] != after[name]}
+    """The tables whose rows changed, but for the change counters that move with every write (fm/db/changes.py)."""
+    return {name for name in before if before[name] != after[name]} - {"data_changes"}
 
 
 NEW = {

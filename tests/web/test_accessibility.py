@@ -28,6 +28,7 @@ from typing import Any
 
 import chromium
 import pytest
+import sqlalchemy as sa
 from axe_playwright_python.base import AXE_SCRIPT
 from clirun import run
 from databases import new_database
@@ -36,15 +37,16 @@ from webauth import PASSWORD, ensure_user
 
 from fm.config import Config
 from fm.db import Database
-from fm.model import Inspection, WorkOrder
+from fm.model import Asset, Inspection, Service, ServiceBuilding, ServiceUsage, WorkOrder
 
 pytestmark = pytest.mark.browser
 
 ROLES = ("viewer", "engineer", "facility_manager", "finance", "admin")
 LANGUAGES = ("ja", "en")
 TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
-NOT_PAGES = re.compile(r"^/(api|static)/|\.<[^>]+>$|\.json$")
-"""Rules that never answer HTML: the JSON API, static files, and downloads named by their extension."""
+NOT_PAGES = re.compile(r"^/(api|static)/|^/ogcapi/api$|\.<[^>]+>$|\.json$")
+"""Rules that never answer HTML: the JSON API and its OpenAPI document, static files, and downloads named by
+their extension. The OGC API's other pages answer HTML to a browser (its Accept header), so they are checked."""
 PER_RULE = {"/maps/<kind>": 9, "/upload/<token>": 2}
 """How many distinct paths of a rule are checked, if not one (the maps differ by kind; one upload is refused)."""
 SEEDS = ["/parcels/LP-001"]
@@ -97,6 +99,12 @@ def site(tmp_path_factory):
     with database.session() as session:  # B-001 judged Ⅳ (a statutory duty), a renewal planned (the schedule)
         session.add(Inspection(asset_id=1, inspected_on=dt.date(2024, 6, 1), soundness=4))
         session.add(WorkOrder(code="W-002", asset_id=2, kind="renewal", status="planned", planned_on=dt.date.today()))
+        school = session.scalar(sa.select(Asset.id).where(Asset.code == "S-001"))  # a service housed: a facility card
+        library = Service(code="SV-001", name="図書室", kind="library")
+        session.add(library)
+        session.flush()
+        session.add(ServiceBuilding(service_id=library.id, asset_id=school, floor_area_m2=100))
+        session.add(ServiceUsage(service_id=library.id, fiscal_year=2025, users=1000, operating_cost=1_000_000))
     database.dispose()
     result = run(url, "score", "--as-of", "2026-04-01")
     assert result.exit_code == 0, result.output
@@ -160,7 +168,7 @@ def _crawl(context, site: Site, starts: list[str]) -> dict[str, list[str]]:
         rule = next((r for r, e in site.rules.items() if e == endpoint), None)
         if rule is None or len(paths.setdefault(rule, [])) >= PER_RULE.get(rule, 1):
             continue
-        response = context.request.get(site.base + path, max_redirects=0)
+        response = context.request.get(site.base + path, max_redirects=0, headers={"Accept": "text/html"})
         if response.status in (301, 302, 303, 307, 308):  # a rule that redirects is checked on its target's page
             paths[rule].append(path)
             queue.append(urllib.parse.urlsplit(response.headers["location"]).path)
