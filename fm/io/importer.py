@@ -123,6 +123,8 @@ def import_file(
         _check_floor_shares(session, merged, table.rows, checked, path.name)
     if kind.name == "population":
         _check_every_district(session, merged, table.rows, checked, path.name)
+    if kind.name == "work_orders":
+        _check_state_after(session, merged, new, table.rows, checked.names, path.name)
     moved, moves = _moves(session, merged, new, table.rows) if kind.name == "work_orders" else (0, [])
     uses = _use_changes(session, merged) if kind.name == "parcels" else None
     use_changed = uses["changed"] if uses is not None else pd.Series(False, index=merged.index)
@@ -250,6 +252,57 @@ def _geoms(merged: pd.DataFrame) -> list[Any]:
 
 MOVES_LISTED = 100
 """The most work orders moved to another asset a result lists (``moved``)."""
+
+
+def _check_state_after(
+    session: Session, merged: pd.DataFrame, new: pd.Series, rows: pd.Series, names: dict[str, str], source: str
+) -> None:
+    """The condition after the work, as the record will be (the file's values over the stored ones): only on
+    completed work, and within the asset's category's scale (soundness Ⅰ–Ⅳ: at most 4; a score: at most 5)."""
+    touched = "state_after" in merged.columns or "status" in merged.columns or "asset_id" in merged.columns
+    if not touched:
+        return
+    stored = store.read_table(session, "work_orders", ["code", "asset_id", "status", "state_after"]).set_index("code")
+
+    def value(field: str, default: object) -> pd.Series:
+        kept = merged["code"].map(stored[field]) if len(stored) else pd.Series(None, index=merged.index)
+        kept = kept.where(~new, default)
+        return merged[field].where(merged[field].notna() | ~new, default) if field in merged.columns else kept
+
+    after = pd.to_numeric(value("state_after", None), errors="coerce")
+    if not after.notna().any():
+        return
+    status, asset = value("status", "planned"), pd.to_numeric(value("asset_id", None), errors="coerce")
+    assets = store.read_assets(session, columns=("id", "code", "category")).set_index("id")
+    scales = store.read_categories(session).set_index("code")["condition_scale"]
+    most = asset.map(assets["category"]).map(scales).map({"soundness": 4, "score": 5})
+    column = names.get("state_after", "state_after")
+    problems = []
+    for index in merged.index[after.notna().to_numpy()]:
+        shown = str(int(after.loc[index]))
+        if status.loc[index] != "completed":
+            problems.append(
+                Problem(
+                    rows.loc[index],
+                    column,
+                    shown,
+                    f"only a completed work order records the condition after the work (its status is "
+                    f"{status.loc[index]}): set {names.get('status', 'status')} to completed, or leave this empty",
+                )
+            )
+        elif pd.notna(most.loc[index]) and after.loc[index] > most.loc[index]:
+            category = assets.at[int(asset.loc[index]), "category"]
+            scale = "a soundness class Ⅰ–Ⅳ (1–4)" if most.loc[index] == 4 else "a score 1–5"
+            problems.append(
+                Problem(
+                    rows.loc[index],
+                    column,
+                    shown,
+                    f"asset {assets.at[int(asset.loc[index]), 'code']} is a {category}, whose condition is {scale}",
+                )
+            )
+    if problems:
+        raise Rejected(source, problems)
 
 
 def _moves(session: Session, merged: pd.DataFrame, new: pd.Series, rows: pd.Series) -> tuple[int, list[dict[str, Any]]]:

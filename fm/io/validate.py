@@ -43,6 +43,8 @@ BOOLEANS = {
 }
 SOUNDNESS = {"1": 1, "2": 2, "3": 3, "4": 4, "i": 1, "ii": 2, "iii": 3, "iv": 4}
 """Soundness classes Ⅰ–Ⅳ as written: 1–4, I–IV, or the Roman numeral characters (NFKC makes them I–IV)."""
+STATES = {**SOUNDNESS, "5": 5}
+"""A condition state of either scale: a soundness class Ⅰ–Ⅳ as above, or a condition score 1–5."""
 
 
 @dataclass(frozen=True)
@@ -254,13 +256,16 @@ def _column(
         if column.refers:
             _reference(column, result, report, references)
         return result
-    if column.type in ("boolean", "soundness"):
-        table = BOOLEANS if column.type == "boolean" else SOUNDNESS
+    if column.type in ("boolean", "soundness", "state"):
+        table = {"boolean": BOOLEANS, "soundness": SOUNDNESS, "state": STATES}[column.type]
         mapped = parse(text, lambda t: t.str.casefold().map(table))
         if column.type == "boolean":
             report(text.notna() & mapped.isna(), "not a yes/no value (true/false, 1/0, yes/no, はい/いいえ, ○/×)")
             return mapped.astype("boolean").fillna(False).astype(bool)
-        report(text.notna() & mapped.isna(), "not a soundness class: Ⅰ–Ⅳ (I–IV or 1–4)")
+        if column.type == "state":
+            report(text.notna() & mapped.isna(), "not a condition state: soundness Ⅰ–Ⅳ (I–IV or 1–4) or a score 1–5")
+        else:
+            report(text.notna() & mapped.isna(), "not a soundness class: Ⅰ–Ⅳ (I–IV or 1–4)")
         return mapped.astype("Int64")
     if column.type == "date":
         return _date(column, text, today, report)
