@@ -34,7 +34,7 @@ from fm.io import bulk, files, store
 from fm.io.columns import GEOMETRY_TYPES, KINDS, Kind
 from fm.io.coordinates import SHAPES, parse_crs, shapes
 from fm.io.problems import Problem, Rejected
-from fm.io.validate import Checked, References, validate
+from fm.io.validate import Checked, References, state_after_problem, validate
 from fm.model import metadata
 
 TABLES = {
@@ -275,31 +275,20 @@ def _check_state_after(
     status, asset = value("status", "planned"), pd.to_numeric(value("asset_id", None), errors="coerce")
     assets = store.read_assets(session, columns=("id", "code", "category")).set_index("id")
     scales = store.read_categories(session).set_index("code")["condition_scale"]
-    most = asset.map(assets["category"]).map(scales).map({"soundness": 4, "score": 5})
-    column = names.get("state_after", "state_after")
     problems = []
     for index in merged.index[after.notna().to_numpy()]:
-        shown = str(int(after.loc[index]))
-        if status.loc[index] != "completed":
+        found = int(asset.loc[index]) if pd.notna(asset.loc[index]) else None
+        category = str(assets.at[found, "category"]) if found in assets.index else ""
+        problem = state_after_problem(
+            int(after.loc[index]),
+            status=status.loc[index],
+            scale=scales.get(category),
+            asset=str(assets.at[found, "code"]) if found in assets.index else "",
+            category=category,
+        )
+        if problem:
             problems.append(
-                Problem(
-                    rows.loc[index],
-                    column,
-                    shown,
-                    f"only a completed work order records the condition after the work (its status is "
-                    f"{status.loc[index]}): set {names.get('status', 'status')} to completed, or leave this empty",
-                )
-            )
-        elif pd.notna(most.loc[index]) and after.loc[index] > most.loc[index]:
-            category = assets.at[int(asset.loc[index]), "category"]
-            scale = "a soundness class Ⅰ–Ⅳ (1–4)" if most.loc[index] == 4 else "a score 1–5"
-            problems.append(
-                Problem(
-                    rows.loc[index],
-                    column,
-                    shown,
-                    f"asset {assets.at[int(asset.loc[index]), 'code']} is a {category}, whose condition is {scale}",
-                )
+                Problem(rows.loc[index], names.get("state_after", "state_after"), str(int(after.loc[index])), problem)
             )
     if problems:
         raise Rejected(source, problems)

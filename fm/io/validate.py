@@ -575,6 +575,31 @@ def _rules(kind: Kind, out: pd.DataFrame, rows: pd.Series, names: dict[str, str]
         )
 
 
+SCALE_STATES = {"soundness": 4, "score": 5}
+"""The number of condition states J of each category's ``condition_scale``."""
+
+
+def state_after_problem(state: int, *, status: str | None, scale: str | None, asset: str, category: str) -> str | None:
+    """Why ``state`` cannot be a work order's condition after the work (None when it can): only completed
+    work records one, within the scale of the asset's category (``scale``: ``soundness`` Ⅰ–Ⅳ or ``score`` 1–5).
+
+    >>> state_after_problem(5, status="completed", scale="soundness", asset="B-1", category="bridge")
+    'asset B-1 is a bridge, whose condition is a soundness class Ⅰ–Ⅳ (1–4)'
+    >>> state_after_problem(2, status="completed", scale="soundness", asset="B-1", category="bridge") is None
+    True
+    """
+    if status != "completed":
+        return (
+            f"only a completed work order records the condition after the work (its status is {status}): "
+            "set its status to completed, or leave this empty"
+        )
+    most = SCALE_STATES.get(scale or "")
+    if most is not None and state > most:
+        words = "a soundness class Ⅰ–Ⅳ (1–4)" if scale == "soundness" else "a score 1–5"
+        return f"asset {asset} is a {category}, whose condition is {words}"
+    return None
+
+
 def _before(out: pd.DataFrame, later: str, earlier: str) -> pd.Series:
     a, b = pd.to_datetime(out[later]), pd.to_datetime(out[earlier])
     return a.notna() & b.notna() & (a < b)
