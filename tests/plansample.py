@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import itertools
-
 import numpy as np
 import pandas as pd
 
@@ -31,13 +29,17 @@ def random_register(rng: np.random.Generator, *, assets: int, years: int) -> tup
 
 
 def enumerate_best(table: pd.DataFrame, budgets: np.ndarray) -> float:
-    """The exact optimum by trying every combination of one candidate (or none) per asset."""
-    options = [[-1, *group.index] for _, group in table.groupby("asset")]
+    """The exact optimum by trying every combination of one candidate (or none) per asset (all at once:
+    an array of every combination's spending per year and benefit)."""
+    options = [np.append(group.index.to_numpy(), -1) for _, group in table.groupby("asset")]
     cost, benefit, year = table["cost"].to_numpy(), table["benefit"].to_numpy(), table["year"].to_numpy()
-    best = 0.0
-    for combo in itertools.product(*options):
-        picked = [i for i in combo if i >= 0]
-        spent = np.bincount(year[picked], weights=cost[picked], minlength=len(budgets))
-        if np.all(spent <= budgets):
-            best = max(best, float(benefit[picked].sum()))
-    return best
+    combos = np.stack([g.reshape(-1) for g in np.meshgrid(*options, indexing="ij")], axis=1)
+    some = combos >= 0
+    picked = np.where(some, combos, 0)
+    spent = np.zeros((len(combos), len(budgets)))
+    rows = np.arange(len(combos))
+    for k in range(combos.shape[1]):
+        np.add.at(spent, (rows, year[picked[:, k]]), np.where(some[:, k], cost[picked[:, k]], 0.0))
+    value = np.where(some, benefit[picked], 0.0).sum(axis=1)
+    fits = np.all(spent <= budgets, axis=1)
+    return float(value[fits].max()) if fits.any() else 0.0

@@ -33,8 +33,8 @@ from fm.io import store
 from fm.io.columns import WORK_ORDERS
 from fm.io.files import Table
 from fm.io.problems import Rejected
-from fm.io.validate import References, validate
-from fm.model import Asset, WorkOrder
+from fm.io.validate import References, state_after_problem, validate
+from fm.model import Asset, AssetCategory, WorkOrder
 from fm.model.assets import WORK_CAUSES as WORK_CAUSES
 from fm.model.assets import WORK_KINDS as WORK_KINDS
 
@@ -225,11 +225,18 @@ def filter_choices(session: Session) -> dict[str, list[dict[str, Any]]]:
 
 
 def work_order(session: Session, code: str) -> dict[str, Any]:
-    """A work order with its asset's code and name, for the start and close forms."""
+    """A work order with its asset's code, name, category and condition scale, for the start and close forms."""
     row = (
         session.execute(
-            sa.select(WorkOrder.__table__, Asset.code.label("asset_code"), Asset.name.label("asset_name"))
+            sa.select(
+                WorkOrder.__table__,
+                Asset.code.label("asset_code"),
+                Asset.name.label("asset_name"),
+                Asset.category.label("asset_category"),
+                AssetCategory.condition_scale,
+            )
             .join(Asset, Asset.id == WorkOrder.asset_id)
+            .join(AssetCategory, AssetCategory.code == Asset.category)
             .where(WorkOrder.code == code)
         )
         .mappings()
@@ -266,18 +273,30 @@ def start_work(session: Session, code: str, version: int, form: dict[str, str], 
 
 def finish_work(session: Session, code: str, version: int, form: dict[str, str], *, actor: str, today: date) -> int:
     """Close an open work order: completed on ``completed_on`` at ``actual_cost`` yen, its repair kind
-    (and cause) confirmed or corrected; its new version. Errors as :func:`start_work`."""
+    (and cause) confirmed or corrected, the asset's condition after the work if judged (``state_after``, on
+    the asset's scale); its new version. Errors as :func:`start_work`."""
     current = work_order(session, code)
     if current["status"] not in domain.OPEN_WORK:
         raise FieldErrors({"status": ["only a planned or started work order can be closed"]})
-    given = {"status": "completed", **{f: form.get(f, "") for f in ("completed_on", "actual_cost", "kind", "cause")}}
+    fields = ("completed_on", "actual_cost", "kind", "cause", "state_after")
+    given = {"status": "completed", **{f: form.get(f, "") for f in fields}}
     values = _checked(current, given, today=today, status_field="completed_on")
+    if values.get("state_after") is not None:
+        problem = state_after_problem(
+            int(values["state_after"]),
+            status="completed",
+            scale=current["condition_scale"],
+            asset=current["asset_code"],
+            category=current["asset_category"],
+        )
+        if problem:
+            raise FieldErrors({"state_after": [problem]})
     return edits.update(
         session,
         "work_orders",
         current["id"],
         version,
-        {f: values[f] for f in ("status", "completed_on", "actual_cost", "kind", "cause")},
+        {f: values[f] for f in ("status", *fields)},
         actor=actor,
         source="web",
     )

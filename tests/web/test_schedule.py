@@ -300,11 +300,20 @@ def test_done_records_date_cost_and_kind(seeded, client_as):
             "actual_cost": "1,350,000",
             "kind": "reactive",
             "cause": "inspection_finding",
+            "state_after": "1",
         },
     )
     assert response.status_code == 302
     after = _work_order(seeded, "W-OLD")
-    assert _changed(before, after) == {"status", "completed_on", "actual_cost", "kind", "cause", "version"}
+    assert _changed(before, after) == {
+        "status",
+        "completed_on",
+        "actual_cost",
+        "kind",
+        "cause",
+        "state_after",
+        "version",
+    }
     assert (after["status"], after["completed_on"], after["actual_cost"], after["kind"], after["cause"]) == (
         "completed",
         TODAY,
@@ -312,6 +321,7 @@ def test_done_records_date_cost_and_kind(seeded, client_as):
         "reactive",
         "inspection_finding",
     )
+    assert after["state_after"] == 1
     assert len(_audit(seeded, before["id"])) == 1
     rows = client_as("viewer").get("/api/schedule").get_json()["rows"]
     assert "W-OLD" not in _codes(rows)
@@ -332,6 +342,8 @@ def test_done_records_date_cost_and_kind(seeded, client_as):
             "a reactive work order needs its",
         ),
         ({"actual_cost": "100", "completed_on": "TODAY", "kind": "fixed"}, "kind", "not one of"),
+        ({"completed_on": "TODAY", "state_after": "5"}, "state_after", "asset B-001 is a bridge, whose condition"),
+        ({"completed_on": "TODAY", "state_after": "good"}, "state_after", "not a condition state"),
         (
             {"actual_cost": "100", "completed_on": "TODAY", "started_on_before": True},
             "completed_on",

@@ -91,6 +91,8 @@ def test_schedule_on_a_tablet_and_closing_a_work_order(browser, live_url):
     visit.shot("schedule-close-errors-ja-tablet")
     visit.page.fill("#actual_cost", "1,250,000")
     visit.page.select_option("#cause", "sudden_failure")
+    assert visit.page.locator("#state_after option").all_inner_texts()[1:] == ["Ⅰ", "Ⅱ", "Ⅲ", "Ⅳ"]  # a bridge
+    visit.page.select_option("#state_after", "2")
     with visit.page.expect_navigation():
         visit.page.click("#done-form button[type=submit]")
     assert "/schedule" in visit.page.url and "W-OLD" in visit.page.locator("ul.flashes").inner_text()

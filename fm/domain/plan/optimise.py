@@ -9,6 +9,8 @@ candidates that remove more risk (see :func:`solve_greedy`); not optimal in gene
 
 from __future__ import annotations
 
+import itertools
+import math
 import os
 import sys
 from collections.abc import Iterator
@@ -20,6 +22,9 @@ import pandas as pd
 from fm.errors import FmError
 
 LARGE = 2_000_000  # candidates beyond which the heuristic repairs the benefit-per-yen start only (time)
+COMBINATIONS = 20_000  # the neighbourhood search's sets: as many assets as have at most this many combinations
+EVERY_SET = 500  # registers with at most this many such sets try them all; larger ones the related sets
+NEIGHBOURHOODS = 2_000  # larger registers: sets tried per round
 
 
 def solve_exact(
@@ -83,7 +88,7 @@ def _quiet() -> Iterator[None]:
             os.close(saved)
 
 
-def solve_greedy(candidates: pd.DataFrame, budgets: np.ndarray, *, passes: int = 4) -> np.ndarray:
+def solve_greedy(candidates: pd.DataFrame, budgets: np.ndarray, *, passes: int = 4, search: bool = True) -> np.ndarray:
     """Boolean mask of the candidates the heuristic chooses: benefit per yen, then a repair pass.
 
     1. **Greedy** (Dantzig's rule): candidates by benefit per yen, best first, taken while the asset is
@@ -102,6 +107,17 @@ def solve_greedy(candidates: pd.DataFrame, budgets: np.ndarray, *, passes: int =
        each other and across years, which the per-candidate rules cannot). The best of the three plans
        is returned. Beyond ``LARGE`` candidates (the passes are a Python loop over them) only the
        first start is repaired. ``passes=0`` is the plain benefit-per-yen rule.
+    4. **Large neighbourhood search** on the best of the three (Shaw 1998; Pisinger & Ropke, "Large
+       neighborhood search", Handbook of Metaheuristics, 2010): release the choices of a few assets and
+       choose theirs again **exactly**, by enumerating every combination of their candidates (or none)
+       within what the others leave of each year's budget; keep it when it removes more risk. That moves
+       several assets at once (one renewal to another year, a repair given up, another asset renewed
+       instead), which no single switch of the repair pass can do when each step alone would lose. A set
+       holds as many assets as have at most ``COMBINATIONS`` combinations (4 assets over 5 years, 6 over
+       2). Where there are at most ``EVERY_SET`` such sets every one is tried, round after round, until
+       none improves (a register that fits in one set is solved exactly); larger registers try the sets
+       that matter (see :func:`_neighbourhood_search`), at most ``NEIGHBOURHOODS`` a round.
+       ``search=False`` leaves it out (to measure what it adds).
     """
     n = len(candidates)
     cost = candidates["cost"].to_numpy(dtype=float)
@@ -109,7 +125,7 @@ def solve_greedy(candidates: pd.DataFrame, budgets: np.ndarray, *, passes: int =
     ratio = np.where(cost > 0, benefit / np.maximum(cost, 1e-9), np.inf)
     asset_index = np.unique(candidates["asset"].to_numpy(), return_inverse=True)[1].reshape(-1)
     year = candidates["year"].to_numpy()
-    best, best_value = np.zeros(n, bool), -1.0
+    best, best_value, best_remaining = np.zeros(0, int), -1.0, np.asarray(budgets, float)
     starts = ["ratio"] if passes == 0 or n > LARGE else ["ratio", "benefit", "lagrange"]
     for start in starts:
         if start == "lagrange":
@@ -120,11 +136,14 @@ def solve_greedy(candidates: pd.DataFrame, budgets: np.ndarray, *, passes: int =
         for _ in range(passes):
             if not _repair_pass(asset_index, year, cost, benefit, ratio, current, remaining):
                 break
-        chosen = np.zeros(n, bool)
-        chosen[current[current >= 0]] = True
-        if benefit[chosen].sum() > best_value:
-            best, best_value = chosen, float(benefit[chosen].sum())
-    return best
+        value = float(benefit[current[current >= 0]].sum())
+        if value > best_value:
+            best, best_value, best_remaining = current, value, remaining
+    if passes and search and len(best):
+        _neighbourhood_search(asset_index, year, cost, benefit, ratio, best, best_remaining)
+    chosen = np.zeros(n, bool)
+    chosen[best[best >= 0]] = True
+    return chosen
 
 
 def _lagrangian_start(
@@ -255,3 +274,113 @@ def _repair_pass(
     current[:] = now
     remaining[:] = left
     return changed
+
+
+def _neighbourhood_search(
+    asset_index: np.ndarray,
+    year: np.ndarray,
+    cost: np.ndarray,
+    benefit: np.ndarray,
+    ratio: np.ndarray,
+    current: np.ndarray,
+    remaining: np.ndarray,
+    *,
+    rounds: int = 4,
+) -> None:
+    """Large neighbourhood search (see :func:`solve_greedy`); changes ``current`` and ``remaining`` in place.
+
+    Each neighbourhood is a set of assets whose interventions are given back and chosen again by enumerating
+    every combination of their candidates (or none) that fits the budgets left. Sets hold ``size`` assets,
+    as many as have at most ``COMBINATIONS`` combinations of the most options an asset has. Registers with
+    at most ``EVERY_SET`` such sets try every one; larger ones, per round, the assets that could gain most
+    from another candidate (best first, at most ``NEIGHBOURHOODS``), each with the ``size − 1``
+    interventions held in the year of that better candidate that remove the least risk per yen (the ones
+    a renewal would push out). Rounds
+    repeat while one improves the plan. Never makes the plan worse.
+    """
+    n_assets = len(current)
+    if n_assets == 0 or len(benefit) == 0:
+        return
+    order = np.argsort(asset_index, kind="stable")
+    starts = np.searchsorted(asset_index[order], np.arange(n_assets + 1))
+    options = [order[starts[a] : starts[a + 1]] for a in range(n_assets)]
+    counts = np.diff(starts)
+    active = np.flatnonzero(counts > 0)
+    if not len(active):
+        return
+    size = min(len(active), max(1, int(np.log(COMBINATIONS) / np.log(int(counts.max()) + 1))))
+    for _ in range(rounds):
+        if math.comb(len(active), size) <= EVERY_SET:
+            sets: Iterator[tuple[int, ...]] = itertools.combinations(active.tolist(), size)
+        else:
+            sets = _related_sets(asset_index, year, benefit, ratio, current, options, size)
+        improved = False
+        for assets in sets:
+            improved |= _reoptimise(list(assets), options, year, cost, benefit, current, remaining)
+        if not improved:
+            return
+
+
+def _related_sets(
+    asset_index: np.ndarray,
+    year: np.ndarray,
+    benefit: np.ndarray,
+    ratio: np.ndarray,
+    current: np.ndarray,
+    options: list[np.ndarray],
+    size: int,
+) -> Iterator[tuple[int, ...]]:
+    """Sets of assets worth choosing again together in a large register: an asset with a candidate that
+    would remove more risk than its choice (largest gain first) and the assets holding the least efficient
+    interventions of that candidate's year (Shaw's related removal)."""
+    held = np.where(current[asset_index] >= 0, benefit[np.maximum(current[asset_index], 0)], 0.0)
+    gain = benefit - held
+    best = np.full(len(current), -1)
+    top = np.lexsort((-gain, asset_index))
+    first = top[np.unique(asset_index[top], return_index=True)[1]]
+    best[asset_index[first]] = first
+    wanting = [a for a in np.argsort(-np.where(best >= 0, gain[np.maximum(best, 0)], 0.0)) if best[a] >= 0]
+    taken = current[current >= 0]
+    by_year = {int(y): taken[year[taken] == y][np.argsort(ratio[taken[year[taken] == y]])] for y in np.unique(year)}
+    for a in wanting[:NEIGHBOURHOODS]:
+        if gain[best[a]] <= 1e-12:
+            return
+        weakest = [int(asset_index[i]) for i in by_year.get(int(year[best[a]]), [])[: size + 1]]
+        others = [b for b in weakest if b != a][: size - 1]
+        yield (int(a), *others)
+
+
+def _reoptimise(
+    assets: list[int],
+    options: list[np.ndarray],
+    year: np.ndarray,
+    cost: np.ndarray,
+    benefit: np.ndarray,
+    current: np.ndarray,
+    remaining: np.ndarray,
+) -> bool:
+    """Give back the choices of ``assets`` and take the best combination of their candidates (or none) that
+    fits the budgets left, by enumeration; True when it removes more risk than before."""
+    chosen = current[assets]
+    free = remaining.copy()
+    for i in chosen[chosen >= 0]:
+        free[year[i]] += cost[i]
+    before = float(benefit[chosen[chosen >= 0]].sum())
+    # each asset's candidates that fit their year's budget left at all, and none (−1)
+    fitting = [np.append(options[a][cost[options[a]] <= free[year[options[a]]] + 1e-6], -1) for a in assets]
+    grids = np.meshgrid(*fitting, indexing="ij")
+    combos = np.stack([g.reshape(-1) for g in grids], axis=1)  # (M, k) candidate indices, −1 for none
+    some = combos >= 0
+    picked = np.where(some, combos, 0)
+    spent = np.zeros((len(combos), len(free)))
+    rows = np.arange(len(combos))
+    for k in range(combos.shape[1]):  # one candidate per row and asset: no repeated (row, year) within k
+        spent[rows, year[picked[:, k]]] += np.where(some[:, k], cost[picked[:, k]], 0.0)
+    value = np.where(some, benefit[picked], 0.0).sum(axis=1)
+    value[np.any(spent > free + 1e-6, axis=1)] = -np.inf
+    best = int(np.argmax(value))
+    if value[best] <= before + 1e-12:
+        return False
+    current[assets] = combos[best]
+    remaining[:] = free - spent[best]
+    return True
