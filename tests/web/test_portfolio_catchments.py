@@ -9,6 +9,7 @@ import json
 
 import chromium
 import pytest
+from axe_playwright_python.base import AXE_SCRIPT
 from clirun import run
 from databases import DEMO, prepared_database
 from webauth import signed_in
@@ -126,9 +127,12 @@ def test_page_in_chromium(browser, demo):
         page.wait_for_url("**/portfolio/catchments")
         page.goto(f"{base}/portfolio/catchments?kind=community_centre&distance=1000&cell=500&close=BL-00102&optimise=1")
         page.wait_for_selector(".leaflet-overlay-pane canvas")  # areas and sites drawn on Leaflet's canvas
-        page.wait_for_timeout(500)
-        assert page.locator(".fm-legend, .leaflet-control").count() > 0
-        assert "BL-00102" in page.locator("table").last.inner_text() or page.locator("#optimum").count() == 1
+        assert "利用圏" in page.locator(".leaflet-control-container").inner_text()  # the legend
+        assert "閉じる" in page.locator("#optimum").inner_text()  # the optimiser's proposal
+        page.evaluate(AXE_SCRIPT)
+        options = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]}}
+        violations = page.evaluate("options => axe.run(document, options)", options)["violations"]
+        assert [v["id"] for v in violations] == []
         page.screenshot(path=str(chromium.ARTIFACTS / "portfolio-catchments.png"))
         page.close()
     assert outside == [] and errors == []
