@@ -136,3 +136,16 @@ def test_page_in_chromium(browser, demo):
         page.screenshot(path=str(chromium.ARTIFACTS / "portfolio-catchments.png"))
         page.close()
     assert outside == [] and errors == []
+
+
+@pytest.mark.postgis
+def test_the_same_answers_on_postgis(demo, tmp_path_factory, request):
+    """Sites, districts and the road lines read from PostGIS give the same catchments and optimum as from SQLite."""
+    url, _folder = demo
+    postgis = prepared_database("postgis", tmp_path_factory.mktemp("catchments-pg"), request, *DEMO)
+    for command in (
+        ("catchment", "library", "--distance", "2000", "--network", "--cell", "1000", "--close", "BL-00056"),
+        ("optimise", "school", "--distance", "2000", "--network"),
+    ):
+        answers = [json.loads(run(u, "portfolio", *command, "--format", "json").output) for u in (url, postgis)]
+        assert answers[0] == answers[1]
