@@ -78,6 +78,17 @@ def sites(session: Session, kind: str) -> gpd.GeoDataFrame:
     return frame.sort_values("code", kind="stable").reset_index(drop=True)
 
 
+def kinds_with_sites(session: Session) -> list[str]:
+    """The kinds of service housed in at least one held building (the page's choices), in SERVICE_KINDS order."""
+    services = store.read_table(session, "services", ("id", "kind"))
+    housed = store.read_table(session, "service_buildings", ("service_id", "asset_id"))
+    held = _buildings(session, ids=sorted({int(a) for a in housed["asset_id"]})) if len(housed) else None
+    if held is None or held.empty:
+        return []
+    kinds = set(services["kind"][services["id"].isin(housed.loc[housed["asset_id"].isin(held["id"]), "service_id"])])
+    return [k for k in SERVICE_KINDS if k in kinds]
+
+
 def population_years(session: Session) -> list[dict[str, Any]]:
     """The fiscal years with population, oldest first, each with ``projected``."""
     people = store.read_table(session, "district_population", ("fiscal_year", "projected"))

@@ -57,12 +57,15 @@ def optimise_json() -> Response:
 @pages.get("/catchments")
 def page() -> Any:
     """The catchments of one kind of service on a map, with the sites, the areas and, on request, the optimum."""
-    kind = request.args.get("kind") or "library"
     options = _options()
     if options["distance_m"] is None and "distance" not in request.args:
         options["distance_m"] = 1500.0
     close = request.args.get("close") or None
     with session() as active:
+        kinds = catchments.kinds_with_sites(active)
+        kind = request.args.get("kind") or ("library" if "library" in kinds or not kinds else kinds[0])
+        if close is not None and close not in set(catchments.sites(active, kind)["code"]):
+            close = None  # left from another kind chosen in the form: the page shows the kind without a closure
         result, sites, areas = catchments.catchment_result(active, kind, close=close, **options)
         m = catchments.catchment_map(
             result, sites, areas, tiles=current_app.config["FM_TILES"], static=static_url, lang=_lang()
@@ -74,7 +77,7 @@ def page() -> Any:
     return render_template(
         "portfolio_catchments.html",
         kind=kind,
-        kinds=catchments.SERVICE_KINDS,
+        kinds=kinds,
         kind_label=kind_label,
         options=options,
         close=close,

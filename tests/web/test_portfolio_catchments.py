@@ -149,3 +149,9 @@ def test_the_same_answers_on_postgis(demo, tmp_path_factory, request):
     ):
         answers = [json.loads(run(u, "portfolio", *command, "--format", "json").output) for u in (url, postgis)]
         assert answers[0] == answers[1]
+
+
+def test_the_page_offers_the_kinds_housed_and_drops_a_closure_of_another_kind(client):
+    text = client.get("/portfolio/catchments?kind=school&close=BL-00056&distance=2000").get_data(as_text=True)
+    assert '<option value="school" selected>' in text and 'value="health"' in text
+    assert 'value="fire"' in text and "閉じると" not in text  # 中央図書館 is no school: no closure shown
