@@ -106,21 +106,9 @@ def test_page_in_japanese_linked_from_the_portfolio(client):
 @pytest.mark.browser
 def test_page_in_chromium(browser, demo):
     url, folder = demo
-    outside, errors = [], []
     config = Config(database_url=url, instance_path=folder, secret_key="test", basemap="none")
     with chromium.live_app(config) as base:
-        page = browser.new_page(viewport={"width": 1366, "height": 768})
-
-        def guard(route):
-            if route.request.url.startswith(base):
-                route.continue_()
-            else:
-                outside.append(route.request.url)
-                route.abort()
-
-        page.route("**/*", guard)
-        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-        page.on("pageerror", lambda exc: errors.append(str(exc)))
+        page, outside, errors = chromium.guarded_page(browser, base)
         chromium.sign_in(page, base)
         page.goto(f"{base}/portfolio/")
         page.get_by_role("link", name="利用圏").first.click()
@@ -134,6 +122,9 @@ def test_page_in_chromium(browser, demo):
         violations = page.evaluate("options => axe.run(document, options)", options)["violations"]
         assert [v["id"] for v in violations] == []
         page.screenshot(path=str(chromium.ARTIFACTS / "portfolio-catchments.png"))
+        page.goto(f"{base}/portfolio/catchments?kind=library&distance=2000&close=BL-00056&lang=en")
+        assert "If BL-00056 closed: 1 areas" in page.locator("main").inner_text()
+        page.screenshot(path=str(chromium.ARTIFACTS / "portfolio-catchments-closed.png"), full_page=True)
         page.close()
     assert outside == [] and errors == []
 

@@ -1,5 +1,6 @@
-"""The catchment map: areas (districts or grid cells) filled with the colour of the site that serves them, the sites
-as circles, the closed site hollow, the areas a closure leaves beyond the distance outlined in red. Plain Folium
+"""The catchment map: areas (districts or grid cells) filled with the colour of the site that serves them (after a
+closure, the one serving them then), the sites as circles, the closed site hollow, the areas a closure leaves beyond
+the distance outlined in dashed black. Plain Folium
 over fm's own Leaflet (offline, like the other maps: :func:`fm.domain.maps.build.new_map`)."""
 
 from __future__ import annotations
@@ -32,7 +33,8 @@ PALETTE = (
 NONE = "#dddddd"
 LEGEND_SITES = 10
 """Past this many sites the legend names none (the tooltips do)."""
-LOSES = "#b2182b"
+LOSES = "#000000"
+"""The outline of the areas a closure leaves beyond the distance (dashed black: no site colour is black)."""
 
 
 def site_colours(codes: Sequence[str]) -> dict[str, str]:
@@ -58,12 +60,14 @@ def catchment_map(
     labels: dict[str, str],
     note: str | None = None,
 ) -> folium.Map:
-    """``areas`` (EPSG:4326, with ``nearest`` and, after a closure, ``loses``) filled by their nearest site's colour,
+    """``areas`` (EPSG:4326, with ``nearest`` and, after a closure, ``nearest_after`` and ``loses``) filled by the
+    colour of the site serving them (after the closure, when ``closed``),
     a tooltip of ``area_fields`` (column: label); ``sites`` (code, geometry, ``site_fields``) as circles."""
     m = new_map(tiles=tiles, bounds=bounds, static=static)
     colours = site_colours(list(sites["code"]))
+    served_by = areas["nearest_after" if closed is not None else "nearest"]  # after a closure: the new catchments
     shown = _popup_frame(areas, list(area_fields)).assign(
-        _fill=areas["nearest"].map(lambda c: colours.get(c, NONE) if isinstance(c, str) else NONE).to_numpy(),
+        _fill=served_by.map(lambda c: colours.get(c, NONE) if isinstance(c, str) else NONE).to_numpy(),
         _loses=(areas["loses"] if "loses" in areas else pd.Series(False, index=areas.index)).astype(bool).to_numpy(),
     )
     folium.GeoJson(
@@ -72,6 +76,7 @@ def catchment_map(
         style_function=lambda f: {
             "color": LOSES if f["properties"]["_loses"] else "#555555",
             "weight": 4 if f["properties"]["_loses"] else 0.8,
+            "dashArray": "8 5" if f["properties"]["_loses"] else None,
             "fillColor": f["properties"]["_fill"],
             "fillOpacity": 0.45,
         },
@@ -86,7 +91,7 @@ def catchment_map(
         folium.CircleMarker(
             [row.geometry.y, row.geometry.x],
             radius=8,
-            color=LOSES if gone else "#222222",
+            color="#b2182b" if gone else "#222222",
             weight=3 if gone else 1.5,
             fill=True,
             fill_color="#ffffff" if gone else colour,
