@@ -12,6 +12,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 from werkzeug.serving import make_server
@@ -87,3 +88,23 @@ def wait_until(page, expression: str, timeout: float = 20.0) -> None:
         if time.monotonic() > deadline:
             raise TimeoutError(f"not true after {timeout} s: {expression}")
         page.wait_for_timeout(50)
+
+
+def guarded_page(browser, base: str, *, width: int = 1366, height: int = 768) -> tuple[Any, list[str], list[str]]:
+    """A new page that refuses (and lists in ``outside``) every request outside the app at ``base``, and lists in
+    ``errors`` every console error and uncaught exception: both should stay empty."""
+    outside: list[str] = []
+    errors: list[str] = []
+    page = browser.new_page(viewport={"width": width, "height": height})
+
+    def guard(route) -> None:
+        if route.request.url.startswith(base):
+            route.continue_()
+        else:
+            outside.append(route.request.url)
+            route.abort()
+
+    page.route("**/*", guard)
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    return page, outside, errors

@@ -20,6 +20,7 @@ from fm.app.portfolio import _buildings, _last_year, _renewal
 from fm.app.renewal import city_unit_costs
 from fm.domain.fiscal import fiscal_year as fiscal_year_of
 from fm.domain.geo import STORAGE_CRS
+from fm.domain.maps.catchment import catchment_map as build_map
 from fm.domain.portfolio import card as cards
 from fm.domain.portfolio.catchment import AGE_CLASSES, Catchments, catchments, check_distance, grid_cells
 from fm.domain.portfolio.location import LocationResult, optimise_sites
@@ -75,6 +76,17 @@ def sites(session: Session, kind: str) -> gpd.GeoDataFrame:
     if frame.empty:
         raise ValidationError(f"kind: no held building with a location houses a service of the kind {kind!r}")
     return frame.sort_values("code", kind="stable").reset_index(drop=True)
+
+
+def kinds_with_sites(session: Session) -> list[str]:
+    """The kinds of service housed in at least one held building (the page's choices), in SERVICE_KINDS order."""
+    services = store.read_table(session, "services", ("id", "kind"))
+    housed = store.read_table(session, "service_buildings", ("service_id", "asset_id"))
+    held = _buildings(session, ids=sorted({int(a) for a in housed["asset_id"]})) if len(housed) else None
+    if held is None or held.empty:
+        return []
+    kinds = set(services["kind"][services["id"].isin(housed.loc[housed["asset_id"].isin(held["id"]), "service_id"])])
+    return [k for k in SERVICE_KINDS if k in kinds]
 
 
 def population_years(session: Session) -> list[dict[str, Any]]:
@@ -311,3 +323,87 @@ def optimise(
         ),
         "areas": records(result.areas),
     }
+
+
+TEXT = {
+    "ja": {
+        "title": "利用圏",
+        "areas": "地域",
+        "sites": "施設",
+        "loses": "閉鎖で距離内の施設を失う地域",
+        "unserved": "到達できる施設なし",
+        "colours": "色は最寄りの施設（地域・施設を指すと名称を表示）。",
+        "area": "地域",
+        "population": "人口",
+        "nearest": "最寄りの施設",
+        "distance": "距離 (m)",
+        "after": "閉鎖後の最寄り",
+        "code": "コード",
+        "name": "名称",
+        "services": "機能",
+        "served": "利用圏の人口",
+        "note": "{year}年度の人口、{how}",
+        "straight": "直線距離",
+        "network": "道路網に沿った距離",
+    },
+    "en": {
+        "title": "Catchments",
+        "areas": "Areas",
+        "sites": "Sites",
+        "loses": "Areas a closure leaves beyond the distance",
+        "unserved": "No site reached",
+        "colours": "Colour: the nearest site (point at an area or a site for its name).",
+        "area": "Area",
+        "population": "Population",
+        "nearest": "Nearest site",
+        "distance": "Distance (m)",
+        "after": "Nearest after closing",
+        "code": "Code",
+        "name": "Name",
+        "services": "Services",
+        "served": "Population served",
+        "note": "Population of FY{year}, {how}",
+        "straight": "straight-line distance",
+        "network": "distance along the roads",
+    },
+}
+
+
+def catchment_map(
+    result: Catchments,
+    found_sites: gpd.GeoDataFrame,
+    found_areas: gpd.GeoDataFrame,
+    *,
+    tiles: Any,
+    static: Any,
+    lang: str = "ja",
+) -> Any:
+    """The catchment map (a ``folium.Map``) of a :func:`catchment_result`."""
+    words = TEXT["en" if lang == "en" else "ja"]
+    frame = result.areas.copy()
+    frame["population_text"] = frame["population"].map("{:,}".format)
+    frame["distance_text"] = frame["distance_m"].map(lambda d: "—" if pd.isna(d) else f"{d:,.0f}")
+    area_fields = {"name": words["area"], "population_text": words["population"], "nearest": words["nearest"]}
+    area_fields["distance_text"] = words["distance"]
+    if result.closed is not None:
+        frame["after_text"] = frame["nearest_after"].fillna("—")
+        area_fields["after_text"] = words["after"]
+    shapes = gpd.GeoDataFrame(frame, geometry=found_areas.geometry.to_numpy(), crs=found_areas.crs)
+    served = result.sites.set_index("code")["population"]
+    points = found_sites.assign(served=found_sites["code"].map(served).map("{:,}".format))
+    site_fields = {"code": words["code"], "name": words["name"], "services": words["services"]}
+    site_fields["served"] = words["served"]
+    how = words["network" if result.method == "network" else "straight"]
+    return build_map(
+        shapes,
+        points,
+        tiles=tiles,
+        bounds=tuple(float(v) for v in found_areas.total_bounds),
+        static=static,
+        title=words["title"],
+        area_fields=area_fields,
+        site_fields=site_fields,
+        closed=result.closed,
+        labels=words,
+        note=words["note"].format(year=int(found_areas["fiscal_year"].iloc[0]), how=how),
+    )

@@ -48,6 +48,14 @@ API: dict[str, tuple[str, tuple[str, ...]]] = {
     "/api/ledger/pairs": ("Ledger rows matched to the register, doubtful or unmatched", ()),
     "/api/portfolio/evaluation": ("Every building's quantitative evaluation (一次評価) and quadrant", ("fiscal_year",)),
     "/api/portfolio/cards/{code}": ("The facility card (施設カルテ) of a building or service", ("service", "lang")),
+    "/api/portfolio/catchments": (
+        "The population each site of a kind of service serves, overlaps and a closure's effect",
+        ("kind", "distance", "network", "close", "fiscal_year", "cell"),
+    ),
+    "/api/portfolio/optimise": (
+        "The sites of a kind to keep so every area stays within a distance, at the least 40-year cost",
+        ("kind", "distance", "network", "fiscal_year", "cell"),
+    ),
 }
 """path → summary and its query parameters (all optional, strings; the endpoint checks them)."""
 

@@ -37,7 +37,7 @@ from webauth import PASSWORD, ensure_user
 
 from fm.config import Config
 from fm.db import Database
-from fm.model import Asset, Inspection, Service, ServiceBuilding, ServiceUsage, WorkOrder
+from fm.model import Asset, District, DistrictPopulation, Inspection, Service, ServiceBuilding, ServiceUsage, WorkOrder
 
 pytestmark = pytest.mark.browser
 
@@ -105,6 +105,10 @@ def site(tmp_path_factory):
         session.flush()
         session.add(ServiceBuilding(service_id=library.id, asset_id=school, floor_area_m2=100))
         session.add(ServiceUsage(service_id=library.id, fiscal_year=2025, users=1000, operating_cost=1_000_000))
+        for district in session.scalars(sa.select(District.id)):  # people to serve: the catchment page
+            session.add(
+                DistrictPopulation(district_id=district, fiscal_year=2024, age_0_14=10, age_15_64=60, age_65_over=30)
+            )
     database.dispose()
     result = run(url, "score", "--as-of", "2026-04-01")
     assert result.exit_code == 0, result.output

@@ -33,6 +33,8 @@ from fm.errors import ValidationError
 
 AGE_CLASSES = ("age_0_14", "age_15_64", "age_65_over")
 METHODS = ("straight", "network")
+MAX_CELLS = 50_000
+"""The most grid cells :func:`grid_cells` cuts (Kamakura, 40 km², in 100 m cells: about 6,000)."""
 SNAP_MM = 1000
 """Network vertices closer than a millimetre are one node (coordinates rounded to the mm in EPSG:6677)."""
 
@@ -88,6 +90,14 @@ def grid_cells(areas: gpd.GeoDataFrame, size_m: float) -> gpd.GeoDataFrame:
     if not np.isfinite(size_m) or size_m < 50:
         raise ValidationError(f"cell: must be 50 m or more, got {size_m!r}")
     plane = areas.assign(geometry=_plane(areas)).set_crs(PLANE_CRS, allow_override=True)
+    bounds = plane.geometry.bounds
+    squares_needed = (
+        ((bounds["maxx"] - bounds["minx"]) / size_m + 1) * ((bounds["maxy"] - bounds["miny"]) / size_m + 1)
+    ).sum()
+    if squares_needed > MAX_CELLS:
+        raise ValidationError(
+            f"cell: {size_m:g} m would cut the areas into about {squares_needed:,.0f} cells; choose a larger size"
+        )
     rows = []
     for area in plane.itertuples(index=False):
         shape = area.geometry
