@@ -48,6 +48,9 @@ API: dict[str, tuple[str, tuple[str, ...]]] = {
     "/api/ledger/pairs": ("Ledger rows matched to the register, doubtful or unmatched", ()),
     "/api/portfolio/evaluation": ("Every building's quantitative evaluation (一次評価) and quadrant", ("fiscal_year",)),
     "/api/portfolio/cards/{code}": ("The facility card (施設カルテ) of a building or service", ("service", "lang")),
+    "/api/portfolio/scenarios": ("Every portfolio scenario (施設再編の案), newest first", ()),
+    "/api/portfolio/scenarios/compare": ("Doing nothing and the scenarios named side by side", ("name", "lang")),
+    "/api/portfolio/scenarios/{name}": ("A scenario's actions and figures beside doing nothing", ("lang",)),
 }
 """path → summary and its query parameters (all optional, strings; the endpoint checks them)."""
 

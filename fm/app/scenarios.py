@@ -75,12 +75,18 @@ def _actor_scenario(session: Session, name: str) -> PortfolioScenario:
     return found
 
 
-def register(session: Session) -> domain.Register:
-    """The register as it is: held buildings, services housed, usage, the indicators' records, unit costs, sites."""
+def register(session: Session, *, today: date | None = None) -> domain.Register:
+    """The register as it is: held buildings (with the disposals already planned: their closure years), services
+    housed, usage, the indicators' records, unit costs, sites."""
     columns = ("id", "code", "name", "category", "district_id", "disposed_on", "geom", *renewal.COLUMNS)
     assets = store.read_assets(session, columns=tuple(dict.fromkeys(columns)))
     buildings = assets[(assets["status"] != "disposed") & assets["floor_area_m2"].notna()]
-    buildings = buildings[pd.to_datetime(buildings["disposed_on"]).isna()]  # none planned out already
+    disposed = pd.to_datetime(buildings["disposed_on"])
+    buildings = buildings[disposed.isna() | (disposed > pd.Timestamp(today or date.today()))]
+    planned = buildings[pd.to_datetime(buildings["disposed_on"]).notna()]  # a disposal planned (an adopted scenario)
+    closed = pd.Series(
+        fiscal_year_of(pd.to_datetime(planned["disposed_on"])).to_numpy(), index=planned["id"].to_numpy(), dtype="int64"
+    )
     housed = store.read_table(session, "service_buildings", ("service_id", "asset_id", "floor_area_m2"))
     usage = store.read_table(session, "service_usage", ("service_id", "fiscal_year", "users", "operating_cost"))
     kpi = kpi_data(session)
@@ -92,6 +98,7 @@ def register(session: Session) -> domain.Register:
         kpi,
         city_unit_costs(session),
         sites,
+        closed,
     )
 
 
@@ -139,11 +146,8 @@ def _summary(row: PortfolioScenario, count: int) -> dict[str, Any]:
 
 def scenarios(session: Session) -> list[dict[str, Any]]:
     """`fm portfolio scenario list` and `GET /api/portfolio/scenarios`: every scenario, newest first."""
-    counts = dict(
-        session.execute(sa.select(ScenarioAction.scenario_id, sa.func.count()).group_by(ScenarioAction.scenario_id))
-        .tuples()
-        .all()
-    )
+    query = sa.select(ScenarioAction.scenario_id, sa.func.count()).group_by(ScenarioAction.scenario_id)
+    counts = {int(s): int(n) for s, n in session.execute(query).all()}
     rows = session.scalars(sa.select(PortfolioScenario).order_by(PortfolioScenario.id.desc()))
     return [_summary(r, counts.get(r.id, 0)) for r in rows]
 
@@ -216,8 +220,8 @@ def add_action(
         "works_cost": _number(works_cost, "works_cost", line=line),
     }
     actions = pd.concat([existing, pd.DataFrame([new])], ignore_index=True)
-    reg = register(session)
     today = today or date.today()
+    reg = register(session, today=today)
     problems = domain.check(reg, actions, current_year=fiscal_year_of(today), kinds=SERVICE_KINDS)
     if problems:
         raise ValidationError(problems)
@@ -328,8 +332,9 @@ def compare(session: Session, names: list[str], *, lang: str = "ja", today: date
     if not names:
         raise ValidationError("compare, name: give at least one scenario")
     rows = [_actor_scenario(session, n) for n in names]
-    reg = register(session)
-    start, usage_year = _years(today or date.today(), reg.usage)
+    today = today or date.today()
+    reg = register(session, today=today)
+    start, usage_year = _years(today, reg.usage)
     columns = [
         {"name": None, "status": None, **domain.figures(reg, pd.DataFrame(), start=start, usage_year=usage_year)}
     ]
@@ -396,7 +401,11 @@ def export(session: Session, names: list[str], *, lang: str = "ja", today: date 
     nothing = "何もしない" if lang == "ja" else "Doing nothing"
     figures = pd.DataFrame(
         [
-            {"": f["label"], nothing: f["nothing"], **dict(zip(result["scenarios"], f["scenarios"], strict=True))}
+            {
+                "指標" if lang == "ja" else "Figure": f["label"],
+                nothing: f["nothing"],
+                **dict(zip(result["scenarios"], f["scenarios"], strict=True)),
+            }
             for f in result["figures"]
         ]
     )
@@ -430,14 +439,16 @@ def adopt(session: Session, name: str, *, actor: str, source: str = "web", today
     actions = _actions(session, row.id)
     if actions.empty:
         raise ValidationError(f"scenario {name!r}: it has no actions to adopt")
-    reg = register(session)
     today = today or date.today()
+    reg = register(session, today=today)
     problems = domain.check(reg, actions, current_year=fiscal_year_of(today), kinds=SERVICE_KINDS)
     if problems:
         raise ValidationError([f"scenario {name!r}: {p}" for p in problems])
     changed = domain.apply(reg, actions)
     counts = {"disposals": 0, "unused_sites": 0, "parcels_sold": 0, "work_orders": 0}
     for asset_id, year in changed.closed.items():
+        if asset_id in reg.closed.index:
+            continue  # planned already (another scenario adopted, or set by hand)
         asset = session.get(Asset, int(asset_id))
         assert asset is not None
         old = asset.disposed_on

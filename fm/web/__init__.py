@@ -52,6 +52,7 @@ def create_app(config: Config | None = None) -> Flask:
         portfolio,
         register,
         risk,
+        scenarios,
         schedule,
         security,
         stats,
@@ -66,13 +67,13 @@ def create_app(config: Config | None = None) -> Flask:
     auth.init_app(app)
     security.init_app(app)
     areas = (home, users, audit, finance, ledger, dashboard, maps, register, asset_page, schedule, forms)
-    areas += (parcels, plans, portfolio)
+    areas += (parcels, plans, portfolio, scenarios)
     for area in areas:
         app.register_blueprint(area.pages)
     app.register_blueprint(risk.pages)
     app.register_blueprint(ogcapi.pages)
     app.register_blueprint(tokens.pages)
-    for area in (stats, kpi, risk, duties, dashboard, maps, register, schedule, portfolio, ledger):
+    for area in (stats, kpi, risk, duties, dashboard, maps, register, schedule, portfolio, scenarios, ledger):
         app.register_blueprint(area.api, url_prefix="/api")
     uploads.init_app(app, config)
     if config.trusted_proxies:
