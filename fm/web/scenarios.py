@@ -20,6 +20,7 @@ from fm.web.portfolio import kind_label
 
 api = Blueprint("scenarios_api", __name__)
 pages = Blueprint("scenarios", __name__, url_prefix="/portfolio/scenarios")
+DECIMALS = {"floor_area_m2": 1, "aging_ratio": 1, "underused_land_m2": 2}
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
@@ -191,13 +192,13 @@ def delete(name: str) -> Any:
 
 @pages.context_processor
 def _helpers() -> dict[str, Any]:
-    def fmt(value: Any, signed: bool = False) -> str:
-        """A figure as the table shows it: yen and counts with separators, m² and % with their decimals."""
+    def fmt(value: Any, signed: bool = False, decimals: int = 1) -> str:
+        """A figure as the table shows it: yen and counts with separators, m² and % with ``decimals``."""
         if value is None:
             return "—"
         sign = "+" if signed and value > 0 else ""
         if isinstance(value, int):
             return f"{sign}{value:,}"
-        return f"{sign}{value:,.2f}".rstrip("0").rstrip(".") if abs(value) % 1 else f"{sign}{value:,.0f}"
+        return f"{sign}{value:,.{decimals}f}"
 
-    return {"fmt": fmt, "building": request.args.get("building", "")}
+    return {"fmt": fmt, "decimals": DECIMALS, "building": request.args.get("building", "")}

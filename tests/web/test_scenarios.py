@@ -125,7 +125,8 @@ def test_a_scenario_from_the_pages_to_its_adoption(demo, app):
 def test_pages_in_chromium(browser, demo, app):
     url, folder = demo
     signed_in(app, "facility_manager").post("/portfolio/scenarios", data={"name": "案B"})
-    run(url, "portfolio", "scenario", "add", "案B", "close", "BL-00201", "--year", "2027")
+    assert run(url, "portfolio", "scenario", "create", "案C").exit_code == 0
+    assert run(url, "portfolio", "scenario", "add", "案C", "close", "BL-00221", "--year", "2028").exit_code == 0
     outside, errors = [], []
     with chromium.live_app(Config(database_url=url, instance_path=folder, secret_key="test")) as base:
         page = browser.new_page(viewport={"width": 1366, "height": 768})
@@ -140,15 +141,19 @@ def test_pages_in_chromium(browser, demo, app):
         page.route("**/*", guard)
         page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
         page.on("pageerror", lambda exc: errors.append(str(exc)))
-        chromium.sign_in(page, base)
+        chromium.sign_in(page, base, role="facility_manager")
         page.goto(f"{base}/portfolio/cards/BL-00201")
         page.get_by_text("シナリオに追加").click()
         page.wait_for_url("**/portfolio/scenarios?building=BL-00201")
         page.screenshot(path=str(chromium.ARTIFACTS / "scenarios.png"), full_page=True)
         page.get_by_role("link", name="案B").click()
+        assert page.locator("input[name=building]").input_value() == "BL-00201"  # from the card
+        page.fill("input[name=fiscal_year]", "2027")
+        page.get_by_role("button", name="追加").click()
+        assert page.locator("#scenario-actions").get_by_text("佐助公衆トイレ").count() == 1
         assert "何もしない" in page.content()
         page.screenshot(path=str(chromium.ARTIFACTS / "scenario.png"), full_page=True)
-        page.goto(f"{base}/portfolio/scenarios/compare?name=案B&name={NAME}")
+        page.goto(f"{base}/portfolio/scenarios/compare?name=案B&name=案C")
         page.screenshot(path=str(chromium.ARTIFACTS / "scenarios-compare.png"), full_page=True)
         page.close()
     assert outside == [] and errors == []
