@@ -11,6 +11,7 @@ import click
 
 from fm import __version__
 from fm.cli import (
+    catchments,  # noqa: F401  (adds `fm portfolio catchment|optimise` to the portfolio group)
     dashboard,
     db,
     demo,

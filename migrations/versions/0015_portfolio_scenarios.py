@@ -1,7 +1,7 @@
 """portfolio scenarios and their actions
 
 Revision ID: 0015
-Revises: 0013
+Revises: 0014
 Create Date: 2026-12-05
 
 A scenario (施設再編の案) is named, drafted, compared with doing nothing and adopted; its actions close, merge,
@@ -16,7 +16,7 @@ from alembic import op
 from fm.db.changes import unwatch, watch
 
 revision = "0015"
-down_revision = "0013"
+down_revision = "0014"
 branch_labels = None
 depends_on = None
 
