@@ -19,6 +19,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from fm.accounts import audit
+from fm.app import catchments
 from fm.app.kpi import kpi_data
 from fm.app.renewal import city_unit_costs
 from fm.domain.fiscal import fiscal_year as fiscal_year_of
@@ -564,6 +565,60 @@ def adopt(session: Session, name: str, *, actor: str, source: str = "web", today
         changes={"status": ["draft", "adopted"]},
     )
     return counts
+
+
+def propose(
+    session: Session,
+    kind: str,
+    *,
+    distance_m: float | None,
+    use_network: bool = False,
+    fiscal_year: int | None = None,
+    year: int | None = None,
+    name: str | None = None,
+    actor: str,
+    source: str = "web",
+    today: date | None = None,
+) -> dict[str, Any]:
+    """A draft scenario proposed by fm: the facility-location optimiser's answer for ``kind`` within
+    ``distance_m`` (`fm portfolio optimise`), each site it drops closed from ``year`` (default: the next fiscal
+    year). Its actions are checked together and written in one transaction, or none is."""
+    today = today or date.today()
+    result, _costs, _areas = catchments.optimise_result(
+        session, kind, distance_m=distance_m, use_network=use_network, fiscal_year=fiscal_year, today=today
+    )
+    year = year or fiscal_year_of(today) + 1
+    how = "along the road network" if use_network else "straight-line"
+    name = (name or f"fm: {kind} {result.distance_m:,.0f} m").strip()
+    description = (
+        f"Proposed by fm's facility-location optimiser: keep {len(result.keep)} sites of {kind} so that every area "
+        f"stays within {result.distance_m:,.0f} m ({how}) at the least 40-year cost; close {len(result.close)}, "
+        f"saving {result.saving:,} yen over 40 years."
+        + ("" if result.optimal else " Not proven optimal: the solver stopped at its time limit.")
+    )
+    services = store.read_table(session, "services", ("id", "name", "kind"))
+    housed = store.read_table(session, "service_buildings", ("service_id", "asset_id")).merge(
+        services.rename(columns={"id": "service_id"}), on="service_id"
+    )
+    codes = store.read_assets(session, columns=("code",))
+    others = housed[housed["kind"] != kind].merge(codes.rename(columns={"id": "asset_id"}), on="asset_id")
+    others = others[others["code"].isin(result.close)]
+    if len(others):
+        listed = "; ".join(f"{c}: {'・'.join(sorted(g['name']))}" for c, g in others.groupby("code"))
+        description += f" Also housed in the sites closed (closing ends them there; consider a merge): {listed}."
+    create(session, name, description=description, actor=actor, source=source)
+    for code in result.close:
+        add_action(
+            session, name, building=code, action="close", fiscal_year=year, actor=actor, source=source, today=today
+        )
+    return {
+        "name": name,
+        "keep": result.keep,
+        "close": result.close,
+        "saving": result.saving,
+        "optimal": result.optimal,
+        "fiscal_year": year,
+    }
 
 
 __all__ = [

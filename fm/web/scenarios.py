@@ -61,7 +61,7 @@ def index() -> Any:
     """The scenarios, a form for a new one, and the choice of scenarios to compare."""
     with session() as active:
         rows = scenarios.scenarios(active)
-    return render_template("scenarios.html", rows=rows, error=None)
+    return render_template("scenarios.html", rows=rows, error=None, form={})
 
 
 @pages.post("")
@@ -77,6 +77,29 @@ def create() -> Any:
         return render_template("scenarios.html", rows=rows, error=str(exc), form=request.form), 400
     flash(_("Scenario %(name)s created.", name=name.strip()))
     return redirect(url_for("scenarios.page", name=name.strip()))
+
+
+@pages.post("/propose")
+@writes("scenarios")
+def propose() -> Any:
+    """A draft scenario proposed by fm's facility-location optimiser (kind, distance, network)."""
+    form = request.form
+    try:
+        distance = float(form.get("distance", "") or "nan")
+        with session() as active:
+            found = scenarios.propose(
+                active,
+                form.get("kind", ""),
+                distance_m=None if distance != distance else distance,
+                use_network=form.get("network") == "1",
+                actor=actor(),
+            )
+    except (FmError, ValueError) as exc:
+        with session() as active:
+            rows = scenarios.scenarios(active)
+        return render_template("scenarios.html", rows=rows, error=str(exc), form=form), 400
+    flash(_("Scenario %(name)s created.", name=found["name"]))
+    return redirect(url_for("scenarios.page", name=found["name"]))
 
 
 @pages.get("/compare")
@@ -201,4 +224,10 @@ def _helpers() -> dict[str, Any]:
             return f"{sign}{value:,}"
         return f"{sign}{value:,.{decimals}f}"
 
-    return {"fmt": fmt, "decimals": DECIMALS, "building": request.args.get("building", "")}
+    return {
+        "fmt": fmt,
+        "decimals": DECIMALS,
+        "building": request.args.get("building", ""),
+        "kinds": scenarios.SERVICE_KINDS,
+        "kind_label": kind_label,
+    }

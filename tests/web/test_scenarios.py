@@ -157,3 +157,22 @@ def test_pages_in_chromium(browser, demo, app):
         page.screenshot(path=str(chromium.ARTIFACTS / "scenarios-compare.png"), full_page=True)
         page.close()
     assert outside == [] and errors == []
+
+
+def test_a_scenario_proposed_by_fm_closes_the_sites_the_optimiser_drops(demo, app):
+    url, _folder = demo
+    optimum = json.loads(run(url, "portfolio", "optimise", "library", "--distance", "2500", "--format", "json").output)
+    assert optimum["close"], "the demo's libraries within 2.5 km: the optimiser drops at least one"
+    made = run(url, "portfolio", "scenario", "propose", "library", "--distance", "2500", "--year", "2028")
+    assert made.exit_code == 0, made.output
+    shown = json.loads(run(url, "portfolio", "scenario", "show", "fm: library 2,500 m", "--format", "json").output)
+    assert [(a["action"], a["building"], a["fiscal_year"]) for a in shown["actions"]] == [
+        ("close", code, 2028) for code in optimum["close"]
+    ]
+    assert f"saving {optimum['saving']:,} yen" in shown["scenario"]["description"]
+    manager = signed_in(app, "facility_manager")
+    proposed = manager.post("/portfolio/scenarios/propose", data={"kind": "library", "distance": "3000"})
+    assert proposed.status_code == 302
+    assert manager.get(proposed.headers["Location"]).status_code == 200
+    refused = manager.post("/portfolio/scenarios/propose", data={"kind": "library", "distance": "-5"})
+    assert refused.status_code == 400
