@@ -18,6 +18,8 @@ WRITERS: dict[str, frozenset[str]] = {
     "service_buildings": frozenset({"facility_manager", "admin"}),
     "service_usage": frozenset({"facility_manager", "admin"}),
     "population": frozenset({"facility_manager", "admin"}),
+    "scenarios": frozenset({"facility_manager", "finance", "admin"}),  # drafting portfolio scenarios
+    "scenario_adoption": frozenset({"facility_manager", "admin"}),  # adopting one: disposals and work orders
     "inspections": frozenset({"engineer", "admin"}),
     "work_orders": frozenset({"engineer", "admin"}),
     "targets": frozenset({"finance", "admin"}),

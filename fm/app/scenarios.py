@@ -19,6 +19,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from fm.accounts import audit
+from fm.app import catchments
 from fm.app.kpi import kpi_data
 from fm.app.renewal import city_unit_costs
 from fm.domain.fiscal import fiscal_year as fiscal_year_of
@@ -75,12 +76,18 @@ def _actor_scenario(session: Session, name: str) -> PortfolioScenario:
     return found
 
 
-def register(session: Session) -> domain.Register:
-    """The register as it is: held buildings, services housed, usage, the indicators' records, unit costs, sites."""
+def register(session: Session, *, today: date | None = None) -> domain.Register:
+    """The register as it is: held buildings (with the disposals already planned: their closure years), services
+    housed, usage, the indicators' records, unit costs, sites."""
     columns = ("id", "code", "name", "category", "district_id", "disposed_on", "geom", *renewal.COLUMNS)
     assets = store.read_assets(session, columns=tuple(dict.fromkeys(columns)))
     buildings = assets[(assets["status"] != "disposed") & assets["floor_area_m2"].notna()]
-    buildings = buildings[pd.to_datetime(buildings["disposed_on"]).isna()]  # none planned out already
+    disposed = pd.to_datetime(buildings["disposed_on"])
+    buildings = buildings[disposed.isna() | (disposed > pd.Timestamp(today or date.today()))]
+    planned = buildings[pd.to_datetime(buildings["disposed_on"]).notna()]  # a disposal planned (an adopted scenario)
+    closed = pd.Series(
+        fiscal_year_of(pd.to_datetime(planned["disposed_on"])).to_numpy(), index=planned["id"].to_numpy(), dtype="int64"
+    )
     housed = store.read_table(session, "service_buildings", ("service_id", "asset_id", "floor_area_m2"))
     usage = store.read_table(session, "service_usage", ("service_id", "fiscal_year", "users", "operating_cost"))
     kpi = kpi_data(session)
@@ -92,6 +99,7 @@ def register(session: Session) -> domain.Register:
         kpi,
         city_unit_costs(session),
         sites,
+        closed,
     )
 
 
@@ -139,11 +147,8 @@ def _summary(row: PortfolioScenario, count: int) -> dict[str, Any]:
 
 def scenarios(session: Session) -> list[dict[str, Any]]:
     """`fm portfolio scenario list` and `GET /api/portfolio/scenarios`: every scenario, newest first."""
-    counts = dict(
-        session.execute(sa.select(ScenarioAction.scenario_id, sa.func.count()).group_by(ScenarioAction.scenario_id))
-        .tuples()
-        .all()
-    )
+    query = sa.select(ScenarioAction.scenario_id, sa.func.count()).group_by(ScenarioAction.scenario_id)
+    counts = {int(s): int(n) for s, n in session.execute(query).all()}
     rows = session.scalars(sa.select(PortfolioScenario).order_by(PortfolioScenario.id.desc()))
     return [_summary(r, counts.get(r.id, 0)) for r in rows]
 
@@ -216,8 +221,8 @@ def add_action(
         "works_cost": _number(works_cost, "works_cost", line=line),
     }
     actions = pd.concat([existing, pd.DataFrame([new])], ignore_index=True)
-    reg = register(session)
     today = today or date.today()
+    reg = register(session, today=today)
     problems = domain.check(reg, actions, current_year=fiscal_year_of(today), kinds=SERVICE_KINDS)
     if problems:
         raise ValidationError(problems)
@@ -328,8 +333,9 @@ def compare(session: Session, names: list[str], *, lang: str = "ja", today: date
     if not names:
         raise ValidationError("compare, name: give at least one scenario")
     rows = [_actor_scenario(session, n) for n in names]
-    reg = register(session)
-    start, usage_year = _years(today or date.today(), reg.usage)
+    today = today or date.today()
+    reg = register(session, today=today)
+    start, usage_year = _years(today, reg.usage)
     columns = [
         {"name": None, "status": None, **domain.figures(reg, pd.DataFrame(), start=start, usage_year=usage_year)}
     ]
@@ -396,7 +402,11 @@ def export(session: Session, names: list[str], *, lang: str = "ja", today: date 
     nothing = "何もしない" if lang == "ja" else "Doing nothing"
     figures = pd.DataFrame(
         [
-            {"": f["label"], nothing: f["nothing"], **dict(zip(result["scenarios"], f["scenarios"], strict=True))}
+            {
+                "指標" if lang == "ja" else "Figure": f["label"],
+                nothing: f["nothing"],
+                **dict(zip(result["scenarios"], f["scenarios"], strict=True)),
+            }
             for f in result["figures"]
         ]
     )
@@ -430,14 +440,16 @@ def adopt(session: Session, name: str, *, actor: str, source: str = "web", today
     actions = _actions(session, row.id)
     if actions.empty:
         raise ValidationError(f"scenario {name!r}: it has no actions to adopt")
-    reg = register(session)
     today = today or date.today()
+    reg = register(session, today=today)
     problems = domain.check(reg, actions, current_year=fiscal_year_of(today), kinds=SERVICE_KINDS)
     if problems:
         raise ValidationError([f"scenario {name!r}: {p}" for p in problems])
     changed = domain.apply(reg, actions)
     counts = {"disposals": 0, "unused_sites": 0, "parcels_sold": 0, "work_orders": 0}
     for asset_id, year in changed.closed.items():
+        if asset_id in reg.closed.index:
+            continue  # planned already (another scenario adopted, or set by hand)
         asset = session.get(Asset, int(asset_id))
         assert asset is not None
         old = asset.disposed_on
@@ -553,6 +565,60 @@ def adopt(session: Session, name: str, *, actor: str, source: str = "web", today
         changes={"status": ["draft", "adopted"]},
     )
     return counts
+
+
+def propose(
+    session: Session,
+    kind: str,
+    *,
+    distance_m: float | None,
+    use_network: bool = False,
+    fiscal_year: int | None = None,
+    year: int | None = None,
+    name: str | None = None,
+    actor: str,
+    source: str = "web",
+    today: date | None = None,
+) -> dict[str, Any]:
+    """A draft scenario proposed by fm: the facility-location optimiser's answer for ``kind`` within
+    ``distance_m`` (`fm portfolio optimise`), each site it drops closed from ``year`` (default: the next fiscal
+    year). Its actions are checked together and written in one transaction, or none is."""
+    today = today or date.today()
+    result, _costs, _areas = catchments.optimise_result(
+        session, kind, distance_m=distance_m, use_network=use_network, fiscal_year=fiscal_year, today=today
+    )
+    year = year or fiscal_year_of(today) + 1
+    how = "along the road network" if use_network else "straight-line"
+    name = (name or f"fm: {kind} {result.distance_m:,.0f} m").strip()
+    description = (
+        f"Proposed by fm's facility-location optimiser: keep {len(result.keep)} sites of {kind} so that every area "
+        f"stays within {result.distance_m:,.0f} m ({how}) at the least 40-year cost; close {len(result.close)}, "
+        f"saving {result.saving:,} yen over 40 years."
+        + ("" if result.optimal else " Not proven optimal: the solver stopped at its time limit.")
+    )
+    services = store.read_table(session, "services", ("id", "name", "kind"))
+    housed = store.read_table(session, "service_buildings", ("service_id", "asset_id")).merge(
+        services.rename(columns={"id": "service_id"}), on="service_id"
+    )
+    codes = store.read_assets(session, columns=("code",))
+    others = housed[housed["kind"] != kind].merge(codes.rename(columns={"id": "asset_id"}), on="asset_id")
+    others = others[others["code"].isin(result.close)]
+    if len(others):
+        listed = "; ".join(f"{c}: {'・'.join(sorted(g['name']))}" for c, g in others.groupby("code"))
+        description += f" Also housed in the sites closed (closing ends them there; consider a merge): {listed}."
+    create(session, name, description=description, actor=actor, source=source)
+    for code in result.close:
+        add_action(
+            session, name, building=code, action="close", fiscal_year=year, actor=actor, source=source, today=today
+        )
+    return {
+        "name": name,
+        "keep": result.keep,
+        "close": result.close,
+        "saving": result.saving,
+        "optimal": result.optimal,
+        "fiscal_year": year,
+    }
 
 
 __all__ = [

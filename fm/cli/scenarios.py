@@ -143,6 +143,33 @@ def remove(ctx: click.Context, name: str, action_id: int) -> None:
     click.echo(f"action {action_id} removed from {name!r}")
 
 
+@scenario.command("propose")
+@click.argument("kind", type=click.Choice(app.SERVICE_KINDS), metavar="KIND")
+@click.option("--distance", type=float, required=True, metavar="M", help="Every area within M metres of a kept site.")
+@click.option("--network", is_flag=True, help="Measure along the road lines fm holds, not straight.")
+@click.option("--year", "year", type=int, help="Fiscal year the dropped sites close (default: the next).")
+@click.option("--name", help="The scenario's name (default: fm: KIND M m).")
+@click.pass_context
+def propose(ctx: click.Context, kind: str, distance: float, network: bool, year: int | None, name: str | None):
+    """A draft scenario proposed by fm: the optimiser's sites of KIND to keep within --distance (`fm portfolio
+    optimise`); the sites it drops are closed."""
+    with open_database(ctx).session() as session:
+        found = app.propose(
+            session,
+            kind,
+            distance_m=distance,
+            use_network=network,
+            year=year,
+            name=name,
+            actor=cli_actor(),
+            source="cli",
+        )
+    click.echo(
+        f"scenario {found['name']!r} created (draft): close {', '.join(found['close']) or 'nothing'} from "
+        f"FY{found['fiscal_year']}, keep {len(found['keep'])}; 40-year saving {found['saving']:,} yen"
+    )
+
+
 @scenario.command("delete")
 @click.argument("name")
 @click.pass_context

@@ -53,6 +53,7 @@ def create_app(config: Config | None = None) -> Flask:
         portfolio,
         register,
         risk,
+        scenarios,
         schedule,
         security,
         stats,
@@ -67,13 +68,27 @@ def create_app(config: Config | None = None) -> Flask:
     auth.init_app(app)
     security.init_app(app)
     areas = (home, users, audit, finance, ledger, dashboard, maps, register, asset_page, schedule, forms)
-    areas += (parcels, plans, portfolio, catchments)
+    areas += (parcels, plans, portfolio, catchments, scenarios)
     for area in areas:
         app.register_blueprint(area.pages)
     app.register_blueprint(risk.pages)
     app.register_blueprint(ogcapi.pages)
     app.register_blueprint(tokens.pages)
-    for area in (stats, kpi, risk, duties, dashboard, maps, register, schedule, portfolio, catchments, ledger):
+    api_areas = (
+        stats,
+        kpi,
+        risk,
+        duties,
+        dashboard,
+        maps,
+        register,
+        schedule,
+        portfolio,
+        catchments,
+        scenarios,
+        ledger,
+    )
+    for area in api_areas:
         app.register_blueprint(area.api, url_prefix="/api")
     uploads.init_app(app, config)
     if config.trusted_proxies:

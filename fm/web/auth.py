@@ -73,6 +73,8 @@ def subject_label(subject: str) -> str:
         "audit": _("the audit trail"),
         "tokens": _("API tokens"),
         "ledger": _("the fixed-asset ledger"),
+        "scenarios": _("portfolio scenarios"),
+        "scenario_adoption": _("the adoption of portfolio scenarios"),
     }[subject]
 
 

@@ -141,6 +141,9 @@ def check(
             continue
         if code not in buildings.index:
             problem("building", f"no held building has the code {code!r}")
+        elif int(buildings.at[code, "id"]) in register.closed.index:
+            planned = int(register.closed[int(buildings.at[code, "id"])])
+            problem("building", f"{code} is to be disposed of in FY{planned} already (an adopted scenario)")
         if row.action not in ACTIONS:
             problem("action", f"{row.action!r} is not one of {', '.join(ACTIONS)}")
             continue
@@ -225,7 +228,7 @@ def apply(register: Register, actions: pd.DataFrame) -> Register:
     actions = actions.reindex(columns=list(ACTION_COLUMNS))
     ids = register.buildings.set_index("code")["id"].astype("int64")
     parcel_ids = register.kpi.parcels.set_index("code")["id"] if len(register.kpi.parcels) else pd.Series()
-    closed: dict[int, int] = {}
+    closed: dict[int, int] = {int(a): int(y) for a, y in register.closed.items()}  # disposals planned already
     sold: dict[int, int] = {}
     sites = register.sites.copy()
     housed = register.housed.copy()
@@ -259,10 +262,10 @@ def apply(register: Register, actions: pd.DataFrame) -> Register:
     unused = []
     for parcel, standing in on_site.groupby(on_site.to_numpy()).groups.items() if len(on_site) else []:
         standing = [int(a) for a in standing]
-        if all(a in closed for a in standing):
+        if all(a in closed for a in standing) and any(a not in register.closed.index for a in standing):
             unused.append((int(parcel), max(closed[a] for a in standing)))
     for asset, year in closed.items():  # a site given with the action, not found under the building
-        if asset in sites.index and asset not in on_site.index:
+        if asset in sites.index and asset not in on_site.index and asset not in register.closed.index:
             unused.append((int(sites[asset]), year))
     uses = kpi.parcel_uses
     if unused:
