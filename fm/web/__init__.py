@@ -41,6 +41,7 @@ def create_app(config: Config | None = None) -> Flask:
         errors,
         finance,
         forms,
+        freshness,
         home,
         i18n,
         kpi,
@@ -61,6 +62,7 @@ def create_app(config: Config | None = None) -> Flask:
     )
 
     CSRFProtect(app)
+    freshness.init_app(app, config)
     i18n.init_app(app)
     errors.init_app(app)
     auth.init_app(app)
