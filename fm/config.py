@@ -97,6 +97,9 @@ class Config:
     busy_timeout: float = 10.0
     trusted_proxies: int = 0
     session_idle_minutes: int = 240
+    # seconds a page waits for its figures recomputed after a write before showing the earlier ones with a
+    # notice (fm/app/snapshots.py); None: always wait (`fm serve` sets 0.25, FM_FIGURES_WAIT)
+    figures_wait: float | None = None
 
     @classmethod
     def from_env(cls, **overrides: object) -> Config:
@@ -131,6 +134,8 @@ class Config:
                 values[setting] = int(raw)
         if wait := os.environ.get("FM_BUSY_TIMEOUT"):
             values["busy_timeout"] = _seconds("FM_BUSY_TIMEOUT", wait)
+        if figures := os.environ.get("FM_FIGURES_WAIT"):
+            values["figures_wait"] = _seconds("FM_FIGURES_WAIT", figures)
         if (secure := os.environ.get("FM_SECURE_COOKIES")) is not None:
             values["secure_cookies"] = _switch("FM_SECURE_COOKIES", secure)
         values.update({k: v for k, v in overrides.items() if v is not None})

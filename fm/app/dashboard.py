@@ -279,7 +279,7 @@ def _year(loaded: Records, fiscal_year: int | None) -> int | None:
     return loaded.years[-1] if loaded.years else None
 
 
-@snapshotted
+@snapshotted(refresh=True)
 def overview(session: Session, *, fiscal_year: int | None = None, convention: str = "fiscal-year") -> dict[str, Any]:
     """The dashboard page: cards of ``fiscal_year`` (default the latest), trends, the aging ratio by
     category, the what-if over the next 10 years and the renewal projection."""
@@ -299,7 +299,7 @@ def overview(session: Session, *, fiscal_year: int | None = None, convention: st
     }
 
 
-@snapshotted
+@snapshotted(refresh=True)
 def indicator_detail(
     session: Session,
     indicator: str,

@@ -6,19 +6,19 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from fm.app.kpi import kpi_report
+from fm.app.kpi import kpi_report, kpi_years
 from fm.app.risk import risk_ranking
 from fm.app.snapshots import snapshotted
 from fm.app.stats import asset_stats
 from fm.errors import FmError
 
 
-@snapshotted
+@snapshotted(refresh=True)
 def home_page(session: Session, *, lang: str = "ja") -> dict[str, Any]:
     """``counts`` (see :func:`fm.app.stats.asset_stats`), ``indicators`` of the latest fiscal year with data, and
     ``risks``, the five worst scores (None before the first ``fm score``)."""
     counts = asset_stats(session)
-    years = kpi_report(session)["fiscal_years"] if counts["total"] else []
+    years = kpi_years(session) if counts["total"] else []
     indicators = kpi_report(session, fiscal_year=years[-1])["indicators"] if years else []
     try:
         risks = risk_ranking(session, top=5, lang=lang)

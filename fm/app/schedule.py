@@ -93,7 +93,7 @@ def schedule(session: Session, *, today: date, filters: Filters, config: RiskCon
     items = snapshot(
         session,
         "schedule.items",
-        lambda: _items(session, config, end, today=today),
+        lambda own: _items(own, config, end, today=today),
         end,
         today,
         json.dumps(config.as_dict(), sort_keys=True),

@@ -7,17 +7,28 @@ later call with the same key reads the counters (one small query) and returns a 
 the kept result; any write to a watched table, by any process, moves the counters and
 the next call computes afresh. While one request computes a figure, others asking for
 the same one wait for it instead of computing it again.
+
+**Computing in the background** (``refresh=True``, the landing page and the dashboard): after
+a write the new figures are computed in a thread of their own, with a session of their own.
+A caller waits for them at most :data:`patience` seconds (set per request by the web app from
+``Config.figures_wait``; unset, as in the CLI and the use cases' tests, it waits for them
+however long they take). When they are not ready by then and figures from before the write
+are kept, those are returned instead and :func:`served_stale` says from when they are, so
+that the page can say so; the next request after the computation ends gets the new ones.
+With nothing kept yet (the first request after the server starts) the caller waits.
 """
 
 from __future__ import annotations
 
 import copy
 import functools
+import logging
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
-from datetime import date
-from typing import TypeVar
+from contextvars import ContextVar
+from datetime import date, datetime
+from typing import Any, TypeVar
 
 from sqlalchemy.orm import Session
 
@@ -27,15 +38,48 @@ T = TypeVar("T")
 
 LIMIT = 256  # results kept per process, the least recently used dropped first
 
+log = logging.getLogger(__name__)
+
 _kept: OrderedDict[Hashable, object] = OrderedDict()
 _computing: dict[Hashable, threading.Lock] = {}
 _guard = threading.Lock()
+# refreshed figures: the latest result per key without the version, with when it was computed
+_latest: OrderedDict[Hashable, tuple[Hashable, datetime, object]] = OrderedDict()
+_running: dict[Hashable, _Run] = {}
+
+patience: ContextVar[float | None] = ContextVar("fm_figures_patience", default=None)
+_stale: ContextVar[datetime | None] = ContextVar("fm_figures_stale", default=None)
 
 
-def snapshot(session: Session, name: str, compute: Callable[[], T], *arguments: Hashable) -> T:
-    """``compute()``, or a copy of its result from an earlier call with the same key (see the module)."""
+class _Run:
+    """One background computation: its thread's outcome, and an event set when it ends."""
+
+    def __init__(self) -> None:
+        self.done = threading.Event()
+        self.result: object = None
+        self.error: BaseException | None = None
+
+
+def served_stale() -> datetime | None:
+    """When the oldest figures served in this context from before the latest write were computed (else None)."""
+    return _stale.get()
+
+
+def start_request(wait: float | None) -> None:
+    """Begin a request's context: wait at most ``wait`` seconds for refreshed figures (None: always wait)."""
+    patience.set(wait)
+    _stale.set(None)
+
+
+def snapshot(
+    session: Session, name: str, compute: Callable[[Session], T], *arguments: Hashable, refresh: bool = False
+) -> T:
+    """``compute(session)``, or a copy of its result from an earlier call with the same key (see the module)."""
     bind = session.get_bind()
-    key = (bind.url.render_as_string(hide_password=True), name, arguments, date.today(), version(session))
+    base = (bind.url.render_as_string(hide_password=True), name, arguments, date.today())
+    key = (*base, version(session))
+    if refresh:
+        return _refreshed(session, base, key, compute)
     with _guard:
         lock = _computing.setdefault(key, threading.Lock())
     with lock:
@@ -44,27 +88,82 @@ def snapshot(session: Session, name: str, compute: Callable[[], T], *arguments: 
                 _kept.move_to_end(key)
                 return copy.deepcopy(_kept[key])  # type: ignore[return-value]
         try:
-            result = compute()
-            with _guard:
-                _kept[key] = copy.deepcopy(result)
-                while len(_kept) > LIMIT:
-                    _kept.popitem(last=False)
+            result = compute(session)
+            _keep(key, result)
         finally:
             with _guard:
                 _computing.pop(key, None)
         return result
 
 
-def snapshotted(use_case: Callable[..., T]) -> Callable[..., T]:
-    """A use case ``f(session, *args, **kwargs)`` whose result is a :func:`snapshot` keyed by its arguments."""
+def _keep(key: Hashable, result: object) -> None:
+    with _guard:
+        _kept[key] = copy.deepcopy(result)
+        while len(_kept) > LIMIT:
+            _kept.popitem(last=False)
 
-    @functools.wraps(use_case)
-    def kept(session: Session, *args: Hashable, **kwargs: object) -> T:
-        arguments = (args, tuple(sorted((name, _hashable(value)) for name, value in kwargs.items())))
-        name = f"{use_case.__module__}.{use_case.__qualname__}"
-        return snapshot(session, name, lambda: use_case(session, *args, **kwargs), arguments)
 
-    return kept
+def _refreshed(session: Session, base: Hashable, key: Hashable, compute: Callable[[Session], T]) -> T:
+    with _guard:
+        if key in _kept:
+            _kept.move_to_end(key)
+            return copy.deepcopy(_kept[key])  # type: ignore[return-value]
+        run = _running.get(key)
+        if run is None:
+            run = _running[key] = _Run()
+            engine = session.get_bind()
+            thread = threading.Thread(
+                target=_compute, args=(engine, base, key, compute, run), name=f"fm-figures-{base[1]}", daemon=True
+            )
+            thread.start()
+        previous = _latest.get(base)
+    wait = patience.get()
+    if run.done.wait(None if wait is None or previous is None else wait):
+        if run.error is not None:
+            raise run.error
+        return copy.deepcopy(run.result)  # type: ignore[return-value]
+    assert previous is not None
+    _, computed_at, result = previous
+    oldest = _stale.get()
+    _stale.set(computed_at if oldest is None else min(oldest, computed_at))
+    return copy.deepcopy(result)  # type: ignore[return-value]
+
+
+def _compute(engine: Any, base: Hashable, key: Hashable, compute: Callable[[Session], object], run: _Run) -> None:
+    """The body of a background computation: a session of its own, the result kept, the waiters woken."""
+    started = datetime.now().astimezone()
+    try:
+        with Session(engine) as own:
+            run.result = compute(own)
+        _keep(key, run.result)
+        with _guard:
+            _latest[base] = (key, started, copy.deepcopy(run.result))
+            _latest.move_to_end(base)
+            while len(_latest) > LIMIT:
+                _latest.popitem(last=False)
+    except BaseException as error:  # handed to whoever waits; a request served older figures retries next time
+        run.error = error
+        log.warning("computing %s failed: %r", base[1], error)
+    finally:
+        with _guard:
+            _running.pop(key, None)
+        run.done.set()
+
+
+def snapshotted(use_case: Callable[..., T] | None = None, *, refresh: bool = False) -> Any:
+    """A use case ``f(session, *args, **kwargs)`` whose result is a :func:`snapshot` keyed by its arguments
+    (``@snapshotted``, or ``@snapshotted(refresh=True)`` to compute it again in the background after a write)."""
+
+    def decorate(use_case: Callable[..., T]) -> Callable[..., T]:
+        @functools.wraps(use_case)
+        def kept(session: Session, *args: Hashable, **kwargs: object) -> T:
+            arguments = (args, tuple(sorted((name, _hashable(value)) for name, value in kwargs.items())))
+            name = f"{use_case.__module__}.{use_case.__qualname__}"
+            return snapshot(session, name, lambda own: use_case(own, *args, **kwargs), arguments, refresh=refresh)
+
+        return kept
+
+    return decorate if use_case is None else decorate(use_case)
 
 
 def _hashable(value: object) -> Hashable:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 
 import click
@@ -14,13 +15,21 @@ from fm.cli.context import open_database
 @click.option("--port", default=5000, show_default=True, type=click.IntRange(1, 65535), help="Port.")
 @click.option("--threads", default=8, show_default=True, type=click.IntRange(1, 64), help="Worker threads.")
 @click.option("--debug", is_flag=True, help="Flask's development server with reloader and debugger.")
+@click.option(
+    "--figures-wait",
+    type=click.FloatRange(0, 3600),
+    default=None,
+    help="Seconds the landing page and the dashboard wait for figures recomputed after a write before showing "
+    "the earlier ones, with their time, while the new ones are computed [default: FM_FIGURES_WAIT, else 0.25].",
+)
 @click.pass_context
-def serve(ctx: click.Context, host: str, port: int, threads: int, debug: bool) -> None:
+def serve(ctx: click.Context, host: str, port: int, threads: int, debug: bool, figures_wait: float | None) -> None:
     """Serve the web app and the JSON API (waitress; --debug for Flask's server)."""
     from fm.web import create_app
 
     open_database(ctx).dispose()
-    app = create_app(ctx.obj)
+    wait = figures_wait if figures_wait is not None else ctx.obj.figures_wait
+    app = create_app(dataclasses.replace(ctx.obj, figures_wait=0.25 if wait is None else wait))
     _log_token_use()
     click.echo(f"fm serving on http://{host}:{port}/ (Ctrl+C to stop)")
     if debug:

@@ -140,12 +140,17 @@ def find_duties(
     restrictions_by_asset = _by_asset(
         restrictions[restrictions["asset_id"].isin(ids)], ("inspection_id", "starts_on", "ends_on")
     )
+    mine_held = held[held.index.isin(list(ids))]  # only the judged assets, as plain lists (no per-cell pandas)
     facts = {
         int(i): (code, name, kind, _day(disposed))
         for i, code, name, kind, disposed in zip(
-            held.index, held["code"], held["name"], held["category"], held["disposed_on"], strict=True
+            mine_held.index.tolist(),
+            mine_held["code"].tolist(),
+            mine_held["name"].tolist(),
+            mine_held["category"].tolist(),
+            mine_held["disposed_on"].astype(object).tolist(),
+            strict=True,
         )
-        if i in ids
     }
     inspected = _by_asset(judged.rename(columns={"id": "inspection_id"}), ("inspection_id", "inspected_on"))
     classes = [int(v) for v in judged["judged"]]

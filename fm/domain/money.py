@@ -51,7 +51,15 @@ def total(amounts: Iterable[int] | pd.Series) -> int:
 
     >>> total(pd.Series([2**62, 2**62, None], dtype="Int64"))
     9223372036854775808
+    >>> total(pd.Series([-(2**63), 2**63 - 1, 5])), total(pd.Series([1_000, None, 2], dtype="Int64"))
+    (4, 1002)
     """
     if isinstance(amounts, pd.Series):
-        amounts = amounts.dropna().tolist()
+        present = amounts.dropna()
+        if len(present) and pd.api.types.is_integer_dtype(present.dtype):
+            values = present.to_numpy(dtype="int64")
+            largest = max(abs(int(values.min())), abs(int(values.max())))
+            if largest <= (2**63 - 1) // len(values):  # no partial sum can leave int64: numpy's sum is exact
+                return int(values.sum())
+        amounts = present.tolist()
     return sum(int(a) for a in amounts)

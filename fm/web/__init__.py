@@ -42,6 +42,7 @@ def create_app(config: Config | None = None) -> Flask:
         errors,
         finance,
         forms,
+        freshness,
         home,
         i18n,
         kpi,
@@ -63,6 +64,7 @@ def create_app(config: Config | None = None) -> Flask:
     )
 
     CSRFProtect(app)
+    freshness.init_app(app, config)
     i18n.init_app(app)
     errors.init_app(app)
     auth.init_app(app)

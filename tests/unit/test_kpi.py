@@ -17,7 +17,8 @@ D = pd.Timestamp
 
 def data(**frames) -> KpiData:
     empty = pd.DataFrame()
-    return KpiData(**{name: frames.get(name, empty) for name in KpiData.__dataclass_fields__})
+    fields = [name for name, spec in KpiData.__dataclass_fields__.items() if spec.init]
+    return KpiData(**{name: frames.get(name, empty) for name in fields})
 
 
 CATEGORIES = pd.DataFrame(

@@ -103,6 +103,8 @@ class KpiData:
     restrictions: pd.DataFrame | None = None
     duty_settings: DutySettings | None = None
     inspection_cycle: Callable[[str], float] | None = None
+    # what the two measure rates of a year share (their structures, from one find_duties), kept with the records
+    shared: dict[Any, pd.DataFrame] = field(default_factory=dict, init=False, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -382,7 +384,9 @@ def _judged_structures(data: KpiData, fiscal_year: int) -> pd.DataFrame:
 
 
 def _measure_rate(data: KpiData, fiscal_year: int, key: str, column: str) -> Measure:
-    records = _judged_structures(data, fiscal_year)
+    if ("judged", fiscal_year) not in data.shared:  # the started and the completed rate count the same structures
+        data.shared["judged", fiscal_year] = _judged_structures(data, fiscal_year)
+    records = data.shared["judged", fiscal_year].copy()
     counted, judged = int(records[column].sum()), len(records)
     note = (
         None

@@ -46,11 +46,18 @@ def summary(
     previous year, ``on_track``, and ``note`` when the value is undefined.
     """
     rows = []
+    measured: dict[tuple[str, int], Measure] = {}  # each year is some other year's previous one: measure it once
+
+    def once(key: str, year: int) -> Measure:
+        if (key, year) not in measured:
+            options = {"convention": convention} if key == "aging_ratio" else {}
+            measured[key, year] = measure(key, data, fiscal_year=year, **options)
+        return measured[key, year]
+
     for year in years if years is not None else available_years(data):
         for key, indicator in INDICATORS.items():
-            options = {"convention": convention} if key == "aging_ratio" else {}
-            current = measure(key, data, fiscal_year=year, **options)
-            previous = measure(key, data, fiscal_year=year - 1, **options)
+            current = once(key, year)
+            previous = once(key, year - 1)
             change = _change(current, previous)
             target = _target(targets, key, year)
             rows.append(
