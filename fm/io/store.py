@@ -246,10 +246,11 @@ def _copy_frame(session: Session, query: sa.Select, columns: list) -> pd.DataFra
     """``COPY (query) TO STDOUT`` read back with each column's type: the same values as a plain fetch."""
     sql = str(query.compile(session.get_bind(), compile_kwargs={"literal_binds": True}))
     buffer = io.BytesIO()
-    # NULL written as \N, so that an empty string stays an empty string
+    # NULL written as a control character no stored text holds (an empty string stays an empty string, and a
+    # value typed as \N stays a value)
     with (
         session.connection().connection.driver_connection.cursor() as cursor,
-        cursor.copy(f"COPY ({sql}) TO STDOUT WITH (FORMAT csv, HEADER, NULL '\\N')") as copy,
+        cursor.copy(f"COPY ({sql}) TO STDOUT WITH (FORMAT csv, HEADER, NULL E'\\x01')") as copy,
     ):
         for chunk in copy:
             buffer.write(chunk)
@@ -258,7 +259,7 @@ def _copy_frame(session: Session, query: sa.Select, columns: list) -> pd.DataFra
     # Integers parsed as such, never through float64 (exact up to 2**53 only): Int64 keeps every BIGINT.
     whole = {c.name: "Int64" for c in columns if isinstance(c.type, sa.Integer)}
     frame = pd.read_csv(
-        buffer, dtype={**text, **whole}, keep_default_na=False, na_values={c.name: ["\\N"] for c in columns}
+        buffer, dtype={**text, **whole}, keep_default_na=False, na_values={c.name: ["\x01"] for c in columns}
     )
     for column in columns:
         values = frame[column.name]
