@@ -1,41 +1,32 @@
-"""Bulk writes of frames: binary COPY on PostgreSQL, executemany on SQLite (imports and the audit trail)."""
+"""Bulk writes of frames: COPY on PostgreSQL, executemany on SQLite (imports and the audit trail).
+
+On PostgreSQL the rows travel as one buffer of COPY's text format made column by column (each
+column formatted and escaped at once, then the columns joined): writing them row by row through the
+driver's ``write_row`` cost more than PostgreSQL's own work at 100,000 rows (bench/import.py).
+"""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from contextlib import closing
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 import pandas as pd
 import shapely
 import sqlalchemy as sa
+from psycopg.copy import QueuedLibpqWriter
 from sqlalchemy.orm import Session
 
 from fm.db.types import SRID, Geometry
+
+T = TypeVar("T")
 
 
 def objects(values: pd.Series) -> np.ndarray:
     """Python values with None for every kind of missing, so that == compares like with like."""
     return values.astype(object).where(values.notna(), None).to_numpy(dtype=object)
-
-
-PG_TYPES = (
-    (sa.SmallInteger, "int2"),
-    (sa.BigInteger, "int8"),
-    (sa.Integer, "int4"),
-    (sa.Float, "float8"),
-    (sa.Boolean, "bool"),
-    (sa.DateTime, "timestamptz"),
-    (sa.Date, "date"),
-    (Geometry, "bytea"),
-    (sa.String, "text"),
-    (sa.JSON, "json"),
-)
-
-
-def _pg_type(column: sa.Column) -> str:
-    return next(name for kind, name in PG_TYPES if isinstance(column.type, kind))
 
 
 def _rows(table: sa.Table, frame: pd.DataFrame, postgresql: bool) -> list[tuple]:
@@ -56,7 +47,11 @@ def _rows(table: sa.Table, frame: pd.DataFrame, postgresql: bool) -> list[tuple]
         elif isinstance(column_type, sa.Float):
             values = values.astype("Float64")
         elif isinstance(column_type, sa.JSON):  # psycopg's json dumper encodes; SQLite stores the text
-            values = values if postgresql else values.map(lambda v: json.dumps(v, ensure_ascii=False))
+            values = (
+                values
+                if postgresql
+                else values.map(lambda v: v if isinstance(v, RawJSON) else json.dumps(v, ensure_ascii=False))
+            )
         elif isinstance(column_type, sa.DateTime) and not postgresql:
             values = values.map(lambda d: d.strftime("%Y-%m-%d %H:%M:%S.%f"), na_action="ignore")
         elif isinstance(column_type, sa.Date) and not postgresql:
@@ -65,21 +60,102 @@ def _rows(table: sa.Table, frame: pd.DataFrame, postgresql: bool) -> list[tuple]
     return list(zip(*columns, strict=True))
 
 
-def insert(session: Session, table: sa.Table, frame: pd.DataFrame) -> None:
-    """Insert the rows of ``frame`` (columns named as the table's) in one bulk write."""
+NULL = "\\N"
+"""COPY's text format: NULL, and every backslash, tab, newline and carriage return inside a value escaped."""
+_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+
+
+def copy_text(table: sa.Table, frame: pd.DataFrame) -> str:
+    r"""The rows of ``frame`` in COPY's text format (columns named as ``table``'s, in the frame's order).
+
+    >>> t = sa.Table("t", sa.MetaData(), sa.Column("n", sa.Integer), sa.Column("s", sa.String))
+    >>> print(copy_text(t, pd.DataFrame({"n": [1, None], "s": ["a\\b", None]})).replace("\t", " | "), end="")
+    1 | a\\b
+    \N | \N
+    """
+    if not len(frame):
+        return ""
+    columns = [_text_column(table.c[name].type, frame[name]) for name in frame.columns]
+    return "\n".join(map("\t".join, zip(*columns, strict=True))) + "\n"
+
+
+def _escape(text: str) -> str:
+    if "\\" in text or "\t" in text or "\n" in text or "\r" in text:
+        return text.translate(_ESCAPES)
+    return text
+
+
+def _text_column(column_type: sa.types.TypeEngine, values: pd.Series) -> list[str]:
+    """One column as COPY text: each value formatted as PostgreSQL reads it, NULL as ``\\N``."""
+    missing = values.isna().to_numpy()
+    if missing.all():
+        return [NULL] * len(values)
+    present = values[~missing]
+    if isinstance(column_type, Geometry):  # hex EWKB: what PostGIS itself writes and reads
+        geoms = present.to_numpy(dtype=object)
+        texts = shapely.to_wkb(shapely.set_srid(geoms, SRID), hex=True, include_srid=True)
+    elif isinstance(column_type, sa.Integer):
+        texts = present.astype("Int64").astype(str).to_numpy(dtype=object)
+    elif isinstance(column_type, sa.Float):  # repr: the shortest text that reads back as the same double
+        texts = np.array([repr(float(v)) for v in present.tolist()], dtype=object)
+    elif isinstance(column_type, sa.Boolean):
+        texts = np.where(present.astype(bool).to_numpy(), "t", "f").astype(object)
+    elif isinstance(column_type, (sa.Date, sa.DateTime)):
+        texts = np.array([v.isoformat() for v in present.tolist()], dtype=object)
+    elif isinstance(column_type, sa.JSON):
+        texts = np.array(
+            [_escape(v if isinstance(v, RawJSON) else json.dumps(v, ensure_ascii=False)) for v in present],
+            dtype=object,
+        )
+    else:
+        texts = np.array([_escape(str(v)) for v in present.tolist()], dtype=object)
+    out = np.full(len(values), NULL, dtype=object)
+    out[~missing] = texts
+    return out.tolist()
+
+
+class RawJSON(str):
+    """JSON text already encoded (e.g. the audit trail's changes, built column by column): written as is."""
+
+
+def insert(
+    session: Session, table: sa.Table, frame: pd.DataFrame, *, meanwhile: Callable[[], T] | None = None
+) -> T | None:
+    """Insert the rows of ``frame`` (columns named as the table's) in one bulk write; return what
+    ``meanwhile`` returns.
+
+    On PostgreSQL the rows are formatted and queued in chunks, which a thread of the driver sends while
+    the server stores them; ``meanwhile`` (client work that does not need the rows stored, such as the
+    audit entries' text) runs then, beside the server's work, instead of after it.
+    """
     postgresql = session.get_bind().dialect.name == "postgresql"
     names = list(frame.columns)
-    rows = _rows(table, frame, postgresql)
     with closing(session.connection().connection.driver_connection.cursor()) as cursor:
         if postgresql:
-            with cursor.copy(f"COPY {table.name} ({', '.join(names)}) FROM STDIN WITH (FORMAT binary)") as copy:
-                copy.set_types([_pg_type(table.c[n]) for n in names])
-                for row in rows:
-                    copy.write_row(row)
-        else:
-            cursor.executemany(
-                f"INSERT INTO {table.name} ({', '.join(names)}) VALUES ({', '.join('?' * len(names))})", rows
-            )
+            return _copy(cursor, table, frame, table.name, meanwhile)
+        cursor.executemany(
+            f"INSERT INTO {table.name} ({', '.join(names)}) VALUES ({', '.join('?' * len(names))})",
+            _rows(table, frame, postgresql),
+        )
+    return meanwhile() if meanwhile else None
+
+
+COPY_ROWS = 10_000
+"""Rows formatted and sent to COPY at a time."""
+
+
+def _copy(
+    cursor: Any, table: sa.Table, frame: pd.DataFrame, target: str, meanwhile: Callable[[], T] | None = None
+) -> T | None:
+    """COPY ``frame`` into ``target`` (a table with ``table``'s columns), chunk by chunk through a queue."""
+    result = None
+    statement = f"COPY {target} ({', '.join(frame.columns)}) FROM STDIN"
+    with cursor.copy(statement, writer=QueuedLibpqWriter(cursor)) as copy:
+        for start in range(0, len(frame), COPY_ROWS):
+            copy.write(copy_text(table, frame.iloc[start : start + COPY_ROWS]))
+        if meanwhile is not None:
+            result = meanwhile()
+    return result
 
 
 def update(session: Session, table: sa.Table, frame: pd.DataFrame) -> None:
@@ -100,10 +176,7 @@ def _update(cursor: Any, table: sa.Table, frame: pd.DataFrame, names: list[str],
             f"CREATE TEMP TABLE fm_import ON COMMIT DROP AS SELECT id, {', '.join(names)} "
             f"FROM {table.name} WITH NO DATA"
         )
-        with cursor.copy(f"COPY fm_import (id, {', '.join(names)}) FROM STDIN WITH (FORMAT binary)") as copy:
-            copy.set_types([_pg_type(table.c[n]) for n in ["id", *names]])
-            for row in _rows(table, frame[["id", *names]], True):
-                copy.write_row(row)
+        _copy(cursor, table, frame[["id", *names]], "fm_import")
         assignments = ", ".join(f"{n} = fm_import.{n}" for n in names)
         cursor.execute(
             f"UPDATE {table.name} SET {assignments}{stamp} FROM fm_import WHERE {table.name}.id = fm_import.id"

@@ -11,7 +11,9 @@ import json
 from collections.abc import Sequence
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
+import shapely
 import sqlalchemy as sa
 from shapely import box
 from sqlalchemy.orm import Session
@@ -211,10 +213,13 @@ def frame(session: Session, query: sa.Select) -> pd.DataFrame:
 
 
 def _frame(session: Session, query: sa.Select) -> pd.DataFrame:
-    """Run ``query`` into a frame; on PostgreSQL without geometry, through COPY (several times faster)."""
+    """Run ``query`` into a frame; on PostgreSQL through COPY (several times faster)."""
     columns = list(query.selected_columns)
-    if session.get_bind().dialect.name == "postgresql" and not any(isinstance(c.type, Geometry) for c in columns):
-        return _copy_frame(session, query, columns)
+    if session.get_bind().dialect.name == "postgresql":
+        try:
+            return _copy_frame(session, query, columns)
+        except sa.exc.CompileError:  # a parameter SQL cannot write as a literal: fetch it the plain way
+            pass
     dialect = session.get_bind().dialect
     result = session.connection().execute(query)  # Core execution: a CursorResult, even for ORM columns
     # (Here PostgreSQL always reads geometry, which needs converting; the dialect's own type, not the
@@ -241,10 +246,11 @@ def _copy_frame(session: Session, query: sa.Select, columns: list) -> pd.DataFra
     """``COPY (query) TO STDOUT`` read back with each column's type: the same values as a plain fetch."""
     sql = str(query.compile(session.get_bind(), compile_kwargs={"literal_binds": True}))
     buffer = io.BytesIO()
-    # NULL written as \N, so that an empty string stays an empty string
+    # NULL written as a control character no stored text holds (an empty string stays an empty string, and a
+    # value typed as \N stays a value)
     with (
         session.connection().connection.driver_connection.cursor() as cursor,
-        cursor.copy(f"COPY ({sql}) TO STDOUT WITH (FORMAT csv, HEADER, NULL '\\N')") as copy,
+        cursor.copy(f"COPY ({sql}) TO STDOUT WITH (FORMAT csv, HEADER, NULL E'\\x01')") as copy,
     ):
         for chunk in copy:
             buffer.write(chunk)
@@ -253,7 +259,7 @@ def _copy_frame(session: Session, query: sa.Select, columns: list) -> pd.DataFra
     # Integers parsed as such, never through float64 (exact up to 2**53 only): Int64 keeps every BIGINT.
     whole = {c.name: "Int64" for c in columns if isinstance(c.type, sa.Integer)}
     frame = pd.read_csv(
-        buffer, dtype={**text, **whole}, keep_default_na=False, na_values={c.name: ["\\N"] for c in columns}
+        buffer, dtype={**text, **whole}, keep_default_na=False, na_values={c.name: ["\x01"] for c in columns}
     )
     for column in columns:
         values = frame[column.name]
@@ -265,6 +271,11 @@ def _copy_frame(session: Session, query: sa.Select, columns: list) -> pd.DataFra
             frame[column.name] = [None if pd.isna(v) else json.loads(v) for v in values]
         elif isinstance(column.type, sa.DateTime):
             frame[column.name] = pd.to_datetime(values, utc=True)
+        elif isinstance(column.type, Geometry):  # EWKB as COPY writes a bytea: \x and hex digits
+            present = values.notna().to_numpy()
+            shapes = np.full(len(values), None, dtype=object)
+            shapes[present] = shapely.from_wkb(values[present].str.removeprefix("\\x").to_numpy(dtype=object))
+            frame[column.name] = shapes
         elif isinstance(column.type, sa.Integer) and not values.isna().any():
             frame[column.name] = values.astype("int64")  # no NULLs: plain int64, as a plain fetch gives
         elif not isinstance(column.type, (sa.Integer, sa.Float, sa.Numeric)):

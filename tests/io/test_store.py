@@ -23,3 +23,52 @@ def test_dates_and_flags_come_back_typed(db_url):
     assert assets["is_evacuation_shelter"].map(lambda v: isinstance(v, (bool, np.bool_))).all()
     assert assets.set_index("code").loc["S-001", "is_evacuation_shelter"]
     assert isinstance(assets.set_index("code").loc["P-001", "acquisition_date"], date)
+
+
+def test_bulk_writes_keep_every_character_and_value(db_url):
+    """The COPY text path (PostgreSQL) escapes what its format reserves; a value spelled like its NULL stays a
+    value; geometry, dates, flags, whole and decimal numbers and JSON come back as written; SQLite the same."""
+    import json
+
+    import pandas as pd
+    import shapely
+
+    from fm.io import bulk
+    from fm.model import metadata
+
+    seed(db_url)
+    tricky = ["tab\there", "new\nline", "back\\slash", "\\N", "", "改行\r\n「引用」", 'quote "x", comma']
+    database = Database(db_url)
+    with database.session() as session:
+        frame = pd.DataFrame(
+            {
+                "code": [f"T-{n}" for n in range(len(tricky))],
+                "name": tricky,
+                "category": "library",
+                "geom": [shapely.Point(139.55 + n / 1000, 35.31) for n in range(len(tricky))],
+                "floor_area_m2": [0.1, 1e-7, 123456.789, None, 2.0, 3.5, 1 / 3],
+                "acquisition_cost": pd.array([2**63 - 1, 1, None, 0, 5, 6, 7], dtype="Int64"),
+                "acquisition_date": [date(2020, 4, 1), None, date(1999, 12, 31), None, None, None, None],
+                "is_evacuation_shelter": [True, False, False, True, False, True, False],
+                "status": "in_service",
+            }
+        )
+        bulk.insert(session, metadata.tables["assets"], frame)
+        entries = pd.DataFrame({"at": [pd.Timestamp("2026-01-01", tz="UTC")], "actor": ["t"], "source": ["import"]})
+        entries = entries.assign(action="update", table_name="assets", record_id=1, record_code="T-0")
+        entries["changes"] = [bulk.RawJSON(json.dumps({"name": ["a\tb", "\\N"]}, ensure_ascii=False))]
+        bulk.insert(session, metadata.tables["audit_log"], entries)
+    with database.session() as session:
+        back = store.read_assets(session, columns=tuple(c for c in frame.columns if c != "geom") + ("geom",))
+        trail = store.read_table(session, "audit_log", ["record_code", "changes"])
+    database.dispose()
+    back = back[back["code"].str.startswith("T-")].set_index("code").loc[frame["code"]]
+    assert back["name"].tolist() == tricky
+    assert back["floor_area_m2"].tolist()[:3] == [0.1, 1e-7, 123456.789] and pd.isna(back["floor_area_m2"].iloc[3])
+    assert back["floor_area_m2"].iloc[6] == 1 / 3
+    assert back["acquisition_cost"].iloc[0] == 2**63 - 1 and pd.isna(back["acquisition_cost"].iloc[2])
+    assert back["acquisition_date"].iloc[0] == date(2020, 4, 1) and back["acquisition_date"].iloc[1] is None
+    assert back["is_evacuation_shelter"].tolist()[:2] == [True, False]
+    assert [g.wkt for g in back.geometry] == [g.wkt for g in frame["geom"]]
+    changes = trail.loc[trail["record_code"] == "T-0", "changes"].iloc[-1]
+    assert (changes if isinstance(changes, dict) else json.loads(changes)) == {"name": ["a\tb", "\\N"]}
