@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from fm.accounts import audit
 from fm.app.duties import duty_frame
-from fm.app.risk import risk_inputs
+from fm.app.risk import fitted_models, risk_inputs
 from fm.domain.duties import DutySettings
 from fm.domain.fiscal import fiscal_year, fiscal_year_start
 from fm.domain.plan import benefit as plan_benefit
@@ -33,7 +33,7 @@ AUTO_EXACT_LIMIT = 100_000  # candidates: HiGHS takes ~8 s at 42,000, ~26 s at 8
 def _plan_inputs(session: Session, *, as_of: date, config: RiskConfig):
     inputs = risk_inputs(session, as_of=as_of, config=config)
     states = deterioration.inspection_states(inputs["inspections"], inputs["assets"], inputs["categories"])
-    models = deterioration.fit(states, inputs["repairs"], inputs["categories"], prior_shape=config.prior_shape)
+    models, _, _ = fitted_models(session, states, inputs, config)
     assets = inputs["assets"]
     assets = assets.join(
         risk_score.consequence(assets, inputs["districts"], inputs["network"], config)[["consequence"]]

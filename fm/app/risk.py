@@ -73,11 +73,31 @@ def risk_inputs(session: Session, *, as_of: date | None = None, config: RiskConf
     }
 
 
+def fitted_models(
+    session: Session, states: pd.DataFrame, inputs: dict[str, Any], config: RiskConfig
+) -> tuple[pd.DataFrame, str, bool]:
+    """The deterioration models of these inputs: ``(models, fit key, reused)``. Reused from one of the latest
+    runs when its fit key is the same (the same pairs, categories and prior: the same models, since the fit
+    is deterministic), fitted otherwise."""
+    table = deterioration.pair_frame(states, inputs["repairs"], inputs["categories"])
+    key = deterioration.fit_key(table, inputs["categories"], prior_shape=config.prior_shape)
+    kept = risk_store.kept_fit(session, key)
+    if kept is not None and set(kept) == set(inputs["categories"]["code"]):
+        return deterioration.models_from_json(kept), key, True
+    models = deterioration.fit(
+        states, inputs["repairs"], inputs["categories"], prior_shape=config.prior_shape, table=table
+    )
+    return models, key, False
+
+
 def compute_risk(session: Session, *, config: RiskConfig, as_of: date, actor: str) -> dict[str, Any]:
-    """Score every asset held, store the run (with its configuration and models; audited), return a summary."""
+    """Score every asset held, store the run (with its configuration and models; audited), return a summary.
+
+    The deterioration models are reused from an earlier run when nothing they depend on changed
+    (:func:`fitted_models`); ``models`` in the summary says ``reused`` or ``fitted``."""
     inputs = risk_inputs(session, as_of=as_of, config=config)
     states = deterioration.inspection_states(inputs["inspections"], inputs["assets"], inputs["categories"])
-    models = deterioration.fit(states, inputs["repairs"], inputs["categories"], prior_shape=config.prior_shape)
+    models, key, reused = fitted_models(session, states, inputs, config)
     scores = score_risk(
         inputs["assets"],
         states,
@@ -89,8 +109,9 @@ def compute_risk(session: Session, *, config: RiskConfig, as_of: date, actor: st
         as_of=as_of,
         repairs=inputs["repairs"],
     )
+    kept = {"_fit": {"key": key, "models": deterioration.models_to_json(models)}}
     run_id = risk_store.write_run(
-        session, scores, computed_on=as_of, config=config.as_dict(), model=_models_json(models)
+        session, scores, computed_on=as_of, config=config.as_dict(), model={**_models_json(models), **kept}
     )
     audit.record(
         session,
@@ -107,6 +128,7 @@ def compute_risk(session: Session, *, config: RiskConfig, as_of: date, actor: st
         "computed_on": as_of,
         "assets": len(scores),
         "by_class": {c: int((scores["risk_class"] == c).sum()) for c in RISK_CLASSES},
+        "models": "reused" if reused else "fitted",
     }
 
 
@@ -176,7 +198,7 @@ def risk_models(session: Session, *, config: RiskConfig) -> list[dict[str, Any]]
     deterioration curve against the observed share of inspections in each state by age (``by_age``)."""
     inputs = risk_inputs(session, config=config)
     states = deterioration.inspection_states(inputs["inspections"], inputs["assets"], inputs["categories"])
-    models = deterioration.fit(states, inputs["repairs"], inputs["categories"], prior_shape=config.prior_shape)
+    models, _, _ = fitted_models(session, states, inputs, config)
     profile = deterioration.age_profile(states, inputs["assets"], models)
     names = inputs["categories"].set_index("code")
     return [

@@ -125,6 +125,11 @@ def score(
         click.echo(
             f"{summary['assets']:,} assets scored for {day} in {time.perf_counter() - started:.1f} s: "
             + ", ".join(f"{k} {v:,}" for k, v in summary["by_class"].items())
+            + (
+                " (deterioration models reused: no inspection or repair changed since they were fitted)"
+                if summary["models"] == "reused"
+                else ""
+            )
         )
 
 

@@ -78,6 +78,21 @@ def write_run(
     return run.id
 
 
+KEPT_RUNS = 10
+"""How many of the latest runs :func:`kept_fit` looks through."""
+
+
+def kept_fit(session: Session, key: str) -> dict[str, Any] | None:
+    """The deterioration models stored with one of the latest runs (``model["_fit"]``) whose fit key is
+    ``key`` (see :func:`fm.domain.risk.deterioration.fit_key`), or None."""
+    query = sa.select(RiskRun.model).order_by(RiskRun.computed_at.desc(), RiskRun.id.desc()).limit(KEPT_RUNS)
+    for model in session.scalars(query):
+        kept = (model or {}).get("_fit") if isinstance(model, dict) else None
+        if kept and kept.get("key") == key:
+            return kept["models"]
+    return None
+
+
 def latest_run(session: Session) -> RiskRun | None:
     """The run computed last (not the one for the latest day: a what-if run for a future day must not
     hide later runs)."""

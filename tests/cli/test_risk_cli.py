@@ -93,6 +93,30 @@ def test_repairs_that_record_the_condition_after_them_are_split_not_dropped(db_u
     assert after["theta"][0] > before["theta"][0]
 
 
+@pytest.mark.parametrize("backend", ["sqlite"])  # the models travel as JSON, the same on both backends
+def test_a_second_score_reuses_the_models_until_an_inspection_changes_them(db_url):
+    database = Database(db_url)
+    with database.session() as session:
+        ids = add_sample(session)
+
+    def scored() -> tuple[dict, list]:
+        result = run(db_url, "score", "--as-of", "2026-04-01", "--format", "json")
+        assert result.exit_code == 0, result.output
+        with database.connect() as connection:
+            rows = connection.execute(sa.text("SELECT * FROM risk_scores ORDER BY asset_id")).all()
+        return json.loads(result.stdout), [tuple(row)[1:] for row in rows]  # all but the run's id
+
+    first, scores = scored()
+    second, again = scored()
+    assert (first["models"], second["models"]) == ("fitted", "reused")
+    assert again == scores  # the very same floats: the models kept at full precision
+    with database.session() as session:
+        session.add(Inspection(asset_id=ids["B-001"], inspected_on=date(2024, 10, 1), soundness=3))
+    third, changed = scored()
+    database.dispose()
+    assert third["models"] == "fitted" and changed != scores
+
+
 def test_model_page_in_both_languages(demo_url, client):
     ja = client.get("/risk/models").get_data(as_text=True)
     assert "<h1>劣化予測モデル</h1>" in ja and "95パーセント信用区間" in ja and "<svg" in ja

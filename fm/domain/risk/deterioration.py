@@ -13,6 +13,9 @@ condition improved, are dropped and counted by reason.
 
 from __future__ import annotations
 
+import hashlib
+from typing import Any
+
 import numpy as np
 import pandas as pd
 
@@ -32,20 +35,90 @@ def inspection_states(inspections: pd.DataFrame, assets: pd.DataFrame, categorie
     return frame.dropna(subset=["state"])
 
 
+FIT_VERSION = 1
+"""Raised when the fit changes, so that models kept from earlier runs (:func:`fit_key`) are not reused."""
+
+
+def pair_frame(states: pd.DataFrame, work: pd.DataFrame | None, categories: pd.DataFrame) -> pd.DataFrame:
+    """Every consecutive inspection pair (:func:`fm.domain.risk.markov.pair_table`) with its asset's ``category``."""
+    table = markov.pair_table(
+        states[["asset_id", "inspected_on", "state"]], _checked_state_after(work, states, categories)
+    )
+    return table.merge(states[["asset_id", "category"]].drop_duplicates("asset_id"), on="asset_id")
+
+
+def fit_key(table: pd.DataFrame, categories: pd.DataFrame, *, prior_shape: float = 1.0, seed: int = 0) -> str:
+    """A fingerprint of everything :func:`fit` depends on: the pairs (:func:`pair_frame`: states, intervals,
+    why dropped), each category's scale and useful life, the prior's weight, the seed and ``FIT_VERSION``.
+    Equal keys, equal models: a run may reuse the models of an earlier run with the same key instead of
+    fitting again (the fit is most of ``fm score``'s time and the inspections change far less often).
+
+    >>> pairs = pd.DataFrame({"asset_id": [1], "start": [1], "end": [2], "years": [5.0], "dropped": [None],
+    ...                       "category": ["bridge"]})
+    >>> cats = pd.DataFrame({"code": ["bridge"], "condition_scale": ["soundness"], "useful_life_years": [60]})
+    >>> fit_key(pairs, cats) == fit_key(pairs.copy(), cats), fit_key(pairs, cats) == fit_key(pairs, cats, seed=1)
+    (True, False)
+    """
+    used = table[["category", "start", "end", "years", "dropped"]].astype({"dropped": "string"})
+    used = used.sort_values(["category", "start", "end", "years", "dropped"], na_position="first", ignore_index=True)
+    digest = hashlib.sha256(pd.util.hash_pandas_object(used, index=False).to_numpy().tobytes())
+    described = categories[["code", "condition_scale", "useful_life_years"]].sort_values("code")
+    digest.update(repr((described.to_numpy().tolist(), float(prior_shape), int(seed), FIT_VERSION)).encode())
+    return digest.hexdigest()
+
+
+MODEL_FIELDS = ("states", "theta", "lower", "upper", "mode", "default", "pairs", "dropped", "source", "ess")
+
+
+def models_to_json(models: pd.DataFrame) -> dict[str, dict[str, Any]]:
+    """The models of :func:`fit` as plain JSON values at full precision (:func:`models_from_json` reads them)."""
+    out = {}
+    for row in models.itertuples():
+        out[str(row.category)] = {
+            name: (np.asarray(value, float).tolist() if isinstance(value, np.ndarray) else value)
+            for name, value in ((name, getattr(row, name)) for name in MODEL_FIELDS)
+        }
+        out[str(row.category)].update(states=int(row.states), pairs=int(row.pairs), default=float(row.default))
+        out[str(row.category)]["ess"] = float(row.ess)
+    return out
+
+
+def models_from_json(kept: dict[str, dict[str, Any]]) -> pd.DataFrame:
+    """The frame :func:`fit` returns, from :func:`models_to_json`."""
+    rows = []
+    for category, model in kept.items():
+        arrays = {name: np.asarray(model[name], float) for name in ("theta", "lower", "upper", "mode")}
+        rows.append(
+            {
+                "category": category,
+                **{name: model[name] for name in MODEL_FIELDS if name not in arrays},
+                **arrays,
+                "dropped": dict(model["dropped"]),
+                "expected_years": 1.0 / arrays["theta"],
+            }
+        )
+    return pd.DataFrame(rows).set_index("category", drop=False)
+
+
 def fit(
-    states: pd.DataFrame, work: pd.DataFrame, categories: pd.DataFrame, *, prior_shape: float = 1.0, seed: int = 0
+    states: pd.DataFrame,
+    work: pd.DataFrame,
+    categories: pd.DataFrame,
+    *,
+    prior_shape: float = 1.0,
+    seed: int = 0,
+    table: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """One row per category: ``states`` (J), ``theta`` (posterior mean), ``lower`` / ``upper`` (95 %
     credible interval), ``mode``, ``default`` (θ₀), ``pairs`` used, ``dropped`` ({reason: count}),
     ``source``, ``expected_years`` (1 / θ) and ``ess`` (effective sample size of the posterior).
 
     ``work`` is the completed work that changes condition (``asset_id``, ``completed_on``, ``kind``,
-    optionally ``state_after``): see :func:`fm.domain.risk.markov.pair_table`.
+    optionally ``state_after``): see :func:`fm.domain.risk.markov.pair_table`. ``table`` is
+    :func:`pair_frame` of the same, when the caller has it already.
     """
-    table = markov.pair_table(
-        states[["asset_id", "inspected_on", "state"]], _checked_state_after(work, states, categories)
-    )
-    table = table.merge(states[["asset_id", "category"]].drop_duplicates("asset_id"), on="asset_id")
+    if table is None:
+        table = pair_frame(states, work, categories)
     rows = []
     for category in categories.itertuples():
         n_states = STATES[category.condition_scale]
