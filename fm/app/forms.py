@@ -44,7 +44,7 @@ from fm.io.columns import (
 )
 from fm.io.files import Table
 from fm.io.problems import Problem, Rejected
-from fm.io.validate import CODE_SEPARATORS, References, validate
+from fm.io.validate import CODE_SEPARATORS, References, state_after_problem, validate
 from fm.model import AuditEntry, metadata
 
 
@@ -137,6 +137,7 @@ LABELS = {
     "completed_on": N_("Completed on"),
     "planned_cost": N_("Planned cost (yen)"),
     "actual_cost": N_("Actual cost (yen)"),
+    "state_after": N_("Condition after the work"),
     "title": N_("Title"),
     "adopted_on": N_("Adopted on"),
     "period_start_fy": N_("Period from (fiscal year)"),
@@ -218,6 +219,8 @@ def widget(column: Column | None) -> str:
         return "checkbox"
     if column.type in ("integer", "number", "yen"):
         return "number"
+    if column.type == "state":
+        return "select"
     if column.type in ("date", "soundness", "codes"):
         return column.type
     return "textarea" if column.name in LONG_TEXT else "text"
@@ -433,7 +436,38 @@ def check(
             errors.setdefault(name, []).append(message)
     if checked is None or errors:
         return None, errors
-    return _record(session, form, checked.frame.iloc[0], checked.geometry), {}
+    row = checked.frame.iloc[0]
+    if form_name == "work_orders" and pd.notna(row.get("state_after")):
+        asset, category, scale = _asset_scale(session, str(row["asset_code"]))
+        problem = state_after_problem(
+            int(row["state_after"]), status=row.get("status"), scale=scale, asset=asset, category=category
+        )
+        if problem:
+            return None, {"state_after": [problem]}
+    return _record(session, form, row, checked.geometry), {}
+
+
+def _asset_scale(session: Session, code: str) -> tuple[str, str, str | None]:
+    """``(code, category, condition scale)`` of the asset ``code`` (the scale None when there is no such asset)."""
+    found = session.execute(
+        sa.text(
+            "SELECT a.code, a.category, c.condition_scale FROM assets a "
+            "JOIN asset_categories c ON c.code = a.category WHERE a.code = :code"
+        ),
+        {"code": code},
+    ).first()
+    return (found[0], found[1], found[2]) if found else (code, "", None)
+
+
+def state_choices(session: Session, asset_code: str | None) -> list[tuple[str, str]]:
+    """The condition states a work order's ``state_after`` may take: the asset's soundness classes Ⅰ–Ⅳ or
+    scores 1–5 (both, labelled, while the asset is not known)."""
+    scale = _asset_scale(session, asset_code)[2] if asset_code else None
+    if scale == "soundness":
+        return list(SOUNDNESS.items())
+    if scale == "score":
+        return [(str(i), str(i)) for i in range(1, 6)]
+    return [(k, f"{v} / {k}") for k, v in SOUNDNESS.items()] + [("5", "5")]
 
 
 def _field(form: Form, problem: Problem) -> str:
@@ -748,6 +782,15 @@ MESSAGES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         ),
         (r"not a yes/no value .*", N_("not a yes/no value")),
         (r"not a soundness class: .*", N_("not a soundness class: Ⅰ–Ⅳ")),
+        (r"not a condition state: .*", N_("not a condition state: Ⅰ–Ⅳ or 1–5")),
+        (
+            r"only a completed work order records the condition after the work .*",
+            N_("only a work order that is done records the condition after the work: leave this empty until then"),
+        ),
+        (
+            r"asset (?P<code>.+) is a (?P<category>\w+), whose condition is a soundness class .*",
+            N_("asset %(code)s is a %(category)s, whose condition is a soundness class Ⅰ–Ⅳ"),
+        ),
         (r"not a date \(write it as 2025-04-01\)", N_("not a date (write it as 2025-04-01)")),
         (r"is in the future \(today is (?P<today>[\d-]+)\)", N_("is in the future (today is %(today)s)")),
         (r"is in the future", N_("is in the future")),

@@ -33,7 +33,8 @@ def state_label(state: int, n_states: int) -> str:
 def risk_inputs(session: Session, *, as_of: date | None = None, config: RiskConfig | None = None) -> dict[str, Any]:
     """Frames the risk engine reads (inspections and repairs up to ``as_of``); geometry only where a
     spatial join needs it. ``repairs`` are the completed work orders of the kinds that change condition
-    (``restoring_work`` of the risk configuration)."""
+    (``restoring_work`` of the risk configuration), with the condition after the work where recorded
+    (``state_after``): the deterioration fit splits an inspection pair there instead of dropping it."""
     restoring = (config or load_config()).restoring_work
     columns = (
         "id",
@@ -57,7 +58,7 @@ def risk_inputs(session: Session, *, as_of: date | None = None, config: RiskConf
     assets["geom"] = assets["id"].map(geoms.set_index("id")["geom"]) if len(geoms) else None
     categories = store.read_categories(session)
     inspections = store.read_table(session, "inspections", ("asset_id", "inspected_on", "soundness", "condition_score"))
-    work = store.read_table(session, "work_orders", ("asset_id", "kind", "status", "completed_on"))
+    work = store.read_table(session, "work_orders", ("asset_id", "kind", "status", "completed_on", "state_after"))
     repairs = work[(work["status"] == "completed") & work["kind"].isin(restoring)]
     if as_of is not None:
         inspections = inspections[pd.to_datetime(inspections["inspected_on"]) <= pd.Timestamp(as_of)]

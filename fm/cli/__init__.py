@@ -24,6 +24,7 @@ from fm.cli import (
     portfolio,
     renewal,
     risk,
+    scenarios,
     serve,
     stats,
     tokens,
@@ -49,6 +50,8 @@ def cli(ctx: click.Context, database_url: str | None) -> None:
     """
     ctx.obj = Config.from_env(database_url=database_url)
 
+
+portfolio.portfolio.add_command(scenarios.scenario)
 
 for command in (
     db.db,

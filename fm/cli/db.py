@@ -101,4 +101,4 @@ def db_revision(ctx: click.Context, message: str) -> None:
     from alembic import command
 
     with open_database(ctx).connect() as connection:
-        command.revision(migrate.alembicrisk_config(connection), message=message, autogenerate=True)
+        command.revision(migrate.alembic_config(connection), message=message, autogenerate=True)

@@ -16,9 +16,8 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from fm.accounts import audit
 from fm.errors import FmError
-from fm.io import files, store
+from fm.io import files, keyed, store
 from fm.io.columns import CATEGORIES, header
 from fm.io.problems import Problem, Rejected
 from fm.io.validate import References, validate
@@ -67,38 +66,16 @@ def import_categories(
                 )
     if problems:
         raise Rejected(path.name, problems)
-    added = updated = 0
     given = [f for f in FIELDS if f in frame.columns]
-    for _, row in frame.iterrows():
-        values = {f: (None if pd.isna(row[f]) else row[f]) for f in given}
-        for field in ("useful_life_years", "sort_order"):
-            if values.get(field) is not None:
-                values[field] = int(values[field])
-        old = stored.get(row["code"])
-        before = {f: getattr(old, f) for f in given} if old is not None else {}
-        if old is not None and values.get("sort_order") is None and "sort_order" in values:
-            values["sort_order"] = old.sort_order
-        changes = audit.diff(before, values)
-        if not changes:
-            continue
-        added, updated = (added + 1, updated) if old is None else (added, updated + 1)
-        if dry_run:
-            continue
-        if old is None:
-            session.add(AssetCategory(code=row["code"], **{k: v for k, v in values.items() if v is not None}))
-        else:
-            for field, value in values.items():
-                setattr(old, field, value)
-        audit.record(
-            session,
-            actor=actor or audit.cli_actor(),
-            source="import",
-            action="create" if old is None else "update",
-            table="asset_categories",
-            code=str(row["code"]),
-            changes=changes,
-        )
-    session.flush()
+    added, updated = keyed.apply_by_key(
+        session,
+        (_category_values(row, given, stored.get(row["code"])) for _, row in frame.iterrows()),
+        stored,
+        create=lambda code, values: AssetCategory(code=code, **{k: v for k, v in values.items() if v is not None}),
+        table="asset_categories",
+        dry_run=dry_run,
+        actor=actor,
+    )
     return {
         "kind": "categories",
         "file": path.name,
@@ -108,6 +85,17 @@ def import_categories(
         "unchanged": len(frame) - added - updated,
         "dry_run": dry_run,
     }
+
+
+def _category_values(row: pd.Series, given: list[str], old: AssetCategory | None) -> tuple[str, dict[str, Any]]:
+    """A row's code and values as stored: whole numbers as int, an empty sort order keeps the stored one."""
+    values = {f: (None if pd.isna(row[f]) else row[f]) for f in given}
+    for field in ("useful_life_years", "sort_order"):
+        if values.get(field) is not None:
+            values[field] = int(values[field])
+    if old is not None and values.get("sort_order") is None and "sort_order" in values:
+        values["sort_order"] = old.sort_order
+    return str(row["code"]), values
 
 
 def export_categories(session: Session, path: Path, *, lang: str = "ja") -> dict[str, Any]:

@@ -157,6 +157,7 @@ WORK_ORDERS = Kind(
         _yen("planned_cost", "予定額"),
         _yen("actual_cost", "実績額"),
         Column("status", "状態", allowed=WORK_STATUSES),
+        Column("state_after", "工事後の状態", "state"),
     ),
 )
 

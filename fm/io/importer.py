@@ -34,7 +34,7 @@ from fm.io import bulk, files, store
 from fm.io.columns import GEOMETRY_TYPES, KINDS, Kind
 from fm.io.coordinates import SHAPES, parse_crs, shapes
 from fm.io.problems import Problem, Rejected
-from fm.io.validate import Checked, References, validate
+from fm.io.validate import Checked, References, state_after_problem, validate
 from fm.model import metadata
 
 TABLES = {
@@ -123,6 +123,8 @@ def import_file(
         _check_floor_shares(session, merged, table.rows, checked, path.name)
     if kind.name == "population":
         _check_every_district(session, merged, table.rows, checked, path.name)
+    if kind.name == "work_orders":
+        _check_state_after(session, merged, new, table.rows, checked.names, path.name)
     moved, moves = _moves(session, merged, new, table.rows) if kind.name == "work_orders" else (0, [])
     uses = _use_changes(session, merged) if kind.name == "parcels" else None
     use_changed = uses["changed"] if uses is not None else pd.Series(False, index=merged.index)
@@ -250,6 +252,46 @@ def _geoms(merged: pd.DataFrame) -> list[Any]:
 
 MOVES_LISTED = 100
 """The most work orders moved to another asset a result lists (``moved``)."""
+
+
+def _check_state_after(
+    session: Session, merged: pd.DataFrame, new: pd.Series, rows: pd.Series, names: dict[str, str], source: str
+) -> None:
+    """The condition after the work, as the record will be (the file's values over the stored ones): only on
+    completed work, and within the asset's category's scale (soundness Ⅰ–Ⅳ: at most 4; a score: at most 5)."""
+    touched = "state_after" in merged.columns or "status" in merged.columns or "asset_id" in merged.columns
+    if not touched:
+        return
+    stored = store.read_table(session, "work_orders", ["code", "asset_id", "status", "state_after"]).set_index("code")
+
+    def value(field: str, default: object) -> pd.Series:
+        kept = merged["code"].map(stored[field]) if len(stored) else pd.Series(None, index=merged.index)
+        kept = kept.where(~new, default)
+        return merged[field].where(merged[field].notna() | ~new, default) if field in merged.columns else kept
+
+    after = pd.to_numeric(value("state_after", None), errors="coerce")
+    if not after.notna().any():
+        return
+    status, asset = value("status", "planned"), pd.to_numeric(value("asset_id", None), errors="coerce")
+    assets = store.read_assets(session, columns=("id", "code", "category")).set_index("id")
+    scales = store.read_categories(session).set_index("code")["condition_scale"]
+    problems = []
+    for index in merged.index[after.notna().to_numpy()]:
+        found = int(asset.loc[index]) if pd.notna(asset.loc[index]) else None
+        category = str(assets.at[found, "category"]) if found in assets.index else ""
+        problem = state_after_problem(
+            int(after.loc[index]),
+            status=status.loc[index],
+            scale=scales.get(category),
+            asset=str(assets.at[found, "code"]) if found in assets.index else "",
+            category=category,
+        )
+        if problem:
+            problems.append(
+                Problem(rows.loc[index], names.get("state_after", "state_after"), str(int(after.loc[index])), problem)
+            )
+    if problems:
+        raise Rejected(source, problems)
 
 
 def _moves(session: Session, merged: pd.DataFrame, new: pd.Series, rows: pd.Series) -> tuple[int, list[dict[str, Any]]]:

@@ -18,10 +18,9 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from fm.accounts import audit
 from fm.domain.renewal.costs import INFRASTRUCTURE
 from fm.errors import FmError
-from fm.io import files
+from fm.io import files, keyed
 from fm.io.columns import UNIT_COSTS, header
 from fm.io.problems import Problem, Rejected
 from fm.io.validate import References, validate
@@ -75,33 +74,16 @@ def import_unit_costs(
             problems.append(Problem(rows.iloc[n], checked.names.get(field, field), str(value), why))
     if problems:
         raise Rejected(path.name, problems)
-    added = updated = 0
     given = [f for f in FIELDS if f in frame.columns]
-    for _, row in frame.iterrows():
-        values = {f: _value(row, f) for f in given}
-        old = stored.get(row["category"])
-        before = {f: getattr(old, f) for f in given} if old is not None else {}
-        changes = audit.diff(before, values)
-        if not changes:
-            continue
-        added, updated = (added + 1, updated) if old is None else (added, updated + 1)
-        if dry_run:
-            continue
-        if old is None:
-            session.add(RenewalUnitCost(category=row["category"], **values))
-        else:
-            for field, value in values.items():
-                setattr(old, field, value)
-        audit.record(
-            session,
-            actor=actor or audit.cli_actor(),
-            source="import",
-            action="create" if old is None else "update",
-            table="renewal_unit_costs",
-            code=str(row["category"]),
-            changes=changes,
-        )
-    session.flush()
+    added, updated = keyed.apply_by_key(
+        session,
+        ((str(row["category"]), {f: _value(row, f) for f in given}) for _, row in frame.iterrows()),
+        stored,
+        create=lambda category, values: RenewalUnitCost(category=category, **values),
+        table="renewal_unit_costs",
+        dry_run=dry_run,
+        actor=actor,
+    )
     return {
         "kind": "unit-costs",
         "file": path.name,

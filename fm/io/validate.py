@@ -43,6 +43,8 @@ BOOLEANS = {
 }
 SOUNDNESS = {"1": 1, "2": 2, "3": 3, "4": 4, "i": 1, "ii": 2, "iii": 3, "iv": 4}
 """Soundness classes Ⅰ–Ⅳ as written: 1–4, I–IV, or the Roman numeral characters (NFKC makes them I–IV)."""
+STATES = {**SOUNDNESS, "5": 5}
+"""A condition state of either scale: a soundness class Ⅰ–Ⅳ as above, or a condition score 1–5."""
 
 
 @dataclass(frozen=True)
@@ -254,13 +256,16 @@ def _column(
         if column.refers:
             _reference(column, result, report, references)
         return result
-    if column.type in ("boolean", "soundness"):
-        table = BOOLEANS if column.type == "boolean" else SOUNDNESS
+    if column.type in ("boolean", "soundness", "state"):
+        table = {"boolean": BOOLEANS, "soundness": SOUNDNESS, "state": STATES}[column.type]
         mapped = parse(text, lambda t: t.str.casefold().map(table))
         if column.type == "boolean":
             report(text.notna() & mapped.isna(), "not a yes/no value (true/false, 1/0, yes/no, はい/いいえ, ○/×)")
             return mapped.astype("boolean").fillna(False).astype(bool)
-        report(text.notna() & mapped.isna(), "not a soundness class: Ⅰ–Ⅳ (I–IV or 1–4)")
+        if column.type == "state":
+            report(text.notna() & mapped.isna(), "not a condition state: soundness Ⅰ–Ⅳ (I–IV or 1–4) or a score 1–5")
+        else:
+            report(text.notna() & mapped.isna(), "not a soundness class: Ⅰ–Ⅳ (I–IV or 1–4)")
         return mapped.astype("Int64")
     if column.type == "date":
         return _date(column, text, today, report)
@@ -568,6 +573,31 @@ def _rules(kind: Kind, out: pd.DataFrame, rows: pd.Series, names: dict[str, str]
             "period_end_fy",
             f"is before {names.get('period_start_fy', 'period_start_fy')}",
         )
+
+
+SCALE_STATES = {"soundness": 4, "score": 5}
+"""The number of condition states J of each category's ``condition_scale``."""
+
+
+def state_after_problem(state: int, *, status: str | None, scale: str | None, asset: str, category: str) -> str | None:
+    """Why ``state`` cannot be a work order's condition after the work (None when it can): only completed
+    work records one, within the scale of the asset's category (``scale``: ``soundness`` Ⅰ–Ⅳ or ``score`` 1–5).
+
+    >>> state_after_problem(5, status="completed", scale="soundness", asset="B-1", category="bridge")
+    'asset B-1 is a bridge, whose condition is a soundness class Ⅰ–Ⅳ (1–4)'
+    >>> state_after_problem(2, status="completed", scale="soundness", asset="B-1", category="bridge") is None
+    True
+    """
+    if status != "completed":
+        return (
+            f"only a completed work order records the condition after the work (its status is {status}): "
+            "set its status to completed, or leave this empty"
+        )
+    most = SCALE_STATES.get(scale or "")
+    if most is not None and state > most:
+        words = "a soundness class Ⅰ–Ⅳ (1–4)" if scale == "soundness" else "a score 1–5"
+        return f"asset {asset} is a {category}, whose condition is {words}"
+    return None
 
 
 def _before(out: pd.DataFrame, later: str, earlier: str) -> pd.Series:

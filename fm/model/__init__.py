@@ -17,6 +17,7 @@ from fm.model.people import ApiToken, AuditEntry, User
 from fm.model.plans import IndividualPlan, PlanAsset, PlanBudgetItem, PlanWork
 from fm.model.portfolio import DistrictPopulation, Service, ServiceBuilding, ServiceUsage
 from fm.model.reference import AssetCategory, District, RenewalUnitCost
+from fm.model.scenarios import PortfolioScenario, ScenarioAction
 from fm.model.targets import IndicatorTarget
 
 metadata = Base.metadata
@@ -40,9 +41,11 @@ __all__ = [
     "PlanAsset",
     "PlanBudgetItem",
     "PlanWork",
+    "PortfolioScenario",
     "RenewalUnitCost",
     "RiskRun",
     "RiskScore",
+    "ScenarioAction",
     "Service",
     "ServiceBuilding",
     "ServiceUsage",

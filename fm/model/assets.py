@@ -112,6 +112,8 @@ class WorkOrder(Versioned, Timestamped, Base):
         one_of("status", WORK_STATUSES),
         *not_negative("planned_cost", "actual_cost"),
         sa.CheckConstraint("status <> 'completed' OR completed_on IS NOT NULL", name="completed_has_date"),
+        sa.CheckConstraint("state_after BETWEEN 1 AND 5", name="state_after_range"),
+        sa.CheckConstraint("state_after IS NULL OR status = 'completed'", name="state_after_completed"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -126,6 +128,10 @@ class WorkOrder(Versioned, Timestamped, Base):
     planned_cost: Mapped[int | None] = mapped_column(Yen, comment="yen")
     actual_cost: Mapped[int | None] = mapped_column(Yen, comment="yen")
     status: Mapped[str] = mapped_column(sa.String(16), server_default="planned")
+    state_after: Mapped[int | None] = mapped_column(
+        sa.SmallInteger,
+        comment="condition after the work (completed only): soundness 1–4 or score 1–5, the asset category's scale",
+    )
 
 
 class RiskRun(Base):

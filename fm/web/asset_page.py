@@ -101,6 +101,7 @@ def page(code: str) -> str:
         depreciation_rows=records(data["depreciation"]["rows"]) if data["depreciation"]["rows"] is not None else [],
         map=embed(mini) if mini else None,
         level=_level,
+        after=_after,
         method_names=_methods(),
         kind_names=_kinds(),
         cause_names=_causes(),
@@ -116,6 +117,14 @@ def _level(row: dict[str, Any], scale: str) -> str:
     if row.get("condition_score") is not None:
         return f"{int(row['condition_score'])}/5"
     return "—"
+
+
+def _after(row: dict[str, Any], scale: str) -> str:
+    """A work order's condition after the work, as the asset's inspections are written (Ⅰ–Ⅳ or n/5)."""
+    value = row.get("state_after")
+    if value is None or pd.isna(value):
+        return "—"
+    return ROMAN.get(int(value), str(int(value))) if scale == "soundness" else f"{int(value)}/5"
 
 
 def _chart(inspections: pd.DataFrame, scale: str) -> Markup | None:

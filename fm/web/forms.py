@@ -243,7 +243,7 @@ def _render(
     invalid: Invalid | None = None,
 ) -> str:
     lang = str(get_locale())
-    options = _options(active, form, lang)
+    options = _options(active, form, lang, values)
     names = {code: label for code, label in options.get("category", [])}
     labels = {name: forms.label(form, name, lang, _) for name in form.fields}
     errors = {
@@ -276,9 +276,10 @@ def _render(
     )
 
 
-def _options(active: Any, form: forms.Form, lang: str) -> dict[str, list[tuple[str, str]]]:
+def _options(active: Any, form: forms.Form, lang: str, values: dict[str, str]) -> dict[str, list[tuple[str, str]]]:
     """The choices of each select: categories and districts by name in the UI language, allowed values
-    by their translated labels, soundness classes Ⅰ–Ⅳ."""
+    by their translated labels, soundness classes Ⅰ–Ⅳ, a work order's condition after the work on its asset's
+    scale."""
     found: dict[str, list[tuple[str, str]]] = {}
     for column in form.kind.columns:
         if column.allowed:
@@ -287,6 +288,8 @@ def _options(active: Any, form: forms.Form, lang: str) -> dict[str, list[tuple[s
             found[column.name] = forms.choices(active, column.refers, lang)
         elif column.type == "soundness":
             found[column.name] = list(forms.SOUNDNESS.items())
+        elif column.type == "state":
+            found[column.name] = forms.state_choices(active, values.get("asset_code"))
     return found
 
 

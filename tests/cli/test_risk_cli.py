@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import json
+from datetime import date
 
 import pytest
 import sqlalchemy as sa
 from clirun import run
+from sample import add_sample
 
 from fm.db import Database
+from fm.model import Inspection
 
 
 def test_score_stores_a_run_with_its_configuration(demo_url, client):
@@ -63,6 +66,31 @@ def test_models_report_expected_years(demo_url, client):
     csv = run(demo_url, "score", "--model", "--format", "csv").stdout.splitlines()
     assert csv[0] == "category,state,hazard,lower_95,upper_95,default,expected_years"
     assert len(csv) == 1 + sum(m["states"] - 1 for m in models)
+
+
+@pytest.mark.parametrize("backend", ["sqlite"])  # one column read the same way on both (migrations test both)
+def test_repairs_that_record_the_condition_after_them_are_split_not_dropped(db_url):
+    """The sample's bridge B-001 inspected Ⅱ in 2019 and Ⅱ again in 2024, with a reactive repair (W-001) done
+    in 2021 between: dropped while the repair records nothing, split at the repair once it records Ⅰ."""
+    database = Database(db_url)
+    with database.session() as session:
+        ids = add_sample(session)
+        session.add(Inspection(asset_id=ids["B-001"], inspected_on=date(2024, 10, 1), soundness=2))
+
+    def bridge() -> dict:
+        result = run(db_url, "score", "--model", "--format", "json")
+        assert result.exit_code == 0, result.output
+        return next(m for m in json.loads(result.stdout) if m["category"] == "bridge")
+
+    before = bridge()
+    assert (before["pairs"], before["dropped"]) == (0, {"work:reactive": 1})
+    with database.engine.begin() as connection:
+        connection.execute(sa.text("UPDATE work_orders SET state_after = 1 WHERE code = 'W-001'"))
+    database.dispose()
+    after = bridge()
+    assert (after["pairs"], after["dropped"]) == (1, {})
+    # a move from Ⅰ seen: the best state's hazard rises above what staying put would give
+    assert after["theta"][0] > before["theta"][0]
 
 
 def test_model_page_in_both_languages(demo_url, client):

@@ -123,6 +123,25 @@ def test_a_reactive_work_order_without_cause_is_refused_in_japanese(url, client_
     assert contents(url) == before
 
 
+def test_completing_a_work_order_records_the_condition_after_it_on_the_asset_scale(url, client_as):
+    client = client_as("engineer")
+    page = client.get("/work-orders/W-001/edit").get_data(as_text=True)  # a repair of bridge B-001, done
+    choices = re.findall(r'<option value="(\d)">([^<]+)</option>', field(page, "state_after"))
+    assert choices == [("1", "Ⅰ"), ("2", "Ⅱ"), ("3", "Ⅲ"), ("4", "Ⅳ")]
+    assert "工事後の状態" in field(page, "state_after")
+    values = dict(re.findall(r'name="(\w+)"[^>]*value="([^"]*)"', page))
+    selected = dict(re.findall(r'<select name="(\w+)"[^>]*>.*?<option value="([^"]*)" selected', page, re.S))
+    form = {**values, **selected, "state_after": "5"}
+    refused = client.post("/work-orders/W-001/edit", data=form)
+    assert refused.status_code == 400
+    assert "資産 B-001 は" in field(refused.get_data(as_text=True), "state_after")
+    assert client.post("/work-orders/W-001/edit", data={**form, "state_after": "2"}).status_code == 302
+    assert scalar(url, "SELECT state_after FROM work_orders WHERE code = 'W-001'") == 2
+    asset = client.get("/assets/B-001").get_data(as_text=True)
+    row = asset[asset.index('id="work-order-table"') :].split("</tr>")[1]
+    assert '<td class="level">Ⅱ</td>' in row
+
+
 def test_the_second_of_two_people_saving_the_same_record_gets_409_and_the_first_is_kept(url, client_as):
     first, second = client_as("facility_manager", "sato"), client_as("facility_manager", "suzuki")
     for client in (first, second):

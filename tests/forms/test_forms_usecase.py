@@ -241,6 +241,7 @@ def test_a_parcel_use_becomes_its_current_use(url):
         ("parcels", "LP-001", {"owner_department": "管財課"}),
         ("plans", "PL-001", {"period_end_fy": "2031", "asset_codes": "B-001"}),
         ("work_orders", "W-001", {"actual_cost": "3,300,000"}),
+        ("work_orders", "W-001", {"state_after": "2"}),
     ],
 )
 def test_an_edit_changes_only_what_changed_and_audits_it(url, form, key, change):
@@ -336,6 +337,15 @@ BAD = [  # form, field, value, the validator's message (exactly), on top of a go
     ("work_orders", "status", "completed", "a completed work order needs its completed_on"),
     ("work_orders", "planned_cost", "1.5", "must be a whole number of yen"),
     ("work_orders", "kind", "fix", "not one of preventive, reactive, renewal"),
+    ("work_orders", "state_after", "Ⅵ", "not a condition state: soundness Ⅰ–Ⅳ (I–IV or 1–4) or a score 1–5"),
+    (
+        "work_orders",
+        "state_after",
+        "2",
+        "only a completed work order records the condition after the work (its status is planned): "
+        "set its status to completed, or leave this empty",
+    ),
+    ("work_orders", "state_after", "5", "asset B-001 is a bridge, whose condition is a soundness class Ⅰ–Ⅳ (1–4)"),
     ("plans", "period_end_fy", "2019", "is before period_start_fy"),
     ("plans", "asset_codes", "B-001, NOPE-1, NOPE-2", "no asset with these codes in the database: NOPE-1, NOPE-2"),
     ("plans", "title", "", "required: must not be empty"),
@@ -354,6 +364,8 @@ def bad_values(form: str, field: str, value: str) -> dict[str, str]:
         values["soundness"] = ""
     if (form, field) == ("parcels", "disposed_on"):
         values["acquired_on"] = "2010-05-01"
+    if (form, field, value) == ("work_orders", "state_after", "5"):  # a score on a bridge, done
+        values.update(asset_code="B-001", status="completed", completed_on="2026-05-01")
     return values
 
 

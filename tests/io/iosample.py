@@ -2,7 +2,8 @@
 
 Beyond tests/sample.py: a park drawn as a polygon with every asset attribute set and
 a note that holds a comma, quotes and a line break; two parcels (one with a use
-history of two rows, one with none); a planned work order and an inspection by score.
+history of two rows, one with none); a planned work order and an inspection by score; the
+sample's completed repair records the condition after it.
 """
 
 from __future__ import annotations
@@ -75,6 +76,8 @@ def seed(url: str) -> None:
                 ),
             ]
         )
+        # the sample's completed reactive repair records the condition after it (Ⅱ), so files carry state_after
+        session.execute(sa.update(WorkOrder).where(WorkOrder.code == "W-001").values(state_after=2))
         first = LandParcel(
             code="LP-001",
             name="常盤地内",

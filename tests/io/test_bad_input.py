@@ -251,6 +251,30 @@ def test_work_order_start_and_cause_rules(url, tmp_path):
     assert message.count("line ") == 3
 
 
+def test_condition_after_the_work_must_fit_the_status_and_the_scale(url, tmp_path):
+    path = tmp_path / "work.csv"
+    pd.DataFrame(
+        {
+            "工事番号": ["W-30", "W-31", "W-32", "W-001"],
+            "資産番号": ["B-001", "B-001", "S-001", "B-001"],
+            "種別": "preventive",
+            "完了日": ["2025-05-20", None, "2025-05-20", "2021-02-01"],
+            "状態": ["completed", "planned", "completed", "in_progress"],
+            "工事後の状態": ["5", "Ⅱ", "5", None],
+        }
+    ).to_csv(path, index=False)
+    message = rejected(url, "work_orders", path)
+    assert "line 2, 工事後の状態: '5' asset B-001 is a bridge, whose condition is a soundness class Ⅰ–Ⅳ" in message
+    assert "line 3, 工事後の状態: '2' only a completed work order records the condition after the work" in message
+    assert message.count("line ") == 2, message  # a school's score may be 5; W-001 without one may be reopened
+    bad = tmp_path / "work_orders.csv"
+    pd.DataFrame({"code": ["W-33"], "asset_code": "B-001", "kind": "renewal", "state_after": ["good"]}).to_csv(
+        bad, index=False
+    )
+    message = rejected(url, "work_orders", bad)
+    assert "line 2, state_after: 'good' not a condition state" in message, message
+
+
 @pytest.mark.parametrize("damage", ["garbage", "truncated"])
 @pytest.mark.parametrize("suffix", [".gpkg", ".xlsx", ".geojson"])
 def test_unreadable_file(url, tmp_path, damage, suffix):

@@ -68,8 +68,14 @@ def fit_one(inspections, work, *, states=5, life=50, prior_shape=1.0):
 TRUTH = np.array([0.12, 0.2, 0.15, 0.1])
 
 
-def test_pairs_spanning_repairs_are_dropped_and_the_truth_recovered():
-    inspections, work = simulate(TRUTH, assets=1500, repaired_share=0.5)
+@pytest.fixture(scope="module")
+def repaired():
+    """1,500 simulated roads, half of them repaired back to state 1 once (drawn once for the module)."""
+    return simulate(TRUTH, assets=1500, repaired_share=0.5)
+
+
+def test_pairs_spanning_repairs_are_dropped_and_the_truth_recovered(repaired):
+    inspections, work = repaired
     model = fit_one(inspections, work.drop(columns="state_after"))
     assert model["dropped"].get("work:reactive", 0) > 300
     post_sd = (model["upper"] - model["lower"]) / (2 * 1.96)
@@ -80,6 +86,32 @@ def test_pairs_spanning_repairs_are_dropped_and_the_truth_recovered():
     assert kept["theta"][0] < TRUTH[0] - 3 * post_sd[0]
     years_to_worst = np.sum(1 / TRUTH)
     assert abs(np.sum(model["expected_years"]) - years_to_worst) < abs(np.sum(kept["expected_years"]) - years_to_worst)
+
+
+def test_repairs_that_record_the_condition_after_them_split_their_pairs_and_the_truth_is_recovered(repaired):
+    inspections, work = repaired
+    dropped = fit_one(inspections, work.drop(columns="state_after"))
+    split = fit_one(inspections, work)
+    # every spanning pair is used from the repair on: more pairs, none dropped for work
+    spanning = dropped["dropped"]["work:reactive"]
+    assert split["dropped"].get("work:reactive", 0) == 0
+    assert split["pairs"] == dropped["pairs"] + spanning - split["dropped"].get("improved", 0)
+    assert split["pairs"] > dropped["pairs"] + 300
+    post_sd = (split["upper"] - split["lower"]) / (2 * 1.96)
+    assert np.all(np.abs(split["theta"] - TRUTH) < 3 * post_sd), (split["theta"], post_sd)
+    # the extra pairs (restarted in state 1) narrow the best state's interval
+    assert split["upper"][0] - split["lower"][0] < dropped["upper"][0] - dropped["lower"][0]
+
+
+def test_a_condition_after_outside_the_category_scale_is_not_used():
+    inspections = pd.DataFrame(
+        {"asset_id": [1, 1], "inspected_on": pd.to_datetime(["2010-04-01", "2020-04-01"]), "state": [4, 2]}
+    )
+    work = pd.DataFrame(
+        {"asset_id": [1], "kind": ["reactive"], "completed_on": pd.to_datetime(["2015-04-01"]), "state_after": [5]}
+    )
+    model = fit_one(inspections, work, states=4)
+    assert model["pairs"] == 0 and model["dropped"] == {"work:reactive": 1}
 
 
 def test_a_pair_is_split_at_work_that_records_the_condition_after_it():

@@ -42,7 +42,9 @@ def fit(
     ``work`` is the completed work that changes condition (``asset_id``, ``completed_on``, ``kind``,
     optionally ``state_after``): see :func:`fm.domain.risk.markov.pair_table`.
     """
-    table = markov.pair_table(states[["asset_id", "inspected_on", "state"]], work)
+    table = markov.pair_table(
+        states[["asset_id", "inspected_on", "state"]], _checked_state_after(work, states, categories)
+    )
     table = table.merge(states[["asset_id", "category"]].drop_duplicates("asset_id"), on="asset_id")
     rows = []
     for category in categories.itertuples():
@@ -81,6 +83,21 @@ def fit(
             }
         )
     return pd.DataFrame(rows).set_index("category", drop=False)
+
+
+def _checked_state_after(work: pd.DataFrame, states: pd.DataFrame, categories: pd.DataFrame) -> pd.DataFrame:
+    """``work`` with a ``state_after`` outside its asset category's states (1..J) taken as not recorded: the
+    database checks 1–5 only, so a score of 5 written on a bridge (J = 4) drops its pair instead of splitting it."""
+    if work is None or "state_after" not in work or not len(work):
+        return work
+    scale = (
+        states.drop_duplicates("asset_id")
+        .set_index("asset_id")["category"]
+        .map(categories.set_index("code")["condition_scale"].map(STATES))
+    )
+    after = pd.to_numeric(work["state_after"], errors="coerce")
+    most = work["asset_id"].map(scale)
+    return work.assign(state_after=after.where((after >= 1) & (after <= most)))
 
 
 def age_profile(

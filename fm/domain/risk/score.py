@@ -85,10 +85,11 @@ def state_distributions(
 
     Only inspections and repairs on or before ``as_of`` count (the worse of two inspections on one
     day). Work that changes condition (``repairs``: asset_id, kind, completed_on; the kinds of the
-    configuration's ``restoring_work``) completed after the latest inspection brings the asset back
-    to the best state (a renewal) or improves it by one (a preventive or reactive repair), from its
-    completion date. With no inspection the asset starts in the best state at its acquisition
-    (or 1 April of its year built; today when neither is known). Returns a frame (state,
+    configuration's ``restoring_work``; optionally ``state_after``) completed after the latest inspection
+    brings the asset to the condition it recorded after the work (``state_after``), else back to the best
+    state (a renewal) or one state better (a preventive or reactive repair), from its completion date.
+    With no inspection the asset starts in the best state at its acquisition (or 1 April of its year
+    built; today when neither is known). Returns a frame (state,
     inspected_on, years_since, acquired) and, per category, the row index and an (n, J) array.
     """
     today = pd.Timestamp(as_of)
@@ -119,9 +120,18 @@ def state_distributions(
         )
         when = pd.Series(pd.to_datetime(done["completed_on"].reindex(assets["id"]).to_numpy()), index=assets.index)
         kind = pd.Series(done["kind"].reindex(assets["id"]).to_numpy(), index=assets.index)
+        after = (
+            pd.to_numeric(done["state_after"], errors="coerce").reindex(assets["id"]).to_numpy()
+            if "state_after" in done
+            else np.full(len(assets), np.nan)
+        )
         later = when.notna() & (since.isna() | (when > since))
         state = out["state"].fillna(1)
-        out.loc[later, "state"] = np.where(kind[later] == "renewal", 1, (state[later] - 1).clip(lower=1))
+        assumed = np.where(kind[later] == "renewal", 1, (state[later] - 1).clip(lower=1))
+        most = assets["category"].map(models["states"]).to_numpy()
+        after = np.where((after >= 1) & (after <= most), after, np.nan)  # outside the category's scale: not recorded
+        recorded = pd.Series(after, index=assets.index)[later]
+        out.loc[later, "state"] = recorded.fillna(pd.Series(assumed, index=recorded.index))
         since = since.where(~later, when)
     out["years_since"] = ((today - since).dt.days / 365.25).clip(lower=0).fillna(0.0)
     distributions = {}
