@@ -8,6 +8,7 @@ tunnel assets held plus the emergency transport roads (`network_lines`), railway
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
@@ -266,6 +267,7 @@ def optimise_result(
     kind: str,
     *,
     distance_m: float | None,
+    keep: Sequence[str] = (),
     use_network: bool = False,
     fiscal_year: int | None = None,
     cell_m: float | None = None,
@@ -280,7 +282,7 @@ def optimise_result(
     found_areas = areas(session, fiscal_year=fiscal_year, cell_m=cell, today=today)
     costs = site_costs(session, kind, found_sites, today=today)
     lines = network(session) if use_network else None
-    result = optimise_sites(found_sites, found_areas, distance, costs["cost"].to_dict(), network=lines)
+    result = optimise_sites(found_sites, found_areas, distance, costs["cost"].to_dict(), network=lines, fixed=keep)
     return result, costs, found_areas
 
 
@@ -289,6 +291,7 @@ def optimise(
     kind: str,
     *,
     distance_m: float | None,
+    keep: Sequence[str] = (),
     use_network: bool = False,
     fiscal_year: int | None = None,
     cell_m: float | None = None,
@@ -299,6 +302,7 @@ def optimise(
         session,
         kind,
         distance_m=distance_m,
+        keep=keep,
         use_network=use_network,
         fiscal_year=fiscal_year,
         cell_m=cell_m,
@@ -312,6 +316,7 @@ def optimise(
         "distance_m": result.distance_m,
         "cell_m": check_cell(cell_m),
         "years": YEARS,
+        "fixed": list(dict.fromkeys(keep)),
         "keep": result.keep,
         "close": result.close,
         "cost": result.cost,

@@ -54,7 +54,7 @@ API: dict[str, tuple[str, tuple[str, ...]]] = {
     ),
     "/api/portfolio/optimise": (
         "The sites of a kind to keep so every area stays within a distance, at the least 40-year cost",
-        ("kind", "distance", "network", "fiscal_year", "cell"),
+        ("kind", "distance", "keep", "network", "fiscal_year", "cell"),
     ),
 }
 """path → summary and its query parameters (all optional, strings; the endpoint checks them)."""

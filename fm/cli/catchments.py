@@ -60,17 +60,18 @@ def catchment(ctx, kind, distance, network, close, fiscal_year, cell, fmt) -> No
 @portfolio.command("optimise")
 @_kind
 @click.option("--distance", "distance", type=float, required=True, metavar="M", help="Every area within M metres.")
+@click.option("--keep", "keep", multiple=True, metavar="CODE", help="A site that stays whatever (repeat for more).")
 @_network
 @fiscal_year_option()
 @_cell
 @_format
 @click.pass_context
-def optimise(ctx, kind, distance, network, fiscal_year, cell, fmt) -> None:
+def optimise(ctx, kind, distance, keep, network, fiscal_year, cell, fmt) -> None:
     """The sites of KIND to keep so that every district's population stays within --distance of one, at the least
     40-year cost (operating + renewal); the others could close."""
     with open_database(ctx).session() as session:
         found = catchments_app.optimise(
-            session, kind, distance_m=distance, use_network=network, fiscal_year=fiscal_year, cell_m=cell
+            session, kind, distance_m=distance, keep=keep, use_network=network, fiscal_year=fiscal_year, cell_m=cell
         )
     if fmt == "json":
         click.echo(to_json(found))

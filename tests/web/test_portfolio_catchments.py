@@ -61,6 +61,13 @@ def test_optimise_json_equals_the_cli(demo, client):
     cli = json.loads(run(url, "portfolio", "optimise", "library", "--distance", "4000", "--format", "json").output)
     api = client.get("/api/portfolio/optimise?kind=library&distance=4000").get_json()
     assert api == cli
+    kept = json.loads(
+        run(
+            url, "portfolio", "optimise", "library", "--distance", "4000", "--keep", "BL-00002", "--format", "json"
+        ).output
+    )
+    assert kept == client.get("/api/portfolio/optimise?kind=library&distance=4000&keep=BL-00002").get_json()
+    assert "BL-00002" in kept["keep"] and kept["fixed"] == ["BL-00002"] and kept["cost"] >= cli["cost"]
     assert cli["optimal"] and cli["uncovered"] == [] and cli["keep"]
     by_code = {s["code"]: s for s in cli["sites"]}
     assert cli["cost"] == sum(by_code[c]["cost"] for c in cli["keep"])
