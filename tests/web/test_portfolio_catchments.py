@@ -6,6 +6,7 @@ test_portfolio_location.py; the backends matter only below (tests/io, tests/db).
 from __future__ import annotations
 
 import json
+import re
 
 import chromium
 import pytest
@@ -153,3 +154,27 @@ def test_the_page_offers_the_kinds_housed_and_drops_a_closure_of_another_kind(cl
     text = client.get("/portfolio/catchments?kind=school&close=BL-00056&distance=2000").get_data(as_text=True)
     assert '<option value="school" selected>' in text and 'value="health"' in text
     assert 'value="fire"' in text and "閉じると" not in text  # 中央図書館 is no school: no closure shown
+
+
+def test_the_map_as_a_standalone_file(demo, tmp_path):
+    url, _folder = demo
+    out = tmp_path / "catchments.html"
+    done = run(
+        url,
+        "portfolio",
+        "catchment",
+        "library",
+        "--distance",
+        "2000",
+        "--close",
+        "BL-00056",
+        "--map",
+        str(out),
+        "--basemap",
+        "none",
+    )
+    assert done.exit_code == 0 and f"wrote {out}" in done.output
+    html = out.read_text(encoding="utf-8")
+    assert "利用圏 · library · FY2024 · 2,000 m" in html and "中央図書館" in html
+    assert "L.map(" in html  # Leaflet inlined: no script or stylesheet is fetched
+    assert re.search(r'<(script|link)[^>]+(src|href)="https?:', html) is None
