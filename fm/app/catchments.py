@@ -8,6 +8,7 @@ tunnel assets held plus the emergency transport roads (`network_lines`), railway
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
@@ -20,6 +21,8 @@ from fm.app.portfolio import _buildings, _last_year, _renewal
 from fm.app.renewal import city_unit_costs
 from fm.domain.fiscal import fiscal_year as fiscal_year_of
 from fm.domain.geo import STORAGE_CRS
+from fm.domain.maps.basemap import basemap
+from fm.domain.maps.build import caption
 from fm.domain.maps.catchment import catchment_map as build_map
 from fm.domain.portfolio import card as cards
 from fm.domain.portfolio.catchment import AGE_CLASSES, Catchments, catchments, check_distance, grid_cells
@@ -266,6 +269,7 @@ def optimise_result(
     kind: str,
     *,
     distance_m: float | None,
+    keep: Sequence[str] = (),
     use_network: bool = False,
     fiscal_year: int | None = None,
     cell_m: float | None = None,
@@ -280,7 +284,7 @@ def optimise_result(
     found_areas = areas(session, fiscal_year=fiscal_year, cell_m=cell, today=today)
     costs = site_costs(session, kind, found_sites, today=today)
     lines = network(session) if use_network else None
-    result = optimise_sites(found_sites, found_areas, distance, costs["cost"].to_dict(), network=lines)
+    result = optimise_sites(found_sites, found_areas, distance, costs["cost"].to_dict(), network=lines, fixed=keep)
     return result, costs, found_areas
 
 
@@ -289,6 +293,7 @@ def optimise(
     kind: str,
     *,
     distance_m: float | None,
+    keep: Sequence[str] = (),
     use_network: bool = False,
     fiscal_year: int | None = None,
     cell_m: float | None = None,
@@ -299,6 +304,7 @@ def optimise(
         session,
         kind,
         distance_m=distance_m,
+        keep=keep,
         use_network=use_network,
         fiscal_year=fiscal_year,
         cell_m=cell_m,
@@ -312,6 +318,7 @@ def optimise(
         "distance_m": result.distance_m,
         "cell_m": check_cell(cell_m),
         "years": YEARS,
+        "fixed": list(dict.fromkeys(keep)),
         "keep": result.keep,
         "close": result.close,
         "cost": result.cost,
@@ -338,6 +345,7 @@ TEXT = {
         "nearest": "最寄りの施設",
         "distance": "距離 (m)",
         "after": "閉鎖後の最寄り",
+        "closing": "{code} を閉鎖した場合",
         "code": "コード",
         "name": "名称",
         "services": "機能",
@@ -358,6 +366,7 @@ TEXT = {
         "nearest": "Nearest site",
         "distance": "Distance (m)",
         "after": "Nearest after closing",
+        "closing": "if {code} closed",
         "code": "Code",
         "name": "Name",
         "services": "Services",
@@ -407,3 +416,40 @@ def catchment_map(
         labels=words,
         note=words["note"].format(year=int(found_areas["fiscal_year"].iloc[0]), how=how),
     )
+
+
+def catchment_map_html(
+    session: Session,
+    kind: str,
+    *,
+    distance_m: float | None = None,
+    use_network: bool = False,
+    close: str | None = None,
+    fiscal_year: int | None = None,
+    cell_m: float | None = None,
+    basemap_setting: str = "gsi",
+    attribution: str | None = None,
+    lang: str = "ja",
+) -> str:
+    """The catchment map as one standalone HTML file that opens offline (Leaflet, fm's script and every area
+    inlined; only the background tiles come from the tile server, none with ``basemap_setting="none"``), captioned
+    with what it shows and the day it was made (`fm portfolio catchment … --map FILE`)."""
+    result, found_sites, found_areas = catchment_result(
+        session,
+        kind,
+        distance_m=distance_m,
+        use_network=use_network,
+        close=close,
+        fiscal_year=fiscal_year,
+        cell_m=cell_m,
+    )
+    tiles = basemap(basemap_setting, attribution)
+    m = catchment_map(result, found_sites, found_areas, tiles=tiles, static=None, lang=lang)
+    words = TEXT["en" if lang == "en" else "ja"]
+    shown = [kind, f"FY{int(found_areas['fiscal_year'].iloc[0])}"]
+    shown += [f"{result.distance_m:,.0f} m"] if result.distance_m is not None else []
+    shown += [words["network" if result.method == "network" else "straight"]]
+    shown += [words["closing"].format(code=close)] if close else []
+    caption(m, f"{words['title']} · {' · '.join(shown)} · {date.today().isoformat()}")
+    m.get_root().title = f"{words['title']} · fm"
+    return m.get_root().render()

@@ -54,7 +54,7 @@ API: dict[str, tuple[str, tuple[str, ...]]] = {
     ),
     "/api/portfolio/optimise": (
         "The sites of a kind to keep so every area stays within a distance, at the least 40-year cost",
-        ("kind", "distance", "network", "fiscal_year", "cell"),
+        ("kind", "distance", "keep", "network", "fiscal_year", "cell"),
     ),
     "/api/portfolio/scenarios": ("Every portfolio scenario (施設再編の案), newest first", ()),
     "/api/portfolio/scenarios/compare": ("Doing nothing and the scenarios named side by side", ("name", "lang")),

@@ -3,6 +3,8 @@ that everyone stays within a distance at the least 40-year cost (docs/portfolio.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 from tabulate import tabulate
 
@@ -31,10 +33,36 @@ def _yen(value: int) -> str:
 @fiscal_year_option()
 @_cell
 @_format
+@click.option(
+    "--map",
+    "map_file",
+    type=click.Path(dir_okay=False, writable=True, path_type=Path),
+    metavar="FILE",
+    help="Also write the map as one standalone HTML file that opens offline.",
+)
+@click.option("--basemap", envvar="FM_BASEMAP", default="gsi", show_default=True, help="--map: gsi, none or XYZ URL.")
+@click.option("--lang", type=click.Choice(["ja", "en"]), default="ja", show_default=True, help="--map's language.")
 @click.pass_context
-def catchment(ctx, kind, distance, network, close, fiscal_year, cell, fmt) -> None:
+def catchment(ctx, kind, distance, network, close, fiscal_year, cell, fmt, map_file, basemap, lang) -> None:
     """Which population each site of KIND serves (nearest site), overlaps within --distance, and with --close
     the districts a closure would leave beyond it. KIND: library, community_centre, child_care, …"""
+    if map_file is not None:
+        with open_database(ctx).session() as session:
+            html = catchments_app.catchment_map_html(
+                session,
+                kind,
+                distance_m=distance,
+                use_network=network,
+                close=close,
+                fiscal_year=fiscal_year,
+                cell_m=cell,
+                basemap_setting=basemap,
+                lang=lang,
+            )
+        partial = map_file.with_name(map_file.name + ".partial")
+        partial.write_text(html, encoding="utf-8")
+        partial.replace(map_file)
+        click.echo(f"wrote {map_file} ({len(html.encode()) / 1e6:.1f} MB)", err=fmt == "json")
     with open_database(ctx).session() as session:
         found = catchments_app.catchment(
             session, kind, distance_m=distance, use_network=network, close=close, fiscal_year=fiscal_year, cell_m=cell
@@ -60,17 +88,18 @@ def catchment(ctx, kind, distance, network, close, fiscal_year, cell, fmt) -> No
 @portfolio.command("optimise")
 @_kind
 @click.option("--distance", "distance", type=float, required=True, metavar="M", help="Every area within M metres.")
+@click.option("--keep", "keep", multiple=True, metavar="CODE", help="A site that stays whatever (repeat for more).")
 @_network
 @fiscal_year_option()
 @_cell
 @_format
 @click.pass_context
-def optimise(ctx, kind, distance, network, fiscal_year, cell, fmt) -> None:
+def optimise(ctx, kind, distance, keep, network, fiscal_year, cell, fmt) -> None:
     """The sites of KIND to keep so that every district's population stays within --distance of one, at the least
     40-year cost (operating + renewal); the others could close."""
     with open_database(ctx).session() as session:
         found = catchments_app.optimise(
-            session, kind, distance_m=distance, use_network=network, fiscal_year=fiscal_year, cell_m=cell
+            session, kind, distance_m=distance, keep=keep, use_network=network, fiscal_year=fiscal_year, cell_m=cell
         )
     if fmt == "json":
         click.echo(to_json(found))

@@ -49,9 +49,12 @@ def catchments_json() -> Response:
 
 @api.get("/portfolio/optimise")
 def optimise_json() -> Response:
-    """The sites to keep (?kind=, distance=, network=1, fiscal_year, cell)."""
+    """The sites to keep (?kind=, distance=, keep= (repeatable), network=1, fiscal_year, cell)."""
     with session() as active:
-        return json_response(catchments.optimise(active, request.args.get("kind", ""), **_options()))
+        found = catchments.optimise(
+            active, request.args.get("kind", ""), keep=request.args.getlist("keep"), **_options()
+        )
+        return json_response(found)
 
 
 @pages.get("/catchments")

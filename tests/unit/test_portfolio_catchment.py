@@ -8,10 +8,12 @@ only, P2 both (overlap), P3 B only, P4 none (beyond). A serves P1 + P2 = 1,500, 
 A: P1's nearest becomes B at √(3000² + 400²) = 3026.5 m > 2,000: P1 loses (1,000 people); P2 keeps B at 1,800.
 
 Network: a main road along y = −100 from x = −500 to 6500, a side road x = 3000 from y = −100 to 1000, and a stray
-piece (−50, 400)–(50, 400) joined to nothing (left out: not the largest connected part). A's leg to the main road
-100, B on the side road (leg 0), P1 leg 500, P2 100, P3 on the side road (0), P4 100:
+piece (6000, 300)–(6000, 600) touching neither (joined to the main road by the shortest link, (6000, 300)–(6000, −100),
+400 m). A's leg to the main road 100, B on the side road (leg 0), P1 leg 500, P2 100, P3 on the side road (0), P4 100
+(the stray piece is 300 away):
 A–P1 100 + 0 + 500 = 600; A–P2 100 + 1200 + 100 = 1400; B–P2 100 (down the side road) + 1800 + 100 = 2000;
 B–P3 800; B–P4 100 + 3000 + 100 = 3200; B–P1 100 + 3000 + 500 = 3600; A–P3 100 + 3000 + 900 = 4000.
+A point Q (6100, 600) stands on the stray piece's top (leg 100): B–Q = 100 + 3000 + 400 (the link) + 300 + 100 = 3900.
 """
 
 from __future__ import annotations
@@ -51,7 +53,7 @@ def _areas() -> gpd.GeoDataFrame:
 
 def _network() -> gpd.GeoDataFrame:
     lines = [LineString([(-500, -100), (6500, -100)]), LineString([(3000, -100), (3000, 1000)])]
-    lines.append(LineString([(-50, 400), (50, 400)]))
+    lines.append(LineString([(6000, 300), (6000, 600)]))
     return gpd.GeoDataFrame(geometry=lines, crs=PLANE_CRS).to_crs(STORAGE_CRS)
 
 
@@ -101,11 +103,12 @@ def test_network_catchments_worked_by_hand() -> None:
     assert areas["loses"].tolist() == [True, False, False, False]
 
 
-def test_a_point_the_network_does_not_reach_is_unreachable() -> None:
-    sites = gpd.GeoDataFrame({"code": ["A"], "name": ["a"]}, geometry=[Point(0, 0)], crs=PLANE_CRS)
-    matrix = distance_matrix(sites, _areas(), network=_network())
-    assert np.isfinite(matrix).all()  # every point reaches the main part by its straight leg
-    assert catchments(sites, _areas()).summary["unreachable_population"] == 0
+def test_pieces_of_the_network_that_do_not_touch_are_joined_by_the_shortest_link() -> None:
+    sites = gpd.GeoDataFrame({"code": ["B"], "name": ["b"]}, geometry=[Point(3000, 0)], crs=PLANE_CRS)
+    q = gpd.GeoSeries([Point(6100, 600)], crs=PLANE_CRS)
+    assert distance_matrix(sites, q, network=_network()).round(3).tolist() == [[3900.0]]
+    straight = distance_matrix(sites, q)
+    assert straight[0, 0] < 3900  # along the network is never shorter than straight
 
 
 @pytest.mark.parametrize(
@@ -130,3 +133,16 @@ def test_bad_areas_are_refused_naming_the_record() -> None:
         catchments(_sites(), areas)
     with pytest.raises(ValidationError, match="sites: there is no site"):
         catchments(_sites().iloc[:0], _areas())
+
+
+def test_along_scattered_roads_every_distance_is_finite_and_never_shorter_than_straight() -> None:
+    rng = np.random.default_rng(16)
+    start = rng.uniform(0, 5000, (60, 2))
+    angle = rng.uniform(0, 2 * np.pi, 60)
+    end = start + 300 * np.column_stack([np.cos(angle), np.sin(angle)])
+    roads = gpd.GeoSeries([LineString([a, b]) for a, b in zip(start, end, strict=True)], crs=PLANE_CRS)
+    sites = gpd.GeoSeries([Point(p) for p in rng.uniform(0, 5000, (5, 2))], crs=PLANE_CRS)
+    areas = gpd.GeoSeries([Point(p) for p in rng.uniform(0, 5000, (40, 2))], crs=PLANE_CRS)
+    along = distance_matrix(sites, areas, network=roads)
+    assert np.isfinite(along).all()
+    assert (along >= distance_matrix(sites, areas) - 1e-6).all()

@@ -39,7 +39,7 @@ def _case(seed: int, n_sites: int, n_areas: int) -> tuple[gpd.GeoDataFrame, gpd.
     return sites, areas, costs
 
 
-def _brute_force(sites, areas, costs, distance):
+def _brute_force(sites, areas, costs, distance, fixed=()):
     s = np.column_stack([sites.geometry.x, sites.geometry.y])
     a = np.column_stack([areas.geometry.centroid.x, areas.geometry.centroid.y])
     within = np.hypot(s[:, None, 0] - a[None, :, 0], s[:, None, 1] - a[None, :, 1]) <= distance
@@ -47,6 +47,8 @@ def _brute_force(sites, areas, costs, distance):
     best = None
     for size in range(len(sites) + 1):
         for chosen in itertools.combinations(range(len(sites)), size):
+            if not {sites["code"].iloc[j] for j in chosen} >= set(fixed):
+                continue
             if within[list(chosen)][:, need].any(axis=0).all() if chosen else not need.any():
                 total = sum(costs[sites["code"].iloc[j]] for j in chosen)
                 best = total if best is None else min(best, total)
@@ -68,6 +70,17 @@ def test_the_optimum_equals_enumeration(seed: int) -> None:
     wanted = (reachable["population"] > 0) & (reachable["within"] > 0)
     assert found.areas.loc[wanted.to_numpy(), "covered"].all()
     assert set(found.uncovered) == set(areas["code"][(areas["population"] > 0) & (reachable["within"] == 0)])
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_sites_kept_whatever_and_the_optimum_around_them_equal_enumeration(seed: int) -> None:
+    sites, areas, costs = _case(100 + seed, 7, 12)
+    fixed = [max(costs, key=costs.get)]  # the dearest site stays
+    found = optimise_sites(sites, areas, 2000.0, costs, fixed=fixed)
+    assert fixed[0] in found.keep
+    assert found.cost == _brute_force(sites, areas, costs, 2000.0, fixed)
+    with pytest.raises(ValidationError, match="^keep: 'NOPE' is not one of these sites"):
+        optimise_sites(sites, areas, 2000.0, costs, fixed=["NOPE"])
 
 
 def test_an_area_no_site_reaches_is_reported_and_the_rest_answered() -> None:

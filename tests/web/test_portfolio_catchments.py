@@ -6,6 +6,7 @@ test_portfolio_location.py; the backends matter only below (tests/io, tests/db).
 from __future__ import annotations
 
 import json
+import re
 
 import chromium
 import pytest
@@ -61,6 +62,13 @@ def test_optimise_json_equals_the_cli(demo, client):
     cli = json.loads(run(url, "portfolio", "optimise", "library", "--distance", "4000", "--format", "json").output)
     api = client.get("/api/portfolio/optimise?kind=library&distance=4000").get_json()
     assert api == cli
+    kept = json.loads(
+        run(
+            url, "portfolio", "optimise", "library", "--distance", "4000", "--keep", "BL-00002", "--format", "json"
+        ).output
+    )
+    assert kept == client.get("/api/portfolio/optimise?kind=library&distance=4000&keep=BL-00002").get_json()
+    assert "BL-00002" in kept["keep"] and kept["fixed"] == ["BL-00002"] and kept["cost"] >= cli["cost"]
     assert cli["optimal"] and cli["uncovered"] == [] and cli["keep"]
     by_code = {s["code"]: s for s in cli["sites"]}
     assert cli["cost"] == sum(by_code[c]["cost"] for c in cli["keep"])
@@ -123,7 +131,7 @@ def test_page_in_chromium(browser, demo):
         assert [v["id"] for v in violations] == []
         page.screenshot(path=str(chromium.ARTIFACTS / "portfolio-catchments.png"))
         page.goto(f"{base}/portfolio/catchments?kind=library&distance=2000&close=BL-00056&lang=en")
-        assert "If BL-00056 closed: 1 areas" in page.locator("main").inner_text()
+        assert "If BL-00056 closed, 46,193 people would have no site" in page.locator("main").inner_text()
         page.screenshot(path=str(chromium.ARTIFACTS / "portfolio-catchments-closed.png"), full_page=True)
         page.close()
     assert outside == [] and errors == []
@@ -146,3 +154,27 @@ def test_the_page_offers_the_kinds_housed_and_drops_a_closure_of_another_kind(cl
     text = client.get("/portfolio/catchments?kind=school&close=BL-00056&distance=2000").get_data(as_text=True)
     assert '<option value="school" selected>' in text and 'value="health"' in text
     assert 'value="fire"' in text and "閉じると" not in text  # 中央図書館 is no school: no closure shown
+
+
+def test_the_map_as_a_standalone_file(demo, tmp_path):
+    url, _folder = demo
+    out = tmp_path / "catchments.html"
+    done = run(
+        url,
+        "portfolio",
+        "catchment",
+        "library",
+        "--distance",
+        "2000",
+        "--close",
+        "BL-00056",
+        "--map",
+        str(out),
+        "--basemap",
+        "none",
+    )
+    assert done.exit_code == 0 and f"wrote {out}" in done.output
+    html = out.read_text(encoding="utf-8")
+    assert "利用圏 · library · FY2024 · 2,000 m" in html and "中央図書館" in html
+    assert "L.map(" in html  # Leaflet inlined: no script or stylesheet is fetched
+    assert re.search(r'<(script|link)[^>]+(src|href)="https?:', html) is None

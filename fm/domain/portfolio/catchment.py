@@ -8,8 +8,10 @@ areas would be left beyond a distance if one site closed (docs/portfolio.md has 
 - **A site** is a point in EPSG:6677: the building's point (a polygon: its representative point).
 - **Distance** is straight-line in EPSG:6677, or along the network: the straight leg from the site to the nearest
   point of the network, the shortest path along the lines (Dijkstra, :mod:`scipy.sparse.csgraph`), and the straight
-  leg from the network to the area's point. Lines are noded where they cross; only the largest connected part of the
-  network is used (as OSMnx keeps the largest component), so that a stray piece of road does not strand a point.
+  leg from the network to the area's point. Lines are noded where they cross; pieces of the network that do not
+  touch are joined by the shortest straight links between them (every two pieces less than :data:`GAP_M` apart,
+  and a minimum spanning tree over all the pieces), crossed at their length, so that a stray piece of road strands
+  no point and no distance is shorter than the straight one.
 - **Served**: every area's whole population goes to its nearest site (ties: the site that comes first by code).
   **Overlap**: an area within ``distance_m`` of two or more sites. **Closing** a site: each area is assigned again
   among the others; an area *loses* when its nearest site was within ``distance_m`` before and none is after.
@@ -35,6 +37,10 @@ AGE_CLASSES = ("age_0_14", "age_15_64", "age_65_over")
 METHODS = ("straight", "network")
 MAX_CELLS = 50_000
 """The most grid cells :func:`grid_cells` cuts (Kamakura, 40 km², in 100 m cells: about 6,000)."""
+GAP_M = 250.0
+"""Pieces of the network closer than this (m) are linked across the gap as if on foot (a path, a square, a lane not
+held as an asset): on the demo's piecemeal roads this brings the median route factor (along ÷ straight) from 2.3
+with the spanning tree's links alone to 1.33, about what real street networks give."""
 SNAP_MM = 1000
 """Network vertices closer than a millimetre are one node (coordinates rounded to the mm in EPSG:6677)."""
 
@@ -166,7 +172,7 @@ def distance_matrix(
 
 
 def _segments(lines: gpd.GeoSeries) -> np.ndarray:
-    """The network as straight segments (n × 2 × 2), noded where lines cross, in the largest connected part."""
+    """The network as straight segments (n × 2 × 2), noded where lines cross."""
     parts = shapely.get_parts(lines[lines.geom_type.isin(["LineString", "MultiLineString"])].to_numpy())
     parts = parts[~shapely.is_empty(parts)]
     if len(parts) == 0:
@@ -175,40 +181,72 @@ def _segments(lines: gpd.GeoSeries) -> np.ndarray:
     coords, index = shapely.get_coordinates(noded, return_index=True)
     same = index[:-1] == index[1:]
     segments = np.stack([coords[:-1][same], coords[1:][same]], axis=1)
-    segments = segments[np.hypot(*(segments[:, 1] - segments[:, 0]).T) > 0]
-    nodes, ends = np.unique(np.round(segments.reshape(-1, 2) * SNAP_MM), axis=0, return_inverse=True)
+    return segments[np.hypot(*(segments[:, 1] - segments[:, 0]).T) > 0]
+
+
+def _pieces(segments: np.ndarray) -> np.ndarray:
+    """The connected piece each segment belongs to (segments sharing an end, to the mm)."""
+    _nodes, ends = np.unique(np.round(segments.reshape(-1, 2) * SNAP_MM), axis=0, return_inverse=True)
     ends = ends.reshape(-1, 2)
-    graph = csr_matrix((np.ones(len(ends)), (ends[:, 0], ends[:, 1])), shape=(len(nodes), len(nodes)))
-    _count, label = connected_components(graph, directed=False)
-    largest = np.bincount(label).argmax()
-    return segments[label[ends[:, 0]] == largest]
+    graph = csr_matrix((np.ones(len(ends)), (ends[:, 0], ends[:, 1])), shape=(ends.max() + 1, ends.max() + 1))
+    return connected_components(graph, directed=False)[1][ends[:, 0]]
+
+
+def _gap_links(segments: np.ndarray) -> np.ndarray:
+    """Straight links (m × 2 × 2) across the gaps between pieces of the network that do not touch: the shortest link
+    between every two pieces less than :data:`GAP_M` apart, and the links of a minimum spanning tree over the pieces
+    (Borůvka's rounds: each group of pieces linked to its nearest other group until one is left), so that every piece
+    is joined, and by the shortest gaps."""
+    pieces = _pieces(segments)
+    geoms = shapely.linestrings(segments)
+    links: list[np.ndarray] = [np.zeros((0, 2, 2))]
+    order = np.argsort(pieces, kind="stable")
+    shapes = shapely.multilinestrings(geoms[order], indices=pieces[order])
+    near, other = shapely.STRtree(shapes).query(shapes, predicate="dwithin", distance=GAP_M)
+    pairs = near < other
+    links.append(
+        shapely.get_coordinates(shapely.shortest_line(shapes[near[pairs]], shapes[other[pairs]])).reshape(-1, 2, 2)
+    )
+    group = pieces
+    while group.max() > 0:
+        labels, group = np.unique(group, return_inverse=True)
+        order = np.argsort(group, kind="stable")
+        shapes = shapely.multilinestrings(geoms[order], indices=group[order])
+        mine, other = shapely.STRtree(shapes).query_nearest(shapes, all_matches=False, exclusive=True)
+        lines = shapely.shortest_line(shapes[mine], shapes[other])
+        links.append(shapely.get_coordinates(lines).reshape(-1, 2, 2))
+        joined = csr_matrix((np.ones(len(mine)), (mine, other)), shape=(len(labels), len(labels)))
+        group = connected_components(joined, directed=False)[1][group]
+    return np.concatenate(links)
 
 
 def _network_distances(sites: np.ndarray, areas: np.ndarray, lines: gpd.GeoSeries) -> np.ndarray:
     segments = _segments(lines)
+    links = _gap_links(segments)
     geoms = shapely.linestrings(segments)
     points = np.vstack([sites, areas])
-    geometries = shapely.points(points)
-    tree = shapely.STRtree(geoms)
-    nearest = tree.query_nearest(geometries, all_matches=False)[1]
+    # Every point (sites, areas, the ends of the gap links) stands on its nearest segment at its foot.
+    standing = np.vstack([points, links.reshape(-1, 2)])
+    geometries = shapely.points(standing)
+    nearest = shapely.STRtree(geoms).query_nearest(geometries, all_matches=False)[1]
     along = shapely.line_locate_point(geoms[nearest], geometries)
     foot = shapely.get_coordinates(shapely.line_interpolate_point(geoms[nearest], along))
-    leg = np.hypot(*(points - foot).T)
-    # Split each segment at the feet of the points attached to it, so a path can run along it to them.
+    leg = np.hypot(*(points - foot[: len(points)]).T)
+    # Split each segment at the feet standing on it, so a path can run along it to them.
     start, end = segments[:, 0], segments[:, 1]
     order = np.lexsort((along, nearest))
-    pieces: list[np.ndarray] = []
     attached = np.zeros(len(segments), dtype=bool)
     attached[nearest] = True
-    pieces.append(np.concatenate([start[~attached], end[~attached]], axis=1))
+    pieces: list[np.ndarray] = [np.concatenate([start[~attached], end[~attached]], axis=1)]
     for seg in np.unique(nearest):
         mine = order[nearest[order] == seg]
         chain = np.vstack([start[seg], foot[mine], end[seg]])
         pieces.append(np.concatenate([chain[:-1], chain[1:]], axis=1))
+    link_feet = foot[len(points) :].reshape(-1, 2, 2)
+    pieces.append(np.concatenate([link_feet[:, 0], link_feet[:, 1]], axis=1))
     edges = np.vstack(pieces)
-    nodes, ends = np.unique(
-        np.round(np.vstack([edges[:, :2], edges[:, 2:], foot]) * SNAP_MM), axis=0, return_inverse=True
-    )
+    every = np.round(np.vstack([edges[:, :2], edges[:, 2:], foot[: len(points)]]) * SNAP_MM)
+    nodes, ends = np.unique(every, axis=0, return_inverse=True)
     n = len(edges)
     u, v, w = ends[:n], ends[n : 2 * n], np.hypot(*(edges[:, 2:] - edges[:, :2]).T)
     foot_node = ends[2 * n :]

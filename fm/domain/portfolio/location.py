@@ -14,7 +14,7 @@ whole yen and the optimum's cost is summed in Python integers. Distances are :fu
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 import geopandas as gpd
@@ -71,13 +71,15 @@ def optimise_sites(
     costs: Mapping[str, int],
     *,
     network: gpd.GeoDataFrame | gpd.GeoSeries | None = None,
+    fixed: Iterable[str] = (),
     time_limit_s: float = TIME_LIMIT_S,
 ) -> LocationResult:
     """The sites to keep so that every area with people is within ``distance_m`` of one, at the least total cost.
 
     ``sites``: code (unique), name, geometry; ``areas``: code, name, population (or the age classes), geometry;
     ``costs``: each site's 40-year cost in whole yen (every site must have one, ≥ 0); ``network``: lines to
-    measure along. Equal-cost optima: any one of them.
+    measure along; ``fixed``: codes of sites that stay whatever (the central library, a site with a lease): the others
+    are chosen around them. Equal-cost optima: any one of them.
 
     >>> from shapely import Point, box
     >>> from fm.domain.geo import PLANE_CRS
@@ -99,6 +101,11 @@ def optimise_sites(
     sites = sites.iloc[np.argsort(sites["code"].to_numpy(), kind="stable")].reset_index(drop=True)
     codes = sites["code"].tolist()
     cost = _costs(codes, costs)
+    fixed = list(dict.fromkeys(fixed))
+    unknown = [c for c in fixed if c not in set(codes)]
+    if unknown:
+        raise ValidationError(f"keep: {', '.join(map(repr, unknown))} is not one of these sites ({', '.join(codes)})")
+    must = np.isin(np.array(codes, dtype=object), np.array(fixed, dtype=object))
     people = population_of(areas)
     if (people < 0).any():
         raise ValidationError(f"area {areas['code'][(people < 0).to_numpy()].iloc[0]}: population must be 0 or more")
@@ -107,7 +114,7 @@ def optimise_sites(
     within = matrix <= distance
     needs = (people.to_numpy() > 0) & within.any(axis=0)
     uncovered = areas["code"][(people.to_numpy() > 0) & ~within.any(axis=0)].tolist()
-    keep, optimal = _solve(within[:, needs].T, cost, time_limit_s)
+    keep, optimal = _solve(within[:, needs].T, cost, must, time_limit_s)
     seconds = time.perf_counter() - started
     kept_codes = [c for c, k in zip(codes, keep, strict=True) if k]
     closed = [c for c, k in zip(codes, keep, strict=True) if not k]
@@ -167,12 +174,12 @@ def _costs(codes: list[str], costs: Mapping[str, int]) -> list[int]:
     return out
 
 
-def _solve(cover: np.ndarray, cost: list[int], time_limit_s: float) -> tuple[np.ndarray, bool]:
-    """``cover``: areas × sites, True where the site covers the area. The kept sites (bool) and whether proven
-    optimal."""
+def _solve(cover: np.ndarray, cost: list[int], must: np.ndarray, time_limit_s: float) -> tuple[np.ndarray, bool]:
+    """``cover``: areas × sites, True where the site covers the area; ``must``: sites kept whatever. The kept sites
+    (bool) and whether proven optimal."""
     n = len(cost)
     if cover.shape[0] == 0:
-        return np.zeros(n, dtype=bool), True
+        return must.copy(), True
     # Yen up to ~10¹¹ a site: scaled to millions for the solver (its tolerances are relative), exact in the answer.
     c = np.array(cost, dtype=float) / 1e6
     constraint = LinearConstraint(csr_matrix(cover.astype(float)), lb=1, ub=np.inf)
@@ -180,20 +187,20 @@ def _solve(cover: np.ndarray, cost: list[int], time_limit_s: float) -> tuple[np.
         c,
         constraints=[constraint],
         integrality=np.ones(n),
-        bounds=Bounds(0, 1),
+        bounds=Bounds(must.astype(float), 1),
         options={"time_limit": time_limit_s, "mip_rel_gap": 0.0, "disp": False},
     )
     if found.x is None:
         raise ValidationError(f"optimise: the solver found no answer in {time_limit_s:g} s ({found.message})")
-    keep = np.round(found.x).astype(bool)
-    return _drop_redundant(keep, cover, cost), found.status == 0
+    keep = np.round(found.x).astype(bool) | must
+    return _drop_redundant(keep, cover, cost, must), found.status == 0
 
 
-def _drop_redundant(keep: np.ndarray, cover: np.ndarray, cost: list[int]) -> np.ndarray:
+def _drop_redundant(keep: np.ndarray, cover: np.ndarray, cost: list[int], must: np.ndarray) -> np.ndarray:
     """Sites whose areas are all covered by other kept sites closed (a zero-cost site the solver kept for nothing;
     dearest first), so the answer keeps no site it does not need."""
     keep = keep.copy()
-    for j in sorted(np.flatnonzero(keep), key=lambda j: -cost[j]):
+    for j in sorted(np.flatnonzero(keep & ~must), key=lambda j: -cost[j]):
         keep[j] = False
         if not (cover[:, keep].sum(axis=1) >= 1).all():
             keep[j] = True
