@@ -158,6 +158,8 @@ def create(session: Session, name: str, *, description: str | None = None, actor
     name = (name or "").strip()
     if not name:
         raise ValidationError("scenario, name: a name is required")
+    if name in ("compare", "propose") or name.startswith("export.") or "/" in name:
+        raise ValidationError(f"scenario {name!r}, name: choose another name (it is a word of the pages' addresses)")
     if len(name) > 200:
         raise ValidationError("scenario, name: at most 200 characters")
     if session.scalar(sa.select(PortfolioScenario.id).where(PortfolioScenario.name == name)) is not None:
