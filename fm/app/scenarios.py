@@ -22,8 +22,10 @@ from fm.accounts import audit
 from fm.app import catchments
 from fm.app.kpi import kpi_data
 from fm.app.renewal import city_unit_costs
+from fm.app.snapshots import snapshotted
 from fm.domain.fiscal import fiscal_year as fiscal_year_of
 from fm.domain.fiscal import fiscal_year_start
+from fm.domain.kpi.measures import KpiData
 from fm.domain.portfolio import scenario as domain
 from fm.domain.renewal import projection as renewal
 from fm.errors import Conflict, NotFound, ValidationError
@@ -76,7 +78,7 @@ def _actor_scenario(session: Session, name: str) -> PortfolioScenario:
     return found
 
 
-def register(session: Session, *, today: date | None = None) -> domain.Register:
+def register(session: Session, *, today: date | None = None, figures: bool = True) -> domain.Register:
     """The register as it is: held buildings (with the disposals already planned: their closure years), services
     housed, usage, the indicators' records, unit costs, sites."""
     columns = ("id", "code", "name", "category", "district_id", "disposed_on", "geom", *renewal.COLUMNS)
@@ -90,7 +92,12 @@ def register(session: Session, *, today: date | None = None) -> domain.Register:
     )
     housed = store.read_table(session, "service_buildings", ("service_id", "asset_id", "floor_area_m2"))
     usage = store.read_table(session, "service_usage", ("service_id", "fiscal_year", "users", "operating_cost"))
-    kpi = kpi_data(session)
+    if figures:
+        kpi = kpi_data(session)
+    else:  # checking actions needs the land parcels alone, not every record the indicators read
+        nothing = pd.DataFrame()
+        parcels, uses = store.read_table(session, "land_parcels"), store.read_table(session, "parcel_uses")
+        kpi = KpiData(nothing, nothing, nothing, nothing, nothing, parcels, uses, nothing)
     sites = domain.find_sites(gpd.GeoDataFrame(buildings, geometry="geom", crs=4326), kpi.parcels)
     return domain.Register(
         pd.DataFrame(buildings.drop(columns="geom")).reset_index(drop=True),
@@ -158,6 +165,8 @@ def create(session: Session, name: str, *, description: str | None = None, actor
     name = (name or "").strip()
     if not name:
         raise ValidationError("scenario, name: a name is required")
+    if name in ("compare", "propose") or name.startswith("export.") or "/" in name:
+        raise ValidationError(f"scenario {name!r}, name: choose another name (it is a word of the pages' addresses)")
     if len(name) > 200:
         raise ValidationError("scenario, name: at most 200 characters")
     if session.scalar(sa.select(PortfolioScenario.id).where(PortfolioScenario.name == name)) is not None:
@@ -222,7 +231,7 @@ def add_action(
     }
     actions = pd.concat([existing, pd.DataFrame([new])], ignore_index=True)
     today = today or date.today()
-    reg = register(session, today=today)
+    reg = register(session, today=today, figures=False)
     problems = domain.check(reg, actions, current_year=fiscal_year_of(today), kinds=SERVICE_KINDS)
     if problems:
         raise ValidationError(problems)
@@ -329,18 +338,29 @@ def _action_rows(actions: pd.DataFrame, lang: str) -> list[dict[str, Any]]:
 
 def compare(session: Session, names: list[str], *, lang: str = "ja", today: date | None = None) -> dict[str, Any]:
     """`fm portfolio scenario compare A B … --format json` and `GET /api/portfolio/scenarios/compare?name=…`:
-    doing nothing and each scenario side by side, each figure a row, and year by year."""
+    doing nothing and each scenario side by side, each figure a row, and year by year. Kept until a watched table
+    changes (fm/app/snapshots.py): a page shown again, its JSON and its workbook are not computed again."""
     if not names:
         raise ValidationError("compare, name: give at least one scenario")
+    return _compared(session, tuple(names), lang, today or date.today())
+
+
+@snapshotted
+def _compared(session: Session, names: tuple[str, ...], lang: str, today: date) -> dict[str, Any]:
     rows = [_actor_scenario(session, n) for n in names]
-    today = today or date.today()
     reg = register(session, today=today)
     start, usage_year = _years(today, reg.usage)
     columns = [
         {"name": None, "status": None, **domain.figures(reg, pd.DataFrame(), start=start, usage_year=usage_year)}
     ]
+    skipped: list[dict[str, Any]] = []
+    held = set(reg.buildings["code"])
     for row in rows:
         actions = _actions(session, row.id)
+        gone = ~actions["building"].isin(held) | (actions["target"].notna() & ~actions["target"].isin(held))
+        for number, action in zip(actions.index[gone] + 1, actions[gone].to_dict("records"), strict=True):
+            skipped.append({"scenario": row.name, "action": int(number), "building": action["building"]})
+        actions = actions[~gone]
         columns.append(
             {
                 "name": row.name,
@@ -368,6 +388,7 @@ def compare(session: Session, names: list[str], *, lang: str = "ja", today: date
         "scenarios": [r.name for r in rows],
         "figures": figures,
         "years": {"nothing": columns[0]["years"], **{c["name"]: c["years"] for c in columns[1:]}},
+        "skipped": skipped,
         "unsited": sorted({code for row in rows for code in _unsited(reg, _actions(session, row.id))}),
     }
 

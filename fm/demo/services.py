@@ -94,6 +94,8 @@ is the demo's (synthetic)."""
 YOUNG_SHARE = 0.115
 POPULATION_SOURCE = "住民基本台帳による地域別人口（二次資料、要確認）"
 PROJECTION_SOURCE = "fm デモの推計（5年ごとに 0–14歳 ×0.93、15–64歳 ×0.95、65歳以上 ×1.03）：公表値ではない"
+SPARE_CLASSROOMS = 0.12
+"""Share of a school's floor area its school does not occupy (spare classrooms, 余裕教室: fm's assumption)."""
 STEP = {"age_0_14": 0.93, "age_15_64": 0.95, "age_65_over": 1.03}
 
 
@@ -111,8 +113,15 @@ def tables(assets: pd.DataFrame, *, seed: int) -> dict[str, pd.DataFrame]:
             "id": np.arange(1, len(housed) + 1),
             "service_id": housed["service_code"].map(ids).to_numpy(),
             "asset_id": housed["asset_id"].to_numpy(),
-            # down to 0.1 m², so that the shares of a building never add up to more than its floor area
-            "floor_area_m2": np.floor(housed["floor_area_m2"].to_numpy() * 10 + 1e-6) / 10,
+            # down to 0.1 m², so that the shares of a building never add up to more than its floor area; a school
+            # leaves spare classrooms (余裕教室) unoccupied, the room a merge (複合化) moves another service into
+            "floor_area_m2": np.floor(
+                housed["floor_area_m2"].to_numpy()
+                * np.where(housed["kind"] == "school", 1 - SPARE_CLASSROOMS, 1.0)
+                * 10
+                + 1e-6
+            )
+            / 10,
             "opening_hours": housed["opening_hours"].to_numpy(),
             "hours_per_week": housed["hours_per_week"].to_numpy(),
         }

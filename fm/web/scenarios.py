@@ -104,15 +104,20 @@ def propose() -> Any:
 
 @pages.get("/compare")
 def compare() -> Any:
-    """Doing nothing and the scenarios chosen, side by side."""
+    """Doing nothing and the scenarios chosen, side by side (none chosen: back to the list to choose)."""
+    if not any(n.strip() for n in request.args.getlist("name")):
+        flash(_("Choose the scenarios to compare."))
+        return redirect(url_for("scenarios.index"))
     with session() as active:
         result = scenarios.compare(active, _names(), lang=_lang())
     return render_template("scenarios_compare.html", result=result, names=result["scenarios"])
 
 
-@pages.get("/export.xlsx")
-def export() -> Response:
+@pages.get("/export.<fmt>")
+def export(fmt: str) -> Response:
     """The scenarios chosen (?name=…) beside doing nothing, year by year and their actions, as a workbook."""
+    if fmt != "xlsx":
+        raise NotFound(f"scenarios download as xlsx, not {fmt!r}")
     names = _names()
     with session() as active:
         body = scenarios.export(active, names, lang=_lang())

@@ -112,6 +112,10 @@ def site(tmp_path_factory):
     database.dispose()
     result = run(url, "score", "--as-of", "2026-04-01")
     assert result.exit_code == 0, result.output
+    next_year = dt.date.today().year + (1 if dt.date.today().month >= 4 else 0)  # next fiscal year
+    for args in (("create", "a11y"), ("add", "a11y", "close", "S-001", "--year", str(next_year))):
+        result = run(url, "portfolio", "scenario", *args)  # a scenario: its page and its figures
+        assert result.exit_code == 0, result.output
     for role in ROLES:
         ensure_user(url, f"a11y-{role.replace('_', '-')}", role)
     config = Config(database_url=url, instance_path=folder / "instance", secret_key="test", basemap="none")

@@ -52,6 +52,8 @@ def _values(app) -> dict[str, object]:
             "token": "0" * 32,
             "token_id": 999_999,  # none such: every role may revoke its own tokens, so 404 rather than 403
             "ledger_no": "L-0001",  # the demo has no ledger: a settlement of no row, refused after the role check
+            "name": "no such scenario",  # a portfolio scenario: none in the demo, 404 after the role check
+            "action_id": 999_999,
         }
 
 
