@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 from sqlalchemy.orm import Session
 
+from fm import progress
 from fm.accounts import audit
 from fm.domain.risk import deterioration, markov
 from fm.domain.risk.config import RISK_CLASSES, RiskConfig
@@ -74,9 +75,12 @@ def risk_inputs(session: Session, *, as_of: date | None = None, config: RiskConf
 
 def compute_risk(session: Session, *, config: RiskConfig, as_of: date, actor: str) -> dict[str, Any]:
     """Score every asset held, store the run (with its configuration and models; audited), return a summary."""
+    progress.report("reading the register", 0, 4)
     inputs = risk_inputs(session, as_of=as_of, config=config)
+    progress.report("fitting the deterioration models", 1, 4)
     states = deterioration.inspection_states(inputs["inspections"], inputs["assets"], inputs["categories"])
     models = deterioration.fit(states, inputs["repairs"], inputs["categories"], prior_shape=config.prior_shape)
+    progress.report("scoring", 2, 4)
     scores = score_risk(
         inputs["assets"],
         states,
@@ -88,6 +92,7 @@ def compute_risk(session: Session, *, config: RiskConfig, as_of: date, actor: st
         as_of=as_of,
         repairs=inputs["repairs"],
     )
+    progress.report("writing the scores", 3, 4)
     run_id = risk_store.write_run(
         session, scores, computed_on=as_of, config=config.as_dict(), model=_models_json(models)
     )
