@@ -21,7 +21,7 @@ from fm.cli.context import open_database
     type=click.FloatRange(0, 3600),
     default=None,
     help="Seconds the landing page and the dashboard wait for figures recomputed after a write before showing "
-    "the earlier ones, with their time, while the new ones are computed [default: FM_FIGURES_WAIT, else 0.25].",
+    "the earlier ones, with their time, while the new ones are computed [default: FM_FIGURES_WAIT, else 0.1].",
 )
 @click.pass_context
 def serve(ctx: click.Context, host: str, port: int, threads: int, debug: bool, figures_wait: float | None) -> None:
@@ -30,7 +30,7 @@ def serve(ctx: click.Context, host: str, port: int, threads: int, debug: bool, f
 
     open_database(ctx).dispose()
     wait = figures_wait if figures_wait is not None else ctx.obj.figures_wait
-    app = create_app(dataclasses.replace(ctx.obj, figures_wait=0.25 if wait is None else wait))
+    app = create_app(dataclasses.replace(ctx.obj, figures_wait=0.1 if wait is None else wait))
     _log_token_use()
     threading.Thread(target=_first_pages, args=(app,), name="fm-first-pages", daemon=True).start()
     click.echo(f"fm serving on http://{host}:{port}/ (Ctrl+C to stop)")
