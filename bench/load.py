@@ -98,7 +98,8 @@ def run(url: str, label: str, folder: Path, users_counts: list[int], seconds: in
                 break
             except OSError:
                 time.sleep(0.1)
-        print(f"{label}, fm serve --threads {threads}:", flush=True)
+        print(f"{label}, fm serve --threads {threads} (load {os.getloadavg()[0]:.1f}):", flush=True)
+        _warm_up(port, password)
         for count in users_counts:
             prefix = folder / f"locust-{count}"
             subprocess.run(
@@ -130,6 +131,31 @@ def run(url: str, label: str, folder: Path, users_counts: list[int], seconds: in
     finally:
         server.terminate()
         server.wait(timeout=30)
+
+
+WARM_UP = ("/", "/dashboard", "/dashboard/aging_ratio", "/schedule", "/schedule?by=week", "/api/risk?top=50")
+
+
+def _warm_up(port: int, password: str) -> None:
+    """Each page once, signed in as finance (an account locust does not use), before the people come: the
+    first request after the server starts, which waits for what ``fm serve`` computes at start."""
+    import re
+
+    import requests
+
+    client = requests.Session()
+    base = f"http://127.0.0.1:{port}"
+    token = re.search(r'name="csrf_token" value="([^"]+)"', client.get(f"{base}/sign-in").text).group(1)
+    answer = client.post(
+        f"{base}/sign-in",
+        data={"username": "bench-finance-63", "password": password, "csrf_token": token},
+        allow_redirects=False,
+    )
+    assert answer.status_code == 302, answer.status_code
+    for path in WARM_UP:
+        started = time.perf_counter()
+        status = client.get(f"{base}{path}", timeout=900).status_code
+        print(f"  first request after start: {path:<24} {time.perf_counter() - started:7.1f} s ({status})", flush=True)
 
 
 def _report(prefix: Path, count: int, seconds: int) -> None:

@@ -98,7 +98,7 @@ class Config:
     trusted_proxies: int = 0
     session_idle_minutes: int = 240
     # seconds a page waits for its figures recomputed after a write before showing the earlier ones with a
-    # notice (fm/app/snapshots.py); None: always wait (`fm serve` sets 0.25, FM_FIGURES_WAIT)
+    # notice (fm/app/snapshots.py); None: always wait (`fm serve` sets 0.1, FM_FIGURES_WAIT)
     figures_wait: float | None = None
 
     @classmethod

@@ -25,3 +25,14 @@ def home_page(session: Session, *, lang: str = "ja") -> dict[str, Any]:
     except FmError:  # not scored yet
         risks = None
     return {"counts": counts, "indicators": indicators, "risks": risks}
+
+
+def first_pages(session: Session) -> None:
+    """Compute and keep the figures of the pages people open first (the home page in both languages, the
+    dashboard of the latest year), with the arguments the web app gives them, so that the first person after
+    ``fm serve`` starts does not wait for them (``fm serve`` runs this in the background)."""
+    from fm.app import dashboard
+
+    for lang in ("ja", "en"):
+        home_page(session, lang=lang)
+    dashboard.overview(session, fiscal_year=None, convention="fiscal-year")

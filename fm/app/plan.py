@@ -10,6 +10,7 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from fm import progress
 from fm.accounts import audit
 from fm.app.duties import duty_frame
 from fm.app.risk import fitted_models, risk_inputs
@@ -64,13 +65,16 @@ def maintenance_plan(
     if method not in ("auto", "exact", "greedy"):
         raise ValidationError(f"method must be auto, exact or greedy, got {method!r}")
     as_of = fiscal_year_start(start)
+    progress.report("reading the register and its risk", 0, 4)
     assets, distributions, models = _plan_inputs(session, as_of=as_of, config=config)
+    progress.report("building the candidate interventions", 1, 4)
     table, baseline = plan_benefit.candidates(assets, distributions, models, settings, years=years)
     duties = (
         _open_duties(session, assets, start=start, as_of=as_of, settings=duty_settings)
         if not ignore_duties
         else pd.DataFrame(columns=[*plan_duties.DUTY_COLUMNS, "label"])
     )
+    progress.report("choosing within the budgets", 2, 4)
     first = plan_duties.schedule_duties(table, duties, np.array(budgets, "int64"))
     rest = table[~first.decided]  # the solvers choose among the others, with what the duties left
     budget = first.remaining.astype(float)

@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 from sqlalchemy.orm import Session
 
+from fm import progress
 from fm.accounts import audit
 from fm.domain.risk import deterioration, markov
 from fm.domain.risk.config import RISK_CLASSES, RiskConfig
@@ -95,9 +96,12 @@ def compute_risk(session: Session, *, config: RiskConfig, as_of: date, actor: st
 
     The deterioration models are reused from an earlier run when nothing they depend on changed
     (:func:`fitted_models`); ``models`` in the summary says ``reused`` or ``fitted``."""
+    progress.report("reading the register", 0, 4)
     inputs = risk_inputs(session, as_of=as_of, config=config)
+    progress.report("fitting the deterioration models", 1, 4)
     states = deterioration.inspection_states(inputs["inspections"], inputs["assets"], inputs["categories"])
     models, key, reused = fitted_models(session, states, inputs, config)
+    progress.report("scoring", 2, 4)
     scores = score_risk(
         inputs["assets"],
         states,
@@ -109,6 +113,7 @@ def compute_risk(session: Session, *, config: RiskConfig, as_of: date, actor: st
         as_of=as_of,
         repairs=inputs["repairs"],
     )
+    progress.report("writing the scores", 3, 4)
     kept = {"_fit": {"key": key, "models": deterioration.models_to_json(models)}}
     run_id = risk_store.write_run(
         session, scores, computed_on=as_of, config=config.as_dict(), model={**_models_json(models), **kept}

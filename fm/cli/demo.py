@@ -12,6 +12,7 @@ from tabulate import tabulate
 from fm.app import demo as demo_app
 from fm.app.conventions import cli_actor
 from fm.cli.context import open_database
+from fm.cli.progress import progress_bar
 
 
 @click.command()
@@ -36,15 +37,16 @@ def demo(ctx: click.Context, reset: bool, data: Path | None, no_score: bool) -> 
     The accounts' passwords are generated and printed once, or all set to FM_DEMO_PASSWORD.
     """
     started = time.perf_counter()
-    with open_database(ctx).session() as session:
-        counts = demo_app.load_demo(session, reset=reset, folder=data)
-        accounts = demo_app.demo_accounts(
-            session, password=os.environ.get("FM_DEMO_PASSWORD") or None, actor=cli_actor()
-        )
-    scored = None
-    if not no_score:
+    with progress_bar("fm demo"):
         with open_database(ctx).session() as session:
-            scored = demo_app.score_demo(session, actor=cli_actor())
+            counts = demo_app.load_demo(session, reset=reset, folder=data)
+            accounts = demo_app.demo_accounts(
+                session, password=os.environ.get("FM_DEMO_PASSWORD") or None, actor=cli_actor()
+            )
+        scored = None
+        if not no_score:
+            with open_database(ctx).session() as session:
+                scored = demo_app.score_demo(session, actor=cli_actor())
     if counts:
         click.echo(
             ", ".join(f"{name} {count:,}" for name, count in counts.items())

@@ -10,6 +10,7 @@ import click
 from fm.app import exchange
 from fm.app.exchange import EXPORTABLE, IMPORTABLE, Rejected
 from fm.cli.context import open_database
+from fm.cli.progress import progress_bar
 from fm.serialize import to_json
 
 
@@ -53,18 +54,19 @@ def import_(
     then nothing is written. Columns: docs/import-export.md.
     """
     try:
-        with open_database(ctx).session() as session:
-            result = exchange.import_records(
-                session,
-                kind,
-                file,
-                layer=layer,
-                sheet=sheet,
-                crs=crs,
-                encoding=encoding,
-                dry_run=dry_run,
-                **({"fiscal_year": fiscal_year} if fiscal_year is not None else {}),
-            )
+        with progress_bar("fm import", enabled=fmt != "json"):
+            with open_database(ctx).session() as session:
+                result = exchange.import_records(
+                    session,
+                    kind,
+                    file,
+                    layer=layer,
+                    sheet=sheet,
+                    crs=crs,
+                    encoding=encoding,
+                    dry_run=dry_run,
+                    **({"fiscal_year": fiscal_year} if fiscal_year is not None else {}),
+                )
     except Rejected as exc:
         if fmt != "json":
             raise
@@ -109,10 +111,11 @@ def export(
     """Write KIND to FILE (.gpkg, .geojson, .csv, .xlsx) in the documented column format.
 
     Plans: FILE.xlsx (a sheet each) or a folder of CSV files (FILE without an extension)."""
-    with open_database(ctx).session() as session:
-        result = exchange.export_records(
-            session, kind, file, lang=lang, crs=crs, categories=category, districts=district
-        )
+    with progress_bar("fm export"):
+        with open_database(ctx).session() as session:
+            result = exchange.export_records(
+                session, kind, file, lang=lang, crs=crs, categories=category, districts=district
+            )
     click.echo(
         f"wrote {result['records']:,} {kind} to {file} ({result['format']}"
         + (f", {result['crs']}" if result["crs"] else "")

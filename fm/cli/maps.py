@@ -6,7 +6,9 @@ from pathlib import Path
 
 import click
 
+from fm import progress
 from fm.cli.context import open_database, risk_config
+from fm.cli.progress import progress_bar
 
 
 @click.command("map")
@@ -74,12 +76,15 @@ def map_export(
         "years": years,
     }
     args = {key: value for key, value in given.items() if value is not None}
-    with open_database(ctx).session() as session:
-        m = maps.build_map(
-            session, kind, args, tiles=tiles, static=None, urls=None, config=risk_config(None), lang=lang
-        )
-    html = m.get_root().render()
-    partial = out.with_name(out.name + ".partial")
-    partial.write_text(html, encoding="utf-8")
-    partial.replace(out)
+    with progress_bar("fm map"):
+        progress.report("reading and drawing the map", 0, 3)
+        with open_database(ctx).session() as session:
+            m = maps.build_map(
+                session, kind, args, tiles=tiles, static=None, urls=None, config=risk_config(None), lang=lang
+            )
+        progress.report("writing the page", 1, 3)
+        html = m.get_root().render()
+        partial = out.with_name(out.name + ".partial")
+        partial.write_text(html, encoding="utf-8")
+        partial.replace(out)
     click.echo(f"wrote {out} ({len(html.encode()) / 1e6:.1f} MB)")

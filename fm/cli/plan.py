@@ -13,6 +13,7 @@ from fm.app import plan as plan_app
 from fm.app.conventions import cli_actor
 from fm.app.conventions import fiscal_year as fiscal_year_of
 from fm.cli.context import open_database, risk_config
+from fm.cli.progress import progress_bar
 from fm.serialize import to_json
 
 
@@ -116,20 +117,21 @@ def plan(
         raise click.UsageError("--format xlsx needs --output FILE.xlsx")
     first = start or fiscal_year_of(date.today()) + 1
     budgets = _budgets(budget, first, years)
-    with open_database(ctx).session() as session:
-        result = plan_app.maintenance_plan(
-            session,
-            start=first,
-            budgets=budgets,
-            method=method,
-            settings=load_interventions(interventions),
-            config=risk_config(config_path),
-            ignore_duties=ignore_duties,
-            duty_settings=load_duty_settings(duties_path),
-        )
-        created = (
-            plan_app.create_planned_work_orders(session, result, actor=cli_actor()) if create_work_orders else None
-        )
+    with progress_bar("fm plan", enabled=fmt != "json"):
+        with open_database(ctx).session() as session:
+            result = plan_app.maintenance_plan(
+                session,
+                start=first,
+                budgets=budgets,
+                method=method,
+                settings=load_interventions(interventions),
+                config=risk_config(config_path),
+                ignore_duties=ignore_duties,
+                duty_settings=load_duty_settings(duties_path),
+            )
+            created = (
+                plan_app.create_planned_work_orders(session, result, actor=cli_actor()) if create_work_orders else None
+            )
     rows = pd.DataFrame(result["plan"])
     if fmt == "json":
         click.echo(to_json(result))

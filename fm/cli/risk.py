@@ -13,6 +13,7 @@ from fm.app import risk as risk_app
 from fm.app.conventions import cli_actor
 from fm.app.conventions import fiscal_year as fiscal_year_of
 from fm.cli.context import fiscal_year_option, open_database, print_frame, risk_config
+from fm.cli.progress import progress_bar
 from fm.serialize import to_json
 
 
@@ -118,7 +119,8 @@ def score(
             return
         day = as_of.date() if as_of else date.today()
         started = time.perf_counter()
-        summary = risk_app.compute_risk(session, config=config, as_of=day, actor=cli_actor())
+        with progress_bar("fm score", enabled=fmt != "json"):
+            summary = risk_app.compute_risk(session, config=config, as_of=day, actor=cli_actor())
     if fmt == "json":
         click.echo(to_json(summary))
     else:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import threading
 
 import click
 
@@ -20,7 +21,7 @@ from fm.cli.context import open_database
     type=click.FloatRange(0, 3600),
     default=None,
     help="Seconds the landing page and the dashboard wait for figures recomputed after a write before showing "
-    "the earlier ones, with their time, while the new ones are computed [default: FM_FIGURES_WAIT, else 0.25].",
+    "the earlier ones, with their time, while the new ones are computed [default: FM_FIGURES_WAIT, else 0.1].",
 )
 @click.pass_context
 def serve(ctx: click.Context, host: str, port: int, threads: int, debug: bool, figures_wait: float | None) -> None:
@@ -29,8 +30,9 @@ def serve(ctx: click.Context, host: str, port: int, threads: int, debug: bool, f
 
     open_database(ctx).dispose()
     wait = figures_wait if figures_wait is not None else ctx.obj.figures_wait
-    app = create_app(dataclasses.replace(ctx.obj, figures_wait=0.25 if wait is None else wait))
+    app = create_app(dataclasses.replace(ctx.obj, figures_wait=0.1 if wait is None else wait))
     _log_token_use()
+    threading.Thread(target=_first_pages, args=(app,), name="fm-first-pages", daemon=True).start()
     click.echo(f"fm serving on http://{host}:{port}/ (Ctrl+C to stop)")
     if debug:
         app.run(host=host, port=port, debug=True)
@@ -47,3 +49,14 @@ def _log_token_use() -> None:
     log = logging.getLogger("fm.tokens")
     log.setLevel(logging.INFO)
     log.addHandler(handler)
+
+
+def _first_pages(app) -> None:
+    """Compute the figures of the pages people open first while the server starts listening."""
+    from fm.app import home
+
+    try:
+        with app.extensions["fm.database"].session() as session:
+            home.first_pages(session)
+    except Exception as error:  # the pages compute them again when asked; say why they were not ready
+        logging.getLogger("fm.serve").warning("the first pages' figures were not computed in advance: %r", error)

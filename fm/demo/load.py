@@ -15,6 +15,7 @@ import shapely
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from fm import progress
 from fm.db.types import Geometry
 from fm.demo.dataset import TABLES
 from fm.errors import FmError
@@ -38,7 +39,10 @@ def load(session: Session, folder: Path, *, reset: bool = False) -> dict[str, in
             f"the database already holds {held} assets of its own: "
             "run `fm demo --reset` to erase every record and load the demo instead"
         )
-    counts = {name: _load_table(session, metadata.tables[name], folder / f"{name}.csv") for name in TABLES}
+    counts = {}
+    for number, name in enumerate(TABLES):
+        progress.report(f"loading {name}", number, len(TABLES))
+        counts[name] = _load_table(session, metadata.tables[name], folder / f"{name}.csv")
     if session.get_bind().dialect.name == "postgresql":
         for name in (n for n in TABLES if "id" in metadata.tables[n].c):
             session.execute(

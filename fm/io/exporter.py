@@ -17,6 +17,7 @@ import shapely
 from pyproj import CRS
 from sqlalchemy.orm import Session
 
+from fm import progress
 from fm.domain.geo import STORAGE_CRS
 from fm.errors import FmError
 from fm.io import files, store
@@ -46,7 +47,9 @@ def export_file(
         raise FmError(f"--category does not apply to {kind.name}")
     if districts and kind.name in ("districts", "services", "service_usage"):
         raise FmError("--district does not apply to districts")
+    progress.report("reading the records", 0, 3)
     records = _read(session, kind, _known(session, "category", categories), _known(session, "district", districts))
+    progress.report("converting", 1, 3)
     out = pd.DataFrame(index=records.index)
     for column in kind.columns:
         values = records[column.name]
@@ -61,6 +64,7 @@ def export_file(
             out = gpd.GeoDataFrame(out, geometry=geometry.rename("geometry"), crs=target)
         else:
             out = _coordinate_columns(out, geometry, target, lang)
+    progress.report("writing the file", 2, 3)
     files.write(out.reset_index(drop=True), path, layer=kind.name)
     return {
         "kind": kind.name,

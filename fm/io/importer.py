@@ -28,6 +28,7 @@ import shapely
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from fm import progress
 from fm.accounts import audit
 from fm.domain import geo
 from fm.domain.geo import STORAGE_CRS
@@ -89,10 +90,13 @@ def import_file(
         raise FmError(f"fm imports {importable}, not {kind_name}")
     if crs is not None:
         parse_crs(crs)
+    progress.report("reading the file", 0, 4)
     table = files.read(path, layer=layer, sheet=sheet, encoding=encoding, kind=kind.name)
+    progress.report("checking every row", 1, 4)
     checked = validate(
         kind, table, references=_references(session, kind), crs=crs, today=today or date.today(), source=path.name
     )
+    progress.report("comparing with the stored records", 2, 4)
     records = _records(session, kind, checked)
     existing = _existing(session, kind, records)
     ambiguous = existing[existing.duplicated(list(_db_key(kind)), keep=False)]
@@ -131,6 +135,7 @@ def import_file(
     uses = _use_changes(session, merged) if kind.name == "parcels" else None
     use_changed = uses["changed"] if uses is not None else pd.Series(False, index=merged.index)
     added, updated = int(new.sum()), int((~new & (changed | use_changed)).sum())
+    progress.report("writing", 3, 4)
     if not dry_run:
         try:
             touched = changed | use_changed

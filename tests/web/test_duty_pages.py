@@ -32,3 +32,26 @@ def test_a_structure_never_judged_iii_or_iv_says_so_and_a_school_shows_nothing(j
     assert "No measure required: never judged III or IV." in bridge
     school = client.get("/assets/S-001?lang=en").get_data(as_text=True)
     assert "Measures required by law" not in school
+
+
+@pytest.mark.parametrize("backend", ["sqlite"])  # which rows are read is the same SQL on both
+def test_one_assets_duties_read_only_its_records_and_equal_its_rows_of_every_duty(judged):
+    from datetime import date
+
+    from fm.app.duties import asset_duties, duty_frame
+    from fm.db import Database
+    from fm.model import Asset
+
+    database = Database(judged)
+    with database.session() as session:
+        every = duty_frame(session, as_of=date(2025, 6, 1))
+        for (asset_id,) in session.query(Asset.id):
+            mine = every[every["asset_id"] == asset_id].sort_values("inspected_on", ascending=False)
+            expected = mine.drop(columns=["asset_id"]).to_dict("records")
+            got = asset_duties(session, asset_id, as_of=date(2025, 6, 1))
+            assert [row["code"] for row in got] == [row["code"] for row in expected]
+            assert [(row["deadline"], row["state"], row["overdue"]) for row in got] == [
+                (row["deadline"], row["state"], row["overdue"]) for row in expected
+            ]
+    database.dispose()
+    assert len(every) >= 2

@@ -121,3 +121,24 @@ def test_the_landing_page_says_its_figures_are_from_before_the_write(db_url, tmp
     finally:
         release.set()
         app.extensions["fm.database"].dispose()
+
+
+def test_fm_serve_computes_the_first_pages_in_advance_under_the_keys_the_pages_use(db_url, monkeypatch):
+    from fm.app import dashboard
+
+    database = Database(db_url)
+    try:
+        with database.session() as session:
+            home.first_pages(session)
+
+        def computed_again(session):
+            raise AssertionError("computed again: first_pages kept it under another key")
+
+        monkeypatch.setattr(home, "asset_stats", computed_again)
+        monkeypatch.setattr(dashboard.Records, "load", computed_again)
+        with database.session() as session:
+            for lang in ("ja", "en"):  # as fm.web.home.index and fm.web.dashboard.index ask for them
+                assert home.home_page(session, lang=lang)["counts"]["total"] == 0
+            assert dashboard.overview(session, fiscal_year=None, convention="fiscal-year")["year"] is None
+    finally:
+        database.dispose()
