@@ -11,13 +11,21 @@ the app (no basemap, so tile traffic does not blur the figures) and measures:
   documentation builds it) at ``--naive`` sizes: time to build, HTML size, time until
   Chromium has loaded it; extrapolated linearly to N, and said so.
 
+- the standalone file (``fm map risk out.html``): its size, the time to write it and the time
+  Chromium takes from opening it to the map drawn and usable, against plain Folium's one-GeoJSON
+  page of the same assets (one ``folium.GeoJson`` layer with a popup of code, category and class).
+
     python bench/maps.py --assets 100000 [--postgres-url URL] [--naive 10000,30000]
+    python bench/maps.py --standalone sqlite:///register.sqlite3   # only the standalone file, of a scored register
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
+import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -37,6 +45,7 @@ from fm.db import Database, migrate
 from fm.demo.load import load
 from fm.demo.scale import generate_scaled
 from fm.domain.risk.config import load_config
+from fm.io import risk as risk_store
 from fm.io import store
 
 STATIC = Path(__file__).resolve().parents[1] / "fm" / "web" / "static" / "vendor" / "leaflet"
@@ -151,6 +160,66 @@ def naive(browser, points, sizes: list[int], assets: int, folder: Path) -> None:
     )
 
 
+GOALS = {"size": 10e6, "write": 5.0, "draw": 2.0}
+"""The issue's goals for the standalone file at 100,000 assets: bytes, seconds to write, seconds to draw."""
+
+
+def _open_time(browser, path: Path, ready: str) -> float:
+    page = browser.new_page(viewport={"width": 1366, "height": 768})
+    started = time.perf_counter()
+    page.goto(path.as_uri(), wait_until="load", timeout=600_000)
+    page.wait_for_function(ready, timeout=600_000)
+    page.evaluate("new Promise(r => requestAnimationFrame(() => r()))")
+    elapsed = time.perf_counter() - started
+    page.close()
+    return elapsed
+
+
+def standalone(browser, url: str, folder: Path) -> None:
+    """``fm map risk`` to one file (its own process), opened in Chromium; plain Folium's GeoJSON page beside it."""
+    out = folder / "risk.html"
+    fm = Path(sys.executable).with_name("fm")
+    started = time.perf_counter()
+    subprocess.run(
+        [str(fm), "map", "risk", str(out), "--basemap", "none"],
+        env={**os.environ, "FM_DATABASE_URL": url},
+        check=True,
+        capture_output=True,
+    )
+    write = time.perf_counter() - started
+    size = out.stat().st_size
+    draw = min(_open_time(browser, out, "document.documentElement.dataset.fmMap === 'ready'") for _ in range(3))
+    print(
+        f"  standalone `fm map risk`: {size / 1e6:.1f} MB (goal under {GOALS['size'] / 1e6:.0f}), written in "
+        f"{write:.1f} s (goal under {GOALS['write']:.0f}, the whole command), drawn by Chromium in {draw:.2f} s "
+        f"(goal under {GOALS['draw']:.0f}, best of 3)",
+        flush=True,
+    )
+    database = Database(url)
+    with database.session() as session:
+        run = risk_store.latest_run(session)
+        points = store.read_map_points(session, run_id=run.id if run else None)
+        shapes = store.read_assets(session, columns=("id", "geom"))
+    database.dispose()
+    frame = shapes.merge(points[["id", "code", "category", "risk_class"]], on="id").drop(columns="id")
+    started = time.perf_counter()
+    m = folium.Map(location=[35.32, 139.55], zoom_start=13, tiles=None, prefer_canvas=True)
+    m.default_js = [("leaflet", (STATIC / "leaflet.js").as_uri())]
+    m.default_css = [("leaflet_css", (STATIC / "leaflet.css").as_uri())]
+    fields = ["code", "category", "risk_class"]
+    folium.GeoJson(frame.to_json(drop_id=True), popup=folium.GeoJsonPopup(fields=fields)).add_to(m)
+    html = m.get_root().render()
+    path = folder / "plain-folium.html"
+    path.write_text(html)
+    build = time.perf_counter() - started
+    shown = _open_time(browser, path, "true")
+    print(
+        f"  plain Folium, one GeoJSON layer of the same {len(frame):,} assets: {len(html.encode()) / 1e6:.1f} MB, "
+        f"built in {build:.1f} s, loaded and drawn by Chromium in {shown:.2f} s",
+        flush=True,
+    )
+
+
 def bench(url: str, label: str, data: Path | None, browser, folder: Path, sizes: list[int] | None) -> None:
     database = Database(url)
     with database.connect() as connection:
@@ -177,6 +246,7 @@ def bench(url: str, label: str, data: Path | None, browser, folder: Path, sizes:
     server_figures(base, windows)
     browser_figures(browser, base, windows)
     server.shutdown()
+    standalone(browser, url, folder)
     if sizes:
         naive(browser, points, sizes, len(points), folder)
 
@@ -187,8 +257,16 @@ def main() -> None:
     parser.add_argument("--postgres-url", help="an empty PostGIS database (its fm tables are replaced)")
     parser.add_argument("--naive", default="10000,30000", help="sizes of the naive Folium maps (two or more)")
     parser.add_argument("--chromium", default="/usr/bin/chromium")
+    parser.add_argument("--standalone", metavar="URL", help="only the standalone file, of this scored register")
     args = parser.parse_args()
     sizes = [int(n) for n in args.naive.split(",")] if args.naive else None
+    if args.standalone:
+        with tempfile.TemporaryDirectory() as folder, sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=args.chromium, args=FLAGS)
+            print(f"standalone file of {args.standalone}:", flush=True)
+            standalone(browser, args.standalone, Path(folder))
+            browser.close()
+        return
     with tempfile.TemporaryDirectory() as folder, sync_playwright() as playwright:
         folder = Path(folder)
         browser = playwright.chromium.launch(executable_path=args.chromium, args=FLAGS)

@@ -22,7 +22,7 @@ from fm.domain.duties import STARTED
 from fm.domain.fiscal import fiscal_year as to_fiscal_year
 from fm.domain.kpi import INDICATORS as KPI_INDICATORS
 from fm.domain.kpi import KpiData, measure
-from fm.domain.maps import build, geojson, style
+from fm.domain.maps import build, geojson, packed, style
 from fm.domain.maps import districts as district_view
 from fm.domain.maps.basemap import Tiles
 from fm.domain.maps.basemap import basemap as basemap
@@ -283,6 +283,38 @@ def layer_features(
     )
 
 
+CANVAS_FROM = MAX_FEATURES
+"""From this many features on, a standalone file draws them on one canvas (found by index for a popup)
+instead of a Leaflet layer each."""
+
+
+def packed_features(
+    session: Session, layer: str, args: Mapping[str, str], *, config: RiskConfig, lang: str = "ja"
+) -> dict[str, Any]:
+    """What :func:`layer_features` gives, packed for a standalone file (:mod:`fm.domain.maps.packed`):
+    quantised coordinates in typed arrays, attributes and cards column by column, compressed."""
+    found = _filter(session, layer, args)
+    points = apply_filter(
+        layer_points(session, layer, categories=found.categories, districts=found.districts, fiscal_year=_year(args)),
+        found,
+    )
+    points = _with_duties(session, points, layer, args)
+    many = len(points) > store.MANY_IDS
+    cards = {
+        card["code"]: card
+        for card in asset_cards(session, ids=None if many else points["id"].tolist(), config=config, lang=lang)
+    }
+    shapes = store.read_assets(session, columns=("id", "geom"), ids=None if many else points["id"].tolist())
+    shown = gpd.GeoDataFrame(points.merge(shapes, on="id"), geometry="geom", crs=store.CRS)
+    shown = shown.assign(card=shown["code"].map(cards))
+    order = [c.key for c in style.classes(layer)]
+    return packed.pack(
+        shown,
+        categories=sorted(set(shown["category"])),
+        classes=[c for c in order if c in set(shown["class"])],
+    )
+
+
 def _features(session: Session, points: pd.DataFrame, *, zoom: int | None, **members: Any) -> dict[str, Any]:
     many = len(points) > store.MANY_IDS  # an exported file of a large register: read them all
     shapes = store.read_assets(session, columns=("id", "geom"), ids=None if many else points["id"].tolist())
@@ -478,7 +510,10 @@ def _build(
     if kind in LAYERS:
         found = _filter(session, kind, args)
         if urls is None:
-            source: dict[str, Any] = {"data": layer_features(session, kind, args, config=config, lang=lang)}
+            source: dict[str, Any] = {
+                "packed": packed_features(session, kind, args, config=config, lang=lang),
+                "canvas_from": CANVAS_FROM,
+            }
         else:
             kept = {k: v for k, v in args.items() if k in ("district", "class", "condition", "fiscal_year", "duty")}
             source = {"endpoint": urls[kind], "card": urls["card"], "filters": kept}

@@ -3,6 +3,7 @@ inspection, risk with its main reasons, and the work planned. Frames in, plain d
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 import pandas as pd
@@ -53,37 +54,54 @@ def asset_cards(
     """
     name_column = "name_en" if lang == "en" else "name"
     category = categories.set_index("code")
-    district = districts.set_index("id")[name_column]
-    scored = scores.set_index("id") if len(scores) else pd.DataFrame()
+    scales = category["condition_scale"].to_dict()
+    names = category[name_column].to_dict()
+    district = districts.set_index("id")[name_column].to_dict()
     work = {asset_id: records(rows.drop(columns="asset_id")) for asset_id, rows in planned.groupby("asset_id")}
+    # Plain dicts and tuples, looked up by id: a pandas lookup per asset cost most of a 100,000-asset map.
+    seen = {
+        asset_id: (state, last, due)
+        for asset_id, state, last, due in zip(
+            inspections.index.tolist(),
+            inspections["state"].tolist(),
+            inspections["last_inspected_on"].tolist(),
+            inspections["due_on"].tolist(),
+            strict=True,
+        )
+    }
+    scored: dict[Any, dict[str, Any]] = {}
+    if len(scores):
+        fields = [c for c in scores.columns if c != "id"]
+        for asset_id, *values in zip(scores["id"].tolist(), *(scores[c].tolist() for c in fields), strict=True):
+            scored[asset_id] = {k: (None if missing(v) else v) for k, v in zip(fields, values, strict=True)}
+    unscored = RISK_LABELS[UNSCORED]
     cards = []
     for row in assets.itertuples(index=False):
-        scale = category.at[row.category, "condition_scale"]
-        seen = inspections.loc[row.id] if row.id in inspections.index else None
+        scale = scales[row.category]
+        state, last, due = seen.get(row.id, (None, None, None))
         card: dict[str, Any] = {
             "code": row.code,
             "name": row.name,
-            "category": category.at[row.category, name_column],
+            "category": names[row.category],
             "district": None if pd.isna(row.district_id) else district.get(int(row.district_id)),
-            "condition": condition_text(None if seen is None else seen["state"], scale, lang),
-            "last_inspected_on": _date(None if seen is None else seen["last_inspected_on"]),
-            "next_due_on": _date(None if seen is None else seen["due_on"]),
+            "condition": condition_text(state, scale, lang),
+            "last_inspected_on": _date(last),
+            "next_due_on": _date(due),
             "risk_class": UNSCORED,
-            "risk": RISK_LABELS[UNSCORED].label(lang),
-            "risk_colour": RISK_LABELS[UNSCORED].colour,
+            "risk": unscored.label(lang),
+            "risk_colour": unscored.colour,
             "score": None,
             "reasons": [],
             "planned": work.get(row.id, []),
         }
-        if row.id in scored.index:
-            score = scored.loc[row.id]
-            components = {k: (None if missing(v) else v) for k, v in score.items()}
-            risk = RISK_LABELS[score["risk_class"]]
+        components = scored.get(row.id)
+        if components is not None:
+            risk = RISK_LABELS[components["risk_class"]]
             card.update(
                 risk_class=risk.key,
                 risk=risk.label(lang),
                 risk_colour=risk.colour,
-                score=round(float(score["score"]), 3),
+                score=round(float(components["score"]), 3),
                 reasons=reasons(components, scale=scale, users=components.get("annual_users"), lang=lang)[:MAX_REASONS],
             )
         cards.append(card)
@@ -96,7 +114,11 @@ def _kind(kind: str, lang: str) -> str:
 
 
 def _date(value: Any) -> str | None:
-    return None if value is None or pd.isna(value) else pd.Timestamp(value).date().isoformat()
+    if value is None or pd.isna(value):
+        return None
+    if type(value) is date:
+        return value.isoformat()
+    return pd.Timestamp(value).date().isoformat()
 
 
 def planned_work(

@@ -4,6 +4,7 @@ no request leaving the app, screenshots in test-artifacts/ for a person to look 
 from __future__ import annotations
 
 import contextlib
+import re
 
 import chromium
 import pytest
@@ -233,6 +234,35 @@ def test_exported_file_works_offline(browser, scored_demo_url, tmp_path):
     )
     assert "Main reasons" in visit.page.locator(".leaflet-popup-content").inner_text()
     visit.shot("export-risk-en")
+    assert visit.errors == [] and visit.outside == []
+
+
+def test_a_large_exported_file_draws_on_one_canvas_and_finds_cards_by_index(browser, scored_demo_url, tmp_path):
+    """Past ``canvas_from`` features (a register of 100,000) a file draws them all on one canvas: every feature
+    counted, no Leaflet layer each, a card opened by index and by a click on the point. Here the demo, with
+    the threshold at 0."""
+    out = tmp_path / "risk.html"
+    assert run(scored_demo_url, "map", "risk", str(out), "--basemap", "none", "--lang", "en").exit_code == 0
+    html = out.read_text(encoding="utf-8")
+    assert html.count('"canvas_from":') == 1
+    out.write_text(re.sub(r'"canvas_from":[0-9]+', '"canvas_from":0', html), encoding="utf-8")
+    visit = Visit(browser, "file://")
+    state = visit.open(out.as_uri())
+    assert state["drawn"] == _held(scored_demo_url) and state["requests"] == 0
+    assert visit.count("Object.values(map._layers).filter(l => l.feature && l.feature.properties.code).length") == 0
+    code = visit.page.evaluate("fmMapState.codes(0)[0]")
+    visit.page.evaluate(f"fmMapState.openCard({code!r})")  # the card found by the feature's index
+    assert code in visit.page.locator(".leaflet-popup-content .fm-card").inner_text()
+    visit.count(
+        f"(() => {{ map.closePopup(); const p = fmMapState.pointOf({code!r}), r = map.getContainer()"
+        ".getBoundingClientRect(); map.setView(map.containerPointToLatLng([p.x - r.left, p.y - r.top]), 17, "
+        "{animate: false}); return 0; })()"
+    )
+    point = visit.page.evaluate(f"fmMapState.pointOf({code!r})")
+    visit.page.mouse.click(point["x"], point["y"])  # found by the click, drawn on the canvas
+    card = visit.page.locator(".leaflet-popup-content .fm-card")
+    assert code in card.inner_text() and "Main reasons" in card.inner_text()
+    visit.shot("export-risk-canvas")
     assert visit.errors == [] and visit.outside == []
 
 

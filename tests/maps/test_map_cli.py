@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import re
 
 import pytest
 from clirun import run
+
+from fm.domain.maps import packed
 
 
 @pytest.mark.parametrize(
@@ -33,8 +36,11 @@ def test_each_map_exports_one_self_contained_file(scored_demo_url, tmp_path, kin
 def test_export_filters_are_the_page_filters(scored_demo_url, tmp_path):
     out = tmp_path / "risk.html"
     assert run(scored_demo_url, "map", "risk", str(out), "--class", "very_high").exit_code == 0
-    classes = set(re.findall(r'"class":"([a-z_]+)"', out.read_text(encoding="utf-8")))
-    assert classes == {"very_high"}
+    html = out.read_text(encoding="utf-8")
+    start = html.index('"packed":') + len('"packed":')  # the file's features, packed (fm/domain/maps/packed.py)
+    features = packed.unpack(json.JSONDecoder().raw_decode(html, start)[0])
+    assert len(features["code"]) > 0 and set(features["classes"]) == {"very_high"}
+    assert {card["risk_class"] for card in features["card"]} == {"very_high"}
 
 
 @pytest.mark.parametrize(

@@ -253,9 +253,297 @@
       draw(source.data);
       return;
     }
+    if (source.packed) {
+      unpack(source.packed).then(function (packed) {
+        if (packed.count < (source.canvas_from == null ? Infinity : source.canvas_from)) {
+          draw(packedCollection(packed));  // few: a Leaflet layer each, as the app's pages draw them
+        } else {
+          canvasLayer(map, groups, cfg, packed, say, table);
+        }
+      }).catch(function (error) {
+        state.errors.push(String(error));
+        say(labels.error + " " + error, true);
+        ready();
+      });
+      return;
+    }
     function schedule(event) { clearTimeout(timer); timer = setTimeout(function () { load(event); }, 150); }
     map.on("moveend overlayadd overlayremove", schedule);
     load();
+  }
+
+  // A standalone file's packed features (fm/domain/maps/packed.py): base64 of gzip, decompressed by the browser.
+  function inflate(text) {
+    var bytes = Uint8Array.from(atob(text), function (c) { return c.charCodeAt(0); });
+    var stream = new Blob([bytes]).stream().pipeThrough(new DecompressionStream("gzip"));
+    return new Response(stream).arrayBuffer();
+  }
+
+  function unpack(packed) {
+    return Promise.all([inflate(packed.geometry), inflate(packed.text)]).then(function (parts) {
+      var data = parts[0], types = {uint8: Uint8Array, uint32: Uint32Array, int32: Int32Array}, out = {
+        count: packed.count, categories: packed.categories, classes: packed.classes
+      };
+      Object.keys(packed.layout).forEach(function (name) {
+        var spec = packed.layout[name];
+        out[name] = new types[spec[0]](data, spec[1], spec[2]);
+      });
+      var text = JSON.parse(new TextDecoder().decode(parts[1]));
+      out.code = text.code;
+      out.card = text.card || null;
+      var n = out.x.length, lon = new Float64Array(n), lat = new Float64Array(n);
+      for (var i = 0; i < n; i++) {
+        lon[i] = (out.x[i] + packed.origin[0]) / packed.scale;
+        lat[i] = (out.y[i] + packed.origin[1]) / packed.scale;
+      }
+      out.lon = lon;
+      out.lat = lat;
+      return out;
+    });
+  }
+
+  function card(packed, i) {
+    if (!packed.card) return null;
+    var out = {};
+    Object.keys(packed.card).forEach(function (key) { out[key] = packed.card[key][i]; });
+    return out;
+  }
+
+  function properties(packed, i) {
+    return {code: packed.code[i], category: packed.categories[packed.category[i]], "class": packed.classes[packed["class"][i]]};
+  }
+
+  function paths(packed, i) {
+    var out = [];
+    for (var p = packed.feature_paths[i]; p < packed.feature_paths[i + 1]; p++) {
+      var ring = [];
+      for (var v = packed.path_vertices[p]; v < packed.path_vertices[p + 1]; v++) ring.push([packed.lon[v], packed.lat[v]]);
+      out.push(ring);
+    }
+    return out;
+  }
+
+  function packedCollection(packed) {
+    var features = [];
+    for (var i = 0; i < packed.count; i++) {
+      var rings = paths(packed, i), kind = packed.kind[i], geometry;
+      if (kind === 0) geometry = rings.length === 1 ? {type: "Point", coordinates: rings[0][0]} :
+        {type: "MultiPoint", coordinates: rings.map(function (r) { return r[0]; })};
+      else if (kind === 1) geometry = rings.length === 1 ? {type: "LineString", coordinates: rings[0]} :
+        {type: "MultiLineString", coordinates: rings};
+      else geometry = {type: "MultiPolygon", coordinates: rings.map(function (r) { return [r]; })};
+      var p = properties(packed, i);
+      p.card = card(packed, i);
+      features.push({type: "Feature", geometry: geometry, properties: p});
+    }
+    return {type: "FeatureCollection", mode: "features", total: packed.count, features: features};
+  }
+
+  var LISTED = 1000;  // the most features the table after a canvas map lists (those in view, first ones)
+
+  // Every feature of a large standalone file on one canvas, redrawn after each move from the typed arrays;
+  // the feature under the pointer found by its index (a tooltip, and the card's popup on a click).
+  function canvasLayer(map, groups, cfg, packed, say, table) {
+    var labels = cfg.labels, n = packed.count, pane = map.createPane("fmCanvas");
+    pane.style.zIndex = 420;
+    pane.style.pointerEvents = "none";
+    var canvas = L.DomUtil.create("canvas", "fm-canvas", pane), context = canvas.getContext("2d");
+    var mx = new Float64Array(packed.lon.length), my = new Float64Array(packed.lat.length);
+    for (var v = 0; v < mx.length; v++) {  // Web Mercator, 0–1 across the world
+      mx[v] = (packed.lon[v] + 180) / 360;
+      var s = Math.sin(packed.lat[v] * Math.PI / 180);
+      my[v] = 0.5 - Math.log((1 + s) / (1 - s)) / (4 * Math.PI);
+    }
+    var shown = {}, colours = packed.classes.map(function (key) {
+      return cfg.colours[key] || "#777777";
+    });
+    var view = null, tooltip = L.tooltip({direction: "top", offset: [0, -6]}), frameRequest = null;
+
+    function visibleCategories() {
+      shown = {};
+      packed.categories.forEach(function (code, index) { shown[index] = !groups[code] || map.hasLayer(groups[code]); });
+    }
+
+    function place() {
+      var size = map.getSize(), topLeft = map.containerPointToLayerPoint([0, 0]), ratio = window.devicePixelRatio || 1;
+      L.DomUtil.setPosition(canvas, topLeft);
+      canvas.width = size.x * ratio;
+      canvas.height = size.y * ratio;
+      canvas.style.width = size.x + "px";
+      canvas.style.height = size.y + "px";
+      context.setTransform(ratio, 0, 0, ratio, 0, 0);
+      var origin = map.project(map.containerPointToLatLng([0, 0]), map.getZoom());
+      view = {scale: 256 * Math.pow(2, map.getZoom()), x: origin.x, y: origin.y, width: size.x, height: size.y};
+    }
+
+    function sx(v) { return mx[v] * view.scale - view.x; }
+    function sy(v) { return my[v] * view.scale - view.y; }
+
+    // Each feature's box (Web Mercator) and the features by kind and class, so that a redraw fills and strokes
+    // one path per kind and class instead of one per feature.
+    var box = new Float64Array(4 * n), buckets = [[], [], []], c, k, i;
+    for (k = 0; k < 3; k++) for (c = 0; c < packed.classes.length; c++) buckets[k].push([]);
+    for (i = 0; i < n; i++) {
+      var minX = Infinity, minY = Infinity, maxX = -Infinity, maxY = -Infinity;
+      for (var at = packed.path_vertices[packed.feature_paths[i]]; at < packed.path_vertices[packed.feature_paths[i + 1]]; at++) {
+        minX = Math.min(minX, mx[at]); maxX = Math.max(maxX, mx[at]); minY = Math.min(minY, my[at]); maxY = Math.max(maxY, my[at]);
+      }
+      box[4 * i] = minX; box[4 * i + 1] = minY; box[4 * i + 2] = maxX; box[4 * i + 3] = maxY;
+      buckets[packed.kind[i]][packed["class"][i]].push(i);
+    }
+
+    function inView(i) {
+      return box[4 * i + 2] * view.scale - view.x >= -8 && box[4 * i] * view.scale - view.x <= view.width + 8 &&
+        box[4 * i + 3] * view.scale - view.y >= -8 && box[4 * i + 1] * view.scale - view.y <= view.height + 8;
+    }
+
+    function trace(i) {
+      for (var p = packed.feature_paths[i]; p < packed.feature_paths[i + 1]; p++) {
+        var first = packed.path_vertices[p], last = packed.path_vertices[p + 1];
+        context.moveTo(sx(first), sy(first));
+        for (var v = first + 1; v < last; v++) context.lineTo(sx(v), sy(v));
+        if (packed.kind[i] === 2) context.closePath();
+      }
+    }
+
+    function redraw() {
+      visibleCategories();
+      place();
+      context.clearRect(0, 0, view.width, view.height);
+      var zoom = map.getZoom(), drawn = 0, listed = [], wide = zoom >= 16 ? 4 : 2;
+      var radius = zoom >= 15 ? 6 : zoom >= 13 ? 4 : 3;  // the whole city readable, not a blot
+      [2, 1, 0].forEach(function (kind) {  // areas, then lines, then points above them
+        buckets[kind].forEach(function (members, cls) {
+          context.beginPath();
+          var any = false;
+          members.forEach(function (i) {
+            if (!shown[packed.category[i]] || !inView(i)) return;
+            any = true;
+            drawn += 1;
+            if (listed.length < LISTED) listed.push(i);
+            if (kind !== 0) { trace(i); return; }
+            for (var p = packed.feature_paths[i]; p < packed.feature_paths[i + 1]; p++) {
+              var at = packed.path_vertices[p], x = sx(at), y = sy(at);
+              context.moveTo(x + radius, y);
+              context.arc(x, y, radius, 0, 2 * Math.PI);
+            }
+          });
+          if (!any) return;
+          var colour = colours[cls];
+          if (kind !== 1) {
+            context.globalAlpha = kind === 0 ? 0.95 : 0.5;
+            context.fillStyle = colour;
+            context.fill("evenodd");
+          }
+          context.globalAlpha = kind === 0 ? 1 : 0.95;
+          context.lineWidth = kind === 0 ? 1 : wide;
+          context.strokeStyle = kind === 0 ? "#333333" : colour;
+          context.stroke();
+          context.globalAlpha = 1;
+        });
+      });
+      state.mode = "features";
+      state.total = n;
+      state.drawn = countShown();
+      say(format(labels.shown, {count: state.drawn}));
+      listed.sort(function (a, b) { return a - b; });
+      table(labels.in_view + (drawn > listed.length ? " (" + listed.length.toLocaleString() + " / " +
+        drawn.toLocaleString() + ")" : ""), [labels.code, labels.category, labels["class"]], listed.map(function (i) {
+        var p = properties(packed, i);
+        return [p.code, (cfg.categories || {})[p.category] || p.category, cfg.classes[p["class"]] || p["class"]];
+      }));
+      ready();
+    }
+
+    function countShown() {
+      var count = 0;
+      for (var i = 0; i < n; i++) if (shown[packed.category[i]]) count += 1;
+      return count;
+    }
+
+    function near(px, py, x1, y1, x2, y2) {  // squared distance from a point to a segment
+      var dx = x2 - x1, dy = y2 - y1, t = dx || dy ? ((px - x1) * dx + (py - y1) * dy) / (dx * dx + dy * dy) : 0;
+      t = Math.max(0, Math.min(1, t));
+      var ex = x1 + t * dx - px, ey = y1 + t * dy - py;
+      return ex * ex + ey * ey;
+    }
+
+    // The feature at a point of the map: a point within 8 px first, then a line within 5 px, then an area around it.
+    function hit(point) {
+      var best = -1, bestDistance = Infinity, bestPoint = false, inside = -1;
+      for (var i = 0; i < n; i++) {
+        if (!shown[packed.category[i]]) continue;
+        var kind = packed.kind[i];
+        for (var p = packed.feature_paths[i]; p < packed.feature_paths[i + 1]; p++) {
+          var first = packed.path_vertices[p], last = packed.path_vertices[p + 1], v;
+          if (kind === 0) {
+            var dx = sx(first) - point.x, dy = sy(first) - point.y, d = dx * dx + dy * dy;
+            if (d <= 64 && (!bestPoint || d < bestDistance)) { best = i; bestDistance = d; bestPoint = true; }
+            continue;
+          }
+          if (bestPoint) continue;
+          for (v = first; v + 1 < last; v++) {
+            var s = near(point.x, point.y, sx(v), sy(v), sx(v + 1), sy(v + 1));
+            if (s <= 25 && s < bestDistance) { best = i; bestDistance = s; }
+          }
+          if (kind === 2 && inside < 0) {
+            var crossing = false;
+            for (v = first; v < last; v++) {
+              var w = v + 1 < last ? v + 1 : first, y1 = sy(v), y2 = sy(w);
+              if ((y1 > point.y) !== (y2 > point.y) && point.x < (sx(w) - sx(v)) * (point.y - y1) / (y2 - y1) + sx(v)) {
+                crossing = !crossing;
+              }
+            }
+            if (crossing) inside = i;
+          }
+        }
+      }
+      return best >= 0 ? best : inside;
+    }
+
+    function open(i, latlng) {
+      var c = card(packed, i), p = properties(packed, i);
+      L.popup({maxWidth: 380}).setLatLng(latlng).setContent(c ? cardHtml(c, p, cfg) : esc(p.code)).openOn(map);
+    }
+
+    map.on("click", function (event) {
+      var i = hit(event.containerPoint);
+      if (i >= 0) open(i, event.latlng);
+    });
+    map.on("mousemove", function (event) {
+      if (frameRequest) return;
+      frameRequest = requestAnimationFrame(function () {
+        frameRequest = null;
+        var i = hit(event.containerPoint);
+        map.getContainer().classList.toggle("fm-pointer", i >= 0);
+        if (i < 0) { map.closeTooltip(tooltip); return; }
+        var c = card(packed, i), p = properties(packed, i);
+        tooltip.setLatLng(event.latlng).setContent(esc(p.code) + (c && c.name ? " " + esc(c.name) : ""));
+        map.openTooltip(tooltip);
+      });
+    });
+    map.on("zoomstart", function () { canvas.style.visibility = "hidden"; });
+    map.on("moveend overlayadd overlayremove resize", function () { canvas.style.visibility = ""; redraw(); });
+    // The open-by-code and count hooks tests and the benchmark use.
+    state.openCard = function (code) {
+      var i = packed.code.indexOf(code);
+      if (i < 0) return false;
+      var at = packed.path_vertices[packed.feature_paths[i]];
+      open(i, L.latLng(packed.lat[at], packed.lon[at]));
+      return true;
+    };
+    state.pointOf = function (code) {  // where a feature's first vertex is on screen (page pixels)
+      var i = packed.code.indexOf(code), at = packed.path_vertices[packed.feature_paths[i]];
+      var rect = map.getContainer().getBoundingClientRect();
+      var point = map.latLngToContainerPoint(L.latLng(packed.lat[at], packed.lon[at]));
+      return {x: point.x + rect.left, y: point.y + rect.top};
+    };
+    state.codes = function (kind) {
+      var out = [];
+      for (var i = 0; i < n && out.length < 10; i++) if (kind == null || packed.kind[i] === kind) out.push(packed.code[i]);
+      return out;
+    };
+    redraw();
   }
 
   window.fmMap = {assetLayer: assetLayer, caption: caption, legend: legend, scale: scale};
