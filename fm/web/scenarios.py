@@ -191,6 +191,10 @@ def remove(name: str, action_id: int) -> Any:
 @pages.post("/<name>/adopt")
 @writes("scenario_adoption")
 def adopt(name: str) -> Any:
+    if request.form.get("confirm") != "1":
+        return _page(
+            name, error=_("Tick the box to confirm: adopting writes planned disposals and work orders."), status=400
+        )
     try:
         with session() as active:
             counts = scenarios.adopt(active, name, actor=actor())

@@ -114,12 +114,14 @@ def test_a_scenario_from_the_pages_to_its_adoption(demo, app):
     # adoption: not by a viewer, an engineer or finance; once by a facility manager
     for role in ("viewer", "engineer", "finance"):
         assert signed_in(app, role).post(f"/portfolio/scenarios/{NAME}/adopt").status_code == 403
-    adopted = manager.post(f"/portfolio/scenarios/{NAME}/adopt")
+    unconfirmed = manager.post(f"/portfolio/scenarios/{NAME}/adopt")
+    assert unconfirmed.status_code == 400 and "Tick the box" not in unconfirmed.get_data(as_text=True)  # Japanese
+    adopted = manager.post(f"/portfolio/scenarios/{NAME}/adopt", data={"confirm": "1"})
     assert adopted.status_code == 302
     assert _count(url, "SELECT count(*) FROM assets WHERE code = 'BL-00101' AND disposed_on = '2027-04-01'") == 1
     assert _count(url, "SELECT count(*) FROM work_orders WHERE code LIKE 'SCN-%' AND planned_cost = 20000000") == 1
     assert _count(url, "SELECT count(*) FROM audit_log WHERE table_name = 'portfolio_scenarios'") == 2
-    again = manager.post(f"/portfolio/scenarios/{NAME}/adopt")
+    again = manager.post(f"/portfolio/scenarios/{NAME}/adopt", data={"confirm": "1"})
     assert again.status_code == 409 and "adopted already" in html.unescape(again.get_data(as_text=True))
     assert _count(url, "SELECT count(*) FROM work_orders WHERE code LIKE 'SCN-%'") == 1
     assert manager.post(f"/portfolio/scenarios/{NAME}/delete").status_code == 409
