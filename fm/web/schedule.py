@@ -48,8 +48,9 @@ OWN = (N_("only a planned work order can be started"), N_("only a planned or sta
 pages = Blueprint("schedule", __name__)
 api = Blueprint("schedule_api", __name__)
 QUERY = ("by", "from", "to", "kind", "category", "district")
-SHOWN = 200
-"""The most rows of one group the page shows; the downloads and the JSON have them all."""
+SHOWN = 25
+"""The rows of one group a page shows (the first page of each group, or the page asked for of one group: ``group``
+and ``page``); the downloads and the JSON have them all."""
 
 
 def _date(name: str) -> date | None:
@@ -62,6 +63,13 @@ def _date(name: str) -> date | None:
         return date.fromisoformat(raw)
     except ValueError:
         raise ValidationError(f"{name} must be a date such as 2026-04-01, got {raw!r}") from None
+
+
+def _page() -> int:
+    raw = request.args.get("page") or "1"
+    if not re.fullmatch(r"[0-9]{1,9}", raw) or int(raw) < 1:
+        raise ValidationError(f"page must be a whole number from 1, got {raw!r}")
+    return int(raw)
 
 
 def _filters() -> schedule.Filters:
@@ -116,13 +124,17 @@ def index() -> str:
     with session() as active:
         choices = schedule.filter_choices(active)
     categories, districts = choices["categories"], choices["districts"]
-    rows = found["rows"].astype(object)
-    rows = rows.where(rows.notna(), None)  # missing values as None, not NaN, for the template
+    chosen, number = request.args.get("group") or None, _page()
+    shown = schedule.page(found["rows"], SHOWN, group=chosen, number=number).astype(object)
+    shown = shown.where(shown.notna(), None)  # missing values as None, not NaN, for the template
     by_group = (
-        {key: frame.head(SHOWN).to_dict("records") for key, frame in rows.groupby("group", sort=False)}
-        if len(rows)
-        else {}
+        {key: frame.to_dict("records") for key, frame in shown.groupby("group", sort=False)} if len(shown) else {}
     )
+    for group in found["groups"]:
+        group["pages"] = schedule.pages(group["count"], SHOWN)
+        group["page"] = min(number, group["pages"]) if group["key"] == chosen else 1
+        group["first"] = (group["page"] - 1) * SHOWN + 1
+        group["last"] = min(group["page"] * SHOWN, group["count"])
     query = {k: v for k, v in request.args.items() if k in QUERY and v}
     return render_template(
         "schedule.html",
