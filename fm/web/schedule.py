@@ -127,9 +127,9 @@ def index() -> str:
     chosen, number = request.args.get("group") or None, _page()
     shown = schedule.page(found["rows"], SHOWN, group=chosen, number=number).astype(object)
     shown = shown.where(shown.notna(), None)  # missing values as None, not NaN, for the template
-    by_group = (
-        {key: frame.to_dict("records") for key, frame in shown.groupby("group", sort=False)} if len(shown) else {}
-    )
+    by_group: dict[str, list[dict[str, Any]]] = {}
+    for row in shown.to_dict("records"):  # once: a frame's to_dict costs about the same for 25 rows as for 500
+        by_group.setdefault(row["group"], []).append(row)
     for group in found["groups"]:
         group["pages"] = schedule.pages(group["count"], SHOWN)
         group["page"] = min(number, group["pages"]) if group["key"] == chosen else 1
