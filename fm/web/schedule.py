@@ -16,6 +16,7 @@ from flask import (
     Blueprint,
     Response,
     flash,
+    g,
     redirect,
     render_template,
     request,
@@ -48,9 +49,10 @@ OWN = (N_("only a planned work order can be started"), N_("only a planned or sta
 pages = Blueprint("schedule", __name__)
 api = Blueprint("schedule_api", __name__)
 QUERY = ("by", "from", "to", "kind", "category", "district")
-SHOWN = 25
-"""The rows of one group a page shows (the first page of each group, or the page asked for of one group: ``group``
-and ``page``); the downloads and the JSON have them all."""
+SHOWN = {"month": 25, "week": 10}
+"""The rows of one group a page shows, by grouping (a window of three months has about 14 weeks): the first
+page of each group, or the page asked for of one group (``group`` and ``page``); the downloads and the JSON
+have them all."""
 
 
 def _date(name: str) -> date | None:
@@ -125,16 +127,17 @@ def index() -> str:
         choices = schedule.filter_choices(active)
     categories, districts = choices["categories"], choices["districts"]
     chosen, number = request.args.get("group") or None, _page()
-    shown = schedule.page(found["rows"], SHOWN, group=chosen, number=number).astype(object)
+    size = SHOWN[found["by"]]
+    shown = schedule.page(found["rows"], size, group=chosen, number=number).astype(object)
     shown = shown.where(shown.notna(), None)  # missing values as None, not NaN, for the template
     by_group: dict[str, list[dict[str, Any]]] = {}
     for row in shown.to_dict("records"):  # once: a frame's to_dict costs about the same for 25 rows as for 500
         by_group.setdefault(row["group"], []).append(row)
     for group in found["groups"]:
-        group["pages"] = schedule.pages(group["count"], SHOWN)
+        group["pages"] = schedule.pages(group["count"], size)
         group["page"] = min(number, group["pages"]) if group["key"] == chosen else 1
-        group["first"] = (group["page"] - 1) * SHOWN + 1
-        group["last"] = min(group["page"] * SHOWN, group["count"])
+        group["first"] = (group["page"] - 1) * size + 1
+        group["last"] = min(group["page"] * size, group["count"])
     query = {k: v for k, v in request.args.items() if k in QUERY and v}
     return render_template(
         "schedule.html",
@@ -144,7 +147,7 @@ def index() -> str:
         districts=districts,
         query=query,
         kinds=KINDS,
-        shown=SHOWN,
+        shown=size,
     )
 
 
@@ -276,7 +279,12 @@ def _fiscal_label(year: int | None) -> str:
 def _link(endpoint: str, **values: Any) -> str | None:
     """``url_for(endpoint, **values)``, or None when the app has no such endpoint or it takes other values
     (a link to another area's page shows once that page is there)."""
+    known = g.setdefault("schedule_unbuildable", set())  # a failed build is slow: try each shape once a request
+    shape = (endpoint, frozenset(values))
+    if shape in known:
+        return None
     try:
         return url_for(endpoint, **values)
     except BuildError:
+        known.add(shape)
         return None

@@ -445,7 +445,7 @@ def test_the_page_shows_a_page_of_rows_a_group(seeded, client, monkeypatch):
     filters kept; the other groups stay on their first page; a page past the last shows the last; bad pages are 400."""
     import fm.web.schedule
 
-    monkeypatch.setattr(fm.web.schedule, "SHOWN", 2)
+    monkeypatch.setattr(fm.web.schedule, "SHOWN", {"month": 2, "week": 2})
     found = client.get("/api/schedule").get_json()
     assert len(found["rows"]) == 6  # the JSON and downloads keep them all
     overdue = [r["asset_code"] for r in found["rows"] if r["group"] == "overdue"]
@@ -465,7 +465,8 @@ def test_the_page_shows_a_page_of_rows_a_group(seeded, client, monkeypatch):
         assert len(_group_rows(page, group["key"])[1]) == min(group["count"], 2)
     beyond = client.get("/schedule?lang=en&group=overdue&page=9").get_data(as_text=True)
     assert _group_rows(beyond, "overdue")[1] == overdue[2:]
-    monkeypatch.setattr(fm.web.schedule, "SHOWN", 1)  # the filters and the window apply before paging, and stay
+    # the filters and the window apply before paging, and stay in its links
+    monkeypatch.setattr(fm.web.schedule, "SHOWN", {"month": 1, "week": 1})
     rows = client.get("/api/schedule?kind=work_order").get_json()["rows"]
     late = [r["code"] for r in rows if r["group"] == "overdue"]
     first = client.get("/schedule?lang=en&kind=work_order").get_data(as_text=True)
