@@ -28,6 +28,8 @@ from fm.domain.risk.inspections import next_inspections
 from fm.domain.schedule import GROUPINGS as GROUPINGS
 from fm.domain.schedule import KINDS as KINDS
 from fm.domain.schedule import OVERDUE as OVERDUE
+from fm.domain.schedule import page as page
+from fm.domain.schedule import pages as pages
 from fm.errors import NotFound, ValidationError
 from fm.io import store
 from fm.io.columns import WORK_ORDERS

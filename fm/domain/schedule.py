@@ -277,3 +277,37 @@ def groups(rows: pd.DataFrame) -> list[dict]:
         }
         for g in first.itertuples()
     ]
+
+
+def page(rows: pd.DataFrame, size: int, *, group: str | None = None, number: int = 1) -> pd.DataFrame:
+    """At most ``size`` rows of each group of :func:`build_schedule`'s ``rows``: the first ones, and for ``group`` its
+    page ``number`` (from 1; past the last page, the last page), in the same order.
+
+    Examples
+    --------
+    >>> rows = pd.DataFrame({"group": ["overdue"] * 3 + ["2026-04"] * 5, "asset_code": list("abcdefgh")})
+    >>> page(rows, 2)["asset_code"].tolist()
+    ['a', 'b', 'd', 'e']
+    >>> page(rows, 2, group="2026-04", number=2)["asset_code"].tolist()
+    ['a', 'b', 'f', 'g']
+    >>> page(rows, 2, group="2026-04", number=9)["asset_code"].tolist()
+    ['a', 'b', 'h']
+    """
+    if size < 1 or number < 1:
+        raise ValueError(f"size and number must be at least 1, got {size} and {number}")
+    position = rows.groupby("group", sort=False).cumcount().to_numpy()
+    offset = np.zeros(len(rows), dtype="int64")
+    if group is not None:
+        chosen = (rows["group"] == group).to_numpy()
+        last = max(int(chosen.sum()) - 1, 0) // size
+        offset[chosen] = min(number - 1, last) * size
+    return rows[(position >= offset) & (position < offset + size)]
+
+
+def pages(count: int, size: int) -> int:
+    """How many pages of ``size`` rows ``count`` rows fill (at least one).
+
+    >>> pages(0, 25), pages(25, 25), pages(26, 25)
+    (1, 1, 2)
+    """
+    return max(-(-count // size), 1)

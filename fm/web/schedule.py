@@ -16,6 +16,7 @@ from flask import (
     Blueprint,
     Response,
     flash,
+    g,
     redirect,
     render_template,
     request,
@@ -48,8 +49,10 @@ OWN = (N_("only a planned work order can be started"), N_("only a planned or sta
 pages = Blueprint("schedule", __name__)
 api = Blueprint("schedule_api", __name__)
 QUERY = ("by", "from", "to", "kind", "category", "district")
-SHOWN = 200
-"""The most rows of one group the page shows; the downloads and the JSON have them all."""
+SHOWN = {"month": 25, "week": 10}
+"""The rows of one group a page shows, by grouping (a window of three months has about 14 weeks): the first
+page of each group, or the page asked for of one group (``group`` and ``page``); the downloads and the JSON
+have them all."""
 
 
 def _date(name: str) -> date | None:
@@ -62,6 +65,13 @@ def _date(name: str) -> date | None:
         return date.fromisoformat(raw)
     except ValueError:
         raise ValidationError(f"{name} must be a date such as 2026-04-01, got {raw!r}") from None
+
+
+def _page() -> int:
+    raw = request.args.get("page") or "1"
+    if not re.fullmatch(r"[0-9]{1,9}", raw) or int(raw) < 1:
+        raise ValidationError(f"page must be a whole number from 1, got {raw!r}")
+    return int(raw)
 
 
 def _filters() -> schedule.Filters:
@@ -116,13 +126,18 @@ def index() -> str:
     with session() as active:
         choices = schedule.filter_choices(active)
     categories, districts = choices["categories"], choices["districts"]
-    rows = found["rows"].astype(object)
-    rows = rows.where(rows.notna(), None)  # missing values as None, not NaN, for the template
-    by_group = (
-        {key: frame.head(SHOWN).to_dict("records") for key, frame in rows.groupby("group", sort=False)}
-        if len(rows)
-        else {}
-    )
+    chosen, number = request.args.get("group") or None, _page()
+    size = SHOWN[found["by"]]
+    shown = schedule.page(found["rows"], size, group=chosen, number=number).astype(object)
+    shown = shown.where(shown.notna(), None)  # missing values as None, not NaN, for the template
+    by_group: dict[str, list[dict[str, Any]]] = {}
+    for row in shown.to_dict("records"):  # once: a frame's to_dict costs about the same for 25 rows as for 500
+        by_group.setdefault(row["group"], []).append(row)
+    for group in found["groups"]:
+        group["pages"] = schedule.pages(group["count"], size)
+        group["page"] = min(number, group["pages"]) if group["key"] == chosen else 1
+        group["first"] = (group["page"] - 1) * size + 1
+        group["last"] = min(group["page"] * size, group["count"])
     query = {k: v for k, v in request.args.items() if k in QUERY and v}
     return render_template(
         "schedule.html",
@@ -132,7 +147,7 @@ def index() -> str:
         districts=districts,
         query=query,
         kinds=KINDS,
-        shown=SHOWN,
+        shown=size,
     )
 
 
@@ -264,7 +279,12 @@ def _fiscal_label(year: int | None) -> str:
 def _link(endpoint: str, **values: Any) -> str | None:
     """``url_for(endpoint, **values)``, or None when the app has no such endpoint or it takes other values
     (a link to another area's page shows once that page is there)."""
+    known = g.setdefault("schedule_unbuildable", set())  # a failed build is slow: try each shape once a request
+    shape = (endpoint, frozenset(values))
+    if shape in known:
+        return None
     try:
         return url_for(endpoint, **values)
     except BuildError:
+        known.add(shape)
         return None

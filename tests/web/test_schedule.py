@@ -433,15 +433,48 @@ def test_action_page_and_unknown_work_order(seeded, client_as):
     assert engineer.get("/schedule/work-orders/W-NONE").status_code == 404
 
 
-def test_the_page_shows_at_most_so_many_rows_a_group(seeded, client, monkeypatch):
+def _group_rows(page: str, key: str) -> tuple[str, list[str]]:
+    """The HTML of a group's section and the codes in its rows (asset code, then work order code where there is one)."""
+    section = re.search(rf'<section class="schedule-group[^"]*" id="group-{key}">(.*?)</section>', page, re.S).group(1)
+    rows = section.split("<tbody>")[1].split("</tbody>")[0].split("<tr")[1:]
+    return section, [re.search(r">([A-Z]+-[A-Z0-9]+)</a>", row).group(1) for row in rows]
+
+
+def test_the_page_shows_a_page_of_rows_a_group(seeded, client, monkeypatch):
+    """Two rows a group: the overdue group's three rows on two pages, in the order the JSON lists them, with the
+    filters kept; the other groups stay on their first page; a page past the last shows the last; bad pages are 400."""
     import fm.web.schedule
 
-    monkeypatch.setattr(fm.web.schedule, "SHOWN", 2)
+    monkeypatch.setattr(fm.web.schedule, "SHOWN", {"month": 2, "week": 2})
+    found = client.get("/api/schedule").get_json()
+    assert len(found["rows"]) == 6  # the JSON and downloads keep them all
+    overdue = [r["asset_code"] for r in found["rows"] if r["group"] == "overdue"]
+    assert len(overdue) == 3 and found["groups"][0] == {**found["groups"][0], "key": "overdue", "count": 3}
     page = client.get("/schedule?lang=en").get_data(as_text=True)
-    overdue = re.search(r'<section class="schedule-group overdue" id="group-overdue">(.*?)</section>', page, re.S)
-    assert overdue.group(1).split("<tbody>")[1].count("<tr") == 2
-    assert "The first 2 of 3 rows are shown" in overdue.group(1)
-    assert len(client.get("/api/schedule").get_json()["rows"]) == 6  # the JSON and downloads keep them all
+    section, codes = _group_rows(page, "overdue")
+    assert codes == overdue[:2] and "Rows 1–2 of 3" in section and "Page 1 of 2" in section
+    following = re.search(r'href="([^"]+)" rel="next"', section).group(1).replace("&amp;", "&")
+    assert "group=overdue" in following and "page=2" in following and following.endswith("#group-overdue")
+    second = client.get(following).get_data(as_text=True)
+    section, codes = _group_rows(second, "overdue")
+    assert codes == overdue[2:] and "Rows 3–3 of 3" in section and 'rel="next"' not in section
+    assert 'rel="prev"' in section
+    others = [g for g in found["groups"] if g["key"] != "overdue"]
+    for group in others:  # the other groups on their first page, in both
+        assert _group_rows(second, group["key"])[1] == _group_rows(page, group["key"])[1]
+        assert len(_group_rows(page, group["key"])[1]) == min(group["count"], 2)
+    beyond = client.get("/schedule?lang=en&group=overdue&page=9").get_data(as_text=True)
+    assert _group_rows(beyond, "overdue")[1] == overdue[2:]
+    # the filters and the window apply before paging, and stay in its links
+    monkeypatch.setattr(fm.web.schedule, "SHOWN", {"month": 1, "week": 1})
+    rows = client.get("/api/schedule?kind=work_order").get_json()["rows"]
+    late = [r["code"] for r in rows if r["group"] == "overdue"]
+    first = client.get("/schedule?lang=en&kind=work_order").get_data(as_text=True)
+    following = re.search(r'href="([^"]+)" rel="next"', _group_rows(first, "overdue")[0]).group(1).replace("&amp;", "&")
+    assert "kind=work_order" in following and "Rows 1–1 of 2" in first and len(late) == 2
+    assert late[1] in client.get(following).get_data(as_text=True) and late[1] not in first
+    for bad in ("0", "x", "-1"):
+        assert client.get(f"/schedule?group=overdue&page={bad}").status_code == 400
 
 
 def test_unmet_duties_come_first_with_days_overdue(db_url, client):
