@@ -75,26 +75,32 @@ def project_renewal(
     held = assets[assets["status"] != "disposed"]
     backlog = costs["backlog_years"]
     window = (start, years, backlog)
-    buildings = held[held["category"].isin(costs["building_class"].keys()) & held["floor_area_m2"].notna()]
+    codes, names = pd.factorize(held["category"])  # categories compared once, as small integers
+
+    def of(categories: Any) -> np.ndarray:
+        return np.isin(codes, [i for i, name in enumerate(names) if name in categories])
+
+    is_building = of(costs["building_class"]) & held["floor_area_m2"].notna().to_numpy()
+    buildings = held[is_building]
     events = spec["building"]
     amounts = [
         _cycles(
-            _building_costs(buildings, costs, events),
+            _building_costs(buildings, (codes[is_building], list(names)), costs, events),
             [(age, spread) for age, _, spread in events],
             _years(buildings),
             window,
             spec["building_no_refurbish_after"],
         )
     ]
-    roads = held[held["category"] == "road"]
+    roads = held[of({"road"})]
     area = (roads["length_m"].fillna(0) * roads["width_m"].fillna(costs["road"]["default_width_m"])).sum()
     road = _share(yen(area * costs["road"]["yen_per_m2"]), spec["road_cycle_years"])
     amounts.append(np.full(years, road, "int64" if abs(road) < LIMIT else object))
-    bridges = held[held["category"] == "bridge"]
+    bridges = held[of({"bridge"})]
     unit = np.where(bridges["structure"] == "S", costs["bridge"]["steel_yen_per_m2"], costs["bridge"]["yen_per_m2"])
     cost = _yen(bridges["deck_area_m2"].fillna(0.0).to_numpy(float) * unit)
     amounts.append(_cycles(cost[:, None], [(spec["bridge_cycle_years"], 1)], _years(bridges), window, None))
-    pipes = held[held["category"] == "sewer_pipe"]
+    pipes = held[of({"sewer_pipe"})]
     sewer = costs["sewer"]
     diameter = pipes["diameter_mm"].to_numpy(float)
     unit = np.full(len(pipes), sewer["yen_per_m"], dtype=float)
@@ -163,17 +169,19 @@ def _yen(amounts: np.ndarray) -> np.ndarray:
     return rounded.astype("int64")
 
 
-def _building_costs(buildings: pd.DataFrame, costs: dict[str, Any], events: list[list[Any]]) -> np.ndarray:
-    """The cost of each building's events (assets × events), each rounded once to the yen."""
+def _building_costs(
+    buildings: pd.DataFrame, categories: tuple[np.ndarray, list[str]], costs: dict[str, Any], events: list[list[Any]]
+) -> np.ndarray:
+    """The cost of each building's events (assets × events), each rounded once to the yen; ``categories`` are the
+    buildings' category codes and the names they stand for."""
+    codes, names = categories
     own = costs.get("building_yen", {})
-    category = buildings["category"].to_numpy()
-    per_m2 = {
-        c: own.get(c) or [v * MAN_YEN for v in costs["building_cost"][costs["building_class"][c]]]
-        for c in pd.unique(category)
-    }
+    per_m2 = np.zeros((len(names), 2), dtype=float)  # yen per m² of each category: refurbishment, rebuild
+    for code in np.unique(codes):
+        name = names[code]
+        per_m2[code] = own.get(name) or [v * MAN_YEN for v in costs["building_cost"][costs["building_class"][name]]]
     area = buildings["floor_area_m2"].to_numpy(dtype=float)
-    refurbish = np.array([float(per_m2[c][0]) for c in category], dtype=float).reshape(-1) * area
-    rebuild = np.array([float(per_m2[c][1]) for c in category], dtype=float).reshape(-1) * area
+    refurbish, rebuild = per_m2[codes, 0] * area, per_m2[codes, 1] * area
     columns = [
         _yen(refurbish if share == "refurbish" else rebuild if share == "rebuild" else share * rebuild)
         for _, share, _ in events
