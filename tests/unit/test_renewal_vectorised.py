@@ -58,3 +58,16 @@ def test_amounts_past_int64_are_added_up_exactly_in_python_integers():
     share = 2**60 // 10  # the rebuild backlog over 10 years; 2⁶⁰ is not a multiple of 10: the first years take more
     assert table["building"].tolist() == [100 * (share + 1)] * 2
     assert table["total"].tolist()[0] == 100 * (share + 1) > 2**63
+
+
+def test_nullable_years_object_areas_and_missing_categories_as_before():
+    # As a database read may give them: Int64 years with <NA>, areas with None, assets with no category.
+    register = random_register(np.random.default_rng(7), assets=800)
+    register["year_built"] = register["year_built"].astype("Int64")
+    register["floor_area_m2"] = register["floor_area_m2"].astype(object).where(register["floor_area_m2"].notna(), None)
+    register.loc[register.index[:30], "category"] = None
+    for scenario in SCENARIOS:
+        expected, expected_outside = project_renewal_loop(register, load_unit_costs(), scenario=scenario, start=2026)
+        table, outside = project_renewal(register, load_unit_costs(), scenario=scenario, start=2026)
+        pd.testing.assert_frame_equal(table, expected)
+        assert outside == expected_outside

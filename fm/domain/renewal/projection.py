@@ -80,14 +80,17 @@ def project_renewal(
     def of(categories: Any) -> np.ndarray:
         return np.isin(codes, [i for i, name in enumerate(names) if name in categories])
 
-    is_building = of(costs["building_class"]) & held["floor_area_m2"].notna().to_numpy()
-    buildings = held[is_building]
+    def numbers(column: str) -> np.ndarray:
+        return pd.to_numeric(held[column]).to_numpy(dtype=float, na_value=np.nan)
+
+    built, floor_area = numbers("year_built"), numbers("floor_area_m2")  # NaN: unknown
+    is_building = of(costs["building_class"]) & ~np.isnan(floor_area)
     events = spec["building"]
     amounts = [
         _cycles(
-            _building_costs(buildings, (codes[is_building], list(names)), costs, events),
+            _building_costs(codes[is_building], list(names), floor_area[is_building], costs, events),
             [(age, spread) for age, _, spread in events],
-            _years(buildings),
+            built[is_building],
             window,
             spec["building_no_refurbish_after"],
         )
@@ -96,21 +99,23 @@ def project_renewal(
     area = (roads["length_m"].fillna(0) * roads["width_m"].fillna(costs["road"]["default_width_m"])).sum()
     road = _share(yen(area * costs["road"]["yen_per_m2"]), spec["road_cycle_years"])
     amounts.append(np.full(years, road, "int64" if abs(road) < LIMIT else object))
-    bridges = held[of({"bridge"})]
-    unit = np.where(bridges["structure"] == "S", costs["bridge"]["steel_yen_per_m2"], costs["bridge"]["yen_per_m2"])
-    cost = _yen(bridges["deck_area_m2"].fillna(0.0).to_numpy(float) * unit)
-    amounts.append(_cycles(cost[:, None], [(spec["bridge_cycle_years"], 1)], _years(bridges), window, None))
-    pipes = held[of({"sewer_pipe"})]
+    bridges = of({"bridge"})
+    steel = held["structure"].eq("S").to_numpy(dtype=bool, na_value=False)[bridges]
+    unit = np.where(steel, costs["bridge"]["steel_yen_per_m2"], costs["bridge"]["yen_per_m2"])
+    cost = _yen(np.nan_to_num(numbers("deck_area_m2")[bridges], nan=0.0, posinf=np.inf, neginf=-np.inf) * unit)
+    amounts.append(_cycles(cost[:, None], [(spec["bridge_cycle_years"], 1)], built[bridges], window, None))
+    pipes = of({"sewer_pipe"})
     sewer = costs["sewer"]
-    diameter = pipes["diameter_mm"].to_numpy(float)
-    unit = np.full(len(pipes), sewer["yen_per_m"], dtype=float)
+    diameter = numbers("diameter_mm")[pipes]
+    unit = np.full(len(diameter), sewer["yen_per_m"], dtype=float)
     if sewer["by_diameter"]:
         known = ~np.isnan(diameter)
         unit[known] = np.asarray(sewer["diameter_yen_per_m"])[
             np.searchsorted(sewer["diameter_max_mm"], diameter[known])
         ]
-    cost = _yen(pipes["length_m"].fillna(0.0).to_numpy(float) * unit)
-    amounts.append(_cycles(cost[:, None], [(spec["sewer_cycle_years"], 1)], _years(pipes), window, None))
+    length = np.nan_to_num(numbers("length_m")[pipes], nan=0.0, posinf=np.inf, neginf=-np.inf)
+    cost = _yen(length * unit)
+    amounts.append(_cycles(cost[:, None], [(spec["sewer_cycle_years"], 1)], built[pipes], window, None))
     exact = all(a.dtype == np.int64 for a in amounts)
     by_group = np.vstack(amounts) if exact else np.vstack([a.astype(object) for a in amounts])
     table = pd.DataFrame(by_group.T, columns=list(GROUPS))
@@ -152,11 +157,6 @@ def _share(amount: int, parts: int) -> int:
     return (2 * int(amount) + int(parts)) // (2 * int(parts))
 
 
-def _years(assets: pd.DataFrame) -> np.ndarray:
-    """The year each asset was built, as floats (NaN: unknown)."""
-    return pd.to_numeric(assets["year_built"]).to_numpy(dtype=float, na_value=np.nan)
-
-
 def _yen(amounts: np.ndarray) -> np.ndarray:
     """:func:`yen` of each measured amount: int64, or Python integers (an object array) where int64 could overflow.
 
@@ -170,17 +170,15 @@ def _yen(amounts: np.ndarray) -> np.ndarray:
 
 
 def _building_costs(
-    buildings: pd.DataFrame, categories: tuple[np.ndarray, list[str]], costs: dict[str, Any], events: list[list[Any]]
+    codes: np.ndarray, names: list[str], area: np.ndarray, costs: dict[str, Any], events: list[list[Any]]
 ) -> np.ndarray:
-    """The cost of each building's events (assets × events), each rounded once to the yen; ``categories`` are the
-    buildings' category codes and the names they stand for."""
-    codes, names = categories
+    """The cost of each building's events (buildings × events), each rounded once to the yen: ``codes`` are the
+    buildings' categories (indices into ``names``), ``area`` their floor areas."""
     own = costs.get("building_yen", {})
     per_m2 = np.zeros((len(names), 2), dtype=float)  # yen per m² of each category: refurbishment, rebuild
     for code in np.unique(codes):
         name = names[code]
         per_m2[code] = own.get(name) or [v * MAN_YEN for v in costs["building_cost"][costs["building_class"][name]]]
-    area = buildings["floor_area_m2"].to_numpy(dtype=float)
     refurbish, rebuild = per_m2[codes, 0] * area, per_m2[codes, 1] * area
     columns = [
         _yen(refurbish if share == "refurbish" else rebuild if share == "rebuild" else share * rebuild)
@@ -188,7 +186,7 @@ def _building_costs(
     ]
     if any(c.dtype == object for c in columns):
         return np.column_stack([c.astype(object) for c in columns])
-    return np.column_stack(columns).reshape(len(buildings), len(events))
+    return np.column_stack(columns).reshape(len(codes), len(events))
 
 
 def _cycles(
