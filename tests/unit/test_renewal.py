@@ -102,3 +102,27 @@ def test_missing_sizes_cost_nothing_rather_than_garbage():
     )
     table, _ = project_renewal(bridge, load_unit_costs(), scenario="simple", start=2026, years=2)
     assert table["bridge"].tolist() == [0, 0]
+
+
+def test_cycles_restart_after_the_rebuild_over_a_century():
+    # A school of 1,000 m² built 2000 (17 / 33 万円/m²) and an office of 100 m² built 1960 (25 / 40 万円/m²), past
+    # its rebuild: its cycle runs from FY2031, half-way through the 10 backlog years. Worked out by hand.
+    two = pd.DataFrame(
+        [
+            {"category": "school", "status": "in_service", "year_built": 2000, "floor_area_m2": 1000.0},
+            {"category": "office", "status": "in_service", "year_built": 1960, "floor_area_m2": 100.0},
+        ]
+    )
+    table, _ = project_renewal(two, load_unit_costs(), scenario="simple", start=2026, years=100)
+    expected = dict.fromkeys(range(2026, 2126), 0)
+    for year in range(2026, 2036):  # the office's rebuild backlog: 40,000,000 ÷ 10
+        expected[year] += 4_000_000
+    for year in (2030, 2031, 2090, 2091):  # the school's refurbishments at 30 and 90: 170,000,000 over 2 years
+        expected[year] += 85_000_000
+    for year in (2060, 2061, 2062, 2120, 2121, 2122):  # its rebuilds at 60 and 120: 330,000,000 over 3
+        expected[year] += 110_000_000
+    for year in (2061, 2062, 2121, 2122):  # the office's refurbishments, 30 years after 2031 and 2091: 25,000,000
+        expected[year] += 12_500_000
+    for year, amount in zip((2091, 2092, 2093), (13_333_334, 13_333_333, 13_333_333), strict=True):
+        expected[year] += amount  # its rebuild at 60 after 2031: 40,000,000 over 3, the first year the remainder
+    assert table.set_index("fiscal_year")["building"].to_dict() == expected

@@ -43,6 +43,9 @@ COLUMNS = (
 )
 GROUP_OF = {"bridge": "bridge", "road": "road", "sewer_pipe": "sewer"}
 MAN_YEN = 10_000
+LIMIT = 2**62
+"""Amounts are added up in int64 while their sum stays below this (a margin under 2⁶³); beyond it, in Python
+integers (an object array), exact whatever their size."""
 
 
 def project_renewal(
@@ -70,63 +73,52 @@ def project_renewal(
     spec = costs["scenario"][scenario]
     assets = assets.reindex(columns=list(COLUMNS))
     held = assets[assets["status"] != "disposed"]
-    amounts = np.zeros((len(GROUPS), years), dtype="int64")
-    row = {g: i for i, g in enumerate(GROUPS)}
-    buildings = held[held["category"].isin(costs["building_class"].keys()) & held["floor_area_m2"].notna()]
-    for asset in buildings.itertuples():
-        own = costs.get("building_yen", {}).get(asset.category)
-        per_m2 = own or [v * MAN_YEN for v in costs["building_cost"][costs["building_class"][asset.category]]]
-        refurbish, rebuild = (v * asset.floor_area_m2 for v in per_m2)
-        events = [
-            (
-                age,
-                yen(refurbish if share == "refurbish" else rebuild if share == "rebuild" else share * rebuild),
-                spread,
-            )
-            for age, share, spread in spec["building"]
-        ]
-        _cycle(
-            amounts[row["building"]],
-            events,
-            asset.year_built,
-            start,
-            years,
-            costs["backlog_years"],
+    backlog = costs["backlog_years"]
+    window = (start, years, backlog)
+    codes, names = pd.factorize(held["category"])  # categories compared once, as small integers
+
+    def of(categories: Any) -> np.ndarray:
+        return np.isin(codes, [i for i, name in enumerate(names) if name in categories])
+
+    def numbers(column: str) -> np.ndarray:
+        return pd.to_numeric(held[column]).to_numpy(dtype=float, na_value=np.nan)
+
+    built, floor_area = numbers("year_built"), numbers("floor_area_m2")  # NaN: unknown
+    is_building = of(costs["building_class"]) & ~np.isnan(floor_area)
+    events = spec["building"]
+    amounts = [
+        _cycles(
+            _building_costs(codes[is_building], list(names), floor_area[is_building], costs, events),
+            [(age, spread) for age, _, spread in events],
+            built[is_building],
+            window,
             spec["building_no_refurbish_after"],
         )
-    roads = held[held["category"] == "road"]
+    ]
+    roads = held[of({"road"})]
     area = (roads["length_m"].fillna(0) * roads["width_m"].fillna(costs["road"]["default_width_m"])).sum()
-    amounts[row["road"]] += _share(yen(area * costs["road"]["yen_per_m2"]), spec["road_cycle_years"])
-    for asset in held[held["category"] == "bridge"].itertuples():
-        unit = costs["bridge"]["steel_yen_per_m2" if asset.structure == "S" else "yen_per_m2"]
-        cost = (0.0 if pd.isna(asset.deck_area_m2) else asset.deck_area_m2) * unit
-        _cycle(
-            amounts[row["bridge"]],
-            [(spec["bridge_cycle_years"], yen(cost), 1)],
-            asset.year_built,
-            start,
-            years,
-            costs["backlog_years"],
-            None,
-        )
+    road = _share(yen(area * costs["road"]["yen_per_m2"]), spec["road_cycle_years"])
+    amounts.append(np.full(years, road, "int64" if abs(road) < LIMIT else object))
+    bridges = of({"bridge"})
+    steel = held["structure"].eq("S").to_numpy(dtype=bool, na_value=False)[bridges]
+    unit = np.where(steel, costs["bridge"]["steel_yen_per_m2"], costs["bridge"]["yen_per_m2"])
+    cost = _yen(np.nan_to_num(numbers("deck_area_m2")[bridges], nan=0.0, posinf=np.inf, neginf=-np.inf) * unit)
+    amounts.append(_cycles(cost[:, None], [(spec["bridge_cycle_years"], 1)], built[bridges], window, None))
+    pipes = of({"sewer_pipe"})
     sewer = costs["sewer"]
-    for asset in held[held["category"] == "sewer_pipe"].itertuples():
-        unit = (
-            sewer["diameter_yen_per_m"][int(np.searchsorted(sewer["diameter_max_mm"], asset.diameter_mm))]
-            if sewer["by_diameter"] and pd.notna(asset.diameter_mm)
-            else sewer["yen_per_m"]
-        )
-        length = 0.0 if pd.isna(asset.length_m) else asset.length_m
-        _cycle(
-            amounts[row["sewer"]],
-            [(spec["sewer_cycle_years"], yen(length * unit), 1)],
-            asset.year_built,
-            start,
-            years,
-            costs["backlog_years"],
-            None,
-        )
-    table = pd.DataFrame(amounts.T, columns=list(GROUPS))
+    diameter = numbers("diameter_mm")[pipes]
+    unit = np.full(len(diameter), sewer["yen_per_m"], dtype=float)
+    if sewer["by_diameter"]:
+        known = ~np.isnan(diameter)
+        unit[known] = np.asarray(sewer["diameter_yen_per_m"])[
+            np.searchsorted(sewer["diameter_max_mm"], diameter[known])
+        ]
+    length = np.nan_to_num(numbers("length_m")[pipes], nan=0.0, posinf=np.inf, neginf=-np.inf)
+    cost = _yen(length * unit)
+    amounts.append(_cycles(cost[:, None], [(spec["sewer_cycle_years"], 1)], built[pipes], window, None))
+    exact = all(a.dtype == np.int64 for a in amounts)
+    by_group = np.vstack(amounts) if exact else np.vstack([a.astype(object) for a in amounts])
+    table = pd.DataFrame(by_group.T, columns=list(GROUPS))
     table.insert(0, "fiscal_year", np.arange(start, start + years))
     table["total"] = table[list(GROUPS)].sum(axis=1)
     projected = set(costs["building_class"]) | {"road", "bridge", "sewer_pipe"}
@@ -165,40 +157,99 @@ def _share(amount: int, parts: int) -> int:
     return (2 * int(amount) + int(parts)) // (2 * int(parts))
 
 
-def _cycle(
-    out: np.ndarray,
-    events: list[tuple[float, int, int]],
-    built: Any,
-    start: int,
-    years: int,
-    backlog_years: int,
+def _yen(amounts: np.ndarray) -> np.ndarray:
+    """:func:`yen` of each measured amount: int64, or Python integers (an object array) where int64 could overflow.
+
+    >>> _yen(np.array([2.5, 1_234_567.49, 0.0])).tolist(), _yen(np.array([1e19])).dtype
+    ([3, 1234567, 0], dtype('O'))
+    """
+    rounded = np.floor(np.asarray(amounts, dtype=float) + 0.5)
+    if len(rounded) and not np.abs(rounded).max() < LIMIT:  # also catches inf and NaN, refused by int() below
+        return np.array([int(v) for v in rounded], dtype=object)
+    return rounded.astype("int64")
+
+
+def _building_costs(
+    codes: np.ndarray, names: list[str], area: np.ndarray, costs: dict[str, Any], events: list[list[Any]]
+) -> np.ndarray:
+    """The cost of each building's events (buildings × events), each rounded once to the yen: ``codes`` are the
+    buildings' categories (indices into ``names``), ``area`` their floor areas."""
+    own = costs.get("building_yen", {})
+    per_m2 = np.zeros((len(names), 2), dtype=float)  # yen per m² of each category: refurbishment, rebuild
+    for code in np.unique(codes):
+        name = names[code]
+        per_m2[code] = own.get(name) or [v * MAN_YEN for v in costs["building_cost"][costs["building_class"][name]]]
+    refurbish, rebuild = per_m2[codes, 0] * area, per_m2[codes, 1] * area
+    columns = [
+        _yen(refurbish if share == "refurbish" else rebuild if share == "rebuild" else share * rebuild)
+        for _, share, _ in events
+    ]
+    if any(c.dtype == object for c in columns):
+        return np.column_stack([c.astype(object) for c in columns])
+    return np.column_stack(columns).reshape(len(codes), len(events))
+
+
+def _cycles(
+    cost: np.ndarray,
+    events: list[tuple[Any, int]],
+    built: np.ndarray,
+    window: tuple[int, int, int],
     no_refurbish_after: float | None,
-) -> None:
-    """Add one asset's cycle of (age, cost, spread) events to ``out`` (indexed from ``start``)."""
+) -> np.ndarray:
+    """Every asset's cycle of events added up per year from ``start``: ``cost`` is assets × events, ``events`` their
+    (age, spread), the last one the renewal that restarts the cycle; ``window`` is (start, years, backlog years).
+
+    An asset of unknown age costs a cycle's cost ÷ its length every year. Work overdue at the start (its age
+    passed) is the backlog, spread over the first backlog years: the renewal, after which the next cycle runs from
+    half-way through those years, or the last intermediate event passed (none past ``no_refurbish_after``). At
+    exactly its age, work falls due this year. Each event's cost is spread over its years in whole yen
+    (:func:`split`), all assets at once: a loop over cycles, events and years of spread, not over assets.
+
+    >>> _cycles(np.array([[100, 300]]), [(30, 2), (60, 3)], np.array([1996.0]), (2026, 3, 10), None).tolist()
+    [50, 50, 0]
+    """
+    start, years, backlog = window
     length = events[-1][0]
-    renewal = events[-1][1]
-    if built is None or pd.isna(built):
-        out += _share(sum(cost for _, cost, _ in events), int(length))  # unknown age: a cycle's cost each year
+    step = int(length)
+    cycles = (years + step) // step + 1  # at most: the first origin is at most one cycle before the start
+    if cost.dtype != object and float(np.abs(cost.astype(float)).sum()) * (cycles + 2) >= LIMIT:
+        cost = np.array([[int(v) for v in row] for row in cost], dtype=object).reshape(cost.shape)
+    out = np.zeros(years, dtype=cost.dtype)
+    unknown = np.isnan(built)
+    if unknown.any():  # a cycle's cost each year, rounded half up per asset
+        out += ((2 * cost[unknown].sum(axis=1) + step) // (2 * step)).sum()
+    cost = cost[~unknown]
+    built_at = np.trunc(built[~unknown]).astype("int64")
+    age = start - built_at
+    overdue = age > length
+    due = np.where(overdue, cost[:, -1], 0)
+    owes = overdue.copy()
+    allowed = ~overdue if no_refurbish_after is None else ~overdue & (age <= no_refurbish_after)
+    for k, (event_age, _) in enumerate(events[:-1]):
+        passed = allowed & (age > event_age)
+        due = np.where(passed, cost[:, k], due)
+        owes |= passed
+    _spread(out, due[owes], np.zeros(int(owes.sum()), dtype="int64"), backlog)
+    origin = np.where(overdue, start + backlog // 2, built_at)
+    for cycle in range(cycles + 1):
+        live = origin + cycle * step < start + years
+        if not live.any():
+            break
+        for k, (event_age, spread) in enumerate(events):
+            # In the first cycle of an asset not overdue, events already past at the start are done or in the backlog.
+            take = live & (overdue | (age <= event_age)) if cycle == 0 else live
+            first = origin[take] + cycle * step + int(event_age) - start
+            _spread(out, cost[take, k], first, spread)
+    return out
+
+
+def _spread(out: np.ndarray, amounts: np.ndarray, first: np.ndarray, parts: int) -> None:
+    """Add each amount, split over ``parts`` years from its ``first`` (an index into ``out``), to ``out``; years
+    outside ``out`` are dropped."""
+    if not len(amounts):
         return
-    age = start - int(built)
-    origin = int(built)
-    # Work is overdue (backlog) only when its age has passed: at exactly its age it falls due this year.
-    # The backlog is spread over backlog_years whatever the horizon; out[:n] stops at the horizon.
-    if age > length:
-        out[:backlog_years] += split(renewal, backlog_years)[: len(out)]
-        origin = (
-            start + backlog_years // 2
-        )  # rebuilt half-way through the backlog years: the next cycle runs from there
-    else:
-        passed = [e for e in events[:-1] if e[0] < age]
-        if passed and (no_refurbish_after is None or age <= no_refurbish_after):
-            out[:backlog_years] += split(passed[-1][1], backlog_years)[: len(out)]
-    while origin < start + years:
-        for event_age, cost, spread in events:
-            first = origin + int(event_age)
-            if origin == int(built) and event_age < age:
-                continue  # already past at the start: done, or counted in the backlog
-            for year, amount in zip(range(first, first + spread), split(cost, spread), strict=True):
-                if start <= year < start + years:
-                    out[year - start] += amount
-        origin += int(length)
+    whole, rest = amounts // int(parts), amounts % int(parts)
+    for part in range(int(parts)):
+        at = first + part
+        inside = (at >= 0) & (at < len(out))
+        np.add.at(out, at[inside], (whole + (rest > part))[inside])
