@@ -10,6 +10,8 @@ from pathlib import Path
 
 from clirun import run
 
+from fm.domain.maps import packed
+
 CITY = Path(__file__).resolve().parent.parent / "geodata" / "onboarding"
 FILES = (
     ("districts", "districts.geojson", 4),
@@ -46,7 +48,10 @@ def test_a_city_from_files_alone(db_url, app, client_as, tmp_path):
     scored = run(db_url, "score")
     assert scored.exit_code == 0 and "222 assets scored" in scored.output, scored.output
     assert run(db_url, "map", "risk", str(tmp_path / "risk.html")).exit_code == 0
-    assert "架空橋1" in (tmp_path / "risk.html").read_text()
+    html = (tmp_path / "risk.html").read_text(encoding="utf-8")
+    start = html.index('"packed":') + len('"packed":')  # the file's features, packed (fm/domain/maps/packed.py)
+    cards = packed.unpack(json.JSONDecoder().raw_decode(html, start)[0])["card"]
+    assert "架空橋1" in {card["name"] for card in cards}
 
     viewer = client_as("viewer")
     page = viewer.get("/dashboard?fiscal_year=2024&lang=en")
