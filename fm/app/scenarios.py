@@ -473,19 +473,7 @@ def adopt(session: Session, name: str, *, actor: str, source: str = "web", today
             continue  # planned already (another scenario adopted, or set by hand)
         asset = session.get(Asset, int(asset_id))
         assert asset is not None
-        old = asset.disposed_on
-        asset.disposed_on = fiscal_year_start(int(year))
-        asset.version += 1
-        audit.record(
-            session,
-            actor=actor,
-            source=source,
-            action="update",
-            table="assets",
-            record_id=asset.id,
-            code=asset.code,
-            changes={"disposed_on": [audit.plain(old), audit.plain(asset.disposed_on)]},
-        )
+        _dispose(session, asset, fiscal_year_start(int(year)), table="assets", actor=actor, source=source)
         counts["disposals"] += 1
     before = reg.kpi.parcel_uses
     added = changed.kpi.parcel_uses.iloc[len(before) :]
@@ -528,19 +516,7 @@ def adopt(session: Session, name: str, *, actor: str, source: str = "web", today
         assert parcel is not None
         if parcel.disposed_on == parcel_row["disposed_on"]:
             continue
-        old = parcel.disposed_on
-        parcel.disposed_on = parcel_row["disposed_on"]
-        parcel.version += 1
-        audit.record(
-            session,
-            actor=actor,
-            source=source,
-            action="update",
-            table="land_parcels",
-            record_id=parcel.id,
-            code=parcel.code,
-            changes={"disposed_on": [audit.plain(old), audit.plain(parcel.disposed_on)]},
-        )
+        _dispose(session, parcel, parcel_row["disposed_on"], table="land_parcels", actor=actor, source=source)
         counts["parcels_sold"] += 1
     ids = reg.buildings.set_index("code")["id"]
     for index, action in enumerate(actions.to_dict("records"), start=1):
@@ -654,3 +630,20 @@ __all__ = [
     "export",
     "show",
 ]
+
+
+def _dispose(session: Session, record: Asset | LandParcel, on: date, *, table: str, actor: str, source: str) -> None:
+    """Plan ``record``'s disposal on ``on`` (a new version), audited."""
+    old = record.disposed_on
+    record.disposed_on = on
+    record.version += 1
+    audit.record(
+        session,
+        actor=actor,
+        source=source,
+        action="update",
+        table=table,
+        record_id=record.id,
+        code=record.code,
+        changes={"disposed_on": [audit.plain(old), audit.plain(on)]},
+    )
