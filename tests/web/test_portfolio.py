@@ -88,20 +88,8 @@ def test_pages_in_japanese(client):
 
 def test_pages_in_chromium(browser, demo):
     url, folder = demo
-    outside, errors = [], []
     with chromium.live_app(Config(database_url=url, instance_path=folder, secret_key="test")) as base:
-        page = browser.new_page(viewport={"width": 1366, "height": 768})
-
-        def guard(route):
-            if route.request.url.startswith(base):
-                route.continue_()
-            else:
-                outside.append(route.request.url)
-                route.abort()
-
-        page.route("**/*", guard)
-        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-        page.on("pageerror", lambda exc: errors.append(str(exc)))
+        page, outside, errors = chromium.guarded_page(browser, base)
         chromium.sign_in(page, base)
         page.goto(f"{base}/portfolio/")
         nav = page.locator("nav.main")

@@ -132,20 +132,8 @@ def test_pages_in_chromium(browser, demo, app):
     signed_in(app, "facility_manager").post("/portfolio/scenarios", data={"name": "案B"})
     assert run(url, "portfolio", "scenario", "create", "案C").exit_code == 0
     assert run(url, "portfolio", "scenario", "add", "案C", "close", "BL-00221", "--year", "2028").exit_code == 0
-    outside, errors = [], []
     with chromium.live_app(Config(database_url=url, instance_path=folder, secret_key="test")) as base:
-        page = browser.new_page(viewport={"width": 1366, "height": 768})
-
-        def guard(route):
-            if route.request.url.startswith(base):
-                route.continue_()
-            else:
-                outside.append(route.request.url)
-                route.abort()
-
-        page.route("**/*", guard)
-        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-        page.on("pageerror", lambda exc: errors.append(str(exc)))
+        page, outside, errors = chromium.guarded_page(browser, base)
         chromium.sign_in(page, base, role="facility_manager")
         page.goto(f"{base}/portfolio/cards/BL-00201")
         page.get_by_text("シナリオに追加").click()
