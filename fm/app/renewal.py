@@ -8,6 +8,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from fm.domain import money
 from fm.domain.renewal import projection as renewal
 from fm.domain.renewal import report as report
 from fm.domain.renewal.costs import SCENARIOS, UnitCost, load_unit_costs, with_unit_costs
@@ -38,7 +39,7 @@ def renewal_projection(session: Session, *, start: int, years: int = 40, unit_co
         scenarios[scenario] = {
             "rows": records(table),
             "total": total,
-            "annual_average": round(total / years),
+            "annual_average": money.divide(total, years),
             "by_group": {g: int(table[g].sum()) for g in renewal.GROUPS},
         }
     saving = scenarios["simple"]["total"] - scenarios["extended"]["total"]
@@ -46,6 +47,6 @@ def renewal_projection(session: Session, *, start: int, years: int = 40, unit_co
         "start": start,
         "years": years,
         "scenarios": scenarios,
-        "difference": {"total": saving, "annual_average": round(saving / years)},
+        "difference": {"total": saving, "annual_average": money.divide(saving, years)},
         "not_projected": outside,
     }

@@ -46,6 +46,17 @@ def share_of(amounts: np.ndarray | pd.Series, share: float | int | str | Decimal
     return whole * numerator + (2 * part * numerator + denominator) // (2 * denominator)
 
 
+def divide(amount: int, parts: int) -> int:
+    """``amount ÷ parts`` in whole yen, rounded half up, in integers (a yearly average of a total).
+
+    >>> divide(100, 40), divide(-100, 40), divide(10**20 + 20, 40)
+    (3, -2, 2500000000000000001)
+    """
+    if parts <= 0:
+        raise ValueError(f"divide by a positive number of parts, got {parts}")
+    return (2 * int(amount) + parts) // (2 * parts)
+
+
 def total(amounts: Iterable[int] | pd.Series) -> int:
     """The exact sum of whole amounts of yen (Python integers: no int64 wrap-round), missing ones left out.
 
