@@ -212,7 +212,7 @@ def _cycles(
     length = events[-1][0]
     step = int(length)
     cycles = (years + step) // step + 1  # at most: the first origin is at most one cycle before the start
-    if cost.dtype != object and float(np.abs(cost.astype(float)).sum()) * (cycles + 2) >= LIMIT:
+    if cost.dtype != object and int(np.abs(cost).sum(dtype=object)) * (cycles + 2) >= LIMIT:  # Python ints: exact
         cost = np.array([[int(v) for v in row] for row in cost], dtype=object).reshape(cost.shape)
     out = np.zeros(years, dtype=cost.dtype)
     unknown = np.isnan(built)
