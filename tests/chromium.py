@@ -66,13 +66,15 @@ def live_app(config: Config) -> Iterator[str]:
 def sign_in(page, base: str, database_url: str | None = None, role: str = "viewer") -> str:
     """Sign ``page`` in to the app at ``base`` through its form, as a new account with ``role``; its username.
 
-    Each call makes its own account, so a language one page chooses is not another page's default.
+    Each call makes its own account, so a language one page chooses is not another page's default. The form
+    sends the page back to the sign-in form, which computes nothing: every caller opens its own page next, and
+    waiting for the landing page's first figures (over 30 s once on a busy CI machine) tests nothing here.
     """
     from webauth import PASSWORD, ensure_user
 
     username = f"{role.replace('_', '-')}-{next(_accounts)}"
     ensure_user(database_url or _served[base], username, role)
-    page.goto(f"{base}/sign-in")
+    page.goto(f"{base}/sign-in?next=/sign-in")
     page.fill("#username", username)
     page.fill("#password", PASSWORD)
     with page.expect_navigation():
