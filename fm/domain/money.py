@@ -33,6 +33,29 @@ _FAST = 2**50 / SCALE
 product's error stays under a quarter of a millionth."""
 
 
+def whole(values: pd.Series | np.ndarray | list[Any], name: str) -> np.ndarray:
+    """``values`` as an int64 array of whole numbers (yen, years, days), refusing what is missing or not whole
+    (never rounding it); floats only below 2⁵³, where they hold whole numbers exactly.
+
+    >>> whole(pd.Series([1, 2], dtype="Int64"), "cost").tolist(), whole(np.array([5e8]), "budgets").tolist()
+    ([1, 2], [500000000])
+    >>> whole(np.array([1.5]), "budgets")
+    Traceback (most recent call last):
+    ValueError: budgets must be whole numbers (below 2**53 when given as floats)
+    """
+    values = values if isinstance(values, pd.Series) else pd.Series(np.asarray(values))
+    if values.isna().any():
+        raise ValueError(f"{name} must not be missing")
+    if pd.api.types.is_integer_dtype(values.dtype):
+        return values.to_numpy(dtype="int64")
+    if pd.api.types.is_float_dtype(values.dtype):
+        numbers = values.to_numpy(dtype="float64")
+        if not (np.isfinite(numbers).all() and (numbers % 1 == 0).all() and (np.abs(numbers) < 2**53).all()):
+            raise ValueError(f"{name} must be whole numbers (below 2**53 when given as floats)")
+        return numbers.astype("int64")
+    return np.array([int(v) for v in values], dtype="int64")  # Python ints (object dtype): exact or OverflowError
+
+
 def fraction(share: float | int | str | Decimal | Fraction) -> Fraction:
     """``share`` as the exact fraction it is written as: ``0.3`` is 3/10.
 
