@@ -87,6 +87,19 @@ def share_of(amounts: np.ndarray | pd.Series, share: float | int | str | Decimal
     return whole * numerator + (2 * part * numerator + denominator) // (2 * denominator)
 
 
+def per_unit(amount: int | None, units: float | None) -> int | None:
+    """``amount`` yen per unit (a user, a m² as written), rounded half up to the yen (None without both, or with no
+    units): a cost per user or per m².
+
+    >>> per_unit(1_000_001, 2), per_unit(1_000, 0), per_unit(5, 3.0), per_unit(1_000, 2.5), per_unit(5, 2)
+    (500001, None, 2, 400, 3)
+    """
+    if amount is None or units is None or pd.isna(amount) or pd.isna(units) or units <= 0:
+        return None
+    exact = fraction(units)  # the units as written (users, m² to the cm²), so yen stay integers
+    return (2 * int(amount) * exact.denominator + exact.numerator) // (2 * exact.numerator)
+
+
 def divide(amount: int, parts: int) -> int:
     """``amount ÷ parts`` in whole yen, rounded half up, in integers (a yearly average of a total).
 
