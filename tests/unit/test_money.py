@@ -11,7 +11,7 @@ import pandas as pd
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from fm.domain.money import measured, priced, share_of, total
+from fm.domain.money import measured, per_unit, percent, priced, share_of, total
 from fm.domain.renewal.projection import split
 
 amounts = st.integers(min_value=0, max_value=2**63 - 1)
@@ -92,3 +92,11 @@ def test_prices_past_int64_are_python_integers():
 def test_totals_do_not_wrap_round():
     assert total(pd.Series([2**63 - 1, 1], dtype="int64")) == 2**63
     assert total(pd.Series([1, None, 2], dtype="Int64")) == 3
+
+
+def test_a_percentage_of_whole_amounts_is_rounded_half_up_from_the_exact_fraction():
+    # 7 yen of 2,000 is 0.35 % exactly: published 0.4 (half up); the float 0.35 is 0.34999999999999997779…, which
+    # round() took to 0.3. Sums past 2⁵³ are divided as they are, never first turned into floats.
+    assert percent(7, 2_000) == 0.4 and round(100 * 7 / 2_000, 1) == 0.3
+    assert percent(2**53 + 1, 2**54 + 2) == 50.0 and percent(1, 0) is None
+    assert per_unit(1_000_001, 2) == 500_001 and per_unit(5, 3.0) == 2 and per_unit(1, 0) is None

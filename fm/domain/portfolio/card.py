@@ -11,7 +11,7 @@ from typing import Any
 import pandas as pd
 
 from fm.domain.depreciation import accumulated_depreciation
-from fm.domain.money import per_unit
+from fm.domain.money import per_unit, percent
 
 YEARS = 5
 """Fiscal years of usage a card shows."""
@@ -64,7 +64,7 @@ def aging_ratio(building: dict[str, Any], *, fiscal_year: int) -> float | None:
         pd.Series([int(life)]),
         fiscal_year_of=fiscal_year,
     ).iloc[0]
-    return round(100 * int(accumulated) / int(cost), 1)
+    return percent(int(accumulated), int(cost))
 
 
 def renewal_due(totals: pd.Series, *, share: tuple[int, int] = (1, 1)) -> dict[str, int]:
