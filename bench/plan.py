@@ -87,7 +87,7 @@ def main() -> None:
     started = time.perf_counter()
     large, _ = benefit.candidates(big, big_distributions, models, settings, years=5)
     built = time.perf_counter() - started
-    budgets = np.full(5, 500_000_000 * args.assets / len(assets))
+    budgets = np.full(5, 500_000_000 * args.assets // len(assets))
     started = time.perf_counter()
     chosen = solve_greedy(large, budgets, passes=0)
     print(f"plain benefit-per-yen rule at {args.assets:,} assets: choice in {time.perf_counter() - started:.1f} s")

@@ -24,7 +24,8 @@ def random_register(rng: np.random.Generator, *, assets: int, years: int) -> tup
     )
     now = rng.dirichlet(np.full(4, 0.6), size=assets)
     table, _ = candidates(frame, {"bridge": (frame.index, now)}, models, load_interventions(), years=years)
-    budgets = np.full(years, float(frame["replacement_cost"].sum()) * rng.uniform(0.2, 0.6) / years)
+    # whole yen, as budgets are (the floor of the share drawn: the same plans fit as under the fraction)
+    budgets = np.full(years, int(float(frame["replacement_cost"].sum()) * rng.uniform(0.2, 0.6) / years))
     return table.reset_index(drop=True), budgets
 
 

@@ -1,15 +1,32 @@
 """The renewal projection as fm computed it before issue 19 (a Python loop per asset), kept frozen as the
 reference the vectorised :func:`fm.domain.renewal.projection.project_renewal` must equal, and random registers
-to compare them on: tests/unit/test_renewal_vectorised.py and bench/renewal.py."""
+to compare them on: tests/unit/test_renewal_vectorised.py and bench/renewal.py.
+
+Changed once since, the same way as the vectorised code: each event's cost is computed exactly from the
+quantities and unit costs as written (Fractions here, integers there), no longer as a float product rounded."""
 
 from __future__ import annotations
 
+import math
+from decimal import Decimal
+from fractions import Fraction
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from fm.domain.renewal.projection import COLUMNS, GROUPS, MAN_YEN, _share, split, yen
+from fm.domain.renewal.projection import COLUMNS, GROUPS, MAN_YEN, _share, split
+
+
+def exact(value: Any) -> Fraction:
+    """A number as the decimal it was written as: a float through its shortest repr (0.1 is 1/10)."""
+    return Fraction(Decimal(repr(float(value)))) if isinstance(value, float) else Fraction(value)
+
+
+def yen(*factors: Any) -> int:
+    """The product of measured quantities, unit costs and shares, each as written, rounded once to the yen, half up
+    (the rule since the money-exact change; before it, ``floor(float product + 0.5)``)."""
+    return math.floor(math.prod((exact(f) for f in factors), start=Fraction(1)) + Fraction(1, 2))
 
 
 def project_renewal_loop(
@@ -26,12 +43,17 @@ def project_renewal_loop(
     buildings = held[held["category"].isin(costs["building_class"].keys()) & held["floor_area_m2"].notna()]
     for asset in buildings.itertuples():
         own = costs.get("building_yen", {}).get(asset.category)
-        per_m2 = own or [v * MAN_YEN for v in costs["building_cost"][costs["building_class"][asset.category]]]
-        refurbish, rebuild = (v * asset.floor_area_m2 for v in per_m2)
+        refurbish, rebuild = (
+            exact(v) * (1 if own else MAN_YEN)
+            for v in own or costs["building_cost"][costs["building_class"][asset.category]]
+        )
+        area = asset.floor_area_m2
         events = [
             (
                 age,
-                yen(refurbish if share == "refurbish" else rebuild if share == "rebuild" else share * rebuild),
+                yen(area, refurbish)
+                if share == "refurbish"
+                else yen(area, rebuild, 1 if share == "rebuild" else share),
                 spread,
             )
             for age, share, spread in spec["building"]
@@ -46,14 +68,19 @@ def project_renewal_loop(
             spec["building_no_refurbish_after"],
         )
     roads = held[held["category"] == "road"]
-    area = (roads["length_m"].fillna(0) * roads["width_m"].fillna(costs["road"]["default_width_m"])).sum()
-    amounts[row["road"]] += _share(yen(area * costs["road"]["yen_per_m2"]), spec["road_cycle_years"])
+    area = sum(
+        exact(length) * exact(width)
+        for length, width in zip(
+            roads["length_m"].fillna(0.0), roads["width_m"].fillna(costs["road"]["default_width_m"]), strict=True
+        )
+    )
+    amounts[row["road"]] += _share(yen(area, costs["road"]["yen_per_m2"]), spec["road_cycle_years"])
     for asset in held[held["category"] == "bridge"].itertuples():
         unit = costs["bridge"]["steel_yen_per_m2" if asset.structure == "S" else "yen_per_m2"]
-        cost = (0.0 if pd.isna(asset.deck_area_m2) else asset.deck_area_m2) * unit
+        area = 0.0 if pd.isna(asset.deck_area_m2) else asset.deck_area_m2
         _cycle(
             amounts[row["bridge"]],
-            [(spec["bridge_cycle_years"], yen(cost), 1)],
+            [(spec["bridge_cycle_years"], yen(area, unit), 1)],
             asset.year_built,
             start,
             years,
@@ -70,7 +97,7 @@ def project_renewal_loop(
         length = 0.0 if pd.isna(asset.length_m) else asset.length_m
         _cycle(
             amounts[row["sewer"]],
-            [(spec["sewer_cycle_years"], yen(length * unit), 1)],
+            [(spec["sewer_cycle_years"], yen(length, unit), 1)],
             asset.year_built,
             start,
             years,

@@ -37,7 +37,7 @@ from fm.domain.kpi.drilldown import (
     sorted_page,
     with_district_names,
 )
-from fm.domain.kpi.measures import half_up
+from fm.domain.kpi.measures import published
 from fm.domain.kpi.published import load_published
 from fm.domain.kpi.whatif import aging_whatif
 from fm.errors import NotFound, ValidationError
@@ -197,7 +197,9 @@ def _list(
         "order": cut.order,
         "numerator": plain_number(cut.numerator),
         "denominator": plain_number(cut.denominator) if indicator in RATIOS else None,
-        "value": None if cut.value is None else half_up(cut.value, INDICATORS[indicator].decimals),
+        "value": published(
+            cut.value, cut.numerator, cut.denominator if indicator in RATIOS else None, INDICATORS[indicator].decimals
+        ),
         "link": None if link is None else {"page": link[0], "column": link[1]},
         "rows": records(cut.rows),
     }

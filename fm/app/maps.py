@@ -609,8 +609,15 @@ def _choropleth(
     frame = frame.assign(
         district=name,
         value_text=frame["value"].map(shown),
-        numerator_text=frame["numerator"].map(lambda v: f"{v:,.{digits if digits < 3 else 3}f}"),
-        denominator_text=frame["denominator"].map(lambda v: "—" if v is None or pd.isna(v) else f"{v:,.0f}"),
+        # whole numbers (the aging ratio's yen, counts) exactly as they are, never through a float
+        numerator_text=frame["numerator"].map(
+            lambda v: f"{int(v):,}" if isinstance(v, int | np.integer) else f"{v:,.{digits if digits < 3 else 3}f}"
+        ),
+        denominator_text=frame["denominator"].map(
+            lambda v: (
+                "—" if v is None or pd.isna(v) else f"{int(v):,}" if isinstance(v, int | np.integer) else f"{v:,.0f}"
+            )
+        ),
     )
     heading = district_view.LABELS[indicator][1 if lang == "en" else 0]
     fields = {

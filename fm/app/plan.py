@@ -77,7 +77,7 @@ def maintenance_plan(
     progress.report("choosing within the budgets", 2, 4)
     first = plan_duties.schedule_duties(table, duties, np.array(budgets, "int64"))
     rest = table[~first.decided]  # the solvers choose among the others, with what the duties left
-    budget = first.remaining.astype(float)
+    budget = first.remaining  # whole yen (int64): the solvers compare and subtract budgets in integers
     forced = pd.Series(first.chosen, index=table.index)
 
     def solved(mask_on_rest: np.ndarray) -> pd.Series:

@@ -15,11 +15,14 @@ or the national institute's series: a decline with a rising share aged 65+.
 
 from __future__ import annotations
 
+from fractions import Fraction
+
 import numpy as np
 import pandas as pd
 
 from fm.demo.places import AGED_SHARE, DISTRICTS, POPULATION
 from fm.domain.fiscal import fiscal_year_end
+from fm.domain.money import measured, priced
 
 FIRST_FY, LAST_FY = 2019, 2025
 
@@ -236,7 +239,11 @@ def _usage(rng, housed: pd.DataFrame, ids: pd.Series) -> pd.DataFrame:
         (housed["annual_users"].fillna(0) * housed["user_share"]).groupby(housed["service_code"]).sum()
     )
     level = rng.uniform(0.7, 1.2, len(per_service))  # how busy each service is against its building's figure
-    unit = per_service["kind"].map(COST_PER_M2).to_numpy() * rng.uniform(0.85, 1.15, len(per_service))
+    # Each service's own cost per m², whole yen drawn within ±15 % of its kind's (money never from a float).
+    typical = per_service["kind"].map(COST_PER_M2).to_numpy(dtype="int64")
+    unit = rng.integers(typical * 85 // 100, typical * 115 // 100, endpoint=True).tolist()
+    area = measured(per_service["area"].to_numpy())
+    service = np.arange(len(per_service))
     trend = per_service["kind"].map(TREND).fillna(0.0).to_numpy() + per_service["district"].map(AGEING).fillna(0.0)
     rows = []
     for year in range(FIRST_FY, LAST_FY + 1):
@@ -246,14 +253,15 @@ def _usage(rng, housed: pd.DataFrame, ids: pd.Series) -> pd.DataFrame:
         dip = {2020: 0.55, 2021: 0.75}.get(year, 1.0)
         growth = (1 + trend.to_numpy()) ** (year - FIRST_FY)
         users = per_service["users"].to_numpy() * level * growth * dip * rng.uniform(0.96, 1.04, len(per_service))
-        cost = per_service["area"].to_numpy() * unit * 1.012 ** (year - FIRST_FY)
+        # area × unit × 1.012^years rounded half up to the thousand yen, in integers
+        thousands = priced(area, unit, which=service, share=Fraction(1012, 1000) ** (year - FIRST_FY) / 1000)
         rows.append(
             pd.DataFrame(
                 {
                     "service_id": per_service.index.map(ids).to_numpy(),
                     "fiscal_year": year,
                     "users": np.round(users).astype("int64"),
-                    "operating_cost": (np.round(cost / 1000) * 1000).astype("int64"),
+                    "operating_cost": (thousands * 1000).astype("int64"),
                 }
             )[held.to_numpy()]
         )

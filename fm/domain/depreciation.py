@@ -29,6 +29,7 @@ import numpy as np
 import pandas as pd
 
 from fm.domain.fiscal import fiscal_year, fiscal_year_end
+from fm.domain.money import whole
 
 CONVENTIONS = ("fiscal-year", "daily")
 MEMO_VALUE = 1
@@ -70,37 +71,23 @@ def accumulated_depreciation(
     """
     if convention not in CONVENTIONS:
         raise ValueError(f"convention must be one of {CONVENTIONS}, got {convention!r}")
-    life = _whole(life_years, "life_years")
+    life = whole(life_years, "life_years")
     if (life <= 0).any():
         raise ValueError("life_years must be greater than 0")
     if convention == "fiscal-year":
         years = (fiscal_year_of - fiscal_year(acquired)).astype("Int64")
-        numerator = _whole(years, "acquired").clip(min=0)
+        numerator = whole(years, "acquired").clip(min=0)
         denominator = life
     else:
         end = pd.Timestamp(fiscal_year_end(fiscal_year_of))
         days = (end - pd.to_datetime(acquired)).dt.days.astype("Int64")
-        numerator = 4 * _whole(days, "acquired").clip(min=0)
+        numerator = 4 * whole(days, "acquired").clip(min=0)
         denominator = DAYS_PER_FOUR_YEARS * life
-    amounts = _whole(cost, "cost")
+    amounts = whole(cost, "cost")
     done = numerator >= denominator
     accumulated = _share(amounts, np.minimum(numerator, denominator), denominator)
     accumulated = np.where(done, amounts - MEMO_VALUE, accumulated)
     return pd.Series(accumulated, index=cost.index, dtype="int64")
-
-
-def _whole(values: pd.Series, name: str) -> np.ndarray:
-    """``values`` as an int64 array, refusing what is missing or not a whole number (never rounding it)."""
-    if values.isna().any():
-        raise ValueError(f"{name} must not be missing")
-    if pd.api.types.is_integer_dtype(values.dtype):
-        return values.to_numpy(dtype="int64")
-    if pd.api.types.is_float_dtype(values.dtype):
-        numbers = values.to_numpy(dtype="float64")
-        if not (np.isfinite(numbers).all() and (numbers % 1 == 0).all() and (np.abs(numbers) < 2**53).all()):
-            raise ValueError(f"{name} must be whole numbers (below 2**53 when given as floats)")
-        return numbers.astype("int64")
-    return np.array([int(v) for v in values], dtype="int64")  # Python ints (object dtype): exact or OverflowError
 
 
 def _share(amounts: np.ndarray, numerator: np.ndarray, denominator: np.ndarray) -> np.ndarray:

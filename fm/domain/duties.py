@@ -101,10 +101,12 @@ def judged_class(inspections: pd.DataFrame, category: pd.Series, scale: pd.Serie
     ...              pd.Series(["soundness", "soundness", "score", "score"]), s).tolist()
     [4, <NA>, 4, <NA>]
     """
-    soundness = pd.to_numeric(inspections["soundness"], errors="coerce")
+    # Both as nullable floats (a column of the database is Int64, one of a file float64): one dtype to fill from.
+    soundness = pd.to_numeric(inspections["soundness"], errors="coerce").astype("Float64")
     score = pd.to_numeric(inspections["condition_score"], errors="coerce")
-    from_soundness = soundness.where((scale == "soundness").to_numpy() & (soundness >= 3).to_numpy())
-    mapped = score.map(settings.score_classes).where(category.isin(settings.score_categories).to_numpy())
+    from_soundness = soundness.where((scale == "soundness").to_numpy() & (soundness >= 3).fillna(False).to_numpy())
+    mapped = score.map(settings.score_classes).astype("Float64")
+    mapped = mapped.where(category.isin(settings.score_categories).to_numpy())
     return from_soundness.fillna(mapped).astype("Int64")
 
 

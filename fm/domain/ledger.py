@@ -11,12 +11,12 @@ report counts them; land, standing timber and construction in progress are not d
 from __future__ import annotations
 
 import unicodedata
-from fractions import Fraction
 from typing import Any
 
 import pandas as pd
 
 from fm.domain.depreciation import MEMO_VALUE, accumulated_depreciation
+from fm.domain.money import percent
 
 NOT_DEPRECIATED = ("土地", "立木竹", "建設仮勘定")
 OUTSIDE_REGISTER = ("土地", "立木竹", "建設仮勘定", "物品")
@@ -180,10 +180,8 @@ def aging(ledger: pd.DataFrame, *, convention: str = "fiscal-year") -> tuple[pd.
 
 
 def _percent(part: int, whole: int) -> float | None:
-    """``part / whole`` in %, rounded to 0.1 from the exact fraction (never through a float sum)."""
-    if not whole:
-        return None
-    return round(float(Fraction(part * 100, whole)), 1)
+    """``part / whole`` in %, rounded half up to 0.1 from the exact fraction (never through a float sum)."""
+    return percent(part, whole)
 
 
 def _reason(rows: pd.DataFrame, alternatives: dict[str, pd.Series], i: int, convention: str) -> str:

@@ -11,6 +11,7 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 
 from fm.app import portfolio
+from fm.serialize import records
 from fm.web.api import fiscal_year_arg, json_response
 from fm.web.charts import Point, Quadrant, scatter_chart
 from fm.web.context import session
@@ -71,7 +72,7 @@ def index() -> Any:
     with session() as active:
         frame = portfolio.evaluation_frame(active, settings=settings, fiscal_year=fiscal_year_arg())
         years = portfolio.usage_years(active)
-    rows = frame.to_dict("records")
+    rows = records(frame)  # missing figures (no users, no year built) as None, whole yen as ints
     points = [
         Point(
             float(r["performance"]),

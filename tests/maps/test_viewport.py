@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from fractions import Fraction
 
 import geopandas as gpd
 import numpy as np
@@ -146,6 +147,17 @@ def test_district_values_for_each_kind_of_indicator():
     assert aging["value"].tolist()[0] == pytest.approx(75.0) and aging["value"].isna().tolist() == [False, True]
     repairs = district_values("reactive_repairs", districts, where, pd.DataFrame({"asset_id": [12, 12, 10]}))
     assert repairs["value"].tolist() == [1.0, 2.0]
+
+
+def test_district_aging_ratio_adds_up_its_yen_exactly():
+    # Sums of yen past 2⁵³ (float64 holds whole numbers exactly only that far): the float sums showed 2⁵³ yen of
+    # 2⁵³ + 4 in the popup, a yen lost and one made up; the ratio is the exact fraction's nearest float.
+    districts = gpd.GeoDataFrame({"id": [1]}, geometry=[shapely.box(0, 0, 1, 1)], crs=4326)
+    rows = pd.DataFrame({"id": [10, 11], "acquisition_cost": [2**53, 3], "accumulated_depreciation": [2**53, 1]})
+    aging = district_values("aging_ratio", districts, pd.Series({10: 1, 11: 1}), rows)
+    assert aging["numerator"].tolist() == [2**53 + 1] and aging["denominator"].tolist() == [2**53 + 3]
+    assert aging["value"].tolist() == [float(Fraction(100 * (2**53 + 1), 2**53 + 3))]
+    assert rows["accumulated_depreciation"].astype(float).sum() == 2**53  # what the float sum said
 
 
 def test_category_labels_are_escaped_for_the_layer_switcher():

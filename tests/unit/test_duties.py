@@ -7,7 +7,7 @@ from datetime import date
 import pandas as pd
 import pytest
 
-from fm.domain.duties import DutySettings, check_restriction, find_duties, load_settings
+from fm.domain.duties import DutySettings, check_restriction, find_duties, judged_class, load_settings
 from fm.errors import ValidationError
 
 SETTINGS = DutySettings(grace_days=30, score_categories=(), score_classes={4: 3, 5: 4})
@@ -238,3 +238,24 @@ def test_measure_rates_on_a_hand_made_set():
     assert sorted(earlier.records["code"]) == ["A", "B", "C"] and earlier.numerator == 1
     assert measure("measures_started", data, fiscal_year=2023).numerator == 2  # A and B
     assert measure("measures_started", data, fiscal_year=2017).value is None  # nobody judged before FY2018
+
+
+@pytest.mark.filterwarnings("error")
+@pytest.mark.parametrize("soundness_dtype", ["Int64", "float64", "object"])
+def test_judged_class_from_database_or_file_columns_warns_of_nothing(soundness_dtype):
+    # The database gives Int64 columns, a file float64: filling one from the other warned (Pandas4Warning: it will
+    # raise in pandas 4) until both were cast to one dtype first.
+    settings = DutySettings(grace_days=0, score_categories=("wall",), score_classes={4: 3, 5: 4})
+    inspections = pd.DataFrame(
+        {
+            "soundness": pd.Series([4, 2, None, None], dtype=soundness_dtype),
+            "condition_score": pd.Series([None, None, 5, 5], dtype="Int64"),
+        }
+    )
+    found = judged_class(
+        inspections,
+        pd.Series(["bridge", "bridge", "wall", "park"]),
+        pd.Series(["soundness", "soundness", "score", "score"]),
+        settings,
+    )
+    assert found.tolist() == [4, pd.NA, 4, pd.NA]

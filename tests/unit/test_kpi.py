@@ -282,7 +282,8 @@ def test_rounding_and_shares_have_one_definition():
     from fm.domain.kpi import breakdown, measures, whatif
 
     assert measures.half_up(2.25, 1) == 2.3 and measures.ratio(1, 8) == 12.5 and measures.ratio(1, 0) is None
-    assert breakdown.half_up is whatif.half_up is dashboard.half_up is measures.half_up
+    assert whatif.half_up is measures.half_up
+    assert breakdown.published is dashboard.published is measures.published  # ratios of whole numbers: exact
     assert breakdown.ratio is measures.ratio and dashboard.plain_number is breakdown.plain_number
     assert not any(
         hasattr(module, name) for module in (breakdown, dashboard, measures) for name in ("_number", "_ratio")

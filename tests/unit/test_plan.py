@@ -133,3 +133,16 @@ def test_monte_carlo_starts_from_the_same_distribution():
         theta, start, np.array([1000.0]), 0.1, SETTINGS, years=15, strategy="reactive", paths=20_000, seed=5, rate=0.04
     )
     assert paths.mean() == pytest.approx(expected, rel=0.03)
+
+
+def test_the_solvers_keep_to_each_budget_to_the_yen():
+    # Two renewals of ¥1,000,000,000,000 against a budget one yen short of both. The MILP works in floats (costs ÷
+    # the largest: 1 + 1 ≤ 1.999999999999) and its feasibility tolerance (~10⁻⁷) accepted both, a yen over budget;
+    # the plan is now checked in whole yen and the one removing less risk given back. The greedy compares integers.
+    table = pd.DataFrame({"asset": [0, 1], "year": 0, "cost": [10**12, 10**12], "benefit": [2.0, 1.0]})
+    budget = np.array([2 * 10**12 - 1])
+    assert solve_exact(table, budget).tolist() == [True, False]
+    assert solve_greedy(table, budget).tolist() == [True, False]
+    assert solve_exact(table, budget + 1).tolist() == [True, True]
+    with pytest.raises(ValueError, match="budgets must be whole numbers"):
+        solve_greedy(table, np.array([1.5e12]) + 0.5)

@@ -82,3 +82,17 @@ def test_a_service_in_two_buildings_is_shared_by_floor_area_in_whole_yen():
     found = building_usage(housed, usage)
     assert found["users"].tolist() == [4, 3, 3]
     assert found["operating_cost"].tolist() == [333_334, 333_333, 333_333]
+
+
+def test_cost_per_user_is_whole_yen_rounded_half_up():
+    # 2024: service 40 (building D alone) cost 1 yen for 9,999 users → 0 yen (0.0001 rounds down); and a cost of
+    # 50,000,001 yen for 4,000 users is 12,500.00025 → 12,500: whole yen, as on the facility card, never a float.
+    usage = USAGE.assign(operating_cost=[16_000_000, 4_000_000, 20_000_001, 6_000_000, 50_000_001, 1])
+    found = evaluate(BUILDINGS, HOUSED, usage, settings=load_settings())
+    assert str(found["cost_per_user"].dtype) == "Int64"
+    assert found["cost_per_user"].tolist() == [1_000, 4_000, 400, 12_500]  # B: 20,000,001 ÷ 5,000 = 4,000.0002
+    usage = USAGE.assign(users=[16_000, 4_000, 2, 15_000, 4_000, 9_999], operating_cost=[1] * 2 + [1_000_001] + [1] * 3)
+    assert evaluate(BUILDINGS, HOUSED, usage, settings=load_settings())["cost_per_user"].tolist()[1] == 500_001
+    assert (
+        evaluate(BUILDINGS, HOUSED, USAGE, settings=load_settings(), fiscal_year=2024)["cost_per_user"].tolist()[3] == 0
+    )

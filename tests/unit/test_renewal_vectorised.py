@@ -50,14 +50,18 @@ def test_empty_register_and_no_buildings():
 
 def test_amounts_past_int64_are_added_up_exactly_in_python_integers():
     # A hundred buildings so large that one year's sum passes 2⁶³ yen: int64 would wrap; Python integers are exact.
-    huge = 2.0**60 / 400_000  # m²: a rebuild of 2⁶⁰ yen at 400,000 yen/m² (office)
+    # m²: a rebuild of about 2⁶⁰ yen at 400,000 yen/m² (office). The area is the decimal its float prints as,
+    # 2882303761517.1177 m², so the rebuild is 2882303761517.1177 × 400,000 = 1,152,921,504,606,847,080 yen
+    # exactly (the float product rounded to 2⁶⁰ = …976, 104 yen less than the area written costs).
+    huge = 2.0**60 / 400_000
+    rebuild = 1_152_921_504_606_847_080
     offices = pd.DataFrame(
         [{"category": "office", "status": "in_service", "year_built": 1960, "floor_area_m2": huge}] * 100
     )
     table, _ = project_renewal(offices, load_unit_costs(), scenario="simple", start=2026, years=2)
-    share = 2**60 // 10  # the rebuild backlog over 10 years; 2⁶⁰ is not a multiple of 10: the first years take more
-    assert table["building"].tolist() == [100 * (share + 1)] * 2
-    assert table["total"].tolist()[0] == 100 * (share + 1) > 2**63
+    share = rebuild // 10  # the rebuild backlog over 10 years, in whole yen (a multiple of 10 here)
+    assert rebuild % 10 == 0 and table["building"].tolist() == [100 * share] * 2
+    assert table["total"].tolist()[0] == 100 * share > 2**63
 
 
 def test_nullable_years_object_areas_and_missing_categories_as_before():

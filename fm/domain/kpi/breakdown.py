@@ -16,9 +16,10 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
-from fm.domain.kpi.measures import INDICATORS, KpiData, Measure, half_up, ratio
+from fm.domain.kpi.measures import INDICATORS, KpiData, Measure, published, ratio
 
 DIMENSIONS: dict[str, tuple[str, ...]] = {
     "plan_coverage": ("category", "district"),
@@ -150,7 +151,9 @@ def breakdown(frame: pd.DataFrame, indicator: str, by: str, labels: pd.DataFrame
                 "records": int(row["records"]),
                 "numerator": plain_number(row["numerator"]),
                 "denominator": plain_number(row["denominator"]) if indicator in RATIOS else None,
-                "value": None if value is None else half_up(value, decimals),
+                "value": published(
+                    value, row["numerator"], row["denominator"] if indicator in RATIOS else None, decimals
+                ),
             }
         )
     return rows
@@ -159,8 +162,10 @@ def breakdown(frame: pd.DataFrame, indicator: str, by: str, labels: pd.DataFrame
 def plain_number(value: Any) -> int | float:
     """A total as the JSON shows it: a whole number as ``int``, else rounded to 2 places.
 
-    >>> plain_number(12.0), plain_number(9039.0812)
-    (12, 9039.08)
+    >>> plain_number(12.0), plain_number(9039.0812), plain_number(np.int64(2**53 + 1))
+    (12, 9039.08, 9007199254740993)
     """
+    if isinstance(value, int | np.integer) and not isinstance(value, bool):
+        return int(value)  # whole yen or counts as they are, never through a float (exact only to 2⁵³)
     value = float(value)
     return int(value) if value.is_integer() else round(value, 2)

@@ -13,6 +13,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 
 from fm.domain.depreciation import accumulated_depreciation
@@ -21,7 +22,7 @@ from fm.domain.duties import load_settings as load_duty_settings
 from fm.domain.fiscal import fiscal_year as to_fiscal_year
 from fm.domain.fiscal import fiscal_year_end
 from fm.domain.geo import area_m2
-from fm.domain.money import total
+from fm.domain.money import percent, total
 
 UNDERUSED = ("underused", "unused")
 REPAIR_KINDS = ("preventive", "reactive")
@@ -121,8 +122,24 @@ class Measure:
     breakdown: list[dict[str, Any]] | None = None
 
     def rounded(self) -> float | None:
-        """The value at the indicator's published precision (half up)."""
-        return None if self.value is None else half_up(self.value, INDICATORS[self.indicator].decimals)
+        """The value at the indicator's published precision (half up): a ratio of whole numbers (yen, counts) from
+        its exact fraction, any other value from its decimal repr."""
+        return published(self.value, self.numerator, self.denominator, INDICATORS[self.indicator].decimals)
+
+
+def published(value: float | None, numerator: Any, denominator: Any, decimals: int) -> float | None:
+    """``value`` at ``decimals`` places, half up: exactly :func:`fm.domain.money.percent` of its parts when they are
+    whole numbers (so a sum of yen past 2⁵³ is not first turned into a float), else :func:`half_up`.
+
+    >>> published(0.35, 7, 2_000, 1), published(9039.0812, 9039.0812, None, 2)
+    (0.4, 9039.08)
+    """
+    if value is None:
+        return None
+    whole = (int, np.integer)
+    if isinstance(numerator, whole) and isinstance(denominator, whole) and not isinstance(numerator, bool):
+        return percent(int(numerator), int(denominator), decimals)
+    return half_up(value, decimals)
 
 
 def half_up(value: float, decimals: int) -> float:
@@ -141,11 +158,6 @@ def ratio(numerator: float, denominator: float) -> float | None:
     (12.5, None)
     """
     return 100.0 * numerator / denominator if denominator else None
-
-
-def _rounded(value: float | None, decimals: int) -> float | None:
-    """``round(value, decimals)``; None stays None."""
-    return None if value is None else round(value, decimals)
 
 
 def _held(frame: pd.DataFrame, acquired: str, disposed: str, end: pd.Timestamp) -> pd.Series:
@@ -279,7 +291,7 @@ def aging_ratio(data: KpiData, *, fiscal_year: int, convention: str = "fiscal-ye
             "name_en": names.at[code, "name_en"],
             "acquisition_cost": int(row.acquisition_cost),
             "accumulated_depreciation": int(row.accumulated_depreciation),
-            "value": _rounded(ratio(row.accumulated_depreciation, row.acquisition_cost), 1),
+            "value": percent(int(row.accumulated_depreciation), int(row.acquisition_cost)),
         }
         for code, row in by_category.loc[[c for c in names.index if c in by_category.index]].iterrows()
     ]

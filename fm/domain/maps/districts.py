@@ -3,11 +3,14 @@ indicator counted, so each district's value can be traced like the city's."""
 
 from __future__ import annotations
 
+from fractions import Fraction
+
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 
 from fm.domain.maps.style import SEQUENTIAL
+from fm.domain.money import total
 
 # indicator: (asset-id column of its records, numerator column (None: count rows), how, unit)
 SPECS = {
@@ -46,23 +49,29 @@ def district_values(
     grouped = rows.assign(district_id=rows[key].map(asset_district)).groupby("district_id")
     counts = grouped.size().reindex(districts["id"], fill_value=0)
     out = districts.copy()
-    out["numerator"] = (
-        counts if numerator is None else grouped[numerator].sum().astype(float).reindex(districts["id"], fill_value=0)
-    ).to_numpy()
+
+    def summed(column: str) -> pd.Series:
+        """Each district's sum of ``column``: whole numbers (yen) exactly, in Python integers; others as floats."""
+        if pd.api.types.is_integer_dtype(rows[column].dtype):
+            return grouped[column].agg(total).reindex(districts["id"], fill_value=0).astype(object)
+        return grouped[column].sum().astype(float).reindex(districts["id"], fill_value=0)
+
+    out["numerator"] = (counts if numerator is None else summed(numerator)).to_numpy()
     if how == "count":
         out["denominator"] = None
         out["value"] = out["numerator"].astype(float)
         return out
-    denominator = (
-        counts
-        if how in ("mean", "ratio:count")
-        else grouped[how.split(":")[1]].sum().astype(float).reindex(districts["id"], fill_value=0)
-    )
+    denominator = counts if how in ("mean", "ratio:count") else summed(how.split(":")[1])
     out["denominator"] = denominator.to_numpy()
-    scale = 1.0 if how == "mean" else 100.0
-    with np.errstate(invalid="ignore", divide="ignore"):
-        value = scale * out["numerator"].astype(float) / out["denominator"].astype(float)
-    out["value"] = value.where(out["denominator"] > 0, None)
+    scale = 1 if how == "mean" else 100
+    out["value"] = [
+        None
+        if not d > 0
+        else float(Fraction(scale * n, int(d)))  # whole numbers: the exact ratio, then its nearest float
+        if isinstance(n, (int, np.integer)) and isinstance(d, (int, np.integer))
+        else scale * float(n) / float(d)
+        for n, d in zip(out["numerator"], out["denominator"], strict=True)
+    ]
     return out
 
 

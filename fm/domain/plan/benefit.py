@@ -49,8 +49,7 @@ def candidates(
     for category, (rows, now) in distributions.items():
         w = worst_ahead(models.loc[category, "theta"], years)  # (years+1, J)
         cof = assets.loc[rows, "consequence"].to_numpy()
-        cost = assets.loc[rows, "replacement_cost"].astype(float).to_numpy()  # NA → NaN
-        yen = assets.loc[rows, "replacement_cost"].astype("Int64").fillna(0).to_numpy(dtype="int64")  # exact
+        yen = assets.loc[rows, "replacement_cost"].astype("Int64").fillna(0).to_numpy(dtype="int64")  # exact; NA → 0
         # distribution at the start of each year t, and the worst-state probability at the end of each year u
         one = markov.transition(models.loc[category, "theta"], 1.0)
         starts = [now]
@@ -71,7 +70,7 @@ def candidates(
                 )
                 ahead = np.stack([after @ w[u - t] for u in range(t + 1, years + 1)], axis=1) * cof[:, None]
                 benefit = risk_base[:, t:].sum(axis=1) - ahead.sum(axis=1)
-                keep = (benefit > 1e-12) & np.isfinite(cost) & (cost > 0)
+                keep = (benefit > 1e-12) & (yen > 0)  # no replacement cost (missing or 0): not planned
                 frames.append(
                     pd.DataFrame(
                         {

@@ -19,6 +19,7 @@ from contextlib import contextmanager
 import numpy as np
 import pandas as pd
 
+from fm.domain.money import whole
 from fm.errors import FmError
 
 LARGE = 2_000_000  # candidates beyond which the heuristic repairs the benefit-per-yen start only (time)
@@ -71,7 +72,41 @@ def solve_exact(
         )
     if result.x is None:
         raise FmError(f"the MILP found no plan ({result.message}); try --method greedy")
-    return result.x > 0.5
+    return _within_budgets(result.x > 0.5, candidates, budgets)
+
+
+def _within_budgets(chosen: np.ndarray, candidates: pd.DataFrame, budgets: np.ndarray) -> np.ndarray:
+    """``chosen`` checked against each year's budget in whole yen: the solver works in floating point (costs ÷ the
+    largest, within its feasibility tolerance of about 10⁻⁶), so a plan could pass a budget by a few yen. In a year
+    that it passes, a chosen candidate is given back until it fits: the one removing least risk among those costing
+    at least the excess, or else the one of least benefit per yen.
+
+    >>> c = pd.DataFrame({"asset": [0, 1], "year": 0, "cost": [1_000_000_001, 3], "benefit": [5.0, 1.0]})
+    >>> _within_budgets(np.array([True, True]), c, np.array([1_000_000_003])).tolist()
+    [True, False]
+    >>> _within_budgets(np.array([True, True]), c, np.array([1_000_000_004])).tolist()
+    [True, True]
+    """
+    cost = whole(candidates["cost"], "costs")
+    year = candidates["year"].to_numpy()
+    limit = whole(budgets, "budgets")
+    chosen = chosen.copy()
+    spent = np.zeros(len(limit), dtype="int64")
+    np.add.at(spent, year[chosen], cost[chosen])
+    benefit = candidates["benefit"].to_numpy(dtype=float)
+    for y in np.flatnonzero(spent > limit):
+        while spent[y] > limit[y]:
+            held = np.flatnonzero(chosen & (year == y))
+            enough = held[cost[held] >= spent[y] - limit[y]]
+            # one given back if one is enough (the one removing least risk), else the least benefit per yen
+            i = (
+                enough[np.argmin(benefit[enough])]
+                if len(enough)
+                else held[np.argmin(benefit[held] / np.maximum(cost[held], 1))]
+            )
+            chosen[i] = False
+            spent[y] -= cost[i]
+    return chosen
 
 
 @contextmanager
@@ -120,12 +155,13 @@ def solve_greedy(candidates: pd.DataFrame, budgets: np.ndarray, *, passes: int =
        ``search=False`` leaves it out (to measure what it adds).
     """
     n = len(candidates)
-    cost = candidates["cost"].to_numpy(dtype=float)
+    cost = whole(candidates["cost"], "costs")  # yen, and the budgets: compared and subtracted in integers
+    budgets = whole(budgets, "budgets")
     benefit = candidates["benefit"].to_numpy(dtype=float)
-    ratio = np.where(cost > 0, benefit / np.maximum(cost, 1e-9), np.inf)
+    ratio = np.where(cost > 0, benefit / np.maximum(cost, 1), np.inf)
     asset_index = np.unique(candidates["asset"].to_numpy(), return_inverse=True)[1].reshape(-1)
     year = candidates["year"].to_numpy()
-    best, best_value, best_remaining = np.zeros(0, int), -1.0, np.asarray(budgets, float)
+    best, best_value, best_remaining = np.zeros(0, int), -1.0, budgets.copy()
     starts = ["ratio"] if passes == 0 or n > LARGE else ["ratio", "benefit", "lagrange"]
     for start in starts:
         if start == "lagrange":
@@ -159,7 +195,6 @@ def _lagrangian_start(
     every asset takes its candidate of largest ``benefit − λ_year · cost`` (or none if negative), the
     prices rise in years over budget and fall in years under it; the last choice is trimmed to the
     budgets (least benefit per yen given back first) and filled greedily."""
-    budgets = np.asarray(budgets, float)
     n_assets = int(asset_index.max()) + 1 if len(asset_index) else 0
     finite = ratio[np.isfinite(ratio)]
     price = np.full(len(budgets), float(np.median(finite)) if len(finite) else 0.0)
@@ -171,7 +206,7 @@ def _lagrangian_start(
         pick = first[score[first] > 0]
         spent = np.bincount(year[pick], weights=cost[pick], minlength=len(budgets))
         rate = 0.5 / (1 + step / 10)
-        price = price * np.exp(rate * np.clip((spent - budgets) / np.maximum(budgets, 1.0), -1, 1))
+        price = price * np.exp(rate * np.clip((spent - budgets) / np.maximum(budgets, 1), -1, 1))
     current = np.full(n_assets, -1)
     remaining = budgets.copy()
     for i in pick[np.argsort(-ratio[pick], kind="stable")]:
@@ -194,8 +229,8 @@ def _greedy(
     ``(current candidate of each asset or −1, remaining budgets)``, from ``current`` if given."""
     if current is None or remaining is None:
         current = np.full(int(asset_index.max()) + 1 if len(asset_index) else 0, -1)
-        remaining = np.asarray(budgets, float).copy()
-    cheapest = cost.min() if len(cost) else 0.0
+        remaining = np.asarray(budgets, dtype="int64").copy()
+    cheapest = cost.min() if len(cost) else 0
     for i in order:
         a, y = asset_index[i], year[i]
         if current[a] < 0 and cost[i] <= remaining[y]:
@@ -221,7 +256,7 @@ def _repair_pass(
     better = np.flatnonzero(gain > 1e-12)
     if not len(better):
         return False
-    extra = np.maximum(cost[better], 1e-9)
+    extra = np.maximum(cost[better], 1)
     better = better[np.argsort(-(gain[better] / extra), kind="stable")]
     # per year, the interventions held, least efficient first (entries go stale as assets switch)
     taken = current[current >= 0]
@@ -240,7 +275,7 @@ def _repair_pass(
         have = value[c] if c >= 0 else 0.0
         if value[i] <= have + 1e-12:
             continue
-        room = left[y] + (price[c] if c >= 0 and when[c] == y else 0.0)
+        room = left[y] + (price[c] if c >= 0 and when[c] == y else 0)
         given: list[int] = []
         if price[i] > room:
             held_y = by_year.get(y, [])
@@ -367,17 +402,17 @@ def _reoptimise(
         free[year[i]] += cost[i]
     before = float(benefit[chosen[chosen >= 0]].sum())
     # each asset's candidates that fit their year's budget left at all, and none (−1)
-    fitting = [np.append(options[a][cost[options[a]] <= free[year[options[a]]] + 1e-6], -1) for a in assets]
+    fitting = [np.append(options[a][cost[options[a]] <= free[year[options[a]]]], -1) for a in assets]
     grids = np.meshgrid(*fitting, indexing="ij")
     combos = np.stack([g.reshape(-1) for g in grids], axis=1)  # (M, k) candidate indices, −1 for none
     some = combos >= 0
     picked = np.where(some, combos, 0)
-    spent = np.zeros((len(combos), len(free)))
+    spent = np.zeros((len(combos), len(free)), dtype="int64")
     rows = np.arange(len(combos))
     for k in range(combos.shape[1]):  # one candidate per row and asset: no repeated (row, year) within k
-        spent[rows, year[picked[:, k]]] += np.where(some[:, k], cost[picked[:, k]], 0.0)
+        spent[rows, year[picked[:, k]]] += np.where(some[:, k], cost[picked[:, k]], 0)
     value = np.where(some, benefit[picked], 0.0).sum(axis=1)
-    value[np.any(spent > free + 1e-6, axis=1)] = -np.inf
+    value[np.any(spent > free, axis=1)] = -np.inf
     best = int(np.argmax(value))
     if value[best] <= before + 1e-12:
         return False

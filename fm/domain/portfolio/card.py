@@ -6,28 +6,15 @@ cost; the renewal cost due is the sum of the renewal projection's whole-yen year
 
 from __future__ import annotations
 
-from decimal import Decimal
-from fractions import Fraction
 from typing import Any
 
 import pandas as pd
 
 from fm.domain.depreciation import accumulated_depreciation
+from fm.domain.money import per_unit, percent
 
 YEARS = 5
 """Fiscal years of usage a card shows."""
-
-
-def per_unit(amount: int | None, units: float | None) -> int | None:
-    """``amount`` yen per unit, rounded half up to the yen (None without both, or with no units).
-
-    >>> per_unit(1_000_001, 2), per_unit(1_000, 0), per_unit(5, 3.0), per_unit(1_000, 2.5), per_unit(5, 2)
-    (500001, None, 2, 400, 3)
-    """
-    if amount is None or units is None or pd.isna(amount) or pd.isna(units) or units <= 0:
-        return None
-    exact = Fraction(Decimal(str(units)))  # the units as written (m² to the cm²), so yen stay integers
-    return (2 * int(amount) * exact.denominator + exact.numerator) // (2 * exact.numerator)
 
 
 def yearly(figures: pd.DataFrame, *, area: float | None, last_year: int, years: int = YEARS) -> list[dict[str, Any]]:
@@ -77,7 +64,7 @@ def aging_ratio(building: dict[str, Any], *, fiscal_year: int) -> float | None:
         pd.Series([int(life)]),
         fiscal_year_of=fiscal_year,
     ).iloc[0]
-    return round(100 * int(accumulated) / int(cost), 1)
+    return percent(int(accumulated), int(cost))
 
 
 def renewal_due(totals: pd.Series, *, share: tuple[int, int] = (1, 1)) -> dict[str, int]:

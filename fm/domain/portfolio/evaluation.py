@@ -22,6 +22,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from fm.domain.money import per_unit
 from fm.domain.portfolio.usage import building_usage
 from fm.domain.settings import load_overlaid
 from fm.errors import ValidationError
@@ -141,7 +142,9 @@ def evaluate(
     area = frame["floor_area_m2"].astype(float)
     users = frame["users"].astype(float)
     frame["users_per_m2"] = users / area
-    frame["cost_per_user"] = (frame["operating_cost"].astype(float) / users.where(users > 0)).astype(float)
+    frame["cost_per_user"] = pd.array(  # whole yen, half up, in integers (as on the facility card)
+        [per_unit(c, u) for c, u in zip(frame["operating_cost"], frame["users"], strict=True)], dtype="Int64"
+    )
     frame["age"] = (year - frame["year_built"].astype(float)) if year is not None else np.nan
     frame["condition"] = condition_part(frame["state"], frame["scale"])
     frame["performance"] = _performance(frame, settings)
@@ -172,11 +175,12 @@ def _use(frame: pd.DataFrame, settings: EvaluationSettings) -> pd.Series:
     cap = settings.cap
 
     def median_of(column: str) -> pd.Series:
-        values = frame[column].where(frame[column] > 0)
+        values = frame[column].astype(float)
+        values = values.where(values > 0)
         by_kind = values.groupby(frame["kind"]).transform("median")
         return by_kind.where(own, values.median())
 
     upm = (frame["users_per_m2"] / median_of("users_per_m2")).clip(upper=cap).fillna(0.0) / cap
-    cpu = (median_of("cost_per_user") / frame["cost_per_user"]).clip(upper=cap).fillna(0.0) / cap
+    cpu = (median_of("cost_per_user") / frame["cost_per_user"].astype(float)).clip(upper=cap).fillna(0.0) / cap
     weights = settings.use_weights
     return 100 * (weights["users_per_m2"] * upm + weights["cost_per_user"] * cpu) / sum(weights.values())

@@ -16,10 +16,11 @@ Method (``unit_costs.toml`` has every figure and its source):
   bridges of unknown year). Disposed assets are left out; tunnels, rivers, ponds and parks
   are outside the method and reported as not projected.
 
-Money in integers: each event's cost (a measured area or length × a unit cost × a share) is
-rounded once to the yen, half up; an amount spread over years is split in whole yen that add
-up to it exactly (the first years take the remainder, :func:`split`); a yearly share (roads,
-unknown ages) is rounded half up to the yen. Nothing is added up in floating point.
+Money in integers: each event's cost (a measured area or length × a unit cost × a share) is computed in integers
+from the quantity as written (to six decimals, :func:`fm.domain.money.measured`) and rounded once to the yen, half
+up (:func:`fm.domain.money.priced`); an amount spread over years is split in whole yen that add up to it exactly
+(the first years take the remainder, :func:`split`); a yearly share (roads, unknown ages) is rounded half up to the
+yen. No amount passes through floating point.
 """
 
 from __future__ import annotations
@@ -28,6 +29,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+
+from fm.domain.money import SCALE, fraction, measured, priced
 
 GROUPS = ("building", "road", "bridge", "sewer")
 COLUMNS = (
@@ -88,33 +91,33 @@ def project_renewal(
     events = spec["building"]
     amounts = [
         _cycles(
-            _building_costs(codes[is_building], list(names), floor_area[is_building], costs, events),
+            _building_costs(codes[is_building], list(names), measured(floor_area[is_building]), costs, events),
             [(age, spread) for age, _, spread in events],
             built[is_building],
             window,
             spec["building_no_refurbish_after"],
         )
     ]
-    roads = held[of({"road"})]
-    area = (roads["length_m"].fillna(0) * roads["width_m"].fillna(costs["road"]["default_width_m"])).sum()
-    road = _share(yen(area * costs["road"]["yen_per_m2"]), spec["road_cycle_years"])
+    roads = of({"road"})
+    road = _share(
+        road_cost(numbers("length_m")[roads], numbers("width_m")[roads], costs["road"]), spec["road_cycle_years"]
+    )
     amounts.append(np.full(years, road, "int64" if abs(road) < LIMIT else object))
     bridges = of({"bridge"})
     steel = held["structure"].eq("S").to_numpy(dtype=bool, na_value=False)[bridges]
-    unit = np.where(steel, costs["bridge"]["steel_yen_per_m2"], costs["bridge"]["yen_per_m2"])
-    cost = _yen(np.nan_to_num(numbers("deck_area_m2")[bridges], nan=0.0, posinf=np.inf, neginf=-np.inf) * unit)
+    bridge = costs["bridge"]
+    unit = [bridge["yen_per_m2"], bridge["steel_yen_per_m2"]]
+    cost = priced(measured(numbers("deck_area_m2")[bridges]), unit, which=steel.astype("int64"))
     amounts.append(_cycles(cost[:, None], [(spec["bridge_cycle_years"], 1)], built[bridges], window, None))
     pipes = of({"sewer_pipe"})
     sewer = costs["sewer"]
     diameter = numbers("diameter_mm")[pipes]
-    unit = np.full(len(diameter), sewer["yen_per_m"], dtype=float)
+    units = [*sewer["diameter_yen_per_m"], sewer["yen_per_m"]]  # by diameter; the last: one cost for all
+    which = np.full(len(diameter), len(units) - 1, dtype="int64")
     if sewer["by_diameter"]:
         known = ~np.isnan(diameter)
-        unit[known] = np.asarray(sewer["diameter_yen_per_m"])[
-            np.searchsorted(sewer["diameter_max_mm"], diameter[known])
-        ]
-    length = np.nan_to_num(numbers("length_m")[pipes], nan=0.0, posinf=np.inf, neginf=-np.inf)
-    cost = _yen(length * unit)
+        which[known] = np.searchsorted(sewer["diameter_max_mm"], diameter[known])
+    cost = priced(measured(numbers("length_m")[pipes]), units, which=which)
     amounts.append(_cycles(cost[:, None], [(spec["sewer_cycle_years"], 1)], built[pipes], window, None))
     exact = all(a.dtype == np.int64 for a in amounts)
     by_group = np.vstack(amounts) if exact else np.vstack([a.astype(object) for a in amounts])
@@ -126,13 +129,19 @@ def project_renewal(
     return table, {category: int(count) for category, count in outside.items()}
 
 
-def yen(amount: float) -> int:
-    """A measured amount (area × unit cost) rounded once to the yen, half up.
+def road_cost(length: np.ndarray, width: np.ndarray, road: dict[str, Any]) -> int:
+    """The roads' whole area (Σ length × width, ``default_width_m`` where no width is recorded) × the unit cost, in
+    yen rounded once, half up: each length and width the decimal it was written as, multiplied in integers.
 
-    >>> yen(2.5), yen(1_234_567.49), yen(0.0)
-    (3, 1234567, 0)
+    >>> road_cost(np.array([150.0, 0.1]), np.array([10.0, np.nan]), {"yen_per_m2": 4_700, "default_width_m": 5.5})
+    7052585
     """
-    return int(np.floor(amount + 0.5))
+    lengths = measured(length)
+    widths = measured(np.where(np.isnan(width), float(road["default_width_m"]), width))
+    if len(lengths) and int(np.abs(lengths).max()) * int(np.abs(widths).max()) * len(lengths) >= LIMIT:
+        lengths, widths = lengths.astype(object), widths.astype(object)  # Python integers: exact whatever the size
+    area = lengths * widths  # in (1/SCALE)² m²
+    return int(priced(np.array([area.sum()], dtype=area.dtype), road["yen_per_m2"], scale=SCALE**2)[0])
 
 
 def split(amount: int, parts: int) -> np.ndarray:
@@ -157,35 +166,30 @@ def _share(amount: int, parts: int) -> int:
     return (2 * int(amount) + int(parts)) // (2 * int(parts))
 
 
-def _yen(amounts: np.ndarray) -> np.ndarray:
-    """:func:`yen` of each measured amount: int64, or Python integers (an object array) where int64 could overflow.
-
-    >>> _yen(np.array([2.5, 1_234_567.49, 0.0])).tolist(), _yen(np.array([1e19])).dtype
-    ([3, 1234567, 0], dtype('O'))
-    """
-    rounded = np.floor(np.asarray(amounts, dtype=float) + 0.5)
-    if len(rounded) and not np.abs(rounded).max() < LIMIT:  # also catches inf and NaN, refused by int() below
-        return np.array([int(v) for v in rounded], dtype=object)
-    return rounded.astype("int64")
-
-
 def _building_costs(
     codes: np.ndarray, names: list[str], area: np.ndarray, costs: dict[str, Any], events: list[list[Any]]
 ) -> np.ndarray:
-    """The cost of each building's events (buildings × events), each rounded once to the yen: ``codes`` are the
-    buildings' categories (indices into ``names``), ``area`` their floor areas."""
+    """The cost of each building's events (buildings × events), each rounded once to the yen, half up, in
+    integers: ``codes`` are the buildings' categories (indices into ``names``), ``area`` their floor areas in whole
+    millionths of a m² (:func:`~fm.domain.money.measured`)."""
     own = costs.get("building_yen", {})
-    per_m2 = np.zeros((len(names), 2), dtype=float)  # yen per m² of each category: refurbishment, rebuild
-    for code in np.unique(codes):
-        name = names[code]
-        per_m2[code] = own.get(name) or [v * MAN_YEN for v in costs["building_cost"][costs["building_class"][name]]]
-    refurbish, rebuild = per_m2[codes, 0] * area, per_m2[codes, 1] * area
+    per_m2 = []  # yen per m² of each category, exact: (refurbishment, rebuild)
+    for name in names:
+        if name in own:
+            per_m2.append(tuple(own[name]))
+        elif name in costs["building_class"]:
+            per_m2.append(tuple(fraction(v) * MAN_YEN for v in costs["building_cost"][costs["building_class"][name]]))
+        else:
+            per_m2.append((0, 0))
+    refurbish, rebuild = [p[0] for p in per_m2], [p[1] for p in per_m2]
     columns = [
-        _yen(refurbish if share == "refurbish" else rebuild if share == "rebuild" else share * rebuild)
+        priced(area, refurbish, which=codes)
+        if share == "refurbish"
+        else priced(area, rebuild, which=codes, share=1 if share == "rebuild" else share)
         for _, share, _ in events
     ]
     if any(c.dtype == object for c in columns):
-        return np.column_stack([c.astype(object) for c in columns])
+        return np.column_stack([c.astype(object) for c in columns]).reshape(len(codes), len(events))
     return np.column_stack(columns).reshape(len(codes), len(events))
 
 
