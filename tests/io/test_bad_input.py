@@ -366,7 +366,8 @@ def _table_xlsx(path: Path, *rows: list) -> None:
 
 
 def test_a_rule_only_the_database_can_check(url, tmp_path):
-    """The file cannot know B-001 was acquired in 1968; the database's CHECK refuses, and rolls back whole."""
+    """The file cannot know B-001 was acquired in 1968; the database's CHECK refuses, and rolls back whole.
+    The refusal names the record's line, its code and the field, as the file's own checks do."""
     path = tmp_path / "disposed.csv"
     pd.DataFrame(
         {
@@ -378,7 +379,8 @@ def test_a_rule_only_the_database_can_check(url, tmp_path):
         }
     ).to_csv(path, index=False)
     message = rejected(url, "assets", path)
-    assert "disposed.csv: the database refused the import, nothing was written" in message, message
+    assert "disposed.csv: 1 problem(s), nothing imported" in message, message
+    assert "line 3, disposed_on: '1960-01-01' the database refused B-001" in message, message
     assert "disposed_after_acquired" in message
 
 
