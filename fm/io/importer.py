@@ -613,7 +613,7 @@ def _write(
                 return bulk.execute(
                     cursor,
                     f"INSERT INTO {table.name} ({listed}) SELECT {listed} FROM {STAGED} "
-                    "WHERE fm_row = ANY(%s) ORDER BY fm_row",
+                    "JOIN unnest(%s::bigint[]) AS chosen (fm_row) USING (fm_row) ORDER BY fm_row",
                     [places.tolist()],
                     meanwhile=meanwhile,
                 )
@@ -627,8 +627,8 @@ def _write(
         matches = " AND ".join(f"{table.name}.{k} = s.{k}" for k in key)
         with closing(driver.cursor()) as cursor:
             cursor.execute(
-                f"UPDATE {table.name} SET {assignments}{bulk.stamp(table)} FROM {STAGED} s "
-                f"WHERE {matches} AND s.fm_row = ANY(%s)",
+                f"UPDATE {table.name} SET {assignments}{bulk.stamp(table)} "
+                f"FROM {STAGED} s JOIN unnest(%s::bigint[]) AS chosen (fm_row) USING (fm_row) WHERE {matches}",
                 [places.tolist()],
             )
 
