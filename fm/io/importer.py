@@ -647,7 +647,8 @@ def _write(
             if refused is None:
                 raise
             place, error = refused
-            raise _refused(error or exc, table, merged, place, writable, names, rows, source) from None
+            columns = _constraint_columns(cursor if staged else None, table, error or exc)
+            raise _refused(error or exc, columns, merged, place, writable, names, rows, source) from None
         cursor.execute("RELEASE SAVEPOINT fm_write")
     assert found is not None
     return found
@@ -703,7 +704,7 @@ def _locate(
 
 def _refused(
     error: BaseException,
-    table: sa.Table,
+    columns: list[str],
     merged: pd.DataFrame,
     place: int,
     writable: list[str],
@@ -713,12 +714,7 @@ def _refused(
 ) -> Rejected:
     """The database's refusal of the record at ``place`` of the file, as a problem naming its place, its key
     and the field (the file's header) of the rule it breaks."""
-    cause = getattr(error, "orig", None) or error
-    text = str(cause).strip().splitlines()[0] if str(cause).strip() else type(cause).__name__
-    diag = getattr(cause, "diag", None)
-    columns = _constraint_columns(
-        table, getattr(diag, "constraint_name", None) or "", getattr(diag, "column_name", None), text
-    )
+    text = _first_line(error)
     given = [c for c in columns if c in writable] or columns
     record = merged.iloc[place]
     field = given[0] if given else ""
@@ -728,19 +724,38 @@ def _refused(
     if "code" in merged.columns:
         what = str(record["code"])
     else:
-        what = " ".join(str(record[k]) for k in DB_KEYS.get(table.name, ()) if k in merged.columns) or "this record"
+        what = " ".join(str(record[k]) for k in ("asset_id", "inspected_on", "fiscal_year") if k in merged.columns)
     return Rejected(
         source,
-        [Problem(str(rows.iloc[place]), header or field, shown, f"the database refused {what}: {text}")],
+        [Problem(str(rows.iloc[place]), header or field, shown, f"the database refused {what or 'it'}: {text}")],
     )
 
 
-def _constraint_columns(table: sa.Table, name: str, column: str | None, text: str) -> list[str]:
+def _first_line(error: BaseException) -> str:
+    cause = getattr(error, "orig", None) or error
+    return str(cause).strip().splitlines()[0] if str(cause).strip() else type(cause).__name__
+
+
+def _constraint_columns(cursor: Any, table: sa.Table, error: BaseException) -> list[str]:
     """The columns of ``table`` a refused rule is about: the database's column, or its constraint's columns
-    (a CHECK's: those its expression names), found by the constraint's name (PostgreSQL gives it apart;
-    SQLite in its message: ``CHECK constraint failed: name``, ``NOT NULL constraint failed: table.column``)."""
-    if column:
-        return [column]
+    (a CHECK's: those its expression names). PostgreSQL names the constraint apart, and its catalogue gives
+    the columns (through ``cursor``), whoever added it; SQLite names it in its message (``CHECK constraint
+    failed: name``, ``NOT NULL constraint failed: table.column``), and fm's model gives the columns."""
+    cause = getattr(error, "orig", None) or error
+    diag = getattr(cause, "diag", None)
+    if getattr(diag, "column_name", None):
+        return [str(diag.column_name)]
+    name, text = getattr(diag, "constraint_name", None) or "", _first_line(error)
+    if cursor is not None and name:
+        cursor.execute(
+            "SELECT a.attname FROM pg_constraint c JOIN pg_attribute a ON a.attrelid = c.conrelid "
+            "AND a.attnum = ANY(c.conkey) WHERE c.conname = %s AND c.conrelid = %s::regclass "
+            "ORDER BY array_position(c.conkey, a.attnum)",
+            [name, table.name],
+        )
+        found = [row[0] for row in cursor.fetchall()]
+        if found:
+            return found
     if "constraint failed: " in text:
         said = text.split("constraint failed: ", 1)[1]
         listed = [part.strip().split(".")[-1] for part in said.split(",")]
