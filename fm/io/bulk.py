@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import closing
 from typing import Any, TypeVar
 
@@ -158,16 +159,40 @@ def _copy(
     return result
 
 
+def copy_into(cursor: Any, table: sa.Table, frame: pd.DataFrame) -> None:
+    """COPY ``frame`` into ``table`` (PostgreSQL; e.g. a temporary table the caller made) through ``cursor``."""
+    _copy(cursor, table, frame, table.name)
+
+
+def execute(cursor: Any, statement: str, params: Any = None, *, meanwhile: Callable[[], T] | None = None) -> T | None:
+    """Run one statement through the driver's ``cursor``; return what ``meanwhile`` returns, run while the
+    database works (the driver waits for the server without holding Python's lock)."""
+    if meanwhile is None:
+        cursor.execute(statement, params)
+        return None
+    with ThreadPoolExecutor(1) as pool:
+        running = pool.submit(cursor.execute, statement, params)
+        try:
+            result = meanwhile()
+        finally:
+            running.result()  # the statement's own error first, if it failed
+    return result
+
+
 def update(session: Session, table: sa.Table, frame: pd.DataFrame) -> None:
     """Update rows of ``table`` by ``frame["id"]`` with the other columns; ``updated_at`` and ``version``,
     where the table keeps them, move on (so an edit opened before the update is refused)."""
     postgresql = session.get_bind().dialect.name == "postgresql"
     names = [c for c in frame.columns if c != "id"]
-    stamp = (", updated_at = CURRENT_TIMESTAMP" if "updated_at" in table.c else "") + (
+    with closing(session.connection().connection.driver_connection.cursor()) as cursor:
+        _update(cursor, table, frame, names, stamp(table), postgresql)
+
+
+def stamp(table: sa.Table) -> str:
+    """What an update sets beside the values: ``updated_at`` and ``version`` moved on, where the table keeps them."""
+    return (", updated_at = CURRENT_TIMESTAMP" if "updated_at" in table.c else "") + (
         ", version = version + 1" if "version" in table.c else ""
     )
-    with closing(session.connection().connection.driver_connection.cursor()) as cursor:
-        _update(cursor, table, frame, names, stamp, postgresql)
 
 
 def _update(cursor: Any, table: sa.Table, frame: pd.DataFrame, names: list[str], stamp: str, postgresql: bool) -> None:

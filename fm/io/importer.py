@@ -14,8 +14,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import sqlite3
 from collections.abc import Callable
+from contextlib import closing
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -148,12 +150,15 @@ def import_file(
                 changed,
                 records.columns,
                 lambda: changes_json(merged, new, touched, compared, uses),
+                names=checked.names,
+                rows=table.rows,
+                source=path.name,
             )
             if uses is not None:
                 _write_uses(session, merged, uses)
             _audit(session, kind, merged, new, found, actor or audit.cli_actor())
             session.flush()
-        except (sa.exc.DBAPIError, sqlite3.DatabaseError, psycopg.DatabaseError) as exc:
+        except DATABASE_ERRORS as exc:
             # A rule the database holds that the file could not be checked against alone (e.g. a
             # disposal date before the stored acquisition date); the transaction rolls back.
             cause = getattr(exc, "orig", None) or exc
@@ -161,6 +166,8 @@ def import_file(
                 f"{path.name}: the database refused the import, nothing was written: "
                 f"{str(cause).strip().splitlines()[0]}"
             ) from None
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(sa.text(f"DROP TABLE IF EXISTS {STAGED}"))
     result = {
         "kind": kind.name,
         "file": path.name,
@@ -427,10 +434,80 @@ def _records(session: Session, kind: Kind, checked: Checked) -> pd.DataFrame:
 
 
 def _existing(session: Session, kind: Kind, records: pd.DataFrame) -> pd.DataFrame:
+    """The stored records the file's records may match (by key): id and the columns the file has.
+
+    On PostgreSQL the comparison is the database's (:func:`_compared_in_database`); on SQLite every stored
+    record is read."""
     table = metadata.tables[TABLES[kind.name]]
     columns = ["id", *[c for c in records.columns if c in table.c and c != "id"]]
+    if session.get_bind().dialect.name == "postgresql":
+        return _compared_in_database(session, table, columns, _db_key(kind), records)
     existing = store.read_table(session, table.name, columns)
     return pd.DataFrame(existing)
+
+
+STAGED = "fm_import_rows"
+"""PostgreSQL: the temporary table holding a file's checked records (``fm_row``: their place in the file)."""
+
+
+def _staged(table: sa.Table, columns: list[str]) -> sa.Table:
+    """The temporary table of :data:`STAGED` for ``table``: ``fm_row`` and ``columns`` with the table's types."""
+    return sa.Table(
+        STAGED,
+        sa.MetaData(),
+        sa.Column("fm_row", sa.BigInteger),
+        *(sa.Column(c, table.c[c].type) for c in columns),
+    )
+
+
+def _comparable(column: sa.ColumnElement[Any]) -> sa.ColumnElement[Any]:
+    """``column`` as IS DISTINCT FROM can compare it (json has no equality: compared as text)."""
+    return sa.cast(column, sa.Text) if isinstance(column.type, sa.JSON) else column
+
+
+def _compared_in_database(
+    session: Session, table: sa.Table, columns: list[str], key: tuple[str, ...], records: pd.DataFrame
+) -> pd.DataFrame:
+    """The stored records matching the file's (by ``key``), compared in the database (PostgreSQL).
+
+    The file's checked records are copied into a temporary table (:data:`STAGED`, kept for the write),
+    and one join finds which stored records they match and which of those differ in any column
+    (``IS DISTINCT FROM``; geometry by PostGIS's exact ``=``). Only the differing records are read back,
+    with their stored values; a matched record equal in every column is returned with the file's own
+    values, so :func:`_differs` finds it unchanged without reading it. Re-importing an unchanged file of
+    100,000 assets reads back 100,000 ids instead of 100,000 records with their geometry.
+    """
+    given = [c for c in columns if c != "id"]
+    staged = _staged(table, given)
+    frame = records[given].copy()
+    frame.insert(0, "fm_row", np.arange(len(records), dtype="int64"))
+    with closing(session.connection().connection.driver_connection.cursor()) as cursor:
+        cursor.execute(f"DROP TABLE IF EXISTS {STAGED}")
+        cursor.execute(
+            f"CREATE TEMP TABLE {STAGED} ON COMMIT DROP AS SELECT 0::bigint AS fm_row, {', '.join(given)} "
+            f"FROM {table.name} WITH NO DATA"
+        )
+        bulk.copy_into(cursor, staged, frame)
+        cursor.execute(f"ANALYZE {STAGED}")
+    joined = staged.join(table, sa.and_(*(table.c[k] == staged.c[k] for k in key)))
+    matched = store.frame(session, sa.select(staged.c.fm_row, table.c.id).select_from(joined))
+    compared = [c for c in given if c not in key]
+    differing = pd.DataFrame(columns=["fm_row", "id", *given])
+    if compared and len(matched):
+        differs = sa.tuple_(*(_comparable(table.c[c]) for c in compared)).is_distinct_from(
+            sa.tuple_(*(_comparable(staged.c[c]) for c in compared))
+        )
+        query = sa.select(staged.c.fm_row, table.c.id, *(table.c[c] for c in given)).select_from(joined).where(differs)
+        differing = store.frame(session, query)
+    same = matched[~matched["fm_row"].isin(differing["fm_row"])]
+    equal = records.iloc[same["fm_row"].to_numpy()][given].reset_index(drop=True)
+    equal.insert(0, "id", same["id"].to_numpy())
+    if not len(differing):
+        return equal
+    stored = differing.drop(columns="fm_row")[["id", *given]]
+    if not len(equal):
+        return stored.reset_index(drop=True)
+    return pd.concat([equal, stored], ignore_index=True)
 
 
 def _reject_ambiguous(kind: Kind, records: pd.DataFrame, ambiguous: pd.DataFrame, rows: pd.Series, source: str) -> None:
@@ -509,15 +586,192 @@ def _write(
     changed: pd.Series,
     columns: pd.Index,
     meanwhile: Callable[[], pd.Series],
+    *,
+    names: dict[str, str],
+    rows: pd.Series,
+    source: str,
 ) -> pd.Series:
     """Insert the new records and update the changed ones, in the columns the file has; return what
-    ``meanwhile`` returns (run while the database stores the new records)."""
+    ``meanwhile`` returns (run while the database stores the new records).
+
+    On PostgreSQL both are set-based statements over the records :func:`_compared_in_database` staged:
+    ``INSERT … SELECT`` and ``UPDATE … FROM``, under the table's own constraints. Should the database
+    refuse a record (a rule the file could not be checked against alone), the write is undone and the
+    record is found by halving the rows under savepoints: the error names its place in the file, its key
+    and the field (:func:`_refused`)."""
     table = metadata.tables[TABLES[kind.name]]
     writable = [c for c in columns if c in table.c]
-    found = bulk.insert(session, table, merged.loc[new, writable], meanwhile=meanwhile) if new.any() else meanwhile()
-    if changed.any():
-        bulk.update(session, table, merged.loc[changed, ["id", *[c for c in writable if c not in _db_key(kind)]]])
+    key = _db_key(kind)
+    staged = session.get_bind().dialect.name == "postgresql"
+    driver = session.connection().connection.driver_connection
+    updated = [c for c in writable if c not in key]
+
+    def add(places: np.ndarray, meanwhile: Callable[[], pd.Series] | None = None) -> pd.Series | None:
+        if staged:
+            listed = ", ".join(writable)
+            with closing(driver.cursor()) as cursor:
+                return bulk.execute(
+                    cursor,
+                    f"INSERT INTO {table.name} ({listed}) SELECT {listed} FROM {STAGED} "
+                    "JOIN unnest(%s::bigint[]) AS chosen (fm_row) USING (fm_row) ORDER BY fm_row",
+                    [places.tolist()],
+                    meanwhile=meanwhile,
+                )
+        return bulk.insert(session, table, merged.iloc[places][writable], meanwhile=meanwhile)
+
+    def change(places: np.ndarray) -> None:
+        if not staged:
+            bulk.update(session, table, merged.iloc[places][["id", *updated]])
+            return
+        assignments = ", ".join(f"{n} = s.{n}" for n in updated)
+        matches = " AND ".join(f"{table.name}.{k} = s.{k}" for k in key)
+        with closing(driver.cursor()) as cursor:
+            cursor.execute(
+                f"UPDATE {table.name} SET {assignments}{bulk.stamp(table)} "
+                f"FROM {STAGED} s JOIN unnest(%s::bigint[]) AS chosen (fm_row) USING (fm_row) WHERE {matches}",
+                [places.tolist()],
+            )
+
+    adding, changing = np.flatnonzero(new.to_numpy()), np.flatnonzero(changed.to_numpy())
+    with closing(driver.cursor()) as cursor:
+        if not staged and not driver.in_transaction:
+            cursor.execute("BEGIN")  # SQLite: a savepoint outside a transaction would commit when released
+        cursor.execute("SAVEPOINT fm_write")
+        try:
+            found = add(adding, meanwhile) if len(adding) else meanwhile()
+            if len(changing):
+                change(changing)
+        except DATABASE_ERRORS as exc:
+            cursor.execute("ROLLBACK TO SAVEPOINT fm_write")
+            refused = _locate(cursor, add, change, adding, changing)
+            if refused is None:
+                raise
+            place, error = refused
+            columns = _constraint_columns(cursor if staged else None, table, error or exc)
+            raise _refused(error or exc, columns, merged, place, writable, names, rows, source) from None
+        cursor.execute("RELEASE SAVEPOINT fm_write")
+    assert found is not None
     return found
+
+
+DATABASE_ERRORS = (sa.exc.DBAPIError, sqlite3.DatabaseError, psycopg.DatabaseError)
+
+
+def _locate(
+    cursor: Any,
+    add: Callable[[np.ndarray], Any],
+    change: Callable[[np.ndarray], None],
+    adding: np.ndarray,
+    changing: np.ndarray,
+) -> tuple[int, BaseException | None] | None:
+    """The place of the first record the database refuses, with its error: the new records tried alone, then
+    (with them added) the changed ones, halving the rows under savepoints. None if no single record is
+    refused on its own (then only the database's message can be given)."""
+    errors: list[BaseException] = []
+
+    def fails(write: Callable[[np.ndarray], Any], places: np.ndarray) -> bool:
+        cursor.execute("SAVEPOINT fm_try")
+        try:
+            write(places)
+            return False
+        except DATABASE_ERRORS as exc:
+            errors.append(exc)
+            return True
+        finally:
+            cursor.execute("ROLLBACK TO SAVEPOINT fm_try")
+            cursor.execute("RELEASE SAVEPOINT fm_try")
+
+    def halve(write: Callable[[np.ndarray], Any], places: np.ndarray) -> tuple[int, BaseException | None] | None:
+        while len(places) > 1:
+            first, second = places[: len(places) // 2], places[len(places) // 2 :]
+            if fails(write, first):
+                places = first
+            elif fails(write, second):
+                places = second
+            else:
+                return None  # refused only together
+        return int(places[0]), errors[-1] if errors else None
+
+    if len(adding) and fails(add, adding):
+        return halve(add, adding)
+    if len(changing):
+        if len(adding):
+            add(adding)
+        if fails(change, changing):
+            return halve(change, changing)
+    return None
+
+
+def _refused(
+    error: BaseException,
+    columns: list[str],
+    merged: pd.DataFrame,
+    place: int,
+    writable: list[str],
+    names: dict[str, str],
+    rows: pd.Series,
+    source: str,
+) -> Rejected:
+    """The database's refusal of the record at ``place`` of the file, as a problem naming its place, its key
+    and the field (the file's header) of the rule it breaks."""
+    text = _first_line(error)
+    given = [c for c in columns if c in writable] or columns
+    record = merged.iloc[place]
+    field = given[0] if given else ""
+    header = names.get(field) or names.get(field.removesuffix("_id")) or names.get(f"{field.removesuffix('_id')}_code")
+    value = record.get(field) if field in merged.columns else None
+    shown = "" if value is None or (not isinstance(value, shapely.Geometry) and pd.isna(value)) else str(value)
+    if "code" in merged.columns:
+        what = str(record["code"])
+    else:
+        what = " ".join(str(record[k]) for k in ("asset_id", "inspected_on", "fiscal_year") if k in merged.columns)
+    return Rejected(
+        source,
+        [Problem(str(rows.iloc[place]), header or field, shown, f"the database refused {what or 'it'}: {text}")],
+    )
+
+
+def _first_line(error: BaseException) -> str:
+    cause = getattr(error, "orig", None) or error
+    return str(cause).strip().splitlines()[0] if str(cause).strip() else type(cause).__name__
+
+
+def _constraint_columns(cursor: Any, table: sa.Table, error: BaseException) -> list[str]:
+    """The columns of ``table`` a refused rule is about: the database's column, or its constraint's columns
+    (a CHECK's: those its expression names). PostgreSQL names the constraint apart, and its catalogue gives
+    the columns (through ``cursor``), whoever added it; SQLite names it in its message (``CHECK constraint
+    failed: name``, ``NOT NULL constraint failed: table.column``), and fm's model gives the columns."""
+    cause = getattr(error, "orig", None) or error
+    diag = getattr(cause, "diag", None)
+    if getattr(diag, "column_name", None):
+        return [str(diag.column_name)]
+    name, text = getattr(diag, "constraint_name", None) or "", _first_line(error)
+    if cursor is not None and name:
+        cursor.execute(
+            "SELECT a.attname FROM pg_constraint c JOIN pg_attribute a ON a.attrelid = c.conrelid "
+            "AND a.attnum = ANY(c.conkey) WHERE c.conname = %s AND c.conrelid = %s::regclass "
+            "ORDER BY array_position(c.conkey, a.attnum)",
+            [name, table.name],
+        )
+        found = [row[0] for row in cursor.fetchall()]
+        if found:
+            return found
+    if "constraint failed: " in text:
+        said = text.split("constraint failed: ", 1)[1]
+        listed = [part.strip().split(".")[-1] for part in said.split(",")]
+        if all(c in table.c for c in listed):
+            return listed
+        name = name or said.strip()
+    if not name:
+        return []
+    for constraint in [*table.constraints, *table.indexes]:
+        own = str(constraint.name or "")
+        if own and (own == name or name.endswith(f"_{own}")):
+            if isinstance(constraint, sa.CheckConstraint):
+                expression = str(constraint.sqltext)
+                return [c.name for c in table.c if re.search(rf"\b{c.name}\b", expression)]
+            return [c.name for c in constraint.columns]
+    return [c.name for c in table.c if c.name in name]
 
 
 def _write_uses(session: Session, merged: pd.DataFrame, uses: pd.DataFrame) -> None:

@@ -366,7 +366,8 @@ def _table_xlsx(path: Path, *rows: list) -> None:
 
 
 def test_a_rule_only_the_database_can_check(url, tmp_path):
-    """The file cannot know B-001 was acquired in 1968; the database's CHECK refuses, and rolls back whole."""
+    """The file cannot know B-001 was acquired in 1968; the database's CHECK refuses, and rolls back whole.
+    The refusal names the record's line, its code and the field, as the file's own checks do."""
     path = tmp_path / "disposed.csv"
     pd.DataFrame(
         {
@@ -378,8 +379,42 @@ def test_a_rule_only_the_database_can_check(url, tmp_path):
         }
     ).to_csv(path, index=False)
     message = rejected(url, "assets", path)
-    assert "disposed.csv: the database refused the import, nothing was written" in message, message
+    assert "disposed.csv: 1 problem(s), nothing imported" in message, message
+    assert "line 3, disposed_on: '1960-01-01' the database refused B-001" in message, message
     assert "disposed_after_acquired" in message
+
+
+def test_a_new_record_the_database_refuses_is_found_among_many(url, tmp_path):
+    """A rule the database holds and the file's checks do not (added by another program here): the one new
+    record it refuses is found among the others (halving under savepoints) and named by its line and code,
+    and by the field where the database names its constraint (PostgreSQL)."""
+    postgresql = url.startswith("postgresql")
+    database = Database(url)
+    rule = (
+        "ALTER TABLE assets ADD CONSTRAINT ck_assets_not_1999 CHECK (year_built <> 1999)"
+        if postgresql
+        else "CREATE TRIGGER not_1999 BEFORE INSERT ON assets WHEN NEW.year_built = 1999 "
+        "BEGIN SELECT RAISE(ABORT, 'no asset of 1999'); END"
+    )
+    with database.session() as session:
+        session.execute(sa.text(rule))
+    try:
+        path = csv(tmp_path, *({"year_built": "1999" if n == 5 else "2001"} for n in range(8)))
+        message = rejected(url, "assets", path)
+    finally:
+        with database.session() as session:
+            session.execute(
+                sa.text(
+                    "ALTER TABLE assets DROP CONSTRAINT ck_assets_not_1999" if postgresql else "DROP TRIGGER not_1999"
+                )
+            )
+        database.dispose()
+    assert "1 problem(s), nothing imported" in message, message
+    if postgresql:
+        assert "line 7, year_built: '1999' the database refused N-006: " in message, message
+        assert "ck_assets_not_1999" in message, message
+    else:
+        assert "line 7: the database refused N-006: no asset of 1999" in message, message
 
 
 def test_csv_lines_count_line_breaks_inside_quotes(url, tmp_path):
