@@ -212,6 +212,11 @@ def frame(session: Session, query: sa.Select) -> pd.DataFrame:
     return _frame(session, query)
 
 
+def read_query(session: Session, query: sa.Select) -> pd.DataFrame:
+    """The rows of ``query`` as a frame, the fastest way each backend has (:func:`_frame`)."""
+    return _frame(session, query)
+
+
 def _frame(session: Session, query: sa.Select) -> pd.DataFrame:
     """Run ``query`` into a frame; on PostgreSQL through COPY (several times faster)."""
     columns = list(query.selected_columns)
@@ -224,16 +229,22 @@ def _frame(session: Session, query: sa.Select) -> pd.DataFrame:
     result = session.connection().execute(query)  # Core execution: a CursorResult, even for ORM columns
     # (Here PostgreSQL always reads geometry, which needs converting; the dialect's own type, not the
     # generic one, says whether SQLite's text dates and 0/1 flags need it.)
+    shapes = [c.name for c in columns if isinstance(c.type, Geometry)]
     if dialect.name == "sqlite" and all(
-        c.type.dialect_impl(dialect).result_processor(dialect, None) is None for c in columns
+        isinstance(c.type, Geometry) or c.type.dialect_impl(dialect).result_processor(dialect, None) is None
+        for c in columns
     ):
-        # Nothing to convert: the driver's tuples as they are (SQLAlchemy's Row objects, and
-        # pandas probing each of them, cost several times the fetch itself).
+        # Nothing to convert but geometry: the driver's tuples as they are (SQLAlchemy's Row objects, and
+        # pandas probing each of them, cost several times the fetch itself), and the EWKB blobs decoded by
+        # shapely all at once below rather than one call per row.
         rows = result.cursor.fetchall()
         result.close()
     else:
         rows = [tuple(row) for row in result.all()]
+        shapes = []
     frame = pd.DataFrame(rows, columns=list(result.keys()))
+    for name in shapes:
+        frame[name] = shapely.from_wkb(frame[name].to_numpy(dtype=object))
     for number, column in enumerate(columns):  # integers with NULLs: nullable Int64, as the COPY path gives them
         if isinstance(column.type, sa.Integer) and frame[column.name].isna().any():
             # From the driver's Python ints, not from the float64 column pandas made of them with the

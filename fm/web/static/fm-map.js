@@ -302,10 +302,25 @@
     });
   }
 
+  // One card from the columns (fm/domain/maps/packed.py): a list per field, few distinct texts as values and an
+  // index each, reasons and planned work as offsets into flat lists.
+  function cell(column, i) {
+    if (Array.isArray(column)) return column[i];
+    if (column.codes) return column.codes[i] < 0 ? null : column.values[column.codes[i]];
+    var out = [], items = column.items, keys = Array.isArray(items) ? null : Object.keys(items);
+    for (var j = column.offsets[i]; j < column.offsets[i + 1]; j++) {
+      if (!keys) { out.push(items[j]); continue; }
+      var item = {};
+      keys.forEach(function (key) { item[key] = items[key][j]; });
+      out.push(item);
+    }
+    return out;
+  }
+
   function card(packed, i) {
     if (!packed.card) return null;
     var out = {};
-    Object.keys(packed.card).forEach(function (key) { out[key] = packed.card[key][i]; });
+    Object.keys(packed.card).forEach(function (key) { out[key] = cell(packed.card[key], i); });
     return out;
   }
 
