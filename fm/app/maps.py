@@ -387,6 +387,7 @@ def card_columns(
         "inspections",
         ("asset_id", "inspected_on", "soundness", "condition_score", "next_due_on"),
         asset_ids=ids,
+        dates_as_text=True,  # parsed at once below
     )
     seen = next_inspections(assets, inspections, config=config).set_index(assets["id"])
     states = deterioration.inspection_states(inspections, assets, categories)
@@ -399,7 +400,12 @@ def card_columns(
     seen["state"] = latest["state"].reindex(seen.index)
     scores = risk_store.read_card_scores(session, asset_ids=ids)
     work = store.read_table(
-        session, "work_orders", ("asset_id", "code", "kind", "status", "planned_on", "planned_cost"), asset_ids=ids
+        session,
+        "work_orders",
+        ("asset_id", "code", "kind", "status", "planned_on", "planned_cost"),
+        asset_ids=ids,
+        where={"status": "planned"},  # the only work a card lists
+        dates_as_text=True,
     )
     plan_works = store.read_table(
         session, "plan_works", ("plan_id", "asset_id", "fiscal_year", "description", "cost"), asset_ids=ids
