@@ -9,9 +9,10 @@ Here instead:
   corner; each feature's paths (a point, a line, a polygon's rings) as offsets into them;
 - **attributes** (code, category, class) and the **cards** of the popups column by column (one list per
   field, not one object per feature; a field with few distinct texts as those texts and an index each;
-  reasons and planned work as offsets into one flat list), as JSON, gzip-compressed and base64-encoded.
+  reasons and planned work as offsets into one flat list), as JSON, gzip-compressed and base64-encoded;
+  the codes apart from the cards, which a browser reads only once the map is drawn.
 
-The browser decompresses both with its own ``DecompressionStream`` and finds a feature's card by its index.
+The browser decompresses them with its own ``DecompressionStream`` and finds a feature's card by its index.
 :func:`unpack` reads it back (tests, benchmarks).
 """
 
@@ -89,9 +90,7 @@ def pack(
         padded = data + b"\0" * (-len(data) % 4)
         chunks.append(padded)
         offset += len(padded)
-    text: dict[str, Any] = {"code": frame["code"].astype(str).tolist()}
-    if cards is not None:
-        text["card"] = {key: _encoded(column) for key, column in cards.items()}
+    codes = frame["code"].astype(str).tolist()
     return {
         "count": count,
         "origin": [int(west), int(south)],
@@ -100,7 +99,9 @@ def pack(
         "classes": list(classes),
         "layout": layout,
         "geometry": _squeeze(b"".join(chunks)),
-        "text": _squeeze(json.dumps(text, ensure_ascii=False, separators=(",", ":")).encode()),
+        "codes": _squeeze(_json(codes)),
+        # Apart: a browser draws the map first and reads the cards (most of the bytes) when it has time.
+        **({"cards": _squeeze(_json({k: _encoded(c) for k, c in cards.items()}))} if cards is not None else {}),
     }
 
 
@@ -111,12 +112,12 @@ def unpack(packed: dict[str, Any]) -> dict[str, Any]:
         name: np.frombuffer(data, dtype=dtype, count=length, offset=offset)
         for name, (dtype, offset, length) in packed["layout"].items()
     }
-    text = json.loads(gzip.decompress(base64.b64decode(packed["text"])))
-    out["code"] = text["code"]
+    out["code"] = json.loads(gzip.decompress(base64.b64decode(packed["codes"])))
     out["categories"] = [packed["categories"][i] for i in out["category"].tolist()]
     out["classes"] = [packed["classes"][i] for i in out["class"].tolist()]
-    if "card" in text:
-        columns = {key: _decoded(column, len(out["code"])) for key, column in text["card"].items()}
+    if "cards" in packed:
+        text = json.loads(gzip.decompress(base64.b64decode(packed["cards"])))
+        columns = {key: _decoded(column, len(out["code"])) for key, column in text.items()}
         out["card"] = [dict(zip(columns, values, strict=True)) for values in zip(*columns.values(), strict=True)]
     return out
 
@@ -156,6 +157,10 @@ def _codes(values: Any, known: list[str]) -> np.ndarray:
 def _offsets(owner: np.ndarray, count: int) -> np.ndarray:
     """Where each of ``count`` owners' items start (and, last, where they all end), from each item's owner."""
     return np.concatenate([[0], np.cumsum(np.bincount(owner, minlength=count))]).astype(np.uint32)
+
+
+def _json(value: Any) -> bytes:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode()
 
 
 def _squeeze(data: bytes) -> str:
