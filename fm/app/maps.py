@@ -303,9 +303,10 @@ def packed_features(
     )
     points = _with_duties(session, points, layer, args)
     ids = None if len(points) > store.MANY_IDS else points["id"].tolist()
-    shapes = store.read_assets(session, columns=("id", "geom"), ids=ids)
+    shapes = store.read_assets(session, columns=("id", "name", "geom"), ids=ids)
     shown = gpd.GeoDataFrame(points.merge(shapes, on="id"), geometry="geom", crs=store.CRS)
-    columns = card_columns(session, ids=ids, keep=shown["id"], config=config, lang=lang)
+    assets = pd.DataFrame(shown[["id", "code", "name", "category", "district_id"]])
+    columns = card_columns(session, ids=ids, assets=assets, config=config, lang=lang)
     present = set(shown["class"].unique().tolist())
     return packed.pack(
         shown,
@@ -372,15 +373,13 @@ def card_columns(
     ids: Sequence[int] | None,
     config: RiskConfig,
     lang: str = "ja",
-    keep: pd.Series | None = None,
+    assets: pd.DataFrame | None = None,
 ) -> dict[str, Any]:
     """The cards of :func:`asset_cards` column by column (:func:`fm.domain.cards.card_columns`), in the
-    order of the assets' ids; with ``keep`` (ascending ids), only those assets'."""
-    assets = store.read_assets(session, columns=("id", "code", "name", "category", "district_id", "status"), ids=ids)
-    if keep is not None:
-        assets = assets[assets["id"].isin(keep)].reset_index(drop=True)
-        if not assets["id"].equals(keep.reset_index(drop=True)):
-            raise ValueError("card_columns: keep must be ascending ids of stored assets")
+    order of the assets' ids; of ``assets`` (id, code, name, category, district_id) in their order if given,
+    already read by the caller (then ``ids`` says which records to read with them, None for all)."""
+    if assets is None:
+        assets = store.read_assets(session, columns=("id", "code", "name", "category", "district_id"), ids=ids)
     categories = store.read_categories(session)
     inspections = store.read_table(
         session,
