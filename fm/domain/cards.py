@@ -6,11 +6,12 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from fm.domain.maps.style import RISK, UNSCORED
-from fm.domain.risk.explain import ROMAN, reasons
-from fm.serialize import missing, records
+from fm.domain.risk import explain
+from fm.domain.risk.explain import ROMAN
 
 WORK_KINDS = {
     "preventive": ("予防保全", "preventive"),
@@ -36,6 +37,23 @@ def condition_text(state: float | None, scale: str, lang: str) -> str | None:
     return f"状態 {int(state)}/5" if lang == "ja" else f"condition {int(state)}/5"
 
 
+CARD_FIELDS = (
+    "code",
+    "name",
+    "category",
+    "district",
+    "condition",
+    "last_inspected_on",
+    "next_due_on",
+    "risk_class",
+    "risk",
+    "risk_colour",
+    "score",
+)
+"""A card's one-value fields, in order; then ``reasons`` (texts) and ``planned`` (dicts of :data:`PLANNED_FIELDS`)."""
+PLANNED_FIELDS = ("due", "kind", "cost", "reference")
+
+
 def asset_cards(
     assets: pd.DataFrame,
     *,
@@ -46,66 +64,119 @@ def asset_cards(
     planned: pd.DataFrame,
     lang: str = "ja",
 ) -> list[dict[str, Any]]:
-    """One card per row of ``assets`` (id, code, name, category, district_id).
+    """One card per row of ``assets``: :func:`card_columns` as one dict per asset."""
+    columns = card_columns(
+        assets,
+        categories=categories,
+        districts=districts,
+        inspections=inspections,
+        scores=scores,
+        planned=planned,
+        lang=lang,
+    )
+    return card_rows(columns)
+
+
+def card_rows(columns: dict[str, Any]) -> list[dict[str, Any]]:
+    """:func:`card_columns` as one dict per card (what the card endpoint and the asset page give)."""
+    reasons, planned = columns["reasons"], columns["planned"]
+    work = [
+        dict(zip(PLANNED_FIELDS, values, strict=True))
+        for values in zip(*(planned["items"][f] for f in PLANNED_FIELDS), strict=True)
+    ]
+    cards = []
+    for number, values in enumerate(zip(*(columns[f] for f in CARD_FIELDS), strict=True)):
+        card = dict(zip(CARD_FIELDS, values, strict=True))
+        card["reasons"] = reasons["items"][reasons["offsets"][number] : reasons["offsets"][number + 1]]
+        card["planned"] = work[planned["offsets"][number] : planned["offsets"][number + 1]]
+        cards.append(card)
+    return cards
+
+
+def card_columns(
+    assets: pd.DataFrame,
+    *,
+    categories: pd.DataFrame,
+    districts: pd.DataFrame,
+    inspections: pd.DataFrame,
+    scores: pd.DataFrame,
+    planned: pd.DataFrame,
+    lang: str = "ja",
+) -> dict[str, Any]:
+    """The card of each row of ``assets`` (id, code, name, category, district_id), column by column: a list per
+    field of :data:`CARD_FIELDS` (None where missing), and ``reasons`` and ``planned`` each as
+    ``{"offsets": [...], "items": ...}`` (the items of card *i* from ``offsets[i]`` to ``offsets[i + 1]``).
 
     ``inspections`` is :func:`fm.domain.risk.inspections.next_inspections` with the latest ``state``,
     indexed by asset id; ``scores`` the latest risk run's rows (id, risk_class, score,
-    components, annual_users); ``planned`` is :func:`planned_work`.
+    components, annual_users); ``planned`` is :func:`planned_work`. Computed column-wise: a map of
+    100,000 assets makes them all at once.
     """
     name_column = "name_en" if lang == "en" else "name"
+    ids = assets["id"].to_numpy()
     category = categories.set_index("code")
-    scales = category["condition_scale"].to_dict()
-    names = category[name_column].to_dict()
-    district = districts.set_index("id")[name_column].to_dict()
-    work = {asset_id: records(rows.drop(columns="asset_id")) for asset_id, rows in planned.groupby("asset_id")}
-    # Plain dicts and tuples, looked up by id: a pandas lookup per asset cost most of a 100,000-asset map.
-    seen = {
-        asset_id: (state, last, due)
-        for asset_id, state, last, due in zip(
-            inspections.index.tolist(),
-            inspections["state"].tolist(),
-            inspections["last_inspected_on"].tolist(),
-            inspections["due_on"].tolist(),
-            strict=True,
-        )
+    scale = assets["category"].map(category["condition_scale"]).to_numpy(dtype=object)
+    district = assets["district_id"].map(districts.set_index("id")[name_column])
+    seen = inspections.reindex(ids)
+    state = seen["state"]
+    scored = scores.set_index("id").reindex(ids) if len(scores) else pd.DataFrame(index=ids, columns=["risk_class"])
+    risk_class = scored["risk_class"].fillna(UNSCORED).to_numpy(dtype=object)
+    risk = {key: (c.label(lang), c.colour) for key, c in RISK_LABELS.items()}
+    condition = np.full(len(ids), None, dtype=object)
+    for value in state.dropna().unique().tolist():
+        for kind in set(scale[(state == value).to_numpy()].tolist()):
+            condition[((state == value).to_numpy()) & (scale == kind)] = condition_text(value, kind, lang)
+    has_score = scored["risk_class"].notna().to_numpy()
+    score = np.full(len(ids), None, dtype=object)
+    if has_score.any():
+        score[has_score] = [round(v, 3) for v in scored["score"].to_numpy(dtype=float)[has_score].tolist()]
+    offsets, items = explain.reason_lists(
+        scored[has_score].reset_index(drop=True), scales=scale[has_score].tolist(), lang=lang, limit=MAX_REASONS
+    )
+    counts = np.zeros(len(ids), dtype=np.int64)
+    counts[has_score] = np.diff(offsets)
+    return {
+        "code": assets["code"].tolist(),
+        "name": _texts(assets["name"]),
+        "category": assets["category"].map(category[name_column]).tolist(),
+        "district": _texts(district),
+        "condition": condition.tolist(),
+        "last_inspected_on": _dates(seen["last_inspected_on"]),
+        "next_due_on": _dates(seen["due_on"]),
+        "risk_class": risk_class.tolist(),
+        "risk": [risk[key][0] for key in risk_class.tolist()],
+        "risk_colour": [risk[key][1] for key in risk_class.tolist()],
+        "score": score.tolist(),
+        "reasons": {"offsets": _starts(counts), "items": items},
+        "planned": _listed(planned, ids),
     }
-    scored: dict[Any, dict[str, Any]] = {}
-    if len(scores):
-        fields = [c for c in scores.columns if c != "id"]
-        for asset_id, *values in zip(scores["id"].tolist(), *(scores[c].tolist() for c in fields), strict=True):
-            scored[asset_id] = {k: (None if missing(v) else v) for k, v in zip(fields, values, strict=True)}
-    unscored = RISK_LABELS[UNSCORED]
-    cards = []
-    for row in assets.itertuples(index=False):
-        scale = scales[row.category]
-        state, last, due = seen.get(row.id, (None, None, None))
-        card: dict[str, Any] = {
-            "code": row.code,
-            "name": row.name,
-            "category": names[row.category],
-            "district": None if pd.isna(row.district_id) else district.get(int(row.district_id)),
-            "condition": condition_text(state, scale, lang),
-            "last_inspected_on": _date(last),
-            "next_due_on": _date(due),
-            "risk_class": UNSCORED,
-            "risk": unscored.label(lang),
-            "risk_colour": unscored.colour,
-            "score": None,
-            "reasons": [],
-            "planned": work.get(row.id, []),
-        }
-        components = scored.get(row.id)
-        if components is not None:
-            risk = RISK_LABELS[components["risk_class"]]
-            card.update(
-                risk_class=risk.key,
-                risk=risk.label(lang),
-                risk_colour=risk.colour,
-                score=round(float(components["score"]), 3),
-                reasons=reasons(components, scale=scale, users=components.get("annual_users"), lang=lang)[:MAX_REASONS],
-            )
-        cards.append(card)
-    return cards
+
+
+def _texts(values: pd.Series) -> list[Any]:
+    return values.astype(object).where(values.notna(), None).tolist()
+
+
+def _dates(values: pd.Series) -> list[str | None]:
+    """ISO dates (None where missing), all at once."""
+    days = pd.to_datetime(values).to_numpy(dtype="datetime64[D]")
+    out = np.full(len(days), None, dtype=object)
+    known = ~np.isnat(days)
+    out[known] = np.datetime_as_string(days[known], unit="D")
+    return out.tolist()
+
+
+def _starts(counts: np.ndarray) -> list[int]:
+    return np.concatenate([[0], np.cumsum(counts)]).astype(np.int64).tolist()
+
+
+def _listed(planned: pd.DataFrame, ids: np.ndarray) -> dict[str, Any]:
+    """The planned work of each of ``ids`` (in due order), as offsets and one list per field."""
+    at = pd.Index(ids).get_indexer(planned["asset_id"])
+    rows = planned[at >= 0].assign(_at=at[at >= 0]).sort_values("_at", kind="stable")
+    return {
+        "offsets": _starts(np.bincount(rows["_at"].to_numpy(dtype=np.int64), minlength=len(ids))),
+        "items": {field: _texts(rows[field]) for field in PLANNED_FIELDS},
+    }
 
 
 def _kind(kind: str, lang: str) -> str:

@@ -8,7 +8,11 @@ import re
 import pytest
 from clirun import run
 
+from fm.app import maps
+from fm.db import Database
 from fm.domain.maps import packed
+from fm.domain.risk.config import load_config
+from fm.io import store
 
 
 @pytest.mark.parametrize(
@@ -41,6 +45,13 @@ def test_export_filters_are_the_page_filters(scored_demo_url, tmp_path):
     features = packed.unpack(json.JSONDecoder().raw_decode(html, start)[0])
     assert len(features["code"]) > 0 and set(features["classes"]) == {"very_high"}
     assert {card["risk_class"] for card in features["card"]} == {"very_high"}
+    # The file's cards, made column by column, are the cards the app's card endpoint gives, one by one.
+    database = Database(scored_demo_url)
+    with database.session() as session:
+        ids = [store.find_asset(session, code) for code in features["code"]]
+        expected = maps.asset_cards(session, ids=ids, config=load_config(), lang="ja")
+    database.dispose()
+    assert features["card"] == json.loads(json.dumps(expected, default=str))
 
 
 @pytest.mark.parametrize(

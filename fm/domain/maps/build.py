@@ -35,6 +35,18 @@ Static = Callable[[str], str] | None
 """Gives the URL of a file under the app's static folder; ``None`` inlines the file instead."""
 
 
+class _Raw(Element):
+    """Text put into the page as it is: not compiled as a Jinja template as Folium's ``Element`` would
+    (Leaflet's 150 kB through Jinja's lexer cost most of a second per map)."""
+
+    def __init__(self, html: str) -> None:
+        super().__init__()
+        self.html = html
+
+    def render(self, **kwargs: Any) -> str:
+        return self.html
+
+
 class _Call(MacroElement):
     """A call of ``fmMap.<function>(map, …arguments as JSON)`` in the map's script."""
 
@@ -48,6 +60,12 @@ class _Call(MacroElement):
         self._name = f"fm_{function}"
         self.function = function
         self.arguments = arguments
+
+    def render(self, **kwargs: Any) -> None:  # type: ignore[override]  # as MacroElement's, which returns None
+        # As MacroElement.render, but the script as it is: MacroElement wraps it in an Element, which compiles
+        # it as a template, and a large map's inlined data (megabytes) cost most of a second in Jinja's lexer.
+        script = self._template.module.__dict__["script"](self, kwargs)
+        cast(Figure, self.get_root()).script.add_child(_Raw(script), name=self.get_name())
 
 
 def _json(value: Any) -> str:
@@ -72,10 +90,10 @@ def _resources(m: folium.Map, static: Static, scripts: Sequence[str]) -> None:
     m.default_js, m.default_css = [], []
     header = cast(Figure, m.get_root()).header
     for path in (LEAFLET[0], FM[0]):
-        header.add_child(CssLink(static(path)) if static else Element(f"<style>{_inline_css(path)}</style>"), name=path)
+        header.add_child(CssLink(static(path)) if static else _Raw(f"<style>{_inline_css(path)}</style>"), name=path)
     for path in (LEAFLET[1], *scripts, FM[1]):
         header.add_child(
-            JavascriptLink(static(path)) if static else Element(f"<script>{(STATIC / path).read_text()}</script>"),
+            JavascriptLink(static(path)) if static else _Raw(f"<script>{(STATIC / path).read_text()}</script>"),
             name=path,
         )
 

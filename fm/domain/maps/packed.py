@@ -8,9 +8,11 @@ Here instead:
   (about 0.1 m, as :data:`fm.domain.maps.geojson.DECIMALS`) as ``Int32`` offsets from the south-west
   corner; each feature's paths (a point, a line, a polygon's rings) as offsets into them;
 - **attributes** (code, category, class) and the **cards** of the popups column by column (one list per
-  field, not one object per feature), as JSON, gzip-compressed and base64-encoded.
+  field, not one object per feature; a field with few distinct texts as those texts and an index each;
+  reasons and planned work as offsets into one flat list), as JSON, gzip-compressed and base64-encoded;
+  the codes apart from the cards, which a browser reads only once the map is drawn.
 
-The browser decompresses both with its own ``DecompressionStream`` and finds a feature's card by its index.
+The browser decompresses them with its own ``DecompressionStream`` and finds a feature's card by its index.
 :func:`unpack` reads it back (tests, benchmarks).
 """
 
@@ -23,6 +25,7 @@ from typing import Any
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 import shapely
 
 SCALE = 1_000_000
@@ -39,19 +42,23 @@ ARRAYS = (
 """The binary arrays, in the order they are packed; each starts at a multiple of 4 bytes."""
 KINDS = {0: 0, 4: 0, 1: 1, 2: 1, 5: 1, 3: 2, 6: 2}
 """shapely's type ids → 0 point, 1 line, 2 area."""
+_KIND_OF_TYPE = np.array([KINDS.get(t, 255) for t in range(8)], dtype=np.uint8)
 LEVEL = 3
 """gzip level: nearly the size of level 9 at a fraction of its time."""
 
 
-def pack(frame: gpd.GeoDataFrame, *, categories: list[str], classes: list[str], cards: bool = True) -> dict[str, Any]:
-    """``frame`` (code, category, class, card when ``cards``; geometry in lon/lat) as a packed layer.
+def pack(
+    frame: gpd.GeoDataFrame, *, categories: list[str], classes: list[str], cards: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """``frame`` (code, category, class; geometry in lon/lat) as a packed layer, with the features' ``cards``
+    column by column (:func:`fm.domain.cards.card_columns`, in the frame's order) if given.
 
     Examples
     --------
     >>> frame = gpd.GeoDataFrame({"code": ["B-1", "R-1"], "category": ["bridge", "road"],
     ...     "class": ["high", "low"]}, geometry=[shapely.Point(139.55, 35.31),
     ...     shapely.LineString([(139.5, 35.3), (139.5000014, 35.3)])], crs=4326)
-    >>> packed = pack(frame, categories=["bridge", "road"], classes=["high", "low"], cards=False)
+    >>> packed = pack(frame, categories=["bridge", "road"], classes=["high", "low"])
     >>> back = unpack(packed)
     >>> back["code"], back["x"].tolist(), back["path_vertices"].tolist()
     (['B-1', 'R-1'], [50000, 0, 1], [0, 1, 3])
@@ -70,7 +77,7 @@ def pack(frame: gpd.GeoDataFrame, *, categories: list[str], classes: list[str], 
     arrays = {
         "category": _codes(frame["category"], categories),
         "class": _codes(frame["class"], classes),
-        "kind": np.array([KINDS[t] for t in shapely.get_type_id(geoms).tolist()], dtype=np.uint8),
+        "kind": _KIND_OF_TYPE[shapely.get_type_id(geoms)],
         "feature_paths": _offsets(path_of, count),
         "path_vertices": _offsets(vertex_of, len(paths)),
         "x": (np.round(coords[:, 0] * SCALE).astype(np.int64) - west).astype(np.int32),
@@ -83,9 +90,7 @@ def pack(frame: gpd.GeoDataFrame, *, categories: list[str], classes: list[str], 
         padded = data + b"\0" * (-len(data) % 4)
         chunks.append(padded)
         offset += len(padded)
-    text: dict[str, Any] = {"code": frame["code"].astype(str).tolist()}
-    if cards:
-        text["card"] = _columns(frame["card"].tolist())
+    codes = frame["code"].astype(str).tolist()
     return {
         "count": count,
         "origin": [int(west), int(south)],
@@ -94,7 +99,9 @@ def pack(frame: gpd.GeoDataFrame, *, categories: list[str], classes: list[str], 
         "classes": list(classes),
         "layout": layout,
         "geometry": _squeeze(b"".join(chunks)),
-        "text": _squeeze(json.dumps(text, ensure_ascii=False, separators=(",", ":")).encode()),
+        "codes": _squeeze(_json(codes)),
+        # Apart: a browser draws the map first and reads the cards (most of the bytes) when it has time.
+        **({"cards": _squeeze(_json({k: _encoded(c) for k, c in cards.items()}))} if cards is not None else {}),
     }
 
 
@@ -105,21 +112,46 @@ def unpack(packed: dict[str, Any]) -> dict[str, Any]:
         name: np.frombuffer(data, dtype=dtype, count=length, offset=offset)
         for name, (dtype, offset, length) in packed["layout"].items()
     }
-    text = json.loads(gzip.decompress(base64.b64decode(packed["text"])))
-    out["code"] = text["code"]
+    out["code"] = json.loads(gzip.decompress(base64.b64decode(packed["codes"])))
     out["categories"] = [packed["categories"][i] for i in out["category"].tolist()]
     out["classes"] = [packed["classes"][i] for i in out["class"].tolist()]
-    if "card" in text:
-        keys = list(text["card"])
-        out["card"] = [dict(zip(keys, values, strict=True)) for values in zip(*text["card"].values(), strict=True)]
+    if "cards" in packed:
+        text = json.loads(gzip.decompress(base64.b64decode(packed["cards"])))
+        columns = {key: _decoded(column, len(out["code"])) for key, column in text.items()}
+        out["card"] = [dict(zip(columns, values, strict=True)) for values in zip(*columns.values(), strict=True)]
     return out
 
 
+def _encoded(column: Any) -> Any:
+    """A card column for the file: a list of texts with few distinct values as those values and each card's
+    index into them (-1: none); a nested column (offsets and items) as it is."""
+    if isinstance(column, dict):
+        return column
+    codes, values = pd.factorize(pd.Series(column, dtype=object), use_na_sentinel=True)
+    if len(values) > len(codes) // 4 or not all(isinstance(v, str) for v in values):
+        return column
+    return {"values": values.tolist(), "codes": codes.tolist()}
+
+
+def _decoded(column: Any, count: int) -> list[Any]:
+    """:func:`_encoded` read back: one value per card (a list for a nested column)."""
+    if isinstance(column, list):
+        return column
+    if "codes" in column:
+        return [None if code < 0 else column["values"][code] for code in column["codes"]]
+    offsets, items = column["offsets"], column["items"]
+    if isinstance(items, dict):
+        items = [dict(zip(items, values, strict=True)) for values in zip(*items.values(), strict=True)]
+    return [items[offsets[n] : offsets[n + 1]] for n in range(count)]
+
+
 def _codes(values: Any, known: list[str]) -> np.ndarray:
-    index = {key: n for n, key in enumerate(known)}
-    if len(index) > 255:
+    if len(known) > 255:
         raise ValueError("a packed layer holds at most 255 categories or classes")
-    return np.array([index[v] for v in values.tolist()], dtype=np.uint8)
+    codes = pd.Index(known).get_indexer(values)
+    if (codes < 0).any():
+        raise ValueError(f"not among {known}: {sorted(set(pd.Series(values)[codes < 0]))}")
+    return codes.astype(np.uint8)
 
 
 def _offsets(owner: np.ndarray, count: int) -> np.ndarray:
@@ -127,10 +159,8 @@ def _offsets(owner: np.ndarray, count: int) -> np.ndarray:
     return np.concatenate([[0], np.cumsum(np.bincount(owner, minlength=count))]).astype(np.uint32)
 
 
-def _columns(rows: list[dict[str, Any]]) -> dict[str, list[Any]]:
-    """Dicts with the same keys as one list per key."""
-    keys = list(rows[0]) if rows else []
-    return {key: [row.get(key) for row in rows] for key in keys}
+def _json(value: Any) -> bytes:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode()
 
 
 def _squeeze(data: bytes) -> str:

@@ -19,7 +19,14 @@
     });
   }
 
+  // Steps of drawing a standalone file, timed for the benchmark (bench/maps.py reads them): performance.measure.
+  function step(name, since) {
+    if (window.performance && performance.measure) performance.measure("fm:" + name, {start: since, end: performance.now()});
+    return performance.now();
+  }
+
   function ready() {
+    if (!state.ready) state.readyAt = performance.now();  // since navigation began
     state.ready = true;
     document.documentElement.setAttribute("data-fm-map", "ready");
   }
@@ -254,12 +261,16 @@
       return;
     }
     if (source.packed) {
-      unpack(source.packed).then(function (packed) {
+      var begin = step("page", 0);
+      unpack(source.packed, begin).then(function (packed) {
         if (packed.count < (source.canvas_from == null ? Infinity : source.canvas_from)) {
-          draw(packedCollection(packed));  // few: a Leaflet layer each, as the app's pages draw them
-        } else {
-          canvasLayer(map, groups, cfg, packed, say, table);
+          return packed.cards().then(function () {
+            draw(packedCollection(packed));  // few: a Leaflet layer each, as the app's pages draw them
+          });
         }
+        canvasLayer(map, groups, cfg, packed, say, table);
+        // The cards read once the map is on screen: a popup opened before then shows its card when it is read.
+        requestAnimationFrame(function () { setTimeout(packed.reader, 0); });
       }).catch(function (error) {
         state.errors.push(String(error));
         say(labels.error + " " + error, true);
@@ -273,24 +284,69 @@
   }
 
   // A standalone file's packed features (fm/domain/maps/packed.py): base64 of gzip, decompressed by the browser.
+  function bytes(text) {  // the browser's own base64 decoder where it has one, else a plain loop
+    if (Uint8Array.fromBase64) return Uint8Array.fromBase64(text);
+    var binary = atob(text), out = new Uint8Array(binary.length);
+    for (var i = 0; i < binary.length; i++) out[i] = binary.charCodeAt(i);
+    return out;
+  }
+
   function inflate(text) {
-    var bytes = Uint8Array.from(atob(text), function (c) { return c.charCodeAt(0); });
-    var stream = new Blob([bytes]).stream().pipeThrough(new DecompressionStream("gzip"));
+    var stream = new Blob([bytes(text)]).stream().pipeThrough(new DecompressionStream("gzip"));
     return new Response(stream).arrayBuffer();
   }
 
-  function unpack(packed) {
-    return Promise.all([inflate(packed.geometry), inflate(packed.text)]).then(function (parts) {
+  function inflateJson(text) {
+    return inflate(text).then(function (data) { return JSON.parse(new TextDecoder().decode(data)); });
+  }
+
+  // The geometry and codes at once; the cards (most of the bytes) at the first call of out.cards().
+  function unpack(packed, begin) {
+    return Promise.all([inflate(packed.geometry), inflateJson(packed.codes)]).then(function (parts) {
+      begin = step("inflate", begin);
       var data = parts[0], types = {uint8: Uint8Array, uint32: Uint32Array, int32: Int32Array}, out = {
-        count: packed.count, categories: packed.categories, classes: packed.classes
+        count: packed.count, categories: packed.categories, classes: packed.classes, code: parts[1], card: null
       };
       Object.keys(packed.layout).forEach(function (name) {
         var spec = packed.layout[name];
         out[name] = new types[spec[0]](data, spec[1], spec[2]);
       });
-      var text = JSON.parse(new TextDecoder().decode(parts[1]));
-      out.code = text.code;
-      out.card = text.card || null;
+      var loading = null, worker = null, asked = 0, answers = {};
+      out.cards = function () {  // every card on this thread (a small file, drawn as Leaflet layers)
+        if (!loading) {
+          loading = packed.cards ? inflateJson(packed.cards).then(function (card) {
+            out.card = card;
+            return card;
+          }) : Promise.resolve(null);
+        }
+        return loading;
+      };
+      // The cards of a large file are read and looked up by a worker, so that the page's thread never spends the
+      // half second parsing them: a card is asked for by index when a tooltip or popup needs it.
+      out.reader = function () {
+        if (worker !== null || !packed.cards) return;
+        try {
+          var code = [bytes, inflate, inflateJson, cell, card, cardWorker].map(String).join("\n") + "\ncardWorker();";
+          worker = new Worker(URL.createObjectURL(new Blob([code], {type: "text/javascript"})));
+          worker.onmessage = function (event) {
+            answers[event.data.id](event.data.card);
+            delete answers[event.data.id];
+          };
+          worker.postMessage({cards: packed.cards});
+        } catch (error) {
+          worker = false;  // no worker allowed: the cards on this thread
+        }
+      };
+      out.cardOf = function (i) {
+        if (!packed.cards) return Promise.resolve(null);
+        out.reader();
+        if (!worker) return out.cards().then(function () { return card(out, i); });
+        return new Promise(function (resolve) {
+          asked += 1;
+          answers[asked] = resolve;
+          worker.postMessage({id: asked, index: i});
+        });
+      };
       var n = out.x.length, lon = new Float64Array(n), lat = new Float64Array(n);
       for (var i = 0; i < n; i++) {
         lon[i] = (out.x[i] + packed.origin[0]) / packed.scale;
@@ -298,14 +354,48 @@
       }
       out.lon = lon;
       out.lat = lat;
+      step("decode", begin);
       return out;
     });
+  }
+
+  // One card from the columns (fm/domain/maps/packed.py): a list per field, few distinct texts as values and an
+  // index each, reasons and planned work as offsets into flat lists.
+  function cell(column, i) {
+    if (Array.isArray(column)) return column[i];
+    if (column.codes) return column.codes[i] < 0 ? null : column.values[column.codes[i]];
+    var out = [], items = column.items, keys = Array.isArray(items) ? null : Object.keys(items);
+    for (var j = column.offsets[i]; j < column.offsets[i + 1]; j++) {
+      if (!keys) { out.push(items[j]); continue; }
+      var item = {};
+      keys.forEach(function (key) { item[key] = items[key][j]; });
+      out.push(item);
+    }
+    return out;
+  }
+
+  function cardWorker() {  // the body of the cards' worker (out.reader): the cards read once, then one per question
+    var columns = null, waiting = [];
+    function answer(question) { postMessage({id: question.id, card: card({card: columns}, question.index)}); }
+    onmessage = function (event) {
+      if (event.data.cards !== undefined) {
+        inflateJson(event.data.cards).then(function (read) {
+          columns = read;
+          waiting.forEach(answer);
+          waiting = [];
+        });
+      } else if (columns) {
+        answer(event.data);
+      } else {
+        waiting.push(event.data);
+      }
+    };
   }
 
   function card(packed, i) {
     if (!packed.card) return null;
     var out = {};
-    Object.keys(packed.card).forEach(function (key) { out[key] = packed.card[key][i]; });
+    Object.keys(packed.card).forEach(function (key) { out[key] = cell(packed.card[key], i); });
     return out;
   }
 
@@ -347,7 +437,10 @@
     var labels = cfg.labels, n = packed.count, pane = map.createPane("fmCanvas");
     pane.style.zIndex = 420;
     pane.style.pointerEvents = "none";
+    var begin = performance.now();
     var canvas = L.DomUtil.create("canvas", "fm-canvas", pane), context = canvas.getContext("2d");
+    // Points on a canvas of their own above lines and areas, written pixel by pixel (stamp, below).
+    var dots = L.DomUtil.create("canvas", "fm-canvas", pane), dotContext = dots.getContext("2d");
     var mx = new Float64Array(packed.lon.length), my = new Float64Array(packed.lat.length);
     for (var v = 0; v < mx.length; v++) {  // Web Mercator, 0–1 across the world
       mx[v] = (packed.lon[v] + 180) / 360;
@@ -357,7 +450,7 @@
     var shown = {}, colours = packed.classes.map(function (key) {
       return cfg.colours[key] || "#777777";
     });
-    var view = null, tooltip = L.tooltip({direction: "top", offset: [0, -6]}), frameRequest = null;
+    var view = null, tooltip = L.tooltip({direction: "top", offset: [0, -6]}), frameRequest = null, pointed = -1;
 
     function visibleCategories() {
       shown = {};
@@ -366,14 +459,17 @@
 
     function place() {
       var size = map.getSize(), topLeft = map.containerPointToLayerPoint([0, 0]), ratio = window.devicePixelRatio || 1;
-      L.DomUtil.setPosition(canvas, topLeft);
-      canvas.width = size.x * ratio;
-      canvas.height = size.y * ratio;
-      canvas.style.width = size.x + "px";
-      canvas.style.height = size.y + "px";
+      [canvas, dots].forEach(function (each) {
+        L.DomUtil.setPosition(each, topLeft);
+        each.width = Math.round(size.x * ratio);
+        each.height = Math.round(size.y * ratio);
+        each.style.width = size.x + "px";
+        each.style.height = size.y + "px";
+      });
       context.setTransform(ratio, 0, 0, ratio, 0, 0);
       var origin = map.project(map.containerPointToLatLng([0, 0]), map.getZoom());
-      view = {scale: 256 * Math.pow(2, map.getZoom()), x: origin.x, y: origin.y, width: size.x, height: size.y};
+      view = {scale: 256 * Math.pow(2, map.getZoom()), x: origin.x, y: origin.y, width: size.x, height: size.y,
+              ratio: ratio};
     }
 
     function sx(v) { return mx[v] * view.scale - view.x; }
@@ -392,6 +488,8 @@
       buckets[packed.kind[i]][packed["class"][i]].push(i);
     }
 
+    begin = step("index", begin);  // where the first drawing starts
+
     function inView(i) {
       return box[4 * i + 2] * view.scale - view.x >= -8 && box[4 * i] * view.scale - view.x <= view.width + 8 &&
         box[4 * i + 3] * view.scale - view.y >= -8 && box[4 * i + 1] * view.scale - view.y <= view.height + 8;
@@ -406,29 +504,83 @@
       }
     }
 
+    // A point is a stamp of its class's dot (drawn once per class and size on a small canvas, anti-aliased), its
+    // pixels blended into one image of every point: 100,000 points in tens of milliseconds, where as many arcs
+    // filled and stroked by the canvas took half a second.
+    var stamps = {};
+    function stampOf(cls, radius) {
+      var ratio = view.ratio, key = cls + "|" + radius + "|" + ratio;
+      if (stamps[key]) return stamps[key];
+      var half = radius + 1, size = Math.ceil(2 * half * ratio), dot = document.createElement("canvas");
+      dot.width = dot.height = size;
+      var pen = dot.getContext("2d");
+      pen.scale(ratio, ratio);
+      pen.beginPath();
+      pen.arc(half, half, radius, 0, 2 * Math.PI);
+      pen.globalAlpha = 0.95;
+      pen.fillStyle = colours[cls];
+      pen.fill();
+      pen.globalAlpha = 1;
+      pen.lineWidth = 1;
+      pen.strokeStyle = "#333333";
+      pen.stroke();
+      var rgba = pen.getImageData(0, 0, size, size).data, stamp = {size: size, at: [], rgba: []};
+      for (var p = 0; p < size * size; p++) {
+        if (!rgba[4 * p + 3]) continue;
+        stamp.at.push(p);
+        stamp.rgba.push(rgba[4 * p], rgba[4 * p + 1], rgba[4 * p + 2], rgba[4 * p + 3]);
+      }
+      return (stamps[key] = stamp);
+    }
+
+    function stamp(points, radius) {  // points: [class, [features]] worst last
+      var width = dots.width, height = dots.height, image = dotContext.createImageData(width, height);
+      var out = image.data;
+      points.forEach(function (entry) {
+        var mark = stampOf(entry[0], radius), size = mark.size, at = mark.at, rgba = mark.rgba, count = at.length;
+        var shift = size / 2;
+        entry[1].forEach(function (i) {
+          for (var p = packed.feature_paths[i]; p < packed.feature_paths[i + 1]; p++) {
+            var v = packed.path_vertices[p];
+            var left = Math.round(sx(v) * view.ratio - shift), top = Math.round(sy(v) * view.ratio - shift);
+            for (var k = 0; k < count; k++) {
+              var x = left + at[k] % size, y = top + ((at[k] / size) | 0);
+              if (x < 0 || y < 0 || x >= width || y >= height) continue;
+              var o = 4 * (y * width + x), a = rgba[4 * k + 3] / 255, below = out[o + 3] / 255 * (1 - a);
+              var alpha = a + below;  // source over: the stamp above what is there
+              out[o] = (rgba[4 * k] * a + out[o] * below) / alpha;
+              out[o + 1] = (rgba[4 * k + 1] * a + out[o + 1] * below) / alpha;
+              out[o + 2] = (rgba[4 * k + 2] * a + out[o + 2] * below) / alpha;
+              out[o + 3] = alpha * 255;
+            }
+          }
+        });
+      });
+      dotContext.putImageData(image, 0, 0);
+    }
+
+    var first = begin;  // the first drawing is timed
     function redraw() {
+      grid = null;  // made again for this view at the next pointer move
       visibleCategories();
       place();
       context.clearRect(0, 0, view.width, view.height);
       var zoom = map.getZoom(), drawn = 0, listed = [], wide = zoom >= 16 ? 4 : 2;
-      var radius = zoom >= 15 ? 6 : zoom >= 13 ? 4 : 3;  // the whole city readable, not a blot
+      var radius = zoom >= 15 ? 6 : zoom >= 13 ? 4 : 3, points = [];  // the whole city readable, not a blot
       [2, 1, 0].forEach(function (kind) {  // areas, then lines, then points above them
-        buckets[kind].forEach(function (members, cls) {
+        buckets[kind].slice().reverse().forEach(function (members, back) {  // the worst class drawn last, on top
+          var cls = buckets[kind].length - 1 - back;
           context.beginPath();
-          var any = false;
+          var any = false, inside = [];
           members.forEach(function (i) {
             if (!shown[packed.category[i]] || !inView(i)) return;
             any = true;
             drawn += 1;
             if (listed.length < LISTED) listed.push(i);
-            if (kind !== 0) { trace(i); return; }
-            for (var p = packed.feature_paths[i]; p < packed.feature_paths[i + 1]; p++) {
-              var at = packed.path_vertices[p], x = sx(at), y = sy(at);
-              context.moveTo(x + radius, y);
-              context.arc(x, y, radius, 0, 2 * Math.PI);
-            }
+            if (kind !== 0) trace(i); else inside.push(i);
           });
-          if (!any) return;
+          if (kind === 0) points.push([cls, inside]);
+          if (!any || kind === 0) return;
           var colour = colours[cls];
           if (kind !== 1) {
             context.globalAlpha = kind === 0 ? 0.95 : 0.5;
@@ -442,6 +594,8 @@
           context.globalAlpha = 1;
         });
       });
+      stamp(points, radius);
+      var painted = first && step("paint", first);
       state.mode = "features";
       state.total = n;
       state.drawn = countShown();
@@ -452,6 +606,8 @@
         var p = properties(packed, i);
         return [p.code, (cfg.categories || {})[p.category] || p.category, cfg.classes[p["class"]] || p["class"]];
       }));
+      if (first) step("table", painted);
+      first = null;
       ready();
     }
 
@@ -469,11 +625,31 @@
     }
 
     // The feature at a point of the map: a point within 8 px first, then a line within 5 px, then an area around it.
-    function hit(point) {
-      var best = -1, bestDistance = Infinity, bestPoint = false, inside = -1;
+    // The features drawn in view by 32-pixel cell of the screen (each in every cell its box, 8 px wider, meets),
+    // made at the first pointer move or click after a redraw: a hit then looks at one cell's features.
+    var grid = null, CELL = 32;
+    function cellsOf() {
+      if (grid) return grid;
+      var columns = Math.ceil(view.width / CELL), rows = Math.ceil(view.height / CELL), cells = new Array(columns * rows);
+      function at(value, most) { return Math.max(0, Math.min(most - 1, Math.floor(value / CELL))); }
       for (var i = 0; i < n; i++) {
-        if (!shown[packed.category[i]]) continue;
-        var kind = packed.kind[i];
+        if (!shown[packed.category[i]] || !inView(i)) continue;
+        var x1 = at(box[4 * i] * view.scale - view.x - 8, columns), x2 = at(box[4 * i + 2] * view.scale - view.x + 8, columns);
+        var y1 = at(box[4 * i + 1] * view.scale - view.y - 8, rows), y2 = at(box[4 * i + 3] * view.scale - view.y + 8, rows);
+        for (var y = y1; y <= y2; y++) {
+          for (var x = x1; x <= x2; x++) (cells[y * columns + x] = cells[y * columns + x] || []).push(i);
+        }
+      }
+      return (grid = {cells: cells, columns: columns, rows: rows});
+    }
+
+    function hit(point) {
+      var found = cellsOf(), column = Math.floor(point.x / CELL), row = Math.floor(point.y / CELL);
+      if (column < 0 || row < 0 || column >= found.columns || row >= found.rows) return -1;
+      var candidates = found.cells[row * found.columns + column] || [];
+      var best = -1, bestDistance = Infinity, bestPoint = false, inside = -1;
+      for (var c = 0; c < candidates.length; c++) {
+        var i = candidates[c], kind = packed.kind[i];
         for (var p = packed.feature_paths[i]; p < packed.feature_paths[i + 1]; p++) {
           var first = packed.path_vertices[p], last = packed.path_vertices[p + 1], v;
           if (kind === 0) {
@@ -502,8 +678,9 @@
     }
 
     function open(i, latlng) {
-      var c = card(packed, i), p = properties(packed, i);
-      L.popup({maxWidth: 380}).setLatLng(latlng).setContent(c ? cardHtml(c, p, cfg) : esc(p.code)).openOn(map);
+      var p = properties(packed, i), popup = L.popup({maxWidth: 380}).setLatLng(latlng);
+      popup.setContent(esc(labels.loading)).openOn(map);
+      packed.cardOf(i).then(function (c) { popup.setContent(c ? cardHtml(c, p, cfg) : esc(p.code)); });
     }
 
     map.on("click", function (event) {
@@ -516,14 +693,23 @@
         frameRequest = null;
         var i = hit(event.containerPoint);
         map.getContainer().classList.toggle("fm-pointer", i >= 0);
-        if (i < 0) { map.closeTooltip(tooltip); return; }
-        var c = card(packed, i), p = properties(packed, i);
-        tooltip.setLatLng(event.latlng).setContent(esc(p.code) + (c && c.name ? " " + esc(c.name) : ""));
+        if (i < 0) { pointed = -1; map.closeTooltip(tooltip); return; }
+        if (i === pointed) { tooltip.setLatLng(event.latlng); return; }
+        var p = properties(packed, i);
+        tooltip.setLatLng(event.latlng).setContent(esc(p.code));
         map.openTooltip(tooltip);
+        pointed = i;
+        packed.cardOf(i).then(function (c) {  // the name once the card is read
+          if (pointed === i && c && c.name) tooltip.setContent(esc(p.code) + " " + esc(c.name));
+        });
       });
     });
-    map.on("zoomstart", function () { canvas.style.visibility = "hidden"; });
-    map.on("moveend overlayadd overlayremove resize", function () { canvas.style.visibility = ""; redraw(); });
+    map.on("mouseout", function () { pointed = -1; });
+    map.on("zoomstart", function () { canvas.style.visibility = dots.style.visibility = "hidden"; });
+    map.on("moveend overlayadd overlayremove resize", function () {
+      canvas.style.visibility = dots.style.visibility = "";
+      redraw();
+    });
     // The open-by-code and count hooks tests and the benchmark use.
     state.openCard = function (code) {
       var i = packed.code.indexOf(code);
