@@ -396,9 +396,8 @@ def _write_meta(upload: Upload) -> None:
         "digest": upload.digest,
         "part": upload.part,
     }
-    meta = upload.path.parent / META
-    meta.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
-    meta.chmod(0o600)
+    # whole or not at all: the page following the preview reads it meanwhile
+    _atomic(upload.path.parent / META, json.dumps(data, ensure_ascii=False))
 
 
 def problems_frame(result: dict[str, Any]) -> pd.DataFrame:
