@@ -6,15 +6,26 @@ served and nothing in it is executed: the importer only reads it. Nothing is wri
 the database until :func:`apply`, which runs the import for real in the caller's
 transaction and refuses (the transaction rolls back) when what it would write is not what
 the preview showed. Uploads older than :data:`STALE` are removed whenever a new one is stored.
+
+A preview of a large file takes seconds, so :func:`start_preview` runs it in a thread of its own: its progress
+(the importer's stages, :mod:`fm.progress`) goes to ``progress.json`` beside the file and its result to
+``preview.json``, which :func:`progress_of` and :func:`kept_preview` read from any request (and any process).
+The job always ends in ``done`` or ``failed``; one that stops saying anything for :data:`LOST` seconds (its
+process was stopped) is reported as failed.
 """
 
 from __future__ import annotations
 
 import json
+import logging
+import os
 import re
 import secrets
 import shutil
+import threading
 import time
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -24,6 +35,7 @@ import pandas as pd
 from sqlalchemy.orm import Session
 from werkzeug.utils import secure_filename
 
+from fm import progress, serialize
 from fm.accounts.roles import may_write as may_write
 from fm.errors import Conflict, FmError, NotFound, ValidationError
 from fm.io import files, importer, store
@@ -44,6 +56,19 @@ KINDS = (
 STALE = 24 * 3600
 """Seconds after which a stored upload is removed (when the next one is stored)."""
 META = "upload.json"
+PROGRESS = "progress.json"
+"""Beside the file: how far its preview has got (``state`` running, done or failed; ``stage``, ``step`` of
+``steps``, seconds since it started; a failed one's ``message``)."""
+RESULT = "preview.json"
+"""Beside the file: the result of its latest preview."""
+LOST = 600
+"""Seconds without news after which a running preview is taken for lost (the process that ran it stopped)."""
+log = logging.getLogger(__name__)
+_running: dict[str, threading.Event] = {}
+"""Token → set when that preview, started by this process, has ended."""
+_discarded: set[str] = set()
+"""Tokens cancelled while their preview ran here: their folder is removed again when it ends."""
+_guard = threading.Lock()
 LISTED = 1000
 """The most problems a refused preview lists (and twice as many records added or updated a good one
 lists); its counts cover them all."""
@@ -135,7 +160,10 @@ def find(root: Path, token: str, *, owner: str) -> Upload:
 
 
 def discard(upload: Upload) -> None:
-    """Remove an upload's folder and everything in it."""
+    """Remove an upload's folder and everything in it (again when its preview, still running here, ends)."""
+    with _guard:
+        if upload.token in _running:
+            _discarded.add(upload.token)
     shutil.rmtree(upload.path.parent, ignore_errors=True)
 
 
@@ -156,6 +184,110 @@ def preview(session: Session, upload: Upload, *, today: date | None = None) -> d
     result = _run(session, upload, dry_run=True, today=today)
     _write_meta(Upload(**{**upload.__dict__, "digest": result.get("digest")}))
     return result
+
+
+def start_preview(
+    opener: Callable[[], AbstractContextManager[Session]], upload: Upload, *, today: date | None = None
+) -> None:
+    """Preview ``upload`` in a thread of its own, with a session from ``opener``; its progress and result are
+    kept beside the file (:func:`progress_of`, :func:`kept_preview`). Nothing is written to the database."""
+    with _guard:
+        if upload.token in _running:
+            return
+        _running[upload.token] = threading.Event()
+    (upload.path.parent / RESULT).unlink(missing_ok=True)
+    _state(upload, state="running", stage="waiting", step=0, steps=4, started=time.time())
+    threading.Thread(
+        target=_preview_job, args=(opener, upload, today), name=f"fm-upload-{upload.token[:8]}", daemon=True
+    ).start()
+
+
+def _preview_job(opener: Callable[[], AbstractContextManager[Session]], upload: Upload, today: date | None) -> None:
+    started = time.time()
+
+    def reporter(what: str, done: int, total: int) -> None:
+        _state(upload, state="running", stage=what, step=done, steps=total, started=started)
+
+    try:
+        with progress.reporting(reporter), opener() as session:
+            result = preview(session, upload, today=today)
+        _atomic(upload.path.parent / RESULT, serialize.to_json(result, compact=True))
+        _state(upload, state="done", stage="done", step=4, steps=4, started=started)
+    except BaseException as error:  # whatever happens, the page waiting for it hears that it ended
+        if upload.path.parent.is_dir():
+            log.exception("preview of upload %s failed", upload.token)
+        message = str(error) if isinstance(error, FmError) else f"{type(error).__name__}: {error}"
+        if upload.path.parent.is_dir():  # not cancelled meanwhile
+            _state(upload, state="failed", stage="failed", step=0, steps=4, started=started, message=message)
+    finally:
+        with _guard:
+            event = _running.pop(upload.token, None)
+            if upload.token in _discarded:
+                _discarded.discard(upload.token)
+                shutil.rmtree(upload.path.parent, ignore_errors=True)
+        if event is not None:
+            event.set()
+
+
+def wait_for_preview(upload: Upload, seconds: float | None) -> None:
+    """Wait at most ``seconds`` (None: until it ends) for the preview this process runs of ``upload``."""
+    with _guard:
+        event = _running.get(upload.token)
+    if event is not None:
+        event.wait(seconds)
+
+
+def progress_of(upload: Upload, *, now: float | None = None) -> dict[str, Any]:
+    """How far the preview of ``upload`` has got: ``state`` (``running``, ``done``, ``failed``, or ``none``
+    when no preview was started or its record is gone), ``stage``, ``step`` of ``steps``, ``seconds`` since
+    it started, and a failed one's ``message``."""
+    path = upload.path.parent / PROGRESS
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        changed = path.stat().st_mtime
+    except (OSError, ValueError):
+        return {"state": "none", "stage": "", "step": 0, "steps": 4, "seconds": 0, "message": None}
+    now = time.time() if now is None else now
+    if data["state"] == "done" and not (upload.path.parent / RESULT).is_file():
+        data = {**data, "state": "none"}
+    elif data["state"] == "running" and now - changed > LOST:
+        data = {
+            **data,
+            "state": "failed",
+            "message": "the check of the file stopped without finishing (was the server restarted?); "
+            "nothing was written. Upload the file again.",
+        }
+    return {
+        "state": data["state"],
+        "stage": data["stage"],
+        "step": data["step"],
+        "steps": data["steps"],
+        "seconds": round(max(0.0, now - data["started"]), 1),
+        "message": data.get("message"),
+    }
+
+
+def kept_preview(upload: Upload) -> dict[str, Any] | None:
+    """The result of the latest preview of ``upload`` (:func:`start_preview`), or None if there is none."""
+    try:
+        return json.loads((upload.path.parent / RESULT).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+
+
+def _state(upload: Upload, **state: Any) -> None:
+    _atomic(upload.path.parent / PROGRESS, json.dumps(state, ensure_ascii=False))
+
+
+def _atomic(path: Path, text: str) -> None:
+    """Write ``path`` whole or not at all (a reader never sees half of it)."""
+    partial = path.with_name(f".{path.name}.{threading.get_ident()}")
+    try:
+        partial.write_text(text, encoding="utf-8")
+        partial.chmod(0o600)
+        os.replace(partial, path)
+    except FileNotFoundError:  # the upload was cancelled meanwhile: nothing to keep
+        partial.unlink(missing_ok=True)
 
 
 def apply(session: Session, upload: Upload, *, actor: str, today: date | None = None) -> dict[str, Any]:
@@ -264,9 +396,8 @@ def _write_meta(upload: Upload) -> None:
         "digest": upload.digest,
         "part": upload.part,
     }
-    meta = upload.path.parent / META
-    meta.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
-    meta.chmod(0o600)
+    # whole or not at all: the page following the preview reads it meanwhile
+    _atomic(upload.path.parent / META, json.dumps(data, ensure_ascii=False))
 
 
 def problems_frame(result: dict[str, Any]) -> pd.DataFrame:

@@ -241,28 +241,39 @@ def _frame(session: Session, query: sa.Select) -> pd.DataFrame:
     result = session.connection().execute(query)  # Core execution: a CursorResult, even for ORM columns
     # (Here PostgreSQL always reads geometry, which needs converting; the dialect's own type, not the
     # generic one, says whether SQLite's text dates and 0/1 flags need it.)
-    shapes = [c.name for c in columns if isinstance(c.type, Geometry)]
-    if dialect.name == "sqlite" and all(
-        isinstance(c.type, Geometry) or c.type.dialect_impl(dialect).result_processor(dialect, None) is None
-        for c in columns
-    ):
-        # Nothing to convert but geometry: the driver's tuples as they are (SQLAlchemy's Row objects, and
-        # pandas probing each of them, cost several times the fetch itself), and the EWKB blobs decoded by
-        # shapely all at once below rather than one call per row.
+    if dialect.name == "sqlite":
+        # The driver's tuples, converted a column at a time (SQLAlchemy's Row objects, and pandas probing each of
+        # them, cost several times the fetch itself; geometries are decoded in one call, not one by one).
         rows = result.cursor.fetchall()
         result.close()
+        rows = _converted(rows, columns, dialect)
     else:
         rows = [tuple(row) for row in result.all()]
-        shapes = []
     frame = pd.DataFrame(rows, columns=list(result.keys()))
-    for name in shapes:
-        frame[name] = shapely.from_wkb(frame[name].to_numpy(dtype=object))
     for number, column in enumerate(columns):  # integers with NULLs: nullable Int64, as the COPY path gives them
         if isinstance(column.type, sa.Integer) and frame[column.name].isna().any():
             # From the driver's Python ints, not from the float64 column pandas made of them with the
             # NULLs, which holds whole numbers exactly only up to 2**53 (money goes up to 2**63 - 1 yen).
             frame[column.name] = pd.array([row[number] for row in rows], dtype="Int64")
     return frame
+
+
+def _converted(rows: list[tuple], columns: list, dialect: sa.Dialect) -> list[tuple]:
+    """SQLite's raw values as SQLAlchemy's result processors make them, a column at a time: geometries (EWKB)
+    through one vectorised :func:`shapely.from_wkb`, the others (dates, flags) through the column type's own
+    processor."""
+    processors = [c.type.dialect_impl(dialect).result_processor(dialect, None) for c in columns]
+    if not rows or all(p is None for p in processors):
+        return rows
+    values = list(zip(*rows, strict=True))
+    for number, (column, processor) in enumerate(zip(columns, processors, strict=True)):
+        if isinstance(column.type, Geometry):
+            raw = np.empty(len(rows), dtype=object)
+            raw[:] = values[number]
+            values[number] = tuple(shapely.from_wkb(raw))
+        elif processor is not None:
+            values[number] = tuple(processor(v) for v in values[number])
+    return list(zip(*values, strict=True))
 
 
 def _copy_frame(session: Session, query: sa.Select, columns: list) -> pd.DataFrame:

@@ -1,9 +1,11 @@
 """Upload a file through the browser: store it aside, preview its import, then apply or cancel.
 
 ``POST /upload`` keeps the file under ``<instance>/uploads/<token>/`` (never served, never
-executed; the request is limited to ``FM_UPLOAD_MAX_MB``, 413 past it) and shows the
-preview at ``/upload/<token>``: what would be added and updated, or every row-level
-problem of a refused file. Apply imports it for real, all or nothing, for the role that
+executed; the request is limited to ``FM_UPLOAD_MAX_MB``, 413 past it), starts its preview in
+the background and shows it at ``/upload/<token>``: what would be added and updated, or every
+row-level problem of a refused file; while the preview runs, that page shows how far it has got
+(``/upload/<token>/progress.json``, which the form's script, static/fm-upload.js, also polls while
+it shows how much of the file has been sent). Apply imports it for real, all or nothing, for the role that
 may change that kind of record; cancel deletes the file. See docs/upload.md.
 """
 
@@ -19,6 +21,7 @@ from flask import (
     Response,
     current_app,
     flash,
+    jsonify,
     redirect,
     render_template,
     request,
@@ -34,7 +37,7 @@ from fm.app.forms import localise
 from fm.config import Config
 from fm.errors import ValidationError
 from fm.web.auth import actor, check_write, writes
-from fm.web.context import session
+from fm.web.context import database, session
 from fm.web.errors import error_response
 
 pages = Blueprint("uploads", __name__)
@@ -83,6 +86,8 @@ def create() -> Any:
     try:
         upload = uploads.save(_root(), kind, sent.filename, sent.stream, owner=actor(), part=request.form.get("part"))
     except ValidationError as exc:
+        if _wants_json():
+            return jsonify({"error": str(exc)}), 400
         return render_template(
             "upload.html",
             kinds=_kinds(),
@@ -91,18 +96,63 @@ def create() -> Any:
             formats=sorted(uploads.FORMATS),
             error=str(exc),
         ), 400
-    return redirect(url_for("uploads.preview", token=upload.token))
+    uploads.start_preview(database().session, upload)
+    there = url_for("uploads.preview", token=upload.token)
+    if _wants_json():
+        return jsonify({"preview": there, "progress": url_for("uploads.progress", token=upload.token)}), 202
+    return redirect(there)
+
+
+def _wants_json() -> bool:
+    """The upload form's script (static/fm-upload.js) asks for JSON: where to follow the preview, or the error."""
+    return request.accept_mimetypes.best == "application/json"
 
 
 @pages.get("/upload/<token>")
 def preview(token: str) -> Any:
-    """What the upload would add and update (nothing is written), or why it is refused."""
+    """What the upload would add and update (nothing is written), or why it is refused; while the preview
+    runs, how far it has got (the page follows it, and shows the preview when it is ready)."""
     upload = uploads.find(_root(), token, owner=actor())
-    with session() as active:
-        result = uploads.preview(active, upload)
+    state = uploads.progress_of(upload)
+    if state["state"] == "none":  # kept by an earlier version, or its preview's record is gone: check it again
+        uploads.start_preview(database().session, upload)
+    if state["state"] != "done":
+        uploads.wait_for_preview(upload, current_app.config["FM"].figures_wait)
+        state = uploads.progress_of(upload)
+    result = uploads.kept_preview(upload) if state["state"] == "done" else None
+    if result is None:
+        return render_template("upload_progress.html", upload=upload, progress=_progress(upload, state)), (
+            500 if state["state"] == "failed" else 202
+        )
     return render_template(
         "upload_preview.html", result=result, may_apply=uploads.may_write(current_user.role, upload.kind)
     ), (422 if result["refused"] else 200)
+
+
+@pages.get("/upload/<token>/progress.json")
+def progress(token: str) -> Response:
+    """How far the preview of the upload has got, for the page that follows it (JSON)."""
+    upload = uploads.find(_root(), token, owner=actor())
+    return jsonify(_progress(upload, uploads.progress_of(upload)))
+
+
+def _progress(upload: uploads.Upload, state: dict[str, Any]) -> dict[str, Any]:
+    stages = {
+        "waiting": _("Waiting to start"),
+        "reading the file": _("Reading the file"),
+        "checking every row": _("Checking every row"),
+        "comparing with the stored records": _("Comparing with the stored records"),
+        "writing": _("Listing what would change"),
+        "done": _("Done"),
+        "failed": _("Failed"),
+    }
+    message = state["message"]
+    return {
+        **state,
+        "label": stages.get(state["stage"], state["stage"]),
+        "message": None if message is None else localise(message.replace(str(upload.path), upload.name), _),
+        "preview": url_for("uploads.preview", token=upload.token),
+    }
 
 
 @pages.post("/upload/<token>/apply")

@@ -5,9 +5,12 @@ Every request outside the app is refused and counted, and no console error is al
 
 from __future__ import annotations
 
+import time
+
 import chromium
 import pytest
 from databases import new_database
+from playwright.sync_api import expect
 from test_schedule import seed
 from test_upload import BAD_ROWS, GOOD
 
@@ -125,4 +128,50 @@ def test_upload_previews(browser, live_url, tmp_path, lang):
         with visit.page.expect_navigation():
             visit.page.click("#cancel")
     assert visit.unexpected(422) == [] and visit.outside == []
+    visit.page.close()
+
+
+def test_upload_shows_its_progress_and_the_page_stays_usable(browser, live_url, tmp_path):
+    """The form sends the file by XMLHttpRequest and follows the preview's progress (progress.json) until it
+    ends. The first answer about the progress is held here, so the page can be looked at meanwhile: no
+    navigation is pending then (the preview opens only once it is ready), and every wait is bounded."""
+    visit = Visit(browser, live_url)
+    visit.page.set_default_timeout(15_000)
+    chromium.sign_in(visit.page, live_url, role="facility_manager")
+    path = tmp_path / "good.csv"
+    path.write_text(GOOD, encoding="utf-8")
+    held, answered = [], []
+
+    def hold_first(route) -> None:
+        if held:
+            answered.append(route.request.url)
+            route.continue_()
+        else:
+            held.append(route)
+
+    visit.page.route("**/progress.json", hold_first)
+    visit.page.goto(f"{live_url}/upload?lang=en")
+    visit.page.check("input[name=kind][value=assets]")
+    visit.page.set_input_files("#file", str(path))
+    visit.page.click("form.upload button[type=submit]")
+    deadline = time.monotonic() + 15
+    while not held:
+        assert time.monotonic() < deadline, "the page never asked how far the preview had got"
+        visit.page.wait_for_timeout(50)
+    expect(visit.page.locator("#upload-stage")).to_have_text("Checking the file (nothing is written)")
+    expect(visit.page.locator("#upload-bar")).to_be_visible()
+    expect(visit.page.locator("form.upload button[type=submit]")).to_be_disabled()
+    expect(visit.page.locator("form.upload")).to_have_attribute("aria-busy", "true")
+    assert "/upload?" in visit.page.url  # still the form: the page is usable while the server checks
+    visit.page.fill("#part", "still typing")  # and answers
+    expect(visit.page.locator("#part")).to_have_value("still typing")
+    visit.shot("upload-progress-en")
+    visit.page.screenshot(path="/tmp/upload-progress-en.png")
+    held[0].continue_()
+    visit.page.wait_for_url("**/upload/*", timeout=15_000)
+    expect(visit.page.locator("#count-added")).to_have_text("2")
+    visit.page.unroute("**/progress.json")
+    with visit.page.expect_navigation():
+        visit.page.click("#cancel")
+    assert visit.errors == [] and visit.outside == []
     visit.page.close()
