@@ -7,6 +7,7 @@ PostGIS alike. ``fm db upgrade`` is :func:`upgrade`; every other command first r
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -23,6 +24,8 @@ from fm.resources import resource_path
 
 # Tables that belong to PostGIS, or to SQLite's R*Tree indexes, not to fm's models.
 FOREIGN_TABLES = {"spatial_ref_sys", "geometry_columns", "geography_columns"}
+PARTITION = re.compile(r"risk_scores_run_\d+")
+"""One risk run's partition of ``risk_scores`` on PostgreSQL (fm.io.risk): part of the model's table."""
 
 
 def alembic_config(connection: sa.Connection | None = None) -> AlembicConfig:
@@ -156,7 +159,7 @@ def include_filter(dialect: str):
 
     def include(obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any) -> bool:
         if type_ == "table" and name is not None:
-            return name not in FOREIGN_TABLES and not name.startswith("rtree_")
+            return name not in FOREIGN_TABLES and not name.startswith("rtree_") and not PARTITION.fullmatch(name)
         if type_ == "index" and not reflected and dialect != "postgresql":
             return obj.dialect_options["postgresql"].get("using") != "gist"
         return True

@@ -19,6 +19,7 @@ from fm import progress
 from fm.db.types import Geometry
 from fm.demo.dataset import TABLES
 from fm.errors import FmError
+from fm.io import risk as risk_store
 from fm.model import metadata
 
 CHUNK = 20_000
@@ -56,7 +57,8 @@ def load(session: Session, folder: Path, *, reset: bool = False) -> dict[str, in
 
 def clear(session: Session) -> None:
     """Delete every record (not the categories), children first, risk runs included."""
-    for name in ("risk_scores", "risk_runs", *reversed(TABLES)):
+    risk_store.delete_runs(session)
+    for name in reversed(TABLES):
         session.execute(metadata.tables[name].delete())
 
 

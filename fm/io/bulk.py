@@ -8,7 +8,8 @@ driver's ``write_row`` cost more than PostgreSQL's own work at 100,000 rows (ben
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+import struct
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import closing
 from typing import Any, TypeVar
@@ -211,3 +212,97 @@ def _update(cursor: Any, table: sa.Table, frame: pd.DataFrame, names: list[str],
         assignments = ", ".join(f"{n} = ?" for n in names)
         rows = [(*row[1:], row[0]) for row in _rows(table, frame[["id", *names]], False)]
         cursor.executemany(f"UPDATE {table.name} SET {assignments}{stamp} WHERE id = ?", rows)
+
+
+BINARY_TYPES = {"int2": ">i2", "int4": ">i4", "int8": ">i8", "float8": ">f8", "date": ">i4", "text": None}
+"""PostgreSQL types :func:`copy_binary` writes, and their big-endian numpy layout (text: variable)."""
+_BINARY_HEADER = b"PGCOPY\n\xff\r\n\x00" + b"\x00\x00\x00\x00" + b"\x00\x00\x00\x00"
+_BINARY_TRAILER = b"\xff\xff"
+_POSTGRES_EPOCH = np.datetime64("2000-01-01", "D")
+
+
+def copy_binary(frame: pd.DataFrame, types: Sequence[str], *, chunk: int = 50_000) -> Iterator[bytes | memoryview]:
+    r"""The rows of ``frame`` in COPY's binary format, in chunks of bytes to write one after the other.
+
+    ``types`` names each column's PostgreSQL type (:data:`BINARY_TYPES`; ``text`` columns must hold few
+    distinct values, such as a class). Made by numpy column by column, not row by row: the rows of a chunk
+    are grouped by their pattern of NULLs and texts, so that within a group every row has the same layout
+    (a numpy structured array filled a column at a time); the groups follow one another (a table's rows
+    have no order). psycopg's ``write_row`` took longer than PostgreSQL's own work for a million rows.
+
+    >>> frame = pd.DataFrame({"n": [1, 2], "x": [0.5, None], "c": ["a", "bc"]})
+    >>> data = b"".join(copy_binary(frame, ["int4", "float8", "text"]))
+    >>> data[:11], data[19:21], data[-2:]
+    (b'PGCOPY\n\xff\r\n\x00', b'\x00\x03', b'\xff\xff')
+    >>> len(data) == 19 + (2 + 8 + 12 + 5) + (2 + 8 + 4 + 6) + 2
+    True
+    """
+    if len(types) != len(frame.columns):
+        raise ValueError(f"{len(types)} types for {len(frame.columns)} columns")
+    unknown = sorted(set(types) - set(BINARY_TYPES))
+    if unknown:
+        raise ValueError(f"copy_binary cannot write type(s) {', '.join(unknown)}")
+    yield _BINARY_HEADER
+    for start in range(0, len(frame), chunk):
+        yield from _binary_rows(frame.iloc[start : start + chunk], list(types))
+    yield _BINARY_TRAILER
+
+
+def _binary_rows(frame: pd.DataFrame, types: list[str]) -> Iterator[bytes | memoryview]:
+    count = len(frame)
+    encoded: list[np.ndarray | None] = []  # each column's values as big-endian bytes, one row of bytes per row
+    missing: list[np.ndarray] = []
+    key = np.zeros(count, dtype=np.int64)
+    texts: dict[int, tuple[np.ndarray, np.ndarray]] = {}  # a text column's codes and its distinct values
+    for number, (name, kind) in enumerate(zip(frame.columns, types, strict=True)):
+        column = frame[name]
+        absent = column.isna().to_numpy()
+        missing.append(absent)
+        if kind == "text":
+            codes, uniques = pd.factorize(column, use_na_sentinel=True)
+            texts[number] = codes, np.array([str(u).encode() for u in uniques] + [b""], dtype=object)
+            encoded.append(None)
+            key = key * (len(uniques) + 1) + (codes + 1)
+            continue
+        if absent.any():
+            key = key * 2 + absent
+        present = column[~absent] if absent.any() else column
+        layout = BINARY_TYPES[kind]
+        assert layout is not None
+        if kind == "date":
+            raw = (pd.to_datetime(present).to_numpy().astype("datetime64[D]") - _POSTGRES_EPOCH).astype(layout)
+        else:
+            raw = present.to_numpy(dtype=np.float64 if kind == "float8" else np.int64).astype(layout)
+        full = np.zeros(count, dtype=layout)
+        full[~absent] = raw
+        encoded.append(full.view(np.uint8).reshape(count, -1))
+    order = np.argsort(key, kind="stable")
+    key = key[order]
+    bounds = np.flatnonzero(np.diff(key)) + 1
+    starts, ends = np.concatenate([[0], bounds]), np.concatenate([bounds, [count]])
+    encoded = [None if column is None else column[order] for column in encoded]
+    for start, end in zip(starts.tolist(), ends.tolist(), strict=True):
+        first = order[start]
+        pieces: list[np.ndarray] = []  # per stretch of the row: its bytes (one row of them, or one per row)
+        head = [struct.pack(">h", len(types))]  # constant bytes since the last column of values
+        for number, kind in enumerate(types):
+            if missing[number][first]:
+                head.append(struct.pack(">i", -1))
+            elif kind == "text":
+                codes, values = texts[number]
+                text = values[codes[first]]
+                head.append(struct.pack(">i", len(text)) + text)
+            else:
+                column = encoded[number]
+                assert column is not None
+                head.append(struct.pack(">i", column.shape[1]))
+                pieces += [np.frombuffer(b"".join(head), dtype=np.uint8)[None, :], column[start:end]]
+                head = []
+        if head:
+            pieces.append(np.frombuffer(b"".join(head), dtype=np.uint8)[None, :])
+        block = np.empty((end - start, sum(piece.shape[1] for piece in pieces)), dtype=np.uint8)
+        offset = 0
+        for piece in pieces:
+            block[:, offset : offset + piece.shape[1]] = piece
+            offset += piece.shape[1]
+        yield block.data.cast("B")

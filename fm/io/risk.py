@@ -1,17 +1,21 @@
-"""Risk runs to and from the database, in bulk: binary COPY on PostgreSQL, executemany on SQLite."""
+"""Risk runs to and from the database, in bulk: on PostgreSQL a binary COPY into the run's own partition,
+attached once indexed; executemany on SQLite."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from contextlib import closing
 from datetime import date
 from typing import Any
 
 import numpy as np
 import pandas as pd
 import sqlalchemy as sa
+from psycopg.copy import QueuedLibpqWriter
 from sqlalchemy.orm import Session
 
 from fm.io import store
+from fm.io.bulk import copy_binary
 from fm.model import RiskRun, RiskScore
 
 # Score columns taken as they are from fm.domain.risk.score.score_risk, and their PostgreSQL binary types.
@@ -45,18 +49,21 @@ TYPES = ["int4", "int4", *FROM_SCORES.values()]
 def write_run(
     session: Session, scores: pd.DataFrame, *, computed_on: date, config: dict[str, Any], model: dict[str, Any]
 ) -> int:
-    """Replace the run of ``computed_on`` with these scores; return the new run's id."""
+    """Replace the run of ``computed_on`` with these scores; return the new run's id.
+
+    On PostgreSQL the scores go into a partition of their own (:func:`_write_partition`); on SQLite into
+    the one table. Either way in the caller's transaction: readers see the old run or the new one."""
+    if session.get_bind().dialect.name == "postgresql":
+        return _write_partition(session, scores, computed_on=computed_on, config=config, model=model)
     session.execute(sa.delete(RiskRun).where(RiskRun.computed_on == computed_on))
     run = RiskRun(computed_on=computed_on, config=config, model=model)
     session.add(run)
     session.flush()
-    postgresql = session.get_bind().dialect.name == "postgresql"
-    as_date = (lambda d: d) if postgresql else (lambda d: d.isoformat())  # sqlite3 stores ISO text
     columns = [np.full(len(scores), run.id).tolist(), scores["id"].astype(int).tolist()]
     for name in FROM_SCORES:
         values = scores[name]
         if name == "inspected_on":
-            values = pd.to_datetime(values).dt.date.map(as_date, na_action="ignore")
+            values = pd.to_datetime(values).dt.date.map(lambda d: d.isoformat(), na_action="ignore")  # ISO text
         elif name in ("state", "likelihood_class", "consequence_class"):
             values = values.astype("Int64")
         missing = values.isna().to_numpy()
@@ -65,18 +72,73 @@ def write_run(
             for index in np.flatnonzero(missing):
                 listed[index] = None
         columns.append(listed)
-    rows = zip(*columns, strict=True)
-    cursor = session.connection().connection.driver_connection.cursor()
-    if postgresql:
-        with cursor.copy(f"COPY risk_scores ({', '.join(COLUMNS)}) FROM STDIN WITH (FORMAT binary)") as copy:
-            copy.set_types(TYPES)
-            for row in rows:
-                copy.write_row(row)
-    else:
+    with closing(session.connection().connection.driver_connection.cursor()) as cursor:
         cursor.executemany(
-            f"INSERT INTO risk_scores ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))})", rows
+            f"INSERT INTO risk_scores ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))})",
+            zip(*columns, strict=True),
         )
     return run.id
+
+
+PARTITION_INDEXES = {
+    "asset_id": "asset_id",
+    "map": "run_id, asset_id, risk_class, state",
+    "ranking": "run_id, score",
+}
+"""The indexes of a run's partition: those of ``risk_scores`` (the model's), so that attaching adopts them."""
+
+
+def partition_name(run_id: int) -> str:
+    """The partition of ``risk_scores`` holding one run's scores on PostgreSQL."""
+    return f"risk_scores_run_{int(run_id)}"
+
+
+def _write_partition(
+    session: Session, scores: pd.DataFrame, *, computed_on: date, config: dict[str, Any], model: dict[str, Any]
+) -> int:
+    """The run's rows copied (binary COPY, made by numpy) into a new table with no index and no foreign key,
+    its key and indexes built once the rows are in, then attached as the run's partition: the foreign keys
+    are checked there in one query each, and the table's indexes adopt the partition's, built already.
+
+    Until the transaction commits nobody sees the new table, the new run or the attachment; attaching takes
+    a lock that lets readers go on. Replacing a run of the same day drops its partition (a lock readers
+    wait for, from there to the commit, a second or so) instead of deleting its rows one by one."""
+    connection = session.connection()
+    run_id = int(connection.scalar(sa.text("SELECT nextval(pg_get_serial_sequence('risk_runs', 'id'))")))
+    child = partition_name(run_id)
+    frame = pd.DataFrame({"run_id": np.full(len(scores), run_id), "asset_id": scores["id"].astype("int64")})
+    for name in FROM_SCORES:
+        frame[name] = scores[name]
+    with closing(connection.connection.driver_connection.cursor()) as cursor:
+        cursor.execute(f"CREATE TABLE {child} (LIKE risk_scores INCLUDING DEFAULTS INCLUDING CONSTRAINTS)")
+        cursor.execute(f"ALTER TABLE {child} ADD CONSTRAINT {child}_run CHECK (run_id = {run_id})")
+        with cursor.copy(
+            f"COPY {child} ({', '.join(COLUMNS)}) FROM STDIN WITH (FORMAT binary)", writer=QueuedLibpqWriter(cursor)
+        ) as copy:
+            for part in copy_binary(frame, TYPES):
+                copy.write(part)
+        cursor.execute("SET LOCAL maintenance_work_mem = '256MB'")
+        cursor.execute(f"ALTER TABLE {child} ADD CONSTRAINT {child}_pkey PRIMARY KEY (run_id, asset_id)")
+        for suffix, columns in PARTITION_INDEXES.items():
+            cursor.execute(f"CREATE INDEX {child}_{suffix} ON {child} ({columns})")
+        replaced = connection.scalar(sa.select(RiskRun.id).where(RiskRun.computed_on == computed_on))
+        if replaced is not None:
+            cursor.execute(f"DROP TABLE IF EXISTS {partition_name(replaced)}")
+    session.execute(sa.delete(RiskRun).where(RiskRun.computed_on == computed_on))
+    session.add(RiskRun(id=run_id, computed_on=computed_on, config=config, model=model))
+    session.flush()
+    with closing(connection.connection.driver_connection.cursor()) as cursor:
+        cursor.execute(f"ALTER TABLE risk_scores ATTACH PARTITION {child} FOR VALUES IN ({run_id})")
+    return run_id
+
+
+def delete_runs(session: Session) -> None:
+    """Forget every risk run and its scores (on PostgreSQL, by dropping the runs' partitions)."""
+    if session.get_bind().dialect.name == "postgresql":
+        for run_id in session.scalars(sa.select(RiskRun.id)).all():
+            session.execute(sa.text(f"DROP TABLE IF EXISTS {partition_name(run_id)}"))
+    session.execute(sa.delete(RiskScore))
+    session.execute(sa.delete(RiskRun))
 
 
 KEPT_RUNS = 10

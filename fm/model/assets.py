@@ -162,6 +162,9 @@ class RiskScore(Base):
         sa.Index("ix_risk_scores_asset_id", "asset_id"),
         sa.Index("ix_risk_scores_map", "run_id", "asset_id", "risk_class", "state"),  # covers the map's classes
         sa.Index("ix_risk_scores_ranking", "run_id", "score"),  # the worst of a run, read backwards
+        # On PostgreSQL one partition per run (``risk_scores_run_<id>``): a run is copied into a table of its
+        # own, indexed once the rows are in, and attached (fm.io.risk.write_run); a replaced run is dropped.
+        {"postgresql_partition_by": "LIST (run_id)"},
     )
 
     # Few indexes (the key, the map's classes, the ranking): a run writes a million rows at once.

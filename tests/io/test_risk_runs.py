@@ -1,0 +1,192 @@
+"""How risk runs are stored: one partition per run on PostgreSQL, written whole or not at all, replaced and
+forgotten by dropping it; the plain table on SQLite; the migration moving stored scores both ways."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pandas as pd
+import pytest
+import sqlalchemy as sa
+from sample import add_sample
+from sqlalchemy.orm import Session
+
+from fm.db import Database, migrate
+from fm.io import risk as risk_store
+from fm.model import RiskRun
+
+
+def _scores(ids: dict[str, int], worst: str, day: date) -> pd.DataFrame:
+    """A hand-made run: every component given, ``worst`` scored highest, one asset never inspected."""
+    codes = sorted(ids)
+    rows = []
+    for number, code in enumerate(codes):
+        score = 0.9 if code == worst else 0.1 + number / 100
+        rows.append(
+            {
+                "id": ids[code],
+                "probability": score,
+                "consequence": 1.0,
+                "score": score,
+                "risk_class": "high" if code == worst else "low",
+                "likelihood_class": 5 if code == worst else 1,
+                "consequence_class": 3,
+                "state": None if number == 0 else 2,
+                "inspected_on": None if number == 0 else day,
+                "years_since": 1.5,
+                "p_condition": score,
+                "p_age": 0.25,
+                "age": None if number == 0 else 40.0,
+                "life": 60.0,
+                "remaining_years": 12.5,
+                **{
+                    f"c_{k}": 0.5
+                    for k in (
+                        "category",
+                        "users",
+                        "replacement_cost",
+                        "evacuation_shelter",
+                        "emergency_road",
+                        "railway",
+                        "district_population",
+                    )
+                },
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def _partitions(connection: sa.Connection) -> list[str]:
+    return (
+        connection.execute(
+            sa.text(
+                "SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid "
+                "WHERE i.inhparent = 'risk_scores'::regclass ORDER BY c.relname"
+            )
+        )
+        .scalars()
+        .all()
+    )
+
+
+def _write(database: Database, ids: dict[str, int], worst: str, day: date) -> int:
+    with database.session() as session:
+        return risk_store.write_run(session, _scores(ids, worst, day), computed_on=day, config={}, model={})
+
+
+def test_runs_are_written_replaced_read_and_forgotten(db_url):
+    database = Database(db_url)
+    with database.session() as session:
+        ids = add_sample(session)
+    ids = {code: ids[code] for code in ("B-001", "B-002", "S-001")}
+    first = _write(database, ids, "B-001", date(2026, 4, 1))
+    second = _write(database, ids, "B-002", date(2026, 5, 1))
+    third = _write(database, ids, "S-001", date(2026, 5, 1))  # the same day again: replaces the second
+    with database.session() as session:
+        assert sorted(session.scalars(sa.select(RiskRun.id))) == [first, third]
+        run, top = risk_store.read_latest(session, limit=1)
+        assert run.id == third and top["code"].tolist() == ["S-001"]
+        _, every = risk_store.read_latest(session)
+        assert len(every) == 3 and every["state"].isna().sum() == 1 and every["inspected_on"].isna().sum() == 1
+        assert every.set_index("code").at["B-002", "inspected_on"] == date(2026, 5, 1)
+        counts = dict(session.execute(sa.text("SELECT run_id, count(*) FROM risk_scores GROUP BY run_id")).all())
+        assert counts == {first: 3, third: 3}
+        if session.get_bind().dialect.name == "postgresql":
+            connection = session.connection()
+            assert _partitions(connection) == sorted([f"risk_scores_run_{first}", f"risk_scores_run_{third}"])
+            assert connection.execute(sa.text(f"SELECT to_regclass('risk_scores_run_{second}')")).scalar() is None
+            # The partition's own indexes were adopted by the table's: none built twice.
+            indexes = connection.execute(
+                sa.text(f"SELECT count(*) FROM pg_indexes WHERE tablename = 'risk_scores_run_{third}'")
+            ).scalar()
+            assert indexes == 4
+            # The worst of the latest run reads that run's partition only, through its ranking index (three rows
+            # are read faster without it: the planner is told to use it if it can, as it does with many rows).
+            connection.execute(sa.text("SET LOCAL enable_seqscan = off"))
+            plan = "\n".join(
+                connection.execute(
+                    sa.text(
+                        f"EXPLAIN SELECT asset_id FROM risk_scores WHERE run_id = {third} ORDER BY score DESC LIMIT 5"
+                    )
+                ).scalars()
+            )
+            assert f"risk_scores_run_{third}" in plan and f"risk_scores_run_{first}" not in plan
+            assert "Index Scan Backward" in plan
+    # A score for an asset that does not exist is refused, and nothing of the run is left.
+    bad = _scores(ids, "B-001", date(2026, 6, 1))
+    bad.loc[0, "id"] = 999_999
+    with pytest.raises(Exception, match="(?i)foreign key"):  # the driver's own error: written through it
+        with database.session() as session:
+            risk_store.write_run(session, bad, computed_on=date(2026, 6, 1), config={}, model={})
+    with database.session() as session:
+        assert sorted(session.scalars(sa.select(RiskRun.id))) == [first, third]
+        if session.get_bind().dialect.name == "postgresql":
+            assert len(_partitions(session.connection())) == 2
+        risk_store.delete_runs(session)
+    with database.session() as session:
+        assert session.scalar(sa.select(sa.func.count()).select_from(RiskRun)) == 0
+        assert session.execute(sa.text("SELECT count(*) FROM risk_scores")).scalar() == 0
+        if session.get_bind().dialect.name == "postgresql":
+            assert _partitions(session.connection()) == []
+    database.dispose()
+
+
+@pytest.mark.postgis
+def test_readers_see_the_old_run_until_the_new_one_commits(db_url):
+    if not db_url.startswith("postgresql"):
+        pytest.skip("SQLite has one writer and blocks readers of its file the other way")
+    database = Database(db_url)
+    with database.session() as session:
+        ids = add_sample(session)
+    ids = {code: ids[code] for code in ("B-001", "B-002")}
+    old = _write(database, ids, "B-001", date(2026, 4, 1))
+    with Session(database.engine) as writer, Session(database.engine) as reader:
+        # Another day (a run replacing the same day drops the old partition: readers wait from there to the commit).
+        new = risk_store.write_run(
+            writer, _scores(ids, "B-002", date(2026, 5, 1)), computed_on=date(2026, 5, 1), config={}, model={}
+        )
+        run, top = risk_store.read_latest(reader, limit=1)
+        assert (run.id, top["code"].tolist()) == (old, ["B-001"])
+        reader.rollback()
+        writer.commit()
+        run, top = risk_store.read_latest(reader, limit=1)
+        assert (run.id, top["code"].tolist()) == (new, ["B-002"])
+    database.dispose()
+
+
+def test_migration_moves_stored_scores_into_partitions_and_back(empty_db_url):
+    database = Database(empty_db_url)
+    with database.connect() as connection:
+        migrate.upgrade(connection, "0015")
+    with database.session() as session:
+        ids = add_sample(session)
+        for day in ("2026-04-01", "2026-05-01"):
+            session.execute(
+                sa.text("INSERT INTO risk_runs (computed_on, config, model) VALUES (:day, '{}', '{}')").bindparams(
+                    day=date.fromisoformat(day)
+                )
+            )
+        session.execute(
+            sa.text(
+                "INSERT INTO risk_scores (run_id, asset_id, probability, consequence, score, risk_class, "
+                "likelihood_class, consequence_class, years_since, p_condition, p_age, remaining_years, c_category, "
+                "c_users, c_replacement_cost, c_evacuation_shelter, c_emergency_road, c_railway, "
+                "c_district_population) SELECT r.id, a.id, 0.5, 0.5, 0.25, 'low', 1, 1, 1, 0.5, 0.5, 10, 0, 0, 0, "
+                "0, 0, 0, 0 FROM risk_runs r CROSS JOIN assets a"
+            )
+        )
+    stored = len(ids) * 2
+    postgresql = empty_db_url.startswith("postgresql")
+    with database.connect() as connection:
+        migrate.upgrade(connection)
+        assert migrate.schema_differences(connection) == []
+        assert connection.execute(sa.text("SELECT count(*) FROM risk_scores")).scalar() == stored
+        if postgresql:
+            assert len(_partitions(connection)) == 2
+        migrate.downgrade(connection, "0015")
+        assert connection.execute(sa.text("SELECT count(*) FROM risk_scores")).scalar() == stored
+        if postgresql:
+            assert connection.execute(sa.text("SELECT to_regclass('risk_scores_run_1')")).scalar() is None
+        migrate.upgrade(connection)
+        assert connection.execute(sa.text("SELECT count(*) FROM risk_scores")).scalar() == stored
+    database.dispose()
