@@ -7,8 +7,12 @@ the binary float nearest to it; totals are added in Python integers, which do no
 A measured quantity (a floor area, a deck area, a length: a ``float`` column, m² or m) is read as the decimal it
 was written as, to :data:`DECIMALS` decimals (:func:`measured`: whole millionths, ``0.1`` is 100,000 millionths,
 not 0.1000000000000000055…); a cost is then ``quantity × unit cost × share`` in integers, rounded **once** to the
-yen, half up (:func:`priced`). So 2.675 m² at 100 yen/m² is 268 yen (267.5 rounded up), where the float product
-gives 267.49999999999997 and so 267; and an amount past 2⁵³ yen keeps its last yen, which float64 cannot hold.
+yen, half up (:func:`priced`). So 0.205 m² at 4,700 yen/m² is 964 yen (963.5 rounded up), where the float
+product is 963.4999999999999 and ``floor(product + 0.5)`` gave 963; and an amount past 2⁵³ yen keeps its last yen,
+which float64 cannot hold (it steps by 2, 4, 8 yen there).
+
+Also here: :func:`whole` (whole numbers or a clear refusal, never a rounding), :func:`per_unit` (yen per user or
+per m², half up) and :func:`percent` (a ratio of whole amounts, half up from the exact fraction).
 A quantity written with more than six decimals (a length computed from a geometry) is first rounded to the nearest
 millionth: far below any measurement, at most a yen on a unit cost of a million yen.
 """
@@ -206,5 +210,5 @@ def priced(
         values = values.astype(object)
     m = np.array(numerators, dtype=kind)[index]
     q = np.array(denominators, dtype=kind)[index]
-    whole, part = values // q, values % q
-    return whole * m + (2 * part * m + q) // (2 * q)
+    quotient, part = values // q, values % q
+    return quotient * m + (2 * part * m + q) // (2 * q)

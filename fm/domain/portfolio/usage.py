@@ -4,11 +4,9 @@ exactly to the service's figure)."""
 
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 
-CENTI = 100
-"""Floor areas are weighed in whole hundredths of a m², so the sharing is done in integers."""
+from fm.domain.money import measured
 
 
 def apportion(amount: int, weights: list[int]) -> list[int]:
@@ -45,7 +43,8 @@ def building_usage(housed: pd.DataFrame, usage: pd.DataFrame) -> pd.DataFrame:
     if housed.empty or usage.empty:
         return pd.DataFrame({c: pd.Series(dtype="int64") for c in columns})
     weights = housed.assign(
-        weight=np.round(housed["floor_area_m2"].astype(float).fillna(1.0).to_numpy() * CENTI).astype("int64")
+        # floor areas as written, in whole millionths of a m² (money.measured), so the sharing is done in integers
+        weight=measured(housed["floor_area_m2"].astype(float).fillna(1.0).to_numpy())
     )
     several = weights["service_id"].duplicated(keep=False)
     single = usage.merge(weights.loc[~several, ["service_id", "asset_id"]], on="service_id")
