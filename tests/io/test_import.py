@@ -110,3 +110,35 @@ def test_parcel_use_history_grows_from_a_file(db_url, tmp_path):
     assert [
         r[1:] for r in rows(db_url, "SELECT valid_from, utilisation, current_use FROM parcel_uses ORDER BY valid_from")
     ] == [("in_use", "公共施設用地"), ("underused", "資材置場"), ("unused", "未利用")]
+
+
+def test_the_same_file_again_writes_nothing(db_url, tmp_path):
+    """A file imported twice: the second time every record is unchanged (on PostgreSQL the database compares
+    them), and nothing is written: rows, versions and times as they were, no audit entry, the change counters
+    where they were (so no kept figure is thrown away)."""
+    seed(db_url)
+    path = tmp_path / "twice.csv"
+    pd.DataFrame(
+        {
+            "code": ["B-001", "NEW-1"],
+            "name": ["滑川橋（改）", "新設橋"],
+            "category": ["bridge", "bridge"],
+            "lon": ["139.5512345678", "139.56"],
+            "lat": ["35.32", "35.33"],
+            "deck_area_m2": ["120.5", ""],
+        }
+    ).to_csv(path, index=False)
+    first = json.loads(run(db_url, "import", "assets", str(path), "--format", "json").stdout)
+    assert (first["added"], first["updated"]) == (1, 1)
+
+    def state() -> tuple[list, list, list]:
+        return (
+            rows(db_url, "SELECT * FROM assets ORDER BY id"),
+            rows(db_url, "SELECT count(*) FROM audit_log"),
+            rows(db_url, "SELECT table_name, changes FROM data_changes ORDER BY table_name"),
+        )
+
+    before = state()
+    again = json.loads(run(db_url, "import", "assets", str(path), "--format", "json").stdout)
+    assert (again["added"], again["updated"], again["unchanged"]) == (0, 0, 2)
+    assert state() == before
