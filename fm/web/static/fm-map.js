@@ -74,6 +74,8 @@
   function caption(map, text) {
     var div = L.DomUtil.create("div", "fm-caption", map.getContainer());
     div.textContent = text;
+    // A popup opened near the top pans the map to show itself below the caption, not under it.
+    L.Popup.mergeOptions({autoPanPaddingTopLeft: L.point(5, div.offsetTop + div.offsetHeight + 5)});
   }
 
   function scale(map) {
