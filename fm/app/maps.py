@@ -363,7 +363,8 @@ def _year(args: Mapping[str, str]) -> int | None:
 def asset_cards(
     session: Session, *, ids: Sequence[int] | None, config: RiskConfig, lang: str = "ja"
 ) -> list[dict[str, Any]]:
-    """The card of each asset (all held assets when ``ids`` is None): see :func:`fm.domain.cards.asset_cards`."""
+    """The card of each asset (all held assets when ``ids`` is None): :func:`card_columns` as one dict per asset
+    (:func:`fm.domain.cards.card_rows`)."""
     return cards.card_rows(card_columns(session, ids=ids, config=config, lang=lang))
 
 

@@ -54,31 +54,9 @@ CARD_FIELDS = (
 PLANNED_FIELDS = ("due", "kind", "cost", "reference")
 
 
-def asset_cards(
-    assets: pd.DataFrame,
-    *,
-    categories: pd.DataFrame,
-    districts: pd.DataFrame,
-    inspections: pd.DataFrame,
-    scores: pd.DataFrame,
-    planned: pd.DataFrame,
-    lang: str = "ja",
-) -> list[dict[str, Any]]:
-    """One card per row of ``assets``: :func:`card_columns` as one dict per asset."""
-    columns = card_columns(
-        assets,
-        categories=categories,
-        districts=districts,
-        inspections=inspections,
-        scores=scores,
-        planned=planned,
-        lang=lang,
-    )
-    return card_rows(columns)
-
-
 def card_rows(columns: dict[str, Any]) -> list[dict[str, Any]]:
-    """:func:`card_columns` as one dict per card (what the card endpoint and the asset page give)."""
+    """:func:`card_columns` as one dict per card (what the card endpoint and the asset page give), with the keys
+    of :data:`CARD_FIELDS`, then ``reasons`` (a list of texts) and ``planned`` (a list of dicts)."""
     reasons, planned = columns["reasons"], columns["planned"]
     work = [
         dict(zip(PLANNED_FIELDS, values, strict=True))

@@ -258,6 +258,8 @@ def test_a_large_exported_file_draws_on_one_canvas_and_finds_cards_by_index(brow
         ".getBoundingClientRect(); map.setView(map.containerPointToLatLng([p.x - r.left, p.y - r.top]), 17, "
         "{animate: false}); return 0; })()"
     )
+    # A closed popup fades out for 0.2 s and, until it is gone, takes a click where it was.
+    visit.page.wait_for_selector(".leaflet-popup", state="detached")
     point = visit.page.evaluate(f"fmMapState.pointOf({code!r})")
     visit.page.mouse.click(point["x"], point["y"])  # found by the click, drawn on the canvas
     card = visit.page.locator(".leaflet-popup-content .fm-card")

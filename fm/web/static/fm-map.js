@@ -74,6 +74,8 @@
   function caption(map, text) {
     var div = L.DomUtil.create("div", "fm-caption", map.getContainer());
     div.textContent = text;
+    // A popup opened near the top pans the map to show itself below the caption, not under it.
+    L.Popup.mergeOptions({autoPanPaddingTopLeft: L.point(5, div.offsetTop + div.offsetHeight + 5)});
   }
 
   function scale(map) {
@@ -329,21 +331,27 @@
           var code = [bytes, inflate, inflateJson, cell, card, cardWorker].map(String).join("\n") + "\ncardWorker();";
           worker = new Worker(URL.createObjectURL(new Blob([code], {type: "text/javascript"})));
           worker.onmessage = function (event) {
-            answers[event.data.id](event.data.card);
+            answers[event.data.id].resolve(event.data.card);
             delete answers[event.data.id];
+          };
+          worker.onerror = function () {  // refused (a page's policy) or failed: the cards on this thread
+            worker = false;
+            Object.keys(answers).forEach(function (id) { here(answers[id].index).then(answers[id].resolve); });
+            answers = {};
           };
           worker.postMessage({cards: packed.cards});
         } catch (error) {
           worker = false;  // no worker allowed: the cards on this thread
         }
       };
+      function here(i) { return out.cards().then(function () { return card(out, i); }); }
       out.cardOf = function (i) {
         if (!packed.cards) return Promise.resolve(null);
         out.reader();
-        if (!worker) return out.cards().then(function () { return card(out, i); });
+        if (!worker) return here(i);
         return new Promise(function (resolve) {
           asked += 1;
-          answers[asked] = resolve;
+          answers[asked] = {resolve: resolve, index: i};
           worker.postMessage({id: asked, index: i});
         });
       };
