@@ -32,6 +32,7 @@ from fm.config import Config
 from fm.db import Database, migrate
 from fm.demo.load import load
 from fm.demo.scale import generate_scaled
+from fm.errors import ValidationError
 from fm.io import exporter
 from fm.web import create_app
 
@@ -39,10 +40,13 @@ PASSWORD = "bench password 1"
 
 
 def _client(app, database: Database, role: str):
-    with database.session() as session:
-        users.create(
-            session, f"bench-{role}".replace("_", "-"), role=role, password=PASSWORD, actor="bench", source="cli"
-        )
+    try:
+        with database.session() as session:
+            users.create(
+                session, f"bench-{role}".replace("_", "-"), role=role, password=PASSWORD, actor="bench", source="cli"
+            )
+    except ValidationError:  # made by an earlier run on the same register (--database-url)
+        pass
     client = app.test_client()
     page = client.get("/sign-in").get_data(as_text=True)
     token = re.search(r'name="csrf-token" content="([^"]+)"', page).group(1)
@@ -98,10 +102,18 @@ def main() -> None:
     with database.session() as session:
         count = session.execute(sa.text("SELECT count(*) FROM assets")).scalar_one()
     print(f"{count:,} assets on {database.engine.dialect.name} (load average {os.getloadavg()[0]:.1f})")
-    for label, target in (("schedule page, by month", "/schedule"), ("schedule page, by week", "/schedule?by=week")):
+    for label, target in (
+        ("schedule page, by month", "/schedule"),
+        ("schedule page, by week", "/schedule?by=week"),
+        ("schedule page, by month", "/schedule"),
+    ):
         _write(database)
+        cpu = time.process_time()
         seconds, _size = _time(engineer, target, 1)
-        print(f"{label + ', after a write':44} {seconds * 1000:8.0f} ms (goal 300 ms)")
+        print(
+            f"{label + ', after a write':44} {seconds * 1000:8.0f} ms ({time.process_time() - cpu:.2f} s CPU; "
+            "goal 300 ms)"
+        )
     for label, target in (
         ("schedule page, by month", "/schedule"),
         ("schedule page, by week", "/schedule?by=week"),
