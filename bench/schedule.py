@@ -7,12 +7,17 @@ download (median of ``--repeat``, the first request computing the kept items); t
 manager, the upload preview of an N-asset CSV (every asset, one in ten renamed), end to end.
 
     python bench/schedule.py --assets 100000 [--postgres-url postgresql+psycopg://…/empty_db]
+    python bench/schedule.py --database-url sqlite:////tmp/fm-bench/register-100000.sqlite3 --no-upload
+
+First, the page by month and by week each right after a write to the work orders (the kept items computed
+again: what the engineer who closed a work order waits for next).
 """
 
 from __future__ import annotations
 
 import argparse
 import io
+import os
 import re
 import statistics
 import tempfile
@@ -20,12 +25,14 @@ import time
 from pathlib import Path
 
 import pandas as pd
+import sqlalchemy as sa
 
 from fm.accounts import users
 from fm.config import Config
 from fm.db import Database, migrate
 from fm.demo.load import load
 from fm.demo.scale import generate_scaled
+from fm.errors import ValidationError
 from fm.io import exporter
 from fm.web import create_app
 
@@ -33,10 +40,13 @@ PASSWORD = "bench password 1"
 
 
 def _client(app, database: Database, role: str):
-    with database.session() as session:
-        users.create(
-            session, f"bench-{role}".replace("_", "-"), role=role, password=PASSWORD, actor="bench", source="cli"
-        )
+    try:
+        with database.session() as session:
+            users.create(
+                session, f"bench-{role}".replace("_", "-"), role=role, password=PASSWORD, actor="bench", source="cli"
+            )
+    except ValidationError:  # made by an earlier run on the same register (--database-url)
+        pass
     client = app.test_client()
     page = client.get("/sign-in").get_data(as_text=True)
     token = re.search(r'name="csrf-token" content="([^"]+)"', page).group(1)
@@ -58,24 +68,52 @@ def _time(client, url: str, repeat: int = 3) -> tuple[float, int]:
     return statistics.median(times), size
 
 
+def _write(database: Database) -> None:
+    """One write to a table the schedule reads (the change counters move, so its kept items are computed again),
+    as closing a work order is: an open work order's description set to itself."""
+    with database.connect() as connection, connection.begin():
+        connection.execute(
+            sa.text(
+                "UPDATE work_orders SET description = description WHERE id = "
+                "(SELECT min(id) FROM work_orders WHERE status = 'planned')"
+            )
+        )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--assets", type=int, default=100_000)
     parser.add_argument("--no-upload", action="store_true", help="time the schedule only")
     parser.add_argument("--repeat", type=int, default=3, help="requests of each page (median)")
     parser.add_argument("--postgres-url", help="an empty PostGIS database to use instead of SQLite")
+    parser.add_argument("--database-url", help="a register already loaded (e.g. bench/registers.py's), used as it is")
     options = parser.parse_args()
     folder = Path(tempfile.mkdtemp(prefix="fm-bench-schedule-"))
-    url = options.postgres_url or f"sqlite:///{folder / 'fm.sqlite3'}"
+    url = options.database_url or options.postgres_url or f"sqlite:///{folder / 'fm.sqlite3'}"
     database = Database(url)
-    with database.connect() as connection:
-        migrate.upgrade(connection)
-    generate_scaled(options.assets, folder / "data")
-    with database.session() as session:
-        load(session, folder / "data")
+    if options.database_url is None:
+        with database.connect() as connection:
+            migrate.upgrade(connection)
+        generate_scaled(options.assets, folder / "data")
+        with database.session() as session:
+            load(session, folder / "data")
     app = create_app(Config(database_url=url, instance_path=folder, secret_key="bench"))
     engineer, _ = _client(app, database, "engineer")
-    print(f"{options.assets:,} assets on {database.engine.dialect.name}")
+    with database.session() as session:
+        count = session.execute(sa.text("SELECT count(*) FROM assets")).scalar_one()
+    print(f"{count:,} assets on {database.engine.dialect.name} (load average {os.getloadavg()[0]:.1f})")
+    for label, target in (
+        ("schedule page, by month", "/schedule"),
+        ("schedule page, by week", "/schedule?by=week"),
+        ("schedule page, by month", "/schedule"),
+    ):
+        _write(database)
+        cpu = time.process_time()
+        seconds, _size = _time(engineer, target, 1)
+        print(
+            f"{label + ', after a write':44} {seconds * 1000:8.0f} ms ({time.process_time() - cpu:.2f} s CPU; "
+            "goal 300 ms)"
+        )
     for label, target in (
         ("schedule page, by month", "/schedule"),
         ("schedule page, by week", "/schedule?by=week"),
@@ -85,7 +123,8 @@ def main() -> None:
         ("CSV download", "/schedule/export.csv"),
     ):
         seconds, size = _time(engineer, target, options.repeat)
-        print(f"{label:32} {seconds * 1000:8.0f} ms {size / 1024:10,.0f} KiB")
+        goal = " (goal 300 ms)" if target.startswith("/schedule?") or target == "/schedule" else ""
+        print(f"{label:44} {seconds * 1000:8.0f} ms {size / 1024:10,.0f} KiB{goal}")
     if options.no_upload:
         database.dispose()
         return

@@ -170,12 +170,29 @@ def _items(session: Session, config: RiskConfig, end: date, *, today: date) -> p
     )
     by_id = assets.rename(columns={"id": "asset_id", "code": "asset_code", "name": "asset_name"})
     work = work.merge(by_id.drop(columns=["status"]), on="asset_id", how="left")
+    # Kept apart, keyed by the two tables it reads: closing a work order does not make it read every inspection.
+    next_due = snapshot(
+        session,
+        "schedule.next_inspections",
+        lambda own: _next_due(own, config, end),
+        end,
+        json.dumps(config.as_dict(), sort_keys=True),
+        tables=("assets", "inspections"),
+    )
+    duties = duty_frame(session, as_of=today, config=config)
+    duties["district_id"] = duties["asset_id"].map(assets.set_index("id")["district_id"])
+    return domain.schedule_items(work, next_due, duties[pd.to_datetime(duties["deadline"]) <= pd.Timestamp(end)])
+
+
+def _next_due(session: Session, config: RiskConfig, end: date) -> pd.DataFrame:
+    """The next inspection of each asset held that is due by ``end`` (reads the assets and inspections only)."""
+    assets = store.read_assets(session, columns=("code", "name", "category", "district_id", "status"))
     held = assets[assets["status"] != "disposed"].reset_index(drop=True)
     inspections = store.read_table(session, "inspections", ["asset_id", "inspected_on", "next_due_on"])
     due = next_inspections(held, inspections, config=config)
     by_end = (due["due_on"] <= pd.Timestamp(end)).to_numpy()
     held, due = held[by_end], due[by_end]
-    next_due = pd.DataFrame(
+    return pd.DataFrame(
         {
             "asset_id": held["id"],
             "asset_code": held["code"],
@@ -186,9 +203,6 @@ def _items(session: Session, config: RiskConfig, end: date, *, today: date) -> p
             "due_on": due["due_on"],
         }
     )
-    duties = duty_frame(session, as_of=today, config=config)
-    duties["district_id"] = duties["asset_id"].map(assets.set_index("id")["district_id"])
-    return domain.schedule_items(work, next_due, duties[pd.to_datetime(duties["deadline"]) <= pd.Timestamp(end)])
 
 
 def _names(rows: pd.DataFrame, categories: pd.DataFrame, districts: pd.DataFrame) -> pd.DataFrame:

@@ -72,12 +72,20 @@ def start_request(wait: float | None) -> None:
 
 
 def snapshot(
-    session: Session, name: str, compute: Callable[[Session], T], *arguments: Hashable, refresh: bool = False
+    session: Session,
+    name: str,
+    compute: Callable[[Session], T],
+    *arguments: Hashable,
+    refresh: bool = False,
+    tables: tuple[str, ...] | None = None,
 ) -> T:
-    """``compute(session)``, or a copy of its result from an earlier call with the same key (see the module)."""
+    """``compute(session)``, or a copy of its result from an earlier call with the same key (see the module).
+
+    With ``tables``, the key holds the change counters of those tables only: for a ``compute`` that reads
+    nothing else, which then outlives writes to the other tables."""
     bind = session.get_bind()
     base = (bind.url.render_as_string(hide_password=True), name, arguments, date.today())
-    key = (*base, version(session))
+    key = (*base, version(session, tables))
     if refresh:
         return _refreshed(session, base, key, compute)
     with _guard:

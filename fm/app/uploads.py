@@ -180,9 +180,11 @@ def remove_stale(root: Path, *, now: float | None = None) -> int:
 
 def preview(session: Session, upload: Upload, *, today: date | None = None) -> dict[str, Any]:
     """What importing the upload would do, written nowhere: counts and the rows added and updated, or
-    (``refused``) every problem of the file. Its digest is kept with the upload for :func:`apply`."""
+    (``refused``) every problem of the file. Its digest is kept with the upload for :func:`apply`, and the
+    result beside it (:func:`kept_preview`: the preview page shows the latest, e.g. the one a refused apply made)."""
     result = _run(session, upload, dry_run=True, today=today)
     _write_meta(Upload(**{**upload.__dict__, "digest": result.get("digest")}))
+    _atomic(upload.path.parent / RESULT, serialize.to_json(result, compact=True))  # what the preview page shows
     return result
 
 
@@ -210,8 +212,7 @@ def _preview_job(opener: Callable[[], AbstractContextManager[Session]], upload: 
 
     try:
         with progress.reporting(reporter), opener() as session:
-            result = preview(session, upload, today=today)
-        _atomic(upload.path.parent / RESULT, serialize.to_json(result, compact=True))
+            preview(session, upload, today=today)
         _state(upload, state="done", stage="done", step=4, steps=4, started=started)
     except BaseException as error:  # whatever happens, the page waiting for it hears that it ended
         if upload.path.parent.is_dir():

@@ -64,7 +64,15 @@ $$
 """
 
 
-def version(connection: Connection | sa.orm.Session) -> tuple[tuple[str, int], ...]:
-    """Every watched table with its count of writes: equal versions, equal tables."""
+def version(
+    connection: Connection | sa.orm.Session, tables: tuple[str, ...] | None = None
+) -> tuple[tuple[str, int], ...]:
+    """Every watched table (or those of ``tables``) with its count of writes: equal versions, equal tables."""
     rows = connection.execute(sa.text("SELECT table_name, changes FROM data_changes ORDER BY table_name"))
-    return tuple((name, int(changes)) for name, changes in rows)
+    found = tuple((name, int(changes)) for name, changes in rows)
+    if tables is None:
+        return found
+    missing = set(tables) - {name for name, _ in found}
+    if missing:  # a table nobody watches could change unseen: never key a figure on it
+        raise ValueError(f"tables not watched by fm.db.changes: {sorted(missing)}")
+    return tuple(item for item in found if item[0] in tables)

@@ -502,3 +502,30 @@ def test_a_met_duty_leaves_the_schedule(db_url, client):
     assert result.exit_code == 0, result.output
     rows = client.get("/api/schedule").get_json()["rows"]
     assert [r["asset_code"] for r in rows if r["kind"] == "duty"] == ["B-002"]
+
+
+def test_next_inspections_outlive_a_work_order_write_not_an_inspection_write(seeded, client_as, monkeypatch):
+    """The next inspection of every asset is kept apart, keyed by the assets' and inspections' counters alone:
+    closing or starting a work order does not make the next page read every inspection again; a new
+    inspection does, and shows."""
+    from fm.app import schedule as use_cases
+
+    calls = []
+    real = use_cases._next_due
+    monkeypatch.setattr(use_cases, "_next_due", lambda *args: calls.append(1) or real(*args))
+    engineer = client_as("engineer")
+    codes = _codes(engineer.get("/api/schedule").get_json()["rows"])
+    assert "insp:S-001" in codes and len(calls) == 1
+    soon = _work_order(seeded, "W-SOON")
+    started = engineer.post("/schedule/work-orders/W-SOON/start", data={"version": soon["version"]})
+    assert started.status_code == 302
+    rows = engineer.get("/api/schedule").get_json()["rows"]
+    assert next(r["status"] for r in rows if r["code"] == "W-SOON") == "in_progress"  # the work orders are new
+    assert len(calls) == 1  # the next inspections were not computed again
+    database = Database(seeded)
+    with database.session() as session:
+        asset = session.execute(sa.text("SELECT id FROM assets WHERE code = 'S-001'")).scalar_one()
+        session.add(Inspection(asset_id=asset, inspected_on=TODAY, condition_score=1))
+    database.dispose()
+    codes = _codes(engineer.get("/api/schedule").get_json()["rows"])
+    assert "insp:S-001" not in codes and len(calls) == 2  # inspected today: next due years ahead

@@ -161,6 +161,7 @@ def test_apply_refuses_when_the_records_changed_since_the_preview(seeded, app, m
     page = response.get_data(as_text=True)
     assert 'id="changed"' in page and _counts(page) == (2, 2, 0)
     assert _same(before, _snapshot(seeded))
+    assert _counts(manager.get(f"/upload/{token}").get_data(as_text=True)) == (2, 2, 0)  # the preview page too
     assert manager.post(f"/upload/{token}/apply").status_code == 302  # the new preview is what applies now
     assert _snapshot(seeded)["assets"].set_index("code").loc["B-002", "name"] == "砂押橋"
 
