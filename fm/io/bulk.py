@@ -18,7 +18,6 @@ import numpy as np
 import pandas as pd
 import shapely
 import sqlalchemy as sa
-from psycopg.copy import QueuedLibpqWriter
 from sqlalchemy.orm import Session
 
 from fm.db.types import SRID, Geometry
@@ -152,6 +151,8 @@ def _copy(
     """COPY ``frame`` into ``target`` (a table with ``table``'s columns), chunk by chunk through a queue."""
     result = None
     statement = f"COPY {target} ({', '.join(frame.columns)}) FROM STDIN"
+    from psycopg.copy import QueuedLibpqWriter  # PostgreSQL only: SQLite never loads the driver
+
     with cursor.copy(statement, writer=QueuedLibpqWriter(cursor)) as copy:
         for start in range(0, len(frame), COPY_ROWS):
             copy.write(copy_text(table, frame.iloc[start : start + COPY_ROWS]))

@@ -11,7 +11,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import sqlalchemy as sa
-from psycopg.copy import QueuedLibpqWriter
 from sqlalchemy.orm import Session
 
 from fm.io import store
@@ -103,6 +102,8 @@ def _write_partition(
     Until the transaction commits nobody sees the new table, the new run or the attachment; attaching takes
     a lock that lets readers go on. Replacing a run of the same day drops its partition (a lock readers
     wait for, from there to the commit, a second or so) instead of deleting its rows one by one."""
+    from psycopg.copy import QueuedLibpqWriter  # PostgreSQL only: SQLite never loads the driver
+
     connection = session.connection()
     run_id = int(connection.scalar(sa.text("SELECT nextval(pg_get_serial_sequence('risk_runs', 'id'))")))
     child = partition_name(run_id)

@@ -39,18 +39,7 @@ def _scores(ids: dict[str, int], worst: str, day: date) -> pd.DataFrame:
                 "age": None if number == 0 else 40.0,
                 "life": 60.0,
                 "remaining_years": 12.5,
-                **{
-                    f"c_{k}": 0.5
-                    for k in (
-                        "category",
-                        "users",
-                        "replacement_cost",
-                        "evacuation_shelter",
-                        "emergency_road",
-                        "railway",
-                        "district_population",
-                    )
-                },
+                **{name: 0.5 for name in risk_store.FROM_SCORES if name.startswith("c_")},
             }
         )
     return pd.DataFrame(rows)

@@ -135,11 +135,16 @@ def state_distributions(
         since = since.where(~later, when)
     out["years_since"] = ((today - since).dt.days / 365.25).clip(lower=0).fillna(0.0)
     distributions = {}
-    for category, rows in out.groupby(assets["category"]).groups.items():
-        theta = models.loc[category, "theta"]
-        start = out.loc[rows, "state"].fillna(1).astype(int).to_numpy() - 1
-        now = markov.transition(theta, out.loc[rows, "years_since"].to_numpy())[np.arange(len(rows)), start]
-        distributions[category] = (rows, now)
+    start = out["state"].fillna(1).astype(int).to_numpy() - 1
+    years = out["years_since"].to_numpy()
+    by_category = assets.groupby("category").indices  # positions, not labels: no index lookups per category
+    for category in sorted(by_category):
+        positions = by_category[category]
+        # One transition matrix per distinct interval (whole days), then each asset's row of its own: never
+        # an (assets × J × J) stack
+        intervals, which = np.unique(years[positions], return_inverse=True)
+        now = markov.transition(models.loc[category, "theta"], intervals)[which.reshape(-1), start[positions]]
+        distributions[category] = (out.index[positions], now)
     return out, distributions
 
 
@@ -147,12 +152,14 @@ def _probability(assets, states, models, categories, config, as_of, repairs) -> 
     today = pd.Timestamp(as_of)
     out, distributions = state_distributions(assets, states, models, as_of, repairs)
     acquired = out.pop("acquired")
-    out["p_condition"], out["remaining_years"] = np.nan, np.nan
+    p_condition, remaining = np.full(len(out), np.nan), np.full(len(out), np.nan)
     for category, (rows, now) in distributions.items():
         theta = models.loc[category, "theta"]
         ahead = markov.transition(theta, float(config.horizon_years))
-        out.loc[rows, "p_condition"] = (now @ ahead)[:, -1]
-        out.loc[rows, "remaining_years"] = markov.expected_years_to_worst(theta, now)
+        positions = out.index.get_indexer(rows)
+        p_condition[positions] = (now @ ahead)[:, -1]
+        remaining[positions] = markov.expected_years_to_worst(theta, now)
+    out["p_condition"], out["remaining_years"] = p_condition, remaining
     life = (
         assets["useful_life_years"]
         .fillna(assets["category"].map(categories.set_index("code")["useful_life_years"]))
