@@ -11,42 +11,20 @@ import threading
 import time
 
 import pytest
-from databases import new_database
-from sample import add_sample
+import test_upload
 from test_upload import GOOD, _counts, _same, _snapshot
 from webauth import signed_in
 
 from fm.app import uploads
-from fm.config import Config
-from fm.db import Database
 from fm.io import importer
-from fm.web import create_app
 
 DEADLINE = 30.0
 """Seconds any wait here may last (a small file's preview takes well under one)."""
 
 
-@pytest.fixture
-def seeded(tmp_path):
-    url = new_database("sqlite", tmp_path)
-    database = Database(url)
-    with database.session() as session:
-        add_sample(session)
-    database.dispose()
-    return url
-
-
-@pytest.fixture
-def app(seeded, tmp_path):
-    app = create_app(Config(database_url=seeded, instance_path=tmp_path / "instance", secret_key="test"))
-    app.config.update(TESTING=True)
-    yield app
-    app.extensions["fm.database"].dispose()
-
-
-@pytest.fixture
-def manager(app):
-    return signed_in(app, "facility_manager")
+# test_upload's fixtures: the sample register, the app over it, a facility manager signed in; SQLite only
+seeded, app, manager = test_upload.seeded, test_upload.app, test_upload.manager
+pytestmark = pytest.mark.parametrize("backend", ["sqlite"])
 
 
 def _send(client, body: str = GOOD):
