@@ -121,7 +121,8 @@ def test_an_engineers_day(browser, served, tmp_path):
     page.goto(f"{base}/upload")
     page.check("input[name=kind][value=inspections]")
     page.set_input_files("#file", str(bad))
-    page.click("main form button[type=submit]")
+    with page.expect_navigation():  # the form's script sends the file and opens the preview once it is ready
+        page.click("main form button[type=submit]")
     assert page.locator("#refused").count() == 1 and page.locator("#apply").count() == 0
     assert "V" in page.locator("#refused").inner_text()
     shot("upload-refused")
@@ -131,7 +132,8 @@ def test_an_engineers_day(browser, served, tmp_path):
     page.goto(f"{base}/upload")
     page.check("input[name=kind][value=inspections]")
     page.set_input_files("#file", str(good))
-    page.click("main form button[type=submit]")
+    with page.expect_navigation():
+        page.click("main form button[type=submit]")
     assert page.locator("#count-added").inner_text() == "1"
     shot("upload-preview")
     page.click("#apply")
