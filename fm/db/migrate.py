@@ -180,6 +180,7 @@ def _stamped(connection: sa.Connection) -> list[str]:
 
 def schema_differences(connection: sa.Connection) -> list[Any]:
     """What autogenerate would change to make the database match the models (empty when in step)."""
+    import geoalchemy2  # noqa: F401  # reflects geometry columns
     from alembic.autogenerate import compare_metadata
     from alembic.runtime.migration import MigrationContext
 
