@@ -3,8 +3,9 @@
 Makes an N-asset register with the demo generator (``--scale``), loads it, then times
 ``risk.compute_risk`` (read, fit the deterioration models, score, write back), the same step by step,
 the whole ``fm score`` command in a new process (models fitted, then reused: nothing changed) beside
-issue 19's goal and reference, and a naive implementation of the same formula that walks the assets one ORM object at a
-time (on a sample, extrapolated, and said so).
+issue 19's goal and reference and the floor (a bare interpreter, one importing pandas), and a naive
+implementation of the same formula that walks the assets one ORM object at a time (on a sample,
+extrapolated, and said so).
 
     python bench/risk.py --assets 10000 [--postgres-url URL] [--naive-sample 2000]
 """
@@ -100,6 +101,20 @@ def naive(database: Database, sample: int, models: dict) -> float:
     return (time.perf_counter() - started) / sample
 
 
+def floor() -> str:
+    """What any Python command of fm costs before doing anything: a new interpreter, and one importing pandas
+    (which every fm command needs), each the best of three."""
+    spent = {}
+    for label, code in (("python -c pass", "pass"), ("python -c 'import pandas'", "import pandas")):
+        times = []
+        for _ in range(3):
+            started = time.perf_counter()
+            subprocess.run([sys.executable, "-c", code], check=True)
+            times.append(time.perf_counter() - started)
+        spent[label] = min(times)
+    return ", ".join(f"{label} {seconds:.2f} s" for label, seconds in spent.items())
+
+
 GOALS = {10_000: 0.3, 1_000_000: 10.0}  # issue 19: the whole command at 10,000; read + fit + score + write at 1 M
 REFERENCE = {10_000: "0.8–0.9 s (issue 19)", 1_000_000: "26.7 s on PostGIS (issue 19)"}
 
@@ -130,6 +145,7 @@ def whole_command(url: str, label: str, assets: int) -> None:
             + f" [{done.stdout.strip().splitlines()[-1][:60]}…]",
             flush=True,
         )
+    print(f"{label}: floor of any command: {floor()}", flush=True)
 
 
 def breakdown(url: str, label: str) -> None:

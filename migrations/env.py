@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import geoalchemy2  # noqa: F401  # its DDL and reflection events, on every backend (fm.db.types imports it lazily)
 from alembic import context
 
 from fm.db import Database, pause_before_commit

@@ -7,9 +7,7 @@ from typing import Any
 
 import click
 import pandas as pd
-from tabulate import tabulate
 
-from fm.app.kpi import INDICATORS
 from fm.app.risk import RiskConfig, load_config
 from fm.config import Config
 from fm.db import Database
@@ -57,6 +55,8 @@ def print_frame(frame: pd.DataFrame, fmt: str) -> None:
     elif fmt == "csv":
         click.echo(frame.drop(columns="geom", errors="ignore").to_csv(index=False, lineterminator="\n"), nl=False)
     else:
+        from tabulate import tabulate  # only where a table is printed: every command imports this module
+
         click.echo(tabulate(frame.drop(columns="geom", errors="ignore"), headers="keys", showindex=False))
 
 
@@ -67,4 +67,6 @@ def risk_config(path: Path | None) -> RiskConfig:
 
 def indicator_number(value: float | None, indicator: str) -> str:
     """``value`` with the decimals ``indicator`` is published with; a dash when missing."""
+    from fm.app.kpi import INDICATORS  # the indicators' definitions: not every command needs them
+
     return "—" if value is None else f"{value:,.{INDICATORS[indicator].decimals}f}"

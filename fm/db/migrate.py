@@ -3,6 +3,9 @@
 The migrations live in the top-level ``migrations/`` folder and serve SQLite and
 PostGIS alike. ``fm db upgrade`` is :func:`upgrade`; every other command first runs
 :func:`check_current` so that a database whose schema is behind says so in one line.
+
+Alembic is imported only by the functions that use it: the check every command runs is one query compared
+with :data:`HEAD`, which costs a command nothing like the half second importing Alembic does.
 """
 
 from __future__ import annotations
@@ -10,17 +13,20 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
-from alembic import command
-from alembic.autogenerate import compare_metadata
-from alembic.config import Config as AlembicConfig
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
 
 from fm.errors import DatabaseError
 from fm.resources import resource_path
+
+if TYPE_CHECKING:
+    from alembic.config import Config as AlembicConfig
+
+HEAD = "0016"
+"""The schema revision this code expects: the head of ``migrations/`` (:func:`head_revision`), written here so
+that :func:`check_current` needs no Alembic. A test (tests/db/test_migrations.py) fails the moment a new
+migration makes it wrong: set it to the new head."""
 
 # Tables that belong to PostGIS, or to SQLite's R*Tree indexes, not to fm's models.
 FOREIGN_TABLES = {"spatial_ref_sys", "geometry_columns", "geography_columns"}
@@ -30,6 +36,8 @@ PARTITION = re.compile(r"risk_scores_run_\d+")
 
 def alembic_config(connection: sa.Connection | None = None) -> AlembicConfig:
     """Alembic configuration pointing at ``migrations/``, optionally bound to ``connection``."""
+    from alembic.config import Config as AlembicConfig
+
     config = AlembicConfig()
     config.set_main_option("script_location", str(resource_path("migrations")))
     if connection is not None:
@@ -38,7 +46,9 @@ def alembic_config(connection: sa.Connection | None = None) -> AlembicConfig:
 
 
 def head_revision() -> str:
-    """The revision the code expects."""
+    """The head revision of ``migrations/``, read by Alembic (:data:`HEAD` is the same, known without it)."""
+    from alembic.script import ScriptDirectory
+
     head = ScriptDirectory.from_config(alembic_config()).get_current_head()
     assert head is not None, "migrations/ has no revision"
     return head
@@ -46,11 +56,15 @@ def head_revision() -> str:
 
 def current_revision(connection: sa.Connection) -> str | None:
     """The revision the database is at, or None when it has no fm schema."""
+    from alembic.runtime.migration import MigrationContext
+
     return MigrationContext.configure(connection).get_current_revision()
 
 
 def upgrade(connection: sa.Connection, revision: str = "head") -> None:
     """Bring the schema to ``revision``, creating the PostGIS extension first when needed."""
+    from alembic import command
+
     if connection.dialect.name == "postgresql":
         ensure_postgis(connection, create=True)
     with _sqlite_foreign_keys_off(connection):
@@ -59,6 +73,8 @@ def upgrade(connection: sa.Connection, revision: str = "head") -> None:
 
 def downgrade(connection: sa.Connection, revision: str) -> None:
     """Take the schema back to ``revision`` (``base`` drops every fm table)."""
+    from alembic import command
+
     with _sqlite_foreign_keys_off(connection):
         command.downgrade(alembic_config(connection), revision)
 
@@ -126,12 +142,17 @@ def ensure_postgis(connection: sa.Connection, *, create: bool) -> None:
 
 
 def check_current(connection: sa.Connection) -> None:
-    """Raise DatabaseError unless the database has PostGIS (if PostgreSQL) and the head schema."""
+    """Raise DatabaseError unless the database has PostGIS (if PostgreSQL) and the head schema.
+
+    The usual case, a database at :data:`HEAD`, is one query of ``alembic_version`` (two on PostgreSQL, with
+    the PostGIS check); anything else is looked at by Alembic, to say what is wrong."""
     if connection.dialect.name == "postgresql":
         ensure_postgis(connection, create=False)
-    current, head = current_revision(connection), head_revision()
-    if current == head:
+    if _stamped(connection) == [HEAD]:
         return
+    from alembic.script import ScriptDirectory
+
+    current = current_revision(connection)
     if current is None:
         raise DatabaseError("the database has no fm schema yet: run `fm db upgrade`")
     known = {rev.revision for rev in ScriptDirectory.from_config(alembic_config()).walk_revisions()}
@@ -140,11 +161,29 @@ def check_current(connection: sa.Connection) -> None:
             f"the database schema is at revision {current}, which this fm does not know "
             "(it was made by a newer fm): upgrade fm"
         )
-    raise DatabaseError(f"the database schema is at revision {current}, fm needs {head}: run `fm db upgrade`")
+    raise DatabaseError(f"the database schema is at revision {current}, fm needs {HEAD}: run `fm db upgrade`")
+
+
+def _stamped(connection: sa.Connection) -> list[str]:
+    """The revisions ``alembic_version`` holds (Alembic's own table, in the connection's default schema), or
+    none when there is no such table."""
+    if connection.dialect.name == "postgresql":
+        exists = connection.scalar(sa.text("SELECT to_regclass('alembic_version') IS NOT NULL"))
+    else:
+        exists = connection.scalar(
+            sa.text("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'alembic_version'")
+        )
+    if not exists:
+        return []
+    return list(connection.scalars(sa.text("SELECT version_num FROM alembic_version")))
 
 
 def schema_differences(connection: sa.Connection) -> list[Any]:
     """What autogenerate would change to make the database match the models (empty when in step)."""
+    import geoalchemy2  # noqa: F401  # reflects geometry columns
+    from alembic.autogenerate import compare_metadata
+    from alembic.runtime.migration import MigrationContext
+
     from fm.model import metadata
 
     context = MigrationContext.configure(

@@ -9,6 +9,10 @@ by triggers (see :mod:`fm.db.sqlite`).
 Values are checked on the way in, on both backends alike: a geometry must be a
 shapely geometry of the column's type (a Polygon is promoted to MultiPolygon for a
 MULTIPOLYGON column), not empty, with finite longitude/latitude in range.
+
+GeoAlchemy2 is imported when a PostgreSQL engine is made (fm.db.create_engine) and by the migrations, whose
+DDL and reflection need its events, not by this module: a command on SQLite that only reads and writes rows
+(``fm score``) does without its import (a sixth of a second or more).
 """
 
 from __future__ import annotations
@@ -17,8 +21,6 @@ import math
 from typing import Any
 
 import shapely
-from geoalchemy2 import Geometry as PostGISGeometry
-from geoalchemy2 import WKBElement
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import LargeBinary, TypeDecorator, TypeEngine
 
@@ -50,6 +52,8 @@ class Geometry(TypeDecorator):
     def load_dialect_impl(self, dialect: Dialect | None) -> TypeEngine[Any]:
         # GeoAlchemy2's DDL events call this with dialect=None to ask "is this spatial?".
         if dialect is None or dialect.name == "postgresql":
+            from geoalchemy2 import Geometry as PostGISGeometry
+
             return PostGISGeometry(self.geometry_type, srid=SRID, spatial_index=False)
         return LargeBinary()
 
@@ -58,13 +62,15 @@ class Geometry(TypeDecorator):
             return None
         ewkb = shapely.to_wkb(shapely.set_srid(self.check(value), SRID), include_srid=True)
         if dialect.name == "postgresql":
+            from geoalchemy2 import WKBElement
+
             return WKBElement(ewkb, srid=SRID, extended=True)
         return ewkb
 
     def process_result_value(self, value: Any, dialect: Dialect) -> shapely.Geometry | None:
         if value is None:
             return None
-        data = value.data if isinstance(value, WKBElement) else value
+        data = value.data if dialect.name == "postgresql" else value  # GeoAlchemy2's WKBElement there
         return shapely.from_wkb(bytes(data) if isinstance(data, memoryview) else data)
 
     def check(self, value: Any) -> shapely.Geometry:

@@ -148,13 +148,18 @@ KEPT_RUNS = 10
 
 def kept_fit(session: Session, key: str) -> dict[str, Any] | None:
     """The deterioration models stored with one of the latest runs (``model["_fit"]``) whose fit key is
-    ``key`` (see :func:`fm.domain.risk.deterioration.fit_key`), or None."""
-    query = sa.select(RiskRun.model).order_by(RiskRun.computed_at.desc(), RiskRun.id.desc()).limit(KEPT_RUNS)
-    for model in session.scalars(query):
-        kept = (model or {}).get("_fit") if isinstance(model, dict) else None
-        if kept and kept.get("key") == key:
-            return kept["models"]
-    return None
+    ``key`` (see :func:`fm.domain.risk.deterioration.fit_key`), or None. Only the keys are read (by the
+    database's JSON path), then the one run's models that match."""
+    fit = RiskRun.model["_fit"]
+    latest = (
+        sa.select(RiskRun.id, fit["key"].as_string().label("key"))
+        .order_by(RiskRun.computed_at.desc(), RiskRun.id.desc())
+        .limit(KEPT_RUNS)
+    )
+    match = next((run_id for run_id, kept in session.execute(latest) if kept == key), None)
+    if match is None:
+        return None
+    return session.scalar(sa.select(fit["models"]).where(RiskRun.id == match))
 
 
 def latest_run(session: Session) -> RiskRun | None:

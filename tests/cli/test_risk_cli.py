@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from datetime import date
 
 import pytest
@@ -147,3 +150,28 @@ def test_bad_configuration_is_one_line_per_problem(demo_url, tmp_path):
     path.write_text("[consequence]\nrailway = -2\n")
     result = run(demo_url, "score", "--config", str(path))
     assert result.exit_code == 1 and "'consequence.railway' must be a number ≥ 0" in result.stderr
+
+
+NOT_NEEDED_TO_SCORE = ("alembic", "geoalchemy2")
+"""What ``fm score`` on SQLite with the models reused does without: the schema check is one query (not Alembic),
+geometry columns are read as WKB (not through GeoAlchemy2)."""
+
+
+@pytest.mark.parametrize("backend", ["sqlite"])  # what a command imports; PostgreSQL needs GeoAlchemy2's events
+def test_score_imports_only_what_it_needs(demo_url):
+    assert run(demo_url, "score", "--as-of", "2026-04-01").exit_code == 0  # fits the models
+    code = (
+        "import sys\nfrom fm.cli import main\nsys.argv = ['fm', 'score', '--as-of', '2026-04-01']\n"
+        "try:\n    main()\nexcept SystemExit as stop:\n    assert not stop.code, stop.code\n"
+        f"print(sorted(m for m in sys.modules if m.split('.')[0] in {NOT_NEEDED_TO_SCORE!r}))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        env={**os.environ, "FM_DATABASE_URL": demo_url},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    *said, loaded = done.stdout.strip().splitlines()
+    assert "models reused" in said[-1] and loaded == "[]", done.stdout

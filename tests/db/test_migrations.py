@@ -68,9 +68,13 @@ def test_database_without_schema_says_run_upgrade(empty_db_url):
         Database(empty_db_url).check()
 
 
+def test_head_known_without_alembic_is_the_migrations_head():
+    assert migrate.HEAD == migrate.head_revision(), "a new migration: set fm.db.migrate.HEAD to its revision"
+
+
 def test_schema_behind_says_run_upgrade(db_url, monkeypatch):
     head = migrate.head_revision()
-    monkeypatch.setattr(migrate, "head_revision", lambda: "9000")
+    monkeypatch.setattr(migrate, "HEAD", "9000")
     with pytest.raises(DatabaseError, match=rf"at revision {head}, fm needs 9000: run `fm db upgrade`"):
         Database(db_url).check()
 
