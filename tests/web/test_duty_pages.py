@@ -55,3 +55,48 @@ def test_one_assets_duties_read_only_its_records_and_equal_its_rows_of_every_dut
             ]
     database.dispose()
     assert len(every) >= 2
+
+
+@pytest.mark.parametrize("backend", ["sqlite"])  # the narrowing is plain SQL comparisons, the same on both
+def test_every_duty_is_found_reading_only_the_assets_that_may_owe_one(demo_url):
+    from dataclasses import replace
+    from datetime import date
+
+    import pandas as pd
+    import sqlalchemy as sa
+
+    from fm.app.duties import duty_frame, judged_assets, load_risk_config, load_settings
+    from fm.db import Database
+    from fm.domain.duties import find_duties
+    from fm.io import store
+
+    database = Database(demo_url)
+    config = load_risk_config()
+    with database.session() as session:
+        categories = store.read_categories(session)
+        every = (
+            store.read_assets(session, columns=("id", "code", "name", "category", "status", "disposed_on")),
+            store.read_table(
+                session,
+                "inspections",
+                ("id", "asset_id", "inspected_on", "soundness", "condition_score", "next_due_on"),
+            ),
+            store.read_table(
+                session, "work_orders", ("asset_id", "code", "status", "planned_on", "started_on", "completed_on")
+            ),
+            store.read_table(session, "traffic_restrictions", ("asset_id", "inspection_id", "starts_on", "ends_on")),
+        )
+        scored = tuple(categories.loc[categories["condition_scale"] == "score", "code"])
+        found = {}
+        for settings in (load_settings(), replace(load_settings(), score_categories=scored)):
+            for as_of in (date(2021, 4, 1), date.today()):
+                expected = find_duties(*every, categories, settings=settings, cycle=config.cycle, as_of=as_of)
+                got = duty_frame(session, as_of=as_of, settings=settings, config=config)
+                pd.testing.assert_frame_equal(got, expected)
+                read = session.scalar(
+                    sa.select(sa.func.count(sa.distinct(judged_assets(settings, as_of).subquery().c[0])))
+                )
+                assert len(set(expected["asset_id"])) <= read < len(every[0])
+                found[settings.score_categories, as_of] = len(expected)
+    database.dispose()
+    assert found[(), date(2021, 4, 1)] < found[(), date.today()] < found[scored, date.today()]
