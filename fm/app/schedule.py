@@ -137,7 +137,13 @@ def _known(name: str, value: str | None, codes: pd.Series) -> None:
 def _items(session: Session, config: RiskConfig, end: date, *, today: date) -> pd.DataFrame:
     """The statutory duties unmet ``today``, open work orders with their asset, and the next inspection of each
     asset held (those due by ``end``)."""
-    assets = store.read_assets(session, columns=("code", "name", "category", "district_id", "status"))
+    # Kept apart, keyed by the assets table alone: a work order or inspection write does not re-read 100,000 assets.
+    assets = snapshot(
+        session,
+        "schedule.assets",
+        lambda own: store.read_assets(own, columns=("code", "name", "category", "district_id", "status")),
+        tables=("assets",),
+    )
     work = pd.DataFrame(
         session.execute(
             sa.select(
