@@ -130,9 +130,7 @@ def main() -> None:
         write(database)
         cpu = time.process_time()
         seconds, _size = _time(engineer, target, 1)
-        print(
-            f"{label:44} {seconds * 1000:8.0f} ms ({time.process_time() - cpu:.2f} s CPU; goal 300 ms; {REFERENCE})"
-        )
+        print(f"{label:44} {seconds * 1000:8.0f} ms ({time.process_time() - cpu:.2f} s CPU; goal 300 ms; {REFERENCE})")
     for label, target in (
         ("schedule page, by month", "/schedule"),
         ("schedule page, by week", "/schedule?by=week"),
