@@ -28,6 +28,7 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from fm.domain.settings import load_overlaid
@@ -129,6 +130,27 @@ def find_duties(
     condition_scale; ``cycle(category)``: years between periodic inspections. Rows: :data:`COLUMNS`,
     overdue first (most days first), then by deadline.
     """
+    return duty_table(
+        duties_by_asset(
+            assets, inspections, work_orders, restrictions, categories, settings=settings, cycle=cycle, as_of=as_of
+        )
+    )
+
+
+def duties_by_asset(
+    assets: pd.DataFrame,
+    inspections: pd.DataFrame,
+    work_orders: pd.DataFrame,
+    restrictions: pd.DataFrame,
+    categories: pd.DataFrame,
+    *,
+    settings: DutySettings,
+    cycle: Callable[[str], float],
+    as_of: date,
+) -> dict[int, list[dict[str, Any]]]:
+    """The duties of :func:`find_duties` as rows (dicts of :data:`COLUMNS`) by asset id, each asset's in the order
+    its duties opened; assets without a duty are left out. An asset's duties depend on its own records alone, so
+    those of a few assets can be computed again from their records and put in place of the kept ones."""
     held = assets.set_index("id")
     scales = categories.set_index("code")["condition_scale"]
     seen = inspections[pd.to_datetime(inspections["inspected_on"]) <= pd.Timestamp(as_of)]
@@ -157,7 +179,7 @@ def find_duties(
     inspected = _by_asset(judged.rename(columns={"id": "inspection_id"}), ("inspection_id", "inspected_on"))
     classes = [int(v) for v in judged["judged"]]
     next_due = [_day(v) for v in judged["next_due_on"]]
-    rows: list[dict[str, Any]] = []
+    found: dict[int, list[dict[str, Any]]] = {}
     position = 0
     for asset_id, group in inspected.items():
         code, name, kind, disposed_on = facts[asset_id]
@@ -183,7 +205,7 @@ def find_duties(
             started = measures["measure_started_on"]
             met = started is not None and started <= deadline
             overdue = (as_of - deadline).days if started is None and as_of > deadline else 0
-            rows.append(
+            found.setdefault(asset_id, []).append(
                 {
                     "asset_id": asset_id,
                     "code": code,
@@ -198,11 +220,38 @@ def find_duties(
                     "overdue": overdue,
                 }
             )
-    frame = pd.DataFrame(rows, columns=list(COLUMNS))
+    return found
+
+
+def duty_table(by_asset: dict[int, list[dict[str, Any]]]) -> pd.DataFrame:
+    """The rows of :func:`duties_by_asset` as :func:`find_duties` gives them: overdue first (most days first), then
+    by deadline, then by asset code (unique: the order never depends on the order of ``by_asset``)."""
+    frame = pd.DataFrame([row for rows in by_asset.values() for row in rows], columns=list(COLUMNS))
     if not len(frame):
         return frame
     frame = frame.sort_values(["overdue", "deadline", "code"], ascending=[False, True, True], kind="stable")
     return frame.reset_index(drop=True)
+
+
+def changed_assets(before: pd.DataFrame, after: pd.DataFrame, column: str = "asset_id") -> set[int]:
+    """The ids in ``column`` of the rows found in one of two readings of a table and not in the other, each row
+    compared on all its columns (which must hold the table's key, so that no two rows are alike): the assets
+    whose records in that table were added, changed or removed between the two readings.
+
+    Examples
+    --------
+    >>> a = pd.DataFrame({"id": [1, 2, 3], "asset_id": [10, 10, 20], "status": ["planned", "planned", "completed"]})
+    >>> b = pd.DataFrame({"id": [1, 2, 4], "asset_id": [10, 30, 40], "status": ["planned", "planned", "planned"]})
+    >>> sorted(changed_assets(a, b))
+    [10, 20, 30, 40]
+    """
+    if before.equals(after):  # the common case (a table nobody wrote to), without hashing
+        return set()
+    old = pd.util.hash_pandas_object(before, index=False).to_numpy()
+    new = pd.util.hash_pandas_object(after, index=False).to_numpy()
+    gone = before[column].to_numpy()[~np.isin(old, new)]
+    came = after[column].to_numpy()[~np.isin(new, old)]
+    return {int(i) for i in gone} | {int(i) for i in came}
 
 
 def _day(value: Any) -> date | None:

@@ -38,12 +38,13 @@ def read_table(
     name: str,
     columns: Sequence[str] | None = None,
     *,
-    asset_ids: Sequence[int] | None = None,
+    asset_ids: Sequence[int] | sa.Select | None = None,
     where: dict[str, str] | None = None,
     dates_as_text: bool = False,
 ) -> pd.DataFrame | gpd.GeoDataFrame:
     """Every row of table ``name`` (only ``columns`` if given; with ``asset_ids``, only the rows of those
-    assets; with ``where``, only those whose columns equal these values) ordered by its key; a GeoDataFrame
+    assets, a list or a query giving asset ids; with ``where``, only those whose columns equal these values)
+    ordered by its key; a GeoDataFrame
     with geometry. ``dates_as_text`` reads dates as ISO text (YYYY-MM-DD), for a caller that parses them
     all at once: on SQLite the rows then come as the driver gives them, several times faster."""
     table = metadata.tables[name]
@@ -52,7 +53,7 @@ def read_table(
         selected = [sa.cast(c, sa.String).label(c.name) if isinstance(c.type, sa.Date) else c for c in selected]
     query = sa.select(*selected).order_by(*table.primary_key.columns)
     if asset_ids is not None:
-        query = query.where(table.c.asset_id.in_([int(i) for i in asset_ids]))
+        query = query.where(table.c.asset_id.in_(_ids(asset_ids)))
     for column, value in (where or {}).items():
         query = query.where(table.c[column] == value)
     frame = _frame(session, query)
@@ -65,10 +66,11 @@ def read_assets(
     columns: Sequence[str] = ASSET_COLUMNS,
     bbox: tuple[float, float, float, float] | None = None,
     categories: Sequence[str] | None = None,
-    ids: Sequence[int] | None = None,
+    ids: Sequence[int] | sa.Select | None = None,
 ) -> gpd.GeoDataFrame | pd.DataFrame:
     """Assets with the given columns; with ``bbox`` (lon/lat), only those whose geometry intersects it;
-    with ``categories``, only those categories; with ``ids`` (a few thousand at most), only those.
+    with ``categories``, only those categories; with ``ids`` (a few thousand at most, or a query giving them,
+    run by the database), only those.
 
     The window query uses the spatial index of the backend (GiST on PostGIS, the
     R*Tree on SQLite) to find candidates, then keeps the exact intersections.
@@ -83,12 +85,17 @@ def read_assets(
     if categories is not None:
         query = query.where(Asset.category.in_(list(categories)))
     if ids is not None:
-        query = query.where(Asset.id.in_([int(i) for i in ids]))
+        query = query.where(Asset.id.in_(_ids(ids)))
     frame = _frame(session, query)
     if bbox is not None:
         frame = frame[gpd.GeoSeries(frame["geom"], crs=CRS).intersects(box(*bbox))]
         frame = frame[["id", *[c for c in columns if c != "id"]]]
     return _geoframe(frame) if "geom" in frame.columns else frame.reset_index(drop=True)
+
+
+def _ids(ids: Sequence[int] | sa.Select) -> list[int] | sa.Select:
+    """Ids for an ``IN``: a query as it is (the database runs it), else the ids as whole numbers."""
+    return ids if isinstance(ids, sa.Select) else [int(i) for i in ids]
 
 
 def find_asset(session: Session, code: str) -> int | None:
