@@ -51,10 +51,11 @@ def district_values(
     out = districts.copy()
 
     def summed(column: str) -> pd.Series:
-        """Each district's sum of ``column``: whole numbers (yen) exactly, in Python integers; others as floats."""
-        if pd.api.types.is_integer_dtype(rows[column].dtype):
-            return grouped[column].agg(total).reindex(districts["id"], fill_value=0).astype(object)
-        return grouped[column].sum().astype(float).reindex(districts["id"], fill_value=0)
+        """Each district's sum of ``column``: yen and flags exactly, in Python integers (whatever their dtype);
+        only the risk score, whose mean is shown, as floats."""
+        if how == "mean":
+            return grouped[column].sum().reindex(districts["id"], fill_value=0.0)
+        return grouped[column].agg(total).reindex(districts["id"], fill_value=0).astype(object)
 
     out["numerator"] = (counts if numerator is None else summed(numerator)).to_numpy()
     if how == "count":
