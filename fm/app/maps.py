@@ -15,10 +15,7 @@ import numpy as np
 import pandas as pd
 from sqlalchemy.orm import Session
 
-from fm.app.duties import duty_frame
-from fm.app.kpi import kpi_data
 from fm.domain import cards
-from fm.domain.duties import STARTED
 from fm.domain.fiscal import fiscal_year as to_fiscal_year
 from fm.domain.kpi import INDICATORS as KPI_INDICATORS
 from fm.domain.kpi import KpiData, measure
@@ -40,6 +37,7 @@ from fm.domain.risk import deterioration
 from fm.domain.risk.config import RiskConfig
 from fm.domain.risk.inspections import next_inspections
 from fm.errors import NotFound, ValidationError
+from fm.io import maps as map_store
 from fm.io import risk as risk_store
 from fm.io import store
 from fm.model import Asset
@@ -213,18 +211,27 @@ def layer_points(
     categories: Sequence[str] | None = None,
     districts: Sequence[int] | None = None,
     fiscal_year: int | None = None,
+    detail: bool = False,
 ) -> pd.DataFrame:
     """The held assets of a layer as points (id, code, category, district_id, x, y), with ``class``
-    (risk class or plan status) and ``state`` (the latest inspection's, from the latest risk run)."""
+    (risk class or plan status) and ``state`` (the latest inspection's, from the latest risk run).
+
+    ``detail`` (a standalone file, every asset at once) reads instead, in one query, what the file shows of each
+    (:func:`fm.io.maps.read_layer`: name, geometry, the latest run's risk_class and card scores; no x, y)."""
     if layer not in LAYERS:
         raise ValidationError(f"unknown map layer {layer!r}; choose from {', '.join(LAYERS)}")
     run = risk_store.latest_run(session)
     if layer == "plans":
         facility = _facility_categories(store.read_categories(session))
         categories = [c for c in (categories if categories is not None else facility) if c in facility]
-    points = store.read_map_points(
-        session, bbox=bbox, categories=categories, districts=districts, run_id=run.id if run else None
-    )
+    if detail:
+        points = map_store.read_layer(
+            session, run_id=run.id if run else None, categories=categories, districts=districts
+        )
+    else:
+        points = store.read_map_points(
+            session, bbox=bbox, categories=categories, districts=districts, run_id=run.id if run else None
+        )
     if run is None:
         points = points.assign(risk_class=None, state=np.nan)
     if layer == "risk":
@@ -234,7 +241,7 @@ def layer_points(
         columns = ("id", "code", "name", "category", "needs_individual_plan", "acquisition_date", "disposed_on")
         held = store.read_assets(session, columns=columns, categories=categories)
         points["class"] = points["id"].map(plan_status(session, held, fiscal_year=year))
-    return points.drop(columns="risk_class")
+    return points if detail else points.drop(columns="risk_class")
 
 
 def map_layer(session: Session, layer: str, args: Mapping[str, str]) -> dict[str, Any]:
@@ -297,16 +304,24 @@ def packed_features(
     Column-wise from end to end (100,000 assets in a few seconds): the geometry decoded by shapely at once,
     the cards made by :func:`fm.domain.cards.card_columns`, never one Python object per feature."""
     found = _filter(session, layer, args)
-    points = apply_filter(
-        layer_points(session, layer, categories=found.categories, districts=found.districts, fiscal_year=_year(args)),
-        found,
+    points = layer_points(
+        session, layer, categories=found.categories, districts=found.districts, fiscal_year=_year(args), detail=True
     )
-    points = _with_duties(session, points, layer, args)
-    ids = None if len(points) > store.MANY_IDS else points["id"].tolist()
-    shapes = store.read_assets(session, columns=("id", "name", "geom"), ids=ids)
-    shown = gpd.GeoDataFrame(points.merge(shapes, on="id"), geometry="geom", crs=store.CRS)
+    shown = gpd.GeoDataFrame(
+        _with_duties(session, apply_filter(points, found), layer, args), geometry="geom", crs=store.CRS
+    )
+    ids = None if len(shown) > store.MANY_IDS else shown["id"].tolist()
+    scored = shown[shown["risk_class"].notna()]
+    scores = pd.DataFrame(  # what fm.io.risk.read_card_scores gives, read with the points
+        {
+            "id": scored["id"],
+            **{name: scored[name] for name in risk_store.CARD_SCORES},
+            "inspected_on": scored["inspected_on"],
+            "annual_users": scored["annual_users"].astype("float64"),
+        }
+    ).reset_index(drop=True)
     assets = pd.DataFrame(shown[["id", "code", "name", "category", "district_id"]])
-    columns = card_columns(session, ids=ids, assets=assets, config=config, lang=lang)
+    columns = card_columns(session, ids=ids, assets=assets, config=config, lang=lang, scores=scores)
     present = set(shown["class"].unique().tolist())
     return packed.pack(
         shown,
@@ -335,6 +350,9 @@ def _with_duties(session: Session, points: pd.DataFrame, layer: str, args: Mappi
         return points
     if layer != "risk" or wanted not in DUTY_FILTERS:
         raise ValidationError(f"duty must be {' or '.join(DUTY_FILTERS)} on the risk map, got {wanted!r}")
+    from fm.app.duties import duty_frame  # the duties' use cases only when asked (fm map imports this module)
+    from fm.domain.duties import STARTED
+
     found = duty_frame(session, as_of=date.today())
     found = found[~found["state"].isin(STARTED)]
     if wanted == "overdue":
@@ -375,10 +393,12 @@ def card_columns(
     config: RiskConfig,
     lang: str = "ja",
     assets: pd.DataFrame | None = None,
+    scores: pd.DataFrame | None = None,
 ) -> dict[str, Any]:
     """The cards of :func:`asset_cards` column by column (:func:`fm.domain.cards.card_columns`), in the
     order of the assets' ids; of ``assets`` (id, code, name, category, district_id) in their order if given,
-    already read by the caller (then ``ids`` says which records to read with them, None for all)."""
+    already read by the caller (then ``ids`` says which records to read with them, None for all), and with
+    the latest run's ``scores`` of them if given, as :func:`fm.io.risk.read_card_scores` gives them."""
     if assets is None:
         assets = store.read_assets(session, columns=("id", "code", "name", "category", "district_id"), ids=ids)
     categories = store.read_categories(session)
@@ -398,7 +418,8 @@ def card_columns(
         .set_index("asset_id")
     )
     seen["state"] = latest["state"].reindex(seen.index)
-    scores = risk_store.read_card_scores(session, asset_ids=ids)
+    if scores is None:
+        scores = risk_store.read_card_scores(session, asset_ids=ids)
     work = store.read_table(
         session,
         "work_orders",
@@ -448,6 +469,8 @@ def asset_record(session: Session, code: str) -> gpd.GeoDataFrame:
 
 def underused_parcels(session: Session, *, fiscal_year: int) -> gpd.GeoDataFrame:
     """The parcels the underused-land indicator counted in ``fiscal_year``, with their geometry."""
+    from fm.app.kpi import kpi_data
+
     records = measure("underused_land", kpi_data(session), fiscal_year=fiscal_year).records
     parcels = store.read_table(session, "land_parcels", ("id", "geom"))
     return gpd.GeoDataFrame(records.merge(parcels, on="id"), geometry="geom", crs=store.CRS)
@@ -464,6 +487,8 @@ def district_indicator(session: Session, indicator: str, *, fiscal_year: int) ->
         if run is None:
             raise ValidationError("no risk scores yet: run `fm score` first")
     else:
+        from fm.app.kpi import kpi_data
+
         assert indicator in KPI_INDICATORS
         rows = measure(indicator, kpi_data(session), fiscal_year=fiscal_year).records
     where = store.read_assets(session, columns=("id", "district_id")).set_index("id")["district_id"]
@@ -476,6 +501,8 @@ def repair_points(session: Session, *, first: int, last: int) -> pd.DataFrame:
     a point on its asset (x, y), from the indicator's own records."""
     if first > last:
         raise ValidationError(f"fiscal years: the first ({first}) is after the last ({last})")
+    from fm.app.kpi import kpi_data
+
     data = kpi_data(session)
     rows = pd.concat(
         [measure("reactive_repairs", data, fiscal_year=y).records for y in range(first, last + 1)], ignore_index=True

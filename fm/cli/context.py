@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 import pandas as pd
 
-from fm.app.risk import RiskConfig, load_config
 from fm.config import Config
 from fm.db import Database
 from fm.errors import FmError
 from fm.serialize import records, to_json
+
+if TYPE_CHECKING:
+    from fm.app.risk import RiskConfig
 
 
 class FmGroup(click.Group):
@@ -62,6 +64,8 @@ def print_frame(frame: pd.DataFrame, fmt: str) -> None:
 
 def risk_config(path: Path | None) -> RiskConfig:
     """The risk settings: the packaged defaults, with the keys of ``path`` over them."""
+    from fm.app.risk import load_config  # scoring's use cases (audit, the model) only for the commands that use them
+
     return load_config(path)
 
 

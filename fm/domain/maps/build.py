@@ -15,7 +15,6 @@ from collections.abc import Callable, Sequence
 from typing import Any, cast
 
 import folium
-import folium.plugins
 import geopandas as gpd
 import pandas as pd
 from branca.element import CssLink, Element, Figure, JavascriptLink, MacroElement
@@ -317,6 +316,8 @@ def heat_map(
     note: str | None = None,
 ) -> folium.Map:
     """A heat map of ``points`` (columns x, y in lon/lat); ``scale`` labels its few and many ends."""
+    import folium.plugins  # the heat map's alone (a tenth of a second to import)
+
     m = new_map(tiles=tiles, bounds=bounds, static=static, plugins=[HEAT])
     outline(m, districts)
     heat = folium.plugins.HeatMap(
