@@ -253,34 +253,40 @@ def _frame(session: Session, query: sa.Select) -> pd.DataFrame:
         # them, cost several times the fetch itself; geometries are decoded in one call, not one by one).
         rows = result.cursor.fetchall()
         result.close()
-        rows = _converted(rows, columns, dialect)
+        values = _converted(rows, columns, dialect)
     else:
         rows = [tuple(row) for row in result.all()]
-    frame = pd.DataFrame(rows, columns=list(result.keys()))
+        values = None
+    names = list(result.keys())
+    if values is None or len(set(names)) < len(names):
+        frame = pd.DataFrame(rows, columns=names)
+    else:  # converted a column at a time: a frame of those columns, not of the rows made again of them
+        frame = pd.DataFrame(dict(zip(names, values, strict=True)))
     for number, column in enumerate(columns):  # integers with NULLs: nullable Int64, as the COPY path gives them
         if isinstance(column.type, sa.Integer) and frame[column.name].isna().any():
             # From the driver's Python ints, not from the float64 column pandas made of them with the
             # NULLs, which holds whole numbers exactly only up to 2**53 (money goes up to 2**63 - 1 yen).
-            frame[column.name] = pd.array([row[number] for row in rows], dtype="Int64")
+            whole = list(values[number]) if values is not None else [row[number] for row in rows]
+            frame[column.name] = pd.array(whole, dtype="Int64")
     return frame
 
 
-def _converted(rows: list[tuple], columns: list, dialect: sa.Dialect) -> list[tuple]:
-    """SQLite's raw values as SQLAlchemy's result processors make them, a column at a time: geometries (EWKB)
-    through one vectorised :func:`shapely.from_wkb`, the others (dates, flags) through the column type's own
-    processor."""
+def _converted(rows: list[tuple], columns: list, dialect: sa.Dialect) -> list[Sequence] | None:
+    """SQLite's raw values as SQLAlchemy's result processors make them, a column at a time (one sequence per
+    column; None when no column needs converting): geometries (EWKB) through one vectorised
+    :func:`shapely.from_wkb`, the others (dates, flags) through the column type's own processor."""
     processors = [c.type.dialect_impl(dialect).result_processor(dialect, None) for c in columns]
     if not rows or all(p is None for p in processors):
-        return rows
-    values = list(zip(*rows, strict=True))
+        return None
+    values: list[Sequence] = list(zip(*rows, strict=True))
     for number, (column, processor) in enumerate(zip(columns, processors, strict=True)):
         if isinstance(column.type, Geometry):
             raw = np.empty(len(rows), dtype=object)
             raw[:] = values[number]
-            values[number] = tuple(shapely.from_wkb(raw))
+            values[number] = shapely.from_wkb(raw)
         elif processor is not None:
             values[number] = tuple(processor(v) for v in values[number])
-    return list(zip(*values, strict=True))
+    return values
 
 
 def _copy_frame(session: Session, query: sa.Select, columns: list) -> pd.DataFrame:
