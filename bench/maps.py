@@ -14,16 +14,23 @@ the app (no basemap, so tile traffic does not blur the figures) and measures:
 - the standalone file (``fm map risk out.html``): its size, the time to write it (wall and CPU) and the time
   Chromium takes from opening it to the map drawn and usable, against plain Folium's one-GeoJSON
   page of the same assets (one ``folium.GeoJson`` layer with a popup of code, category and class); then
-  where each goes: the writing's steps under cProfile, the drawing's from fm-map.js's ``fm:*`` measures.
+  where each goes: the writing's steps under cProfile, the drawing's from fm-map.js's ``fm:*`` measures;
+  Python's start and the command's imports alone (CPU of a new process); with ``--before DIR`` (the ``fm``
+  package of an earlier commit, e.g. ``git archive <commit> fm | tar -x -C DIR``), that code's command and this
+  one's run back to back, alternately, with the CPU and wall time of each and whether the two files' packed
+  features and pages are the same.
 
     python bench/maps.py --assets 100000 [--postgres-url URL] [--naive 10000,30000]
     python bench/maps.py --standalone sqlite:///register.sqlite3   # only the standalone file, of a scored register
+    python bench/maps.py --standalone sqlite:///register.sqlite3 --before /tmp/fm-old --runs 5
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
+import re
 import statistics
 import subprocess
 import sys
@@ -177,8 +184,8 @@ def _open_time(browser, path: Path, ready: str) -> float:
 
 
 WRITE_STEPS = (
+    ("assets, geometry and scores (one query)", "read_layer"),
     ("points", "layer_points"),
-    ("geometry", "read_assets"),
     ("cards", "card_columns"),
     ("packing", "pack"),
     ("Folium's rendering", "render"),
@@ -229,21 +236,70 @@ def draw_steps(browser, path: Path) -> str:
     return f"ready {ready} ms after navigation began: " + ", ".join(f"{s} ms" for s in steps)
 
 
+def _write(url: str, out: Path, code: Path | None = None) -> tuple[float, float]:
+    """``fm map risk OUT`` in a new process (of the ``fm`` package in ``code`` if given): wall and CPU seconds."""
+    fm = Path(sys.executable).with_name("fm")
+    env = {**os.environ, "FM_DATABASE_URL": url}
+    if code is not None:
+        env["PYTHONPATH"] = str(code)
+    before = os.times()
+    started = time.perf_counter()
+    subprocess.run([str(fm), "map", "risk", str(out), "--basemap", "none"], env=env, check=True, capture_output=True)
+    write = time.perf_counter() - started
+    after = os.times()
+    return write, after.children_user + after.children_system - before.children_user - before.children_system
+
+
+def _cpu(code: str) -> float:
+    """CPU seconds of ``python -c CODE`` in a new process."""
+    before = os.times()
+    subprocess.run([sys.executable, "-c", code], check=True)
+    after = os.times()
+    return after.children_user + after.children_system - before.children_user - before.children_system
+
+
+def _packed(path: Path) -> tuple[dict, str]:
+    """A standalone file's packed features (as stored) and its page with Folium's random element names made equal."""
+    html = path.read_text(encoding="utf-8")
+    start = html.index('"packed":') + len('"packed":')
+    return json.JSONDecoder().raw_decode(html, start)[0], re.sub(r"_[0-9a-f]{32}", "_ID", html)
+
+
+def before_after(url: str, folder: Path, code: Path, runs: int) -> None:
+    """The earlier code's ``fm map risk`` and this one's, alternately, ``runs`` times each; the files compared."""
+    times: dict[str, list[tuple[float, float]]] = {"before": [], "now": []}
+    for _ in range(runs):
+        times["before"].append(_write(url, folder / "before.html", code))
+        times["now"].append(_write(url, folder / "now.html"))
+    load = os.getloadavg()[0]
+    for label, samples in times.items():
+        walls, cpus = [w for w, _ in samples], [c for _, c in samples]
+        print(
+            f"  {label:6s} ({runs} runs, alternately): wall median {statistics.median(walls):.2f} s "
+            f"({min(walls):.2f}–{max(walls):.2f}), CPU median {statistics.median(cpus):.2f} s "
+            f"({min(cpus):.2f}–{max(cpus):.2f}); goal under {GOALS['write']:.0f} s",
+            flush=True,
+        )
+    old, new = _packed(folder / "before.html"), _packed(folder / "now.html")
+    print(
+        f"  the same file: packed features {'equal' if old[0] == new[0] else 'DIFFERENT'}, page "
+        f"{'equal' if old[1] == new[1] else 'DIFFERENT'} (Folium's random element names aside); load average "
+        f"at the end {load:.1f}",
+        flush=True,
+    )
+
+
 def standalone(browser, url: str, folder: Path) -> None:
     """``fm map risk`` to one file (its own process), opened in Chromium; plain Folium's GeoJSON page beside it."""
     out = folder / "risk.html"
-    fm = Path(sys.executable).with_name("fm")
-    before = os.times()
-    started = time.perf_counter()
-    subprocess.run(
-        [str(fm), "map", "risk", str(out), "--basemap", "none"],
-        env={**os.environ, "FM_DATABASE_URL": url},
-        check=True,
-        capture_output=True,
+    floor = _cpu("pass")
+    imports = _cpu("import fm.cli.maps, fm.app.maps")
+    print(
+        f"  a new Python process {floor:.2f} s of CPU; with the command's imports (fm.cli.maps, fm.app.maps) "
+        f"{imports:.2f} s",
+        flush=True,
     )
-    write = time.perf_counter() - started
-    after = os.times()
-    cpu = after.children_user + after.children_system - before.children_user - before.children_system
+    write, cpu = _write(url, out)
     size = out.stat().st_size
     draw = min(_open_time(browser, out, "document.documentElement.dataset.fmMap === 'ready'") for _ in range(3))
     print(
@@ -317,12 +373,16 @@ def main() -> None:
     parser.add_argument("--naive", default="10000,30000", help="sizes of the naive Folium maps (two or more)")
     parser.add_argument("--chromium", default="/usr/bin/chromium")
     parser.add_argument("--standalone", metavar="URL", help="only the standalone file, of this scored register")
+    parser.add_argument("--before", type=Path, metavar="DIR", help="with --standalone: an earlier fm to compare with")
+    parser.add_argument("--runs", type=int, default=5, help="with --before: runs of each code")
     args = parser.parse_args()
     sizes = [int(n) for n in args.naive.split(",")] if args.naive else None
     if args.standalone:
         with tempfile.TemporaryDirectory() as folder, sync_playwright() as playwright:
             browser = playwright.chromium.launch(executable_path=args.chromium, args=FLAGS)
-            print(f"standalone file of {args.standalone}:", flush=True)
+            print(f"standalone file of {args.standalone} (load average {os.getloadavg()[0]:.1f}):", flush=True)
+            if args.before:
+                before_after(args.standalone, Path(folder), args.before, args.runs)
             standalone(browser, args.standalone, Path(folder))
             browser.close()
         return

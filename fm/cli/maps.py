@@ -83,8 +83,8 @@ def map_export(
                 session, kind, args, tiles=tiles, static=None, urls=None, config=risk_config(None), lang=lang
             )
         progress.report("writing the page", 1, 3)
-        html = m.get_root().render()
+        page = m.get_root().render().encode()  # once: megabytes of inlined data
         partial = out.with_name(out.name + ".partial")
-        partial.write_text(html, encoding="utf-8")
+        partial.write_bytes(page)
         partial.replace(out)
-    click.echo(f"wrote {out} ({len(html.encode()) / 1e6:.1f} MB)")
+    click.echo(f"wrote {out} ({len(page) / 1e6:.1f} MB)")
