@@ -134,10 +134,6 @@ def _encoded(column: Any) -> Any:
     index into them (-1: none); a nested column (offsets and items) as it is."""
     if isinstance(column, dict):
         return column
-    distinct = set(column)
-    distinct.discard(None)
-    if len(distinct) > len(column) // 4 and all(type(v) is str for v in distinct):
-        return column  # texts nearly all different (codes, names): as factorising them would decide, at a tenth of it
     codes, values = pd.factorize(pd.Series(column, dtype=object), use_na_sentinel=True)
     if len(values) > len(codes) // 4 or not all(isinstance(v, str) for v in values):
         return column

@@ -96,18 +96,10 @@ def _flag(components: pd.DataFrame, key: str) -> np.ndarray:
 
 
 def _each_distinct(function: Callable[..., str | None], *columns: Sequence[Any]) -> np.ndarray:
-    """``function`` of each row's values, called once per distinct combination of them (with the values of the
-    combination's first row). The combinations are numbered column by column, as whole numbers: hashing a tuple
-    per row cost most of a map's reasons at 100,000 assets."""
-    count = len(columns[0])
-    if not count:
-        return np.array([], object)
-    combined = np.zeros(count, dtype=np.int64)
-    for column in columns:
-        codes, values = pd.factorize(pd.Series(column, dtype=object), use_na_sentinel=False)
-        combined, _ = pd.factorize(combined * len(values) + codes)  # renumbered: never past the number of rows
-    _, first = np.unique(combined, return_index=True)  # the first row of each combination, in order of numbering
-    return np.array([function(*(column[n] for column in columns)) for n in first.tolist()], dtype=object)[combined]
+    """``function`` of each row's values, called once per distinct combination of them."""
+    keys = pd.Series(list(zip(*columns, strict=True)), dtype=object)
+    codes, distinct = pd.factorize(keys)
+    return np.array([function(*key) for key in distinct], dtype=object)[codes] if len(keys) else np.array([], object)
 
 
 def _inspection(state: Any, inspected: Any, scale: str, ja: bool) -> str:
