@@ -85,14 +85,17 @@ def _kept_duties(
     again only for the assets whose records changed since the last call with the same date and settings."""
     judged = judged_assets(settings, as_of)
     rules = (repr(settings), json.dumps(config.as_dict(), sort_keys=True))
+    # The assets chosen, by the database (an index on soundness and date): each table's records are kept by its own
+    # counter and these ids, so that an inspection that judges no new asset re-reads the inspections alone.
+    chosen = tuple(sorted(set(session.scalars(judged))))
     records = tuple(
         snapshot(
             session,
             f"duties.records.{table}",
             lambda own, table=table: _read(own, table, judged),  # type: ignore[misc]
-            as_of,
+            chosen,
             *rules,
-            tables=tuple(dict.fromkeys((table, "inspections", "assets"))),  # these two choose the assets
+            tables=(table,),
         )
         for table in READS
     )

@@ -10,6 +10,7 @@ entry.
 
 from __future__ import annotations
 
+import calendar
 import json
 from dataclasses import dataclass
 from datetime import date
@@ -36,7 +37,7 @@ from fm.io.columns import WORK_ORDERS
 from fm.io.files import Table
 from fm.io.problems import Rejected
 from fm.io.validate import References, state_after_problem, validate
-from fm.model import Asset, AssetCategory, WorkOrder
+from fm.model import Asset, AssetCategory, Inspection, WorkOrder
 from fm.model.assets import WORK_CAUSES as WORK_CAUSES
 from fm.model.assets import WORK_KINDS as WORK_KINDS
 
@@ -192,13 +193,13 @@ def _items(session: Session, config: RiskConfig, end: date, *, today: date) -> p
 
 def _next_due(session: Session, config: RiskConfig, end: date, assets: pd.DataFrame) -> pd.DataFrame:
     """The next inspection of each asset held that is due by ``end`` (reads the inspections only; ``assets``: every
-    asset's code, name, category, district_id and status, as the caller keeps them)."""
-    held = assets[assets["status"] != "disposed"].reset_index(drop=True)
-    # dates as ISO text, parsed at once by next_inspections: 127,602 rows in 0.16 s instead of 0.39 s on SQLite
-    inspections = store.read_table(
-        session, "inspections", ["asset_id", "inspected_on", "next_due_on"], dates_as_text=True
-    )
-    due = next_inspections(held, inspections, config=config)
+    asset's code, name, category, district_id and status, as the caller keeps them).
+
+    The database finds each asset's latest inspection and keeps those that may fall due by ``end``
+    (:func:`_latest_inspections`, a few thousand of 100,000); :func:`next_inspections` then dates them exactly."""
+    latest = store.read_query(session, _latest_inspections(config, end))
+    held = assets[(assets["status"] != "disposed") & assets["id"].isin(latest["asset_id"])].reset_index(drop=True)
+    due = next_inspections(held, latest, config=config)
     # the unit dates read as date objects give (text parses to microseconds): the same items either way
     due = due.astype({"last_inspected_on": "datetime64[s]", "due_on": "datetime64[s]"})
     by_end = (due["due_on"] <= pd.Timestamp(end)).to_numpy()
@@ -213,6 +214,35 @@ def _next_due(session: Session, config: RiskConfig, end: date, assets: pd.DataFr
             "last_inspected_on": due["last_inspected_on"],
             "due_on": due["due_on"],
         }
+    )
+
+
+def _latest_inspections(config: RiskConfig, end: date) -> sa.Select:
+    """Each asset's latest inspection (by date, then the last recorded: :func:`next_inspections`' choice) that may
+    fall due by ``end``, as a query: its ``id``, ``asset_id``, ``inspected_on`` and ``next_due_on``.
+
+    Kept: those whose next due date is recorded and by ``end``, and those without one inspected early enough that
+    the shortest inspection cycle would bring them due by ``end`` (a superset of the assets due, dated exactly by
+    the caller). The covering index ``ix_inspections_latest`` (asset_id, inspected_on, next_due_on) answers it
+    without reading the inspections' rows."""
+    later = sa.orm.aliased(Inspection)
+    superseded = sa.exists().where(
+        later.asset_id == Inspection.asset_id,
+        sa.or_(
+            later.inspected_on > Inspection.inspected_on,
+            sa.and_(later.inspected_on == Inspection.inspected_on, later.id > Inspection.id),
+        ),
+    )
+    months = min(round(years * 12) for years in config.inspection_cycle_years.values())
+    # inspected after the last day of the month `months` before end's: due (by the shortest cycle) after end
+    back = end.year * 12 + end.month - 1 - months
+    cutoff = date(back // 12, back % 12 + 1, calendar.monthrange(back // 12, back % 12 + 1)[1])
+    may_fall_due = sa.or_(
+        Inspection.next_due_on <= end,
+        sa.and_(Inspection.next_due_on.is_(None), Inspection.inspected_on <= cutoff),
+    )
+    return sa.select(Inspection.id, Inspection.asset_id, Inspection.inspected_on, Inspection.next_due_on).where(
+        may_fall_due, ~superseded
     )
 
 

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import copy
 import functools
+import gc
 import logging
 import threading
 from collections import OrderedDict
@@ -180,3 +181,18 @@ def _hashable(value: object) -> Hashable:
     if isinstance(value, list | tuple | set | frozenset):
         return tuple(_hashable(item) for item in value)
     return value  # type: ignore[return-value]
+
+
+def settle() -> None:
+    """Take what the process holds now (modules, the app, the kept figures) out of the garbage collector's full
+    passes (:func:`gc.freeze`), after collecting what is already garbage.
+
+    A long-running server calls it once its first figures are kept (``fm serve``). A full pass walks every object
+    the collector tracks: at 100,000 assets one fell inside a request after a write and took 130–340 ms of it;
+    afterwards a pass walks only what was made since. Objects frozen are still freed when nothing refers to them
+    (reference counting); only cycles among them wait for the process to end."""
+    gc.collect()
+    gc.freeze()
+    # and young objects collected every 50,000 allocations rather than 700: a request that builds frames of tens of
+    # thousands of rows no longer pays a dozen passes over objects that reference counting frees anyway
+    gc.set_threshold(50_000, 20, 100)

@@ -53,10 +53,11 @@ def _log_token_use() -> None:
 
 def _first_pages(app) -> None:
     """Compute the figures of the pages people open first while the server starts listening."""
-    from fm.app import home
+    from fm.app import home, snapshots
 
     try:
         with app.extensions["fm.database"].session() as session:
             home.first_pages(session)
+        snapshots.settle()  # no pause of the garbage collector over all this inside a request
     except Exception as error:  # the pages compute them again when asked; say why they were not ready
         logging.getLogger("fm.serve").warning("the first pages' figures were not computed in advance: %r", error)

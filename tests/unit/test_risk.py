@@ -210,6 +210,23 @@ def test_due_and_overdue_inspections():
     assert due["status"].to_dict() == {"A": "overdue", "B": "due", "D": "never_inspected", "E": "due"}
 
 
+def test_of_two_inspections_on_the_latest_day_the_last_recorded_dates_the_next():
+    """In whatever order the rows come (a database gives none): the higher id counts; without ids, the later row."""
+    assets = pd.DataFrame({"id": [1], "category": ["bridge"]})
+    inspections = pd.DataFrame(
+        {
+            "id": [9, 4, 2],
+            "asset_id": [1, 1, 1],
+            "inspected_on": ["2024-05-01", "2024-05-01", "2020-01-01"],
+            "next_due_on": ["2025-05-01", "2029-05-01", "2024-01-01"],
+        }
+    )
+    due = next_inspections(assets, inspections, config=load_config())
+    assert due["due_on"].tolist() == [pd.Timestamp("2025-05-01")]
+    due = next_inspections(assets, inspections.drop(columns="id"), config=load_config())
+    assert due["due_on"].tolist() == [pd.Timestamp("2029-05-01")]
+
+
 def test_equal_hazards_still_give_the_right_transition():
     theta = np.full(4, 0.1)  # the defaults are equal hazards: the closed form is ill-conditioned there
     q = np.diag(-np.append(theta, 0)) + np.diag(theta, 1)

@@ -529,3 +529,78 @@ def test_next_inspections_outlive_a_work_order_write_not_an_inspection_write(see
     database.dispose()
     codes = _codes(engineer.get("/api/schedule").get_json()["rows"])
     assert "insp:S-001" not in codes and len(calls) == 2  # inspected today: next due years ahead
+
+
+def _fresh_rows(client) -> list[dict]:
+    """The schedule computed from the records alone, nothing kept (what the kept path must equal)."""
+    from fm.app import duties, snapshots
+
+    with snapshots._guard:
+        snapshots._kept.clear()
+    with duties._guard:
+        duties._kept.clear()
+    return client.get("/api/schedule").get_json()["rows"]
+
+
+def test_a_recorded_inspection_moves_only_that_assets_rows(db_url, client):
+    """After an inspection is recorded the next page (computed again from what was kept) moves that asset's
+    inspection row or duty and nothing else, and equals the schedule computed from nothing kept."""
+    add_judged(db_url)
+    database = Database(db_url)
+    with database.session() as session:
+        ids = {code: id_ for code, id_ in session.execute(sa.text("SELECT code, id FROM assets"))}
+        session.add(
+            Inspection(
+                asset_id=ids["S-001"],
+                inspected_on=date(2024, 6, 1),
+                condition_score=2,
+                next_due_on=TODAY + timedelta(days=20),
+            )
+        )
+
+    def by_asset(rows: list[dict]) -> dict[str, list[dict]]:
+        found: dict[str, list[dict]] = {}
+        for row in rows:
+            found.setdefault(row["asset_code"], []).append(row)
+        return found
+
+    before = by_asset(client.get("/api/schedule").get_json()["rows"])
+    assert [(r["kind"], r["due_on"]) for r in before["S-001"]] == [
+        ("inspection", (TODAY + timedelta(days=20)).isoformat())
+    ]
+    with database.session() as session:  # S-001 inspected again: due in 10 days, not 20
+        session.add(
+            Inspection(asset_id=ids["S-001"], inspected_on=TODAY, condition_score=2, next_due_on=TODAY + timedelta(10))
+        )
+    after = by_asset(client.get("/api/schedule").get_json()["rows"])
+    assert [(r["kind"], r["due_on"], r["last_inspected_on"]) for r in after["S-001"]] == [
+        ("inspection", (TODAY + timedelta(days=10)).isoformat(), TODAY.isoformat())
+    ]
+    assert {code: rows for code, rows in after.items() if code != "S-001"} == {
+        code: rows for code, rows in before.items() if code != "S-001"
+    }
+    assert by_asset(_fresh_rows(client)) == after
+
+    with database.session() as session:  # B-002 (a Ⅲ duty, its renewal planned) judged Ⅳ today: a new duty
+        session.add(Inspection(asset_id=ids["B-002"], inspected_on=TODAY, soundness=4))
+    again = by_asset(client.get("/api/schedule").get_json()["rows"])
+    assert again["B-002"] != after["B-002"]
+    assert ("duty", "Ⅳ") in [(r["kind"], r["description"]) for r in again["B-002"]]
+    assert {code: rows for code, rows in again.items() if code != "B-002"} == {
+        code: rows for code, rows in after.items() if code != "B-002"
+    }
+    assert by_asset(_fresh_rows(client)) == again
+
+    with database.session() as session:  # S-001 inspected once more, a day later: next due in three years
+        session.add(
+            Inspection(
+                asset_id=ids["S-001"],
+                inspected_on=TODAY + timedelta(days=1),
+                condition_score=1,
+                next_due_on=TODAY + timedelta(days=3 * 365),
+            )
+        )
+    last = by_asset(client.get("/api/schedule").get_json()["rows"])
+    assert "S-001" not in last and last == {code: rows for code, rows in again.items() if code != "S-001"}
+    assert by_asset(_fresh_rows(client)) == last
+    database.dispose()

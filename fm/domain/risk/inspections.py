@@ -13,14 +13,15 @@ def next_inspections(assets: pd.DataFrame, inspections: pd.DataFrame, *, config:
     """Each asset's ``last_inspected_on`` and next ``due_on`` (both NaT when never inspected), by ``id``.
 
     Next due: the latest inspection's ``next_due_on`` when recorded, else its date plus the
-    category's cycle (``inspection_cycle_years``).
+    category's cycle (``inspection_cycle_years``). Of two inspections of an asset on its latest day, the last
+    recorded counts: the higher ``id`` when ``inspections`` has one, else the later row.
     """
     latest = (
         inspections.assign(
             inspected_on=pd.to_datetime(inspections["inspected_on"]),
             next_due_on=pd.to_datetime(inspections["next_due_on"]),
         )
-        .sort_values("inspected_on")
+        .sort_values(["inspected_on", "id"] if "id" in inspections else "inspected_on", kind="stable")
         .drop_duplicates("asset_id", keep="last")
         .set_index("asset_id")
     )
