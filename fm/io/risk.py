@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from fm.io import store
 from fm.io.bulk import copy_binary
-from fm.model import RiskRun, RiskScore
+from fm.model import Asset, AssetCategory, RiskRun, RiskScore, metadata
 
 # Score columns taken as they are from fm.domain.risk.score.score_risk, and their PostgreSQL binary types.
 FROM_SCORES = {
@@ -142,24 +142,121 @@ def delete_runs(session: Session) -> None:
     session.execute(sa.delete(RiskRun))
 
 
+SCORE_ASSET_COLUMNS = (
+    "id",
+    "code",
+    "name",
+    "category",
+    "district_id",
+    "year_built",
+    "acquisition_date",
+    "useful_life_years",
+    "annual_users",
+    "replacement_cost",
+    "is_evacuation_shelter",
+    "on_emergency_road",
+    "status",
+    "disposed_on",
+)
+"""The asset columns scoring reads (:func:`read_score_inputs`)."""
+
+
+def read_score_inputs(session: Session, *, as_of: date, restoring: Sequence[str]) -> pd.DataFrame:
+    """Every held asset (not disposed) with what scoring needs of its history, computed by the database: one row
+    per asset, never one per inspection or work order.
+
+    Besides :data:`SCORE_ASSET_COLUMNS`: ``inspected_on`` and ``state`` of the latest inspection on or before
+    ``as_of`` that gives a state on the asset category's scale (soundness or condition score; of two on that
+    day, the worse state), and ``repair_kind``, ``repair_completed_on``, ``repair_state_after`` of the latest
+    completed work of a ``restoring`` kind on or before ``as_of`` (of two on one day, the one recorded last);
+    missing where there is none. The same query on both backends (window functions), read through COPY on
+    PostgreSQL (:func:`fm.io.store.read_query`)."""
+    assets, categories = Asset.__table__, AssetCategory.__table__
+    inspections, work = metadata.tables["inspections"], metadata.tables["work_orders"]
+    held = assets.c.status != "disposed"
+    state = sa.case(
+        (categories.c.condition_scale == "soundness", inspections.c.soundness), else_=inspections.c.condition_score
+    )
+    seen = (
+        sa.select(
+            inspections.c.asset_id,
+            inspections.c.inspected_on,
+            state.label("state"),
+            sa.func.row_number()
+            .over(partition_by=inspections.c.asset_id, order_by=(inspections.c.inspected_on.desc(), state.desc()))
+            .label("rank"),
+        )
+        .join(assets, assets.c.id == inspections.c.asset_id)
+        .outerjoin(categories, categories.c.code == assets.c.category)
+        .where(held, state.is_not(None), inspections.c.inspected_on <= as_of)
+        .subquery("seen")
+    )
+    done = (
+        sa.select(
+            work.c.asset_id,
+            work.c.kind,
+            work.c.completed_on,
+            work.c.state_after,
+            sa.func.row_number()
+            .over(partition_by=work.c.asset_id, order_by=(work.c.completed_on.desc(), work.c.id.desc()))
+            .label("rank"),
+        )
+        .where(work.c.status == "completed", work.c.kind.in_(list(restoring)), work.c.completed_on <= as_of)
+        .subquery("done")
+    )
+    query = (
+        sa.select(
+            *(assets.c[name] for name in SCORE_ASSET_COLUMNS),
+            seen.c.inspected_on,
+            seen.c.state,
+            done.c.kind.label("repair_kind"),
+            done.c.completed_on.label("repair_completed_on"),
+            done.c.state_after.label("repair_state_after"),
+        )
+        .outerjoin(seen, sa.and_(seen.c.asset_id == assets.c.id, seen.c.rank == 1))
+        .outerjoin(done, sa.and_(done.c.asset_id == assets.c.id, done.c.rank == 1))
+        .where(held)
+        .order_by(assets.c.id)
+    )
+    return store.read_query(session, query)
+
+
+def history_counts(session: Session, *, as_of: date) -> tuple[int, int, int, int]:
+    """How many inspections and work orders are dated on or before ``as_of``, and the highest id of each: with
+    the tables' change counters (:func:`fm.db.changes.version`), what says the deterioration fit's inputs are
+    unchanged without reading them (:func:`fm.app.risk.fitted_models`)."""
+    inspections, work = metadata.tables["inspections"], metadata.tables["work_orders"]
+    row = session.execute(
+        sa.select(
+            sa.select(sa.func.count()).where(inspections.c.inspected_on <= as_of).scalar_subquery(),
+            sa.select(sa.func.count()).where(work.c.completed_on <= as_of).scalar_subquery(),
+            sa.select(sa.func.coalesce(sa.func.max(inspections.c.id), 0)).scalar_subquery(),
+            sa.select(sa.func.coalesce(sa.func.max(work.c.id), 0)).scalar_subquery(),
+        )
+    ).one()
+    return tuple(int(v) for v in row)  # type: ignore[return-value]
+
+
 KEPT_RUNS = 10
 """How many of the latest runs :func:`kept_fit` looks through."""
 
 
-def kept_fit(session: Session, key: str) -> dict[str, Any] | None:
+def kept_fit(session: Session, key: str, *, by: str = "key", whole: bool = False) -> dict[str, Any] | None:
     """The deterioration models stored with one of the latest runs (``model["_fit"]``) whose fit key is
-    ``key`` (see :func:`fm.domain.risk.deterioration.fit_key`), or None. Only the keys are read (by the
-    database's JSON path), then the one run's models that match."""
+        ``key`` (see :func:`fm.domain.risk.deterioration.fit_key`), or None; with ``by="source"``, whose key of
+        the fit's sources is ``key`` (:func:`fm.app.risk.source_key`); with ``whole``, the whole ``_fit`` (its keys
+    and ``models``), not only the models. Only the keys are read (by the database's
+        JSON path), then the one run's models that match."""
     fit = RiskRun.model["_fit"]
     latest = (
-        sa.select(RiskRun.id, fit["key"].as_string().label("key"))
+        sa.select(RiskRun.id, fit[by].as_string().label("key"))
         .order_by(RiskRun.computed_at.desc(), RiskRun.id.desc())
         .limit(KEPT_RUNS)
     )
     match = next((run_id for run_id, kept in session.execute(latest) if kept == key), None)
     if match is None:
         return None
-    return session.scalar(sa.select(fit["models"]).where(RiskRun.id == match))
+    return session.scalar(sa.select(fit if whole else fit["models"]).where(RiskRun.id == match))
 
 
 def latest_run(session: Session) -> RiskRun | None:

@@ -114,7 +114,7 @@ def state_distributions(
         done = repairs.assign(completed_on=pd.to_datetime(repairs["completed_on"]))
         done = (
             done[done["completed_on"] <= today]
-            .sort_values("completed_on")
+            .sort_values("completed_on", kind="stable")  # of two on one day, the one listed (recorded) last
             .drop_duplicates("asset_id", keep="last")
             .set_index("asset_id")
         )
