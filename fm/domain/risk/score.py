@@ -95,20 +95,21 @@ def state_distributions(
     today = pd.Timestamp(as_of)
     seen = states.assign(inspected_on=pd.to_datetime(states["inspected_on"]))
     seen = seen[seen["inspected_on"] <= today]
-    latest = (
-        seen.groupby(["asset_id", "inspected_on"], as_index=False)["state"]
-        .max()
-        .sort_values("inspected_on")
-        .drop_duplicates("asset_id", keep="last")
-        .set_index("asset_id")
-    )
+    if seen["asset_id"].is_unique:  # one inspection per asset already (the latest, as the database gives it)
+        latest = seen[["asset_id", "inspected_on", "state"]].set_index("asset_id")
+    else:
+        latest = (
+            seen.groupby(["asset_id", "inspected_on"], as_index=False)["state"]
+            .max()
+            .sort_values("inspected_on")
+            .drop_duplicates("asset_id", keep="last")
+            .set_index("asset_id")
+        )
     out = pd.DataFrame(index=assets.index)
     # reindex rather than map: map on an empty datetime series fails in pandas
     out["state"] = latest["state"].reindex(assets["id"]).to_numpy()
     out["inspected_on"] = pd.to_datetime(latest["inspected_on"].reindex(assets["id"]).to_numpy())
-    out["acquired"] = pd.to_datetime(assets["acquisition_date"]).fillna(
-        pd.to_datetime(assets["year_built"].astype("Int64").astype(str) + "-04-01", errors="coerce")
-    )
+    out["acquired"] = acquired_on(assets)
     since = pd.to_datetime(out["inspected_on"]).fillna(out["acquired"])
     if repairs is not None and len(repairs):
         done = repairs.assign(completed_on=pd.to_datetime(repairs["completed_on"]))
@@ -146,6 +147,17 @@ def state_distributions(
         now = markov.transition(models.loc[category, "theta"], intervals)[which.reshape(-1), start[positions]]
         distributions[category] = (out.index[positions], now)
     return out, distributions
+
+
+def acquired_on(assets: pd.DataFrame) -> pd.Series:
+    """Each asset's acquisition date, else 1 April of its year built (NaT when neither is known); the year's
+    text is made only for the assets that need it, not for a million."""
+    acquired = pd.to_datetime(assets["acquisition_date"])
+    missing = acquired.isna().to_numpy()
+    if missing.any():
+        built = assets["year_built"][missing].astype("Int64").astype(str) + "-04-01"
+        acquired[missing] = pd.to_datetime(built, errors="coerce")
+    return acquired
 
 
 def _probability(assets, states, models, categories, config, as_of, repairs) -> pd.DataFrame:
