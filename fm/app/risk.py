@@ -97,12 +97,13 @@ def source_key(session: Session, *, as_of: date, config: RiskConfig) -> str:
 
 
 def score_inputs(session: Session, *, as_of: date, config: RiskConfig) -> dict[str, Any]:
-    """What scoring reads, reduced by the database (:func:`fm.io.risk.read_score_inputs`): the held assets,
+    """What scoring reads, reduced by the database (:func:`fm.io.risk.read_score_inputs`): the held assets
+    (what scoring needs of them: no code, name or status),
     each one's latest inspection (as :func:`fm.domain.risk.deterioration.inspection_states` rows: one per
     inspected asset) and latest restoring work (as ``repairs`` rows: one per repaired asset), so that the
     scores are those of :func:`risk_inputs`' every inspection and work order, from one row per asset."""
     frame = risk_store.read_score_inputs(session, as_of=as_of, restoring=config.restoring_work)
-    assets = frame[list(risk_store.SCORE_ASSET_COLUMNS)].copy()
+    assets = frame[list(risk_store.SCORED_ASSET_COLUMNS)].copy()
     geoms = store.read_assets(session, columns=("id", "geom"), categories=NETWORK_CATEGORIES)
     assets["geom"] = assets["id"].map(geoms.set_index("id")["geom"]) if len(geoms) else None
     inspected = frame["state"].notna().to_numpy()
@@ -110,7 +111,7 @@ def score_inputs(session: Session, *, as_of: date, config: RiskConfig) -> dict[s
         {
             "asset_id": frame["id"].to_numpy()[inspected],
             "inspected_on": frame["inspected_on"].to_numpy()[inspected],
-            "state": frame["state"].to_numpy(dtype=float, na_value=np.nan)[inspected],
+            "state": frame["state"].to_numpy()[inspected],
             "category": frame["category"].to_numpy()[inspected],
         }
     )
@@ -120,7 +121,7 @@ def score_inputs(session: Session, *, as_of: date, config: RiskConfig) -> dict[s
             "asset_id": frame["id"].to_numpy()[repaired],
             "kind": frame["repair_kind"].to_numpy()[repaired],
             "completed_on": frame["repair_completed_on"].to_numpy()[repaired],
-            "state_after": frame["repair_state_after"].to_numpy(dtype=float, na_value=np.nan)[repaired],
+            "state_after": frame["repair_state_after"].to_numpy()[repaired],
         }
     )
     return {

@@ -158,67 +158,129 @@ SCORE_ASSET_COLUMNS = (
     "status",
     "disposed_on",
 )
-"""The asset columns scoring reads (:func:`read_score_inputs`)."""
+"""The asset columns the risk engine reads whole (:func:`fm.app.risk.risk_inputs`)."""
+
+SCORED_ASSET_COLUMNS = (
+    "id",
+    "category",
+    "district_id",
+    "year_built",
+    "acquisition_date",
+    "useful_life_years",
+    "annual_users",
+    "replacement_cost",
+    "is_evacuation_shelter",
+    "on_emergency_road",
+)
+"""Those scoring needs (:func:`read_score_inputs`): no text but the category (the name and code are not stored
+with a score, the status is a filter), the acquisition date as a number of days."""
 
 
 def read_score_inputs(session: Session, *, as_of: date, restoring: Sequence[str]) -> pd.DataFrame:
-    """Every held asset (not disposed) with what scoring needs of its history, computed by the database: one row
-    per asset, never one per inspection or work order.
+    """Every held asset (not disposed) with what scoring needs of it and of its history, computed by the
+    database: one row of numbers per asset, never one per inspection or work order.
 
-    Besides :data:`SCORE_ASSET_COLUMNS`: ``inspected_on`` and ``state`` of the latest inspection on or before
-    ``as_of`` that gives a state on the asset category's scale (soundness or condition score; of two on that
-    day, the worse state), and ``repair_kind``, ``repair_completed_on``, ``repair_state_after`` of the latest
-    completed work of a ``restoring`` kind on or before ``as_of`` (of two on one day, the one recorded last);
-    missing where there is none. The same query on both backends (window functions), read through COPY on
-    PostgreSQL (:func:`fm.io.store.read_query`)."""
+    :data:`SCORED_ASSET_COLUMNS` (``acquisition_date`` as datetime64), then ``inspected_on`` (datetime64) and
+    ``state`` (float) of the latest inspection on or before ``as_of`` that gives a state on the asset category's
+    scale (soundness or condition score; of two on that day, the worse state), and ``repair_kind``,
+    ``repair_completed_on`` (datetime64), ``repair_state_after`` (float) of the latest completed work of a
+    ``restoring`` kind on or before ``as_of`` (of two on one day, the one recorded last); missing where none.
+
+    Each "latest" is one ``max`` of a whole number ordered as the choice is (the day, then the state; the day,
+    then the work order's id, with its kind and state after it in the lowest bits) in a plain
+    ``GROUP BY asset_id``: one pass over each table, hashed, no sort, no index walk, no join back (a window
+    function over ``inspections`` took 12 s of the server's time at 1,000,000 assets), decoded here by numpy.
+    The same query on both backends but for a day's number; read through COPY on PostgreSQL."""
     assets, categories = Asset.__table__, AssetCategory.__table__
     inspections, work = metadata.tables["inspections"], metadata.tables["work_orders"]
-    held = assets.c.status != "disposed"
-    state = sa.case(
-        (categories.c.condition_scale == "soundness", inspections.c.soundness), else_=inspections.c.condition_score
-    )
+    postgres = session.get_bind().dialect.name == "postgresql"
+    if postgres:  # the two hash aggregates in memory (about 150 MB at 1,000,000 assets), for this transaction
+        session.execute(sa.text("SET LOCAL work_mem = '256MB'"))
+    inspected, completed = _day(postgres, "inspections.inspected_on"), _day(postgres, "work_orders.completed_on")
     seen = (
         sa.select(
             inspections.c.asset_id,
-            inspections.c.inspected_on,
-            state.label("state"),
-            sa.func.row_number()
-            .over(partition_by=inspections.c.asset_id, order_by=(inspections.c.inspected_on.desc(), state.desc()))
-            .label("rank"),
+            *(
+                sa.func.max(
+                    sa.case((inspections.c[name].is_not(None), inspected * STATES + inspections.c[name]))
+                ).label(name)
+                for name in ("soundness", "condition_score")
+            ),
         )
-        .join(assets, assets.c.id == inspections.c.asset_id)
-        .outerjoin(categories, categories.c.code == assets.c.category)
-        .where(held, state.is_not(None), inspections.c.inspected_on <= as_of)
+        .where(inspections.c.inspected_on <= as_of)
+        .group_by(inspections.c.asset_id)
         .subquery("seen")
     )
+    kinds = list(dict.fromkeys(restoring))
+    kind = sa.case(*((work.c.kind == k, n) for n, k in enumerate(kinds)), else_=0) if kinds else sa.literal(0)
     done = (
         sa.select(
             work.c.asset_id,
-            work.c.kind,
-            work.c.completed_on,
-            work.c.state_after,
-            sa.func.row_number()
-            .over(partition_by=work.c.asset_id, order_by=(work.c.completed_on.desc(), work.c.id.desc()))
-            .label("rank"),
+            sa.func.max(
+                ((completed + DAYS_OFFSET) * IDS + work.c.id) * 64 + kind * 8 + sa.func.coalesce(work.c.state_after, 0)
+            ).label("latest"),
         )
-        .where(work.c.status == "completed", work.c.kind.in_(list(restoring)), work.c.completed_on <= as_of)
+        .where(work.c.status == "completed", work.c.kind.in_(kinds), work.c.completed_on <= as_of)
+        .group_by(work.c.asset_id)
         .subquery("done")
     )
     query = (
         sa.select(
-            *(assets.c[name] for name in SCORE_ASSET_COLUMNS),
-            seen.c.inspected_on,
-            seen.c.state,
-            done.c.kind.label("repair_kind"),
-            done.c.completed_on.label("repair_completed_on"),
-            done.c.state_after.label("repair_state_after"),
+            *(assets.c[name] for name in SCORED_ASSET_COLUMNS if name != "acquisition_date"),
+            _day(postgres, "assets.acquisition_date").label("acquired"),
+            sa.case(
+                (categories.c.condition_scale == "soundness", seen.c.soundness), else_=seen.c.condition_score
+            ).label("inspection"),
+            done.c.latest.label("repair"),
         )
-        .outerjoin(seen, sa.and_(seen.c.asset_id == assets.c.id, seen.c.rank == 1))
-        .outerjoin(done, sa.and_(done.c.asset_id == assets.c.id, done.c.rank == 1))
-        .where(held)
+        .outerjoin(categories, categories.c.code == assets.c.category)
+        .outerjoin(seen, seen.c.asset_id == assets.c.id)
+        .outerjoin(done, done.c.asset_id == assets.c.id)
+        .where(assets.c.status != "disposed")
         .order_by(assets.c.id)
     )
-    return store.read_query(session, query)
+    frame = store.read_query(session, query)
+    acquired, acquired_known = _whole(frame.pop("acquired"))
+    position = frame.columns.get_loc("year_built") + 1
+    frame.insert(position, "acquisition_date", _dates(acquired, acquired_known))
+    key, inspected_known = _whole(frame.pop("inspection"))
+    frame["inspected_on"] = _dates(np.floor_divide(key, STATES), inspected_known)
+    frame["state"] = np.where(inspected_known, np.mod(key, STATES), np.nan)
+    key, repaired = _whole(frame.pop("repair"))
+    low = np.mod(key, 64)
+    frame["repair_kind"] = np.where(repaired, np.array(kinds or [""], dtype=object)[np.floor_divide(low, 8)], None)
+    frame["repair_completed_on"] = _dates(np.floor_divide(key, 64 * IDS) - DAYS_OFFSET, repaired)
+    after = np.mod(low, 8).astype("float64")
+    frame["repair_state_after"] = np.where(repaired & (after > 0), after, np.nan)
+    return frame
+
+
+STATES = 8
+"""The state's room in an inspection's key (day × 8 + state): states are 1–5 (the tables' checks)."""
+IDS = 2**32
+"""The id's room in a work order's key: ids are 32-bit."""
+DAYS_OFFSET = 1_000_000
+"""Added to a work order's day number so that its key stays positive: ((day + offset) × 2³² + id) × 64 + kind × 8
++ state after (0 when not recorded) is below 2⁵⁹."""
+EPOCH = np.datetime64("2000-01-01", "D")
+
+
+def _day(postgres: bool, column: str) -> sa.ColumnElement[int]:
+    """A date column as its number of days from 2000-01-01 (negative before), on either backend."""
+    if postgres:
+        return sa.literal_column(f"({column} - DATE '2000-01-01')", sa.BigInteger)
+    return sa.literal_column(f"CAST(julianday({column}) - 2451544.5 AS INTEGER)", sa.BigInteger)
+
+
+def _whole(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """Whole numbers as int64 (0 where missing) and where they are present."""
+    known = values.notna().to_numpy()
+    return values.to_numpy(dtype="int64", na_value=0) if known.any() else np.zeros(len(values), "int64"), known
+
+
+def _dates(days: np.ndarray, known: np.ndarray) -> np.ndarray:
+    """Days from 2000-01-01 as datetime64[s] (what pandas makes of dates), NaT where not ``known``."""
+    return np.where(known, EPOCH + days.astype("timedelta64[D]"), np.datetime64("NaT")).astype("datetime64[s]")
 
 
 def history_counts(session: Session, *, as_of: date) -> tuple[int, int, int, int]:

@@ -54,14 +54,14 @@ def score_risk(
 ) -> pd.DataFrame:
     """Score every asset; one row per asset with probability, consequence, score, classes and components.
 
-    ``assets`` needs id, code, name, category, district_id, year_built, acquisition_date,
+    ``assets`` needs id, category, district_id, year_built, acquisition_date (code and name are copied if there),
     useful_life_years, annual_users, replacement_cost, is_evacuation_shelter,
     on_emergency_road and ``geom`` (only rows in NETWORK_CATEGORIES are read);
     ``states`` is :func:`fm.domain.risk.deterioration.inspection_states`; ``models`` is
     :func:`fm.domain.risk.deterioration.fit`; ``repairs`` (asset_id, kind, completed_on) are the completed
     work that changes condition (the configuration's ``restoring_work``).
     """
-    frame = assets[["id", "code", "name", "category", "district_id"]].copy()
+    frame = assets[[c for c in ("id", "code", "name", "category", "district_id") if c in assets.columns]].copy()
     frame = frame.join(_probability(assets, states, models, categories, config, as_of, repairs))
     frame = frame.join(consequence(assets, districts, network, config))
     frame["score"] = frame["probability"] * frame["consequence"]
