@@ -165,10 +165,11 @@ def _probability(assets, states, models, categories, config, as_of, repairs) -> 
     out, distributions = state_distributions(assets, states, models, as_of, repairs)
     acquired = out.pop("acquired")
     p_condition, remaining = np.full(len(out), np.nan), np.full(len(out), np.nan)
-    for category, (rows, now) in distributions.items():
+    by_category = assets.groupby("category").indices  # the positions state_distributions took its rows at
+    for category, (_, now) in distributions.items():
         theta = models.loc[category, "theta"]
         ahead = markov.transition(theta, float(config.horizon_years))
-        positions = out.index.get_indexer(rows)
+        positions = by_category[category]  # not out.index.get_indexer(rows): a hash of a million labels again
         p_condition[positions] = (now @ ahead)[:, -1]
         remaining[positions] = markov.expected_years_to_worst(theta, now)
     out["p_condition"], out["remaining_years"] = p_condition, remaining
