@@ -29,7 +29,7 @@ from fm.app import risk
 from fm.db import Database, migrate
 from fm.demo.load import load
 from fm.demo.scale import generate_scaled
-from fm.domain.risk import deterioration, markov
+from fm.domain.risk import markov
 from fm.domain.risk.config import load_config
 from fm.domain.risk.score import score_risk
 from fm.io import risk as risk_store
@@ -149,22 +149,23 @@ def whole_command(url: str, label: str, assets: int) -> None:
 
 
 def breakdown(url: str, label: str) -> None:
-    """Where ``fm score``'s time goes in-process: reading, the fit (fitted and reused), scoring, writing."""
+    """Where ``fm score``'s time goes in-process: reading (one row per asset: the latest inspection and restoring
+    work computed by the database), the models (reused, or fitted after reading every inspection and work
+    order), scoring, writing."""
     config = load_config()
     database = Database(url)
     with database.session() as session:
         steps = {}
         started = time.perf_counter()
-        inputs = risk.risk_inputs(session, as_of=AS_OF, config=config)
-        states = deterioration.inspection_states(inputs["inspections"], inputs["assets"], inputs["categories"])
+        inputs = risk.score_inputs(session, as_of=AS_OF, config=config)
         steps["read"] = time.perf_counter() - started
         started = time.perf_counter()
-        models, _, reused = risk.fitted_models(session, states, inputs, config)
+        models, _, reused = risk.scoring_models(session, inputs, as_of=AS_OF, config=config)
         steps["models (reused)" if reused else "models (fitted)"] = time.perf_counter() - started
         started = time.perf_counter()
         scores = score_risk(
             inputs["assets"],
-            states,
+            inputs["states"],
             models,
             inputs["categories"],
             inputs["districts"],

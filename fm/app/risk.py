@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from datetime import date
 from typing import Any
 
@@ -11,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from fm import progress
 from fm.accounts import audit
+from fm.db import changes
 from fm.domain.risk import deterioration, markov
 from fm.domain.risk.config import RISK_CLASSES, RiskConfig
 from fm.domain.risk.config import load_config as load_config
@@ -36,34 +38,16 @@ def risk_inputs(session: Session, *, as_of: date | None = None, config: RiskConf
     spatial join needs it. ``repairs`` are the completed work orders of the kinds that change condition
     (``restoring_work`` of the risk configuration), with the condition after the work where recorded
     (``state_after``): the deterioration fit splits an inspection pair there instead of dropping it."""
-    restoring = (config or load_config()).restoring_work
-    columns = (
-        "id",
-        "code",
-        "name",
-        "category",
-        "district_id",
-        "year_built",
-        "acquisition_date",
-        "useful_life_years",
-        "annual_users",
-        "replacement_cost",
-        "is_evacuation_shelter",
-        "on_emergency_road",
-        "status",
-        "disposed_on",
-    )
-    assets = store.read_assets(session, columns=columns)
+    assets = store.read_assets(session, columns=risk_store.SCORE_ASSET_COLUMNS)
     assets = assets[assets["status"] != "disposed"].reset_index(drop=True)
     geoms = store.read_assets(session, columns=("id", "geom"), categories=NETWORK_CATEGORIES)
     assets["geom"] = assets["id"].map(geoms.set_index("id")["geom"]) if len(geoms) else None
     categories = store.read_categories(session)
     inspections = store.read_table(session, "inspections", ("asset_id", "inspected_on", "soundness", "condition_score"))
     work = store.read_table(session, "work_orders", ("asset_id", "kind", "status", "completed_on", "state_after"))
-    repairs = work[(work["status"] == "completed") & work["kind"].isin(restoring)]
+    repairs = _restoring(work, config or load_config(), as_of)
     if as_of is not None:
         inspections = inspections[pd.to_datetime(inspections["inspected_on"]) <= pd.Timestamp(as_of)]
-        repairs = repairs[pd.to_datetime(repairs["completed_on"]) <= pd.Timestamp(as_of)]
     return {
         "assets": assets,
         "categories": categories,
@@ -91,20 +75,112 @@ def fitted_models(
     return models, key, False
 
 
+FIT_SOURCES = ("asset_categories", "assets", "inspections", "work_orders")
+"""The tables the deterioration fit reads (its pairs, the assets' categories, the categories' scales and lives)."""
+
+
+def source_key(session: Session, *, as_of: date, config: RiskConfig) -> str:
+    """A fingerprint of the fit's sources, read without reading them: the change counters of
+    :data:`FIT_SOURCES` (:mod:`fm.db.changes`: any write by anyone moves them), how many inspections and work
+    orders are dated on or before ``as_of`` with the highest id of each (equal tables and equal counts: the
+    same rows up to ``as_of``, whatever day ``as_of`` is), what the configuration gives the fit and
+    ``FIT_VERSION``. Equal source keys, equal fit keys (:func:`fm.domain.risk.deterioration.fit_key`): a run
+    whose source key is kept reuses its models without reading a single inspection pair."""
+    described = (
+        changes.version(session, FIT_SOURCES),
+        risk_store.history_counts(session, as_of=as_of),
+        sorted(config.restoring_work),
+        float(config.prior_shape),
+        deterioration.FIT_VERSION,
+    )
+    return hashlib.sha256(repr(described).encode()).hexdigest()
+
+
+def score_inputs(session: Session, *, as_of: date, config: RiskConfig) -> dict[str, Any]:
+    """What scoring reads, reduced by the database (:func:`fm.io.risk.read_score_inputs`): the held assets
+    (what scoring needs of them: no code, name or status),
+    each one's latest inspection (as :func:`fm.domain.risk.deterioration.inspection_states` rows: one per
+    inspected asset) and latest restoring work (as ``repairs`` rows: one per repaired asset), so that the
+    scores are those of :func:`risk_inputs`' every inspection and work order, from one row per asset."""
+    frame = risk_store.read_score_inputs(session, as_of=as_of, restoring=config.restoring_work)
+    assets = frame[list(risk_store.SCORED_ASSET_COLUMNS)].copy()
+    geoms = store.read_assets(session, columns=("id", "geom"), categories=NETWORK_CATEGORIES)
+    assets["geom"] = assets["id"].map(geoms.set_index("id")["geom"]) if len(geoms) else None
+    inspected = frame["state"].notna().to_numpy()
+    states = pd.DataFrame(
+        {
+            "asset_id": frame["id"].to_numpy()[inspected],
+            "inspected_on": frame["inspected_on"].to_numpy()[inspected],
+            "state": frame["state"].to_numpy()[inspected],
+            "category": frame["category"].to_numpy()[inspected],
+        }
+    )
+    repaired = frame["repair_completed_on"].notna().to_numpy()
+    repairs = pd.DataFrame(
+        {
+            "asset_id": frame["id"].to_numpy()[repaired],
+            "kind": frame["repair_kind"].to_numpy()[repaired],
+            "completed_on": frame["repair_completed_on"].to_numpy()[repaired],
+            "state_after": frame["repair_state_after"].to_numpy()[repaired],
+        }
+    )
+    return {
+        "assets": assets,
+        "states": states,
+        "repairs": repairs,
+        "categories": store.read_categories(session),
+        "districts": store.read_table(session, "districts"),
+        "network": store.read_table(session, "network_lines"),
+    }
+
+
+def scoring_models(
+    session: Session, inputs: dict[str, Any], *, as_of: date, config: RiskConfig
+) -> tuple[pd.DataFrame, dict[str, str], bool]:
+    """The deterioration models for scoring on ``as_of``: ``(models, keys, reused)``, ``keys`` being the fit
+    key and the source key to store with the run. Reused without reading any history when a kept run has
+    this source key (:func:`source_key`); else every inspection and restoring work order up to ``as_of`` is
+    read, and the models are reused when a kept run has the same fit key (:func:`fitted_models`), fitted
+    otherwise."""
+    source = source_key(session, as_of=as_of, config=config)
+    kept = risk_store.kept_fit(session, source, by="source", whole=True)
+    codes = set(inputs["categories"]["code"])
+    if kept is not None and set(kept["models"]) == codes:
+        return deterioration.models_from_json(kept["models"]), {"key": kept["key"], "source": source}, True
+    inspections = store.read_table(session, "inspections", ("asset_id", "inspected_on", "soundness", "condition_score"))
+    work = store.read_table(session, "work_orders", ("asset_id", "kind", "status", "completed_on", "state_after"))
+    history = {
+        "categories": inputs["categories"],
+        "inspections": inspections[pd.to_datetime(inspections["inspected_on"]) <= pd.Timestamp(as_of)],
+        "repairs": _restoring(work, config, as_of),
+    }
+    states = deterioration.inspection_states(history["inspections"], inputs["assets"], inputs["categories"])
+    models, key, reused = fitted_models(session, states, history, config)
+    return models, {"key": key, "source": source}, reused
+
+
+def _restoring(work: pd.DataFrame, config: RiskConfig, as_of: date | None) -> pd.DataFrame:
+    """The completed work orders of the kinds that change condition, up to ``as_of`` when given."""
+    repairs = work[(work["status"] == "completed") & work["kind"].isin(config.restoring_work)]
+    if as_of is not None:
+        repairs = repairs[pd.to_datetime(repairs["completed_on"]) <= pd.Timestamp(as_of)]
+    return repairs
+
+
 def compute_risk(session: Session, *, config: RiskConfig, as_of: date, actor: str) -> dict[str, Any]:
     """Score every asset held, store the run (with its configuration and models; audited), return a summary.
 
-    The deterioration models are reused from an earlier run when nothing they depend on changed
-    (:func:`fitted_models`); ``models`` in the summary says ``reused`` or ``fitted``."""
+    What scoring needs of each asset's history (its latest inspection and restoring work) is computed by the
+    database (:func:`score_inputs`); the deterioration models are reused from an earlier run when nothing they
+    depend on changed (:func:`scoring_models`); ``models`` in the summary says ``reused`` or ``fitted``."""
     progress.report("reading the register", 0, 4)
-    inputs = risk_inputs(session, as_of=as_of, config=config)
+    inputs = score_inputs(session, as_of=as_of, config=config)
     progress.report("fitting the deterioration models", 1, 4)
-    states = deterioration.inspection_states(inputs["inspections"], inputs["assets"], inputs["categories"])
-    models, key, reused = fitted_models(session, states, inputs, config)
+    models, keys, reused = scoring_models(session, inputs, as_of=as_of, config=config)
     progress.report("scoring", 2, 4)
     scores = score_risk(
         inputs["assets"],
-        states,
+        inputs["states"],
         models,
         inputs["categories"],
         inputs["districts"],
@@ -114,7 +190,7 @@ def compute_risk(session: Session, *, config: RiskConfig, as_of: date, actor: st
         repairs=inputs["repairs"],
     )
     progress.report("writing the scores", 3, 4)
-    kept = {"_fit": {"key": key, "models": deterioration.models_to_json(models)}}
+    kept = {"_fit": {**keys, "models": deterioration.models_to_json(models)}}
     run_id = risk_store.write_run(
         session, scores, computed_on=as_of, config=config.as_dict(), model={**_models_json(models), **kept}
     )

@@ -54,14 +54,14 @@ def score_risk(
 ) -> pd.DataFrame:
     """Score every asset; one row per asset with probability, consequence, score, classes and components.
 
-    ``assets`` needs id, code, name, category, district_id, year_built, acquisition_date,
+    ``assets`` needs id, category, district_id, year_built, acquisition_date (code and name are copied if there),
     useful_life_years, annual_users, replacement_cost, is_evacuation_shelter,
     on_emergency_road and ``geom`` (only rows in NETWORK_CATEGORIES are read);
     ``states`` is :func:`fm.domain.risk.deterioration.inspection_states`; ``models`` is
     :func:`fm.domain.risk.deterioration.fit`; ``repairs`` (asset_id, kind, completed_on) are the completed
     work that changes condition (the configuration's ``restoring_work``).
     """
-    frame = assets[["id", "code", "name", "category", "district_id"]].copy()
+    frame = assets[[c for c in ("id", "code", "name", "category", "district_id") if c in assets.columns]].copy()
     frame = frame.join(_probability(assets, states, models, categories, config, as_of, repairs))
     frame = frame.join(consequence(assets, districts, network, config))
     frame["score"] = frame["probability"] * frame["consequence"]
@@ -95,26 +95,27 @@ def state_distributions(
     today = pd.Timestamp(as_of)
     seen = states.assign(inspected_on=pd.to_datetime(states["inspected_on"]))
     seen = seen[seen["inspected_on"] <= today]
-    latest = (
-        seen.groupby(["asset_id", "inspected_on"], as_index=False)["state"]
-        .max()
-        .sort_values("inspected_on")
-        .drop_duplicates("asset_id", keep="last")
-        .set_index("asset_id")
-    )
+    if seen["asset_id"].is_unique:  # one inspection per asset already (the latest, as the database gives it)
+        latest = seen[["asset_id", "inspected_on", "state"]].set_index("asset_id")
+    else:
+        latest = (
+            seen.groupby(["asset_id", "inspected_on"], as_index=False)["state"]
+            .max()
+            .sort_values("inspected_on")
+            .drop_duplicates("asset_id", keep="last")
+            .set_index("asset_id")
+        )
     out = pd.DataFrame(index=assets.index)
     # reindex rather than map: map on an empty datetime series fails in pandas
     out["state"] = latest["state"].reindex(assets["id"]).to_numpy()
     out["inspected_on"] = pd.to_datetime(latest["inspected_on"].reindex(assets["id"]).to_numpy())
-    out["acquired"] = pd.to_datetime(assets["acquisition_date"]).fillna(
-        pd.to_datetime(assets["year_built"].astype("Int64").astype(str) + "-04-01", errors="coerce")
-    )
+    out["acquired"] = acquired_on(assets)
     since = pd.to_datetime(out["inspected_on"]).fillna(out["acquired"])
     if repairs is not None and len(repairs):
         done = repairs.assign(completed_on=pd.to_datetime(repairs["completed_on"]))
         done = (
             done[done["completed_on"] <= today]
-            .sort_values("completed_on")
+            .sort_values("completed_on", kind="stable")  # of two on one day, the one listed (recorded) last
             .drop_duplicates("asset_id", keep="last")
             .set_index("asset_id")
         )
@@ -148,15 +149,27 @@ def state_distributions(
     return out, distributions
 
 
+def acquired_on(assets: pd.DataFrame) -> pd.Series:
+    """Each asset's acquisition date, else 1 April of its year built (NaT when neither is known); the year's
+    text is made only for the assets that need it, not for a million."""
+    acquired = pd.to_datetime(assets["acquisition_date"])
+    missing = acquired.isna().to_numpy()
+    if missing.any():
+        built = assets["year_built"][missing].astype("Int64").astype(str) + "-04-01"
+        acquired[missing] = pd.to_datetime(built, errors="coerce")
+    return acquired
+
+
 def _probability(assets, states, models, categories, config, as_of, repairs) -> pd.DataFrame:
     today = pd.Timestamp(as_of)
     out, distributions = state_distributions(assets, states, models, as_of, repairs)
     acquired = out.pop("acquired")
     p_condition, remaining = np.full(len(out), np.nan), np.full(len(out), np.nan)
-    for category, (rows, now) in distributions.items():
+    by_category = assets.groupby("category").indices  # the positions state_distributions took its rows at
+    for category, (_, now) in distributions.items():
         theta = models.loc[category, "theta"]
         ahead = markov.transition(theta, float(config.horizon_years))
-        positions = out.index.get_indexer(rows)
+        positions = by_category[category]  # not out.index.get_indexer(rows): a hash of a million labels again
         p_condition[positions] = (now @ ahead)[:, -1]
         remaining[positions] = markov.expected_years_to_worst(theta, now)
     out["p_condition"], out["remaining_years"] = p_condition, remaining
