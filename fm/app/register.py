@@ -18,6 +18,7 @@ from typing import Any
 import pandas as pd
 from sqlalchemy.orm import Session
 
+from fm.app.snapshots import snapshot
 from fm.domain import params
 from fm.domain.fiscal import fiscal_year as to_fiscal_year
 from fm.domain.maps.style import PLAN, RISK
@@ -127,7 +128,29 @@ def parse_query(args: Mapping[str, str], *, categories: Sequence[str], districts
 
 
 def _names(session: Session) -> tuple[pd.DataFrame, pd.DataFrame]:
-    return store.read_categories(session), store.read_table(session, "districts", ("id", "code", "name", "name_en"))
+    """The categories and districts, read once and kept until a watched table changes (every register
+    request names them)."""
+    return snapshot(
+        session,
+        f"{__name__}._names",
+        lambda own: (
+            store.read_categories(own),
+            store.read_table(own, "districts", ("id", "code", "name", "name_en")),
+        ),
+    )
+
+
+def _count(session: Session, found: sql.RegisterFilter, *, run_id: int | None, fiscal_year: int) -> int:
+    """:func:`fm.io.register.count`, kept until a watched table changes: the count reads every asset the
+    filter keeps (for a search, every asset), while the page itself stops at its last row."""
+    return snapshot(
+        session,
+        f"{__name__}._count",
+        lambda own: sql.count(own, found, run_id=run_id, fiscal_year=fiscal_year),
+        found,
+        run_id,
+        fiscal_year,
+    )
 
 
 def _context(session: Session, args: Mapping[str, str]) -> tuple[RegisterQuery, pd.DataFrame, pd.DataFrame, Any, int]:
@@ -158,7 +181,7 @@ def register_page(session: Session, args: Mapping[str, str], *, lang: str = "ja"
     """
     query, categories, districts, run, year = _context(session, args)
     run_id = run.id if run else None
-    total = sql.count(session, query.filter, run_id=run_id, fiscal_year=year)
+    total = _count(session, query.filter, run_id=run_id, fiscal_year=year)
     pages = max(1, math.ceil(total / query.per_page))
     if query.page > pages:
         raise ValidationError(f"page {query.page} does not exist: the list has {pages} page(s) of {query.per_page}")
@@ -172,7 +195,6 @@ def register_page(session: Session, args: Mapping[str, str], *, lang: str = "ja"
         offset=(query.page - 1) * query.per_page,
         limit=query.per_page,
     )
-    rows = _labelled(rows, categories, districts, lang).drop(columns="id")
     name = "name_en" if lang == "en" else "name"
     choices = {
         "category": [
@@ -187,6 +209,8 @@ def register_page(session: Session, args: Mapping[str, str], *, lang: str = "ja"
         "sort": list(sql.COLUMNS),
         "per_page": list(PAGE_SIZES),
     }
+    category_names = dict(zip(categories["code"], categories[name], strict=True))
+    district_names = {int(i): label for i, label in zip(districts["id"], districts[name], strict=True)}
     return {
         "total": total,
         "page": query.page,
@@ -198,24 +222,32 @@ def register_page(session: Session, args: Mapping[str, str], *, lang: str = "ja"
         "choices": choices,
         "plan_fiscal_year": year,
         "risk_computed_on": run.computed_on if run else None,
-        "assets": records(
-            rows[
-                [
-                    "code",
-                    "name",
-                    "category",
-                    "category_name",
-                    "district_id",
-                    "district",
-                    "status",
-                    "year_built",
-                    "risk_class",
-                    "risk_score",
-                    "plan_status",
-                ]
-            ]
-        ),
+        "assets": _page_rows(rows, category_names, district_names),
     }
+
+
+def _page_rows(rows: pd.DataFrame, categories: dict[str, str], districts: dict[int, str]) -> list[dict[str, Any]]:
+    """A page's rows as plain dicts, named (a page is at most 200 rows: plain Python, not a frame's
+    machinery, which costs more than the rows themselves)."""
+    out = []
+    for row in records(rows):
+        district = row["district_id"]
+        out.append(
+            {
+                "code": row["code"],
+                "name": row["name"],
+                "category": row["category"],
+                "category_name": categories.get(row["category"]),
+                "district_id": district,
+                "district": None if district is None else districts.get(int(district)),
+                "status": row["status"],
+                "year_built": row["year_built"],
+                "risk_class": row["risk_class"],
+                "risk_score": row["risk_score"],
+                "plan_status": row["plan_status"],
+            }
+        )
+    return out
 
 
 def register_list(session: Session, args: Mapping[str, str], *, lang: str = "ja") -> pd.DataFrame:
