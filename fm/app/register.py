@@ -27,7 +27,7 @@ from fm.io import register as sql
 from fm.io import risk as risk_store
 from fm.io import store
 from fm.model.assets import ASSET_STATUSES
-from fm.serialize import records
+from fm.serialize import missing
 
 PAGE_SIZES = (25, 50, 100, 200)
 DEFAULT_PAGE_SIZE = 50
@@ -178,7 +178,15 @@ def register_page(session: Session, args: Mapping[str, str], *, lang: str = "ja"
     risk classes come from, or None) and ``assets``: the rows, each with code, name, category,
     category_name, district_id, district (its name), status, year_built, risk_class,
     risk_score, plan_status. A page past the last is a ValidationError naming ``page``.
+
+    Kept until a watched table changes (fm/app/snapshots.py), by the parameters of :data:`PARAMETERS` and
+    ``lang``: the same page asked again (the first page, a common filter or search) costs one small query.
     """
+    understood_args = tuple((name, args.get(name)) for name in PARAMETERS)
+    return snapshot(session, f"{__name__}.register_page", lambda own: _page(own, args, lang), understood_args, lang)
+
+
+def _page(session: Session, args: Mapping[str, str], lang: str) -> dict[str, Any]:
     query, categories, districts, run, year = _context(session, args)
     run_id = run.id if run else None
     total = _count(session, query.filter, run_id=run_id, fiscal_year=year)
@@ -229,22 +237,25 @@ def register_page(session: Session, args: Mapping[str, str], *, lang: str = "ja"
 def _page_rows(rows: pd.DataFrame, categories: dict[str, str], districts: dict[int, str]) -> list[dict[str, Any]]:
     """A page's rows as plain dicts, named (a page is at most 200 rows: plain Python, not a frame's
     machinery, which costs more than the rows themselves)."""
+    columns = ("code", "name", "category", "district_id", "status", "year_built", "risk_class", "risk_score")
+    values = [[None if missing(v) else v for v in rows[column].tolist()] for column in columns]
     out = []
-    for row in records(rows):
-        district = row["district_id"]
+    for code, name, category, district, status, built, risk, score, plan in zip(
+        *values, rows["plan_status"].tolist(), strict=True
+    ):
         out.append(
             {
-                "code": row["code"],
-                "name": row["name"],
-                "category": row["category"],
-                "category_name": categories.get(row["category"]),
+                "code": code,
+                "name": name,
+                "category": category,
+                "category_name": categories.get(category),
                 "district_id": district,
-                "district": None if district is None else districts.get(int(district)),
-                "status": row["status"],
-                "year_built": row["year_built"],
-                "risk_class": row["risk_class"],
-                "risk_score": row["risk_score"],
-                "plan_status": row["plan_status"],
+                "district": None if district is None else districts.get(district),
+                "status": status,
+                "year_built": built,
+                "risk_class": risk,
+                "risk_score": score,
+                "plan_status": plan,
             }
         )
     return out
