@@ -50,8 +50,13 @@ ROLES = ("viewer", "facility_manager", "engineer", "finance")
 BIN = Path(sys.executable).parent
 
 
-def accounts(url: str, password: str) -> None:
-    """64 accounts per role, bench-<role>-<n>, all with ``password`` (made once, reset every run)."""
+def accounts(url: str, folder: Path) -> str:
+    """64 accounts per role, bench-<role>-<n>, all with one password, returned: kept in ``folder`` beside the
+    register it belongs to, so that a later run only adds missing accounts (hashing 256 passwords costs
+    about 2 CPU-minutes); a new password, and every account reset to it, when there is none yet."""
+    kept = folder / f"accounts-{sa.make_url(url).get_backend_name()}.txt"
+    reset = not kept.exists()
+    password = secrets.token_urlsafe(16) if reset else kept.read_text().strip()
     database = Database(url)
     with database.session() as session:
         for role in ROLES:
@@ -62,8 +67,12 @@ def accounts(url: str, password: str) -> None:
                 except NotFound:
                     users.create(session, name, role=role, password=password, actor="bench", source="cli")
                 else:
-                    users.set_password(session, name, password, actor="bench", source="cli")
+                    if reset:
+                        users.set_password(session, name, password, actor="bench", source="cli")
     database.dispose()
+    kept.write_text(password)
+    kept.chmod(0o600)
+    return password
 
 
 def codes(url: str, folder: Path) -> Path:
@@ -105,8 +114,7 @@ GOALS = {
 
 
 def run(url: str, label: str, folder: Path, args: argparse.Namespace) -> None:
-    password = secrets.token_urlsafe(16)
-    accounts(url, password)
+    password = accounts(url, folder)
     port = _free_port()
     environment = {
         **os.environ,
