@@ -300,6 +300,11 @@ def _report(prefix: Path, mix: str, count: int, seconds: int, used: dict[str, fl
         )
     if total:
         print(
+            f"    {total} requests in the {seconds} s run: {total / seconds:.1f} a second over the whole run (locust's "
+            "req/s above counts from its first request)",
+            flush=True,
+        )
+        print(
             f"    server CPU: {used['server']:.1f} s in all its processes, {1000 * used['server'] / total:.1f} ms a "
             f"request (capacity on 1 core ≈ {total / used['server'] if used['server'] else 0:.0f} req/s); "
             f"locust's own CPU: {used['locust']:.1f} s ({100 * used['locust'] / seconds:.0f} % of a core)",
