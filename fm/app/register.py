@@ -18,6 +18,7 @@ from typing import Any
 import pandas as pd
 from sqlalchemy.orm import Session
 
+from fm.app.snapshots import snapshot
 from fm.domain import params
 from fm.domain.fiscal import fiscal_year as to_fiscal_year
 from fm.domain.maps.style import PLAN, RISK
@@ -26,7 +27,7 @@ from fm.io import register as sql
 from fm.io import risk as risk_store
 from fm.io import store
 from fm.model.assets import ASSET_STATUSES
-from fm.serialize import records
+from fm.serialize import missing
 
 PAGE_SIZES = (25, 50, 100, 200)
 DEFAULT_PAGE_SIZE = 50
@@ -127,7 +128,29 @@ def parse_query(args: Mapping[str, str], *, categories: Sequence[str], districts
 
 
 def _names(session: Session) -> tuple[pd.DataFrame, pd.DataFrame]:
-    return store.read_categories(session), store.read_table(session, "districts", ("id", "code", "name", "name_en"))
+    """The categories and districts, read once and kept until a watched table changes (every register
+    request names them)."""
+    return snapshot(
+        session,
+        f"{__name__}._names",
+        lambda own: (
+            store.read_categories(own),
+            store.read_table(own, "districts", ("id", "code", "name", "name_en")),
+        ),
+    )
+
+
+def _count(session: Session, found: sql.RegisterFilter, *, run_id: int | None, fiscal_year: int) -> int:
+    """:func:`fm.io.register.count`, kept until a watched table changes: the count reads every asset the
+    filter keeps (for a search, every asset), while the page itself stops at its last row."""
+    return snapshot(
+        session,
+        f"{__name__}._count",
+        lambda own: sql.count(own, found, run_id=run_id, fiscal_year=fiscal_year),
+        found,
+        run_id,
+        fiscal_year,
+    )
 
 
 def _context(session: Session, args: Mapping[str, str]) -> tuple[RegisterQuery, pd.DataFrame, pd.DataFrame, Any, int]:
@@ -155,10 +178,18 @@ def register_page(session: Session, args: Mapping[str, str], *, lang: str = "ja"
     risk classes come from, or None) and ``assets``: the rows, each with code, name, category,
     category_name, district_id, district (its name), status, year_built, risk_class,
     risk_score, plan_status. A page past the last is a ValidationError naming ``page``.
+
+    Kept until a watched table changes (fm/app/snapshots.py), by the parameters of :data:`PARAMETERS` and
+    ``lang``: the same page asked again (the first page, a common filter or search) costs one small query.
     """
+    understood_args = tuple((name, args.get(name)) for name in PARAMETERS)
+    return snapshot(session, f"{__name__}.register_page", lambda own: _page(own, args, lang), understood_args, lang)
+
+
+def _page(session: Session, args: Mapping[str, str], lang: str) -> dict[str, Any]:
     query, categories, districts, run, year = _context(session, args)
     run_id = run.id if run else None
-    total = sql.count(session, query.filter, run_id=run_id, fiscal_year=year)
+    total = _count(session, query.filter, run_id=run_id, fiscal_year=year)
     pages = max(1, math.ceil(total / query.per_page))
     if query.page > pages:
         raise ValidationError(f"page {query.page} does not exist: the list has {pages} page(s) of {query.per_page}")
@@ -172,7 +203,6 @@ def register_page(session: Session, args: Mapping[str, str], *, lang: str = "ja"
         offset=(query.page - 1) * query.per_page,
         limit=query.per_page,
     )
-    rows = _labelled(rows, categories, districts, lang).drop(columns="id")
     name = "name_en" if lang == "en" else "name"
     choices = {
         "category": [
@@ -187,6 +217,8 @@ def register_page(session: Session, args: Mapping[str, str], *, lang: str = "ja"
         "sort": list(sql.COLUMNS),
         "per_page": list(PAGE_SIZES),
     }
+    category_names = dict(zip(categories["code"], categories[name], strict=True))
+    district_names = {int(i): label for i, label in zip(districts["id"], districts[name], strict=True)}
     return {
         "total": total,
         "page": query.page,
@@ -198,24 +230,35 @@ def register_page(session: Session, args: Mapping[str, str], *, lang: str = "ja"
         "choices": choices,
         "plan_fiscal_year": year,
         "risk_computed_on": run.computed_on if run else None,
-        "assets": records(
-            rows[
-                [
-                    "code",
-                    "name",
-                    "category",
-                    "category_name",
-                    "district_id",
-                    "district",
-                    "status",
-                    "year_built",
-                    "risk_class",
-                    "risk_score",
-                    "plan_status",
-                ]
-            ]
-        ),
+        "assets": _page_rows(rows, category_names, district_names),
     }
+
+
+def _page_rows(rows: pd.DataFrame, categories: dict[str, str], districts: dict[int, str]) -> list[dict[str, Any]]:
+    """A page's rows as plain dicts, named (a page is at most 200 rows: plain Python, not a frame's
+    machinery, which costs more than the rows themselves)."""
+    columns = ("code", "name", "category", "district_id", "status", "year_built", "risk_class", "risk_score")
+    values = [[None if missing(v) else v for v in rows[column].tolist()] for column in columns]
+    out = []
+    for code, name, category, district, status, built, risk, score, plan in zip(
+        *values, rows["plan_status"].tolist(), strict=True
+    ):
+        out.append(
+            {
+                "code": code,
+                "name": name,
+                "category": category,
+                "category_name": categories.get(category),
+                "district_id": district,
+                "district": None if district is None else districts.get(district),
+                "status": status,
+                "year_built": built,
+                "risk_class": risk,
+                "risk_score": score,
+                "plan_status": plan,
+            }
+        )
+    return out
 
 
 def register_list(session: Session, args: Mapping[str, str], *, lang: str = "ja") -> pd.DataFrame:

@@ -79,11 +79,14 @@ def snapshot(
     *arguments: Hashable,
     refresh: bool = False,
     tables: tuple[str, ...] | None = None,
+    shared: bool = False,
 ) -> T:
     """``compute(session)``, or a copy of its result from an earlier call with the same key (see the module).
 
     With ``tables``, the key holds the change counters of those tables only: for a ``compute`` that reads
-    nothing else, which then outlives writes to the other tables."""
+    nothing else, which then outlives writes to the other tables. With ``shared``, the kept result itself is
+    returned, not a copy (for a large frame read on every request, e.g. a map's points: the caller must only
+    read it, as pandas' copy-on-write keeps it when a caller selects from it)."""
     bind = session.get_bind()
     base = (bind.url.render_as_string(hide_password=True), name, arguments, date.today())
     key = (*base, version(session, tables))
@@ -95,19 +98,19 @@ def snapshot(
         with _guard:
             if key in _kept:
                 _kept.move_to_end(key)
-                return copy.deepcopy(_kept[key])  # type: ignore[return-value]
+                return _kept[key] if shared else copy.deepcopy(_kept[key])  # type: ignore[return-value]
         try:
             result = compute(session)
-            _keep(key, result)
+            _keep(key, result, shared=shared)
         finally:
             with _guard:
                 _computing.pop(key, None)
         return result
 
 
-def _keep(key: Hashable, result: object) -> None:
+def _keep(key: Hashable, result: object, *, shared: bool = False) -> None:
     with _guard:
-        _kept[key] = copy.deepcopy(result)
+        _kept[key] = result if shared else copy.deepcopy(result)
         while len(_kept) > LIMIT:
             _kept.popitem(last=False)
 

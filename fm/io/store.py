@@ -110,16 +110,20 @@ def read_map_points(
     categories: Sequence[str] | None = None,
     districts: Sequence[int] | None = None,
     run_id: int | None = None,
+    boxes: bool = False,
 ) -> pd.DataFrame:
     """Held assets as points for a map: id, code, category, district_id and the centre (x, y) of their
     bounding box; with ``run_id``, that risk run's risk_class and state (None where it did not score
-    the asset).
+    the asset); with ``boxes``, the box itself too (minx, miny, maxx, maxy: what ``bbox`` is compared with,
+    so that a caller keeping every point can cut viewports from them alone).
 
     Cheap enough to run on every pan of a map of 100,000 assets: positions come from the spatial
     index (R*Tree on SQLite, the geometry's stored box on PostGIS) and the attributes from
     covering indexes (``ix_assets_map``, ``ix_risk_scores_map``), so no geometry is decoded.
     """
     positions = _positions(session, bbox)
+    if not boxes:
+        positions = positions.drop(columns=["minx", "miny", "maxx", "maxy"])
     few = None if len(positions) > MANY_IDS else positions["id"].tolist()
     assets = Asset.__table__
     query = sa.select(assets.c.id, assets.c.code, assets.c.category, assets.c.district_id).where(
@@ -148,7 +152,8 @@ MANY_IDS = 20_000
 
 
 def _positions(session: Session, bbox: tuple[float, float, float, float] | None) -> pd.DataFrame:
-    """id, x, y: the centre of each asset's bounding box (only those meeting ``bbox``)."""
+    """id, x, y: the centre of each asset's bounding box, and the box (minx, miny, maxx, maxy); only
+    those meeting ``bbox``."""
     if session.get_bind().dialect.name == "postgresql":
         geom = Asset.__table__.c.geom
         box = [
@@ -157,9 +162,15 @@ def _positions(session: Session, bbox: tuple[float, float, float, float] | None)
             sa.func.ST_YMin(geom, type_=sa.Float),
             sa.func.ST_YMax(geom, type_=sa.Float),
         ]
-        query = sa.select(Asset.id, ((box[0] + box[1]) / 2).label("x"), ((box[2] + box[3]) / 2).label("y")).where(
-            geom.is_not(None)
-        )
+        query = sa.select(
+            Asset.id,
+            ((box[0] + box[1]) / 2).label("x"),
+            ((box[2] + box[3]) / 2).label("y"),
+            box[0].label("minx"),
+            box[2].label("miny"),
+            box[1].label("maxx"),
+            box[3].label("maxy"),
+        ).where(geom.is_not(None))
         if bbox is not None:
             query = query.where(_window(session, bbox))
         return _frame(session, query)
@@ -168,6 +179,10 @@ def _positions(session: Session, bbox: tuple[float, float, float, float] | None)
         rtree.c.id.label("id"),
         ((rtree.c.minx + rtree.c.maxx) / 2).label("x"),
         ((rtree.c.miny + rtree.c.maxy) / 2).label("y"),
+        rtree.c.minx,
+        rtree.c.miny,
+        rtree.c.maxx,
+        rtree.c.maxy,
     )
     if bbox is not None:
         minx, miny, maxx, maxy = bbox
