@@ -13,14 +13,17 @@ import io
 import os
 import re
 import zipfile
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
+import numpy as np
 import openpyxl
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 import pyogrio
 
 from fm.errors import FmError
@@ -292,6 +295,51 @@ def cells(values: pd.Series) -> pd.Series:
         text = values.astype("string")
     text = text.str.strip()
     return text.mask(text == "")
+
+
+def among(values: pd.Series, known: Collection[str]) -> pd.Series:
+    """``values.isin(known)``, fast for a large set of codes: pyarrow's ``is_in`` against the set made once.
+
+    (pandas' own ``isin`` on Arrow-backed text makes a pyarrow scalar of every member of ``known``: about a
+    second for the 100,000 codes of a register, against 0.05 s here.)
+
+    >>> among(pd.Series(["BL-1", None, "X"], dtype="string"), frozenset({"BL-1", "BL-2"})).tolist()
+    [True, False, False]
+    """
+    if not isinstance(values.dtype, pd.StringDtype) or values.dtype.storage != "pyarrow" or not known:
+        return values.isin(known).astype(bool)
+    given = pa.chunked_array(pa.array(values.array))  # zero-copy: the column's own Arrow buffers
+    found = pc.fill_null(pc.is_in(given, value_set=pa.array(list(known), type=given.type)), False)
+    return pd.Series(np.asarray(found, dtype=bool), index=values.index)
+
+
+def fold(text: pd.Series) -> pd.Series:
+    """``text.str.casefold()``, in C++ for ASCII text (where casefold is lower case), in Python for the rest.
+
+    >>> fold(pd.Series(["BL-1", "Straße", None], dtype="string")).tolist()
+    ['bl-1', 'strasse', <NA>]
+    """
+    ascii_ = text.str.isascii().fillna(True).astype(bool) | text.isna()
+    if ascii_.all():
+        return text.str.lower()
+    out = text.str.lower()
+    out[~ascii_] = text[~ascii_].str.casefold()
+    return out
+
+
+def nfkc(text: pd.Series) -> pd.Series:
+    """``text.str.normalize("NFKC")``, leaving ASCII text as it is (NFKC changes no ASCII character; pandas
+    normalises through Python's unicodedata, cell by cell).
+
+    >>> nfkc(pd.Series(["ＢＬ－１", "BL-2", None], dtype="string")).tolist()
+    ['BL-1', 'BL-2', <NA>]
+    """
+    ascii_ = text.str.isascii().fillna(True).astype(bool) | text.isna()
+    if ascii_.all():
+        return text
+    out = text.copy()
+    out[~ascii_] = text[~ascii_].str.normalize("NFKC")
+    return out
 
 
 def parse(text: pd.Series, parser: Callable[[pd.Series], pd.Series]) -> pd.Series:
