@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import io
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -251,36 +252,46 @@ def _frame(session: Session, query: sa.Select) -> pd.DataFrame:
     if dialect.name == "sqlite":
         # The driver's tuples, converted a column at a time (SQLAlchemy's Row objects, and pandas probing each of
         # them, cost several times the fetch itself; geometries are decoded in one call, not one by one).
-        rows = result.cursor.fetchall()
+        fetched = result.cursor.fetchall()
         result.close()
-        rows = _converted(rows, columns, dialect)
+        if fetched:
+            cells = _converted(fetched, columns, dialect)
+            # From the 2-D array of objects, pandas infers each column's type as it does from the rows.
+            frame = pd.DataFrame(cells, columns=list(result.keys())).infer_objects()
+            return _whole(frame, columns, lambda number: cells[:, number])
+        rows: list[tuple] = fetched
     else:
         rows = [tuple(row) for row in result.all()]
     frame = pd.DataFrame(rows, columns=list(result.keys()))
-    for number, column in enumerate(columns):  # integers with NULLs: nullable Int64, as the COPY path gives them
+    return _whole(frame, columns, lambda number: [row[number] for row in rows])
+
+
+def _whole(frame: pd.DataFrame, columns: list, values: Callable[[int], Any]) -> pd.DataFrame:
+    """``frame`` with its integer columns holding NULLs as nullable Int64, as the COPY path gives them."""
+    for number, column in enumerate(columns):
         if isinstance(column.type, sa.Integer) and frame[column.name].isna().any():
-            # From the driver's Python ints, not from the float64 column pandas made of them with the
-            # NULLs, which holds whole numbers exactly only up to 2**53 (money goes up to 2**63 - 1 yen).
-            frame[column.name] = pd.array([row[number] for row in rows], dtype="Int64")
+            # From the driver's Python ints (``values(number)``), not from the float64 column pandas made of
+            # them with the NULLs, which holds whole numbers exactly only up to 2**53 (money goes up to
+            # 2**63 - 1 yen).
+            frame[column.name] = pd.array(values(number), dtype="Int64")
     return frame
 
 
-def _converted(rows: list[tuple], columns: list, dialect: sa.Dialect) -> list[tuple]:
-    """SQLite's raw values as SQLAlchemy's result processors make them, a column at a time: geometries (EWKB)
-    through one vectorised :func:`shapely.from_wkb`, the others (dates, flags) through the column type's own
-    processor."""
+def _converted(rows: list[tuple], columns: list, dialect: sa.Dialect) -> np.ndarray:
+    """SQLite's raw values as SQLAlchemy's result processors make them, as a 2-D array of objects made in one
+    copy and converted a column at a time: geometries (EWKB) through one vectorised :func:`shapely.from_wkb`,
+    the others (dates, flags) through the column type's own processor. (Turning the rows into columns and back
+    in Python cost more than the fetch itself.)"""
     processors = [c.type.dialect_impl(dialect).result_processor(dialect, None) for c in columns]
-    if not rows or all(p is None for p in processors):
-        return rows
-    values = list(zip(*rows, strict=True))
+    cells = np.empty((len(rows), len(columns)), dtype=object)
+    cells[:] = rows
     for number, (column, processor) in enumerate(zip(columns, processors, strict=True)):
         if isinstance(column.type, Geometry):
-            raw = np.empty(len(rows), dtype=object)
-            raw[:] = values[number]
-            values[number] = tuple(shapely.from_wkb(raw))
+            cells[:, number] = shapely.from_wkb(cells[:, number])
         elif processor is not None:
-            values[number] = tuple(processor(v) for v in values[number])
-    return list(zip(*values, strict=True))
+            # fromiter: a JSON list stays one value, where assigning a list of lists would broadcast it
+            cells[:, number] = np.fromiter(map(processor, cells[:, number].tolist()), dtype=object, count=len(rows))
+    return cells
 
 
 def _copy_frame(session: Session, query: sa.Select, columns: list) -> pd.DataFrame:

@@ -341,7 +341,7 @@ def _whole_column(column: Column, numbers: pd.Series | None, text: pd.Series | N
             slow[rest] = parse(text[rest], _exact).to_numpy(dtype=object)
             failed = rest & pd.isna(slow)
             report(pd.Series(failed, index=index), "not a number" + (" (whole yen)" if column.type == "yen" else ""))
-    if any(v is not None for v in slow):
+    if pd.notna(slow).any():  # vectorised: most columns have no cell read as a Decimal
         _whole_decimals(column, pd.Series(slow, index=index, dtype=object), data, read, report)
     values = pd.Series(pd.arrays.IntegerArray(data, ~read), index=index)
     good = pd.Series(read, index=index)
