@@ -45,15 +45,17 @@ from fm.db import Database, migrate
 from fm.demo.scale import generate_scaled
 from fm.model import District
 
-# Runs one command and prints the peak RSS of its children, so each step's peak is its own.
+# Runs one command and prints the peak RSS and the CPU seconds (user + system) of its children, so each step's
+# figures are its own: on a shared machine the CPU seconds compare across runs, the wall time does not.
 PEAK = (
     "import resource, subprocess, sys; code = subprocess.run(sys.argv[1:]).returncode; "
-    "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, file=sys.stderr); sys.exit(code)"
+    "used = resource.getrusage(resource.RUSAGE_CHILDREN); "
+    "print(used.ru_maxrss, used.ru_utime + used.ru_stime, file=sys.stderr); sys.exit(code)"
 )
 
 
 def measure(label: str, command: list[str], env: dict[str, str] | None = None) -> tuple[float, float]:
-    """Run ``command``; print and return its wall time (s) and peak RSS (MiB)."""
+    """Run ``command``; print its wall time, CPU seconds and peak RSS; return the wall time (s) and peak (MiB)."""
     started = time.perf_counter()
     done = subprocess.run(
         [sys.executable, "-c", PEAK, *command],
@@ -65,8 +67,9 @@ def measure(label: str, command: list[str], env: dict[str, str] | None = None) -
     elapsed = time.perf_counter() - started
     if done.returncode != 0:
         raise SystemExit(f"{label} failed:\n{done.stdout}\n{done.stderr}")
-    peak = int(done.stderr.strip().splitlines()[-1]) / 1024
-    print(f"{label:44s} {elapsed:7.1f} s   peak RSS {peak:6.0f} MiB", flush=True)
+    rss, cpu = done.stderr.strip().splitlines()[-1].split()
+    peak = int(rss) / 1024
+    print(f"{label:44s} {elapsed:7.1f} s   {float(cpu):6.1f} s CPU   peak RSS {peak:6.0f} MiB", flush=True)
     return elapsed, peak
 
 

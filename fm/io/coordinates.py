@@ -248,11 +248,19 @@ def _check(
         report(present & ~polygonal, "must be a polygon or multipolygon")
     if categories is not None:
         types = shapely.get_type_id(values)
-        allowed = categories.map(lambda c: GEOMETRY_TYPES.get(c, ())).to_numpy(dtype=object)
-        wrong = present & np.array(
-            [bool(a) and NAMES[t] not in a for t, a in zip(types, allowed, strict=True)], dtype=bool
-        )
-        report(wrong, lambda i: f"a {categories.iloc[i]} must be {shapes(allowed[i])}, not {SHAPES[NAMES[types[i]]]}")
+        named = categories.to_numpy(dtype=object)
+        wrong = np.zeros(len(values), dtype=bool)
+        for category in pd.unique(named):  # a few categories: each checked over the whole column at once
+            if allowed := GEOMETRY_TYPES.get(category, ()) if isinstance(category, str) else ():
+                ids = [number for number, name in NAMES.items() if name in allowed]
+                wrong |= (named == category) & ~np.isin(types, ids)
+        wrong &= present
+
+        def what(i: int) -> str:
+            shown = shapes(GEOMETRY_TYPES[named[i]])
+            return f"a {categories.iloc[i]} must be {shown}, not {SHAPES[NAMES[types[i]]]}"
+
+        report(wrong, what)
     where = source.to_epsg(min_confidence=70)
     report(
         present & finite & ~inside & swapped,

@@ -9,18 +9,23 @@ read becomes one :class:`~fm.errors.FmError` naming the file, never a traceback.
 from __future__ import annotations
 
 import codecs
+import csv
 import io
 import os
 import re
 import zipfile
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
+import numpy as np
 import openpyxl
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
 import pyogrio
 
 from fm.errors import FmError
@@ -111,7 +116,7 @@ def _read_spatial(path: Path, fmt: str, layer: str | None, kind: str) -> Table:
     try:
         layers = [str(name) for name in pyogrio.list_layers(path)[:, 0]]
         chosen = _pick(path, layers, layer, "layer", "--layer", kind) if fmt == "GeoPackage" else layers[0]
-        frame = pyogrio.read_dataframe(path, layer=chosen)
+        frame = pyogrio.read_dataframe(path, layer=chosen, use_arrow=True)  # through Arrow: half the CPU
     except FmError:
         raise
     except Exception as exc:  # noqa: BLE001 (whatever GDAL says about a damaged or foreign file)
@@ -154,7 +159,9 @@ def _read_csv(path: Path, encoding: str | None) -> Table:
     utf8 = codecs.lookup(encoding).name in ("utf-8", "utf-8-sig")
     source = io.BytesIO(data.removeprefix(codecs.BOM_UTF8)) if utf8 else io.StringIO(text.removeprefix("\ufeff"))
     try:
-        frame = pd.read_csv(source, dtype=str, keep_default_na=False, skip_blank_lines=False, encoding="utf-8")
+        frame = _arrow_csv(data.removeprefix(codecs.BOM_UTF8)) if utf8 else None
+        if frame is None:
+            frame = pd.read_csv(source, dtype=str, keep_default_na=False, skip_blank_lines=False, encoding="utf-8")
     except pd.errors.EmptyDataError:
         raise FmError(f"{path.name} is empty (no header row)") from None
     except (pd.errors.ParserError, ValueError) as exc:
@@ -167,6 +174,34 @@ def _read_csv(path: Path, encoding: str | None) -> Table:
     blank = (frame == "").all(axis=1)
     frame, lines = frame[~blank], lines[~blank]
     return Table(frame, "line " + lines.astype(int).astype(str), None, "CSV", header="line 1")
+
+
+def _arrow_csv(data: bytes) -> pd.DataFrame | None:
+    """UTF-8 CSV ``data`` read by pyarrow's reader (in C++, on every core), every value as text: the same
+    frame as pandas' reader makes with the options :func:`_read_csv` gives it (headers as written, ``""`` for
+    an empty cell, quoted line breaks kept, a blank line a row of ``""``).
+
+    None when pandas must read the file instead, so that what it says and makes stays exactly the same: a
+    file pyarrow refuses (a row of more or fewer cells than the header, an unclosed quote: pandas reads
+    some of these and words its errors as fm's messages quote them), and a header pandas renames (a name
+    given twice or none)."""
+    try:
+        names = next(csv.reader(io.StringIO(data[: 1 << 16].decode("utf-8", errors="ignore"))))
+        if len(set(names)) != len(names) or "" in names:
+            return None
+        table = pacsv.read_csv(
+            io.BytesIO(data),
+            parse_options=pacsv.ParseOptions(newlines_in_values=True, ignore_empty_lines=False),
+            convert_options=pacsv.ConvertOptions(
+                column_types=dict.fromkeys(names, pa.string()), strings_can_be_null=False
+            ),
+        )
+    except Exception:  # noqa: BLE001 (whatever pyarrow refuses, pandas reads or words the error)
+        return None
+    if table.schema.names != names or any(t != pa.string() for t in table.schema.types):
+        return None  # a header over 64 KiB, or one csv and pyarrow read differently
+    text = pd.StringDtype(na_value=np.nan)  # pandas' own ``str``, as read_csv(dtype=str) makes
+    return table.to_pandas(types_mapper=lambda t: text if t == pa.string() else None)
 
 
 def _read_excel(path: Path, sheet: str | None, kind: str) -> Table:
@@ -292,6 +327,51 @@ def cells(values: pd.Series) -> pd.Series:
         text = values.astype("string")
     text = text.str.strip()
     return text.mask(text == "")
+
+
+def among(values: pd.Series, known: Collection[str]) -> pd.Series:
+    """``values.isin(known)``, fast for a large set of codes: pyarrow's ``is_in`` against the set made once.
+
+    (pandas' own ``isin`` on Arrow-backed text makes a pyarrow scalar of every member of ``known``: about a
+    second for the 100,000 codes of a register, against 0.05 s here.)
+
+    >>> among(pd.Series(["BL-1", None, "X"], dtype="string"), frozenset({"BL-1", "BL-2"})).tolist()
+    [True, False, False]
+    """
+    if not isinstance(values.dtype, pd.StringDtype) or values.dtype.storage != "pyarrow" or not known:
+        return values.isin(known).astype(bool)
+    given = pa.chunked_array(pa.array(values.array))  # zero-copy: the column's own Arrow buffers
+    found = pc.fill_null(pc.is_in(given, value_set=pa.array(list(known), type=given.type)), False)
+    return pd.Series(np.asarray(found, dtype=bool), index=values.index)
+
+
+def fold(text: pd.Series) -> pd.Series:
+    """``text.str.casefold()``, in C++ for ASCII text (where casefold is lower case), in Python for the rest.
+
+    >>> fold(pd.Series(["BL-1", "Straße", None], dtype="string")).tolist()
+    ['bl-1', 'strasse', <NA>]
+    """
+    ascii_ = text.str.isascii().fillna(True).astype(bool) | text.isna()
+    if ascii_.all():
+        return text.str.lower()
+    out = text.str.lower()
+    out[~ascii_] = text[~ascii_].str.casefold()
+    return out
+
+
+def nfkc(text: pd.Series) -> pd.Series:
+    """``text.str.normalize("NFKC")``, leaving ASCII text as it is (NFKC changes no ASCII character; pandas
+    normalises through Python's unicodedata, cell by cell).
+
+    >>> nfkc(pd.Series(["ＢＬ－１", "BL-2", None], dtype="string")).tolist()
+    ['BL-1', 'BL-2', <NA>]
+    """
+    ascii_ = text.str.isascii().fillna(True).astype(bool) | text.isna()
+    if ascii_.all():
+        return text
+    out = text.copy()
+    out[~ascii_] = text[~ascii_].str.normalize("NFKC")
+    return out
 
 
 def parse(text: pd.Series, parser: Callable[[pd.Series], pd.Series]) -> pd.Series:

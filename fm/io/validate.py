@@ -20,7 +20,7 @@ import pandas as pd
 from fm.errors import ValidationError
 from fm.io.columns import BIGINT_MOST, Column, Headers, Kind, guess_kind, resolve_headers
 from fm.io.coordinates import geometries
-from fm.io.files import Table, cells, parse
+from fm.io.files import Table, among, cells, fold, nfkc, parse
 from fm.io.problems import Problem, Rejected
 
 BOOLEANS = {
@@ -150,7 +150,7 @@ def _new_records_complete(
     """A file without some required columns updates the records fm holds; a row that would add one is refused
     (and when no row updates a record, the columns are said to be missing, as a file of new records needs them)."""
     codes = out["code"] if "code" in out.columns and kind.key == ("code",) else None
-    new = codes.notna() & ~codes.isin(references.keys) if codes is not None else None
+    new = codes.notna() & ~among(codes, references.keys) if codes is not None else None
     if codes is None or new is None or new.all() or kind.key != ("code",):
         for column in absent:
             problems.append(
@@ -206,12 +206,15 @@ def spell_codes(text: pd.Series, known: frozenset[str]) -> pd.Series:
     ...       frozenset({"BL-00001", "BL-00002"})).tolist()
     ['BL-00001', 'BL-00002', 'N-1', <NA>]
     """
-    plain = text.str.normalize("NFKC").str.strip()
+    plain = nfkc(text).str.strip()
+    found = among(plain, known)
+    if (found | plain.isna()).all():  # every code spelt as the database spells it: nothing to look up
+        return plain.astype("string")
     folded: dict[str, str | None] = {}
     for code in known:
         key = code.casefold()
         folded[key] = code if key not in folded else None
-    spelt = plain.where(plain.isin(known), plain.str.casefold().map(folded))
+    spelt = plain.where(found, fold(plain).map(folded))
     return spelt.fillna(plain).astype("string")
 
 
@@ -249,7 +252,7 @@ def _column(
             known = column.allowed or (references.categories if column.refers == "category" else references.districts)
             # Any case is accepted; the stored value is the code as the database spells it.
             spelt = {str(code).casefold(): code for code in known}
-            text = parse(text, lambda t: t.str.casefold().map(spelt)).fillna(text)
+            text = parse(text, lambda t: fold(t).map(spelt)).fillna(text)
         if column.allowed:
             report(text.notna() & ~text.isin(column.allowed), f"not one of {', '.join(column.allowed)}")
         result = text.astype(object).where(text.notna(), None)
@@ -258,7 +261,7 @@ def _column(
         return result
     if column.type in ("boolean", "soundness", "state"):
         table = {"boolean": BOOLEANS, "soundness": SOUNDNESS, "state": STATES}[column.type]
-        mapped = parse(text, lambda t: t.str.casefold().map(table))
+        mapped = parse(text, lambda t: fold(t).map(table))
         if column.type == "boolean":
             report(text.notna() & mapped.isna(), "not a yes/no value (true/false, 1/0, yes/no, はい/いいえ, ○/×)")
             return mapped.astype("boolean").fillna(False).astype(bool)
@@ -338,7 +341,7 @@ def _whole_column(column: Column, numbers: pd.Series | None, text: pd.Series | N
             slow[rest] = parse(text[rest], _exact).to_numpy(dtype=object)
             failed = rest & pd.isna(slow)
             report(pd.Series(failed, index=index), "not a number" + (" (whole yen)" if column.type == "yen" else ""))
-    if any(v is not None for v in slow):
+    if pd.notna(slow).any():  # vectorised: most columns have no cell read as a Decimal
         _whole_decimals(column, pd.Series(slow, index=index, dtype=object), data, read, report)
     values = pd.Series(pd.arrays.IntegerArray(data, ~read), index=index)
     good = pd.Series(read, index=index)
@@ -412,8 +415,13 @@ def _codes(
     split = text.fillna("").str.normalize("NFKC").str.split(CODE_SEPARATORS, regex=True)
     each = split.explode()
     spelt = spell_codes(each.astype("string"), references.assets).fillna("")
-    lists = spelt.groupby(level=0, sort=False).agg(lambda found: tuple(dict.fromkeys(c for c in found if c)))
-    lists = lists.reindex(text.index).map(lambda found: found if isinstance(found, tuple) else ())
+    # Plain Python over the few codes of each cell: a groupby's aggregate of tuples would be cast back to
+    # the codes' own (Arrow) string type, losing them.
+    found: dict[object, dict[str, None]] = {}
+    for index, code in zip(spelt.index, spelt.tolist(), strict=True):
+        if code:
+            found.setdefault(index, {})[code] = None
+    lists = pd.Series([tuple(found.get(index, ())) for index in text.index], index=text.index, dtype=object)
     for index, codes in lists.items():
         unknown = [c for c in codes if c not in references.assets]
         if unknown:
@@ -609,7 +617,7 @@ def _duplicates(kind: Kind, out: pd.DataFrame, rows: pd.Series, names: dict[str,
     if not set(kind.key) <= set(out.columns):
         return
     shown = out[list(kind.key)].astype("string")
-    keys = shown.apply(lambda column: column.str.casefold())  # codes in any case are the same code
+    keys = shown.apply(fold)  # codes in any case are the same code
     repeated = keys.duplicated(keep="first") & keys.notna().all(axis=1)
     first = keys.drop_duplicates(keep="first").reset_index().set_index(list(kind.key))["index"]
     for index in out.index[repeated.to_numpy()]:
