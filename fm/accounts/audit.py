@@ -134,7 +134,8 @@ def record_many(session: Session, entries: pd.DataFrame, *, actor: str, source: 
     if not len(entries):
         return
     frame = entries[["action", "table_name", "record_id", "record_code"]].copy()
-    frame["changes"] = list(entries["changes"])
+    # Objects, not a text column: pandas would turn the changes already encoded (RawJSON) into plain strings.
+    frame["changes"] = pd.Series(list(entries["changes"]), index=frame.index, dtype=object)
     frame.insert(0, "at", now())
     frame.insert(1, "actor", actor)
     frame.insert(2, "source", source)
