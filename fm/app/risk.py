@@ -106,23 +106,11 @@ def score_inputs(session: Session, *, as_of: date, config: RiskConfig) -> dict[s
     assets = frame[list(risk_store.SCORED_ASSET_COLUMNS)].copy()
     geoms = store.read_assets(session, columns=("id", "geom"), categories=NETWORK_CATEGORIES)
     assets["geom"] = assets["id"].map(geoms.set_index("id")["geom"]) if len(geoms) else None
-    inspected = frame["state"].notna().to_numpy()
-    states = pd.DataFrame(
-        {
-            "asset_id": frame["id"].to_numpy()[inspected],
-            "inspected_on": frame["inspected_on"].to_numpy()[inspected],
-            "state": frame["state"].to_numpy()[inspected],
-            "category": frame["category"].to_numpy()[inspected],
-        }
-    )
-    repaired = frame["repair_completed_on"].notna().to_numpy()
-    repairs = pd.DataFrame(
-        {
-            "asset_id": frame["id"].to_numpy()[repaired],
-            "kind": frame["repair_kind"].to_numpy()[repaired],
-            "completed_on": frame["repair_completed_on"].to_numpy()[repaired],
-            "state_after": frame["repair_state_after"].to_numpy()[repaired],
-        }
+    latest = {"asset_id": "id", "inspected_on": "inspected_on", "state": "state", "category": "category"}
+    states = _rows(frame, frame["state"].notna().to_numpy(), latest)
+    done = {"asset_id": "id", "kind": "repair_kind", "completed_on": "repair_completed_on"}
+    repairs = _rows(
+        frame, frame["repair_completed_on"].notna().to_numpy(), done | {"state_after": "repair_state_after"}
     )
     return {
         "assets": assets,
@@ -132,6 +120,11 @@ def score_inputs(session: Session, *, as_of: date, config: RiskConfig) -> dict[s
         "districts": store.read_table(session, "districts"),
         "network": store.read_table(session, "network_lines"),
     }
+
+
+def _rows(frame: pd.DataFrame, present: np.ndarray, columns: dict[str, str]) -> pd.DataFrame:
+    """The ``present`` rows of ``frame``'s columns, renamed (new name: column)."""
+    return pd.DataFrame({name: frame[column].to_numpy()[present] for name, column in columns.items()})
 
 
 def scoring_models(

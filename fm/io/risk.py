@@ -160,18 +160,7 @@ SCORE_ASSET_COLUMNS = (
 )
 """The asset columns the risk engine reads whole (:func:`fm.app.risk.risk_inputs`)."""
 
-SCORED_ASSET_COLUMNS = (
-    "id",
-    "category",
-    "district_id",
-    "year_built",
-    "acquisition_date",
-    "useful_life_years",
-    "annual_users",
-    "replacement_cost",
-    "is_evacuation_shelter",
-    "on_emergency_road",
-)
+SCORED_ASSET_COLUMNS = tuple(c for c in SCORE_ASSET_COLUMNS if c not in ("code", "name", "status", "disposed_on"))
 """Those scoring needs (:func:`read_score_inputs`): no text but the category (the name and code are not stored
 with a score, the status is a filter), the acquisition date as a number of days."""
 
