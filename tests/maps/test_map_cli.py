@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import re
 
@@ -71,6 +72,7 @@ def test_the_file_holds_every_held_asset_as_stored(scored_demo_url, tmp_path):
     its code, category, class and every vertex (to 1e-6°), and its card as the card endpoint gives it."""
     out = tmp_path / "risk.html"
     assert run(scored_demo_url, "map", "risk", str(out), "--basemap", "none").exit_code == 0
+    assert gc.isenabled() and gc.get_freeze_count() == 0  # the collector, off while the map is made, is back
     raw = _raw(out.read_text(encoding="utf-8"))
     features = packed.unpack(raw)
     database = Database(scored_demo_url)
@@ -116,3 +118,4 @@ def test_bad_options_are_named_and_nothing_is_written(scored_demo_url, tmp_path,
     result = run(scored_demo_url, *args)
     assert result.exit_code != 0 and message in result.output
     assert "Traceback" not in result.output and not (tmp_path / "x.html").exists()
+    assert gc.isenabled() and gc.get_freeze_count() == 0  # back on after a failure too
