@@ -33,6 +33,8 @@ def first_pages(session: Session) -> None:
     ``fm serve`` starts does not wait for them (``fm serve`` runs this in the background)."""
     from fm.app import dashboard
 
-    for lang in ("ja", "en"):
-        home_page(session, lang=lang)
+    home_page(session, lang="ja")
+    # the dashboard reads what the landing page read (kept: fm.app.kpi.kpi_data) and keeps every year's indicators,
+    # which each indicator's page then shares; the English landing page differs only in the risks' names
     dashboard.overview(session, fiscal_year=None, convention="fiscal-year")
+    home_page(session, lang="en")

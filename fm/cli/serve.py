@@ -32,6 +32,9 @@ def serve(ctx: click.Context, host: str, port: int, threads: int, debug: bool, f
     wait = figures_wait if figures_wait is not None else ctx.obj.figures_wait
     app = create_app(dataclasses.replace(ctx.obj, figures_wait=0.1 if wait is None else wait))
     _log_token_use()
+    from fm.app import snapshots
+
+    snapshots.settle()  # the app's own objects out of the collector's passes, before the first figures are computed
     threading.Thread(target=_first_pages, args=(app,), name="fm-first-pages", daemon=True).start()
     click.echo(f"fm serving on http://{host}:{port}/ (Ctrl+C to stop)")
     if debug:
