@@ -140,6 +140,18 @@ def test_fm_serve_computes_the_first_pages_in_advance_under_the_keys_the_pages_u
             for lang in ("ja", "en"):  # as fm.web.home.index and fm.web.dashboard.index ask for them
                 assert home.home_page(session, lang=lang)["counts"]["total"] == 0
             assert dashboard.overview(session, fiscal_year=None, convention="fiscal-year")["year"] is None
+        from datetime import date
+
+        from fm.app import schedule
+        from fm.domain.risk.config import load_config
+
+        monkeypatch.setattr(schedule, "_items", computed_again)
+        with database.session() as session:  # as fm.web.schedule asks, by month and by week
+            for by in ("month", "week"):
+                filters = schedule.Filters(by=by)
+                assert schedule.schedule(session, today=date.today(), filters=filters, config=load_config())[
+                    "rows"
+                ].empty
     finally:
         database.dispose()
 
