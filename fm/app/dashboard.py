@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from fm.app import kpi
 from fm.app.renewal import city_unit_costs, renewal_projection
-from fm.app.snapshots import snapshotted
+from fm.app.snapshots import snapshot, snapshotted
 from fm.domain.fiscal import fiscal_year as fiscal_year_of
 from fm.domain.kpi import INDICATORS, KpiData, available_years, measure, summary
 from fm.domain.kpi.breakdown import (
@@ -92,7 +92,13 @@ def _measure(data: KpiData, indicator: str, fiscal_year: int, convention: str):
     return measure(indicator, data, fiscal_year=fiscal_year, **options)
 
 
-def _trends(loaded: Records, convention: str) -> dict[str, Any]:
+def _trends(session: Session, loaded: Records, convention: str) -> dict[str, Any]:
+    """Every indicator in every year (the dearest part of the dashboard and of each indicator's page), kept until a
+    write: the pages computed at once share it."""
+    return snapshot(session, "dashboard.trends", lambda own: _compute_trends(loaded, convention), convention)
+
+
+def _compute_trends(loaded: Records, convention: str) -> dict[str, Any]:
     years = loaded.years
     rows = summary(loaded.data, loaded.targets, years=years, convention=convention)
     published = load_published()
@@ -124,7 +130,7 @@ def kpi_trends(session: Session, *, convention: str = "fiscal-year") -> dict[str
 
     The values are those of ``fm kpi --format json`` (every year); nothing is recomputed.
     """
-    trends = _trends(Records.load(session), convention)
+    trends = _trends(session, Records.load(session), convention)
     return {"fiscal_years": trends["fiscal_years"], "indicators": trends["indicators"]}
 
 
@@ -289,7 +295,7 @@ def overview(session: Session, *, fiscal_year: int | None = None, convention: st
     year = _year(loaded, fiscal_year)
     if year is None:
         return {"years": [], "year": None}
-    trends = _trends(loaded, convention)
+    trends = _trends(session, loaded, convention)
     return {
         "years": loaded.years,
         "year": year,
@@ -320,7 +326,7 @@ def indicator_detail(
     if year is None:
         raise NotFound("no fiscal year has data yet: load records first (fm demo)")
     loaded.check(indicator, year)
-    trends = _trends(loaded, convention)
+    trends = _trends(session, loaded, convention)
     return {
         "years": loaded.years,
         "year": year,
@@ -342,7 +348,7 @@ def yearly_report(
     year = _year(loaded, fiscal_year)
     if year is None:
         raise NotFound("no fiscal year has data yet: load records first (fm demo)")
-    trends = _trends(loaded, convention)
+    trends = _trends(session, loaded, convention)
     return {
         "year": year,
         "fiscal_years": trends["fiscal_years"],

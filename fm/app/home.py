@@ -29,10 +29,17 @@ def home_page(session: Session, *, lang: str = "ja") -> dict[str, Any]:
 
 def first_pages(session: Session) -> None:
     """Compute and keep the figures of the pages people open first (the home page in both languages, the
-    dashboard of the latest year), with the arguments the web app gives them, so that the first person after
-    ``fm serve`` starts does not wait for them (``fm serve`` runs this in the background)."""
-    from fm.app import dashboard
+    dashboard of the latest year, the engineers' schedule), with the arguments the web app gives them, so that the
+    first person after ``fm serve`` starts does not wait for them (``fm serve`` runs this in the background)."""
+    from datetime import date
 
-    for lang in ("ja", "en"):
-        home_page(session, lang=lang)
+    from fm.app import dashboard, schedule
+    from fm.domain.risk.config import load_config
+
+    home_page(session, lang="ja")
+    # the dashboard reads what the landing page read (kept: fm.app.kpi.kpi_data) and keeps every year's indicators,
+    # which each indicator's page then shares; the English landing page differs only in the risks' names
     dashboard.overview(session, fiscal_year=None, convention="fiscal-year")
+    home_page(session, lang="en")
+    # the engineers' schedule's items (by month and by week alike), as fm.web.schedule asks for them
+    schedule.schedule(session, today=date.today(), filters=schedule.Filters(), config=load_config())

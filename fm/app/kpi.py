@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from fm.accounts import audit
-from fm.app.snapshots import snapshotted
+from fm.app.snapshots import snapshot, snapshotted
 from fm.domain.duties import load_settings as load_duty_settings
 from fm.domain.kpi import INDICATORS, KpiData, available_years, measure, summary
 from fm.domain.risk.config import load_config as load_risk_config
@@ -21,7 +21,13 @@ from fm.model import Asset, IndicatorTarget
 
 
 def kpi_data(session: Session) -> KpiData:
-    """The records the indicators read."""
+    """The records the indicators read; kept until a write (:func:`fm.app.snapshots.snapshot`), so that the landing
+    page, the dashboard and the indicators' pages computed at once (``fm serve``'s start, or after a write) read
+    them once between them, not once each."""
+    return snapshot(session, "kpi.kpi_data", _read_kpi_data)
+
+
+def _read_kpi_data(session: Session) -> KpiData:
     read = functools.partial(store.read_table, session)
     # no indicator reads an asset's geometry: decoding 100,000 of them took a third of the reading
     asset_columns = [column.name for column in Asset.__table__.columns if column.name != "geom"]

@@ -110,7 +110,10 @@ def _app(config: Config) -> Any:
     """The app of this process, with the first pages' figures computed in the background."""
     from fm.web import create_app
 
+    from fm.app import snapshots
+
     app = create_app(config)
+    snapshots.settle()  # the app's own objects out of the collector's passes, before the first figures are computed
     threading.Thread(target=_first_pages, args=(app,), name="fm-first-pages", daemon=True).start()
     return app
 

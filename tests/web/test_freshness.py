@@ -140,5 +140,56 @@ def test_fm_serve_computes_the_first_pages_in_advance_under_the_keys_the_pages_u
             for lang in ("ja", "en"):  # as fm.web.home.index and fm.web.dashboard.index ask for them
                 assert home.home_page(session, lang=lang)["counts"]["total"] == 0
             assert dashboard.overview(session, fiscal_year=None, convention="fiscal-year")["year"] is None
+        from datetime import date
+
+        from fm.app import schedule
+        from fm.domain.risk.config import load_config
+
+        monkeypatch.setattr(schedule, "_items", computed_again)
+        with database.session() as session:  # as fm.web.schedule asks, by month and by week
+            for by in ("month", "week"):
+                filters = schedule.Filters(by=by)
+                assert schedule.schedule(session, today=date.today(), filters=filters, config=load_config())[
+                    "rows"
+                ].empty
+    finally:
+        database.dispose()
+
+
+def test_the_first_pages_read_the_records_once_and_share_every_years_indicators(demo_url, monkeypatch):
+    """The landing page, the dashboard and an indicator's page computed one after another (as ``fm serve`` starts,
+    or after a write) read the indicators' records once and compute every year's indicators once between them."""
+    from fm.app import dashboard, kpi
+
+    counted: dict[str, int] = {}
+
+    def counting(module, name):
+        real = getattr(module, name)
+
+        def wrapper(*args, **kwargs):
+            counted[name] = counted.get(name, 0) + 1
+            return real(*args, **kwargs)
+
+        monkeypatch.setattr(module, name, wrapper)
+
+    counting(kpi, "_read_kpi_data")
+    counting(dashboard, "_compute_trends")
+    snapshots.start_request(None)  # wait for the figures however long they take (an earlier test may have set less)
+    with snapshots._guard:
+        snapshots._kept.clear()
+        snapshots._latest.clear()
+    database = Database(demo_url)
+    try:
+        with database.session() as session:
+            home.first_pages(session)
+            detail = dashboard.indicator_detail(session, "aging_ratio", convention="fiscal-year")
+            overview = dashboard.overview(session, fiscal_year=None, convention="fiscal-year")
+        assert counted == {"_read_kpi_data": 1, "_compute_trends": 1}
+        assert detail["trend"] in overview["trends"] and detail["year"] == overview["year"]
+        _write(demo_url)  # a write: computed again, once
+        with database.session() as session:
+            dashboard.indicator_detail(session, "aging_ratio", convention="fiscal-year")
+            dashboard.overview(session, fiscal_year=None, convention="fiscal-year")
+        assert counted == {"_read_kpi_data": 2, "_compute_trends": 2}
     finally:
         database.dispose()
