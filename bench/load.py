@@ -131,7 +131,10 @@ def run(url: str, label: str, folder: Path, args: argparse.Namespace) -> None:
     served = dict(environment)
     if args.server_path:
         served["PYTHONPATH"] = os.pathsep.join([str(args.server_path), environment.get("PYTHONPATH", "")])
-    server = subprocess.Popen(command, env=served, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    # its messages to a file: a pipe nobody reads fills (64 kB of waitress's "Task queue depth" warnings under a
+    # capacity mix) and then blocks every thread of the server that logs
+    log = (folder / "server.log").open("w")
+    server = subprocess.Popen(command, env=served, stdout=log, stderr=subprocess.STDOUT)
     try:
         for _ in range(600):
             try:
@@ -189,6 +192,7 @@ def run(url: str, label: str, folder: Path, args: argparse.Namespace) -> None:
     finally:
         server.terminate()
         server.wait(timeout=60)
+        log.close()
 
 
 def _load() -> str:
