@@ -144,11 +144,11 @@ def run(url: str, label: str, folder: Path, args: argparse.Namespace) -> None:
                 time.sleep(0.1)
         code = f" (code from {args.server_path})" if args.server_path else ""
         print(
-            f"{label}, {' '.join(str(c) for c in command[1:])}{code}: {1 + len(_descendants(server.pid))} "
-            f"process(es), {os.cpu_count()} cores, load {_load()}",
+            f"{label}, {' '.join(str(c) for c in command[1:])}{code}: {os.cpu_count()} cores, load {_load()}",
             flush=True,
         )
         _warm_up(port, password)
+        print(f"  served by {1 + len(_descendants(server.pid))} process(es) (a master and its workers)", flush=True)
         for mix in args.mix:
             for count in args.users:
                 if mix in CAPACITY_ROLE:
