@@ -131,7 +131,10 @@ def run(url: str, label: str, folder: Path, args: argparse.Namespace) -> None:
     served = dict(environment)
     if args.server_path:
         served["PYTHONPATH"] = os.pathsep.join([str(args.server_path), environment.get("PYTHONPATH", "")])
-    server = subprocess.Popen(command, env=served, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    # its messages to a file: a pipe nobody reads fills (64 kB of waitress's "Task queue depth" warnings under a
+    # capacity mix) and then blocks every thread of the server that logs
+    log = (folder / "server.log").open("w")
+    server = subprocess.Popen(command, env=served, stdout=log, stderr=subprocess.STDOUT)
     try:
         for _ in range(600):
             try:
@@ -141,11 +144,11 @@ def run(url: str, label: str, folder: Path, args: argparse.Namespace) -> None:
                 time.sleep(0.1)
         code = f" (code from {args.server_path})" if args.server_path else ""
         print(
-            f"{label}, {' '.join(str(c) for c in command[1:])}{code}: {1 + len(_descendants(server.pid))} "
-            f"process(es), {os.cpu_count()} cores, load {_load()}",
+            f"{label}, {' '.join(str(c) for c in command[1:])}{code}: {os.cpu_count()} cores, load {_load()}",
             flush=True,
         )
         _warm_up(port, password)
+        print(f"  served by {1 + len(_descendants(server.pid))} process(es) (a master and its workers)", flush=True)
         for mix in args.mix:
             for count in args.users:
                 if mix in CAPACITY_ROLE:
@@ -189,6 +192,7 @@ def run(url: str, label: str, folder: Path, args: argparse.Namespace) -> None:
     finally:
         server.terminate()
         server.wait(timeout=60)
+        log.close()
 
 
 def _load() -> str:
