@@ -23,10 +23,14 @@ import geopandas as gpd
 import numpy as np
 import openpyxl
 import pandas as pd
-import pyarrow as pa
-import pyarrow.compute as pc
-import pyarrow.csv as pacsv
 import pyogrio
+
+try:  # a dependency (pyproject.toml); an environment not yet updated reads and checks by pandas' slower paths
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    import pyarrow.csv as pacsv
+except ImportError:  # pragma: no cover (the tests run with it)
+    pa = pc = pacsv = None
 
 from fm.errors import FmError
 
@@ -116,7 +120,7 @@ def _read_spatial(path: Path, fmt: str, layer: str | None, kind: str) -> Table:
     try:
         layers = [str(name) for name in pyogrio.list_layers(path)[:, 0]]
         chosen = _pick(path, layers, layer, "layer", "--layer", kind) if fmt == "GeoPackage" else layers[0]
-        frame = pyogrio.read_dataframe(path, layer=chosen, use_arrow=True)  # through Arrow: half the CPU
+        frame = pyogrio.read_dataframe(path, layer=chosen, use_arrow=pa is not None)  # Arrow: half the CPU
     except FmError:
         raise
     except Exception as exc:  # noqa: BLE001 (whatever GDAL says about a damaged or foreign file)
@@ -185,12 +189,15 @@ def _arrow_csv(data: bytes) -> pd.DataFrame | None:
     file pyarrow refuses (a row of more or fewer cells than the header, an unclosed quote: pandas reads
     some of these and words its errors as fm's messages quote them), and a header pandas renames (a name
     given twice or none)."""
+    if pacsv is None:
+        return None
     try:
         names = next(csv.reader(io.StringIO(data[: 1 << 16].decode("utf-8", errors="ignore"))))
         if len(set(names)) != len(names) or "" in names:
             return None
         table = pacsv.read_csv(
             io.BytesIO(data),
+            read_options=pacsv.ReadOptions(use_threads=False),  # one core: less CPU in all, as fast here
             parse_options=pacsv.ParseOptions(newlines_in_values=True, ignore_empty_lines=False),
             convert_options=pacsv.ConvertOptions(
                 column_types=dict.fromkeys(names, pa.string()), strings_can_be_null=False
@@ -338,7 +345,8 @@ def among(values: pd.Series, known: Collection[str]) -> pd.Series:
     >>> among(pd.Series(["BL-1", None, "X"], dtype="string"), frozenset({"BL-1", "BL-2"})).tolist()
     [True, False, False]
     """
-    if not isinstance(values.dtype, pd.StringDtype) or values.dtype.storage != "pyarrow" or not known:
+    arrow = pa is not None and isinstance(values.dtype, pd.StringDtype) and values.dtype.storage == "pyarrow"
+    if not arrow or not known:
         return values.isin(known).astype(bool)
     given = pa.chunked_array(pa.array(values.array))  # zero-copy: the column's own Arrow buffers
     found = pc.fill_null(pc.is_in(given, value_set=pa.array(list(known), type=given.type)), False)
