@@ -108,9 +108,8 @@ def serve(
 
 def _app(config: Config) -> Any:
     """The app of this process, with the first pages' figures computed in the background."""
-    from fm.web import create_app
-
     from fm.app import snapshots
+    from fm.web import create_app
 
     app = create_app(config)
     snapshots.settle()  # the app's own objects out of the collector's passes, before the first figures are computed
