@@ -1,6 +1,6 @@
 """indexes the schedule and the statutory duties read inspections through
 
-Revision ID: 0019
+Revision ID: 0017
 Revises: 0016
 Create Date: 2026-12-05
 
@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from alembic import op
 
-revision = "0019"
+revision = "0017"
 down_revision = "0016"
 branch_labels = None
 depends_on = None
