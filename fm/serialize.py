@@ -28,11 +28,16 @@ def to_json(data: Any, *, compact: bool = False) -> str:
     Infinity and NaN are not JSON: a non-finite number is written as null (the encoder refuses them; only
     then is the data walked to replace them, so the common case costs nothing more).
     """
-    options: dict[str, Any] = {"separators": (",", ":")} if compact else {"indent": 2}
+    encoder = _COMPACT if compact else _INDENTED
     try:
-        return json.dumps(data, ensure_ascii=False, allow_nan=False, default=_default, **options)
+        return encoder.encode(data)
     except ValueError:
-        return json.dumps(_finite(data), ensure_ascii=False, allow_nan=False, default=_default, **options)
+        return encoder.encode(_finite(data))
+
+
+_COMPACT = json.JSONEncoder(ensure_ascii=False, allow_nan=False, default=_default, separators=(",", ":"))
+_INDENTED = json.JSONEncoder(ensure_ascii=False, allow_nan=False, default=_default, indent=2)
+"""Made once: an encoder made per call cost more than encoding a map feature's few properties."""
 
 
 def _finite(value: Any) -> Any:

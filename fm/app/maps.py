@@ -42,6 +42,7 @@ from fm.io import maps as map_store
 from fm.io import risk as risk_store
 from fm.io import store
 from fm.model import Asset
+from fm.serialize import to_json
 
 DISTRICT_INDICATORS = district_view.INDICATORS
 """What the districts map can show (fm.domain.maps.districts)."""
@@ -281,8 +282,8 @@ def _in_view(points: pd.DataFrame, bbox: tuple[float, float, float, float]) -> p
     return points[keep].drop(columns=["minx", "miny", "maxx", "maxy"])
 
 
-def map_layer(session: Session, layer: str, args: Mapping[str, str]) -> dict[str, Any]:
-    """The viewport endpoint: the layer's features in ``bbox`` at ``zoom``, filtered (see
+def map_layer(session: Session, layer: str, args: Mapping[str, str]) -> str:
+    """The viewport endpoint's GeoJSON text: the layer's features in ``bbox`` at ``zoom``, filtered (see
     :func:`fm.domain.maps.viewport.parse_filter`), or clusters of them when more than ``MAX_FEATURES``."""
     if layer not in LAYERS:
         raise NotFound(f"no map layer {layer!r}; choose from {', '.join(LAYERS)}")
@@ -295,8 +296,18 @@ def map_layer(session: Session, layer: str, args: Mapping[str, str]) -> dict[str
     points = _with_duties(session, points, layer, args)
     order = [c.key for c in style.classes(layer)]
     if len(points) > MAX_FEATURES:
-        return geojson.clusters(cluster(points, viewport.zoom, order), layer=layer, mode="clusters", total=len(points))
-    return _features(session, points, layer=layer, zoom=viewport.zoom, mode="features", total=len(points))
+        clusters = geojson.clusters(
+            cluster(points, viewport.zoom, order), layer=layer, mode="clusters", total=len(points)
+        )
+        return to_json(clusters, compact=True)
+    return geojson.features_text(
+        _shown(session, points),
+        ["code", "category", "class"],
+        zoom=viewport.zoom,
+        layer=layer,
+        mode="features",
+        total=len(points),
+    )
 
 
 def layer_features(
@@ -362,11 +373,16 @@ def packed_features(
 
 
 def _features(session: Session, points: pd.DataFrame, *, zoom: int | None, **members: Any) -> dict[str, Any]:
-    many = len(points) > store.MANY_IDS  # an exported file of a large register: read them all
-    shapes = store.read_assets(session, columns=("id", "geom"), ids=None if many else points["id"].tolist())
-    shown = gpd.GeoDataFrame(points.merge(shapes, on="id"), geometry="geom", crs=store.CRS)
+    shown = _shown(session, points)
     properties = ["code", "category", "class", *(["card"] if "card" in shown.columns else [])]
     return geojson.features(shown, properties, zoom=zoom, **members)
+
+
+def _shown(session: Session, points: pd.DataFrame) -> gpd.GeoDataFrame:
+    """``points`` with each one's stored geometry."""
+    many = len(points) > store.MANY_IDS  # an exported file of a large register: read them all
+    shapes = store.read_assets(session, columns=("id", "geom"), ids=None if many else points["id"].tolist())
+    return gpd.GeoDataFrame(points.merge(shapes, on="id"), geometry="geom", crs=store.CRS)
 
 
 DUTY_FILTERS = ("unmet", "overdue")

@@ -86,8 +86,8 @@ def page(kind: str) -> str:
 def layer(layer: str) -> Response:
     """The features (or clusters) of a map layer in ?bbox at ?zoom, filtered: what the map draws."""
     with session() as active:
-        data = maps.map_layer(active, layer, request.args)
-    return Response(to_json(data, compact=True), mimetype="application/geo+json")
+        text = maps.map_layer(active, layer, request.args)
+    return Response(text, mimetype="application/geo+json")
 
 
 @api.get("/map/cards/<path:code>")

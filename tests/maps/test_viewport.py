@@ -116,6 +116,30 @@ def test_features_are_simplified_by_zoom_and_rounded():
     assert all(len(repr(v).split(".")[1]) <= 6 for point in full for v in point)
 
 
+def test_feature_text_is_json_of_every_kind_of_geometry_and_property():
+    """The viewport's answer is written from shapely's GeoJSON text and each row's properties, not parsed and
+    written again: it must still be one JSON document with every value as it is."""
+    shapes = [
+        shapely.Point(139.5, 35.0),
+        shapely.LineString([(139.5, 35.3), (139.6, 35.31)]),
+        shapely.MultiPolygon([shapely.box(139.5, 35.3, 139.51, 35.31), shapely.box(139.52, 35.3, 139.53, 35.31)]),
+    ]
+    frame = gpd.GeoDataFrame(
+        {"code": ['B-"1"', "道路\n2", "P-3"], "class": ["high", None, np.nan]}, geometry=shapes, crs=4326
+    )
+    text = geojson.features_text(frame, ["code", "class"], zoom=15, layer="risk", mode="features", total=3)
+    data = json.loads(text)
+    assert list(data) == ["type", "layer", "mode", "total", "features"]
+    assert [f["properties"] for f in data["features"]] == [
+        {"code": 'B-"1"', "class": "high"},
+        {"code": "道路\n2", "class": None},
+        {"code": "P-3", "class": None},
+    ]
+    assert [f["geometry"]["type"] for f in data["features"]] == ["Point", "LineString", "MultiPolygon"]
+    assert data["features"][0]["geometry"]["coordinates"] == [139.5, 35.0]
+    assert "道路" in text  # Japanese kept readable, as everywhere in the API
+
+
 def test_a_tiny_polygon_is_kept_when_simplification_would_empty_it():
     tiny = shapely.box(139.5, 35.3, 139.50001, 35.30001)
     frame = gpd.GeoDataFrame({"code": ["P-1"]}, geometry=[tiny], crs=4326)
