@@ -107,6 +107,34 @@ def test_clusters_count_every_point_once_with_its_worst_class():
     assert len(cluster(points, 11, order)) < len(cells)
 
 
+@pytest.mark.parametrize("zoom", [11, 13, 15])
+def test_clusters_equal_a_group_by_of_the_cells(zoom):
+    """The numpy clustering gives what a pandas group-by of the same cells gives, classes outside the order too."""
+    rng = np.random.default_rng(zoom)
+    order = ["very_high", "high", "low"]
+    points = pd.DataFrame(
+        {
+            "x": rng.uniform(139.50, 139.58, 3000),
+            "y": rng.uniform(35.29, 35.35, 3000),
+            "class": rng.choice([*order, "unscored", None], 3000),
+        }
+    )
+    px, py = pixels(points["x"].to_numpy(), points["y"].to_numpy(), zoom)
+    frame = points.assign(
+        cx=(px // 64).astype(int),
+        cy=(py // 64).astype(int),
+        rank=[order.index(c) if c in order else -1 for c in points["class"]],
+    )
+    groups = frame.groupby(["cx", "cy"], sort=True)
+    expected = groups.agg(x=("x", "mean"), y=("y", "mean"), count=("x", "size"), rank=("rank", "min"))
+    found = cluster(points, zoom, order, cell_px=64)
+    assert found["count"].tolist() == expected["count"].tolist()
+    np.testing.assert_allclose(found[["x", "y"]].to_numpy(), expected[["x", "y"]].to_numpy(), rtol=1e-12)
+    assert found["class"].tolist() == [order[r] for r in expected["rank"]]
+    for key in order:
+        assert found[f"n_{key}"].tolist() == groups["class"].agg(lambda c, key=key: int((c == key).sum())).tolist()
+
+
 def test_features_are_simplified_by_zoom_and_rounded():
     wiggle = shapely.LineString([(139.5 + i * 1e-5, 35.3 + (i % 2) * 1e-7) for i in range(200)])
     frame = gpd.GeoDataFrame({"code": ["R-1"], "class": ["low"]}, geometry=[wiggle], crs=4326)
