@@ -407,12 +407,17 @@ def _with_duties(session: Session, points: pd.DataFrame, layer: str, args: Mappi
 
 
 def _filter(session: Session, layer: str, args: Mapping[str, str]) -> MapFilter:
-    return parse_filter(
-        args,
-        categories=layer_categories(session, layer, lang="ja")["code"].tolist(),
-        districts=store.read_table(session, "districts", ("id",))["id"].tolist(),
-        classes=[c.key for c in style.classes(layer)],
+    categories, districts = snapshot(  # kept until a category or a district changes: read on every pan
+        session,
+        f"{__name__}._filter",
+        lambda own: (
+            layer_categories(own, layer, lang="ja")["code"].tolist(),
+            store.read_table(own, "districts", ("id",))["id"].tolist(),
+        ),
+        layer,
+        tables=("asset_categories", "districts"),
     )
+    return parse_filter(args, categories=categories, districts=districts, classes=[c.key for c in style.classes(layer)])
 
 
 def _year(args: Mapping[str, str]) -> int | None:
