@@ -44,7 +44,7 @@ def accumulated_depreciation(
     acquired: pd.Series,
     life_years: pd.Series,
     *,
-    fiscal_year_of: int,
+    fiscal_year_of: int | np.ndarray,
     convention: str = "fiscal-year",
 ) -> pd.Series:
     """Accumulated depreciation in integer yen at the end of fiscal year ``fiscal_year_of``.
@@ -58,7 +58,7 @@ def accumulated_depreciation(
     life_years
         Useful life in whole years (> 0).
     fiscal_year_of
-        The fiscal year at whose end (31 March) depreciation is measured.
+        The fiscal year at whose end (31 March) depreciation is measured, one for all or one for each row.
     convention
         ``"fiscal-year"`` or ``"daily"`` (see the module docstring).
 
@@ -75,11 +75,12 @@ def accumulated_depreciation(
     if (life <= 0).any():
         raise ValueError("life_years must be greater than 0")
     if convention == "fiscal-year":
-        years = (fiscal_year_of - fiscal_year(acquired)).astype("Int64")
+        years = (np.asarray(fiscal_year_of) - fiscal_year(acquired)).astype("Int64")
         numerator = whole(years, "acquired").clip(min=0)
         denominator = life
     else:
-        end = pd.Timestamp(fiscal_year_end(fiscal_year_of))
+        ends = [pd.Timestamp(fiscal_year_end(int(year))) for year in np.atleast_1d(fiscal_year_of)]
+        end = ends[0] if np.ndim(fiscal_year_of) == 0 else pd.Series(ends, index=acquired.index)
         days = (end - pd.to_datetime(acquired)).dt.days.astype("Int64")
         numerator = 4 * whole(days, "acquired").clip(min=0)
         denominator = DAYS_PER_FOUR_YEARS * life
@@ -118,14 +119,12 @@ def schedule(
     """
     first = fiscal_year(acquired)
     years = list(range(first, last_fiscal_year + 1))
-    one = {
-        "cost": pd.Series([int(cost)]),
-        "acquired": pd.Series([pd.Timestamp(acquired)]),
-        "life_years": pd.Series([int(life_years)]),
-    }
-    accumulated = pd.Series(
-        [int(accumulated_depreciation(**one, fiscal_year_of=year, convention=convention).iloc[0]) for year in years],
-        dtype="int64",
+    accumulated = accumulated_depreciation(  # the one asset repeated, once for each year: one call, not one a year
+        pd.Series([int(cost)] * len(years), dtype="int64"),
+        pd.Series([pd.Timestamp(acquired)] * len(years)),
+        pd.Series([int(life_years)] * len(years), dtype="int64"),
+        fiscal_year_of=np.array(years, dtype="int64"),
+        convention=convention,
     )
     return pd.DataFrame(
         {
