@@ -17,7 +17,7 @@ the cores), and the load average before and after each run. ``--server-path DIR`
 of fm (e.g. the code before a change, ``git archive``'d into DIR) with this harness.
 
     python bench/load.py --assets 100000 --folder /tmp/fm-bench [--mix people register viewport] [--users 8 32]
-        [--seconds 60] [--workers 2] [--threads 8] [--no-postgis] [--server-path DIR]
+        [--seconds 60] [--workers 2] [--threads 8] [--no-postgis | --no-sqlite] [--server-path DIR]
 
 Needs the bench extra (``pip install -e '.[bench]'``: locust).
 """

@@ -27,19 +27,22 @@ def arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--folder", type=Path, help="keep the data and the SQLite database here, and reuse them")
     parser.add_argument("--postgres-url", help="a PostGIS database (default: a throwaway server)")
     parser.add_argument("--no-postgis", action="store_true")
+    parser.add_argument("--no-sqlite", action="store_true", help="PostGIS only (the data folder is still made)")
 
 
 def registers(args: argparse.Namespace) -> Iterator[tuple[str, str, Path]]:
-    """``(label, url, folder)`` of the register on SQLite, then on PostGIS unless ``--no-postgis``."""
+    """``(label, url, folder)`` of the register on SQLite unless ``--no-sqlite``, then on PostGIS unless
+    ``--no-postgis``."""
     with tempfile.TemporaryDirectory() as scratch:
         folder = args.folder or Path(scratch)
         folder.mkdir(parents=True, exist_ok=True)
         data = folder / f"data-{args.assets}"
         if not (data / "assets.csv").exists():
             generate_scaled(args.assets, data)
-        url = f"sqlite:///{folder / f'register-{args.assets}.sqlite3'}"
-        prepare(url, data, args.assets)
-        yield f"SQLite, {args.assets:,} assets", url, folder
+        if not args.no_sqlite:
+            url = f"sqlite:///{folder / f'register-{args.assets}.sqlite3'}"
+            prepare(url, data, args.assets)
+            yield f"SQLite, {args.assets:,} assets", url, folder
         if args.no_postgis:
             return
         server = None
