@@ -25,12 +25,15 @@ from fm.model import Asset, AssetCategory, metadata
 CRS = "EPSG:4326"
 
 ASSET_COLUMNS = ("id", "code", "name", "category", "district_id", "status", "geom")
+FEW_IDS = 64
+"""Up to this many ids a read is small (one asset's page, a card): fetched, not COPY'd on PostgreSQL, where a COPY
+and its CSV parse cost 5-10 ms of CPU whatever the size, several times a small fetch."""
 
 
 def read_categories(session: Session) -> pd.DataFrame:
     """Every asset category, in display order."""
     table = AssetCategory.__table__
-    return _frame(session, sa.select(table).order_by(table.c.sort_order, table.c.code))
+    return _frame(session, sa.select(table).order_by(table.c.sort_order, table.c.code), few=True)
 
 
 def read_table(
@@ -56,7 +59,7 @@ def read_table(
         query = query.where(table.c.asset_id.in_(_ids(asset_ids)))
     for column, value in (where or {}).items():
         query = query.where(table.c[column] == value)
-    frame = _frame(session, query)
+    frame = _frame(session, query, few=_few(asset_ids))
     return _geoframe(frame) if "geom" in frame.columns else frame
 
 
@@ -86,7 +89,7 @@ def read_assets(
         query = query.where(Asset.category.in_(list(categories)))
     if ids is not None:
         query = query.where(Asset.id.in_(_ids(ids)))
-    frame = _frame(session, query)
+    frame = _frame(session, query, few=_few(ids))
     if bbox is not None:
         frame = frame[gpd.GeoSeries(frame["geom"], crs=CRS).intersects(box(*bbox))]
         frame = frame[["id", *[c for c in columns if c != "id"]]]
@@ -251,10 +254,15 @@ def read_query(session: Session, query: sa.Select) -> pd.DataFrame:
     return _frame(session, query)
 
 
-def _frame(session: Session, query: sa.Select) -> pd.DataFrame:
-    """Run ``query`` into a frame; on PostgreSQL through COPY (several times faster)."""
+def _few(ids: Sequence[int] | sa.Select | None) -> bool:
+    return ids is not None and not isinstance(ids, sa.Select) and len(ids) <= FEW_IDS
+
+
+def _frame(session: Session, query: sa.Select, *, few: bool = False) -> pd.DataFrame:
+    """Run ``query`` into a frame; on PostgreSQL through COPY (several times faster), unless the caller knows the
+    rows are ``few``: then fetched, converted a column at a time as on SQLite."""
     columns = list(query.selected_columns)
-    if session.get_bind().dialect.name == "postgresql":
+    if session.get_bind().dialect.name == "postgresql" and not few:
         try:
             return _copy_frame(session, query, columns)
         except sa.exc.CompileError:  # a parameter SQL cannot write as a literal: fetch it the plain way
@@ -263,12 +271,13 @@ def _frame(session: Session, query: sa.Select) -> pd.DataFrame:
     result = session.connection().execute(query)  # Core execution: a CursorResult, even for ORM columns
     # (Here PostgreSQL always reads geometry, which needs converting; the dialect's own type, not the
     # generic one, says whether SQLite's text dates and 0/1 flags need it.)
-    if dialect.name == "sqlite":
+    if dialect.name == "sqlite" or few:
         # The driver's tuples, converted a column at a time (SQLAlchemy's Row objects, and pandas probing each of
         # them, cost several times the fetch itself; geometries are decoded in one call, not one by one).
+        kinds = [entry[1] for entry in result.cursor.description]
         rows = result.cursor.fetchall()
         result.close()
-        values = _converted(rows, columns, dialect)
+        values = _converted(rows, columns, kinds, dialect)
     else:
         rows = [tuple(row) for row in result.all()]
         values = None
@@ -286,11 +295,14 @@ def _frame(session: Session, query: sa.Select) -> pd.DataFrame:
     return frame
 
 
-def _converted(rows: list[tuple], columns: list, dialect: sa.Dialect) -> list[Sequence] | None:
-    """SQLite's raw values as SQLAlchemy's result processors make them, a column at a time (one sequence per
+def _converted(rows: list[tuple], columns: list, kinds: list, dialect: sa.Dialect) -> list[Sequence] | None:
+    """The driver's raw values as SQLAlchemy's result processors make them, a column at a time (one sequence per
     column; None when no column needs converting): geometries (EWKB) through one vectorised
-    :func:`shapely.from_wkb`, the others (dates, flags) through the column type's own processor."""
-    processors = [c.type.dialect_impl(dialect).result_processor(dialect, None) for c in columns]
+    :func:`shapely.from_wkb`, the others (SQLite's dates and flags) through the column type's own processor, given
+    the type the driver says it read (``kinds``, from the cursor's description)."""
+    processors = [
+        c.type.dialect_impl(dialect).result_processor(dialect, kind) for c, kind in zip(columns, kinds, strict=True)
+    ]
     if not rows or all(p is None for p in processors):
         return None
     values: list[Sequence] = list(zip(*rows, strict=True))

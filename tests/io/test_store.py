@@ -72,3 +72,39 @@ def test_bulk_writes_keep_every_character_and_value(db_url):
     assert [g.wkt for g in back.geometry] == [g.wkt for g in frame["geom"]]
     changes = trail.loc[trail["record_code"] == "T-0", "changes"].iloc[-1]
     assert (changes if isinstance(changes, dict) else json.loads(changes)) == {"name": ["a\tb", "\\N"]}
+
+
+def test_a_read_of_a_few_ids_gives_what_the_whole_table_gives(db_url):
+    """A read by a few ids is fetched (not COPY'd on PostgreSQL): the same values, by column type, as the rows of a
+    whole-table read, every table with assets' rows and the assets themselves, geometry included."""
+    import pandas as pd
+
+    from fm.model import metadata
+
+    seed(db_url)
+    database = Database(db_url)
+    with database.session() as session:
+        ids = store.read_assets(session, columns=("id",))["id"].tolist()[:5]
+        every = tuple(metadata.tables["assets"].c.keys())
+        whole = store.read_assets(session, columns=every)
+        pairs = [(store.read_assets(session, columns=every, ids=ids), whole[whole["id"].isin(ids)])]
+        for name, table in metadata.tables.items():
+            if "asset_id" in table.c:
+                everything = store.read_table(session, name)
+                pairs.append(
+                    (store.read_table(session, name, asset_ids=ids), everything[everything["asset_id"].isin(ids)])
+                )
+    database.dispose()
+
+    def plain(frame: pd.DataFrame) -> list[dict]:
+        frame = pd.DataFrame(frame)
+        if "geom" in frame.columns:
+            frame["geom"] = [None if shape is None else shape.wkb_hex for shape in frame["geom"]]
+        frame = frame.astype(object)
+        rows = frame.where(frame.notna(), None).to_dict("records")
+        return [{k: (v.to_pydatetime() if isinstance(v, pd.Timestamp) else v) for k, v in row.items()} for row in rows]
+
+    assert sum(len(few) for few, _ in pairs) > 5
+    for few, full in pairs:
+        assert list(few.columns) == list(full.columns)
+        assert plain(few.reset_index(drop=True)) == plain(full.reset_index(drop=True))
