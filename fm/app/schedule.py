@@ -73,11 +73,24 @@ class Filters:
     district: str | None = None
 
 
-def schedule(session: Session, *, today: date, filters: Filters, config: RiskConfig) -> dict[str, Any]:
-    """The schedule for ``filters``: its window, its groups (:func:`fm.domain.schedule.groups`) and its rows.
+def schedule(
+    session: Session,
+    *,
+    today: date,
+    filters: Filters,
+    config: RiskConfig,
+    size: int | None = None,
+    group: str | None = None,
+    number: int = 1,
+) -> dict[str, Any]:
+    """The schedule for ``filters``: its window, its groups (:func:`fm.domain.schedule.groups`), its row ``count``
+    and its rows: all of them, or with ``size`` only a page's (:func:`fm.domain.schedule.page`: ``size`` rows of each
+    group, page ``number`` of ``group``).
 
-    Rows carry the district's code and names and the category's names beside the asset.
-    Unknown category or district codes are a ValidationError naming the parameter.
+    Rows carry the district's code and names and the category's names beside the asset (named only for the rows
+    given). The grouped rows are kept per filter until a write to any table (:func:`fm.app.snapshots.snapshot`),
+    so a page asked for again only pages and names. Unknown category or district codes are a ValidationError
+    naming the parameter.
     """
     categories = store.read_categories(session)
     districts = store.read_table(session, "districts", ["id", "code", "name", "name_en"])
@@ -93,25 +106,32 @@ def schedule(session: Session, *, today: date, filters: Filters, config: RiskCon
     district_ids = None
     if filters.district is not None:
         district_ids = districts.loc[districts["code"] == filters.district, "id"].tolist()
-    items = snapshot(
-        session,
-        "schedule.items",
-        lambda own: _items(own, config, end, today=today),
-        end,
-        today,
-        json.dumps(config.as_dict(), sort_keys=True),
+    config_key = json.dumps(config.as_dict(), sort_keys=True)
+    kinds = None if filters.kind is None else (filters.kind,)
+    codes = None if filters.category is None else (filters.category,)
+    ids = None if district_ids is None else tuple(district_ids)
+    start = filters.start
+
+    def grouped(own: Session) -> tuple[pd.DataFrame, list[dict[str, Any]]]:
+        items = snapshot(
+            own,
+            "schedule.items",
+            lambda own: _items(own, config, end, today=today),
+            end,
+            today,
+            config_key,
+            shared=True,
+        )
+        rows = domain.build_schedule(
+            items, today=today, by=filters.by, start=start, end=end, kinds=kinds, categories=codes, district_ids=ids
+        )
+        return rows, domain.groups(rows)
+
+    # kept on every table's counter, as the items are: read only, the page's rows selected from it (never changed)
+    rows, groups = snapshot(
+        session, "schedule.rows", grouped, end, today, config_key, filters.by, start, kinds, codes, ids, shared=True
     )
-    rows = domain.build_schedule(
-        items,
-        today=today,
-        by=filters.by,
-        start=filters.start,
-        end=end,
-        kinds=None if filters.kind is None else [filters.kind],
-        categories=None if filters.category is None else [filters.category],
-        district_ids=district_ids,
-    )
-    rows = _names(rows, categories, districts)
+    shown = rows if size is None else domain.page(rows, size, group=group, number=number)
     return {
         "today": today,
         "by": filters.by,
@@ -120,8 +140,9 @@ def schedule(session: Session, *, today: date, filters: Filters, config: RiskCon
         "kind": filters.kind,
         "category": filters.category,
         "district": filters.district,
-        "groups": domain.groups(rows),
-        "rows": rows,
+        "groups": [dict(g) for g in groups],
+        "count": len(rows),
+        "rows": _names(shown, categories, districts),
     }
 
 

@@ -224,32 +224,58 @@ def build_schedule(
             keep &= items[column].isin(list(wanted))
     rows = items[keep.to_numpy()].copy()
     due = due[keep.to_numpy()]
-    overdue = due < pd.Timestamp(today)
-    starts, ends, keys = _periods(due, by)
-    rows["group"] = keys.where(~overdue, OVERDUE)
-    rows["group_start"] = starts.dt.date.where(~overdue, None)
-    rows["group_end"] = ends.dt.date.where(~overdue, None)
-    rows["fiscal_year"] = fiscal_year(starts).where(~overdue, pd.NA).astype("Int64")
-    rows["days_overdue"] = np.maximum((pd.Timestamp(today) - due).dt.days, 0).astype("int64")
-    rows["_order"] = np.where(overdue, pd.Timestamp.min.value, starts.to_numpy(dtype="datetime64[ns]").astype("int64"))
+    days = due.to_numpy(dtype="datetime64[D]")
+    overdue = days < np.datetime64(today, "D")
+    starts, ends, keys, years = _periods(days, by)
+    missing = np.array(None, dtype=object)
+    for column, values in (
+        ("group", np.where(overdue, OVERDUE, keys)),
+        ("group_start", np.where(overdue, missing, starts)),
+        ("group_end", np.where(overdue, missing, ends)),
+    ):
+        rows[column] = pd.Series(values, index=rows.index, dtype=object)
+    rows["fiscal_year"] = pd.array(np.where(overdue, missing, years), dtype="Int64")
+    rows["days_overdue"] = np.maximum((np.datetime64(today, "D") - days).astype("int64"), 0)
+    rows["_order"] = np.where(overdue, np.iinfo("int64").min, _first_days(days, by).astype("int64"))
     rows["_due"] = due
     rows["_duty"] = (rows["kind"] != "duty").astype(int)
     rows = rows.sort_values(["_order", "_duty", "_due", "kind", "asset_code"], kind="stable")
     return rows.drop(columns=["_order", "_duty", "_due"]).reset_index(drop=True)
 
 
-def _periods(due: pd.Series, by: str) -> tuple[pd.Series, pd.Series, pd.Series]:
-    """First day, last day and key of the month or ISO week of each date."""
+def _first_days(days: np.ndarray, by: str) -> np.ndarray:
+    """The first day of the month or ISO week (from Monday) of each of ``days`` (``datetime64[D]``)."""
     if by == "month":
-        starts = due.dt.to_period("M").dt.start_time
-        ends = starts + pd.offsets.MonthEnd(0)
-        keys = starts.dt.strftime("%Y-%m")
+        return days.astype("datetime64[M]").astype("datetime64[D]")
+    return days - (days.astype("int64") + 3) % 7  # 1970-01-01, day 0, was a Thursday
+
+
+def _periods(days: np.ndarray, by: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """First day, last day (as dates), key and fiscal year of the month or ISO week of each of ``days``
+    (``datetime64[D]``), as object arrays (the years integers).
+
+    Each period is named once, however many rows fall in it: numpy finds the periods' first days, and only
+    the distinct ones go through :meth:`datetime.date.isocalendar` or a format.
+
+    Examples
+    --------
+    >>> days = np.array(["2026-01-01", "2027-01-03", "2026-03-31", "2026-01-01"], dtype="datetime64[D]")
+    >>> [list(a) for a in _periods(days, "week")[2:]]
+    [['2026-W01', '2026-W53', '2026-W14', '2026-W01'], [2025, 2026, 2025, 2025]]
+    >>> [list(a) for a in _periods(days, "month")[2:]]
+    [['2026-01', '2027-01', '2026-03', '2026-01'], [2025, 2026, 2025, 2025]]
+    """
+    firsts, where = np.unique(_first_days(days, by), return_inverse=True)
+    starts = firsts.astype(object)  # datetime.date
+    if by == "month":
+        ends = ((firsts.astype("datetime64[M]") + 1).astype("datetime64[D]") - 1).astype(object)
+        keys = [f"{start.year:04d}-{start.month:02d}" for start in starts]
     else:
-        starts = due.dt.normalize() - pd.to_timedelta(due.dt.day_of_week, unit="D")
-        ends = starts + pd.Timedelta(days=6)
-        iso = due.dt.isocalendar()
-        keys = iso["year"].astype(str) + "-W" + iso["week"].astype(str).str.zfill(2)
-    return starts, ends, keys.astype(object)
+        ends = (firsts + 6).astype(object)
+        keys = ["{:04d}-W{:02d}".format(*start.isocalendar()[:2]) for start in starts]
+    years = [fiscal_year(start) for start in starts]
+    column = np.asarray(keys, dtype=object) if len(keys) else np.empty(0, dtype=object)
+    return starts[where], ends[where], column[where], np.asarray(years, dtype=object)[where]
 
 
 def groups(rows: pd.DataFrame) -> list[dict]:
