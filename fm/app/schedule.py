@@ -12,6 +12,9 @@ from __future__ import annotations
 
 import calendar
 import json
+import threading
+from collections import OrderedDict
+from collections.abc import Hashable
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -23,6 +26,7 @@ from sqlalchemy.orm import Session
 from fm.accounts import edits
 from fm.app.duties import duty_frame
 from fm.app.snapshots import snapshot
+from fm.db.changes import assets_changed
 from fm.domain import schedule as domain
 from fm.domain.risk.config import RiskConfig
 from fm.domain.risk.inspections import next_inspections
@@ -218,7 +222,7 @@ def _next_due(session: Session, config: RiskConfig, end: date, assets: pd.DataFr
 
     The database finds each asset's latest inspection and keeps those that may fall due by ``end``
     (:func:`_latest_inspections`, a few thousand of 100,000); :func:`next_inspections` then dates them exactly."""
-    latest = store.read_query(session, _latest_inspections(config, end))
+    latest = _latest(session, config, end)
     held = assets[(assets["status"] != "disposed") & assets["id"].isin(latest["asset_id"])].reset_index(drop=True)
     due = next_inspections(held, latest, config=config)
     # the unit dates read as date objects give (text parses to microseconds): the same items either way
@@ -238,6 +242,44 @@ def _next_due(session: Session, config: RiskConfig, end: date, assets: pd.DataFr
     )
 
 
+_LATEST_LIMIT = 16  # latest-inspection readings kept per process (databases × windows × cycles)
+_latest_kept: OrderedDict[Hashable, tuple[int, pd.DataFrame]] = OrderedDict()
+_latest_guard = threading.Lock()
+
+
+def _latest(session: Session, config: RiskConfig, end: date) -> pd.DataFrame:
+    """:func:`_latest_inspections`' rows, ordered by asset: read in full the first time, then kept with the
+    ``asset_changes`` log id they were read at and read again only for the assets whose inspections were written
+    since (:func:`fm.db.changes.assets_changed`; in full when that cannot be known: a TRUNCATE, a log pruned past
+    the kept id). An asset's row depends on its own inspections alone, so the rows are those of a full reading."""
+    query = _latest_inspections(config, end)
+    key = (session.get_bind().url.render_as_string(hide_password=True), end, _months(config))
+    with _latest_guard:
+        kept = _latest_kept.get(key)
+    latest, written = assets_changed(session, "inspections", None if kept is None else kept[0])
+    if written is None or kept is None:
+        rows = store.read_query(session, query)
+    elif written:
+        ids = sorted(written)
+        fresh = store.read_query(session, query.where(Inspection.asset_id.in_(ids)))
+        rows = kept[1][~kept[1]["asset_id"].isin(ids)]
+        rows = pd.concat([rows, fresh], ignore_index=True) if len(fresh) else rows
+    else:
+        rows = kept[1]
+    rows = rows.sort_values("asset_id", kind="stable", ignore_index=True)
+    with _latest_guard:
+        _latest_kept[key] = (latest, rows)
+        _latest_kept.move_to_end(key)
+        while len(_latest_kept) > _LATEST_LIMIT:
+            _latest_kept.popitem(last=False)
+    return rows
+
+
+def _months(config: RiskConfig) -> int:
+    """The shortest inspection cycle, in months."""
+    return min(round(years * 12) for years in config.inspection_cycle_years.values())
+
+
 def _latest_inspections(config: RiskConfig, end: date) -> sa.Select:
     """Each asset's latest inspection (by date, then the last recorded: :func:`next_inspections`' choice) that may
     fall due by ``end``, as a query: its ``id``, ``asset_id``, ``inspected_on`` and ``next_due_on``.
@@ -254,7 +296,7 @@ def _latest_inspections(config: RiskConfig, end: date) -> sa.Select:
             sa.and_(later.inspected_on == Inspection.inspected_on, later.id > Inspection.id),
         ),
     )
-    months = min(round(years * 12) for years in config.inspection_cycle_years.values())
+    months = _months(config)
     # inspected after the last day of the month `months` before end's: due (by the shortest cycle) after end
     back = end.year * 12 + end.month - 1 - months
     cutoff = date(back // 12, back % 12 + 1, calendar.monthrange(back // 12, back % 12 + 1)[1])
