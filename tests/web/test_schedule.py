@@ -609,9 +609,10 @@ def test_a_recorded_inspection_moves_only_that_assets_rows(db_url, client):
 
 
 def test_edited_moved_and_deleted_inspections_give_the_fresh_schedule(db_url, client):
-    """The latest inspections are kept and read again only for the assets whose inspections were written
-    (fm.db.changes.assets_changed): an older inspection deleted, the latest edited, one moved to another asset,
-    the latest deleted and then every inspection deleted each give the schedule computed from nothing kept."""
+    """The latest inspections and the judged assets' inspections (the duties) are kept and read again only for the
+    assets whose inspections were written (fm.db.changes.assets_changed): an older inspection deleted, the latest
+    edited, one moved to another asset, the latest deleted, a judgement edited away and back, a judged asset's
+    inspections deleted and then every inspection deleted each give the schedule computed from nothing kept."""
     from fm.app import schedule
 
     add_judged(db_url)
@@ -632,11 +633,17 @@ def test_edited_moved_and_deleted_inspections_give_the_fresh_schedule(db_url, cl
         ("UPDATE inspections SET next_due_on = :soon WHERE inspected_on = '2024-06-01'", "insp:S-001"),
         ("UPDATE inspections SET asset_id = :p WHERE inspected_on = '2024-06-01'", "insp:R-001"),
         ("DELETE FROM inspections WHERE asset_id = :p", None),
+        ("UPDATE inspections SET soundness = 2 WHERE asset_id = :b1", None),  # B-001's Ⅳ duty gone
+        ("UPDATE inspections SET soundness = 4 WHERE asset_id = :b1", None),  # and back
+        ("DELETE FROM inspections WHERE asset_id = :b2", None),  # B-002's Ⅲ duty gone
         ("DELETE FROM inspections", None),
     )
     for statement, shown in edits:
         with database.connect() as connection, connection.begin():
-            connection.execute(sa.text(statement), {"soon": TODAY + timedelta(days=3), "p": ids["R-001"]})
+            connection.execute(
+                sa.text(statement),
+                {"soon": TODAY + timedelta(days=3), "p": ids["R-001"], "b1": ids["B-001"], "b2": ids["B-002"]},
+            )
         reads.clear()
         schedule.store.read_query = lambda session, query: reads.append(str(query)) or real(session, query)
         try:
@@ -646,5 +653,5 @@ def test_edited_moved_and_deleted_inspections_give_the_fresh_schedule(db_url, cl
         assert len([q for q in reads if "inspected_on" in q]) == 1 and " IN (" in reads[0]  # only what changed
         assert kept == _fresh_rows(client), statement
         assert shown is None or shown in _codes(kept)
-    assert not any(row["kind"] == "inspection" for row in kept)
+    assert not any(row["kind"] in ("inspection", "duty") for row in kept)
     database.dispose()
