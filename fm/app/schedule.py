@@ -96,8 +96,7 @@ def schedule(
     so a page asked for again only pages and names. Unknown category or district codes are a ValidationError
     naming the parameter.
     """
-    categories = store.read_categories(session)
-    districts = store.read_table(session, "districts", ["id", "code", "name", "name_en"])
+    categories, districts = _codes(session)
     _known("category", filters.category, categories["code"])
     _known("district", filters.district, districts["code"])
     if filters.kind is not None and filters.kind not in domain.KINDS:
@@ -338,10 +337,22 @@ class FieldErrors(ValidationError):
 
 def filter_choices(session: Session) -> dict[str, list[dict[str, Any]]]:
     """What the schedule's filters offer: every ``categories`` row and every district's code and names."""
+    categories, districts = _codes(session)
     return {
-        "categories": store.read_categories(session).to_dict("records"),
-        "districts": store.read_table(session, "districts", ["code", "name", "name_en"]).to_dict("records"),
+        "categories": categories.to_dict("records"),
+        "districts": districts[["code", "name", "name_en"]].to_dict("records"),
     }
+
+
+def _codes(session: Session) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Every category, and every district's id, code and names: kept until either table is written (read only)."""
+    return snapshot(
+        session,
+        "schedule.codes",
+        lambda own: (store.read_categories(own), store.read_table(own, "districts", ["id", "code", "name", "name_en"])),
+        tables=("asset_categories", "districts"),
+        shared=True,
+    )
 
 
 def work_order(session: Session, code: str) -> dict[str, Any]:

@@ -150,20 +150,39 @@ def schedule_items(
         },
         index=unmet.index,
     )
-    items = pd.concat(
-        [frame.astype(object) for frame in (duty_rows, work, inspections) if len(frame)]
-        or [pd.DataFrame(columns=list(ITEM_COLUMNS))],
-        ignore_index=True,
-    )
-    items["due_on"] = pd.to_datetime(items["due_on"]).dt.date
-    items["last_inspected_on"] = (
-        pd.to_datetime(items["last_inspected_on"])
-        .dt.date.astype(object)
-        .where(items["last_inspected_on"].notna(), None)
-    )
-    for column in ("record_id", "version", "asset_id", "district_id", "planned_cost"):
-        items[column] = pd.to_numeric(items[column]).astype("Int64")
-    return items[list(ITEM_COLUMNS)]
+    return _stacked([frame for frame in (duty_rows, work, inspections) if len(frame)])
+
+
+_DATES = ("due_on", "last_inspected_on")
+_INTEGERS = ("record_id", "version", "asset_id", "district_id", "planned_cost")
+
+
+def _stacked(frames: list[pd.DataFrame]) -> pd.DataFrame:
+    """``frames`` one under the other, column by column: dates as ``datetime.date`` (None where missing), the ids,
+    versions and costs as Int64, the rest as objects (no frame turned into objects whole: its dates would become
+    Timestamps one by one)."""
+    columns: dict[str, object] = {}
+    for column in ITEM_COLUMNS:
+        if column in _DATES:
+            days = [pd.to_datetime(frame[column]).to_numpy(dtype="datetime64[D]") for frame in frames]
+            stacked = np.concatenate(days) if days else np.empty(0, dtype="datetime64[D]")
+            columns[column] = pd.Series(stacked.astype(object), dtype=object)  # dates, NaT as None
+        elif column in _INTEGERS:
+            parts = [_integers(frame[column]) for frame in frames]
+            columns[column] = pd.concat(parts, ignore_index=True) if parts else pd.Series([], dtype="Int64")
+        else:
+            values = [frame[column].to_numpy(dtype=object) for frame in frames]
+            columns[column] = pd.Series(np.concatenate(values) if values else [], dtype=object)
+    return pd.DataFrame(columns, columns=list(ITEM_COLUMNS))
+
+
+def _integers(values: pd.Series) -> pd.Series:
+    """``values`` as Int64: a numeric column as it is, a column of None at once, other objects parsed."""
+    if pd.api.types.is_numeric_dtype(values.dtype) and not pd.api.types.is_bool_dtype(values.dtype):
+        return values.astype("Int64").reset_index(drop=True)
+    if values.isna().all():
+        return pd.Series(pd.NA, index=range(len(values)), dtype="Int64")
+    return pd.to_numeric(values.astype(object)).astype("Int64").reset_index(drop=True)
 
 
 def build_schedule(
