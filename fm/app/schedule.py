@@ -168,6 +168,7 @@ def _items(session: Session, config: RiskConfig, end: date, *, today: date) -> p
         "schedule.assets",
         lambda own: store.read_assets(own, columns=("code", "name", "category", "district_id", "status")),
         tables=("assets",),
+        shared=True,  # read only; the same object until the assets are written (_next_due relies on it)
     )
     work = pd.DataFrame(
         session.execute(
@@ -220,8 +221,44 @@ def _next_due(session: Session, config: RiskConfig, end: date, assets: pd.DataFr
     asset's code, name, category, district_id and status, as the caller keeps them).
 
     The database finds each asset's latest inspection and keeps those that may fall due by ``end``
-    (:func:`_latest_inspections`, a few thousand of 100,000); :func:`next_inspections` then dates them exactly."""
-    latest = _latest(session, config, end)
+    (:func:`_latest_inspections`, a few thousand of 100,000); :func:`next_inspections` then dates them exactly.
+
+    Both are kept with the ``asset_changes`` log id they were read at: after a write to the inspections the
+    database is asked again only for the assets whose inspections were written since
+    (:func:`fm.db.changes.assets_changed`), and only those are dated again while ``assets`` is the same kept frame
+    (else all are). An asset's row depends on its own inspections and its own record alone, so the rows are those
+    of a full reading, in another order (the schedule sorts them). Read in full the first time and when the log
+    cannot tell (a TRUNCATE, a log pruned past the kept id)."""
+    query = _latest_inspections(config, end)
+    key = (session.get_bind().url.render_as_string(hide_password=True), end, json.dumps(config.as_dict()))
+    with _latest_guard:
+        kept = _latest_kept.get(key)
+    log, written = assets_changed(session, "inspections", None if kept is None else kept[0])
+    if kept is None or written is None:
+        latest = store.read_query(session, query)
+        due = _dated(latest, assets, config, end)
+    else:
+        _, latest, dated_for, due = kept
+        if written:
+            ids = sorted(written)
+            fresh = store.read_query(session, query.where(Inspection.asset_id.in_(ids)))
+            latest = latest[~latest["asset_id"].isin(ids)]
+            latest = pd.concat([latest, fresh], ignore_index=True) if len(fresh) else latest
+        if dated_for is not assets:  # the assets were written: every asset dated again
+            due = _dated(latest, assets, config, end)
+        elif written:
+            mine = latest[latest["asset_id"].isin(ids)]
+            due = pd.concat([due[~due["asset_id"].isin(ids)], _dated(mine, assets, config, end)], ignore_index=True)
+    with _latest_guard:
+        _latest_kept[key] = (log, latest, assets, due)
+        _latest_kept.move_to_end(key)
+        while len(_latest_kept) > _LATEST_LIMIT:
+            _latest_kept.popitem(last=False)
+    return due
+
+
+def _dated(latest: pd.DataFrame, assets: pd.DataFrame, config: RiskConfig, end: date) -> pd.DataFrame:
+    """The next inspection due by ``end`` of each held asset of ``assets`` with a row in ``latest``."""
     held = assets[(assets["status"] != "disposed") & assets["id"].isin(latest["asset_id"])].reset_index(drop=True)
     due = next_inspections(held, latest, config=config)
     # the unit dates read as date objects give (text parses to microseconds): the same items either way
@@ -238,40 +275,14 @@ def _next_due(session: Session, config: RiskConfig, end: date, assets: pd.DataFr
             "last_inspected_on": due["last_inspected_on"],
             "due_on": due["due_on"],
         }
-    )
+    ).reset_index(drop=True)
 
 
-_LATEST_LIMIT = 16  # latest-inspection readings kept per process (databases × windows × cycles)
-_latest_kept: OrderedDict[Hashable, tuple[int, pd.DataFrame]] = OrderedDict()
+_LATEST_LIMIT = 16  # readings kept per process (databases × windows × settings), the least recently used dropped
+# per database, window and settings: the asset_changes log id, the latest inspections, the assets frame they were
+# dated with (the kept one itself) and the next inspections due
+_latest_kept: OrderedDict[Hashable, tuple[int, pd.DataFrame, pd.DataFrame, pd.DataFrame]] = OrderedDict()
 _latest_guard = threading.Lock()
-
-
-def _latest(session: Session, config: RiskConfig, end: date) -> pd.DataFrame:
-    """:func:`_latest_inspections`' rows, ordered by asset: read in full the first time, then kept with the
-    ``asset_changes`` log id they were read at and read again only for the assets whose inspections were written
-    since (:func:`fm.db.changes.assets_changed`; in full when that cannot be known: a TRUNCATE, a log pruned past
-    the kept id). An asset's row depends on its own inspections alone, so the rows are those of a full reading."""
-    query = _latest_inspections(config, end)
-    key = (session.get_bind().url.render_as_string(hide_password=True), end, _months(config))
-    with _latest_guard:
-        kept = _latest_kept.get(key)
-    latest, written = assets_changed(session, "inspections", None if kept is None else kept[0])
-    if written is None or kept is None:
-        rows = store.read_query(session, query)
-    elif written:
-        ids = sorted(written)
-        fresh = store.read_query(session, query.where(Inspection.asset_id.in_(ids)))
-        rows = kept[1][~kept[1]["asset_id"].isin(ids)]
-        rows = pd.concat([rows, fresh], ignore_index=True) if len(fresh) else rows
-    else:
-        rows = kept[1]
-    rows = rows.sort_values("asset_id", kind="stable", ignore_index=True)
-    with _latest_guard:
-        _latest_kept[key] = (latest, rows)
-        _latest_kept.move_to_end(key)
-        while len(_latest_kept) > _LATEST_LIMIT:
-            _latest_kept.popitem(last=False)
-    return rows
 
 
 def _months(config: RiskConfig) -> int:
