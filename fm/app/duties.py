@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from fm.accounts import edits
 from fm.app.snapshots import snapshot
+from fm.db.changes import assets_changed
 from fm.domain import duties as duty_rules
 from fm.domain.duties import STATES as STATES
 from fm.domain.duties import DutySettings
@@ -68,7 +69,10 @@ READS = {
 tell any two rows apart)."""
 
 _KEPT_LIMIT = 16  # kept duties per process (databases × dates × settings), the least recently used dropped first
-_kept: OrderedDict[Hashable, tuple[tuple[pd.DataFrame, ...], dict[int, list[dict[str, Any]]]]] = OrderedDict()
+# per database, date and settings: the records read, the duties by asset, the asset_changes log id and the assets chosen
+_kept: OrderedDict[Hashable, tuple[tuple[pd.DataFrame, ...], dict[int, list[dict[str, Any]]], int, frozenset[int]]] = (
+    OrderedDict()
+)
 _guard = threading.Lock()
 
 
@@ -88,8 +92,14 @@ def _kept_duties(
     # The assets chosen, by the database (an index on soundness and date): each table's records are kept by its own
     # counter and these ids, so that an inspection that judges no new asset re-reads the inspections alone.
     chosen = tuple(sorted(set(session.scalars(judged))))
+    key = (session.get_bind().url.render_as_string(hide_password=True), as_of, *rules, categories.to_json())
+    with _guard:
+        kept = _kept.get(key)
+    latest, inspections, written = _judged_inspections(session, judged, chosen, kept)
     records = tuple(
-        snapshot(
+        inspections
+        if table == "inspections"
+        else snapshot(
             session,
             f"duties.records.{table}",
             lambda own, table=table: _read(own, table, judged),  # type: ignore[misc]
@@ -99,20 +109,20 @@ def _kept_duties(
         )
         for table in READS
     )
-    key = (session.get_bind().url.render_as_string(hide_password=True), as_of, *rules, categories.to_json())
 
     def find(frames: tuple[pd.DataFrame, ...]) -> dict[int, list[dict[str, Any]]]:
         return duty_rules.duties_by_asset(*frames, categories, settings=settings, cycle=config.cycle, as_of=as_of)
 
-    with _guard:
-        kept = _kept.get(key)
     if kept is None:
         found = find(records)
     else:
-        before, found = kept
+        before, found = kept[:2]
         changed: set[int] = set()
         for table, old, new in zip(READS, before, records, strict=True):
-            changed |= duty_rules.changed_assets(old, new, "id" if table == "assets" else "asset_id")
+            if table == "inspections" and written is not None:
+                changed |= written  # the assets the log names (read again), not found by comparing every row
+            else:
+                changed |= duty_rules.changed_assets(old, new, "id" if table == "assets" else "asset_id")
         if changed:
             ids = sorted(changed)
             mine = tuple(
@@ -121,11 +131,33 @@ def _kept_duties(
             )
             found = {asset: rows for asset, rows in found.items() if asset not in changed} | find(mine)
     with _guard:
-        _kept[key] = (records, found)
+        _kept[key] = (records, found, latest, frozenset(chosen))
         _kept.move_to_end(key)
         while len(_kept) > _KEPT_LIMIT:
             _kept.popitem(last=False)
     return found
+
+
+def _judged_inspections(
+    session: Session, judged: sa.Select, chosen: tuple[int, ...], kept: tuple | None
+) -> tuple[int, pd.DataFrame, frozenset[int] | None]:
+    """The ``asset_changes`` log id, the inspections of the ``chosen`` assets (``judged``, the query that chose
+    them) and the assets whose inspections were written since ``kept`` was (None: not known, compare the readings).
+
+    With ``kept`` (the last call's records, duties, log id and chosen assets) only the inspections of the assets
+    the log names (:func:`fm.db.changes.assets_changed`) are read again and put in place of the kept ones: the rows
+    of a full reading, in another order (:func:`fm.domain.duties.duties_by_asset` sorts them). Read in full the
+    first time, when the log cannot tell, or when the assets chosen changed other than through those written."""
+    mine = frozenset(chosen)
+    latest, written = assets_changed(session, "inspections", None if kept is None else kept[2])
+    if kept is None or written is None or not (mine ^ kept[3]) <= written:
+        return latest, _read(session, "inspections", judged), None
+    before = kept[0][list(READS).index("inspections")]
+    if not written:
+        return latest, before, written
+    ids = sorted(written & mine)
+    rest = before[~before["asset_id"].isin(list(written))]
+    return latest, pd.concat([rest, _read(session, "inspections", ids)], ignore_index=True) if ids else rest, written
 
 
 def judged_assets(settings: DutySettings, as_of: date) -> sa.Select:

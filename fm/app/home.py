@@ -41,5 +41,7 @@ def first_pages(session: Session) -> None:
     # which each indicator's page then shares; the English landing page differs only in the risks' names
     dashboard.overview(session, fiscal_year=None, convention="fiscal-year")
     home_page(session, lang="en")
-    # the engineers' schedule's items (by month and by week alike), as fm.web.schedule asks for them
-    schedule.schedule(session, today=date.today(), filters=schedule.Filters(), config=load_config())
+    # the engineers' schedule's items and its rows by month and by week, as fm.web.schedule asks for them (a page of
+    # one row: what is kept is the same whatever the page)
+    for by in schedule.GROUPINGS:
+        schedule.schedule(session, today=date.today(), filters=schedule.Filters(by=by), config=load_config(), size=1)

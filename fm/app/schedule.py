@@ -12,6 +12,9 @@ from __future__ import annotations
 
 import calendar
 import json
+import threading
+from collections import OrderedDict
+from collections.abc import Hashable
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -23,6 +26,7 @@ from sqlalchemy.orm import Session
 from fm.accounts import edits
 from fm.app.duties import duty_frame
 from fm.app.snapshots import snapshot
+from fm.db.changes import assets_changed
 from fm.domain import schedule as domain
 from fm.domain.risk.config import RiskConfig
 from fm.domain.risk.inspections import next_inspections
@@ -73,14 +77,26 @@ class Filters:
     district: str | None = None
 
 
-def schedule(session: Session, *, today: date, filters: Filters, config: RiskConfig) -> dict[str, Any]:
-    """The schedule for ``filters``: its window, its groups (:func:`fm.domain.schedule.groups`) and its rows.
+def schedule(
+    session: Session,
+    *,
+    today: date,
+    filters: Filters,
+    config: RiskConfig,
+    size: int | None = None,
+    group: str | None = None,
+    number: int = 1,
+) -> dict[str, Any]:
+    """The schedule for ``filters``: its window, its groups (:func:`fm.domain.schedule.groups`), its row ``count``
+    and its rows: all of them, or with ``size`` only a page's (:func:`fm.domain.schedule.page`: ``size`` rows of each
+    group, page ``number`` of ``group``).
 
-    Rows carry the district's code and names and the category's names beside the asset.
-    Unknown category or district codes are a ValidationError naming the parameter.
+    Rows carry the district's code and names and the category's names beside the asset (named only for the rows
+    given). The grouped rows are kept per filter until a write to any table (:func:`fm.app.snapshots.snapshot`),
+    so a page asked for again only pages and names. Unknown category or district codes are a ValidationError
+    naming the parameter.
     """
-    categories = store.read_categories(session)
-    districts = store.read_table(session, "districts", ["id", "code", "name", "name_en"])
+    categories, districts = _codes(session)
     _known("category", filters.category, categories["code"])
     _known("district", filters.district, districts["code"])
     if filters.kind is not None and filters.kind not in domain.KINDS:
@@ -93,25 +109,32 @@ def schedule(session: Session, *, today: date, filters: Filters, config: RiskCon
     district_ids = None
     if filters.district is not None:
         district_ids = districts.loc[districts["code"] == filters.district, "id"].tolist()
-    items = snapshot(
-        session,
-        "schedule.items",
-        lambda own: _items(own, config, end, today=today),
-        end,
-        today,
-        json.dumps(config.as_dict(), sort_keys=True),
+    config_key = json.dumps(config.as_dict(), sort_keys=True)
+    kinds = None if filters.kind is None else (filters.kind,)
+    codes = None if filters.category is None else (filters.category,)
+    ids = None if district_ids is None else tuple(district_ids)
+    start = filters.start
+
+    def grouped(own: Session) -> tuple[pd.DataFrame, list[dict[str, Any]]]:
+        items = snapshot(
+            own,
+            "schedule.items",
+            lambda own: _items(own, config, end, today=today),
+            end,
+            today,
+            config_key,
+            shared=True,
+        )
+        rows = domain.build_schedule(
+            items, today=today, by=filters.by, start=start, end=end, kinds=kinds, categories=codes, district_ids=ids
+        )
+        return rows, domain.groups(rows)
+
+    # kept on every table's counter, as the items are: read only, the page's rows selected from it (never changed)
+    rows, groups = snapshot(
+        session, "schedule.rows", grouped, end, today, config_key, filters.by, start, kinds, codes, ids, shared=True
     )
-    rows = domain.build_schedule(
-        items,
-        today=today,
-        by=filters.by,
-        start=filters.start,
-        end=end,
-        kinds=None if filters.kind is None else [filters.kind],
-        categories=None if filters.category is None else [filters.category],
-        district_ids=district_ids,
-    )
-    rows = _names(rows, categories, districts)
+    shown = rows if size is None else domain.page(rows, size, group=group, number=number)
     return {
         "today": today,
         "by": filters.by,
@@ -120,8 +143,9 @@ def schedule(session: Session, *, today: date, filters: Filters, config: RiskCon
         "kind": filters.kind,
         "category": filters.category,
         "district": filters.district,
-        "groups": domain.groups(rows),
-        "rows": rows,
+        "groups": [dict(g) for g in groups],
+        "count": len(rows),
+        "rows": _names(shown, categories, districts),
     }
 
 
@@ -144,6 +168,7 @@ def _items(session: Session, config: RiskConfig, end: date, *, today: date) -> p
         "schedule.assets",
         lambda own: store.read_assets(own, columns=("code", "name", "category", "district_id", "status")),
         tables=("assets",),
+        shared=True,  # read only; the same object until the assets are written (_next_due relies on it)
     )
     work = pd.DataFrame(
         session.execute(
@@ -196,8 +221,44 @@ def _next_due(session: Session, config: RiskConfig, end: date, assets: pd.DataFr
     asset's code, name, category, district_id and status, as the caller keeps them).
 
     The database finds each asset's latest inspection and keeps those that may fall due by ``end``
-    (:func:`_latest_inspections`, a few thousand of 100,000); :func:`next_inspections` then dates them exactly."""
-    latest = store.read_query(session, _latest_inspections(config, end))
+    (:func:`_latest_inspections`, a few thousand of 100,000); :func:`next_inspections` then dates them exactly.
+
+    Both are kept with the ``asset_changes`` log id they were read at: after a write to the inspections the
+    database is asked again only for the assets whose inspections were written since
+    (:func:`fm.db.changes.assets_changed`), and only those are dated again while ``assets`` is the same kept frame
+    (else all are). An asset's row depends on its own inspections and its own record alone, so the rows are those
+    of a full reading, in another order (the schedule sorts them). Read in full the first time and when the log
+    cannot tell (a TRUNCATE, a log pruned past the kept id)."""
+    query = _latest_inspections(config, end)
+    key = (session.get_bind().url.render_as_string(hide_password=True), end, json.dumps(config.as_dict()))
+    with _latest_guard:
+        kept = _latest_kept.get(key)
+    log, written = assets_changed(session, "inspections", None if kept is None else kept[0])
+    if kept is None or written is None:
+        latest = store.read_query(session, query)
+        due = _dated(latest, assets, config, end)
+    else:
+        _, latest, dated_for, due = kept
+        if written:
+            ids = sorted(written)
+            fresh = store.read_query(session, query.where(Inspection.asset_id.in_(ids)))
+            latest = latest[~latest["asset_id"].isin(ids)]
+            latest = pd.concat([latest, fresh], ignore_index=True) if len(fresh) else latest
+        if dated_for is not assets:  # the assets were written: every asset dated again
+            due = _dated(latest, assets, config, end)
+        elif written:
+            mine = latest[latest["asset_id"].isin(ids)]
+            due = pd.concat([due[~due["asset_id"].isin(ids)], _dated(mine, assets, config, end)], ignore_index=True)
+    with _latest_guard:
+        _latest_kept[key] = (log, latest, assets, due)
+        _latest_kept.move_to_end(key)
+        while len(_latest_kept) > _LATEST_LIMIT:
+            _latest_kept.popitem(last=False)
+    return due
+
+
+def _dated(latest: pd.DataFrame, assets: pd.DataFrame, config: RiskConfig, end: date) -> pd.DataFrame:
+    """The next inspection due by ``end`` of each held asset of ``assets`` with a row in ``latest``."""
     held = assets[(assets["status"] != "disposed") & assets["id"].isin(latest["asset_id"])].reset_index(drop=True)
     due = next_inspections(held, latest, config=config)
     # the unit dates read as date objects give (text parses to microseconds): the same items either way
@@ -214,7 +275,19 @@ def _next_due(session: Session, config: RiskConfig, end: date, assets: pd.DataFr
             "last_inspected_on": due["last_inspected_on"],
             "due_on": due["due_on"],
         }
-    )
+    ).reset_index(drop=True)
+
+
+_LATEST_LIMIT = 16  # readings kept per process (databases × windows × settings), the least recently used dropped
+# per database, window and settings: the asset_changes log id, the latest inspections, the assets frame they were
+# dated with (the kept one itself) and the next inspections due
+_latest_kept: OrderedDict[Hashable, tuple[int, pd.DataFrame, pd.DataFrame, pd.DataFrame]] = OrderedDict()
+_latest_guard = threading.Lock()
+
+
+def _months(config: RiskConfig) -> int:
+    """The shortest inspection cycle, in months."""
+    return min(round(years * 12) for years in config.inspection_cycle_years.values())
 
 
 def _latest_inspections(config: RiskConfig, end: date) -> sa.Select:
@@ -233,7 +306,7 @@ def _latest_inspections(config: RiskConfig, end: date) -> sa.Select:
             sa.and_(later.inspected_on == Inspection.inspected_on, later.id > Inspection.id),
         ),
     )
-    months = min(round(years * 12) for years in config.inspection_cycle_years.values())
+    months = _months(config)
     # inspected after the last day of the month `months` before end's: due (by the shortest cycle) after end
     back = end.year * 12 + end.month - 1 - months
     cutoff = date(back // 12, back % 12 + 1, calendar.monthrange(back // 12, back % 12 + 1)[1])
@@ -275,10 +348,22 @@ class FieldErrors(ValidationError):
 
 def filter_choices(session: Session) -> dict[str, list[dict[str, Any]]]:
     """What the schedule's filters offer: every ``categories`` row and every district's code and names."""
+    categories, districts = _codes(session)
     return {
-        "categories": store.read_categories(session).to_dict("records"),
-        "districts": store.read_table(session, "districts", ["code", "name", "name_en"]).to_dict("records"),
+        "categories": categories.to_dict("records"),
+        "districts": districts[["code", "name", "name_en"]].to_dict("records"),
     }
+
+
+def _codes(session: Session) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Every category, and every district's id, code and names: kept until either table is written (read only)."""
+    return snapshot(
+        session,
+        "schedule.codes",
+        lambda own: (store.read_categories(own), store.read_table(own, "districts", ["id", "code", "name", "name_en"])),
+        tables=("asset_categories", "districts"),
+        shared=True,
+    )
 
 
 def work_order(session: Session, code: str) -> dict[str, Any]:

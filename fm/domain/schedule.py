@@ -150,20 +150,39 @@ def schedule_items(
         },
         index=unmet.index,
     )
-    items = pd.concat(
-        [frame.astype(object) for frame in (duty_rows, work, inspections) if len(frame)]
-        or [pd.DataFrame(columns=list(ITEM_COLUMNS))],
-        ignore_index=True,
-    )
-    items["due_on"] = pd.to_datetime(items["due_on"]).dt.date
-    items["last_inspected_on"] = (
-        pd.to_datetime(items["last_inspected_on"])
-        .dt.date.astype(object)
-        .where(items["last_inspected_on"].notna(), None)
-    )
-    for column in ("record_id", "version", "asset_id", "district_id", "planned_cost"):
-        items[column] = pd.to_numeric(items[column]).astype("Int64")
-    return items[list(ITEM_COLUMNS)]
+    return _stacked([frame for frame in (duty_rows, work, inspections) if len(frame)])
+
+
+_DATES = ("due_on", "last_inspected_on")
+_INTEGERS = ("record_id", "version", "asset_id", "district_id", "planned_cost")
+
+
+def _stacked(frames: list[pd.DataFrame]) -> pd.DataFrame:
+    """``frames`` one under the other, column by column: dates as ``datetime.date`` (None where missing), the ids,
+    versions and costs as Int64, the rest as objects (no frame turned into objects whole: its dates would become
+    Timestamps one by one)."""
+    columns: dict[str, object] = {}
+    for column in ITEM_COLUMNS:
+        if column in _DATES:
+            days = [pd.to_datetime(frame[column]).to_numpy(dtype="datetime64[D]") for frame in frames]
+            stacked = np.concatenate(days) if days else np.empty(0, dtype="datetime64[D]")
+            columns[column] = pd.Series(stacked.astype(object), dtype=object)  # dates, NaT as None
+        elif column in _INTEGERS:
+            parts = [_integers(frame[column]) for frame in frames]
+            columns[column] = pd.concat(parts, ignore_index=True) if parts else pd.Series([], dtype="Int64")
+        else:
+            values = [frame[column].to_numpy(dtype=object) for frame in frames]
+            columns[column] = pd.Series(np.concatenate(values) if values else [], dtype=object)
+    return pd.DataFrame(columns, columns=list(ITEM_COLUMNS))
+
+
+def _integers(values: pd.Series) -> pd.Series:
+    """``values`` as Int64: a numeric column as it is, a column of None at once, other objects parsed."""
+    if pd.api.types.is_numeric_dtype(values.dtype) and not pd.api.types.is_bool_dtype(values.dtype):
+        return values.astype("Int64").reset_index(drop=True)
+    if values.isna().all():
+        return pd.Series(pd.NA, index=range(len(values)), dtype="Int64")
+    return pd.to_numeric(values.astype(object)).astype("Int64").reset_index(drop=True)
 
 
 def build_schedule(
@@ -224,32 +243,58 @@ def build_schedule(
             keep &= items[column].isin(list(wanted))
     rows = items[keep.to_numpy()].copy()
     due = due[keep.to_numpy()]
-    overdue = due < pd.Timestamp(today)
-    starts, ends, keys = _periods(due, by)
-    rows["group"] = keys.where(~overdue, OVERDUE)
-    rows["group_start"] = starts.dt.date.where(~overdue, None)
-    rows["group_end"] = ends.dt.date.where(~overdue, None)
-    rows["fiscal_year"] = fiscal_year(starts).where(~overdue, pd.NA).astype("Int64")
-    rows["days_overdue"] = np.maximum((pd.Timestamp(today) - due).dt.days, 0).astype("int64")
-    rows["_order"] = np.where(overdue, pd.Timestamp.min.value, starts.to_numpy(dtype="datetime64[ns]").astype("int64"))
+    days = due.to_numpy(dtype="datetime64[D]")
+    overdue = days < np.datetime64(today, "D")
+    starts, ends, keys, years = _periods(days, by)
+    missing = np.array(None, dtype=object)
+    for column, values in (
+        ("group", np.where(overdue, OVERDUE, keys)),
+        ("group_start", np.where(overdue, missing, starts)),
+        ("group_end", np.where(overdue, missing, ends)),
+    ):
+        rows[column] = pd.Series(values, index=rows.index, dtype=object)
+    rows["fiscal_year"] = pd.array(np.where(overdue, missing, years), dtype="Int64")
+    rows["days_overdue"] = np.maximum((np.datetime64(today, "D") - days).astype("int64"), 0)
+    rows["_order"] = np.where(overdue, np.iinfo("int64").min, _first_days(days, by).astype("int64"))
     rows["_due"] = due
     rows["_duty"] = (rows["kind"] != "duty").astype(int)
     rows = rows.sort_values(["_order", "_duty", "_due", "kind", "asset_code"], kind="stable")
     return rows.drop(columns=["_order", "_duty", "_due"]).reset_index(drop=True)
 
 
-def _periods(due: pd.Series, by: str) -> tuple[pd.Series, pd.Series, pd.Series]:
-    """First day, last day and key of the month or ISO week of each date."""
+def _first_days(days: np.ndarray, by: str) -> np.ndarray:
+    """The first day of the month or ISO week (from Monday) of each of ``days`` (``datetime64[D]``)."""
     if by == "month":
-        starts = due.dt.to_period("M").dt.start_time
-        ends = starts + pd.offsets.MonthEnd(0)
-        keys = starts.dt.strftime("%Y-%m")
+        return days.astype("datetime64[M]").astype("datetime64[D]")
+    return days - (days.astype("int64") + 3) % 7  # 1970-01-01, day 0, was a Thursday
+
+
+def _periods(days: np.ndarray, by: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """First day, last day (as dates), key and fiscal year of the month or ISO week of each of ``days``
+    (``datetime64[D]``), as object arrays (the years integers).
+
+    Each period is named once, however many rows fall in it: numpy finds the periods' first days, and only
+    the distinct ones go through :meth:`datetime.date.isocalendar` or a format.
+
+    Examples
+    --------
+    >>> days = np.array(["2026-01-01", "2027-01-03", "2026-03-31", "2026-01-01"], dtype="datetime64[D]")
+    >>> [list(a) for a in _periods(days, "week")[2:]]
+    [['2026-W01', '2026-W53', '2026-W14', '2026-W01'], [2025, 2026, 2025, 2025]]
+    >>> [list(a) for a in _periods(days, "month")[2:]]
+    [['2026-01', '2027-01', '2026-03', '2026-01'], [2025, 2026, 2025, 2025]]
+    """
+    firsts, where = np.unique(_first_days(days, by), return_inverse=True)
+    starts = firsts.astype(object)  # datetime.date
+    if by == "month":
+        ends = ((firsts.astype("datetime64[M]") + 1).astype("datetime64[D]") - 1).astype(object)
+        keys = [f"{start.year:04d}-{start.month:02d}" for start in starts]
     else:
-        starts = due.dt.normalize() - pd.to_timedelta(due.dt.day_of_week, unit="D")
-        ends = starts + pd.Timedelta(days=6)
-        iso = due.dt.isocalendar()
-        keys = iso["year"].astype(str) + "-W" + iso["week"].astype(str).str.zfill(2)
-    return starts, ends, keys.astype(object)
+        ends = (firsts + 6).astype(object)
+        keys = ["{:04d}-W{:02d}".format(*start.isocalendar()[:2]) for start in starts]
+    years = [fiscal_year(start) for start in starts]
+    column = np.asarray(keys, dtype=object) if len(keys) else np.empty(0, dtype=object)
+    return starts[where], ends[where], column[where], np.asarray(years, dtype=object)[where]
 
 
 def groups(rows: pd.DataFrame) -> list[dict]:

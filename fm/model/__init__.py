@@ -8,7 +8,7 @@ from fm.model.assets import (
     WorkOrder,
 )
 from fm.model.base import Base
-from fm.model.changes import DataChange
+from fm.model.changes import AssetChange, DataChange
 from fm.model.duties import TrafficRestriction
 from fm.model.land import LandParcel, ParcelUse
 from fm.model.ledger import LedgerEntry
@@ -28,6 +28,7 @@ __all__ = [
     "AssetCategory",
     "AuditEntry",
     "Base",
+    "AssetChange",
     "DataChange",
     "District",
     "DistrictPopulation",

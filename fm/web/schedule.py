@@ -89,9 +89,11 @@ def _filters() -> schedule.Filters:
     )
 
 
-def _schedule() -> dict[str, Any]:
+def _schedule(filters: schedule.Filters | None = None, **page: Any) -> dict[str, Any]:
     with session() as active:
-        return schedule.schedule(active, today=date.today(), filters=_filters(), config=load_config())
+        return schedule.schedule(
+            active, today=date.today(), filters=filters or _filters(), config=load_config(), **page
+        )
 
 
 @api.get("/schedule")
@@ -122,13 +124,14 @@ def export(fmt: str) -> Response:
 @pages.get("/schedule")
 def index() -> str:
     """Work orders planned or in progress and inspections due, overdue first, by month or by week."""
-    found = _schedule()
+    chosen, number = request.args.get("group") or None, _page()
+    filters = _filters()
+    size = SHOWN[filters.by]
+    found = _schedule(filters, size=size, group=chosen, number=number)  # only the page's rows, named
     with session() as active:
         choices = schedule.filter_choices(active)
     categories, districts = choices["categories"], choices["districts"]
-    chosen, number = request.args.get("group") or None, _page()
-    size = SHOWN[found["by"]]
-    shown = schedule.page(found["rows"], size, group=chosen, number=number).astype(object)
+    shown = found["rows"].astype(object)
     shown = shown.where(shown.notna(), None)  # missing values as None, not NaN, for the template
     by_group: dict[str, list[dict[str, Any]]] = {}
     for row in shown.to_dict("records"):  # once: a frame's to_dict costs about the same for 25 rows as for 500

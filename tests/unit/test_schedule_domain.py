@@ -137,3 +137,26 @@ def test_empty_and_bad_grouping():
     assert build_schedule(empty, today=TODAY).empty and groups(build_schedule(empty, today=TODAY)) == []
     with pytest.raises(ValueError, match="month, week"):
         build_schedule(ITEMS, today=TODAY, by="year")
+
+
+@pytest.mark.parametrize("by", ["month", "week"])
+def test_periods_equal_the_calendars_for_every_day(by):
+    """The periods are found with numpy for each distinct month or week: every day from 2019 to 2032 (ISO years of
+    53 weeks, weeks across new year, leap days) falls in the group a per-date calendar gives it."""
+    days = pd.date_range("2019-12-01", "2033-01-31", freq="D").date
+    items = pd.DataFrame(
+        {"kind": "inspection", "category": "bridge", "district_id": 1, "asset_code": "A-1", "due_on": days}
+    )
+    rows = build_schedule(items, today=date(2019, 12, 1), by=by, end=date(2033, 1, 31))
+    assert rows["due_on"].tolist() == list(days)  # one per day, in order
+    if by == "month":
+        starts = [d.replace(day=1) for d in days]
+        keys = [d.strftime("%Y-%m") for d in days]
+        ends = [(pd.Timestamp(d) + pd.offsets.MonthEnd(0)).date() for d in days]
+    else:
+        starts = [d - pd.Timedelta(days=d.weekday()) for d in days]
+        keys = ["{}-W{:02d}".format(*d.isocalendar()[:2]) for d in days]
+        ends = [s + pd.Timedelta(days=6) for s in starts]
+    assert rows["group"].tolist() == keys
+    assert rows["group_start"].tolist() == starts and rows["group_end"].tolist() == ends
+    assert rows["fiscal_year"].tolist() == [s.year - (s.month < 4) for s in starts]

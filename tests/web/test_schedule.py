@@ -533,12 +533,14 @@ def test_next_inspections_outlive_a_work_order_write_not_an_inspection_write(see
 
 def _fresh_rows(client) -> list[dict]:
     """The schedule computed from the records alone, nothing kept (what the kept path must equal)."""
-    from fm.app import duties, snapshots
+    from fm.app import duties, schedule, snapshots
 
     with snapshots._guard:
         snapshots._kept.clear()
     with duties._guard:
         duties._kept.clear()
+    with schedule._latest_guard:
+        schedule._latest_kept.clear()
     return client.get("/api/schedule").get_json()["rows"]
 
 
@@ -603,4 +605,53 @@ def test_a_recorded_inspection_moves_only_that_assets_rows(db_url, client):
     last = by_asset(client.get("/api/schedule").get_json()["rows"])
     assert "S-001" not in last and last == {code: rows for code, rows in again.items() if code != "S-001"}
     assert by_asset(_fresh_rows(client)) == last
+    database.dispose()
+
+
+def test_edited_moved_and_deleted_inspections_give_the_fresh_schedule(db_url, client):
+    """The latest inspections and the judged assets' inspections (the duties) are kept and read again only for the
+    assets whose inspections were written (fm.db.changes.assets_changed): an older inspection deleted, the latest
+    edited, one moved to another asset, the latest deleted, a judgement edited away and back, a judged asset's
+    inspections deleted and then every inspection deleted each give the schedule computed from nothing kept."""
+    from fm.app import schedule
+
+    add_judged(db_url)
+    database = Database(db_url)
+    with database.session() as session:
+        ids = {code: id_ for code, id_ in session.execute(sa.text("SELECT code, id FROM assets"))}
+        for day, due in ((date(2023, 7, 1), 5), (date(2024, 6, 1), 20)):
+            session.add(
+                Inspection(
+                    asset_id=ids["S-001"], inspected_on=day, condition_score=2, next_due_on=TODAY + timedelta(due)
+                )
+            )
+    client.get("/api/schedule")  # kept: the latest inspections of every asset
+    reads = []
+    real = schedule.store.read_query
+    edits = (
+        ("DELETE FROM inspections WHERE inspected_on = '2023-07-01'", None),
+        ("UPDATE inspections SET next_due_on = :soon WHERE inspected_on = '2024-06-01'", "insp:S-001"),
+        ("UPDATE inspections SET asset_id = :p WHERE inspected_on = '2024-06-01'", "insp:R-001"),
+        ("DELETE FROM inspections WHERE asset_id = :p", None),
+        ("UPDATE inspections SET soundness = 2 WHERE asset_id = :b1", None),  # B-001's Ⅳ duty gone
+        ("UPDATE inspections SET soundness = 4 WHERE asset_id = :b1", None),  # and back
+        ("DELETE FROM inspections WHERE asset_id = :b2", None),  # B-002's Ⅲ duty gone
+        ("DELETE FROM inspections", None),
+    )
+    for statement, shown in edits:
+        with database.connect() as connection, connection.begin():
+            connection.execute(
+                sa.text(statement),
+                {"soon": TODAY + timedelta(days=3), "p": ids["R-001"], "b1": ids["B-001"], "b2": ids["B-002"]},
+            )
+        reads.clear()
+        schedule.store.read_query = lambda session, query: reads.append(str(query)) or real(session, query)
+        try:
+            kept = client.get("/api/schedule").get_json()["rows"]
+        finally:
+            schedule.store.read_query = real
+        assert len([q for q in reads if "inspected_on" in q]) == 1 and " IN (" in reads[0]  # only what changed
+        assert kept == _fresh_rows(client), statement
+        assert shown is None or shown in _codes(kept)
+    assert not any(row["kind"] in ("inspection", "duty") for row in kept)
     database.dispose()

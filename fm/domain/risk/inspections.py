@@ -31,7 +31,10 @@ def next_inspections(assets: pd.DataFrame, inspections: pd.DataFrame, *, config:
         return pd.Series(latest[column].reindex(assets["id"]).to_numpy(), index=assets.index)
 
     frame = pd.DataFrame({"last_inspected_on": by_asset("inspected_on")}, index=assets.index)
-    cycle = assets["category"].map(config.cycle).astype(float)
+    # the cycle of each category once, not a call per asset (a category missing: the default, as config.cycle gives)
+    codes = assets["category"]
+    cycles = {code: config.cycle(code) for code in codes.dropna().unique()}
+    cycle = codes.map(cycles).astype(float).fillna(float(config.inspection_cycle_years["default"]))
     frame["due_on"] = by_asset("next_due_on").fillna(_add_months(frame["last_inspected_on"], (cycle * 12).round()))
     return frame
 
