@@ -4,7 +4,7 @@ rounded to 1e-6° (about 0.1 m), so a viewport of features stays small."""
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import geopandas as gpd
@@ -56,17 +56,35 @@ def features_text(
     frame: gpd.GeoDataFrame, properties: Sequence[str], *, zoom: int | None = None, **members: Any
 ) -> str:
     """A FeatureCollection of ``frame``'s rows with the given property columns, as compact JSON text; ``members``
-    are added at the top level (e.g. ``mode``, ``total``).
+    are added at the top level (e.g. ``mode``, ``total``): :func:`collection_text` of :func:`feature_texts`."""
+    return collection_text(feature_texts(frame, properties, zoom=zoom), **members)
+
+
+def feature_texts(frame: gpd.GeoDataFrame, properties: Sequence[str], *, zoom: int | None = None) -> list[str]:
+    """Each row of ``frame`` as the compact JSON text of one Feature: its geometry as :func:`geometries` writes it
+    for ``zoom``, and the given property columns (missing values as null).
 
     Written from shapely's GeoJSON text of each geometry as it is: parsing those texts into objects only to write
-    them out again was a third of a map viewport's time (2,300 lines at zoom 15)."""
+    them out again was a third of a map viewport's time (2,300 lines at zoom 15). Each text depends on its own row
+    alone, so texts made once can be kept and joined again (the map's viewport, fm.app.maps)."""
     values = frame[list(properties)].astype(object).where(frame[list(properties)].notna(), None)
-    head = to_json({"type": "FeatureCollection", **members}, compact=True)[:-1]
-    each = (
+    return [
         f'{{"type":"Feature","geometry":{geometry},"properties":{to_json(row, compact=True)}}}'
         for geometry, row in zip(geometries(frame.geometry, zoom), values.to_dict("records"), strict=True)
-    )
-    return f'{head},"features":[{",".join(each)}]}}'
+    ]
+
+
+def collection_text(features: Iterable[str], **members: Any) -> str:
+    """A FeatureCollection's compact JSON text from its features' texts (:func:`feature_texts`), with ``members``
+    at the top level before them.
+
+    Examples
+    --------
+    >>> collection_text(['{"type":"Feature"}'], mode="features", total=1)
+    '{"type":"FeatureCollection","mode":"features","total":1,"features":[{"type":"Feature"}]}'
+    """
+    head = to_json({"type": "FeatureCollection", **members}, compact=True)[:-1]
+    return f'{head},"features":[{",".join(features)}]}}'
 
 
 def clusters(cells: pd.DataFrame, **members: Any) -> dict[str, Any]:
