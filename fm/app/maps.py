@@ -261,9 +261,10 @@ class KeptLayer:
 
     ``points`` has a RangeIndex: row ``i`` of it is item ``i`` of each array in ``features``."""
 
-    ZOOMS = 6
-    """Zoom levels whose texts are kept at once, the least recently asked dropped first (at 100,000 assets about
-    30 MB a zoom level once every asset has been in a viewport at it; people pan at one or two levels)."""
+    ZOOMS = 8
+    """Zoom levels whose texts are kept at once, the least recently asked dropped first. At 100,000 assets about
+    30 MB for the first zoom level once every asset has been in a viewport at it, and for each further one its
+    array (0.8 MB) and the texts that differ from those kept at another level (:meth:`keep`)."""
 
     def __init__(self, points: pd.DataFrame) -> None:
         self.points = points.reset_index(drop=True)
@@ -281,6 +282,18 @@ class KeptLayer:
                     self._features.popitem(last=False)
             self._features.move_to_end(zoom)
             return texts
+
+    def keep(self, zoom: int, rows: np.ndarray, made: list[str]) -> None:
+        """Keep the texts ``made`` of ``rows`` at ``zoom``. A text equal to one kept at another zoom (a point, or a
+        line already as simple as it can be: most of them from zoom 15 on) is kept once, that one."""
+        texts = self.features(zoom)
+        shared = np.array(made, dtype=object)
+        with self._lock:
+            others = [kept for kept in self._features.values() if kept is not texts]
+        for other in others:
+            known = other[rows]
+            shared = np.where(known == shared, known, shared)
+        texts[rows] = shared
 
 
 def kept_layer(session: Session, layer: str, *, fiscal_year: int | None = None) -> KeptLayer:
@@ -359,7 +372,7 @@ def _feature_texts(session: Session, kept: KeptLayer, points: pd.DataFrame, zoom
     if len(missing):
         shown = _shown(session, kept.points.loc[missing, ["id", *FEATURE_PROPERTIES]].assign(row=missing))
         # rows without a stored geometry stay None and are left out, as the join with the geometries leaves them
-        texts[shown["row"].to_numpy()] = np.array(geojson.feature_texts(shown, FEATURE_PROPERTIES, zoom=zoom), object)
+        kept.keep(zoom, shown["row"].to_numpy(), geojson.feature_texts(shown, FEATURE_PROPERTIES, zoom=zoom))
         made = texts[rows]
     return [text for text in made.tolist() if text is not None]
 
