@@ -33,6 +33,7 @@ from fm.domain.maps.viewport import (
     MapFilter,
     apply_filter,
     cluster,
+    meets,
     parse_filter,
     parse_viewport,
 )
@@ -255,11 +256,16 @@ def layer_points(
     return points if detail else points.drop(columns="risk_class")
 
 
-class KeptLayer:
-    """A layer's points of the whole city, kept (see :func:`kept_points`), with each point's Feature text per zoom
-    level once a viewport has asked for it at that zoom (:func:`_feature_texts`).
+BOX = ("minx", "miny", "maxx", "maxy")
+"""The columns of each point's bounding box (:func:`fm.io.store.read_map_points`)."""
 
-    ``points`` has a RangeIndex: row ``i`` of it is item ``i`` of each array in ``features``."""
+
+class KeptLayer:
+    """A layer's points of the whole city, kept (see :func:`kept_layer`): ``points`` (id, code, category, district_id,
+    x, y, class, state), ``boxes`` (each one's minx, miny, maxx, maxy as arrays), and each point's Feature text per
+    zoom level once a viewport has asked for it at that zoom (:func:`_feature_texts`).
+
+    ``points`` has a RangeIndex: row ``i`` of it is item ``i`` of each box array and of each array of texts."""
 
     ZOOMS = 8
     """Zoom levels whose texts are kept at once, the least recently asked dropped first. At 100,000 assets about
@@ -267,7 +273,8 @@ class KeptLayer:
     array (0.8 MB) and the texts that differ from those kept at another level (:meth:`keep`)."""
 
     def __init__(self, points: pd.DataFrame) -> None:
-        self.points = points.reset_index(drop=True)
+        self.points = points.drop(columns=list(BOX)).reset_index(drop=True)
+        self.boxes = tuple(points[column].to_numpy(dtype=float) for column in BOX)
         self._features: OrderedDict[int, np.ndarray] = OrderedDict()
         self._lock = threading.Lock()
 
@@ -282,6 +289,10 @@ class KeptLayer:
                     self._features.popitem(last=False)
             self._features.move_to_end(zoom)
             return texts
+
+    def in_view(self, bbox: tuple[float, float, float, float]) -> pd.DataFrame:
+        """The rows of ``points`` whose box meets ``bbox`` (:func:`fm.domain.maps.viewport.meets`)."""
+        return self.points.take(np.flatnonzero(meets(*self.boxes, bbox)))
 
     def keep(self, zoom: int, rows: np.ndarray, made: list[str]) -> None:
         """Keep the texts ``made`` of ``rows`` at ``zoom``. A text equal to one kept at another zoom (a point, or a
@@ -299,7 +310,7 @@ class KeptLayer:
 def kept_layer(session: Session, layer: str, *, fiscal_year: int | None = None) -> KeptLayer:
     """:func:`layer_points` of the whole city with each point's box (minx, miny, maxx, maxy), read once and
     kept until any watched table changes (fm/app/snapshots.py), not copied: a viewport is cut from it in
-    memory (:func:`_in_view`, then the filters of :func:`apply_filter`) instead of asking the database on
+    memory (:meth:`KeptLayer.in_view`, then the filters of :func:`apply_filter`) instead of asking the database on
     every pan. At 100,000 assets about 10 MB a process and layer, read again in a fraction of a second
     after a write. With them, and dropped with them, the features' texts the viewports have asked for. The
     caller must not change it."""
@@ -314,21 +325,8 @@ def kept_layer(session: Session, layer: str, *, fiscal_year: int | None = None) 
 
 
 def kept_points(session: Session, layer: str, *, fiscal_year: int | None = None) -> pd.DataFrame:
-    """The points of :func:`kept_layer` (the caller must not change them)."""
+    """The points of :func:`kept_layer`, without their boxes (the caller must not change them)."""
     return kept_layer(session, layer, fiscal_year=fiscal_year).points
-
-
-def _in_view(points: pd.DataFrame, bbox: tuple[float, float, float, float]) -> pd.DataFrame:
-    """The points whose box meets ``bbox``: the comparison the spatial index makes (R*Tree on SQLite, ``&&``
-    on PostGIS), on the boxes it holds."""
-    west, south, east, north = bbox
-    keep = (
-        (points["maxx"].to_numpy() >= west)
-        & (points["minx"].to_numpy() <= east)
-        & (points["maxy"].to_numpy() >= south)
-        & (points["miny"].to_numpy() <= north)
-    )
-    return points[keep].drop(columns=["minx", "miny", "maxx", "maxy"])
 
 
 def map_layer(session: Session, layer: str, args: Mapping[str, str]) -> str:
@@ -339,7 +337,7 @@ def map_layer(session: Session, layer: str, args: Mapping[str, str]) -> str:
     viewport = parse_viewport(args.get("bbox"), args.get("zoom"))
     found = _filter(session, layer, args)
     kept = kept_layer(session, layer, fiscal_year=_year(args))
-    points = apply_filter(_in_view(kept.points, viewport.bbox), found)
+    points = apply_filter(kept.in_view(viewport.bbox), found)
     points = _with_duties(session, points, layer, args)
     order = [c.key for c in style.classes(layer)]
     if len(points) > MAX_FEATURES:

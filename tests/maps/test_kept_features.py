@@ -16,7 +16,7 @@ from sample import add_sample
 from fm.app import maps
 from fm.db import Database
 from fm.domain.maps import geojson
-from fm.domain.maps.viewport import apply_filter, parse_viewport
+from fm.domain.maps.viewport import apply_filter, meets, parse_viewport
 from fm.io import risk as risk_store
 from fm.model import Asset, IndividualPlan, PlanAsset, RiskScore
 
@@ -29,7 +29,9 @@ def _uncached(session, layer: str, args: dict[str, str]) -> str:
     """What map_layer answered before its texts were kept: the points read afresh, the geometries read by id."""
     viewport = parse_viewport(args["bbox"], args["zoom"])
     points = maps.layer_points(session, layer, fiscal_year=maps._year(args), boxes=True)
-    points = apply_filter(maps._in_view(points, viewport.bbox), maps._filter(session, layer, args))
+    boxes = (points[column].to_numpy() for column in maps.BOX)
+    points = points[meets(*boxes, viewport.bbox)].drop(columns=list(maps.BOX))
+    points = apply_filter(points, maps._filter(session, layer, args))
     points = maps._with_duties(session, points, layer, args)
     return geojson.features_text(
         maps._shown(session, points),

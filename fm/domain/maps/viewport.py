@@ -131,6 +131,21 @@ def apply_filter(points: pd.DataFrame, found: MapFilter) -> pd.DataFrame:
     return points[keep]
 
 
+def meets(
+    minx: np.ndarray, miny: np.ndarray, maxx: np.ndarray, maxy: np.ndarray, bbox: tuple[float, float, float, float]
+) -> np.ndarray:
+    """Which of the boxes meet ``bbox`` (west, south, east, north): the comparison a spatial index makes (R*Tree on
+    SQLite, ``&&`` on PostGIS), on the boxes it holds.
+
+    Examples
+    --------
+    >>> meets(np.array([0.0, 2.0]), np.array([0.0, 0.0]), np.array([1.0, 3.0]), np.array([1.0, 1.0]), (1, 0, 1.5, 1))
+    array([ True, False])
+    """
+    west, south, east, north = bbox
+    return (maxx >= west) & (minx <= east) & (maxy >= south) & (miny <= north)
+
+
 def pixels(lon: np.ndarray, lat: np.ndarray, zoom: int) -> tuple[np.ndarray, np.ndarray]:
     """Web Mercator pixel coordinates at ``zoom`` (256-pixel tiles), as Leaflet computes them.
 
