@@ -15,10 +15,11 @@ from sample import add_sample
 
 from fm.app import maps
 from fm.db import Database
-from fm.domain.maps import geojson
-from fm.domain.maps.viewport import apply_filter, meets, parse_viewport
+from fm.domain.maps import geojson, style
+from fm.domain.maps.viewport import apply_filter, cluster, meets, parse_viewport
 from fm.io import risk as risk_store
 from fm.model import Asset, IndividualPlan, PlanAsset, RiskScore
+from fm.serialize import to_json
 
 CITY = "139.50,35.28,139.60,35.38"
 # a road zigzagging by 1.5e-5°: more than half a pixel at zoom 16, less at zoom 15 (geojson.tolerance)
@@ -33,6 +34,10 @@ def _uncached(session, layer: str, args: dict[str, str]) -> str:
     points = points[meets(*boxes, viewport.bbox)].drop(columns=list(maps.BOX))
     points = apply_filter(points, maps._filter(session, layer, args))
     points = maps._with_duties(session, points, layer, args)
+    if len(points) > maps.MAX_FEATURES:
+        order = [c.key for c in style.classes(layer)]
+        cells = cluster(points, viewport.zoom, order)
+        return to_json(geojson.clusters(cells, layer=layer, mode="clusters", total=len(points)), compact=True)
     return geojson.features_text(
         maps._shown(session, points),
         ["code", "category", "class"],
@@ -69,6 +74,7 @@ ASKED = [  # in this order: each later one partly made of texts an earlier one k
     {"bbox": CITY, "zoom": "15", "condition": "1,4"},
     {"bbox": CITY, "zoom": "15"},
     {"bbox": "139.55,35.31,139.56,35.32", "zoom": "15", "district": "1"},
+    {"bbox": CITY, "zoom": "15", "duty": "unmet"},
 ]
 
 
@@ -116,3 +122,15 @@ def test_plan_status_texts_are_kept_per_fiscal_year(database):
             answers[year] = maps.map_layer(session, "plans", args)
             assert answers[year] == _uncached(session, "plans", args)
     assert '"adopted"' in answers["2030"] and '"adopted"' not in answers["2019"]
+
+
+def test_kept_clusters_are_the_ones_counted_without_them(database, monkeypatch):
+    """Past MAX_FEATURES the answer is clusters, counted from each point's pixels at zoom 0 and class rank kept
+    with the points: the same as counted from the points alone."""
+    monkeypatch.setattr(maps, "MAX_FEATURES", 1)
+    with database.session() as session:
+        for zoom in ("10", "14", "17"):
+            args = {"bbox": CITY, "zoom": zoom}
+            answer = maps.map_layer(session, "risk", args)
+            assert answer == _uncached(session, "risk", args)
+            assert '"mode":"clusters"' in answer
