@@ -279,10 +279,10 @@ class KeptLayer:
         self.points = points.drop(columns=list(BOX)).reset_index(drop=True)
         self.boxes = tuple(points[column].to_numpy(dtype=float) for column in BOX)
         self.order = list(order)
-        self.x, self.y = self.points["x"].to_numpy(dtype=float), self.points["y"].to_numpy(dtype=float)
         self.base = cluster_base(self.points, self.order)
         self._features: OrderedDict[int, np.ndarray] = OrderedDict()
         self._lock = threading.Lock()
+        self._columns: dict[str, np.ndarray] = {}
 
     def features(self, zoom: int) -> np.ndarray:
         """The Feature texts kept at ``zoom``, one per row of ``points`` (None where not made yet). Shared by the
@@ -300,6 +300,14 @@ class KeptLayer:
         """The positions of the rows of ``points`` whose box meets ``bbox`` (:func:`fm.domain.maps.viewport.meets`),
         in order."""
         return np.flatnonzero(meets(*self.boxes, bbox))
+
+    def column(self, name: str) -> np.ndarray:
+        """The column ``name`` of ``points`` as an array (made once: selecting from the frame on every request cost
+        more than the rest of a kept viewport)."""
+        found = self._columns.get(name)
+        if found is None:
+            found = self._columns[name] = self.points[name].to_numpy()
+        return found
 
     def keep(self, zoom: int, rows: np.ndarray, made: list[str]) -> None:
         """Keep the texts ``made`` of ``rows`` at ``zoom``. A text equal to one kept at another zoom (a point, or a
@@ -346,12 +354,13 @@ def map_layer(session: Session, layer: str, args: Mapping[str, str]) -> str:
     viewport = parse_viewport(args.get("bbox"), args.get("zoom"))
     found = _filter(session, layer, args)
     kept = kept_layer(session, layer, fiscal_year=_year(args))
-    # only the columns the filters read are taken of the points in view (25,000 at zoom 13)
-    shown = kept.points[["id", *filter_columns(found)]].take(kept.in_view(viewport.bbox))
+    # of the points in view (25,000 at zoom 13) only their ids and the columns the filters read
+    rows = kept.in_view(viewport.bbox)
+    shown = pd.DataFrame({column: kept.column(column)[rows] for column in ["id", *filter_columns(found)]}, index=rows)
     rows = _with_duties(session, apply_filter(shown, found), layer, args).index.to_numpy()
     if len(rows) > MAX_FEATURES:
         px0, py0, rank = (each[rows] for each in kept.base)
-        where = pd.DataFrame({"x": kept.x[rows], "y": kept.y[rows]})
+        where = pd.DataFrame({"x": kept.column("x")[rows], "y": kept.column("y")[rows]})
         cells = cluster(where, viewport.zoom, kept.order, base=(px0, py0, rank))
         clusters = geojson.clusters(cells, layer=layer, mode="clusters", total=len(rows))
         return to_json(clusters, compact=True)
