@@ -265,17 +265,25 @@ BOX = ("minx", "miny", "maxx", "maxy")
 class KeptLayer:
     """A layer's points of the whole city, kept (see :func:`kept_layer`): ``points`` (id, code, category, district_id,
     x, y, class, state), ``boxes`` (each one's minx, miny, maxx, maxy as arrays), ``base`` (what clustering them
-    computes whatever the zoom, with the classes in ``order``), and each point's Feature text per zoom level once
-    a viewport has asked for it at that zoom (:func:`_feature_texts`).
+    computes whatever the zoom, with the classes in ``order``), the ``categories`` and ``districts`` a filter may
+    name, and each point's Feature text per zoom level once a viewport has asked for it at that zoom
+    (:func:`_feature_texts`).
 
     ``points`` has a RangeIndex: row ``i`` of it is item ``i`` of each box array and of each array of texts."""
 
     ZOOMS = 8
     """Zoom levels whose texts are kept at once, the least recently asked dropped first. At 100,000 assets about
-    30 MB for the first zoom level once every asset has been in a viewport at it, and for each further one its
+    24 MB for the first zoom level once every asset has been in a viewport at it, and for each further one its
     array (0.8 MB) and the texts that differ from those kept at another level (:meth:`keep`)."""
 
-    def __init__(self, points: pd.DataFrame, order: Sequence[str]) -> None:
+    def __init__(
+        self,
+        points: pd.DataFrame,
+        order: Sequence[str],
+        categories: Sequence[str] = (),
+        districts: Sequence[int] = (),
+    ) -> None:
+        self.categories, self.districts = list(categories), list(districts)
         self.points = points.drop(columns=list(BOX)).reset_index(drop=True)
         self.boxes = tuple(points[column].to_numpy(dtype=float) for column in BOX)
         self.order = list(order)
@@ -326,14 +334,16 @@ def kept_layer(session: Session, layer: str, *, fiscal_year: int | None = None) 
     """:func:`layer_points` of the whole city with each point's box (minx, miny, maxx, maxy), read once and
     kept until any watched table changes (fm/app/snapshots.py), not copied: a viewport is cut from it in
     memory (:meth:`KeptLayer.in_view`, then the filters of :func:`apply_filter`) instead of asking the database on
-    every pan. At 100,000 assets about 10 MB a process and layer, read again in a fraction of a second
-    after a write. With them, and dropped with them, the features' texts the viewports have asked for. The
+    every pan. At 100,000 assets about 14 MB a process and layer, read again in about a second after a
+    write. With them, and dropped with them, the features' texts the viewports have asked for. The
     caller must not change it."""
     return snapshot(
         session,
         f"{__name__}.kept_layer",
         lambda own: KeptLayer(
-            layer_points(own, layer, fiscal_year=fiscal_year, boxes=True), [c.key for c in style.classes(layer)]
+            layer_points(own, layer, fiscal_year=fiscal_year, boxes=True),
+            [c.key for c in style.classes(layer)],
+            *_filter_values(own, layer),
         ),
         layer,
         fiscal_year,
@@ -352,8 +362,10 @@ def map_layer(session: Session, layer: str, args: Mapping[str, str]) -> str:
     if layer not in LAYERS:
         raise NotFound(f"no map layer {layer!r}; choose from {', '.join(LAYERS)}")
     viewport = parse_viewport(args.get("bbox"), args.get("zoom"))
-    found = _filter(session, layer, args)
     kept = kept_layer(session, layer, fiscal_year=_year(args))
+    # the filter's categories and districts as kept with the points (dropped at any write as they are): asking
+    # the change counters once a pan, not twice
+    found = parse_filter(args, categories=kept.categories, districts=kept.districts, classes=kept.order)
     # of the points in view (25,000 at zoom 13) only their ids and the columns the filters read
     rows = kept.in_view(viewport.bbox)
     shown = pd.DataFrame({column: kept.column(column)[rows] for column in ["id", *filter_columns(found)]}, index=rows)
@@ -491,16 +503,20 @@ def _with_duties(session: Session, points: pd.DataFrame, layer: str, args: Mappi
 
 def _filter(session: Session, layer: str, args: Mapping[str, str]) -> MapFilter:
     categories, districts = snapshot(  # kept until a category or a district changes: read on every pan
-        session,
-        f"{__name__}._filter",
-        lambda own: (
-            layer_categories(own, layer, lang="ja")["code"].tolist(),
-            store.read_table(own, "districts", ("id",))["id"].tolist(),
-        ),
-        layer,
-        tables=("asset_categories", "districts"),
+        session, f"{__name__}._filter", lambda own: _filter_values(own, layer), layer, tables=FILTER_TABLES
     )
     return parse_filter(args, categories=categories, districts=districts, classes=[c.key for c in style.classes(layer)])
+
+
+FILTER_TABLES = ("asset_categories", "districts")
+
+
+def _filter_values(session: Session, layer: str) -> tuple[list[str], list[int]]:
+    """The categories and districts a map's filter may name (read from :data:`FILTER_TABLES`)."""
+    return (
+        layer_categories(session, layer, lang="ja")["code"].tolist(),
+        store.read_table(session, "districts", ("id",))["id"].tolist(),
+    )
 
 
 def _year(args: Mapping[str, str]) -> int | None:
