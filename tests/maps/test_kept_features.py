@@ -134,3 +134,17 @@ def test_kept_clusters_are_the_ones_counted_without_them(database, monkeypatch):
             answer = maps.map_layer(session, "risk", args)
             assert answer == _uncached(session, "risk", args)
             assert '"mode":"clusters"' in answer
+
+
+def test_fm_serve_makes_the_texts_in_advance_so_that_no_pan_reads_a_geometry(database, monkeypatch):
+    with database.session() as session:
+        expected = {zoom: _uncached(session, "risk", {"bbox": CITY, "zoom": str(zoom)}) for zoom in maps.WARM_ZOOMS}
+        maps.warm_features(session, "risk")
+
+    def read(*_args, **_kwargs):
+        raise AssertionError("a geometry read after warm_features")
+
+    monkeypatch.setattr(maps, "_shown", read)
+    with database.session() as session:
+        for zoom, answer in expected.items():
+            assert maps.map_layer(session, "risk", {"bbox": CITY, "zoom": str(zoom)}) == answer
