@@ -396,8 +396,7 @@ def warm_features(session: Session, layer: str, zooms: Sequence[int] = WARM_ZOOM
     and 24 MB for the first zoom level, little more for the next). After a write they are made again as viewports
     ask for them."""
     kept = kept_layer(session, layer)
-    for zoom in zooms:
-        _feature_texts(session, kept, np.arange(len(kept.points)), zoom)
+    _make_texts(session, kept, np.arange(len(kept.points)), zooms)
 
 
 def _feature_texts(session: Session, kept: KeptLayer, rows: np.ndarray, zoom: int) -> list[str]:
@@ -413,11 +412,17 @@ def _feature_texts(session: Session, kept: KeptLayer, rows: np.ndarray, zoom: in
     made = texts[rows]
     missing = rows[np.equal(made, None)]
     if len(missing):
-        shown = _shown(session, kept.points.loc[missing, ["id", *FEATURE_PROPERTIES]].assign(row=missing))
-        # rows without a stored geometry stay None and are left out, as the join with the geometries leaves them
-        kept.keep(zoom, shown["row"].to_numpy(), geojson.feature_texts(shown, FEATURE_PROPERTIES, zoom=zoom))
+        _make_texts(session, kept, missing, [zoom])
         made = texts[rows]
     return [text for text in made.tolist() if text is not None]
+
+
+def _make_texts(session: Session, kept: KeptLayer, rows: np.ndarray, zooms: Sequence[int]) -> None:
+    """Make and keep the Feature texts of the points at ``rows`` at each of ``zooms``, their geometries read once.
+    Rows without a stored geometry stay None and are left out, as the join with the geometries leaves them."""
+    shown = _shown(session, kept.points.loc[rows, ["id", *FEATURE_PROPERTIES]].assign(row=rows))
+    for zoom in zooms:
+        kept.keep(zoom, shown["row"].to_numpy(), geojson.feature_texts(shown, FEATURE_PROPERTIES, zoom=zoom))
 
 
 def layer_features(
