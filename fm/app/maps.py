@@ -385,15 +385,17 @@ FEATURE_PROPERTIES = ["code", "category", "class"]
 """What a viewport's feature says of its asset (the popup's card is asked for apart)."""
 
 
-WARM_ZOOMS = (15, 16)
-"""The zoom levels whose feature texts ``fm serve`` makes for the whole city when it starts (:func:`warm_features`):
-at 100,000 assets the first at which a screen's viewport holds features rather than clusters, and the next."""
+WARM_ZOOMS = (15, 16, 17)
+"""The zoom levels whose feature texts ``fm serve`` makes for the whole city when it starts (:func:`warm_features`).
+On the generated 100,000-asset register a window of 1,000 × 600 pixels holds features rather than clusters from
+zoom 17 (38,000 assets at zoom 15 in the city centre); bench/locustfile.py's smaller viewports from zoom 15."""
 
 
 def warm_features(session: Session, layer: str, zooms: Sequence[int] = WARM_ZOOMS) -> None:
     """Make the feature text of every point of ``layer`` at each of ``zooms`` (kept, :func:`kept_layer`), so that the
     first viewports after a start are not the ones that read the geometries (at 100,000 assets about 3 s of CPU
-    for zooms 15 and 16, the geometries read once, and 24 MB for the first zoom level, little more for the next).
+    for zooms 15 to 17, the geometries and properties read and written once, and 24 MB for the first zoom level,
+    little more for each next one).
     After a write they are made again as viewports ask for them."""
     kept = kept_layer(session, layer)
     _make_texts(session, kept, np.arange(len(kept.points)), zooms)
@@ -421,8 +423,9 @@ def _make_texts(session: Session, kept: KeptLayer, rows: np.ndarray, zooms: Sequ
     """Make and keep the Feature texts of the points at ``rows`` at each of ``zooms``, their geometries read once.
     Rows without a stored geometry stay None and are left out, as the join with the geometries leaves them."""
     shown = _shown(session, kept.points.loc[rows, ["id", *FEATURE_PROPERTIES]].assign(row=rows))
-    for zoom in zooms:
-        kept.keep(zoom, shown["row"].to_numpy(), geojson.feature_texts(shown, FEATURE_PROPERTIES, zoom=zoom))
+    for zoom, texts in geojson.feature_texts_by_zoom(shown, FEATURE_PROPERTIES, zooms).items():
+        assert zoom is not None
+        kept.keep(zoom, shown["row"].to_numpy(), texts)
 
 
 def layer_features(

@@ -67,11 +67,22 @@ def feature_texts(frame: gpd.GeoDataFrame, properties: Sequence[str], *, zoom: i
     Written from shapely's GeoJSON text of each geometry as it is: parsing those texts into objects only to write
     them out again was a third of a map viewport's time (2,300 lines at zoom 15). Each text depends on its own row
     alone, so texts made once can be kept and joined again (the map's viewport, fm.app.maps)."""
+    return feature_texts_by_zoom(frame, properties, [zoom])[zoom]
+
+
+def feature_texts_by_zoom(
+    frame: gpd.GeoDataFrame, properties: Sequence[str], zooms: Sequence[int | None]
+) -> dict[int | None, list[str]]:
+    """:func:`feature_texts` at each of ``zooms``, the properties written once for all of them."""
     values = frame[list(properties)].astype(object).where(frame[list(properties)].notna(), None)
-    return [
-        f'{{"type":"Feature","geometry":{geometry},"properties":{to_json(row, compact=True)}}}'
-        for geometry, row in zip(geometries(frame.geometry, zoom), values.to_dict("records"), strict=True)
-    ]
+    written = [to_json(row, compact=True) for row in values.to_dict("records")]
+    return {
+        zoom: [
+            f'{{"type":"Feature","geometry":{geometry},"properties":{row}}}'
+            for geometry, row in zip(geometries(frame.geometry, zoom), written, strict=True)
+        ]
+        for zoom in zooms
+    }
 
 
 def collection_text(features: Iterable[str], **members: Any) -> str:
