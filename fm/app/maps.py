@@ -5,6 +5,8 @@ call these, so a page and an exported file show the same records."""
 from __future__ import annotations
 
 import re
+import threading
+from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from datetime import date
 from typing import Any
@@ -31,6 +33,9 @@ from fm.domain.maps.viewport import (
     MapFilter,
     apply_filter,
     cluster,
+    cluster_base,
+    filter_columns,
+    meets,
     parse_filter,
     parse_viewport,
 )
@@ -253,33 +258,102 @@ def layer_points(
     return points if detail else points.drop(columns="risk_class")
 
 
-def kept_points(session: Session, layer: str, *, fiscal_year: int | None = None) -> pd.DataFrame:
+BOX = ("minx", "miny", "maxx", "maxy")
+"""The columns of each point's bounding box (:func:`fm.io.store.read_map_points`)."""
+
+
+class KeptLayer:
+    """A layer's points of the whole city, kept (see :func:`kept_layer`): ``points`` (id, code, category, district_id,
+    x, y, class, state), ``boxes`` (each one's minx, miny, maxx, maxy as arrays), ``base`` (what clustering them
+    computes whatever the zoom, with the classes in ``order``), the ``categories`` and ``districts`` a filter may
+    name, and each point's Feature text per zoom level once a viewport has asked for it at that zoom
+    (:func:`_feature_texts`).
+
+    ``points`` has a RangeIndex: row ``i`` of it is item ``i`` of each box array and of each array of texts."""
+
+    ZOOMS = 8
+    """Zoom levels whose texts are kept at once, the least recently asked dropped first. At 100,000 assets about
+    24 MB for the first zoom level once every asset has been in a viewport at it, and for each further one its
+    array (0.8 MB) and the texts that differ from those kept at another level (:meth:`keep`)."""
+
+    def __init__(
+        self,
+        points: pd.DataFrame,
+        order: Sequence[str],
+        categories: Sequence[str] = (),
+        districts: Sequence[int] = (),
+    ) -> None:
+        self.categories, self.districts = list(categories), list(districts)
+        self.points = points.drop(columns=list(BOX)).reset_index(drop=True)
+        self.boxes = tuple(points[column].to_numpy(dtype=float) for column in BOX)
+        self.order = list(order)
+        self.base = cluster_base(self.points, self.order)
+        self._features: OrderedDict[int, np.ndarray] = OrderedDict()
+        self._lock = threading.Lock()
+        self._columns: dict[str, np.ndarray] = {}
+
+    def features(self, zoom: int) -> np.ndarray:
+        """The Feature texts kept at ``zoom``, one per row of ``points`` (None where not made yet). Shared by the
+        requests of the process: they only fill what is None, each with the same text."""
+        with self._lock:
+            texts = self._features.get(zoom)
+            if texts is None:
+                texts = self._features[zoom] = np.full(len(self.points), None, dtype=object)
+                while len(self._features) > self.ZOOMS:
+                    self._features.popitem(last=False)
+            self._features.move_to_end(zoom)
+            return texts
+
+    def in_view(self, bbox: tuple[float, float, float, float]) -> np.ndarray:
+        """The positions of the rows of ``points`` whose box meets ``bbox`` (:func:`fm.domain.maps.viewport.meets`),
+        in order."""
+        return np.flatnonzero(meets(*self.boxes, bbox))
+
+    def column(self, name: str) -> np.ndarray:
+        """The column ``name`` of ``points`` as an array (made once: selecting from the frame on every request cost
+        more than the rest of a kept viewport)."""
+        found = self._columns.get(name)
+        if found is None:
+            found = self._columns[name] = self.points[name].to_numpy()
+        return found
+
+    def keep(self, zoom: int, rows: np.ndarray, made: list[str]) -> None:
+        """Keep the texts ``made`` of ``rows`` at ``zoom``. A text equal to one kept at another zoom (a point, or a
+        line already as simple as it can be: most of them from zoom 15 on) is kept once, that one."""
+        texts = self.features(zoom)
+        shared = np.array(made, dtype=object)
+        with self._lock:
+            others = [kept for kept in self._features.values() if kept is not texts]
+        for other in others:
+            known = other[rows]
+            shared = np.where(known == shared, known, shared)
+        texts[rows] = shared
+
+
+def kept_layer(session: Session, layer: str, *, fiscal_year: int | None = None) -> KeptLayer:
     """:func:`layer_points` of the whole city with each point's box (minx, miny, maxx, maxy), read once and
     kept until any watched table changes (fm/app/snapshots.py), not copied: a viewport is cut from it in
-    memory (:func:`_in_view`, then the filters of :func:`apply_filter`) instead of asking the database on
-    every pan. At 100,000 assets about 10 MB a process and layer, read again in a fraction of a second
-    after a write. The caller must not change it."""
+    memory (:meth:`KeptLayer.in_view`, then the filters of :func:`apply_filter`) instead of asking the database on
+    every pan. At 100,000 assets about 14 MB a process and layer, read again in about a second after a
+    write. With them, and dropped with them, the features' texts the viewports have asked for. The
+    caller must not change it."""
     return snapshot(
         session,
-        f"{__name__}.kept_points",
-        lambda own: layer_points(own, layer, fiscal_year=fiscal_year, boxes=True),
+        f"{__name__}.kept_layer",
+        lambda own: KeptLayer(
+            layer_points(own, layer, fiscal_year=fiscal_year, boxes=True),
+            [c.key for c in style.classes(layer)],
+            *_filter_values(own, layer),
+        ),
         layer,
         fiscal_year,
         shared=True,
     )
 
 
-def _in_view(points: pd.DataFrame, bbox: tuple[float, float, float, float]) -> pd.DataFrame:
-    """The points whose box meets ``bbox``: the comparison the spatial index makes (R*Tree on SQLite, ``&&``
-    on PostGIS), on the boxes it holds."""
-    west, south, east, north = bbox
-    keep = (
-        (points["maxx"].to_numpy() >= west)
-        & (points["minx"].to_numpy() <= east)
-        & (points["maxy"].to_numpy() >= south)
-        & (points["miny"].to_numpy() <= north)
-    )
-    return points[keep].drop(columns=["minx", "miny", "maxx", "maxy"])
+def kept_points(session: Session, layer: str, *, fiscal_year: int | None = None) -> pd.DataFrame:
+    """The points of :func:`kept_layer`, without their boxes (the caller must not change them)."""
+    return kept_layer(session, layer, fiscal_year=fiscal_year).points
 
 
 def map_layer(session: Session, layer: str, args: Mapping[str, str]) -> str:
@@ -288,26 +362,70 @@ def map_layer(session: Session, layer: str, args: Mapping[str, str]) -> str:
     if layer not in LAYERS:
         raise NotFound(f"no map layer {layer!r}; choose from {', '.join(LAYERS)}")
     viewport = parse_viewport(args.get("bbox"), args.get("zoom"))
-    found = _filter(session, layer, args)
-    points = apply_filter(
-        _in_view(kept_points(session, layer, fiscal_year=_year(args)), viewport.bbox),
-        found,
-    )
-    points = _with_duties(session, points, layer, args)
-    order = [c.key for c in style.classes(layer)]
-    if len(points) > MAX_FEATURES:
-        clusters = geojson.clusters(
-            cluster(points, viewport.zoom, order), layer=layer, mode="clusters", total=len(points)
-        )
+    kept = kept_layer(session, layer, fiscal_year=_year(args))
+    # the filter's categories and districts as kept with the points (dropped at any write as they are): asking
+    # the change counters once a pan, not twice
+    found = parse_filter(args, categories=kept.categories, districts=kept.districts, classes=kept.order)
+    # of the points in view (25,000 at zoom 13) only their ids and the columns the filters read
+    rows = kept.in_view(viewport.bbox)
+    shown = pd.DataFrame({column: kept.column(column)[rows] for column in ["id", *filter_columns(found)]}, index=rows)
+    rows = _with_duties(session, apply_filter(shown, found), layer, args).index.to_numpy()
+    if len(rows) > MAX_FEATURES:
+        px0, py0, rank = (each[rows] for each in kept.base)
+        where = pd.DataFrame({"x": kept.column("x")[rows], "y": kept.column("y")[rows]})
+        cells = cluster(where, viewport.zoom, kept.order, base=(px0, py0, rank))
+        clusters = geojson.clusters(cells, layer=layer, mode="clusters", total=len(rows))
         return to_json(clusters, compact=True)
-    return geojson.features_text(
-        _shown(session, points),
-        ["code", "category", "class"],
-        zoom=viewport.zoom,
-        layer=layer,
-        mode="features",
-        total=len(points),
+    return geojson.collection_text(
+        _feature_texts(session, kept, rows, viewport.zoom), layer=layer, mode="features", total=len(rows)
     )
+
+
+FEATURE_PROPERTIES = ["code", "category", "class"]
+"""What a viewport's feature says of its asset (the popup's card is asked for apart)."""
+
+
+WARM_ZOOMS = (15, 16, 17)
+"""The zoom levels whose feature texts ``fm serve`` makes for the whole city when it starts (:func:`warm_features`).
+On the generated 100,000-asset register a window of 1,000 × 600 pixels holds features rather than clusters from
+zoom 17 (38,000 assets at zoom 15 in the city centre); bench/locustfile.py's smaller viewports from zoom 15."""
+
+
+def warm_features(session: Session, layer: str, zooms: Sequence[int] = WARM_ZOOMS) -> None:
+    """Make the feature text of every point of ``layer`` at each of ``zooms`` (kept, :func:`kept_layer`), so that the
+    first viewports after a start are not the ones that read the geometries (at 100,000 assets about 3 s of CPU
+    for zooms 15 to 17, the geometries and properties read and written once, and 24 MB for the first zoom level,
+    little more for each next one).
+    After a write they are made again as viewports ask for them."""
+    kept = kept_layer(session, layer)
+    _make_texts(session, kept, np.arange(len(kept.points)), zooms)
+
+
+def _feature_texts(session: Session, kept: KeptLayer, rows: np.ndarray, zoom: int) -> list[str]:
+    """The Feature texts of the points at ``rows`` of ``kept.points`` (in their order) at ``zoom``, as
+    :func:`fm.domain.maps.geojson.feature_texts` writes them from each one's stored geometry: those made for an
+    earlier viewport taken from ``kept``, the others made now (their geometries read by id) and kept.
+
+    A text depends on its row alone (the geometry, the code, the category, the class: the fiscal year a class
+    depends on is in the key of ``kept``; the filters only choose rows), so the answer is the one written without
+    them, byte for byte. A zoom-15 viewport (2,300 features, most of them lines) was 45 ms of CPU, two thirds of it
+    reading the geometries and writing each feature."""
+    texts = kept.features(zoom)
+    made = texts[rows]
+    missing = rows[np.equal(made, None)]
+    if len(missing):
+        _make_texts(session, kept, missing, [zoom])
+        made = texts[rows]
+    return [text for text in made.tolist() if text is not None]
+
+
+def _make_texts(session: Session, kept: KeptLayer, rows: np.ndarray, zooms: Sequence[int]) -> None:
+    """Make and keep the Feature texts of the points at ``rows`` at each of ``zooms``, their geometries read once.
+    Rows without a stored geometry stay None and are left out, as the join with the geometries leaves them."""
+    shown = _shown(session, kept.points.loc[rows, ["id", *FEATURE_PROPERTIES]].assign(row=rows))
+    for zoom, texts in geojson.feature_texts_by_zoom(shown, FEATURE_PROPERTIES, zooms).items():
+        assert zoom is not None
+        kept.keep(zoom, shown["row"].to_numpy(), texts)
 
 
 def layer_features(
@@ -408,16 +526,20 @@ def _with_duties(session: Session, points: pd.DataFrame, layer: str, args: Mappi
 
 def _filter(session: Session, layer: str, args: Mapping[str, str]) -> MapFilter:
     categories, districts = snapshot(  # kept until a category or a district changes: read on every pan
-        session,
-        f"{__name__}._filter",
-        lambda own: (
-            layer_categories(own, layer, lang="ja")["code"].tolist(),
-            store.read_table(own, "districts", ("id",))["id"].tolist(),
-        ),
-        layer,
-        tables=("asset_categories", "districts"),
+        session, f"{__name__}._filter", lambda own: _filter_values(own, layer), layer, tables=FILTER_TABLES
     )
     return parse_filter(args, categories=categories, districts=districts, classes=[c.key for c in style.classes(layer)])
+
+
+FILTER_TABLES = ("asset_categories", "districts")
+
+
+def _filter_values(session: Session, layer: str) -> tuple[list[str], list[int]]:
+    """The categories and districts a map's filter may name (read from :data:`FILTER_TABLES`)."""
+    return (
+        layer_categories(session, layer, lang="ja")["code"].tolist(),
+        store.read_table(session, "districts", ("id",))["id"].tolist(),
+    )
 
 
 def _year(args: Mapping[str, str]) -> int | None:

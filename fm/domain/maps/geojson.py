@@ -4,7 +4,7 @@ rounded to 1e-6° (about 0.1 m), so a viewport of features stays small."""
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import geopandas as gpd
@@ -56,35 +56,63 @@ def features_text(
     frame: gpd.GeoDataFrame, properties: Sequence[str], *, zoom: int | None = None, **members: Any
 ) -> str:
     """A FeatureCollection of ``frame``'s rows with the given property columns, as compact JSON text; ``members``
-    are added at the top level (e.g. ``mode``, ``total``).
+    are added at the top level (e.g. ``mode``, ``total``): :func:`collection_text` of :func:`feature_texts`."""
+    return collection_text(feature_texts(frame, properties, zoom=zoom), **members)
+
+
+def feature_texts(frame: gpd.GeoDataFrame, properties: Sequence[str], *, zoom: int | None = None) -> list[str]:
+    """Each row of ``frame`` as the compact JSON text of one Feature: its geometry as :func:`geometries` writes it
+    for ``zoom``, and the given property columns (missing values as null).
 
     Written from shapely's GeoJSON text of each geometry as it is: parsing those texts into objects only to write
-    them out again was a third of a map viewport's time (2,300 lines at zoom 15)."""
+    them out again was a third of a map viewport's time (2,300 lines at zoom 15). Each text depends on its own row
+    alone, so texts made once can be kept and joined again (the map's viewport, fm.app.maps)."""
+    return feature_texts_by_zoom(frame, properties, [zoom])[zoom]
+
+
+def feature_texts_by_zoom(
+    frame: gpd.GeoDataFrame, properties: Sequence[str], zooms: Sequence[int | None]
+) -> dict[int | None, list[str]]:
+    """:func:`feature_texts` at each of ``zooms``, the properties written once for all of them."""
     values = frame[list(properties)].astype(object).where(frame[list(properties)].notna(), None)
+    written = [to_json(row, compact=True) for row in values.to_dict("records")]
+    return {
+        zoom: [
+            f'{{"type":"Feature","geometry":{geometry},"properties":{row}}}'
+            for geometry, row in zip(geometries(frame.geometry, zoom), written, strict=True)
+        ]
+        for zoom in zooms
+    }
+
+
+def collection_text(features: Iterable[str], **members: Any) -> str:
+    """A FeatureCollection's compact JSON text from its features' texts (:func:`feature_texts`), with ``members``
+    at the top level before them.
+
+    Examples
+    --------
+    >>> collection_text(['{"type":"Feature"}'], mode="features", total=1)
+    '{"type":"FeatureCollection","mode":"features","total":1,"features":[{"type":"Feature"}]}'
+    """
     head = to_json({"type": "FeatureCollection", **members}, compact=True)[:-1]
-    each = (
-        f'{{"type":"Feature","geometry":{geometry},"properties":{to_json(row, compact=True)}}}'
-        for geometry, row in zip(geometries(frame.geometry, zoom), values.to_dict("records"), strict=True)
-    )
-    return f'{head},"features":[{",".join(each)}]}}'
+    return f'{head},"features":[{",".join(features)}]}}'
 
 
 def clusters(cells: pd.DataFrame, **members: Any) -> dict[str, Any]:
     """A FeatureCollection of cluster points from :func:`fm.domain.maps.viewport.cluster`."""
     counts = [c for c in cells.columns if c.startswith("n_")]
+    # column by column as Python values: a frame's to_dict cost more than the rest of a clustered viewport
+    records = zip(*(cells[c].to_numpy().tolist() for c in ["x", "y", "count", "class", *counts]), strict=True)
     feats = []
-    for record in cells.to_dict("records"):
+    for x, y, count, worst, *by_class in records:
         feats.append(
             {
                 "type": "Feature",
-                "geometry": {
-                    "type": "Point",
-                    "coordinates": [round(record["x"], DECIMALS), round(record["y"], DECIMALS)],
-                },
+                "geometry": {"type": "Point", "coordinates": [round(x, DECIMALS), round(y, DECIMALS)]},
                 "properties": {
-                    "count": int(record["count"]),
-                    "class": record["class"],
-                    "classes": {c[2:]: int(record[c]) for c in counts if record[c]},
+                    "count": int(count),
+                    "class": worst,
+                    "classes": {c[2:]: int(n) for c, n in zip(counts, by_class, strict=True) if n},
                 },
             }
         )

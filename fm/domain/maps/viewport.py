@@ -117,18 +117,43 @@ def parse_filter(
     return found
 
 
-def apply_filter(points: pd.DataFrame, found: MapFilter) -> pd.DataFrame:
-    """The rows of ``points`` (columns category, district_id, class, state) that ``found`` keeps."""
-    keep = np.ones(len(points), dtype=bool)
-    for column, allowed in (
+def _filtered(found: MapFilter) -> list[tuple[str, tuple]]:
+    pairs = (
         ("category", found.categories),
         ("district_id", found.districts),
         ("class", found.classes),
         ("state", found.conditions),
-    ):
-        if allowed is not None:
-            keep &= points[column].isin(allowed).to_numpy()
+    )
+    return [(column, allowed) for column, allowed in pairs if allowed is not None]
+
+
+def filter_columns(found: MapFilter) -> list[str]:
+    """The columns :func:`apply_filter` reads to apply ``found`` (none when it keeps everything)."""
+    return [column for column, _ in _filtered(found)]
+
+
+def apply_filter(points: pd.DataFrame, found: MapFilter) -> pd.DataFrame:
+    """The rows of ``points`` (with the columns category, district_id, class, state, or those of them
+    :func:`filter_columns` names) that ``found`` keeps."""
+    keep = np.ones(len(points), dtype=bool)
+    for column, allowed in _filtered(found):
+        keep &= points[column].isin(allowed).to_numpy()
     return points[keep]
+
+
+def meets(
+    minx: np.ndarray, miny: np.ndarray, maxx: np.ndarray, maxy: np.ndarray, bbox: tuple[float, float, float, float]
+) -> np.ndarray:
+    """Which of the boxes meet ``bbox`` (west, south, east, north): the comparison a spatial index makes (R*Tree on
+    SQLite, ``&&`` on PostGIS), on the boxes it holds.
+
+    Examples
+    --------
+    >>> meets(np.array([0.0, 2.0]), np.array([0.0, 0.0]), np.array([1.0, 3.0]), np.array([1.0, 1.0]), (1, 0, 1.5, 1))
+    array([ True, False])
+    """
+    west, south, east, north = bbox
+    return (maxx >= west) & (minx <= east) & (maxy >= south) & (miny <= north)
 
 
 def pixels(lon: np.ndarray, lat: np.ndarray, zoom: int) -> tuple[np.ndarray, np.ndarray]:
@@ -146,9 +171,26 @@ def pixels(lon: np.ndarray, lat: np.ndarray, zoom: int) -> tuple[np.ndarray, np.
     return x, y
 
 
-def cluster(points: pd.DataFrame, zoom: int, order: Sequence[str], *, cell_px: int = CELL_PX) -> pd.DataFrame:
+def cluster_base(points: pd.DataFrame, order: Sequence[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """What :func:`cluster` computes of each point whatever the zoom: its pixel coordinates at zoom 0 and the rank
+    of its class in ``order`` (-1: a class outside it). Kept with the points, a viewport does not compute them
+    again (the logarithms and tangents, and the look-up of each class, were most of a clustered viewport's time)."""
+    px0, py0 = pixels(points["x"].to_numpy(float), points["y"].to_numpy(float), 0)
+    rank = pd.Index(list(order)).get_indexer(points["class"]).astype(np.int64)
+    return px0, py0, rank
+
+
+def cluster(
+    points: pd.DataFrame,
+    zoom: int,
+    order: Sequence[str],
+    *,
+    cell_px: int = CELL_PX,
+    base: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
+) -> pd.DataFrame:
     """One row per grid cell holding points: its centre (mean x, y), ``count``, the worst ``class``
-    (earliest in ``order``) and the count of each class (``n_<class>``).
+    (earliest in ``order``) and the count of each class (``n_<class>``); ``base``: :func:`cluster_base` of the
+    points if already computed.
 
     Examples
     --------
@@ -158,8 +200,9 @@ def cluster(points: pd.DataFrame, zoom: int, order: Sequence[str], *, cell_px: i
     [{'count': 2, 'class': 'high', 'n_high': 1, 'n_low': 1}, {'count': 1, 'class': 'low', 'n_high': 0, 'n_low': 1}]
     """
     x, y = points["x"].to_numpy(float), points["y"].to_numpy(float)
-    px, py = pixels(x, y, zoom)
-    rank = pd.Index(list(order)).get_indexer(points["class"]).astype(np.int64)  # -1: a class outside ``order``
+    px0, py0, rank = base if base is not None else cluster_base(points, order)
+    scale = 2.0**zoom  # a power of two: the same floats as pixels(x, y, zoom)
+    px, py = px0 * scale, py0 * scale
     cx, cy = (px // cell_px).astype(np.int64), (py // cell_px).astype(np.int64)
     # numpy over one key per cell, in (cx, cy) order: a pandas group-by and cross-table here were most of a
     # zoomed-out map viewport's time (25,000 points)
@@ -167,16 +210,14 @@ def cluster(points: pd.DataFrame, zoom: int, order: Sequence[str], *, cell_px: i
     count = np.bincount(cell, minlength=len(cells))
     worst = np.full(len(cells), len(order), dtype=np.int64)
     np.minimum.at(worst, cell, rank)
-    out = pd.DataFrame(
+    known = rank >= 0
+    by_class = np.bincount(cell[known] * len(order) + rank[known], minlength=len(cells) * len(order))
+    return pd.DataFrame(  # made at once: a column added at a time cost more than the counting
         {
             "x": np.bincount(cell, weights=x, minlength=len(cells)) / count,
             "y": np.bincount(cell, weights=y, minlength=len(cells)) / count,
             "count": count,
+            **{f"n_{key}": by_class[index :: len(order)] for index, key in enumerate(order)},
+            "class": [order[r] for r in worst.tolist()],  # -1 (outside ``order``): its last
         }
     )
-    known = rank >= 0
-    by_class = np.bincount(cell[known] * len(order) + rank[known], minlength=len(cells) * len(order))
-    for index, key in enumerate(order):
-        out[f"n_{key}"] = by_class[index :: len(order)]
-    out["class"] = [order[r] for r in worst.tolist()]  # -1 (outside ``order``): its last
-    return out
