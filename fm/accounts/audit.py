@@ -87,8 +87,9 @@ def plain_values(values: pd.Series) -> list[Any]:
     shapes = items[geometries]
     texts = shapely.to_wkt(shapes, rounding_precision=7)
     counts = shapely.get_num_coordinates(shapes)
-    for n, shape, text, count in zip(np.flatnonzero(geometries), shapes, texts, counts, strict=True):
-        if not shape.is_empty:
+    empty = shapely.is_empty(shapes)
+    for n, shape, text, count, hollow in zip(np.flatnonzero(geometries), shapes, texts, counts, empty, strict=True):
+        if not hollow:
             out[n] = text if len(text) <= WKT_LIMIT else f"{shape.geom_type} ({count} vertices)"
     return out
 
