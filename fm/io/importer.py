@@ -408,9 +408,12 @@ def _references(session: Session, kind: Kind) -> References:
 
 
 def _codes(session: Session, table: str) -> frozenset[str]:
-    """Every code of ``table``, straight from the driver into a set (no frame: 100,000 codes in a tenth of the
-    time)."""
-    return frozenset(session.execute(sa.select(metadata.tables[table].c.code)).scalars())
+    """Every code of ``table``, from the driver's rows straight into a set (no frame, no result object per row:
+    100,000 codes in a fraction of the time)."""
+    result = session.connection().execute(sa.select(metadata.tables[table].c.code))
+    rows = result.cursor.fetchall()
+    result.close()
+    return frozenset(code for (code,) in rows)
 
 
 def _db_key(kind: Kind) -> tuple[str, ...]:
