@@ -117,16 +117,17 @@ def _text_column(column_type: sa.types.TypeEngine, values: pd.Series) -> list[st
         texts = np.array(list(map(repr, present.to_numpy(dtype=float).tolist())), dtype=object)
     elif isinstance(column_type, sa.Boolean):
         texts = np.where(present.astype(bool).to_numpy(), "t", "f").astype(object)
-    elif isinstance(column_type, (sa.Date, sa.DateTime)):
-        texts = np.array([v.isoformat() for v in present.tolist()], dtype=object)
+    elif isinstance(column_type, (sa.Date, sa.DateTime)):  # each distinct day or time written once
+        codes, uniques = pd.factorize(present)
+        texts = np.array([v.isoformat() for v in uniques.tolist()], dtype=object)[codes]
     elif isinstance(column_type, sa.JSON):
         texts = np.array(
-            _escaped([v if isinstance(v, RawJSON) else json.dumps(v, ensure_ascii=False) for v in present]),
+            _escaped([v if isinstance(v, RawJSON) else json.dumps(v, ensure_ascii=False) for v in present.tolist()]),
             dtype=object,
         )
     else:
         listed = present.tolist()
-        if not all(type(v) is str for v in listed):
+        if not set(map(type, listed)) <= {str}:
             listed = [str(v) for v in listed]
         texts = np.array(_escaped(listed), dtype=object)
     out = np.full(len(values), NULL, dtype=object)
