@@ -10,6 +10,7 @@ assets table (foreign keys, CHECKs, unique and GiST indexes). Each step runs in 
 so its peak RSS is its own:
 
     python bench/import.py [--scale 100000] [--postgres-url URL] [--gpkg FILE --districts CSV] [--skip-sqlite]
+                           [--profile N]
 
 Without ``--postgres-url`` a throwaway server is started (tests/pgserver.py). ``--gpkg`` reuses a GeoPackage
 made before (with the generator's ``districts.csv`` beside it), skipping the generator and the export.
@@ -18,12 +19,17 @@ Beside the first import it times importing the same file again (nothing changed:
 a copy of it with every hundredth asset renamed (1 % changed) and a file of those assets alone (a small file
 into a large register: nothing changed), and prints fm's time over PostgreSQL's
 own ``INSERT … SELECT`` measured in the same run, against issue 19's goal (within 2×).
+
+``--profile N`` then runs the adding once more, into a new PostGIS database, as ``python -m cProfile`` of the
+whole ``fm import`` command (start-up and imports included; cProfile's clock is the wall clock there), and
+prints its N costliest functions by own time and by cumulative time.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import pstats
 import subprocess
 import sys
 import tempfile
@@ -115,6 +121,7 @@ def main() -> None:
     parser.add_argument("--gpkg", type=Path, help="a GeoPackage of assets made before (skips generating one)")
     parser.add_argument("--districts", type=Path, help="with --gpkg: the generator's districts.csv")
     parser.add_argument("--skip-sqlite", action="store_true", help="PostGIS only")
+    parser.add_argument("--profile", type=int, default=0, metavar="N", help="profile adding into PostGIS: top N")
     args = parser.parse_args()
     if args.gpkg and not args.districts:
         parser.error("--gpkg needs --districts (the generator's districts.csv)")
@@ -123,7 +130,15 @@ def main() -> None:
     print(f"load average at the start: {' '.join(f'{n:.1f}' for n in os.getloadavg())}", flush=True)
     try:
         with tempfile.TemporaryDirectory() as folder:
-            run(Path(folder), args.scale, admin, gpkg=args.gpkg, districts=args.districts, sqlite=not args.skip_sqlite)
+            run(
+                Path(folder),
+                args.scale,
+                admin,
+                gpkg=args.gpkg,
+                districts=args.districts,
+                sqlite=not args.skip_sqlite,
+                profile=args.profile,
+            )
     finally:
         if server:
             server.stop()
@@ -162,7 +177,9 @@ def one_in_a_hundred(gpkg: Path, target: Path, part: Path) -> int:
     return len(rows)
 
 
-def run(folder: Path, scale: int, admin: str, *, gpkg: Path | None, districts: Path | None, sqlite: bool) -> None:
+def run(
+    folder: Path, scale: int, admin: str, *, gpkg: Path | None, districts: Path | None, sqlite: bool, profile: int = 0
+) -> None:
     if gpkg is None or districts is None:
         gpkg, districts = exported(folder, scale)
     print(f"{'':44s} {gpkg.stat().st_size / 2**20:7.0f} MiB GeoPackage")
@@ -197,6 +214,8 @@ def run(folder: Path, scale: int, admin: str, *, gpkg: Path | None, districts: P
         flush=True,
     )
     print(f"fm / ogr2ogr into PostGIS: {pg_time / ogr_time:.2f}× the time, {pg_peak / ogr_peak:.1f}× the memory")
+    if profile:
+        profiled(folder, admin, districts, gpkg, profile)
     if sqlite:
         target = f"sqlite:///{folder / 'target.sqlite3'}"
         fm_database(target, districts)
@@ -209,6 +228,21 @@ def run(folder: Path, scale: int, admin: str, *, gpkg: Path | None, districts: P
             {"FM_DATABASE_URL": target},
         )
         print(f"fm / ogr2ogr into SQLite: {lite / ogr_time:.2f}× the time, {lite_peak / ogr_peak:.1f}× the memory")
+
+
+def profiled(folder: Path, admin: str, districts: Path, gpkg: Path, top: int) -> None:
+    """``fm import`` adding every asset of ``gpkg`` into a new PostGIS database, under cProfile: the top ``top``."""
+    url = pgserver.create_database(admin)
+    fm_database(url, districts)
+    out = folder / "import-add.prof"
+    measure(
+        "fm import into PostGIS, under cProfile",
+        [sys.executable, "-m", "cProfile", "-o", str(out), str(FM), "import", "assets", str(gpkg)],
+        {"FM_DATABASE_URL": url},
+    )
+    stats = pstats.Stats(str(out)).strip_dirs()
+    stats.sort_stats("tottime").print_stats(top)
+    stats.sort_stats("cumulative").print_stats(top)
 
 
 if __name__ == "__main__":

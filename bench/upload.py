@@ -11,15 +11,21 @@ assets to CSV with one asset in ten renamed (what a person sends back after edit
   and how many answers said "running"),
   and the preview page itself; end to end beside the goal (4 s) and the reference (11.8 s, issue 19, before).
 
-    python bench/upload.py --assets 100000 [--folder /tmp/fm-bench] [--no-postgis] [--repeat 3]
+    python bench/upload.py --assets 100000 [--folder /tmp/fm-bench] [--no-postgis] [--repeat 3] [--profile N]
+
+``--profile N`` runs the in-process preview under cProfile on the CPU clock (which about doubles the cost of
+Python-level loops; the stages' figures are those of the run without it) and prints its N costliest functions
+by own time and fm's functions by cumulative time.
 """
 
 from __future__ import annotations
 
 import argparse
+import cProfile
 import dataclasses
 import io
 import os
+import pstats
 import statistics
 import sys
 import time
@@ -56,8 +62,8 @@ def edited_csv(url: str, folder: Path, assets: int) -> Path:
     return path
 
 
-def in_process(url: str, csv: Path, root: Path) -> None:
-    """The preview use case with the importer's stages timed."""
+def in_process(url: str, csv: Path, root: Path, profile: int = 0) -> None:
+    """The preview use case with the importer's stages timed (and, with ``profile``, under cProfile)."""
     database = Database(url)
     upload = uploads.save(root, "assets", csv.name, csv.open("rb"), owner="bench")
     marks: list[tuple[str, float, float]] = []
@@ -65,9 +71,14 @@ def in_process(url: str, csv: Path, root: Path) -> None:
     def reporter(what: str, done: int, total: int) -> None:
         marks.append((what, time.perf_counter(), time.process_time()))
 
+    profiler = cProfile.Profile(time.process_time) if profile else None
     started, cpu = time.perf_counter(), time.process_time()
     with progress.reporting(reporter), database.session() as session:
+        if profiler is not None:
+            profiler.enable()
         result = uploads.preview(session, upload)
+        if profiler is not None:
+            profiler.disable()
     marks.append(("end", time.perf_counter(), time.process_time()))
     uploads.discard(upload)
     database.dispose()
@@ -78,6 +89,10 @@ def in_process(url: str, csv: Path, root: Path) -> None:
     print(f"  in-process preview: {time.perf_counter() - started:.2f} s, {time.process_time() - cpu:.2f} s CPU")
     print(f"    added/updated/unchanged {result['added']:,} / {result['updated']:,} / {result['unchanged']:,}")
     print("    " + " · ".join(stages[1:]))
+    if profiler is not None:
+        stats = pstats.Stats(profiler).strip_dirs()
+        stats.sort_stats("tottime").print_stats(profile)
+        stats.sort_stats("cumulative").print_stats(r"fm/|importer|validate|store|files|coordinates", profile)
 
 
 def through_the_app(url: str, folder: Path, csv: Path, repeat: int, poll: float) -> None:
@@ -131,12 +146,13 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--app-only", action="store_true", help="only through the app")
     parser.add_argument("--poll", type=float, default=0.4, help="seconds between two progress questions (the page's)")
+    parser.add_argument("--profile", type=int, default=0, metavar="N", help="profile the in-process preview: top N")
     args = parser.parse_args()
     for label, url, folder in registers.registers(args):
         csv = edited_csv(url, folder, args.assets)
         print(f"{label} (load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores):", flush=True)
         if not args.app_only:
-            in_process(url, csv, uploads.folder(folder / "instance"))
+            in_process(url, csv, uploads.folder(folder / "instance"), args.profile)
         through_the_app(url, folder, csv, args.repeat, args.poll)
 
 

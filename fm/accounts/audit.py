@@ -74,11 +74,14 @@ def plain_values(values: pd.Series) -> list[Any]:
             None if m else (int(v) if v.is_integer() else v)
             for v, m in zip(values.astype(float).tolist(), missing, strict=True)
         ]
-    kinds = {type(v) for v in values.to_numpy(dtype=object)[~missing]}
+    kinds = set(map(type, values.to_numpy(dtype=object)[~missing]))
     if kinds == {date}:
         return [None if m else v.isoformat() for v, m in zip(values.tolist(), missing, strict=True)]
     if pd.api.types.is_bool_dtype(values) or pd.api.types.is_integer_dtype(values) or kinds == {str}:
-        return [None if m else v for v, m in zip(values.astype(object).tolist(), missing, strict=True)]
+        items = values.astype(object).to_numpy(dtype=object, copy=True)  # Python values, NA only where missing
+        if missing.any():
+            items[missing] = None
+        return items.tolist()
     items = values.to_numpy(dtype=object)
     geometries = np.array([isinstance(v, shapely.Geometry) for v in items], dtype=bool)
     if not geometries.any():
@@ -87,8 +90,9 @@ def plain_values(values: pd.Series) -> list[Any]:
     shapes = items[geometries]
     texts = shapely.to_wkt(shapes, rounding_precision=7)
     counts = shapely.get_num_coordinates(shapes)
-    for n, shape, text, count in zip(np.flatnonzero(geometries), shapes, texts, counts, strict=True):
-        if not shape.is_empty:
+    empty = shapely.is_empty(shapes)
+    for n, shape, text, count, hollow in zip(np.flatnonzero(geometries), shapes, texts, counts, empty, strict=True):
+        if not hollow:
             out[n] = text if len(text) <= WKT_LIMIT else f"{shape.geom_type} ({count} vertices)"
     return out
 

@@ -86,6 +86,22 @@ def _escape(text: str) -> str:
     return text
 
 
+def _escaped(texts: list[str]) -> list[str]:
+    r""":func:`_escape` of every text of a column at once: joined on NUL (which no PostgreSQL text holds), looked
+    at and translated by ``str``'s own C loops, and split again (100,000 values: one call instead of 100,000).
+
+    >>> texts = ["a\tb", "c\\d", "e\nf\r", "plain"]
+    >>> _escaped(texts) == [_escape(t) for t in texts] and _escaped(["x"]) == ["x"]
+    True
+    """
+    joined = "\x00".join(texts)
+    if "\\" not in joined and "\t" not in joined and "\n" not in joined and "\r" not in joined:
+        return texts
+    if joined.count("\x00") != len(texts) - 1:  # a value holding NUL, which PostgreSQL refuses: one by one
+        return [_escape(t) for t in texts]
+    return joined.translate(_ESCAPES).split("\x00")
+
+
 def _text_column(column_type: sa.types.TypeEngine, values: pd.Series) -> list[str]:
     """One column as COPY text: each value formatted as PostgreSQL reads it, NULL as ``\\N``."""
     missing = values.isna().to_numpy()
@@ -98,18 +114,22 @@ def _text_column(column_type: sa.types.TypeEngine, values: pd.Series) -> list[st
     elif isinstance(column_type, sa.Integer):
         texts = present.astype("Int64").astype(str).to_numpy(dtype=object)
     elif isinstance(column_type, sa.Float):  # repr: the shortest text that reads back as the same double
-        texts = np.array([repr(float(v)) for v in present.tolist()], dtype=object)
+        texts = np.array(list(map(repr, present.to_numpy(dtype=float).tolist())), dtype=object)
     elif isinstance(column_type, sa.Boolean):
         texts = np.where(present.astype(bool).to_numpy(), "t", "f").astype(object)
-    elif isinstance(column_type, (sa.Date, sa.DateTime)):
-        texts = np.array([v.isoformat() for v in present.tolist()], dtype=object)
+    elif isinstance(column_type, (sa.Date, sa.DateTime)):  # each distinct day or time written once
+        codes, uniques = pd.factorize(present)
+        texts = np.array([v.isoformat() for v in uniques.tolist()], dtype=object)[codes]
     elif isinstance(column_type, sa.JSON):
         texts = np.array(
-            [_escape(v if isinstance(v, RawJSON) else json.dumps(v, ensure_ascii=False)) for v in present],
+            _escaped([v if isinstance(v, RawJSON) else json.dumps(v, ensure_ascii=False) for v in present.tolist()]),
             dtype=object,
         )
     else:
-        texts = np.array([_escape(str(v)) for v in present.tolist()], dtype=object)
+        listed = present.tolist()
+        if not set(map(type, listed)) <= {str}:
+            listed = [str(v) for v in listed]
+        texts = np.array(_escaped(listed), dtype=object)
     out = np.full(len(values), NULL, dtype=object)
     out[~missing] = texts
     return out.tolist()

@@ -142,3 +142,42 @@ def test_the_same_file_again_writes_nothing(db_url, tmp_path):
     again = json.loads(run(db_url, "import", "assets", str(path), "--format", "json").stdout)
     assert (again["added"], again["updated"], again["unchanged"]) == (0, 0, 2)
     assert state() == before
+
+
+def test_each_audit_entry_names_its_record(db_url, tmp_path):
+    """An import's audit entries carry the id and code of the record each is about: a changed record's id as the
+    comparison found it, an added record's as the database gave it (PostgreSQL: looked up through the staged
+    rows, for those records alone), also for records keyed by asset and day."""
+    seed(db_url)
+    assets, inspections = tmp_path / "assets.csv", tmp_path / "inspections.csv"
+    pd.DataFrame(
+        {
+            "code": ["B-001", "NEW-1", "NEW-2"],
+            "name": ["滑川橋（改）", "新設橋", "新設校舎"],
+            "category": ["bridge"] * 3,
+        }
+    ).to_csv(assets, index=False)
+    pd.DataFrame(
+        {"asset_code": ["NEW-1", "B-001"], "inspected_on": ["2020-01-01", "2021-01-01"], "soundness": ["I", "II"]}
+    ).to_csv(inspections, index=False)
+    assert run(db_url, "import", "assets", str(assets)).exit_code == 0
+    assert run(db_url, "import", "inspections", str(inspections)).exit_code == 0
+    ids = dict(rows(db_url, "SELECT code, id FROM assets WHERE code IN ('B-001', 'NEW-1', 'NEW-2')"))
+    days = dict(
+        rows(
+            db_url,
+            "SELECT a.code, i.id FROM inspections i JOIN assets a ON a.id = i.asset_id "
+            "WHERE i.inspected_on >= '2020-01-01'",
+        )
+    )
+    entries = rows(
+        db_url,
+        "SELECT table_name, action, record_id, record_code FROM audit_log WHERE source = 'import' ORDER BY id",
+    )
+    assert entries == [
+        ("assets", "update", ids["B-001"], "B-001"),
+        ("assets", "create", ids["NEW-1"], "NEW-1"),
+        ("assets", "create", ids["NEW-2"], "NEW-2"),
+        ("inspections", "create", days["NEW-1"], None),
+        ("inspections", "create", days["B-001"], None),
+    ]
