@@ -185,15 +185,6 @@ def read_score_inputs(session: Session, *, as_of: date, restoring: Sequence[str]
     postgres = session.get_bind().dialect.name == "postgresql"
     if postgres:  # the two hash aggregates in memory (about 150 MB at 1,000,000 assets), for this transaction
         session.execute(sa.text("SET LOCAL work_mem = '256MB'"))
-    kept = (
-        dict(session.execute(sa.text(f"SELECT name, setting FROM pg_settings WHERE name IN {SERIAL}")).all())
-        if postgres
-        else {}
-    )
-    for name in kept:  # see SERIAL
-        session.execute(
-            sa.text("SELECT set_config(:name, :value, true)").bindparams(name=name, value=SERIAL_VALUES[name])
-        )
     inspected, completed = _day(postgres, "inspections.inspected_on"), _day(postgres, "work_orders.completed_on")
     seen = (
         sa.select(
@@ -246,8 +237,6 @@ def read_score_inputs(session: Session, *, as_of: date, restoring: Sequence[str]
         .order_by(assets.c.id)
     )
     frame = store.read_numbers(session, query) if numbered is not None else store.read_query(session, query)
-    for name, value in kept.items():  # the transaction's settings as they were for what follows (the write)
-        session.execute(sa.text("SELECT set_config(:name, :value, true)").bindparams(name=name, value=value))
     if numbered is not None:
         named = np.array([*codes, None], dtype=object)[frame["category"].to_numpy()]
         frame["category"] = pd.Series(named, index=frame.index, dtype=object)  # as read_query gives text
@@ -265,14 +254,6 @@ def read_score_inputs(session: Session, *, as_of: date, restoring: Sequence[str]
     frame["repair_state_after"] = np.where(repaired & (after > 0), after, np.nan)
     return frame
 
-
-SERIAL_VALUES = {"max_parallel_workers_per_gather": "0", "jit": "off"}
-SERIAL = "('max_parallel_workers_per_gather', 'jit')"
-"""Settings of PostgreSQL for the read of :func:`read_score_inputs` only: one process, no JIT compilation. In
-parallel, each of the two workers and the leader built its own hash table of the whole of both aggregates (the
-plan's ``loops=3``: a hash join's inner side is not shared), so the server spent three times the aggregates' work
-(8.6–9.6 s of CPU at 1,000,000 assets against 5.1–5.2 s in one process, measured on the same database back to
-back), and JIT compiled 126 functions for a query that runs once (0.26 s)."""
 
 STATES = 8
 """The state's room in an inspection's key (day × 8 + state): states are 1–5 (the tables' checks)."""

@@ -17,7 +17,6 @@ from fm.db import Database
 from fm.domain.risk import deterioration
 from fm.domain.risk.config import load_config
 from fm.domain.risk.score import score_risk, state_distributions
-from fm.io import risk as risk_io
 from fm.io import store
 from fm.model import Asset, Inspection, WorkOrder
 
@@ -173,9 +172,4 @@ def test_numbers_read_through_binary_copy_are_those_of_the_plain_read(db_url):
         assert read["tenth"].isna().sum() == 1
         with pytest.raises(ValueError, match="cannot read column code"):
             store.read_numbers(session, sa.select(assets.c.id, assets.c.code))
-        # scoring's read runs in one process without JIT, and gives the transaction its settings back
-        setting = "SELECT current_setting('max_parallel_workers_per_gather') || current_setting('jit')"
-        before = session.execute(sa.text(setting)).scalar()
-        risk_io.read_score_inputs(session, as_of=AS_OF, restoring=["renewal"])
-        assert session.execute(sa.text(setting)).scalar() == before != "0off"
     database.dispose()
