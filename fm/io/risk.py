@@ -213,17 +213,9 @@ def read_score_inputs(session: Session, *, as_of: date, restoring: Sequence[str]
         .group_by(work.c.asset_id)
         .subquery("done")
     )
-    codes: list[str] = []
-    if postgres:  # the category as its number among the codes: every column a number (store.read_numbers)
-        codes = list(session.scalars(sa.select(categories.c.code).order_by(categories.c.code)))
-    numbered = sa.case(*((assets.c.category == c, n) for n, c in enumerate(codes)), else_=-1) if codes else None
     query = (
         sa.select(
-            *(
-                numbered.label(name) if name == "category" and numbered is not None else assets.c[name]
-                for name in SCORED_ASSET_COLUMNS
-                if name != "acquisition_date"
-            ),
+            *(assets.c[name] for name in SCORED_ASSET_COLUMNS if name != "acquisition_date"),
             _day(postgres, "assets.acquisition_date").label("acquired"),
             sa.case(
                 (categories.c.condition_scale == "soundness", seen.c.soundness), else_=seen.c.condition_score
@@ -236,10 +228,7 @@ def read_score_inputs(session: Session, *, as_of: date, restoring: Sequence[str]
         .where(assets.c.status != "disposed")
         .order_by(assets.c.id)
     )
-    frame = store.read_numbers(session, query) if numbered is not None else store.read_query(session, query)
-    if numbered is not None:
-        named = np.array([*codes, None], dtype=object)[frame["category"].to_numpy()]
-        frame["category"] = pd.Series(named, index=frame.index, dtype=object)  # as read_query gives text
+    frame = store.read_query(session, query)
     acquired, acquired_known = _whole(frame.pop("acquired"))
     position = frame.columns.get_loc("year_built") + 1
     frame.insert(position, "acquisition_date", _dates(acquired, acquired_known))

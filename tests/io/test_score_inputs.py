@@ -147,29 +147,3 @@ def test_models_are_reused_without_reading_history_until_it_changes(db_url, monk
         session.add(Inspection(asset_id=ids["B-001"], inspected_on=date(2025, 10, 1), soundness=3))
     assert score(date(2025, 9, 1)) == "reused" and "inspections" in read  # only after that day: the same pairs
     database.dispose()
-
-
-@pytest.mark.parametrize("backend", ["postgis"])  # SQLite reads the plain way (read_numbers is read_query there)
-def test_numbers_read_through_binary_copy_are_those_of_the_plain_read(db_url):
-    database = Database(db_url)
-    with database.session() as session:
-        add_sample(session)
-        session.execute(sa.update(Asset).where(Asset.code == "B-001").values(annual_users=None, year_built=None))
-        assets = Asset.__table__
-        query = sa.select(
-            assets.c.id,
-            assets.c.year_built,  # NULL in one row: Int64
-            assets.c.annual_users,
-            assets.c.replacement_cost,  # a bigint
-            assets.c.is_evacuation_shelter,
-            (sa.cast(assets.c.id, sa.Float) / 3).label("third"),
-            sa.case((assets.c.code == "B-001", None), else_=sa.cast(assets.c.id, sa.Float) * 0.1).label("tenth"),
-            (sa.literal(2**62, sa.BigInteger) + assets.c.id).label("big"),
-        ).order_by(assets.c.id)
-        read = store.read_numbers(session, query)
-        pd.testing.assert_frame_equal(read, store.read_query(session, query))
-        assert read["year_built"].dtype == "Int64" and read["big"].iloc[0] == 2**62 + read["id"].iloc[0]
-        assert read["tenth"].isna().sum() == 1
-        with pytest.raises(ValueError, match="cannot read column code"):
-            store.read_numbers(session, sa.select(assets.c.id, assets.c.code))
-    database.dispose()
