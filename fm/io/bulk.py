@@ -271,7 +271,7 @@ def copy_binary(frame: pd.DataFrame, types: Sequence[str], *, chunk: int = 50_00
 
 def _binary_rows(frame: pd.DataFrame, types: list[str]) -> Iterator[bytes | memoryview]:
     count = len(frame)
-    encoded: list[np.ndarray | None] = []  # each column's values as big-endian bytes, one row of bytes per row
+    encoded: list[np.ndarray | None] = []  # each column's values, big-endian, one per row (0 where missing)
     missing: list[np.ndarray] = []
     key = np.zeros(count, dtype=np.int64)
     texts: dict[int, tuple[np.ndarray, np.ndarray]] = {}  # a text column's codes and its distinct values
@@ -294,36 +294,50 @@ def _binary_rows(frame: pd.DataFrame, types: list[str]) -> Iterator[bytes | memo
             raw = (pd.to_datetime(present).to_numpy().astype("datetime64[D]") - _POSTGRES_EPOCH).astype(layout)
         else:
             raw = present.to_numpy(dtype=np.float64 if kind == "float8" else np.int64).astype(layout)
-        full = np.zeros(count, dtype=layout)
-        full[~absent] = raw
-        encoded.append(full.view(np.uint8).reshape(count, -1))
+        if absent.any():
+            full = np.zeros(count, dtype=layout)
+            full[~absent] = raw
+        else:
+            full = raw
+        encoded.append(full)
     order = np.argsort(key, kind="stable")
     key = key[order]
     bounds = np.flatnonzero(np.diff(key)) + 1
     starts, ends = np.concatenate([[0], bounds]), np.concatenate([bounds, [count]])
+    # Gathered as typed values (8 or 4 bytes each), not as rows of bytes: several times faster in numpy.
     encoded = [None if column is None else column[order] for column in encoded]
     for start, end in zip(starts.tolist(), ends.tolist(), strict=True):
         first = order[start]
-        pieces: list[np.ndarray] = []  # per stretch of the row: its bytes (one row of them, or one per row)
+        # The group's rows as one numpy record each: constant stretches of bytes (field count, lengths, NULLs,
+        # the group's texts) between the typed values, filled a field at a time.
+        fields: list[tuple[str, str]] = []
+        constants: dict[str, bytes] = {}
+        values: dict[str, np.ndarray] = {}
         head = [struct.pack(">h", len(types))]  # constant bytes since the last column of values
         for number, kind in enumerate(types):
             if missing[number][first]:
                 head.append(struct.pack(">i", -1))
             elif kind == "text":
-                codes, values = texts[number]
-                text = values[codes[first]]
+                codes, distinct = texts[number]
+                text = distinct[codes[first]]
                 head.append(struct.pack(">i", len(text)) + text)
             else:
                 column = encoded[number]
                 assert column is not None
-                head.append(struct.pack(">i", column.shape[1]))
-                pieces += [np.frombuffer(b"".join(head), dtype=np.uint8)[None, :], column[start:end]]
+                head.append(struct.pack(">i", column.dtype.itemsize))
+                constant = b"".join(head)
+                fields.append((f"h{number}", f"V{len(constant)}"))
+                constants[f"h{number}"] = constant
+                fields.append((f"v{number}", column.dtype.str))
+                values[f"v{number}"] = column[start:end]
                 head = []
         if head:
-            pieces.append(np.frombuffer(b"".join(head), dtype=np.uint8)[None, :])
-        block = np.empty((end - start, sum(piece.shape[1] for piece in pieces)), dtype=np.uint8)
-        offset = 0
-        for piece in pieces:
-            block[:, offset : offset + piece.shape[1]] = piece
-            offset += piece.shape[1]
-        yield block.data.cast("B")
+            constant = b"".join(head)
+            fields.append(("tail", f"V{len(constant)}"))
+            constants["tail"] = constant
+        block = np.empty(end - start, dtype=np.dtype(fields))
+        for name, constant in constants.items():
+            block[name] = np.frombuffer(constant, dtype=f"V{len(constant)}")[0]
+        for name, column in values.items():
+            block[name] = column
+        yield block.view(np.uint8).data

@@ -329,11 +329,16 @@ def _copy_frame(session: Session, query: sa.Select, columns: list) -> pd.DataFra
         for chunk in copy:
             buffer.write(chunk)
     buffer.seek(0)
-    text = {c.name: str for c in columns if not isinstance(c.type, (sa.Integer, sa.Float, sa.Numeric))}
+    # Text as Python strings (objects), what the frame holds in the end, not through Arrow strings and back
+    text = {c.name: object for c in columns if not isinstance(c.type, (sa.Integer, sa.Float, sa.Numeric))}
     # Integers parsed as such, never through float64 (exact up to 2**53 only): Int64 keeps every BIGINT.
     whole = {c.name: "Int64" for c in columns if isinstance(c.type, sa.Integer)}
-    frame = pd.read_csv(
-        buffer, dtype={**text, **whole}, keep_default_na=False, na_values={c.name: ["\x01"] for c in columns}
+    frame = pd.read_csv(  # in one piece (low_memory off): no concatenation of each column's chunks
+        buffer,
+        dtype={**text, **whole},
+        keep_default_na=False,
+        na_values={c.name: ["\x01"] for c in columns},
+        low_memory=False,
     )
     for column in columns:
         values = frame[column.name]

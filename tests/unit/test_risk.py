@@ -318,3 +318,20 @@ def test_an_asset_never_inspected_has_no_dates():
     )
     seen = next_inspections(assets, none, config=load_config())
     assert seen["last_inspected_on"].isna().all() and seen["due_on"].isna().all()
+
+
+@pytest.mark.parametrize("text", [object, "str"])  # pandas' text types: Python objects (PostgreSQL's read), Arrow
+def test_codes_are_looked_up_once_as_map_would(text):
+    from fm.domain.risk.score import _take, by_code
+
+    codes = pd.Series(["bridge", "road", None, "unknown", "bridge"], dtype=text)
+    table = pd.Series({"bridge": 4, "road": 5})
+    expected = codes.map(table).astype(float).to_numpy()  # what score_risk did before, one string at a time
+    np.testing.assert_array_equal(by_code(codes, table), expected)
+    assert np.isnan(by_code(pd.Series([None, None], dtype=text), table)).all()
+    where = np.array([1, -1, 0])
+    np.testing.assert_array_equal(_take(np.array([2.0, 3.0]), where), [3.0, np.nan, 2.0])
+    days = np.array(["2024-01-01", "2025-01-01"], dtype="datetime64[s]")
+    assert np.isnat(_take(days, where)[1]) and _take(days, where)[0] == days[1]
+    assert _take(np.array([True, False]), where).tolist() == [False, False, True]
+    assert np.isnan(_take(np.array([], dtype=float), np.array([-1, -1]))).all()
