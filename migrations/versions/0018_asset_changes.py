@@ -1,6 +1,6 @@
 """asset_changes: which assets each write to the inspections touched, logged by triggers
 
-Revision ID: 0019
+Revision ID: 0018
 Revises: 0017
 Create Date: 2026-12-06
 
@@ -16,7 +16,7 @@ from alembic import op
 
 from fm.db.changes import LOG_FUNCTION, PRUNE_SQLITE, log_assets, unlog_assets
 
-revision = "0019"
+revision = "0018"
 down_revision = "0017"
 branch_labels = None
 depends_on = None
