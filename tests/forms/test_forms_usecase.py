@@ -68,8 +68,9 @@ def history(url: str, table: str, record_id: int) -> pd.DataFrame:
 
 
 def changed_tables(before: dict, after: dict) -> set[str]:
-    """The tables whose rows changed, but for the change counters that move with every write (fm/db/changes.py)."""
-    return {name for name in before if before[name] != after[name]} - {"data_changes"}
+    """The tables whose rows changed, but for the change counters that move with every write and the log of the
+    assets whose inspections were written (fm/db/changes.py)."""
+    return {name for name in before if before[name] != after[name]} - {"data_changes", "asset_changes"}
 
 
 NEW = {
