@@ -98,11 +98,13 @@ def in_process(url: str, csv: Path, root: Path, profile: int = 0) -> None:
 def through_the_app(url: str, folder: Path, csv: Path, repeat: int, poll: float) -> None:
     from webauth import signed_in
 
+    from fm.app import snapshots
     from fm.web import create_app
 
     app = create_app(Config(database_url=url, instance_path=folder / "instance", secret_key="bench", basemap="none"))
     app.config["FM"] = dataclasses.replace(app.config["FM"], figures_wait=0.1)  # as `fm serve`
     client = signed_in(app, "facility_manager")
+    snapshots.settle()  # the garbage collector as `fm serve` sets it once started
     body = csv.read_bytes()
     totals = []
     for _ in range(repeat):
