@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import json
 import math
 from datetime import date
@@ -154,6 +155,21 @@ def test_loader_refuses_unknown_columns_and_takes_empty_tables(tmp_path, db_url)
     result = run(db_url, "demo", "--no-score", "--data", str(tmp_path), "--reset")
     assert result.exit_code == 1 and "districts.csv: unknown column(s) colour" in result.stderr
     assert counts(db_url)["assets"] == 4315  # nothing half-written
+
+
+def test_loader_names_a_geometry_its_column_cannot_hold(tmp_path, db_url):
+    write(build(), tmp_path)
+    assert run(db_url, "demo", "--no-score", "--data", str(tmp_path)).exit_code == 0
+    parcels = tmp_path / "land_parcels.csv"
+    with parcels.open(newline="") as file:
+        rows = list(csv.reader(file))
+    rows[3][rows[0].index("geom")] = "POINT (139.55 35.32)"
+    with parcels.open("w", newline="") as file:
+        csv.writer(file).writerows(rows)
+    result = run(db_url, "demo", "--no-score", "--data", str(tmp_path), "--reset")
+    assert result.exit_code == 1
+    assert "land_parcels.csv line 4, geom: geometry is a Point; this column holds MULTIPOLYGON" in result.stderr
+    assert counts(db_url)["assets"] == 4315  # nothing half-written: the reset undone with the load
 
 
 def test_reset_forgets_old_risk_runs(db_url):
