@@ -180,10 +180,13 @@ def register_page(session: Session, args: Mapping[str, str], *, lang: str = "ja"
     risk_score, plan_status. A page past the last is a ValidationError naming ``page``.
 
     Kept until a watched table changes (fm/app/snapshots.py), by the parameters of :data:`PARAMETERS` and
-    ``lang``: the same page asked again (the first page, a common filter or search) costs one small query.
+    ``lang``: the same page asked again (the first page, a common filter or search) costs one small query. The
+    kept page itself is returned, not a copy (a deep copy was a tenth of a request's CPU): callers only read it.
     """
     understood_args = tuple((name, args.get(name)) for name in PARAMETERS)
-    return snapshot(session, f"{__name__}.register_page", lambda own: _page(own, args, lang), understood_args, lang)
+    return snapshot(
+        session, f"{__name__}.register_page", lambda own: _page(own, args, lang), understood_args, lang, shared=True
+    )
 
 
 def _page(session: Session, args: Mapping[str, str], lang: str) -> dict[str, Any]:

@@ -50,6 +50,21 @@ def test_register_page_asked_again_after_a_write_shows_it(setup):
     assert "新橋" in client.get("/assets?q=新橋").get_data(as_text=True)
 
 
+def test_register_page_kept_is_served_unchanged(setup):
+    client, database = setup
+    from fm.app import register
+
+    with database.session() as session:
+        fresh = register._page(session, {"q": "橋"}, "ja")
+    for _ in range(2):  # the kept page itself is handed to the page and the JSON: neither may change it
+        assert client.get("/assets?q=橋").status_code == 200
+        assert client.get("/api/assets?q=橋").status_code == 200
+    with database.session() as session:
+        kept = register.register_page(session, {"q": "橋"}, lang="ja")
+        assert kept is register.register_page(session, {"q": "橋"}, lang="ja")
+    assert kept == fresh
+
+
 def test_viewport_asked_again_after_a_write_shows_it(setup):
     client, database = setup
     codes = {feature["properties"]["code"] for feature in client.get(VIEW).get_json()["features"]}
