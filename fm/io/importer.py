@@ -495,7 +495,10 @@ def _compared_in_database(
         bulk.copy_into(cursor, staged, frame)
         cursor.execute(f"ANALYZE {STAGED}")
     joined = staged.join(table, sa.and_(*(table.c[k] == staged.c[k] for k in key)))
-    matched = store.frame(session, sa.select(staged.c.fm_row, table.c.id).select_from(joined))
+    # two whole numbers a record: fetched, not COPY'd (whose rows psycopg reads one by one: 3x the CPU at 100,000)
+    result = session.connection().execute(sa.select(staged.c.fm_row, table.c.id).select_from(joined))
+    matched = pd.DataFrame(result.cursor.fetchall(), columns=["fm_row", "id"], dtype="int64")
+    result.close()
     compared = [c for c in given if c not in key]
     differing = pd.DataFrame(columns=["fm_row", "id", *given])
     if compared and len(matched):
