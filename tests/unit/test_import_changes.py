@@ -40,3 +40,77 @@ def test_changes_json_equals_the_changes_of_each_record():
     assert [json.loads(text) for text in encoded] == [json.loads(json.dumps(c)) for c in listed]
     assert json.loads(encoded[0])["cost"] == [None, 2**63 - 1] and json.loads(encoded[1]) == {}
     assert json.loads(encoded[3]) == {"name": ["had one", None], "cost": [8, None]}
+
+
+def _by_python_values(merged: pd.DataFrame, columns: list[str]) -> list[bool]:
+    """What the comparison said before numbers were compared as arrays: each pair of Python values (None for
+    every kind of missing) compared with ``==``."""
+    differs = np.zeros(len(merged), dtype=bool)
+    for column in columns:
+        new = merged[column].astype(object).where(merged[column].notna(), None).tolist()
+        old = merged[f"{column}_old"].astype(object).where(merged[f"{column}_old"].notna(), None).tolist()
+        differs |= np.array([a != b for a, b in zip(new, old, strict=True)])
+    return differs.tolist()
+
+
+def test_numbers_and_flags_compare_as_their_python_values():
+    big = 2**63 - 1
+    merged = pd.DataFrame(
+        {
+            "cost": pd.array([big, big, 5, None, None, 7, 0], dtype="Int64"),
+            "cost_old": pd.array([big, big - 1, 5, None, 5, None, 0], dtype="Int64"),
+            "users": np.array([1, 2, 3, 4, 5, 6, 7], dtype="int64"),
+            "users_old": pd.array([1, 2, 3, None, 5, 6, 8], dtype="Int64"),
+            "area": pd.array([1.5, 1 / 3, None, 2.0, None, 0.1 + 0.2, -0.0], dtype="Float64"),
+            "area_old": [1.5, 0.3333333333333333, np.nan, np.nan, 2.0, 0.3, 0.0],
+            "shelter": [True, False, True, False, True, False, True],
+            "shelter_old": pd.array([True, False, None, True, True, False, False], dtype="boolean"),
+            "name": ["a", "b", None, "d", "e", "f", "g"],
+            "name_old": ["a", "b", None, "d", "e", "f", "g"],
+        }
+    )
+    for column in ("cost", "users", "area", "shelter", "name"):
+        assert importer._differs(merged, [column]).tolist() == _by_python_values(merged, [column]), column
+    every = ["cost", "users", "area", "shelter", "name"]
+    assert importer._differs(merged, every).tolist() == _by_python_values(merged, every)
+
+
+def test_the_digest_follows_every_value_it_covers():
+    merged = pd.DataFrame(
+        {
+            "code": ["A", "B", "C"],
+            "name": ["new", "same", "改名"],
+            "name_old": [np.nan, "same", "旧名"],
+            "cost": pd.array([2**63 - 1, 5, None], dtype="Int64"),
+            "cost_old": pd.array([None, 5, 7], dtype="Int64"),
+            "area": [1.5, 2.0, np.nan],
+            "area_old": [np.nan, 2.0, 3.0],
+            "shelter": [True, False, True],
+            "shelter_old": [np.nan, False, False],
+            "built": [date(2020, 4, 1), None, date(1999, 1, 2)],
+            "built_old": [np.nan, None, date(1999, 1, 1)],
+            "geom": [shapely.Point(139.1, 35.1), shapely.Point(139, 35), None],
+            "geom_old": [np.nan, shapely.Point(139, 35), shapely.Point(139, 35.5)],  # the added record: NaN
+        }
+    )
+    kind = importer.KINDS["assets"]
+    new, touched = pd.Series([True, False, False]), pd.Series([False, True, True])
+    compared = ["name", "cost", "area", "shelter", "built", "geom"]
+    digest = importer.fingerprint(kind, merged, new, touched, compared, None)
+    assert digest == importer.fingerprint(kind, merged.copy(), new, touched, compared, None)
+    changed = {
+        "name": "other",
+        "name_old": "旧名２",
+        "cost": 2**63 - 2,
+        "cost_old": 8,
+        "area_old": 3.0000000000000004,
+        "shelter": False,
+        "built_old": date(1999, 1, 3),
+        "geom": shapely.Point(139.1, 35.100000001),
+        "geom_old": shapely.Point(139, 35.5000000001),
+    }
+    for column, value in changed.items():
+        other = merged.copy()
+        other.loc[2 if column.endswith("_old") or column == "geom" else 0, column] = value
+        assert importer.fingerprint(kind, other, new, touched, compared, None) != digest, column
+    assert importer.fingerprint(kind, merged, pd.Series([False, False, False]), touched | new, compared, None) != digest
