@@ -190,8 +190,19 @@ def _run(connection: socket.socket, argv: list[str], key: str) -> int | None:
         passed.append(number)
         os.kill(child, number)
 
+    def suspend(number: int, frame: object) -> None:
+        """Ctrl-Z: stop the child (SIGSTOP: its process group is orphaned, a SIGTSTP would be discarded), then
+        this process as the shell expects; on ``fg`` (SIGCONT) go on from here and let the child go on."""
+        os.kill(child, signal.SIGSTOP)
+        signal.signal(number, signal.SIG_DFL)
+        os.kill(os.getpid(), number)
+        signal.signal(number, suspend)
+        os.kill(child, signal.SIGCONT)
+
     for name in FORWARDED:
         signal.signal(getattr(signal, name), pass_on)
+    if hasattr(signal, "SIGTSTP"):
+        signal.signal(signal.SIGTSTP, suspend)
     try:
         status = _receive(connection, STATUS.size)
     except OSError:

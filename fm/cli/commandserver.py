@@ -81,7 +81,10 @@ def _preload() -> None:
     context = click.Context(cli)
     for name in COMMANDS:
         if name not in IN_PROCESS:
-            cli.get_command(context, name)
+            try:
+                cli.get_command(context, name)
+            except Exception:  # e.g. a missing optional library: that command, when run, says so itself
+                continue
     for dialect in ("sqlite.pysqlite", "postgresql.psycopg"):
         registry.load(dialect)
     configure_mappers()

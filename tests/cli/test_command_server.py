@@ -218,6 +218,7 @@ def _paused(command: list[str], environment: dict[str, str]) -> subprocess.Popen
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        process_group=0,  # a job of its own, as a shell starts it (so that Ctrl-Z may stop it)
     )
     for line in process.stderr:  # type: ignore[union-attr]
         if "paused before commit" in line:
@@ -235,16 +236,43 @@ def test_ctrl_c_reaches_the_command_and_a_killed_client_takes_it_along(served):
         process.send_signal(signal.SIGINT)
         interrupted[how] = (process.wait(timeout=60), process.stderr.read())  # type: ignore[union-attr]
     assert interrupted["server"] == interrupted["here"] and interrupted["here"][0] == 1
+    # Ctrl-Z stops the command with its client, `fg` lets both go on
+    _collected(_server_pid(served))
+    process = _paused([FM], served)
+    child = _children(_server_pid(served))[0]
+    process.send_signal(signal.SIGTSTP)
+    _wait_for_state({process.pid, child}, stopped=True)
+    process.send_signal(signal.SIGCONT)
+    _wait_for_state({process.pid, child}, stopped=False)
+    process.send_signal(signal.SIGINT)
+    assert process.wait(timeout=60) == 1
     assert "Aborted!" in interrupted["here"][1]
     process = _paused(DELEGATED, served)
     process.kill()
     process.wait()
-    children = Path(f"/proc/{_server_pid(served)}/task")
-    deadline = time.monotonic() + 30
-    while any((task / "children").read_text().strip() for task in children.iterdir()):
-        assert time.monotonic() < deadline, "the command outlived its killed client"
-        time.sleep(0.1)
+    _collected(_server_pid(served))  # the command ended with its killed client
     assert _scores(url) == before  # none of the interrupted runs was stored
+
+
+def _children(pid: int) -> list[int]:
+    """The processes ``pid`` has forked and not yet collected."""
+    tasks = Path(f"/proc/{pid}/task").iterdir()
+    return [int(child) for task in tasks for child in (task / "children").read_text().split()]
+
+
+def _collected(server: int) -> None:
+    """Wait until every child of ``server`` has ended and been collected."""
+    deadline = time.monotonic() + 30
+    while _children(server):
+        assert time.monotonic() < deadline, f"a command still runs: {_children(server)}"
+        time.sleep(0.1)
+
+
+def _wait_for_state(pids: set[int], *, stopped: bool) -> None:
+    deadline = time.monotonic() + 30
+    while {Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] == "T" for pid in pids} != {stopped}:
+        assert time.monotonic() < deadline, f"not {'stopped' if stopped else 'running'}: {pids}"
+        time.sleep(0.05)
 
 
 def _server_pid(environment: dict[str, str]) -> int:
