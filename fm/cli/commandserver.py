@@ -206,7 +206,10 @@ def _adopt(request: dict[str, Any]) -> None:
     os.chdir(request["cwd"])
     os.umask(request["umask"])
     time.tzset()
-    locale.setlocale(locale.LC_CTYPE, "")
+    try:
+        locale.setlocale(locale.LC_CTYPE, "")
+    except locale.Error:  # a locale this system lacks: Python's own start ignores it too
+        pass
     signal.signal(signal.SIGINT, signal.default_int_handler)
     for number in (signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT):
         signal.signal(number, signal.SIG_DFL)

@@ -9,6 +9,7 @@ socket. Each test starts its server in a folder of its own and stops it.
 from __future__ import annotations
 
 import os
+import pty
 import re
 import shutil
 import signal
@@ -89,7 +90,10 @@ def server_folder() -> Iterator[Path]:
     server = _start(environment, _socket(environment))
     yield folder
     _stop(server)
-    assert not list((folder / "fm").glob("*.sock")), "the server removes its socket when it stops"
+    for pid in _pids():  # any other server a failed test's client started here
+        if f"fm.cli.commandserver {folder}" in _cmdline(pid):
+            os.kill(pid, signal.SIGTERM)
+    assert not os.path.exists(_socket(environment)), "the server removes its socket when it stops"
     shutil.rmtree(folder)
 
 
@@ -293,3 +297,35 @@ def test_only_the_user_reaches_the_socket(served, server_folder, monkeypatch):
     finally:
         folder.chmod(0o700)
     assert _run(DELEGATED, served, "--version").returncode == 0
+
+
+@pytest.mark.parametrize("backend", ["sqlite"])
+def test_a_terminal_stays_a_terminal(served):
+    """The progress bar a command draws on a terminal's stderr (fm/cli/progress.py) is drawn alike through the
+    server: the child writes to the client's own terminal."""
+    drawn = {}
+    for how in ("0", "1"):
+        leader, follower = pty.openpty()
+        done = subprocess.run(
+            [FM, "score", "--as-of", "2026-04-01"],
+            env={**served, "FM_COMMAND_SERVER": how},
+            stdout=subprocess.PIPE,
+            stderr=follower,
+            timeout=300,
+            check=True,
+        )
+        os.close(follower)
+        drawn[how] = _read_all(leader)
+        assert b"assets scored" in done.stdout
+    assert b"fm score  [" in drawn["0"] and drawn["1"] == drawn["0"]
+
+
+def _read_all(fd: int) -> bytes:
+    data = b""
+    try:
+        while chunk := os.read(fd, 65536):
+            data += chunk
+    except OSError:  # the terminal's other end closed: all read
+        pass
+    os.close(fd)
+    return data
