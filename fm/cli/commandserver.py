@@ -52,6 +52,7 @@ def main() -> None:
         return  # another server is starting or running there
     key = fingerprint()
     _preload()
+    os.chdir("/")  # holds no client's folder (each child goes to its own client's)
     signal.signal(signal.SIGTERM, _stop)
     signal.signal(signal.SIGHUP, _stop)
     listener = _listen(options.socket)

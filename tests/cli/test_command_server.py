@@ -329,3 +329,16 @@ def _read_all(fd: int) -> bytes:
         pass
     os.close(fd)
     return data
+
+
+def test_what_always_runs_in_its_own_process(monkeypatch):
+    monkeypatch.setenv("FM_COMMAND_SERVER", "1")
+    assert client._command(["--database-url", "serve", "stats"]) == "stats"  # an option's value is no command
+    assert not client._wanted(["--database-url=sqlite://", "serve", "--port", "5001"])  # it forks its own workers
+    assert client._wanted(["score", "--top", "3"])
+    for off in ("0", "off", "No", "false"):
+        monkeypatch.setenv("FM_COMMAND_SERVER", off)
+        assert not client._wanted(["score"])
+    monkeypatch.setenv("FM_COMMAND_SERVER", "maybe")
+    with pytest.raises(SystemExit, match="FM_COMMAND_SERVER must be 1 or 0"):
+        client._wanted(["score"])
