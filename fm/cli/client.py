@@ -188,16 +188,16 @@ def _run(connection: socket.socket, argv: list[str], key: str) -> int | None:
 
     def pass_on(number: int, frame: object) -> None:
         passed.append(number)
-        os.kill(child, number)
+        _signal(child, number)
 
     def suspend(number: int, frame: object) -> None:
         """Ctrl-Z: stop the child (SIGSTOP: its process group is orphaned, a SIGTSTP would be discarded), then
         this process as the shell expects; on ``fg`` (SIGCONT) go on from here and let the child go on."""
-        os.kill(child, signal.SIGSTOP)
+        _signal(child, signal.SIGSTOP)
         signal.signal(number, signal.SIG_DFL)
         os.kill(os.getpid(), number)
         signal.signal(number, suspend)
-        os.kill(child, signal.SIGCONT)
+        _signal(child, signal.SIGCONT)
 
     for name in FORWARDED:
         signal.signal(getattr(signal, name), pass_on)
@@ -214,6 +214,14 @@ def _run(connection: socket.socket, argv: list[str], key: str) -> int | None:
         os.kill(os.getpid(), passed[-1])
     print("Error: the command's process ended without an exit status (killed?)", file=sys.stderr)
     return 1
+
+
+def _signal(pid: int, number: int) -> None:
+    """Send ``number`` to the command's process, unless it has just ended (its status is on its way)."""
+    try:
+        os.kill(pid, number)
+    except ProcessLookupError:
+        pass
 
 
 def _receive(connection: socket.socket, size: int) -> bytes | None:
