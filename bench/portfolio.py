@@ -80,7 +80,7 @@ def location_demo(url: str | None) -> None:
     from click.testing import CliRunner
 
     from fm.app import catchments
-    from fm.cli import cli
+    from fm.cli.group import cli
     from fm.db import Database
 
     if url is None:

@@ -19,7 +19,7 @@ import pandas as pd
 from click.testing import CliRunner
 
 from fm.app import portfolio, scenarios
-from fm.cli import cli
+from fm.cli.group import cli
 from fm.db import Database
 from fm.domain.fiscal import fiscal_year
 from fm.domain.portfolio import scenario as domain

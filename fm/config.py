@@ -23,6 +23,9 @@
                      the page says "the database is busy, try again" (503). Default: 10.
 ``FM_SECURE_COOKIES`` ``1`` (or ``true``/``yes``/``on``): the session, remember and language cookies are
                      sent over HTTPS only (``Secure``). Set it behind a TLS proxy. Default: off.
+``FM_COMMAND_SERVER`` ``0`` (or ``false``/``no``/``off``): every ``fm`` command runs in its own process and
+                     no command server is started. Read by the ``fm`` entry point before anything else
+                     (fm/cli/client.py), not here. Default: on (Linux and macOS).
 """
 
 from __future__ import annotations

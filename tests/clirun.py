@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from click.testing import CliRunner, Result
 
-from fm.cli import cli
+from fm.cli.group import cli
 
 
 def run(url: str, *args: str) -> Result:

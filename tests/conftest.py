@@ -22,6 +22,10 @@ from fm.db import Database, migrate
 
 BACKENDS = ("sqlite", "postgis")
 
+# The tests that run `fm` as a process run it in that process: no command server started by them outlives the run
+# (tests/cli/test_command_server.py starts its own, in a folder of its own, and stops it).
+os.environ.setdefault("FM_COMMAND_SERVER", "0")
+
 
 def _need_postgis(reason: str) -> None:
     """No PostGIS here: under CI=true that is a failure; elsewhere the PostGIS tests are skipped."""

@@ -8,7 +8,7 @@ import pytest
 from click.testing import CliRunner
 from sample import add_sample
 
-from fm.cli import cli
+from fm.cli.group import cli
 from fm.db import Database, migrate
 
 

@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from click.testing import CliRunner
 from clirun import run
 
-from fm.cli import cli
+from fm.cli.group import cli
 from fm.db import Database
 from fm.model import AuditEntry, User
 

@@ -1,0 +1,117 @@
+"""An fm command as a user runs it, in its own process and through the command server, alternately.
+
+Each round runs the command (default ``fm score --as-of 2026-04-01``) once in its own process
+(``FM_COMMAND_SERVER=0``), once through a command server started here (fm/cli/commandserver.py), and with
+``--before DIR`` once more with an earlier fm package (e.g. ``git archive`` of main) in its own process. Prints
+each run's wall seconds and CPU seconds (user + system: the client's, and the server's child's that ran the
+command, from /proc), the medians, the server's start (wall, CPU) and its memory, and the load average.
+
+    python bench/command_server.py --database-url sqlite:///…/fm.db [--before DIR] [--rounds 4] [-- stats --format json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+FM = str(Path(sys.executable).with_name("fm"))
+HERE = str(Path(__file__).resolve().parent.parent)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--database-url", required=True)
+    parser.add_argument("--before", type=Path, help="a folder holding an earlier fm package (run in its own process)")
+    parser.add_argument("--rounds", type=int, default=4)
+    parser.add_argument("command", nargs="*", default=["score", "--as-of", "2026-04-01"])
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="fm-bench-", dir="/tmp") as runtime:  # short: a Unix socket's path
+        base = {**os.environ, "FM_DATABASE_URL": args.database_url, "XDG_RUNTIME_DIR": runtime, "PYTHONPATH": HERE}
+        cases = {"in its own process": {**base, "FM_COMMAND_SERVER": "0"}}
+        if args.before:
+            cases["before, own process"] = {**base, "PYTHONPATH": str(args.before.resolve())}
+        cases["command server"] = served = {**base, "FM_COMMAND_SERVER": "1"}
+        server = _start(served, _socket(served))
+        try:
+            results: dict[str, list[tuple[float, float]]] = {name: [] for name in cases}
+            for _ in range(args.rounds):
+                for name, environment in cases.items():
+                    wall, client, child = _run(args.command, environment, server.pid)
+                    results[name].append((wall, client + child))
+                    print(
+                        f"fm {' '.join(args.command)}, {name}: {wall:.2f} s, {client + child:.2f} s CPU "
+                        f"(client {client:.2f}, command's child {child:.2f}); load {os.getloadavg()[0]:.1f}",
+                        flush=True,
+                    )
+        finally:
+            server.terminate()
+            server.wait()
+    for name, runs in results.items():
+        wall, cpu = (statistics.median(run[i] for run in runs) for i in (0, 1))
+        print(f"median of {len(runs)}, {name}: {wall:.2f} s, {cpu:.2f} s CPU")
+
+
+def _start(environment: dict[str, str], path: str) -> subprocess.Popen:
+    started = time.perf_counter()
+    server = subprocess.Popen([sys.executable, "-P", "-m", "fm.cli.commandserver", path], env=environment)
+    while not _answers(path):
+        time.sleep(0.05)
+    status = Path(f"/proc/{server.pid}/status").read_text()
+    memory = next(line.split()[1] for line in status.splitlines() if line.startswith("VmRSS"))
+    print(
+        f"command server answering {time.perf_counter() - started:.2f} s after its start, "
+        f"{_cpu(server.pid, own=True):.2f} s CPU, {int(memory) / 1024:.0f} MB resident; "
+        f"load {os.getloadavg()[0]:.1f}",
+        flush=True,
+    )
+    return server
+
+
+def _socket(environment: dict[str, str]) -> str:
+    """The socket a client with ``environment`` looks for (asked of such a client: the fingerprint depends on it)."""
+    code = "from fm.cli.client import fingerprint, socket_folder; print(f'{socket_folder()}/{fingerprint()}.sock')"
+    done = subprocess.run([sys.executable, "-c", code], env=environment, capture_output=True, text=True, check=True)
+    return done.stdout.strip()
+
+
+def _answers(path: str) -> bool:
+    with socket.socket(socket.AF_UNIX) as probe:
+        try:
+            probe.connect(path)
+        except OSError:
+            return False
+    return True
+
+
+def _run(command: list[str], environment: dict[str, str], server: int) -> tuple[float, float, float]:
+    """Wall seconds, the client's CPU seconds and the server's child's (0 when it ran in its own process)."""
+    before, children = resource.getrusage(resource.RUSAGE_CHILDREN), _cpu(server)
+    started = time.perf_counter()
+    subprocess.run([FM, *command], env=environment, capture_output=True, check=True)
+    wall = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    client = after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
+    return wall, client, _cpu(server) - children
+
+
+def _cpu(pid: int, *, own: bool = False) -> float:
+    """CPU seconds of process ``pid`` itself (``own``) or of its ended children, once it has collected them."""
+    deadline = time.monotonic() + 10
+    tasks = Path(f"/proc/{pid}/task")
+    while any((task / "children").read_text().strip() for task in tasks.iterdir()) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    first = 11 if own else 13  # utime, stime; cutime, cstime
+    return (int(fields[first]) + int(fields[first + 1])) / os.sysconf("SC_CLK_TCK")
+
+
+if __name__ == "__main__":
+    main()
