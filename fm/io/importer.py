@@ -499,7 +499,8 @@ def _compared_in_database(
             f"FROM {table.name} WITH NO DATA"
         )
         bulk.copy_into(cursor, staged, frame)
-        cursor.execute(f"ANALYZE {STAGED}")
+        # The row count and the keys' statistics, for the joins' plans (not every column's: geometry, text).
+        cursor.execute(f"ANALYZE {STAGED} (fm_row, {', '.join(key)})")
     joined = staged.join(table, sa.and_(*(table.c[k] == staged.c[k] for k in key)))
     matched = store.frame(session, sa.select(staged.c.fm_row, table.c.id).select_from(joined))
     compared = [c for c in given if c not in key]
@@ -650,16 +651,19 @@ def _write(
     def add(places: np.ndarray, meanwhile: Callable[[], pd.Series] | None = None) -> pd.Series | None:
         if staged:
             listed = ", ".join(writable)
+            every = len(places) == len(merged)  # every staged record (a new register): no list of rows to join
+            chosen: list[Any] = [] if every else [places.tolist()]
             insert = (
                 f"INSERT INTO {table.name} ({listed}) SELECT {listed} FROM {STAGED} "
-                "JOIN unnest(%s::bigint[]) AS chosen (fm_row) USING (fm_row) ORDER BY fm_row"
+                + ("" if every else "JOIN unnest(%s::bigint[]) AS chosen (fm_row) USING (fm_row) ")
+                + "ORDER BY fm_row"
             )
             if created is None:
-                statement, params = f"{insert} RETURNING id, {', '.join(key)}", [places.tolist()]
+                statement, params = f"{insert} RETURNING id, {', '.join(key)}", chosen
             else:
                 returning, entries, stamped = created
                 statement = f"WITH {CREATED} AS ({insert} RETURNING {', '.join(returning)}) {entries}"
-                params = [places.tolist(), *stamped]
+                params = [*chosen, *stamped]
             with closing(driver.cursor()) as cursor:
                 done = bulk.execute(cursor, statement, params, meanwhile=meanwhile)
                 returned[:] = cursor.fetchall() if created is None else []
