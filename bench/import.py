@@ -18,7 +18,10 @@ made before (with the generator's ``districts.csv`` beside it), skipping the gen
 Beside the first import it times importing the same file again (nothing changed: nothing may be written)
 a copy of it with every hundredth asset renamed (1 % changed) and a file of those assets alone (a small file
 into a large register: nothing changed), and prints fm's time over PostgreSQL's
-own ``INSERT … SELECT`` measured in the same run, against issue 19's goal (within 2×).
+own ``INSERT … SELECT`` measured in the same run, against issue 19's goal (within 2×). Each step prints its
+wall time and CPU seconds, and on PostgreSQL also its server processes' CPU seconds (read from /proc, so the
+server must run on this machine), as does the ``INSERT … SELECT``: on a shared machine CPU seconds compare across
+runs, wall times do not.
 
 ``--profile N`` then runs the adding once more, into a new PostGIS database, as ``python -m cProfile`` of the
 whole ``fm import`` command (start-up and imports included; cProfile's clock is the wall clock there), and
@@ -33,6 +36,7 @@ import pstats
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -61,7 +65,14 @@ PEAK = (
 
 
 def measure(label: str, command: list[str], env: dict[str, str] | None = None) -> tuple[float, float]:
-    """Run ``command``; print its wall time, CPU seconds and peak RSS; return the wall time (s) and peak (MiB)."""
+    """Run ``command``; print its wall time, CPU seconds and peak RSS, and with ``FM_DATABASE_URL`` on PostgreSQL
+    the CPU seconds of its server processes; return the wall time (s) and peak (MiB)."""
+    url = (env or {}).get("FM_DATABASE_URL", "")
+    watching = threading.Event()
+    used: dict[int, float] = {}
+    watcher = threading.Thread(target=backends, args=(url, used, watching)) if url.startswith("postgresql") else None
+    if watcher:
+        watcher.start()
     started = time.perf_counter()
     done = subprocess.run(
         [sys.executable, "-c", PEAK, *command],
@@ -71,12 +82,34 @@ def measure(label: str, command: list[str], env: dict[str, str] | None = None) -
         check=False,
     )
     elapsed = time.perf_counter() - started
+    watching.set()
+    if watcher:
+        watcher.join()
     if done.returncode != 0:
         raise SystemExit(f"{label} failed:\n{done.stdout}\n{done.stderr}")
     rss, cpu = done.stderr.strip().splitlines()[-1].split()
     peak = int(rss) / 1024
-    print(f"{label:44s} {elapsed:7.1f} s   {float(cpu):6.1f} s CPU   peak RSS {peak:6.0f} MiB", flush=True)
+    server = f"   server {sum(used.values()):5.1f} s CPU" if watcher else ""
+    print(f"{label:44s} {elapsed:7.1f} s   {float(cpu):6.1f} s CPU   peak RSS {peak:6.0f} MiB{server}", flush=True)
     return elapsed, peak
+
+
+def backends(url: str, used: dict[int, float], done: threading.Event) -> None:
+    """Until ``done``, the CPU seconds (user + system) of every server process connected to ``url``'s database,
+    by process id, from /proc every 0.1 s (the server must run on this machine; its last reading is kept)."""
+    database = sa.make_url(url).database
+    engine = sa.create_engine(sa.make_url(url).set(database="postgres"), isolation_level="AUTOCOMMIT")
+    tick = os.sysconf("SC_CLK_TCK")
+    with engine.connect() as connection:
+        while not done.wait(0.1):
+            query = sa.text("SELECT pid FROM pg_stat_activity WHERE datname = :name")
+            for (pid,) in connection.execute(query, {"name": database}):
+                try:
+                    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+                except OSError:
+                    continue
+                used[pid] = (int(fields[11]) + int(fields[12])) / tick
+    engine.dispose()
 
 
 def fm_database(url: str, districts: Path) -> None:
@@ -95,18 +128,27 @@ def fm_database(url: str, districts: Path) -> None:
     database.dispose()
 
 
-def constraint_floor(url: str) -> float:
+def constraint_floor(url: str) -> tuple[float, float]:
     """Seconds PostgreSQL itself takes to put the imported rows into fm's assets table again (foreign keys,
-    CHECKs, unique and GiST indexes), with no client work: the part of an import no client can save."""
+    CHECKs, unique and GiST indexes), with no client work: the part of an import no client can save; and its
+    server process's CPU seconds (from /proc: the server must run on this machine), in one process as fm's."""
     engine = sa.create_engine(url)
+    tick = os.sysconf("SC_CLK_TCK")
+
+    def cpu(pid: int) -> float:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / tick
+
     with engine.begin() as connection:
+        connection.execute(sa.text("SET max_parallel_workers_per_gather = 0"))
         connection.execute(sa.text("CREATE TEMP TABLE held AS SELECT * FROM assets"))
         connection.execute(sa.text("DELETE FROM assets"))
-        started = time.perf_counter()
+        pid = connection.execute(sa.text("SELECT pg_backend_pid()")).scalar_one()
+        before, started = cpu(pid), time.perf_counter()
         connection.execute(sa.text("INSERT INTO assets SELECT * FROM held"))
-        elapsed = time.perf_counter() - started
+        elapsed, used = time.perf_counter() - started, cpu(pid) - before
     engine.dispose()
-    return elapsed
+    return elapsed, used
 
 
 def libpq(url: str) -> str:
@@ -200,9 +242,9 @@ def run(
         [*command, str(part)],
         {"FM_DATABASE_URL": postgis},
     )
-    floor = constraint_floor(postgis)
+    floor, floor_cpu = constraint_floor(postgis)
     label = "PostgreSQL alone: the same rows into assets"
-    print(f"{label:44s} {floor:7.1f} s   (INSERT … SELECT: keys, checks, indexes)")
+    print(f"{label:44s} {floor:7.1f} s   server {floor_cpu:5.1f} s CPU (INSERT … SELECT: keys, checks, indexes)")
     ogr_time, ogr_peak = measure(
         "ogr2ogr -f PostgreSQL (reference)",
         ["ogr2ogr", "-f", "PostgreSQL", libpq(pgserver.create_database(admin)), str(gpkg), "-nln", "assets_ogr"],

@@ -19,6 +19,7 @@ import shapely
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from fm.db.types import Geometry
 from fm.io import bulk
 from fm.model import AuditEntry
 
@@ -97,6 +98,60 @@ def plain_values(values: pd.Series) -> list[Any]:
     return out
 
 
+SPELLED = (sa.Integer, sa.Float, sa.Boolean, sa.Date, sa.String, Geometry)
+"""Column types whose values PostgreSQL spells in JSON as :func:`plain` and ``json.dumps`` do (:func:`created_sql`)."""
+MAX_ARGUMENTS = 99
+"""PostgreSQL's limit on a function's arguments, less ``concat_ws``'s separator."""
+SPELLED_BELOW = 1e15
+"""Floats of this size or more PostgreSQL spells otherwise (``1.5e+15``, a rounded integer): the caller keeps such
+records to Python's :func:`plain`."""
+
+
+def created_sql(table: sa.Table, fields: list[str], rows: str, *, coded: bool) -> tuple[list[str], str] | None:
+    """PostgreSQL's own audit entries for records of ``table`` just created: what the insert must return
+    (``RETURNING``: ``id``, ``code`` if ``coded`` (the entries' ``record_code``), and the ``fields``, a geometry
+    also as WKT) and the statement adding one entry per row of ``rows`` (the name of the insert's ``WITH``), in
+    the order of their ids, taking the time, actor and source as parameters.
+
+    Each entry's changes are ``{"field":[null,value],…}`` for each field not NULL, the very text that
+    :func:`plain` and ``json.dumps(ensure_ascii=False)`` make of the same values, joined as an import joins them
+    (no spaces): geometry as PostGIS's WKT to 7 decimals with shapely's spaces (``POINT (1 2)``, ``(1 2, 3 4)``)
+    or, past :data:`WKT_LIMIT` characters, its type and vertex count; a float with no fraction as an integer;
+    text escaped by ``to_json``. So an import adding 100,000 records has them written by the database from the
+    rows it stores, instead of made in Python and sent back. None when a field's type is not one the database
+    spells alike (:data:`SPELLED`).
+    """
+    returning = ["id", *(["code"] if coded else [])]
+    pieces = []
+    for field in fields:
+        column_type = table.c[field].type
+        if not isinstance(column_type, SPELLED) or isinstance(column_type, sa.DateTime):
+            return None
+        returning.append(field)
+        if isinstance(column_type, Geometry):  # the WKT made once, by the insert's RETURNING
+            returning.append(f"replace(ST_AsText({field}, 7), ',', ', ') AS fm_wkt_{field}")
+            wkt = f"fm_wkt_{field}"
+            summary = f"substr(ST_GeometryType({field}), 4) || ' (' || ST_NPoints({field}) || ' vertices)'"
+            spaced = f"regexp_replace({wkt}, ' ?\\(', ' (')"  # WKT holds no character JSON escapes
+            text = f"""'"' || CASE WHEN length({wkt}) <= {WKT_LIMIT} THEN {spaced} ELSE {summary} END || '"'"""
+        elif isinstance(column_type, sa.Float):
+            text = f"CASE WHEN {field} = trunc({field}) THEN {field}::bigint::text ELSE {field}::text END"
+        elif isinstance(column_type, (sa.Integer, sa.Boolean)):  # bool as text: true, false
+            text = f"{field}::text"
+        else:
+            text = f"to_json({field})::text"
+        pieces.append(f"""'"{field}":[null,' || {text} || ']'""")  # NULL where the field is: left out
+    if len(pieces) > MAX_ARGUMENTS:
+        return None
+    changes = "'{' || concat_ws(',', " + ", ".join(pieces) + ") || '}'" if pieces else "'{}'"
+    code = "code" if coded else "NULL"
+    statement = (
+        "INSERT INTO audit_log (at, actor, source, action, table_name, record_id, record_code, changes) "
+        f"SELECT %s, %s, %s, 'create', '{table.name}', id, {code}, ({changes})::json FROM {rows} ORDER BY id"
+    )
+    return list(dict.fromkeys(returning)), statement
+
+
 def diff(old: Mapping[str, Any], new: Mapping[str, Any]) -> dict[str, list[Any]]:
     """``{field: [old, new]}`` for each field of ``new`` whose value differs from ``old``'s."""
     changes = {}
@@ -133,14 +188,17 @@ def record(
     )
 
 
-def record_many(session: Session, entries: pd.DataFrame, *, actor: str, source: str) -> None:
-    """Add many entries at once (an import): ``entries`` has action, table_name, record_id, record_code, changes."""
+def record_many(
+    session: Session, entries: pd.DataFrame, *, actor: str, source: str, at: datetime | None = None
+) -> None:
+    """Add many entries at once (an import): ``entries`` has action, table_name, record_id, record_code, changes;
+    stamped ``at`` (default: :func:`now`)."""
     if not len(entries):
         return
     frame = entries[["action", "table_name", "record_id", "record_code"]].copy()
     # Objects, not a text column: pandas would turn the changes already encoded (RawJSON) into plain strings.
     frame["changes"] = pd.Series(list(entries["changes"]), index=frame.index, dtype=object)
-    frame.insert(0, "at", now())
+    frame.insert(0, "at", at or now())
     frame.insert(1, "actor", actor)
     frame.insert(2, "source", source)
     bulk.insert(session, AuditEntry.__table__, frame)

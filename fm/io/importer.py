@@ -18,7 +18,7 @@ import re
 import sqlite3
 from collections.abc import Callable
 from contextlib import closing
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -142,7 +142,12 @@ def import_file(
         try:
             touched = changed | use_changed
             returned: list[tuple[Any, ...]] = []  # PostgreSQL: each added record's id and key
-            # The audit entries' text is made while the database stores the new records.
+            at, actor = audit.now(), actor or audit.cli_actor()
+            created = _created_sql(session, kind, merged, new, compared, uses)
+            if created is not None:  # the added records' entries written by the database, with them
+                created = (*created, [at, actor, "import"])
+            described = new if created is None else pd.Series(False, index=new.index)
+            # The audit entries' text (the database's own aside) is made while the database stores the new records.
             found = _write(
                 session,
                 kind,
@@ -150,15 +155,16 @@ def import_file(
                 new,
                 changed,
                 records.columns,
-                lambda: changes_json(merged, new, touched, compared, uses),
+                lambda: changes_json(merged, described, touched, compared, uses),
                 names=checked.names,
                 rows=table.rows,
                 source=path.name,
                 returned=returned,
+                created=created,
             )
             if uses is not None:
                 _write_uses(session, merged, uses)
-            _audit(session, kind, merged, new, found, actor or audit.cli_actor(), returned)
+            _audit(session, kind, merged, new, found, actor, returned, at)
             session.flush()
         except DATABASE_ERRORS as exc:
             # A rule the database holds that the file could not be checked against alone (e.g. a
@@ -493,7 +499,8 @@ def _compared_in_database(
             f"FROM {table.name} WITH NO DATA"
         )
         bulk.copy_into(cursor, staged, frame)
-        cursor.execute(f"ANALYZE {STAGED}")
+        # The row count and the keys' statistics, for the joins' plans (not every column's: geometry, text).
+        cursor.execute(f"ANALYZE {STAGED} (fm_row, {', '.join(key)})")
     joined = staged.join(table, sa.and_(*(table.c[k] == staged.c[k] for k in key)))
     # two whole numbers a record: fetched, not COPY'd (whose rows psycopg reads one by one: 3x the CPU at 100,000)
     result = session.connection().execute(sa.select(staged.c.fm_row, table.c.id).select_from(joined))
@@ -603,6 +610,31 @@ def _use_fields(merged: pd.DataFrame) -> list[str]:
     return [field for field in USE_FIELDS if f"use_{field}" in merged.columns]
 
 
+CREATED = "fm_created"
+"""PostgreSQL: the records an import's insert returns, from which the database writes their audit entries."""
+
+
+def _created_sql(
+    session: Session, kind: Kind, merged: pd.DataFrame, new: pd.Series, compared: list[str], uses: pd.DataFrame | None
+) -> tuple[list[str], str] | None:
+    """On PostgreSQL, what the insert of the new records returns and the statement writing their audit entries
+    from it (:func:`fm.accounts.audit.created_sql`), when the database spells each of their values as
+    :func:`changes_json` would: every field a column of the table, of a type it spells alike, floats below
+    :data:`~fm.accounts.audit.SPELLED_BELOW`, no parcel uses (held apart from the table). Otherwise None, and
+    Python makes every entry as before."""
+    if session.get_bind().dialect.name != "postgresql" or uses is not None or not new.any():
+        return None
+    table = metadata.tables[TABLES[kind.name]]
+    fields = [c for c in compared if c in merged.columns]
+    if any(f not in table.c for f in fields):
+        return None
+    for field in (f for f in fields if isinstance(table.c[f].type, sa.Float)):
+        values = pd.to_numeric(merged.loc[new.to_numpy(dtype=bool), field], errors="coerce").astype(float)
+        if (values.abs() >= audit.SPELLED_BELOW).any():
+            return None
+    return audit.created_sql(table, fields, CREATED, coded="code" in _db_key(kind))
+
+
 def _write(
     session: Session,
     kind: Kind,
@@ -616,10 +648,13 @@ def _write(
     rows: pd.Series,
     source: str,
     returned: list[tuple[Any, ...]],
+    created: tuple[list[str], str, list[Any]] | None = None,
 ) -> pd.Series:
     """Insert the new records and update the changed ones, in the columns the file has; return what
     ``meanwhile`` returns (run while the database stores the new records). On PostgreSQL ``returned`` receives
-    each added record's id and key (``INSERT … RETURNING``), for the audit entries.
+    each added record's id and key (``INSERT … RETURNING``), for the audit entries; or, given ``created``
+    (:func:`_created_sql`: what the insert returns, the statement adding their entries and its parameters), the
+    database writes the added records' entries itself in the same statement, and ``returned`` stays empty.
 
     On PostgreSQL both are set-based statements over the records :func:`_compared_in_database` staged:
     ``INSERT … SELECT`` and ``UPDATE … FROM``, under the table's own constraints. Should the database
@@ -636,16 +671,22 @@ def _write(
     def add(places: np.ndarray, meanwhile: Callable[[], pd.Series] | None = None) -> pd.Series | None:
         if staged:
             listed = ", ".join(writable)
+            every = len(places) == len(merged)  # every staged record (a new register): no list of rows to join
+            chosen: list[Any] = [] if every else [places.tolist()]
+            insert = (
+                f"INSERT INTO {table.name} ({listed}) SELECT {listed} FROM {STAGED} "
+                + ("" if every else "JOIN unnest(%s::bigint[]) AS chosen (fm_row) USING (fm_row) ")
+                + "ORDER BY fm_row"
+            )
+            if created is None:
+                statement, params = f"{insert} RETURNING id, {', '.join(key)}", chosen
+            else:
+                returning, entries, stamped = created
+                statement = f"WITH {CREATED} AS ({insert} RETURNING {', '.join(returning)}) {entries}"
+                params = [*chosen, *stamped]
             with closing(driver.cursor()) as cursor:
-                done = bulk.execute(
-                    cursor,
-                    f"INSERT INTO {table.name} ({listed}) SELECT {listed} FROM {STAGED} "
-                    "JOIN unnest(%s::bigint[]) AS chosen (fm_row) USING (fm_row) ORDER BY fm_row "
-                    f"RETURNING id, {', '.join(key)}",
-                    [places.tolist()],
-                    meanwhile=meanwhile,
-                )
-                returned[:] = cursor.fetchall()
+                done = bulk.execute(cursor, statement, params, meanwhile=meanwhile)
+                returned[:] = cursor.fetchall() if created is None else []
                 return done
         return bulk.insert(session, table, merged.iloc[places][writable], meanwhile=meanwhile)
 
@@ -985,8 +1026,10 @@ def _audit(
     found: pd.Series,
     actor: str,
     returned: list[tuple[Any, ...]],
+    at: datetime,
 ) -> None:
-    """One audit entry per record the import added or changed, with its changes (:func:`changes_json`)."""
+    """One audit entry per record of ``found`` (the import's added or changed records whose entries the
+    database did not write itself), with its changes (:func:`changes_json`), stamped ``at``."""
     if not len(found):
         return
     table = TABLES[kind.name]
@@ -1010,7 +1053,7 @@ def _audit(
         },
         index=found.index,
     )
-    audit.record_many(session, entries, actor=actor, source="import")
+    audit.record_many(session, entries, actor=actor, source="import", at=at)
 
 
 def _new_ids(

@@ -1,0 +1,123 @@
+"""The audit entries of the records an import adds. On PostgreSQL the database writes them itself from the rows it
+stores (``fm.accounts.audit.created_sql``, in the insert's own statement); their text must be, character for
+character, what Python makes of the same values (``fm.io.importer.changes_json``), which SQLite stores and every
+reader of the trail reads: each kind of value, text that JSON escapes, floats as their shortest text or as
+integers, geometry as WKT to 7 decimals or summarised past 500 characters. Floats PostgreSQL spells otherwise
+(1e15 and more) leave the entries to Python."""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import pytest
+import shapely
+import sqlalchemy as sa
+from clirun import run
+from iosample import seed
+
+from fm.db import Database
+from fm.io import importer
+
+CREATED = importer._created_sql
+PONDS = shapely.MultiPolygon([shapely.Point(139.54, 35.32).buffer(1e-3), shapely.Point(139.56, 35.32).buffer(1e-3)])
+LINE = shapely.LineString([(139.5 + i * 1.234567e-4, 35.3 + (i % 7) * 3.3e-5) for i in range(40)])
+
+
+def rows(url: str, query: str) -> list[tuple]:
+    database = Database(url)
+    with database.connect() as connection:
+        found = connection.execute(sa.text(query)).all()
+    database.dispose()
+    return found
+
+
+def assets_file(path, *, length: float = 310.25) -> None:
+    pd.DataFrame(
+        {
+            "code": ["AU-1", "AU-2", "AU-3", "AU-4"],
+            "name": ['引用"符" \\ 逆斜線\tタブ\n改行\r復帰\u2028🏯', "素の名前", "road", "池"],
+            "category": ["bridge", "road", "road", "retention_pond"],
+            "district": ["kamakura", "", "ofuna", ""],
+            "year_built": ["1971", "", "2001", "1999"],
+            "structure": ["RC", "", "'0x\\u0041", ""],
+            "floor_area_m2": ["", "", "", "0.1"],
+            "deck_area_m2": ["370", "", "", ""],
+            "length_m": [str(length), "1e-05", "123456789012.5", "0.30000000000000004"],
+            "width_m": ["", "999999999999999", "", "4.5"],
+            "acquisition_date": ["1971-11-22", "", "2001-04-01", ""],
+            "acquisition_cost": ["25578000", "9000000000000000000", "0", ""],
+            "is_evacuation_shelter": ["true", "false", "false", "true"],
+            "status": ["in_service"] * 4,
+            "notes": ["", "メモ", "", "a\\b"],
+            "wkt": [
+                "POINT (139.51238474999 35.35931)",
+                LINE.wkt,
+                "MULTILINESTRING ((139.5 35.3, 139.6 35.4), (139.61 35.41, 139.62 35.42))",
+                PONDS.wkt,
+            ],
+        }
+    ).to_csv(path, index=False)
+
+
+def entries(url: str) -> list[tuple]:
+    """The import's entries with each record's code, and whether its id is the record's."""
+    return rows(
+        url,
+        "SELECT l.table_name, l.action, l.record_code, l.record_id = a.id, CAST(l.changes AS TEXT) FROM audit_log l "
+        "LEFT JOIN assets a ON a.code = l.record_code WHERE l.source = 'import' ORDER BY l.id",
+    )
+
+
+def imported(url: str, path, monkeypatch, *, by_python: bool) -> tuple[list[tuple], bool]:
+    """Import ``path`` (entries written by Python if ``by_python``); its entries, then the added assets and their
+    entries deleted again; and whether the database wrote them."""
+    made: list[bool] = []
+
+    def spied(*args, **kwargs):
+        found = None if by_python else CREATED(*args, **kwargs)
+        made.append(found is not None)
+        return found
+
+    monkeypatch.setattr(importer, "_created_sql", spied)
+    result = run(url, "import", "assets", str(path), "--crs", "4326")
+    assert result.exit_code == 0, result.output
+    found = entries(url)
+    database = Database(url)
+    with database.session() as session:
+        session.execute(sa.text("DELETE FROM assets WHERE code LIKE 'AU-%'"))
+        session.execute(sa.text("DELETE FROM audit_log WHERE source = 'import'"))
+    database.dispose()
+    return found, made == [True]
+
+
+def test_the_database_writes_the_entries_python_would(db_url, backend, tmp_path, monkeypatch):
+    seed(db_url)
+    path = tmp_path / "assets.csv"
+    assets_file(path)
+    by_python, _ = imported(db_url, path, monkeypatch, by_python=True)
+    by_database, written = imported(db_url, path, monkeypatch, by_python=False)
+    assert written == (backend == "postgis")  # SQLite: Python's, as ever
+    assert by_database == by_python
+    assert [e[:4] for e in by_database] == [("assets", "create", f"AU-{n}", True) for n in range(1, 5)]
+    first, second, third, fourth = (json.loads(e[4]) for e in by_database)
+    assert first["name"] == [None, '引用"符" \\ 逆斜線\tタブ\n改行\r復帰\u2028🏯']
+    assert first["deck_area_m2"] == [None, 370] and '"deck_area_m2":[null,370]' in by_database[0][4]
+    assert first["geom"] == [None, "POINT (139.5123847 35.35931)"] and first["is_evacuation_shelter"] == [None, True]
+    assert second["geom"] == [None, "LineString (40 vertices)"] and second["acquisition_cost"][1] == 9 * 10**18
+    assert '"length_m":[null,1e-05]' in by_database[1][4] and '"width_m":[null,999999999999999]' in by_database[1][4]
+    assert third["geom"][1].startswith("MULTILINESTRING ((139.5 35.3, 139.6 35.4), (")
+    assert '"length_m":[null,123456789012.5]' in by_database[2][4] and "district_id" in third
+    assert fourth["geom"] == [None, "MultiPolygon (130 vertices)"] and fourth["notes"] == [None, "a\\b"]
+    assert '"length_m":[null,0.30000000000000004]' in by_database[3][4]
+
+
+@pytest.mark.parametrize("length", [1e15, 2.5e16])
+def test_floats_the_database_spells_otherwise_stay_pythons(db_url, backend, tmp_path, monkeypatch, length):
+    seed(db_url)
+    path = tmp_path / "assets.csv"
+    assets_file(path, length=length)
+    by_python, _ = imported(db_url, path, monkeypatch, by_python=True)
+    by_database, written = imported(db_url, path, monkeypatch, by_python=False)
+    assert not written and by_database == by_python
+    assert f'"length_m":[null,{int(length)}]' in by_database[0][4]
