@@ -188,8 +188,19 @@ def test_migration_moves_stored_scores_into_partitions_and_back(empty_db_url):
         migrate.upgrade(connection)
         assert migrate.schema_differences(connection) == []
         assert connection.execute(sa.text("SELECT count(*) FROM risk_scores")).scalar() == stored
+        # 0019: keyed by asset then run; on PostgreSQL every stored run's partition too, carrying the map's classes
+        assert sa.inspect(connection).get_pk_constraint("risk_scores")["constrained_columns"] == ["asset_id", "run_id"]
         if postgresql:
             assert len(_partitions(connection)) == 2
+            keys = connection.execute(
+                sa.text("SELECT indexdef FROM pg_indexes WHERE indexname LIKE 'risk\\_scores\\_run\\_%\\_pkey'")
+            ).scalars()
+            assert [k.endswith("(asset_id, run_id) INCLUDE (risk_class, state)") for k in keys] == [True, True]
+        migrate.downgrade(connection, "0018")
+        assert sa.inspect(connection).get_pk_constraint("risk_scores")["constrained_columns"] == ["run_id", "asset_id"]
+        indexes = {index["name"] for index in sa.inspect(connection).get_indexes("risk_scores")}
+        assert {"ix_risk_scores_asset_id", "ix_risk_scores_map", "ix_risk_scores_ranking"} <= indexes
+        assert connection.execute(sa.text("SELECT count(*) FROM risk_scores")).scalar() == stored
         migrate.downgrade(connection, "0015")
         assert connection.execute(sa.text("SELECT count(*) FROM risk_scores")).scalar() == stored
         if postgresql:
