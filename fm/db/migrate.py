@@ -23,7 +23,7 @@ from fm.resources import resource_path
 if TYPE_CHECKING:
     from alembic.config import Config as AlembicConfig
 
-HEAD = "0018"
+HEAD = "0019"
 """The schema revision this code expects: the head of ``migrations/`` (:func:`head_revision`), written here so
 that :func:`check_current` needs no Alembic. A test (tests/db/test_migrations.py) fails the moment a new
 migration makes it wrong: set it to the new head."""
@@ -194,13 +194,18 @@ def schema_differences(connection: sa.Connection) -> list[Any]:
 
 
 def include_filter(dialect: str):
-    """Autogenerate filter: skip PostGIS's and R*Tree tables, and GiST indexes outside PostgreSQL."""
+    """Autogenerate filter: skip PostGIS's and R*Tree tables, GiST indexes outside PostgreSQL, and indexes the model
+    makes on one backend only (``Index.ddl_if(dialect=…)``) elsewhere."""
 
     def include(obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any) -> bool:
         if type_ == "table" and name is not None:
             return name not in FOREIGN_TABLES and not name.startswith("rtree_") and not PARTITION.fullmatch(name)
-        if type_ == "index" and not reflected and dialect != "postgresql":
-            return obj.dialect_options["postgresql"].get("using") != "gist"
+        if type_ == "index" and not reflected:
+            only = obj._ddl_if.dialect if obj._ddl_if is not None else None
+            if only is not None and only != dialect:
+                return False
+            if dialect != "postgresql":
+                return obj.dialect_options["postgresql"].get("using") != "gist"
         return True
 
     return include

@@ -79,12 +79,10 @@ def write_run(
     return run.id
 
 
-PARTITION_INDEXES = {
-    "asset_id": "asset_id",
-    "map": "run_id, asset_id, risk_class, state",
-    "ranking": "run_id, score",
-}
-"""The indexes of a run's partition: those of ``risk_scores`` (the model's), so that attaching adopts them."""
+PARTITION_KEY = "PRIMARY KEY (asset_id, run_id) INCLUDE (risk_class, state)"
+PARTITION_INDEXES = {"ranking": "run_id, score"}
+"""The key and index of a run's partition: those of ``risk_scores`` on PostgreSQL (the model's, migration 0019), so
+that attaching adopts them. The key also covers the map's classes: within a partition the run is one value."""
 
 
 def partition_name(run_id: int) -> str:
@@ -96,8 +94,14 @@ def _write_partition(
     session: Session, scores: pd.DataFrame, *, computed_on: date, config: dict[str, Any], model: dict[str, Any]
 ) -> int:
     """The run's rows copied (binary COPY, made by numpy) into a new table with no index and no foreign key,
-    its key and indexes built once the rows are in, then attached as the run's partition: the foreign keys
+    its key and index built once the rows are in, then attached as the run's partition: the foreign keys
     are checked there in one query each, and the table's indexes adopt the partition's, built already.
+
+    The COPY writes the rows frozen (``FREEZE``: the table is new in this transaction, so no other transaction
+    can see it before the commit, and then it sees it whole), which marks every page all-visible as it goes: the
+    foreign key to ``assets`` is checked by merging the two keys read from their indexes alone instead of by
+    hashing a million ids, and later readers of the run neither set hint bits on its rows nor leave the
+    partition's pages for a vacuum to mark.
 
     Until the transaction commits nobody sees the new table, the new run or the attachment; attaching takes
     a lock that lets readers go on. Replacing a run of the same day drops its partition (a lock readers
@@ -114,12 +118,13 @@ def _write_partition(
         cursor.execute(f"CREATE TABLE {child} (LIKE risk_scores INCLUDING DEFAULTS INCLUDING CONSTRAINTS)")
         cursor.execute(f"ALTER TABLE {child} ADD CONSTRAINT {child}_run CHECK (run_id = {run_id})")
         with cursor.copy(
-            f"COPY {child} ({', '.join(COLUMNS)}) FROM STDIN WITH (FORMAT binary)", writer=QueuedLibpqWriter(cursor)
+            f"COPY {child} ({', '.join(COLUMNS)}) FROM STDIN WITH (FORMAT binary, FREEZE)",
+            writer=QueuedLibpqWriter(cursor),
         ) as copy:
             for part in copy_binary(frame, TYPES):
                 copy.write(part)
         cursor.execute("SET LOCAL maintenance_work_mem = '256MB'")
-        cursor.execute(f"ALTER TABLE {child} ADD CONSTRAINT {child}_pkey PRIMARY KEY (run_id, asset_id)")
+        cursor.execute(f"ALTER TABLE {child} ADD CONSTRAINT {child}_pkey {PARTITION_KEY}")
         for suffix, columns in PARTITION_INDEXES.items():
             cursor.execute(f"CREATE INDEX {child}_{suffix} ON {child} ({columns})")
         replaced = connection.scalar(sa.select(RiskRun.id).where(RiskRun.computed_on == computed_on))

@@ -122,7 +122,8 @@ def read_map_points(
 
     Cheap enough to run on every pan of a map of 100,000 assets: positions come from the spatial
     index (R*Tree on SQLite, the geometry's stored box on PostGIS) and the attributes from
-    covering indexes (``ix_assets_map``, ``ix_risk_scores_map``), so no geometry is decoded.
+    covering indexes (``ix_assets_map``; for the classes ``ix_risk_scores_map`` on SQLite, the run's key on
+    PostgreSQL), so no geometry is decoded.
     """
     positions = _positions(session, bbox)
     if not boxes:

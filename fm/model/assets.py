@@ -161,17 +161,21 @@ class RiskScore(Base):
     __table_args__ = (
         sa.CheckConstraint("probability BETWEEN 0 AND 1", name="probability_range"),
         *not_negative("consequence", "score"),
-        sa.Index("ix_risk_scores_asset_id", "asset_id"),
-        sa.Index("ix_risk_scores_map", "run_id", "asset_id", "risk_class", "state"),  # covers the map's classes
+        # The key leads with the asset: it finds an asset's scores in every run (and the rows an asset's deletion
+        # cascades to). On PostgreSQL it also carries the map's classes, so that within a run's partition (where
+        # run_id is one value) it is the map's covering index too: a run builds two indexes, not four (issue 19).
+        sa.PrimaryKeyConstraint("asset_id", "run_id", postgresql_include=["risk_class", "state"]),
+        # The map's classes of a run, covered, on SQLite (one plain table: there the run leads).
+        sa.Index("ix_risk_scores_map", "run_id", "asset_id", "risk_class", "state").ddl_if(dialect="sqlite"),
         sa.Index("ix_risk_scores_ranking", "run_id", "score"),  # the worst of a run, read backwards
         # On PostgreSQL one partition per run (``risk_scores_run_<id>``): a run is copied into a table of its
         # own, indexed once the rows are in, and attached (fm.io.risk.write_run); a replaced run is dropped.
         {"postgresql_partition_by": "LIST (run_id)"},
     )
 
-    # Few indexes (the key, the map's classes, the ranking): a run writes a million rows at once.
-    run_id: Mapped[int] = mapped_column(sa.ForeignKey("risk_runs.id", ondelete="CASCADE"), primary_key=True)
-    asset_id: Mapped[int] = mapped_column(sa.ForeignKey("assets.id", ondelete="CASCADE"), primary_key=True)
+    # Few indexes (the key, the ranking; the map's on SQLite): a run writes a million rows at once.
+    run_id: Mapped[int] = mapped_column(sa.ForeignKey("risk_runs.id", ondelete="CASCADE"))
+    asset_id: Mapped[int] = mapped_column(sa.ForeignKey("assets.id", ondelete="CASCADE"))
     probability: Mapped[float] = mapped_column(sa.Float, comment="probability of failure within the horizon")
     consequence: Mapped[float] = mapped_column(sa.Float)
     score: Mapped[float] = mapped_column(sa.Float)

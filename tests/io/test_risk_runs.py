@@ -88,7 +88,7 @@ def test_runs_are_written_replaced_read_and_forgotten(db_url):
             indexes = connection.execute(
                 sa.text(f"SELECT count(*) FROM pg_indexes WHERE tablename = 'risk_scores_run_{third}'")
             ).scalar()
-            assert indexes == 4
+            assert indexes == 2
             # The worst of the latest run reads that run's partition only, through its ranking index (three rows
             # are read faster without it: the planner is told to use it if it can, as it does with many rows).
             connection.execute(sa.text("SET LOCAL enable_seqscan = off"))
@@ -101,6 +101,26 @@ def test_runs_are_written_replaced_read_and_forgotten(db_url):
             )
             assert f"risk_scores_run_{third}" in plan and f"risk_scores_run_{first}" not in plan
             assert "Index Scan Backward" in plan
+            # The map's classes come from the run's key alone (it carries them), and its pages are all-visible
+            # as the COPY wrote them (frozen): no row is fetched from the table. (ANALYZE tells the planner so,
+            # as autovacuum does after a run is written.)
+            connection.execute(sa.text(f"ANALYZE risk_scores_run_{third}"))
+            plan = "\n".join(
+                connection.execute(
+                    sa.text(
+                        "EXPLAIN (ANALYZE, COSTS OFF) SELECT asset_id, risk_class, state FROM risk_scores "
+                        f"WHERE run_id = {third} AND asset_id IN ({', '.join(map(str, ids.values()))})"
+                    )
+                ).scalars()
+            )
+            assert f"Index Only Scan using risk_scores_run_{third}_pkey" in plan and "Heap Fetches: 0" in plan
+            # An asset's scores in every run (what deleting it cascades to) are found through the key too.
+            plan = "\n".join(
+                connection.execute(
+                    sa.text(f"EXPLAIN SELECT run_id FROM risk_scores WHERE asset_id = {ids['B-001']}")
+                ).scalars()
+            )
+            assert plan.count("_pkey") == 2 and "Seq Scan" not in plan
     # A score for an asset that does not exist is refused, and nothing of the run is left.
     bad = _scores(ids, "B-001", date(2026, 6, 1))
     bad.loc[0, "id"] = 999_999
@@ -168,8 +188,19 @@ def test_migration_moves_stored_scores_into_partitions_and_back(empty_db_url):
         migrate.upgrade(connection)
         assert migrate.schema_differences(connection) == []
         assert connection.execute(sa.text("SELECT count(*) FROM risk_scores")).scalar() == stored
+        # 0019: keyed by asset then run; on PostgreSQL every stored run's partition too, carrying the map's classes
+        assert sa.inspect(connection).get_pk_constraint("risk_scores")["constrained_columns"] == ["asset_id", "run_id"]
         if postgresql:
             assert len(_partitions(connection)) == 2
+            keys = connection.execute(
+                sa.text("SELECT indexdef FROM pg_indexes WHERE indexname LIKE 'risk\\_scores\\_run\\_%\\_pkey'")
+            ).scalars()
+            assert [k.endswith("(asset_id, run_id) INCLUDE (risk_class, state)") for k in keys] == [True, True]
+        migrate.downgrade(connection, "0018")
+        assert sa.inspect(connection).get_pk_constraint("risk_scores")["constrained_columns"] == ["run_id", "asset_id"]
+        indexes = {index["name"] for index in sa.inspect(connection).get_indexes("risk_scores")}
+        assert {"ix_risk_scores_asset_id", "ix_risk_scores_map", "ix_risk_scores_ranking"} <= indexes
+        assert connection.execute(sa.text("SELECT count(*) FROM risk_scores")).scalar() == stored
         migrate.downgrade(connection, "0015")
         assert connection.execute(sa.text("SELECT count(*) FROM risk_scores")).scalar() == stored
         if postgresql:
