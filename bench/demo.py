@@ -31,7 +31,10 @@ PEAK = (
 def measure(label: str, command: list[str], env: dict[str, str] | None = None) -> None:
     started = time.perf_counter()
     done = subprocess.run(
-        [sys.executable, "-c", PEAK, *command], env={**os.environ, **(env or {})}, capture_output=True, text=True
+        [sys.executable, "-c", PEAK, *command],
+        env={**os.environ, **(env or {}), "FM_COMMAND_SERVER": "0"},  # its own process: its peak is the command's
+        capture_output=True,
+        text=True,
     )
     elapsed = time.perf_counter() - started
     if done.returncode != 0:

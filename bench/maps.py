@@ -239,7 +239,7 @@ def draw_steps(browser, path: Path) -> str:
 def _write(url: str, out: Path, code: Path | None = None) -> tuple[float, float]:
     """``fm map risk OUT`` in a new process (of the ``fm`` package in ``code`` if given): wall and CPU seconds."""
     fm = Path(sys.executable).with_name("fm")
-    env = {**os.environ, "FM_DATABASE_URL": url}
+    env = {**os.environ, "FM_DATABASE_URL": url, "FM_COMMAND_SERVER": "0"}  # its own process: its CPU is counted
     if code is not None:
         env["PYTHONPATH"] = str(code)
     before = os.times()
