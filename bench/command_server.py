@@ -62,7 +62,7 @@ def main() -> None:
 def _start(environment: dict[str, str], path: str) -> subprocess.Popen:
     started = time.perf_counter()
     server = subprocess.Popen([sys.executable, "-P", "-m", "fm.cli.commandserver", path], env=environment)
-    while not _answers(path):
+    while not answers(path):
         time.sleep(0.05)
     status = Path(f"/proc/{server.pid}/status").read_text()
     memory = next(line.split()[1] for line in status.splitlines() if line.startswith("VmRSS"))
@@ -82,7 +82,8 @@ def _socket(environment: dict[str, str]) -> str:
     return done.stdout.strip()
 
 
-def _answers(path: str) -> bool:
+def answers(path: str) -> bool:
+    """Whether a command server listens at ``path``."""
     with socket.socket(socket.AF_UNIX) as probe:
         try:
             probe.connect(path)

@@ -16,7 +16,6 @@ import argparse
 import json
 import os
 import resource
-import socket
 import subprocess
 import sys
 import tempfile
@@ -26,6 +25,7 @@ from pathlib import Path
 
 import numpy as np
 import sqlalchemy as sa
+from command_server import answers  # bench/command_server.py, beside this script
 
 from fm.app import risk
 from fm.cli.client import fingerprint
@@ -144,7 +144,7 @@ def whole_command(url: str, label: str, assets: int, runs: int = 5) -> None:
         path = os.path.join(runtime, "fm", f"{fingerprint()}.sock")
         started = time.perf_counter()
         server = subprocess.Popen([sys.executable, "-P", "-m", "fm.cli.commandserver", path], env=served)
-        while not _answers(path):
+        while not answers(path):
             time.sleep(0.05)
         print(f"{label}: command server answering {time.perf_counter() - started:.2f} s after its start", flush=True)
         try:
@@ -160,15 +160,6 @@ def whole_command(url: str, label: str, assets: int, runs: int = 5) -> None:
         finally:
             server.terminate()
             server.wait()
-
-
-def _answers(path: str) -> bool:
-    with socket.socket(socket.AF_UNIX) as probe:
-        try:
-            probe.connect(path)
-        except OSError:
-            return False
-    return True
 
 
 def _fm_score(environment: dict[str, str]) -> tuple[float, float, str]:

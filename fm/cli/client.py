@@ -179,7 +179,7 @@ def _run(connection: socket.socket, argv: list[str], key: str) -> int | None:
     try:  # the descriptors go with the message's first bytes
         sent = connection.sendmsg([message], [(socket.SOL_SOCKET, socket.SCM_RIGHTS, array.array("i", (0, 1, 2)))])
         connection.sendall(message[sent:])
-        answer = _receive(connection, STATUS.size)
+        answer = receive(connection, STATUS.size)
     except OSError:
         return None
     if answer is None or (child := STATUS.unpack(answer)[0]) <= 0:
@@ -204,7 +204,7 @@ def _run(connection: socket.socket, argv: list[str], key: str) -> int | None:
     if hasattr(signal, "SIGTSTP"):
         signal.signal(signal.SIGTSTP, suspend)
     try:
-        status = _receive(connection, STATUS.size)
+        status = receive(connection, STATUS.size)
     except OSError:
         status = None
     if status is not None:
@@ -224,7 +224,7 @@ def _signal(pid: int, number: int) -> None:
         pass
 
 
-def _receive(connection: socket.socket, size: int) -> bytes | None:
+def receive(connection: socket.socket, size: int) -> bytes | None:
     """Exactly ``size`` bytes, or None when the other side closed first."""
     data = b""
     while len(data) < size:

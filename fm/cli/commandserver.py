@@ -32,7 +32,7 @@ import time
 import traceback
 from typing import Any
 
-from fm.cli.client import HEADER, IN_PROCESS, STATUS, fingerprint, server_lock
+from fm.cli.client import HEADER, IN_PROCESS, STATUS, fingerprint, receive, server_lock
 
 PEER = struct.Struct("3i")
 """``struct ucred``: the peer's process, user and group ids."""
@@ -183,13 +183,9 @@ def _request(connection: socket.socket) -> dict[str, Any] | None:
             fds.frombytes(data[: len(data) - len(data) % fds.itemsize])
     if len(header) < HEADER.size or len(fds) != 3:
         return None
-    size = HEADER.unpack(header)[0]
-    body = b""
-    while len(body) < size:
-        chunk = connection.recv(size - len(body))
-        if not chunk:
-            return None
-        body += chunk
+    body = receive(connection, HEADER.unpack(header)[0])
+    if body is None:
+        return None
     request = json.loads(body)
     request["fds"] = list(fds)
     return request
