@@ -24,6 +24,15 @@ KINDS = ("assets", "parcels", "inspections", "work_orders")
 RECORD_TABLES = ("parcel_uses", "land_parcels", "work_orders", "inspections", "assets")
 
 
+def rows(url: str, query: str) -> list[tuple]:
+    """The rows ``query`` returns from the database at ``url``."""
+    database = Database(url)
+    with database.connect() as connection:
+        found = connection.execute(sa.text(query)).all()
+    database.dispose()
+    return found
+
+
 def seed(url: str) -> None:
     """Fill the database at ``url`` with the sample."""
     database = Database(url)

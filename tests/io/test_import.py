@@ -6,19 +6,8 @@ import json
 from datetime import date
 
 import pandas as pd
-import sqlalchemy as sa
 from clirun import run
-from iosample import seed
-
-from fm.db import Database
-
-
-def rows(url: str, query: str) -> list[tuple]:
-    database = Database(url)
-    with database.connect() as connection:
-        found = connection.execute(sa.text(query)).all()
-    database.dispose()
-    return found
+from iosample import rows, seed
 
 
 def test_forms_people_write_in_a_shift_jis_csv(db_url, tmp_path):

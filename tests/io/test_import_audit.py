@@ -14,7 +14,7 @@ import pytest
 import shapely
 import sqlalchemy as sa
 from clirun import run
-from iosample import seed
+from iosample import rows, seed
 
 from fm.db import Database
 from fm.io import importer
@@ -22,14 +22,6 @@ from fm.io import importer
 CREATED = importer._created_sql
 PONDS = shapely.MultiPolygon([shapely.Point(139.54, 35.32).buffer(1e-3), shapely.Point(139.56, 35.32).buffer(1e-3)])
 LINE = shapely.LineString([(139.5 + i * 1.234567e-4, 35.3 + (i % 7) * 3.3e-5) for i in range(40)])
-
-
-def rows(url: str, query: str) -> list[tuple]:
-    database = Database(url)
-    with database.connect() as connection:
-        found = connection.execute(sa.text(query)).all()
-    database.dispose()
-    return found
 
 
 def assets_file(path, *, length: float = 310.25) -> None:
