@@ -116,12 +116,22 @@ def _run(command: list[str], environment: dict[str, str], server: int) -> tuple[
 def _cpu(pid: int, *, own: bool = False) -> float:
     """CPU seconds of process ``pid`` itself (``own``) or of its ended children, once it has collected them."""
     deadline = time.monotonic() + 10
-    tasks = Path(f"/proc/{pid}/task")
-    while any((task / "children").read_text().strip() for task in tasks.iterdir()) and time.monotonic() < deadline:
+    while _has_children(pid) and time.monotonic() < deadline:
         time.sleep(0.02)
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     first = 11 if own else 13  # utime, stime; cutime, cstime
     return (int(fields[first]) + int(fields[first + 1])) / os.sysconf("SC_CLK_TCK")
+
+
+def _has_children(pid: int) -> bool:
+    """Whether any thread of process ``pid`` has a child not yet collected (a thread that ends meanwhile has none)."""
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        try:
+            if (task / "children").read_text().strip():
+                return True
+        except FileNotFoundError:
+            continue
+    return False
 
 
 if __name__ == "__main__":
