@@ -2,9 +2,10 @@
 
 Each round runs the command (default ``fm score --as-of 2026-04-01``) once in its own process
 (``FM_COMMAND_SERVER=0``), once through a command server started here (fm/cli/commandserver.py), and with
-``--before DIR`` once more with an earlier fm package (e.g. ``git archive`` of main) in its own process. Prints
-each run's wall seconds and CPU seconds (user + system: the client's, and the server's child's that ran the
-command, from /proc), the medians, the server's start (wall, CPU) and its memory, and the load average.
+``--before DIR`` twice more with an earlier fm package (e.g. ``git archive`` of main), in its own process and
+through a command server of its own. Prints each run's wall seconds and CPU seconds (user + system: the client's,
+and the server's child's that ran the command, from /proc), the medians, the servers' start (wall, CPU) and their
+memory, and the load average.
 
     python bench/command_server.py --database-url sqlite:///…/fm.db [--before DIR] [--rounds 4] [-- stats --format json]
 """
@@ -29,7 +30,9 @@ HERE = str(Path(__file__).resolve().parent.parent)
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--database-url", required=True)
-    parser.add_argument("--before", type=Path, help="a folder holding an earlier fm package (run in its own process)")
+    parser.add_argument(
+        "--before", type=Path, help="a folder holding an earlier fm package (run in its own process and its own server)"
+    )
     parser.add_argument("--rounds", type=int, default=4)
     parser.add_argument("command", nargs="*", default=["score", "--as-of", "2026-04-01"])
     args = parser.parse_args()
@@ -37,14 +40,16 @@ def main() -> None:
         base = {**os.environ, "FM_DATABASE_URL": args.database_url, "XDG_RUNTIME_DIR": runtime, "PYTHONPATH": HERE}
         cases = {"in its own process": {**base, "FM_COMMAND_SERVER": "0"}}
         if args.before:
-            cases["before, own process"] = {**base, "PYTHONPATH": str(args.before.resolve())}
-        cases["command server"] = served = {**base, "FM_COMMAND_SERVER": "1"}
-        server = _start(served, _socket(served))
+            before = {**base, "PYTHONPATH": str(args.before.resolve())}
+            cases["before, own process"] = {**before, "FM_COMMAND_SERVER": "0"}
+            cases["before, command server"] = {**before, "FM_COMMAND_SERVER": "1"}
+        cases["command server"] = {**base, "FM_COMMAND_SERVER": "1"}
+        servers = {name: _start(env, _socket(env)) for name, env in cases.items() if env["FM_COMMAND_SERVER"] == "1"}
         try:
             results: dict[str, list[tuple[float, float]]] = {name: [] for name in cases}
             for _ in range(args.rounds):
                 for name, environment in cases.items():
-                    wall, client, child = _run(args.command, environment, server.pid)
+                    wall, client, child = _run(args.command, environment, servers[name].pid if name in servers else 0)
                     results[name].append((wall, client + child))
                     print(
                         f"fm {' '.join(args.command)}, {name}: {wall:.2f} s, {client + child:.2f} s CPU "
@@ -52,8 +57,9 @@ def main() -> None:
                         flush=True,
                     )
         finally:
-            server.terminate()
-            server.wait()
+            for server in servers.values():
+                server.terminate()
+                server.wait()
     for name, runs in results.items():
         wall, cpu = (statistics.median(run[i] for run in runs) for i in (0, 1))
         print(f"median of {len(runs)}, {name}: {wall:.2f} s, {cpu:.2f} s CPU")
@@ -76,9 +82,12 @@ def _start(environment: dict[str, str], path: str) -> subprocess.Popen:
 
 
 def _socket(environment: dict[str, str]) -> str:
-    """The socket a client with ``environment`` looks for (asked of such a client: the fingerprint depends on it)."""
+    """The socket a client with ``environment`` looks for (asked of such a client: the fingerprint depends on it; with
+    ``-P``, as the ``fm`` script, so that the fm of the current folder is not the one asked)."""
     code = "from fm.cli.client import fingerprint, socket_folder; print(f'{socket_folder()}/{fingerprint()}.sock')"
-    done = subprocess.run([sys.executable, "-c", code], env=environment, capture_output=True, text=True, check=True)
+    done = subprocess.run(
+        [sys.executable, "-P", "-c", code], env=environment, capture_output=True, text=True, check=True
+    )
     return done.stdout.strip()
 
 
@@ -93,25 +102,36 @@ def answers(path: str) -> bool:
 
 
 def _run(command: list[str], environment: dict[str, str], server: int) -> tuple[float, float, float]:
-    """Wall seconds, the client's CPU seconds and the server's child's (0 when it ran in its own process)."""
-    before, children = resource.getrusage(resource.RUSAGE_CHILDREN), _cpu(server)
+    """Wall seconds, the client's CPU seconds and the server's child's (0 when it ran in its own process: ``server``
+    0)."""
+    before, children = resource.getrusage(resource.RUSAGE_CHILDREN), _cpu(server) if server else 0.0
     started = time.perf_counter()
     subprocess.run([FM, *command], env=environment, capture_output=True, check=True)
     wall = time.perf_counter() - started
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     client = after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
-    return wall, client, _cpu(server) - children
+    return wall, client, (_cpu(server) - children) if server else 0.0
 
 
 def _cpu(pid: int, *, own: bool = False) -> float:
     """CPU seconds of process ``pid`` itself (``own``) or of its ended children, once it has collected them."""
     deadline = time.monotonic() + 10
-    tasks = Path(f"/proc/{pid}/task")
-    while any((task / "children").read_text().strip() for task in tasks.iterdir()) and time.monotonic() < deadline:
+    while _has_children(pid) and time.monotonic() < deadline:
         time.sleep(0.02)
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     first = 11 if own else 13  # utime, stime; cutime, cstime
     return (int(fields[first]) + int(fields[first + 1])) / os.sysconf("SC_CLK_TCK")
+
+
+def _has_children(pid: int) -> bool:
+    """Whether any thread of process ``pid`` has a child not yet collected (a thread that ends meanwhile has none)."""
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        try:
+            if (task / "children").read_text().strip():
+                return True
+        except FileNotFoundError:
+            continue
+    return False
 
 
 if __name__ == "__main__":

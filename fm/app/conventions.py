@@ -3,7 +3,22 @@ the aging ratio, and who is acting when a command is run. Faces take them from h
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from fm.accounts.audit import cli_actor as cli_actor
+from fm.db import parse_url
 from fm.domain.depreciation import CONVENTIONS as CONVENTIONS
 from fm.domain.fiscal import fiscal_year as fiscal_year
 from fm.domain.fiscal import fiscal_year_label as fiscal_year_label
+
+
+def prepare() -> None:
+    """What a fresh process does the first time it runs a command, done ahead by the command server before it forks
+    one (fm/cli/commandserver.py): PROJ's look-ups of the stored and the plane CRS and of the transformation between
+    them (:func:`fm.domain.geo.prepare`), the regular expressions of a database URL and of a day given as text.
+    Opens no database and reads no setting."""
+    from fm.domain import geo  # geopandas: not for the commands that import this module and measure nothing
+
+    geo.prepare()
+    parse_url("sqlite://")
+    datetime.strptime("2026-04-01", "%Y-%m-%d")  # as click parses --as-of and the other days

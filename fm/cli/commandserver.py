@@ -72,11 +72,13 @@ def _stop(number: int, frame: object) -> None:
 
 def _preload() -> None:
     """Import the click group, every command that may run here and both databases' SQLAlchemy dialects (no
-    connection), with the mappers configured: what a child would otherwise do first."""
+    connection), with the mappers configured, and do what a command does first in a process
+    (:func:`fm.app.conventions.prepare`): what a child would otherwise do first."""
     import click
     from sqlalchemy.dialects import registry
     from sqlalchemy.orm import configure_mappers
 
+    from fm.app.conventions import prepare
     from fm.cli.group import COMMANDS, cli
 
     context = click.Context(cli)
@@ -89,6 +91,7 @@ def _preload() -> None:
     for dialect in ("sqlite.pysqlite", "postgresql.psycopg"):
         registry.load(dialect)
     configure_mappers()
+    prepare()
 
 
 def _listen(path: str) -> socket.socket:

@@ -51,32 +51,75 @@ def write_run(
     """Replace the run of ``computed_on`` with these scores; return the new run's id.
 
     On PostgreSQL the scores go into a partition of their own (:func:`_write_partition`); on SQLite into
-    the one table. Either way in the caller's transaction: readers see the old run or the new one."""
+    the one table (:func:`_write_table`). Either way in the caller's transaction: readers see the old run or the
+    new one."""
     if session.get_bind().dialect.name == "postgresql":
         return _write_partition(session, scores, computed_on=computed_on, config=config, model=model)
-    session.execute(sa.delete(RiskRun).where(RiskRun.computed_on == computed_on))
-    run = RiskRun(computed_on=computed_on, config=config, model=model)
-    session.add(run)
-    session.flush()
-    columns = [np.full(len(scores), run.id).tolist(), scores["id"].astype(int).tolist()]
+    return _write_table(session, scores, computed_on=computed_on, config=config, model=model)
+
+
+def _write_table(
+    session: Session, scores: pd.DataFrame, *, computed_on: date, config: dict[str, Any], model: dict[str, Any]
+) -> int:
+    """SQLite: the scores as plain tuples through the driver's ``executemany``. A run replacing one of the same
+    day keeps its id (the one SQLite gave the new run anyway when the replaced run was the latest) and writes only
+    what differs: each row upserted unless it is equal, and the assets no longer scored deleted. Scoring again
+    after a few changes then rewrites a few rows and their three index entries, not every one (bench/README.md)."""
+    replaced = session.scalar(sa.select(RiskRun.id).where(RiskRun.computed_on == computed_on))
+    if replaced is None:
+        run = RiskRun(computed_on=computed_on, config=config, model=model)
+        session.add(run)
+        session.flush()
+        run_id = run.id
+    else:
+        run_id = replaced
+        session.execute(
+            sa.update(RiskRun)
+            .where(RiskRun.id == run_id)
+            .values(computed_at=sa.func.current_timestamp(), config=config, model=model)
+        )
+    rows = zip(*_table_columns(scores, run_id), strict=True)
+    with closing(session.connection().connection.driver_connection.cursor()) as cursor:
+        if replaced is None:
+            cursor.executemany(INSERT, rows)
+            return run_id
+        kept = np.array([row[0] for row in cursor.execute(_RUN_ASSETS, (run_id,))], dtype="int64")
+        gone = np.setdiff1d(kept, scores["id"].to_numpy(dtype="int64"))
+        cursor.executemany(_DELETE_ASSET, [(run_id, int(asset)) for asset in gone])
+        cursor.executemany(UPSERT, rows)
+    return run_id
+
+
+INSERT = f"INSERT INTO risk_scores ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))})"
+UPSERT = (
+    f"{INSERT} ON CONFLICT (asset_id, run_id) DO UPDATE SET "
+    + ", ".join(f"{name} = excluded.{name}" for name in FROM_SCORES)
+    + " WHERE "
+    + " OR ".join(f"risk_scores.{name} IS NOT excluded.{name}" for name in FROM_SCORES)
+)
+"""SQLite's statements writing a run's rows: a new run's, and a replacing run's (rows equal to those stored are
+left as they are)."""
+_RUN_ASSETS = "SELECT asset_id FROM risk_scores WHERE run_id = ?"
+_DELETE_ASSET = "DELETE FROM risk_scores WHERE run_id = ? AND asset_id = ?"
+
+
+def _table_columns(scores: pd.DataFrame, run_id: int) -> list[list[Any]]:
+    """The columns of :data:`COLUMNS` as the driver takes them: Python numbers and text, None where missing, the
+    day of the inspection as ISO text (as SQLAlchemy stores a date on SQLite)."""
+    columns = [[run_id] * len(scores), scores["id"].astype(int).tolist()]
     for name in FROM_SCORES:
         values = scores[name]
         if name == "inspected_on":
-            values = pd.to_datetime(values).dt.date.map(lambda d: d.isoformat(), na_action="ignore")  # ISO text
+            days = pd.to_datetime(values).to_numpy().astype("datetime64[D]")
+            values = pd.Series(np.datetime_as_string(days), dtype=object).where(~np.isnat(days), None)
         elif name in ("state", "likelihood_class", "consequence_class"):
             values = values.astype("Int64")
         missing = values.isna().to_numpy()
         listed = values.astype(object).tolist() if missing.any() else values.tolist()
-        if missing.any():
-            for index in np.flatnonzero(missing):
-                listed[index] = None
+        for index in np.flatnonzero(missing):
+            listed[index] = None
         columns.append(listed)
-    with closing(session.connection().connection.driver_connection.cursor()) as cursor:
-        cursor.executemany(
-            f"INSERT INTO risk_scores ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))})",
-            zip(*columns, strict=True),
-        )
-    return run.id
+    return columns
 
 
 PARTITION_KEY = "PRIMARY KEY (asset_id, run_id) INCLUDE (risk_class, state)"

@@ -140,6 +140,47 @@ def test_runs_are_written_replaced_read_and_forgotten(db_url):
     database.dispose()
 
 
+def _stored(database: Database, run_id: int) -> list[tuple]:
+    """A run's stored rows without the run's id, by asset."""
+    columns = ", ".join(risk_store.COLUMNS[1:])
+    with database.connect() as connection:
+        query = f"SELECT {columns} FROM risk_scores WHERE run_id = {int(run_id)} ORDER BY asset_id"
+        return [tuple(row) for row in connection.execute(sa.text(query))]
+
+
+def test_a_run_replacing_the_same_day_stores_what_a_new_run_stores(db_url):
+    """On SQLite a run replacing one of the same day writes only the rows that differ (and deletes the assets it no
+    longer scores): what is stored is exactly what a run written afresh stores, the configuration and model are the
+    new ones, and a replacement that fails leaves the replaced run as it was."""
+    database = Database(db_url)
+    with database.session() as session:
+        ids = add_sample(session)
+    codes = sorted(ids)
+    day, other = date(2026, 4, 1), date(2026, 4, 2)
+    _write(database, {code: ids[code] for code in codes[:-1]}, codes[0], day)
+    # Every score changed for one asset, none for another, the first asset no longer scored, the last one new.
+    scores = _scores({code: ids[code] for code in codes[1:]}, codes[-1], day)
+    with database.session() as session:
+        replaced = risk_store.write_run(session, scores, computed_on=day, config={"v": 2}, model={"m": 2})
+    with database.session() as session:
+        fresh = risk_store.write_run(session, scores, computed_on=other, config={}, model={})
+    assert _stored(database, replaced) == _stored(database, fresh) and len(_stored(database, fresh)) == len(codes) - 1
+    with database.session() as session:
+        run = session.get(RiskRun, replaced)
+        assert (run.computed_on, run.config, run.model) == (day, {"v": 2}, {"m": 2})
+        assert risk_store.latest_run(session).id == fresh
+    bad = scores.copy()
+    bad.loc[0, "id"] = 999_999
+    bad.loc[1, "score"] = 0.99
+    with pytest.raises(Exception, match="(?i)foreign key"):
+        with database.session() as session:
+            risk_store.write_run(session, bad, computed_on=day, config={"v": 3}, model={})
+    assert _stored(database, replaced) == _stored(database, fresh)
+    with database.session() as session:
+        assert session.get(RiskRun, replaced).config == {"v": 2}
+    database.dispose()
+
+
 @pytest.mark.parametrize("backend", ["postgis"])  # SQLite has one writer and blocks readers of its file the other way
 def test_readers_see_the_old_run_until_the_new_one_commits(db_url):
     database = Database(db_url)

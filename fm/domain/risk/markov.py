@@ -15,6 +15,7 @@ i are 1/θ_i.
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import lru_cache
 
 import numpy as np
 import pandas as pd
@@ -30,8 +31,14 @@ def generator(theta: np.ndarray) -> np.ndarray:
 
 def coefficients(theta: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
     """``(C, rates)`` with P(z)[i, j] = Σ_k C[i, j, k] exp(−rates[k] z), or None when the closed form is
-    ill-conditioned (hazards equal or nearly so: the eigenvectors then cancel each other out)."""
-    q = generator(theta)
+    ill-conditioned (hazards equal or nearly so: the eigenvectors then cancel each other out). Kept for the latest
+    hazards asked (read-only arrays): scoring asks again for each category's three or four times."""
+    return _coefficients(tuple(np.asarray(theta, float).tolist()))
+
+
+@lru_cache(maxsize=256)
+def _coefficients(theta: tuple[float, ...]) -> tuple[np.ndarray, np.ndarray] | None:
+    q = generator(np.array(theta))
     rates = -np.diag(q)
     values, vectors = np.linalg.eig(q)
     order = [int(np.argmin(np.abs(values - (-rate)))) for rate in rates]  # eigenvalue k is −rates[k]
@@ -39,6 +46,7 @@ def coefficients(theta: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
     if len(set(order)) < len(order) or np.linalg.cond(vectors) > 1e6:
         return None
     c = np.einsum("ik,kj->ijk", vectors, np.linalg.inv(vectors))
+    c.flags.writeable = rates.flags.writeable = False
     return c, rates
 
 
