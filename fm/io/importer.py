@@ -106,7 +106,7 @@ def import_file(
     progress.report("checking every row", 1, 4)
     checked = validate(kind, table, references=references, crs=crs, today=today or date.today(), source=path.name)
     progress.report("comparing with the stored records", 2, 4)
-    records = _records(session, kind, checked)
+    records = _records(checked, _ids(session, checked))
     existing = _existing(session, kind, records)
     ambiguous = existing[existing.duplicated(list(_db_key(kind)), keep=False)]
     if len(ambiguous):
@@ -256,7 +256,11 @@ def _add_in_chunks(
     checked as :func:`import_file` checks it, so the error lists every problem of the file, in file order.
     """
 
-    def check(start: int) -> tuple[Checked, pd.Series] | None:
+    target = metadata.tables[TABLES[kind.name]]
+    ids: dict[str, pd.Series] = {}
+
+    def prepare(start: int) -> Chunk | None:
+        """The chunk at ``start`` checked, made into records and staging text (no database: it runs beside it)."""
         if start >= len(table.frame):
             return None
         rows = slice(start, start + CHUNK_ROWS)
@@ -266,22 +270,25 @@ def _add_in_chunks(
             rows=table.rows.iloc[rows],
             geometry=None if table.geometry is None else table.geometry.iloc[rows],
         )
-        return validate(kind, part, references=references, crs=crs, today=today, source=source), part.rows
+        checked = validate(kind, part, references=references, crs=crs, today=today, source=source)
+        if start == 0:  # the stored ids by code, read once, before any insert
+            ids.update(_ids(session, checked))
+        records = _records(checked, ids)
+        given = [c for c in records.columns if c in target.c and c != "id"]
+        return Chunk(start, checked, part.rows, records, given, _staging_text(target, given, records))
 
     stamp = [audit.now(), actor or audit.cli_actor(), "import"]
     seen: set[str] = set()
     try:
-        chunk = check(0)
-        for start in range(0, len(table.frame), CHUNK_ROWS):
-            assert chunk is not None
-            checked, rows = chunk
-            progress.report(f"checking and adding rows {start + 1:,}–{start + len(rows):,}", 1, 4)
-            keys = files.fold(checked.frame["code"].astype("string")).tolist()
+        chunk = prepare(0)
+        while chunk is not None:
+            progress.report(f"checking and adding rows {chunk.start + 1:,}–{chunk.start + len(chunk.rows):,}", 1, 4)
+            keys = files.fold(chunk.checked.frame["code"].astype("string")).tolist()
             if not seen.isdisjoint(keys):
                 raise Rejected(source, [])  # a code of an earlier chunk: the whole file's check names both rows
             seen.update(keys)
             chunk = _add_chunk(
-                session, kind, checked, rows, stamp, source, functools.partial(check, start + CHUNK_ROWS)
+                session, kind, chunk, stamp, source, functools.partial(prepare, chunk.start + CHUNK_ROWS)
             )
     except Rejected:
         validate(kind, table, references=references, crs=crs, today=today, source=source)
@@ -302,21 +309,32 @@ def _add_in_chunks(
     }
 
 
+@dataclasses.dataclass(frozen=True)
+class Chunk:
+    """Rows of a file :func:`_add_in_chunks` adds together, from its row ``start``: checked, where they are in the
+    file, as records, the columns staged and the staging COPY's text."""
+
+    start: int
+    checked: Checked
+    rows: pd.Series
+    records: pd.DataFrame
+    given: list[str]
+    text: str
+
+
 def _add_chunk(
     session: Session,
     kind: Kind,
-    checked: Checked,
-    rows: pd.Series,
+    chunk: Chunk,
     stamp: list[Any],
     source: str,
     meanwhile: Callable[[], T],
 ) -> T:
-    """Insert the ``checked`` records, all new, with their audit entries (:func:`_write`, :func:`_audit`) stamped
+    """Insert the ``chunk``'s records, all new, with their audit entries (:func:`_write`, :func:`_audit`) stamped
     ``stamp`` (time, actor, source); return what ``meanwhile`` returns, run while the database inserts them."""
-    records = _records(session, kind, checked)
-    table = metadata.tables[TABLES[kind.name]]
+    records = chunk.records
     with closing(session.connection().connection.driver_connection.cursor()) as cursor:
-        _stage(cursor, table, [c for c in records.columns if c in table.c and c != "id"], records)
+        _stage(cursor, metadata.tables[TABLES[kind.name]], chunk.given, records, text=chunk.text)
     new = pd.Series(True, index=records.index)
     compared = [c for c in records.columns if c not in _db_key(kind)]
     created = _created_sql(session, kind, records, new, compared, None)
@@ -329,8 +347,8 @@ def _add_chunk(
         ~new,
         records.columns,
         lambda: (changes_json(records, new if created is None else ~new, ~new, compared, None), meanwhile()),
-        names=checked.names,
-        rows=rows,
+        names=chunk.checked.names,
+        rows=chunk.rows,
         source=source,
         returned=returned,
         created=None if created is None else (*created, stamp),
@@ -560,18 +578,25 @@ def _db_key(kind: Kind) -> tuple[str, ...]:
     return DB_KEYS.get(kind.name, ("code",))
 
 
-def _records(session: Session, kind: Kind, checked: Checked) -> pd.DataFrame:
-    """The file's records under the table's column names, codes of districts and assets turned into ids."""
+REFERRED = {"district": "districts", "asset_code": "assets", "service_code": "services"}
+"""A checked field holding codes of another table's records, and that table; the record holds their ids."""
+
+
+def _ids(session: Session, checked: Checked) -> dict[str, pd.Series]:
+    """For each field of ``checked`` in :data:`REFERRED`, the stored ids by code."""
+    return {
+        field: store.read_table(session, table, ["id", "code"]).set_index("code")["id"]
+        for field, table in REFERRED.items()
+        if field in checked.frame.columns
+    }
+
+
+def _records(checked: Checked, ids: dict[str, pd.Series]) -> pd.DataFrame:
+    """The file's records under the table's column names, codes of districts, assets and services turned into
+    ids (``ids``: :func:`_ids`)."""
     frame = checked.frame.copy()
-    if "district" in frame.columns:
-        ids = store.read_table(session, "districts", ["id", "code"]).set_index("code")["id"]
-        frame["district_id"] = frame.pop("district").map(ids).astype("Int64")
-    if "asset_code" in frame.columns:
-        ids = store.read_table(session, "assets", ["id", "code"]).set_index("code")["id"]
-        frame["asset_id"] = frame.pop("asset_code").map(ids).astype("Int64")
-    if "service_code" in frame.columns:
-        ids = store.read_table(session, "services", ["id", "code"]).set_index("code")["id"]
-        frame["service_id"] = frame.pop("service_code").map(ids).astype("Int64")
+    for field, by_code in ids.items():
+        frame[f"{REFERRED[field].removesuffix('s')}_id"] = frame.pop(field).map(by_code).astype("Int64")
     if checked.geometry is not None:
         frame["geom"] = checked.geometry.to_numpy(dtype=object)
     frame = frame.rename(columns={field: f"use_{field}" for field in USE_FIELDS})
@@ -605,18 +630,33 @@ def _staged(table: sa.Table, columns: list[str]) -> sa.Table:
     )
 
 
-def _stage(cursor: Any, table: sa.Table, given: list[str], records: pd.DataFrame) -> sa.Table:
-    """Copy the ``given`` columns of ``records`` into :data:`STAGED`, made anew, each with its place (``fm_row``)."""
+def _stage(
+    cursor: Any, table: sa.Table, given: list[str], records: pd.DataFrame, *, text: str | None = None
+) -> sa.Table:
+    """Copy the ``given`` columns of ``records`` into :data:`STAGED`, made anew, each with its place (``fm_row``);
+    ``text``: those rows already in COPY's text format (:func:`_staging_text`)."""
     staged = _staged(table, given)
-    frame = records[given].copy()
-    frame.insert(0, "fm_row", np.arange(len(records), dtype="int64"))
     cursor.execute(f"DROP TABLE IF EXISTS {STAGED}")
     cursor.execute(
         f"CREATE TEMP TABLE {STAGED} ON COMMIT DROP AS SELECT 0::bigint AS fm_row, {', '.join(given)} "
         f"FROM {table.name} WITH NO DATA"
     )
-    bulk.copy_into(cursor, staged, frame)
+    if text is None:
+        bulk.copy_into(cursor, staged, _staging_frame(records, given))
+    else:
+        bulk.copy_text_into(cursor, staged, ["fm_row", *given], text)
     return staged
+
+
+def _staging_frame(records: pd.DataFrame, given: list[str]) -> pd.DataFrame:
+    frame = records[given].copy()
+    frame.insert(0, "fm_row", np.arange(len(records), dtype="int64"))
+    return frame
+
+
+def _staging_text(table: sa.Table, given: list[str], records: pd.DataFrame) -> str:
+    """The rows :func:`_stage` copies, in COPY's text format: made while the database is busy with others."""
+    return bulk.copy_text(_staged(table, given), _staging_frame(records, given))
 
 
 def _comparable(column: sa.ColumnElement[Any]) -> sa.ColumnElement[Any]:

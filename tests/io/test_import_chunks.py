@@ -59,7 +59,7 @@ def imported(url: str, path, monkeypatch, *, chunked: bool) -> tuple[str, list[t
     add_chunk = importer._add_chunk
 
     def spied(*args, **kwargs):
-        chunks.append(len(args[3]))
+        chunks.append(len(args[2].rows))
         return add_chunk(*args, **kwargs)
 
     monkeypatch.setattr(importer, "CHUNK_ROWS", 3)
