@@ -186,6 +186,12 @@ def copy_into(cursor: Any, table: sa.Table, frame: pd.DataFrame) -> None:
     _copy(cursor, table, frame, table.name)
 
 
+def copy_text_into(cursor: Any, table: sa.Table, columns: list[str], text: str) -> None:
+    """COPY rows already in COPY's text format (:func:`copy_text`) into ``columns`` of ``table`` (PostgreSQL)."""
+    with cursor.copy(f"COPY {table.name} ({', '.join(columns)}) FROM STDIN") as copy:
+        copy.write(text)
+
+
 def execute(cursor: Any, statement: str, params: Any = None, *, meanwhile: Callable[[], T] | None = None) -> T | None:
     """Run one statement through the driver's ``cursor``; return what ``meanwhile`` returns, run while the
     database works (the driver waits for the server without holding Python's lock)."""

@@ -1,0 +1,133 @@
+"""Adding a spatial file of new assets chunk by chunk (``fm.io.importer._add_in_chunks``, PostgreSQL: the next chunk
+checked while the database inserts one) gives exactly what checking the whole file first gives: the same records,
+ids in file order, audit entries and output; and the same error, with nothing written, for a problem in any chunk,
+a code repeated in another chunk, or a record the database refuses. On SQLite (never chunked) the same checks hold
+of the one way there is."""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import pytest
+import sqlalchemy as sa
+from clirun import run
+from iosample import rows, seed
+from shapely import LineString, Point
+
+from fm.db import Database
+from fm.io import importer
+
+COLUMNS = (
+    "code, name, category, district_id, geom, year_built, structure, floor_area_m2, length_m, "
+    "acquisition_date, acquisition_cost, is_evacuation_shelter, status, notes, version"
+)
+
+
+def assets_file(path, *, names: list[str] | None = None, codes: list[str] | None = None, years=None) -> None:
+    count = 7
+    gpd.GeoDataFrame(
+        {
+            "code": codes or [f"CH-{n}" for n in range(count)],
+            "name": names or ['引用"符"\tタブ\n改行', "素の名前", "橋", "道", "a\\b", "🏯", "末"],
+            "category": ["bridge", "road", "bridge", "road", "school", "school", "park"],
+            "year_built": years or [1971, None, 2001, 1999, 1980, 1990, 2000],
+            "structure": ["RC", None, "鋼", None, "RC", "RC", None],
+            "floor_area_m2": [None, None, None, None, 370.0, 0.30000000000000004, None],
+            "length_m": [12.5, 310.25, 1e-05, 7.0, None, None, None],
+            "acquisition_date": ["1971-11-22", None, "2001-04-01", None, "1980-04-01", None, None],
+            "acquisition_cost": [25578000, 0, None, 9000000000000000000, 1, 2, 3],
+            "is_evacuation_shelter": [True, False, False, True, True, False, False],
+            "notes": [None, "メモ", None, None, "x", None, "y"],
+        },
+        geometry=[
+            Point(139.55, 35.32),
+            LineString([(139.5, 35.3), (139.51, 35.31)]),
+            Point(139.551, 35.321),
+            LineString([(139.52, 35.3), (139.53, 35.31)]),
+            Point(139.552, 35.322),
+            Point(139.553, 35.323),
+            Point(139.554, 35.324).buffer(1e-3),
+        ],
+        crs=4326,
+    ).to_file(path, layer="assets")
+
+
+def imported(url: str, path, monkeypatch, *, chunked: bool) -> tuple[str, list[tuple], list[tuple], list[tuple]]:
+    """Import ``path`` in chunks of 3 rows or the whole file checked first; the command's output, the added assets
+    in the order of their ids, the import's entries (code, whether the id is the asset's, the changes) and the
+    chunks written; then the assets and entries deleted again."""
+    chunks: list[int] = []
+    add_chunk = importer._add_chunk
+
+    def spied(*args, **kwargs):
+        chunks.append(len(args[2].rows))
+        return add_chunk(*args, **kwargs)
+
+    monkeypatch.setattr(importer, "CHUNK_ROWS", 3)
+    monkeypatch.setattr(importer, "_add_chunk", spied)
+    if not chunked:
+        monkeypatch.setattr(importer, "_only_adds", lambda *args: False)
+    result = run(url, "import", "assets", str(path))
+    monkeypatch.undo()
+    added = rows(url, f"SELECT {COLUMNS} FROM assets WHERE code LIKE 'CH-%' OR code LIKE 'ch-%' ORDER BY id")
+    entries = rows(
+        url,
+        "SELECT l.action, l.record_code, l.record_id = a.id, CAST(l.changes AS TEXT) FROM audit_log l "
+        "LEFT JOIN assets a ON a.code = l.record_code WHERE l.source = 'import' ORDER BY l.id",
+    )
+    database = Database(url)
+    with database.session() as session:
+        session.execute(sa.text("DELETE FROM audit_log WHERE source = 'import'"))
+        session.execute(sa.text("DELETE FROM assets WHERE code LIKE 'CH-%' OR code LIKE 'ch-%'"))
+    database.dispose()
+    return result.output, added, entries, chunks
+
+
+@pytest.mark.parametrize("seeded", [False, True], ids=["new register", "beside stored assets"])
+def test_adding_in_chunks_writes_what_checking_first_writes(db_url, backend, tmp_path, monkeypatch, seeded):
+    if seeded:
+        seed(db_url)
+    path = tmp_path / "assets.gpkg"
+    assets_file(path)
+    output, added, entries, chunks = imported(db_url, path, monkeypatch, chunked=True)
+    assert chunks == ([3, 3, 1] if backend == "postgis" else [])
+    assert "7 added" in output
+    assert [row[0] for row in added] == [f"CH-{n}" for n in range(7)]  # ids in file order
+    assert len(entries) == 7 and all(same for _, _, same, _ in entries)
+    assert (output, added, entries) == imported(db_url, path, monkeypatch, chunked=False)[:3]
+
+
+@pytest.mark.parametrize(
+    ("change", "said"),
+    [
+        ({"years": [1971, None, 2001, 1999, 1980, 1990, 1066]}, "year_built"),  # the last chunk
+        ({"years": [1066, None, 2001, 1999, 1980, 1990, 1066]}, "year_built"),  # the first and the last
+        ({"codes": [f"CH-{n}" for n in range(6)] + ["ch-1"]}, "duplicate"),  # a code of the first chunk
+    ],
+    ids=["last chunk", "first and last chunks", "code of an earlier chunk"],
+)
+def test_a_problem_in_any_chunk_is_the_whole_files_error_and_nothing_is_written(
+    db_url, tmp_path, monkeypatch, change, said
+):
+    path = tmp_path / "assets.gpkg"
+    assets_file(path, **change)
+    output, added, entries, _ = imported(db_url, path, monkeypatch, chunked=True)
+    assert said in output and "Traceback" not in output
+    assert added == [] and entries == []
+    assert output == imported(db_url, path, monkeypatch, chunked=False)[0]
+
+
+def test_a_record_the_database_refuses_in_a_later_chunk_is_named_and_nothing_is_written(
+    db_url, backend, tmp_path, monkeypatch
+):
+    if backend == "sqlite":
+        pytest.skip("SQLite adds no CHECK to a table; the chunks are PostgreSQL's")
+    database = Database(db_url)
+    with database.session() as session:
+        session.execute(sa.text("ALTER TABLE assets ADD CONSTRAINT ck_assets_test CHECK (name <> '末')"))
+    database.dispose()
+    path = tmp_path / "assets.gpkg"
+    assets_file(path)
+    output, added, entries, chunks = imported(db_url, path, monkeypatch, chunked=True)
+    assert chunks == [3, 3, 1] and "feature 7" in output and "ck_assets_test" in output
+    assert added == [] and entries == []
+    assert output == imported(db_url, path, monkeypatch, chunked=False)[0]
