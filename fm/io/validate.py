@@ -20,7 +20,7 @@ import pandas as pd
 from fm.errors import ValidationError
 from fm.io.columns import BIGINT_MOST, Column, Headers, Kind, guess_kind, resolve_headers
 from fm.io.coordinates import geometries
-from fm.io.files import Table, among, cells, fold, nfkc, parse
+from fm.io.files import Table, among, cells, fold, nfkc, numbers, parse
 from fm.io.problems import Problem, Rejected
 
 BOOLEANS = {
@@ -284,12 +284,15 @@ def _column(
 
 
 def _plain(text: pd.Series) -> pd.Series:
-    """A number as typed, without thousands separators, ``¥`` and ``円``."""
+    """A number as typed (trimmed text, as :func:`~fm.io.files.cells` gives), without thousands separators, ``¥``
+    and ``円``: ``text`` itself when no cell holds one (most columns: one pass instead of four)."""
+    if not text.str.contains(r"[,¥円]", regex=True).fillna(False).any():
+        return text
     return text.str.replace(",", "", regex=False).str.replace("¥", "", regex=False).str.removesuffix("円").str.strip()
 
 
 def _number(text: pd.Series) -> pd.Series:
-    return pd.to_numeric(_plain(text), errors="coerce").astype("Float64")
+    return numbers(_plain(text))
 
 
 _DIGITS = r"[+-]?[0-9]{1,18}"
