@@ -428,7 +428,7 @@ def _db_key(kind: Kind) -> tuple[str, ...]:
 
 def _records(session: Session, kind: Kind, checked: Checked) -> pd.DataFrame:
     """The file's records under the table's column names, codes of districts and assets turned into ids."""
-    frame = checked.frame.copy()
+    frame = checked.frame.copy(deep=False)  # copy-on-write: the checked records stay as they are, none copied
     if "district" in frame.columns:
         ids = store.read_table(session, "districts", ["id", "code"]).set_index("code")["id"]
         frame["district_id"] = frame.pop("district").map(ids).astype("Int64")
