@@ -132,9 +132,19 @@ def preview(token: str) -> Any:
 
 @pages.get("/upload/<token>/progress.json")
 def progress(token: str) -> Response:
-    """How far the preview of the upload has got, for the page that follows it (JSON)."""
+    """How far the preview of the upload has got, for the page that follows it (JSON). While the preview runs in
+    this process the answer waits up to :data:`HELD` seconds for it to end, so the page hears of the end at once
+    (and, answered that late, asks again at once: static/fm-upload.js)."""
     upload = uploads.find(_root(), token, owner=actor())
-    return jsonify(_progress(upload, uploads.progress_of(upload)))
+    state = uploads.progress_of(upload)
+    if state["state"] == "running":
+        uploads.wait_for_preview(upload, HELD)
+        state = uploads.progress_of(upload)
+    return jsonify(_progress(upload, state))
+
+
+HELD = 0.4
+"""Seconds a progress question waits for the preview to end: the page's interval between two questions."""
 
 
 def _progress(upload: uploads.Upload, state: dict[str, Any]) -> dict[str, Any]:
