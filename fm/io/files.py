@@ -415,6 +415,34 @@ def numbers(text: pd.Series) -> pd.Series:
     return pd.to_numeric(text, errors="coerce").astype("Float64")
 
 
+def integers(text: pd.Series) -> np.ndarray:
+    """Text of whole numbers that int64 holds (digits, perhaps a sign) as int64, exactly: by Arrow's cast in C++
+    (pandas' ``astype`` makes a Python object of every cell first), unless a cell has a ``+``, which Arrow refuses.
+
+    >>> integers(pd.Series(["007", "-12", "+5"], dtype="string")).tolist()
+    [7, -12, 5]
+    """
+    arrow = pa is not None and isinstance(text.dtype, pd.StringDtype) and text.dtype.storage == "pyarrow"
+    if arrow and not text.str.startswith("+").any():
+        return pc.cast(pa.chunked_array(pa.array(text.array)), pa.int64()).to_numpy()
+    return text.astype("int64").to_numpy()
+
+
+def lookup(text: pd.Series, table: dict[str, Any]) -> pd.Series:
+    """``text.map(table)`` with each distinct value looked up once: a column of flags, classes or categories
+    holds a handful among 100,000 cells (pandas maps every cell). The same values make the same dtype.
+
+    >>> lookup(pd.Series(["yes", None, "no", "x", "yes"], dtype="string"), {"yes": True, "no": False}).tolist()
+    [True, <NA>, False, <NA>, True]
+    """
+    codes, uniques = pd.factorize(text)
+    distinct = pd.Series(uniques, dtype=text.dtype)
+    if (codes < 0).any():  # the missing cells, mapped as a missing value
+        distinct = pd.concat([distinct, pd.Series([None], dtype=text.dtype)], ignore_index=True)
+        codes = np.where(codes < 0, len(distinct) - 1, codes)
+    return pd.Series(distinct.map(table).array.take(codes), index=text.index)
+
+
 def parse(text: pd.Series, parser: Callable[[pd.Series], pd.Series]) -> pd.Series:
     """``parser(text)``, parsing again after NFKC normalisation where that fails: full-width digits
     (１２３), ￥ and the Roman numeral characters (Ⅲ) then read as their plain forms. Most cells parse at once."""

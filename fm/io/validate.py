@@ -20,7 +20,7 @@ import pandas as pd
 from fm.errors import ValidationError
 from fm.io.columns import BIGINT_MOST, Column, Headers, Kind, guess_kind, resolve_headers
 from fm.io.coordinates import geometries
-from fm.io.files import Table, among, cells, fold, nfkc, numbers, parse
+from fm.io.files import Table, among, cells, fold, integers, lookup, nfkc, numbers, parse
 from fm.io.problems import Problem, Rejected
 
 BOOLEANS = {
@@ -252,7 +252,7 @@ def _column(
             known = column.allowed or (references.categories if column.refers == "category" else references.districts)
             # Any case is accepted; the stored value is the code as the database spells it.
             spelt = {str(code).casefold(): code for code in known}
-            text = parse(text, lambda t: fold(t).map(spelt)).fillna(text)
+            text = parse(text, lambda t: lookup(fold(t), spelt)).fillna(text)
         if column.allowed:
             report(text.notna() & ~text.isin(column.allowed), f"not one of {', '.join(column.allowed)}")
         result = text.astype(object).where(text.notna(), None)
@@ -261,7 +261,7 @@ def _column(
         return result
     if column.type in ("boolean", "soundness", "state"):
         table = {"boolean": BOOLEANS, "soundness": SOUNDNESS, "state": STATES}[column.type]
-        mapped = parse(text, lambda t: fold(t).map(table))
+        mapped = parse(text, lambda t: lookup(fold(t), table))
         if column.type == "boolean":
             report(text.notna() & mapped.isna(), "not a yes/no value (true/false, 1/0, yes/no, はい/いいえ, ○/×)")
             return mapped.astype("boolean").fillna(False).astype(bool)
@@ -337,7 +337,7 @@ def _whole_column(column: Column, numbers: pd.Series | None, text: pd.Series | N
         plain = _plain(text)
         short = plain.str.fullmatch(_DIGITS).fillna(False).astype(bool).to_numpy()
         # numpy arrays, never a Series assignment, which aligns through float64
-        data[short] = plain[short].astype("int64").to_numpy()
+        data[short] = integers(plain[short])
         read = short.copy()
         rest = text.notna().to_numpy() & ~short
         if rest.any():

@@ -85,3 +85,28 @@ def test_numbers_gives_what_pandas_to_numeric_gives():
         assert found.isna().equals(wanted.isna())
         bits = [v.to_numpy(dtype=float, na_value=0.0).view("int64") for v in (found, wanted)]
         assert np.array_equal(*bits)
+
+
+@pytest.mark.parametrize(
+    "table",
+    [
+        {"true": True, "yes": True, "false": False, "no": False},
+        {"1": 1, "ii": 2, "iv": 4},
+        {"sports": "sports", "bridge": "bridge"},
+    ],
+)
+def test_lookup_maps_as_pandas_maps(table):
+    """Each distinct value looked up once: the values, the missing ones and the dtype are map's."""
+    for values in (["yes", None, "no", "x", "ii", "sports", "yes"], ["true", "false"], ["iv", "1"], [None], []):
+        text = pd.Series(values, index=range(5, 5 + len(values)), dtype="string")
+        found, wanted = files.lookup(text, table), text.map(table)
+        assert found.dtype == wanted.dtype and found.index.equals(wanted.index)
+        assert found.isna().equals(wanted.isna()) and found.dropna().tolist() == wanted.dropna().tolist()
+
+
+def test_integers_reads_whole_numbers_as_astype_does():
+    values = ["007", "-12", "-0", "999999999999999999", "-999999999999999999", "0"]
+    for cells in (values, [*values, "+5"], []):
+        text = pd.Series(cells, dtype="string")
+        found = files.integers(text)
+        assert found.dtype == np.int64 and found.tolist() == text.astype("int64").tolist()
