@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal, InvalidOperation
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -45,6 +46,8 @@ SOUNDNESS = {"1": 1, "2": 2, "3": 3, "4": 4, "i": 1, "ii": 2, "iii": 3, "iv": 4}
 """Soundness classes Ⅰ–Ⅳ as written: 1–4, I–IV, or the Roman numeral characters (NFKC makes them I–IV)."""
 STATES = {**SOUNDNESS, "5": 5}
 """A condition state of either scale: a soundness class Ⅰ–Ⅳ as above, or a condition score 1–5."""
+WORDS: dict[str, dict[str, Any]] = {"boolean": BOOLEANS, "soundness": SOUNDNESS, "state": STATES}
+"""What the cells of each column type read as words mean (folded: any case)."""
 
 
 @dataclass(frozen=True)
@@ -260,8 +263,7 @@ def _column(
             _reference(column, result, report, references)
         return result
     if column.type in ("boolean", "soundness", "state"):
-        table = {"boolean": BOOLEANS, "soundness": SOUNDNESS, "state": STATES}[column.type]
-        mapped = parse(text, lambda t: lookup(fold(t), table))
+        mapped = parse(text, lambda t: lookup(fold(t), WORDS[column.type]))
         if column.type == "boolean":
             report(text.notna() & mapped.isna(), "not a yes/no value (true/false, 1/0, yes/no, はい/いいえ, ○/×)")
             return mapped.astype("boolean").fillna(False).astype(bool)
