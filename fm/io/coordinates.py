@@ -20,7 +20,7 @@ from pyproj.exceptions import CRSError
 from fm.domain.geo import STORAGE_CRS
 from fm.errors import FmError
 from fm.io.columns import GEOMETRY_TYPES, Headers, Kind
-from fm.io.files import Table, cells, parse
+from fm.io.files import Table, cells, numbers, parse
 from fm.io.problems import Problem
 
 JAPAN = (122.0, 20.0, 154.0, 46.0)
@@ -124,7 +124,7 @@ def _from_columns(group: tuple[str, ...], frame: pd.DataFrame) -> tuple[np.ndarr
         text = cells(frame["wkt"])
         values = shapely.from_wkt(text.astype(object).where(text.notna(), None).to_numpy(), on_invalid="ignore")
         return values, text.notna() & pd.Series(shapely.is_missing(values), index=frame.index)
-    a, b = (parse(cells(frame[c]), lambda t: pd.to_numeric(t, errors="coerce").astype("Float64")) for c in group)
+    a, b = (parse(cells(frame[c]), numbers) for c in group)
     given_a, given_b = cells(frame[group[0]]).notna(), cells(frame[group[1]]).notna()
     unparsed = (given_a | given_b) & (a.isna() | b.isna())
     ok = (a.notna() & b.notna()).to_numpy()

@@ -382,6 +382,67 @@ def nfkc(text: pd.Series) -> pd.Series:
     return out
 
 
+_DECIMAL = r"[0-9]+(?:\.[0-9]+)?"
+"""A plain decimal: digits, perhaps a point and more digits (no sign, no exponent)."""
+DECIMAL_CHARACTERS = 15
+"""The longest plain decimal :func:`numbers` casts in C++: it has at most 15 digits."""
+
+
+def numbers(text: pd.Series) -> pd.Series:
+    """``pd.to_numeric(text, errors="coerce")`` as Float64 (NA where a cell is not a number), in C++ when every
+    cell given is a plain decimal of at most :data:`DECIMAL_CHARACTERS` characters (a column of sizes, of
+    coordinates): pandas' parse makes a Python object of every cell first.
+
+    Both give the same floats there: with at most 15 digits the digits and the power of ten are exact doubles,
+    so pandas' one division (or product) rounds to the nearest double, as Arrow's parser (fast_float) always
+    does; and no sign, so no ``-0``, which pandas reads as the integer 0. Any other column goes to pandas.
+
+    >>> numbers(pd.Series(["370.7", None, "12"], dtype="string")).tolist()
+    [370.7, <NA>, 12.0]
+    """
+    arrow = pa is not None and isinstance(text.dtype, pd.StringDtype) and text.dtype.storage == "pyarrow"
+    if arrow:
+        given = pa.chunked_array(pa.array(text.array))  # zero-copy: the column's own Arrow buffers
+        plain = pc.and_(
+            pc.match_substring_regex(given, f"^{_DECIMAL}$"),
+            pc.less_equal(pc.utf8_length(given), DECIMAL_CHARACTERS),
+        )
+        if pc.all(pc.fill_null(plain, True)).as_py():
+            cast = pc.cast(given, pa.float64())
+            values = pa.chunked_array(cast.chunks, pa.float64()).to_numpy(zero_copy_only=False)
+            missing = np.asarray(pc.is_null(cast), dtype=bool)
+            return pd.Series(pd.arrays.FloatingArray(np.where(missing, 0.0, values), missing), index=text.index)
+    return pd.to_numeric(text, errors="coerce").astype("Float64")
+
+
+def integers(text: pd.Series) -> np.ndarray:
+    """Text of whole numbers that int64 holds (digits, perhaps a sign) as int64, exactly: by Arrow's cast in C++
+    (pandas' ``astype`` makes a Python object of every cell first), unless a cell has a ``+``, which Arrow refuses.
+
+    >>> integers(pd.Series(["007", "-12", "+5"], dtype="string")).tolist()
+    [7, -12, 5]
+    """
+    arrow = pa is not None and isinstance(text.dtype, pd.StringDtype) and text.dtype.storage == "pyarrow"
+    if arrow and not text.str.startswith("+").any():
+        return pc.cast(pa.chunked_array(pa.array(text.array)), pa.int64()).to_numpy()
+    return text.astype("int64").to_numpy()
+
+
+def lookup(text: pd.Series, table: dict[str, Any]) -> pd.Series:
+    """``text.map(table)`` with each distinct value looked up once: a column of flags, classes or categories
+    holds a handful among 100,000 cells (pandas maps every cell). The same values make the same dtype.
+
+    >>> lookup(pd.Series(["yes", None, "no", "x", "yes"], dtype="string"), {"yes": True, "no": False}).tolist()
+    [True, <NA>, False, <NA>, True]
+    """
+    codes, uniques = pd.factorize(text)
+    distinct = pd.Series(uniques, dtype=text.dtype)
+    if (codes < 0).any():  # the missing cells, mapped as a missing value
+        distinct = pd.concat([distinct, pd.Series([None], dtype=text.dtype)], ignore_index=True)
+        codes = np.where(codes < 0, len(distinct) - 1, codes)
+    return pd.Series(distinct.map(table).array.take(codes), index=text.index)
+
+
 def parse(text: pd.Series, parser: Callable[[pd.Series], pd.Series]) -> pd.Series:
     """``parser(text)``, parsing again after NFKC normalisation where that fails: full-width digits
     (１２３), ￥ and the Roman numeral characters (Ⅲ) then read as their plain forms. Most cells parse at once."""

@@ -594,7 +594,7 @@ def _ids(session: Session, checked: Checked) -> dict[str, pd.Series]:
 def _records(checked: Checked, ids: dict[str, pd.Series]) -> pd.DataFrame:
     """The file's records under the table's column names, codes of districts, assets and services turned into
     ids (``ids``: :func:`_ids`)."""
-    frame = checked.frame.copy()
+    frame = checked.frame.copy(deep=False)  # copy-on-write: the checked records stay as they are, none copied
     for field, by_code in ids.items():
         frame[f"{REFERRED[field].removesuffix('s')}_id"] = frame.pop(field).map(by_code).astype("Int64")
     if checked.geometry is not None:

@@ -25,6 +25,20 @@ def test_dates_and_flags_come_back_typed(db_url):
     assert isinstance(assets.set_index("code").loc["P-001", "acquisition_date"], date)
 
 
+def test_whole_numbers_come_back_as_int64_and_with_nulls_as_Int64(db_url):
+    """An INTEGER column without NULLs is int64 (on SQLite made at once from the driver's ints), one with NULLs
+    nullable Int64 holding the exact values; on both backends alike."""
+    seed(db_url)
+    database = Database(db_url)
+    with database.session() as session:
+        assets = store.read_table(session, "assets", ["id", "district_id", "acquisition_cost", "year_built"])
+    database.dispose()
+    for name in ("id", "district_id", "acquisition_cost", "year_built"):
+        values = assets[name]
+        assert str(values.dtype) == ("Int64" if values.isna().any() else "int64"), (name, values.dtype)
+    assert assets["id"].is_monotonic_increasing and assets["district_id"].isna().any()
+
+
 def test_bulk_writes_keep_every_character_and_value(db_url):
     """The COPY text path (PostgreSQL) escapes what its format reserves; a value spelled like its NULL stays a
     value; geometry, dates, flags, whole and decimal numbers and JSON come back as written; SQLite the same."""

@@ -64,3 +64,49 @@ def test_the_text_helpers_agree_with_pandas(dtype):
     assert nfkc(want).tolist() == want.str.normalize("NFKC").tolist()
     assert fold(want).index.equals(values.index)
     assert np.asarray(among(values, known)).dtype == bool
+
+
+def test_numbers_gives_what_pandas_to_numeric_gives():
+    """The plain decimals cast in C++ (every cell a plain decimal of at most 15 characters) are the very floats
+    pandas' parse gives, bit for bit; a column with any other cell goes to pandas as before."""
+    rng = np.random.default_rng(19)
+    digits = rng.integers(0, 10, size=(20_000, 15)).astype(str)
+    cut = rng.integers(1, 15, size=len(digits))
+    plain = ["".join(row[:n]) + ("." + "".join(row[n:]) if n < 14 else "") for row, n in zip(digits, cut, strict=True)]
+    columns = [
+        [*plain, "0", "0.0", "007.50", "123456789012345", "0.00000000000001", None],
+        ["1.5", "-0", "1e3", "１２", "x", "1234567890123456", "12345678901234567890", " 2", None],
+        ["370.7", "12", None],
+    ]
+    for values in columns:
+        text = pd.Series(values, index=range(10, 10 + len(values)), dtype="string")
+        found, wanted = files.numbers(text), pd.to_numeric(text, errors="coerce").astype("Float64")
+        assert found.dtype == wanted.dtype and found.index.equals(wanted.index)
+        assert found.isna().equals(wanted.isna())
+        bits = [v.to_numpy(dtype=float, na_value=0.0).view("int64") for v in (found, wanted)]
+        assert np.array_equal(*bits)
+
+
+@pytest.mark.parametrize(
+    "table",
+    [
+        {"true": True, "yes": True, "false": False, "no": False},
+        {"1": 1, "ii": 2, "iv": 4},
+        {"sports": "sports", "bridge": "bridge"},
+    ],
+)
+def test_lookup_maps_as_pandas_maps(table):
+    """Each distinct value looked up once: the values, the missing ones and the dtype are map's."""
+    for values in (["yes", None, "no", "x", "ii", "sports", "yes"], ["true", "false"], ["iv", "1"], [None], []):
+        text = pd.Series(values, index=range(5, 5 + len(values)), dtype="string")
+        found, wanted = files.lookup(text, table), text.map(table)
+        assert found.dtype == wanted.dtype and found.index.equals(wanted.index)
+        assert found.isna().equals(wanted.isna()) and found.dropna().tolist() == wanted.dropna().tolist()
+
+
+def test_integers_reads_whole_numbers_as_astype_does():
+    values = ["007", "-12", "-0", "999999999999999999", "-999999999999999999", "0"]
+    for cells in (values, [*values, "+5"], []):
+        text = pd.Series(cells, dtype="string")
+        found = files.integers(text)
+        assert found.dtype == np.int64 and found.tolist() == text.astype("int64").tolist()

@@ -17,6 +17,7 @@ from webauth import signed_in
 
 from fm.app import uploads
 from fm.io import importer
+from fm.web import uploads as web_uploads
 
 DEADLINE = 30.0
 """Seconds any wait here may last (a small file's preview takes well under one)."""
@@ -97,6 +98,33 @@ def test_the_page_shown_while_the_preview_runs(seeded, app, manager, monkeypatch
     app.config["FM"] = dataclasses.replace(app.config["FM"], figures_wait=None)
     assert _until_ended(manager, f"/upload/{token}/progress.json")[-1]["state"] == "done"
     assert _counts(manager.get(f"/upload/{token}").get_data(as_text=True)) == (2, 1, 1)
+
+
+def test_a_progress_question_waits_for_the_preview_to_end(seeded, app, manager, monkeypatch):
+    """While the preview runs in this process, a progress question waits (at most HELD seconds) for it to end and
+    answers what it is then, so the page hears of the end at once. The importer is held until that wait begins."""
+    release, started = threading.Event(), threading.Event()
+    real, real_wait = importer.import_file, uploads.wait_for_preview
+
+    def held(*args, **kwargs):
+        started.set()
+        release.wait(DEADLINE)
+        return real(*args, **kwargs)
+
+    waits = []
+
+    def wait(upload, seconds):
+        waits.append(seconds)
+        release.set()
+        real_wait(upload, DEADLINE)  # here to the end, whatever the machine's speed
+
+    monkeypatch.setattr(importer, "import_file", held)
+    monkeypatch.setattr(uploads, "wait_for_preview", wait)
+    where = _send(manager).get_json()
+    assert started.wait(DEADLINE)
+    state = manager.get(where["progress"]).get_json()
+    assert (state["state"], state["step"], waits) == ("done", 4, [web_uploads.HELD])
+    assert manager.get(where["progress"]).get_json()["state"] == "done" and len(waits) == 1  # no wait once ended
 
 
 def test_a_preview_that_fails_says_so_and_writes_nothing(seeded, app, manager, monkeypatch):

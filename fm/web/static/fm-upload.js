@@ -2,10 +2,11 @@
 
    The upload form sends the file by XMLHttpRequest, so that the page shows how much of it has gone up; the server
    keeps it, starts its preview in the background and answers (202) with where to follow it. The page then asks
-   /upload/<token>/progress.json every 0.4 s and shows the stage the check is at ("Checking every row", 2 of 4) and
-   the seconds it has taken, and opens the preview when it is ready (or failed: that page says why). The page
-   stays usable throughout; nothing is written until the person applies the preview. The page shown while a
-   preview runs (/upload/<token>, without this script: it reloads itself) follows it the same way.
+   /upload/<token>/progress.json every 0.4 s (the server answers at once when the preview ends) and shows the
+   stage the check is at ("Checking every row", 2 of 4) and the seconds it has taken, and opens the preview when
+   it is ready (or failed: that page says why). The page stays usable throughout; nothing is written until the
+   person applies the preview. The page shown while a preview runs (/upload/<token>, without this script: it
+   reloads itself) follows it the same way.
    Without this script the form posts as a plain form and the server answers with the same pages. */
 (function () {
   "use strict";
@@ -37,10 +38,16 @@
     }
   }
 
-  // Ask the server how far the preview has got until it ends; then open the preview page.
+  // Ask the server how far the preview has got until it ends; then open the preview page. The server holds a
+  // question up to EVERY ms while the preview runs in its process (answering as soon as it ends): asked again
+  // at once after such an answer, else after the rest of EVERY.
   function follow(view, words, url, preview) {
-    var misses = 0;
+    var misses = 0, asked = 0;
+    function later() {
+      setTimeout(ask, Math.max(0, EVERY - (Date.now() - asked)));
+    }
     function ask() {
+      asked = Date.now();
       fetch(url, {headers: {"Accept": "application/json"}, credentials: "same-origin", cache: "no-store"})
         .then(function (response) {
           if (!response.ok) throw new Error(String(response.status));
@@ -53,7 +60,7 @@
           view.bar.value = state.step;
           view.status.textContent = Math.round(state.seconds) + " " + words.seconds;
           if (state.state === "running") {
-            setTimeout(ask, EVERY);
+            later();
           } else {
             window.location.assign(state.preview || preview); // the preview, or why it failed
           }
@@ -63,7 +70,7 @@
           if (misses >= PATIENCE) {
             stopped(view, words, words.lost, preview);
           } else {
-            setTimeout(ask, EVERY);
+            later();
           }
         });
     }
