@@ -162,10 +162,11 @@ def test_the_parts_read_alongside_give_the_joined_query_s_frame(db_url, monkeypa
         ids = add_sample(session)
         _history(session, ids)
     threads = []
-    original = store._copy_frame
-    monkeypatch.setattr(
-        store, "_copy_frame", lambda *a: threads.append(threading.current_thread().name) or original(*a)
-    )
+    for name in ("_copy_frame", "_whole_frame"):  # the assets through COPY, the aggregates as arrays
+        original = getattr(store, name)
+        monkeypatch.setattr(
+            store, name, lambda *a, read=original: threads.append(threading.current_thread().name) or read(*a)
+        )
     with database.session() as session:
         alongside = risk_store.read_score_inputs(session, as_of=AS_OF, restoring=kinds)
     assert len(threads) == 3 and all(name.startswith("fm-read") for name in threads)
