@@ -220,13 +220,11 @@ def read_score_inputs(session: Session, *, as_of: date, restoring: Sequence[str]
         inspection, repair = _whole(frame.pop("inspection")), _whole(frame.pop("repair"))
     else:
         frame, latest, work = parts
-        ids = frame["id"].to_numpy()
+        held_ids = pd.Index(frame["id"])  # one hash table of the held assets' ids, for both parts
         by_soundness = frame.pop("soundness").to_numpy() == 1
-        (sound, sound_known), (score, score_known) = (
-            _by_asset(ids, latest, n) for n in ("soundness", "condition_score")
-        )
+        (sound, sound_known), (score, score_known) = _placed(held_ids, latest, ("soundness", "condition_score"))
         inspection = np.where(by_soundness, sound, score), np.where(by_soundness, sound_known, score_known)
-        repair = _by_asset(ids, work, "latest")
+        (repair,) = _placed(held_ids, work, ("latest",))
     return _decoded(frame, inspection, repair, kinds)
 
 
@@ -268,16 +266,18 @@ def _latest_restoring(postgres: bool, as_of: date, kinds: list[str]) -> sa.Selec
     )
 
 
-def _by_asset(ids: np.ndarray, rows: pd.DataFrame, name: str) -> tuple[np.ndarray, np.ndarray]:
-    """Column ``name`` of ``rows`` (one per ``asset_id``, in any order, some of assets not among ``ids``) put
-    beside the (sorted) ``ids``: its whole numbers (0 where missing) and where they are present."""
-    position = np.searchsorted(ids, rows["asset_id"].to_numpy())
-    held = position < len(ids)
-    held[held] = ids[position[held]] == rows["asset_id"].to_numpy()[held]
-    values, known = _whole(rows[name])
-    whole, present = np.zeros(len(ids), "int64"), np.zeros(len(ids), bool)
-    whole[position[held]], present[position[held]] = values[held], known[held]
-    return whole, present
+def _placed(ids: pd.Index, rows: pd.DataFrame, names: Sequence[str]) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Columns ``names`` of ``rows`` (one row per ``asset_id``, in any order, some of assets not among ``ids``)
+    put beside ``ids``: each as its whole numbers (0 where missing) and where they are present."""
+    position = ids.get_indexer(rows["asset_id"].to_numpy())
+    held = position >= 0
+    placed = []
+    for name in names:
+        values, known = _whole(rows[name])
+        whole, present = np.zeros(len(ids), "int64"), np.zeros(len(ids), bool)
+        whole[position[held]], present[position[held]] = values[held], known[held]
+        placed.append((whole, present))
+    return placed
 
 
 def _decoded(
