@@ -261,7 +261,7 @@ def read_alongside(session: Session, queries: Sequence[sa.Select]) -> list[pd.Da
     read at the same time: on PostgreSQL each on a pooled connection of its own (a server process each, on as many
     cores) whose transaction takes the session's snapshot (``pg_export_snapshot``) and ``work_mem``, the client
     parsing one while the server still computes another; through COPY, or as arrays when every column is a whole
-    number (:func:`_whole_frame`).
+    number and no order is asked for (:func:`_whole_frame`).
 
     None where other connections cannot see what the session sees, for the caller to read its own way: on SQLite,
     in a session that has written (no other transaction sees its rows before the commit) and in a savepoint
@@ -282,7 +282,8 @@ def read_alongside(session: Session, queries: Sequence[sa.Select]) -> list[pd.Da
             connection.execute(sa.text(f"SET TRANSACTION SNAPSHOT '{snapshot}'"))
             connection.execute(sa.text("SELECT set_config('work_mem', :value, true)"), {"value": work_mem})
             columns = list(query.selected_columns)
-            if all(isinstance(column.type, sa.Integer) for column in columns):
+            # (an aggregate keeps no order of the rows it is given: arrays only where the query asks for none)
+            if all(isinstance(column.type, sa.Integer) for column in columns) and not query._order_by_clauses:
                 return _whole_frame(connection, query)
             return _copy_frame(connection, query, columns)
 
@@ -296,8 +297,9 @@ NO_WHOLE = -(2**63)
 
 def _whole_frame(connection: sa.Connection, query: sa.Select) -> pd.DataFrame:
     """The rows of ``query``, whose columns are all whole numbers, as :func:`_copy_frame` gives them (int64, Int64
-    where NULL), sent as one binary array a column (``array_send(array_agg(…))``) decoded by numpy: psycopg reads a
-    COPY a message, one per row, in Python (about a second a million rows), an array in one piece."""
+    where NULL; in no particular order), sent as one binary array a column (``array_send(array_agg(…))``) decoded
+    by numpy: psycopg reads a COPY a message, one per row, in Python (about a second a million rows), an array in
+    one piece."""
     rows = query.subquery("rows")
     sent = sa.select(
         *(sa.func.array_send(sa.func.array_agg(sa.func.coalesce(sa.cast(c, sa.BigInteger), NO_WHOLE))) for c in rows.c)
