@@ -227,14 +227,56 @@ def read_score_inputs(session: Session, *, as_of: date, restoring: Sequence[str]
     then the work order's id, with its kind and state after it in the lowest bits) in a plain
     ``GROUP BY asset_id``: one pass over each table, hashed, no sort, no index walk, no join back (a window
     function over ``inspections`` took 12 s of the server's time at 1,000,000 assets), decoded here by numpy.
-    The same query on both backends but for a day's number; read through COPY on PostgreSQL."""
+    The assets and the two aggregates are three queries read at once where they can be
+    (:func:`fm.io.store.read_alongside`: on PostgreSQL three server processes on the session's snapshot, the client
+    parsing the assets while the server aggregates), put together by asset id here; else (SQLite, a session that
+    has written) one query joining them."""
     assets, categories = Asset.__table__, AssetCategory.__table__
-    inspections, work = metadata.tables["inspections"], metadata.tables["work_orders"]
     postgres = session.get_bind().dialect.name == "postgresql"
     if postgres:  # the two hash aggregates in memory (about 150 MB at 1,000,000 assets), for this transaction
         session.execute(sa.text("SET LOCAL work_mem = '256MB'"))
-    inspected, completed = _day(postgres, "inspections.inspected_on"), _day(postgres, "work_orders.completed_on")
-    seen = (
+    kinds = list(dict.fromkeys(restoring))
+    seen, done = _latest_inspections(postgres, as_of), _latest_restoring(postgres, as_of, kinds)
+    held = (
+        sa.select(
+            *(assets.c[name] for name in SCORED_ASSET_COLUMNS if name != "acquisition_date"),
+            _day(postgres, "assets.acquisition_date").label("acquired"),
+        )
+        .outerjoin(categories, categories.c.code == assets.c.category)
+        .where(assets.c.status != "disposed")
+        .order_by(assets.c.id)
+    )
+    soundness = categories.c.condition_scale == "soundness"
+    flagged = held.add_columns(sa.case((soundness, 1), else_=0).label("soundness"))
+    parts = store.read_alongside(session, [flagged, seen, done])
+    if parts is None:
+        inspected, repaired = seen.subquery("seen"), done.subquery("done")
+        joined = (
+            held.add_columns(
+                sa.case((soundness, inspected.c.soundness), else_=inspected.c.condition_score).label("inspection"),
+                repaired.c.latest.label("repair"),
+            )
+            .outerjoin(inspected, inspected.c.asset_id == assets.c.id)
+            .outerjoin(repaired, repaired.c.asset_id == assets.c.id)
+        )
+        frame = store.read_query(session, joined)
+        inspection, repair = _whole(frame.pop("inspection")), _whole(frame.pop("repair"))
+    else:
+        frame, latest, work = parts
+        held_ids = pd.Index(frame["id"])  # one hash table of the held assets' ids, for both parts
+        by_soundness = frame.pop("soundness").to_numpy() == 1
+        (sound, sound_known), (score, score_known) = _placed(held_ids, latest, ("soundness", "condition_score"))
+        inspection = np.where(by_soundness, sound, score), np.where(by_soundness, sound_known, score_known)
+        (repair,) = _placed(held_ids, work, ("latest",))
+    return _decoded(frame, inspection, repair, kinds)
+
+
+def _latest_inspections(postgres: bool, as_of: date) -> sa.Select:
+    """Each inspected asset's latest soundness and latest condition score on or before ``as_of``, each as one
+    whole number: day × :data:`STATES` + state (the worse of a day's), or NULL where it has none."""
+    inspections = metadata.tables["inspections"]
+    inspected = _day(postgres, "inspections.inspected_on")
+    return (
         sa.select(
             inspections.c.asset_id,
             *(
@@ -246,11 +288,16 @@ def read_score_inputs(session: Session, *, as_of: date, restoring: Sequence[str]
         )
         .where(inspections.c.inspected_on <= as_of)
         .group_by(inspections.c.asset_id)
-        .subquery("seen")
     )
-    kinds = list(dict.fromkeys(restoring))
+
+
+def _latest_restoring(postgres: bool, as_of: date, kinds: list[str]) -> sa.Select:
+    """Each repaired asset's latest completed work of one of ``kinds`` on or before ``as_of`` as one whole number:
+    ((day + :data:`DAYS_OFFSET`) × :data:`IDS` + id) × 64 + kind's position × 8 + state after (0 if none)."""
+    work = metadata.tables["work_orders"]
+    completed = _day(postgres, "work_orders.completed_on")
     kind = sa.case(*((work.c.kind == k, n) for n, k in enumerate(kinds)), else_=0) if kinds else sa.literal(0)
-    done = (
+    return (
         sa.select(
             work.c.asset_id,
             sa.func.max(
@@ -259,31 +306,35 @@ def read_score_inputs(session: Session, *, as_of: date, restoring: Sequence[str]
         )
         .where(work.c.status == "completed", work.c.kind.in_(kinds), work.c.completed_on <= as_of)
         .group_by(work.c.asset_id)
-        .subquery("done")
     )
-    query = (
-        sa.select(
-            *(assets.c[name] for name in SCORED_ASSET_COLUMNS if name != "acquisition_date"),
-            _day(postgres, "assets.acquisition_date").label("acquired"),
-            sa.case(
-                (categories.c.condition_scale == "soundness", seen.c.soundness), else_=seen.c.condition_score
-            ).label("inspection"),
-            done.c.latest.label("repair"),
-        )
-        .outerjoin(categories, categories.c.code == assets.c.category)
-        .outerjoin(seen, seen.c.asset_id == assets.c.id)
-        .outerjoin(done, done.c.asset_id == assets.c.id)
-        .where(assets.c.status != "disposed")
-        .order_by(assets.c.id)
-    )
-    frame = store.read_query(session, query)
+
+
+def _placed(ids: pd.Index, rows: pd.DataFrame, names: Sequence[str]) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Columns ``names`` of ``rows`` (one row per ``asset_id``, in any order, some of assets not among ``ids``)
+    put beside ``ids``: each as its whole numbers (0 where missing) and where they are present."""
+    position = ids.get_indexer(rows["asset_id"].to_numpy())
+    held = position >= 0
+    placed = []
+    for name in names:
+        values, known = _whole(rows[name])
+        whole, present = np.zeros(len(ids), "int64"), np.zeros(len(ids), bool)
+        whole[position[held]], present[position[held]] = values[held], known[held]
+        placed.append((whole, present))
+    return placed
+
+
+def _decoded(
+    frame: pd.DataFrame, inspection: tuple[np.ndarray, np.ndarray], repair: tuple[np.ndarray, np.ndarray], kinds: list
+) -> pd.DataFrame:
+    """The read's frame with its numbers decoded: the acquisition day as a date, each latest inspection's and
+    restoring work's key (whole number, present) as its columns (:func:`read_score_inputs`)."""
     acquired, acquired_known = _whole(frame.pop("acquired"))
     position = frame.columns.get_loc("year_built") + 1
     frame.insert(position, "acquisition_date", _dates(acquired, acquired_known))
-    key, inspected_known = _whole(frame.pop("inspection"))
+    key, inspected_known = inspection
     frame["inspected_on"] = _dates(np.floor_divide(key, STATES), inspected_known)
     frame["state"] = np.where(inspected_known, np.mod(key, STATES), np.nan)
-    key, repaired = _whole(frame.pop("repair"))
+    key, repaired = repair
     low = np.mod(key, 64)
     frame["repair_kind"] = np.where(repaired, np.array(kinds or [""], dtype=object)[np.floor_divide(low, 8)], None)
     frame["repair_completed_on"] = _dates(np.floor_divide(key, 64 * IDS) - DAYS_OFFSET, repaired)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import io
 import json
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 
 import geopandas as gpd
 import numpy as np
@@ -255,6 +256,67 @@ def read_query(session: Session, query: sa.Select) -> pd.DataFrame:
     return _frame(session, query)
 
 
+def read_alongside(session: Session, queries: Sequence[sa.Select]) -> list[pd.DataFrame] | None:
+    """The rows of each query as a frame (as :func:`read_query` gives them), exactly as the session sees them, all
+    read at the same time: on PostgreSQL each on a pooled connection of its own (a server process each, on as many
+    cores) whose transaction takes the session's snapshot (``pg_export_snapshot``) and ``work_mem``, the client
+    parsing one while the server still computes another; through COPY, or as arrays when every column is a whole
+    number and no order is asked for (:func:`_whole_frame`).
+
+    None where other connections cannot see what the session sees, for the caller to read its own way: on SQLite,
+    in a session that has written (no other transaction sees its rows before the commit) and in a savepoint
+    (which cannot export its snapshot)."""
+    if session.get_bind().dialect.name != "postgresql" or session.in_nested_transaction():
+        return None
+    written, snapshot, work_mem = session.execute(
+        sa.text(
+            "SELECT pg_current_xact_id_if_assigned() IS NOT NULL, pg_export_snapshot(), current_setting('work_mem')"
+        )
+    ).one()
+    if written:
+        return None
+    engine = session.get_bind().engine
+
+    def read(query: sa.Select) -> pd.DataFrame:
+        with engine.connect().execution_options(isolation_level="REPEATABLE READ") as connection:
+            connection.execute(sa.text(f"SET TRANSACTION SNAPSHOT '{snapshot}'"))
+            connection.execute(sa.text("SELECT set_config('work_mem', :value, true)"), {"value": work_mem})
+            columns = list(query.selected_columns)
+            # (an aggregate keeps no order of the rows it is given: arrays only where the query asks for none)
+            if all(isinstance(column.type, sa.Integer) for column in columns) and not query._order_by_clauses:
+                return _whole_frame(connection, query)
+            return _copy_frame(connection, query, columns)
+
+    with ThreadPoolExecutor(len(queries), thread_name_prefix="fm-read") as pool:
+        return list(pool.map(read, queries))
+
+
+NO_WHOLE = -(2**63)
+"""What :func:`_whole_frame` sends for NULL: the one BIGINT value no whole number it reads takes (the lowest)."""
+
+
+def _whole_frame(connection: sa.Connection, query: sa.Select) -> pd.DataFrame:
+    """The rows of ``query``, whose columns are all whole numbers, as :func:`_copy_frame` gives them (int64, Int64
+    where NULL; in no particular order), sent as one binary array a column (``array_send(array_agg(…))``) decoded
+    by numpy: psycopg reads a COPY a message, one per row, in Python (about a second a million rows), an array in
+    one piece."""
+    rows = query.subquery("rows")
+    sent = sa.select(
+        *(sa.func.array_send(sa.func.array_agg(sa.func.coalesce(sa.cast(c, sa.BigInteger), NO_WHOLE))) for c in rows.c)
+    )
+    sql = str(sent.compile(dialect=connection.dialect, compile_kwargs={"literal_binds": True}))
+    with connection.connection.driver_connection.cursor(binary=True) as cursor:
+        arrays = cursor.execute(sql).fetchall()[0]
+    frame = {}
+    for column, array in zip(rows.c, arrays, strict=True):
+        # ndim, flags, element type, length, lower bound; then each element's size (8) and big-endian value
+        values = np.frombuffer(array or b"\0" * 20, dtype=[("size", ">i4"), ("value", ">i8")], offset=20)["value"]
+        missing = values == NO_WHOLE
+        whole = values.astype("int64")
+        frame[column.name] = pd.arrays.IntegerArray(whole, missing) if missing.any() else whole
+    return pd.DataFrame(frame)
+
+
 def _few(ids: Sequence[int] | sa.Select | None) -> bool:
     return ids is not None and not isinstance(ids, sa.Select) and len(ids) <= FEW_IDS
 
@@ -265,7 +327,7 @@ def _frame(session: Session, query: sa.Select, *, few: bool = False) -> pd.DataF
     columns = list(query.selected_columns)
     if session.get_bind().dialect.name == "postgresql" and not few:
         try:
-            return _copy_frame(session, query, columns)
+            return _copy_frame(session.connection(), query, columns)
         except sa.exc.CompileError:  # a parameter SQL cannot write as a literal: fetch it the plain way
             pass
     dialect = session.get_bind().dialect
@@ -325,14 +387,14 @@ def _converted(rows: list[tuple], columns: list, kinds: list, dialect: sa.Dialec
     return values
 
 
-def _copy_frame(session: Session, query: sa.Select, columns: list) -> pd.DataFrame:
+def _copy_frame(connection: sa.Connection, query: sa.Select, columns: list) -> pd.DataFrame:
     """``COPY (query) TO STDOUT`` read back with each column's type: the same values as a plain fetch."""
-    sql = str(query.compile(session.get_bind(), compile_kwargs={"literal_binds": True}))
+    sql = str(query.compile(dialect=connection.dialect, compile_kwargs={"literal_binds": True}))
     buffer = io.BytesIO()
     # NULL written as a control character no stored text holds (an empty string stays an empty string, and a
     # value typed as \N stays a value)
     with (
-        session.connection().connection.driver_connection.cursor() as cursor,
+        connection.connection.driver_connection.cursor() as cursor,
         cursor.copy(f"COPY ({sql}) TO STDOUT WITH (FORMAT csv, HEADER, NULL E'\\x01')") as copy,
     ):
         for chunk in copy:

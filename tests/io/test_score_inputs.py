@@ -4,6 +4,7 @@ reading any history while nothing they depend on changed."""
 
 from __future__ import annotations
 
+import threading
 from datetime import date
 
 import numpy as np
@@ -17,6 +18,7 @@ from fm.db import Database
 from fm.domain.risk import deterioration
 from fm.domain.risk.config import load_config
 from fm.domain.risk.score import score_risk, state_distributions
+from fm.io import risk as risk_store
 from fm.io import store
 from fm.model import Asset, Inspection, WorkOrder
 
@@ -146,4 +148,37 @@ def test_models_are_reused_without_reading_history_until_it_changes(db_url, monk
     with database.session() as session:
         session.add(Inspection(asset_id=ids["B-001"], inspected_on=date(2025, 10, 1), soundness=3))
     assert score(date(2025, 9, 1)) == "reused" and "inspections" in read  # only after that day: the same pairs
+    database.dispose()
+
+
+@pytest.mark.parametrize("backend", ["postgis"])
+def test_the_parts_read_alongside_give_the_joined_query_s_frame(db_url, monkeypatch):
+    """On PostGIS the assets and the two aggregates are read at once on connections of their own sharing the
+    session's snapshot; a session that has written reads them in one joined query instead (the other
+    connections would not see its rows): the same frame, and either way the session's own rows."""
+    database = Database(db_url)
+    kinds = load_config().restoring_work
+    with database.session() as session:
+        ids = add_sample(session)
+        _history(session, ids)
+    threads = []
+    for name in ("_copy_frame", "_whole_frame"):  # the assets through COPY, the aggregates as arrays
+        original = getattr(store, name)
+        monkeypatch.setattr(
+            store, name, lambda *a, read=original: threads.append(threading.current_thread().name) or read(*a)
+        )
+    with database.session() as session:
+        alongside = risk_store.read_score_inputs(session, as_of=AS_OF, restoring=kinds)
+    assert len(threads) == 3 and all(name.startswith("fm-read") for name in threads)
+    threads.clear()
+    with database.session() as session:
+        session.execute(sa.update(Asset).where(Asset.code == "B-001").values(name="滑川橋（新）"))
+        joined = risk_store.read_score_inputs(session, as_of=AS_OF, restoring=kinds)
+        session.add(Inspection(asset_id=ids["S-001"], inspected_on=date(2025, 6, 1), condition_score=4))
+        session.flush()
+        newer = risk_store.read_score_inputs(session, as_of=AS_OF, restoring=kinds).set_index("id")
+        session.rollback()
+    assert threads == [threading.current_thread().name] * 2  # one query each time
+    pd.testing.assert_frame_equal(joined, alongside, check_exact=True)
+    assert (newer.at[ids["S-001"], "state"], newer.at[ids["S-001"], "inspected_on"]) == (4, pd.Timestamp(2025, 6, 1))
     database.dispose()

@@ -5,10 +5,14 @@ from __future__ import annotations
 from datetime import date
 
 import numpy as np
+import pandas as pd
+import pytest
+import sqlalchemy as sa
 from iosample import seed
 
 from fm.db import Database
 from fm.io import store
+from fm.model import metadata
 
 
 def test_dates_and_flags_come_back_typed(db_url):
@@ -122,3 +126,30 @@ def test_a_read_of_a_few_ids_gives_what_the_whole_table_gives(db_url):
     for few, full in pairs:
         assert list(few.columns) == list(full.columns)
         assert plain(few.reset_index(drop=True)) == plain(full.reset_index(drop=True))
+
+
+@pytest.mark.parametrize("backend", ["postgis"])
+def test_queries_read_alongside_give_what_each_read_gives(db_url):
+    """Read at once on connections of their own (whole numbers as arrays, the rest through COPY): the frames of
+    the same queries read one by one, NULLs, negative and 64-bit numbers and no rows at all included."""
+    seed(db_url)
+    database = Database(db_url)
+    work = metadata.tables["work_orders"]
+    days = sa.literal_column("(work_orders.completed_on - DATE '2100-01-01')", sa.BigInteger)  # negative, or NULL
+    whole = sa.select(work.c.id, work.c.asset_id, days.label("days"), (work.c.id * 2**40).label("big"))
+    queries = [
+        whole,  # whole numbers in no order: as arrays
+        whole.order_by(work.c.id.desc()),  # in an order: through COPY
+        sa.select(work.c.id, work.c.code, work.c.completed_on).order_by(work.c.id),
+        sa.select(work.c.id).where(work.c.id < 0),
+    ]
+    with database.session() as session:
+        alongside = store.read_alongside(session, queries)
+        one_by_one = [store.read_query(session, query) for query in queries]
+    database.dispose()
+    assert alongside is not None and alongside[0]["days"].isna().any() and (alongside[0]["days"] < 0).any()
+    assert alongside[1]["id"].is_monotonic_decreasing
+    for frame, expected in zip(alongside, one_by_one, strict=True):
+        pd.testing.assert_frame_equal(
+            frame.sort_values("id", ignore_index=True), expected.sort_values("id", ignore_index=True), check_exact=True
+        )
