@@ -116,11 +116,9 @@ def test_a_problem_in_any_chunk_is_the_whole_files_error_and_nothing_is_written(
     assert output == imported(db_url, path, monkeypatch, chunked=False)[0]
 
 
-def test_a_record_the_database_refuses_in_a_later_chunk_is_named_and_nothing_is_written(
-    db_url, backend, tmp_path, monkeypatch
-):
-    if backend == "sqlite":
-        pytest.skip("SQLite adds no CHECK to a table; the chunks are PostgreSQL's")
+@pytest.mark.postgis
+@pytest.mark.parametrize("backend", ["postgis"])  # SQLite cannot add a CHECK to a table, and is never chunked
+def test_a_record_the_database_refuses_in_a_later_chunk_is_named_and_nothing_is_written(db_url, tmp_path, monkeypatch):
     database = Database(db_url)
     with database.session() as session:
         session.execute(sa.text("ALTER TABLE assets ADD CONSTRAINT ck_assets_test CHECK (name <> '末')"))
