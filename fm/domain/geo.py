@@ -34,10 +34,7 @@ def length_m(frame: gpd.GeoDataFrame | gpd.GeoSeries) -> pd.Series:
 
 def prepare() -> None:
     """Look the two CRSs and the transformation between them up once, as a process's first measurement would
-    (PROJ's database, 20-30 ms): the command server does it before forking a command (fm.app.conventions.prepare).
-
-    >>> prepare()
-    """
+    (PROJ's database, 20-30 ms): the command server does it before forking a command (fm.app.conventions.prepare)."""
     length_m(gpd.GeoSeries.from_xy([139.55], [35.32], crs=STORAGE_CRS))
 
 
