@@ -44,12 +44,12 @@ def main() -> None:
             cases["before, own process"] = {**before, "FM_COMMAND_SERVER": "0"}
             cases["before, command server"] = {**before, "FM_COMMAND_SERVER": "1"}
         cases["command server"] = {**base, "FM_COMMAND_SERVER": "1"}
-        servers = {name: _start(env, _socket(env)) for name, env in cases.items() if env["FM_COMMAND_SERVER"] == "1"}
+        servers = {name: start(env) for name, env in cases.items() if env["FM_COMMAND_SERVER"] == "1"}
         try:
             results: dict[str, list[tuple[float, float]]] = {name: [] for name in cases}
             for _ in range(args.rounds):
                 for name, environment in cases.items():
-                    wall, client, child = _run(args.command, environment, servers[name].pid if name in servers else 0)
+                    wall, client, child = timed(args.command, environment, servers[name].pid if name in servers else 0)
                     results[name].append((wall, client + child))
                     print(
                         f"fm {' '.join(args.command)}, {name}: {wall:.2f} s, {client + child:.2f} s CPU "
@@ -65,7 +65,9 @@ def main() -> None:
         print(f"median of {len(runs)}, {name}: {wall:.2f} s, {cpu:.2f} s CPU")
 
 
-def _start(environment: dict[str, str], path: str) -> subprocess.Popen:
+def start(environment: dict[str, str]) -> subprocess.Popen:
+    """A command server for clients with ``environment``, once it answers (its start, CPU and memory printed)."""
+    path = _socket(environment)
     started = time.perf_counter()
     server = subprocess.Popen([sys.executable, "-P", "-m", "fm.cli.commandserver", path], env=environment)
     while not answers(path):
@@ -101,7 +103,7 @@ def answers(path: str) -> bool:
     return True
 
 
-def _run(command: list[str], environment: dict[str, str], server: int) -> tuple[float, float, float]:
+def timed(command: list[str], environment: dict[str, str], server: int) -> tuple[float, float, float]:
     """Wall seconds, the client's CPU seconds and the server's child's (0 when it ran in its own process: ``server``
     0)."""
     before, children = resource.getrusage(resource.RUSAGE_CHILDREN), _cpu(server) if server else 0.0
