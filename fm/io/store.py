@@ -350,7 +350,8 @@ def _frame(session: Session, query: sa.Select, *, few: bool = False) -> pd.DataF
     else:  # converted a column at a time: a frame of those columns, not of the rows made again of them
         frame = pd.DataFrame({n: _whole(c, v) for n, c, v in zip(names, columns, values, strict=True)})
     for number, column in enumerate(columns):  # integers with NULLs: nullable Int64, as the COPY path gives them
-        if isinstance(column.type, sa.Integer) and frame[column.name].isna().any():
+        values_of = frame[column.name]
+        if isinstance(column.type, sa.Integer) and values_of.dtype != "Int64" and values_of.isna().any():
             # From the driver's Python ints, not from the float64 column pandas made of them with the
             # NULLs, which holds whole numbers exactly only up to 2**53 (money goes up to 2**63 - 1 yen).
             whole = list(values[number]) if values is not None else [row[number] for row in rows]
@@ -358,11 +359,20 @@ def _frame(session: Session, query: sa.Select, *, few: bool = False) -> pd.DataF
     return frame
 
 
-def _whole(column: sa.ColumnElement, values: Sequence) -> Sequence | np.ndarray:
+def _whole(column: sa.ColumnElement, values: Sequence) -> Sequence | np.ndarray | pd.api.extensions.ExtensionArray:
     """An INTEGER column's values as int64 at once when every one is a Python int (no NULL), what pandas would
-    infer from them at several times the cost (25 ms for 100,000); any other column as it is."""
-    if isinstance(column.type, sa.Integer) and not isinstance(values, np.ndarray) and set(map(type, values)) == {int}:
+    infer from them at several times the cost (25 ms for 100,000); as nullable Int64 at once when the others are
+    NULLs (not a float64 column first, then a list of them again); any other column as it is."""
+    if not isinstance(column.type, sa.Integer) or isinstance(values, np.ndarray):
+        return values
+    kinds = set(map(type, values))
+    if kinds == {int}:
         return np.fromiter(values, dtype=np.int64, count=len(values))
+    if kinds == {int, type(None)}:
+        raw = np.array(values, dtype=object)
+        missing = pd.isna(raw)
+        raw[missing] = 0
+        return pd.arrays.IntegerArray(raw.astype(np.int64), missing)
     return values
 
 
