@@ -213,9 +213,12 @@ SCORED_ASSET_COLUMNS = tuple(c for c in SCORE_ASSET_COLUMNS if c not in ("code",
 with a score, the status is a filter), the acquisition date as a number of days."""
 
 
-def read_score_inputs(session: Session, *, as_of: date, restoring: Sequence[str]) -> pd.DataFrame:
+def read_score_inputs(
+    session: Session, *, as_of: date, restoring: Sequence[str]
+) -> tuple[pd.DataFrame, tuple[int, int, int, int]]:
     """Every held asset (not disposed) with what scoring needs of it and of its history, computed by the
-    database: one row of numbers per asset, never one per inspection or work order.
+    database: one row of numbers per asset, never one per inspection or work order; and the
+    :func:`history_counts` as of the same snapshot (the fit's source key: on PostgreSQL read alongside, not after).
 
     :data:`SCORED_ASSET_COLUMNS` (``acquisition_date`` as datetime64), then ``inspected_on`` (datetime64) and
     ``state`` (float) of the latest inspection on or before ``as_of`` that gives a state on the asset category's
@@ -227,10 +230,10 @@ def read_score_inputs(session: Session, *, as_of: date, restoring: Sequence[str]
     then the work order's id, with its kind and state after it in the lowest bits) in a plain
     ``GROUP BY asset_id``: one pass over each table, hashed, no sort, no index walk, no join back (a window
     function over ``inspections`` took 12 s of the server's time at 1,000,000 assets), decoded here by numpy.
-    The assets and the two aggregates are three queries read at once where they can be
-    (:func:`fm.io.store.read_alongside`: on PostgreSQL three server processes on the session's snapshot, the client
+    The assets, the two aggregates and the counts are four queries read at once where they can be
+    (:func:`fm.io.store.read_alongside`: on PostgreSQL four server processes on the session's snapshot, the client
     parsing the assets while the server aggregates), put together by asset id here; else (SQLite, a session that
-    has written) one query joining them."""
+    has written) one query joining them, then the counts."""
     assets, categories = Asset.__table__, AssetCategory.__table__
     postgres = session.get_bind().dialect.name == "postgresql"
     if postgres:  # the two hash aggregates in memory (about 150 MB at 1,000,000 assets), for this transaction
@@ -248,7 +251,7 @@ def read_score_inputs(session: Session, *, as_of: date, restoring: Sequence[str]
     )
     soundness = categories.c.condition_scale == "soundness"
     flagged = held.add_columns(sa.case((soundness, 1), else_=0).label("soundness"))
-    parts = store.read_alongside(session, [flagged, seen, done])
+    parts = store.read_alongside(session, [flagged, seen, done, _history_query(as_of)])
     if parts is None:
         inspected, repaired = seen.subquery("seen"), done.subquery("done")
         joined = (
@@ -261,14 +264,16 @@ def read_score_inputs(session: Session, *, as_of: date, restoring: Sequence[str]
         )
         frame = store.read_query(session, joined)
         inspection, repair = _whole(frame.pop("inspection")), _whole(frame.pop("repair"))
+        counts = history_counts(session, as_of=as_of)
     else:
-        frame, latest, work = parts
+        frame, latest, work, counted = parts
+        counts = _counts(counted.iloc[0])
         held_ids = pd.Index(frame["id"])  # one hash table of the held assets' ids, for both parts
         by_soundness = frame.pop("soundness").to_numpy() == 1
         (sound, sound_known), (score, score_known) = _placed(held_ids, latest, ("soundness", "condition_score"))
         inspection = np.where(by_soundness, sound, score), np.where(by_soundness, sound_known, score_known)
         (repair,) = _placed(held_ids, work, ("latest",))
-    return _decoded(frame, inspection, repair, kinds)
+    return _decoded(frame, inspection, repair, kinds), counts
 
 
 def _latest_inspections(postgres: bool, as_of: date) -> sa.Select:
@@ -375,16 +380,24 @@ def history_counts(session: Session, *, as_of: date) -> tuple[int, int, int, int
     """How many inspections and work orders are dated on or before ``as_of``, and the highest id of each: with
     the tables' change counters (:func:`fm.db.changes.version`), what says the deterioration fit's inputs are
     unchanged without reading them (:func:`fm.app.risk.fitted_models`)."""
+    return _counts(session.execute(_history_query(as_of)).one())
+
+
+def _history_query(as_of: date) -> sa.Select:
+    """:func:`history_counts`' one row of four whole numbers."""
     inspections, work = metadata.tables["inspections"], metadata.tables["work_orders"]
-    row = session.execute(
-        sa.select(
-            sa.select(sa.func.count()).where(inspections.c.inspected_on <= as_of).scalar_subquery(),
-            sa.select(sa.func.count()).where(work.c.completed_on <= as_of).scalar_subquery(),
-            sa.select(sa.func.coalesce(sa.func.max(inspections.c.id), 0)).scalar_subquery(),
-            sa.select(sa.func.coalesce(sa.func.max(work.c.id), 0)).scalar_subquery(),
-        )
-    ).one()
-    return tuple(int(v) for v in row)  # type: ignore[return-value]
+    return sa.select(
+        sa.select(sa.func.count()).where(inspections.c.inspected_on <= as_of).scalar_subquery().label("inspections"),
+        sa.select(sa.func.count()).where(work.c.completed_on <= as_of).scalar_subquery().label("work"),
+        sa.select(sa.func.coalesce(sa.func.max(inspections.c.id), 0)).scalar_subquery().label("last_inspection"),
+        sa.select(sa.func.coalesce(sa.func.max(work.c.id), 0)).scalar_subquery().label("last_work"),
+    )
+
+
+def _counts(row: Any) -> tuple[int, int, int, int]:
+    """:func:`history_counts`' row as four Python ints (whether fetched or read as arrays)."""
+    inspections, work, last_inspection, last_work = (int(v) for v in row)
+    return inspections, work, last_inspection, last_work
 
 
 KEPT_RUNS = 10

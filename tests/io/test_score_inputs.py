@@ -153,32 +153,35 @@ def test_models_are_reused_without_reading_history_until_it_changes(db_url, monk
 
 @pytest.mark.parametrize("backend", ["postgis"])
 def test_the_parts_read_alongside_give_the_joined_query_s_frame(db_url, monkeypatch):
-    """On PostGIS the assets and the two aggregates are read at once on connections of their own sharing the
-    session's snapshot; a session that has written reads them in one joined query instead (the other
-    connections would not see its rows): the same frame, and either way the session's own rows."""
+    """On PostGIS the assets, the two aggregates and the history's counts are read at once on connections of
+    their own sharing the session's snapshot; a session that has written reads them in one joined query instead
+    (the other connections would not see its rows): the same frame and counts, and either way the session's own
+    rows."""
     database = Database(db_url)
     kinds = load_config().restoring_work
     with database.session() as session:
         ids = add_sample(session)
         _history(session, ids)
     threads = []
-    for name in ("_copy_frame", "_whole_frame"):  # the assets through COPY, the aggregates as arrays
+    for name in ("_copy_frame", "_whole_frame"):  # the assets through COPY, the aggregates and counts as arrays
         original = getattr(store, name)
         monkeypatch.setattr(
             store, name, lambda *a, read=original: threads.append(threading.current_thread().name) or read(*a)
         )
     with database.session() as session:
-        alongside = risk_store.read_score_inputs(session, as_of=AS_OF, restoring=kinds)
-    assert len(threads) == 3 and all(name.startswith("fm-read") for name in threads)
+        alongside, counted = risk_store.read_score_inputs(session, as_of=AS_OF, restoring=kinds)
+    assert len(threads) == 4 and all(name.startswith("fm-read") for name in threads)
     threads.clear()
     with database.session() as session:
         session.execute(sa.update(Asset).where(Asset.code == "B-001").values(name="滑川橋（新）"))
-        joined = risk_store.read_score_inputs(session, as_of=AS_OF, restoring=kinds)
+        joined, counted_joined = risk_store.read_score_inputs(session, as_of=AS_OF, restoring=kinds)
         session.add(Inspection(asset_id=ids["S-001"], inspected_on=date(2025, 6, 1), condition_score=4))
         session.flush()
-        newer = risk_store.read_score_inputs(session, as_of=AS_OF, restoring=kinds).set_index("id")
+        newer = risk_store.read_score_inputs(session, as_of=AS_OF, restoring=kinds)[0].set_index("id")
         session.rollback()
     assert threads == [threading.current_thread().name] * 2  # one query each time
     pd.testing.assert_frame_equal(joined, alongside, check_exact=True)
+    with database.session() as session:
+        assert counted == counted_joined == risk_store.history_counts(session, as_of=AS_OF)
     assert (newer.at[ids["S-001"], "state"], newer.at[ids["S-001"], "inspected_on"]) == (4, pd.Timestamp(2025, 6, 1))
     database.dispose()
