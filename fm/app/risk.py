@@ -103,9 +103,10 @@ def score_inputs(session: Session, *, as_of: date, config: RiskConfig) -> dict[s
     each one's latest inspection (as :func:`fm.domain.risk.deterioration.inspection_states` rows: one per
     inspected asset) and latest restoring work (as ``repairs`` rows: one per repaired asset), so that the
     scores are those of :func:`risk_inputs`' every inspection and work order, from one row per asset."""
-    frame, counts = risk_store.read_score_inputs(session, as_of=as_of, restoring=config.restoring_work)
+    frame, counts, geoms = risk_store.read_score_inputs(
+        session, as_of=as_of, restoring=config.restoring_work, network=NETWORK_CATEGORIES
+    )
     assets = frame[list(risk_store.SCORED_ASSET_COLUMNS)].copy()
-    geoms = store.read_assets(session, columns=("id", "geom"), categories=NETWORK_CATEGORIES)
     assets["geom"] = assets["id"].map(geoms.set_index("id")["geom"]) if len(geoms) else None
     latest = {"asset_id": "id", "inspected_on": "inspected_on", "state": "state", "category": "category"}
     states = _rows(frame, frame["state"].notna().to_numpy(), latest)
