@@ -79,16 +79,17 @@ FIT_SOURCES = ("asset_categories", "assets", "inspections", "work_orders")
 """The tables the deterioration fit reads (its pairs, the assets' categories, the categories' scales and lives)."""
 
 
-def source_key(session: Session, *, as_of: date, config: RiskConfig) -> str:
+def source_key(session: Session, *, counts: tuple[int, int, int, int], config: RiskConfig) -> str:
     """A fingerprint of the fit's sources, read without reading them: the change counters of
     :data:`FIT_SOURCES` (:mod:`fm.db.changes`: any write by anyone moves them), how many inspections and work
-    orders are dated on or before ``as_of`` with the highest id of each (equal tables and equal counts: the
-    same rows up to ``as_of``, whatever day ``as_of`` is), what the configuration gives the fit and
+    orders are dated on or before the day scored with the highest id of each (``counts``: read with the register,
+    :func:`fm.io.risk.read_score_inputs`; equal tables and equal counts: the same rows up to that day, whatever
+    day it is), what the configuration gives the fit and
     ``FIT_VERSION``. Equal source keys, equal fit keys (:func:`fm.domain.risk.deterioration.fit_key`): a run
     whose source key is kept reuses its models without reading a single inspection pair."""
     described = (
         changes.version(session, FIT_SOURCES),
-        risk_store.history_counts(session, as_of=as_of),
+        counts,
         sorted(config.restoring_work),
         float(config.prior_shape),
         deterioration.FIT_VERSION,
@@ -102,9 +103,10 @@ def score_inputs(session: Session, *, as_of: date, config: RiskConfig) -> dict[s
     each one's latest inspection (as :func:`fm.domain.risk.deterioration.inspection_states` rows: one per
     inspected asset) and latest restoring work (as ``repairs`` rows: one per repaired asset), so that the
     scores are those of :func:`risk_inputs`' every inspection and work order, from one row per asset."""
-    frame = risk_store.read_score_inputs(session, as_of=as_of, restoring=config.restoring_work)
+    frame, counts, geoms = risk_store.read_score_inputs(
+        session, as_of=as_of, restoring=config.restoring_work, network=NETWORK_CATEGORIES
+    )
     assets = frame[list(risk_store.SCORED_ASSET_COLUMNS)].copy()
-    geoms = store.read_assets(session, columns=("id", "geom"), categories=NETWORK_CATEGORIES)
     assets["geom"] = assets["id"].map(geoms.set_index("id")["geom"]) if len(geoms) else None
     latest = {"asset_id": "id", "inspected_on": "inspected_on", "state": "state", "category": "category"}
     states = _rows(frame, frame["state"].notna().to_numpy(), latest)
@@ -119,6 +121,7 @@ def score_inputs(session: Session, *, as_of: date, config: RiskConfig) -> dict[s
         "categories": store.read_categories(session),
         "districts": store.read_table(session, "districts"),
         "network": store.read_table(session, "network_lines"),
+        "history_counts": counts,
     }
 
 
@@ -135,7 +138,7 @@ def scoring_models(
     this source key (:func:`source_key`); else every inspection and restoring work order up to ``as_of`` is
     read, and the models are reused when a kept run has the same fit key (:func:`fitted_models`), fitted
     otherwise."""
-    source = source_key(session, as_of=as_of, config=config)
+    source = source_key(session, counts=inputs["history_counts"], config=config)
     kept = risk_store.kept_fit(session, source, by="source", whole=True)
     codes = set(inputs["categories"]["code"])
     if kept is not None and set(kept["models"]) == codes:

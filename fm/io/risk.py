@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from contextlib import closing
 from datetime import date
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -213,9 +213,21 @@ SCORED_ASSET_COLUMNS = tuple(c for c in SCORE_ASSET_COLUMNS if c not in ("code",
 with a score, the status is a filter), the acquisition date as a number of days."""
 
 
-def read_score_inputs(session: Session, *, as_of: date, restoring: Sequence[str]) -> pd.DataFrame:
+class ScoreRead(NamedTuple):
+    """What :func:`read_score_inputs` reads."""
+
+    frame: pd.DataFrame
+    counts: tuple[int, int, int, int]
+    """:func:`history_counts`, as of the frame's snapshot."""
+    geoms: pd.DataFrame
+    """``id`` and ``geom`` of the assets of the network categories asked for."""
+
+
+def read_score_inputs(session: Session, *, as_of: date, restoring: Sequence[str], network: Sequence[str]) -> ScoreRead:
     """Every held asset (not disposed) with what scoring needs of it and of its history, computed by the
-    database: one row of numbers per asset, never one per inspection or work order.
+    database: one row of numbers per asset, never one per inspection or work order; with the
+    :func:`history_counts` (the fit's source key) and the geometry of the ``network`` categories' assets, as of
+    the same snapshot (on PostgreSQL read alongside, not after).
 
     :data:`SCORED_ASSET_COLUMNS` (``acquisition_date`` as datetime64), then ``inspected_on`` (datetime64) and
     ``state`` (float) of the latest inspection on or before ``as_of`` that gives a state on the asset category's
@@ -227,10 +239,10 @@ def read_score_inputs(session: Session, *, as_of: date, restoring: Sequence[str]
     then the work order's id, with its kind and state after it in the lowest bits) in a plain
     ``GROUP BY asset_id``: one pass over each table, hashed, no sort, no index walk, no join back (a window
     function over ``inspections`` took 12 s of the server's time at 1,000,000 assets), decoded here by numpy.
-    The assets and the two aggregates are three queries read at once where they can be
-    (:func:`fm.io.store.read_alongside`: on PostgreSQL three server processes on the session's snapshot, the client
-    parsing the assets while the server aggregates), put together by asset id here; else (SQLite, a session that
-    has written) one query joining them."""
+    The assets, the two aggregates, the counts and the network's geometry are five queries read at once where
+    they can be (:func:`fm.io.store.read_alongside`: on PostgreSQL five server processes on the session's
+    snapshot, the client parsing the assets while the server aggregates), put together by asset id here; else
+    (SQLite, a session that has written) one query joining them, then the counts and the geometry."""
     assets, categories = Asset.__table__, AssetCategory.__table__
     postgres = session.get_bind().dialect.name == "postgresql"
     if postgres:  # the two hash aggregates in memory (about 150 MB at 1,000,000 assets), for this transaction
@@ -248,7 +260,8 @@ def read_score_inputs(session: Session, *, as_of: date, restoring: Sequence[str]
     )
     soundness = categories.c.condition_scale == "soundness"
     flagged = held.add_columns(sa.case((soundness, 1), else_=0).label("soundness"))
-    parts = store.read_alongside(session, [flagged, seen, done])
+    lines = store.assets_query(["geom"], categories=network)
+    parts = store.read_alongside(session, [flagged, seen, done, _history_query(as_of), lines])
     if parts is None:
         inspected, repaired = seen.subquery("seen"), done.subquery("done")
         joined = (
@@ -261,14 +274,17 @@ def read_score_inputs(session: Session, *, as_of: date, restoring: Sequence[str]
         )
         frame = store.read_query(session, joined)
         inspection, repair = _whole(frame.pop("inspection")), _whole(frame.pop("repair"))
+        counts = history_counts(session, as_of=as_of)
+        geoms = store.read_assets(session, columns=("id", "geom"), categories=network)
     else:
-        frame, latest, work = parts
+        frame, latest, work, counted, geoms = parts
+        counts = _counts(counted.iloc[0])
         held_ids = pd.Index(frame["id"])  # one hash table of the held assets' ids, for both parts
         by_soundness = frame.pop("soundness").to_numpy() == 1
         (sound, sound_known), (score, score_known) = _placed(held_ids, latest, ("soundness", "condition_score"))
         inspection = np.where(by_soundness, sound, score), np.where(by_soundness, sound_known, score_known)
         (repair,) = _placed(held_ids, work, ("latest",))
-    return _decoded(frame, inspection, repair, kinds)
+    return ScoreRead(_decoded(frame, inspection, repair, kinds), counts, geoms)
 
 
 def _latest_inspections(postgres: bool, as_of: date) -> sa.Select:
@@ -375,16 +391,24 @@ def history_counts(session: Session, *, as_of: date) -> tuple[int, int, int, int
     """How many inspections and work orders are dated on or before ``as_of``, and the highest id of each: with
     the tables' change counters (:func:`fm.db.changes.version`), what says the deterioration fit's inputs are
     unchanged without reading them (:func:`fm.app.risk.fitted_models`)."""
+    return _counts(session.execute(_history_query(as_of)).one())
+
+
+def _history_query(as_of: date) -> sa.Select:
+    """:func:`history_counts`' one row of four whole numbers."""
     inspections, work = metadata.tables["inspections"], metadata.tables["work_orders"]
-    row = session.execute(
-        sa.select(
-            sa.select(sa.func.count()).where(inspections.c.inspected_on <= as_of).scalar_subquery(),
-            sa.select(sa.func.count()).where(work.c.completed_on <= as_of).scalar_subquery(),
-            sa.select(sa.func.coalesce(sa.func.max(inspections.c.id), 0)).scalar_subquery(),
-            sa.select(sa.func.coalesce(sa.func.max(work.c.id), 0)).scalar_subquery(),
-        )
-    ).one()
-    return tuple(int(v) for v in row)  # type: ignore[return-value]
+    return sa.select(
+        sa.select(sa.func.count()).where(inspections.c.inspected_on <= as_of).scalar_subquery().label("inspections"),
+        sa.select(sa.func.count()).where(work.c.completed_on <= as_of).scalar_subquery().label("work"),
+        sa.select(sa.func.coalesce(sa.func.max(inspections.c.id), 0)).scalar_subquery().label("last_inspection"),
+        sa.select(sa.func.coalesce(sa.func.max(work.c.id), 0)).scalar_subquery().label("last_work"),
+    )
+
+
+def _counts(row: Any) -> tuple[int, int, int, int]:
+    """:func:`history_counts`' row as four Python ints (whether fetched or read as arrays)."""
+    inspections, work, last_inspection, last_work = (int(v) for v in row)
+    return inspections, work, last_inspection, last_work
 
 
 KEPT_RUNS = 10

@@ -82,12 +82,9 @@ def read_assets(
     unknown = set(columns) - set(Asset.__table__.columns.keys())
     if unknown:
         raise ValueError(f"read_assets: unknown asset columns {sorted(unknown)}")
-    wanted = list(dict.fromkeys(["id", *columns, *(["geom"] if bbox else [])]))
-    query = sa.select(*(Asset.__table__.c[name] for name in wanted)).order_by(Asset.id)
+    query = assets_query([*columns, *(["geom"] if bbox else [])], categories=categories)
     if bbox is not None:
         query = query.where(_window(session, bbox))
-    if categories is not None:
-        query = query.where(Asset.category.in_(list(categories)))
     if ids is not None:
         query = query.where(Asset.id.in_(_ids(ids)))
     frame = _frame(session, query, few=_few(ids))
@@ -95,6 +92,13 @@ def read_assets(
         frame = frame[gpd.GeoSeries(frame["geom"], crs=CRS).intersects(box(*bbox))]
         frame = frame[["id", *[c for c in columns if c != "id"]]]
     return _geoframe(frame) if "geom" in frame.columns else frame.reset_index(drop=True)
+
+
+def assets_query(columns: Sequence[str], *, categories: Sequence[str] | None = None) -> sa.Select:
+    """:func:`read_assets`' query: the id and ``columns`` of every asset (of ``categories`` when given), by id."""
+    wanted = list(dict.fromkeys(["id", *columns]))
+    query = sa.select(*(Asset.__table__.c[name] for name in wanted)).order_by(Asset.id)
+    return query if categories is None else query.where(Asset.category.in_(list(categories)))
 
 
 def _ids(ids: Sequence[int] | sa.Select) -> list[int] | sa.Select:

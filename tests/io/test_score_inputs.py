@@ -17,7 +17,7 @@ from fm.app import risk
 from fm.db import Database
 from fm.domain.risk import deterioration
 from fm.domain.risk.config import load_config
-from fm.domain.risk.score import score_risk, state_distributions
+from fm.domain.risk.score import NETWORK_CATEGORIES, score_risk, state_distributions
 from fm.io import risk as risk_store
 from fm.io import store
 from fm.model import Asset, Inspection, WorkOrder
@@ -153,32 +153,43 @@ def test_models_are_reused_without_reading_history_until_it_changes(db_url, monk
 
 @pytest.mark.parametrize("backend", ["postgis"])
 def test_the_parts_read_alongside_give_the_joined_query_s_frame(db_url, monkeypatch):
-    """On PostGIS the assets and the two aggregates are read at once on connections of their own sharing the
-    session's snapshot; a session that has written reads them in one joined query instead (the other
-    connections would not see its rows): the same frame, and either way the session's own rows."""
+    """On PostGIS the assets, the two aggregates, the history's counts and the network's geometry are read at
+    once on connections of their own sharing the session's snapshot; a session that has written reads them in
+    one joined query and two more instead (the other connections would not see its rows): the same frame, counts
+    and geometry, and either way the session's own rows."""
     database = Database(db_url)
     kinds = load_config().restoring_work
     with database.session() as session:
         ids = add_sample(session)
         _history(session, ids)
     threads = []
-    for name in ("_copy_frame", "_whole_frame"):  # the assets through COPY, the aggregates as arrays
+    for name in ("_copy_frame", "_whole_frame"):  # the assets through COPY, the aggregates and counts as arrays
         original = getattr(store, name)
         monkeypatch.setattr(
             store, name, lambda *a, read=original: threads.append(threading.current_thread().name) or read(*a)
         )
     with database.session() as session:
-        alongside = risk_store.read_score_inputs(session, as_of=AS_OF, restoring=kinds)
-    assert len(threads) == 3 and all(name.startswith("fm-read") for name in threads)
+        alongside, counted, lines = risk_store.read_score_inputs(
+            session, as_of=AS_OF, restoring=kinds, network=NETWORK_CATEGORIES
+        )
+    assert len(threads) == 5 and all(name.startswith("fm-read") for name in threads)
     threads.clear()
     with database.session() as session:
         session.execute(sa.update(Asset).where(Asset.code == "B-001").values(name="滑川橋（新）"))
-        joined = risk_store.read_score_inputs(session, as_of=AS_OF, restoring=kinds)
+        joined, counted_joined, lines_joined = risk_store.read_score_inputs(
+            session, as_of=AS_OF, restoring=kinds, network=NETWORK_CATEGORIES
+        )
         session.add(Inspection(asset_id=ids["S-001"], inspected_on=date(2025, 6, 1), condition_score=4))
         session.flush()
-        newer = risk_store.read_score_inputs(session, as_of=AS_OF, restoring=kinds).set_index("id")
+        newer = risk_store.read_score_inputs(
+            session, as_of=AS_OF, restoring=kinds, network=NETWORK_CATEGORIES
+        ).frame.set_index("id")
         session.rollback()
-    assert threads == [threading.current_thread().name] * 2  # one query each time
+    assert threads == [threading.current_thread().name] * 4  # one query and the geometry each time
     pd.testing.assert_frame_equal(joined, alongside, check_exact=True)
+    with database.session() as session:
+        assert counted == counted_joined == risk_store.history_counts(session, as_of=AS_OF)
+    assert len(lines) and lines["id"].tolist() == lines_joined["id"].tolist()
+    assert [g.wkb for g in lines["geom"]] == [g.wkb for g in lines_joined["geom"]]
     assert (newer.at[ids["S-001"], "state"], newer.at[ids["S-001"], "inspected_on"]) == (4, pd.Timestamp(2025, 6, 1))
     database.dispose()
