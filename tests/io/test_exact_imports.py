@@ -13,12 +13,10 @@ from pathlib import Path
 import openpyxl
 import pandas as pd
 import pytest
-import sqlalchemy as sa
 from clirun import run
 from databases import new_database
+from iosample import rows as sql  # (named sql here: these tests name their CSV rows `rows`)
 from iosample import seed
-
-from fm.db import Database
 
 MOST = 2**63 - 1
 BIG = 12_345_678_901_234_567  # above 2**53: float64 would store 12,345,678,901,234,568
@@ -37,14 +35,6 @@ def fresh(db_url) -> str:
     """A seeded database per test, for the imports that write."""
     seed(db_url)
     return db_url
-
-
-def sql(url: str, query: str) -> list[tuple]:
-    database = Database(url)
-    with database.connect() as connection:
-        found = connection.execute(sa.text(query)).all()
-    database.dispose()
-    return found
 
 
 def everything(url: str) -> dict[str, list]:
