@@ -322,13 +322,17 @@ def test_an_asset_never_inspected_has_no_dates():
 
 @pytest.mark.parametrize("text", [object, "str"])  # pandas' text types: Python objects (PostgreSQL's read), Arrow
 def test_codes_are_looked_up_once_as_map_would(text):
-    from fm.domain.risk.score import _take, by_code
+    from fm.domain.risk.score import _Codes, _take
 
     codes = pd.Series(["bridge", "road", None, "unknown", "bridge"], dtype=text)
     table = pd.Series({"bridge": 4, "road": 5})
     expected = codes.map(table).astype(float).to_numpy()  # what score_risk did before, one string at a time
-    np.testing.assert_array_equal(by_code(codes, table), expected)
-    assert np.isnan(by_code(pd.Series([None, None], dtype=text), table)).all()
+    np.testing.assert_array_equal(_Codes(codes).lookup(table), expected)
+    assert np.isnan(_Codes(pd.Series([None, None], dtype=text)).lookup(table)).all()
+    groups = _Codes(codes).groups  # each code's positions, as pandas' groupby gives them (missing left out)
+    assert {code: rows.tolist() for code, rows in groups.items()} == {
+        code: rows.tolist() for code, rows in pd.DataFrame({"c": codes}).groupby("c").indices.items()
+    }
     where = np.array([1, -1, 0])
     np.testing.assert_array_equal(_take(np.array([2.0, 3.0]), where), [3.0, np.nan, 2.0])
     days = np.array(["2024-01-01", "2025-01-01"], dtype="datetime64[s]")

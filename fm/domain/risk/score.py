@@ -62,9 +62,15 @@ def score_risk(
     :func:`fm.domain.risk.deterioration.fit`; ``repairs`` (asset_id, kind, completed_on) are the completed
     work that changes condition (the configuration's ``restoring_work``).
     """
-    frame = assets[[c for c in ("id", "code", "name", "category", "district_id") if c in assets.columns]].copy()
-    frame = frame.join(_probability(assets, states, models, categories, config, as_of, repairs))
-    frame = frame.join(consequence(assets, districts, network, config))
+    codes = _Codes(assets["category"])
+    frame = pd.concat(
+        [
+            assets[[c for c in ("id", "code", "name", "category", "district_id") if c in assets.columns]],
+            _probability(assets, states, models, categories, config, as_of, repairs, codes),
+            consequence(assets, districts, network, config, codes=codes),
+        ],
+        axis=1,
+    )
     frame["score"] = frame["probability"] * frame["consequence"]
     likelihood = 1 + np.searchsorted(config.classes["likelihood"], frame["probability"], side="right")
     impact = 1 + np.searchsorted(config.classes["consequence"], frame["consequence"], side="right")
@@ -73,6 +79,25 @@ def score_risk(
     # taken by Arrow into pandas' own text type: a million Python or numpy strings converted one by one took 0.5 s
     frame["risk_class"] = pd.Series(pa.array(RISK_CLASSES, pa.large_string()).take(risk), index=frame.index, dtype=TEXT)
     return frame
+
+
+class _Codes:
+    """The assets' category codes factorized once: each distinct code's positions, and look-ups by code
+    (scoring asks for both several times; each pandas ``groupby`` or ``factorize`` of the text costs a hash of
+    every row)."""
+
+    def __init__(self, codes: pd.Series) -> None:
+        self.positions, self.distinct = pd.factorize(codes)
+        order = np.argsort(self.positions, kind="stable")
+        bounds = np.searchsorted(self.positions[order], np.arange(len(self.distinct) + 1))
+        self.groups = {
+            code: order[bounds[k] : bounds[k + 1]] for k, code in enumerate(self.distinct) if bounds[k + 1] > bounds[k]
+        }
+
+    def lookup(self, table: pd.Series) -> np.ndarray:
+        """``table`` (indexed by code) for each asset as floats, NaN where its code is not in it or missing."""
+        values = table.reindex(self.distinct).to_numpy(dtype="float64", na_value=np.nan)
+        return np.where(self.positions >= 0, np.append(values, np.nan)[self.positions], np.nan)
 
 
 TEXT = pd.Series([""]).dtype
@@ -97,6 +122,21 @@ def state_distributions(
     built; today when neither is known). Returns a frame (state,
     inspected_on, years_since, acquired) and, per category, the row index and an (n, J) array.
     """
+    codes = _Codes(assets["category"])
+    out, now = _distributions(assets, states, models, as_of, repairs, codes)
+    return out, {category: (out.index[codes.groups[category]], now[category]) for category in now}
+
+
+def _distributions(
+    assets: pd.DataFrame,
+    states: pd.DataFrame,
+    models: pd.DataFrame,
+    as_of: date,
+    repairs: pd.DataFrame | None,
+    codes: _Codes,
+) -> tuple[pd.DataFrame, dict[str, np.ndarray]]:
+    """:func:`state_distributions` with the categories' positions at hand; per category only the (n, J) array
+    of the assets at ``codes.groups[category]``."""
     today = pd.Timestamp(as_of)
     seen = states.assign(inspected_on=pd.to_datetime(states["inspected_on"]))
     seen = seen[seen["inspected_on"] <= today]
@@ -110,13 +150,12 @@ def state_distributions(
             .drop_duplicates("asset_id", keep="last")
             .set_index("asset_id")
         )
-    out = pd.DataFrame(index=assets.index)
     # one lookup of the million ids for both columns, not a reindex (a hash of the ids) per column
     where = latest.index.get_indexer(assets["id"])
-    out["state"] = _take(latest["state"].to_numpy(dtype="float64"), where)
-    out["inspected_on"] = pd.to_datetime(_take(latest["inspected_on"].to_numpy(), where))
-    out["acquired"] = acquired_on(assets)
-    since = pd.to_datetime(out["inspected_on"]).fillna(out["acquired"])
+    state = _take(latest["state"].to_numpy(dtype="float64"), where)
+    inspected_on = pd.Series(pd.to_datetime(_take(latest["inspected_on"].to_numpy(), where)), index=assets.index)
+    acquired = acquired_on(assets)
+    since = inspected_on.fillna(acquired)
     if repairs is not None and len(repairs):
         done = repairs.assign(completed_on=pd.to_datetime(repairs["completed_on"]))
         done = (
@@ -133,27 +172,33 @@ def state_distributions(
             if "state_after" in done
             else np.full(len(assets), np.nan)
         )
-        later = when.notna() & (since.isna() | (when > since))
-        state = out["state"].fillna(1)
-        assumed = np.where(renewal[later.to_numpy()], 1, (state[later] - 1).clip(lower=1))
-        most = by_code(assets["category"], models["states"])
+        later = (when.notna() & (since.isna() | (when > since))).to_numpy()
+        before = np.where(np.isnan(state), 1.0, state)
+        assumed = np.where(renewal, 1.0, _clip(before - 1, 1.0, np.inf))
+        most = codes.lookup(models["states"])
         after = np.where((after >= 1) & (after <= most), after, np.nan)  # outside the category's scale: not recorded
-        recorded = pd.Series(after, index=assets.index)[later]
-        out.loc[later, "state"] = recorded.fillna(pd.Series(assumed, index=recorded.index))
+        state = np.where(later, np.where(np.isnan(after), assumed, after), state)
         since = since.where(~later, when)
-    out["years_since"] = ((today - since).dt.days / 365.25).clip(lower=0).fillna(0.0)
+    years_since = ((today - since).dt.days / 365.25).clip(lower=0).fillna(0.0).to_numpy()
+    out = pd.DataFrame(
+        {"state": state, "inspected_on": inspected_on, "years_since": years_since, "acquired": acquired},
+        index=assets.index,
+    )
+    start = np.where(np.isnan(state), 1, state).astype(int) - 1
     distributions = {}
-    start = out["state"].fillna(1).astype(int).to_numpy() - 1
-    years = out["years_since"].to_numpy()
-    by_category = assets.groupby("category").indices  # positions, not labels: no index lookups per category
-    for category in sorted(by_category):
-        positions = by_category[category]
+    for category in sorted(codes.groups):
+        positions = codes.groups[category]
         # One transition matrix per distinct interval (whole days), then each asset's row of its own: never
         # an (assets × J × J) stack
-        intervals, which = np.unique(years[positions], return_inverse=True)
-        now = markov.transition(models.loc[category, "theta"], intervals)[which.reshape(-1), start[positions]]
-        distributions[category] = (out.index[positions], now)
+        intervals, which = np.unique(years_since[positions], return_inverse=True)
+        theta = models.at[category, "theta"]
+        distributions[category] = markov.transition(theta, intervals)[which.reshape(-1), start[positions]]
     return out, distributions
+
+
+def _clip(values: np.ndarray, lower: float, upper: float) -> np.ndarray:
+    """``values`` within [lower, upper] as pandas' ``clip`` does it (NaN kept, each bound only where crossed)."""
+    return np.where(values < lower, lower, np.where(values > upper, upper, values))
 
 
 def acquired_on(assets: pd.DataFrame) -> pd.Series:
@@ -177,80 +222,85 @@ def _take(values: np.ndarray, where: np.ndarray) -> np.ndarray:
     return np.where(where >= 0, values[where] if len(values) else missing, missing)
 
 
-def by_code(codes: pd.Series, table: pd.Series) -> np.ndarray:
-    """``table`` (indexed by code) looked up for each of ``codes`` as floats (NaN where a code is not in it or
-    missing): the distinct codes looked up once, not a million strings mapped one by one."""
-    positions, distinct = pd.factorize(codes)
-    values = table.reindex(distinct).to_numpy(dtype="float64", na_value=np.nan)
-    return np.where(positions >= 0, np.append(values, np.nan)[positions], np.nan)
-
-
-def _probability(assets, states, models, categories, config, as_of, repairs) -> pd.DataFrame:
+def _probability(assets, states, models, categories, config, as_of, repairs, codes) -> pd.DataFrame:
     today = pd.Timestamp(as_of)
-    out, distributions = state_distributions(assets, states, models, as_of, repairs)
+    out, distributions = _distributions(assets, states, models, as_of, repairs, codes)
     acquired = out.pop("acquired")
     p_condition, remaining = np.full(len(out), np.nan), np.full(len(out), np.nan)
-    by_category = assets.groupby("category").indices  # the positions state_distributions took its rows at
-    for category, (_, now) in distributions.items():
-        theta = models.loc[category, "theta"]
+    for category, now in distributions.items():
+        theta = models.at[category, "theta"]
         ahead = markov.transition(theta, float(config.horizon_years))
-        positions = by_category[category]  # not out.index.get_indexer(rows): a hash of a million labels again
+        positions = codes.groups[category]
         p_condition[positions] = (now @ ahead)[:, -1]
         remaining[positions] = markov.expected_years_to_worst(theta, now)
-    out["p_condition"], out["remaining_years"] = p_condition, remaining
-    life = (
-        assets["useful_life_years"]
-        .fillna(
-            pd.Series(
-                by_code(assets["category"], categories.set_index("code")["useful_life_years"]), index=assets.index
-            )
-        )
-        .astype(float)
-    )
-    age = (today - acquired).dt.days / 365.25
-    out["age"], out["life"] = age.round(1), life
-    out["p_age"] = (age / life).clip(0, 1).fillna(0.0)
+    life = assets["useful_life_years"].to_numpy(dtype="float64", na_value=np.nan)
+    life = np.where(np.isnan(life), codes.lookup(categories.set_index("code")["useful_life_years"]), life)
+    age = ((today - acquired).dt.days / 365.25).to_numpy()
+    with np.errstate(divide="ignore", invalid="ignore"):  # no life known, or none: as pandas' division gives it
+        p_age = _clip(age / life, 0.0, 1.0)
+    p_age = np.where(np.isnan(p_age), 0.0, p_age)
     weights = config.probability
-    out["probability"] = (
-        (weights["condition"] * out["p_condition"] + weights["age"] * out["p_age"])
-        / (weights["condition"] + weights["age"])
-    ).clip(0, 1)
-    return out
+    probability = (weights["condition"] * p_condition + weights["age"] * p_age) / (
+        weights["condition"] + weights["age"]
+    )
+    columns = {
+        "p_condition": p_condition,
+        "remaining_years": remaining,
+        "age": np.round(age, 1),
+        "life": life,
+        "p_age": p_age,
+        "probability": _clip(probability, 0.0, 1.0),
+    }
+    return pd.concat([out, pd.DataFrame(columns, index=out.index)], axis=1)
 
 
 def consequence(
-    assets: pd.DataFrame, districts: pd.DataFrame, network: gpd.GeoDataFrame, config: RiskConfig
+    assets: pd.DataFrame,
+    districts: pd.DataFrame,
+    network: gpd.GeoDataFrame,
+    config: RiskConfig,
+    *,
+    codes: _Codes | None = None,
 ) -> pd.DataFrame:
-    """The consequence of failure (0–1) of each asset and its components ``c_*``."""
-    out = pd.DataFrame(index=assets.index)
-    criticality = pd.Series(config.criticality, dtype="float64")
-    out["c_category"] = pd.Series(by_code(assets["category"], criticality), index=assets.index).fillna(0.5)
-    out["c_users"] = (np.log10(1 + assets["annual_users"].astype(float).fillna(0)) / 7).clip(0, 1)
-    out["c_replacement_cost"] = (np.log10(1 + assets["replacement_cost"].astype(float).fillna(0)) / 10.5).clip(0, 1)
-    out["c_evacuation_shelter"] = assets["is_evacuation_shelter"].fillna(False).astype(bool).astype(float)
+    """The consequence of failure (0–1) of each asset and its components ``c_*`` (``codes``: the assets'
+    categories factorized, when the caller has them)."""
+    codes = codes if codes is not None else _Codes(assets["category"])
+    out: dict[str, np.ndarray] = {}
+    criticality = codes.lookup(pd.Series(config.criticality, dtype="float64"))
+    out["c_category"] = np.where(np.isnan(criticality), 0.5, criticality)
+    users = assets["annual_users"].to_numpy(dtype="float64", na_value=np.nan)
+    out["c_users"] = _clip(np.log10(1 + np.where(np.isnan(users), 0.0, users)) / 7, 0.0, 1.0)
+    cost = assets["replacement_cost"].to_numpy(dtype="float64", na_value=np.nan)
+    out["c_replacement_cost"] = _clip(np.log10(1 + np.where(np.isnan(cost), 0.0, cost)) / 10.5, 0.0, 1.0)
+    out["c_evacuation_shelter"] = _flag(assets["is_evacuation_shelter"]).astype(float)
     on_road, over_rail = _on_network(assets, network, config.on_line_m)
-    out["c_emergency_road"] = (assets["on_emergency_road"].fillna(False).astype(bool) | on_road).astype(float)
+    out["c_emergency_road"] = (_flag(assets["on_emergency_road"]) | on_road).astype(float)
     out["c_railway"] = over_rail.astype(float)
     population = districts.set_index("id")["population"].astype(float)
     share = population / population.max() if len(population) and population.max() > 0 else population
-    out["c_district_population"] = assets["district_id"].map(share).fillna(0.0)
+    out["c_district_population"] = assets["district_id"].map(share).fillna(0.0).to_numpy()
     weights = config.consequence
     total = sum(weights[name] for name in COMPONENTS)
-    out["consequence"] = sum(weights[name] * out[f"c_{name}"] for name in COMPONENTS) / total
-    return out
+    out["consequence"] = np.asarray(sum(weights[name] * out[f"c_{name}"] for name in COMPONENTS) / total)
+    return pd.DataFrame(out, index=assets.index)
 
 
-def _on_network(assets: pd.DataFrame, network: gpd.GeoDataFrame, distance: float) -> tuple[pd.Series, pd.Series]:
+def _flag(values: pd.Series) -> np.ndarray:
+    """A yes/no column as booleans, missing as no."""
+    return values.fillna(False).astype(bool).to_numpy()
+
+
+def _on_network(assets: pd.DataFrame, network: gpd.GeoDataFrame, distance: float) -> tuple[np.ndarray, np.ndarray]:
     """Whether each bridge or tunnel lies within ``distance`` m of an emergency road / a railway (EPSG:6677)."""
-    on_road = pd.Series(False, index=assets.index)
-    over_rail = pd.Series(False, index=assets.index)
-    candidates = assets[assets["category"].isin(NETWORK_CATEGORIES) & assets["geom"].notna()]
-    if candidates.empty or network.empty:
+    on_road, over_rail = np.zeros(len(assets), dtype=bool), np.zeros(len(assets), dtype=bool)
+    candidates = np.flatnonzero(assets["category"].isin(NETWORK_CATEGORIES).to_numpy() & assets["geom"].notna())
+    if not len(candidates) or network.empty:
         return on_road, over_rail
-    points = gpd.GeoSeries(candidates["geom"].to_numpy(), index=candidates.index, crs="EPSG:4326").to_crs(PLANE_CRS)
+    geoms = assets["geom"].to_numpy()[candidates]
+    points = gpd.GeoSeries(geoms, crs="EPSG:4326").to_crs(PLANE_CRS).to_numpy()
     lines = network.to_crs(PLANE_CRS)
     for kind, result in (("emergency_road", on_road), ("railway", over_rail)):
-        geoms = lines.geometry[lines["kind"] == kind]
-        if len(geoms):
-            result.loc[candidates.index] = shapely.dwithin(points.to_numpy(), geoms.union_all(), distance)
+        near = lines.geometry[lines["kind"] == kind]
+        if len(near):
+            result[candidates] = shapely.dwithin(points, near.union_all(), distance)
     return on_road, over_rail
