@@ -186,12 +186,13 @@ def _distributions(
     )
     start = np.where(np.isnan(state), 1, state).astype(int) - 1
     distributions = {}
+    thetas = dict(zip(models.index, models["theta"], strict=True))  # not a label look-up per category
     for category in sorted(codes.groups):
         positions = codes.groups[category]
         # One transition matrix per distinct interval (whole days), then each asset's row of its own: never
         # an (assets × J × J) stack
         intervals, which = np.unique(years_since[positions], return_inverse=True)
-        theta = models.at[category, "theta"]
+        theta = thetas[category]
         distributions[category] = markov.transition(theta, intervals)[which.reshape(-1), start[positions]]
     return out, distributions
 
@@ -227,8 +228,9 @@ def _probability(assets, states, models, categories, config, as_of, repairs, cod
     out, distributions = _distributions(assets, states, models, as_of, repairs, codes)
     acquired = out.pop("acquired")
     p_condition, remaining = np.full(len(out), np.nan), np.full(len(out), np.nan)
+    thetas = dict(zip(models.index, models["theta"], strict=True))
     for category, now in distributions.items():
-        theta = models.at[category, "theta"]
+        theta = thetas[category]
         ahead = markov.transition(theta, float(config.horizon_years))
         positions = codes.groups[category]
         p_condition[positions] = (now @ ahead)[:, -1]
