@@ -9,7 +9,7 @@ import click
 
 from fm.app import exchange
 from fm.app.exchange import EXPORTABLE, IMPORTABLE, Rejected
-from fm.cli.context import open_database
+from fm.cli.context import open_database, without_collector
 from fm.cli.progress import progress_bar
 from fm.serialize import to_json
 
@@ -54,7 +54,8 @@ def import_(
     then nothing is written. Columns: docs/import-export.md.
     """
     try:
-        with progress_bar("fm import", enabled=fmt != "json"):
+        # the collector off: the file's rows and checked records live until the command ends
+        with progress_bar("fm import", enabled=fmt != "json"), without_collector():
             with open_database(ctx).session() as session:
                 result = exchange.import_records(
                     session,

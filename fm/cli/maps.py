@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import gc
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import click
 
 from fm import progress
-from fm.cli.context import open_database, risk_config
+from fm.cli.context import open_database, risk_config, without_collector
 from fm.cli.progress import progress_bar
 
 
@@ -65,7 +62,7 @@ def map_export(
     Leaflet, fm's script and every feature are inlined; only the background tiles come from
     the tile server (none with --basemap none).
     """
-    with _without_collector():  # the map's modules (Folium, GeoPandas) and its millions of objects
+    with without_collector():  # the map's modules (Folium, GeoPandas) and its millions of objects
         from fm.app import maps
         from fm.app.maps import basemap as tile_layers
 
@@ -92,21 +89,3 @@ def map_export(
             partial.write_bytes(page)
             partial.replace(out)
     click.echo(f"wrote {out} ({len(page) / 1e6:.1f} MB)")
-
-
-@contextmanager
-def _without_collector() -> Iterator[None]:
-    """Python's cycle collector off while a map's modules are imported and the map is built and written: a map of
-    100,000 assets makes millions of objects (rows, texts, cards) that live until the file is written, and the
-    collector walked them over two thousand times (about 0.8 s of CPU, a sixth of the command; importing Folium and
-    GeoPandas made it run hundreds of times more). What exists before is frozen, out of its reach; nothing made here
-    outlives the command."""
-    enabled = gc.isenabled()
-    gc.freeze()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
-        gc.unfreeze()

@@ -13,7 +13,6 @@ PostgreSQL, executemany on SQLite.
 from __future__ import annotations
 
 import dataclasses
-import functools
 import hashlib
 import json
 import re
@@ -217,6 +216,10 @@ def _refusal(error: BaseException, source: str) -> FmError:
 
 CHUNK_ROWS = 20_000
 """Rows :func:`_add_in_chunks` checks and adds at a time: the database inserts one chunk while the next is checked."""
+FIRST_CHUNK_ROWS = 2_500
+"""Rows of :func:`_add_in_chunks`' first chunk, each next one twice the one before up to :data:`CHUNK_ROWS`: the
+database starts inserting once a few rows are checked (checking a row takes a third of the time inserting it does,
+so each chunk is checked while the one before is inserted)."""
 
 
 def _only_adds(session: Session, kind: Kind, table: files.Table, references: References) -> bool:
@@ -246,7 +249,7 @@ def _add_in_chunks(
     source: str,
     actor: str | None,
 ) -> dict[str, Any]:
-    """:func:`import_file` of a file :func:`_only_adds` accepts, :data:`CHUNK_ROWS` rows at a time: each chunk
+    """:func:`import_file` of a file :func:`_only_adds` accepts, in chunks (:func:`_chunks`): each chunk
     checked, staged and inserted with its audit entries, the next one checked while the database inserts
     (the client's checks beside the server's insert, on two cores, instead of one after the other).
 
@@ -258,12 +261,14 @@ def _add_in_chunks(
 
     target = metadata.tables[TABLES[kind.name]]
     ids: dict[str, pd.Series] = {}
+    parts = iter(_chunks(len(table.frame)))
 
-    def prepare(start: int) -> Chunk | None:
-        """The chunk at ``start`` checked, made into records and staging text (no database: it runs beside it)."""
-        if start >= len(table.frame):
+    def prepare() -> Chunk | None:
+        """The next chunk checked, made into records and staging text (no database: it runs beside it)."""
+        rows = next(parts, None)
+        if rows is None:
             return None
-        rows = slice(start, start + CHUNK_ROWS)
+        start = rows.start
         part = dataclasses.replace(
             table,
             frame=table.frame.iloc[rows],
@@ -280,16 +285,14 @@ def _add_in_chunks(
     stamp = [audit.now(), actor or audit.cli_actor(), "import"]
     seen: set[str] = set()
     try:
-        chunk = prepare(0)
+        chunk = prepare()
         while chunk is not None:
             progress.report(f"checking and adding rows {chunk.start + 1:,}–{chunk.start + len(chunk.rows):,}", 1, 4)
             keys = files.fold(chunk.checked.frame["code"].astype("string")).tolist()
             if not seen.isdisjoint(keys):
                 raise Rejected(source, [])  # a code of an earlier chunk: the whole file's check names both rows
             seen.update(keys)
-            chunk = _add_chunk(
-                session, kind, chunk, stamp, source, functools.partial(prepare, chunk.start + CHUNK_ROWS)
-            )
+            chunk = _add_chunk(session, kind, chunk, stamp, source, prepare)
     except Rejected:
         validate(kind, table, references=references, crs=crs, today=today, source=source)
         raise
@@ -307,6 +310,20 @@ def _add_in_chunks(
         "unchanged": 0,
         "dry_run": False,
     }
+
+
+def _chunks(total: int) -> list[slice]:
+    """The rows of each chunk of a file of ``total`` rows: :data:`FIRST_CHUNK_ROWS`, then twice as many each time up
+    to :data:`CHUNK_ROWS`.
+
+    >>> [(part.start, part.stop) for part in _chunks(20_000)]
+    [(0, 2500), (2500, 7500), (7500, 17500), (17500, 20000)]
+    """
+    parts, start, size = [], 0, FIRST_CHUNK_ROWS
+    while start < total:
+        parts.append(slice(start, min(start + size, total)))
+        start, size = start + size, min(2 * size, CHUNK_ROWS)
+    return parts
 
 
 @dataclasses.dataclass(frozen=True)

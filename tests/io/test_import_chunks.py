@@ -52,9 +52,9 @@ def assets_file(path, *, names: list[str] | None = None, codes: list[str] | None
 
 
 def imported(url: str, path, monkeypatch, *, chunked: bool) -> tuple[str, list[tuple], list[tuple], list[tuple]]:
-    """Import ``path`` in chunks of 3 rows or the whole file checked first; the command's output, the added assets
-    in the order of their ids, the import's entries (code, whether the id is the asset's, the changes) and the
-    chunks written; then the assets and entries deleted again."""
+    """Import ``path`` in chunks growing from 1 row to 3 (1, 2, 3, 1) or the whole file checked first; the command's
+    output, the added assets in the order of their ids, the import's entries (code, whether the id is the asset's,
+    the changes) and the chunks written; then the assets and entries deleted again."""
     chunks: list[int] = []
     add_chunk = importer._add_chunk
 
@@ -62,6 +62,7 @@ def imported(url: str, path, monkeypatch, *, chunked: bool) -> tuple[str, list[t
         chunks.append(len(args[2].rows))
         return add_chunk(*args, **kwargs)
 
+    monkeypatch.setattr(importer, "FIRST_CHUNK_ROWS", 1)
     monkeypatch.setattr(importer, "CHUNK_ROWS", 3)
     monkeypatch.setattr(importer, "_add_chunk", spied)
     if not chunked:
@@ -89,7 +90,7 @@ def test_adding_in_chunks_writes_what_checking_first_writes(db_url, backend, tmp
     path = tmp_path / "assets.gpkg"
     assets_file(path)
     output, added, entries, chunks = imported(db_url, path, monkeypatch, chunked=True)
-    assert chunks == ([3, 3, 1] if backend == "postgis" else [])
+    assert chunks == ([1, 2, 3, 1] if backend == "postgis" else [])
     assert "7 added" in output
     assert [row[0] for row in added] == [f"CH-{n}" for n in range(7)]  # ids in file order
     assert len(entries) == 7 and all(same for _, _, same, _ in entries)
@@ -126,6 +127,6 @@ def test_a_record_the_database_refuses_in_a_later_chunk_is_named_and_nothing_is_
     path = tmp_path / "assets.gpkg"
     assets_file(path)
     output, added, entries, chunks = imported(db_url, path, monkeypatch, chunked=True)
-    assert chunks == [3, 3, 1] and "feature 7" in output and "ck_assets_test" in output
+    assert chunks == [1, 2, 3, 1] and "feature 7" in output and "ck_assets_test" in output
     assert added == [] and entries == []
     assert output == imported(db_url, path, monkeypatch, chunked=False)[0]
