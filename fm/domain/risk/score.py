@@ -195,7 +195,7 @@ def _probability(assets, states, models, categories, config, as_of, repairs) -> 
         theta = models.loc[category, "theta"]
         ahead = markov.transition(theta, float(config.horizon_years))
         positions = by_category[category]  # not out.index.get_indexer(rows): a hash of a million labels again
-        p_condition[positions] = (now @ ahead)[:, -1]
+        p_condition[positions] = (now * ahead[:, -1]).sum(axis=1)  # row by row, as expected_years_to_worst
         remaining[positions] = markov.expected_years_to_worst(theta, now)
     out["p_condition"], out["remaining_years"] = p_condition, remaining
     life = (
