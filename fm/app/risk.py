@@ -179,7 +179,7 @@ def compute_risk(session: Session, *, config: RiskConfig, as_of: date, actor: st
     parts: list[pd.DataFrame] = []
     run_id = risk_store.write_run(
         session,
-        _scored(inputs, models, config=config, as_of=as_of, parts=parts),
+        scored_parts(inputs, models, config=config, as_of=as_of, parts=parts),
         computed_on=as_of,
         config=config.as_dict(),
         model={**_models_json(models), **kept},
@@ -209,7 +209,7 @@ SCORED_PART = 250_000
 """How many assets are scored at a time: the write takes one part while the next is scored."""
 
 
-def _scored(
+def scored_parts(
     inputs: dict[str, Any], models: pd.DataFrame, *, config: RiskConfig, as_of: date, parts: list[pd.DataFrame]
 ) -> Iterator[pd.DataFrame]:
     """:func:`score_risk` of :data:`SCORED_PART` assets at a time (each also kept in ``parts``), with the latest

@@ -262,7 +262,7 @@ def read_score_inputs(session: Session, *, as_of: date, restoring: Sequence[str]
     function over ``inspections`` took 12 s of the server's time at 1,000,000 assets), decoded here by numpy.
     The assets, the two aggregates, the counts and the network's geometry are five queries read at once where
     they can be (:func:`fm.io.store.read_alongside`: on PostgreSQL five server processes on the session's
-    snapshot, the client parsing the assets while the server aggregates), put together by asset id here; else
+    snapshot, the assets as arrays while the server aggregates), put together by asset id here; else
     (SQLite, a session that has written) one query joining them, then the counts and the geometry."""
     assets, categories = Asset.__table__, AssetCategory.__table__
     postgres = session.get_bind().dialect.name == "postgresql"
@@ -277,7 +277,6 @@ def read_score_inputs(session: Session, *, as_of: date, restoring: Sequence[str]
         )
         .outerjoin(categories, categories.c.code == assets.c.category)
         .where(assets.c.status != "disposed")
-        .order_by(assets.c.id)
     )
     soundness = categories.c.condition_scale == "soundness"
     flagged = held.add_columns(sa.case((soundness, 1), else_=0).label("soundness"))
@@ -292,13 +291,15 @@ def read_score_inputs(session: Session, *, as_of: date, restoring: Sequence[str]
             )
             .outerjoin(inspected, inspected.c.asset_id == assets.c.id)
             .outerjoin(repaired, repaired.c.asset_id == assets.c.id)
+            .order_by(assets.c.id)
         )
         frame = store.read_query(session, joined)
         inspection, repair = _whole(frame.pop("inspection")), _whole(frame.pop("repair"))
         counts = history_counts(session, as_of=as_of)
         geoms = store.read_assets(session, columns=("id", "geom"), categories=network)
     else:
-        frame, latest, work, counted, geoms = parts
+        unordered, latest, work, counted, geoms = parts
+        frame = unordered.sort_values("id", ignore_index=True)  # (read as arrays: no order asked of the server)
         counts = _counts(counted.iloc[0])
         held_ids = pd.Index(frame["id"])  # one hash table of the held assets' ids, for both parts
         by_soundness = frame.pop("soundness").to_numpy() == 1

@@ -163,7 +163,7 @@ def test_the_parts_read_alongside_give_the_joined_query_s_frame(db_url, monkeypa
         ids = add_sample(session)
         _history(session, ids)
     threads = []
-    for name in ("_copy_frame", "_whole_frame"):  # the assets through COPY, the aggregates and counts as arrays
+    for name in ("_copy_frame", "_array_frame"):  # the geometry through COPY, the rest as arrays
         original = getattr(store, name)
         monkeypatch.setattr(
             store, name, lambda *a, read=original: threads.append(threading.current_thread().name) or read(*a)
