@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterator
 from datetime import date
 from typing import Any
 
@@ -173,23 +174,18 @@ def compute_risk(session: Session, *, config: RiskConfig, as_of: date, actor: st
     inputs = score_inputs(session, as_of=as_of, config=config)
     progress.report("fitting the deterioration models", 1, 4)
     models, keys, reused = scoring_models(session, inputs, as_of=as_of, config=config)
-    progress.report("scoring", 2, 4)
-    scores = score_risk(
-        inputs["assets"],
-        inputs["states"],
-        models,
-        inputs["categories"],
-        inputs["districts"],
-        inputs["network"],
-        config=config,
-        as_of=as_of,
-        repairs=inputs["repairs"],
-    )
-    progress.report("writing the scores", 3, 4)
+    progress.report("scoring and writing the scores", 2, 4)
     kept = {"_fit": {**keys, "models": deterioration.models_to_json(models)}}
+    parts: list[pd.DataFrame] = []
     run_id = risk_store.write_run(
-        session, scores, computed_on=as_of, config=config.as_dict(), model={**_models_json(models), **kept}
+        session,
+        scored_parts(inputs, models, config=config, as_of=as_of, parts=parts),
+        computed_on=as_of,
+        config=config.as_dict(),
+        model={**_models_json(models), **kept},
     )
+    progress.report("storing the run", 3, 4)
+    scores = pd.concat(parts)
     audit.record(
         session,
         actor=actor,
@@ -207,6 +203,36 @@ def compute_risk(session: Session, *, config: RiskConfig, as_of: date, actor: st
         "by_class": {c: int((scores["risk_class"] == c).sum()) for c in RISK_CLASSES},
         "models": "reused" if reused else "fitted",
     }
+
+
+SCORED_PART = 250_000
+"""How many assets are scored at a time: the write takes one part while the next is scored."""
+
+
+def scored_parts(
+    inputs: dict[str, Any], models: pd.DataFrame, *, config: RiskConfig, as_of: date, parts: list[pd.DataFrame]
+) -> Iterator[pd.DataFrame]:
+    """:func:`score_risk` of :data:`SCORED_PART` assets at a time (each also kept in ``parts``), with the latest
+    inspections and repairs of the assets whose ids are in the part's range. An asset's score depends on its own
+    rows and on what every part shares (models, categories, districts, network): the parts' scores are the whole's
+    (a test checks it), and the write sends one part while the next is scored."""
+    assets, states, repairs = inputs["assets"], inputs["states"], inputs["repairs"]
+    for start in range(0, max(len(assets), 1), SCORED_PART):  # no assets: one empty part
+        part = assets.iloc[start : start + SCORED_PART]
+        low, high = part["id"].min(), part["id"].max()
+        scores = score_risk(
+            part,
+            states[states["asset_id"].between(low, high)],
+            models,
+            inputs["categories"],
+            inputs["districts"],
+            inputs["network"],
+            config=config,
+            as_of=as_of,
+            repairs=repairs[repairs["asset_id"].between(low, high)],
+        )
+        parts.append(scores)
+        yield scores
 
 
 def _models_json(models: pd.DataFrame) -> dict[str, Any]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import struct
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import closing
 from typing import Any, TypeVar
@@ -248,8 +248,12 @@ _BINARY_TRAILER = b"\xff\xff"
 _POSTGRES_EPOCH = np.datetime64("2000-01-01", "D")
 
 
-def copy_binary(frame: pd.DataFrame, types: Sequence[str], *, chunk: int = 50_000) -> Iterator[bytes | memoryview]:
-    r"""The rows of ``frame`` in COPY's binary format, in chunks of bytes to write one after the other.
+def copy_binary(
+    frames: Iterable[pd.DataFrame], types: Sequence[str], *, chunk: int = 50_000
+) -> Iterator[bytes | memoryview]:
+    r"""The rows of ``frames`` (one after the other, the same columns) in COPY's binary format, in chunks of bytes
+    to write one after the other; each frame is taken when the previous one is written, so that a caller can make
+    the next frame while the server reads the last.
 
     ``types`` names each column's PostgreSQL type (:data:`BINARY_TYPES`; ``text`` columns must hold few
     distinct values, such as a class). Made by numpy column by column, not row by row: the rows of a chunk
@@ -258,20 +262,23 @@ def copy_binary(frame: pd.DataFrame, types: Sequence[str], *, chunk: int = 50_00
     have no order). psycopg's ``write_row`` took longer than PostgreSQL's own work for a million rows.
 
     >>> frame = pd.DataFrame({"n": [1, 2], "x": [0.5, None], "c": ["a", "bc"]})
-    >>> data = b"".join(copy_binary(frame, ["int4", "float8", "text"]))
+    >>> data = b"".join(copy_binary([frame], ["int4", "float8", "text"]))
     >>> data[:11], data[19:21], data[-2:]
     (b'PGCOPY\n\xff\r\n\x00', b'\x00\x03', b'\xff\xff')
     >>> len(data) == 19 + (2 + 8 + 12 + 5) + (2 + 8 + 4 + 6) + 2
     True
+    >>> b"".join(copy_binary([frame.iloc[:1], frame.iloc[1:]], ["int4", "float8", "text"])) == data
+    True
     """
-    if len(types) != len(frame.columns):
-        raise ValueError(f"{len(types)} types for {len(frame.columns)} columns")
     unknown = sorted(set(types) - set(BINARY_TYPES))
     if unknown:
         raise ValueError(f"copy_binary cannot write type(s) {', '.join(unknown)}")
     yield _BINARY_HEADER
-    for start in range(0, len(frame), chunk):
-        yield from _binary_rows(frame.iloc[start : start + chunk], list(types))
+    for frame in frames:
+        if len(types) != len(frame.columns):
+            raise ValueError(f"{len(types)} types for {len(frame.columns)} columns")
+        for start in range(0, len(frame), chunk):
+            yield from _binary_rows(frame.iloc[start : start + chunk], list(types))
     yield _BINARY_TRAILER
 
 

@@ -3,7 +3,7 @@ attached once indexed; executemany on SQLite."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from contextlib import closing
 from datetime import date
 from typing import Any, NamedTuple
@@ -46,16 +46,25 @@ TYPES = ["int4", "int4", *FROM_SCORES.values()]
 
 
 def write_run(
-    session: Session, scores: pd.DataFrame, *, computed_on: date, config: dict[str, Any], model: dict[str, Any]
+    session: Session,
+    scores: pd.DataFrame | Iterable[pd.DataFrame],
+    *,
+    computed_on: date,
+    config: dict[str, Any],
+    model: dict[str, Any],
 ) -> int:
-    """Replace the run of ``computed_on`` with these scores; return the new run's id.
+    """Replace the run of ``computed_on`` with these scores (a frame, or its parts one after the other); return
+    the new run's id.
 
-    On PostgreSQL the scores go into a partition of their own (:func:`_write_partition`); on SQLite into
-    the one table (:func:`_write_table`). Either way in the caller's transaction: readers see the old run or the
-    new one."""
+    On PostgreSQL the scores go into a partition of their own (:func:`_write_partition`), each part taken as the
+    server reads the one before (so that scoring the next part overlaps the server's COPY); on SQLite into the one
+    table (:func:`_write_table`), the parts put together. Either way in the caller's transaction: readers see the
+    old run or the new one."""
+    parts = [scores] if isinstance(scores, pd.DataFrame) else scores
     if session.get_bind().dialect.name == "postgresql":
-        return _write_partition(session, scores, computed_on=computed_on, config=config, model=model)
-    return _write_table(session, scores, computed_on=computed_on, config=config, model=model)
+        return _write_partition(session, parts, computed_on=computed_on, config=config, model=model)
+    whole = scores if isinstance(scores, pd.DataFrame) else pd.concat(list(parts))
+    return _write_table(session, whole, computed_on=computed_on, config=config, model=model)
 
 
 def _write_table(
@@ -134,11 +143,18 @@ def partition_name(run_id: int) -> str:
 
 
 def _write_partition(
-    session: Session, scores: pd.DataFrame, *, computed_on: date, config: dict[str, Any], model: dict[str, Any]
+    session: Session,
+    parts: Iterable[pd.DataFrame],
+    *,
+    computed_on: date,
+    config: dict[str, Any],
+    model: dict[str, Any],
 ) -> int:
     """The run's rows copied (binary COPY, made by numpy) into a new table with no index and no foreign key,
     its key and index built once the rows are in, then attached as the run's partition: the foreign keys
-    are checked there in one query each, and the table's indexes adopt the partition's, built already.
+    are checked there in one query each, and the table's indexes adopt the partition's, built already. The
+    COPY sends each part from a thread of its own while the next part is taken (scored, by the caller); a part
+    that fails ends the COPY with its error, and the transaction with it.
 
     The COPY writes the rows frozen (``FREEZE``: the table is new in this transaction, so no other transaction
     can see it before the commit, and then it sees it whole), which marks every page all-visible as it goes: the
@@ -154,9 +170,6 @@ def _write_partition(
     connection = session.connection()
     run_id = int(connection.scalar(sa.text("SELECT nextval(pg_get_serial_sequence('risk_runs', 'id'))")))
     child = partition_name(run_id)
-    frame = pd.DataFrame({"run_id": np.full(len(scores), run_id), "asset_id": scores["id"].astype("int64")})
-    for name in FROM_SCORES:
-        frame[name] = scores[name]
     with closing(connection.connection.driver_connection.cursor()) as cursor:
         cursor.execute(f"CREATE TABLE {child} (LIKE risk_scores INCLUDING DEFAULTS INCLUDING CONSTRAINTS)")
         cursor.execute(f"ALTER TABLE {child} ADD CONSTRAINT {child}_run CHECK (run_id = {run_id})")
@@ -164,8 +177,8 @@ def _write_partition(
             f"COPY {child} ({', '.join(COLUMNS)}) FROM STDIN WITH (FORMAT binary, FREEZE)",
             writer=QueuedLibpqWriter(cursor),
         ) as copy:
-            for part in copy_binary(frame, TYPES):
-                copy.write(part)
+            for data in copy_binary((_stored_rows(part, run_id) for part in parts), TYPES):
+                copy.write(data)
         cursor.execute("SET LOCAL maintenance_work_mem = '256MB'")
         cursor.execute(f"ALTER TABLE {child} ADD CONSTRAINT {child}_pkey {PARTITION_KEY}")
         for suffix, columns in PARTITION_INDEXES.items():
@@ -179,6 +192,14 @@ def _write_partition(
     with closing(connection.connection.driver_connection.cursor()) as cursor:
         cursor.execute(f"ALTER TABLE risk_scores ATTACH PARTITION {child} FOR VALUES IN ({run_id})")
     return run_id
+
+
+def _stored_rows(scores: pd.DataFrame, run_id: int) -> pd.DataFrame:
+    """Scores as the rows of :data:`COLUMNS`."""
+    frame = pd.DataFrame({"run_id": np.full(len(scores), run_id), "asset_id": scores["id"].astype("int64")})
+    for name in FROM_SCORES:
+        frame[name] = scores[name]
+    return frame
 
 
 def delete_runs(session: Session) -> None:
@@ -241,7 +262,7 @@ def read_score_inputs(session: Session, *, as_of: date, restoring: Sequence[str]
     function over ``inspections`` took 12 s of the server's time at 1,000,000 assets), decoded here by numpy.
     The assets, the two aggregates, the counts and the network's geometry are five queries read at once where
     they can be (:func:`fm.io.store.read_alongside`: on PostgreSQL five server processes on the session's
-    snapshot, the client parsing the assets while the server aggregates), put together by asset id here; else
+    snapshot, the assets as arrays while the server aggregates), put together by asset id here; else
     (SQLite, a session that has written) one query joining them, then the counts and the geometry."""
     assets, categories = Asset.__table__, AssetCategory.__table__
     postgres = session.get_bind().dialect.name == "postgresql"
@@ -256,7 +277,6 @@ def read_score_inputs(session: Session, *, as_of: date, restoring: Sequence[str]
         )
         .outerjoin(categories, categories.c.code == assets.c.category)
         .where(assets.c.status != "disposed")
-        .order_by(assets.c.id)
     )
     soundness = categories.c.condition_scale == "soundness"
     flagged = held.add_columns(sa.case((soundness, 1), else_=0).label("soundness"))
@@ -271,13 +291,15 @@ def read_score_inputs(session: Session, *, as_of: date, restoring: Sequence[str]
             )
             .outerjoin(inspected, inspected.c.asset_id == assets.c.id)
             .outerjoin(repaired, repaired.c.asset_id == assets.c.id)
+            .order_by(assets.c.id)
         )
         frame = store.read_query(session, joined)
         inspection, repair = _whole(frame.pop("inspection")), _whole(frame.pop("repair"))
         counts = history_counts(session, as_of=as_of)
         geoms = store.read_assets(session, columns=("id", "geom"), categories=network)
     else:
-        frame, latest, work, counted, geoms = parts
+        unordered, latest, work, counted, geoms = parts
+        frame = unordered.sort_values("id", ignore_index=True)  # (read as arrays: no order asked of the server)
         counts = _counts(counted.iloc[0])
         held_ids = pd.Index(frame["id"])  # one hash table of the held assets' ids, for both parts
         by_soundness = frame.pop("soundness").to_numpy() == 1

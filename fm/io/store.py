@@ -265,7 +265,7 @@ def read_alongside(session: Session, queries: Sequence[sa.Select]) -> list[pd.Da
     read at the same time: on PostgreSQL each on a pooled connection of its own (a server process each, on as many
     cores) whose transaction takes the session's snapshot (``pg_export_snapshot``) and ``work_mem``, the client
     parsing one while the server still computes another; through COPY, or as arrays when every column is a whole
-    number and no order is asked for (:func:`_whole_frame`).
+    number, a flag or text and no order is asked for (:func:`_array_frame`).
 
     None where other connections cannot see what the session sees, for the caller to read its own way: on SQLite,
     in a session that has written (no other transaction sees its rows before the commit) and in a savepoint
@@ -287,8 +287,8 @@ def read_alongside(session: Session, queries: Sequence[sa.Select]) -> list[pd.Da
             connection.execute(sa.text("SELECT set_config('work_mem', :value, true)"), {"value": work_mem})
             columns = list(query.selected_columns)
             # (an aggregate keeps no order of the rows it is given: arrays only where the query asks for none)
-            if all(isinstance(column.type, sa.Integer) for column in columns) and not query._order_by_clauses:
-                return _whole_frame(connection, query)
+            if all(isinstance(column.type, ARRAY_TYPES) for column in columns) and not query._order_by_clauses:
+                return _array_frame(connection, query)
             return _copy_frame(connection, query, columns)
 
     with ThreadPoolExecutor(len(queries), thread_name_prefix="fm-read") as pool:
@@ -296,28 +296,50 @@ def read_alongside(session: Session, queries: Sequence[sa.Select]) -> list[pd.Da
 
 
 NO_WHOLE = -(2**63)
-"""What :func:`_whole_frame` sends for NULL: the one BIGINT value no whole number it reads takes (the lowest)."""
+"""What :func:`_array_frame` sends for NULL: the one BIGINT value no whole number it reads takes (the lowest)."""
+ARRAY_TYPES = (sa.Integer, sa.Boolean, sa.String)
+"""The columns :func:`_array_frame` reads: whole numbers, flags (as 0/1) and text."""
+NO_TEXT, TEXT_SEPARATOR = "\x01", "\x1f"
+"""What :func:`_array_frame` sends for a NULL text (as :func:`_copy_frame`: a control character no stored text
+holds), and between two texts (a text holding it is read through COPY instead)."""
 
 
-def _whole_frame(connection: sa.Connection, query: sa.Select) -> pd.DataFrame:
-    """The rows of ``query``, whose columns are all whole numbers, as :func:`_copy_frame` gives them (int64, Int64
-    where NULL; in no particular order), sent as one binary array a column (``array_send(array_agg(…))``) decoded
-    by numpy: psycopg reads a COPY a message, one per row, in Python (about a second a million rows), an array in
-    one piece."""
+def _array_frame(connection: sa.Connection, query: sa.Select) -> pd.DataFrame:
+    """The rows of ``query``, whose columns are all whole numbers, flags or text, as :func:`_copy_frame` gives them
+    (int64, Int64 where NULL; True/False; str or None; in no particular order), each column sent in one piece:
+    numbers and flags as one binary array (``array_send(array_agg(…))``) decoded by numpy, text as one value
+    joined on :data:`TEXT_SEPARATOR` and split by ``str``. psycopg reads a COPY a message, one per row, in Python
+    (about a second a million rows). An aggregate's columns come from the same rows in the same order."""
     rows = query.subquery("rows")
-    sent = sa.select(
-        *(sa.func.array_send(sa.func.array_agg(sa.func.coalesce(sa.cast(c, sa.BigInteger), NO_WHOLE))) for c in rows.c)
-    )
-    sql = str(sent.compile(dialect=connection.dialect, compile_kwargs={"literal_binds": True}))
+    sent: list[sa.ColumnElement] = [sa.func.count()]
+    for column in rows.c:
+        if isinstance(column.type, sa.String):
+            sent.append(sa.func.array_to_string(sa.func.array_agg(sa.func.coalesce(column, NO_TEXT)), TEXT_SEPARATOR))
+            continue
+        number = sa.cast(column, sa.Integer) if isinstance(column.type, sa.Boolean) else column  # (no bool::bigint)
+        sent.append(sa.func.array_send(sa.func.array_agg(sa.func.coalesce(sa.cast(number, sa.BigInteger), NO_WHOLE))))
+    sql = str(sa.select(*sent).compile(dialect=connection.dialect, compile_kwargs={"literal_binds": True}))
     with connection.connection.driver_connection.cursor(binary=True) as cursor:
-        arrays = cursor.execute(sql).fetchall()[0]
+        count, *arrays = cursor.execute(sql).fetchall()[0]
     frame = {}
     for column, array in zip(rows.c, arrays, strict=True):
+        if isinstance(column.type, sa.String):
+            texts = np.array(array.split(TEXT_SEPARATOR) if count else [], dtype=object)
+            if len(texts) != count:  # a text holding the separator
+                return _copy_frame(connection, query, list(query.selected_columns))
+            texts[texts == NO_TEXT] = None
+            frame[column.name] = pd.Series(texts, dtype=object)  # as objects, not inferred as pandas' text
+            continue
         # ndim, flags, element type, length, lower bound; then each element's size (8) and big-endian value
         values = np.frombuffer(array or b"\0" * 20, dtype=[("size", ">i4"), ("value", ">i8")], offset=20)["value"]
         missing = values == NO_WHOLE
         whole = values.astype("int64")
-        frame[column.name] = pd.arrays.IntegerArray(whole, missing) if missing.any() else whole
+        if isinstance(column.type, sa.Boolean):
+            flags = (whole == 1).astype(object)
+            flags[missing] = np.nan
+            frame[column.name] = pd.Series(flags, dtype=object)
+        else:
+            frame[column.name] = pd.arrays.IntegerArray(whole, missing) if missing.any() else whole
     return pd.DataFrame(frame)
 
 

@@ -163,7 +163,7 @@ def test_the_parts_read_alongside_give_the_joined_query_s_frame(db_url, monkeypa
         ids = add_sample(session)
         _history(session, ids)
     threads = []
-    for name in ("_copy_frame", "_whole_frame"):  # the assets through COPY, the aggregates and counts as arrays
+    for name in ("_copy_frame", "_array_frame"):  # the geometry through COPY, the rest as arrays
         original = getattr(store, name)
         monkeypatch.setattr(
             store, name, lambda *a, read=original: threads.append(threading.current_thread().name) or read(*a)
@@ -192,4 +192,47 @@ def test_the_parts_read_alongside_give_the_joined_query_s_frame(db_url, monkeypa
     assert len(lines) and lines["id"].tolist() == lines_joined["id"].tolist()
     assert [g.wkb for g in lines["geom"]] == [g.wkb for g in lines_joined["geom"]]
     assert (newer.at[ids["S-001"], "state"], newer.at[ids["S-001"], "inspected_on"]) == (4, pd.Timestamp(2025, 6, 1))
+    database.dispose()
+
+
+def test_scoring_in_parts_stores_the_whole_s_scores_or_nothing(db_url, monkeypatch):
+    """`fm score` scores the assets a part at a time while the write takes the parts before (on PostgreSQL the
+    COPY goes on beside the scoring): the rows stored are those of the assets scored at once, and a part that
+    fails leaves the run it was replacing whole."""
+    database = Database(db_url)
+    config = load_config()
+    with database.session() as session:
+        ids = add_sample(session)
+        _history(session, ids)
+
+    def stored(parts: int) -> list[tuple]:
+        monkeypatch.setattr(risk, "SCORED_PART", parts)
+        with database.session() as session:
+            run_id = risk.compute_risk(session, config=config, as_of=AS_OF, actor="test")["run_id"]
+        columns = ", ".join(risk_store.COLUMNS[1:])
+        with database.connect() as connection:
+            query = f"SELECT {columns} FROM risk_scores WHERE run_id = {run_id} ORDER BY asset_id"
+            return [tuple(row) for row in connection.execute(sa.text(query))]
+
+    stored(1000)  # the models fitted, then reused by every run below: the same models
+    whole = stored(1000)
+    assert len(whole) == 5 and stored(2) == whole and stored(1) == whole
+    scored = []
+
+    def failing(*args, **kwargs):
+        scored.append(1)
+        if len(scored) == 2:
+            raise RuntimeError("scoring failed")
+        return score_risk(*args, **kwargs)
+
+    monkeypatch.setattr(risk, "score_risk", failing)
+    with pytest.raises(RuntimeError, match="scoring failed"):
+        stored(2)
+    monkeypatch.setattr(risk, "score_risk", score_risk)
+    with database.session() as session:
+        runs = session.execute(sa.text("SELECT count(*) FROM risk_runs")).scalar()
+        if session.get_bind().dialect.name == "postgresql":
+            tables = session.execute(sa.text("SELECT count(*) FROM pg_tables WHERE tablename LIKE 'risk_scores_run_%'"))
+            assert tables.scalar() == 1
+    assert runs == 1 and stored(1000) == whole
     database.dispose()

@@ -130,16 +130,23 @@ def test_a_read_of_a_few_ids_gives_what_the_whole_table_gives(db_url):
 
 @pytest.mark.parametrize("backend", ["postgis"])
 def test_queries_read_alongside_give_what_each_read_gives(db_url):
-    """Read at once on connections of their own (whole numbers as arrays, the rest through COPY): the frames of
-    the same queries read one by one, NULLs, negative and 64-bit numbers and no rows at all included."""
+    """Read at once on connections of their own (whole numbers, flags and text as arrays, the rest through COPY):
+    the frames of the same queries read one by one, NULLs, negative and 64-bit numbers, empty texts and no rows
+    at all included."""
     seed(db_url)
     database = Database(db_url)
     work = metadata.tables["work_orders"]
     days = sa.literal_column("(work_orders.completed_on - DATE '2100-01-01')", sa.BigInteger)  # negative, or NULL
     whole = sa.select(work.c.id, work.c.asset_id, days.label("days"), (work.c.id * 2**40).label("big"))
+    assets = metadata.tables["assets"]
+    unfinished = sa.case((work.c.completed_on.is_(None), sa.null()), else_=work.c.code).label("finished")
     queries = [
         whole,  # whole numbers in no order: as arrays
         whole.order_by(work.c.id.desc()),  # in an order: through COPY
+        # flags and text (NULL and empty included) in no order: as arrays; a text holding the separator: COPY
+        sa.select(assets.c.id, assets.c.code, assets.c.is_evacuation_shelter, assets.c.on_emergency_road),
+        sa.select(work.c.id, work.c.code, unfinished, sa.literal("", sa.String).label("empty")),
+        sa.select(work.c.id, sa.literal(f"a{store.TEXT_SEPARATOR}b", sa.String).label("separated")),
         sa.select(work.c.id, work.c.code, work.c.completed_on).order_by(work.c.id),
         sa.select(work.c.id).where(work.c.id < 0),
     ]

@@ -138,9 +138,11 @@ def estimate(
 
 
 def expected_years_to_worst(theta: np.ndarray, distribution: np.ndarray) -> np.ndarray:
-    """Expected years until the worst state from each row of state probabilities (memoryless per state)."""
+    """Expected years until the worst state from each row of state probabilities (memoryless per state). Each
+    row's sum is taken in the same order however many rows there are (a matrix product takes another path for one
+    row, whose last bit differs), so that scoring the assets in parts gives the whole's figures."""
     remaining = np.append(np.cumsum((1.0 / np.asarray(theta))[::-1])[::-1], 0.0)
-    return np.asarray(distribution) @ remaining
+    return (np.asarray(distribution) * remaining).sum(axis=-1)
 
 
 def pairs(inspections: pd.DataFrame, repairs: pd.DataFrame | None = None) -> pd.DataFrame:

@@ -233,7 +233,7 @@ def _probability(assets, states, models, categories, config, as_of, repairs, cod
         theta = thetas[category]
         ahead = markov.transition(theta, float(config.horizon_years))
         positions = codes.groups[category]
-        p_condition[positions] = (now @ ahead)[:, -1]
+        p_condition[positions] = (now * ahead[:, -1]).sum(axis=1)  # row by row, as expected_years_to_worst
         remaining[positions] = markov.expected_years_to_worst(theta, now)
     life = assets["useful_life_years"].to_numpy(dtype="float64", na_value=np.nan)
     life = np.where(np.isnan(life), codes.lookup(categories.set_index("code")["useful_life_years"]), life)
