@@ -18,6 +18,7 @@ Two columns are derived, with the same rules as the rest of fm:
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import pandas as pd
@@ -50,12 +51,15 @@ class RegisterFilter:
     plan_statuses: tuple[str, ...] | None = None
 
 
-def plan_status(fiscal_year: int) -> sa.ColumnElement[str]:
+def plan_status(fiscal_year: int, *, asset_ids: Sequence[int] | None = None) -> sa.ColumnElement[str]:
     """SQL for an asset's plan status at the end of ``fiscal_year`` (see the module docstring).
 
     The cover is a correlated ``EXISTS`` through the index on ``plan_assets.asset_id``:
     measured at 100,000 assets, cheaper than joining the covered assets found once (which
     SQLite materialises and indexes again for every query, 40 ms even for a page of 50).
+    ``asset_ids``: the query reads only these assets (a page), so the cover looks at their links alone;
+    otherwise PostgreSQL hashes every covered asset's link (47,000 at 100,000 assets, 10–20 ms of its CPU)
+    to answer 50 rows.
     """
     end = fiscal_year_end(fiscal_year)
     assets, plans, links = Asset.__table__, IndividualPlan.__table__, PlanAsset.__table__
@@ -68,6 +72,7 @@ def plan_status(fiscal_year: int) -> sa.ColumnElement[str]:
         .join(plans, plans.c.id == links.c.plan_id)
         .where(
             links.c.asset_id == assets.c.id,
+            *([] if asset_ids is None else [links.c.asset_id.in_(asset_ids)]),
             plans.c.adopted_on.is_not(None),
             plans.c.adopted_on <= end,
             sa.or_(plans.c.period_end_fy.is_(None), plans.c.period_end_fy >= fiscal_year),
@@ -218,22 +223,10 @@ def read(
     assets = Asset.__table__
     risk, plan, dialect = _scores(run_id), plan_status(fiscal_year), _dialect(session)
     _without_jit(session)
-    columns = (
-        assets.c.id,
-        assets.c.code,
-        assets.c.name,
-        assets.c.category,
-        assets.c.district_id,
-        assets.c.status,
-        assets.c.year_built,
-        sa.func.coalesce(risk.c.risk_class, UNSCORED).label("risk_class"),
-        risk.c.score.label("risk_score"),
-        plan.label("plan_status"),
-    )
     if limit is None:
         return _frame(
             session,
-            sa.select(*columns)
+            sa.select(*_columns(risk, plan))
             .select_from(_source(risk))
             .where(*_conditions(found, risk, plan, dialect))
             .order_by(*_order(sort, order, risk, plan)),
@@ -251,8 +244,26 @@ def read(
         .scalars()
         .all()
     )
+    columns = _columns(risk, plan_status(fiscal_year, asset_ids=ids))
     rows = _frame(session, sa.select(*columns).select_from(_source(risk)).where(assets.c.id.in_(ids)))
     return rows.set_index("id", drop=False).loc[list(ids)].reset_index(drop=True)
+
+
+def _columns(risk: sa.FromClause, plan: sa.ColumnElement[str]) -> tuple[sa.ColumnElement, ...]:
+    """The columns :func:`read` returns."""
+    assets = Asset.__table__
+    return (
+        assets.c.id,
+        assets.c.code,
+        assets.c.name,
+        assets.c.category,
+        assets.c.district_id,
+        assets.c.status,
+        assets.c.year_built,
+        sa.func.coalesce(risk.c.risk_class, UNSCORED).label("risk_class"),
+        risk.c.score.label("risk_score"),
+        plan.label("plan_status"),
+    )
 
 
 def _frame(session: Session, query: sa.Select) -> pd.DataFrame:

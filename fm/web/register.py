@@ -6,9 +6,14 @@
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
+from typing import Any
+
 from flask import Blueprint, Response, current_app, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
+from markupsafe import Markup
 
 from fm.app import register
 from fm.app.register import ASSET_STATUSES, PLAN, RISK
@@ -20,6 +25,10 @@ from fm.web.downloads import table_response
 pages = Blueprint("register", __name__)
 api = Blueprint("register_api", __name__)
 FORMATS = ("csv", "xlsx")
+KEPT = 256  # rendered contents kept per process (fm.app.snapshots keeps as many pages), least recently used dropped
+
+_rendered: OrderedDict[tuple[int, str, str], tuple[dict[str, Any], Markup]] = OrderedDict()
+_guard = threading.Lock()
 
 
 def _lang() -> str:
@@ -34,18 +43,40 @@ def index() -> str | Response:
         return _download(fmt)
     with session() as active:
         page = register.register_page(active, request.args, lang=_lang())
-    return render_template(
-        "register.html",
-        page=page,
-        query=page["query"],
-        columns=register.sql.COLUMNS,
-        statuses=ASSET_STATUSES,
-        risks=RISK,
-        plans=PLAN,
-        page_sizes=register.PAGE_SIZES,
-        links=asset_links([row["code"] for row in page["assets"]]),
-        **words(),
+    return render_template("register.html", content=_content(page))
+
+
+def _content(page: dict[str, Any]) -> Markup:
+    """The page's content (filters, table, pager), rendered once for each kept page, language and mount point.
+
+    :func:`fm.app.register.register_page` hands out the same kept page until a write, and the content depends on
+    nothing else (the account, the CSRF token and the stale-figures note are base.html's): rendering its rows was
+    half of a request's CPU. The entry holds the page itself, so its ``id`` is not reused while kept."""
+    key = (id(page), _lang(), request.script_root)
+    with _guard:
+        kept = _rendered.get(key)
+        if kept is not None and kept[0] is page:
+            _rendered.move_to_end(key)
+            return kept[1]
+    content = Markup(
+        render_template(
+            "register_content.html",
+            page=page,
+            query=page["query"],
+            columns=register.sql.COLUMNS,
+            statuses=ASSET_STATUSES,
+            risks=RISK,
+            plans=PLAN,
+            page_sizes=register.PAGE_SIZES,
+            links=asset_links([row["code"] for row in page["assets"]]),
+            **words(),
+        )
     )
+    with _guard:
+        _rendered[key] = (page, content)
+        while len(_rendered) > KEPT:
+            _rendered.popitem(last=False)
+    return content
 
 
 def asset_links(codes: list[str]) -> dict[str, str]:

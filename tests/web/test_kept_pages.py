@@ -65,6 +65,23 @@ def test_register_page_kept_is_served_unchanged(setup):
     assert kept == fresh
 
 
+def test_register_content_rendered_once_is_given_up_at_a_write(setup):
+    """The page's content is rendered once per kept page and language (fm/web/register.py): asked again it is
+    the same, in the other language it is that language's, and after a write it shows the write."""
+    client, database = setup
+    japanese = client.get("/assets?lang=ja").get_data(as_text=True)
+    english = client.get("/assets?lang=en").get_data(as_text=True)
+    assert "<h1>資産台帳</h1>" in _content(japanese) and "<h1>Asset register</h1>" in _content(english)
+    assert _content(client.get("/assets?lang=ja").get_data(as_text=True)) == _content(japanese)
+    _write(database, sa.update(Asset).where(Asset.code == "B-001").values(name="新しい名前の橋"))
+    assert "新しい名前の橋" in client.get("/assets?lang=ja").get_data(as_text=True)
+    assert "新しい名前の橋" in client.get("/assets?lang=en").get_data(as_text=True)
+
+
+def _content(page: str) -> str:
+    return page[page.index("<main") : page.index("</main>")]
+
+
 def test_viewport_asked_again_after_a_write_shows_it(setup):
     client, database = setup
     codes = {feature["properties"]["code"] for feature in client.get(VIEW).get_json()["features"]}

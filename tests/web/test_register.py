@@ -215,6 +215,21 @@ def test_paging_covers_every_row_once(client, frame):
     assert first["pages"] == -(-len(expected) // 200)
 
 
+def test_pages_hold_the_rows_of_the_whole_list(client):
+    """A page's rows are read by id with their plan status looked up for them alone (fm.io.register.read): every
+    page, one after the other, gives the whole list's rows (read at once, for the download), each column alike."""
+    whole = _csv(client, "sort=plan_status")
+    columns = ["code", "plan_status", "risk_class", "category", "status"]
+    pages = _api(client, "sort=plan_status&per_page=200")["pages"]
+    rows = [
+        [row[column] for column in columns]
+        for number in range(1, pages + 1)
+        for row in _api(client, f"sort=plan_status&per_page=200&page={number}")["assets"]
+    ]
+    assert rows == whole[columns].values.tolist()
+    assert {"adopted", "needed", "not_needed"} == set(whole["plan_status"])
+
+
 def test_downloads_hold_every_row_of_the_filtered_list(client):
     query = "category=bridge,tunnel&sort=risk"
     total = _api(client, query)["total"]
