@@ -12,8 +12,9 @@ so its peak RSS is its own:
     python bench/import.py [--scale 100000] [--postgres-url URL] [--gpkg FILE --districts CSV] [--skip-sqlite]
                            [--profile N]
 
-Without ``--postgres-url`` a throwaway server is started (tests/pgserver.py). ``--gpkg`` reuses a GeoPackage
-made before (with the generator's ``districts.csv`` beside it), skipping the generator and the export.
+Without ``--postgres-url`` a throwaway server is started (tests/pgserver.py); with it, the databases the script makes
+there are dropped at the end. ``--gpkg`` reuses a GeoPackage made before (with the generator's ``districts.csv``
+beside it), skipping the generator and the export.
 
 Beside the first import it times importing the same file again (nothing changed: nothing may be written)
 a copy of it with every hundredth asset renamed (1 % changed) and a file of those assets alone (a small file
@@ -192,6 +193,8 @@ def main() -> None:
     finally:
         if server:
             server.stop()
+        else:
+            pgserver.drop_created(admin)
     print(f"load average at the end: {' '.join(f'{n:.1f}' for n in os.getloadavg())}")
 
 

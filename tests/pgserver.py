@@ -171,3 +171,17 @@ def create_database(admin_url: str, *, template: str | None = None, postgis: boo
             connection.execute(sa.text("CREATE EXTENSION postgis"))
         engine.dispose()
     return url
+
+
+def drop_created(admin_url: str) -> None:
+    """Drop every database :func:`create_database` made in this process on the server of ``admin_url`` (a bench run
+    against a server it did not start leaves none behind)."""
+    admin = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        names = connection.execute(
+            sa.text("SELECT datname FROM pg_database WHERE starts_with(datname, :made)"),
+            {"made": f"fm_test_{os.getpid()}_"},
+        ).scalars()
+        for name in list(names):
+            connection.execute(sa.text(f"DROP DATABASE {name} WITH (FORCE)"))
+    admin.dispose()
