@@ -206,10 +206,9 @@ def breakdown(url: str, label: str) -> None:
         models, _, reused = risk.scoring_models(session, inputs, as_of=AS_OF, config=config)
         steps["models (reused)" if reused else "models (fitted)"] = time.perf_counter() - started
         started = time.perf_counter()
-        parts: list = []
         risk_store.write_run(
             session,
-            risk.scored_parts(inputs, models, config=config, as_of=AS_OF, parts=parts),
+            risk.scored_parts(inputs, models, config=config, as_of=AS_OF),
             computed_on=date(2000, 1, 1),
             config={},
             model={},
@@ -219,7 +218,7 @@ def breakdown(url: str, label: str) -> None:
         session.rollback()
     database.dispose()
     total = sum(steps.values())
-    assets = sum(len(part) for part in parts)
+    assets = len(inputs["assets"])
     goal = (
         f" (goal {GOALS[1_000_000]:g} s at 1,000,000; reference {REFERENCE[1_000_000]})" if assets >= 1_000_000 else ""
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from collections import Counter
 from collections.abc import Iterator
 from datetime import date
 from typing import Any
@@ -176,16 +177,23 @@ def compute_risk(session: Session, *, config: RiskConfig, as_of: date, actor: st
     models, keys, reused = scoring_models(session, inputs, as_of=as_of, config=config)
     progress.report("scoring and writing the scores", 2, 4)
     kept = {"_fit": {**keys, "models": deterioration.models_to_json(models)}}
-    parts: list[pd.DataFrame] = []
+    classes: Counter[str] = Counter()
+
+    def counted(parts: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
+        """The parts on their way to the write, their classes counted for the summary (no part is kept after the
+        write has taken it)."""
+        for part in parts:
+            classes.update(part["risk_class"].astype(object).value_counts().to_dict())
+            yield part
+
     run_id = risk_store.write_run(
         session,
-        scored_parts(inputs, models, config=config, as_of=as_of, parts=parts),
+        counted(scored_parts(inputs, models, config=config, as_of=as_of)),
         computed_on=as_of,
         config=config.as_dict(),
         model={**_models_json(models), **kept},
     )
     progress.report("storing the run", 3, 4)
-    scores = pd.concat(parts)
     audit.record(
         session,
         actor=actor,
@@ -194,13 +202,13 @@ def compute_risk(session: Session, *, config: RiskConfig, as_of: date, actor: st
         table="risk_runs",
         record_id=run_id,
         code=as_of.isoformat(),
-        changes={"assets": [None, len(scores)]},
+        changes={"assets": [None, len(inputs["assets"])]},
     )
     return {
         "run_id": run_id,
         "computed_on": as_of,
-        "assets": len(scores),
-        "by_class": {c: int((scores["risk_class"] == c).sum()) for c in RISK_CLASSES},
+        "assets": len(inputs["assets"]),
+        "by_class": {c: classes[c] for c in RISK_CLASSES},
         "models": "reused" if reused else "fitted",
     }
 
@@ -210,9 +218,9 @@ SCORED_PART = 250_000
 
 
 def scored_parts(
-    inputs: dict[str, Any], models: pd.DataFrame, *, config: RiskConfig, as_of: date, parts: list[pd.DataFrame]
+    inputs: dict[str, Any], models: pd.DataFrame, *, config: RiskConfig, as_of: date
 ) -> Iterator[pd.DataFrame]:
-    """:func:`score_risk` of :data:`SCORED_PART` assets at a time (each also kept in ``parts``), with the latest
+    """:func:`score_risk` of :data:`SCORED_PART` assets at a time, with the latest
     inspections and repairs of the assets whose ids are in the part's range. An asset's score depends on its own
     rows and on what every part shares (models, categories, districts, network): the parts' scores are the whole's
     (a test checks it), and the write sends one part while the next is scored."""
@@ -231,7 +239,6 @@ def scored_parts(
             as_of=as_of,
             repairs=repairs[repairs["asset_id"].between(low, high)],
         )
-        parts.append(scores)
         yield scores
 
 
