@@ -90,28 +90,29 @@ def serve(
     count = default_workers() if workers is None else workers
     if debug:
         click.echo(f"fm serving on http://{host}:{port}/ (Flask's development server; Ctrl+C to stop)")
-        _app(config).run(host=host, port=port, debug=True)
+        _app(config, threads).run(host=host, port=port, debug=True)
     elif count > 1 and gunicorn_available():
         click.echo(f"fm serving on http://{host}:{port}/ with {count} workers × {threads} threads (Ctrl+C to stop)")
-        _run_gunicorn(config, _options(host, port, count, threads, access_log))
+        _run_gunicorn(config, threads, _options(host, port, count, threads, access_log))
     else:
         if count > 1:
             click.echo("gunicorn is not available here (Windows?): one process serves", err=True)
         click.echo(f"fm serving on http://{host}:{port}/ with {threads} threads (Ctrl+C to stop)")
         import waitress
 
-        app = _app(config)
+        app = _app(config, threads)
         if access_log:
             app.wsgi_app = _AccessLog(app.wsgi_app)  # type: ignore[method-assign]
         waitress.serve(app, host=host, port=port, threads=threads, ident="fm")
 
 
-def _app(config: Config) -> Any:
-    """The app of this process, with the first pages' figures computed in the background."""
+def _app(config: Config, threads: int) -> Any:
+    """The app of this process, answering on ``threads`` threads, with the first pages' figures computed in the
+    background."""
     from fm.app import snapshots
     from fm.web import create_app
 
-    app = create_app(config)
+    app = create_app(config, threads=threads)
     snapshots.settle()  # the app's own objects out of the collector's passes, before the first figures are computed
     threading.Thread(target=_first_pages, args=(app,), name="fm-first-pages", daemon=True).start()
     return app
@@ -137,7 +138,7 @@ def _options(host: str, port: int, workers: int, threads: int, access_log: bool)
     }
 
 
-def _run_gunicorn(config: Config, options: dict[str, Any]) -> None:
+def _run_gunicorn(config: Config, threads: int, options: dict[str, Any]) -> None:
     """gunicorn run from Python: its ``load`` runs in each worker after the fork and builds the app there."""
     from gunicorn.app.base import BaseApplication
 
@@ -149,7 +150,7 @@ def _run_gunicorn(config: Config, options: dict[str, Any]) -> None:
                 self.cfg.set(name, value)
 
         def load(self) -> Any:
-            return _app(config)
+            return _app(config, threads)
 
     Server().run()
 

@@ -46,9 +46,14 @@ def describe(url: URL) -> str:
     return url.render_as_string(hide_password=True)
 
 
-def create_engine(url: str | URL, *, busy_timeout: float = 10.0) -> Engine:
+POOL_SIZE = 5
+"""Connections an engine keeps open by default (SQLAlchemy's own default)."""
+
+
+def create_engine(url: str | URL, *, busy_timeout: float = 10.0, connections: int = POOL_SIZE) -> Engine:
     """An engine for ``url`` with fm's connection set-up (SQLite pragmas and spatial functions); a SQLite
-    write waits ``busy_timeout`` seconds for another process's lock."""
+    write waits ``busy_timeout`` seconds for another process's lock. Its pool keeps ``connections`` open (a
+    server's threads: each request finds one instead of opening its own), with up to 10 more while busy."""
     parsed = parse_url(url) if isinstance(url, str) else url
     if parsed.get_backend_name() == "sqlite":
         database = parsed.database or ""
@@ -57,7 +62,7 @@ def create_engine(url: str | URL, *, busy_timeout: float = 10.0) -> Engine:
             folder = Path(database).resolve().parent
             if not folder.is_dir():
                 raise DatabaseError(f"cannot create the SQLite database {database}: the folder {folder} does not exist")
-        engine = sa.create_engine(parsed)
+        engine = sa.create_engine(parsed, pool_size=connections)
 
         @event.listens_for(engine, "connect")
         def _connect(dbapi_connection, _record) -> None:
@@ -75,15 +80,15 @@ def create_engine(url: str | URL, *, busy_timeout: float = 10.0) -> Engine:
         return engine
     import geoalchemy2  # noqa: F401  # its PostGIS reflection and DDL events (fm.db.types imports it no sooner)
 
-    return sa.create_engine(parsed, pool_pre_ping=True, connect_args={"connect_timeout": 10})
+    return sa.create_engine(parsed, pool_pre_ping=True, pool_size=connections, connect_args={"connect_timeout": 10})
 
 
 class Database:
     """One configured database: its engine, a session factory and its health check."""
 
-    def __init__(self, url: str | URL, *, busy_timeout: float = 10.0) -> None:
+    def __init__(self, url: str | URL, *, busy_timeout: float = 10.0, connections: int = POOL_SIZE) -> None:
         self.url = parse_url(url) if isinstance(url, str) else url
-        self.engine = create_engine(self.url, busy_timeout=busy_timeout)
+        self.engine = create_engine(self.url, busy_timeout=busy_timeout, connections=connections)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
 
     @property

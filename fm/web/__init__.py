@@ -8,12 +8,13 @@ from flask import Flask
 from fm import __version__
 from fm.app.maps import basemap
 from fm.config import Config
-from fm.db import Database
+from fm.db import POOL_SIZE, Database
 from fm.resources import resource_path
 
 
-def create_app(config: Config | None = None) -> Flask:
-    """Build the app for ``config`` (default: from the environment).
+def create_app(config: Config | None = None, *, threads: int = POOL_SIZE) -> Flask:
+    """Build the app for ``config`` (default: from the environment), to answer on ``threads`` threads at once
+    (its database pool keeps as many connections open).
 
     The database is opened lazily: building the app never touches it, so a broken
     database shows as an error page that says what to do, not a crash at start. A bad
@@ -27,7 +28,7 @@ def create_app(config: Config | None = None) -> Flask:
     app.config.update(
         SECRET_KEY=config.resolved_secret_key(), FM=config, FM_TILES=basemap(config.basemap, config.basemap_attribution)
     )
-    app.extensions["fm.database"] = Database(config.database_url, busy_timeout=config.busy_timeout)
+    app.extensions["fm.database"] = Database(config.database_url, busy_timeout=config.busy_timeout, connections=threads)
     app.jinja_env.globals["fm_version"] = __version__
 
     from flask_wtf import CSRFProtect
