@@ -25,8 +25,8 @@ import array
 import ctypes
 import gc
 import io
-import json
 import locale
+import marshal
 import os
 import select
 import signal
@@ -38,7 +38,7 @@ import time
 import traceback
 from typing import Any
 
-from fm.cli.client import HEADER, IN_PROCESS, STATUS, fingerprint, receive, server_lock
+from fm.cli.client import HEADER, IN_PROCESS, STATUS, STREAMS, identity, receive, server_lock
 
 PEER = struct.Struct("3i")
 """``struct ucred``: the peer's process, user and group ids."""
@@ -59,7 +59,7 @@ def main() -> None:
     lock = server_lock(options.socket)
     if lock is None:
         return  # another server is starting or running there
-    key = fingerprint()
+    key = identity()
     _preload()
     os.chdir("/")  # holds no client's folder (each child goes to its own client's)
     for number in (signal.SIGTERM, signal.SIGHUP):
@@ -153,7 +153,7 @@ def _serve(listener: socket.socket, lock: int, socket_file: tuple[str, int], key
             spare = 0  # ended without a command (killed): another is forked
         if listener in ready and not spare:  # a client waits while every child runs a command
             spare = _fork_spare(listener, key, close=server_only, keep=(told, alive))
-        if not ready and (time.monotonic() - last > idle or not _still(*socket_file) or fingerprint() != key):
+        if not ready and (time.monotonic() - last > idle or not _still(*socket_file) or identity() != key):
             return
 
 
@@ -248,7 +248,7 @@ def _child(connection: socket.socket, key: str) -> None:
     code = 1
     try:
         request = _request(connection)
-        if request is None or request["fingerprint"] != key:
+        if request is None or request["identity"] != key:
             connection.sendall(STATUS.pack(0))  # not ours to run: the client runs it itself
             os._exit(0)
         _adopt(request)
@@ -265,7 +265,7 @@ def _child(connection: socket.socket, key: str) -> None:
 def _request(connection: socket.socket) -> dict[str, Any] | None:
     """The client's request, its standard streams' descriptors in ``fds``."""
     fds = array.array("i")
-    header, ancillary, _, _ = connection.recvmsg(HEADER.size, socket.CMSG_LEN(3 * fds.itemsize))
+    header, ancillary, _, _ = connection.recvmsg(HEADER.size, socket.CMSG_LEN(STREAMS.size))
     for level, kind, data in ancillary:
         if level == socket.SOL_SOCKET and kind == socket.SCM_RIGHTS:
             fds.frombytes(data[: len(data) - len(data) % fds.itemsize])
@@ -274,7 +274,7 @@ def _request(connection: socket.socket) -> dict[str, Any] | None:
     body = receive(connection, HEADER.unpack(header)[0])
     if body is None:
         return None
-    request = json.loads(body)
+    request = marshal.loads(body)
     request["fds"] = list(fds)
     return request
 
