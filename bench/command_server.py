@@ -74,9 +74,9 @@ def start(environment: dict[str, str]) -> subprocess.Popen:
         time.sleep(0.05)
     answering = time.perf_counter() - started
     time.sleep(1)  # for a spare child to be forked, if the server keeps one
-    spares = _idle(server.pid)
+    spares = idle_children(server.pid)
     print(
-        f"command server answering {answering:.2f} s after its start, {_cpu(server.pid, own=True):.2f} s CPU, "
+        f"command server answering {answering:.2f} s after its start, {children_cpu(server.pid, own=True):.2f} s CPU, "
         f"{_memory(server.pid, 'Rss') / 1024:.0f} MB resident"
         + "".join(
             f"; its spare child {cpu:.2f} s CPU, {_memory(pid, 'Rss') / 1024:.0f} MB resident of which "
@@ -119,8 +119,8 @@ def timed(command: list[str], environment: dict[str, str], server: int) -> tuple
     """Wall seconds, the client's CPU seconds and the server's child's (0 when it ran in its own process: ``server``
     0). A server that keeps a spare child forked ahead: the spare's CPU before it took the command (its warm-up,
     paid while nobody waited) is not the command's."""
-    spares = _idle(server) if server else {}
-    before, children = resource.getrusage(resource.RUSAGE_CHILDREN), _cpu(server, wait=False) if server else 0.0
+    spares = idle_children(server) if server else {}
+    before, children = resource.getrusage(resource.RUSAGE_CHILDREN), children_cpu(server, wait=False) if server else 0.0
     started = time.perf_counter()
     subprocess.run([FM, *command], env=environment, capture_output=True, check=True)
     wall = time.perf_counter() - started
@@ -128,10 +128,10 @@ def timed(command: list[str], environment: dict[str, str], server: int) -> tuple
     client = after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
     if not server:
         return wall, client, 0.0
-    return wall, client, _cpu(server, spares) - children - sum(spares.values())
+    return wall, client, children_cpu(server, spares) - children - sum(spares.values())
 
 
-def _idle(server: int) -> dict[int, float]:
+def idle_children(server: int) -> dict[int, float]:
     """The server's children once none is running (a spare waiting for a command, if the server keeps one): their
     CPU seconds so far."""
     deadline = time.monotonic() + 10
@@ -152,7 +152,7 @@ def _stat(pid: int) -> tuple[str, float]:
     return fields[0], (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def _cpu(pid: int, spares: dict[int, float] | None = None, *, own: bool = False, wait: bool = True) -> float:
+def children_cpu(pid: int, spares: dict[int, float] | None = None, *, own: bool = False, wait: bool = True) -> float:
     """CPU seconds of process ``pid`` itself (``own``) or of its ended children, once it has collected them (with
     ``spares``, those: the spares forked since are not waited for)."""
     deadline = time.monotonic() + 10
