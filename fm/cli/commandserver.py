@@ -43,6 +43,9 @@ from fm.cli.client import HEADER, IN_PROCESS, STATUS, STREAMS, identity, receive
 PEER = struct.Struct("3i")
 """``struct ucred``: the peer's process, user and group ids."""
 
+FORWARDED = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT)
+"""The signals a client passes on to its command (:data:`fm.cli.client.FORWARDED`)."""
+
 CHECK_SECONDS = 5.0
 """How often an idle server looks whether its socket is still its own and fm's code unchanged."""
 
@@ -254,7 +257,12 @@ def _child(connection: socket.socket, key: str) -> None:
         _adopt(request)
         connection.sendall(STATUS.pack(os.getpid()))
         done = threading.Event()
+        # The watching thread blocks the client's signals (it inherits the mask), so that the kernel hands them to
+        # the main thread: one delivered to the watcher left the command's sleep or wait uninterrupted (Ctrl-C
+        # after Ctrl-Z and `fg` was seen by the command only when its wait ended).
+        mask = signal.pthread_sigmask(signal.SIG_BLOCK, FORWARDED)
         threading.Thread(target=_end_with_client, args=(connection, done), daemon=True).start()
+        signal.pthread_sigmask(signal.SIG_SETMASK, mask)
         code = _run(request["argv"])
         done.set()
         connection.sendall(STATUS.pack(code))
