@@ -72,15 +72,27 @@ def start(environment: dict[str, str]) -> subprocess.Popen:
     server = subprocess.Popen([sys.executable, "-P", "-m", "fm.cli.commandserver", path], env=environment)
     while not answers(path):
         time.sleep(0.05)
-    status = Path(f"/proc/{server.pid}/status").read_text()
-    memory = next(line.split()[1] for line in status.splitlines() if line.startswith("VmRSS"))
+    answering = time.perf_counter() - started
+    time.sleep(1)  # for a spare child to be forked, if the server keeps one
+    spares = idle_children(server.pid)
     print(
-        f"command server answering {time.perf_counter() - started:.2f} s after its start, "
-        f"{_cpu(server.pid, own=True):.2f} s CPU, {int(memory) / 1024:.0f} MB resident; "
-        f"load {os.getloadavg()[0]:.1f}",
+        f"command server answering {answering:.2f} s after its start, {children_cpu(server.pid, own=True):.2f} s CPU, "
+        f"{_memory(server.pid, 'Rss') / 1024:.0f} MB resident"
+        + "".join(
+            f"; its spare child {cpu:.2f} s CPU, {_memory(pid, 'Rss') / 1024:.0f} MB resident of which "
+            f"{(_memory(pid, 'Private_Clean') + _memory(pid, 'Private_Dirty')) / 1024:.0f} MB its own"
+            for pid, cpu in spares.items()
+        )
+        + f"; load {os.getloadavg()[0]:.1f}",
         flush=True,
     )
     return server
+
+
+def _memory(pid: int, field: str) -> int:
+    """A field of a process's ``/proc/PID/smaps_rollup``, in kB."""
+    rollup = Path(f"/proc/{pid}/smaps_rollup").read_text()
+    return next(int(line.split()[1]) for line in rollup.splitlines() if line.startswith(f"{field}:"))
 
 
 def _socket(environment: dict[str, str]) -> str:
@@ -105,35 +117,61 @@ def answers(path: str) -> bool:
 
 def timed(command: list[str], environment: dict[str, str], server: int) -> tuple[float, float, float]:
     """Wall seconds, the client's CPU seconds and the server's child's (0 when it ran in its own process: ``server``
-    0)."""
-    before, children = resource.getrusage(resource.RUSAGE_CHILDREN), _cpu(server) if server else 0.0
+    0). A server that keeps a spare child forked ahead: the spare's CPU before it took the command (its warm-up,
+    paid while nobody waited) is not the command's."""
+    spares = idle_children(server) if server else {}
+    before, children = resource.getrusage(resource.RUSAGE_CHILDREN), children_cpu(server, wait=False) if server else 0.0
     started = time.perf_counter()
     subprocess.run([FM, *command], env=environment, capture_output=True, check=True)
     wall = time.perf_counter() - started
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     client = after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
-    return wall, client, (_cpu(server) - children) if server else 0.0
+    if not server:
+        return wall, client, 0.0
+    return wall, client, children_cpu(server, spares) - children - sum(spares.values())
 
 
-def _cpu(pid: int, *, own: bool = False) -> float:
-    """CPU seconds of process ``pid`` itself (``own``) or of its ended children, once it has collected them."""
+def idle_children(server: int) -> dict[int, float]:
+    """The server's children once none is running (a spare waiting for a command, if the server keeps one): their
+    CPU seconds so far."""
     deadline = time.monotonic() + 10
-    while _has_children(pid) and time.monotonic() < deadline:
+    while True:
+        cpu = {pid: _stat(pid)[1] for pid in _children(server)}
+        time.sleep(0.05)
+        states = {pid: _stat(pid) for pid in cpu}
+        if all(state == ("S", cpu[pid]) for pid, state in states.items()) or time.monotonic() > deadline:
+            return cpu
+
+
+def _stat(pid: int) -> tuple[str, float]:
+    """A process's state letter and CPU seconds (user + system)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except FileNotFoundError:
+        return "gone", 0.0
+    return fields[0], (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def children_cpu(pid: int, spares: dict[int, float] | None = None, *, own: bool = False, wait: bool = True) -> float:
+    """CPU seconds of process ``pid`` itself (``own``) or of its ended children, once it has collected them (with
+    ``spares``, those: the spares forked since are not waited for)."""
+    deadline = time.monotonic() + 10
+    while wait and time.monotonic() < deadline and (_children(pid) & set(spares) if spares else _children(pid)):
         time.sleep(0.02)
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     first = 11 if own else 13  # utime, stime; cutime, cstime
     return (int(fields[first]) + int(fields[first + 1])) / os.sysconf("SC_CLK_TCK")
 
 
-def _has_children(pid: int) -> bool:
-    """Whether any thread of process ``pid`` has a child not yet collected (a thread that ends meanwhile has none)."""
+def _children(pid: int) -> set[int]:
+    """The children of process ``pid`` not yet collected (a thread that ends meanwhile has none)."""
+    found = set()
     for task in Path(f"/proc/{pid}/task").iterdir():
         try:
-            if (task / "children").read_text().strip():
-                return True
+            found.update(int(child) for child in (task / "children").read_text().split())
         except FileNotFoundError:
             continue
-    return False
+    return found
 
 
 if __name__ == "__main__":

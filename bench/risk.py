@@ -25,7 +25,7 @@ from pathlib import Path
 
 import numpy as np
 import sqlalchemy as sa
-from command_server import answers  # bench/command_server.py, beside this script
+from command_server import answers, children_cpu, idle_children  # bench/command_server.py, beside this script
 
 from fm.app import risk
 from fm.cli.client import fingerprint
@@ -148,12 +148,13 @@ def whole_command(url: str, label: str, assets: int, runs: int = 5) -> None:
         print(f"{label}: command server answering {time.perf_counter() - started:.2f} s after its start", flush=True)
         try:
             for run in range(1, runs + 1):
-                children = _children_cpu(server.pid)
-                spent, cpu, said = _fm_score(served)
-                child = _children_cpu(server.pid, after=True) - children
+                spares = idle_children(server.pid)  # a spare forked ahead: its CPU so far is not the command's
+                children = children_cpu(server.pid, wait=False)
+                spent, client, said = _fm_score(served)
+                child = children_cpu(server.pid, spares) - children - sum(spares.values())
                 print(
                     f"{label}: fm score through the command server, models reused, run {run}: {spent:.2f} s, "
-                    f"{cpu + child:.2f} s CPU (client {cpu:.2f}, command {child:.2f}){beside} [{said}…]",
+                    f"{client + child:.2f} s CPU (client {client:.2f}, command {child:.2f}){beside} [{said}…]",
                     flush=True,
                 )
         finally:
@@ -176,19 +177,6 @@ def _fm_score(environment: dict[str, str]) -> tuple[float, float, str]:
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
     return spent, cpu, done.stdout.strip().splitlines()[-1][:60]
-
-
-def _children_cpu(pid: int, after: bool = False) -> float:
-    """The CPU seconds of the ended children of process ``pid`` (Linux: /proc), once it has collected them all
-    (``after``: waits for that, the server collects within seconds)."""
-    deadline = time.monotonic() + 10
-    tasks = Path(f"/proc/{pid}/task")
-    while after and any((task / "children").read_text().strip() for task in tasks.iterdir()):
-        if time.monotonic() > deadline:
-            break
-        time.sleep(0.05)
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[13]) + int(fields[14])) / os.sysconf("SC_CLK_TCK")  # cutime + cstime
 
 
 def breakdown(url: str, label: str) -> None:

@@ -17,14 +17,13 @@ for the next ones, which ends after :data:`IDLE_SECONDS` without a command.
 
 from __future__ import annotations
 
-import array
-import hashlib
-import json
+import _socket  # what `socket` wraps: `socket` makes every constant an enum at import, an eighth of this client's CPU
+import marshal
 import os
 import signal
-import socket
 import struct
 import sys
+import zlib
 
 SWITCH = "FM_COMMAND_SERVER"
 """``0`` (``false``, ``no``, ``off``): every command runs in its own process, no server is used or started."""
@@ -40,6 +39,8 @@ PATH_MAX = 104
 
 HEADER = struct.Struct("!I")
 STATUS = struct.Struct("!i")
+STREAMS = struct.Struct("3i")
+"""The standard streams' descriptors as ``SCM_RIGHTS`` carries them."""
 FORWARDED = ("SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT")
 """The signals passed on to the command's process (by name: Windows has only the first two)."""
 
@@ -51,19 +52,21 @@ def delegate(argv: list[str]) -> int | None:
     folder = socket_folder()
     if folder is None:
         return None
-    key = fingerprint()
-    path = os.path.join(folder, f"{key}.sock")
+    text = identity()
+    path = os.path.join(folder, f"{fingerprint(text)}.sock")
     if len(os.fsencode(path)) >= PATH_MAX:
         return None
-    connection = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    connection = _socket.socket(_socket.AF_UNIX, _socket.SOCK_STREAM)
     try:
         connection.connect(path)
     except OSError:
         connection.close()
         start_server(path)
         return None
-    with connection:
-        return _run(connection, argv, key)
+    try:
+        return _run(connection, argv, text)
+    finally:
+        connection.close()
 
 
 def _wanted(argv: list[str]) -> bool:
@@ -73,7 +76,7 @@ def _wanted(argv: list[str]) -> bool:
         return False
     if setting not in ("", "1", "true", "yes", "on"):
         sys.exit(f"Error: {SWITCH} must be 1 or 0 (true/false, yes/no, on/off), got {os.environ[SWITCH]!r}")
-    if os.name != "posix" or not hasattr(socket, "AF_UNIX"):
+    if os.name != "posix" or not hasattr(_socket, "AF_UNIX"):
         return False
     return _command(argv) not in IN_PROCESS and all(_is_open(fd) for fd in (0, 1, 2))
 
@@ -114,21 +117,29 @@ def socket_folder() -> str | None:
     return folder if private and os.path.isdir(folder) and not os.path.islink(folder) else None
 
 
-def fingerprint() -> str:
+def identity() -> str:
     """What a server must share with this process to run its commands: the Python, the fm package on disk (its
-    folder and each module's size and modification time) and the ``PYTHON*`` settings Python read at start-up."""
+    folder and each module's size and modification time) and the ``PYTHON*`` settings Python read at start-up. A
+    server compares it whole with its own, so a command never runs in another fm."""
     package = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     python = f"{os.path.realpath(sys.executable)}\0{sys.prefix}\0{sys.version}"  # `python` and `python3` alike
-    digest = hashlib.sha256(f"{python}\0{package}".encode())
-    for name in sorted(n for n in os.environ if n.startswith("PYTHON")):
-        digest.update(f"\0{name}={os.environ[name]}".encode())
+    parts = [python, package]
+    parts.extend(f"{name}={os.environ[name]}" for name in sorted(n for n in os.environ if n.startswith("PYTHON")))
     for folder, subfolders, files in os.walk(package):
         subfolders.sort()
         for name in sorted(files):
             if name.endswith(".py"):
                 found = os.stat(os.path.join(folder, name))
-                digest.update(f"\0{folder}/{name} {found.st_size} {found.st_mtime_ns}".encode())
-    return digest.hexdigest()[:24]
+                parts.append(f"{folder}/{name} {found.st_size} {found.st_mtime_ns}")
+    return "\0".join(parts)
+
+
+def fingerprint(text: str | None = None) -> str:
+    """The name of the socket of the servers of :func:`identity` (``text``): a checksum, not a secure hash
+    (``hashlib`` loads OpenSSL, a tenth of this client's CPU); two fm sharing a name are told apart by the server,
+    which compares the identity itself and refuses another's command (it then runs in its own process)."""
+    data = (identity() if text is None else text).encode()
+    return f"{zlib.crc32(data):08x}{zlib.adler32(data):08x}"
 
 
 def start_server(path: str) -> None:
@@ -160,24 +171,25 @@ def server_lock(path: str) -> int | None:
     return fd
 
 
-def _run(connection: socket.socket, argv: list[str], key: str) -> int | None:
+def _run(connection: _socket.socket, argv: list[str], text: str) -> int | None:
     """Send the command, pass signals on to its process while it runs, return its exit status (None: the server
-    refused it before running anything)."""
+    refused it before running anything). The request is :mod:`marshal`'s: the server runs the same Python (it is
+    in the identity), and only this user reaches it."""
     mask = os.umask(0)
     os.umask(mask)
-    request = json.dumps(
+    request = marshal.dumps(
         {
-            "fingerprint": key,
+            "identity": text,
             "argv": argv,
             "cwd": os.getcwd(),
             "env": dict(os.environ),
             "umask": mask,
             "streams": [[stream.encoding, stream.errors] for stream in (sys.stdin, sys.stdout, sys.stderr)],
         }
-    ).encode()
+    )
     message = HEADER.pack(len(request)) + request
     try:  # the descriptors go with the message's first bytes
-        sent = connection.sendmsg([message], [(socket.SOL_SOCKET, socket.SCM_RIGHTS, array.array("i", (0, 1, 2)))])
+        sent = connection.sendmsg([message], [(_socket.SOL_SOCKET, _socket.SCM_RIGHTS, STREAMS.pack(0, 1, 2))])
         connection.sendall(message[sent:])
         answer = receive(connection, STATUS.size)
     except OSError:
@@ -224,7 +236,7 @@ def _signal(pid: int, number: int) -> None:
         pass
 
 
-def receive(connection: socket.socket, size: int) -> bytes | None:
+def receive(connection: _socket.socket, size: int) -> bytes | None:
     """Exactly ``size`` bytes, or None when the other side closed first."""
     data = b""
     while len(data) < size:

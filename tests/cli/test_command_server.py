@@ -42,10 +42,10 @@ def _environment(folder: Path, url: str, **more: str) -> dict[str, str]:
     return {**os.environ, "XDG_RUNTIME_DIR": str(folder), "FM_DATABASE_URL": url, "FM_COMMAND_SERVER": "1", **more}
 
 
-def _start(environment: dict[str, str], path: str) -> subprocess.Popen:
+def _start(environment: dict[str, str], path: str, idle: int = 120) -> subprocess.Popen:
     """A server listening at ``path``, once it answers."""
     server = subprocess.Popen(
-        [sys.executable, "-P", "-m", "fm.cli.commandserver", path, "--idle", "120"],
+        [sys.executable, "-P", "-m", "fm.cli.commandserver", path, "--idle", str(idle)],
         env=environment,
         stdin=subprocess.DEVNULL,
         stdout=subprocess.DEVNULL,
@@ -241,9 +241,8 @@ def test_ctrl_c_reaches_the_command_and_a_killed_client_takes_it_along(served):
         interrupted[how] = (process.wait(timeout=60), process.stderr.read())  # type: ignore[union-attr]
     assert interrupted["server"] == interrupted["here"] and interrupted["here"][0] == 1
     # Ctrl-Z stops the command with its client, `fg` lets both go on
-    _collected(_server_pid(served))
+    child = _spare(_server_pid(served))  # the child that takes the next command
     process = _paused([FM], served)
-    child = _children(_server_pid(served))[0]
     process.send_signal(signal.SIGTSTP)
     _wait_for_state({process.pid, child}, stopped=True)
     process.send_signal(signal.SIGCONT)
@@ -251,11 +250,38 @@ def test_ctrl_c_reaches_the_command_and_a_killed_client_takes_it_along(served):
     process.send_signal(signal.SIGINT)
     assert process.wait(timeout=60) == 1
     assert "Aborted!" in interrupted["here"][1]
+    child = _spare(_server_pid(served))
     process = _paused(DELEGATED, served)
     process.kill()
     process.wait()
-    _collected(_server_pid(served))  # the command ended with its killed client
+    _gone(child)  # the command ended with its killed client
     assert _scores(url) == before  # none of the interrupted runs was stored
+
+
+@pytest.mark.parametrize("backend", ["sqlite"])
+def test_two_clients_at_once(served):
+    """A command waiting for its commit does not keep a second client waiting: a child is forked for it at once."""
+    first = _paused([FM], served)
+    second = _run(DELEGATED, served, "stats", "--format", "json")
+    assert second.returncode == 0 and '"total"' in second.stdout, second.stderr
+    first.send_signal(signal.SIGINT)
+    assert first.wait(timeout=60) == 1
+
+
+@pytest.mark.parametrize("backend", ["sqlite"])
+def test_a_spare_takes_one_command_and_ends_with_its_server(runtime, demo_url):
+    """The server keeps a child forked ahead for the next command; each command gets a new one, and the spare ends
+    when its server does (here idle)."""
+    environment = _environment(runtime, demo_url)
+    server = _start(environment, _socket(environment), idle=1)
+    spares = [_spare(server.pid)]
+    for _ in range(2):
+        assert _run(DELEGATED, environment, "--version").returncode == 0
+        _gone(spares[-1])
+        spares.append(_spare(server.pid))
+    assert len(set(spares)) == 3  # a spare never runs two commands
+    assert server.wait(timeout=60) == 0  # idle for a second (looked at every client.CHECK_SECONDS)
+    _gone(spares[-1])
 
 
 def _children(pid: int) -> list[int]:
@@ -264,12 +290,54 @@ def _children(pid: int) -> list[int]:
     return [int(child) for task in tasks for child in (task / "children").read_text().split()]
 
 
-def _collected(server: int) -> None:
-    """Wait until every child of ``server`` has ended and been collected."""
+def _spare(server: int) -> int:
+    """The server's spare child once every other child has ended: the one holding the listening socket (a
+    command's child has closed it)."""
+    listening = f"socket:[{_listening_inode(_cmdline(server).split()[-3])}]"
     deadline = time.monotonic() + 30
-    while _children(server):
-        assert time.monotonic() < deadline, f"a command still runs: {_children(server)}"
-        time.sleep(0.1)
+    while True:
+        children = _children(server)
+        if len(children) == 1 and listening in _descriptors(children[0]):
+            return children[0]
+        assert time.monotonic() < deadline, f"no lone spare: {children}"
+        time.sleep(0.05)
+
+
+def _listening_inode(path: str) -> str:
+    """The inode of the Unix socket listening at ``path`` (/proc/net/unix: ... Inode Path)."""
+    for line in Path("/proc/net/unix").read_text().splitlines()[1:]:
+        fields = line.split()
+        if len(fields) == 8 and fields[7] == path and fields[5] == "01":  # SS_UNCONNECTED: the listener
+            return fields[6]
+    raise AssertionError(f"nothing listens at {path}")
+
+
+def _descriptors(pid: int) -> set[str]:
+    found = set()
+    try:
+        for fd in Path(f"/proc/{pid}/fd").iterdir():
+            try:
+                found.add(os.readlink(fd))
+            except OSError:
+                continue
+    except OSError:
+        pass
+    return found
+
+
+def _gone(pid: int) -> None:
+    """Wait until process ``pid`` has ended."""
+    deadline = time.monotonic() + 30
+    while Path(f"/proc/{pid}").exists() and _state(pid) != "Z":
+        assert time.monotonic() < deadline, f"process {pid} still runs"
+        time.sleep(0.05)
+
+
+def _state(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return "gone"
 
 
 def _wait_for_state(pids: set[int], *, stopped: bool) -> None:
