@@ -16,6 +16,8 @@ from typing import Any, TypeVar
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa  # type: ignore[import-untyped]  # no stubs; pandas needs it anyway
+import pyarrow.compute as pc  # type: ignore[import-untyped]
 import shapely
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -186,24 +188,66 @@ def copy_into(cursor: Any, table: sa.Table, frame: pd.DataFrame) -> None:
     _copy(cursor, table, frame, table.name)
 
 
-def copy_text_into(cursor: Any, table: sa.Table, columns: list[str], text: str) -> None:
-    """COPY rows already in COPY's text format (:func:`copy_text`) into ``columns`` of ``table`` (PostgreSQL)."""
-    with cursor.copy(f"COPY {table.name} ({', '.join(columns)}) FROM STDIN") as copy:
-        copy.write(text)
+def copy_texts_into(
+    cursor: Any,
+    copies: Sequence[tuple[str, Sequence[str], str | bytes | memoryview]],
+    *,
+    meanwhile: Callable[[], T] | None = None,
+) -> T | None:
+    """COPY rows already in COPY's text format (:func:`copy_text`, :func:`copy_text_of`) into each ``(table,
+    columns, text)`` of ``copies`` in turn (PostgreSQL); return what ``meanwhile`` returns, run while the database
+    stores them."""
+
+    def send() -> None:
+        for table, columns, text in copies:
+            with cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
+                copy.write(text)
+
+    return _beside(send, meanwhile)
+
+
+def copy_text_of(columns: Sequence[pa.Array | str]) -> memoryview:
+    r"""Rows in COPY's text format from text columns as Arrow arrays (null: NULL) and texts the same in every row,
+    escaped as :func:`copy_text` escapes them: joined by Arrow's kernels, and given as its own buffer (no Python
+    string per row).
+
+    >>> bytes(copy_text_of(["x", pa.array(["a\tb", None])]))
+    b'x\ta\\tb\nx\t\\N\n'
+    """
+    fields = [_escape(c) if isinstance(c, str) else pc.fill_null(_escaped_arrow(c), NULL) for c in columns]
+    lines = pc.binary_join_element_wise(pc.binary_join_element_wise(*fields, "\t"), "\n", "")
+    offsets = np.frombuffer(lines.buffers()[1], dtype=np.int32)
+    start, end = offsets[lines.offset], offsets[lines.offset + len(lines)]
+    return memoryview(lines.buffers()[2])[start:end]
+
+
+def _escaped_arrow(texts: pa.Array) -> pa.Array:
+    """:func:`_escape` of every text of an Arrow column: looked at once, translated only if one needs it."""
+    if not pc.any(pc.match_substring_regex(texts, r"[\\\t\n\r]")).as_py():
+        return texts
+    for character, escape in (("\\", "\\\\"), ("\t", "\\t"), ("\n", "\\n"), ("\r", "\\r")):
+        texts = pc.replace_substring(texts, character, escape)
+    return texts
 
 
 def execute(cursor: Any, statement: str, params: Any = None, *, meanwhile: Callable[[], T] | None = None) -> T | None:
-    """Run one statement through the driver's ``cursor``; return what ``meanwhile`` returns, run while the
-    database works (the driver waits for the server without holding Python's lock)."""
+    """Run one statement through the driver's ``cursor``; return what ``meanwhile`` returns, run while the database
+    works."""
+    return _beside(lambda: cursor.execute(statement, params), meanwhile)
+
+
+def _beside(work: Callable[[], Any], meanwhile: Callable[[], T] | None) -> T | None:
+    """Do ``work`` (a statement or COPY); with ``meanwhile``, in a thread while ``meanwhile`` runs here (the driver
+    waits for the server without holding Python's lock), and return what it returns."""
     if meanwhile is None:
-        cursor.execute(statement, params)
+        work()
         return None
     with ThreadPoolExecutor(1) as pool:
-        running = pool.submit(cursor.execute, statement, params)
+        running = pool.submit(work)
         try:
             result = meanwhile()
         finally:
-            running.result()  # the statement's own error first, if it failed
+            running.result()  # the work's own error first, if it failed
     return result
 
 
