@@ -318,10 +318,9 @@ def _take_ids(session: Session, table: sa.Table, count: int) -> np.ndarray:
     """``count`` new ids from ``table``'s sequence (PostgreSQL), in ascending order: the ids of the records to add, in
     file order, known before they are sent. (Taken, they are never given again, as with an insert rolled back.)"""
     with closing(session.connection().connection.driver_connection.cursor()) as cursor:
-        cursor.execute(
-            f"SELECT array_agg(nextval(pg_get_serial_sequence('{table.name}', 'id'))) FROM generate_series(1, %s)",
-            [count],
-        )
+        cursor.execute("SELECT pg_get_serial_sequence(%s, 'id')", [table.name])
+        (sequence,) = cursor.fetchone()  # looked up once: in the statement below, once per row (0.3 s at 100,000)
+        cursor.execute("SELECT array_agg(nextval(%s::regclass)) FROM generate_series(1, %s)", [sequence, count])
         (taken,) = cursor.fetchone()
     return np.sort(np.asarray(taken, dtype=np.int64))
 
