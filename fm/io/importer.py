@@ -284,7 +284,9 @@ def _add_in_chunks(
         changes = changes_texts(records, new, ~new, [c for c in records.columns if c not in _db_key(kind)], None)
         codes = pa.array(records["code"].astype(str).to_numpy(dtype=object), type=pa.string())
         entries = audit.created_text(target.name, numbers[rows], codes, changes, at=at, actor=actor, source="import")
-        return Chunk(start, checked, part.rows, stored, bulk.copy_text(target, stored), entries)
+        return Chunk(
+            start, checked, part.rows, stored, bulk.binary_rows(stored, bulk.binary_types(target, given)), entries
+        )
 
     seen: set[str] = set()
     try:
@@ -342,13 +344,14 @@ def _chunks(total: int) -> list[slice]:
 @dataclasses.dataclass(frozen=True)
 class Chunk:
     """Rows of a file :func:`_add_in_chunks` adds together, from its row ``start``: checked, where they are in the
-    file, as records with their new ids (the columns sent), in COPY's text format, and their audit entries in it."""
+    file, as records with their new ids (the columns sent), each as a row of COPY's binary format
+    (:func:`~fm.io.bulk.binary_rows`), and their audit entries in COPY's text format."""
 
     start: int
     checked: Checked
     rows: pd.Series
     records: pd.DataFrame
-    text: str
+    binary: pa.Array
     entries: memoryview
 
 
@@ -363,14 +366,13 @@ def _add_chunk(session: Session, kind: Kind, chunk: Chunk, source: str, meanwhil
     with closing(session.connection().connection.driver_connection.cursor()) as cursor:
 
         def add(places: np.ndarray) -> None:
-            lines = chunk.text.split("\n")
-            bulk.copy_texts_into(cursor, [(table.name, columns, "".join(lines[n] + "\n" for n in places))])
+            bulk.copy_rows_into(cursor, [(table.name, columns, chunk.binary.take(pa.array(places)))])
 
         return _guarded(
             cursor,
             table,
             lambda: cast(
-                T, bulk.copy_texts_into(cursor, [(table.name, columns, chunk.text), entries], meanwhile=meanwhile)
+                T, bulk.copy_rows_into(cursor, [(table.name, columns, chunk.binary), entries], meanwhile=meanwhile)
             ),
             add,
             lambda places: None,
