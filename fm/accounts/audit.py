@@ -8,6 +8,7 @@ JSON-safe text: dates in ISO form, yen as integers, geometry as WKT (summarised 
 from __future__ import annotations
 
 import getpass
+import json
 import math
 from collections.abc import Mapping
 from datetime import UTC, date, datetime
@@ -15,11 +16,12 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa  # type: ignore[import-untyped]  # no stubs; pandas needs it anyway
+import pyarrow.compute as pc  # type: ignore[import-untyped]
 import shapely
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from fm.db.types import Geometry
 from fm.io import bulk
 from fm.model import AuditEntry
 
@@ -98,58 +100,102 @@ def plain_values(values: pd.Series) -> list[Any]:
     return out
 
 
-SPELLED = (sa.Integer, sa.Float, sa.Boolean, sa.Date, sa.String, Geometry)
-"""Column types whose values PostgreSQL spells in JSON as :func:`plain` and ``json.dumps`` do (:func:`created_sql`)."""
-MAX_ARGUMENTS = 99
-"""PostgreSQL's limit on a function's arguments, less ``concat_ws``'s separator."""
-SPELLED_BELOW = 1e15
-"""Floats of this size or more PostgreSQL spells otherwise (``1.5e+15``, a rounded integer): the caller keeps such
-records to Python's :func:`plain`."""
+JSON_STRING = json.encoder.encode_basestring  # the C encoder json.dumps uses
+"""A text as ``json.dumps(text, ensure_ascii=False)`` writes it."""
+ESCAPED_IN_JSON = r'[\x00-\x1f"\\]'
+"""The characters JSON escapes in a text (``json.dumps`` with ``ensure_ascii=False``; PostgreSQL's ``to_json``)."""
+NOT_INT64 = 2.0**63
+"""Whole floats from here on are written through Python's ``int`` (beyond numpy's int64)."""
 
 
-def created_sql(table: sa.Table, fields: list[str], rows: str, *, coded: bool) -> tuple[list[str], str] | None:
-    """PostgreSQL's own audit entries for records of ``table`` just created: what the insert must return
-    (``RETURNING``: ``id``, ``code`` if ``coded`` (the entries' ``record_code``), and the ``fields``, a geometry
-    also as WKT) and the statement adding one entry per row of ``rows`` (the name of the insert's ``WITH``), in
-    the order of their ids, taking the time, actor and source as parameters.
+def json_texts(values: pd.Series) -> pa.Array:
+    r"""Each value of a column as JSON text, ``json.dumps(plain(value), ensure_ascii=False)``, null where it is
+    missing (:func:`plain`'s None): made over the whole column (numpy, Arrow's string kernels, the C JSON string
+    encoder, shapely), since an import writes it for every field of 100,000 records.
 
-    Each entry's changes are ``{"field":[null,value],…}`` for each field not NULL, the very text that
-    :func:`plain` and ``json.dumps(ensure_ascii=False)`` make of the same values, joined as an import joins them
-    (no spaces): geometry as PostGIS's WKT to 7 decimals with shapely's spaces (``POINT (1 2)``, ``(1 2, 3 4)``)
-    or, past :data:`WKT_LIMIT` characters, its type and vertex count; a float with no fraction as an integer;
-    text escaped by ``to_json``. So an import adding 100,000 records has them written by the database from the
-    rows it stores, instead of made in Python and sent back. None when a field's type is not one the database
-    spells alike (:data:`SPELLED`).
+    >>> json_texts(pd.Series([1.0, 0.1, None, 1e-07, 2.5e16])).to_pylist()
+    ['1', '0.1', None, '1e-07', '25000000000000000']
+    >>> json_texts(pd.Series(['a"b', None, "\t", "名"])).to_pylist()
+    ['"a\\"b"', None, '"\\t"', '"名"']
     """
-    returning = ["id", *(["code"] if coded else [])]
-    pieces = []
-    for field in fields:
-        column_type = table.c[field].type
-        if not isinstance(column_type, SPELLED) or isinstance(column_type, sa.DateTime):
-            return None
-        returning.append(field)
-        if isinstance(column_type, Geometry):  # the WKT made once, by the insert's RETURNING
-            returning.append(f"replace(ST_AsText({field}, 7), ',', ', ') AS fm_wkt_{field}")
-            wkt = f"fm_wkt_{field}"
-            summary = f"substr(ST_GeometryType({field}), 4) || ' (' || ST_NPoints({field}) || ' vertices)'"
-            spaced = f"regexp_replace({wkt}, ' ?\\(', ' (')"  # WKT holds no character JSON escapes
-            text = f"""'"' || CASE WHEN length({wkt}) <= {WKT_LIMIT} THEN {spaced} ELSE {summary} END || '"'"""
-        elif isinstance(column_type, sa.Float):
-            text = f"CASE WHEN {field} = trunc({field}) THEN {field}::bigint::text ELSE {field}::text END"
-        elif isinstance(column_type, (sa.Integer, sa.Boolean)):  # bool as text: true, false
-            text = f"{field}::text"
-        else:
-            text = f"to_json({field})::text"
-        pieces.append(f"""'"{field}":[null,' || {text} || ']'""")  # NULL where the field is: left out
-    if len(pieces) > MAX_ARGUMENTS:
-        return None
-    changes = "'{' || concat_ws(',', " + ", ".join(pieces) + ") || '}'" if pieces else "'{}'"
-    code = "code" if coded else "NULL"
-    statement = (
-        "INSERT INTO audit_log (at, actor, source, action, table_name, record_id, record_code, changes) "
-        f"SELECT %s, %s, %s, 'create', '{table.name}', id, {code}, ({changes})::json FROM {rows} ORDER BY id"
-    )
-    return list(dict.fromkeys(returning)), statement
+    missing = values.isna().to_numpy()
+    if missing.all():
+        return pa.nulls(len(values), pa.string())
+    if pd.api.types.is_bool_dtype(values):
+        flags = values.to_numpy(dtype=bool, na_value=False)
+        return pa.array(np.where(flags, "true", "false"), mask=missing, type=pa.string())
+    if pd.api.types.is_integer_dtype(values):
+        return pa.array(values.to_numpy(dtype="int64", na_value=0), mask=missing).cast(pa.string())
+    if pd.api.types.is_float_dtype(values):
+        return pa.array(_float_texts(values.to_numpy(dtype=float, na_value=np.nan)), type=pa.string())
+    items = values.to_numpy(dtype=object)
+    kinds = set(map(type, items[~missing]))
+    if kinds == {str}:
+        return _string_texts(pa.array(np.where(missing, None, items), type=pa.string()))
+    if all(issubclass(kind, shapely.Geometry) for kind in kinds):
+        return pa.array(_geometry_texts(items, missing), type=pa.string())
+    out = np.full(len(items), None, dtype=object)
+    if kinds == {date}:  # each distinct day written once
+        codes, uniques = pd.factorize(items[~missing])
+        out[~missing] = np.array([f'"{day.isoformat()}"' for day in uniques.tolist()], dtype=object)[codes]
+    else:
+        out[~missing] = [json.dumps(plain(v), ensure_ascii=False) for v in items[~missing].tolist()]
+    return pa.array(out, type=pa.string())
+
+
+def _float_texts(numbers: np.ndarray) -> np.ndarray:
+    """Floats as :func:`plain` and ``json.dumps`` write them: whole ones as integers, others by ``repr`` (the shortest
+    text reading back as the same double); None for NaN."""
+    out = np.full(len(numbers), None, dtype=object)
+    finite = np.isfinite(numbers)
+    whole = finite & (np.trunc(numbers) == numbers) & (np.abs(numbers) < NOT_INT64)
+    out[whole] = list(map(str, numbers[whole].astype(np.int64).tolist()))
+    fraction = finite & ~whole & (np.trunc(numbers) != numbers)
+    out[fraction] = list(map(repr, numbers[fraction].tolist()))
+    rest = ~np.isnan(numbers) & ~whole & ~fraction  # infinities, whole floats beyond int64
+    out[rest] = [json.dumps(plain(v)) for v in numbers[rest].tolist()]
+    return out
+
+
+def _string_texts(texts: pa.Array) -> pa.Array:
+    """Texts quoted, and the few holding a character JSON escapes escaped by the C encoder."""
+    quoted = pc.binary_join_element_wise('"', texts, '"', "")
+    escaped = pc.fill_null(pc.match_substring_regex(texts, ESCAPED_IN_JSON), False)
+    if not pc.any(escaped).as_py():
+        return quoted
+    places = np.flatnonzero(escaped.to_numpy(zero_copy_only=False))
+    written = [JSON_STRING(text) for text in texts.take(pa.array(places)).to_pylist()]
+    return pc.replace_with_mask(quoted, escaped, pa.array(written, type=pa.string()))
+
+
+def _geometry_texts(shapes: np.ndarray, missing: np.ndarray) -> np.ndarray:
+    """Geometry as quoted WKT to 7 decimals, or its type and vertex count past :data:`WKT_LIMIT` (WKT holds nothing
+    JSON escapes); None for missing or empty geometry."""
+    out = np.full(len(shapes), None, dtype=object)
+    present = ~missing
+    present[present] = ~shapely.is_empty(shapes[present])
+    texts = shapely.to_wkt(shapes[present], rounding_precision=7)
+    long = np.fromiter(map(len, texts), dtype=np.int64, count=len(texts)) > WKT_LIMIT
+    if long.any():
+        summarised = shapes[present][long]
+        counts = shapely.get_num_coordinates(summarised)
+        texts[long] = [f"{s.geom_type} ({n} vertices)" for s, n in zip(summarised, counts.tolist(), strict=True)]
+    out[present] = ['"' + text + '"' for text in texts.tolist()]
+    return out
+
+
+CREATED_COLUMNS = ("at", "actor", "source", "action", "table_name", "record_id", "record_code", "changes")
+"""The columns of the trail :func:`created_text` gives."""
+
+
+def created_text(
+    table: str, ids: np.ndarray, codes: pa.Array, changes: pa.Array, *, at: datetime, actor: str, source: str
+) -> memoryview:
+    """The entries of records of ``table`` just created, one per id (with its code and changes, JSON text) in
+    order, in COPY's text format for :data:`CREATED_COLUMNS` (PostgreSQL): what :func:`record_many` stores for
+    them, made over whole columns."""
+    record_ids = pa.array(ids, type=pa.int64()).cast(pa.string())
+    return bulk.copy_text_of([at.isoformat(), actor, source, "create", table, record_ids, codes, changes])
 
 
 def diff(old: Mapping[str, Any], new: Mapping[str, Any]) -> dict[str, list[Any]]:

@@ -12,10 +12,13 @@ import struct
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import closing
+from datetime import date
 from typing import Any, TypeVar
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa  # type: ignore[import-untyped]  # no stubs; pandas needs it anyway
+import pyarrow.compute as pc  # type: ignore[import-untyped]
 import shapely
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -110,7 +113,7 @@ def _text_column(column_type: sa.types.TypeEngine, values: pd.Series) -> list[st
     present = values[~missing]
     if isinstance(column_type, Geometry):  # hex EWKB: what PostGIS itself writes and reads
         geoms = present.to_numpy(dtype=object)
-        texts = shapely.to_wkb(shapely.set_srid(geoms, SRID), hex=True, include_srid=True)
+        texts = _hex(shapely.to_wkb(shapely.set_srid(geoms, SRID), include_srid=True))
     elif isinstance(column_type, sa.Integer):
         texts = present.astype("Int64").astype(str).to_numpy(dtype=object)
     elif isinstance(column_type, sa.Float):  # repr: the shortest text that reads back as the same double
@@ -133,6 +136,20 @@ def _text_column(column_type: sa.types.TypeEngine, values: pd.Series) -> list[st
     out = np.full(len(values), NULL, dtype=object)
     out[~missing] = texts
     return out.tolist()
+
+
+def _hex(blobs: np.ndarray) -> np.ndarray:
+    """Each of ``blobs`` (bytes) as upper-case hex, as shapely's ``to_wkb(hex=True)`` writes it: the whole column
+    joined, written as hex at once and cut again (half the CPU of shapely's hex per geometry).
+
+    >>> _hex(np.array([b"\\x01\\xab", b"", b"\\xff"], dtype=object)).tolist()
+    ['01AB', '', 'FF']
+    """
+    lengths = 2 * np.fromiter(map(len, blobs), dtype=np.int64, count=len(blobs))
+    ends = np.cumsum(lengths)
+    starts = ends - lengths
+    text = b"".join(blobs).hex().upper()
+    return np.array([text[a:b] for a, b in zip(starts.tolist(), ends.tolist(), strict=True)], dtype=object)
 
 
 class RawJSON(str):
@@ -186,24 +203,71 @@ def copy_into(cursor: Any, table: sa.Table, frame: pd.DataFrame) -> None:
     _copy(cursor, table, frame, table.name)
 
 
-def copy_text_into(cursor: Any, table: sa.Table, columns: list[str], text: str) -> None:
-    """COPY rows already in COPY's text format (:func:`copy_text`) into ``columns`` of ``table`` (PostgreSQL)."""
-    with cursor.copy(f"COPY {table.name} ({', '.join(columns)}) FROM STDIN") as copy:
-        copy.write(text)
+def copy_rows_into(
+    cursor: Any,
+    copies: Sequence[tuple[str, Sequence[str], str | bytes | memoryview | pa.Array]],
+    *,
+    meanwhile: Callable[[], T] | None = None,
+) -> T | None:
+    """COPY rows already made into each ``(table, columns, rows)`` of ``copies`` in turn (PostgreSQL): rows in COPY's
+    text format (:func:`copy_text`, :func:`copy_text_of`) or as Arrow binary from :func:`binary_rows` (COPY's binary
+    format); return what ``meanwhile`` returns, run while the database stores them."""
+
+    def send() -> None:
+        for table, columns, rows in copies:
+            binary = isinstance(rows, pa.Array)
+            options = " WITH (FORMAT binary)" if binary else ""
+            with cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN{options}") as copy:
+                copy.write(binary_copy(rows) if binary else rows)
+
+    return _beside(send, meanwhile)
+
+
+def copy_text_of(columns: Sequence[pa.Array | str]) -> memoryview:
+    r"""Rows in COPY's text format from text columns as Arrow arrays (null: NULL) and texts the same in every row,
+    escaped as :func:`copy_text` escapes them: joined by Arrow's kernels, and given as its own buffer (no Python
+    string per row).
+
+    >>> bytes(copy_text_of(["x", pa.array(["a\tb", None])]))
+    b'x\ta\\tb\nx\t\\N\n'
+    """
+    fields = [_escape(c) if isinstance(c, str) else pc.fill_null(_escaped_arrow(c), NULL) for c in columns]
+    lines = pc.binary_join_element_wise(pc.binary_join_element_wise(*fields, "\t"), "\n", "")
+    offsets = np.frombuffer(lines.buffers()[1], dtype=np.int32)
+    start, end = offsets[lines.offset], offsets[lines.offset + len(lines)]
+    return memoryview(lines.buffers()[2])[start:end]
+
+
+def _escaped_arrow(texts: pa.Array) -> pa.Array:
+    """:func:`_escape` of every text of an Arrow column: looked at once, translated only if one needs it (the column's
+    bytes searched for each of the four characters: a third of a regular expression's CPU on the audit entries)."""
+    data = texts.buffers()[2]
+    held = b"" if data is None else data.to_pybytes()  # the whole buffer: a slice's neighbours at worst translate
+    if not any(character in held for character in (b"\\", b"\t", b"\n", b"\r")):
+        return texts
+    for character, escape in (("\\", "\\\\"), ("\t", "\\t"), ("\n", "\\n"), ("\r", "\\r")):
+        texts = pc.replace_substring(texts, character, escape)
+    return texts
 
 
 def execute(cursor: Any, statement: str, params: Any = None, *, meanwhile: Callable[[], T] | None = None) -> T | None:
-    """Run one statement through the driver's ``cursor``; return what ``meanwhile`` returns, run while the
-    database works (the driver waits for the server without holding Python's lock)."""
+    """Run one statement through the driver's ``cursor``; return what ``meanwhile`` returns, run while the database
+    works."""
+    return _beside(lambda: cursor.execute(statement, params), meanwhile)
+
+
+def _beside(work: Callable[[], Any], meanwhile: Callable[[], T] | None) -> T | None:
+    """Do ``work`` (a statement or COPY); with ``meanwhile``, in a thread while ``meanwhile`` runs here (the driver
+    waits for the server without holding Python's lock), and return what it returns."""
     if meanwhile is None:
-        cursor.execute(statement, params)
+        work()
         return None
     with ThreadPoolExecutor(1) as pool:
-        running = pool.submit(cursor.execute, statement, params)
+        running = pool.submit(work)
         try:
             result = meanwhile()
         finally:
-            running.result()  # the statement's own error first, if it failed
+            running.result()  # the work's own error first, if it failed
     return result
 
 
@@ -354,3 +418,113 @@ def _binary_rows(frame: pd.DataFrame, types: list[str]) -> Iterator[bytes | memo
         for name, column in values.items():
             block[name] = column
         yield block.view(np.uint8).data
+
+
+_ROW_LAYOUTS = {"bool": "u1", "int2": ">i2", "int4": ">i4", "int8": ">i8", "float8": ">f8", "date": ">i4"}
+"""The fixed-width types :func:`binary_rows` writes, as big-endian numpy layouts; besides them ``text`` and
+``geometry`` (EWKB)."""
+_NULL_FIELD = b"\xff\xff\xff\xff"
+
+
+def binary_types(table: sa.Table, columns: Sequence[str]) -> list[str]:
+    """The PostgreSQL type :func:`binary_rows` writes for each of ``table``'s ``columns``."""
+    types = []
+    for name in columns:
+        column_type = table.c[name].type
+        if isinstance(column_type, Geometry):
+            types.append("geometry")
+        elif isinstance(column_type, sa.Boolean):
+            types.append("bool")
+        elif isinstance(column_type, sa.Integer):  # BigInteger and SmallInteger are Integers: looked at first
+            types.append(
+                "int8"
+                if isinstance(column_type, sa.BigInteger)
+                else "int2"
+                if isinstance(column_type, sa.SmallInteger)
+                else "int4"
+            )
+        elif isinstance(column_type, sa.Float):
+            types.append("float8")
+        elif isinstance(column_type, sa.Date) and not isinstance(column_type, sa.DateTime):
+            types.append("date")
+        elif isinstance(column_type, (sa.String, sa.Text)) and not isinstance(column_type, sa.JSON):
+            types.append("text")
+        else:
+            raise ValueError(f"binary_rows cannot write {table.name}.{name} ({column_type})")
+    return types
+
+
+def binary_rows(frame: pd.DataFrame, types: Sequence[str]) -> pa.Array:
+    r"""Each row of ``frame`` as one tuple of COPY's binary format (field count, then each field's length and bytes,
+    NULL as length -1), given as Arrow binary: each column made at once by numpy (numbers, dates, flags) or Arrow
+    (texts in UTF-8, EWKB geometry), then joined row by row in C++. Unlike :func:`copy_binary` any number of
+    distinct texts, and each row apart (a caller can send some of them: :func:`binary_copy`). PostgreSQL reads the
+    values without parsing text (hex EWKB, decimal numbers): an import's rows cost it a third less.
+
+    >>> frame = pd.DataFrame({"n": pd.array([1, None], dtype="Int64"), "s": ["a\tb", None], "b": [True, False]})
+    >>> first, second = binary_rows(frame, ["int4", "text", "bool"]).to_pylist()
+    >>> first == b"\x00\x03" + b"\x00\x00\x00\x04\x00\x00\x00\x01" + b"\x00\x00\x00\x03a\tb" + b"\x00\x00\x00\x01\x01"
+    True
+    >>> second == b"\x00\x03" + b"\xff\xff\xff\xff" * 2 + b"\x00\x00\x00\x01\x00"
+    True
+    """
+    count = len(frame)
+    fields = np.full(count, len(types), dtype=">i2")
+    columns = [_fixed_width(fields.view(np.uint8), 2, count)]
+    for name, kind in zip(frame.columns, types, strict=True):
+        columns.append(_binary_column(frame[name], kind))
+    return pc.binary_join_element_wise(*columns, b"")
+
+
+def _binary_column(values: pd.Series, kind: str) -> pa.Array:
+    """One column's fields: each value's length and bytes, or -1 for NULL."""
+    missing = values.isna().to_numpy()
+    if kind in ("text", "geometry"):
+        items = values.to_numpy(dtype=object)
+        present = items[~missing]
+        data = np.full(len(items), None, dtype=object)
+        if kind == "geometry":
+            data[~missing] = shapely.to_wkb(shapely.set_srid(present, SRID), include_srid=True)
+            payload = pa.array(data, type=pa.binary())
+        else:
+            data[~missing] = present if set(map(type, present.tolist())) <= {str} else [str(v) for v in present]
+            payload = pa.array(data, type=pa.string()).cast(pa.binary())
+        lengths = pc.fill_null(pc.binary_length(payload), 0).to_numpy(zero_copy_only=False).astype(">i4")
+        prefixed = pc.binary_join_element_wise(_fixed_width(lengths.view(np.uint8), 4, len(items)), payload, b"")
+        return pc.fill_null(prefixed, pa.scalar(_NULL_FIELD, pa.binary()))
+    layout = np.dtype(_ROW_LAYOUTS[kind])
+    if kind == "date":  # days since 2000-01-01, each distinct day once
+        codes, uniques = pd.factorize(values[~missing])
+        days = np.array([d.toordinal() for d in uniques.tolist()], dtype=np.int64) - _EPOCH_ORDINAL
+        numbers = np.zeros(len(values), dtype=np.int64)
+        numbers[~missing] = days[codes]
+    elif kind == "float8":
+        numbers = values.to_numpy(dtype=np.float64, na_value=0.0)
+    else:
+        numbers = values.to_numpy(dtype=np.int64, na_value=0)
+        bounds = (0, 1) if kind == "bool" else (np.iinfo(layout).min, np.iinfo(layout).max)
+        if len(numbers) and (numbers.min() < bounds[0] or numbers.max() > bounds[1]):  # never wrapped round
+            raise ValueError(f"{values.name}: a value beyond {kind}")
+    fields = np.empty(len(values), dtype=[("length", ">i4"), ("value", layout)])
+    fields["length"] = layout.itemsize
+    fields["value"] = numbers
+    written = _fixed_width(fields.view(np.uint8), fields.dtype.itemsize, len(values))
+    if missing.any():
+        written = pc.if_else(pa.array(missing), pa.scalar(_NULL_FIELD, pa.binary()), written)
+    return written
+
+
+_EPOCH_ORDINAL = date(2000, 1, 1).toordinal()
+
+
+def _fixed_width(data: np.ndarray, width: int, count: int) -> pa.Array:
+    """``count`` values of ``width`` bytes each, one after the other in ``data``, as Arrow binary."""
+    return pa.FixedSizeBinaryArray.from_buffers(pa.binary(width), count, [None, pa.py_buffer(data)]).cast(pa.binary())
+
+
+def binary_copy(rows: pa.Array) -> bytes:
+    """Rows of :func:`binary_rows` as a whole COPY in binary format (header, the rows, trailer)."""
+    offsets = np.frombuffer(rows.buffers()[1], dtype=np.int32)
+    start, end = offsets[rows.offset], offsets[rows.offset + len(rows)]
+    body = b"" if rows.buffers()[2] is None else memoryview(rows.buffers()[2])[start:end]
+    return b"".join((_BINARY_HEADER, body, _BINARY_TRAILER))

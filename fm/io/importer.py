@@ -14,19 +14,20 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-import json
 import re
 import sqlite3
 from collections.abc import Callable
 from contextlib import closing
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import psycopg
+import pyarrow as pa  # type: ignore[import-untyped]  # no stubs; pandas needs it anyway
+import pyarrow.compute as pc  # type: ignore[import-untyped]
 import shapely
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -149,11 +150,7 @@ def import_file(
             touched = changed | use_changed
             returned: list[tuple[Any, ...]] = []  # PostgreSQL: each added record's id and key
             at, actor = audit.now(), actor or audit.cli_actor()
-            created = _created_sql(session, kind, merged, new, compared, uses)
-            if created is not None:  # the added records' entries written by the database, with them
-                created = (*created, [at, actor, "import"])
-            described = new if created is None else pd.Series(False, index=new.index)
-            # The audit entries' text (the database's own aside) is made while the database stores the new records.
+            # The audit entries' text is made while the database stores the new records.
             found = _write(
                 session,
                 kind,
@@ -161,12 +158,11 @@ def import_file(
                 new,
                 changed,
                 records.columns,
-                lambda: changes_json(merged, described, touched, compared, uses),
+                lambda: changes_json(merged, new, touched, compared, uses),
                 names=checked.names,
                 rows=table.rows,
                 source=path.name,
                 returned=returned,
-                created=created,
             )
             if uses is not None:
                 _write_uses(session, merged, uses)
@@ -262,9 +258,12 @@ def _add_in_chunks(
     target = metadata.tables[TABLES[kind.name]]
     ids: dict[str, pd.Series] = {}
     parts = iter(_chunks(len(table.frame)))
+    at, actor = audit.now(), actor or audit.cli_actor()
+    numbers = _take_ids(session, target, len(table.frame))
 
     def prepare() -> Chunk | None:
-        """The next chunk checked, made into records and staging text (no database: it runs beside it)."""
+        """The next chunk checked, made into records, their COPY text and their audit entries' (no database: it runs
+        beside it)."""
         rows = next(parts, None)
         if rows is None:
             return None
@@ -279,10 +278,16 @@ def _add_in_chunks(
         if start == 0:  # the stored ids by code, read once, before any insert
             ids.update(_ids(session, checked))
         records = _records(checked, ids)
-        given = [c for c in records.columns if c in target.c and c != "id"]
-        return Chunk(start, checked, part.rows, records, given, _staging_text(target, given, records))
+        given = ["id", *(c for c in records.columns if c in target.c and c != "id")]
+        stored = records.assign(id=numbers[rows])[given]
+        new = pd.Series(True, index=records.index)
+        changes = changes_texts(records, new, ~new, [c for c in records.columns if c not in _db_key(kind)], None)
+        codes = pa.array(records["code"].astype(str).to_numpy(dtype=object), type=pa.string())
+        entries = audit.created_text(target.name, numbers[rows], codes, changes, at=at, actor=actor, source="import")
+        return Chunk(
+            start, checked, part.rows, stored, bulk.binary_rows(stored, bulk.binary_types(target, given)), entries
+        )
 
-    stamp = [audit.now(), actor or audit.cli_actor(), "import"]
     seen: set[str] = set()
     try:
         chunk = prepare()
@@ -292,14 +297,13 @@ def _add_in_chunks(
             if not seen.isdisjoint(keys):
                 raise Rejected(source, [])  # a code of an earlier chunk: the whole file's check names both rows
             seen.update(keys)
-            chunk = _add_chunk(session, kind, chunk, stamp, source, prepare)
+            chunk = _add_chunk(session, kind, chunk, source, prepare)
     except Rejected:
         validate(kind, table, references=references, crs=crs, today=today, source=source)
         raise
     except DATABASE_ERRORS as exc:
         raise _refusal(exc, source) from None
     session.flush()
-    session.execute(sa.text(f"DROP TABLE IF EXISTS {STAGED}"))
     added = len(table.frame)
     return {
         "kind": kind.name,
@@ -310,6 +314,17 @@ def _add_in_chunks(
         "unchanged": 0,
         "dry_run": False,
     }
+
+
+def _take_ids(session: Session, table: sa.Table, count: int) -> np.ndarray:
+    """``count`` new ids from ``table``'s sequence (PostgreSQL), in ascending order: the ids of the records to add, in
+    file order, known before they are sent. (Taken, they are never given again, as with an insert rolled back.)"""
+    with closing(session.connection().connection.driver_connection.cursor()) as cursor:
+        cursor.execute("SELECT pg_get_serial_sequence(%s, 'id')", [table.name])
+        (sequence,) = cursor.fetchone()  # looked up once: in the statement below, once per row (0.3 s at 100,000)
+        cursor.execute("SELECT array_agg(nextval(%s::regclass)) FROM generate_series(1, %s)", [sequence, count])
+        (taken,) = cursor.fetchone()
+    return np.sort(np.asarray(taken, dtype=np.int64))
 
 
 def _chunks(total: int) -> list[slice]:
@@ -329,49 +344,46 @@ def _chunks(total: int) -> list[slice]:
 @dataclasses.dataclass(frozen=True)
 class Chunk:
     """Rows of a file :func:`_add_in_chunks` adds together, from its row ``start``: checked, where they are in the
-    file, as records, the columns staged and the staging COPY's text."""
+    file, as records with their new ids (the columns sent), each as a row of COPY's binary format
+    (:func:`~fm.io.bulk.binary_rows`), and their audit entries in COPY's text format."""
 
     start: int
     checked: Checked
     rows: pd.Series
     records: pd.DataFrame
-    given: list[str]
-    text: str
+    binary: pa.Array
+    entries: memoryview
 
 
-def _add_chunk(
-    session: Session,
-    kind: Kind,
-    chunk: Chunk,
-    stamp: list[Any],
-    source: str,
-    meanwhile: Callable[[], T],
-) -> T:
-    """Insert the ``chunk``'s records, all new, with their audit entries (:func:`_write`, :func:`_audit`) stamped
-    ``stamp`` (time, actor, source); return what ``meanwhile`` returns, run while the database inserts them."""
-    records = chunk.records
+def _add_chunk(session: Session, kind: Kind, chunk: Chunk, source: str, meanwhile: Callable[[], T]) -> T:
+    """COPY the ``chunk``'s records, all new, with their ids into the table, and their audit entries into the trail;
+    return what ``meanwhile`` returns, run while the database stores them. The table's defaults, constraints,
+    indexes and triggers apply to COPY as to an insert. Should the database refuse a record, the record is found
+    by COPYing halves of the rows (:func:`_guarded`)."""
+    table = metadata.tables[TABLES[kind.name]]
+    columns = list(chunk.records.columns)
+    entries = ("audit_log", audit.CREATED_COLUMNS, chunk.entries)
     with closing(session.connection().connection.driver_connection.cursor()) as cursor:
-        _stage(cursor, metadata.tables[TABLES[kind.name]], chunk.given, records, text=chunk.text)
-    new = pd.Series(True, index=records.index)
-    compared = [c for c in records.columns if c not in _db_key(kind)]
-    created = _created_sql(session, kind, records, new, compared, None)
-    returned: list[tuple[Any, ...]] = []
-    found, upcoming = _write(
-        session,
-        kind,
-        records,
-        new,
-        ~new,
-        records.columns,
-        lambda: (changes_json(records, new if created is None else ~new, ~new, compared, None), meanwhile()),
-        names=chunk.checked.names,
-        rows=chunk.rows,
-        source=source,
-        returned=returned,
-        created=None if created is None else (*created, stamp),
-    )
-    _audit(session, kind, records, new, found, stamp[1], returned, stamp[0])
-    return upcoming
+
+        def add(places: np.ndarray) -> None:
+            bulk.copy_rows_into(cursor, [(table.name, columns, chunk.binary.take(pa.array(places)))])
+
+        return _guarded(
+            cursor,
+            table,
+            lambda: cast(
+                T, bulk.copy_rows_into(cursor, [(table.name, columns, chunk.binary), entries], meanwhile=meanwhile)
+            ),
+            add,
+            lambda places: None,
+            np.arange(len(chunk.records)),
+            np.arange(0),
+            merged=chunk.records,
+            writable=columns,
+            names=chunk.checked.names,
+            rows=chunk.rows,
+            source=source,
+        )
 
 
 def _check_stored_geometry(
@@ -647,33 +659,18 @@ def _staged(table: sa.Table, columns: list[str]) -> sa.Table:
     )
 
 
-def _stage(
-    cursor: Any, table: sa.Table, given: list[str], records: pd.DataFrame, *, text: str | None = None
-) -> sa.Table:
-    """Copy the ``given`` columns of ``records`` into :data:`STAGED`, made anew, each with its place (``fm_row``);
-    ``text``: those rows already in COPY's text format (:func:`_staging_text`)."""
+def _stage(cursor: Any, table: sa.Table, given: list[str], records: pd.DataFrame) -> sa.Table:
+    """Copy the ``given`` columns of ``records`` into :data:`STAGED`, made anew, each with its place (``fm_row``)."""
     staged = _staged(table, given)
     cursor.execute(f"DROP TABLE IF EXISTS {STAGED}")
     cursor.execute(
         f"CREATE TEMP TABLE {STAGED} ON COMMIT DROP AS SELECT 0::bigint AS fm_row, {', '.join(given)} "
         f"FROM {table.name} WITH NO DATA"
     )
-    if text is None:
-        bulk.copy_into(cursor, staged, _staging_frame(records, given))
-    else:
-        bulk.copy_text_into(cursor, staged, ["fm_row", *given], text)
-    return staged
-
-
-def _staging_frame(records: pd.DataFrame, given: list[str]) -> pd.DataFrame:
     frame = records[given].copy()
     frame.insert(0, "fm_row", np.arange(len(records), dtype="int64"))
-    return frame
-
-
-def _staging_text(table: sa.Table, given: list[str], records: pd.DataFrame) -> str:
-    """The rows :func:`_stage` copies, in COPY's text format: made while the database is busy with others."""
-    return bulk.copy_text(_staged(table, given), _staging_frame(records, given))
+    bulk.copy_into(cursor, staged, frame)
+    return staged
 
 
 def _comparable(column: sa.ColumnElement[Any]) -> sa.ColumnElement[Any]:
@@ -807,31 +804,6 @@ def _use_fields(merged: pd.DataFrame) -> list[str]:
     return [field for field in USE_FIELDS if f"use_{field}" in merged.columns]
 
 
-CREATED = "fm_created"
-"""PostgreSQL: the records an import's insert returns, from which the database writes their audit entries."""
-
-
-def _created_sql(
-    session: Session, kind: Kind, merged: pd.DataFrame, new: pd.Series, compared: list[str], uses: pd.DataFrame | None
-) -> tuple[list[str], str] | None:
-    """On PostgreSQL, what the insert of the new records returns and the statement writing their audit entries
-    from it (:func:`fm.accounts.audit.created_sql`), when the database spells each of their values as
-    :func:`changes_json` would: every field a column of the table, of a type it spells alike, floats below
-    :data:`~fm.accounts.audit.SPELLED_BELOW`, no parcel uses (held apart from the table). Otherwise None, and
-    Python makes every entry as before."""
-    if session.get_bind().dialect.name != "postgresql" or uses is not None or not new.any():
-        return None
-    table = metadata.tables[TABLES[kind.name]]
-    fields = [c for c in compared if c in merged.columns]
-    if any(f not in table.c for f in fields):
-        return None
-    for field in (f for f in fields if isinstance(table.c[f].type, sa.Float)):
-        values = pd.to_numeric(merged.loc[new.to_numpy(dtype=bool), field], errors="coerce").astype(float)
-        if (values.abs() >= audit.SPELLED_BELOW).any():
-            return None
-    return audit.created_sql(table, fields, CREATED, coded="code" in _db_key(kind))
-
-
 def _write(
     session: Session,
     kind: Kind,
@@ -845,13 +817,10 @@ def _write(
     rows: pd.Series,
     source: str,
     returned: list[tuple[Any, ...]],
-    created: tuple[list[str], str, list[Any]] | None = None,
 ) -> T:
     """Insert the new records and update the changed ones, in the columns the file has; return what
     ``meanwhile`` returns (run while the database stores the new records). On PostgreSQL ``returned`` receives
-    each added record's id and key (``INSERT … RETURNING``), for the audit entries; or, given ``created``
-    (:func:`_created_sql`: what the insert returns, the statement adding their entries and its parameters), the
-    database writes the added records' entries itself in the same statement, and ``returned`` stays empty.
+    each added record's id and key (``INSERT … RETURNING``), for the audit entries.
 
     On PostgreSQL both are set-based statements over the records :func:`_compared_in_database` staged:
     ``INSERT … SELECT`` and ``UPDATE … FROM``, under the table's own constraints. Should the database
@@ -875,15 +844,9 @@ def _write(
                 + ("" if every else "JOIN unnest(%s::bigint[]) AS chosen (fm_row) USING (fm_row) ")
                 + "ORDER BY fm_row"
             )
-            if created is None:
-                statement, params = f"{insert} RETURNING id, {', '.join(key)}", chosen
-            else:
-                returning, entries, stamped = created
-                statement = f"WITH {CREATED} AS ({insert} RETURNING {', '.join(returning)}) {entries}"
-                params = [*chosen, *stamped]
             with closing(driver.cursor()) as cursor:
-                done = bulk.execute(cursor, statement, params, meanwhile=meanwhile)
-                returned[:] = cursor.fetchall() if created is None else []
+                done = bulk.execute(cursor, f"{insert} RETURNING id, {', '.join(key)}", chosen, meanwhile=meanwhile)
+                returned[:] = cursor.fetchall()
                 return done
         return bulk.insert(session, table, merged.iloc[places][writable], meanwhile=meanwhile)
 
@@ -901,25 +864,67 @@ def _write(
             )
 
     adding, changing = np.flatnonzero(new.to_numpy()), np.flatnonzero(changed.to_numpy())
+
+    def write() -> T:
+        found = add(adding, meanwhile) if len(adding) else meanwhile()
+        if len(changing):
+            change(changing)
+        assert found is not None
+        return found
+
     with closing(driver.cursor()) as cursor:
         if not staged and not driver.in_transaction:
             cursor.execute("BEGIN")  # SQLite: a savepoint outside a transaction would commit when released
-        cursor.execute("SAVEPOINT fm_write")
-        try:
-            found = add(adding, meanwhile) if len(adding) else meanwhile()
-            if len(changing):
-                change(changing)
-        except DATABASE_ERRORS as exc:
-            cursor.execute("ROLLBACK TO SAVEPOINT fm_write")
-            refused = _locate(cursor, add, change, adding, changing)
-            if refused is None:
-                raise
-            place, error = refused
-            columns = _constraint_columns(cursor if staged else None, table, error or exc)
-            raise _refused(error or exc, columns, merged, place, writable, names, rows, source) from None
-        cursor.execute("RELEASE SAVEPOINT fm_write")
-    assert found is not None
-    return found
+        return _guarded(
+            cursor,
+            table,
+            write,
+            add,
+            change,
+            adding,
+            changing,
+            merged=merged,
+            writable=writable,
+            names=names,
+            rows=rows,
+            source=source,
+            postgresql=staged,
+        )
+
+
+def _guarded(
+    cursor: Any,
+    table: sa.Table,
+    write: Callable[[], T],
+    add: Callable[[np.ndarray], Any],
+    change: Callable[[np.ndarray], None],
+    adding: np.ndarray,
+    changing: np.ndarray,
+    *,
+    merged: pd.DataFrame,
+    writable: list[str],
+    names: dict[str, str],
+    rows: pd.Series,
+    source: str,
+    postgresql: bool = True,
+) -> T:
+    """``write`` (adding the records at ``adding`` of ``merged`` and changing those at ``changing``) under a
+    savepoint; should the database refuse a record (a rule the file could not be checked against alone), the write
+    is undone and the record found by halving the rows (:func:`_locate`, through ``add`` and ``change``): the error
+    names its place in the file, its key and the field (:func:`_refused`)."""
+    cursor.execute("SAVEPOINT fm_write")
+    try:
+        done = write()
+    except DATABASE_ERRORS as exc:
+        cursor.execute("ROLLBACK TO SAVEPOINT fm_write")
+        refused = _locate(cursor, add, change, adding, changing)
+        if refused is None:
+            raise
+        place, error = refused
+        columns = _constraint_columns(cursor if postgresql else None, table, error or exc)
+        raise _refused(error or exc, columns, merged, place, writable, names, rows, source) from None
+    cursor.execute("RELEASE SAVEPOINT fm_write")
+    return done
 
 
 DATABASE_ERRORS = (sa.exc.DBAPIError, sqlite3.DatabaseError, psycopg.DatabaseError)
@@ -1095,71 +1100,59 @@ def changes(
     return pd.Series(result, index=rows, dtype=object)
 
 
-_JSON_STRING = json.encoder.encode_basestring  # type: ignore[attr-defined]  # the C encoder json.dumps uses
-
-
-def _json_texts(values: list[Any]) -> list[str]:
-    """Each plain value (None, bool, int, float or str: :func:`fm.accounts.audit.plain`) as JSON text, as
-    ``json.dumps(value, ensure_ascii=False)`` writes it; a column of one type at C speed."""
-    kinds = set(map(type, values))
-    if kinds <= {type(None)}:
-        return ["null"] * len(values)
-    if kinds <= {str, type(None)}:
-        return [_JSON_STRING(v) if v is not None else "null" for v in values]
-    if kinds <= {int, float, type(None)} or kinds <= {bool, type(None)}:
-        return [("null" if v is None else "true" if v is True else "false" if v is False else repr(v)) for v in values]
-    return [json.dumps(v, ensure_ascii=False) for v in values]
-
-
 def changes_json(
     merged: pd.DataFrame, new: pd.Series, touched: pd.Series, compared: list[str], uses: pd.DataFrame | None
 ) -> pd.Series:
-    """:func:`changes` as JSON text (:class:`~fm.io.bulk.RawJSON`), made field by field over whole columns:
-    what the audit trail stores for every record an import adds or changes. (A dict per record encoded
-    with ``json.dumps`` took longer than PostgreSQL's whole insert at 100,000 records.)"""
+    """:func:`changes` as JSON text (:class:`~fm.io.bulk.RawJSON`): what the audit trail stores for every record an
+    import adds or changes (:func:`changes_texts`, by the merged index)."""
+    rows = merged.index[(new | touched).to_numpy()]
+    texts = changes_texts(merged, new, touched, compared, uses).to_pylist()
+    return pd.Series([bulk.RawJSON(text) for text in texts], index=rows, dtype=object)
+
+
+def changes_texts(
+    merged: pd.DataFrame, new: pd.Series, touched: pd.Series, compared: list[str], uses: pd.DataFrame | None
+) -> pa.Array:
+    """Each added or changed record's :func:`changes` as the JSON text ``json.dumps(..., ensure_ascii=False,
+    separators=(",", ":"))`` writes, in the merged order: made over whole columns (each field's values as JSON by
+    :func:`fm.accounts.audit.json_texts`, compared and joined by Arrow's string kernels), since Python's dict per
+    record (or a piece per record and field) cost more than the database's whole insert at 100,000 records."""
     chosen = (new | touched).to_numpy()
-    rows = merged.index[chosen]
-    part = merged.loc[rows]
-    added = new.loc[rows].to_numpy(dtype=bool)
-    # A column of pieces per field ("key":[old,new] where the record's field differs, "" elsewhere), then each
-    # record's pieces joined in one pass over the records (a piece appended per field and record cost more).
-    pieces: list[list[str]] = []
+    part = merged.loc[chosen]
+    added = pa.array(new.to_numpy(dtype=bool)[chosen])
+    nothing = pa.nulls(len(part), pa.string())
+    pieces: list[pa.Array] = []  # per field: ',"field":[old,new]' where the record's field differs, null elsewhere
 
-    def add(
-        name: str, before: list[Any], after: list[Any], keep: np.ndarray, *, blank: np.ndarray | None = None
-    ) -> None:
-        old, now = np.empty(len(rows), dtype=object), np.empty(len(rows), dtype=object)
-        old[:], now[:] = before, after
-        if blank is not None:
-            old[blank] = None
-        places = np.flatnonzero(keep & (old != now).astype(bool))
-        if not len(places):
+    def add(name: str, before: pa.Array, after: pa.Array, keep: pa.Array | None) -> None:
+        key = audit.JSON_STRING(name)
+        if before.null_count == len(before) and keep is None:  # added records: every value there is
+            if after.null_count < len(after):
+                pieces.append(pc.binary_join_element_wise(f",{key}:[null,", after, "]", ""))  # null where after is
             return
-        key = _JSON_STRING(name)
-        olds, nows = _json_texts(old[places].tolist()), _json_texts(now[places].tolist())
-        column = np.full(len(rows), "", dtype=object)
-        column[places] = [f"{key}:[{o},{n}]" for o, n in zip(olds, nows, strict=True)]
-        pieces.append(column.tolist())
+        differs = pc.or_(
+            pc.xor(pc.is_valid(before), pc.is_valid(after)), pc.fill_null(pc.not_equal(before, after), False)
+        )
+        differs = differs if keep is None else pc.and_(keep, differs)
+        if not pc.any(differs).as_py():
+            return
+        piece = pc.binary_join_element_wise(
+            f",{key}:[", pc.fill_null(before, "null"), ",", pc.fill_null(after, "null"), "]", ""
+        )
+        pieces.append(pc.if_else(differs, piece, nothing))
 
-    every = np.ones(len(rows), dtype=bool)
     for field in (f for f in compared if f in merged.columns):
-        after = audit.plain_values(part[field])
-        before = audit.plain_values(part[f"{field}_old"]) if f"{field}_old" in part.columns else [None] * len(part)
-        add(field, before, after, every, blank=added)
+        old = audit.json_texts(part[f"{field}_old"]) if f"{field}_old" in part.columns else nothing
+        add(field, old if old is nothing else pc.if_else(added, nothing, old), audit.json_texts(part[field]), None)
     if uses is not None:
         names = {"valid_from": "use_since", **{f: f for f in USE_FIELDS}}
-        moved = uses.loc[rows]
+        moved = uses.loc[part.index]
         for field in (f for f in names if f in moved.columns):
-            now = audit.plain_values(moved[field])
-            old = audit.plain_values(moved[f"{field}_old"]) if f"{field}_old" in moved.columns else [None] * len(moved)
-            add(names[field], old, now, moved["changed"].to_numpy(dtype=bool))
+            old = audit.json_texts(moved[f"{field}_old"]) if f"{field}_old" in moved.columns else nothing
+            add(names[field], old, audit.json_texts(moved[field]), pa.array(moved["changed"].to_numpy(dtype=bool)))
     if not pieces:
-        return pd.Series([bulk.RawJSON("{}")] * len(rows), index=rows, dtype=object)
-    return pd.Series(
-        [bulk.RawJSON("{" + ",".join(filter(None, record)) + "}") for record in zip(*pieces, strict=True)],
-        index=rows,
-        dtype=object,
-    )
+        return pa.array(["{}"] * len(part), type=pa.string())
+    joined = pc.binary_join_element_wise(*pieces, "", null_handling="replace", null_replacement="")
+    return pc.binary_join_element_wise("{", pc.utf8_slice_codeunits(joined, 1), "}", "")
 
 
 def listed(

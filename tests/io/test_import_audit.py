@@ -1,9 +1,9 @@
-"""The audit entries of the records an import adds. On PostgreSQL the database writes them itself from the rows it
-stores (``fm.accounts.audit.created_sql``, in the insert's own statement); their text must be, character for
-character, what Python makes of the same values (``fm.io.importer.changes_json``), which SQLite stores and every
-reader of the trail reads: each kind of value, text that JSON escapes, floats as their shortest text or as
-integers, geometry as WKT to 7 decimals or summarised past 500 characters. Floats PostgreSQL spells otherwise
-(1e15 and more) leave the entries to Python."""
+"""The audit entries of the records an import adds. On PostgreSQL a file of new assets is COPYed chunk by chunk
+straight into the table, its entries made over whole columns and COPYed into the trail
+(``fm.io.importer._add_in_chunks``); their text must be, character for character, what the import of the same file
+checked whole writes (``fm.io.importer.changes_json``, as on SQLite), which every reader of the trail reads: each kind
+of value, text that JSON escapes, floats as their shortest text or as integers (1e15 and more too), geometry as WKT to
+7 decimals or summarised past 500 characters."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ from iosample import rows, seed
 from fm.db import Database
 from fm.io import importer
 
-CREATED = importer._created_sql
+ADD_CHUNK = importer._add_chunk
 PONDS = shapely.MultiPolygon([shapely.Point(139.54, 35.32).buffer(1e-3), shapely.Point(139.56, 35.32).buffer(1e-3)])
 LINE = shapely.LineString([(139.5 + i * 1.234567e-4, 35.3 + (i % 7) * 3.3e-5) for i in range(40)])
 
@@ -61,18 +61,19 @@ def entries(url: str) -> list[tuple]:
     )
 
 
-def imported(url: str, path, monkeypatch, *, by_python: bool) -> tuple[list[tuple], bool]:
-    """Import ``path`` (entries written by Python if ``by_python``); its entries, then the added assets and their
-    entries deleted again; and whether the database wrote them."""
+def imported(url: str, path, monkeypatch, *, chunked: bool, postgresql: bool) -> tuple[list[tuple], bool]:
+    """Import ``path`` (on PostgreSQL in chunks COPYed if ``chunked``, else checked whole); its entries, then the
+    added assets and their entries deleted again; and whether it was COPYed in chunks."""
     made: list[bool] = []
 
     def spied(*args, **kwargs):
-        found = None if by_python else CREATED(*args, **kwargs)
-        made.append(found is not None)
-        return found
+        made.append(True)
+        return ADD_CHUNK(*args, **kwargs)
 
-    monkeypatch.setattr(importer, "_created_sql", spied)
+    monkeypatch.setattr(importer, "_add_chunk", spied)
+    monkeypatch.setattr(importer, "_only_adds", lambda *args: chunked and postgresql)
     result = run(url, "import", "assets", str(path), "--crs", "4326")
+    monkeypatch.undo()
     assert result.exit_code == 0, result.output
     found = entries(url)
     database = Database(url)
@@ -83,13 +84,14 @@ def imported(url: str, path, monkeypatch, *, by_python: bool) -> tuple[list[tupl
     return found, made == [True]
 
 
-def test_the_database_writes_the_entries_python_would(db_url, backend, tmp_path, monkeypatch):
+def test_the_chunks_copied_write_the_entries_the_whole_file_checked_writes(db_url, backend, tmp_path, monkeypatch):
     seed(db_url)
     path = tmp_path / "assets.csv"
     assets_file(path)
-    by_python, _ = imported(db_url, path, monkeypatch, by_python=True)
-    by_database, written = imported(db_url, path, monkeypatch, by_python=False)
-    assert written == (backend == "postgis")  # SQLite: Python's, as ever
+    postgresql = backend == "postgis"
+    by_python, _ = imported(db_url, path, monkeypatch, chunked=False, postgresql=postgresql)
+    by_database, written = imported(db_url, path, monkeypatch, chunked=True, postgresql=postgresql)
+    assert written == postgresql  # SQLite: the one way there is
     assert by_database == by_python
     assert [e[:4] for e in by_database] == [("assets", "create", f"AU-{n}", True) for n in range(1, 5)]
     first, second, third, fourth = (json.loads(e[4]) for e in by_database)
@@ -105,11 +107,12 @@ def test_the_database_writes_the_entries_python_would(db_url, backend, tmp_path,
 
 
 @pytest.mark.parametrize("length", [1e15, 2.5e16])
-def test_floats_the_database_spells_otherwise_stay_pythons(db_url, backend, tmp_path, monkeypatch, length):
+def test_large_whole_floats_are_written_as_integers(db_url, backend, tmp_path, monkeypatch, length):
     seed(db_url)
     path = tmp_path / "assets.csv"
     assets_file(path, length=length)
-    by_python, _ = imported(db_url, path, monkeypatch, by_python=True)
-    by_database, written = imported(db_url, path, monkeypatch, by_python=False)
-    assert not written and by_database == by_python
+    postgresql = backend == "postgis"
+    by_python, _ = imported(db_url, path, monkeypatch, chunked=False, postgresql=postgresql)
+    by_database, written = imported(db_url, path, monkeypatch, chunked=True, postgresql=postgresql)
+    assert written == postgresql and by_database == by_python
     assert f'"length_m":[null,{int(length)}]' in by_database[0][4]

@@ -160,3 +160,60 @@ def test_queries_read_alongside_give_what_each_read_gives(db_url):
         pd.testing.assert_frame_equal(
             frame.sort_values("id", ignore_index=True), expected.sort_values("id", ignore_index=True), check_exact=True
         )
+
+
+@pytest.mark.parametrize("backend", ["postgis"], indirect=True)
+def test_binary_rows_store_what_the_text_copy_stores(db_url):
+    """An import's rows COPYed in binary (``bulk.binary_rows``, PostgreSQL only) are stored exactly as the same rows
+    COPYed as text: texts with the characters the text format escapes, NULLs, geometry, dates, flags, integers up to
+    BIGINT's and INTEGER's limits, decimals; an integer beyond its column's type is refused, never wrapped."""
+    from contextlib import closing
+
+    import shapely
+
+    from fm.io import bulk
+    from fm.model import metadata
+
+    seed(db_url)
+    tricky = ["tab\there", "new\nline", "back\\slash", "\\N", "", "改行\r\n「引用」", '🏯 "x", comma']
+    table = metadata.tables["assets"]
+    frame = pd.DataFrame(
+        {
+            "name": tricky,
+            "category": "library",
+            "geom": [shapely.Point(139.55 + n / 1000, 35.31) for n in range(6)] + [None],
+            "floor_area_m2": [0.1, 1e-7, 123456.789, None, 2.0, 3.5, 1 / 3],
+            "acquisition_cost": pd.array([2**63 - 1, 1, None, 0, 5, 6, 7], dtype="Int64"),
+            "annual_users": pd.array([2**31 - 1, None, 0, 4, 1, 2, 3], dtype="Int64"),
+            "acquisition_date": [date(2020, 4, 1), None, date(1999, 12, 31), date(2000, 1, 1), None, None, None],
+            "is_evacuation_shelter": [True, False, False, True, False, True, False],
+            "status": "in_service",
+            "notes": [None, "メモ", None, None, "x", None, "y"],
+        }
+    )
+    texts = frame.assign(code=[f"COPYTEXT-{n}" for n in range(7)])
+    binary = frame.assign(code=[f"COPYBIN-{n}" for n in range(7)])
+    database = Database(db_url)
+    with database.session() as session:
+        bulk.insert(session, table, texts)
+        rows = bulk.binary_rows(binary, bulk.binary_types(table, list(binary.columns)))
+        with closing(session.connection().connection.driver_connection.cursor()) as cursor:
+            bulk.copy_rows_into(cursor, [("assets", list(binary.columns), rows)])
+        beyond = binary.assign(annual_users=pd.array([2**31] + [1] * 6, dtype="Int64"))
+        with pytest.raises(ValueError, match="annual_users"):
+            bulk.binary_rows(beyond, bulk.binary_types(table, list(beyond.columns)))
+    with database.session() as session:
+        columns = ("id", "code", "version", *(c for c in frame.columns if c != "geom"), "geom")
+        back = store.read_assets(session, columns=columns)
+    database.dispose()
+    stored = {
+        prefix: back[back["code"].str.startswith(prefix)].sort_values("code") for prefix in ("COPYTEXT-", "COPYBIN-")
+    }
+    for name in columns[3:-1]:
+        assert stored["COPYBIN-"][name].tolist() == stored["COPYTEXT-"][name].tolist() or (
+            stored["COPYBIN-"][name].astype(str).tolist() == stored["COPYTEXT-"][name].astype(str).tolist()
+        ), name
+    assert [g.wkt if g is not None else None for g in stored["COPYBIN-"].geometry] == [
+        g.wkt if g is not None else None for g in stored["COPYTEXT-"].geometry
+    ]
+    assert stored["COPYBIN-"]["name"].tolist() == tricky

@@ -42,6 +42,50 @@ def test_changes_json_equals_the_changes_of_each_record():
     assert json.loads(encoded[3]) == {"name": ["had one", None], "cost": [8, None]}
 
 
+def test_changes_json_is_the_text_json_dumps_writes_character_for_character():
+    long = shapely.LineString([(139.5 + i * 1.234567e-4, 35.3 + (i % 7) * 3.3e-5) for i in range(40)])
+    texts = ['"quoted"', "back\\slash", "tab\tline\nreturn\r", "\x01\x1f\x7f\u2028", "名前🏯", "", None, "plain"]
+    merged = pd.DataFrame(
+        {
+            "code": [f"A{n}" for n in range(8)],
+            "name": texts,
+            "name_old": [None, "back\\slash", "old", None, "名前", "x", "was", "plain"],
+            "area": [0.1, 1e-7, 123456789.125, 3.0, -0.0, 1e15, 2.5e16, 1e20],
+            "area_old": [np.nan, 1e-7, 5e-324, 3, 0.0, np.nan, 2.5e16, 1e21],
+            "cost": pd.array([2**63 - 1, -(2**63), 0, None, 5, 6, 7, 8], dtype="Int64"),
+            "cost_old": pd.array([None, 1, 0, 4, None, 6, 7, 9], dtype="Int64"),
+            "shelter": pd.array([True, False, None, True, False, True, False, True], dtype="boolean"),
+            "shelter_old": pd.array([None, True, None, True, False, False, False, True], dtype="boolean"),
+            "built": [date(2020, 4, 1), None, date(1999, 1, 2), date(2020, 4, 1), None, None, None, date(2001, 4, 1)],
+            "built_old": [None, None, date(1999, 1, 1), date(2020, 4, 1), None, None, None, None],
+            "mixed": [1, 2.5, "x", None, True, 10**20, 1.0, float("inf")],
+            "mixed_old": [None, 2.5, "y", None, None, 10**20, 2, None],
+            "geom": [shapely.Point(139.1234567891, 35.1), long, shapely.Point(), None, shapely.Point(139, 35)] * 1
+            + [None, long, shapely.Polygon([(139, 35), (139.1, 35), (139.1, 35.1)])],
+            "geom_old": [None, None, shapely.Point(139, 35.5), None, shapely.Point(139, 35), None, None, None],
+        }
+    )
+    new = pd.Series([True, False, False, True, False, False, False, False])
+    touched = pd.Series([False, True, True, False, True, True, True, True])
+    uses = pd.DataFrame(
+        {
+            "valid_from": [None, date(2024, 4, 1), None, None, date(2025, 4, 1), None, None, None],
+            "valid_from_old": [None, date(2023, 4, 1), None, None, date(2025, 4, 1), None, None, None],
+            "current_use": [None, "事務所", None, None, '"q"', None, None, None],
+            "current_use_old": [None, "倉庫", None, None, '"q"', None, None, None],
+            "changed": [False, True, False, False, True, False, False, False],
+        }
+    )
+    compared = ["name", "area", "cost", "shelter", "built", "mixed", "geom"]
+    for given in (None, uses):
+        listed = importer.changes(merged, new, touched, compared, given)
+        encoded = importer.changes_json(merged, new, touched, compared, given)
+        assert list(encoded) == [json.dumps(c, ensure_ascii=False, separators=(",", ":")) for c in listed]
+    assert '"area":[null,0.1]' in encoded[0] and '"area":[1e+21,1e+20]' not in encoded[7]
+    assert '"area":[1000000000000000000000,100000000000000000000]' in encoded[7]
+    assert '"name":["x",""]' in encoded[5] and '"use_since":["2023-04-01","2024-04-01"]' in encoded[1]
+
+
 def _by_python_values(merged: pd.DataFrame, columns: list[str]) -> list[bool]:
     """What the comparison said before numbers were compared as arrays: each pair of Python values (None for
     every kind of missing) compared with ``==``."""
