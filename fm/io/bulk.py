@@ -8,7 +8,6 @@ driver's ``write_row`` cost more than PostgreSQL's own work at 100,000 rows (ben
 from __future__ import annotations
 
 import json
-import struct
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import closing
@@ -305,25 +304,17 @@ def _update(cursor: Any, table: sa.Table, frame: pd.DataFrame, names: list[str],
         cursor.executemany(f"UPDATE {table.name} SET {assignments}{stamp} WHERE id = ?", rows)
 
 
-BINARY_TYPES = {"int2": ">i2", "int4": ">i4", "int8": ">i8", "float8": ">f8", "date": ">i4", "text": None}
-"""PostgreSQL types :func:`copy_binary` writes, and their big-endian numpy layout (text: variable)."""
 _BINARY_HEADER = b"PGCOPY\n\xff\r\n\x00" + b"\x00\x00\x00\x00" + b"\x00\x00\x00\x00"
 _BINARY_TRAILER = b"\xff\xff"
-_POSTGRES_EPOCH = np.datetime64("2000-01-01", "D")
 
 
 def copy_binary(
     frames: Iterable[pd.DataFrame], types: Sequence[str], *, chunk: int = 50_000
 ) -> Iterator[bytes | memoryview]:
-    r"""The rows of ``frames`` (one after the other, the same columns) in COPY's binary format, in chunks of bytes
-    to write one after the other; each frame is taken when the previous one is written, so that a caller can make
-    the next frame while the server reads the last.
-
-    ``types`` names each column's PostgreSQL type (:data:`BINARY_TYPES`; ``text`` columns must hold few
-    distinct values, such as a class). Made by numpy column by column, not row by row: the rows of a chunk
-    are grouped by their pattern of NULLs and texts, so that within a group every row has the same layout
-    (a numpy structured array filled a column at a time); the groups follow one another (a table's rows
-    have no order). psycopg's ``write_row`` took longer than PostgreSQL's own work for a million rows.
+    r"""The rows of ``frames`` (one after the other, the same columns, of PostgreSQL ``types`` as
+    :func:`binary_rows` takes them) in COPY's binary format, in chunks of bytes to write one after the other; each
+    frame is taken when the previous one is written, so that a caller can make the next frame while the server
+    reads the last. (psycopg's ``write_row`` took longer than PostgreSQL's own work for a million rows.)
 
     >>> frame = pd.DataFrame({"n": [1, 2], "x": [0.5, None], "c": ["a", "bc"]})
     >>> data = b"".join(copy_binary([frame], ["int4", "float8", "text"]))
@@ -334,7 +325,7 @@ def copy_binary(
     >>> b"".join(copy_binary([frame.iloc[:1], frame.iloc[1:]], ["int4", "float8", "text"])) == data
     True
     """
-    unknown = sorted(set(types) - set(BINARY_TYPES))
+    unknown = sorted(set(types) - {*_ROW_LAYOUTS, "text", "geometry"})
     if unknown:
         raise ValueError(f"copy_binary cannot write type(s) {', '.join(unknown)}")
     yield _BINARY_HEADER
@@ -342,82 +333,8 @@ def copy_binary(
         if len(types) != len(frame.columns):
             raise ValueError(f"{len(types)} types for {len(frame.columns)} columns")
         for start in range(0, len(frame), chunk):
-            yield from _binary_rows(frame.iloc[start : start + chunk], list(types))
+            yield _body(binary_rows(frame.iloc[start : start + chunk], types))
     yield _BINARY_TRAILER
-
-
-def _binary_rows(frame: pd.DataFrame, types: list[str]) -> Iterator[bytes | memoryview]:
-    count = len(frame)
-    encoded: list[np.ndarray | None] = []  # each column's values, big-endian, one per row (0 where missing)
-    missing: list[np.ndarray] = []
-    key = np.zeros(count, dtype=np.int64)
-    texts: dict[int, tuple[np.ndarray, np.ndarray]] = {}  # a text column's codes and its distinct values
-    for number, (name, kind) in enumerate(zip(frame.columns, types, strict=True)):
-        column = frame[name]
-        absent = column.isna().to_numpy()
-        missing.append(absent)
-        if kind == "text":
-            codes, uniques = pd.factorize(column, use_na_sentinel=True)
-            texts[number] = codes, np.array([str(u).encode() for u in uniques] + [b""], dtype=object)
-            encoded.append(None)
-            key = key * (len(uniques) + 1) + (codes + 1)
-            continue
-        if absent.any():
-            key = key * 2 + absent
-        present = column[~absent] if absent.any() else column
-        layout = BINARY_TYPES[kind]
-        assert layout is not None
-        if kind == "date":
-            raw = (pd.to_datetime(present).to_numpy().astype("datetime64[D]") - _POSTGRES_EPOCH).astype(layout)
-        else:
-            raw = present.to_numpy(dtype=np.float64 if kind == "float8" else np.int64).astype(layout)
-        if absent.any():
-            full = np.zeros(count, dtype=layout)
-            full[~absent] = raw
-        else:
-            full = raw
-        encoded.append(full)
-    order = np.argsort(key, kind="stable")
-    key = key[order]
-    bounds = np.flatnonzero(np.diff(key)) + 1
-    starts, ends = np.concatenate([[0], bounds]), np.concatenate([bounds, [count]])
-    # Gathered as typed values (8 or 4 bytes each), not as rows of bytes: several times faster in numpy.
-    encoded = [None if column is None else column[order] for column in encoded]
-    for start, end in zip(starts.tolist(), ends.tolist(), strict=True):
-        first = order[start]
-        # The group's rows as one numpy record each: constant stretches of bytes (field count, lengths, NULLs,
-        # the group's texts) between the typed values, filled a field at a time.
-        fields: list[tuple[str, str]] = []
-        constants: dict[str, bytes] = {}
-        values: dict[str, np.ndarray] = {}
-        head = [struct.pack(">h", len(types))]  # constant bytes since the last column of values
-        for number, kind in enumerate(types):
-            if missing[number][first]:
-                head.append(struct.pack(">i", -1))
-            elif kind == "text":
-                codes, distinct = texts[number]
-                text = distinct[codes[first]]
-                head.append(struct.pack(">i", len(text)) + text)
-            else:
-                column = encoded[number]
-                assert column is not None
-                head.append(struct.pack(">i", column.dtype.itemsize))
-                constant = b"".join(head)
-                fields.append((f"h{number}", f"V{len(constant)}"))
-                constants[f"h{number}"] = constant
-                fields.append((f"v{number}", column.dtype.str))
-                values[f"v{number}"] = column[start:end]
-                head = []
-        if head:
-            constant = b"".join(head)
-            fields.append(("tail", f"V{len(constant)}"))
-            constants["tail"] = constant
-        block = np.empty(end - start, dtype=np.dtype(fields))
-        for name, constant in constants.items():
-            block[name] = np.frombuffer(constant, dtype=f"V{len(constant)}")[0]
-        for name, column in values.items():
-            block[name] = column
-        yield block.view(np.uint8).data
 
 
 _ROW_LAYOUTS = {"bool": "u1", "int2": ">i2", "int4": ">i4", "int8": ">i8", "float8": ">f8", "date": ">i4"}
@@ -457,9 +374,9 @@ def binary_types(table: sa.Table, columns: Sequence[str]) -> list[str]:
 def binary_rows(frame: pd.DataFrame, types: Sequence[str]) -> pa.Array:
     r"""Each row of ``frame`` as one tuple of COPY's binary format (field count, then each field's length and bytes,
     NULL as length -1), given as Arrow binary: each column made at once by numpy (numbers, dates, flags) or Arrow
-    (texts in UTF-8, EWKB geometry), then joined row by row in C++. Unlike :func:`copy_binary` any number of
-    distinct texts, and each row apart (a caller can send some of them: :func:`binary_copy`). PostgreSQL reads the
-    values without parsing text (hex EWKB, decimal numbers): an import's rows cost it a third less.
+    (texts in UTF-8, EWKB geometry), then joined row by row in C++; each row apart, so that a caller can send some
+    of them (:func:`binary_copy`). An import's rows are made in about half the time of COPY's text format
+    (bench/README.md, branch import7).
 
     >>> frame = pd.DataFrame({"n": pd.array([1, None], dtype="Int64"), "s": ["a\tb", None], "b": [True, False]})
     >>> first, second = binary_rows(frame, ["int4", "text", "bool"]).to_pylist()
@@ -524,7 +441,11 @@ def _fixed_width(data: np.ndarray, width: int, count: int) -> pa.Array:
 
 def binary_copy(rows: pa.Array) -> bytes:
     """Rows of :func:`binary_rows` as a whole COPY in binary format (header, the rows, trailer)."""
+    return b"".join((_BINARY_HEADER, _body(rows), _BINARY_TRAILER))
+
+
+def _body(rows: pa.Array) -> memoryview | bytes:
+    """The bytes of Arrow binary ``rows``, one after the other, without copying them."""
     offsets = np.frombuffer(rows.buffers()[1], dtype=np.int32)
     start, end = offsets[rows.offset], offsets[rows.offset + len(rows)]
-    body = b"" if rows.buffers()[2] is None else memoryview(rows.buffers()[2])[start:end]
-    return b"".join((_BINARY_HEADER, body, _BINARY_TRAILER))
+    return b"" if rows.buffers()[2] is None else memoryview(rows.buffers()[2])[start:end]
