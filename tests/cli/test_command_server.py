@@ -313,15 +313,17 @@ def _listening_inode(path: str) -> str:
 
 
 def _descriptors(pid: int) -> set[str]:
+    """What process ``pid``'s open descriptors point at (nothing once it has ended)."""
     found = set()
     try:
-        for fd in Path(f"/proc/{pid}/fd").iterdir():
-            try:
-                found.add(os.readlink(fd))
-            except OSError:
-                continue
-    except OSError:
-        pass
+        listed = list(Path(f"/proc/{pid}/fd").iterdir())
+    except OSError:  # the process has ended
+        return found
+    for fd in listed:
+        try:
+            found.add(os.readlink(fd))
+        except OSError:  # closed since it was listed
+            continue
     return found
 
 
