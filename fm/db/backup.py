@@ -299,11 +299,7 @@ def _pg_restore(database: Database, dump: Path, work: Path, old_tables: list[str
     with database.connect() as connection:
         migrate.ensure_postgis(connection, create=True)
         connection.commit()
-        others = connection.execute(
-            sa.text(
-                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
-            )
-        ).scalar()
+        others = _other_clients(connection)
     if others:
         raise DatabaseError(
             f"{describe(url)} is in use ({others} other connection(s): fm serve?). Stop them and try again; "
@@ -342,6 +338,24 @@ def _pg_restore(database: Database, dump: Path, work: Path, old_tables: list[str
         url,
         "restoring with psql",
     )
+
+
+def _other_clients(connection: sa.Connection) -> int:
+    """How many other clients are connected to this database, after waiting up to LOCK_WAIT for them to leave:
+    autovacuum and other server workers do not count, and a client that just disconnected may still be listed
+    for a moment while its backend ends."""
+    deadline = time.monotonic() + LOCK_WAIT
+    while True:
+        others = connection.execute(
+            sa.text(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                "AND pid <> pg_backend_pid() AND backend_type = 'client backend'"
+            )
+        ).scalar_one()
+        connection.rollback()  # a fresh snapshot of pg_stat_activity next time
+        if not others or time.monotonic() > deadline:
+            return int(others)
+        time.sleep(0.1)
 
 
 def check_integrity(database: Database) -> None:

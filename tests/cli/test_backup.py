@@ -127,6 +127,27 @@ def test_a_restore_into_a_database_in_use_waits_then_says_so(small, tmp_path, mo
     assert _users(target) == ["hanako"]
 
 
+@pytest.mark.postgis
+def test_a_postgis_restore_waits_for_other_clients_then_says_so(tmp_path, request, monkeypatch):
+    from fm.db import backup
+
+    monkeypatch.setattr(backup, "LOCK_WAIT", 0.5)
+    url = new_database("postgis", tmp_path, request)
+    assert run(url, "users", "create", "hanako", "--role", "viewer", "--generate").exit_code == 0
+    file = tmp_path / "pg.zip"
+    assert run(url, "db", "backup", str(file)).exit_code == 0
+    target = _target("postgis", tmp_path, request)
+    holder = sa.create_engine(target)
+    with holder.connect() as connection:  # someone else's session, e.g. fm serve
+        connection.execute(sa.text("SELECT 1"))
+        result = run(target, "db", "restore", str(file))
+    holder.dispose()
+    assert result.exit_code == 1 and "is in use (1 other connection(s)" in result.output, result.output
+    assert result.output.rstrip().endswith("nothing was changed.")
+    assert run(target, "db", "restore", str(file)).exit_code == 0
+    assert _users(target) == ["hanako"]
+
+
 def test_an_old_backup_is_migrated_up_on_restore(tmp_path):
     old = f"sqlite:///{tmp_path / 'old.sqlite3'}"
     database = Database(old)
