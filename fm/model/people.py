@@ -47,7 +47,6 @@ class AuditEntry(Base):
         one_of("source", SOURCES),
         one_of("action", ACTIONS),
         sa.Index("ix_audit_log_record", "table_name", "record_id"),
-        sa.Index("ix_audit_log_at", "at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
