@@ -263,7 +263,8 @@ def read_score_inputs(session: Session, *, as_of: date, restoring: Sequence[str]
     The assets, the two aggregates, the counts and the network's geometry are five queries read at once where
     they can be (:func:`fm.io.store.read_alongside`: on PostgreSQL five server processes on the session's
     snapshot, the assets as arrays while the server aggregates), put together by asset id here; else
-    (SQLite, a session that has written) one query joining them, then the counts and the geometry."""
+    (SQLite, a session that has written) one query joining them, read as arrays on the session's connection
+    (:func:`fm.io.store.read_arrays`), then the counts and the geometry."""
     assets, categories = Asset.__table__, AssetCategory.__table__
     postgres = session.get_bind().dialect.name == "postgresql"
     if postgres:  # the two hash aggregates in memory (about 150 MB at 1,000,000 assets), for this transaction
@@ -291,9 +292,8 @@ def read_score_inputs(session: Session, *, as_of: date, restoring: Sequence[str]
             )
             .outerjoin(inspected, inspected.c.asset_id == assets.c.id)
             .outerjoin(repaired, repaired.c.asset_id == assets.c.id)
-            .order_by(assets.c.id)
         )
-        frame = store.read_query(session, joined)
+        frame = store.read_arrays(session, joined).sort_values("id", ignore_index=True)
         inspection, repair = _whole(frame.pop("inspection")), _whole(frame.pop("repair"))
         counts = history_counts(session, as_of=as_of)
         geoms = store.read_assets(session, columns=("id", "geom"), categories=network)
