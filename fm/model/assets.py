@@ -88,8 +88,8 @@ class Inspection(Versioned, Base):
         sa.CheckConstraint("condition_score BETWEEN 1 AND 5", name="condition_score_range"),
         sa.CheckConstraint("(soundness IS NULL) <> (condition_score IS NULL)", name="one_condition_measure"),
         sa.CheckConstraint("next_due_on IS NULL OR next_due_on >= inspected_on", name="next_due_after"),
-        # each asset's latest inspection and next due date from the index alone (the schedule)
-        sa.Index("ix_inspections_latest", "asset_id", "inspected_on", "next_due_on"),
+        # each asset's latest inspection, its next due date (the schedule) and states (the score) from the index alone
+        sa.Index("ix_inspections_latest", "asset_id", "inspected_on", "next_due_on", "soundness", "condition_score"),
         sa.Index("ix_inspections_judged", "soundness", "inspected_on", "asset_id"),  # the assets judged Ⅲ/Ⅳ by a day
     )
 

@@ -162,6 +162,41 @@ def test_queries_read_alongside_give_what_each_read_gives(db_url):
         )
 
 
+def test_queries_read_as_arrays_give_what_a_read_gives(db_url):
+    """``read_arrays`` (each column in one piece: SQLite's ``group_concat`` and JSON, PostgreSQL's binary arrays),
+    on the session's own connection with its own rows: the frame ``read_query`` gives, dtypes included: whole
+    numbers (NULLs, negative and 64-bit ones), flags, any text (the characters that separate or quote, empty,
+    NULL), no rows at all."""
+    seed(db_url)
+    database = Database(db_url)
+    work, assets = metadata.tables["work_orders"], metadata.tables["assets"]
+    big = (work.c.id * 2**40).label("big")
+    negative = sa.case((work.c.completed_on.is_(None), sa.null()), else_=-work.c.id * 2**58).label("negative")
+    tricky = sa.literal(f'a{store.TEXT_SEPARATOR}"b,\\c「」', sa.String).label("tricky")
+    unfinished = sa.case((work.c.completed_on.is_(None), sa.null()), else_=work.c.code).label("finished")
+    shelter = sa.case((assets.c.category == "bridge", sa.null()), else_=assets.c.is_evacuation_shelter)
+    queries = [
+        sa.select(work.c.id, work.c.asset_id, big, negative, work.c.code, unfinished, tricky),
+        sa.select(work.c.id, sa.literal("", sa.String).label("empty")),
+        sa.select(assets.c.id, assets.c.is_evacuation_shelter, assets.c.on_emergency_road),
+        sa.select(assets.c.id, shelter.label("shelter")),
+        sa.select(work.c.id, work.c.code).where(work.c.id < 0),
+    ]
+    with database.session() as session:
+        session.execute(sa.update(work).where(work.c.code == "W-001").values(code="W-001 (new)"))
+        frames = [store.read_arrays(session, query).sort_values("id", ignore_index=True) for query in queries]
+        fetched = [store.read_query(session, query.order_by("id")) for query in queries]
+    database.dispose()
+    whole, *_, none = frames
+    assert whole["negative"].isna().any() and (whole["negative"] < -(2**53)).any()
+    assert "W-001 (new)" in set(whole["code"])
+    assert frames[3]["shelter"].isna().any() and frames[3]["shelter"].notna().any()
+    assert len(none) == 0
+    for frame, expected in zip(frames[:-1], fetched[:-1], strict=True):
+        pd.testing.assert_frame_equal(frame, expected, check_exact=True)
+    assert list(none.columns) == list(fetched[-1].columns)
+
+
 @pytest.mark.parametrize("backend", ["postgis"], indirect=True)
 def test_binary_rows_store_what_the_text_copy_stores(db_url):
     """An import's rows COPYed in binary (``bulk.binary_rows``, PostgreSQL only) are stored exactly as the same rows
