@@ -194,7 +194,7 @@ def created_rows(
     """The entries of records of ``table`` just created, one per id (with its code and changes, JSON text) in
     order, as rows of COPY's binary format for :data:`CREATED_COLUMNS` (PostgreSQL; :func:`fm.io.bulk.binary_rows`):
     what :func:`record_many` stores for them, made over whole columns. Binary rather than text costs the server
-    a quarter less per entry (no line to parse, no time to read; bench/README.md, branch import8)."""
+    a fifth to a quarter less per entry (no line to split, no time to read; bench/README.md, branch import8)."""
     entries = pd.DataFrame(
         {
             "at": pd.Series(at, index=range(len(ids))),
