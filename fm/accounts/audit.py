@@ -12,7 +12,7 @@ import json
 import math
 from collections.abc import Mapping
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -185,17 +185,29 @@ def _geometry_texts(shapes: np.ndarray, missing: np.ndarray) -> np.ndarray:
 
 
 CREATED_COLUMNS = ("at", "actor", "source", "action", "table_name", "record_id", "record_code", "changes")
-"""The columns of the trail :func:`created_text` gives."""
+"""The columns of the trail :func:`created_rows` gives (the entry's id is the sequence's, as for any insert)."""
 
 
-def created_text(
+def created_rows(
     table: str, ids: np.ndarray, codes: pa.Array, changes: pa.Array, *, at: datetime, actor: str, source: str
-) -> memoryview:
+) -> pa.Array:
     """The entries of records of ``table`` just created, one per id (with its code and changes, JSON text) in
-    order, in COPY's text format for :data:`CREATED_COLUMNS` (PostgreSQL): what :func:`record_many` stores for
-    them, made over whole columns."""
-    record_ids = pa.array(ids, type=pa.int64()).cast(pa.string())
-    return bulk.copy_text_of([at.isoformat(), actor, source, "create", table, record_ids, codes, changes])
+    order, as rows of COPY's binary format for :data:`CREATED_COLUMNS` (PostgreSQL; :func:`fm.io.bulk.binary_rows`):
+    what :func:`record_many` stores for them, made over whole columns. Binary rather than text costs the server
+    a fifth to a quarter less per entry (no line to split, no time to read; bench/README.md, branch import8)."""
+    entries = pd.DataFrame(
+        {
+            "at": pd.Series(at, index=range(len(ids))),
+            "actor": actor,
+            "source": source,
+            "action": "create",
+            "table_name": table,
+            "record_id": ids,
+            "record_code": pd.arrays.ArrowExtensionArray(codes),
+            "changes": pd.arrays.ArrowExtensionArray(changes),
+        }
+    )
+    return bulk.binary_rows(entries, bulk.binary_types(cast(sa.Table, AuditEntry.__table__), CREATED_COLUMNS))
 
 
 def diff(old: Mapping[str, Any], new: Mapping[str, Any]) -> dict[str, list[Any]]:

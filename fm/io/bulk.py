@@ -203,50 +203,17 @@ def copy_into(cursor: Any, table: sa.Table, frame: pd.DataFrame) -> None:
 
 
 def copy_rows_into(
-    cursor: Any,
-    copies: Sequence[tuple[str, Sequence[str], str | bytes | memoryview | pa.Array]],
-    *,
-    meanwhile: Callable[[], T] | None = None,
+    cursor: Any, copies: Sequence[tuple[str, Sequence[str], pa.Array]], *, meanwhile: Callable[[], T] | None = None
 ) -> T | None:
-    """COPY rows already made into each ``(table, columns, rows)`` of ``copies`` in turn (PostgreSQL): rows in COPY's
-    text format (:func:`copy_text`, :func:`copy_text_of`) or as Arrow binary from :func:`binary_rows` (COPY's binary
-    format); return what ``meanwhile`` returns, run while the database stores them."""
+    """COPY rows already made by :func:`binary_rows` into each ``(table, columns, rows)`` of ``copies`` in turn
+    (PostgreSQL, COPY's binary format); return what ``meanwhile`` returns, run while the database stores them."""
 
     def send() -> None:
         for table, columns, rows in copies:
-            binary = isinstance(rows, pa.Array)
-            options = " WITH (FORMAT binary)" if binary else ""
-            with cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN{options}") as copy:
-                copy.write(binary_copy(rows) if binary else rows)
+            with cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN WITH (FORMAT binary)") as copy:
+                copy.write(binary_copy(rows))
 
     return _beside(send, meanwhile)
-
-
-def copy_text_of(columns: Sequence[pa.Array | str]) -> memoryview:
-    r"""Rows in COPY's text format from text columns as Arrow arrays (null: NULL) and texts the same in every row,
-    escaped as :func:`copy_text` escapes them: joined by Arrow's kernels, and given as its own buffer (no Python
-    string per row).
-
-    >>> bytes(copy_text_of(["x", pa.array(["a\tb", None])]))
-    b'x\ta\\tb\nx\t\\N\n'
-    """
-    fields = [_escape(c) if isinstance(c, str) else pc.fill_null(_escaped_arrow(c), NULL) for c in columns]
-    lines = pc.binary_join_element_wise(pc.binary_join_element_wise(*fields, "\t"), "\n", "")
-    offsets = np.frombuffer(lines.buffers()[1], dtype=np.int32)
-    start, end = offsets[lines.offset], offsets[lines.offset + len(lines)]
-    return memoryview(lines.buffers()[2])[start:end]
-
-
-def _escaped_arrow(texts: pa.Array) -> pa.Array:
-    """:func:`_escape` of every text of an Arrow column: looked at once, translated only if one needs it (the column's
-    bytes searched for each of the four characters: a third of a regular expression's CPU on the audit entries)."""
-    data = texts.buffers()[2]
-    held = b"" if data is None else data.to_pybytes()  # the whole buffer: a slice's neighbours at worst translate
-    if not any(character in held for character in (b"\\", b"\t", b"\n", b"\r")):
-        return texts
-    for character, escape in (("\\", "\\\\"), ("\t", "\\t"), ("\n", "\\n"), ("\r", "\\r")):
-        texts = pc.replace_substring(texts, character, escape)
-    return texts
 
 
 def execute(cursor: Any, statement: str, params: Any = None, *, meanwhile: Callable[[], T] | None = None) -> T | None:
@@ -325,7 +292,7 @@ def copy_binary(
     >>> b"".join(copy_binary([frame.iloc[:1], frame.iloc[1:]], ["int4", "float8", "text"])) == data
     True
     """
-    unknown = sorted(set(types) - {*_ROW_LAYOUTS, "text", "geometry"})
+    unknown = sorted(set(types) - {*_ROW_LAYOUTS, *_TEXT_KINDS, "geometry"})
     if unknown:
         raise ValueError(f"copy_binary cannot write type(s) {', '.join(unknown)}")
     yield _BINARY_HEADER
@@ -337,9 +304,19 @@ def copy_binary(
     yield _BINARY_TRAILER
 
 
-_ROW_LAYOUTS = {"bool": "u1", "int2": ">i2", "int4": ">i4", "int8": ">i8", "float8": ">f8", "date": ">i4"}
-"""The fixed-width types :func:`binary_rows` writes, as big-endian numpy layouts; besides them ``text`` and
-``geometry`` (EWKB)."""
+_ROW_LAYOUTS = {
+    "bool": "u1",
+    "int2": ">i2",
+    "int4": ">i4",
+    "int8": ">i8",
+    "float8": ">f8",
+    "date": ">i4",
+    "timestamptz": ">i8",
+}
+"""The fixed-width types :func:`binary_rows` writes, as big-endian numpy layouts; besides them the texts of
+:data:`_TEXT_KINDS` and ``geometry`` (EWKB)."""
+_TEXT_KINDS = ("text", "json")
+"""Types whose binary form is their text in UTF-8 (``json``: JSON text already made, e.g. the audit entries')."""
 _NULL_FIELD = b"\xff\xff\xff\xff"
 
 
@@ -364,7 +341,11 @@ def binary_types(table: sa.Table, columns: Sequence[str]) -> list[str]:
             types.append("float8")
         elif isinstance(column_type, sa.Date) and not isinstance(column_type, sa.DateTime):
             types.append("date")
-        elif isinstance(column_type, (sa.String, sa.Text)) and not isinstance(column_type, sa.JSON):
+        elif isinstance(column_type, sa.DateTime) and column_type.timezone:
+            types.append("timestamptz")
+        elif isinstance(column_type, sa.JSON):
+            types.append("json")
+        elif isinstance(column_type, (sa.String, sa.Text)):
             types.append("text")
         else:
             raise ValueError(f"binary_rows cannot write {table.name}.{name} ({column_type})")
@@ -396,21 +377,18 @@ def binary_rows(frame: pd.DataFrame, types: Sequence[str]) -> pa.Array:
 def _binary_column(values: pd.Series, kind: str) -> pa.Array:
     """One column's fields: each value's length and bytes, or -1 for NULL."""
     missing = values.isna().to_numpy()
-    if kind in ("text", "geometry"):
-        items = values.to_numpy(dtype=object)
-        present = items[~missing]
-        data = np.full(len(items), None, dtype=object)
-        if kind == "geometry":
-            data[~missing] = shapely.to_wkb(shapely.set_srid(present, SRID), include_srid=True)
-            payload = pa.array(data, type=pa.binary())
-        else:
-            data[~missing] = present if set(map(type, present.tolist())) <= {str} else [str(v) for v in present]
-            payload = pa.array(data, type=pa.string()).cast(pa.binary())
+    if kind in (*_TEXT_KINDS, "geometry"):
+        payload = _utf8(values, missing, kind) if kind in _TEXT_KINDS else _ewkb(values, missing)
         lengths = pc.fill_null(pc.binary_length(payload), 0).to_numpy(zero_copy_only=False).astype(">i4")
-        prefixed = pc.binary_join_element_wise(_fixed_width(lengths.view(np.uint8), 4, len(items)), payload, b"")
+        prefixed = pc.binary_join_element_wise(_fixed_width(lengths.view(np.uint8), 4, len(values)), payload, b"")
         return pc.fill_null(prefixed, pa.scalar(_NULL_FIELD, pa.binary()))
     layout = np.dtype(_ROW_LAYOUTS[kind])
-    if kind == "date":  # days since 2000-01-01, each distinct day once
+    if kind == "timestamptz":  # microseconds since 2000-01-01 UTC
+        stamps = pd.DatetimeIndex(values)
+        if stamps.tz is None:
+            raise ValueError(f"{values.name}: times without a time zone for timestamptz")
+        numbers = stamps.tz_convert("UTC").as_unit("us").asi8 - _EPOCH_MICROSECONDS
+    elif kind == "date":  # days since 2000-01-01, each distinct day once
         codes, uniques = pd.factorize(values[~missing])
         days = np.array([d.toordinal() for d in uniques.tolist()], dtype=np.int64) - _EPOCH_ORDINAL
         numbers = np.zeros(len(values), dtype=np.int64)
@@ -432,6 +410,33 @@ def _binary_column(values: pd.Series, kind: str) -> pa.Array:
 
 
 _EPOCH_ORDINAL = date(2000, 1, 1).toordinal()
+_EPOCH_MICROSECONDS = int(pd.Timestamp("2000-01-01", tz="UTC").timestamp()) * 1_000_000
+
+
+def _utf8(values: pd.Series, missing: np.ndarray, kind: str) -> pa.Array:
+    """A text column's values in UTF-8, null where missing: the Arrow buffer pandas holds them in as it is (no Python
+    string per value), else from Python's. ``json`` takes texts only (JSON already written), never a value to
+    write."""
+    if isinstance(values.array, pd.arrays.ArrowExtensionArray):  # pandas' "str" columns among them
+        held = pa.array(values.array)
+        texts = held.combine_chunks() if isinstance(held, pa.ChunkedArray) else held
+        if texts.type in (pa.string(), pa.large_string()):
+            return texts.cast(pa.binary())
+    present = values.to_numpy(dtype=object)[~missing]
+    if not set(map(type, present.tolist())) <= {str}:
+        if kind == "json":
+            raise ValueError(f"{values.name}: json takes JSON texts already written")
+        present = np.array([str(v) for v in present], dtype=object)
+    data = np.full(len(values), None, dtype=object)
+    data[~missing] = present
+    return pa.array(data, type=pa.string()).cast(pa.binary())
+
+
+def _ewkb(values: pd.Series, missing: np.ndarray) -> pa.Array:
+    """A geometry column as EWKB (SRID 4326), null where missing."""
+    data = np.full(len(values), None, dtype=object)
+    data[~missing] = shapely.to_wkb(shapely.set_srid(values.to_numpy(dtype=object)[~missing], SRID), include_srid=True)
+    return pa.array(data, type=pa.binary())
 
 
 def _fixed_width(data: np.ndarray, width: int, count: int) -> pa.Array:

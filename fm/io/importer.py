@@ -283,7 +283,7 @@ def _add_in_chunks(
         new = pd.Series(True, index=records.index)
         changes = changes_texts(records, new, ~new, [c for c in records.columns if c not in _db_key(kind)], None)
         codes = pa.array(records["code"].astype(str).to_numpy(dtype=object), type=pa.string())
-        entries = audit.created_text(target.name, numbers[rows], codes, changes, at=at, actor=actor, source="import")
+        entries = audit.created_rows(target.name, numbers[rows], codes, changes, at=at, actor=actor, source="import")
         return Chunk(
             start, checked, part.rows, stored, bulk.binary_rows(stored, bulk.binary_types(target, given)), entries
         )
@@ -345,14 +345,14 @@ def _chunks(total: int) -> list[slice]:
 class Chunk:
     """Rows of a file :func:`_add_in_chunks` adds together, from its row ``start``: checked, where they are in the
     file, as records with their new ids (the columns sent), each as a row of COPY's binary format
-    (:func:`~fm.io.bulk.binary_rows`), and their audit entries in COPY's text format."""
+    (:func:`~fm.io.bulk.binary_rows`), and their audit entries' rows (:func:`~fm.accounts.audit.created_rows`)."""
 
     start: int
     checked: Checked
     rows: pd.Series
     records: pd.DataFrame
     binary: pa.Array
-    entries: memoryview
+    entries: pa.Array
 
 
 def _add_chunk(session: Session, kind: Kind, chunk: Chunk, source: str, meanwhile: Callable[[], T]) -> T:

@@ -116,3 +116,59 @@ def test_large_whole_floats_are_written_as_integers(db_url, backend, tmp_path, m
     by_database, written = imported(db_url, path, monkeypatch, chunked=True, postgresql=postgresql)
     assert written == postgresql and by_database == by_python
     assert f'"length_m":[null,{int(length)}]' in by_database[0][4]
+
+
+@pytest.mark.parametrize("backend", ["postgis"], indirect=True)
+def test_the_entries_rows_store_what_record_many_stores(db_url):
+    """The entries of added records COPYed in binary (``audit.created_rows``) are stored as ``audit.record_many``
+    stores the same entries: the time to the microsecond, actor, source, action, table, id, code (or none) and the
+    changes' JSON text as it was made (escapes, non-ASCII, characters COPY's text format escapes)."""
+    from contextlib import closing
+    from datetime import UTC, datetime
+
+    import numpy as np
+    import pyarrow as pa
+
+    from fm.accounts import audit
+    from fm.io import bulk
+
+    seed(db_url)
+    at = datetime(2026, 12, 6, 14, 31, 57, 576932, tzinfo=UTC)
+    changes = ['{"name":[null,"a\\tb \\\\ \\"q\\""]}', '{"notes":[null,"改行\\n🏯\\u2028"]}', "{}"]
+    codes = ["E-1", None, "E-3\tx"]
+    database = Database(db_url)
+    with database.session() as session:
+        audit.record_many(
+            session,
+            pd.DataFrame(
+                {
+                    "action": "create",
+                    "table_name": "assets",
+                    "record_id": [1, 2, 3],
+                    "record_code": codes,
+                    "changes": pd.Series([bulk.RawJSON(text) for text in changes], dtype=object),
+                }
+            ),
+            actor="cli:by-insert",
+            source="import",
+            at=at,
+        )
+        made = audit.created_rows(
+            "assets",
+            np.array([1, 2, 3]),
+            pa.array(codes, type=pa.string()),
+            pa.array(changes, type=pa.string()),
+            at=at,
+            actor="cli:by-copy",
+            source="import",
+        )
+        with closing(session.connection().connection.driver_connection.cursor()) as cursor:
+            bulk.copy_rows_into(cursor, [("audit_log", audit.CREATED_COLUMNS, made)])
+    database.dispose()
+    query = (
+        "SELECT at, source, action, table_name, record_id, record_code, CAST(changes AS TEXT) FROM audit_log "
+        "WHERE actor = '{}' ORDER BY id"
+    )
+    by_insert, by_copy = rows(db_url, query.format("cli:by-insert")), rows(db_url, query.format("cli:by-copy"))
+    assert by_copy == by_insert and len(by_copy) == 3
+    assert by_copy[0][0] == at and [row[6] for row in by_copy] == changes
