@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import date
 
+import numpy as np
 import pandas as pd
 import pytest
 import sqlalchemy as sa
@@ -178,6 +179,32 @@ def test_a_run_replacing_the_same_day_stores_what_a_new_run_stores(db_url):
     assert _stored(database, replaced) == _stored(database, fresh)
     with database.session() as session:
         assert session.get(RiskRun, replaced).config == {"v": 2}
+    database.dispose()
+
+
+def test_a_replacement_finds_every_change_to_the_last_bit(db_url):
+    """A same-day run whose scores differ from the stored ones by one float's last bit, a NULL become a value and
+    a value become NULL, with one asset gone and one new, stores exactly what a run written afresh stores (on
+    SQLite only those rows are sent: an equality any looser than the stored bits would keep the old values)."""
+    database = Database(db_url)
+    with database.session() as session:
+        ids = add_sample(session)
+    codes = sorted(ids)
+    day, other = date(2026, 4, 1), date(2026, 4, 2)
+    before = _scores({code: ids[code] for code in codes[:-1]}, codes[0], day)
+    with database.session() as session:
+        risk_store.write_run(session, before, computed_on=day, config={}, model={})
+    after = pd.concat([before.iloc[1:], _scores({codes[-1]: ids[codes[-1]]}, codes[-1], day)], ignore_index=True)
+    after.loc[0, "score"] = np.nextafter(after.loc[0, "score"], 1.0)
+    after.loc[1, "age"] = None
+    first = before.loc[0].drop("id")  # never inspected: its NULLs given to another asset, and its values taken
+    after.loc[2, first.index] = first.to_numpy()
+    for scores in (after, after):  # the second time nothing changes
+        with database.session() as session:
+            replaced = risk_store.write_run(session, scores, computed_on=day, config={}, model={})
+    with database.session() as session:
+        fresh = risk_store.write_run(session, after, computed_on=other, config={}, model={})
+    assert _stored(database, replaced) == _stored(database, fresh) and len(_stored(database, fresh)) == len(after)
     database.dispose()
 
 
