@@ -73,9 +73,8 @@ def _write_table(
 ) -> int:
     """SQLite: the scores as plain tuples through the driver's ``executemany``. A run replacing one of the same
     day keeps its id (the one SQLite gave the new run anyway when the replaced run was the latest) and writes only
-    what differs, decided here (:func:`_changed_rows`): the changed and new rows upserted, the assets no longer
-    scored deleted. Scoring again on the same day then sends the few rows that changed, not every row for SQLite
-    to compare (bench/README.md)."""
+    what differs: each row upserted unless it is equal, and the assets no longer scored deleted. Scoring again
+    after a few changes then rewrites a few rows and their three index entries, not every one (bench/README.md)."""
     replaced = session.scalar(sa.select(RiskRun.id).where(RiskRun.computed_on == computed_on))
     if replaced is None:
         run = RiskRun(computed_on=computed_on, config=config, model=model)
@@ -94,28 +93,23 @@ def _write_table(
         if replaced is None:
             cursor.executemany(INSERT, rows)
             return run_id
-        changed, gone = _changed_rows(cursor.execute(_RUN_ROWS, (run_id,)).fetchall(), list(rows))
-        cursor.executemany(_DELETE_ASSET, [(run_id, asset) for asset in gone])
-        cursor.executemany(UPSERT, changed)
+        (kept,) = cursor.execute(_RUN_ASSETS, (run_id,)).fetchone()  # one text, not a Python int per row
+        gone = np.setdiff1d(np.fromstring(kept or "", dtype=np.int64, sep=","), scores["id"].to_numpy(dtype="int64"))
+        cursor.executemany(_DELETE_ASSET, [(run_id, int(asset)) for asset in gone])
+        cursor.executemany(UPSERT, rows)
     return run_id
 
 
-def _changed_rows(stored: list[tuple], rows: list[tuple]) -> tuple[list[tuple], set[int]]:
-    """Of a run's new ``rows`` (tuples of :data:`COLUMNS`), those not among its ``stored`` rows (as the driver
-    reads them back), and the asset ids stored but no longer scored. Equal tuples are exactly the rows a write
-    would leave as they are: SQLite stores a float's eight bytes (a whole one as an integer, read back as the same
-    float; −0.0 read back as 0.0, which equals it), a missing value as NULL (None), a day as its ISO text."""
-    kept = set(stored)
-    changed = [row for row in rows if row not in kept]
-    return changed, {row[1] for row in stored}.difference(row[1] for row in rows)
-
-
 INSERT = f"INSERT INTO risk_scores ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))})"
-UPSERT = f"{INSERT} ON CONFLICT (asset_id, run_id) DO UPDATE SET " + ", ".join(
-    f"{name} = excluded.{name}" for name in FROM_SCORES
+UPSERT = (
+    f"{INSERT} ON CONFLICT (asset_id, run_id) DO UPDATE SET "
+    + ", ".join(f"{name} = excluded.{name}" for name in FROM_SCORES)
+    + " WHERE "
+    + " OR ".join(f"risk_scores.{name} IS NOT excluded.{name}" for name in FROM_SCORES)
 )
-"""SQLite's statements writing a run's rows: a new run's, and a replacing run's changed and new rows."""
-_RUN_ROWS = f"SELECT {', '.join(COLUMNS)} FROM risk_scores WHERE run_id = ?"
+"""SQLite's statements writing a run's rows: a new run's, and a replacing run's (rows equal to those stored are
+left as they are)."""
+_RUN_ASSETS = "SELECT group_concat(asset_id) FROM risk_scores WHERE run_id = ?"
 _DELETE_ASSET = "DELETE FROM risk_scores WHERE run_id = ? AND asset_id = ?"
 
 
