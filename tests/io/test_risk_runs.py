@@ -185,7 +185,7 @@ def test_a_run_replacing_the_same_day_stores_what_a_new_run_stores(db_url):
 def test_a_replacement_finds_every_change_to_the_last_bit(db_url):
     """A same-day run whose scores differ from the stored ones by one float's last bit, a NULL become a value and
     a value become NULL, with one asset gone and one new, stores exactly what a run written afresh stores (on
-    SQLite only those rows are sent: an equality any looser than the stored bits would keep the old values)."""
+    SQLite only those rows are rewritten: an equality any looser than the stored bits would keep the old values)."""
     database = Database(db_url)
     with database.session() as session:
         ids = add_sample(session)
