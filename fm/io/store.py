@@ -310,6 +310,12 @@ def read_arrays(session: Session, query: sa.Select) -> pd.DataFrame:
     numbers, flags or text and which asks for no order, read on the session's own connection a column in one
     piece: :func:`_array_frame` on PostgreSQL, :func:`_sqlite_array_frame` on SQLite, where the driver's rows
     would cost a Python object per value and then their conversion (bench/README.md)."""
+    kinds = [column.type for column in query.selected_columns]
+    if query._order_by_clauses or not all(isinstance(kind, ARRAY_TYPES) for kind in kinds):
+        raise ValueError(
+            f"read_arrays reads whole numbers, flags and text in no order; asked for {kinds}"
+            + (" in an order" if query._order_by_clauses else "")
+        )
     connection = session.connection()
     if connection.dialect.name == "postgresql":
         return _array_frame(connection, query)

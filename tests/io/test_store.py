@@ -195,6 +195,11 @@ def test_queries_read_as_arrays_give_what_a_read_gives(db_url):
     for frame, expected in zip(frames[:-1], fetched[:-1], strict=True):
         pd.testing.assert_frame_equal(frame, expected, check_exact=True)
     assert list(none.columns) == list(fetched[-1].columns)
+    # a column it would cut to a whole number, or an order it would lose, is refused
+    with database.session() as session, pytest.raises(ValueError, match="whole numbers, flags and text"):
+        store.read_arrays(session, sa.select(assets.c.id, assets.c.floor_area_m2))
+    with database.session() as session, pytest.raises(ValueError, match="in an order"):
+        store.read_arrays(session, sa.select(work.c.id).order_by(work.c.id))
 
 
 @pytest.mark.parametrize("backend", ["postgis"], indirect=True)
