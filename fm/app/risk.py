@@ -134,17 +134,18 @@ def _rows(frame: pd.DataFrame, present: np.ndarray, columns: dict[str, str]) -> 
 
 def scoring_models(
     session: Session, inputs: dict[str, Any], *, as_of: date, config: RiskConfig
-) -> tuple[pd.DataFrame, dict[str, str], bool]:
-    """The deterioration models for scoring on ``as_of``: ``(models, keys, reused)``, ``keys`` being the fit
-    key and the source key to store with the run. Reused without reading any history when a kept run has
-    this source key (:func:`source_key`); else every inspection and restoring work order up to ``as_of`` is
-    read, and the models are reused when a kept run has the same fit key (:func:`fitted_models`), fitted
-    otherwise."""
+) -> tuple[pd.DataFrame, dict[str, Any], bool]:
+    """The deterioration models for scoring on ``as_of``: ``(models, model, reused)``, ``model`` being what the
+    run stores of them (:func:`_run_model`). Reused without reading any history when a kept run has this source
+    key (:func:`source_key`), its stored ``model`` then taken as it is: it is what :func:`_run_model` makes of the
+    models read back from it (the same keys, and the same figures of the same hazards; a test checks it); else
+    every inspection and restoring work order up to ``as_of`` is read, and the models are reused when a kept run
+    has the same fit key (:func:`fitted_models`), fitted otherwise."""
     source = source_key(session, counts=inputs["history_counts"], config=config)
     kept = risk_store.kept_fit(session, source, by="source", whole=True)
     codes = set(inputs["categories"]["code"])
-    if kept is not None and set(kept["models"]) == codes:
-        return deterioration.models_from_json(kept["models"]), {"key": kept["key"], "source": source}, True
+    if kept is not None and set(kept["_fit"]["models"]) == codes:
+        return deterioration.models_from_json(kept["_fit"]["models"]), kept, True
     inspections = store.read_table(session, "inspections", ("asset_id", "inspected_on", "soundness", "condition_score"))
     work = store.read_table(session, "work_orders", ("asset_id", "kind", "status", "completed_on", "state_after"))
     history = {
@@ -154,7 +155,16 @@ def scoring_models(
     }
     states = deterioration.inspection_states(history["inspections"], inputs["assets"], inputs["categories"])
     models, key, reused = fitted_models(session, states, history, config)
-    return models, {"key": key, "source": source}, reused
+    return models, _run_model(models, key=key, source=source), reused
+
+
+def _run_model(models: pd.DataFrame, *, key: str, source: str) -> dict[str, Any]:
+    """What a run stores of its deterioration models: each category's figures (:func:`_models_json`), and under
+    ``_fit`` the fit key, the source key and the models at full precision, for later runs to reuse."""
+    return {
+        **_models_json(models),
+        "_fit": {"key": key, "source": source, "models": deterioration.models_to_json(models)},
+    }
 
 
 def _restoring(work: pd.DataFrame, config: RiskConfig, as_of: date | None) -> pd.DataFrame:
@@ -174,9 +184,8 @@ def compute_risk(session: Session, *, config: RiskConfig, as_of: date, actor: st
     progress.report("reading the register", 0, 4)
     inputs = score_inputs(session, as_of=as_of, config=config)
     progress.report("fitting the deterioration models", 1, 4)
-    models, keys, reused = scoring_models(session, inputs, as_of=as_of, config=config)
+    models, model, reused = scoring_models(session, inputs, as_of=as_of, config=config)
     progress.report("scoring and writing the scores", 2, 4)
-    kept = {"_fit": {**keys, "models": deterioration.models_to_json(models)}}
     classes: Counter[str] = Counter()
 
     def counted(parts: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
@@ -191,7 +200,7 @@ def compute_risk(session: Session, *, config: RiskConfig, as_of: date, actor: st
         counted(scored_parts(inputs, models, config=config, as_of=as_of)),
         computed_on=as_of,
         config=config.as_dict(),
-        model={**_models_json(models), **kept},
+        model=model,
     )
     progress.report("storing the run", 3, 4)
     audit.record(

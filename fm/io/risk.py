@@ -441,11 +441,11 @@ KEPT_RUNS = 10
 
 
 def kept_fit(session: Session, key: str, *, by: str = "key", whole: bool = False) -> dict[str, Any] | None:
-    """The deterioration models stored with one of the latest runs (``model["_fit"]``) whose fit key is
-        ``key`` (see :func:`fm.domain.risk.deterioration.fit_key`), or None; with ``by="source"``, whose key of
-        the fit's sources is ``key`` (:func:`fm.app.risk.source_key`); with ``whole``, the whole ``_fit`` (its keys
-    and ``models``), not only the models. Only the keys are read (by the database's
-        JSON path), then the one run's models that match."""
+    """The deterioration models stored with one of the latest runs (``model["_fit"]``) whose fit key is ``key``
+    (see :func:`fm.domain.risk.deterioration.fit_key`), or None; with ``by="source"``, whose key of the fit's
+    sources is ``key`` (:func:`fm.app.risk.source_key`); with ``whole``, that run's whole ``model`` (each
+    category's figures, and ``_fit`` with its keys and models), not only the models. Only the keys are read (by
+    the database's JSON path), then the one run's models that match."""
     fit = RiskRun.model["_fit"]
     latest = (
         sa.select(RiskRun.id, fit[by].as_string().label("key"))
@@ -455,7 +455,7 @@ def kept_fit(session: Session, key: str, *, by: str = "key", whole: bool = False
     match = next((run_id for run_id, kept in session.execute(latest) if kept == key), None)
     if match is None:
         return None
-    return session.scalar(sa.select(fit if whole else fit["models"]).where(RiskRun.id == match))
+    return session.scalar(sa.select(RiskRun.model if whole else fit["models"]).where(RiskRun.id == match))
 
 
 def latest_run(session: Session) -> RiskRun | None:

@@ -4,6 +4,7 @@ reading any history while nothing they depend on changed."""
 
 from __future__ import annotations
 
+import json
 import threading
 from datetime import date
 
@@ -20,7 +21,7 @@ from fm.domain.risk.config import load_config
 from fm.domain.risk.score import NETWORK_CATEGORIES, score_risk, state_distributions
 from fm.io import risk as risk_store
 from fm.io import store
-from fm.model import Asset, Inspection, WorkOrder
+from fm.model import Asset, Inspection, RiskRun, WorkOrder
 
 AS_OF = date(2026, 4, 1)
 
@@ -148,6 +149,36 @@ def test_models_are_reused_without_reading_history_until_it_changes(db_url, monk
     with database.session() as session:
         session.add(Inspection(asset_id=ids["B-001"], inspected_on=date(2025, 10, 1), soundness=3))
     assert score(date(2025, 9, 1)) == "reused" and "inspections" in read  # only after that day: the same pairs
+    database.dispose()
+
+
+def test_a_run_reusing_kept_models_stores_what_they_give(db_url):
+    """A run that reuses a kept run's models by their source key stores that run's ``model`` as it is, instead of
+    making it again from the models read back: the very JSON making it again gives (each category's figures
+    and the transition matrix from the hazards read back at full precision, the keys, the models), text for text,
+    for a kept run that fitted them and for one that reused them in turn."""
+    database = Database(db_url)
+    config = load_config()
+    with database.session() as session:
+        add_sample(session)
+
+    def score(as_of: date) -> tuple[str, dict]:
+        with database.session() as session:
+            summary = risk.compute_risk(session, config=config, as_of=as_of, actor="test")
+            stored = session.execute(
+                sa.select(sa.cast(RiskRun.model, sa.Text), RiskRun.model).where(RiskRun.id == summary["run_id"])
+            ).one()
+        return summary["models"], stored
+
+    fitted, first = score(AS_OF)
+    reused, second = score(date(2026, 5, 1))
+    again, third = score(date(2026, 6, 1))
+    assert (fitted, reused, again) == ("fitted", "reused", "reused")
+    for _, model in (first, second, third):
+        kept = model["_fit"]
+        made = risk._run_model(deterioration.models_from_json(kept["models"]), key=kept["key"], source=kept["source"])
+        assert json.dumps(made) == json.dumps(model) and list(made) == list(model)
+    assert first[0] == second[0] == third[0]
     database.dispose()
 
 
