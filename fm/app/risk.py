@@ -253,6 +253,11 @@ def scored_parts(
 
 
 def _models_json(models: pd.DataFrame) -> dict[str, Any]:
+    """Each category's figures as a run stores them and ``/risk/models`` shows them (rounded, with the one-year
+    transition matrix). A run reusing a kept run's models by their source key stores the kept run's figures as
+    they are (:func:`scoring_models`): a change to what this writes needs a new
+    :data:`fm.domain.risk.deterioration.FIT_VERSION`, or runs reusing older models keep the older figures."""
+
     def rates(values: np.ndarray) -> list[float]:
         return [float(f"{float(v):.4g}") for v in values]
 

@@ -36,7 +36,8 @@ def inspection_states(inspections: pd.DataFrame, assets: pd.DataFrame, categorie
 
 
 FIT_VERSION = 1
-"""Raised when the fit changes, so that models kept from earlier runs (:func:`fit_key`) are not reused."""
+"""Raised when the fit changes, or the figures a run stores of its models, so that models kept from earlier runs
+(:func:`fit_key`) are not reused, nor those figures with them."""
 
 
 def pair_frame(states: pd.DataFrame, work: pd.DataFrame | None, categories: pd.DataFrame) -> pd.DataFrame:
