@@ -128,7 +128,7 @@ def _read_spatial(path: Path, fmt: str, layer: str | None, kind: str) -> Table:
     if isinstance(frame, gpd.GeoDataFrame):
         geometry = frame.geometry
         frame = pd.DataFrame(frame.drop(columns=frame.geometry.name))
-    rows = pd.Series([f"feature {n}" for n in range(1, len(frame) + 1)], index=frame.index)
+    rows = "feature " + pd.Series(np.arange(1, len(frame) + 1), index=frame.index).astype(str)  # as a CSV's lines
     return Table(frame, rows, geometry, fmt)
 
 
