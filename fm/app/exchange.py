@@ -10,7 +10,7 @@ import pandas as pd
 from sqlalchemy.orm import Session
 
 from fm.errors import FmError
-from fm.io import categories, exporter, files, importer, ledger, plans, unit_costs
+from fm.io import exporter, files, importer
 from fm.io.columns import KINDS as KINDS
 from fm.io.problems import Rejected as Rejected
 
@@ -24,12 +24,15 @@ EXPORTABLE = (*(k for k, v in KINDS.items() if v.exportable), *BOOKS)
 
 def import_records(session: Session, kind: str, path: Path, **options: Any) -> dict[str, Any]:
     """Import a file of ``kind`` all or nothing (see :func:`fm.io.importer.import_file`, and for plans
-    :func:`fm.io.plans.import_plans`): added, updated, unchanged."""
+    :func:`fm.io.plans.import_plans`): added, updated, unchanged. The books' modules (:data:`BOOKS`) are imported
+    when their kind is asked for, so that importing records spends no start-up on them."""
     fiscal_year = options.pop("fiscal_year", None)
     if kind == "ledger":
         for option in ("layer", "crs"):
             if options.pop(option, None) is not None:
                 raise FmError(f"--{option} does not apply to the ledger (a CSV or Excel table)")
+        from fm.io import ledger
+
         return ledger.import_ledger(session, path, fiscal_year=fiscal_year, **options)
     if fiscal_year is not None:
         raise FmError("--fiscal-year applies to the ledger only")
@@ -37,16 +40,22 @@ def import_records(session: Session, kind: str, path: Path, **options: Any) -> d
         for option in ("layer", "crs"):
             if options.pop(option, None) is not None:
                 raise FmError(f"--{option} does not apply to categories (a CSV or Excel table)")
+        from fm.io import categories
+
         return categories.import_categories(session, path, **options)
     if kind == "unit-costs":
         for option in ("layer", "crs"):
             if options.pop(option, None) is not None:
                 raise FmError(f"--{option} does not apply to unit costs (a CSV or Excel table)")
+        from fm.io import unit_costs
+
         return unit_costs.import_unit_costs(session, path, **options)
     if kind == "plans":
         for option in ("layer", "sheet", "crs"):
             if options.pop(option, None) is not None:
                 raise FmError(f"--{option} does not apply to plans (a workbook of known sheets, or a folder of CSVs)")
+        from fm.io import plans
+
         return plans.import_plans(session, path, **options)
     return importer.import_file(session, kind, path, **options)
 
@@ -57,18 +66,26 @@ def export_records(session: Session, kind: str, path: Path, **options: Any) -> d
     if kind == "categories":
         if options.get("crs") or options.get("categories") or options.get("districts"):
             raise FmError("--crs, --category and --district do not apply to categories")
+        from fm.io import categories
+
         return categories.export_categories(session, path, lang=options.get("lang", "ja"))
     if kind == "unit-costs":
         if options.get("crs") or options.get("categories") or options.get("districts"):
             raise FmError("--crs, --category and --district do not apply to unit costs")
+        from fm.io import unit_costs
+
         return unit_costs.export_unit_costs(session, path, lang=options.get("lang", "ja"))
     if kind == "ledger":
         if options.get("crs") or options.get("categories") or options.get("districts"):
             raise FmError("--crs, --category and --district do not apply to the ledger")
+        from fm.io import ledger
+
         return ledger.export_ledger(session, path, lang=options.get("lang", "ja"))
     if kind == "plans":
         if options.get("crs") or options.get("categories") or options.get("districts"):
             raise FmError("--crs, --category and --district do not apply to plans")
+        from fm.io import plans
+
         return plans.export_plans(session, path, lang=options.get("lang", "ja"))
     return exporter.export_file(session, kind, path, **options)
 

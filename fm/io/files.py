@@ -21,7 +21,6 @@ from typing import Any
 
 import geopandas as gpd
 import numpy as np
-import openpyxl
 import pandas as pd
 import pyogrio
 
@@ -129,7 +128,7 @@ def _read_spatial(path: Path, fmt: str, layer: str | None, kind: str) -> Table:
     if isinstance(frame, gpd.GeoDataFrame):
         geometry = frame.geometry
         frame = pd.DataFrame(frame.drop(columns=frame.geometry.name))
-    rows = pd.Series([f"feature {n}" for n in range(1, len(frame) + 1)], index=frame.index)
+    rows = "feature " + pd.Series(np.arange(1, len(frame) + 1), index=frame.index).astype(str)  # as a CSV's lines
     return Table(frame, rows, geometry, fmt)
 
 
@@ -212,6 +211,8 @@ def _arrow_csv(data: bytes) -> pd.DataFrame | None:
 
 
 def _read_excel(path: Path, sheet: str | None, kind: str) -> Table:
+    import openpyxl  # here and in the Excel helpers below: 60-70 ms of start-up a GeoPackage or CSV import never uses
+
     try:
         _check_unpacked_size(path)
         book = openpyxl.load_workbook(path, read_only=True, data_only=True)
@@ -277,6 +278,8 @@ def _check_extent(path: Path, book: Any, sheet: str) -> bool:
     (by the cells the sheet's XML holds, whatever dimension it declares), in one pass over the XML before any
     cell is parsed; and say whether the sheet holds a formula (an ``<f>`` element: most hold none, and
     reading the sheet a second time is then spared)."""
+    import openpyxl
+
     widest, last, formulas = 0, 0, False
     with zipfile.ZipFile(path) as archive, archive.open(book[sheet]._worksheet_path) as xml:
         tail = b""
@@ -307,6 +310,8 @@ def _formulas_without_values(path: Path, sheet: str) -> dict[tuple[int, int], st
 
     Excel saves each formula's last value with the file, and that value is what fm reads; a file written by
     a program that does not calculate (openpyxl, some exports) holds the formula alone."""
+    import openpyxl
+
     saved = openpyxl.load_workbook(path, read_only=True, data_only=True)
     written = openpyxl.load_workbook(path, read_only=True, data_only=False)
     try:
@@ -569,6 +574,8 @@ def write_workbook(sheets: dict[str, pd.DataFrame], path: Path) -> None:
 
 def sheet_names(path: Path) -> list[str]:
     """The sheets of the workbook ``path``, in order; FmError when it is not one."""
+    import openpyxl
+
     try:
         book = openpyxl.load_workbook(path, read_only=True)
     except Exception as exc:  # noqa: BLE001 (not a zip, damaged, or not a workbook)

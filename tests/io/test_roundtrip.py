@@ -10,6 +10,7 @@ import json
 import os
 import shutil
 import subprocess
+import sys
 
 import geopandas as gpd
 import openpyxl
@@ -55,6 +56,36 @@ def test_round_trip(db_url, tmp_path, fmt, lang):
     for kind in KINDS:  # the same file again changes nothing
         again = json.loads(run(db_url, "import", kind, str(tmp_path / f"{kind}.{fmt}"), "--format", "json").stdout)
         assert (again["added"], again["updated"], again["unchanged"]) == (0, 0, COUNTS[kind]), kind
+
+
+NOT_NEEDED_TO_IMPORT_A_LAYER = (
+    "openpyxl",
+    "fm.io.categories",
+    "fm.io.ledger",
+    "fm.io.plans",
+    "fm.io.unit_costs",
+    "geoalchemy2",
+)
+"""What ``fm import`` adding a GeoPackage's records does without: Excel's library and the books' importers (imported
+when asked for), and GeoAlchemy2 (its rows COPYed on PostgreSQL, bound as EWKB on SQLite)."""
+
+
+def test_a_geopackage_import_loads_no_excel_nor_books(db_url, tmp_path):
+    seed(db_url)
+    gpkg = str(tmp_path / "assets.gpkg")
+    assert run(db_url, "export", "assets", gpkg).exit_code == 0
+    clear(db_url)
+    code = (
+        f"import sys\nfrom fm.cli import main\nsys.argv = ['fm', 'import', 'assets', {gpkg!r}]\n"
+        "try:\n    main()\nexcept SystemExit as stop:\n    assert not stop.code, stop.code\n"
+        f"print(sorted(m for m in sys.modules if m.startswith({NOT_NEEDED_TO_IMPORT_A_LAYER!r})))"
+    )
+    environment = {**os.environ, "FM_DATABASE_URL": db_url, "FM_COMMAND_SERVER": "0"}
+    done = subprocess.run(
+        [sys.executable, "-c", code], env=environment, capture_output=True, text=True, timeout=120, check=True
+    )
+    *said, loaded = done.stdout.strip().splitlines()
+    assert f"{COUNTS['assets']} added" in said[-1] and loaded == "[]", done.stdout
 
 
 def _opened_elsewhere(folder, fmt, lang) -> None:
