@@ -16,11 +16,11 @@ def prepare() -> None:
     """What a fresh process does the first time it runs a command, done ahead by the command server before it forks
     one (fm/cli/commandserver.py): PROJ's look-ups of the stored and the plane CRS and of the transformation between
     them (:func:`fm.domain.geo.prepare`), the regular expressions of a database URL and of a day given as text,
-    and the libraries fm imports only where they are needed but which common commands need: GeoAlchemy2 (the first
-    geometry a command reads or writes on PostgreSQL, :mod:`fm.db.types`: 0.1–0.15 s of CPU), scipy's statistics
-    (every fit of the deterioration models, :mod:`fm.domain.risk.markov`: half a second), openpyxl (every Excel
-    file read or written, :mod:`fm.io.files`) and the books' importers (:func:`fm.app.exchange.import_records`).
-    Opens no database and reads no setting."""
+    and the libraries fm imports only where they are needed but which common commands need: GeoAlchemy2 (every
+    PostgreSQL engine, :func:`fm.db.create_engine`: 0.1–0.15 s of CPU), scipy's statistics (every fit of the
+    deterioration models, :mod:`fm.domain.risk.markov`: half a second), openpyxl (every Excel file read or written,
+    :mod:`fm.io.files`) and the books' importers (:func:`fm.app.exchange.import_records`). Opens no database and
+    reads no setting."""
     import geoalchemy2  # noqa: F401
     import openpyxl  # noqa: F401
     import scipy.stats  # noqa: F401

@@ -78,6 +78,8 @@ def create_engine(url: str | URL, *, busy_timeout: float = 10.0, connections: in
                 connection.exec_driver_sql("BEGIN")
 
         return engine
+    import geoalchemy2  # noqa: F401  # its PostGIS reflection and DDL events (fm.db.types imports it no sooner)
+
     return sa.create_engine(parsed, pool_pre_ping=True, pool_size=connections, connect_args={"connect_timeout": 10})
 
 

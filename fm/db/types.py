@@ -10,11 +10,9 @@ Values are checked on the way in, on both backends alike: a geometry must be a
 shapely geometry of the column's type (a Polygon is promoted to MultiPolygon for a
 MULTIPOLYGON column), not empty, with finite longitude/latitude in range.
 
-GeoAlchemy2 is imported by this type the first time a statement on PostgreSQL reads or writes a geometry, and by
-the migrations, whose DDL and reflection need its events; not with this module nor with an engine: a command that
-reads and writes no geometry through SQLAlchemy (``fm score`` on SQLite, ``fm import`` adding by COPY on PostgreSQL)
-does without its import (0.08–0.15 s of CPU). fm's ``ST_`` functions compile to the same SQL either way (those whose
-result is read name its type).
+GeoAlchemy2 is imported when a PostgreSQL engine is made (fm.db.create_engine) and by the migrations, whose
+DDL and reflection need its events, not by this module: a command on SQLite that only reads and writes rows
+(``fm score``) does without its import (a sixth of a second or more).
 """
 
 from __future__ import annotations

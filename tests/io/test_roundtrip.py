@@ -58,16 +58,8 @@ def test_round_trip(db_url, tmp_path, fmt, lang):
         assert (again["added"], again["updated"], again["unchanged"]) == (0, 0, COUNTS[kind]), kind
 
 
-NOT_NEEDED_TO_IMPORT_A_LAYER = (
-    "openpyxl",
-    "fm.io.categories",
-    "fm.io.ledger",
-    "fm.io.plans",
-    "fm.io.unit_costs",
-    "geoalchemy2",
-)
-"""What ``fm import`` adding a GeoPackage's records does without: Excel's library and the books' importers (imported
-when asked for), and GeoAlchemy2 (its rows COPYed on PostgreSQL, bound as EWKB on SQLite)."""
+NOT_NEEDED_TO_IMPORT_A_LAYER = ("openpyxl", "fm.io.categories", "fm.io.ledger", "fm.io.plans", "fm.io.unit_costs")
+"""What ``fm import`` of a GeoPackage does without: Excel's library and the books' importers (imported when asked)."""
 
 
 def test_a_geopackage_import_loads_no_excel_nor_books(db_url, tmp_path):
