@@ -53,8 +53,9 @@ sys.path.insert(0, str(ROOT / "tests"))
 sys.path.insert(0, str(ROOT / "bench"))
 
 import pgserver
-from command_server import start, timed  # bench/command_server.py, beside this script
+from command_server import cached_bytecode, start, timed  # bench/command_server.py, beside this script
 
+import fm
 from fm.db import Database, migrate
 from fm.demo.scale import generate_scaled
 from fm.model import District
@@ -179,6 +180,7 @@ def main() -> None:
     server = None if args.postgres_url else pgserver.start()
     admin = args.postgres_url or server.url()
     print(f"load average at the start: {' '.join(f'{n:.1f}' for n in os.getloadavg())}", flush=True)
+    print(cached_bytecode(Path(fm.__file__).resolve().parents[1]), flush=True)
     try:
         with tempfile.TemporaryDirectory() as folder:
             run(

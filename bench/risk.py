@@ -25,8 +25,11 @@ from pathlib import Path
 
 import numpy as np
 import sqlalchemy as sa
-from command_server import answers, children_cpu, idle_children  # bench/command_server.py, beside this script
 
+# bench/command_server.py, beside this script
+from command_server import answers, cached_bytecode, children_cpu, idle_children
+
+import fm
 from fm.app import risk
 from fm.cli.client import fingerprint
 from fm.db import Database, migrate
@@ -260,6 +263,7 @@ def main() -> None:
     parser.add_argument("--reuse", action="store_true", help="score what --postgres-url already holds")
     parser.add_argument("--database-url", help="score what this database already holds (no generation)")
     args = parser.parse_args()
+    print(cached_bytecode(Path(fm.__file__).resolve().parents[1]), flush=True)
     if args.reuse:
         bench(args.postgres_url, "PostGIS", None, args.naive_sample)
         return
