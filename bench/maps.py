@@ -43,6 +43,7 @@ from pathlib import Path
 
 import folium
 import numpy as np
+from command_server import cached_bytecode  # bench/command_server.py, beside this script
 from playwright.sync_api import sync_playwright
 from signin import browser_cookies, signed_in
 from werkzeug.serving import make_server
@@ -377,6 +378,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=5, help="with --before: runs of each code")
     args = parser.parse_args()
     sizes = [int(n) for n in args.naive.split(",")] if args.naive else None
+    print(cached_bytecode(Path(__file__).resolve().parents[1], *([args.before] if args.before else [])), flush=True)
     if args.standalone:
         with tempfile.TemporaryDirectory() as folder, sync_playwright() as playwright:
             browser = playwright.chromium.launch(executable_path=args.chromium, args=FLAGS)
