@@ -42,21 +42,24 @@ FROM_SCORES = {
     "c_railway": "float8",
     "c_district_population": "float8",
 }
-COLUMNS = ["run_id", "asset_id", *FROM_SCORES, "digest"]
-TYPES = ["int4", "int4", *FROM_SCORES.values(), "int8"]
+COLUMNS = ["run_id", "asset_id", *FROM_SCORES]
+TYPES = ["int4", "int4", *FROM_SCORES.values()]
 
 
 def row_digests(scores: pd.DataFrame) -> np.ndarray:
-    """Each row's digest of its :data:`FROM_SCORES` as stored (int64), written with the row (``risk_scores.digest``)
-    so that a same-day run finds the rows it leaves unchanged by comparing one number per row (:func:`_write_table`).
+    """Each row's digest of its :data:`FROM_SCORES` as stored (int64), written with the row on SQLite
+    (``risk_scores.digest``) so that a same-day run finds the rows it leaves unchanged by comparing one number per row
+    (:func:`_write_table`). PostgreSQL leaves it NULL: a same-day run there drops the replaced run's partition whole,
+    so nothing would compare it, and making it cost the million-asset write about 0.3 s of CPU (bench/README.md).
 
     Exact for what a column stores: a number by its float64 bits (a smallint column's every value among them), a day
-    by its number, text by its SipHash (pandas' ``hash_array``), and which columns are NULL as bits of their own;
-    each word mixed (splitmix64: a bijection) and the row's words combined FNV-style. Any change of a stored value,
-    to its last bit, NULL to value and back, gives another word; two different rows share a digest with a chance of
-    about 2⁻⁶⁴, so among n changed rows a change goes unwritten with a chance of about n·2⁻⁶⁴ (10⁻¹³ for a million).
-    Equal values written differently (−0.0 and 0.0, a NaN's payload) give different digests: the row is rewritten, a
-    harmless waste. A row whose stored digest is NULL (written before migration 0022) is always rewritten."""
+    by its number, text by its 64-bit SipHash, and which columns are NULL as bits of a word of their own; each word
+    mixed (pandas' ``hash_array``: splitmix64, a bijection) and the row's words combined FNV-style. Any change of a
+    number or a day, to its last bit, or NULL to value and back, gives another word; two different rows share a
+    digest with a chance of about 2⁻⁶⁴, so among n changed rows one goes unwritten with a chance of about n·2⁻⁶⁴
+    (5·10⁻¹⁴ for a million). Equal values written differently (−0.0 and 0.0, a NaN's payload) give different
+    digests, and so would another pandas' hashing: the row is rewritten, a harmless waste. A row whose stored digest
+    is NULL (written before migration 0022) is always rewritten."""
     digest = np.zeros(len(scores), np.uint64)
     nulls = np.zeros(len(scores), np.uint64)
     for bit, (name, kind) in enumerate(FROM_SCORES.items()):
@@ -150,9 +153,10 @@ def _write_table(
     return run_id
 
 
-INSERT = f"INSERT INTO risk_scores ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))})"
+TABLE_COLUMNS = [*COLUMNS, "digest"]
+INSERT = f"INSERT INTO risk_scores ({', '.join(TABLE_COLUMNS)}) VALUES ({', '.join('?' * len(TABLE_COLUMNS))})"
 UPSERT = f"{INSERT} ON CONFLICT (asset_id, run_id) DO UPDATE SET " + ", ".join(
-    f"{name} = excluded.{name}" for name in COLUMNS[2:]
+    f"{name} = excluded.{name}" for name in TABLE_COLUMNS[2:]
 )
 """SQLite's statements writing a run's rows: a new run's, and a replacing run's changed rows (those whose digest
 differs: sent whole, no comparison of each column)."""
@@ -164,7 +168,7 @@ _DELETE_ASSET = "DELETE FROM risk_scores WHERE run_id = ? AND asset_id = ?"
 
 
 def _table_columns(scores: pd.DataFrame, run_id: int, digests: np.ndarray) -> list[list[Any]]:
-    """The columns of :data:`COLUMNS` as the driver takes them (the scores' ``digests`` last): Python numbers and
+    """The columns of :data:`TABLE_COLUMNS` as the driver takes them (the scores' ``digests`` last): Python numbers and
     text, None where missing, the day of the inspection as ISO text (as SQLAlchemy stores a date on SQLite; written
     by Arrow, 2 ms a 10,000 where numpy's ``datetime_as_string`` took 11)."""
     columns = [[run_id] * len(scores), scores["id"].astype(int).tolist()]
@@ -249,11 +253,10 @@ def _write_partition(
 
 
 def _stored_rows(scores: pd.DataFrame, run_id: int) -> pd.DataFrame:
-    """Scores as the rows of :data:`COLUMNS`, with their digests (:func:`row_digests`)."""
+    """Scores as the rows of :data:`COLUMNS`."""
     frame = pd.DataFrame({"run_id": np.full(len(scores), run_id), "asset_id": scores["id"].astype("int64")})
     for name in FROM_SCORES:
         frame[name] = scores[name]
-    frame["digest"] = row_digests(scores)
     return frame
 
 

@@ -197,7 +197,8 @@ class RiskScore(Base):
     c_emergency_road: Mapped[float] = mapped_column(sa.Float)
     c_railway: Mapped[float] = mapped_column(sa.Float)
     c_district_population: Mapped[float] = mapped_column(sa.Float)
-    # Of the columns above as written (fm.io.risk.row_digests): a same-day run rewrites only the rows it changes.
+    # Of the columns above as written (fm.io.risk.row_digests): a same-day run on SQLite rewrites only the rows it
+    # changes. NULL on PostgreSQL, where a same-day run replaces the run's partition whole.
     digest: Mapped[int | None] = mapped_column(
-        sa.BigInteger, comment="digest of the stored scores (fm.io.risk.row_digests); NULL when written before it"
+        sa.BigInteger, comment="digest of the stored scores on SQLite (fm.io.risk.row_digests); NULL on PostgreSQL"
     )

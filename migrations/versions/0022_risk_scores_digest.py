@@ -7,8 +7,8 @@ Create Date: 2026-12-06
 ``risk_scores.digest``: a 64-bit digest of each row's stored scores (``fm.io.risk.row_digests``), so that a same-day
 run on SQLite finds its unchanged rows by reading one number per row instead of binding and comparing each row's 23
 values (issue 19, bench/README.md). Rows written before it have none (NULL) and are rewritten by the next same-day
-run. On SQLite ``ALTER TABLE … ADD COLUMN`` / ``DROP COLUMN`` (no copy of the table); on PostgreSQL the partitioned
-table's column goes to every run's partition.
+run. On SQLite ``ALTER TABLE … ADD COLUMN`` / ``DROP COLUMN`` (no copy of the table). On PostgreSQL the partitioned
+table's column goes to every run's partition and stays NULL: a same-day run there replaces the partition whole.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ down_revision = "0021"
 branch_labels = None
 depends_on = None
 
-COMMENT = "digest of the stored scores (fm.io.risk.row_digests); NULL when written before it"
+COMMENT = "digest of the stored scores on SQLite (fm.io.risk.row_digests); NULL on PostgreSQL"
 
 
 def upgrade() -> None:
