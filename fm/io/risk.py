@@ -116,9 +116,9 @@ def _write_table(
     """SQLite: the scores as plain tuples through the driver's ``executemany``, each with its digest
     (:func:`row_digests`). A run replacing one of the same day keeps its id (the one SQLite gave the new run anyway
     when the replaced run was the latest) and writes only what differs: the stored run's asset ids and digests read
-    as three texts, the rows whose digest differs or is missing (NULL: written before the digests) upserted, the
-    assets no longer scored deleted. Scoring again after a few changes then binds and rewrites a few rows and their
-    three index entries, not every one (bench/README.md)."""
+    as three texts (from the map's index alone), the rows whose digest differs or is missing (NULL: written before
+    the digests) upserted, the assets no longer scored deleted. Scoring again after a few changes then binds and
+    rewrites a few rows and their three index entries, not every one (bench/README.md)."""
     replaced = session.scalar(sa.select(RiskRun.id).where(RiskRun.computed_on == computed_on))
     if replaced is None:
         run = RiskRun(computed_on=computed_on, config=config, model=model)
@@ -142,14 +142,16 @@ def _write_table(
             np.fromstring(text or "", dtype=np.int64, sep=",")
             for text in cursor.execute(_RUN_DIGESTS, (run_id,)).fetchone()
         )
-        cursor.executemany(_DELETE_ASSET, [(run_id, int(asset)) for asset in np.setdiff1d(kept, ids)])
         position = pd.Index(kept).get_indexer(ids)
         found = position >= 0
-        unchanged = np.zeros(len(ids), bool)
-        at = position[found]
-        unchanged[found] = (unknown[at] == 0) & (kept_digests[at] == digests[found])
-        rows = _table_columns(scores[~unchanged], run_id, digests[~unchanged])
-        cursor.executemany(UPSERT, zip(*rows, strict=True))
+        at, scored = position[found], np.zeros(len(kept), bool)
+        scored[at] = True
+        cursor.executemany(_DELETE_ASSET, [(run_id, int(asset)) for asset in kept[~scored]])
+        changed = np.ones(len(ids), bool)
+        changed[found] = (unknown[at] == 1) | (kept_digests[at] != digests[found])
+        if changed.any():
+            rows = _table_columns(scores[changed], run_id, digests[changed])
+            cursor.executemany(UPSERT, zip(*rows, strict=True))
     return run_id
 
 
