@@ -46,6 +46,48 @@ COLUMNS = ["run_id", "asset_id", *FROM_SCORES]
 TYPES = ["int4", "int4", *FROM_SCORES.values()]
 
 
+def row_digests(scores: pd.DataFrame) -> np.ndarray:
+    """Each row's digest of its :data:`FROM_SCORES` as stored (int64), written with the row on SQLite
+    (``risk_scores.digest``) so that a same-day run finds the rows it leaves unchanged by comparing one number per row
+    (:func:`_write_table`). PostgreSQL leaves it NULL: a same-day run there drops the replaced run's partition whole,
+    so nothing would compare it, and making it cost the million-asset write about 0.3 s of CPU (bench/README.md).
+
+    Exact for what a column stores: a number by its float64 bits (a smallint column's every value among them), a day
+    by its number, text by its 64-bit SipHash, and which columns are NULL as bits of a word of their own; each word
+    mixed (pandas' ``hash_array``: splitmix64, a bijection) and the row's words combined FNV-style. Any change of a
+    number or a day, to its last bit, or NULL to value and back, gives another word; two different rows share a
+    digest with a chance of about 2⁻⁶⁴, so among n changed rows one goes unwritten with a chance of about n·2⁻⁶⁴
+    (5·10⁻¹⁴ for a million). Equal values written differently (−0.0 and 0.0, a NaN's payload) give different
+    digests, and so would another pandas' hashing: the row is rewritten, a harmless waste. A row whose stored digest
+    is NULL (written before migration 0022) is always rewritten."""
+    digest = np.zeros(len(scores), np.uint64)
+    nulls = np.zeros(len(scores), np.uint64)
+    for bit, (name, kind) in enumerate(FROM_SCORES.items()):
+        word, missing = _stored_word(scores[name], kind)
+        nulls |= missing.astype(np.uint64) << np.uint64(bit)
+        digest ^= pd.util.hash_array(word)
+        digest *= _FNV_PRIME
+    digest ^= pd.util.hash_array(nulls)
+    return digest.view(np.int64)
+
+
+_FNV_PRIME = np.uint64(0x100000001B3)
+
+
+def _stored_word(values: pd.Series, kind: str) -> tuple[np.ndarray, np.ndarray]:
+    """A column of scores as one 64-bit word per row (0 where NULL) and where it is NULL (:func:`row_digests`)."""
+    if kind == "text":  # each distinct text hashed once
+        codes, uniques = pd.factorize(values)
+        missing, word = codes < 0, np.zeros(len(codes), np.uint64)
+        word[~missing] = pd.util.hash_array(np.asarray(uniques, dtype=object))[codes[~missing]]
+        return word, missing
+    if kind == "date":  # the day, as the write stores it (NaT: the smallest int64, never a day)
+        return pd.to_datetime(values).to_numpy().astype("datetime64[D]").view(np.uint64), values.isna().to_numpy()
+    numbers = values.to_numpy(dtype="float64", na_value=np.nan)  # float8, and int2 (exact as a float64)
+    missing = np.isnan(numbers)
+    return (np.where(missing, 0.0, numbers) if missing.any() else numbers).view(np.uint64), missing
+
+
 def write_run(
     session: Session,
     scores: pd.DataFrame | Iterable[pd.DataFrame],
@@ -71,10 +113,12 @@ def write_run(
 def _write_table(
     session: Session, scores: pd.DataFrame, *, computed_on: date, config: dict[str, Any], model: dict[str, Any]
 ) -> int:
-    """SQLite: the scores as plain tuples through the driver's ``executemany``. A run replacing one of the same
-    day keeps its id (the one SQLite gave the new run anyway when the replaced run was the latest) and writes only
-    what differs: each row upserted unless it is equal, and the assets no longer scored deleted. Scoring again
-    after a few changes then rewrites a few rows and their three index entries, not every one (bench/README.md)."""
+    """SQLite: the scores as plain tuples through the driver's ``executemany``, each with its digest
+    (:func:`row_digests`). A run replacing one of the same day keeps its id (the one SQLite gave the new run anyway
+    when the replaced run was the latest) and writes only what differs: the stored run's asset ids and digests read
+    as three texts (from the map's index alone), the rows whose digest differs or is missing (NULL: written before
+    the digests) upserted, the assets no longer scored deleted. Scoring again after a few changes then binds and
+    rewrites a few rows and their three index entries, not every one (bench/README.md)."""
     replaced = session.scalar(sa.select(RiskRun.id).where(RiskRun.computed_on == computed_on))
     if replaced is None:
         run = RiskRun(computed_on=computed_on, config=config, model=model)
@@ -88,35 +132,47 @@ def _write_table(
             .where(RiskRun.id == run_id)
             .values(computed_at=sa.func.current_timestamp(), config=config, model=model)
         )
-    rows = zip(*_table_columns(scores, run_id), strict=True)
+    digests = row_digests(scores)
     with closing(session.connection().connection.driver_connection.cursor()) as cursor:
         if replaced is None:
-            cursor.executemany(INSERT, rows)
+            cursor.executemany(INSERT, zip(*_table_columns(scores, run_id, digests), strict=True))
             return run_id
-        (kept,) = cursor.execute(_RUN_ASSETS, (run_id,)).fetchone()  # one text, not a Python int per row
-        gone = np.setdiff1d(np.fromstring(kept or "", dtype=np.int64, sep=","), scores["id"].to_numpy(dtype="int64"))
-        cursor.executemany(_DELETE_ASSET, [(run_id, int(asset)) for asset in gone])
-        cursor.executemany(UPSERT, rows)
+        ids = scores["id"].to_numpy(dtype="int64")
+        kept, unknown, kept_digests = (  # three texts, not a Python int per row
+            np.fromstring(text or "", dtype=np.int64, sep=",")
+            for text in cursor.execute(_RUN_DIGESTS, (run_id,)).fetchone()
+        )
+        position = pd.Index(kept).get_indexer(ids)
+        found = position >= 0
+        at, scored = position[found], np.zeros(len(kept), bool)
+        scored[at] = True
+        cursor.executemany(_DELETE_ASSET, [(run_id, int(asset)) for asset in kept[~scored]])
+        changed = np.ones(len(ids), bool)
+        changed[found] = (unknown[at] == 1) | (kept_digests[at] != digests[found])
+        if changed.any():
+            rows = _table_columns(scores[changed], run_id, digests[changed])
+            cursor.executemany(UPSERT, zip(*rows, strict=True))
     return run_id
 
 
-INSERT = f"INSERT INTO risk_scores ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))})"
-UPSERT = (
-    f"{INSERT} ON CONFLICT (asset_id, run_id) DO UPDATE SET "
-    + ", ".join(f"{name} = excluded.{name}" for name in FROM_SCORES)
-    + " WHERE "
-    + " OR ".join(f"risk_scores.{name} IS NOT excluded.{name}" for name in FROM_SCORES)
+TABLE_COLUMNS = [*COLUMNS, "digest"]
+INSERT = f"INSERT INTO risk_scores ({', '.join(TABLE_COLUMNS)}) VALUES ({', '.join('?' * len(TABLE_COLUMNS))})"
+UPSERT = f"{INSERT} ON CONFLICT (asset_id, run_id) DO UPDATE SET " + ", ".join(
+    f"{name} = excluded.{name}" for name in TABLE_COLUMNS[2:]
 )
-"""SQLite's statements writing a run's rows: a new run's, and a replacing run's (rows equal to those stored are
-left as they are)."""
-_RUN_ASSETS = "SELECT group_concat(asset_id) FROM risk_scores WHERE run_id = ?"
+"""SQLite's statements writing a run's rows: a new run's, and a replacing run's changed rows (those whose digest
+differs: sent whole, no comparison of each column)."""
+_RUN_DIGESTS = (
+    "SELECT group_concat(asset_id), group_concat(digest IS NULL), group_concat(ifnull(digest, 0)) "
+    "FROM risk_scores WHERE run_id = ?"
+)
 _DELETE_ASSET = "DELETE FROM risk_scores WHERE run_id = ? AND asset_id = ?"
 
 
-def _table_columns(scores: pd.DataFrame, run_id: int) -> list[list[Any]]:
-    """The columns of :data:`COLUMNS` as the driver takes them: Python numbers and text, None where missing, the
-    day of the inspection as ISO text (as SQLAlchemy stores a date on SQLite; written by Arrow, 2 ms a 10,000
-    where numpy's ``datetime_as_string`` took 11)."""
+def _table_columns(scores: pd.DataFrame, run_id: int, digests: np.ndarray) -> list[list[Any]]:
+    """The columns of :data:`TABLE_COLUMNS` as the driver takes them (the scores' ``digests`` last): Python numbers and
+    text, None where missing, the day of the inspection as ISO text (as SQLAlchemy stores a date on SQLite; written
+    by Arrow, 2 ms a 10,000 where numpy's ``datetime_as_string`` took 11)."""
     columns = [[run_id] * len(scores), scores["id"].astype(int).tolist()]
     for name in FROM_SCORES:
         values = scores[name]
@@ -131,6 +187,7 @@ def _table_columns(scores: pd.DataFrame, run_id: int) -> list[list[Any]]:
         for index in np.flatnonzero(missing):
             listed[index] = None
         columns.append(listed)
+    columns.append(digests.tolist())
     return columns
 
 

@@ -165,8 +165,9 @@ class RiskScore(Base):
         # cascades to). On PostgreSQL it also carries the map's classes, so that within a run's partition (where
         # run_id is one value) it is the map's covering index too: a run builds two indexes, not four (issue 19).
         sa.PrimaryKeyConstraint("asset_id", "run_id", postgresql_include=["risk_class", "state"]),
-        # The map's classes of a run, covered, on SQLite (one plain table: there the run leads).
-        sa.Index("ix_risk_scores_map", "run_id", "asset_id", "risk_class", "state").ddl_if(dialect="sqlite"),
+        # The map's classes of a run, covered, on SQLite (one plain table: there the run leads); with the rows'
+        # digests, which a same-day run reads from it alone (migration 0022).
+        sa.Index("ix_risk_scores_map", "run_id", "asset_id", "risk_class", "state", "digest").ddl_if(dialect="sqlite"),
         sa.Index("ix_risk_scores_ranking", "run_id", "score"),  # the worst of a run, read backwards
         # On PostgreSQL one partition per run (``risk_scores_run_<id>``): a run is copied into a table of its
         # own, indexed once the rows are in, and attached (fm.io.risk.write_run); a replaced run is dropped.
@@ -197,3 +198,8 @@ class RiskScore(Base):
     c_emergency_road: Mapped[float] = mapped_column(sa.Float)
     c_railway: Mapped[float] = mapped_column(sa.Float)
     c_district_population: Mapped[float] = mapped_column(sa.Float)
+    # Of the columns above as written (fm.io.risk.row_digests): a same-day run on SQLite rewrites only the rows it
+    # changes. NULL on PostgreSQL, where a same-day run replaces the run's partition whole.
+    digest: Mapped[int | None] = mapped_column(
+        sa.BigInteger, comment="digest of the stored scores on SQLite (fm.io.risk.row_digests); NULL on PostgreSQL"
+    )

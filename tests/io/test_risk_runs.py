@@ -3,7 +3,7 @@ forgotten by dropping it; the plain table on SQLite; the migration moving stored
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 import numpy as np
 import pandas as pd
@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from fm.db import Database, migrate
 from fm.io import risk as risk_store
-from fm.model import RiskRun
+from fm.model import RiskRun, RiskScore
 
 
 def _scores(ids: dict[str, int], worst: str, day: date) -> pd.DataFrame:
@@ -142,8 +142,8 @@ def test_runs_are_written_replaced_read_and_forgotten(db_url):
 
 
 def _stored(database: Database, run_id: int) -> list[tuple]:
-    """A run's stored rows without the run's id, by asset."""
-    columns = ", ".join(risk_store.COLUMNS[1:])
+    """A run's stored rows without the run's id, by asset, their digest last."""
+    columns = ", ".join(risk_store.TABLE_COLUMNS[1:])
     with database.connect() as connection:
         query = f"SELECT {columns} FROM risk_scores WHERE run_id = {int(run_id)} ORDER BY asset_id"
         return [tuple(row) for row in connection.execute(sa.text(query))]
@@ -205,6 +205,102 @@ def test_a_replacement_finds_every_change_to_the_last_bit(db_url):
     with database.session() as session:
         fresh = risk_store.write_run(session, after, computed_on=other, config={}, model={})
     assert _stored(database, replaced) == _stored(database, fresh) and len(_stored(database, fresh)) == len(after)
+    database.dispose()
+
+
+def _another(value: object, kind: str) -> object:
+    """A stored value changed as little as its type allows: a float by its last bit, a number by one, a day by one
+    day, a text by a letter."""
+    if kind == "float8":
+        return float(np.nextafter(value, 0.0))
+    if kind == "int2":
+        return int(value) + 1
+    if kind == "date":
+        return pd.Timestamp(value).date() + timedelta(days=1)
+    return f"{value}x"
+
+
+def _rewritten(database: Database, scores: pd.DataFrame, day: date) -> tuple[int, int]:
+    """Replace the run of ``day`` with ``scores``: the run's id and how many rows the write changed on SQLite (0 on
+    PostgreSQL, where the run's partition is written whole)."""
+    with database.session() as session:
+        driver = session.connection().connection.driver_connection
+        before = getattr(driver, "total_changes", 0)
+        run_id = risk_store.write_run(session, scores, computed_on=day, config={}, model={})
+        return run_id, getattr(driver, "total_changes", 0) - before
+
+
+def test_a_replacement_rewrites_each_changed_column_and_only_its_rows(db_url):
+    """Each stored column changed in turn (every name of FROM_SCORES: numbers by their last bit, text, days; where
+    the column allows it, a NULL become a value and values become NULL): the replacement stores exactly what a run
+    written afresh stores, digests included, and on SQLite rewrites the changed rows alone (the digests tell them)."""
+    database = Database(db_url)
+    with database.session() as session:
+        ids = add_sample(session)
+    day = date(2026, 4, 1)
+    before = _scores(ids, sorted(ids)[-1], day)
+    _, written = _rewritten(database, before, day)
+    _, unchanged = _rewritten(database, before, day)  # the run's own row alone
+    assert written - unchanged == (len(before) if database.engine.dialect.name == "sqlite" else 0)
+    for number, (name, kind) in enumerate(risk_store.FROM_SCORES.items()):
+        after = before.astype({name: object})
+        after.loc[1, name] = _another(after.loc[1, name], kind)
+        changed = 1
+        if RiskScore.__table__.c[name].nullable:  # row 0 (never inspected) has NULLs, row 2 none
+            after.loc[0, name] = after.loc[1, name] if pd.isna(before.loc[0, name]) else None
+            after.loc[2, name] = None
+            changed = 3
+        replaced, count = _rewritten(database, after, day)
+        with database.session() as session:
+            fresh = risk_store.write_run(
+                session, after, computed_on=day + timedelta(days=1 + number), config={}, model={}
+            )
+        assert _stored(database, replaced) == _stored(database, fresh), name
+        assert count - unchanged == (changed if database.engine.dialect.name == "sqlite" else 0), name
+        _rewritten(database, before, day)
+    database.dispose()
+
+
+def test_a_digest_tells_a_null_from_a_zero_in_every_column():
+    """A NULL and the value stored as all-zero bits (0.0, 0, the day 1970-01-01, empty text) in each column of
+    FROM_SCORES give 2 × 21 different digests of one row."""
+    row = _scores({"A-1": 1, "A-2": 2}, "A-1", date(2026, 4, 1)).iloc[[1]].reset_index(drop=True)
+    zero = {"float8": 0.0, "int2": 0, "date": date(1970, 1, 1), "text": ""}
+    digests = set()
+    for name, kind in risk_store.FROM_SCORES.items():
+        for value in (None, zero[kind]):
+            changed = row.astype({name: object})
+            changed.loc[0, name] = value
+            digests.add(int(risk_store.row_digests(changed)[0]))
+    assert len(digests) == 2 * len(risk_store.FROM_SCORES)
+
+
+def test_rows_written_before_the_digests_are_rewritten(db_url):
+    """Rows stored without a digest (written before migration 0022) are rewritten by the next same-day run, whether
+    their values differ or not, and then carry the digests a fresh run stores: on SQLite fm.io.risk.row_digests of
+    the scores, on PostgreSQL none (a run's partition is replaced whole, nothing compares them)."""
+    database = Database(db_url)
+    with database.session() as session:
+        ids = add_sample(session)
+    codes = sorted(ids)
+    day, other = date(2026, 4, 1), date(2026, 4, 2)
+    scores = _scores(ids, codes[0], day)
+    for stored in (_scores(ids, codes[-1], day), scores):  # older values, then the same ones
+        run_id = _write(database, {code: ids[code] for code in codes}, codes[-1], day)
+        with database.session() as session:
+            risk_store.write_run(session, stored, computed_on=day, config={}, model={})
+            session.execute(sa.update(RiskScore).where(RiskScore.run_id == run_id).values(digest=None))
+        replaced, _ = _rewritten(database, scores, day)
+        with database.session() as session:
+            fresh = risk_store.write_run(session, scores, computed_on=other, config={}, model={})
+        assert _stored(database, replaced) == _stored(database, fresh)
+        made = dict(zip(scores["id"], risk_store.row_digests(scores).tolist(), strict=True))
+        sqlite = database.engine.dialect.name == "sqlite"
+        assert [row[-1] for row in _stored(database, replaced)] == [
+            made[row[0]] if sqlite else None for row in _stored(database, fresh)
+        ]
+        with database.session() as session:
+            session.execute(sa.delete(RiskRun).where(RiskRun.id == fresh))
     database.dispose()
 
 
