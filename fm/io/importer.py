@@ -13,14 +13,16 @@ PostgreSQL, executemany on SQLite.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import re
 import sqlite3
+from collections import deque
 from collections.abc import Callable
 from contextlib import closing
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any, TypeVar, cast
+from typing import Any, TypeVar
 
 import geopandas as gpd
 import numpy as np
@@ -38,6 +40,7 @@ from fm.domain import geo
 from fm.domain.geo import STORAGE_CRS
 from fm.errors import FmError
 from fm.io import bulk, files, store
+from fm.io.behind import Behind
 from fm.io.columns import GEOMETRY_TYPES, KINDS, Kind, resolve_headers
 from fm.io.coordinates import SHAPES, parse_crs, shapes
 from fm.io.problems import Problem, Rejected
@@ -245,29 +248,26 @@ def _add_in_chunks(
     source: str,
     actor: str | None,
 ) -> dict[str, Any]:
-    """:func:`import_file` of a file :func:`_only_adds` accepts, in chunks (:func:`_chunks`): each chunk
-    checked, staged and inserted with its audit entries, the next one checked while the database inserts
-    (the client's checks beside the server's insert, on two cores, instead of one after the other).
+    """:func:`import_file` of a file :func:`_only_adds` accepts, in chunks (:func:`_chunks`): each chunk checked
+    and COPYed, the next one checked while the database stores it (the client's checks beside the server's COPY, on
+    two cores, instead of one after the other). The COPYs run in order behind the checks
+    (:class:`~fm.io.behind.Behind`): a chunk's rows go as soon as they are made, and its audit entries are made while
+    the database has rows to store (so the first COPY starts sooner and the server waits less for the early chunks),
+    then COPYed after them.
 
-    The same records, ids (in file order), audit entries and result as checking the whole file first. All or
-    nothing still: everything is in the caller's transaction, and a problem in any chunk (a key also in an
+    The same records, ids (in file order), audit entries (in file order) and result as checking the whole file first.
+    All or nothing still: everything is in the caller's transaction, and a problem in any chunk (a key also in an
     earlier chunk among them) or a record the database refuses stops the import; the whole file is then
     checked as :func:`import_file` checks it, so the error lists every problem of the file, in file order.
     """
 
     target = metadata.tables[TABLES[kind.name]]
     ids: dict[str, pd.Series] = {}
-    parts = iter(_chunks(len(table.frame)))
     at, actor = audit.now(), actor or audit.cli_actor()
     numbers = _take_ids(session, target, len(table.frame))
 
-    def prepare() -> Chunk | None:
-        """The next chunk checked, made into records, their COPY text and their audit entries' (no database: it runs
-        beside it)."""
-        rows = next(parts, None)
-        if rows is None:
-            return None
-        start = rows.start
+    def prepare(rows: slice) -> Chunk:
+        """The rows checked, made into records and their COPY rows (no database but the first time)."""
         part = dataclasses.replace(
             table,
             frame=table.frame.iloc[rows],
@@ -275,29 +275,50 @@ def _add_in_chunks(
             geometry=None if table.geometry is None else table.geometry.iloc[rows],
         )
         checked = validate(kind, part, references=references, crs=crs, today=today, source=source)
-        if start == 0:  # the stored ids by code, read once, before any insert
+        if rows.start == 0:  # the stored ids by code, read once, before any insert
             ids.update(_ids(session, checked))
         records = _records(checked, ids)
         given = ["id", *(c for c in records.columns if c in target.c and c != "id")]
         stored = records.assign(id=numbers[rows])[given]
+        binary = bulk.binary_rows(stored, bulk.binary_types(target, given))
+        return Chunk(rows.start, checked, part.rows, records, stored, binary)
+
+    def entries(chunk: Chunk) -> pa.Array:
+        """The chunk's audit entries, as COPY rows."""
+        records = chunk.records
         new = pd.Series(True, index=records.index)
         changes = changes_texts(records, new, ~new, [c for c in records.columns if c not in _db_key(kind)], None)
         codes = pa.array(records["code"].astype(str).to_numpy(dtype=object), type=pa.string())
-        entries = audit.created_rows(target.name, numbers[rows], codes, changes, at=at, actor=actor, source="import")
-        return Chunk(
-            start, checked, part.rows, stored, bulk.binary_rows(stored, bulk.binary_types(target, given)), entries
+        return audit.created_rows(
+            target.name,
+            numbers[chunk.start : chunk.start + len(records)],
+            codes,
+            changes,
+            at=at,
+            actor=actor,
+            source="import",
         )
 
     seen: set[str] = set()
+    parts = deque(_chunks(len(table.frame)))
+    sent: deque[Chunk] = deque()  # chunks whose rows are COPYed (or waiting to be) and their entries not yet made
     try:
-        chunk = prepare()
-        while chunk is not None:
-            progress.report(f"checking and adding rows {chunk.start + 1:,}–{chunk.start + len(chunk.rows):,}", 1, 4)
-            keys = files.fold(chunk.checked.frame["code"].astype("string")).tolist()
-            if not seen.isdisjoint(keys):
-                raise Rejected(source, [])  # a code of an earlier chunk: the whole file's check names both rows
-            seen.update(keys)
-            chunk = _add_chunk(session, kind, chunk, source, prepare)
+        with closing(session.connection().connection.driver_connection.cursor()) as cursor, Behind() as behind:
+            while parts or sent:
+                if parts and (not sent or not behind.waiting()):  # the server would soon have nothing to store
+                    chunk = prepare(parts.popleft())
+                    progress.report(
+                        f"checking and adding rows {chunk.start + 1:,}–{chunk.start + len(chunk.rows):,}", 1, 4
+                    )
+                    keys = files.fold(chunk.checked.frame["code"].astype("string")).tolist()
+                    if not seen.isdisjoint(keys):
+                        raise Rejected(source, [])  # a code of an earlier chunk: the whole file's check names both rows
+                    seen.update(keys)
+                    behind.put(functools.partial(_add_chunk, cursor, kind, chunk, source))
+                    sent.append(chunk)
+                else:
+                    made = ("audit_log", audit.CREATED_COLUMNS, entries(sent.popleft()))
+                    behind.put(functools.partial(bulk.copy_rows_into, cursor, [made]))
     except Rejected:
         validate(kind, table, references=references, crs=crs, today=today, source=source)
         raise
@@ -344,46 +365,41 @@ def _chunks(total: int) -> list[slice]:
 @dataclasses.dataclass(frozen=True)
 class Chunk:
     """Rows of a file :func:`_add_in_chunks` adds together, from its row ``start``: checked, where they are in the
-    file, as records with their new ids (the columns sent), each as a row of COPY's binary format
-    (:func:`~fm.io.bulk.binary_rows`), and their audit entries' rows (:func:`~fm.accounts.audit.created_rows`)."""
+    file, as records, with their new ids (the columns sent), and each as a row of COPY's binary format
+    (:func:`~fm.io.bulk.binary_rows`)."""
 
     start: int
     checked: Checked
     rows: pd.Series
     records: pd.DataFrame
+    stored: pd.DataFrame
     binary: pa.Array
-    entries: pa.Array
 
 
-def _add_chunk(session: Session, kind: Kind, chunk: Chunk, source: str, meanwhile: Callable[[], T]) -> T:
-    """COPY the ``chunk``'s records, all new, with their ids into the table, and their audit entries into the trail;
-    return what ``meanwhile`` returns, run while the database stores them. The table's defaults, constraints,
+def _add_chunk(cursor: Any, kind: Kind, chunk: Chunk, source: str) -> None:
+    """COPY the ``chunk``'s records, all new, with their ids into the table. The table's defaults, constraints,
     indexes and triggers apply to COPY as to an insert. Should the database refuse a record, the record is found
     by COPYing halves of the rows (:func:`_guarded`)."""
     table = metadata.tables[TABLES[kind.name]]
-    columns = list(chunk.records.columns)
-    entries = ("audit_log", audit.CREATED_COLUMNS, chunk.entries)
-    with closing(session.connection().connection.driver_connection.cursor()) as cursor:
+    columns = list(chunk.stored.columns)
 
-        def add(places: np.ndarray) -> None:
-            bulk.copy_rows_into(cursor, [(table.name, columns, chunk.binary.take(pa.array(places)))])
+    def add(places: np.ndarray) -> None:
+        bulk.copy_rows_into(cursor, [(table.name, columns, chunk.binary.take(pa.array(places)))])
 
-        return _guarded(
-            cursor,
-            table,
-            lambda: cast(
-                T, bulk.copy_rows_into(cursor, [(table.name, columns, chunk.binary), entries], meanwhile=meanwhile)
-            ),
-            add,
-            lambda places: None,
-            np.arange(len(chunk.records)),
-            np.arange(0),
-            merged=chunk.records,
-            writable=columns,
-            names=chunk.checked.names,
-            rows=chunk.rows,
-            source=source,
-        )
+    _guarded(
+        cursor,
+        table,
+        lambda: add(np.arange(len(chunk.stored))),
+        add,
+        lambda places: None,
+        np.arange(len(chunk.stored)),
+        np.arange(0),
+        merged=chunk.stored,
+        writable=columns,
+        names=chunk.checked.names,
+        rows=chunk.rows,
+        source=source,
+    )
 
 
 def _check_stored_geometry(

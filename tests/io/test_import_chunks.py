@@ -119,14 +119,21 @@ def test_a_problem_in_any_chunk_is_the_whole_files_error_and_nothing_is_written(
 
 @pytest.mark.postgis
 @pytest.mark.parametrize("backend", ["postgis"])  # SQLite cannot add a CHECK to a table, and is never chunked
-def test_a_record_the_database_refuses_in_a_later_chunk_is_named_and_nothing_is_written(db_url, tmp_path, monkeypatch):
+@pytest.mark.parametrize(
+    ("name", "feature", "chunks"),
+    [("末", "feature 7", [1, 2, 3, 1]), ("素の名前", "feature 2", [1, 2])],
+    ids=["last chunk", "second chunk"],
+)
+def test_a_record_the_database_refuses_in_a_later_chunk_is_named_and_nothing_is_written(
+    db_url, tmp_path, monkeypatch, name, feature, chunks
+):
     database = Database(db_url)
     with database.session() as session:
-        session.execute(sa.text("ALTER TABLE assets ADD CONSTRAINT ck_assets_test CHECK (name <> '末')"))
+        session.execute(sa.text(f"ALTER TABLE assets ADD CONSTRAINT ck_assets_test CHECK (name <> '{name}')"))
     database.dispose()
     path = tmp_path / "assets.gpkg"
     assets_file(path)
-    output, added, entries, chunks = imported(db_url, path, monkeypatch, chunked=True)
-    assert chunks == [1, 2, 3, 1] and "feature 7" in output and "ck_assets_test" in output
+    output, added, entries, written = imported(db_url, path, monkeypatch, chunked=True)
+    assert written == chunks and feature in output and "ck_assets_test" in output
     assert added == [] and entries == []
     assert output == imported(db_url, path, monkeypatch, chunked=False)[0]
