@@ -202,18 +202,12 @@ def copy_into(cursor: Any, table: sa.Table, frame: pd.DataFrame) -> None:
     _copy(cursor, table, frame, table.name)
 
 
-def copy_rows_into(
-    cursor: Any, copies: Sequence[tuple[str, Sequence[str], pa.Array]], *, meanwhile: Callable[[], T] | None = None
-) -> T | None:
+def copy_rows_into(cursor: Any, copies: Sequence[tuple[str, Sequence[str], pa.Array]]) -> None:
     """COPY rows already made by :func:`binary_rows` into each ``(table, columns, rows)`` of ``copies`` in turn
-    (PostgreSQL, COPY's binary format); return what ``meanwhile`` returns, run while the database stores them."""
-
-    def send() -> None:
-        for table, columns, rows in copies:
-            with cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN WITH (FORMAT binary)") as copy:
-                copy.write(binary_copy(rows))
-
-    return _beside(send, meanwhile)
+    (PostgreSQL, COPY's binary format)."""
+    for table, columns, rows in copies:
+        with cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN WITH (FORMAT binary)") as copy:
+            copy.write(binary_copy(rows))
 
 
 def execute(cursor: Any, statement: str, params: Any = None, *, meanwhile: Callable[[], T] | None = None) -> T | None:
