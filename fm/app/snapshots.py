@@ -15,7 +15,12 @@ A caller waits for them at most :data:`patience` seconds (set per request by the
 however long they take). When they are not ready by then and figures from before the write
 are kept, those are returned instead and :func:`served_stale` says from when they are, so
 that the page can say so; the next request after the computation ends gets the new ones.
-With nothing kept yet (the first request after the server starts) the caller waits.
+With nothing kept yet the caller waits.
+
+**Kept in the database too** (``refresh=True`` only, for a database the web app keeps figures in): a result
+computed in the background is also written to ``kept_figures`` (fm/app/stored_figures.py), and a figure not in
+memory is looked for there before it is computed. So the first request after the server starts, and each other
+worker after one has computed the figures, read them instead of computing them again.
 """
 
 from __future__ import annotations
@@ -33,6 +38,7 @@ from typing import Any, TypeVar
 
 from sqlalchemy.orm import Session
 
+from fm.app import stored_figures
 from fm.db.changes import version
 
 T = TypeVar("T")
@@ -87,8 +93,7 @@ def snapshot(
     nothing else, which then outlives writes to the other tables. With ``shared``, the kept result itself is
     returned, not a copy (for a large frame read on every request, e.g. a map's points: the caller must only
     read it, as pandas' copy-on-write keeps it when a caller selects from it)."""
-    bind = session.get_bind()
-    base = (bind.url.render_as_string(hide_password=True), name, arguments, date.today())
+    base = (stored_figures.database(session.get_bind().url), name, arguments, date.today())
     key = (*base, version(session, tables))
     if refresh:
         return _refreshed(session, base, key, compute)
@@ -115,10 +120,25 @@ def _keep(key: Hashable, result: object, *, shared: bool = False) -> None:
             _kept.popitem(last=False)
 
 
-def _refreshed(session: Session, base: Hashable, key: Hashable, compute: Callable[[Session], T]) -> T:
+def _refreshed(
+    session: Session, base: tuple[Hashable, ...], key: tuple[Hashable, ...], compute: Callable[[Session], T]
+) -> T:
     with _guard:
         if key in _kept:
             _kept.move_to_end(key)
+            return copy.deepcopy(_kept[key])  # type: ignore[return-value]
+        running, earlier = key in _running, base not in _latest
+    # not in memory: kept in the database by another worker or before a restart (fm/app/stored_figures.py)?
+    stored = None if running else stored_figures.read(session, base[1], base[2], key[-1], earlier=earlier)
+    if stored is not None and stored.current:
+        _keep(key, stored.result)
+        with _guard:
+            _remember(base, key, stored.computed_at, stored.result)
+        return stored.result  # type: ignore[return-value]  (unpickled for this caller alone)
+    with _guard:
+        if stored is not None and base not in _latest:
+            _remember(base, None, stored.computed_at, stored.result)
+        if key in _kept:
             return copy.deepcopy(_kept[key])  # type: ignore[return-value]
         run = _running.get(key)
         if run is None:
@@ -141,18 +161,27 @@ def _refreshed(session: Session, base: Hashable, key: Hashable, compute: Callabl
     return copy.deepcopy(result)  # type: ignore[return-value]
 
 
-def _compute(engine: Any, base: Hashable, key: Hashable, compute: Callable[[Session], object], run: _Run) -> None:
-    """The body of a background computation: a session of its own, the result kept, the waiters woken."""
+def _remember(base: Hashable, key: Hashable, computed_at: datetime, result: object) -> None:
+    """Keep ``result`` as the latest figures of ``base`` (the caller holds ``_guard``)."""
+    _latest[base] = (key, computed_at, copy.deepcopy(result))
+    _latest.move_to_end(base)
+    while len(_latest) > LIMIT:
+        _latest.popitem(last=False)
+
+
+def _compute(
+    engine: Any, base: tuple[Hashable, ...], key: tuple[Hashable, ...], compute: Callable[[Session], object], run: _Run
+) -> None:
+    """The body of a background computation: a session of its own, the result kept (in memory and in the
+    database), the waiters woken."""
     started = datetime.now().astimezone()
     try:
         with Session(engine) as own:
             run.result = compute(own)
         _keep(key, run.result)
         with _guard:
-            _latest[base] = (key, started, copy.deepcopy(run.result))
-            _latest.move_to_end(base)
-            while len(_latest) > LIMIT:
-                _latest.popitem(last=False)
+            _remember(base, key, started, run.result)
+        _store(engine, base, key, started, run.result)
     except BaseException as error:  # handed to whoever waits; a request served older figures retries next time
         run.error = error
         log.warning("computing %s failed: %r", base[1], error)
@@ -160,6 +189,17 @@ def _compute(engine: Any, base: Hashable, key: Hashable, compute: Callable[[Sess
         with _guard:
             _running.pop(key, None)
         run.done.set()
+
+
+def _store(
+    engine: Any, base: tuple[Hashable, ...], key: tuple[Hashable, ...], started: datetime, result: object
+) -> None:
+    """Keep ``result`` in the database too; failing that, it is only computed again after a restart."""
+    try:
+        with Session(engine) as own, own.begin():
+            stored_figures.write(own, base[1], base[2], key[-1], started, result)
+    except Exception as error:
+        log.warning("keeping %s in the database failed: %r", base[1], error)
 
 
 def snapshotted(use_case: Callable[..., T] | None = None, *, refresh: bool = False) -> Any:

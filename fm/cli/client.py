@@ -25,6 +25,8 @@ import struct
 import sys
 import zlib
 
+from fm.identity import identity
+
 SWITCH = "FM_COMMAND_SERVER"
 """``0`` (``false``, ``no``, ``off``): every command runs in its own process, no server is used or started."""
 
@@ -115,23 +117,6 @@ def socket_folder() -> str | None:
     found = os.lstat(folder)
     private = found.st_uid == os.getuid() and found.st_mode & 0o077 == 0
     return folder if private and os.path.isdir(folder) and not os.path.islink(folder) else None
-
-
-def identity() -> str:
-    """What a server must share with this process to run its commands: the Python, the fm package on disk (its
-    folder and each module's size and modification time) and the ``PYTHON*`` settings Python read at start-up. A
-    server compares it whole with its own, so a command never runs in another fm."""
-    package = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    python = f"{os.path.realpath(sys.executable)}\0{sys.prefix}\0{sys.version}"  # `python` and `python3` alike
-    parts = [python, package]
-    parts.extend(f"{name}={os.environ[name]}" for name in sorted(n for n in os.environ if n.startswith("PYTHON")))
-    for folder, subfolders, files in os.walk(package):
-        subfolders.sort()
-        for name in sorted(files):
-            if name.endswith(".py"):
-                found = os.stat(os.path.join(folder, name))
-                parts.append(f"{folder}/{name} {found.st_size} {found.st_mtime_ns}")
-    return "\0".join(parts)
 
 
 def fingerprint(text: str | None = None) -> str:

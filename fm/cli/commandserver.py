@@ -38,7 +38,8 @@ import time
 import traceback
 from typing import Any
 
-from fm.cli.client import HEADER, IN_PROCESS, STATUS, STREAMS, identity, receive, server_lock
+from fm.cli.client import HEADER, IN_PROCESS, STATUS, STREAMS, receive, server_lock
+from fm.identity import identity
 
 PEER = struct.Struct("3i")
 """``struct ucred``: the peer's process, user and group ids."""

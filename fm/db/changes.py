@@ -16,7 +16,8 @@ commit: a reader never sees a later id committed before an earlier one. The log 
 :data:`LOG_KEPT` rows.
 
 ``risk_scores`` is not watched: its rows are written only with their ``risk_runs`` row,
-which is. ``users``, ``api_tokens`` and ``audit_log`` are not: a sign-in changes no figure.
+which is. ``users``, ``api_tokens`` and ``audit_log`` are not: a sign-in changes no figure; nor ``kept_figures``, the
+figures computed at these counters (fm/app/stored_figures.py).
 """
 
 from __future__ import annotations
@@ -25,7 +26,16 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 UNWATCHED = frozenset(
-    {"users", "api_tokens", "audit_log", "risk_scores", "data_changes", "asset_changes", "alembic_version"}
+    {
+        "users",
+        "api_tokens",
+        "audit_log",
+        "risk_scores",
+        "data_changes",
+        "asset_changes",
+        "kept_figures",
+        "alembic_version",
+    }
 )
 LOG_KEPT = 50_000
 """``asset_changes`` rows kept: older ones are pruned (a reader further behind reads everything again)."""

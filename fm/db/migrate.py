@@ -23,7 +23,7 @@ from fm.resources import resource_path
 if TYPE_CHECKING:
     from alembic.config import Config as AlembicConfig
 
-HEAD = "0022"
+HEAD = "0023"
 """The schema revision this code expects: the head of ``migrations/`` (:func:`head_revision`), written here so
 that :func:`check_current` needs no Alembic. A test (tests/db/test_migrations.py) fails the moment a new
 migration makes it wrong: set it to the new head."""

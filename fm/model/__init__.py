@@ -8,7 +8,7 @@ from fm.model.assets import (
     WorkOrder,
 )
 from fm.model.base import Base
-from fm.model.changes import AssetChange, DataChange
+from fm.model.changes import AssetChange, DataChange, KeptFigures
 from fm.model.duties import TrafficRestriction
 from fm.model.land import LandParcel, ParcelUse
 from fm.model.ledger import LedgerEntry
@@ -34,6 +34,7 @@ __all__ = [
     "DistrictPopulation",
     "IndicatorTarget",
     "IndividualPlan",
+    "KeptFigures",
     "Inspection",
     "LandParcel",
     "LedgerEntry",

@@ -6,6 +6,7 @@ from __future__ import annotations
 from flask import Flask
 
 from fm import __version__
+from fm.app import stored_figures
 from fm.app.maps import basemap
 from fm.config import Config
 from fm.db import POOL_SIZE, Database
@@ -28,7 +29,9 @@ def create_app(config: Config | None = None, *, threads: int = POOL_SIZE) -> Fla
     app.config.update(
         SECRET_KEY=config.resolved_secret_key(), FM=config, FM_TILES=basemap(config.basemap, config.basemap_attribution)
     )
-    app.extensions["fm.database"] = Database(config.database_url, busy_timeout=config.busy_timeout, connections=threads)
+    database = Database(config.database_url, busy_timeout=config.busy_timeout, connections=threads)
+    app.extensions["fm.database"] = database
+    stored_figures.keep_in(database.engine.url, app.config["SECRET_KEY"])  # the pages' figures outlive a restart
     app.jinja_env.globals["fm_version"] = __version__
 
     from flask_wtf import CSRFProtect
