@@ -3,7 +3,9 @@
 Loads and scores an N-asset register like bench/register.py (same ``--folder`` reuse), then
 asks the app, signed in as finance (who sees every page), for the landing page, the dashboard,
 an indicator's page, the risk list and the engineers' schedule: first once each as the first
-request after the server starts (nothing kept: "first"), then once right after a write to a
+request after a server starts on a database no server has shown (nothing kept: "first"), then
+once each as the first request after a restart (figures kept in the database, nothing in
+memory: "after a restart"), then once right after a write to a
 table the figures read (the counters of fm/db/changes.py move, so every kept figure is
 computed again: "after a write") and ``--repeat`` times after it (served from what was kept).
 
@@ -59,6 +61,20 @@ def _write(url: str) -> None:
     database.dispose()
 
 
+def _restart(url: str, *, kept: bool) -> None:
+    """Forget the figures kept in memory, and unless ``kept`` those kept in the database (fm/app/stored_figures.py)."""
+    from fm.app import snapshots
+
+    with snapshots._guard:
+        snapshots._kept.clear()
+        snapshots._latest.clear()
+    if not kept:
+        database = Database(url)
+        with database.connect() as connection, connection.begin():
+            connection.execute(sa.text("DELETE FROM kept_figures"))
+        database.dispose()
+
+
 def _timed(client, path: str) -> tuple[float, bool]:
     """Seconds for one request, and whether it showed figures from before the latest write."""
     started = time.perf_counter()
@@ -77,13 +93,12 @@ def measure(url: str, label: str, folder: Path, repeat: int, figures_wait: float
     app = create_app(dataclasses.replace(config, figures_wait=figures_wait))
     client = signed_in(app, "finance")
     print(f"{label} (figures wait {figures_wait} s; load {os.getloadavg()[0]:.1f}):", flush=True)
-    # signing in read "/" for its CSRF token: forget every kept figure, as a server restarted now would
-    from fm.app import snapshots
-
-    with snapshots._guard:
-        snapshots._kept.clear()
-        snapshots._latest.clear()
+    # signing in read "/" for its CSRF token: forget every kept figure, in memory and in the database, as a server
+    # started on a database no server has shown would; then only those in memory, as a server restarted now would
+    _restart(url, kept=False)
     first = {path: _timed(client, path)[0] for _, path, _ in CASES}
+    _restart(url, kept=True)
+    restarted = {path: _timed(client, path)[0] for _, path, _ in CASES}
     for name, path, goal in CASES:
         _write(url)
         after, stale = _timed(client, path)
@@ -95,7 +110,8 @@ def measure(url: str, label: str, folder: Path, repeat: int, figures_wait: float
             fresh = f" (earlier figures shown; fresh after {after + time.perf_counter() - waited:.1f} s)"
         times = sorted(_timed(client, path)[0] for _ in range(repeat))
         print(
-            f"  {name:<28} first {first[path] * 1000:9.1f} ms   after a write {after * 1000:9.1f} ms{fresh}   "
+            f"  {name:<28} first {first[path] * 1000:9.1f} ms   after a restart {restarted[path] * 1000:7.1f} ms   "
+            f"after a write {after * 1000:9.1f} ms{fresh}   "
             f"warm median {statistics.median(times) * 1000:7.1f} ms, "
             f"p95 {times[int(0.95 * (len(times) - 1))] * 1000:7.1f} ms   (goal {goal} ms)",
             flush=True,

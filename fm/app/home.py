@@ -28,9 +28,10 @@ def home_page(session: Session, *, lang: str = "ja") -> dict[str, Any]:
 
 
 def first_pages(session: Session) -> None:
-    """Compute and keep the figures of the pages people open first (the home page in both languages, the
-    dashboard of the latest year, the engineers' schedule), with the arguments the web app gives them, so that the
-    first person after ``fm serve`` starts does not wait for them (``fm serve`` runs this in the background)."""
+    """Read (kept in the database: fm/app/stored_figures.py) or compute, and keep, the figures of the pages people
+    open first (the home page in both languages, the dashboard of the latest year, the engineers' schedule), with
+    the arguments the web app gives them, so that the first person after ``fm serve`` starts does not wait for them
+    (``fm serve`` runs this in the background)."""
     from datetime import date
 
     from fm.app import dashboard, schedule
