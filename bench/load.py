@@ -113,13 +113,23 @@ GOALS = {
 """Issue 19's goal for each page, printed beside its figures; the register's own: ≥ 100 requests/s at 32."""
 
 
+def _secret_key(folder: Path) -> Path:
+    """The folder's key, made once, as a deployment keeps its own: a server started again on the same database
+    finds the figures it kept there (fm/app/stored_figures.py)."""
+    path = folder / "secret_key"
+    if not path.exists():
+        path.touch(mode=0o600)
+        path.write_text(secrets.token_hex(32), encoding="utf-8")
+    return path
+
+
 def run(url: str, label: str, folder: Path, args: argparse.Namespace) -> None:
     password = accounts(url, folder)
     port = _free_port()
     environment = {
         **os.environ,
         "FM_DATABASE_URL": url,
-        "FM_SECRET_KEY": secrets.token_hex(16),
+        "FM_SECRET_KEY_FILE": str(_secret_key(folder)),
         "FM_SIGN_IN_LIMIT": "10000 per minute",
         "FM_BASEMAP": "none",
         "FM_BENCH_PASSWORD": password,
