@@ -177,3 +177,13 @@ def test_the_landing_page_after_a_restart_reads_its_figures(demo_url, tmp_path, 
     monkeypatch.setattr(home, "asset_stats", _never)
     again = landing_page()
     assert "stale-figures" not in again and again == first
+
+
+def test_figures_are_served_when_they_cannot_be_kept_in_the_database(kept, monkeypatch, caplog):
+    def locked(*args, **kwargs):
+        raise sa.exc.OperationalError("INSERT INTO kept_figures", {}, Exception("database is locked"))
+
+    monkeypatch.setattr(stored_figures, "write", locked)
+    with caplog.at_level(logging.WARNING, logger="fm.app.snapshots"):
+        assert _figures(kept, lambda session: {"n": 1}) == ({"n": 1}, None)
+    assert "keeping test.kept in the database failed" in caplog.text and _rows(kept) == []
