@@ -194,15 +194,16 @@ def _log_token_use() -> None:
 
 
 def _first_pages(app) -> None:
-    """Compute the figures of the pages people open first while the server starts listening: the risk map's
-    points first (about a second at 100,000 assets), then the landing page's and the dashboard's figures, then the
-    risk map's feature texts at the zoom levels where its viewports hold features (a few seconds)."""
+    """Read or compute the figures of the pages people open first while the server starts listening: the landing
+    page's, the dashboard's and the schedule's first (read in milliseconds when kept in the database, else a few
+    seconds at 100,000 assets), then the risk map's points (about a second), then its feature texts at the zoom
+    levels where its viewports hold features (a few seconds)."""
     from fm.app import home, maps, snapshots
 
     try:
         with app.extensions["fm.database"].session() as session:
-            maps.kept_points(session, "risk")
             home.first_pages(session)
+            maps.kept_points(session, "risk")
             maps.warm_features(session, "risk")
         snapshots.settle()  # no pause of the garbage collector over all this inside a request
     except Exception as error:  # the pages compute them again when asked; say why they were not ready
