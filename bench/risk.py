@@ -51,6 +51,9 @@ def naive(database: Database, sample: int, models: dict) -> float:
         run_id = session.execute(
             sa.insert(RiskRun).values(computed_on=date(2000, 1, 1), config={}, model={}).returning(RiskRun.id)
         ).scalar()
+        if database.dialect == "postgresql":  # the run's scores go to a partition of their own (fm.io.risk)
+            partition = risk_store.partition_name(run_id)
+            session.execute(sa.text(f"CREATE TABLE {partition} PARTITION OF risk_scores FOR VALUES IN ({run_id})"))
         categories = {c.code: c for c in session.scalars(sa.select(AssetCategory))}
         populations = {d.id: d.population for d in session.scalars(sa.select(District))}
         biggest = max(populations.values())
