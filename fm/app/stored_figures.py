@@ -4,9 +4,11 @@ the dashboard's figures instead of computing them again from every record (3.5â€
 
 fm/app/snapshots.py reads a row when a figure it refreshes is not in memory, and writes one after each
 computation. A row holds one use case's result for one set of arguments, pickled, with what it was computed at:
-the day, the change counters (fm/db/changes.py) and fm's code (fm/identity.py). It is current while all three are
-what a fresh computation would have; a row of the same day and code at other counters is served, like figures kept
-in memory, as figures from before the latest write while the new ones are computed. The rows live with the records
+the day, the change counters (fm/db/changes.py), and fm's code (fm/identity.py) with the settings files in effect
+(fm/domain/settings.py: after a risk configuration is changed and the server restarted, the figures are computed
+again). It is current while all three are what a fresh computation would have; a row of the same day and code at
+other counters is served, like figures kept in memory, as figures from before the latest write while the new ones
+are computed. The rows live with the records
 they were computed from: a backup holds both and a restore brings back both, so they never meet other records at
 the same counters.
 
@@ -32,6 +34,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import URL
 from sqlalchemy.orm import Session
 
+from fm.domain import settings
 from fm.identity import identity
 
 log = logging.getLogger(__name__)
@@ -132,7 +135,8 @@ def write(
 
 @functools.cache
 def _code() -> str:
-    return hashlib.sha256(identity().encode()).hexdigest()
+    """fm's code and the settings files in effect, as this process started with them."""
+    return hashlib.sha256(f"{identity()}\0{settings.fingerprint()}".encode()).hexdigest()
 
 
 def _row_key(name: str, arguments: Hashable) -> str:

@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import copy
+import hashlib
+import os
 import tomllib
 from pathlib import Path
 from typing import Any
 
 from fm.errors import ValidationError
+
+USER_FILES = ("FM_RISK_CONFIG", "FM_INTERVENTIONS", "FM_PORTFOLIO", "FM_DUTIES")
+"""The settings that name a user's file laid over packaged defaults (each loader reads its own)."""
 
 
 def load_overlaid(default: Path, path: Path | str | None, what: str) -> tuple[dict[str, Any], list[str]]:
@@ -45,3 +50,18 @@ def _overlay(base: dict[str, Any], user: dict[str, Any], prefix: str) -> list[st
         else:
             base[key] = value
     return problems
+
+
+def fingerprint() -> str:
+    """SHA-256 of every packaged settings file and of each user's file named by :data:`USER_FILES`: figures computed
+    under other settings are not reused after a change to any of them (fm/app/stored_figures.py)."""
+    digest = hashlib.sha256()
+    for default in sorted(Path(__file__).parent.rglob("*.toml")):
+        digest.update(f"{default.relative_to(Path(__file__).parent)}\0".encode() + default.read_bytes() + b"\0")
+    for name in USER_FILES:
+        path = os.environ.get(name)
+        digest.update(f"{name}={path}\0".encode())
+        if path and os.path.isfile(path):
+            digest.update(Path(path).read_bytes())
+        digest.update(b"\0")
+    return digest.hexdigest()

@@ -41,7 +41,7 @@ class KeptFigures(Base):
     use_case: Mapped[str] = mapped_column(sa.String(200))
     day: Mapped[date] = mapped_column(sa.Date, comment="the day it was computed on (figures as of today)")
     counters: Mapped[str] = mapped_column(sa.Text, comment="data_changes when it was computed, as JSON")
-    code: Mapped[str] = mapped_column(sa.String(64), comment="SHA-256 of fm.identity.identity() of the fm computing it")
+    code: Mapped[str] = mapped_column(sa.String(64), comment="SHA-256 of the computing fm's code and settings")
     computed_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True))
     figures: Mapped[bytes] = mapped_column(sa.LargeBinary, comment="the result, pickled")
     signature: Mapped[bytes] = mapped_column(sa.LargeBinary, comment="HMAC-SHA-256 of the above by the app's key")

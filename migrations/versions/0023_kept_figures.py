@@ -31,7 +31,7 @@ def upgrade() -> None:
             "code",
             sa.String(length=64),
             nullable=False,
-            comment="SHA-256 of fm.identity.identity() of the fm computing it",
+            comment="SHA-256 of the computing fm's code and settings",
         ),
         sa.Column("computed_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("figures", sa.LargeBinary(), nullable=False, comment="the result, pickled"),

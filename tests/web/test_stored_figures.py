@@ -45,7 +45,9 @@ def kept(db_url):
     stored_figures.keep_in(database.engine.url, "secret")
     snapshots.start_request(None)
     _restart()
+    stored_figures._code.cache_clear()
     yield database
+    stored_figures._code.cache_clear()
     stored_figures._keys.pop(stored_figures.database(database.engine.url), None)
     database.dispose()
 
@@ -127,6 +129,20 @@ def test_figures_of_another_fm_or_day_are_computed_again(kept, change):
     assert _figures(kept, lambda session: {"n": 2}) == ({"n": 2}, None)
     [row] = _rows(kept)  # the row replaced
     assert row.day == date.today() and row.code == stored_figures._code()
+
+
+def test_figures_computed_under_other_settings_are_computed_again(kept, tmp_path, monkeypatch):
+    """A risk configuration changed and the server restarted: the inspection cycles the indicators count by may
+    differ, so the kept figures are not used."""
+    _figures(kept, lambda session: {"n": 1})
+    cycles = tmp_path / "risk.toml"
+    cycles.write_text("[inspection_cycle_years]\nbridge = 4\n", encoding="utf-8")
+    monkeypatch.setenv("FM_RISK_CONFIG", str(cycles))
+    stored_figures._code.cache_clear()  # what a process started now reads
+    _restart()
+    assert _figures(kept, lambda session: {"n": 2}) == ({"n": 2}, None)
+    _restart()
+    assert _figures(kept) == ({"n": 2}, None)  # and kept again under them
 
 
 def test_earlier_days_are_removed_when_figures_are_kept(kept):
