@@ -175,7 +175,8 @@ def _run(connection: _socket.socket, argv: list[str], text: str) -> int | None:
     message = HEADER.pack(len(request)) + request
     try:  # the descriptors go with the message's first bytes
         sent = connection.sendmsg([message], [(_socket.SOL_SOCKET, _socket.SCM_RIGHTS, STREAMS.pack(0, 1, 2))])
-        connection.sendall(message[sent:])
+        if sent < len(message):  # never an empty send: the child may have run the command and closed by now (EPIPE)
+            connection.sendall(message[sent:])
         answer = receive(connection, STATUS.size)
     except OSError:
         return None
