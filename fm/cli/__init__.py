@@ -9,16 +9,18 @@ answers, else in this process, as it always did (``FM_COMMAND_SERVER=0``: always
 
 from __future__ import annotations
 
+import os
 import sys
 
 
 def main() -> None:
-    """Console-script entry point: the command run by the command server, or here when none answers."""
+    """Console-script entry point: the command run by the command server, or here when none answers (then ended
+    without Python's teardown, as the server's child ends: :mod:`fm.cli.running`)."""
     from fm.cli.client import delegate
 
     code = delegate(sys.argv[1:])
     if code is None:
-        from fm.cli.group import cli
+        from fm.cli.running import run
 
-        cli(prog_name="fm")
+        os._exit(run(sys.argv[1:]))
     sys.exit(code)

@@ -35,10 +35,10 @@ import struct
 import sys
 import threading
 import time
-import traceback
 from typing import Any
 
 from fm.cli.client import HEADER, IN_PROCESS, STATUS, STREAMS, receive, server_lock
+from fm.cli.running import run
 from fm.identity import identity
 
 PEER = struct.Struct("3i")
@@ -264,7 +264,7 @@ def _child(connection: socket.socket, key: str) -> None:
         mask = signal.pthread_sigmask(signal.SIG_BLOCK, FORWARDED)
         threading.Thread(target=_end_with_client, args=(connection, done), daemon=True).start()
         signal.pthread_sigmask(signal.SIG_SETMASK, mask)
-        code = _run(request["argv"])
+        code = run(request["argv"])
         done.set()
         connection.sendall(STATUS.pack(code))
     finally:
@@ -317,36 +317,6 @@ def _adopt(request: dict[str, Any]) -> None:
     sys.stdin, sys.stdout, sys.stderr = streams
     sys.__stdin__, sys.__stdout__, sys.__stderr__ = streams
     sys.argv = ["fm", *request["argv"]]
-
-
-def _run(argv: list[str]) -> int:
-    """``fm ARGV`` as the console script runs it; its exit status."""
-    from fm.cli.group import cli
-
-    try:
-        cli.main(args=argv, prog_name="fm")
-        code = 0
-    except SystemExit as stop:
-        code = _status(stop.code)
-    except BaseException:  # as Python reports what nothing caught
-        traceback.print_exc()
-        code = 1
-    for stream in (sys.stdout, sys.stderr):
-        try:
-            stream.flush()
-        except OSError:
-            code = code or 120  # Python's status when the output cannot be flushed at exit
-    return code
-
-
-def _status(code: object) -> int:
-    """The exit status ``sys.exit(code)`` gives a process."""
-    if code is None:
-        return 0
-    if isinstance(code, int):
-        return code & 0xFF
-    print(code, file=sys.stderr)
-    return 1
 
 
 def _end_with_client(connection: socket.socket, done: threading.Event) -> None:
