@@ -16,11 +16,13 @@ import sys
 def main() -> None:
     """Console-script entry point: the command run by the command server, or here when none answers (then ended
     without Python's teardown, as the server's child ends: :mod:`fm.cli.running`)."""
-    from fm.cli.client import delegate
+    from fm.cli.client import delegate, start_for_next
 
     code = delegate(sys.argv[1:])
     if code is None:
         from fm.cli.running import run
 
-        os._exit(run(sys.argv[1:]))
+        code = run(sys.argv[1:])
+        start_for_next(sys.argv[1:])
+        os._exit(code)
     sys.exit(code)

@@ -12,7 +12,8 @@ CLI and answers its exit status. Ctrl-C, ``kill`` and a hang-up of this process 
 the child ends itself if this process disappears (SIGKILL), so a command killed mid-write is rolled back as in
 process. Whenever no server of this very fm answers (none started, another version or other code on disk, another
 Python), :func:`delegate` returns None and the command runs in this process; the first such run starts a server
-for the next ones, which ends after :data:`IDLE_SECONDS` without a command.
+for the next ones when it has ended (:func:`start_for_next`), which ends after :data:`IDLE_SECONDS` without a
+command.
 """
 
 from __future__ import annotations
@@ -48,7 +49,36 @@ FORWARDED = ("SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT")
 
 
 def delegate(argv: list[str]) -> int | None:
-    """Run ``fm ARGV`` in a child of the command server and return its exit status; None when it is to run here."""
+    """Run ``fm ARGV`` in a child of the command server and return its exit status; None when it is to run here
+    (and then :func:`start_for_next`)."""
+    found = _socket_path(argv)
+    if found is None:
+        return None
+    path, text = found
+    connection = _socket.socket(_socket.AF_UNIX, _socket.SOCK_STREAM)
+    try:
+        connection.connect(path)
+    except OSError:
+        connection.close()
+        return None
+    try:
+        return _run(connection, argv, text)
+    finally:
+        connection.close()
+
+
+def start_for_next(argv: list[str]) -> None:
+    """After ``fm ARGV`` ran in this process: start a server for the next commands, if this one could have gone to
+    one. Not before it ran: the server's start (2–3 CPU-seconds of imports) beside the command made it slower (an
+    import of 100,000 assets into PostgreSQL by 0.8 s of 8 s, the median of six pairs: bench/README.md), and a
+    user's first command is the one they wait for."""
+    found = _socket_path(argv)
+    if found is not None:
+        start_server(found[0])
+
+
+def _socket_path(argv: list[str]) -> tuple[str, str] | None:
+    """The socket of the servers of this fm, and its :func:`identity`; None when ``fm ARGV`` is to run here."""
     if not _wanted(argv):
         return None
     folder = socket_folder()
@@ -56,19 +86,7 @@ def delegate(argv: list[str]) -> int | None:
         return None
     text = identity()
     path = os.path.join(folder, f"{fingerprint(text)}.sock")
-    if len(os.fsencode(path)) >= PATH_MAX:
-        return None
-    connection = _socket.socket(_socket.AF_UNIX, _socket.SOCK_STREAM)
-    try:
-        connection.connect(path)
-    except OSError:
-        connection.close()
-        start_server(path)
-        return None
-    try:
-        return _run(connection, argv, text)
-    finally:
-        connection.close()
+    return None if len(os.fsencode(path)) >= PATH_MAX else (path, text)
 
 
 def _wanted(argv: list[str]) -> bool:

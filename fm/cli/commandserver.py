@@ -1,6 +1,6 @@
 """The command server: a resident process that has imported fm and forks a child per ``fm`` command.
 
-Started by the first command that finds none (:func:`fm.cli.client.start_server`), as
+Started by the first command that finds none, once that command has ended (:func:`fm.cli.client.start_for_next`), as
 ``python -P -m fm.cli.commandserver SOCKET --idle SECONDS``; it ends after ``SECONDS`` without a command, or when
 its socket is removed or replaced. It imports the CLI and every command but ``fm serve`` (pandas, SQLAlchemy, the
 model, the use cases) and then only forks: it never reads fm's settings nor opens a database, so each child starts

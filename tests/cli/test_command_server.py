@@ -204,6 +204,28 @@ def test_the_client_runs_the_command_itself_without_a_server_of_its_own(runtime,
         time.sleep(0.2)
 
 
+def test_the_first_command_starts_a_server_only_once_it_has_ended(runtime, demo_url):
+    environment = _environment(runtime, demo_url)
+    path = _socket(environment)
+    first = _paused([FM], environment)  # no server: it runs here, and waits before its commit
+    try:
+        assert not _servers(path), "a server started beside the first command"
+    finally:
+        first.send_signal(signal.SIGINT)
+        first.communicate(timeout=60)
+    deadline = time.monotonic() + 120
+    while _run(DELEGATED, environment, "--version").returncode == HERE:
+        assert time.monotonic() < deadline, "no server started once the first command ended"
+        time.sleep(0.2)
+    for pid in _servers(path):
+        os.kill(pid, signal.SIGTERM)
+
+
+def _servers(path: str) -> list[int]:
+    """The processes of the command servers listening at ``path``."""
+    return [pid for pid in _pids() if f"fm.cli.commandserver {path}" in _cmdline(pid)]
+
+
 def _pids() -> list[int]:
     return [int(name) for name in os.listdir("/proc") if name.isdigit()]
 
