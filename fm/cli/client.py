@@ -18,10 +18,10 @@ command.
 
 from __future__ import annotations
 
+import _signal  # what `signal` wraps: `signal` imports `enum` for its constants, a sixth of this client's imports
 import _socket  # what `socket` wraps: `socket` makes every constant an enum at import, an eighth of this client's CPU
 import marshal
 import os
-import signal
 import struct
 import sys
 import zlib
@@ -204,21 +204,21 @@ def _run(connection: _socket.socket, argv: list[str], text: str) -> int | None:
 
     def pass_on(number: int, frame: object) -> None:
         passed.append(number)
-        _signal(child, number)
+        _send(child, number)
 
     def suspend(number: int, frame: object) -> None:
         """Ctrl-Z: stop the child (SIGSTOP: its process group is orphaned, a SIGTSTP would be discarded), then
         this process as the shell expects; on ``fg`` (SIGCONT) go on from here and let the child go on."""
-        _signal(child, signal.SIGSTOP)
-        signal.signal(number, signal.SIG_DFL)
+        _send(child, _signal.SIGSTOP)
+        _signal.signal(number, _signal.SIG_DFL)
         os.kill(os.getpid(), number)
-        signal.signal(number, suspend)
-        _signal(child, signal.SIGCONT)
+        _signal.signal(number, suspend)
+        _send(child, _signal.SIGCONT)
 
     for name in FORWARDED:
-        signal.signal(getattr(signal, name), pass_on)
-    if hasattr(signal, "SIGTSTP"):
-        signal.signal(signal.SIGTSTP, suspend)
+        _signal.signal(getattr(_signal, name), pass_on)
+    if hasattr(_signal, "SIGTSTP"):
+        _signal.signal(_signal.SIGTSTP, suspend)
     try:
         status = receive(connection, STATUS.size)
     except OSError:
@@ -226,13 +226,13 @@ def _run(connection: _socket.socket, argv: list[str], text: str) -> int | None:
     if status is not None:
         return STATUS.unpack(status)[0]
     if passed:  # the child was ended by the signal this process received: end the same way
-        signal.signal(passed[-1], signal.SIG_DFL)
+        _signal.signal(passed[-1], _signal.SIG_DFL)
         os.kill(os.getpid(), passed[-1])
     print("Error: the command's process ended without an exit status (killed?)", file=sys.stderr)
     return 1
 
 
-def _signal(pid: int, number: int) -> None:
+def _send(pid: int, number: int) -> None:
     """Send ``number`` to the command's process, unless it has just ended (its status is on its way)."""
     try:
         os.kill(pid, number)
