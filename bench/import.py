@@ -28,6 +28,13 @@ compare across runs, wall times do not.
 ``--profile N`` then runs the adding once more, into a new PostGIS database, as ``python -m cProfile`` of the
 whole ``fm import`` command (start-up and imports included; cProfile's clock is the wall clock there), and
 prints its N costliest functions by own time and by cumulative time.
+
+``--pairs N`` then measures N more pairs of the adding in its own process and ``INSERT … SELECT``, each on a new
+database, back to back (the ratio of each, and their median with the first): on a shared machine whose speed
+changes from minute to minute, one reference for every run is noise. ``--first-command N`` then times N pairs of
+the adding in its own process, each into a new PostGIS database: alone, and beside a command server starting (as
+the first command started one before it ran, until the thirteenth pass; now it starts one once it has ended), in
+alternating order, with each pair's difference and the medians.
 """
 
 from __future__ import annotations
@@ -174,6 +181,16 @@ def main() -> None:
     parser.add_argument("--districts", type=Path, help="with --gpkg: the generator's districts.csv")
     parser.add_argument("--skip-sqlite", action="store_true", help="PostGIS only")
     parser.add_argument("--profile", type=int, default=0, metavar="N", help="profile adding into PostGIS: top N")
+    parser.add_argument(
+        "--first-command", type=int, default=0, metavar="N", help="N pairs: alone / beside a server starting"
+    )
+    parser.add_argument(
+        "--pairs",
+        type=int,
+        default=0,
+        metavar="N",
+        help="N more (adding, INSERT … SELECT) pairs, each on a new database",
+    )
     args = parser.parse_args()
     if args.gpkg and not args.districts:
         parser.error("--gpkg needs --districts (the generator's districts.csv)")
@@ -191,6 +208,8 @@ def main() -> None:
                 districts=args.districts,
                 sqlite=not args.skip_sqlite,
                 profile=args.profile,
+                first=args.first_command,
+                pairs=args.pairs,
             )
     finally:
         if server:
@@ -236,7 +255,16 @@ def one_in_a_hundred(gpkg: Path, target: Path, part: Path) -> int:
 
 
 def run(
-    folder: Path, scale: int, admin: str, *, gpkg: Path | None, districts: Path | None, sqlite: bool, profile: int = 0
+    folder: Path,
+    scale: int,
+    admin: str,
+    *,
+    gpkg: Path | None,
+    districts: Path | None,
+    sqlite: bool,
+    profile: int = 0,
+    first: int = 0,
+    pairs: int = 0,
 ) -> None:
     if gpkg is None or districts is None:
         gpkg, districts = exported(folder, scale)
@@ -280,6 +308,10 @@ def run(
     print(f"fm / ogr2ogr into PostGIS: {pg_time / ogr_time:.2f}× the time, {pg_peak / ogr_peak:.1f}× the memory")
     if profile:
         profiled(folder, admin, districts, gpkg, profile)
+    if first:
+        beside_a_server(admin, districts, [*command, str(gpkg)], first)
+    if pairs:
+        paired(admin, districts, [*command, str(gpkg)], pg_time / floor, pairs)
     if sqlite:
         target = f"sqlite:///{folder / 'target.sqlite3'}"
         fm_database(target, districts)
@@ -317,6 +349,70 @@ def served_adding(folder: Path, admin: str, districts: Path, command: list[str])
     label = "fm import into PostGIS, through the command server"
     print(f"{label:44s} {wall:7.1f} s   {client + child:6.1f} s CPU   {'':17s}server {sum(used.values()):5.1f} s CPU")
     return wall
+
+
+def paired(admin: str, districts: Path, command: list[str], first: float, pairs: int) -> None:
+    """``pairs`` more of the adding in its own process, each into a new PostGIS database and followed by the
+    ``INSERT … SELECT`` of its rows there: the ratio of each pair, and with ``first`` (the first adding's) their
+    median. On a machine whose speed changes from minute to minute (a shared VM), a pair measured back to back
+    compares better than one reference for every run."""
+    ratios = [first]
+    for pair in range(pairs):
+        url = pgserver.create_database(admin)
+        fm_database(url, districts)
+        spent, _ = measure(f"fm import into PostGIS, pair {pair + 2}", command, {"FM_DATABASE_URL": url})
+        floor, _ = constraint_floor(url)
+        ratios.append(spent / floor)
+        print(f"{'':44s} INSERT … SELECT {floor:5.1f} s: {ratios[-1]:.2f}×", flush=True)
+    ordered = sorted(ratios)
+    print(
+        f"fm / INSERT … SELECT, adding in its own process, {len(ratios)} pairs: "
+        + " ".join(f"{ratio:.2f}×" for ratio in ratios)
+        + f"; median {ordered[len(ordered) // 2]:.2f}× (goal: within 2×; met in {sum(r <= 2 for r in ratios)} of "
+        f"{len(ratios)})",
+        flush=True,
+    )
+
+
+def beside_a_server(admin: str, districts: Path, command: list[str], pairs: int) -> None:
+    """``command`` (the adding) in its own process into a new PostGIS database, ``pairs`` times alone and as many
+    beside a command server started with it (what a user's first command paid while it started the server before
+    running), alternately; prints each run, each pair's difference and the medians."""
+    spent: dict[str, list[float]] = {"alone": [], "beside a server starting": []}
+    for pair in range(pairs):
+        order = list(spent) if pair % 2 else list(reversed(spent))
+        for case in order:
+            url = pgserver.create_database(admin)
+            fm_database(url, districts)
+            environment = {**os.environ, "FM_DATABASE_URL": url, **OWN_PROCESS}
+            with tempfile.TemporaryDirectory(prefix="fm-bench-", dir="/tmp") as runtime:  # short: a socket's path
+                started = time.perf_counter()
+                server = None
+                if case != "alone":
+                    socket = os.path.join(runtime, "fm", "bench.sock")
+                    server = subprocess.Popen(
+                        [sys.executable, "-P", "-m", "fm.cli.commandserver", socket],
+                        env=environment,
+                        stdout=subprocess.DEVNULL,
+                        stderr=subprocess.DEVNULL,
+                    )
+                subprocess.run(command, env=environment, check=True, capture_output=True)
+                spent[case].append(time.perf_counter() - started)
+                if server is not None:
+                    server.kill()
+                    server.wait()
+            print(f"fm import, own process, {case:26s} {spent[case][-1]:7.2f} s", flush=True)
+        print(
+            f"{'':26s} pair {pair + 1}: {spent['beside a server starting'][-1] - spent['alone'][-1]:+.2f} s", flush=True
+        )
+    medians = {case: sorted(times)[len(times) // 2] for case, times in spent.items()}
+    differences = sorted(b - a for a, b in zip(spent["alone"], spent["beside a server starting"], strict=True))
+    print(
+        f"fm import, own process: median alone {medians['alone']:.2f} s, beside a server starting "
+        f"{medians['beside a server starting']:.2f} s; median difference {differences[len(differences) // 2]:+.2f} s "
+        f"(slower beside it in {sum(d > 0 for d in differences)} of {pairs} pairs)",
+        flush=True,
+    )
 
 
 def profiled(folder: Path, admin: str, districts: Path, gpkg: Path, top: int) -> None:

@@ -70,8 +70,8 @@ def delegate(argv: list[str]) -> int | None:
 def start_for_next(argv: list[str]) -> None:
     """After ``fm ARGV`` ran in this process: start a server for the next commands, if this one could have gone to
     one. Not before it ran: the server's start (2–3 CPU-seconds of imports) beside the command made it slower (an
-    import of 100,000 assets into PostgreSQL by 0.8 s of 8 s, the median of six pairs: bench/README.md), and a
-    user's first command is the one they wait for."""
+    import of 100,000 assets into PostgreSQL by 0.8 and 1.4 s of 7-8.5 s, the medians of two series of six pairs:
+    bench/README.md), and a user's first command is the one they wait for."""
     found = _socket_path(argv)
     if found is not None:
         start_server(found[0])
