@@ -204,6 +204,7 @@ def test_the_client_runs_the_command_itself_without_a_server_of_its_own(runtime,
         time.sleep(0.2)
 
 
+@pytest.mark.parametrize("backend", ["sqlite"])  # when the server starts: the database plays no part
 def test_the_first_command_starts_a_server_only_once_it_has_ended(runtime, demo_url):
     environment = _environment(runtime, demo_url)
     path = _socket(environment)
