@@ -4,8 +4,8 @@ command server's child, which both then end with :func:`os._exit`.
 Python's own exit after a large command frees every object and module one by one (0.3–0.5 s after an import of
 100,000 assets, bench/README.md) while the user waits for the prompt; :func:`os._exit` lets the system take the
 memory back at once. Nothing is lost by it: the output is flushed here, click closes the database with the command,
-and fm registers nothing to run at exit (its threads are daemons and its temporary folders are closed by their
-``with`` blocks).
+and fm registers nothing to run at exit (its worker threads are joined before the command ends or are daemons, and
+its temporary folders are closed by their ``with`` blocks).
 """
 
 from __future__ import annotations
