@@ -22,7 +22,7 @@ def run(argv: list[str]) -> int:
         cli.main(args=argv, prog_name="fm")
         code = 0
     except SystemExit as stop:
-        code = status(stop.code)
+        code = _status(stop.code)
     except BaseException:  # as Python reports what nothing caught
         traceback.print_exc()
         code = 1
@@ -34,7 +34,7 @@ def run(argv: list[str]) -> int:
     return code
 
 
-def status(code: object) -> int:
+def _status(code: object) -> int:
     """The exit status ``sys.exit(code)`` gives a process."""
     if code is None:
         return 0
