@@ -9,22 +9,54 @@ except under ``CI=true``, where they fail.
 
 from __future__ import annotations
 
+import copy
+import functools
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
+import pandas as pd
 import pgserver
 import pytest
 import sqlalchemy as sa
 from databases import DEMO, new_database, prepared_database
 
+from fm.accounts import users
 from fm.config import Config
 from fm.db import Database, migrate
+from fm.domain.risk import deterioration
 
 BACKENDS = ("sqlite", "postgis")
 
 # The tests that run `fm` as a process run it in that process: no command server started by them outlives the run
 # (tests/cli/test_command_server.py starts its own, in a folder of its own, and stops it).
 os.environ.setdefault("FM_COMMAND_SERVER", "0")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _paid_once() -> Iterator[None]:
+    """Two answers the suite asks for thousands of times, computed once per test process (a tenth of its CPU
+    time each, py-spy over a whole run): scrypt's password hashes, 0.1 s each by design (a password hashed once,
+    its salt then shared; each hash and password checked once), and the deterioration fit of the demo's
+    inspections, deterministic (fm itself reuses a fit of the same ``fit_key``)."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(users, "generate_password_hash", functools.cache(users.generate_password_hash))
+        patch.setattr(users, "check_password_hash", functools.cache(users.check_password_hash))
+        patch.setattr(deterioration, "fit", _fitted_once(deterioration.fit))
+        yield
+
+
+def _fitted_once(fit: Callable[..., pd.DataFrame]) -> Callable[..., pd.DataFrame]:
+    fits: dict[str, pd.DataFrame] = {}
+
+    def fitted(states, work, categories, *, prior_shape=1.0, seed=0, table=None) -> pd.DataFrame:
+        if table is None:
+            table = deterioration.pair_frame(states, work, categories)
+        key = deterioration.fit_key(table, categories, prior_shape=prior_shape, seed=seed)
+        if key not in fits:
+            fits[key] = fit(states, work, categories, prior_shape=prior_shape, seed=seed, table=table)
+        return copy.deepcopy(fits[key])
+
+    return fitted
 
 
 def _need_postgis(reason: str) -> None:
@@ -68,20 +100,33 @@ def backend(request: pytest.FixtureRequest) -> str:
 
 
 @pytest.fixture
-def db_url(backend: str, tmp_path, request: pytest.FixtureRequest) -> str:
+def db_url(backend: str, tmp_path, request: pytest.FixtureRequest) -> Iterator[str]:
     """URL of a fresh database at the current schema; holding the demo when the test asks for ``demo_url``
     (a copy of one loaded once per test process, see tests/databases.py)."""
     if "demo_url" in request.fixturenames:
-        return prepared_database(backend, tmp_path, request, *DEMO)
-    return new_database(backend, tmp_path, request)
+        url = prepared_database(backend, tmp_path, request, *DEMO)
+    else:
+        url = new_database(backend, tmp_path, request)
+    yield from _dropped_after(backend, url, request)
 
 
 @pytest.fixture
-def empty_db_url(backend: str, tmp_path, request: pytest.FixtureRequest) -> str:
+def empty_db_url(backend: str, tmp_path, request: pytest.FixtureRequest) -> Iterator[str]:
     """URL of a fresh database with no fm schema (PostGIS installed on PostgreSQL)."""
     if backend == "sqlite":
-        return f"sqlite:///{tmp_path / 'fm.sqlite3'}"
-    return pgserver.create_database(request.getfixturevalue("postgres_admin_url"))
+        yield f"sqlite:///{tmp_path / 'fm.sqlite3'}"
+        return
+    url = pgserver.create_database(request.getfixturevalue("postgres_admin_url"))
+    yield from _dropped_after(backend, url, request)
+
+
+def _dropped_after(backend: str, url: str, request: pytest.FixtureRequest) -> Iterator[str]:
+    """``url`` for the test, then, on PostgreSQL, the database dropped: the server's folder stays the size of the
+    databases in use, not of every test's copy (18 MB each, some 16 GB a run, written out and removed at the end)."""
+    admin = request.getfixturevalue("postgres_admin_url") if backend == "postgis" else None
+    yield url
+    if admin is not None:
+        pgserver.drop_database(admin, url)
 
 
 @pytest.fixture

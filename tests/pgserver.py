@@ -173,6 +173,14 @@ def create_database(admin_url: str, *, template: str | None = None, postgis: boo
     return url
 
 
+def drop_database(admin_url: str, url: str) -> None:
+    """Drop the database of ``url`` on the server of ``admin_url``, ending whatever connection a test left open."""
+    admin = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(sa.text(f"DROP DATABASE IF EXISTS {sa.make_url(url).database} WITH (FORCE)"))
+    admin.dispose()
+
+
 def drop_created(admin_url: str) -> None:
     """Drop every database :func:`create_database` made in this process on the server of ``admin_url`` (a bench run
     against a server it did not start leaves none behind)."""

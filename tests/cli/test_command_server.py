@@ -147,6 +147,7 @@ COMMANDS = [
 def test_a_command_run_by_the_server_equals_it_run_in_process(served):
     url = served["FM_DATABASE_URL"]
     assert _run([FM], served, "score", "--as-of", "2026-04-01", FM_COMMAND_SERVER="0").returncode == 0  # fits
+    statuses = set()
     for args in COMMANDS:
         here = _run([FM], served, *args, FM_COMMAND_SERVER="0")
         scores = _scores(url)
@@ -158,7 +159,8 @@ def test_a_command_run_by_the_server_equals_it_run_in_process(served):
             here.stderr,
         ), args
         assert _scores(url) == scores, args
-    assert {_run(DELEGATED, served, *args).returncode for args in COMMANDS} == {0, 1, 2}
+        statuses.add(there.returncode)
+    assert statuses == {0, 1, 2}
     # the client's working directory is honoured: the settings read are `elsewhere`'s
     elsewhere = Path(served["XDG_RUNTIME_DIR"]).parent / "elsewhere"
     elsewhere.mkdir(exist_ok=True)
