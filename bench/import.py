@@ -420,9 +420,12 @@ def profiled(folder: Path, admin: str, districts: Path, gpkg: Path, top: int) ->
     url = pgserver.create_database(admin)
     fm_database(url, districts)
     out = folder / "import-add.prof"
+    # the command run by fm.cli.running.run, which returns: fm's own entry point ends the process with os._exit,
+    # before `python -m cProfile` would write its figures
+    command = "import cProfile, sys; from fm.cli.running import run; cProfile.run('run(sys.argv[2:])', sys.argv[1])"
     measure(
         "fm import into PostGIS, under cProfile",
-        [sys.executable, "-m", "cProfile", "-o", str(out), str(FM), "import", "assets", str(gpkg)],
+        [sys.executable, "-c", command, str(out), "import", "assets", str(gpkg)],
         {"FM_DATABASE_URL": url},
     )
     stats = pstats.Stats(str(out)).strip_dirs()

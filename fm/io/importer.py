@@ -100,12 +100,16 @@ def import_file(
     if crs is not None:
         parse_crs(crs)
     progress.report("reading the file", 0, 4)
-    table = files.read(path, layer=layer, sheet=sheet, encoding=encoding, kind=kind.name)
     references = _references(session, kind)
-    if not dry_run and details is None and _only_adds(session, kind, table, references):
+    # A spatial file is opened, to be read whole or (below) a part at a time; other files are read whole.
+    read = files.open_layer(path, layer=layer, kind=kind.name) or files.read(
+        path, layer=layer, sheet=sheet, encoding=encoding, kind=kind.name
+    )
+    if not dry_run and details is None and _only_adds(session, kind, read, references):
         return _add_in_chunks(
-            session, kind, table, references, crs=crs, today=today or date.today(), source=path.name, actor=actor
+            session, kind, read, references, crs=crs, today=today or date.today(), source=path.name, actor=actor
         )
+    table = read.part(slice(0, None))
     progress.report("checking every row", 1, 4)
     checked = validate(kind, table, references=references, crs=crs, today=today or date.today(), source=path.name)
     progress.report("comparing with the stored records", 2, 4)
@@ -221,26 +225,25 @@ database starts inserting once a few rows are checked (checking a row takes a th
 so each chunk is checked while the one before is inserted)."""
 
 
-def _only_adds(session: Session, kind: Kind, table: files.Table, references: References) -> bool:
-    """Whether ``table`` is a spatial file of assets the database holds none of (their codes matched as
-    :func:`~fm.io.validate.validate` matches them) going into PostgreSQL: what :func:`_add_in_chunks` adds."""
-    if session.get_bind().dialect.name != "postgresql" or kind.name != "assets":
-        return False
-    if table.geometry is None or table.unsaved:
+def _only_adds(session: Session, kind: Kind, read: files.Layer | files.Table, references: References) -> bool:
+    """Whether ``read`` is a layer of assets, with their geometries, that the database holds none of (their codes
+    matched as :func:`~fm.io.validate.validate` matches them), going into PostgreSQL: what :func:`_add_in_chunks`
+    adds."""
+    if session.get_bind().dialect.name != "postgresql" or kind.name != "assets" or not read.spatial:
         return False
     if not references.keys:
         return True
-    headers = resolve_headers(kind, [str(c) for c in table.frame.columns], coordinates=False)
+    headers = resolve_headers(kind, read.fields, coordinates=False)
     given = [header for header, field in headers.fields.items() if field == "code"]
     if len(given) != 1:
         return False
-    return not spell_codes(files.cells(table.frame[given[0]]), references.keys).isin(references.keys).any()
+    return not spell_codes(files.cells(read.column(given[0])), references.keys).isin(references.keys).any()
 
 
 def _add_in_chunks(
     session: Session,
     kind: Kind,
-    table: files.Table,
+    read: files.Layer | files.Table,
     references: References,
     *,
     crs: int | None,
@@ -248,9 +251,10 @@ def _add_in_chunks(
     source: str,
     actor: str | None,
 ) -> dict[str, Any]:
-    """:func:`import_file` of a file :func:`_only_adds` accepts, in chunks (:func:`_chunks`): each chunk checked
-    and COPYed, the next one checked while the database stores it (the client's checks beside the server's COPY, on
-    two cores, instead of one after the other). The COPYs run in order behind the checks
+    """:func:`import_file` of a file :func:`_only_adds` accepts, in chunks (:func:`_chunks`): each chunk read,
+    checked and COPYed, the next one read and checked while the database stores it (the client's work beside the
+    server's COPY, on two cores, instead of one after the other; a GeoPackage's later rows are still in the file
+    when the first are stored). The COPYs run in order behind the checks
     (:class:`~fm.io.behind.Behind`): a chunk's rows go as soon as they are made, and its audit entries are made while
     the database has rows to store (so the first COPY starts sooner and the server waits less for the early chunks),
     then COPYed after them.
@@ -264,16 +268,11 @@ def _add_in_chunks(
     target = metadata.tables[TABLES[kind.name]]
     ids: dict[str, pd.Series] = {}
     at, actor = audit.now(), actor or audit.cli_actor()
-    numbers = _take_ids(session, target, len(table.frame))
+    numbers = _take_ids(session, target, read.count)
 
     def prepare(rows: slice) -> Chunk:
-        """The rows checked, made into records and their COPY rows (no database but the first time)."""
-        part = dataclasses.replace(
-            table,
-            frame=table.frame.iloc[rows],
-            rows=table.rows.iloc[rows],
-            geometry=None if table.geometry is None else table.geometry.iloc[rows],
-        )
+        """The rows read, checked, made into records and their COPY rows (no database but the first time)."""
+        part = read.part(rows)
         checked = validate(kind, part, references=references, crs=crs, today=today, source=source)
         if rows.start == 0:  # the stored ids by code, read once, before any insert
             ids.update(_ids(session, checked))
@@ -300,7 +299,7 @@ def _add_in_chunks(
         )
 
     seen: set[str] = set()
-    parts = deque(_chunks(len(table.frame)))
+    parts = deque(_chunks(read.count))
     sent: deque[Chunk] = deque()  # chunks whose rows are COPYed (or waiting to be) and their entries not yet made
     try:
         with closing(session.connection().connection.driver_connection.cursor()) as cursor, Behind() as behind:
@@ -320,16 +319,16 @@ def _add_in_chunks(
                     made = ("audit_log", audit.CREATED_COLUMNS, entries(sent.popleft()))
                     behind.put(functools.partial(bulk.copy_rows_into, cursor, [made]))
     except Rejected:
-        validate(kind, table, references=references, crs=crs, today=today, source=source)
+        validate(kind, read.part(slice(0, None)), references=references, crs=crs, today=today, source=source)
         raise
     except DATABASE_ERRORS as exc:
         raise _refusal(exc, source) from None
     session.flush()
-    added = len(table.frame)
+    added = read.count
     return {
         "kind": kind.name,
         "file": source,
-        "format": table.format,
+        "format": read.format,
         "added": added,
         "updated": 0,
         "unchanged": 0,

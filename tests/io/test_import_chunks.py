@@ -14,7 +14,7 @@ from iosample import rows, seed
 from shapely import LineString, Point
 
 from fm.db import Database
-from fm.io import importer
+from fm.io import files, importer
 
 COLUMNS = (
     "code, name, category, district_id, geom, year_built, structure, floor_area_m2, length_m, "
@@ -51,20 +51,28 @@ def assets_file(path, *, names: list[str] | None = None, codes: list[str] | None
     ).to_file(path, layer="assets")
 
 
-def imported(url: str, path, monkeypatch, *, chunked: bool) -> tuple[str, list[tuple], list[tuple], list[tuple]]:
+def imported(
+    url: str, path, monkeypatch, *, chunked: bool, reads: list[tuple] | None = None
+) -> tuple[str, list[tuple], list[tuple], list[tuple]]:
     """Import ``path`` in chunks growing from 1 row to 3 (1, 2, 3, 1) or the whole file checked first; the command's
     output, the added assets in the order of their ids, the import's entries (code, whether the id is the asset's,
-    the changes) and the chunks written; then the assets and entries deleted again."""
+    the changes) and the chunks written; then the assets and entries deleted again. ``reads``: each read of the
+    file's features, (first, how many) with None for the rest of the file."""
     chunks: list[int] = []
-    add_chunk = importer._add_chunk
+    add_chunk, read_features = importer._add_chunk, files.Layer._read
 
     def spied(*args, **kwargs):
         chunks.append(len(args[2].rows))
         return add_chunk(*args, **kwargs)
 
+    def read(layer, start, count):
+        (reads if reads is not None else []).append((start, count))
+        return read_features(layer, start, count)
+
     monkeypatch.setattr(importer, "FIRST_CHUNK_ROWS", 1)
     monkeypatch.setattr(importer, "CHUNK_ROWS", 3)
     monkeypatch.setattr(importer, "_add_chunk", spied)
+    monkeypatch.setattr(files.Layer, "_read", read)
     if not chunked:
         monkeypatch.setattr(importer, "_only_adds", lambda *args: False)
     result = run(url, "import", "assets", str(path))
@@ -89,8 +97,11 @@ def test_adding_in_chunks_writes_what_checking_first_writes(db_url, backend, tmp
         seed(db_url)
     path = tmp_path / "assets.gpkg"
     assets_file(path)
-    output, added, entries, chunks = imported(db_url, path, monkeypatch, chunked=True)
+    reads: list[tuple] = []
+    output, added, entries, chunks = imported(db_url, path, monkeypatch, chunked=True, reads=reads)
     assert chunks == ([1, 2, 3, 1] if backend == "postgis" else [])
+    # PostgreSQL: each chunk's features read from the file when it is checked, none read twice
+    assert reads == ([(0, 1), (1, 2), (3, 3), (6, 1)] if backend == "postgis" else [(0, None)])
     assert "7 added" in output
     assert [row[0] for row in added] == [f"CH-{n}" for n in range(7)]  # ids in file order
     assert len(entries) == 7 and all(same for _, _, same, _ in entries)
