@@ -21,7 +21,7 @@ class Behind:
 
     def __init__(self) -> None:
         self._pool = ThreadPoolExecutor(1)
-        self._jobs: deque[Future[None]] = deque()
+        self._jobs: deque[tuple[Future[None], str | None]] = deque()
         self._failed = threading.Event()
 
     def __enter__(self) -> Behind:
@@ -35,22 +35,23 @@ class Behind:
         try:
             if error is None:
                 while self._jobs:
-                    self._jobs.popleft().result()
+                    self._jobs.popleft()[0].result()
         finally:
             self._failed.set()
             self._pool.shutdown(wait=True)
 
-    def put(self, job: Callable[[], object]) -> None:
-        """Run ``job`` after those given before; first wait while :data:`WAITING` jobs wait already."""
+    def put(self, job: Callable[[], object], tag: str | None = None) -> None:
+        """Run ``job`` (of the kind ``tag``, if given) after those given before; first wait while :data:`WAITING`
+        jobs wait already."""
         while self.waiting() >= WAITING:
-            self._jobs[0].exception()  # wait for the oldest one to end (its error raised by waiting())
-        self._jobs.append(self._pool.submit(self._run, job))
+            self._jobs[0][0].exception()  # wait for the oldest one to end (its error raised by waiting())
+        self._jobs.append((self._pool.submit(self._run, job), tag))
 
-    def waiting(self) -> int:
-        """How many jobs wait behind the one the thread runs or is about to run (0: it has at most one to do)."""
-        while self._jobs and self._jobs[0].done():
-            self._jobs.popleft().result()
-        return max(len(self._jobs) - 1, 0)
+    def waiting(self, tag: str | None = None) -> int:
+        """How many jobs (of the kind ``tag``, if given) wait behind the one the thread runs or is about to run."""
+        while self._jobs and self._jobs[0][0].done():
+            self._jobs.popleft()[0].result()
+        return sum(1 for _, kind in list(self._jobs)[1:] if tag is None or kind == tag)
 
     def _run(self, job: Callable[[], object]) -> None:
         if self._failed.is_set():

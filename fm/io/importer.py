@@ -219,10 +219,12 @@ def _refusal(error: BaseException, source: str) -> FmError:
 
 CHUNK_ROWS = 20_000
 """Rows :func:`_add_in_chunks` checks and adds at a time: the database inserts one chunk while the next is checked."""
-FIRST_CHUNK_ROWS = 2_500
+FIRST_CHUNK_ROWS = 10_000
 """Rows of :func:`_add_in_chunks`' first chunk, each next one twice the one before up to :data:`CHUNK_ROWS`: the
-database starts inserting once a few rows are checked (checking a row takes a third of the time inserting it does,
-so each chunk is checked while the one before is inserted)."""
+database starts inserting once these are checked. Reading and checking a chunk costs the client about 0.15 s
+whatever its size, plus half the time the server takes to store its rows: a first chunk of 2,500 left the server
+waiting 0.5 s between the early chunks (each next one took longer to make than the one before took to store), for
+a first COPY 0.1 s sooner (bench/README.md)."""
 
 
 def _only_adds(session: Session, kind: Kind, read: files.Layer | files.Table, references: References) -> bool:
@@ -304,7 +306,9 @@ def _add_in_chunks(
     try:
         with closing(session.connection().connection.driver_connection.cursor()) as cursor, Behind() as behind:
             while parts or sent:
-                if parts and (not sent or not behind.waiting()):  # the server would soon have nothing to store
+                # the next chunk's rows unless some wait to be stored: the server stores a chunk's entries in a
+                # fraction of the time the client takes to make them, so entries alone keep it busy only briefly
+                if parts and (not sent or not behind.waiting("rows")):
                     chunk = prepare(parts.popleft())
                     progress.report(
                         f"checking and adding rows {chunk.start + 1:,}–{chunk.start + len(chunk.rows):,}", 1, 4
@@ -313,7 +317,7 @@ def _add_in_chunks(
                     if not seen.isdisjoint(keys):
                         raise Rejected(source, [])  # a code of an earlier chunk: the whole file's check names both rows
                     seen.update(keys)
-                    behind.put(functools.partial(_add_chunk, cursor, kind, chunk, source))
+                    behind.put(functools.partial(_add_chunk, cursor, kind, chunk, source), "rows")
                     sent.append(chunk)
                 else:
                     made = ("audit_log", audit.CREATED_COLUMNS, entries(sent.popleft()))
@@ -351,8 +355,8 @@ def _chunks(total: int) -> list[slice]:
     """The rows of each chunk of a file of ``total`` rows: :data:`FIRST_CHUNK_ROWS`, then twice as many each time up
     to :data:`CHUNK_ROWS`.
 
-    >>> [(part.start, part.stop) for part in _chunks(20_000)]
-    [(0, 2500), (2500, 7500), (7500, 17500), (17500, 20000)]
+    >>> [(part.start, part.stop) for part in _chunks(50_000)]
+    [(0, 10000), (10000, 30000), (30000, 50000)]
     """
     parts, start, size = [], 0, FIRST_CHUNK_ROWS
     while start < total:

@@ -32,6 +32,16 @@ def test_put_waits_while_two_jobs_wait():
         assert release.is_set()
 
 
+def test_jobs_waiting_are_counted_by_kind():
+    release = threading.Event()
+    with Behind() as behind:
+        behind.put(release.wait, "rows")  # runs: not waiting
+        behind.put(lambda: None, "entries")
+        behind.put(lambda: None, "rows")
+        assert (behind.waiting(), behind.waiting("rows"), behind.waiting("entries")) == (2, 1, 1)
+        release.set()
+
+
 def test_the_first_error_stops_the_rest_and_is_raised():
     done: list[int] = []
 
