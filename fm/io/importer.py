@@ -258,8 +258,7 @@ def _add_in_chunks(
     server's COPY, on two cores, instead of one after the other; a GeoPackage's later rows are still in the file
     when the first are stored). The COPYs run in order behind the checks
     (:class:`~fm.io.behind.Behind`): a chunk's rows go as soon as they are made, and its audit entries are made while
-    the database has rows to store (so the first COPY starts sooner and the server waits less for the early chunks),
-    then COPYed after them.
+    the database has another chunk's rows waiting to store, then COPYed after them.
 
     The same records, ids (in file order), audit entries (in file order) and result as checking the whole file first.
     All or nothing still: everything is in the caller's transaction, and a problem in any chunk (a key also in an
