@@ -186,12 +186,14 @@ class Layer:
             info = pyogrio.read_info(path, layer=self.name, force_feature_count=True) if fmt == "GeoPackage" else None
         if info is None:
             whole = self._whole = self._read(0, None)
-            info = {"fields": whole.frame.columns, "geometry_type": whole.geometry, "features": len(whole.frame)}
-        self.fields: list[str] = [str(name) for name in info["fields"]]
+            fields, spatial, count = list(whole.frame.columns), whole.geometry is not None, len(whole.frame)
+        else:
+            fields, spatial, count = list(info["fields"]), info["geometry_type"] is not None, int(info["features"])
+        self.fields: list[str] = [str(name) for name in fields]
         """The layer's attribute columns, as the file names them."""
-        self.spatial: bool = info["geometry_type"] is not None
+        self.spatial: bool = spatial
         """Whether the layer has a geometry column."""
-        self.count: int = int(info["features"])
+        self.count: int = count
         """How many features the layer has."""
 
     def part(self, rows: slice) -> Table:
