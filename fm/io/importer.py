@@ -258,7 +258,8 @@ def _add_in_chunks(
     server's COPY, on two cores, instead of one after the other; a GeoPackage's later rows are still in the file
     when the first are stored). The COPYs run in order behind the checks
     (:class:`~fm.io.behind.Behind`): a chunk's rows go as soon as they are made, and its audit entries are made while
-    the database has another chunk's rows waiting to store, then COPYed after them.
+    the database has another chunk's rows waiting to store, then COPYed after them. Into an empty table the indexes
+    that hold no rule are built once the last rows are in (:func:`_indexes_built_after`).
 
     The same records, ids (in file order), audit entries (in file order) and result as checking the whole file first.
     All or nothing still: everything is in the caller's transaction, and a problem in any chunk (a key also in an
@@ -303,24 +304,28 @@ def _add_in_chunks(
     parts = deque(_chunks(read.count))
     sent: deque[Chunk] = deque()  # chunks whose rows are COPYed (or waiting to be) and their entries not yet made
     try:
-        with closing(session.connection().connection.driver_connection.cursor()) as cursor, Behind() as behind:
-            while parts or sent:
-                # the next chunk's rows unless some wait to be stored: the server stores a chunk's entries in a
-                # fraction of the time the client takes to make them, so entries alone keep it busy only briefly
-                if parts and (not sent or not behind.waiting("rows")):
-                    chunk = prepare(parts.popleft())
-                    progress.report(
-                        f"checking and adding rows {chunk.start + 1:,}–{chunk.start + len(chunk.rows):,}", 1, 4
-                    )
-                    keys = files.fold(chunk.checked.frame["code"].astype("string")).tolist()
-                    if not seen.isdisjoint(keys):
-                        raise Rejected(source, [])  # a code of an earlier chunk: the whole file's check names both rows
-                    seen.update(keys)
-                    behind.put(functools.partial(_add_chunk, cursor, kind, chunk, source), "rows")
-                    sent.append(chunk)
-                else:
-                    made = ("audit_log", audit.CREATED_COLUMNS, entries(sent.popleft()))
-                    behind.put(functools.partial(bulk.copy_rows_into, cursor, [made]))
+        with closing(session.connection().connection.driver_connection.cursor()) as cursor:
+            built_after = _indexes_built_after(cursor, target)
+            with Behind() as behind:
+                while parts or sent:
+                    # the next chunk's rows unless some wait to be stored: the server stores a chunk's entries in a
+                    # fraction of the time the client takes to make them, so entries alone keep it busy only briefly
+                    if parts and (not sent or not behind.waiting("rows")):
+                        chunk = prepare(parts.popleft())
+                        progress.report(
+                            f"checking and adding rows {chunk.start + 1:,}–{chunk.start + len(chunk.rows):,}", 1, 4
+                        )
+                        keys = files.fold(chunk.checked.frame["code"].astype("string")).tolist()
+                        if not seen.isdisjoint(keys):
+                            raise Rejected(source, [])  # a code in an earlier chunk too: the file's check names both
+                        seen.update(keys)
+                        behind.put(functools.partial(_add_chunk, cursor, kind, chunk, source), "rows")
+                        sent.append(chunk)
+                        if not parts and built_after:  # the indexes built while the last entries are made
+                            behind.put(functools.partial(_build, cursor, built_after))
+                    else:
+                        made = ("audit_log", audit.CREATED_COLUMNS, entries(sent.popleft()))
+                        behind.put(functools.partial(bulk.copy_rows_into, cursor, [made]))
     except Rejected:
         validate(kind, read.part(slice(0, None)), references=references, crs=crs, today=today, source=source)
         raise
@@ -337,6 +342,40 @@ def _add_in_chunks(
         "unchanged": 0,
         "dry_run": False,
     }
+
+
+def _indexes_built_after(cursor: Any, table: sa.Table) -> list[str]:
+    """When ``table`` holds no record, drop its indexes that hold no rule (neither unique nor a constraint's) and
+    return the statements that make them again, to be run once the rows are in: building an index over the rows
+    costs the server about half of keeping it up to date row by row (PostgreSQL's manual, "Populating a Database",
+    14.4.3; bench/README.md). Keys, uniqueness, checks and foreign keys still hold for every row as it is added.
+
+    The drop locks the table against every other session until the transaction ends, so this is done only for a
+    register's first import, which no one can be reading yet; into a table that holds records, nothing is dropped.
+    All in the caller's transaction: rolled back, the indexes are as they were."""
+    cursor.execute(f"SELECT EXISTS (SELECT FROM {table.name})")
+    if cursor.fetchone()[0]:
+        return []
+    cursor.execute(f"LOCK TABLE {table.name} IN ACCESS EXCLUSIVE MODE")
+    cursor.execute(f"SELECT EXISTS (SELECT FROM {table.name})")  # again, now that no one else can add
+    if cursor.fetchone()[0]:
+        return []
+    cursor.execute(
+        "SELECT i.indexrelid::regclass::text, pg_get_indexdef(i.indexrelid) FROM pg_index i "
+        "WHERE i.indrelid = %s::regclass AND NOT i.indisunique "
+        "AND NOT EXISTS (SELECT FROM pg_constraint c WHERE c.conindid = i.indexrelid) ORDER BY 1",
+        [table.name],
+    )
+    found = cursor.fetchall()
+    for name, _ in found:
+        cursor.execute(f"DROP INDEX {name}")
+    return [definition for _, definition in found]
+
+
+def _build(cursor: Any, statements: list[str]) -> None:
+    """Run the statements :func:`_indexes_built_after` gave, once every row is in."""
+    for statement in statements:
+        cursor.execute(statement)
 
 
 def _take_ids(session: Session, table: sa.Table, count: int) -> np.ndarray:

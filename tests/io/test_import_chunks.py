@@ -148,3 +148,39 @@ def test_a_record_the_database_refuses_in_a_later_chunk_is_named_and_nothing_is_
     assert written == chunks and feature in output and "ck_assets_test" in output
     assert added == [] and entries == []
     assert output == imported(db_url, path, monkeypatch, chunked=False)[0]
+
+
+@pytest.mark.postgis
+@pytest.mark.parametrize("backend", ["postgis"])  # SQLite is never chunked
+@pytest.mark.parametrize("seeded", [False, True], ids=["new register", "beside stored assets"])
+def test_the_indexes_built_after_the_rows_are_the_ones_dropped_and_a_refusal_keeps_them(
+    db_url, tmp_path, monkeypatch, seeded
+):
+    """Into an empty table the indexes that hold no rule are dropped and built once the rows are in; into a table
+    that holds records none is dropped. Either way, and after a refused import, they are what they were."""
+    if seeded:
+        seed(db_url)
+    indexes = "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'assets' ORDER BY indexname"
+    before = rows(db_url, indexes)
+    dropped: list[list[str]] = []
+    built_after = importer._indexes_built_after
+    monkeypatch.setattr(
+        importer, "_indexes_built_after", lambda *args: dropped.append(built_after(*args)) or dropped[-1]
+    )
+    path = tmp_path / "assets.gpkg"
+    assets_file(path)
+    output = run(db_url, "import", "assets", str(path)).output
+    assert "7 added" in output
+    assert rows(db_url, indexes) == before
+    database = Database(db_url)
+    with database.session() as session:
+        session.execute(sa.text("DELETE FROM audit_log WHERE source = 'import'"))
+        session.execute(sa.text("DELETE FROM assets WHERE code LIKE 'CH-%'"))
+        session.execute(sa.text("ALTER TABLE assets ADD CONSTRAINT ck_assets_test CHECK (name <> '末')"))
+    database.dispose()
+    assert "ck_assets_test" in run(db_url, "import", "assets", str(path)).output
+    assert rows(db_url, indexes) == before
+    statements = [definition for _, definition in before if "UNIQUE" not in definition]
+    assert dropped == ([[], []] if seeded else [statements, statements])
+    assert len(statements) >= 5  # the GiST index on the geometry among them
+    assert any("USING gist (geom)" in statement for statement in statements)
