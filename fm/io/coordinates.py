@@ -58,7 +58,11 @@ def geometries(
     option = parse_crs(crs) if crs is not None else None
     if table.geometry is not None:
         label = "geometry"
-        values = shapely.force_2d(np.asarray(table.geometry.values, dtype=object))
+        values = np.asarray(table.geometry.values, dtype=object)
+        measured = shapely.has_z(values) | shapely.has_m(values)
+        if measured.any():  # force_2d makes each geometry anew: only those with a Z or M
+            values = values.copy()
+            values[measured] = shapely.force_2d(values[measured])
         stated, implicit = table.geometry.crs, False
         unparsed = pd.Series(False, index=frame.index)
     else:

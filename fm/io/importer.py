@@ -309,8 +309,9 @@ def _add_in_chunks(
             with Behind() as behind:
                 while parts or sent:
                     # the next chunk's rows unless some wait to be stored: the server stores a chunk's entries in a
-                    # fraction of the time the client takes to make them, so entries alone keep it busy only briefly
-                    if parts and (not sent or not behind.waiting("rows")):
+                    # fraction of the time the client takes to make them, so entries alone keep it busy only briefly;
+                    # with the indexes built after the rows, every chunk's rows first: the entries are made meanwhile
+                    if parts and (not sent or built_after or not behind.waiting("rows")):
                         chunk = prepare(parts.popleft())
                         progress.report(
                             f"checking and adding rows {chunk.start + 1:,}–{chunk.start + len(chunk.rows):,}", 1, 4
@@ -321,7 +322,7 @@ def _add_in_chunks(
                         seen.update(keys)
                         behind.put(functools.partial(_add_chunk, cursor, kind, chunk, source), "rows")
                         sent.append(chunk)
-                        if not parts and built_after:  # the indexes built while the last entries are made
+                        if not parts and built_after:
                             behind.put(functools.partial(_build, cursor, built_after))
                     else:
                         made = ("audit_log", audit.CREATED_COLUMNS, entries(sent.popleft()))

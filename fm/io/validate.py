@@ -332,8 +332,12 @@ def _whole_column(column: Column, numbers: pd.Series | None, text: pd.Series | N
         if pd.api.types.is_integer_dtype(numbers.dtype):
             data[present] = numbers[present].to_numpy(dtype="int64")
             read = present
-        else:
-            slow[present] = [Decimal(float(v)) for v in numbers[present].tolist()]
+        else:  # whole floats int64 holds, exactly, as numpy converts them; any other one as an exact Decimal
+            floats = numbers.to_numpy(dtype=float, na_value=np.nan)
+            read = (np.trunc(floats) == floats) & (floats >= -(2.0**63)) & (floats < 2.0**63)  # not NaN nor ±inf
+            data[read] = floats[read].astype(np.int64)
+            rest = present & ~read
+            slow[rest] = [Decimal(v) for v in floats[rest].tolist()]
     else:
         assert text is not None
         plain = _plain(text)

@@ -143,6 +143,33 @@ def test_an_amount_the_column_cannot_hold_is_refused_with_its_line_and_field(url
     assert "1 problem(s)" in message
 
 
+def _geojson(path: Path, costs: list[float]) -> Path:
+    """Points of new schools whose acquisition costs are JSON numbers (a float column, as GDAL reads them)."""
+    features = [
+        {
+            "type": "Feature",
+            "properties": {"code": f"G-{n:03d}", "name": "新規施設", "category": "school", "acquisition_cost": cost},
+            "geometry": {"type": "Point", "coordinates": [139.55, 35.32]},
+        }
+        for n, cost in enumerate(costs)
+    ]
+    path.write_text(json.dumps({"type": "FeatureCollection", "features": features}), encoding="utf-8")
+    return path
+
+
+def test_amounts_read_as_floats_are_whole_yen_exactly_or_refused(fresh, tmp_path):
+    """A spatial file's numbers come as floats: whole ones int64 holds are stored exactly; any other is refused."""
+    message = rejected(fresh, "assets", _geojson(tmp_path / "odd.geojson", [1000.0, 12.5, 1e20, -(2.0**63), 2.0**63]))
+    assert "feature 2, acquisition_cost: '12.5' must be a whole number of yen" in message, message
+    assert "feature 3, acquisition_cost: '1e+20' too large (at most 9,223,372,036,854,775,807)" in message, message
+    assert "feature 4, acquisition_cost: '-9.223372036854776e+18' must not be negative" in message, message
+    assert "feature 5, acquisition_cost: '9.223372036854776e+18' too large" in message, message
+    assert "4 problem(s)" in message
+    imported(fresh, "assets", _geojson(tmp_path / "whole.geojson", [1000.0, 2.5e16, 0.0, 9007199254740993.0]))
+    stored = sql(fresh, "SELECT code, acquisition_cost FROM assets WHERE code LIKE 'G-%' ORDER BY code")
+    assert stored == [("G-000", 1000), ("G-001", 25 * 10**15), ("G-002", 0), ("G-003", 9007199254740992)]
+
+
 def test_a_count_beyond_an_integer_column_is_refused(url, tmp_path):
     message = rejected(url, "assets", write_csv(tmp_path / "a.csv", [{**NEW, "annual_users": str(2**31)}]))
     assert "line 2, annual_users: '2147483648' too large (at most 2,147,483,647)" in message, message
