@@ -258,8 +258,8 @@ def _add_in_chunks(
     server's COPY, on two cores, instead of one after the other; a GeoPackage's later rows are still in the file
     when the first are stored). The COPYs run in order behind the checks
     (:class:`~fm.io.behind.Behind`): a chunk's rows go as soon as they are made, and its audit entries are made while
-    the database has another chunk's rows waiting to store, then COPYed after them. Into an empty table the indexes
-    that hold no rule are built once the last rows are in (:func:`_indexes_built_after`).
+    the database has another chunk's rows waiting to store, then COPYed after them. Into an empty table the foreign
+    keys are checked and the indexes that hold no rule built once the last rows are in (:func:`_built_after`).
 
     The same records, ids (in file order), audit entries (in file order) and result as checking the whole file first.
     All or nothing still: everything is in the caller's transaction, and a problem in any chunk (a key also in an
@@ -305,7 +305,7 @@ def _add_in_chunks(
     sent: deque[Chunk] = deque()  # chunks whose rows are COPYed (or waiting to be) and their entries not yet made
     try:
         with closing(session.connection().connection.driver_connection.cursor()) as cursor:
-            built_after = _indexes_built_after(cursor, target)
+            built_after = _built_after(cursor, target)
             with Behind() as behind:
                 while parts or sent:
                     # the next chunk's rows unless some wait to be stored: the server stores a chunk's entries in a
@@ -345,15 +345,17 @@ def _add_in_chunks(
     }
 
 
-def _indexes_built_after(cursor: Any, table: sa.Table) -> list[str]:
-    """When ``table`` holds no record, drop its indexes that hold no rule (neither unique nor a constraint's) and
-    return the statements that make them again, to be run once the rows are in: building an index over the rows
-    costs the server about half of keeping it up to date row by row (PostgreSQL's manual, "Populating a Database",
-    14.4.3; bench/README.md). Keys, uniqueness, checks and foreign keys still hold for every row as it is added.
+def _built_after(cursor: Any, table: sa.Table) -> list[str]:
+    """When ``table`` holds no record, drop its foreign keys and its indexes that hold no rule (neither unique nor a
+    constraint's) and return the statements that make them again, to be run once every row is in: a foreign key
+    checked once over all the rows, and an index built over them, cost the server a fraction of checking and keeping
+    them up to date row by row (PostgreSQL's manual, "Populating a Database", 14.4.3 and 14.4.4; bench/README.md).
+    Keys are checked again before the import ends; uniqueness and checks hold for every row as it is added.
 
-    The drop locks the table against every other session until the transaction ends, so this is done only for a
-    register's first import, which no one can be reading yet; into a table that holds records, nothing is dropped.
-    All in the caller's transaction: rolled back, the indexes are as they were."""
+    Dropping them locks the table, and the tables its keys refer to (so that none of their rows can go before the
+    keys are checked again), against every other session until the transaction ends. This is done only for a
+    register's first import, which no one can be working on yet; into a table that holds records, nothing is
+    dropped. All in the caller's transaction: rolled back, the keys and indexes are as they were."""
     cursor.execute(f"SELECT EXISTS (SELECT FROM {table.name})")
     if cursor.fetchone()[0]:
         return []
@@ -362,19 +364,29 @@ def _indexes_built_after(cursor: Any, table: sa.Table) -> list[str]:
     if cursor.fetchone()[0]:
         return []
     cursor.execute(
+        "SELECT quote_ident(conname), pg_get_constraintdef(oid) FROM pg_constraint "
+        "WHERE conrelid = %s::regclass AND contype = 'f' ORDER BY 1",
+        [table.name],
+    )
+    keys = cursor.fetchall()
+    cursor.execute(
         "SELECT i.indexrelid::regclass::text, pg_get_indexdef(i.indexrelid) FROM pg_index i "
         "WHERE i.indrelid = %s::regclass AND NOT i.indisunique "
         "AND NOT EXISTS (SELECT FROM pg_constraint c WHERE c.conindid = i.indexrelid) ORDER BY 1",
         [table.name],
     )
-    found = cursor.fetchall()
-    for name, _ in found:
+    indexes = cursor.fetchall()
+    for name, _ in keys:
+        cursor.execute(f"ALTER TABLE {table.name} DROP CONSTRAINT {name}")
+    for name, _ in indexes:
         cursor.execute(f"DROP INDEX {name}")
-    return [definition for _, definition in found]
+    return [f"ALTER TABLE {table.name} ADD CONSTRAINT {name} {definition}" for name, definition in keys] + [
+        definition for _, definition in indexes
+    ]
 
 
 def _build(cursor: Any, statements: list[str]) -> None:
-    """Run the statements :func:`_indexes_built_after` gave, once every row is in."""
+    """Run the statements :func:`_built_after` gave, once every row is in: keys checked, indexes built."""
     for statement in statements:
         cursor.execute(statement)
 

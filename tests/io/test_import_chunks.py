@@ -6,6 +6,8 @@ of the one way there is."""
 
 from __future__ import annotations
 
+from contextlib import closing
+
 import geopandas as gpd
 import pytest
 import sqlalchemy as sa
@@ -15,6 +17,7 @@ from shapely import LineString, Point
 
 from fm.db import Database
 from fm.io import files, importer
+from fm.model import metadata
 
 COLUMNS = (
     "code, name, category, district_id, geom, year_built, structure, floor_area_m2, length_m, "
@@ -153,34 +156,67 @@ def test_a_record_the_database_refuses_in_a_later_chunk_is_named_and_nothing_is_
 @pytest.mark.postgis
 @pytest.mark.parametrize("backend", ["postgis"])  # SQLite is never chunked
 @pytest.mark.parametrize("seeded", [False, True], ids=["new register", "beside stored assets"])
-def test_the_indexes_built_after_the_rows_are_the_ones_dropped_and_a_refusal_keeps_them(
+def test_the_keys_and_indexes_made_after_the_rows_are_the_ones_dropped_and_a_refusal_keeps_them(
     db_url, tmp_path, monkeypatch, seeded
 ):
-    """Into an empty table the indexes that hold no rule are dropped and built once the rows are in; into a table
-    that holds records none is dropped. Either way, and after a refused import, they are what they were."""
+    """Into an empty table the foreign keys and the indexes that hold no rule are dropped, and made again once the
+    rows are in; into a table that holds records none is dropped. Either way, and after a refused import, they are
+    what they were, and the keys hold."""
     if seeded:
         seed(db_url)
-    indexes = "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'assets' ORDER BY indexname"
-    before = rows(db_url, indexes)
-    dropped: list[list[str]] = []
-    built_after = importer._indexes_built_after
-    monkeypatch.setattr(
-        importer, "_indexes_built_after", lambda *args: dropped.append(built_after(*args)) or dropped[-1]
+    schema = (
+        "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'assets' UNION ALL "
+        "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint WHERE conrelid = 'assets'::regclass ORDER BY 1"
     )
+    before = rows(db_url, schema)
+    dropped: list[list[str]] = []
+    built_after = importer._built_after
+    monkeypatch.setattr(importer, "_built_after", lambda *args: dropped.append(built_after(*args)) or dropped[-1])
     path = tmp_path / "assets.gpkg"
     assets_file(path)
     output = run(db_url, "import", "assets", str(path)).output
     assert "7 added" in output
-    assert rows(db_url, indexes) == before
+    assert rows(db_url, schema) == before
     database = Database(db_url)
+    with pytest.raises(sa.exc.IntegrityError, match="fk_assets_district_id_districts"), database.session() as session:
+        session.execute(sa.text("UPDATE assets SET district_id = -1 WHERE code = 'CH-0'"))
     with database.session() as session:
         session.execute(sa.text("DELETE FROM audit_log WHERE source = 'import'"))
         session.execute(sa.text("DELETE FROM assets WHERE code LIKE 'CH-%'"))
         session.execute(sa.text("ALTER TABLE assets ADD CONSTRAINT ck_assets_test CHECK (name <> '末')"))
     database.dispose()
     assert "ck_assets_test" in run(db_url, "import", "assets", str(path)).output
-    assert rows(db_url, indexes) == before
-    statements = [definition for _, definition in before if "UNIQUE" not in definition]
-    assert dropped == ([[], []] if seeded else [statements, statements])
-    assert len(statements) >= 5  # the GiST index on the geometry among them
-    assert any("USING gist (geom)" in statement for statement in statements)
+    assert sorted(rows(db_url, schema)) == sorted([*before, ("ck_assets_test", "CHECK (((name)::text <> '末'::text))")])
+    keys = [f"ALTER TABLE assets ADD CONSTRAINT {name} {rule}" for name, rule in before if rule.startswith("FOREIGN")]
+    indexes = [rule for _, rule in before if rule.startswith("CREATE INDEX")]
+    assert dropped == ([[], []] if seeded else [keys + indexes, keys + indexes])
+    assert len(keys) == 2 and any("USING gist (geom)" in index for index in indexes)
+
+
+@pytest.mark.postgis
+@pytest.mark.parametrize("backend", ["postgis"])
+def test_the_tables_the_dropped_keys_refer_to_stay_locked_until_the_keys_are_checked_again(db_url):
+    """With the foreign keys dropped for a first import, the districts and categories are locked against other
+    sessions (none of their rows can go before the keys are checked again) until the import ends."""
+    seed(db_url)
+    database = Database(db_url)
+    with database.session() as session:
+        session.execute(sa.text("TRUNCATE assets CASCADE"))
+    other = sa.create_engine(db_url)
+
+    def read(table: str) -> None:
+        with other.begin() as connection:
+            connection.execute(sa.text("SET LOCAL lock_timeout = '200ms'"))
+            connection.execute(sa.text(f"SELECT FROM {table} LIMIT 1"))
+
+    with database.session() as session:
+        with closing(session.connection().connection.driver_connection.cursor()) as cursor:
+            assert importer._built_after(cursor, metadata.tables["assets"])
+        for table in ("districts", "asset_categories", "assets"):
+            with pytest.raises(sa.exc.OperationalError, match="lock timeout"):
+                read(table)
+        session.rollback()
+    for table in ("districts", "asset_categories", "assets"):  # the import over
+        read(table)
+    other.dispose()
+    database.dispose()
