@@ -310,7 +310,7 @@ def _add_in_chunks(
                 while parts or sent:
                     # the next chunk's rows unless some wait to be stored: the server stores a chunk's entries in a
                     # fraction of the time the client takes to make them, so entries alone keep it busy only briefly;
-                    # with the indexes built after the rows, every chunk's rows first: the entries are made meanwhile
+                    # with keys and indexes made after the rows, every chunk's rows first: entries are made meanwhile
                     if parts and (not sent or built_after or not behind.waiting("rows")):
                         chunk = prepare(parts.popleft())
                         progress.report(
@@ -360,7 +360,7 @@ def _built_after(cursor: Any, table: sa.Table) -> list[str]:
     if cursor.fetchone()[0]:
         return []
     cursor.execute(f"LOCK TABLE {table.name} IN ACCESS EXCLUSIVE MODE")
-    cursor.execute(f"SELECT EXISTS (SELECT FROM {table.name})")  # again, now that no one else can add
+    cursor.execute(f"SELECT EXISTS (SELECT FROM {table.name})")  # again, now that no one else can add (rarely: one did)
     if cursor.fetchone()[0]:
         return []
     cursor.execute(
